@@ -1,0 +1,91 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/lucid-nlp/lucid/engine/onnx"
+	"github.com/lucid-nlp/lucid/models"
+)
+
+// modelFlags are the flags every command that loads a model shares.
+type modelFlags struct {
+	dir     string
+	device  string
+	threads int
+	library string
+}
+
+func (m *modelFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&m.dir, "model", "", "model folder (model.onnx, tokenizer.json, config.json); default: $LUCID_MODEL or the shipped models/"+models.DefaultName)
+	fs.StringVar(&m.device, "device", "cpu", "where to run: cpu, cuda or cuda:N (needs scripts/setup_ort.sh --gpu)")
+	fs.IntVar(&m.threads, "threads", 0, "ONNX Runtime intra-op threads (default: all CPUs)")
+	fs.StringVar(&m.library, "ort-lib", "", "ONNX Runtime shared library (default: $LUCID_ORT_LIB, then the scripts/setup_ort.sh cache)")
+}
+
+// load opens the model the flags name.
+func (m *modelFlags) load() (*models.Classifier, error) {
+	dev, err := onnx.ParseDevice(m.device)
+	if err != nil {
+		return nil, usageError{err.Error()}
+	}
+	if m.threads < 0 {
+		return nil, usagef("--threads %d: want 0 (all CPUs) or more", m.threads)
+	}
+	dir := m.dir
+	if dir == "" {
+		if dir, err = models.DefaultDir(); err != nil {
+			return nil, err
+		}
+	}
+	return models.Load(dir, onnx.WithDevice(dev), onnx.WithThreads(m.threads), onnx.WithLibrary(m.library))
+}
+
+// newFlagSet makes a flag set whose --help prints the given text first.
+func newFlagSet(name, help string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), strings.TrimLeft(help, "\n"))
+		fmt.Fprintln(fs.Output(), "\nFlags:")
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses args, turning flag errors into usage errors.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	return nil
+}
+
+// lineReader reads texts one per line, with no limit on line length, so a
+// long document is one text and a million lines are never held at once.
+type lineReader struct {
+	r    *bufio.Reader
+	line int
+}
+
+func newLineReader(r io.Reader) *lineReader { return &lineReader{r: bufio.NewReaderSize(r, 1<<16)} }
+
+// next returns the next line without its line ending, its 1-based number,
+// and io.EOF after the last one.
+func (l *lineReader) next() (string, int, error) {
+	s, err := l.r.ReadString('\n')
+	if err != nil && (err != io.EOF || s == "") {
+		return "", l.line, err
+	}
+	l.line++
+	s = strings.TrimSuffix(s, "\n")
+	s = strings.TrimSuffix(s, "\r")
+	return s, l.line, nil
+}

@@ -1,0 +1,10 @@
+// Package onnx runs Lucid's engine.Model on ONNX Runtime through
+// github.com/yalue/onnxruntime_go, on the CPU or the CUDA execution provider.
+//
+// It finds the ONNX Runtime shared library (an explicit path, then
+// $LUCID_ORT_LIB, then the cache folder that scripts/setup_ort.sh fills),
+// opens a model folder's graphs, checks their inputs and outputs against the
+// model-directory contract (read from the graph, never assumed), and runs
+// padded batches through a small pool of sessions. Tensors wrap the caller's
+// Go slices, so a batch is not copied on its way in or out.
+package onnx

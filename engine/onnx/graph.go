@@ -1,0 +1,158 @@
+package onnx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	ort "github.com/yalue/onnxruntime_go"
+)
+
+// graph is one .onnx file opened as a pool of sessions. Each session has its
+// own RunOptions so a cancelled context can stop exactly the run it started.
+type graph struct {
+	path    string
+	inputs  map[string]ort.InputOutputInfo
+	outputs map[string]ort.InputOutputInfo
+	pool    chan *session
+	all     []*session
+}
+
+type session struct {
+	s    *ort.DynamicAdvancedSession
+	opts *ort.RunOptions
+}
+
+// describeGraph reads a graph's inputs and outputs from the file itself.
+func describeGraph(path string) (map[string]ort.InputOutputInfo, map[string]ort.InputOutputInfo, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, nil, fmt.Errorf("onnx: model file %s: %w", path, err)
+	}
+	ins, outs, err := ort.GetInputOutputInfo(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("onnx: %s is not a model ONNX Runtime can read: %w", path, err)
+	}
+	in := make(map[string]ort.InputOutputInfo, len(ins))
+	for _, i := range ins {
+		in[i.Name] = i
+	}
+	out := make(map[string]ort.InputOutputInfo, len(outs))
+	for _, o := range outs {
+		out[o.Name] = o
+	}
+	return in, out, nil
+}
+
+// openGraph opens cfg.sessions sessions of path that feed inputNames (in
+// that order) and fetch outputName.
+func openGraph(path string, cfg config, inputNames []string, outputName string,
+	in, out map[string]ort.InputOutputInfo) (*graph, error) {
+	g := &graph{path: path, inputs: in, outputs: out, pool: make(chan *session, cfg.sessions)}
+	for range cfg.sessions {
+		s, err := newSession(path, cfg, inputNames, outputName)
+		if err != nil {
+			g.close()
+			return nil, err
+		}
+		g.all = append(g.all, s)
+		g.pool <- s
+	}
+	return g, nil
+}
+
+func newSession(path string, cfg config, inputNames []string, outputName string) (*session, error) {
+	so, err := ort.NewSessionOptions()
+	if err != nil {
+		return nil, fmt.Errorf("onnx: session options: %w", err)
+	}
+	defer so.Destroy()
+	if err := so.SetIntraOpNumThreads(cfg.threads); err != nil {
+		return nil, fmt.Errorf("onnx: setting %d intra-op threads: %w", cfg.threads, err)
+	}
+	if err := so.SetInterOpNumThreads(1); err != nil {
+		return nil, fmt.Errorf("onnx: setting inter-op threads: %w", err)
+	}
+	if cfg.device.CUDA {
+		if err := appendCUDA(so, cfg.device); err != nil {
+			return nil, err
+		}
+	}
+	s, err := ort.NewDynamicAdvancedSession(path, inputNames, []string{outputName}, so)
+	if err != nil {
+		return nil, fmt.Errorf("onnx: opening %s on %s: %w", path, cfg.device, err)
+	}
+	ro, err := ort.NewRunOptions()
+	if err != nil {
+		s.Destroy()
+		return nil, fmt.Errorf("onnx: run options: %w", err)
+	}
+	return &session{s: s, opts: ro}, nil
+}
+
+func appendCUDA(so *ort.SessionOptions, d Device) error {
+	co, err := ort.NewCUDAProviderOptions()
+	if err != nil {
+		return cudaError(d, err)
+	}
+	defer co.Destroy()
+	if err := co.Update(map[string]string{"device_id": fmt.Sprint(d.ID)}); err != nil {
+		return cudaError(d, err)
+	}
+	if err := so.AppendExecutionProviderCUDA(co); err != nil {
+		return cudaError(d, err)
+	}
+	return nil
+}
+
+// ErrNoCUDA is returned (wrapped) when the CUDA execution provider cannot be
+// enabled: a CPU-only ONNX Runtime build, missing CUDA/cuDNN libraries, or no GPU.
+var ErrNoCUDA = errors.New("CUDA execution provider unavailable")
+
+func cudaError(d Device, err error) error {
+	return fmt.Errorf("onnx: device %s: %w: %v (the ONNX Runtime library %s must be a CUDA build, e.g. from scripts/setup_ort.sh --gpu, with CUDA 13, cuDNN 9 and an NVIDIA GPU present; use --device cpu otherwise)",
+		d, ErrNoCUDA, err, RuntimeLibrary())
+}
+
+// run feeds inputs through one pooled session and fills outputs. It waits
+// for a free session unless ctx ends first, and stops a running session when
+// ctx is cancelled.
+func (g *graph) run(ctx context.Context, inputs, outputs []ort.Value) error {
+	var s *session
+	select {
+	case s = <-g.pool:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { g.pool <- s }()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	terminated := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		_ = s.opts.Terminate()
+		close(terminated)
+	})
+	err := s.s.RunWithOptions(inputs, outputs, s.opts)
+	if !stop() {
+		// The terminate flag was set (or is being set): wait for it, then
+		// clear it so the next run on this session is not stopped too.
+		<-terminated
+		_ = s.opts.UnsetTerminate()
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if err != nil {
+		return fmt.Errorf("onnx: running %s: %w", g.path, err)
+	}
+	return nil
+}
+
+func (g *graph) close() {
+	for _, s := range g.all {
+		_ = s.opts.Destroy()
+		_ = s.s.Destroy()
+	}
+	g.all = nil
+}

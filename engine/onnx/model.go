@@ -1,0 +1,391 @@
+package onnx
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	ort "github.com/yalue/onnxruntime_go"
+
+	"github.com/lucid-nlp/lucid/engine"
+)
+
+// File names of the model-directory contract.
+const (
+	ModelFile      = "model.onnx"
+	EmbedModelFile = "model_embeds.onnx"
+	LookupFile     = "embeddings.onnx"
+)
+
+const (
+	inputIDs      = "input_ids"
+	attentionMask = "attention_mask"
+	tokenTypeIDs  = "token_type_ids"
+	inputsEmbeds  = "inputs_embeds"
+	logitsOutput  = "logits"
+)
+
+// Model is a model folder opened on ONNX Runtime. It implements
+// engine.EmbeddingModel; the embedding graphs are opened on first use, so a
+// folder without them still serves Run. Safe for concurrent use.
+type Model struct {
+	dir        string
+	cfg        config
+	labels     []string
+	main       *graph
+	mainInputs []string // the inputs the graph takes, in the order we feed them
+
+	embedOnce   sync.Once
+	embedErr    error
+	embeds      *graph
+	embedInputs []string
+	lookup      *graph
+	lookupOut   string
+	hidden      int
+}
+
+var _ engine.EmbeddingModel = (*Model)(nil)
+
+// Open loads dir/model.onnx. It checks the graph against the contract:
+// int64 inputs input_ids and attention_mask [batch, seq], optional
+// token_type_ids, nothing else; a float32 output logits [batch, labels].
+func Open(dir string, opts ...Option) (*Model, error) {
+	cfg := defaults()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	lib, err := FindLibrary(cfg.library, cfg.device.CUDA)
+	if err != nil {
+		return nil, err
+	}
+	if err := initRuntime(lib); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, ModelFile)
+	in, out, err := describeGraph(path)
+	if err != nil {
+		return nil, err
+	}
+	names, err := checkInputs(path, in, inputIDs, int64Input)
+	if err != nil {
+		return nil, err
+	}
+	nLabels, err := checkLogits(path, out)
+	if err != nil {
+		return nil, err
+	}
+	labels, err := resolveLabels(cfg.labels, nLabels, path)
+	if err != nil {
+		return nil, err
+	}
+	g, err := openGraph(path, cfg, names, logitsOutput, in, out)
+	if err != nil {
+		return nil, err
+	}
+	return &Model{dir: dir, cfg: cfg, labels: labels, main: g, mainInputs: names}, nil
+}
+
+type inputKind int
+
+const (
+	int64Input inputKind = iota
+	embedsInput
+)
+
+// checkInputs returns the graph's input names in feeding order (first, then
+// attention_mask, then token_type_ids if present), or an error naming
+// whatever does not fit the contract.
+func checkInputs(path string, in map[string]ort.InputOutputInfo, first string, kind inputKind) ([]string, error) {
+	names := []string{first, attentionMask}
+	for _, n := range names {
+		if _, ok := in[n]; !ok {
+			return nil, fmt.Errorf("onnx: %s has no %q input (its inputs: %s); the model contract needs %s and %s",
+				path, n, inputList(in), first, attentionMask)
+		}
+	}
+	known := map[string]bool{first: true, attentionMask: true, tokenTypeIDs: true}
+	var unknown []string
+	for name := range in {
+		if !known[name] {
+			unknown = append(unknown, name)
+		}
+	}
+	sort.Strings(unknown)
+	if len(unknown) > 0 {
+		return nil, fmt.Errorf("onnx: %s has input(s) %s that the model contract does not know (want %s, %s and optionally %s)",
+			path, strings.Join(unknown, ", "), first, attentionMask, tokenTypeIDs)
+	}
+	if _, ok := in[tokenTypeIDs]; ok {
+		names = append(names, tokenTypeIDs)
+	}
+	for _, n := range names {
+		info := in[n]
+		wantType, wantRank := ort.TensorElementDataType(ort.TensorElementDataTypeInt64), 2
+		if n == first && kind == embedsInput {
+			wantType, wantRank = ort.TensorElementDataTypeFloat, 3
+		}
+		if info.OrtValueType != ort.ONNXTypeTensor || info.DataType != wantType || len(info.Dimensions) != wantRank {
+			return nil, fmt.Errorf("onnx: %s input %q is %s, want a rank-%d %s tensor", path, n, info.String(), wantRank, wantType)
+		}
+	}
+	return names, nil
+}
+
+func inputList(in map[string]ort.InputOutputInfo) string {
+	var names []string
+	for n := range in {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+// checkLogits returns the number of labels from the logits output's shape,
+// or 0 when that dimension is dynamic.
+func checkLogits(path string, out map[string]ort.InputOutputInfo) (int, error) {
+	info, ok := out[logitsOutput]
+	if !ok {
+		return 0, fmt.Errorf("onnx: %s has no %q output (its outputs: %s)", path, logitsOutput, inputList(out))
+	}
+	if info.OrtValueType != ort.ONNXTypeTensor || info.DataType != ort.TensorElementDataTypeFloat || len(info.Dimensions) != 2 {
+		return 0, fmt.Errorf("onnx: %s output %q is %s, want a float32 [batch, labels] tensor", path, logitsOutput, info.String())
+	}
+	if n := info.Dimensions[1]; n > 0 {
+		return int(n), nil
+	}
+	return 0, nil
+}
+
+func resolveLabels(given []string, n int, path string) ([]string, error) {
+	switch {
+	case len(given) > 0 && n > 0 && len(given) != n:
+		return nil, fmt.Errorf("onnx: %s outputs %d logits but %d labels were given (%s)", path, n, len(given), strings.Join(given, ", "))
+	case len(given) > 0:
+		return given, nil
+	case n > 0:
+		labels := make([]string, n)
+		for i := range labels {
+			labels[i] = fmt.Sprintf("LABEL_%d", i)
+		}
+		return labels, nil
+	}
+	return nil, fmt.Errorf("onnx: %s has a dynamic number of logits and no labels were given (config.json id2label)", path)
+}
+
+// Labels returns the label names, index i naming logit i.
+func (m *Model) Labels() []string { return slices.Clone(m.labels) }
+
+// Device returns where the model runs.
+func (m *Model) Device() Device { return m.cfg.device }
+
+// Dir returns the model folder.
+func (m *Model) Dir() string { return m.dir }
+
+// Inputs returns the names of the inputs model.onnx takes, in feeding order.
+func (m *Model) Inputs() []string { return slices.Clone(m.mainInputs) }
+
+// Run scores a batch of padded rows: one row of logits per input row.
+func (m *Model) Run(ctx context.Context, b engine.Batch) (engine.Logits, error) {
+	if err := b.Validate(); err != nil {
+		return engine.Logits{}, err
+	}
+	shape := ort.NewShape(int64(b.Rows), int64(b.SeqLen))
+	return m.runGraph(ctx, m.main, m.mainInputs, b.Rows, func(name string) (ort.Value, error) {
+		switch name {
+		case inputIDs:
+			return ort.NewTensor(shape, b.InputIDs)
+		case attentionMask:
+			return ort.NewTensor(shape, b.AttentionMask)
+		default:
+			return ort.NewTensor(shape, typeIDsOrZeros(b.TokenTypeIDs, b.Rows*b.SeqLen))
+		}
+	})
+}
+
+func typeIDsOrZeros(t []int64, n int) []int64 {
+	if t != nil {
+		return t
+	}
+	return make([]int64, n)
+}
+
+// runGraph builds the inputs named in names with makeInput, runs g and
+// returns the logits of rows rows.
+func (m *Model) runGraph(ctx context.Context, g *graph, names []string, rows int,
+	makeInput func(name string) (ort.Value, error)) (engine.Logits, error) {
+	inputs := make([]ort.Value, 0, len(names)+1)
+	defer func() {
+		for _, v := range inputs {
+			_ = v.Destroy()
+		}
+	}()
+	for _, n := range names {
+		v, err := makeInput(n)
+		if err != nil {
+			return engine.Logits{}, fmt.Errorf("onnx: building input %s: %w", n, err)
+		}
+		inputs = append(inputs, v)
+	}
+	out := engine.Logits{Rows: rows, Labels: len(m.labels), Data: make([]float32, rows*len(m.labels))}
+	ot, err := ort.NewTensor(ort.NewShape(int64(rows), int64(len(m.labels))), out.Data)
+	if err != nil {
+		return engine.Logits{}, fmt.Errorf("onnx: building output: %w", err)
+	}
+	inputs = append(inputs, ot) // destroyed with the inputs
+	if err := g.run(ctx, inputs[:len(names)], []ort.Value{ot}); err != nil {
+		return engine.Logits{}, err
+	}
+	return out, nil
+}
+
+// Close releases the sessions. The model must not be used afterwards.
+func (m *Model) Close() error {
+	m.main.close()
+	if m.embeds != nil {
+		m.embeds.close()
+	}
+	if m.lookup != nil {
+		m.lookup.close()
+	}
+	return nil
+}
+
+// HasEmbeddingGraphs reports whether the folder has the two graphs that path
+// attributions need.
+func (m *Model) HasEmbeddingGraphs() bool {
+	for _, f := range []string{EmbedModelFile, LookupFile} {
+		if _, err := os.Stat(filepath.Join(m.dir, f)); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// openEmbeddings opens model_embeds.onnx and embeddings.onnx, once.
+func (m *Model) openEmbeddings() error {
+	m.embedOnce.Do(func() { m.embedErr = m.loadEmbeddings() })
+	return m.embedErr
+}
+
+func (m *Model) loadEmbeddings() error {
+	if !m.HasEmbeddingGraphs() {
+		return fmt.Errorf("onnx: model folder %s lacks %s and %s, which path attributions need (scripts/export_models.py writes them)",
+			m.dir, EmbedModelFile, LookupFile)
+	}
+	ePath := filepath.Join(m.dir, EmbedModelFile)
+	in, out, err := describeGraph(ePath)
+	if err != nil {
+		return err
+	}
+	names, err := checkInputs(ePath, in, inputsEmbeds, embedsInput)
+	if err != nil {
+		return err
+	}
+	n, err := checkLogits(ePath, out)
+	if err != nil {
+		return err
+	}
+	if n > 0 && n != len(m.labels) {
+		return fmt.Errorf("onnx: %s outputs %d logits but %s outputs %d", ePath, n, ModelFile, len(m.labels))
+	}
+	lPath := filepath.Join(m.dir, LookupFile)
+	lin, lout, err := describeGraph(lPath)
+	if err != nil {
+		return err
+	}
+	if _, ok := lin[inputIDs]; !ok || len(lin) != 1 {
+		return fmt.Errorf("onnx: %s must take exactly one input, %q (its inputs: %s)", lPath, inputIDs, inputList(lin))
+	}
+	if len(lout) != 1 {
+		return fmt.Errorf("onnx: %s must have exactly one output, the embeddings (its outputs: %s)", lPath, inputList(lout))
+	}
+	var outName string
+	var outInfo ort.InputOutputInfo
+	for k, v := range lout {
+		outName, outInfo = k, v
+	}
+	hidden := in[inputsEmbeds].Dimensions[2]
+	if hidden <= 0 && len(outInfo.Dimensions) == 3 {
+		hidden = outInfo.Dimensions[2]
+	}
+	if outInfo.DataType != ort.TensorElementDataTypeFloat || len(outInfo.Dimensions) != 3 || hidden <= 0 {
+		return fmt.Errorf("onnx: %s output %s is %s, want float32 [batch, seq, hidden] with a fixed hidden size", lPath, outName, outInfo.String())
+	}
+	if m.embeds, err = openGraph(ePath, m.cfg, names, logitsOutput, in, out); err != nil {
+		return err
+	}
+	if m.lookup, err = openGraph(lPath, m.cfg, []string{inputIDs}, outName, lin, lout); err != nil {
+		return err
+	}
+	m.embedInputs, m.lookupOut, m.hidden = names, outName, int(hidden)
+	return nil
+}
+
+// Hidden returns the embedding width, or 0 when the folder has no embedding
+// graphs.
+func (m *Model) Hidden() int {
+	if m.openEmbeddings() != nil {
+		return 0
+	}
+	return m.hidden
+}
+
+// Embed looks ids up in the word-embedding table: len(ids)*Hidden() values.
+func (m *Model) Embed(ctx context.Context, ids []int64) ([]float32, error) {
+	if err := m.openEmbeddings(); err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("onnx: Embed needs at least one token id")
+	}
+	shape := ort.NewShape(1, int64(len(ids)))
+	in, err := ort.NewTensor(shape, ids)
+	if err != nil {
+		return nil, fmt.Errorf("onnx: building input %s: %w", inputIDs, err)
+	}
+	defer in.Destroy()
+	data := make([]float32, len(ids)*m.hidden)
+	out, err := ort.NewTensor(ort.NewShape(1, int64(len(ids)), int64(m.hidden)), data)
+	if err != nil {
+		return nil, fmt.Errorf("onnx: building embeddings output: %w", err)
+	}
+	defer out.Destroy()
+	if err := m.lookup.run(ctx, []ort.Value{in}, []ort.Value{out}); err != nil {
+		return nil, err
+	}
+	return data, nil
+}
+
+// RunEmbeds runs the network from input embeddings.
+func (m *Model) RunEmbeds(ctx context.Context, b engine.EmbedBatch) (engine.Logits, error) {
+	if err := m.openEmbeddings(); err != nil {
+		return engine.Logits{}, err
+	}
+	n := b.Rows * b.SeqLen
+	switch {
+	case b.Rows <= 0 || b.SeqLen <= 0:
+		return engine.Logits{}, fmt.Errorf("onnx: embed batch shape %dx%d: rows and sequence length must be positive", b.Rows, b.SeqLen)
+	case b.Hidden != m.hidden:
+		return engine.Logits{}, fmt.Errorf("onnx: embed batch hidden size %d, model wants %d", b.Hidden, m.hidden)
+	case len(b.Embeds) != n*b.Hidden:
+		return engine.Logits{}, fmt.Errorf("onnx: embed batch %dx%dx%d has %d values, want %d", b.Rows, b.SeqLen, b.Hidden, len(b.Embeds), n*b.Hidden)
+	case len(b.AttentionMask) != n || (b.TokenTypeIDs != nil && len(b.TokenTypeIDs) != n):
+		return engine.Logits{}, fmt.Errorf("onnx: embed batch %dx%d: attention mask or token types have the wrong length", b.Rows, b.SeqLen)
+	}
+	shape := ort.NewShape(int64(b.Rows), int64(b.SeqLen))
+	return m.runGraph(ctx, m.embeds, m.embedInputs, b.Rows, func(name string) (ort.Value, error) {
+		switch name {
+		case inputsEmbeds:
+			return ort.NewTensor(ort.NewShape(int64(b.Rows), int64(b.SeqLen), int64(b.Hidden)), b.Embeds)
+		case attentionMask:
+			return ort.NewTensor(shape, b.AttentionMask)
+		default:
+			return ort.NewTensor(shape, typeIDsOrZeros(b.TokenTypeIDs, n))
+		}
+	})
+}

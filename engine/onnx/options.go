@@ -1,0 +1,88 @@
+package onnx
+
+import (
+	"fmt"
+	"runtime"
+	"strconv"
+	"strings"
+)
+
+// Device says where a model runs: the CPU, or a CUDA GPU by index.
+type Device struct {
+	CUDA bool
+	ID   int
+}
+
+// String gives the form ParseDevice reads: "cpu" or "cuda:N".
+func (d Device) String() string {
+	if d.CUDA {
+		return "cuda:" + strconv.Itoa(d.ID)
+	}
+	return "cpu"
+}
+
+// ParseDevice reads "cpu", "cuda" (GPU 0) or "cuda:N".
+func ParseDevice(s string) (Device, error) {
+	switch {
+	case s == "" || s == "cpu":
+		return Device{}, nil
+	case s == "cuda" || s == "gpu":
+		return Device{CUDA: true}, nil
+	case strings.HasPrefix(s, "cuda:"):
+		n, err := strconv.Atoi(strings.TrimPrefix(s, "cuda:"))
+		if err != nil || n < 0 {
+			return Device{}, fmt.Errorf("onnx: device %q: want cpu, cuda or cuda:N with N a GPU index", s)
+		}
+		return Device{CUDA: true, ID: n}, nil
+	}
+	return Device{}, fmt.Errorf("onnx: device %q: want cpu, cuda or cuda:N", s)
+}
+
+type config struct {
+	library  string
+	device   Device
+	threads  int
+	sessions int
+	labels   []string
+}
+
+func defaults() config {
+	return config{threads: runtime.NumCPU(), sessions: 1}
+}
+
+// Option configures Open.
+type Option func(*config)
+
+// WithLibrary sets the ONNX Runtime shared library explicitly, overriding
+// $LUCID_ORT_LIB and the cache folder.
+func WithLibrary(path string) Option { return func(c *config) { c.library = path } }
+
+// WithDevice selects the execution provider (default: the CPU).
+func WithDevice(d Device) Option { return func(c *config) { c.device = d } }
+
+// WithThreads sets ONNX Runtime's intra-op threads per session (default: the
+// number of CPUs). Values below 1 keep the default.
+func WithThreads(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.threads = n
+		}
+	}
+}
+
+// WithSessions sets how many sessions the pool holds, that is how many
+// batches may run at once (default 1: on a CPU one session with all cores as
+// intra-op threads is fastest; more help on GPUs and many-core hosts).
+func WithSessions(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.sessions = n
+		}
+	}
+}
+
+// WithLabels names the model's outputs (from config.json's id2label). Without
+// it labels are LABEL_0, LABEL_1, ...
+func WithLabels(labels []string) Option {
+	return func(c *config) { c.labels = append([]string(nil), labels...) }
+}

@@ -1,0 +1,155 @@
+package models
+
+import (
+	"context"
+	"math"
+	"path/filepath"
+	"sort"
+
+	"github.com/lucid-nlp/lucid/engine"
+	"github.com/lucid-nlp/lucid/engine/onnx"
+	"github.com/lucid-nlp/lucid/tokenize"
+)
+
+// Classifier is a model folder opened for inference: its tokenizer and its
+// network on ONNX Runtime. Safe for concurrent use.
+type Classifier struct {
+	Folder    *Folder
+	Tokenizer *tokenize.Tokenizer
+	Model     *onnx.Model
+	// BatchSize is the most rows Predict sends to the runtime at once.
+	BatchSize int
+}
+
+// DefaultBatchSize is Predict's batch size when none is set.
+const DefaultBatchSize = 32
+
+// Load opens the model folder dir. Options go to the ONNX Runtime engine
+// (device, threads, library path); the labels come from config.json.
+func Load(dir string, opts ...onnx.Option) (*Classifier, error) {
+	f, err := ReadFolder(dir)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := tokenize.Load(filepath.Join(dir, TokenizerFile))
+	if err != nil {
+		return nil, err
+	}
+	tok.SetMaxLength(f.MaxLength)
+	m, err := onnx.Open(dir, append([]onnx.Option{onnx.WithLabels(f.Labels)}, opts...)...)
+	if err != nil {
+		return nil, err
+	}
+	return &Classifier{Folder: f, Tokenizer: tok, Model: m, BatchSize: DefaultBatchSize}, nil
+}
+
+// Close releases the runtime sessions.
+func (c *Classifier) Close() error { return c.Model.Close() }
+
+// Labels returns the label names.
+func (c *Classifier) Labels() []string { return c.Folder.Labels }
+
+// Prediction is the model's answer for one text.
+type Prediction struct {
+	Text          string
+	Label         string
+	LabelIndex    int
+	Probabilities []float64
+	Logits        []float32
+	// Truncated is true when the text was longer than the model takes and
+	// only its first MaxLength tokens were read.
+	Truncated bool
+	// Err is set when this text could not be read (invalid UTF-8); the
+	// other fields are then empty. One bad text does not fail the others.
+	Err error
+}
+
+// Predict classifies texts. Rows of similar length are batched together so
+// little padding is computed; results come back in the order of texts. A
+// text the tokenizer rejects gets a Prediction with Err set; the returned
+// error is for failures of the run itself (cancellation, the runtime).
+func (c *Classifier) Predict(ctx context.Context, texts []string) ([]Prediction, error) {
+	out := make([]Prediction, len(texts))
+	encs := make([]*tokenize.Encoding, len(texts))
+	order := make([]int, 0, len(texts))
+	for i, t := range texts {
+		e, err := c.Tokenizer.Encode(t)
+		if err != nil {
+			out[i] = Prediction{Text: t, Err: err}
+			continue
+		}
+		encs[i] = e
+		order = append(order, i)
+	}
+	sort.SliceStable(order, func(a, b int) bool { return encs[order[a]].Len() < encs[order[b]].Len() })
+	bs := c.BatchSize
+	if bs <= 0 {
+		bs = DefaultBatchSize
+	}
+	for start := 0; start < len(order); start += bs {
+		idx := order[start:min(start+bs, len(order))]
+		group := make([]*tokenize.Encoding, len(idx))
+		for i, j := range idx {
+			group[i] = encs[j]
+		}
+		logits, err := c.Model.Run(ctx, BatchOf(group, c.Tokenizer.PadID()))
+		if err != nil {
+			return nil, err
+		}
+		for i, j := range idx {
+			out[j] = c.prediction(encs[j], logits.Row(i))
+		}
+	}
+	return out, nil
+}
+
+func (c *Classifier) prediction(e *tokenize.Encoding, logits []float32) Prediction {
+	probs := Softmax(logits)
+	best := 0
+	for i, p := range probs {
+		if p > probs[best] {
+			best = i
+		}
+	}
+	return Prediction{Text: e.Text, Label: c.Folder.Labels[best], LabelIndex: best, Probabilities: probs,
+		Logits: append([]float32(nil), logits...), Truncated: e.Truncated}
+}
+
+// Softmax turns logits into probabilities, computed in float64 and shifted
+// by the maximum so large logits do not overflow.
+func Softmax(logits []float32) []float64 {
+	mx := math.Inf(-1)
+	for _, l := range logits {
+		mx = math.Max(mx, float64(l))
+	}
+	p := make([]float64, len(logits))
+	var sum float64
+	for i, l := range logits {
+		p[i] = math.Exp(float64(l) - mx)
+		sum += p[i]
+	}
+	for i := range p {
+		p[i] /= sum
+	}
+	return p
+}
+
+// BatchOf pads encodings to the longest one with padID and attention 0.
+func BatchOf(encs []*tokenize.Encoding, padID int64) engine.Batch {
+	seq := 0
+	for _, e := range encs {
+		seq = max(seq, e.Len())
+	}
+	b := engine.Batch{Rows: len(encs), SeqLen: seq,
+		InputIDs: make([]int64, len(encs)*seq), AttentionMask: make([]int64, len(encs)*seq), TokenTypeIDs: make([]int64, len(encs)*seq)}
+	for r, e := range encs {
+		row := b.InputIDs[r*seq : (r+1)*seq]
+		copy(row, e.IDs)
+		for i := e.Len(); i < seq; i++ {
+			row[i] = padID
+		}
+		copy(b.AttentionMask[r*seq:], e.AttentionMask)
+		copy(b.TokenTypeIDs[r*seq:], e.TypeIDs)
+	}
+	return b
+}
