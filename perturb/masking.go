@@ -1,0 +1,133 @@
+package perturb
+
+import (
+	"fmt"
+
+	"github.com/lucid-nlp/lucid/tokenize"
+)
+
+// Masking says what an absent feature becomes.
+type Masking int
+
+const (
+	// MaskToken replaces the feature's tokens with the tokenizer's mask
+	// token ([MASK], <mask>): the default where there is one, since it is the
+	// model's own notion of "a token is here but unknown".
+	MaskToken Masking = iota
+	// Pad replaces them with the pad token and turns attention off, so the
+	// model does not see them at all while positions stay put.
+	Pad
+	// Delete removes them: rows get shorter, as if the words were not written.
+	Delete
+	// Unknown replaces them with the unknown token ([UNK]).
+	Unknown
+)
+
+// ParseMasking reads mask, pad, delete or unk.
+func ParseMasking(s string) (Masking, error) {
+	switch s {
+	case "", "mask":
+		return MaskToken, nil
+	case "pad":
+		return Pad, nil
+	case "delete":
+		return Delete, nil
+	case "unk", "unknown":
+		return Unknown, nil
+	}
+	return MaskToken, fmt.Errorf("perturb: masking %q: want mask, pad, delete or unk", s)
+}
+
+func (m Masking) String() string {
+	return [...]string{"mask", "pad", "delete", "unk"}[m]
+}
+
+// Row is one model input row, unpadded.
+type Row struct {
+	IDs           []int64
+	AttentionMask []int64
+	TypeIDs       []int64
+}
+
+// Masker turns coalitions of an encoded text's features into model rows.
+type Masker struct {
+	enc      *tokenize.Encoding
+	features []Feature
+	strategy Masking
+	fill     int64 // the id absent tokens get (mask, pad or unk)
+	owner    []int // owner[pos] = feature index of token pos, -1 if none
+}
+
+// NewMasker prepares rows for enc's features. It fails when the strategy
+// needs a token the tokenizer lacks (no [MASK] for MaskToken, no [UNK]).
+func NewMasker(enc *tokenize.Encoding, features []Feature, strategy Masking, tok *tokenize.Tokenizer) (*Masker, error) {
+	m := &Masker{enc: enc, features: features, strategy: strategy, owner: make([]int, enc.Len())}
+	for i := range m.owner {
+		m.owner[i] = -1
+	}
+	for fi, f := range features {
+		for _, pos := range f.Tokens {
+			m.owner[pos] = fi
+		}
+	}
+	switch strategy {
+	case MaskToken:
+		id, ok := tok.MaskID()
+		if !ok {
+			return nil, fmt.Errorf("perturb: masking %q needs a mask token and this tokenizer has none; use --mask pad, delete or unk", strategy)
+		}
+		m.fill = id
+	case Unknown:
+		id, ok := tok.UnkID()
+		if !ok {
+			return nil, fmt.Errorf("perturb: masking %q needs an unknown token and this tokenizer has none; use --mask mask, pad or delete", strategy)
+		}
+		m.fill = id
+	case Pad, Delete:
+		m.fill = tok.PadID()
+	default:
+		return nil, fmt.Errorf("perturb: unknown masking strategy %d", strategy)
+	}
+	return m, nil
+}
+
+// Features returns the features the masker ranges over.
+func (m *Masker) Features() []Feature { return m.features }
+
+// Encoding returns the encoded input.
+func (m *Masker) Encoding() *tokenize.Encoding { return m.enc }
+
+// Row builds the model row in which only the features in c are present.
+// Special tokens are always kept.
+func (m *Masker) Row(c Coalition) Row {
+	n := m.enc.Len()
+	if m.strategy == Delete {
+		keep := 0
+		for pos := range n {
+			if o := m.owner[pos]; o < 0 || c.Has(o) {
+				keep++
+			}
+		}
+		r := Row{IDs: make([]int64, 0, keep), AttentionMask: make([]int64, 0, keep), TypeIDs: make([]int64, 0, keep)}
+		for pos := range n {
+			if o := m.owner[pos]; o < 0 || c.Has(o) {
+				r.IDs = append(r.IDs, m.enc.IDs[pos])
+				r.AttentionMask = append(r.AttentionMask, m.enc.AttentionMask[pos])
+				r.TypeIDs = append(r.TypeIDs, m.enc.TypeIDs[pos])
+			}
+		}
+		return r
+	}
+	r := Row{IDs: make([]int64, n), AttentionMask: make([]int64, n), TypeIDs: m.enc.TypeIDs}
+	copy(r.IDs, m.enc.IDs)
+	copy(r.AttentionMask, m.enc.AttentionMask)
+	for pos := range n {
+		if o := m.owner[pos]; o >= 0 && !c.Has(o) {
+			r.IDs[pos] = m.fill
+			if m.strategy == Pad {
+				r.AttentionMask[pos] = 0
+			}
+		}
+	}
+	return r
+}
