@@ -2,6 +2,8 @@
 // classifiers exported to ONNX.
 //
 //	lucid predict [flags] [TEXT...]   classify texts
+//	lucid explain [flags] [TEXT...]   explain predictions
+//	lucid bench [flags]               measure speed and accuracy
 //
 // Run `lucid help` or `lucid COMMAND --help` for the flags. Exit codes: 0
 // success, 1 a runtime failure (or some inputs failed), 2 a usage error.
@@ -41,6 +43,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"predict", "classify texts with a model (default: the shipped sst2-mini-bert)", runPredict},
+		{"explain", "explain predictions: KernelSHAP, exact Shapley, LIME, path (IG) or occlusion", runExplain},
+		{"bench", "measure throughput, explanation cost against the floor, and accuracy", runBench},
 	}
 }
 

@@ -1,0 +1,53 @@
+// Package attribution computes explanations: how much each feature of an
+// input (a word, a token) contributes to a model's score.
+//
+// # Coalition methods
+//
+// ExactShapley, KernelSHAP, LIME and Occlusion work on a Game: the model's
+// score v(S) with only the features in the coalition S present (see
+// perturb.Coalition; how absent features are masked is the Game's
+// business). They know nothing of models or tokenizers, so they are tested
+// against pure-Go games whose exact answers are known. They share one
+// vocabulary:
+//
+//   - n is Game.NumFeatures; N is the full coalition and ∅ the empty one.
+//   - A budget is the most coalitions a method may have valued, ∅ and N
+//     included: the model evaluations it costs (a Game may cache; the
+//     methods never pass a coalition twice in one call).
+//   - A seed makes a sampled method reproducible: the same game, options and
+//     seed give the same Attribution, bit for bit.
+//   - Values is batched: each method hands the Game all the coalitions it
+//     needs in one call, so the Game can batch the model's runs.
+//   - Every method returns an Attribution: one value per feature, Base and
+//     Full (v(∅) and v(N), except LIME's Base, its surrogate's intercept),
+//     the distinct coalitions valued, and documented diagnostics.
+//
+// The methods:
+//
+//   - ExactShapley enumerates all 2^n coalitions: the Shapley values, the
+//     unique attribution that is efficient (Σφ = v(N) − v(∅)), symmetric,
+//     additive over games, and zero for a feature that never changes v. It is the oracle, affordable to about
+//     12–16 features.
+//   - KernelSHAP estimates them from a budget: shap's KernelExplainer
+//     (enumerated outer sizes, paired samples, the Shapley kernel's
+//     efficiency-constrained weighted regression), with a logistic control
+//     variate for probability scores and design-based standard errors. On
+//     12-feature sentiment-like games its mean absolute error against exact
+//     values is about 0.003 at 256 evaluations (the project's target is
+//     0.01); it equals ExactShapley when the budget covers 2^n.
+//   - LIME is lime's LimeTextExplainer: a kernel-weighted ridge surrogate on
+//     random removals, for comparison with the Python reference.
+//   - Occlusion removes one feature at a time: n+2 evaluations, not
+//     efficient; its efficiency gap says by how much.
+//
+// "efficiency_gap" (|Σφ − (v(N) − v(∅))|) is reported by every method
+// that values ∅: about 1e-15 for the Shapley methods, informative for
+// occlusion.
+//
+// # Path method and the text explainer
+//
+// IntegratedPath attributes along a straight path in embedding space
+// (integrated-gradient style, by finite differences, since ONNX Runtime
+// has no gradients), and Explainer ties the methods to a tokenizer and a
+// model for whole texts.
+package attribution

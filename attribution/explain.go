@@ -1,0 +1,370 @@
+package attribution
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/lucid-nlp/lucid/engine"
+	"github.com/lucid-nlp/lucid/evaluate"
+	"github.com/lucid-nlp/lucid/perturb"
+	"github.com/lucid-nlp/lucid/tokenize"
+)
+
+// Method names an explanation method.
+type Method string
+
+// The methods Explain knows.
+const (
+	MethodKernelSHAP Method = "kernelshap"
+	MethodExact      Method = "exact"
+	MethodLIME       Method = "lime"
+	MethodPath       Method = "ig"
+	MethodOcclusion  Method = "occlusion"
+)
+
+// Methods lists every method, in the order help texts show them.
+var Methods = []Method{MethodKernelSHAP, MethodExact, MethodLIME, MethodPath, MethodOcclusion}
+
+// ParseMethod reads a method name.
+func ParseMethod(s string) (Method, error) {
+	for _, m := range Methods {
+		if string(m) == s {
+			return m, nil
+		}
+	}
+	switch s {
+	case "", "shap":
+		return MethodKernelSHAP, nil
+	case "integrated-gradients", "path":
+		return MethodPath, nil
+	}
+	return "", fmt.Errorf("attribution: method %q: want one of kernelshap, exact, lime, ig, occlusion", s)
+}
+
+// Default budgets (model evaluations) when a request gives none.
+const (
+	DefaultBudget = 512
+	// DefaultExactFeatures bounds exact Shapley when no budget is given:
+	// 2^12 = 4,096 rows.
+	DefaultExactFeatures = 12
+	// maxEnumeration is the most coalitions exact Shapley will ever value.
+	maxEnumeration = 1 << 20
+)
+
+// Request is one explanation to compute. The zero value of every field but
+// Text is a sensible default.
+type Request struct {
+	Text   string
+	Method Method
+	// Budget is the number of model evaluations the method may spend
+	// (KernelSHAP, LIME; an upper bound for exact). 0 means the default.
+	Budget int
+	// Steps and Rule set the path method's quadrature.
+	Steps int
+	Rule  Quadrature
+	// Level makes features words (default) or tokens.
+	Level perturb.Level
+	// Masking says what an absent feature becomes; for the path method, the
+	// token whose embedding is the baseline.
+	Masking perturb.Masking
+	// Target is the label to explain, by name or index; "" means the
+	// predicted label.
+	Target string
+	Seed   uint64
+	// KernelWidth is LIME's kernel width (default 25, as lime's).
+	KernelWidth float64
+}
+
+// Explainer explains a classifier's predictions. Safe for concurrent use;
+// concurrent explanations share the evaluator's batches.
+type Explainer struct {
+	Tokenizer *tokenize.Tokenizer
+	Eval      *evaluate.Evaluator
+	// ModelName is reported in results (the model folder, say).
+	ModelName string
+}
+
+// NewExplainer explains model's predictions, scoring rows through eval.
+func NewExplainer(tok *tokenize.Tokenizer, eval *evaluate.Evaluator, modelName string) *Explainer {
+	return &Explainer{Tokenizer: tok, Eval: eval, ModelName: modelName}
+}
+
+func (x *Explainer) model() engine.Model { return x.Eval.Model() }
+
+// Explain computes one explanation.
+func (x *Explainer) Explain(ctx context.Context, req Request) (*Result, error) {
+	start := time.Now()
+	if req.Method == "" {
+		req.Method = MethodKernelSHAP
+	}
+	enc, err := x.Tokenizer.Encode(req.Text)
+	if err != nil {
+		return nil, err
+	}
+	feats := perturb.Features(enc, req.Level)
+	if len(feats) == 0 {
+		return nil, fmt.Errorf("attribution: text %q has no %s to attribute", abbreviate(req.Text), req.Level)
+	}
+	labels := x.model().Labels()
+	res := &Result{Text: req.Text, Model: x.ModelName, Method: req.Method, Output: x.Eval.Output().String(),
+		Settings: Settings{Features: req.Level.String(), Mask: req.Masking.String(), Seed: req.Seed}}
+	if enc.Truncated {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the text has %d tokens and the model reads %d: only the first %d tokens are explained",
+			enc.FullLength, x.Tokenizer.MaxLength(), x.Tokenizer.MaxLength()))
+	}
+
+	// The full input once, for the prediction; its score seeds the game.
+	full := engine.Batch{Rows: 1, SeqLen: enc.Len(), InputIDs: enc.IDs, AttentionMask: enc.AttentionMask, TokenTypeIDs: enc.TypeIDs}
+	t0 := time.Now()
+	logits, err := x.model().Run(ctx, full)
+	predictTime := time.Since(t0)
+	if err != nil {
+		return nil, err
+	}
+	probs := evaluate.Probability
+	res.Probabilities = make(map[string]float64, len(labels))
+	best := 0
+	for i, l := range labels {
+		res.Probabilities[l] = probs.Score(logits.Row(0), i)
+		if res.Probabilities[l] > res.Probabilities[labels[best]] {
+			best = i
+		}
+	}
+	res.Predicted = labels[best]
+	target, err := resolveTarget(req.Target, labels, best)
+	if err != nil {
+		return nil, err
+	}
+	res.Target, res.TargetIndex = labels[target], target
+
+	var attr *Attribution
+	var stats evaluate.Stats
+	if req.Method == MethodPath {
+		attr, stats, err = x.explainPath(ctx, req, enc, feats, target, res)
+	} else {
+		attr, stats, err = x.explainGame(ctx, req, enc, feats, target, logits.Row(0), res)
+	}
+	if err != nil {
+		return nil, err
+	}
+	stats.Evaluations++ // the prediction run
+	stats.Runtime += predictTime
+
+	res.FX, res.BaseValue = attr.Full, attr.Base
+	res.Features = make([]FeatureAttribution, len(feats))
+	for i, f := range feats {
+		fa := FeatureAttribution{Text: f.Text, ByteStart: f.Start, ByteEnd: f.End,
+			Start: utf8.RuneCountInString(req.Text[:f.Start]), Attribution: attr.Values[i]}
+		fa.End = fa.Start + utf8.RuneCountInString(f.Text)
+		for _, pos := range f.Tokens {
+			fa.Tokens = append(fa.Tokens, enc.Tokens[pos])
+		}
+		if attr.StdErr != nil {
+			se := attr.StdErr[i]
+			fa.StdErr = &se
+		}
+		res.Features[i] = fa
+	}
+	res.Diagnostics = attr.Diagnostics
+	res.Evaluations = stats.Evaluations
+	res.RuntimeSeconds = stats.Runtime.Seconds()
+	res.WallSeconds = time.Since(start).Seconds()
+	return res, nil
+}
+
+// explainGame runs the coalition methods (KernelSHAP, exact, LIME, occlusion).
+func (x *Explainer) explainGame(ctx context.Context, req Request, enc *tokenize.Encoding, feats []perturb.Feature,
+	target int, fullLogits []float32, res *Result) (*Attribution, evaluate.Stats, error) {
+	masker, err := perturb.NewMasker(enc, feats, req.Masking, x.Tokenizer)
+	if err != nil {
+		return nil, evaluate.Stats{}, err
+	}
+	game := newTextGame(masker, x.Eval, target)
+	game.cache[perturb.FullCoalition(len(feats)).Key()] = x.Eval.Output().Score(fullLogits, target)
+	n := len(feats)
+	budget := req.Budget
+	var attr *Attribution
+	switch req.Method {
+	case MethodExact:
+		need := 0
+		if n < 63 {
+			need = 1 << n
+		}
+		if budget == 0 {
+			budget = 1 << DefaultExactFeatures
+		}
+		if n >= 63 || need > budget || need > maxEnumeration {
+			return nil, game.stats, fmt.Errorf("attribution: exact Shapley values over %d %s need 2^%d = %s evaluations, more than the budget %d; use --method kernelshap, a larger --budget (at most 2^20), or --features words",
+				n, req.Level, n, bigPow2(n), budget)
+		}
+		res.Settings.Budget = need
+		attr, err = ExactShapley(ctx, game, need)
+	case MethodKernelSHAP:
+		if budget == 0 {
+			budget = DefaultBudget
+		}
+		if minimum := n + 2; budget < minimum {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("budget %d is below the %d evaluations KernelSHAP needs for %d features: raised to %d", budget, minimum, n, minimum))
+			budget = minimum
+		}
+		res.Settings.Budget = budget
+		attr, err = KernelSHAP(ctx, game, KernelSHAPOptions{Budget: budget, Seed: req.Seed})
+	case MethodLIME:
+		if budget == 0 {
+			budget = DefaultBudget
+		}
+		if minimum := n + 2; budget < minimum {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("budget %d is below the %d samples LIME needs for %d features: raised to %d", budget, minimum, n, minimum))
+			budget = minimum
+		}
+		width := req.KernelWidth
+		if width <= 0 {
+			width = 25
+		}
+		res.Settings.Budget, res.Settings.KernelWidth = budget, width
+		attr, err = LIME(ctx, game, LIMEOptions{Budget: budget, Seed: req.Seed, KernelWidth: width, FeatureSelection: "none", NumFeatures: n})
+	case MethodOcclusion:
+		res.Settings.Budget = n + 1
+		attr, err = Occlusion(ctx, game)
+	default:
+		return nil, game.stats, fmt.Errorf("attribution: unknown method %q", req.Method)
+	}
+	if err != nil {
+		return nil, game.stats, err
+	}
+	if req.Method == MethodLIME {
+		// LIME's Base is its surrogate's intercept; report f(∅) as the
+		// base value like every other method, from the cache when sampled.
+		base, err := game.value(ctx, perturb.NewCoalition(n))
+		if err != nil {
+			return nil, game.stats, err
+		}
+		attr.Base = base
+	}
+	return attr, game.stats, nil
+}
+
+// explainPath runs the integrated-gradient-style path method and sums its
+// token attributions into features.
+func (x *Explainer) explainPath(ctx context.Context, req Request, enc *tokenize.Encoding, feats []perturb.Feature,
+	target int, res *Result) (*Attribution, evaluate.Stats, error) {
+	em, ok := x.model().(engine.EmbeddingModel)
+	if !ok {
+		return nil, evaluate.Stats{}, fmt.Errorf("attribution: the path method needs a model that runs from embeddings; this one (%T) does not", x.model())
+	}
+	var baseline int64
+	switch req.Masking {
+	case perturb.MaskToken:
+		id, ok := x.Tokenizer.MaskID()
+		if !ok {
+			return nil, evaluate.Stats{}, fmt.Errorf("attribution: the tokenizer has no mask token for the path baseline; use --mask pad or unk")
+		}
+		baseline = id
+	case perturb.Pad:
+		baseline = x.Tokenizer.PadID()
+	case perturb.Unknown:
+		id, ok := x.Tokenizer.UnkID()
+		if !ok {
+			return nil, evaluate.Stats{}, fmt.Errorf("attribution: the tokenizer has no unknown token for the path baseline; use --mask mask or pad")
+		}
+		baseline = id
+	default:
+		return nil, evaluate.Stats{}, fmt.Errorf("attribution: the path method needs a baseline token: --mask mask, pad or unk, not %s", req.Masking)
+	}
+	steps := req.Steps
+	if steps <= 0 {
+		steps = DefaultPathSteps
+	}
+	res.Settings.Steps, res.Settings.Quadrature = steps, req.Rule.String()
+	p, err := IntegratedPath(ctx, em, enc, PathOptions{Steps: steps, Rule: req.Rule, BaselineID: baseline, Target: target, Output: x.Eval.Output()})
+	if err != nil {
+		return nil, evaluate.Stats{}, err
+	}
+	res.Settings.Budget = p.Evaluations
+	attr := &Attribution{Values: make([]float64, len(feats)), Base: p.Baseline, Full: p.Full, Evaluations: p.Evaluations}
+	for i, f := range feats {
+		for _, pos := range f.Tokens {
+			attr.Values[i] += p.Tokens[pos]
+		}
+	}
+	gap := p.Completeness()
+	attr.Diagnostics = map[string]float64{"completeness_error": gap}
+	if diff := p.Full - p.Baseline; diff != 0 {
+		attr.Diagnostics["completeness_error_relative"] = gap / abs(diff)
+	}
+	return attr, evaluate.Stats{Evaluations: p.Evaluations, Runtime: p.Runtime}, nil
+}
+
+// ExplainAll explains many texts concurrently (workers at once, default 8)
+// so their rows share the evaluator's batches. results[i] and errs[i]
+// answer reqs[i].
+func (x *Explainer) ExplainAll(ctx context.Context, reqs []Request, workers int) ([]*Result, []error) {
+	if workers <= 0 {
+		workers = 8
+	}
+	results, errs := make([]*Result, len(reqs)), make([]error, len(reqs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(workers, len(reqs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				results[i], errs[i] = x.Explain(ctx, reqs[i])
+			}
+		}()
+	}
+	for i := range reqs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return results, errs
+}
+
+// resolveTarget reads a label by name (case-insensitive) or index.
+func resolveTarget(t string, labels []string, predicted int) (int, error) {
+	if t == "" {
+		return predicted, nil
+	}
+	for i, l := range labels {
+		if strings.EqualFold(l, t) {
+			return i, nil
+		}
+	}
+	if i, err := strconv.Atoi(t); err == nil && i >= 0 && i < len(labels) {
+		return i, nil
+	}
+	return 0, fmt.Errorf("attribution: unknown target label %q; the model's labels are %s (or their indexes 0..%d)",
+		t, strings.Join(labels, ", "), len(labels)-1)
+}
+
+func bigPow2(n int) string {
+	if n < 63 {
+		return strconv.FormatUint(1<<uint(n), 10)
+	}
+	return "2^" + strconv.Itoa(n)
+}
+
+func abs(v float64) float64 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+func abbreviate(s string) string {
+	if len(s) <= 40 {
+		return s
+	}
+	cut := 40
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}

@@ -1,0 +1,157 @@
+package attribution
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/lucid-nlp/lucid/perturb"
+)
+
+// KernelSHAPOptions configures KernelSHAP.
+type KernelSHAPOptions struct {
+	// Budget is the most coalitions valued, ∅ and N included; at least
+	// MinKernelSHAPBudget(n).
+	Budget int
+	// Seed seeds the coalition sampler; the same seed gives the same result.
+	Seed uint64
+	// NoControlVariate turns off the logistic control variate, leaving the
+	// plain paired-sample regression (shap's KernelExplainer estimator), for
+	// comparisons with the Python references at an equal budget.
+	NoControlVariate bool
+}
+
+// Diagnostic keys KernelSHAP reports, besides "efficiency_gap".
+const (
+	// DiagExact is 1 when the budget covered all 2^n coalitions and the
+	// result is ExactShapley's, 0 otherwise.
+	DiagExact = "exact"
+	// DiagEnumeratedSize is k when coalition sizes 1..k and n−k..n−1 were
+	// valued completely.
+	DiagEnumeratedSize = "enumerated_size"
+	// DiagSampledPairs is the number of sampled complementary pairs.
+	DiagSampledPairs = "sampled_pairs"
+	// DiagControlVariate is 1 when the logistic control variate was used.
+	DiagControlVariate = "control_variate"
+)
+
+// MinKernelSHAPBudget is the smallest budget KernelSHAP accepts for n
+// features: ∅, N and n more coalitions, one per feature ({i} or N∖{i}),
+// which is what identifies n values (efficiency takes one equation, and
+// every feature needs a row that separates it from the others); or 2^n when
+// that is smaller, which makes the result exact.
+func MinKernelSHAPBudget(n int) int {
+	if n <= MaxExactFeatures && 1<<n < n+2 {
+		return 1 << n
+	}
+	return n + 2
+}
+
+// KernelSHAP estimates Shapley values from at most opts.Budget coalitions,
+// valued in one Values call. When 2^n ≤ Budget it returns ExactShapley's
+// result, with Diagnostics["exact"] = 1.
+//
+// Otherwise it is the kernel regression of Lundberg and Lee (2017) with
+// shap's KernelExplainer sampling scheme. Coalition sizes are taken from
+// the outside in as complete size pairs (sizes 1 and n−1, then 2 and n−2,
+// ...): the first pair whenever it fits the budget, since it is what makes
+// the regression identified, and each further pair when, as in shap, the
+// budget its kernel weight would earn in proportional sampling covers it
+// completely. (Enumerating a size pair merely because it fits can be
+// costly: with 12 features and 160 coalitions, sizes 2 and 10 fit but leave
+// one sample for all the middle sizes, and the error doubles.) The rest of
+// the budget goes to complementary pairs (S and N∖S), without repeats,
+// allocated to the remaining size pairs in proportion to their kernel
+// weight (largest remainders, the fractions drawn at random), each drawn
+// uniformly within its sizes. The sampled coalitions of a size share that
+// size's kernel weight equally, as in shap. Pairing makes the estimate
+// exact for any game with at most pairwise interactions, not only for
+// additive ones: the pairwise part of v cancels between S and N∖S.
+//
+// The regression is weighted least squares of v(S) − v(∅) on the feature
+// indicators, subject to efficiency, Σφ = v(N) − v(∅), imposed exactly by
+// eliminating one coefficient; Diagnostics["efficiency_gap"] shows it holds
+// to rounding.
+//
+// The control variate (on unless opts.NoControlVariate) targets what the
+// pairing leaves: the odd interactions of order three and more that a
+// saturating probability produces. When every value lies in [0, 1],
+// KernelSHAP fits a logistic surrogate q(S) = σ(a + Σ_{i∈S} b_i) to the
+// valued coalitions (no further model calls), computes q's Shapley values
+// (exactly up to 16 features; beyond, by 2^18 sigmoids' worth of
+// antithetic permutation sampling, efficient by construction and far more
+// precise than the estimate it corrects), and adds the kernel regression
+// estimate for the residual game v − q: φ = φ(q) + φ̂(v − q). This is a
+// regression-adjusted Monte Carlo estimator (Witter, Liu and Musco, 2025):
+// only the residual is sampled, so the better q fits, the smaller the
+// error; it is consistent like the plain estimator, and efficient. It is
+// kept only when it lowers the residual's lack of fit on the valued pairs,
+// so additive and pairwise games keep their exact plain estimates (on
+// max and threshold games, far from the logistic form, it was used and
+// still helped a little, or declined). On the tests' 12-feature
+// games at 256 evaluations it cuts the mean absolute error from 0.0047 to
+// 0.0025 (sentiment-like: sigmoid of word scores with pairwise terms) and
+// from 0.0066 to 0.0054 (normal CDF with three-way terms, outside q's
+// family); Diagnostics["control_variate"] says whether it was used.
+//
+// StdErr is the design-based (linearised, sandwich) standard error of each
+// φ_i: for each sampled size pair the variance of its mean estimating-
+// equation contribution under sampling without replacement (with the
+// finite-population correction), mapped through the regression's inverse
+// normal matrix; enumerated sizes contribute none, and the control
+// variate's fit is held fixed. A size pair with a single sampled pair
+// borrows the spread of its nearest neighbour. StdErr is nil when there is
+// no spread to measure: below 2n+4 coalitions, where the design is sizes 1
+// and n−1 alone (below 2n+2, one or both of {i} and N∖{i} per feature; see
+// MinKernelSHAPBudget), or when no size pair got two sampled pairs.
+//
+// Evaluations is Budget, or Budget−1 when the sampled part is odd (pairs
+// come two at a time).
+func KernelSHAP(ctx context.Context, g Game, opts KernelSHAPOptions) (*Attribution, error) {
+	n, err := numFeatures(g)
+	if err != nil {
+		return nil, fmt.Errorf("attribution: KernelSHAP: %w", err)
+	}
+	if minimum := MinKernelSHAPBudget(n); opts.Budget < minimum {
+		return nil, fmt.Errorf("attribution: KernelSHAP: budget %d is below the minimum of %d coalitions for n = %d features", opts.Budget, minimum, n)
+	}
+	if n <= MaxExactFeatures && 1<<n <= opts.Budget {
+		a, err := ExactShapley(ctx, g, opts.Budget)
+		if err != nil {
+			return nil, fmt.Errorf("attribution: KernelSHAP: %w", err)
+		}
+		a.Diagnostics[DiagExact] = 1
+		return a, nil
+	}
+	rng := rand.New(rand.NewPCG(opts.Seed, 0x6b65726e656c7368))
+	d := planKernelDesign(n, opts.Budget, rng)
+	coalitions := make([]perturb.Coalition, 0, 2+len(d.rows))
+	coalitions = append(coalitions, perturb.NewCoalition(n), perturb.FullCoalition(n))
+	coalitions = append(coalitions, d.rows...)
+	vals, err := valueCoalitions(ctx, g, coalitions)
+	if err != nil {
+		return nil, fmt.Errorf("attribution: KernelSHAP: %w", err)
+	}
+	est, err := estimateKernel(d, vals[0], vals[1], vals[2:], !opts.NoControlVariate, rng)
+	if err != nil {
+		return nil, fmt.Errorf("attribution: KernelSHAP: n = %d, budget %d: %w", n, opts.Budget, err)
+	}
+	cv := 0.0
+	if est.controlVariate {
+		cv = 1
+	}
+	return &Attribution{
+		Values:      est.phi,
+		StdErr:      est.stdErr,
+		Base:        vals[0],
+		Full:        vals[1],
+		Evaluations: len(coalitions),
+		Diagnostics: map[string]float64{
+			DiagEfficiencyGap:  efficiencyGap(est.phi, vals[0], vals[1]),
+			DiagExact:          0,
+			DiagEnumeratedSize: float64(d.enumSize),
+			DiagSampledPairs:   float64(len(d.pairs)),
+			DiagControlVariate: cv,
+		},
+	}, nil
+}

@@ -1,0 +1,24 @@
+package attribution
+
+import (
+	"context"
+	"fmt"
+	"testing"
+)
+
+// BenchmarkKernelSHAP measures KernelSHAP's own cost, the game being a
+// cheap pure-Go function: what an explanation adds to its model
+// evaluations. (For scale: 5,000 rows of the small default model take
+// about 1.9 s at 2,700 rows/s.)
+func BenchmarkKernelSHAP(b *testing.B) {
+	for _, c := range []struct{ n, budget int }{{12, 256}, {30, 1024}, {100, 5000}} {
+		g := sentimentGame(c.n, 1)
+		b.Run(fmt.Sprintf("n=%d/budget=%d", c.n, c.budget), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := KernelSHAP(context.Background(), g, KernelSHAPOptions{Budget: c.budget, Seed: 1}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,55 @@
+package attribution
+
+// Result is an explanation, the same for every method; its JSON form is
+// documented in README.md ("Explanation JSON").
+type Result struct {
+	Text   string `json:"text"`
+	Model  string `json:"model"`
+	Method Method `json:"method"`
+	// Settings are the method's settings as used (defaults filled in).
+	Settings Settings `json:"settings"`
+	// Output is what the attributions are in: prob, logit or logodds.
+	Output        string             `json:"output"`
+	Target        string             `json:"target"`
+	TargetIndex   int                `json:"target_index"`
+	Predicted     string             `json:"predicted"`
+	Probabilities map[string]float64 `json:"probabilities"`
+	// FX is f(x), the target's score on the whole input; BaseValue is
+	// f(baseline): every feature absent (coalition methods) or the path's
+	// start (path method).
+	FX          float64              `json:"f_x"`
+	BaseValue   float64              `json:"base_value"`
+	Features    []FeatureAttribution `json:"features"`
+	Evaluations int                  `json:"evaluations"`
+	// RuntimeSeconds is the time spent inside the model; WallSeconds the
+	// whole call.
+	RuntimeSeconds float64            `json:"runtime_seconds"`
+	WallSeconds    float64            `json:"wall_seconds"`
+	Diagnostics    map[string]float64 `json:"diagnostics,omitempty"`
+	Warnings       []string           `json:"warnings,omitempty"`
+}
+
+// Settings records how an explanation was computed.
+type Settings struct {
+	Budget      int     `json:"budget"`
+	Steps       int     `json:"steps,omitempty"`
+	Quadrature  string  `json:"quadrature,omitempty"`
+	Features    string  `json:"features"`
+	Mask        string  `json:"mask"`
+	Seed        uint64  `json:"seed"`
+	KernelWidth float64 `json:"kernel_width,omitempty"`
+}
+
+// FeatureAttribution is one feature's share of f(x) − base value.
+type FeatureAttribution struct {
+	Text string `json:"text"`
+	// Start and End are character (Unicode code point) offsets into Text;
+	// ByteStart and ByteEnd the same span in UTF-8 bytes.
+	Start       int      `json:"start"`
+	End         int      `json:"end"`
+	ByteStart   int      `json:"byte_start"`
+	ByteEnd     int      `json:"byte_end"`
+	Tokens      []string `json:"tokens"`
+	Attribution float64  `json:"attribution"`
+	StdErr      *float64 `json:"stderr,omitempty"`
+}

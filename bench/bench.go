@@ -1,0 +1,319 @@
+// Package bench measures Lucid honestly: the engine's best batched
+// throughput on the sentences at hand (the floor every explanation is
+// compared with), each explanation method's cost against that floor, and the
+// attribution error of the sampled methods against exact Shapley values.
+//
+// Efficiency = (evaluations ÷ best throughput) ÷ wall time: 1.0 means the
+// explanation cost no more than its model evaluations at the best batch size.
+package bench
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/lucid-nlp/lucid/attribution"
+	"github.com/lucid-nlp/lucid/engine"
+	"github.com/lucid-nlp/lucid/tokenize"
+)
+
+// BuiltinSentences are used when no data file is available.
+var BuiltinSentences = []string{
+	"a gorgeous , witty , seductive movie .",
+	"the movie is a disaster from start to finish .",
+	"it 's not a bad film , just a forgettable one .",
+	"the acting was superb but the plot made no sense .",
+	"an exhilarating and deeply moving experience .",
+	"boring , predictable and far too long .",
+	"a charming little film that never overstays its welcome .",
+	"the jokes fall flat and the characters are paper thin .",
+	"one of the best films of the year , funny and wise .",
+	"i could not wait for it to end .",
+	"a thoughtful , beautifully shot drama with a great cast .",
+	"the script is lazy and the direction is worse .",
+}
+
+// ReadSentences reads the first n texts of a TSV file with a header whose
+// last column is the text (SST-2's dev.tsv: label<TAB>content).
+func ReadSentences(path string, n int) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	var out []string
+	for line := 0; sc.Scan() && len(out) < n; line++ {
+		if line == 0 {
+			continue
+		}
+		cols := strings.Split(strings.TrimRight(sc.Text(), "\r"), "\t")
+		if t := cols[len(cols)-1]; t != "" {
+			out = append(out, t)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("bench: reading %s: %w", path, err)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("bench: %s has no sentences", path)
+	}
+	return out, nil
+}
+
+// Throughput is the engine's measured speed.
+type Throughput struct {
+	// BestBatch is the batch size with the most rows/s at the median length.
+	BestBatch int `json:"best_batch"`
+	// ByBatch is rows/s at the median length for each batch size tried.
+	ByBatch map[int]float64 `json:"rows_per_second_by_batch"`
+	// ByLength is rows/s at BestBatch for each sentence length (tokens).
+	ByLength map[int]float64 `json:"rows_per_second_by_length"`
+	// Best is rows/s at BestBatch, averaged over the sentences' lengths
+	// (harmonic mean: the rate at which they would all be run).
+	Best float64 `json:"best_rows_per_second"`
+}
+
+// Seconds is the floor: how long n rows of the given length take at the
+// best throughput.
+func (t *Throughput) Seconds(rows, length int) float64 {
+	r, ok := t.ByLength[length]
+	if !ok {
+		r = t.Best
+	}
+	return float64(rows) / r
+}
+
+// MeasureThroughput times the engine on the sentences' own rows, first at
+// several batch sizes on the median-length sentence, then at the best batch
+// size for every length. Each point takes the best of a few repetitions.
+func MeasureThroughput(ctx context.Context, m engine.Model, encs []*tokenize.Encoding, batches []int) (*Throughput, error) {
+	if len(encs) == 0 {
+		return nil, fmt.Errorf("bench: no sentences to measure throughput on")
+	}
+	if len(batches) == 0 {
+		batches = []int{1, 8, 16, 32, 64, 128}
+	}
+	byLen := map[int]*tokenize.Encoding{}
+	var lengths []int
+	for _, e := range encs {
+		if _, ok := byLen[e.Len()]; !ok {
+			byLen[e.Len()] = e
+			lengths = append(lengths, e.Len())
+		}
+	}
+	sort.Ints(lengths)
+	median := lengths[len(lengths)/2]
+	t := &Throughput{ByBatch: map[int]float64{}, ByLength: map[int]float64{}}
+	for _, bs := range batches {
+		r, err := rate(ctx, m, byLen[median], bs)
+		if err != nil {
+			return nil, err
+		}
+		t.ByBatch[bs] = r
+		if r > t.ByBatch[t.BestBatch] {
+			t.BestBatch = bs
+		}
+	}
+	var inv float64
+	for _, l := range lengths {
+		r, err := rate(ctx, m, byLen[l], t.BestBatch)
+		if err != nil {
+			return nil, err
+		}
+		t.ByLength[l] = r
+		inv += 1 / r
+	}
+	t.Best = float64(len(lengths)) / inv
+	return t, nil
+}
+
+// rate is the best rows/s of a batch of bs copies of e over a few runs
+// lasting at least 50 ms in all.
+func rate(ctx context.Context, m engine.Model, e *tokenize.Encoding, bs int) (float64, error) {
+	b := engine.Batch{Rows: bs, SeqLen: e.Len()}
+	for range bs {
+		b.InputIDs = append(b.InputIDs, e.IDs...)
+		b.AttentionMask = append(b.AttentionMask, e.AttentionMask...)
+		b.TokenTypeIDs = append(b.TokenTypeIDs, e.TypeIDs...)
+	}
+	if _, err := m.Run(ctx, b); err != nil { // warm-up
+		return 0, err
+	}
+	best := math.Inf(1)
+	var spent time.Duration
+	for rep := 0; rep < 3 || spent < 50*time.Millisecond; rep++ {
+		start := time.Now()
+		if _, err := m.Run(ctx, b); err != nil {
+			return 0, err
+		}
+		d := time.Since(start)
+		spent += d
+		best = min(best, d.Seconds())
+		if rep > 200 {
+			break
+		}
+	}
+	return float64(bs) / best, nil
+}
+
+// MethodResult is one method at one budget over all the sentences.
+type MethodResult struct {
+	Method attribution.Method `json:"method"`
+	Budget int                `json:"budget"`
+	// Steps is the path method's quadrature points (0 for the others).
+	Steps                  int     `json:"steps,omitempty"`
+	Explanations           int     `json:"explanations"`
+	Failed                 int     `json:"failed"`
+	EvaluationsPerText     float64 `json:"evaluations_per_explanation"`
+	WallSecondsPerText     float64 `json:"wall_seconds_per_explanation"`
+	RuntimeSecondsPerText  float64 `json:"runtime_seconds_per_explanation"`
+	EvaluationsPerSecond   float64 `json:"evaluations_per_second"`
+	FloorSecondsPerText    float64 `json:"floor_seconds_per_explanation"`
+	Efficiency             float64 `json:"efficiency"`
+	MeanCompletenessErrRel float64 `json:"mean_completeness_error_relative,omitempty"`
+	FirstError             string  `json:"first_error,omitempty"`
+}
+
+// RunMethod explains every sentence with one method and budget, all at
+// once through ExplainAll (so rows of different sentences share batches,
+// as in a real batch job), and sets the result against the floor.
+func RunMethod(ctx context.Context, x *attribution.Explainer, tp *Throughput, sentences []string, req attribution.Request) MethodResult {
+	reqs := make([]attribution.Request, len(sentences))
+	for i, s := range sentences {
+		reqs[i] = req
+		reqs[i].Text = s
+	}
+	start := time.Now()
+	results, errs := x.ExplainAll(ctx, reqs, 0)
+	wall := time.Since(start).Seconds()
+	mr := MethodResult{Method: req.Method, Budget: req.Budget, Steps: req.Steps}
+	var evals, floor, runtime, compl float64
+	for i, r := range results {
+		if errs[i] != nil {
+			mr.Failed++
+			if mr.FirstError == "" {
+				mr.FirstError = errs[i].Error()
+			}
+			continue
+		}
+		mr.Explanations++
+		evals += float64(r.Evaluations)
+		runtime += r.RuntimeSeconds
+		floor += tp.Seconds(r.Evaluations, tokenLength(x, r.Text))
+		compl += r.Diagnostics["completeness_error_relative"]
+	}
+	if mr.Explanations == 0 {
+		return mr
+	}
+	n := float64(mr.Explanations)
+	mr.EvaluationsPerText = evals / n
+	mr.WallSecondsPerText = wall / n
+	mr.RuntimeSecondsPerText = runtime / n
+	mr.EvaluationsPerSecond = evals / wall
+	mr.FloorSecondsPerText = floor / n
+	mr.Efficiency = floor / wall
+	if req.Method == attribution.MethodPath {
+		mr.MeanCompletenessErrRel = compl / n
+	}
+	return mr
+}
+
+func tokenLength(x *attribution.Explainer, text string) int {
+	e, err := x.Tokenizer.Encode(text)
+	if err != nil {
+		return 0
+	}
+	return e.Len()
+}
+
+// AccuracyRow is the mean absolute error against exact Shapley values of
+// one method at one budget, over sentences and seeds.
+type AccuracyRow struct {
+	Method attribution.Method `json:"method"`
+	Budget int                `json:"budget"`
+	MAE    float64            `json:"mean_absolute_error"`
+	// MaxAE is the largest single-feature error seen.
+	MaxAE     float64 `json:"max_absolute_error"`
+	Sentences int     `json:"sentences"`
+	Runs      int     `json:"runs"`
+}
+
+// Accuracy compares KernelSHAP and LIME (read as a Shapley estimate) with
+// exact Shapley values on the sentences of at most maxWords words, at each
+// budget, averaged over seeds. progress, when not nil, gets a line per step.
+func Accuracy(ctx context.Context, x *attribution.Explainer, sentences []string, budgets []int, seeds int, maxWords int, progress io.Writer) ([]AccuracyRow, error) {
+	type exactOf struct {
+		text string
+		phi  []float64
+	}
+	var exact []exactOf
+	for _, s := range sentences {
+		r, err := x.Explain(ctx, attribution.Request{Text: s, Method: attribution.MethodExact, Budget: 1 << maxWords})
+		if err != nil {
+			continue // longer than maxWords words, or unreadable
+		}
+		phi := make([]float64, len(r.Features))
+		for i, f := range r.Features {
+			phi[i] = f.Attribution
+		}
+		exact = append(exact, exactOf{s, phi})
+	}
+	if len(exact) == 0 {
+		return nil, fmt.Errorf("bench: no sentence has at most %d words", maxWords)
+	}
+	if progress != nil {
+		fmt.Fprintf(progress, "accuracy: exact Shapley values for %d sentences of at most %d words\n", len(exact), maxWords)
+	}
+	var rows []AccuracyRow
+	for _, m := range []attribution.Method{attribution.MethodKernelSHAP, attribution.MethodLIME} {
+		for _, b := range budgets {
+			row := AccuracyRow{Method: m, Budget: b, Sentences: len(exact)}
+			var sum float64
+			var count int
+			for seed := range seeds {
+				reqs := make([]attribution.Request, len(exact))
+				for i, e := range exact {
+					reqs[i] = attribution.Request{Text: e.text, Method: m, Budget: b, Seed: uint64(seed + 1)}
+				}
+				results, errs := x.ExplainAll(ctx, reqs, 0)
+				for i, r := range results {
+					if errs[i] != nil {
+						return nil, errs[i]
+					}
+					for j, f := range r.Features {
+						d := math.Abs(f.Attribution - exact[i].phi[j])
+						sum += d
+						row.MaxAE = max(row.MaxAE, d)
+						count++
+					}
+					row.Runs++
+				}
+			}
+			row.MAE = sum / float64(count)
+			rows = append(rows, row)
+			if progress != nil {
+				fmt.Fprintf(progress, "accuracy: %s at budget %d: MAE %.4f\n", m, b, row.MAE)
+			}
+		}
+	}
+	return rows, nil
+}
+
+// Lengths returns the distinct token lengths of encs, sorted.
+func Lengths(encs []*tokenize.Encoding) []int {
+	var out []int
+	for _, e := range encs {
+		out = append(out, e.Len())
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}

@@ -1,0 +1,214 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/lucid-nlp/lucid/attribution"
+	"github.com/lucid-nlp/lucid/bench"
+	"github.com/lucid-nlp/lucid/engine/onnx"
+	"github.com/lucid-nlp/lucid/evaluate"
+)
+
+const benchHelp = `
+Usage: lucid bench [flags]
+
+Measures the model's best batched throughput on the benchmark sentences (the
+floor), then explains every sentence with each method at each budget and
+reports, per method: evaluations and wall seconds per explanation,
+evaluations per second, and efficiency = (evaluations ÷ best throughput) ÷
+wall time (1.0 = no cost beyond the model evaluations themselves).
+
+With --accuracy it also measures, on sentences of at most 12 words, the mean
+absolute error of KernelSHAP and LIME against exact Shapley values at each
+budget (default 128, 256, 512, 1024, 2048).
+
+Sentences: the first --sentences rows of --data (default
+../shared/data/sst2/dev.tsv when it exists), else built-in sentences.
+
+Examples:
+  lucid bench
+  lucid bench --methods kernelshap,lime --budgets 512 --json
+  lucid bench --accuracy --sentences 20
+`
+
+func runBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlagSet("bench", benchHelp, stderr)
+	var mf modelFlags
+	mf.register(fs)
+	data := fs.String("data", "", "TSV file with a header and the text in the last column (default: ../shared/data/sst2/dev.tsv if present)")
+	n := fs.Int("sentences", 32, "how many sentences to use")
+	methods := fs.String("methods", "kernelshap,lime,occlusion,ig", "comma-separated methods to time")
+	budgets := fs.String("budgets", "512", "comma-separated budgets for kernelshap and lime")
+	steps := fs.Int("steps", attribution.DefaultPathSteps, "ig: quadrature points")
+	batch := fs.Int("batch", evaluate.DefaultBatchSize, "rows per ONNX Runtime batch for explanations")
+	accuracy := fs.Bool("accuracy", false, "also measure attribution error against exact Shapley values")
+	accBudgets := fs.String("accuracy-budgets", "128,256,512,1024,2048", "budgets for --accuracy")
+	seeds := fs.Int("seeds", 3, "seeds per budget for --accuracy")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	ms, err := parseMethods(*methods)
+	if err != nil {
+		return err
+	}
+	bs, err := parseInts("--budgets", *budgets)
+	if err != nil {
+		return err
+	}
+	abs, err := parseInts("--accuracy-budgets", *accBudgets)
+	if err != nil {
+		return err
+	}
+	if *n < 1 || *batch < 1 || *steps < 1 || *seeds < 1 {
+		return usagef("--sentences, --batch, --steps and --seeds must be at least 1")
+	}
+
+	source := "built-in sentences"
+	sentences := bench.BuiltinSentences
+	path := *data
+	if path == "" {
+		if p := filepath.Join("..", "shared", "data", "sst2", "dev.tsv"); fileExists(p) {
+			path = p
+		}
+	}
+	if path != "" {
+		if sentences, err = bench.ReadSentences(path, *n); err != nil {
+			return err
+		}
+		source = path
+	}
+	if len(sentences) > *n {
+		sentences = sentences[:*n]
+	}
+
+	clf, err := mf.load()
+	if err != nil {
+		return err
+	}
+	defer clf.Close()
+	encs, err := clf.Tokenizer.EncodeBatch(sentences)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "bench: %d sentences from %s; measuring throughput...\n", len(sentences), source)
+	tp, err := bench.MeasureThroughput(ctx, clf.Model, encs, nil)
+	if err != nil {
+		return err
+	}
+	ev := evaluate.New(clf.Model, evaluate.Options{BatchSize: *batch, PadID: clf.Tokenizer.PadID()})
+	x := attribution.NewExplainer(clf.Tokenizer, ev, clf.Folder.Dir)
+
+	report := benchReport{Model: clf.Folder.Dir, Device: clf.Model.Device().String(), Runtime: onnx.RuntimeVersion(),
+		CPUs: runtime.NumCPU(), Sentences: len(sentences), Source: source, Throughput: tp}
+	for _, m := range ms {
+		runs := bs
+		if m == attribution.MethodOcclusion || m == attribution.MethodPath || m == attribution.MethodExact {
+			runs = []int{0} // these set their own cost
+		}
+		for _, b := range runs {
+			req := attribution.Request{Method: m, Budget: b, Seed: 1}
+			if m == attribution.MethodPath {
+				req.Steps = *steps
+			}
+			fmt.Fprintf(stderr, "bench: %s budget %d...\n", m, b)
+			report.Methods = append(report.Methods, bench.RunMethod(ctx, x, tp, sentences, req))
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+		}
+	}
+	if *accuracy {
+		var progress io.Writer = stderr
+		if report.Accuracy, err = bench.Accuracy(ctx, x, sentences, abs, *seeds, 12, progress); err != nil {
+			return err
+		}
+	}
+	if *asJSON {
+		return writeJSON(stdout, report)
+	}
+	printBench(stdout, &report)
+	return nil
+}
+
+type benchReport struct {
+	Model      string               `json:"model"`
+	Device     string               `json:"device"`
+	Runtime    string               `json:"onnxruntime_version"`
+	CPUs       int                  `json:"cpus"`
+	Sentences  int                  `json:"sentences"`
+	Source     string               `json:"source"`
+	Throughput *bench.Throughput    `json:"throughput"`
+	Methods    []bench.MethodResult `json:"methods"`
+	Accuracy   []bench.AccuracyRow  `json:"accuracy,omitempty"`
+}
+
+func printBench(w io.Writer, r *benchReport) {
+	fmt.Fprintf(w, "model %s on %s (ONNX Runtime %s, %d CPUs), %d sentences from %s\n", r.Model, r.Device, r.Runtime, r.CPUs, r.Sentences, r.Source)
+	fmt.Fprintf(w, "best throughput: %.0f rows/s at batch %d (by batch:", r.Throughput.Best, r.Throughput.BestBatch)
+	for _, b := range []int{1, 8, 16, 32, 64, 128} {
+		if v, ok := r.Throughput.ByBatch[b]; ok {
+			fmt.Fprintf(w, " %d→%.0f", b, v)
+		}
+	}
+	fmt.Fprintln(w, ")")
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "method\tbudget\tevals/expl\twall s/expl\tfloor s/expl\tevals/s\tefficiency\tfailed\t")
+	for _, m := range r.Methods {
+		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.4f\t%.4f\t%.0f\t%.3f\t%d\t\n", m.Method, m.Budget, m.EvaluationsPerText, m.WallSecondsPerText,
+			m.FloorSecondsPerText, m.EvaluationsPerSecond, m.Efficiency, m.Failed)
+	}
+	tw.Flush()
+	for _, m := range r.Methods {
+		if m.FirstError != "" {
+			fmt.Fprintf(w, "%s: first error: %s\n", m.Method, m.FirstError)
+		}
+	}
+	if len(r.Accuracy) > 0 {
+		fmt.Fprintf(w, "\naccuracy against exact Shapley values (sentences of at most 12 words):\n")
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "method\tbudget\tMAE\tmax error\tsentences\truns\t")
+		for _, a := range r.Accuracy {
+			fmt.Fprintf(tw, "%s\t%d\t%.4f\t%.4f\t%d\t%d\t\n", a.Method, a.Budget, a.MAE, a.MaxAE, a.Sentences, a.Runs)
+		}
+		tw.Flush()
+	}
+}
+
+func parseMethods(s string) ([]attribution.Method, error) {
+	var out []attribution.Method
+	for _, p := range strings.Split(s, ",") {
+		m, err := attribution.ParseMethod(strings.TrimSpace(p))
+		if err != nil {
+			return nil, usageError{err.Error()}
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+func parseInts(flagName, s string) ([]int, error) {
+	var out []int
+	for _, p := range strings.Split(s, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil || v < 1 {
+			return nil, usagef("%s: %q is not a positive whole number", flagName, p)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
