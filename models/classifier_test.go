@@ -119,10 +119,10 @@ func TestReadFolderErrors(t *testing.T) {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, f), []byte("x"), 0o644))
 	}
 	for cfg, want := range map[string]string{
-		`{`:                                 "not valid JSON",
-		`{}`:                                "no id2label",
+		`{`:                                  "not valid JSON",
+		`{}`:                                 "no id2label",
 		`{"id2label": {"0": "a", "2": "b"}}`: "1 is missing",
-		`{"id2label": {"x": "a"}}`:          `key "x" is not a label index`,
+		`{"id2label": {"x": "a"}}`:           `key "x" is not a label index`,
 	} {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, ConfigFile), []byte(cfg), 0o644))
 		_, err = ReadFolder(dir)
