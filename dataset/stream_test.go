@@ -1,0 +1,113 @@
+package dataset
+
+import (
+	"fmt"
+	"io"
+	"runtime"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// rowSource is an io.Reader that writes a data file on the fly: a header,
+// then n rows of about 150 bytes, every 1000th with an unknown label. It
+// holds one row at a time, so any growth in the heap while reading it is
+// the reader's.
+type rowSource struct {
+	format Format
+	n, i   int // rows to write, rows written (0 is the header)
+	buf    []byte
+	off    int
+}
+
+const filler = `a "quoted" sentence, with a comma, long enough to make each row about 150 bytes of text to read`
+
+func (s *rowSource) Read(p []byte) (int, error) {
+	for s.off == len(s.buf) {
+		if s.i > s.n {
+			return 0, io.EOF
+		}
+		s.buf, s.off = s.fill(s.buf[:0]), 0
+		s.i++
+	}
+	n := copy(p, s.buf[s.off:])
+	s.off += n
+	return n, nil
+}
+
+func (s *rowSource) fill(b []byte) []byte {
+	label := strconv.Itoa(s.i % 2)
+	if s.i%1000 == 0 {
+		label = "9"
+	}
+	group := "g" + strconv.Itoa(s.i%7)
+	switch s.format {
+	case CSV:
+		if s.i == 0 {
+			return append(b, "text,label,group\r\n"...)
+		}
+		return fmt.Appendf(b, "\"row %d: %s\",%s,%s\r\n", s.i, `a ""quoted"" sentence, with a comma, long enough to make each row about 150 bytes of text to read`, label, group)
+	case TSV:
+		if s.i == 0 {
+			return append(b, "text\tlabel\tgroup\n"...)
+		}
+		return fmt.Appendf(b, "row %d: %s\t%s\t%s\n", s.i, filler, label, group)
+	}
+	if s.i == 0 {
+		return b // JSONL has no header
+	}
+	return fmt.Appendf(b, `{"text": %q, "label": %s, "group": %q}`+"\n", fmt.Sprintf("row %d: %s", s.i, filler), label, group)
+}
+
+// TestStreamingMemory reads 200,000 generated TSV rows (about 30 MB) and
+// 50,000 CSV and JSONL rows, and checks the live heap stays under 20 MB
+// above where it started: a reader that kept rows or the file would blow
+// through that. (The CSV and JSONL runs are shorter only to keep the test
+// under a few seconds; JSONL decoding costs about 10 µs a row.)
+func TestStreamingMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("reads 300,000 generated rows")
+	}
+	const limit = 20 << 20 // bytes of live heap growth allowed
+	for _, tc := range []struct {
+		f Format
+		n int
+	}{{TSV, 200_000}, {CSV, 50_000}, {JSONL, 50_000}} {
+		f, n := tc.f, tc.n
+		t.Run(f.String(), func(t *testing.T) {
+			var ms runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&ms)
+			base := ms.HeapAlloc
+
+			r, err := NewReader(&rowSource{format: f, n: n}, "gen."+f.String(), Options{Labels: []string{"neg", "pos"}, GroupCols: []string{"group"}})
+			require.NoError(t, err)
+			var peak uint64
+			good, odd := 0, 0
+			for {
+				row, err := r.Next()
+				if err == io.EOF {
+					break
+				}
+				if _, ok := err.(*RowError); ok {
+					continue
+				}
+				require.NoError(t, err)
+				good++
+				odd += row.Label
+				if good%10_000 == 0 {
+					runtime.GC()
+					runtime.ReadMemStats(&ms)
+					peak = max(peak, ms.HeapAlloc-min(base, ms.HeapAlloc))
+				}
+			}
+			assert.Equal(t, n/1000, r.Skipped(), "every 1000th row has label 9")
+			assert.Equal(t, n-n/1000, good)
+			assert.Equal(t, n/2, odd, "odd rows are label 1")
+			assert.Less(t, peak, uint64(limit), "live heap grew by %d bytes", peak)
+			t.Logf("%v: peak live heap growth %.2f MB", f, float64(peak)/(1<<20))
+		})
+	}
+}

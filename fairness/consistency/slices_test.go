@@ -1,0 +1,93 @@
+package consistency
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestBuiltinSlices(t *testing.T) {
+	long := strings.Repeat("word ", 26)
+	cases := []struct {
+		text string
+		want []string
+	}{
+		// Eight words; the detached "," and "." are not words.
+		{"a gorgeous , witty , seductive movie that i love .", []string{SliceShort}},
+		{"one two three four five six seven eight nine", nil},
+		{"is it not good ?", []string{SliceShort, SliceNegation, SliceQuestion}},
+		{"it isn't 10/10", []string{SliceShort, SliceNegation, SliceNumber}},
+		{long, []string{SliceLong}},
+		{strings.Repeat("word ", 25), nil},
+		{"", []string{SliceShort}},
+	}
+	for _, c := range cases {
+		assert.Equal(t, c.want, BuiltinSlices(c.text), "%q", c.text)
+	}
+}
+
+func TestSliceAccuracy(t *testing.T) {
+	s := NewSliceAccuracy(nil)
+	rows := []struct{ text, truth, pred string }{
+		{"not good", "neg", "neg"},                  // short, negation: right
+		{"not bad at all", "pos", "neg"},            // short, negation: wrong
+		{"is it good?", "pos", "pos"},               // short, question: right
+		{"a fine film", "pos", "pos"},               // short: right
+		{strings.Repeat("fine ", 30), "pos", "neg"}, // long: wrong
+	}
+	for _, r := range rows {
+		s.Add(r.text, r.truth, r.pred)
+	}
+	got := s.Result()
+	names := make([]string, len(got))
+	for i, g := range got {
+		names[i] = g.Name
+	}
+	assert.Equal(t, []string{SliceAll, SliceNegation, SliceQuestion, SliceLong, SliceShort}, names, "all first, then by name")
+
+	const tol = 1e-12
+	byName := map[string]SliceStats{}
+	for _, g := range got {
+		byName[g.Name] = g
+	}
+	all := byName[SliceAll]
+	assert.Equal(t, [2]int{5, 3}, [2]int{all.Count, all.Correct})
+	assert.InDelta(t, 0.6, all.Accuracy, tol)
+	assert.Zero(t, all.Gap)
+	assert.Equal(t, Wilson(3, 5, Z95), all.CI)
+
+	neg := byName[SliceNegation]
+	assert.Equal(t, [2]int{2, 1}, [2]int{neg.Count, neg.Correct})
+	assert.InDelta(t, 0.5, neg.Accuracy, tol)
+	assert.InDelta(t, -0.1, neg.Gap, tol)
+	// Wilson 1/2 at 95%, as in TestWilson (z = 1.96 there; Z95 here).
+	assert.InDelta(t, 0.0945, neg.CI.Low, 1e-4)
+	assert.InDelta(t, 0.9055, neg.CI.High, 1e-4)
+
+	short := byName[SliceShort]
+	assert.Equal(t, [2]int{4, 3}, [2]int{short.Count, short.Correct})
+	assert.InDelta(t, 0.15, short.Gap, tol)
+	long := byName[SliceLong]
+	assert.Equal(t, [2]int{1, 0}, [2]int{long.Count, long.Correct})
+	assert.InDelta(t, -0.6, long.Gap, tol)
+
+	// A custom slicer: duplicates and "all" are counted once.
+	c := NewSliceAccuracy(func(text string) []string {
+		return []string{"first-letter-" + text[:1], "first-letter-" + text[:1], SliceAll}
+	})
+	c.Add("apple", "x", "x")
+	c.Add("avocado", "x", "y")
+	c.Add("banana", "y", "y")
+	got = c.Result()
+	require.Len(t, got, 3)
+	a := got[1]
+	assert.Equal(t, "first-letter-a", a.Name)
+	assert.Equal(t, [2]int{2, 1}, [2]int{a.Count, a.Correct})
+	assert.InDelta(t, 0.5-2.0/3, a.Gap, tol)
+	assert.Equal(t, 3, got[0].Count)
+
+	empty := NewSliceAccuracy(nil).Result()
+	assert.Equal(t, []SliceStats{{Name: SliceAll, CI: Interval{0, 1}}}, empty)
+}

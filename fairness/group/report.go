@@ -1,0 +1,611 @@
+package group
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Names of the disparities, in the order Report.Disparities lists them.
+const (
+	DemographicParityDifference = "demographic_parity_difference"
+	DemographicParityRatio      = "demographic_parity_ratio"
+	DisparateImpact             = "disparate_impact"
+	EqualOpportunityDifference  = "equal_opportunity_difference"
+	EqualizedOddsDifference     = "equalized_odds_difference"
+	PredictiveParityDifference  = "predictive_parity_difference"
+)
+
+// FourFifths is the four-fifths rule's threshold: a group whose positive
+// rate is below 0.8 of the reference group's is flagged.
+const FourFifths = 0.8
+
+// GroupStats is one group's counts and metrics.
+type GroupStats struct {
+	Group string `json:"group"`
+	// Count is the group's rows; Labelled those with a true label.
+	Count    int `json:"count"`
+	Labelled int `json:"labelled"`
+	// TP, FP, FN and TN are the labelled rows' confusion table.
+	TP int `json:"tp"`
+	FP int `json:"fp"`
+	FN int `json:"fn"`
+	TN int `json:"tn"`
+	// PredictedPositive counts every row predicted positive, labelled or not.
+	PredictedPositive int `json:"predicted_positive"`
+
+	Accuracy     Metric `json:"accuracy"`
+	PositiveRate Metric `json:"positive_rate"`
+	TPR          Metric `json:"tpr"`
+	FPR          Metric `json:"fpr"`
+	FNR          Metric `json:"fnr"`
+	Precision    Metric `json:"precision"`
+	BaseRate     Metric `json:"base_rate"`
+	// DisparateImpact is the group's positive rate over the reference
+	// group's (1 for the reference itself).
+	DisparateImpact Metric `json:"disparate_impact"`
+	// BelowFourFifths is set when DisparateImpact is below FourFifths.
+	BelowFourFifths bool `json:"below_four_fifths"`
+
+	// Small is set for a group with fewer than Options.MinGroupSize rows.
+	Small bool `json:"small"`
+	// Flags say why this group's numbers deserve caution (small, or an
+	// interval wider than Options.MaxCIWidth); empty when none.
+	Flags []string `json:"flags,omitempty"`
+}
+
+func (g *GroupStats) metric(k rate) *Metric {
+	switch k {
+	case accuracy:
+		return &g.Accuracy
+	case positiveRate:
+		return &g.PositiveRate
+	case tpr:
+		return &g.TPR
+	case fpr:
+		return &g.FPR
+	case fnr:
+		return &g.FNR
+	case precision:
+		return &g.Precision
+	case baseRate:
+		return &g.BaseRate
+	}
+	panic(fmt.Sprintf("group: unknown rate %d", k))
+}
+
+// Disparity is one across-group measure.
+type Disparity struct {
+	Name   string `json:"name"`
+	Metric Metric `json:"metric"`
+	// MaxGroup and MinGroup are the groups with the highest and lowest
+	// underlying rate in the point estimate (for disparate_impact, the
+	// reference and the group with the lowest ratio; for equalized odds,
+	// those of the larger of its two differences).
+	MaxGroup string `json:"max_group,omitempty"`
+	MinGroup string `json:"min_group,omitempty"`
+	// Excluded lists, as `"group": reason`, the groups left out because
+	// the underlying metric is undefined for them.
+	Excluded []string `json:"excluded,omitempty"`
+	// Flags say why the value deserves caution; empty when none.
+	Flags []string `json:"flags,omitempty"`
+}
+
+// Report is the fairness report for one group column.
+type Report struct {
+	Column   string `json:"column,omitempty"`
+	Positive string `json:"positive,omitempty"`
+	// Rows counts every row added; Labelled those with a true label.
+	Rows     int `json:"rows"`
+	Labelled int `json:"labelled"`
+	// Reference is the group disparate impact is measured against, ""
+	// when every group is empty; ReferenceRule says how it was chosen
+	// ("given", or the highest positive rate among the groups that are not
+	// small, or among all groups when all are small).
+	Reference     string  `json:"reference"`
+	ReferenceRule string  `json:"reference_rule"`
+	Confidence    float64 `json:"confidence"`
+	Resamples     int     `json:"resamples"`
+	Seed          uint64  `json:"seed"`
+	MinGroupSize  int     `json:"min_group_size"`
+	MaxCIWidth    float64 `json:"max_ci_width"`
+	// Overall is every row together, for comparison (its DisparateImpact
+	// is undefined).
+	Overall GroupStats `json:"overall"`
+	// Groups are ordered by size, largest first, then by name.
+	Groups      []GroupStats `json:"groups"`
+	Disparities []Disparity  `json:"disparities"`
+}
+
+// Group returns the named group's stats.
+func (r *Report) Group(name string) (*GroupStats, bool) {
+	for i := range r.Groups {
+		if r.Groups[i].Group == name {
+			return &r.Groups[i], true
+		}
+	}
+	return nil, false
+}
+
+// Disparity returns the named disparity (one of the Disparity* constants).
+func (r *Report) Disparity(name string) (*Disparity, bool) {
+	for i := range r.Disparities {
+		if r.Disparities[i].Name == name {
+			return &r.Disparities[i], true
+		}
+	}
+	return nil, false
+}
+
+// Result computes the report from the rows added so far, with bootstrap
+// intervals drawn from seed: the same rows and seed give the same report.
+// It fails only when there are no groups at all, or Options.Reference names
+// a group that is not there.
+func (a *Accumulator) Result(seed uint64) (*Report, error) {
+	o := a.opts
+	if len(a.groups) == 0 {
+		return nil, fmt.Errorf("group: %s: no rows were added", columnName(o.Column))
+	}
+	names := make([]string, 0, len(a.groups))
+	for g := range a.groups {
+		names = append(names, g)
+	}
+	slices.SortFunc(names, func(x, y string) int {
+		return cmp.Or(cmp.Compare(a.groups[y].n(), a.groups[x].n()), strings.Compare(x, y))
+	})
+	r := &Report{
+		Column: o.Column, Positive: o.Positive, Confidence: o.Confidence, Resamples: o.Resamples,
+		Seed: seed, MinGroupSize: o.MinGroupSize, MaxCIWidth: o.MaxCIWidth,
+	}
+	tables := make([]*cells, len(names))
+	var total cells
+	r.Groups = make([]GroupStats, len(names))
+	for i, name := range names {
+		tables[i] = a.groups[name]
+		total.add(tables[i])
+		r.Groups[i] = newStats(name, tables[i])
+	}
+	r.Overall = newStats("", &total)
+	r.Overall.DisparateImpact = undefined("not a group")
+	r.Rows, r.Labelled = total.n(), total.labelled()
+
+	ref, err := r.pickReference(o.Reference)
+	if err != nil {
+		return nil, err
+	}
+	r.setImpact(ref)
+	bs := r.bootstrap(tables, ref, seed)
+	// Groups are flagged first: a disparity resting on a small group says so.
+	for i := range r.Groups {
+		r.flagGroup(&r.Groups[i])
+	}
+	r.flagGroup(&r.Overall)
+	r.disparities(&total, ref, bs)
+	return r, nil
+}
+
+func columnName(c string) string {
+	if c == "" {
+		return "group column"
+	}
+	return strconv.Quote(c)
+}
+
+func newStats(name string, c *cells) GroupStats {
+	g := GroupStats{
+		Group: name, Count: c.n(), Labelled: c.labelled(),
+		TP: c[tp], FP: c[fp], FN: c[fn], TN: c[tn], PredictedPositive: c[tp] + c[fp] + c[up],
+	}
+	for k := range nRates {
+		*g.metric(k) = point(c.rate(k))
+	}
+	return g
+}
+
+// pickReference returns the index of the reference group, or -1 when every
+// group is empty: the given one, else the group with the highest positive
+// rate among those that are not small.
+func (r *Report) pickReference(name string) (int, error) {
+	if name != "" {
+		r.ReferenceRule = "given"
+		if i := slices.IndexFunc(r.Groups, func(g GroupStats) bool { return g.Group == name }); i >= 0 {
+			r.Reference = name
+			return i, nil
+		}
+		have := make([]string, len(r.Groups))
+		for i, g := range r.Groups {
+			have[i] = strconv.Quote(g.Group)
+		}
+		return -1, fmt.Errorf("group: reference group %q is not among the groups of %s: %s", name, columnName(r.Column), strings.Join(have, ", "))
+	}
+	// A group of three rows that happens to predict all positive would make
+	// a noisy yardstick, so small groups are passed over unless every group
+	// is small.
+	r.ReferenceRule = fmt.Sprintf("highest positive rate among groups of at least %d rows", r.MinGroupSize)
+	best := r.highestRate(r.MinGroupSize)
+	if best < 0 {
+		r.ReferenceRule = "highest positive rate (every group is small)"
+		best = r.highestRate(0)
+	}
+	if best >= 0 {
+		r.Reference = r.Groups[best].Group
+	}
+	return best, nil
+}
+
+// highestRate is the index of the group with the highest positive rate
+// among those with at least minRows rows, -1 if none has a rate. A tie goes
+// to the larger group, the first in report order.
+func (r *Report) highestRate(minRows int) int {
+	best := -1
+	for i, g := range r.Groups {
+		if g.Count >= minRows && g.PositiveRate.Defined() && (best < 0 || g.PositiveRate.Value > r.Groups[best].PositiveRate.Value) {
+			best = i
+		}
+	}
+	return best
+}
+
+// setImpact sets each group's disparate impact point estimate.
+func (r *Report) setImpact(ref int) {
+	for i := range r.Groups {
+		g := &r.Groups[i]
+		switch {
+		case ref < 0:
+			g.DisparateImpact = undefined("no reference group: every group is empty")
+		case !g.PositiveRate.Defined():
+			g.DisparateImpact = undefined(g.PositiveRate.Undefined)
+		case !r.Groups[ref].PositiveRate.Defined():
+			g.DisparateImpact = undefined(fmt.Sprintf("the reference group %q is empty", r.Reference))
+		case r.Groups[ref].PositiveRate.Value == 0:
+			g.DisparateImpact = undefined(fmt.Sprintf("the reference group %q has no predicted positives", r.Reference))
+		default:
+			g.DisparateImpact = point(g.PositiveRate.Value/r.Groups[ref].PositiveRate.Value, "")
+			g.BelowFourFifths = g.DisparateImpact.Value < FourFifths
+		}
+	}
+}
+
+// spreadRates are the rates whose across-group max and min disparities use.
+var spreadRates = [...]rate{positiveRate, tpr, fpr, precision}
+
+// extremes tracks, per resample, the max and min of one rate over the
+// groups whose point estimate of it is defined.
+type extremes struct {
+	in     []bool    // per group: defined in the point estimate
+	hi, lo []float64 // per resample
+	bad    []bool    // per resample: undefined for some group in
+}
+
+func newExtremes(groups, resamples int) *extremes {
+	e := &extremes{in: make([]bool, groups), hi: make([]float64, resamples), lo: make([]float64, resamples), bad: make([]bool, resamples)}
+	for b := range resamples {
+		e.hi[b], e.lo[b] = math.Inf(-1), math.Inf(1)
+	}
+	return e
+}
+
+func (e *extremes) update(b int, v float64) {
+	if math.IsNaN(v) {
+		e.bad[b] = true
+		return
+	}
+	e.hi[b], e.lo[b] = max(e.hi[b], v), min(e.lo[b], v)
+}
+
+// boot holds what the disparities need from the resamples.
+type boot struct {
+	spread [len(spreadRates)]*extremes // aligned with spreadRates
+	impact *extremes                   // disparate impact over the non-reference groups
+}
+
+// of returns the extremes of rate k, one of spreadRates.
+func (bs *boot) of(k rate) *extremes {
+	return bs.spread[slices.Index(spreadRates[:], k)]
+}
+
+// bootstrap resamples every group, sets the group and overall intervals and
+// returns the per-resample extremes for the disparities. Memory is
+// O(groups + resamples): one group's resamples at a time.
+func (r *Report) bootstrap(tables []*cells, ref int, seed uint64) *boot {
+	nb, conf := r.Resamples, r.Confidence
+	bs := &boot{impact: newExtremes(len(tables), nb)}
+	for j, k := range spreadRates {
+		bs.spread[j] = newExtremes(len(tables), nb)
+		for i := range r.Groups {
+			bs.spread[j].in[i] = r.Groups[i].metric(k).Defined()
+		}
+	}
+	for i := range r.Groups {
+		bs.impact.in[i] = i != ref && r.Groups[i].DisparateImpact.Defined()
+	}
+
+	var reps [nRates][]float64
+	for k := range reps {
+		reps[k] = make([]float64, nb)
+	}
+	impact := make([]float64, nb)
+	refRate := make([]float64, nb)
+	totals := make([]cells, nb)
+	// The reference goes first so that its resampled positive rates are
+	// there to divide by.
+	order := make([]int, 0, len(tables))
+	if ref >= 0 {
+		order = append(order, ref)
+	}
+	for i := range tables {
+		if i != ref {
+			order = append(order, i)
+		}
+	}
+	for _, i := range order {
+		c, g := tables[i], &r.Groups[i]
+		if c.n() == 0 {
+			continue
+		}
+		s := newSampler(seed, g.Group)
+		var d cells
+		for b := range nb {
+			s.resample(c, &d)
+			totals[b].add(&d)
+			for k := range nRates {
+				reps[k][b], _ = d.rate(k)
+			}
+			for j, k := range spreadRates {
+				if bs.spread[j].in[i] {
+					bs.spread[j].update(b, reps[k][b])
+				}
+			}
+			if g.DisparateImpact.Defined() {
+				pr := reps[positiveRate][b]
+				if i == ref {
+					refRate[b] = pr
+				}
+				impact[b] = math.NaN()
+				if refRate[b] > 0 {
+					impact[b] = pr / refRate[b]
+				}
+				if bs.impact.in[i] {
+					bs.impact.update(b, impact[b])
+				}
+			}
+		}
+		for k := range nRates {
+			g.metric(k).setInterval(reps[k], conf)
+		}
+		g.DisparateImpact.setInterval(impact, conf)
+	}
+	for k := range nRates {
+		for b := range nb {
+			reps[k][b], _ = totals[b].rate(k)
+		}
+		r.Overall.metric(k).setInterval(reps[k], conf)
+	}
+	return bs
+}
+
+// disparities fills r.Disparities from the point estimates and the
+// resamples' extremes.
+func (r *Report) disparities(total *cells, ref int, bs *boot) {
+	diff := func(hi, lo float64) float64 { return hi - lo }
+	ratio := func(hi, lo float64) float64 {
+		if hi == 0 {
+			return math.NaN()
+		}
+		return lo / hi
+	}
+	dpd, _ := r.between(DemographicParityDifference, positiveRate, bs.of(positiveRate), total, diff)
+	dpr, _ := r.between(DemographicParityRatio, positiveRate, bs.of(positiveRate), total, ratio)
+	eod, tprReps := r.between(EqualOpportunityDifference, tpr, bs.of(tpr), total, diff)
+	// The FPR difference is not reported on its own (fairlearn has no name
+	// for it); it is half of equalized odds.
+	fprD, fprReps := r.between("fpr_difference", fpr, bs.of(fpr), total, diff)
+	ppd, _ := r.between(PredictiveParityDifference, precision, bs.of(precision), total, diff)
+	in := slices.Clone(bs.of(tpr).in)
+	for i, ok := range bs.of(fpr).in {
+		in[i] = in[i] || ok
+	}
+	r.Disparities = []Disparity{dpd, dpr, r.impact(ref, bs.impact), eod, r.odds(eod, fprD, tprReps, fprReps, in), ppd}
+}
+
+// between computes f(max, min) of rate k over the groups where it is
+// defined, with its interval; it also returns the per-resample values (NaN
+// where undefined) for measures built on it.
+func (r *Report) between(name string, k rate, e *extremes, total *cells, f func(hi, lo float64) float64) (Disparity, []float64) {
+	d := Disparity{Name: name}
+	reps := make([]float64, r.Resamples)
+	for b := range reps {
+		reps[b] = math.NaN()
+	}
+	hi, lo, n := -1, -1, 0
+	for i := range r.Groups {
+		m := r.Groups[i].metric(k)
+		if !e.in[i] {
+			d.Excluded = append(d.Excluded, excluded(r.Groups[i].Group, m.Undefined))
+			continue
+		}
+		n++
+		if hi < 0 || m.Value > r.Groups[hi].metric(k).Value {
+			hi = i
+		}
+		if lo < 0 || m.Value < r.Groups[lo].metric(k).Value {
+			lo = i
+		}
+	}
+	if n < 2 {
+		d.Metric = undefined(tooFew(k, total, n))
+		return d, reps
+	}
+	d.MaxGroup, d.MinGroup = r.Groups[hi].Group, r.Groups[lo].Group
+	v := f(r.Groups[hi].metric(k).Value, r.Groups[lo].metric(k).Value)
+	if math.IsNaN(v) {
+		// Only the ratio can fail here: no group predicts positives.
+		d.Metric = undefined("no group has predicted positives")
+		return d, reps
+	}
+	d.Metric = point(v, "")
+	for b := range reps {
+		if !e.bad[b] {
+			reps[b] = f(e.hi[b], e.lo[b])
+		}
+	}
+	d.Metric.setInterval(reps, r.Confidence)
+	r.flagDisparity(&d, e.in)
+	return d, reps
+}
+
+// excluded names a group left out of a disparity. Names are quoted because
+// a blank group value (a missing cell) is a group too.
+func excluded(group, reason string) string { return fmt.Sprintf("%q: %s", group, reason) }
+
+// tooFew says why a rate cannot be compared across groups: n groups have
+// it. The data-wide causes come first because they are the useful ones: a
+// single-class dataset says so rather than "needs two groups".
+func tooFew(k rate, total *cells, n int) string {
+	switch {
+	case total.n() == 0:
+		return "no rows"
+	case k != positiveRate && total.labelled() == 0:
+		return whyNoLabels
+	case k == tpr && total[tp]+total[fn] == 0:
+		return "no positive labels in the data (a single class)"
+	case k == fpr && total[fp]+total[tn] == 0:
+		return "no negative labels in the data (a single class)"
+	case k == precision && total[tp]+total[fp] == 0:
+		return "no predicted positives among the labelled rows"
+	}
+	return fmt.Sprintf("needs %s for two groups, has it for %d", rateNames[k], n)
+}
+
+// impact is the lowest disparate impact over the groups other than the
+// reference.
+func (r *Report) impact(ref int, e *extremes) Disparity {
+	d := Disparity{Name: DisparateImpact}
+	if ref < 0 {
+		d.Metric = undefined("no reference group: every group is empty")
+		return d
+	}
+	d.MaxGroup = r.Reference
+	if m := r.Groups[ref].DisparateImpact; !m.Defined() {
+		d.Metric = undefined(m.Undefined)
+		return d
+	}
+	lo := -1
+	var below []string
+	for i := range r.Groups {
+		g := &r.Groups[i]
+		if i == ref {
+			continue
+		}
+		if !e.in[i] {
+			d.Excluded = append(d.Excluded, excluded(g.Group, g.DisparateImpact.Undefined))
+			continue
+		}
+		if lo < 0 || g.DisparateImpact.Value < r.Groups[lo].DisparateImpact.Value {
+			lo = i
+		}
+		if g.BelowFourFifths {
+			below = append(below, fmt.Sprintf("%q %.2f", g.Group, g.DisparateImpact.Value))
+		}
+	}
+	if lo < 0 {
+		d.Metric = undefined(fmt.Sprintf("needs a group besides the reference %q", r.Reference))
+		return d
+	}
+	d.MinGroup = r.Groups[lo].Group
+	d.Metric = point(r.Groups[lo].DisparateImpact.Value, "")
+	reps := make([]float64, r.Resamples)
+	for b := range reps {
+		reps[b] = math.NaN()
+		if !e.bad[b] {
+			reps[b] = e.lo[b]
+		}
+	}
+	d.Metric.setInterval(reps, r.Confidence)
+	if len(below) > 0 {
+		d.Flags = append(d.Flags, fmt.Sprintf("below the four-fifths rule (%.1f of %q): %s", FourFifths, r.Reference, strings.Join(below, ", ")))
+	}
+	in := slices.Clone(e.in)
+	in[ref] = true
+	r.flagDisparity(&d, in)
+	return d
+}
+
+// odds is fairlearn's equalized odds difference: the larger of the TPR and
+// FPR differences, resample by resample for the interval. in marks the
+// groups either difference uses.
+func (r *Report) odds(tprD, fprD Disparity, tprReps, fprReps []float64, in []bool) Disparity {
+	d := Disparity{Name: EqualizedOddsDifference}
+	for _, x := range append(slices.Clone(tprD.Excluded), fprD.Excluded...) {
+		if !slices.Contains(d.Excluded, x) {
+			d.Excluded = append(d.Excluded, x)
+		}
+	}
+	switch {
+	case !tprD.Metric.Defined():
+		d.Metric = undefined("tpr difference: " + tprD.Metric.Undefined)
+		return d
+	case !fprD.Metric.Defined():
+		d.Metric = undefined("fpr difference: " + fprD.Metric.Undefined)
+		return d
+	}
+	larger := tprD
+	if fprD.Metric.Value > tprD.Metric.Value {
+		larger = fprD
+	}
+	d.MaxGroup, d.MinGroup = larger.MaxGroup, larger.MinGroup
+	d.Metric = point(larger.Metric.Value, "")
+	reps := make([]float64, len(tprReps))
+	for b := range reps {
+		reps[b] = max(tprReps[b], fprReps[b]) // NaN if either is
+	}
+	d.Metric.setInterval(reps, r.Confidence)
+	r.flagDisparity(&d, in)
+	return d
+}
+
+// flagGroup sets Small and the flags of one group (or the overall row).
+func (r *Report) flagGroup(g *GroupStats) {
+	if g.Count < r.MinGroupSize {
+		g.Small = true
+		g.Flags = append(g.Flags, fmt.Sprintf("%d rows, fewer than the minimum of %d", g.Count, r.MinGroupSize))
+	}
+	for k := range nRates {
+		if f := r.widthFlag(rateNames[k], *g.metric(k)); f != "" {
+			g.Flags = append(g.Flags, f)
+		}
+	}
+	if f := r.widthFlag("disparate_impact", g.DisparateImpact); f != "" {
+		g.Flags = append(g.Flags, f)
+	}
+}
+
+// flagDisparity flags a wide interval and a value resting on small groups.
+func (r *Report) flagDisparity(d *Disparity, in []bool) {
+	if f := r.widthFlag("", d.Metric); f != "" {
+		d.Flags = append(d.Flags, f)
+	}
+	var small []string
+	for i, ok := range in {
+		if g := &r.Groups[i]; ok && g.Small {
+			small = append(small, fmt.Sprintf("%q (%d rows)", g.Group, g.Count))
+		}
+	}
+	if len(small) > 0 {
+		d.Flags = append(d.Flags, "rests on small groups: "+strings.Join(small, ", "))
+	}
+}
+
+// widthFlag says when m's interval is wider than MaxCIWidth, else "".
+func (r *Report) widthFlag(name string, m Metric) string {
+	if !(m.Width() > r.MaxCIWidth) { // false for NaN
+		return ""
+	}
+	if name != "" {
+		name += ": "
+	}
+	return fmt.Sprintf("%s%.4g%% interval [%.2f, %.2f] is wider than %g", name, r.Confidence*100, m.Low, m.High, r.MaxCIWidth)
+}
