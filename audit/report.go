@@ -1,0 +1,120 @@
+package audit
+
+import (
+	"github.com/lucid-nlp/lucid/attribution"
+	"github.com/lucid-nlp/lucid/fairness/consistency"
+	"github.com/lucid-nlp/lucid/fairness/counterfactual"
+	"github.com/lucid-nlp/lucid/fairness/group"
+)
+
+// Report is everything an audit found; report.json is its JSON form
+// (schema: README.md, "Audit report").
+type Report struct {
+	// What was audited, and how.
+	Model       string   `json:"model"`
+	Data        string   `json:"data"`
+	Labels      []string `json:"labels"`
+	Positive    string   `json:"positive_label"`
+	Seed        uint64   `json:"seed"`
+	GeneratedAt string   `json:"generated_at"`
+	Checks      []string `json:"checks"`
+
+	// Rows read, rows skipped (malformed), and the first reasons.
+	Rows            int          `json:"rows"`
+	Labelled        int          `json:"labelled_rows"`
+	Skipped         int          `json:"skipped_rows"`
+	SkippedExamples []SkippedRow `json:"skipped_examples,omitempty"`
+	Seconds         float64      `json:"seconds"`
+	RowsPerSecond   float64      `json:"rows_per_second"`
+
+	// Accuracy over the labelled rows, with a Wilson 95% interval.
+	Accuracy   *Rate `json:"accuracy,omitempty"`
+	Prediction Rate  `json:"positive_prediction_rate"`
+
+	// Summary is what a person reads first: one finding per check.
+	Summary []Finding `json:"summary"`
+
+	Groups         []*group.Report          `json:"groups,omitempty"`
+	Counterfactual *Counterfactual          `json:"counterfactual,omitempty"`
+	Consistency    *consistency.Result      `json:"consistency,omitempty"`
+	Slices         []consistency.SliceStats `json:"slices,omitempty"`
+	Faithfulness   []MethodFaithfulness     `json:"faithfulness,omitempty"`
+	Stability      []Stability              `json:"explanation_stability,omitempty"`
+}
+
+// SkippedRow is a malformed input row, reported and skipped.
+type SkippedRow struct {
+	Line   int    `json:"line"`
+	Reason string `json:"reason"`
+}
+
+// Rate is a proportion with its Wilson 95% interval.
+type Rate struct {
+	Value float64 `json:"value"`
+	Low   float64 `json:"low"`
+	High  float64 `json:"high"`
+	Count int     `json:"count"`
+	Of    int     `json:"of"`
+}
+
+// Finding is one line of the summary.
+type Finding struct {
+	// Check is groups, counterfactual, consistency, slices, faithfulness,
+	// stability or data.
+	Check string `json:"check"`
+	// Status is pass, warn or fail (or info for facts that are neither).
+	Status  string `json:"status"`
+	Message string `json:"message"`
+}
+
+// Counterfactual is the identity-term audit with its worst swaps explained.
+type Counterfactual struct {
+	counterfactual.Result
+	// Explained are the worst swaps with both texts explained by the same
+	// method: which words carry the difference.
+	Explained []ExplainedSwap `json:"explained,omitempty"`
+}
+
+// ExplainedSwap is one counterfactual pair with an explanation of each side.
+type ExplainedSwap struct {
+	Example  counterfactual.Example `json:"example"`
+	Original *attribution.Result    `json:"original"`
+	Swapped  *attribution.Result    `json:"swapped"`
+	// WordDeltas is, word by word when both texts have the same number of
+	// words, the swapped attribution minus the original's.
+	WordDeltas []WordDelta `json:"word_deltas,omitempty"`
+}
+
+// WordDelta is one word's attribution on both sides of a swap.
+type WordDelta struct {
+	Original string  `json:"original"`
+	Swapped  string  `json:"swapped"`
+	Before   float64 `json:"before"`
+	After    float64 `json:"after"`
+	Delta    float64 `json:"delta"`
+}
+
+// MethodFaithfulness averages one explanation method's faithfulness over
+// the sampled rows.
+type MethodFaithfulness struct {
+	Method            attribution.Method `json:"method"`
+	Texts             int                `json:"texts"`
+	Failed            int                `json:"failed"`
+	Comprehensiveness float64            `json:"comprehensiveness"`
+	Sufficiency       float64            `json:"sufficiency"`
+	AOPCDeletion      float64            `json:"aopc_deletion"`
+	AOPCInsertion     float64            `json:"aopc_insertion"`
+	Evaluations       float64            `json:"evaluations_per_text"`
+	WallSeconds       float64            `json:"wall_seconds_per_text"`
+}
+
+// Stability compares explanations of the same texts under two settings
+// (another seed, another budget): mean Spearman rank correlation and top-k
+// overlap of the attributions.
+type Stability struct {
+	Method      attribution.Method `json:"method"`
+	Setting     string             `json:"setting"`
+	Texts       int                `json:"texts"`
+	Spearman    float64            `json:"mean_spearman"`
+	TopKOverlap float64            `json:"mean_top3_overlap"`
+}

@@ -1,0 +1,524 @@
+// Package audit runs Lucid's offline audit of a text classifier in one
+// streaming pass over a labelled file: group fairness metrics with
+// bootstrap intervals, counterfactual identity-term swaps (the worst ones
+// explained), CheckList-style consistency tests, accuracy by data slice,
+// faithfulness of each explanation method, and the stability of
+// explanations across seeds and budgets. It returns one Report, which the
+// report package renders as HTML and which is written as report.json.
+//
+// Memory stays flat however long the file: rows are read one at a time and
+// scored in batches; what is kept is per group, per term pair, or a fixed
+// reservoir of rows for the checks that need to re-run the model many times
+// per row (consistency tests, explanations).
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/lucid-nlp/lucid/attribution"
+	"github.com/lucid-nlp/lucid/dataset"
+	"github.com/lucid-nlp/lucid/fairness/consistency"
+	"github.com/lucid-nlp/lucid/fairness/counterfactual"
+	"github.com/lucid-nlp/lucid/fairness/group"
+	"github.com/lucid-nlp/lucid/models"
+)
+
+// The checks an audit can run.
+const (
+	CheckGroups         = "groups"
+	CheckCounterfactual = "counterfactual"
+	CheckConsistency    = "consistency"
+	CheckSlices         = "slices"
+	CheckFaithfulness   = "faithfulness"
+	CheckStability      = "stability"
+)
+
+// AllChecks lists every check, in report order.
+var AllChecks = []string{CheckGroups, CheckCounterfactual, CheckConsistency, CheckSlices, CheckFaithfulness, CheckStability}
+
+// Config says what to audit and how.
+type Config struct {
+	// Source is the data, read row by row; Name names it in the report and
+	// errors (and picks the format by extension when Dataset.Format is Auto).
+	Source  io.Reader
+	Name    string
+	Dataset dataset.Options
+	// Positive is the label treated as the favourable outcome (default: a
+	// label named "positive", else the last label).
+	Positive string
+	// Checks to run (default AllChecks). Group metrics need group columns.
+	Checks []string
+	// Families are the identity-term families (default: the built-ins).
+	Families []counterfactual.Family
+	Seed     uint64
+	// BatchSize is the rows per prediction call (default 256).
+	BatchSize int
+	// Resamples and MinGroupSize configure the group metrics' bootstrap.
+	Resamples    int
+	MinGroupSize int
+	// ConsistencyRows is the size of the random sample of rows the
+	// consistency tests edit (default 1,000); ExplainRows the sample
+	// explained for faithfulness and stability (default 16).
+	ConsistencyRows int
+	ExplainRows     int
+	// Methods are compared for faithfulness (default kernelshap, lime,
+	// occlusion, and ig when the model has the embedding graphs).
+	Methods []attribution.Method
+	// Budget is the explanation budget (default 256); WorstPairs the
+	// number of counterfactual swaps explained (default 3).
+	Budget     int
+	WorstPairs int
+	// MaxSkippedExamples bounds the malformed rows quoted in the report
+	// (default 20); all are counted.
+	MaxSkippedExamples int
+	// Progress, when set, is called after every batch.
+	Progress func(Progress)
+	// Bytes, when set, reports how many bytes of Source have been read, for
+	// progress estimates.
+	Bytes func() int64
+}
+
+// Progress is the state of a running audit.
+type Progress struct {
+	Rows, Skipped int
+	Elapsed       time.Duration
+	Stage         string
+}
+
+func (c *Config) defaults(labels []string) error {
+	if len(c.Checks) == 0 {
+		c.Checks = AllChecks
+	}
+	for _, ch := range c.Checks {
+		if !slices.Contains(AllChecks, ch) {
+			return fmt.Errorf("audit: unknown check %q (want %s)", ch, strings.Join(AllChecks, ", "))
+		}
+	}
+	if c.BatchSize <= 0 {
+		c.BatchSize = 256
+	}
+	if c.ConsistencyRows <= 0 {
+		c.ConsistencyRows = 1000
+	}
+	if c.ExplainRows <= 0 {
+		c.ExplainRows = 16
+	}
+	if c.Budget <= 0 {
+		c.Budget = 256
+	}
+	if c.WorstPairs <= 0 {
+		c.WorstPairs = 3
+	}
+	if c.MaxSkippedExamples <= 0 {
+		c.MaxSkippedExamples = 20
+	}
+	if c.Families == nil {
+		c.Families = counterfactual.Families()
+	}
+	c.Dataset.Labels = labels
+	return nil
+}
+
+func (c *Config) has(check string) bool { return slices.Contains(c.Checks, check) }
+
+// classifierAdapter lets the fairness packages score texts through the
+// Classifier's batched Predict.
+type classifierAdapter struct{ clf *models.Classifier }
+
+func (a classifierAdapter) Labels() []string { return a.clf.Labels() }
+
+func (a classifierAdapter) Probabilities(ctx context.Context, texts []string) ([][]float64, error) {
+	preds, err := a.clf.Predict(ctx, texts)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]float64, len(preds))
+	for i, p := range preds {
+		if p.Err != nil {
+			return nil, fmt.Errorf("audit: scoring %q: %w", abbreviate(p.Text), p.Err)
+		}
+		out[i] = p.Probabilities
+	}
+	return out, nil
+}
+
+// reservoir keeps a uniform random sample of k texts from a stream.
+type reservoir struct {
+	k     int
+	seen  int
+	items []string
+	rng   *rand.Rand
+}
+
+func (r *reservoir) add(s string) {
+	r.seen++
+	if len(r.items) < r.k {
+		r.items = append(r.items, s)
+		return
+	}
+	if j := r.rng.IntN(r.seen); j < r.k {
+		r.items[j] = s
+	}
+}
+
+// Run audits clf on the rows of cfg.Source. Explanations (faithfulness,
+// stability, the worst counterfactual pairs) go through x.
+func Run(ctx context.Context, clf *models.Classifier, x *attribution.Explainer, cfg Config) (*Report, error) {
+	start := time.Now()
+	labels := clf.Labels()
+	if err := cfg.defaults(labels); err != nil {
+		return nil, err
+	}
+	posIdx, err := counterfactual.TargetIndex(labels, cfg.Positive)
+	if err != nil {
+		return nil, fmt.Errorf("audit: positive label: %w", err)
+	}
+	positive := labels[posIdx]
+	rd, err := dataset.NewReader(cfg.Source, cfg.Name, cfg.Dataset)
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Close()
+	cols := rd.Columns()
+	rep := &Report{Model: clf.Folder.Dir, Data: cfg.Name, Labels: labels, Positive: positive, Seed: cfg.Seed,
+		GeneratedAt: start.UTC().Format(time.RFC3339), Checks: cfg.Checks}
+
+	var accs []*group.Accumulator
+	if cfg.has(CheckGroups) {
+		for _, col := range cols.Groups {
+			a, err := group.NewAccumulator(group.Options{Column: col, Positive: positive, Resamples: cfg.Resamples, MinGroupSize: cfg.MinGroupSize})
+			if err != nil {
+				return nil, err
+			}
+			accs = append(accs, a)
+		}
+	}
+	adapter := classifierAdapter{clf}
+	var cf *counterfactual.Audit
+	if cfg.has(CheckCounterfactual) {
+		if cf, err = counterfactual.NewAudit(adapter, counterfactual.Config{Families: cfg.Families, Target: positive, BatchSize: cfg.BatchSize}); err != nil {
+			return nil, err
+		}
+	}
+	slicer := consistency.NewSliceAccuracy(consistency.BuiltinSlices)
+	consistencySample := &reservoir{k: cfg.ConsistencyRows, rng: rand.New(rand.NewPCG(cfg.Seed, 1))}
+	explainSample := &reservoir{k: cfg.ExplainRows, rng: rand.New(rand.NewPCG(cfg.Seed, 2))}
+
+	var correct, positives int
+	progress := func(stage string) {
+		if cfg.Progress != nil {
+			cfg.Progress(Progress{Rows: rep.Rows, Skipped: rep.Skipped, Elapsed: time.Since(start), Stage: stage})
+		}
+	}
+	skip := func(line int, reason string) {
+		rep.Skipped++
+		if len(rep.SkippedExamples) < cfg.MaxSkippedExamples {
+			rep.SkippedExamples = append(rep.SkippedExamples, SkippedRow{Line: line, Reason: reason})
+		}
+	}
+	batch := make([]dataset.Row, 0, cfg.BatchSize)
+	texts := make([]string, 0, cfg.BatchSize)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		texts = texts[:0]
+		for _, r := range batch {
+			texts = append(texts, r.Text)
+		}
+		preds, err := clf.Predict(ctx, texts)
+		if err != nil {
+			return err
+		}
+		for i, p := range preds {
+			row := batch[i]
+			if p.Err != nil {
+				skip(row.Line, p.Err.Error())
+				continue
+			}
+			rep.Rows++
+			yPred := p.LabelIndex == posIdx
+			if yPred {
+				positives++
+			}
+			labelled := row.Label >= 0
+			if labelled {
+				rep.Labelled++
+				if p.LabelIndex == row.Label {
+					correct++
+				}
+				if cfg.has(CheckSlices) {
+					slicer.Add(row.Text, labels[row.Label], p.Label)
+				}
+			}
+			for g, a := range accs {
+				if labelled {
+					a.Add(row.Label == posIdx, yPred, row.Groups[g])
+				} else {
+					a.AddUnlabelled(yPred, row.Groups[g])
+				}
+			}
+			if cf != nil {
+				if err := cf.Add(ctx, row.Text); err != nil {
+					return err
+				}
+			}
+			consistencySample.add(row.Text)
+			explainSample.add(row.Text)
+		}
+		batch = batch[:0]
+		progress("reading")
+		return nil
+	}
+	for {
+		row, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		var re *dataset.RowError
+		if errors.As(err, &re) {
+			skip(re.Line, re.Reason)
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		batch = append(batch, row)
+		if len(batch) == cfg.BatchSize {
+			if err := flush(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return nil, err
+	}
+	if rep.Rows == 0 {
+		return nil, fmt.Errorf("audit: %s has no readable rows (%d skipped)", cfg.Name, rep.Skipped)
+	}
+	rep.Prediction = wilsonRate(positives, rep.Rows)
+	if rep.Labelled > 0 {
+		acc := wilsonRate(correct, rep.Labelled)
+		rep.Accuracy = &acc
+	}
+
+	for i, a := range accs {
+		gr, err := a.Result(cfg.Seed + uint64(i))
+		if err != nil {
+			return nil, fmt.Errorf("audit: group metrics for %s: %w", cols.Groups[i], err)
+		}
+		rep.Groups = append(rep.Groups, gr)
+	}
+	if cfg.has(CheckSlices) && rep.Labelled > 0 {
+		rep.Slices = slicer.Result()
+	}
+	if cf != nil {
+		progress("counterfactual")
+		res, err := cf.Result(ctx)
+		if err != nil {
+			return nil, err
+		}
+		rep.Counterfactual = &Counterfactual{Result: res}
+		if err := explainWorst(ctx, x, rep.Counterfactual, positive, cfg); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.has(CheckConsistency) {
+		progress("consistency")
+		runner, err := consistency.NewRunner(adapter, consistency.Config{Target: positive, Seed: cfg.Seed, BatchSize: cfg.BatchSize})
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range consistencySample.items {
+			if err := runner.Add(ctx, t); err != nil {
+				return nil, err
+			}
+		}
+		res, err := runner.Result(ctx)
+		if err != nil {
+			return nil, err
+		}
+		rep.Consistency = &res
+	}
+	if cfg.has(CheckFaithfulness) {
+		progress("faithfulness")
+		if rep.Faithfulness, err = faithfulness(ctx, x, explainSample.items, methodsFor(cfg, clf), cfg); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.has(CheckStability) {
+		progress("stability")
+		if rep.Stability, err = stability(ctx, x, explainSample.items, cfg); err != nil {
+			return nil, err
+		}
+	}
+	rep.Seconds = time.Since(start).Seconds()
+	rep.RowsPerSecond = float64(rep.Rows) / rep.Seconds
+	rep.Summary = summarize(rep)
+	progress("done")
+	return rep, nil
+}
+
+func methodsFor(cfg Config, clf *models.Classifier) []attribution.Method {
+	if len(cfg.Methods) > 0 {
+		return cfg.Methods
+	}
+	ms := []attribution.Method{attribution.MethodKernelSHAP, attribution.MethodLIME, attribution.MethodOcclusion}
+	if clf.Model.HasEmbeddingGraphs() {
+		ms = append(ms, attribution.MethodPath)
+	}
+	return ms
+}
+
+// explainWorst explains both sides of the worst swaps with KernelSHAP on
+// the positive label, and lines their words up.
+func explainWorst(ctx context.Context, x *attribution.Explainer, cf *Counterfactual, positive string, cfg Config) error {
+	for _, ex := range cf.Worst[:min(cfg.WorstPairs, len(cf.Worst))] {
+		req := attribution.Request{Method: attribution.MethodKernelSHAP, Budget: cfg.Budget, Target: positive, Seed: cfg.Seed}
+		a, b := req, req
+		a.Text, b.Text = ex.Original, ex.Swap.Text
+		res, errs := x.ExplainAll(ctx, []attribution.Request{a, b}, 2)
+		if err := errors.Join(errs...); err != nil {
+			return fmt.Errorf("audit: explaining a counterfactual pair: %w", err)
+		}
+		es := ExplainedSwap{Example: ex, Original: res[0], Swapped: res[1]}
+		if len(res[0].Features) == len(res[1].Features) {
+			for i, f := range res[0].Features {
+				g := res[1].Features[i]
+				es.WordDeltas = append(es.WordDeltas, WordDelta{Original: f.Text, Swapped: g.Text, Before: f.Attribution, After: g.Attribution, Delta: g.Attribution - f.Attribution})
+			}
+		}
+		cf.Explained = append(cf.Explained, es)
+	}
+	return nil
+}
+
+// faithfulness explains every sampled text with each method and scores the
+// explanations' rankings.
+func faithfulness(ctx context.Context, x *attribution.Explainer, texts []string, methods []attribution.Method, cfg Config) ([]MethodFaithfulness, error) {
+	var out []MethodFaithfulness
+	for _, m := range methods {
+		mf := MethodFaithfulness{Method: m}
+		reqs := make([]attribution.Request, len(texts))
+		for i, t := range texts {
+			reqs[i] = attribution.Request{Text: t, Method: m, Budget: cfg.Budget, Seed: cfg.Seed}
+		}
+		start := time.Now()
+		results, errs := x.ExplainAll(ctx, reqs, 0)
+		wall := time.Since(start).Seconds()
+		var evals float64
+		for i, r := range results {
+			if errs[i] != nil {
+				if ctx.Err() != nil {
+					return nil, ctx.Err()
+				}
+				mf.Failed++
+				continue
+			}
+			f, err := x.Faithfulness(ctx, r, reqs[i], attribution.FaithfulnessOptions{})
+			if err != nil {
+				mf.Failed++
+				continue
+			}
+			mf.Texts++
+			mf.Comprehensiveness += f.Comprehensiveness
+			mf.Sufficiency += f.Sufficiency
+			mf.AOPCDeletion += f.AOPCDeletion
+			mf.AOPCInsertion += f.AOPCInsertion
+			evals += float64(r.Evaluations)
+		}
+		if mf.Texts > 0 {
+			n := float64(mf.Texts)
+			mf.Comprehensiveness /= n
+			mf.Sufficiency /= n
+			mf.AOPCDeletion /= n
+			mf.AOPCInsertion /= n
+			mf.Evaluations = evals / n
+			mf.WallSeconds = wall / n
+		}
+		out = append(out, mf)
+	}
+	return out, nil
+}
+
+// stability explains the sampled texts under pairs of settings and compares
+// the attributions' rankings.
+func stability(ctx context.Context, x *attribution.Explainer, texts []string, cfg Config) ([]Stability, error) {
+	type setting struct {
+		method attribution.Method
+		name   string
+		a, b   attribution.Request
+	}
+	ks := attribution.Request{Method: attribution.MethodKernelSHAP, Budget: cfg.Budget, Seed: cfg.Seed + 1}
+	ks2 := ks
+	ks2.Seed = cfg.Seed + 2
+	ksBig := ks
+	ksBig.Budget = 4 * cfg.Budget
+	lime := attribution.Request{Method: attribution.MethodLIME, Budget: cfg.Budget, Seed: cfg.Seed + 1}
+	lime2 := lime
+	lime2.Seed = cfg.Seed + 2
+	settings := []setting{
+		{attribution.MethodKernelSHAP, fmt.Sprintf("seed %d vs %d, budget %d", ks.Seed, ks2.Seed, ks.Budget), ks, ks2},
+		{attribution.MethodKernelSHAP, fmt.Sprintf("budget %d vs %d", ks.Budget, ksBig.Budget), ks, ksBig},
+		{attribution.MethodLIME, fmt.Sprintf("seed %d vs %d, budget %d", lime.Seed, lime2.Seed, lime.Budget), lime, lime2},
+	}
+	var out []Stability
+	for _, s := range settings {
+		var reqs []attribution.Request
+		for _, t := range texts {
+			a, b := s.a, s.b
+			a.Text, b.Text = t, t
+			reqs = append(reqs, a, b)
+		}
+		results, errs := x.ExplainAll(ctx, reqs, 0)
+		st := Stability{Method: s.method, Setting: s.name}
+		for i := 0; i+1 < len(results); i += 2 {
+			if errs[i] != nil || errs[i+1] != nil || len(results[i].Features) < 2 {
+				continue
+			}
+			a, b := values(results[i]), values(results[i+1])
+			rho := consistency.SpearmanRank(a, b)
+			if math.IsNaN(rho) {
+				continue // constant attributions: no ranking to compare
+			}
+			st.Texts++
+			st.Spearman += rho
+			st.TopKOverlap += consistency.TopKOverlap(a, b, 3)
+		}
+		if st.Texts > 0 {
+			st.Spearman /= float64(st.Texts)
+			st.TopKOverlap /= float64(st.Texts)
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+func values(r *attribution.Result) []float64 {
+	v := make([]float64, len(r.Features))
+	for i, f := range r.Features {
+		v[i] = f.Attribution
+	}
+	return v
+}
+
+func wilsonRate(k, n int) Rate {
+	ci := consistency.Wilson(k, n, consistency.Z95)
+	return Rate{Value: float64(k) / float64(n), Low: ci.Low, High: ci.High, Count: k, Of: n}
+}
+
+func abbreviate(s string) string {
+	r := []rune(s)
+	if len(r) <= 60 {
+		return s
+	}
+	return string(r[:60]) + "…"
+}

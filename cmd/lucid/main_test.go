@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// lucid runs the command in-process and returns its exit code and output.
+func lucid(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(stdin), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func jsonLines(t *testing.T, s string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(s), "\n") {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &m), line)
+		out = append(out, m)
+	}
+	return out
+}
+
+func TestUsageAndHelp(t *testing.T) {
+	code, _, stderr := lucid(t, "")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "Commands:")
+
+	code, stdout, _ := lucid(t, "", "help")
+	assert.Equal(t, exitOK, code)
+	for _, c := range []string{"predict", "explain", "audit", "bench"} {
+		assert.Contains(t, stdout, c)
+	}
+	code, _, stderr = lucid(t, "", "explain", "--help")
+	assert.Equal(t, exitOK, code)
+	assert.Contains(t, stderr, "kernelshap")
+	assert.Contains(t, stderr, "Examples:")
+
+	code, _, stderr = lucid(t, "", "frobnicate")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, `unknown command "frobnicate"`)
+
+	for _, args := range [][]string{
+		{"predict", "--batch", "0", "x"},
+		{"predict", "--device", "tpu", "x"},
+		{"predict", "--nope"},
+		{"explain", "--method", "magic", "x"},
+		{"explain", "--mask", "blur", "x"},
+		{"explain", "--output", "odds", "x"},
+		{"audit"},
+		{"audit", "--data", "x.csv", "--checks", "vibes"},
+		{"bench", "--budgets", "0"},
+	} {
+		code, _, stderr := lucid(t, "", args...)
+		assert.Equal(t, exitUsage, code, "%v: %s", args, stderr)
+	}
+}
+
+func TestPredictJSONFromArgsAndStdin(t *testing.T) {
+	code, stdout, stderr := lucid(t, "", "predict", "--json", "a gorgeous , witty , seductive movie .", "the movie is a disaster from start to finish .")
+	require.Equal(t, exitOK, code, stderr)
+	rows := jsonLines(t, stdout)
+	require.Len(t, rows, 2)
+	assert.Equal(t, "POSITIVE", rows[0]["label"])
+	assert.Equal(t, "NEGATIVE", rows[1]["label"])
+	probs := rows[0]["probabilities"].(map[string]any)
+	assert.InDelta(t, 1, probs["NEGATIVE"].(float64)+probs["POSITIVE"].(float64), 1e-9)
+	assert.Len(t, rows[0]["logits"], 2)
+
+	// stdin, one text per line, CRLF tolerated, a bad line reported and skipped
+	in := "a charming film\r\nbad \xff bytes\n\nterrible .\n"
+	code, stdout, stderr = lucid(t, in, "predict", "--json", "--batch", "2")
+	assert.Equal(t, exitFailure, code, "one input failed")
+	assert.Contains(t, stderr, "1 of 4 inputs could not be classified")
+	rows = jsonLines(t, stdout)
+	require.Len(t, rows, 4)
+	assert.Equal(t, "a charming film", rows[0]["text"])
+	assert.Equal(t, float64(2), rows[1]["line"])
+	assert.Contains(t, rows[1]["error"], "invalid UTF-8")
+	assert.Equal(t, "", rows[2]["text"], "an empty line is a defined prediction")
+	assert.Equal(t, "terrible .", rows[3]["text"])
+
+	code, stdout, _ = lucid(t, "", "predict", "fine")
+	assert.Equal(t, exitOK, code)
+	assert.Regexp(t, `^(POSITIVE|NEGATIVE) +0\.\d{4}  fine\n$`, stdout)
+}
+
+func TestPredictFailures(t *testing.T) {
+	code, _, stderr := lucid(t, "", "predict", "--model", t.TempDir(), "x")
+	assert.Equal(t, exitFailure, code)
+	assert.Contains(t, stderr, "lacks [model.onnx tokenizer.json config.json]")
+
+	code, _, stderr = lucid(t, "", "predict", "--ort-lib", "/nonexistent/libonnxruntime.so", "x")
+	assert.Equal(t, exitFailure, code)
+	assert.Contains(t, stderr, "ONNX Runtime library not found")
+	assert.Contains(t, stderr, "scripts/setup_ort.sh")
+
+	if os.Getenv("LUCID_TEST_CUDA") == "" {
+		code, _, stderr = lucid(t, "", "predict", "--device", "cuda:0", "x")
+		assert.Equal(t, exitFailure, code)
+		assert.Contains(t, stderr, "cuda")
+	}
+}
+
+func TestExplainTerminalAndJSON(t *testing.T) {
+	code, stdout, stderr := lucid(t, "", "explain", "--color", "always", "a gorgeous , witty , seductive movie .")
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stdout, "prediction: POSITIVE")
+	assert.Contains(t, stdout, "\x1b[48;2;", "words coloured")
+	assert.Contains(t, stdout, "top features")
+	assert.Contains(t, stdout, "gorgeous")
+
+	code, stdout, stderr = lucid(t, "wonderful film\nawful film\n", "explain", "--json", "--method", "exact", "--output", "logit")
+	require.Equal(t, exitOK, code, stderr)
+	rows := jsonLines(t, stdout)
+	require.Len(t, rows, 2)
+	for _, r := range rows {
+		assert.Equal(t, "exact", r["method"])
+		assert.Equal(t, "logit", r["output"])
+		feats := r["features"].([]any)
+		require.Len(t, feats, 2)
+		var sum float64
+		for _, f := range feats {
+			sum += f.(map[string]any)["attribution"].(float64)
+		}
+		assert.InDelta(t, r["f_x"].(float64)-r["base_value"].(float64), sum, 1e-4, "efficiency")
+	}
+
+	code, _, stderr = lucid(t, "", "explain", "--target", "MAYBE", "fine")
+	assert.Equal(t, exitFailure, code)
+	assert.Contains(t, stderr, `unknown target label "MAYBE"`)
+}
+
+func TestBenchJSON(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "s.tsv")
+	require.NoError(t, os.WriteFile(data, []byte("label\tcontent\n1\ta fine film .\n0\ta dull , lifeless film .\n"), 0o644))
+	code, stdout, stderr := lucid(t, "", "bench", "--data", data, "--methods", "kernelshap,occlusion", "--budgets", "64", "--json")
+	require.Equal(t, exitOK, code, stderr)
+	var rep benchReport
+	require.NoError(t, json.Unmarshal([]byte(stdout), &rep))
+	assert.Equal(t, 2, rep.Sentences)
+	assert.Greater(t, rep.Throughput.Best, 0.0)
+	require.Len(t, rep.Methods, 2)
+	for _, m := range rep.Methods {
+		assert.Equal(t, 2, m.Explanations, m.Method)
+		assert.Greater(t, m.Efficiency, 0.0)
+		assert.Greater(t, m.EvaluationsPerText, 1.0)
+	}
+}
