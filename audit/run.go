@@ -28,6 +28,7 @@ import (
 	"github.com/lucid-nlp/lucid/fairness/consistency"
 	"github.com/lucid-nlp/lucid/fairness/counterfactual"
 	"github.com/lucid-nlp/lucid/fairness/group"
+	"github.com/lucid-nlp/lucid/fairness/scoring"
 	"github.com/lucid-nlp/lucid/models"
 )
 
@@ -177,7 +178,7 @@ func Run(ctx context.Context, clf *models.Classifier, x *attribution.Explainer, 
 	if err := cfg.defaults(labels); err != nil {
 		return nil, err
 	}
-	posIdx, err := counterfactual.TargetIndex(labels, cfg.Positive)
+	posIdx, err := scoring.TargetIndex(labels, cfg.Positive)
 	if err != nil {
 		return nil, fmt.Errorf("audit: positive label: %w", err)
 	}

@@ -1,6 +1,8 @@
 package consistency
 
 import (
+	"github.com/lucid-nlp/lucid/fairness/scoring"
+
 	"container/heap"
 	"context"
 	"fmt"
@@ -102,7 +104,7 @@ type Runner struct {
 	tests   []Test
 	seed    uint64
 	keep    int
-	b       batcher
+	b       *scoring.Batcher
 	queue   []pending
 	texts   int
 	nextSeq int
@@ -125,7 +127,7 @@ type testAcc struct {
 // NewRunner checks the configuration against the classifier's labels.
 func NewRunner(clf Classifier, cfg Config) (*Runner, error) {
 	labels := clf.Labels()
-	t, err := TargetIndex(labels, cfg.Target)
+	t, err := scoring.TargetIndex(labels, cfg.Target)
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +155,7 @@ func NewRunner(clf Classifier, cfg Config) (*Runner, error) {
 	size := cfg.BatchSize
 	switch {
 	case size == 0:
-		size = DefaultBatchSize
+		size = scoring.DefaultBatchSize
 	case size < 0:
 		return nil, fmt.Errorf("consistency: batch size %d is negative", size)
 	}
@@ -171,7 +173,7 @@ func NewRunner(clf Classifier, cfg Config) (*Runner, error) {
 		tests:  append([]Test(nil), tests...),
 		seed:   cfg.Seed,
 		keep:   keep,
-		b:      batcher{clf: clf, size: size, nLabels: len(labels)},
+		b:      scoring.NewBatcher(clf, size, len(labels)),
 		acc:    make([]testAcc, len(tests)),
 	}, nil
 }
@@ -198,8 +200,8 @@ func (r *Runner) Add(ctx context.Context, text string) error {
 		return nil
 	}
 	r.queue = append(r.queue, p)
-	r.b.push(text)
-	r.b.push(p.edited...)
+	r.b.Push(text)
+	r.b.Push(p.edited...)
 	return r.run(ctx, false)
 }
 
@@ -216,28 +218,28 @@ func (r *Runner) rng(test, text string) *rand.Rand {
 func (r *Runner) Flush(ctx context.Context) error { return r.run(ctx, true) }
 
 func (r *Runner) run(ctx context.Context, all bool) error {
-	if err := r.b.score(ctx, all); err != nil {
+	if err := r.b.Score(ctx, all); err != nil {
 		return err
 	}
 	// Account in stream order, so results do not depend on batching.
 	done, rows := 0, 0
 	for _, p := range r.queue {
 		n := 1 + len(p.tests)
-		if rows+n > len(r.b.probs) {
+		if rows+n > len(r.b.Probs()) {
 			break
 		}
-		r.account(p, r.b.probs[rows:rows+n])
+		r.account(p, r.b.Probs()[rows:rows+n])
 		rows += n
 		done++
 	}
 	r.queue = r.queue[:copy(r.queue, r.queue[done:])]
-	r.b.drop(rows)
+	r.b.Drop(rows)
 	return nil
 }
 
 func (r *Runner) account(p pending, probs [][]float64) {
 	po := probs[0]
-	lo := argmax(po)
+	lo := scoring.Argmax(po)
 	// sign is +1 when the target is the original prediction: the
 	// direction "toward the prediction" for the target's probability.
 	sign := -1.0
@@ -246,7 +248,7 @@ func (r *Runner) account(p pending, probs [][]float64) {
 	}
 	for k, ti := range p.tests {
 		pe := probs[1+k]
-		le := argmax(pe)
+		le := scoring.Argmax(pe)
 		d := pe[r.target] - po[r.target]
 		var fail bool
 		var badness float64 // how far the failure went the wrong way

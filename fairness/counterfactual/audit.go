@@ -1,6 +1,8 @@
 package counterfactual
 
 import (
+	"github.com/lucid-nlp/lucid/fairness/scoring"
+
 	"container/heap"
 	"context"
 	"fmt"
@@ -38,7 +40,7 @@ type Audit struct {
 	target int
 	fams   []Family
 	topK   int
-	b      batcher
+	b      *scoring.Batcher
 	queue  []item // texts added and not yet accounted, in order
 
 	texts, withTerms, swaps int
@@ -70,7 +72,7 @@ type pairKey struct {
 // NewAudit checks the configuration against the classifier's labels.
 func NewAudit(clf Classifier, cfg Config) (*Audit, error) {
 	labels := clf.Labels()
-	t, err := TargetIndex(labels, cfg.Target)
+	t, err := scoring.TargetIndex(labels, cfg.Target)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +100,7 @@ func NewAudit(clf Classifier, cfg Config) (*Audit, error) {
 	size := cfg.BatchSize
 	switch {
 	case size == 0:
-		size = DefaultBatchSize
+		size = scoring.DefaultBatchSize
 	case size < 0:
 		return nil, fmt.Errorf("counterfactual: batch size %d is negative", size)
 	}
@@ -115,7 +117,7 @@ func NewAudit(clf Classifier, cfg Config) (*Audit, error) {
 		target:   t,
 		fams:     fams,
 		topK:     k,
-		b:        batcher{clf: clf, size: size, nLabels: len(labels)},
+		b:        scoring.NewBatcher(clf, size, len(labels)),
 		famPos:   famPos,
 		famAcc:   make([]acc, len(fams)),
 		groupAcc: make(map[groupKey]*acc),
@@ -140,9 +142,9 @@ func (a *Audit) Add(ctx context.Context, text string) error {
 	it := item{seq: a.nextText, text: text, swaps: swaps}
 	a.nextText++
 	a.queue = append(a.queue, it)
-	a.b.push(text)
+	a.b.Push(text)
 	for _, s := range swaps {
-		a.b.push(s.Text)
+		a.b.Push(s.Text)
 	}
 	return a.run(ctx, false)
 }
@@ -151,7 +153,7 @@ func (a *Audit) Add(ctx context.Context, text string) error {
 func (a *Audit) Flush(ctx context.Context) error { return a.run(ctx, true) }
 
 func (a *Audit) run(ctx context.Context, all bool) error {
-	if err := a.b.score(ctx, all); err != nil {
+	if err := a.b.Score(ctx, all); err != nil {
 		return err
 	}
 	// Account for the texts whose rows are all scored, in order, so the
@@ -159,25 +161,25 @@ func (a *Audit) run(ctx context.Context, all bool) error {
 	done, rows := 0, 0
 	for _, it := range a.queue {
 		n := 1 + len(it.swaps)
-		if rows+n > len(a.b.probs) {
+		if rows+n > len(a.b.Probs()) {
 			break
 		}
-		a.account(it, a.b.probs[rows:rows+n])
+		a.account(it, a.b.Probs()[rows:rows+n])
 		rows += n
 		done++
 	}
 	a.queue = a.queue[:copy(a.queue, a.queue[done:])]
-	a.b.drop(rows)
+	a.b.Drop(rows)
 	return nil
 }
 
 func (a *Audit) account(it item, probs [][]float64) {
 	po := probs[0]
-	lo := argmax(po)
+	lo := scoring.Argmax(po)
 	for k, s := range it.swaps {
 		ps := probs[1+k]
 		d := ps[a.target] - po[a.target]
-		ls := argmax(ps)
+		ls := scoring.Argmax(ps)
 		flip := ls != lo
 		fi := a.famPos[s.Family]
 		a.swaps++

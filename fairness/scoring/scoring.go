@@ -1,0 +1,128 @@
+// Package scoring is what the fairness audits share: the small Classifier
+// interface they score texts through (never ONNX Runtime), the choice of
+// the target label, and a Batcher that hands the classifier full batches
+// however the texts arrive.
+package scoring
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+)
+
+// Classifier gives class probabilities for texts (one row per text,
+// columns = Labels()).
+type Classifier interface {
+	Labels() []string
+	Probabilities(ctx context.Context, texts []string) ([][]float64, error)
+}
+
+// DefaultBatchSize is how many texts go to the classifier per call when
+// none is set.
+const DefaultBatchSize = 256
+
+// TargetIndex resolves the label whose probability an audit measures: target by
+// name (case-insensitive), or when target is empty a label named
+// "positive", or else the last label (the positive class of a binary
+// classifier labelled [negative, positive] in any spelling).
+func TargetIndex(labels []string, target string) (int, error) {
+	if len(labels) == 0 {
+		return 0, fmt.Errorf("scoring: classifier has no labels")
+	}
+	if target == "" {
+		for i, l := range labels {
+			if strings.EqualFold(l, "positive") {
+				return i, nil
+			}
+		}
+		return len(labels) - 1, nil
+	}
+	for i, l := range labels {
+		if strings.EqualFold(l, target) {
+			return i, nil
+		}
+	}
+	return 0, fmt.Errorf("scoring: target label %q is not one of the classifier's labels %q", target, labels)
+}
+
+// Batcher queues texts and scores them in calls of exactly size texts (the
+// last call of a flush may be shorter), so the classifier always sees full
+// batches however texts arrive.
+type Batcher struct {
+	clf     Classifier
+	size    int
+	nLabels int
+	rows    []string
+	probs   [][]float64 // probs[i] belongs to rows[i], for i < len(probs)
+}
+
+// NewBatcher scores through clf in calls of size texts; nLabels is the
+// number of probabilities each text must get.
+func NewBatcher(clf Classifier, size, nLabels int) *Batcher {
+	return &Batcher{clf: clf, size: size, nLabels: nLabels}
+}
+
+// Push queues texts.
+func (b *Batcher) Push(texts ...string) { b.rows = append(b.rows, texts...) }
+
+// Probs returns the probabilities of the queued texts scored so far, in
+// queue order.
+func (b *Batcher) Probs() [][]float64 { return b.probs }
+
+// Pending is the number of queued texts not yet scored.
+func (b *Batcher) Pending() int { return len(b.rows) - len(b.probs) }
+
+// Score runs full batches; with all set it also runs the remainder.
+func (b *Batcher) Score(ctx context.Context, all bool) error {
+	for b.Pending() >= b.size || (all && b.Pending() > 0) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		lo := len(b.probs)
+		hi := min(lo+b.size, len(b.rows))
+		ps, err := b.clf.Probabilities(ctx, b.rows[lo:hi])
+		if err != nil {
+			return fmt.Errorf("scoring: scoring %d texts: %w", hi-lo, err)
+		}
+		if len(ps) != hi-lo {
+			return fmt.Errorf("scoring: classifier returned %d rows of probabilities for %d texts", len(ps), hi-lo)
+		}
+		for k, p := range ps {
+			if len(p) != b.nLabels {
+				return fmt.Errorf("scoring: classifier returned %d probabilities for text %q, want %d (one per label)", len(p), b.rows[lo+k], b.nLabels)
+			}
+			for _, v := range p {
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					return fmt.Errorf("scoring: classifier returned probability %v for text %q", v, b.rows[lo+k])
+				}
+			}
+		}
+		b.probs = append(b.probs, ps...)
+	}
+	return nil
+}
+
+// Drop forgets the first n texts, which must be scored.
+func (b *Batcher) Drop(n int) {
+	// Copy down rather than reslice so the backing arrays do not grow
+	// without bound over a long stream; clear the tail so the dropped
+	// texts can be collected.
+	m := copy(b.rows, b.rows[n:])
+	clear(b.rows[m:])
+	b.rows = b.rows[:m]
+	m = copy(b.probs, b.probs[n:])
+	clear(b.probs[m:])
+	b.probs = b.probs[:m]
+}
+
+// Argmax returns the index of the largest value, the first on ties.
+func Argmax(p []float64) int {
+	best := 0
+	for i, v := range p {
+		if v > p[best] {
+			best = i
+		}
+	}
+	return best
+}
