@@ -8,8 +8,9 @@ Two jobs:
                   dev.tsv and writes the whole folder (model.onnx,
                   model_embeds.onnx, embeddings.onnx, tokenizer.json,
                   config.json, reference.json, README.md).
-                  Needs Debian's python3-torch and python3-onnx:
-                      apt-get install python3-torch python3-onnx
+                  Needs Debian's python3-torch and python3-onnx (and
+                  libopenblas0-pthread, or training is ~7x slower):
+                      apt-get install python3-torch python3-onnx libopenblas0-pthread
                       /usr/bin/python3 scripts/export_models.py train-default
 
   hf MODEL OUT    exports any Hugging Face sequence classifier (BERT,
@@ -401,6 +402,11 @@ def train_default(args):
         json.dump(cfg, f, indent=2)
     export_onnx(torch, model, cfg, out)
 
+    # torch.onnx.export restores each exported wrapper's training mode
+    # recursively, and a fresh wrapper module is in training mode: after the
+    # exports the model is back in training mode (dropout on). Reference
+    # logits must come from the eval-mode network that was exported.
+    model.eval()
     refs = []
     with torch.no_grad():
         for s in REFERENCE_SENTENCES:
@@ -440,7 +446,9 @@ PyTorch computed for them; Lucid's tests check that the Go engine reproduces
 those logits within 1e-4.
 
 Reproduce (on a machine with `../shared/data/sst2/` and Debian's
-`python3-torch python3-onnx`; about {train_secs / 60:.0f} minutes on two cores):
+`python3-torch python3-onnx`, plus `libopenblas0-pthread`: without it Debian's
+PyTorch falls back to the reference BLAS and trains about seven times slower;
+about {train_secs / 60:.0f} minutes on two cores):
 
     {cmd}
 

@@ -11,6 +11,7 @@ import (
 	"github.com/lucid-nlp/lucid/attribution"
 	"github.com/lucid-nlp/lucid/evaluate"
 	"github.com/lucid-nlp/lucid/perturb"
+	"github.com/lucid-nlp/lucid/report"
 )
 
 const explainHelp = `
@@ -42,6 +43,7 @@ Examples:
 Output: the prediction, the text with each word coloured by its attribution
 (green pushes towards the target label, red against), and the top features.
 With --json, one result per line (schema: README.md, "Explanation JSON").
+With --html FILE, also one HTML page with every explanation as a heatmap.
 `
 
 func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -62,6 +64,7 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	asJSON := fs.Bool("json", false, "print one JSON result per line")
 	top := fs.Int("top", 8, "how many top features to list (terminal output)")
 	color := fs.String("color", "auto", "colour the terminal output: auto, always or never")
+	htmlOut := fs.String("html", "", "also write the explanations as one self-contained HTML page of token heatmaps to FILE")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -106,6 +109,7 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	w := bufio.NewWriter(stdout)
 	defer w.Flush()
 	failed, total := 0, 0
+	var forHTML []*attribution.Result // kept only with --html
 	emit := func(texts []string, firstLine int) error {
 		reqs := make([]attribution.Request, len(texts))
 		for i, t := range texts {
@@ -125,9 +129,12 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 						return err
 					}
 				} else {
-					fmt.Fprintf(w, "input %d: error: %v\n\n", firstLine+i, errs[i])
+					fmt.Fprintf(stderr, "input %d: error: %v\n", firstLine+i, errs[i])
 				}
 				continue
+			}
+			if *htmlOut != "" {
+				forHTML = append(forHTML, r)
 			}
 			if *asJSON {
 				if err := writeJSON(w, r); err != nil {
@@ -172,10 +179,27 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			return err
 		}
 	}
+	if *htmlOut != "" {
+		if err := writeExplanationsHTML(*htmlOut, forHTML); err != nil {
+			return err
+		}
+	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d inputs could not be explained (see the errors above)", failed, total)
 	}
 	return nil
+}
+
+func writeExplanationsHTML(path string, results []*attribution.Result) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("--html: %w", err)
+	}
+	if err := report.WriteExplanations(f, results); err != nil {
+		f.Close()
+		return fmt.Errorf("--html: writing %s: %w", path, err)
+	}
+	return f.Close()
 }
 
 func isTerminal(w io.Writer) bool {

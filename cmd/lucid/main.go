@@ -3,10 +3,12 @@
 //
 //	lucid predict [flags] [TEXT...]   classify texts
 //	lucid explain [flags] [TEXT...]   explain predictions
+//	lucid audit --data FILE [flags]   audit a classifier on a labelled file
 //	lucid bench [flags]               measure speed and accuracy
 //
 // Run `lucid help` or `lucid COMMAND --help` for the flags. Exit codes: 0
-// success, 1 a runtime failure (or some inputs failed), 2 a usage error.
+// success, 1 a runtime failure (or some inputs failed), 2 a usage error, 3
+// an audit finding at or above --fail-on.
 package main
 
 import (
@@ -25,6 +27,7 @@ const (
 	exitOK      = 0
 	exitFailure = 1
 	exitUsage   = 2
+	exitFound   = 3
 )
 
 // usageError marks errors that are the caller's to fix (exit 2).
@@ -44,6 +47,7 @@ func commands() []command {
 	return []command{
 		{"predict", "classify texts with a model (default: the shipped sst2-mini-bert)", runPredict},
 		{"explain", "explain predictions: KernelSHAP, exact Shapley, LIME, path (IG) or occlusion", runExplain},
+		{"audit", "audit fairness, consistency and explanation faithfulness over a labelled file", runAudit},
 		{"bench", "measure throughput, explanation cost against the floor, and accuracy", runBench},
 	}
 }
@@ -62,7 +66,8 @@ Commands:
 	fmt.Fprint(w, `
 Run 'lucid COMMAND --help' for a command's flags and examples.
 ONNX Runtime comes from scripts/setup_ort.sh (or $LUCID_ORT_LIB).
-Exit codes: 0 ok, 1 runtime failure or some inputs failed, 2 usage error.
+Exit codes: 0 ok, 1 runtime failure or some inputs failed, 2 usage error,
+3 audit findings at or above --fail-on.
 `)
 }
 
@@ -93,9 +98,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		err := c.run(ctx, args[1:], stdin, stdout, stderr)
 		var ue usageError
+		var fe exitFindings
 		switch {
 		case err == nil:
 			return exitOK
+		case errors.As(err, &fe):
+			fmt.Fprintf(stderr, "lucid %s: %v\n", name, err)
+			return exitFound
 		case errors.Is(err, flag.ErrHelp):
 			return exitOK
 		case errors.As(err, &ue):

@@ -87,7 +87,7 @@ func TestPredictJSONFromArgsAndStdin(t *testing.T) {
 	require.Len(t, rows, 4)
 	assert.Equal(t, "a charming film", rows[0]["text"])
 	assert.Equal(t, float64(2), rows[1]["line"])
-	assert.Contains(t, rows[1]["error"], "invalid UTF-8")
+	assert.Contains(t, rows[1]["error"], "not valid UTF-8")
 	assert.Equal(t, "", rows[2]["text"], "an empty line is a defined prediction")
 	assert.Equal(t, "terrible .", rows[3]["text"])
 
@@ -157,4 +157,57 @@ func TestBenchJSON(t *testing.T) {
 		assert.Greater(t, m.Efficiency, 0.0)
 		assert.Greater(t, m.EvaluationsPerText, 1.0)
 	}
+}
+
+func TestAuditWritesReports(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "reviews.csv")
+	csv := "text,label,gender\n" +
+		"he said the film was wonderful .,POSITIVE,m\n" +
+		"she said the film was wonderful .,POSITIVE,f\n" +
+		"he found the plot dull and far too long .,NEGATIVE,m\n" +
+		"this,row,is,malformed\n" +
+		"she found the plot dull and far too long .,0,f\n" +
+		"my brother loved every minute of it .,1,m\n" +
+		"my sister thought it was a mess .,NEGATIVE,f\n"
+	require.NoError(t, os.WriteFile(data, []byte(csv), 0o644))
+	out := filepath.Join(dir, "out")
+	code, stdout, stderr := lucid(t, "", "audit", "--data", data, "--group-col", "gender", "--out", out,
+		"--resamples", "100", "--explain-rows", "2", "--budget", "32", "--methods", "occlusion,kernelshap", "--progress", "never")
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stdout, "6 rows")
+	assert.Contains(t, stdout, "1 skipped")
+	assert.Contains(t, stdout, "report.html")
+
+	raw, err := os.ReadFile(filepath.Join(out, "report.json"))
+	require.NoError(t, err)
+	var rep map[string]any
+	require.NoError(t, json.Unmarshal(raw, &rep))
+	assert.Equal(t, float64(6), rep["rows"])
+	assert.Equal(t, float64(1), rep["skipped_rows"])
+	ex := rep["skipped_examples"].([]any)[0].(map[string]any)
+	assert.Equal(t, float64(5), ex["line"])
+	html, err := os.ReadFile(filepath.Join(out, "report.html"))
+	require.NoError(t, err)
+	assert.Contains(t, string(html), `data-key="rows">6<`)
+
+	// --fail-on warn: the skipped row is a warning, so exit 3
+	code, _, stderr = lucid(t, "", "audit", "--data", data, "--out", out, "--checks", "slices", "--fail-on", "warn", "--progress", "never")
+	assert.Equal(t, exitFound, code, stderr)
+
+	// a missing column is named
+	code, _, stderr = lucid(t, "", "audit", "--data", data, "--group-col", "age", "--out", out, "--progress", "never")
+	assert.Equal(t, exitFailure, code)
+	assert.Contains(t, stderr, `group column "age"`)
+}
+
+func TestExplainHTML(t *testing.T) {
+	page := filepath.Join(t.TempDir(), "x.html")
+	code, _, stderr := lucid(t, "", "explain", "--html", page, "--method", "occlusion", "a gorgeous , witty movie", "a dull film")
+	require.Equal(t, exitOK, code, stderr)
+	html, err := os.ReadFile(page)
+	require.NoError(t, err)
+	assert.Contains(t, string(html), "gorgeous")
+	assert.Contains(t, string(html), `data-key="explanation:1:f_x"`)
+	assert.NotContains(t, string(html), "http://")
 }

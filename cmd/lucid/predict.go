@@ -24,8 +24,9 @@ Output: one line per input, "LABEL  probability  text", or with --json one
 object per line:
   {"text": ..., "label": ..., "probabilities": {"NEGATIVE": ..., ...}, "logits": [...]}
 plus "truncated": true when the text was longer than the model reads. A line
-that cannot be read (invalid UTF-8) gets {"line": N, "error": ...} and the
-command exits 1 after the rest is done.
+that cannot be read (invalid UTF-8) gets {"line": N, "error": ...} (without
+--json the error goes to standard error) and the command exits 1 after the
+rest is done.
 `
 
 func runPredict(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -49,7 +50,7 @@ func runPredict(ctx context.Context, args []string, stdin io.Reader, stdout, std
 
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
-	p := predictPrinter{w: out, json: *asJSON, labels: clf.Labels()}
+	p := predictPrinter{w: out, errw: stderr, json: *asJSON, labels: clf.Labels()}
 
 	// Texts are classified in chunks of several batches: enough for the
 	// length-sorting in Predict to cut padding, few enough to stream.
@@ -108,6 +109,7 @@ func runPredict(ctx context.Context, args []string, stdin io.Reader, stdout, std
 
 type predictPrinter struct {
 	w             *bufio.Writer
+	errw          io.Writer // per-input errors in text mode
 	json          bool
 	labels        []string
 	failed, total int
@@ -133,7 +135,7 @@ func (p *predictPrinter) print(line int, pr models.Prediction) error {
 		if p.json {
 			return writeJSON(p.w, inputErrorJSON{Line: line, Error: pr.Err.Error()})
 		}
-		_, err := fmt.Fprintf(p.w, "line %d: error: %v\n", line, pr.Err)
+		_, err := fmt.Fprintf(p.errw, "input %d: error: %v\n", line, pr.Err)
 		return err
 	}
 	if p.json {

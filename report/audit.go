@@ -1,0 +1,659 @@
+package report
+
+import (
+	"bytes"
+	"cmp"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/lucid-nlp/lucid/attribution"
+	"github.com/lucid-nlp/lucid/audit"
+	"github.com/lucid-nlp/lucid/fairness/consistency"
+	"github.com/lucid-nlp/lucid/fairness/counterfactual"
+	"github.com/lucid-nlp/lucid/fairness/group"
+)
+
+// WriteAudit writes report.html for an audit: one self-contained file.
+func WriteAudit(w io.Writer, r *audit.Report) error {
+	if r == nil {
+		return errors.New("report: nil audit report")
+	}
+	var buf bytes.Buffer
+	if err := templates.ExecuteTemplate(&buf, "audit", buildAudit(r)); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// How many skipped rows, worst pairs and failing examples a page lists.
+const (
+	maxSkipped  = 5
+	maxPairs    = 10
+	maxWorst    = 5
+	maxExamples = 3
+)
+
+type auditView struct {
+	R                                     *audit.Report
+	Rows, Labelled, Skipped, Seconds, RPS Num
+	SkippedRows                           []audit.SkippedRow
+	MoreSkipped                           int
+	Accuracy                              *MetricV
+	AccuracyOf                            string
+	PosRate                               MetricV
+	Findings                              []findingV
+	Checks                                []checkV
+	Sure                                  []string
+	Groups                                []groupV
+	GroupsNote                            string
+	CF                                    *cfV
+	CFNote                                string
+	Cons                                  *consV
+	ConsNote                              string
+	Slices                                []sliceV
+	SliceMax                              string
+	SlicesNote                            string
+	Faith                                 []faithV
+	FaithNote                             string
+	Stab                                  []stabV
+	StabNote                              string
+	Labels                                string
+}
+
+type findingV struct{ Check, Status, Class, Message string }
+
+type checkV struct {
+	Name, What string
+	Ran        bool
+}
+
+// checkText says in plain words what each check asks.
+var checkText = map[string]string{
+	audit.CheckGroups:         "Group fairness: does the model predict the positive label, and make mistakes, at similar rates for different groups of people?",
+	audit.CheckCounterfactual: "Identity terms: does the prediction change when only an identity word (e.g. “he” → “she”) is swapped?",
+	audit.CheckConsistency:    "Consistency: does the prediction survive harmless edits (typos, punctuation, case) and move the right way under meaningful ones (negation, intensifiers)?",
+	audit.CheckSlices:         "Slices: is the model less accurate on some kinds of text (short, long, negated, …)?",
+	audit.CheckFaithfulness:   "Faithfulness: do the explanation methods point at the words the model actually relies on?",
+	audit.CheckStability:      "Explanation stability: do explanations stay the same when recomputed with another seed or budget?",
+}
+
+var statusClass = map[string]string{"pass": "pass", "warn": "warn", "fail": "fail", "info": "info"}
+
+func (v *auditView) note(check, empty string) string {
+	if !slices.Contains(v.R.Checks, check) {
+		return "Not run: this check was not requested for this audit."
+	}
+	return "Not run: " + empty
+}
+
+func buildAudit(r *audit.Report) *auditView {
+	v := &auditView{R: r,
+		Rows:     count("rows", r.Rows),
+		Labelled: count("labelled_rows", r.Labelled),
+		Skipped:  count("skipped_rows", r.Skipped),
+		Seconds:  numD("seconds", r.Seconds, digitsSeconds),
+		RPS:      numD("rows_per_second", r.RowsPerSecond, digitsRPS),
+		PosRate:  rateV("positive_prediction_rate", r.Prediction),
+		Labels:   strings.Join(r.Labels, ", "),
+	}
+	v.SkippedRows = r.SkippedExamples
+	if len(v.SkippedRows) > maxSkipped {
+		v.SkippedRows = v.SkippedRows[:maxSkipped]
+	}
+	v.MoreSkipped = r.Skipped - len(v.SkippedRows)
+	if r.Accuracy != nil {
+		a := rateV("accuracy", *r.Accuracy)
+		v.Accuracy = &a
+		v.AccuracyOf = fmt.Sprintf("%d of %d labelled rows correct", r.Accuracy.Count, r.Accuracy.Of)
+	}
+	for _, f := range r.Summary {
+		cl := statusClass[strings.ToLower(f.Status)]
+		if cl == "" {
+			cl = "info"
+		}
+		st := strings.ToLower(f.Status)
+		if st == "" {
+			st = "info"
+		}
+		v.Findings = append(v.Findings, findingV{Check: f.Check, Status: st, Class: cl, Message: f.Message})
+	}
+	for _, c := range r.Checks {
+		what := checkText[c]
+		if what == "" {
+			what = c
+		}
+		v.Checks = append(v.Checks, checkV{Name: c, What: what, Ran: v.hasData(c)})
+	}
+	v.Sure = sureNote(r)
+
+	for _, g := range r.Groups {
+		if g != nil {
+			v.Groups = append(v.Groups, buildGroup(g))
+		}
+	}
+	if len(v.Groups) == 0 {
+		v.GroupsNote = v.note(audit.CheckGroups, "no group column was given (name one or more columns holding a group per row).")
+	}
+	if r.Counterfactual != nil {
+		v.CF = buildCF(r.Counterfactual)
+	} else {
+		v.CFNote = v.note(audit.CheckCounterfactual, "no counterfactual results.")
+	}
+	if r.Consistency != nil && len(r.Consistency.Tests) > 0 {
+		v.Cons = buildCons(r.Consistency)
+	} else {
+		v.ConsNote = v.note(audit.CheckConsistency, "no consistency results.")
+	}
+	v.buildSlices()
+	v.buildFaith()
+	for _, s := range r.Stability {
+		k := "stability:" + string(s.Method) + ":" + s.Setting + ":"
+		v.Stab = append(v.Stab, stabV{Method: string(s.Method), Setting: s.Setting, Texts: count(k+"texts", s.Texts),
+			Spearman: num(k+"mean_spearman", s.Spearman), Overlap: num(k+"mean_top3_overlap", s.TopKOverlap)})
+	}
+	if len(v.Stab) == 0 {
+		v.StabNote = v.note(audit.CheckStability, "no stability results.")
+	}
+	return v
+}
+
+// hasData reports whether the report holds results for a check.
+func (v *auditView) hasData(check string) bool {
+	r := v.R
+	switch check {
+	case audit.CheckGroups:
+		return len(r.Groups) > 0
+	case audit.CheckCounterfactual:
+		return r.Counterfactual != nil
+	case audit.CheckConsistency:
+		return r.Consistency != nil && len(r.Consistency.Tests) > 0
+	case audit.CheckSlices:
+		return len(r.Slices) > 0
+	case audit.CheckFaithfulness:
+		return len(r.Faithfulness) > 0
+	case audit.CheckStability:
+		return len(r.Stability) > 0
+	}
+	return true
+}
+
+// sureNote is the "how sure we are" paragraph, in sentences.
+func sureNote(r *audit.Report) []string {
+	conf, resamples, minSize, small := 0.95, 0, 0, []string{}
+	for _, g := range r.Groups {
+		if g == nil {
+			continue
+		}
+		if g.Confidence > 0 {
+			conf = g.Confidence
+		}
+		resamples, minSize = max(resamples, g.Resamples), max(minSize, g.MinGroupSize)
+		for _, s := range g.Groups {
+			if s.Small || len(s.Flags) > 0 {
+				small = append(small, fmt.Sprintf("%s = %s", g.Column, s.Group))
+			}
+		}
+	}
+	if r.Rows == 0 {
+		return []string{"No rows were read, so there is nothing to measure yet."}
+	}
+	s := []string{fmt.Sprintf("Every number comes from a sample of %d rows, so it is shown with a %s confidence interval in brackets: the range the true value most likely lies in.", r.Rows, pct(conf))}
+	if len(r.Groups) > 0 {
+		t := "Group intervals come from a bootstrap (the rows of each group resampled"
+		if resamples > 0 {
+			t += fmt.Sprintf(" %d times", resamples)
+		}
+		s = append(s, t+").")
+	}
+	s = append(s, "Accuracy, consistency failure rates and slice accuracies use Wilson score intervals.")
+	if minSize > 0 {
+		s = append(s, fmt.Sprintf("Groups with fewer than %d rows are marked “small”: their numbers can swing a lot by chance.", minSize))
+	}
+	if len(small) > 0 {
+		s = append(s, fmt.Sprintf("Read with care (small group or wide interval): %s.", strings.Join(small, ", ")))
+	}
+	s = append(s, "Where intervals of two groups overlap, the difference between them may be chance.")
+	return s
+}
+
+// --- group fairness ---
+
+type groupV struct {
+	R                 *group.Report
+	Confidence        string
+	Charts            []Chart
+	Overall           groupRowV
+	Groups            []groupRowV
+	Disparities       []dispV
+	Small             int
+	FourFifthsFlagged bool
+}
+
+type groupRowV struct {
+	Name                                                        string
+	Count                                                       Num
+	Labelled                                                    int
+	Accuracy, PositiveRate, TPR, FPR, FNR, Precision, Disparate MetricV
+	Small, Below, Reference                                     bool
+	Flags                                                       []string
+}
+
+type dispV struct {
+	Name, Label, Explain string
+	M                    MetricV
+	MaxGroup, MinGroup   string
+	Excluded, Flags      []string
+	FourFifths           bool
+}
+
+var dispText = map[string][2]string{
+	group.DemographicParityDifference: {"Demographic parity difference", "highest minus lowest positive rate (0 = parity)"},
+	group.DemographicParityRatio:      {"Demographic parity ratio", "lowest over highest positive rate (1 = parity)"},
+	group.DisparateImpact:             {"Disparate impact", "lowest positive rate over the reference group’s; below 0.8 fails the four-fifths rule"},
+	group.EqualOpportunityDifference:  {"Equal opportunity difference", "highest minus lowest true positive rate (0 = parity)"},
+	group.EqualizedOddsDifference:     {"Equalized odds difference", "the larger of the TPR and FPR differences (0 = parity)"},
+	group.PredictiveParityDifference:  {"Predictive parity difference", "highest minus lowest precision (0 = parity)"},
+}
+
+func groupRow(key string, g *group.GroupStats) groupRowV {
+	return groupRowV{Name: g.Group, Count: count(key+"count", g.Count), Labelled: g.Labelled,
+		Accuracy: metricV(key+"accuracy", g.Accuracy), PositiveRate: metricV(key+"positive_rate", g.PositiveRate),
+		TPR: metricV(key+"tpr", g.TPR), FPR: metricV(key+"fpr", g.FPR), FNR: metricV(key+"fnr", g.FNR),
+		Precision: metricV(key+"precision", g.Precision), Disparate: metricV(key+"disparate_impact", g.DisparateImpact),
+		Small: g.Small, Below: g.BelowFourFifths, Flags: g.Flags}
+}
+
+func buildGroup(r *group.Report) groupV {
+	v := groupV{R: r, Confidence: pct(r.Confidence)}
+	if r.Confidence == 0 {
+		v.Confidence = "95%"
+	}
+	v.Overall = groupRow("group-overall:"+r.Column+":", &r.Overall)
+	v.Overall.Disparate = MetricV{} // undefined by construction; not shown
+	for i := range r.Groups {
+		g := &r.Groups[i]
+		row := groupRow("group:"+r.Column+":"+g.Group+":", g)
+		row.Reference = g.Group == r.Reference
+		v.Groups = append(v.Groups, row)
+		if g.Small {
+			v.Small++
+		}
+	}
+	below := func(g *group.GroupStats) bool { return g.BelowFourFifths }
+	pr := rateChart("Positive rate", "share of rows predicted “"+r.Positive+"”", r, func(g *group.GroupStats) group.Metric { return g.PositiveRate }, below)
+	pr.addMark(r.Overall.PositiveRate.Value, "all rows", "overall")
+	if ref, ok := r.Group(r.Reference); ok && finite(ref.PositiveRate.Value) {
+		pr.addMark(group.FourFifths*ref.PositiveRate.Value, "4/5 of "+truncate(r.Reference, 14), "fourfifths")
+	}
+	tpr := rateChart("True positive rate", "share of truly “"+r.Positive+"” rows the model finds", r, func(g *group.GroupStats) group.Metric { return g.TPR }, nil)
+	tpr.addMark(r.Overall.TPR.Value, "all rows", "overall")
+	fpr := rateChart("False positive rate", "share of other rows wrongly predicted “"+r.Positive+"”", r, func(g *group.GroupStats) group.Metric { return g.FPR }, nil)
+	fpr.addMark(r.Overall.FPR.Value, "all rows", "overall")
+	acc := rateChart("Accuracy", "share of labelled rows predicted correctly", r, func(g *group.GroupStats) group.Metric { return g.Accuracy }, nil)
+	acc.addMark(r.Overall.Accuracy.Value, "all rows", "overall")
+	v.Charts = []Chart{pr, tpr, fpr, acc}
+
+	for _, d := range r.Disparities {
+		t, ok := dispText[d.Name]
+		if !ok {
+			t = [2]string{d.Name, ""}
+		}
+		dv := dispV{Name: d.Name, Label: t[0], Explain: t[1], M: metricV("disparity:"+r.Column+":"+d.Name, d.Metric),
+			MaxGroup: d.MaxGroup, MinGroup: d.MinGroup, Excluded: d.Excluded, Flags: d.Flags}
+		dv.FourFifths = d.Name == group.DisparateImpact && finite(d.Metric.Value) && d.Metric.Value < group.FourFifths
+		if dv.FourFifths {
+			v.FourFifthsFlagged = true
+		}
+		v.Disparities = append(v.Disparities, dv)
+	}
+	return v
+}
+
+// --- counterfactual ---
+
+type cfV struct {
+	R         *audit.Counterfactual
+	Families  []cfStatV
+	Pairs     []cfStatV
+	MorePairs int
+	Worst     []worstV
+	Explained []explainedV
+}
+
+type cfStatV struct {
+	Family, From, To, Term, Replacement string
+	Texts, Flips                        int
+	Swaps                               Num
+	MeanAbs, Mean, MaxAbs, FlipRate     Num
+	Empty, Bad                          bool
+}
+
+type worstV struct {
+	Family, Term, Replacement string
+	Original, Swapped         []Seg
+	OrigLabel, SwappedLabel   string
+	OrigP, SwappedP           string
+	Delta                     Num
+	Flip                      bool
+}
+
+type explainedV struct {
+	Ex                    worstV
+	Original, Swapped     *Heat
+	OrigInfo, SwappedInfo string
+	Legend                Legend
+	Words                 []wordV
+	Note                  string
+}
+
+type wordV struct {
+	Original, Swapped     string
+	Before, After, Delta  Num
+	DeltaClass            string
+	Changed               bool
+	BeforeStyle, AftStyle template.CSS
+}
+
+func cfStat(key string, s counterfactual.Stats) cfStatV {
+	v := cfStatV{Family: s.Family, From: s.FromGroup, To: s.ToGroup, Term: s.Term, Replacement: s.Replacement,
+		Texts: s.Texts, Flips: s.Flips, Empty: s.Swaps == 0}
+	if key == "" {
+		v.Swaps, v.MeanAbs, v.Mean, v.MaxAbs, v.FlipRate = count("", s.Swaps), num("", s.MeanAbsDelta), signed("", s.MeanDelta), num("", s.MaxAbsDelta), num("", s.FlipRate)
+	} else {
+		v.Swaps, v.MeanAbs, v.Mean, v.MaxAbs, v.FlipRate = count(key+"swaps", s.Swaps), num(key+"mean_abs_delta", s.MeanAbsDelta),
+			signed(key+"mean_delta", s.MeanDelta), num(key+"max_abs_delta", s.MaxAbsDelta), num(key+"flip_rate", s.FlipRate)
+	}
+	v.Bad = s.Flips > 0
+	if v.Empty { // no swaps: the means are not measured
+		v.MeanAbs, v.Mean, v.MaxAbs, v.FlipRate = dash, dash, dash, dash
+	}
+	return v
+}
+
+// probOf is p(target) from probs ordered as labels, NaN when unknown.
+func probOf(probs []float64, labels []string, target string) float64 {
+	i := slices.Index(labels, target)
+	if i < 0 || i >= len(probs) {
+		return math.NaN()
+	}
+	return probs[i]
+}
+
+func worst(r *counterfactual.Result, e counterfactual.Example) worstV {
+	return worstV{Family: e.Swap.Family, Term: e.Swap.Term, Replacement: e.Swap.Replacement,
+		Original: markSpans(e.Original, e.Swap.Spans), Swapped: markSpans(e.Swap.Text, e.Swap.NewSpans),
+		OrigLabel: e.OriginalLabel, SwappedLabel: e.SwappedLabel,
+		OrigP:    fmtFloat(probOf(e.OriginalProbs, r.Labels, r.Target), digitsRate),
+		SwappedP: fmtFloat(probOf(e.SwappedProbs, r.Labels, r.Target), digitsRate),
+		Delta:    signed("", e.Delta), Flip: e.OriginalLabel != e.SwappedLabel}
+}
+
+func buildCF(c *audit.Counterfactual) *cfV {
+	v := &cfV{R: c}
+	for _, s := range c.Families {
+		v.Families = append(v.Families, cfStat("cf:"+s.Family+":", s))
+	}
+	pairs := slices.Clone(c.Pairs)
+	pairs = slices.DeleteFunc(pairs, func(s counterfactual.Stats) bool { return s.Swaps == 0 })
+	slices.SortStableFunc(pairs, func(a, b counterfactual.Stats) int { return cmp.Compare(b.MeanAbsDelta, a.MeanAbsDelta) })
+	if len(pairs) > maxPairs {
+		v.MorePairs = len(pairs) - maxPairs
+		pairs = pairs[:maxPairs]
+	}
+	for _, s := range pairs {
+		v.Pairs = append(v.Pairs, cfStat("", s))
+	}
+	for i, e := range c.Worst {
+		if i == maxWorst {
+			break
+		}
+		v.Worst = append(v.Worst, worst(&c.Result, e))
+	}
+	for i, x := range c.Explained {
+		ev := explainedV{Ex: worst(&c.Result, x.Example)}
+		m := maxAbs(x.Original, x.Swapped)
+		ev.Legend = Legend{Target: targetName(c.Target), Max: fmtFloat(m, digitsRate)}
+		if x.Original != nil {
+			h := heatmap(x.Original, m)
+			ev.Original, ev.OrigInfo = &h, resultInfo(x.Original)
+		}
+		if x.Swapped != nil {
+			h := heatmap(x.Swapped, m)
+			ev.Swapped, ev.SwappedInfo = &h, resultInfo(x.Swapped)
+		}
+		wm := 0.0
+		for _, d := range x.WordDeltas {
+			wm = math.Max(wm, math.Max(math.Abs(d.Before), math.Abs(d.After)))
+		}
+		for j, d := range x.WordDeltas {
+			ev.Words = append(ev.Words, wordV{Original: d.Original, Swapped: d.Swapped,
+				Before: signed("", d.Before), After: signed("", d.After),
+				Delta:      signed(fmt.Sprintf("cf-explained:%d:word:%d:delta", i, j), d.Delta),
+				DeltaClass: heatClass(d.Delta), Changed: d.Original != d.Swapped,
+				BeforeStyle: heatBG(d.Before, wm), AftStyle: heatBG(d.After, wm)})
+		}
+		if len(x.WordDeltas) == 0 {
+			ev.Note = "No word-by-word comparison: the two texts have different numbers of words."
+		}
+		v.Explained = append(v.Explained, ev)
+	}
+	return v
+}
+
+// resultInfo is a one-line description of an explanation.
+func resultInfo(r *attribution.Result) string {
+	s := string(r.Method)
+	if r.Predicted != "" {
+		s += " · predicted " + r.Predicted
+	}
+	if p, ok := r.Probabilities[r.Target]; ok {
+		s += fmt.Sprintf(" · p(%s) = %s", r.Target, fmtFloat(p, digitsRate))
+	}
+	return s
+}
+
+// --- consistency ---
+
+type consV struct {
+	R     *consistency.Result
+	Scale string
+	Tests []testV
+}
+
+type testV struct {
+	Name, Expect, Kind, ExpectText string
+	Tested, NA, Failures           Num
+	Rate                           MetricV
+	Bar                            Bar
+	MeanAbs, Mean                  Num
+	Examples                       []consExV
+	MoreExamples                   int
+	Class                          string
+}
+
+type consExV struct {
+	Original, Edited       string
+	OrigLabel, EditedLabel string
+	OrigP, EditedP         string
+	Delta                  Num
+	Flip                   bool
+}
+
+var expectText = map[string]string{
+	"invariant":          "the predicted label should not change",
+	"decrease":           "p(target) should go down",
+	"increase":           "p(target) should go up",
+	"toward-prediction":  "p(target) should move further towards the prediction",
+	"against-prediction": "p(target) should move against the prediction",
+}
+
+func buildCons(r *consistency.Result) *consV {
+	his := []float64{}
+	for _, t := range r.Tests {
+		his = append(his, t.FailureRate, t.FailureCI.High)
+	}
+	scale := niceMax(his...)
+	v := &consV{R: r, Scale: fmtFloat(scale, 1)}
+	for _, t := range r.Tests {
+		k := "consistency:" + t.Name + ":"
+		exp := t.Expect.String()
+		tv := testV{Name: t.Name, Expect: exp, ExpectText: expectText[exp], Kind: "directional",
+			Tested: count(k+"tested", t.Tested), NA: count(k+"not_applicable", t.NotApplicable), Failures: count(k+"failures", t.Failures),
+			MeanAbs: num("", t.MeanAbsDelta), Mean: signed("", t.MeanDelta)}
+		if t.Tested == 0 {
+			tv.MeanAbs, tv.Mean = dash, dash
+		}
+		if t.Expect == consistency.Invariant {
+			tv.Kind = "invariance"
+		}
+		undef := ""
+		if t.Tested == 0 {
+			undef = "no text this edit applies to"
+		}
+		tv.Rate = intervalV(k+"failure_rate", t.FailureRate, t.FailureCI, undef)
+		tv.Class = "pass"
+		switch {
+		case t.Tested == 0:
+			tv.Class = "info"
+		case t.Failures > 0 && t.FailureCI.Low > 0.05:
+			tv.Class = "fail"
+		case t.Failures > 0:
+			tv.Class = "warn"
+		}
+		bc := "bar-" + tv.Class
+		if t.Tested == 0 {
+			tv.Bar = bar(math.NaN(), 0, 0, scale, bc)
+		} else {
+			tv.Bar = bar(t.FailureRate, t.FailureCI.Low, t.FailureCI.High, scale, bc)
+		}
+		for i, e := range t.Examples {
+			if i == maxExamples {
+				tv.MoreExamples = len(t.Examples) - maxExamples
+				break
+			}
+			tv.Examples = append(tv.Examples, consExV{Original: e.Original, Edited: e.Edited,
+				OrigLabel: e.OriginalLabel, EditedLabel: e.EditedLabel,
+				OrigP: fmtFloat(probOf(e.OriginalProbs, r.Labels, r.Target), digitsRate), EditedP: fmtFloat(probOf(e.EditedProbs, r.Labels, r.Target), digitsRate),
+				Delta: signed("", e.Delta), Flip: e.OriginalLabel != e.EditedLabel})
+		}
+		v.Tests = append(v.Tests, tv)
+	}
+	return v
+}
+
+// --- slices ---
+
+type sliceV struct {
+	Name         string
+	Count        Num
+	Correct      int
+	Acc          MetricV
+	Gap          Num
+	Bar          Bar
+	Worse, Small bool
+}
+
+func (v *auditView) buildSlices() {
+	for _, s := range v.R.Slices {
+		k := "slice:" + s.Name + ":"
+		undef := ""
+		if s.Count == 0 {
+			undef = "no text in this slice"
+		}
+		sv := sliceV{Name: s.Name, Count: count(k+"count", s.Count), Correct: s.Correct,
+			Acc: intervalV(k+"accuracy", s.Accuracy, s.CI, undef), Gap: signed(k+"gap", s.Gap)}
+		if s.Count == 0 {
+			sv.Gap = dash
+		}
+		sv.Worse = s.Count > 0 && s.CI.High < s.Accuracy-s.Gap // the whole interval below overall accuracy
+		cl := "bar-info"
+		if sv.Worse {
+			cl = "bar-fail"
+		}
+		if s.Count == 0 {
+			sv.Bar = bar(math.NaN(), 0, 0, 1, cl)
+		} else {
+			sv.Bar = bar(s.Accuracy, s.CI.Low, s.CI.High, 1, cl)
+		}
+		v.Slices = append(v.Slices, sv)
+	}
+	if len(v.Slices) == 0 {
+		v.SlicesNote = v.note(audit.CheckSlices, "no slice results.")
+	}
+}
+
+// --- faithfulness ---
+
+type faithV struct {
+	Method string
+	Texts  Num
+	Failed int
+	Cells  []faithCell
+}
+
+type faithCell struct {
+	N    Num
+	Best bool
+}
+
+// faithCols are the faithfulness columns: JSON name, value, and whether
+// higher is better.
+var faithCols = []struct {
+	key    string
+	digits int
+	get    func(*audit.MethodFaithfulness) float64
+	higher bool
+}{
+	{"comprehensiveness", digitsRate, func(m *audit.MethodFaithfulness) float64 { return m.Comprehensiveness }, true},
+	{"sufficiency", digitsRate, func(m *audit.MethodFaithfulness) float64 { return m.Sufficiency }, false},
+	{"aopc_deletion", digitsRate, func(m *audit.MethodFaithfulness) float64 { return m.AOPCDeletion }, true},
+	{"aopc_insertion", digitsRate, func(m *audit.MethodFaithfulness) float64 { return m.AOPCInsertion }, true},
+	{"evaluations_per_text", digitsRPS, func(m *audit.MethodFaithfulness) float64 { return m.Evaluations }, false},
+	{"wall_seconds_per_text", digitsRate, func(m *audit.MethodFaithfulness) float64 { return m.WallSeconds }, false},
+}
+
+func (v *auditView) buildFaith() {
+	fs := v.R.Faithfulness
+	for i := range fs {
+		m := &fs[i]
+		k := "faithfulness:" + string(m.Method) + ":"
+		fv := faithV{Method: string(m.Method), Texts: count(k+"texts", m.Texts), Failed: m.Failed}
+		for _, c := range faithCols {
+			fv.Cells = append(fv.Cells, faithCell{N: numD(k+c.key, c.get(m), c.digits)})
+		}
+		v.Faith = append(v.Faith, fv)
+	}
+	if len(fs) > 1 {
+		for j, c := range faithCols {
+			best := math.NaN()
+			for i := range fs {
+				x := c.get(&fs[i])
+				if finite(x) && (math.IsNaN(best) || (c.higher && x > best) || (!c.higher && x < best)) {
+					best = x
+				}
+			}
+			for i := range fs {
+				if x := c.get(&fs[i]); finite(x) && fmtFloat(x, c.digits) == fmtFloat(best, c.digits) {
+					v.Faith[i].Cells[j].Best = true
+				}
+			}
+		}
+	}
+	if len(v.Faith) == 0 {
+		v.FaithNote = v.note(audit.CheckFaithfulness, "no faithfulness results.")
+	}
+}
+
+// --- stability ---
+
+type stabV struct {
+	Method, Setting   string
+	Texts             Num
+	Spearman, Overlap Num
+}

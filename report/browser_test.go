@@ -1,0 +1,228 @@
+//go:build unix
+
+package report
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lucid-nlp/lucid/attribution"
+)
+
+// browserTimeout bounds one headless browser run.
+const browserTimeout = 60 * time.Second
+
+// chromium finds Debian's Chromium: fatal in CI (whose set-up installs
+// it), a skip elsewhere.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "/usr/bin/chromium"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("chromium not found: the CI set-up must install it (apt-get install chromium)")
+	}
+	t.Skip("chromium not found; to run the browser test: apt-get install chromium")
+	return ""
+}
+
+// browse runs headless Chromium on file with extra flags, returning its
+// stdout and stderr. The run and every process it starts are killed after
+// browserTimeout.
+func browse(t *testing.T, bin, file string, extra ...string) (stdout, stderr string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
+	defer cancel()
+	args := append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--user-data-dir=" + t.TempDir(), "--enable-logging=stderr", "--v=0"}, extra...)
+	args = append(args, "file://"+file)
+	cmd := exec.CommandContext(ctx, bin, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("chromium did not finish within %v: %s", browserTimeout, tail(errb.String()))
+	}
+	require.NoError(t, err, "chromium: %s", tail(errb.String()))
+	return out.String(), errb.String()
+}
+
+func tail(s string) string {
+	if len(s) > 2000 {
+		return "…" + s[len(s)-2000:]
+	}
+	return s
+}
+
+var jsErrorsRE = regexp.MustCompile(`<pre id="js-errors"[^>]*>([\s\S]*?)</pre>`)
+
+// jsProblems returns the errors a page's script reported into #js-errors
+// and the browser's console lines (uncaught errors, console.error, blocked
+// loads).
+func jsProblems(t *testing.T, dom, stderr string) (domErrors string, console []string) {
+	t.Helper()
+	m := jsErrorsRE.FindStringSubmatch(dom)
+	require.NotNil(t, m, "the dumped DOM has no #js-errors element")
+	for _, line := range strings.Split(stderr, "\n") {
+		if strings.Contains(line, ":CONSOLE") || strings.Contains(line, "Uncaught") {
+			console = append(console, line)
+		}
+	}
+	return strings.TrimSpace(m[1]), console
+}
+
+// screenshotDir is where screenshots go: $LUCID_SCREENSHOT_DIR, for a
+// person to look at, else a temporary directory.
+func screenshotDir(t *testing.T) string {
+	if d := os.Getenv("LUCID_SCREENSHOT_DIR"); d != "" {
+		require.NoError(t, os.MkdirAll(d, 0o755))
+		abs, err := filepath.Abs(d)
+		require.NoError(t, err)
+		return abs
+	}
+	return t.TempDir()
+}
+
+// checkScreenshot requires a real, non-trivial PNG.
+func checkScreenshot(t *testing.T, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err, "screenshot")
+	assert.Greater(t, len(b), 10_000, "screenshot size")
+	img, err := png.Decode(bytes.NewReader(b))
+	require.NoError(t, err)
+	assert.Equal(t, 1280, img.Bounds().Dx())
+	colours := map[uint32]bool{}
+	for y := img.Bounds().Min.Y; y < img.Bounds().Max.Y; y += 7 {
+		for x := img.Bounds().Min.X; x < img.Bounds().Max.X; x += 7 {
+			r, g, b, _ := img.At(x, y).RGBA()
+			colours[r>>8<<16|g>>8<<8|b>>8] = true
+		}
+	}
+	assert.Greater(t, len(colours), 50, "the screenshot shows more than a blank page")
+	t.Logf("screenshot: %s (%d bytes)", path, len(b))
+}
+
+// writePage writes a page with write into dir/name and returns its path.
+func writePage(t *testing.T, dir, name string, write func(*os.File) error) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	require.NoError(t, write(f))
+	require.NoError(t, f.Close())
+	return path
+}
+
+func TestBrowserAudit(t *testing.T) {
+	bin := chromium(t)
+	r := fixture()
+	page := writePage(t, t.TempDir(), "report.html", func(f *os.File) error { return WriteAudit(f, r) })
+
+	dom, stderr := browse(t, bin, page, "--dump-dom")
+	errs, console := jsProblems(t, dom, stderr)
+	assert.Empty(t, errs, "#js-errors")
+	assert.Empty(t, console, "console messages")
+	assert.Contains(t, dom, "Lucid audit report")
+	assert.NotContains(t, dom, `alert("xss")</script>`, "injected markup stays text")
+
+	// The numbers in the rendered DOM are report.json's.
+	seen := checkDataKeys(t, dom, r, wantKeys...)
+	assert.Greater(t, len(seen), 150)
+
+	shot := filepath.Join(screenshotDir(t), "audit.png")
+	_, stderr = browse(t, bin, page, "--screenshot="+shot, "--window-size=1280,3000", "--hide-scrollbars")
+	_, console = jsProblems(t, dom, stderr)
+	assert.Empty(t, console, "console messages")
+	checkScreenshot(t, shot)
+}
+
+func TestBrowserExplanations(t *testing.T) {
+	bin := chromium(t)
+	results := []*attribution.Result{
+		explanation("Ünïcode café "+injection+" was great", 0.83, -0.1, 0.05, -0.02, 0, 0.4),
+		fixture().Counterfactual.Explained[0].Swapped,
+	}
+	page := writePage(t, t.TempDir(), "explanations.html", func(f *os.File) error { return WriteExplanations(f, results) })
+
+	dom, stderr := browse(t, bin, page, "--dump-dom")
+	errs, console := jsProblems(t, dom, stderr)
+	assert.Empty(t, errs, "#js-errors")
+	assert.Empty(t, console, "console messages")
+	assert.Equal(t, 14, strings.Count(dom, `class="tok `)-strings.Count(dom, `<td><span class="tok `), "one heatmap span per feature")
+
+	// The numbers in the DOM are the results' JSON.
+	b, err := json.Marshal(results)
+	require.NoError(t, err)
+	var js []map[string]any
+	require.NoError(t, json.Unmarshal(b, &js))
+	n := 0
+	for _, kv := range dataKeys(dom) {
+		p := strings.Split(kv[0], ":")
+		require.Equal(t, "explanation", p[0], kv[0])
+		i, _ := strconv.Atoi(p[1])
+		var want any
+		switch p[2] {
+		case "f_x", "base_value":
+			want = js[i][p[2]]
+		case "probability":
+			want = obj(js[i]["probabilities"])[p[3]]
+		case "feature":
+			j, _ := strconv.Atoi(p[3])
+			want = obj(js[i]["features"].([]any)[j])["attribution"]
+		default:
+			t.Fatalf("unknown data-key %q", kv[0])
+		}
+		got, err := strconv.ParseFloat(kv[1], 64)
+		require.NoError(t, err, kv[0])
+		assert.InDelta(t, want, got, tolerance(kv[1]), kv[0])
+		n++
+	}
+	assert.Equal(t, 2*(2+2)+5+9, n, "f(x), base value and two probabilities per result, and every feature")
+
+	shot := filepath.Join(screenshotDir(t), "explanations.png")
+	_, stderr = browse(t, bin, page, "--screenshot="+shot, "--window-size=1280,3000", "--hide-scrollbars")
+	_, console = jsProblems(t, dom, stderr)
+	assert.Empty(t, console, "console messages")
+	checkScreenshot(t, shot)
+}
+
+// The harness itself must see a script error, both in #js-errors and on
+// the console: a page of the same shape with a deliberate error.
+func TestBrowserHarnessSeesErrors(t *testing.T) {
+	bin := chromium(t)
+	var b bytes.Buffer
+	require.NoError(t, WriteExplanations(&b, nil))
+	broken := strings.Replace(b.String(), "</main>", "<script>undefinedFunction();</script></main>", 1)
+	page := writePage(t, t.TempDir(), "broken.html", func(f *os.File) error {
+		_, err := f.WriteString(broken)
+		return err
+	})
+	dom, stderr := browse(t, bin, page, "--dump-dom")
+	errs, console := jsProblems(t, dom, stderr)
+	assert.Contains(t, errs, "undefinedFunction")
+	assert.NotEmpty(t, console)
+	if t.Failed() {
+		t.Log(tail(stderr))
+	}
+}

@@ -1,0 +1,73 @@
+// Package report renders Lucid's results as human-readable, self-contained
+// HTML: WriteAudit for an audit (report.html next to report.json) and
+// WriteExplanations for one or more explanations (lucid explain --html).
+//
+// A page is a single file with no network references at all: the CSS is
+// inline, the charts are inline SVG, and a small inline script only adds
+// an "expand all" toggle. A Content-Security-Policy meta tag forbids any
+// fetch. Errors thrown by the script are appended to the hidden element
+// <pre id="js-errors">, so a test driving a headless browser can read them
+// from the DOM.
+//
+// # Machine-readable numbers
+//
+// Every key number is printed inside an element with a data-key attribute,
+// so a test can compare the page with report.json:
+//
+//	<span data-key="rows">1000</span>
+//
+// Counts are printed as integers. Every other number is printed with a
+// fixed number of decimals: 4 for rates, metrics, deltas, scores and
+// seconds per text, 2 for the audit's total seconds, 1 for rows per second
+// and evaluations per text; a reader can take the precision from the
+// printed text (half a unit of its last decimal). Signed quantities
+// (deltas, gaps) carry an explicit sign ("+0.0123"). An undefined value
+// (NaN in Go, null in JSON) is printed as "n/a", followed by the reason
+// outside the data-key element. A number report.json holds as 0 but that
+// was not measured (the failure rate of a test that applied to no text, an
+// empty slice's accuracy) is shown as "n/a" or "—" without a data-key. The keys, with <column>, <group> and so on
+// standing for the names as they appear in report.json (the segments are
+// joined with ":" as they are, so a name containing ":" makes the key
+// ambiguous):
+//
+//	rows, labelled_rows, skipped_rows, seconds, rows_per_second
+//	accuracy, accuracy:low, accuracy:high
+//	positive_prediction_rate, positive_prediction_rate:low, positive_prediction_rate:high
+//	group:<column>:<group>:count
+//	group:<column>:<group>:<metric>[:low|:high]
+//	    metric: accuracy, positive_rate, tpr, fpr, fnr, precision, disparate_impact
+//	group-overall:<column>:<metric>[:low|:high]   (and group-overall:<column>:count)
+//	disparity:<column>:<name>[:low|:high]
+//	    name: demographic_parity_difference, demographic_parity_ratio,
+//	    disparate_impact, equal_opportunity_difference,
+//	    equalized_odds_difference, predictive_parity_difference
+//	cf:<family>:swaps, cf:<family>:mean_abs_delta, cf:<family>:mean_delta,
+//	cf:<family>:max_abs_delta, cf:<family>:flip_rate
+//	cf-explained:<i>:word:<j>:delta                (i, j: indices from 0)
+//	consistency:<test>:failure_rate[:low|:high]
+//	consistency:<test>:tested, consistency:<test>:not_applicable,
+//	consistency:<test>:failures
+//	slice:<name>:count, slice:<name>:accuracy[:low|:high], slice:<name>:gap
+//	faithfulness:<method>:texts, faithfulness:<method>:comprehensiveness,
+//	faithfulness:<method>:sufficiency, faithfulness:<method>:aopc_deletion,
+//	faithfulness:<method>:aopc_insertion,
+//	faithfulness:<method>:evaluations_per_text,
+//	faithfulness:<method>:wall_seconds_per_text
+//	stability:<method>:<setting>:texts, stability:<method>:<setting>:mean_spearman,
+//	stability:<method>:<setting>:mean_top3_overlap
+//
+// The explanations page uses explanation:<i>:f_x, explanation:<i>:base_value,
+// explanation:<i>:probability:<label> and
+// explanation:<i>:feature:<j>:attribution (i the result's index, j the
+// feature's index in Result.Features).
+//
+// # Heatmaps
+//
+// A heatmap shows a text with each feature's span (from its byte offsets,
+// or its character offsets when the byte offsets do not fit the text)
+// coloured by its attribution: green towards the target, red against it,
+// with an intensity proportional to |value| / max |value| (over both texts
+// of a counterfactual pair). Each span is a <span class="tok pos|neg|zero">
+// with the value in its data-attr attribute (4 decimals) and in its title
+// (the hover tooltip). Text between features is shown unstyled.
+package report

@@ -1,0 +1,164 @@
+package report
+
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/lucid-nlp/lucid/attribution"
+)
+
+// WriteExplanations writes a page with one token heatmap per explanation
+// (lucid explain --html FILE).
+func WriteExplanations(w io.Writer, results []*attribution.Result) error {
+	var buf bytes.Buffer
+	if err := templates.ExecuteTemplate(&buf, "explanations", buildExplanations(results)); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// maxFeatureRows is how many features an explanation's table lists.
+const maxFeatureRows = 12
+
+type explView struct {
+	Items []explItem
+}
+
+type explItem struct {
+	Index               int
+	Nil                 bool
+	R                   *attribution.Result
+	Title               string
+	Probs               []probV
+	FX, Base, Diff, Sum Num
+	SumOff              bool
+	Heat                Heat
+	Legend              Legend
+	Features            []featV
+	MoreFeatures        int
+	HasStdErr           bool
+	Diags               []diagV
+	Settings            string
+	Wall, Runtime       string
+}
+
+type probV struct {
+	Label          string
+	P              Num
+	W              float64
+	Target, Picked bool
+}
+
+type featV struct {
+	Text   string
+	Attr   Num
+	StdErr string
+	Class  string
+	Style  template.CSS
+	// Bar geometry: a centred bar, left (negative) or right (positive).
+	X, W float64
+}
+
+type diagV struct{ Name, Value string }
+
+func buildExplanations(results []*attribution.Result) *explView {
+	v := &explView{}
+	for i, r := range results {
+		it := explItem{Index: i, R: r, Nil: r == nil}
+		if r == nil {
+			v.Items = append(v.Items, it)
+			continue
+		}
+		k := fmt.Sprintf("explanation:%d:", i)
+		it.Title = truncate(strings.Join(strings.Fields(r.Text), " "), 80)
+		labels := make([]string, 0, len(r.Probabilities))
+		for l := range r.Probabilities {
+			labels = append(labels, l)
+		}
+		slices.Sort(labels)
+		for _, l := range labels {
+			p := r.Probabilities[l]
+			w := 0.0
+			if finite(p) {
+				w = round1(math.Max(0, math.Min(1, p)) * 120)
+			}
+			it.Probs = append(it.Probs, probV{Label: l, P: num(k+"probability:"+l, p), W: w, Target: l == r.Target, Picked: l == r.Predicted})
+		}
+		it.FX, it.Base = num(k+"f_x", r.FX), num(k+"base_value", r.BaseValue)
+		sum := 0.0
+		for _, f := range r.Features {
+			sum += f.Attribution
+		}
+		it.Diff, it.Sum = signed("", r.FX-r.BaseValue), signed("", sum)
+		it.SumOff = math.Abs(sum-(r.FX-r.BaseValue)) > 1e-3*math.Max(1, math.Abs(r.FX-r.BaseValue))
+		m := maxAbs(r)
+		it.Legend = Legend{Target: targetName(r.Target), Max: fmtFloat(m, digitsRate)}
+		it.Heat = heatmap(r, m)
+
+		order := make([]int, len(r.Features))
+		for j := range order {
+			order[j] = j
+		}
+		slices.SortStableFunc(order, func(a, b int) int {
+			return cmp.Compare(math.Abs(r.Features[b].Attribution), math.Abs(r.Features[a].Attribution))
+		})
+		if len(order) > maxFeatureRows {
+			it.MoreFeatures = len(order) - maxFeatureRows
+			order = order[:maxFeatureRows]
+		}
+		for _, j := range order {
+			f := r.Features[j]
+			fv := featV{Text: f.Text, Attr: signed(fmt.Sprintf("%sfeature:%d:attribution", k, j), f.Attribution),
+				Class: heatClass(f.Attribution), Style: heatStyle(f.Attribution, m)}
+			if f.StdErr != nil {
+				fv.StdErr, it.HasStdErr = fmtFloat(*f.StdErr, digitsRate), true
+			}
+			const half = 60.0
+			if m > 0 && finite(f.Attribution) {
+				w := round1(math.Min(1, math.Abs(f.Attribution)/m) * half)
+				fv.W, fv.X = w, half
+				if f.Attribution < 0 {
+					fv.X = half - w
+				}
+			}
+			it.Features = append(it.Features, fv)
+		}
+		names := make([]string, 0, len(r.Diagnostics))
+		for n := range r.Diagnostics {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		for _, n := range names {
+			it.Diags = append(it.Diags, diagV{n, fmtFloat(r.Diagnostics[n], digitsRate)})
+		}
+		s := r.Settings
+		parts := []string{fmt.Sprintf("budget %d", s.Budget)}
+		if s.Steps > 0 {
+			parts = append(parts, fmt.Sprintf("steps %d", s.Steps))
+		}
+		if s.Quadrature != "" {
+			parts = append(parts, "quadrature "+s.Quadrature)
+		}
+		if s.Features != "" {
+			parts = append(parts, "features "+s.Features)
+		}
+		if s.Mask != "" {
+			parts = append(parts, "mask "+s.Mask)
+		}
+		parts = append(parts, fmt.Sprintf("seed %d", s.Seed))
+		if s.KernelWidth > 0 {
+			parts = append(parts, "kernel width "+fmtFloat(s.KernelWidth, digitsRate))
+		}
+		it.Settings = strings.Join(parts, " · ")
+		it.Wall, it.Runtime = fmtFloat(r.WallSeconds, digitsSeconds), fmtFloat(r.RuntimeSeconds, digitsSeconds)
+		v.Items = append(v.Items, it)
+	}
+	return v
+}
