@@ -164,7 +164,14 @@ func printBench(w io.Writer, r *benchReport) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "method\tbudget\tevals/expl\twall s/expl\tfloor s/expl\tevals/s\tefficiency\tfailed\t")
 	for _, m := range r.Methods {
-		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.4f\t%.4f\t%.0f\t%.3f\t%d\t\n", m.Method, m.Budget, m.EvaluationsPerText, m.WallSecondsPerText,
+		budget := strconv.Itoa(m.Budget)
+		switch {
+		case m.Steps > 0:
+			budget = fmt.Sprintf("%d steps", m.Steps)
+		case m.Budget == 0:
+			budget = "words+1"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.4f\t%.4f\t%.0f\t%.3f\t%d\t\n", m.Method, budget, m.EvaluationsPerText, m.WallSecondsPerText,
 			m.FloorSecondsPerText, m.EvaluationsPerSecond, m.Efficiency, m.Failed)
 	}
 	tw.Flush()
