@@ -162,7 +162,7 @@ func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		return err
 	}
 	defer clf.Close()
-	ev := evaluate.New(clf.Model, evaluate.Options{PadID: clf.Tokenizer.PadID()})
+	ev := evaluate.New(clf.Model, evaluate.Options{PadID: clf.Tokenizer.PadID(), Concurrency: mf.sessions})
 	x := attribution.NewExplainer(clf.Tokenizer, ev, clf.Folder.Dir)
 
 	showProgress := *progressMode == "always" || (*progressMode == "auto" && isTerminal(stderr))

@@ -14,16 +14,18 @@ import (
 
 // modelFlags are the flags every command that loads a model shares.
 type modelFlags struct {
-	dir     string
-	device  string
-	threads int
-	library string
+	dir      string
+	device   string
+	threads  int
+	sessions int
+	library  string
 }
 
 func (m *modelFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&m.dir, "model", "", "model folder (model.onnx, tokenizer.json, config.json); default: $LUCID_MODEL or the shipped models/"+models.DefaultName)
 	fs.StringVar(&m.device, "device", "cpu", "where to run: cpu, cuda or cuda:N (needs scripts/setup_ort.sh --gpu)")
-	fs.IntVar(&m.threads, "threads", 0, "ONNX Runtime intra-op threads (default: all CPUs)")
+	fs.IntVar(&m.threads, "threads", 0, "ONNX Runtime intra-op threads per session (default: all CPUs)")
+	fs.IntVar(&m.sessions, "sessions", 1, "ONNX Runtime sessions, i.e. batches run at once (more help on GPUs and many-core hosts)")
 	fs.StringVar(&m.library, "ort-lib", "", "ONNX Runtime shared library (default: $LUCID_ORT_LIB, then the scripts/setup_ort.sh cache)")
 }
 
@@ -36,13 +38,16 @@ func (m *modelFlags) load() (*models.Classifier, error) {
 	if m.threads < 0 {
 		return nil, usagef("--threads %d: want 0 (all CPUs) or more", m.threads)
 	}
+	if m.sessions < 1 {
+		return nil, usagef("--sessions %d: want at least 1", m.sessions)
+	}
 	dir := m.dir
 	if dir == "" {
 		if dir, err = models.DefaultDir(); err != nil {
 			return nil, err
 		}
 	}
-	return models.Load(dir, onnx.WithDevice(dev), onnx.WithThreads(m.threads), onnx.WithLibrary(m.library))
+	return models.Load(dir, onnx.WithDevice(dev), onnx.WithThreads(m.threads), onnx.WithSessions(m.sessions), onnx.WithLibrary(m.library))
 }
 
 // newFlagSet makes a flag set whose --help prints the given text first.
