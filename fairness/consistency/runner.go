@@ -105,7 +105,6 @@ type Runner struct {
 	seed    uint64
 	keep    int
 	b       *scoring.Batcher
-	queue   []pending
 	texts   int
 	nextSeq int
 	acc     []testAcc
@@ -199,10 +198,8 @@ func (r *Runner) Add(ctx context.Context, text string) error {
 	if len(p.tests) == 0 {
 		return nil
 	}
-	r.queue = append(r.queue, p)
-	r.b.Push(text)
-	r.b.Push(p.edited...)
-	return r.run(ctx, false)
+	r.b.Add(append([]string{text}, p.edited...), func(probs [][]float64) { r.account(p, probs) })
+	return r.b.Run(ctx, false)
 }
 
 // rng is the random source of one test on one text.
@@ -215,27 +212,7 @@ func (r *Runner) rng(test, text string) *rand.Rand {
 }
 
 // Flush scores every queued text, even if that leaves a batch short.
-func (r *Runner) Flush(ctx context.Context) error { return r.run(ctx, true) }
-
-func (r *Runner) run(ctx context.Context, all bool) error {
-	if err := r.b.Score(ctx, all); err != nil {
-		return err
-	}
-	// Account in stream order, so results do not depend on batching.
-	done, rows := 0, 0
-	for _, p := range r.queue {
-		n := 1 + len(p.tests)
-		if rows+n > len(r.b.Probs()) {
-			break
-		}
-		r.account(p, r.b.Probs()[rows:rows+n])
-		rows += n
-		done++
-	}
-	r.queue = r.queue[:copy(r.queue, r.queue[done:])]
-	r.b.Drop(rows)
-	return nil
-}
+func (r *Runner) Flush(ctx context.Context) error { return r.b.Run(ctx, true) }
 
 func (r *Runner) account(p pending, probs [][]float64) {
 	po := probs[0]

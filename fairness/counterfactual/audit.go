@@ -41,7 +41,6 @@ type Audit struct {
 	fams   []Family
 	topK   int
 	b      *scoring.Batcher
-	queue  []item // texts added and not yet accounted, in order
 
 	texts, withTerms, swaps int
 	nextText, nextSwap      int
@@ -141,37 +140,17 @@ func (a *Audit) Add(ctx context.Context, text string) error {
 	a.withTerms++
 	it := item{seq: a.nextText, text: text, swaps: swaps}
 	a.nextText++
-	a.queue = append(a.queue, it)
-	a.b.Push(text)
+	texts := make([]string, 0, 1+len(swaps))
+	texts = append(texts, text)
 	for _, s := range swaps {
-		a.b.Push(s.Text)
+		texts = append(texts, s.Text)
 	}
-	return a.run(ctx, false)
+	a.b.Add(texts, func(probs [][]float64) { a.account(it, probs) })
+	return a.b.Run(ctx, false)
 }
 
 // Flush scores every queued text, even if that leaves a batch short.
-func (a *Audit) Flush(ctx context.Context) error { return a.run(ctx, true) }
-
-func (a *Audit) run(ctx context.Context, all bool) error {
-	if err := a.b.Score(ctx, all); err != nil {
-		return err
-	}
-	// Account for the texts whose rows are all scored, in order, so the
-	// report does not depend on where batches happened to end.
-	done, rows := 0, 0
-	for _, it := range a.queue {
-		n := 1 + len(it.swaps)
-		if rows+n > len(a.b.Probs()) {
-			break
-		}
-		a.account(it, a.b.Probs()[rows:rows+n])
-		rows += n
-		done++
-	}
-	a.queue = a.queue[:copy(a.queue, a.queue[done:])]
-	a.b.Drop(rows)
-	return nil
-}
+func (a *Audit) Flush(ctx context.Context) error { return a.b.Run(ctx, true) }
 
 func (a *Audit) account(it item, probs [][]float64) {
 	po := probs[0]

@@ -46,15 +46,23 @@ func TargetIndex(labels []string, target string) (int, error) {
 	return 0, fmt.Errorf("scoring: target label %q is not one of the classifier's labels %q", target, labels)
 }
 
-// Batcher queues texts and scores them in calls of exactly size texts (the
-// last call of a flush may be shorter), so the classifier always sees full
-// batches however texts arrive.
+// Batcher queues groups of texts (an original with its edits, say) and
+// scores them in calls of exactly size texts (the last call of a flush may
+// be shorter), so the classifier always sees full batches however texts
+// arrive. Groups complete in the order they were added, so what a caller
+// accounts does not depend on where batches happened to end.
 type Batcher struct {
 	clf     Classifier
 	size    int
 	nLabels int
 	rows    []string
 	probs   [][]float64 // probs[i] belongs to rows[i], for i < len(probs)
+	groups  []queuedGroup
+}
+
+type queuedGroup struct {
+	n    int
+	done func(probs [][]float64)
 }
 
 // NewBatcher scores through clf in calls of size texts; nLabels is the
@@ -63,18 +71,40 @@ func NewBatcher(clf Classifier, size, nLabels int) *Batcher {
 	return &Batcher{clf: clf, size: size, nLabels: nLabels}
 }
 
-// Push queues texts.
-func (b *Batcher) Push(texts ...string) { b.rows = append(b.rows, texts...) }
+// Add queues a group of texts; done receives their probabilities, in the
+// same order, once all of them are scored (the slice is valid only during
+// the call).
+func (b *Batcher) Add(texts []string, done func(probs [][]float64)) {
+	b.rows = append(b.rows, texts...)
+	b.groups = append(b.groups, queuedGroup{n: len(texts), done: done})
+}
 
-// Probs returns the probabilities of the queued texts scored so far, in
-// queue order.
-func (b *Batcher) Probs() [][]float64 { return b.probs }
+// Run scores the full batches that are ready (with all set, the remainder
+// too) and completes every group whose texts are all scored. If scoring
+// fails the texts stay queued and a later Run tries them again.
+func (b *Batcher) Run(ctx context.Context, all bool) error {
+	if err := b.score(ctx, all); err != nil {
+		return err
+	}
+	done, rows := 0, 0
+	for _, g := range b.groups {
+		if rows+g.n > len(b.probs) {
+			break
+		}
+		g.done(b.probs[rows : rows+g.n])
+		rows += g.n
+		done++
+	}
+	b.groups = b.groups[:copy(b.groups, b.groups[done:])]
+	b.drop(rows)
+	return nil
+}
 
 // Pending is the number of queued texts not yet scored.
 func (b *Batcher) Pending() int { return len(b.rows) - len(b.probs) }
 
-// Score runs full batches; with all set it also runs the remainder.
-func (b *Batcher) Score(ctx context.Context, all bool) error {
+// score runs full batches; with all set it also runs the remainder.
+func (b *Batcher) score(ctx context.Context, all bool) error {
 	for b.Pending() >= b.size || (all && b.Pending() > 0) {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -103,8 +133,8 @@ func (b *Batcher) Score(ctx context.Context, all bool) error {
 	return nil
 }
 
-// Drop forgets the first n texts, which must be scored.
-func (b *Batcher) Drop(n int) {
+// drop forgets the first n texts, which must be scored.
+func (b *Batcher) drop(n int) {
 	// Copy down rather than reslice so the backing arrays do not grow
 	// without bound over a long stream; clear the tail so the dropped
 	// texts can be collected.
