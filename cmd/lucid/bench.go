@@ -104,6 +104,9 @@ func runBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if err != nil {
 		return err
 	}
+	if contains(methodNames(ms), string(attribution.MethodPath)) {
+		clf.Model.Hidden() // open the embedding graphs now, not inside the first timed explanation
+	}
 	ev := evaluate.New(clf.Model, evaluate.Options{BatchSize: *batch, PadID: clf.Tokenizer.PadID(), Concurrency: mf.sessions})
 	x := attribution.NewExplainer(clf.Tokenizer, ev, clf.Folder.Dir)
 
@@ -218,4 +221,12 @@ func parseInts(flagName, s string) ([]int, error) {
 func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
+}
+
+func methodNames(ms []attribution.Method) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = string(m)
+	}
+	return out
 }
