@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -116,7 +117,7 @@ func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		return usagef("--progress %q: want auto, always or never", *progressMode)
 	}
 	for _, c := range checks {
-		if !contains(audit.AllChecks, c) {
+		if !slices.Contains(audit.AllChecks, c) {
 			return usagef("--checks: unknown check %q (want %s)", c, strings.Join(audit.AllChecks, ", "))
 		}
 	}
@@ -265,13 +266,4 @@ func progressPrinter(w io.Writer, c *countingReader, size int64) func(audit.Prog
 		}
 		fmt.Fprintf(w, "%-90s", line)
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, l := range list {
-		if l == s {
-			return true
-		}
-	}
-	return false
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -104,7 +105,7 @@ func runBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if err != nil {
 		return err
 	}
-	if contains(methodNames(ms), string(attribution.MethodPath)) {
+	if slices.Contains(ms, attribution.MethodPath) {
 		clf.Model.Hidden() // open the embedding graphs now, not inside the first timed explanation
 	}
 	ev := evaluate.New(clf.Model, evaluate.Options{BatchSize: *batch, PadID: clf.Tokenizer.PadID(), Concurrency: mf.sessions})
@@ -221,12 +222,4 @@ func parseInts(flagName, s string) ([]int, error) {
 func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
-}
-
-func methodNames(ms []attribution.Method) []string {
-	out := make([]string, len(ms))
-	for i, m := range ms {
-		out[i] = string(m)
-	}
-	return out
 }
