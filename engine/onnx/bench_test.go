@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	ort "github.com/yalue/onnxruntime_go"
 
@@ -61,53 +62,140 @@ func BenchmarkEngine(b *testing.B) {
 	}
 }
 
-// BenchmarkBareORT is the floor: one AdvancedSession with its tensors made
-// once, Run in a loop, nothing else.
+// bareSession is the floor: one AdvancedSession with its tensors made once,
+// Run in a loop, nothing else.
+type bareSession struct {
+	s       *ort.AdvancedSession
+	destroy []func() error
+}
+
+func newBareSession(b *testing.B, inputs []string, nLabels int, batch engine.Batch) *bareSession {
+	shape := ort.NewShape(int64(batch.Rows), int64(batch.SeqLen))
+	bs := &bareSession{}
+	var in []ort.Value
+	for _, name := range inputs {
+		data := map[string][]int64{"input_ids": batch.InputIDs, "attention_mask": batch.AttentionMask, "token_type_ids": batch.TokenTypeIDs}[name]
+		t, err := ort.NewTensor(shape, data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		bs.destroy = append(bs.destroy, t.Destroy)
+		in = append(in, t)
+	}
+	out, err := ort.NewEmptyTensor[float32](ort.NewShape(int64(batch.Rows), int64(nLabels)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	bs.destroy = append(bs.destroy, out.Destroy)
+	so, err := ort.NewSessionOptions()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer so.Destroy()
+	_ = so.SetIntraOpNumThreads(defaults().threads)
+	_ = so.SetInterOpNumThreads(1)
+	bs.s, err = ort.NewAdvancedSession(filepath.Join(benchModel, ModelFile), inputs, []string{"logits"}, in, []ort.Value{out}, so)
+	if err != nil {
+		b.Fatal(err)
+	}
+	bs.destroy = append(bs.destroy, bs.s.Destroy)
+	return bs
+}
+
+func (bs *bareSession) close() {
+	for i := len(bs.destroy) - 1; i >= 0; i-- {
+		_ = bs.destroy[i]()
+	}
+}
+
+// BenchmarkBareORT runs the bare loop on the shapes of BenchmarkEngine.
 func BenchmarkBareORT(b *testing.B) {
 	skipWithoutModel(b)
 	m, err := Open(benchModel) // loads the runtime the same way
 	if err != nil {
 		b.Fatal(err)
 	}
-	inputs := m.Inputs()
-	nLabels := len(m.Labels())
-	m.Close()
+	defer m.Close()
 	batches, lengths := benchShapes()
 	for _, seq := range lengths {
 		for _, rows := range batches {
-			batch := randomBatch(rows, seq)
+			bs := newBareSession(b, m.Inputs(), len(m.Labels()), randomBatch(rows, seq))
 			b.Run(fmt.Sprintf("seq=%d/batch=%d", seq, rows), func(b *testing.B) {
-				shape := ort.NewShape(int64(rows), int64(seq))
-				var in []ort.Value
-				for _, name := range inputs {
-					data := map[string][]int64{"input_ids": batch.InputIDs, "attention_mask": batch.AttentionMask, "token_type_ids": batch.TokenTypeIDs}[name]
-					t, err := ort.NewTensor(shape, data)
-					if err != nil {
-						b.Fatal(err)
-					}
-					defer t.Destroy()
-					in = append(in, t)
-				}
-				out, err := ort.NewEmptyTensor[float32](ort.NewShape(int64(rows), int64(nLabels)))
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer out.Destroy()
-				so, _ := ort.NewSessionOptions()
-				defer so.Destroy()
-				_ = so.SetIntraOpNumThreads(defaults().threads)
-				_ = so.SetInterOpNumThreads(1)
-				s, err := ort.NewAdvancedSession(filepath.Join(benchModel, ModelFile), inputs, []string{"logits"}, in, []ort.Value{out}, so)
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer s.Destroy()
 				for b.Loop() {
-					if err := s.Run(); err != nil {
+					if err := bs.s.Run(); err != nil {
 						b.Fatal(err)
 					}
 				}
 				b.ReportMetric(float64(rows*b.N)/b.Elapsed().Seconds(), "rows/s")
+			})
+			bs.close()
+		}
+	}
+}
+
+// BenchmarkOverhead measures what the engine adds to ONNX Runtime itself:
+// on each shape it alternates, in rounds, the engine's Run and a bare
+// onnxruntime_go loop over the same session (tensors made once, Run in a
+// loop), and reports the engine's time over the bare loop's, each the best
+// of its rounds. Same session, same thread pool: two sessions would have two
+// intra-op pools whose spinning threads steal the cores from each other,
+// and alternating in rounds with best-of cancels most of the noise of a
+// shared machine that separate benchmarks minutes apart do not.
+//
+//	go test ./engine/onnx -run '^$' -bench Overhead -benchtime 1x -count 3
+func BenchmarkOverhead(b *testing.B) {
+	skipWithoutModel(b)
+	m, err := Open(benchModel)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	sess := m.main.all[0].s
+	batches, lengths := benchShapes()
+	for _, seq := range lengths {
+		for _, rows := range batches {
+			batch := randomBatch(rows, seq)
+			shape := ort.NewShape(int64(rows), int64(seq))
+			var in []ort.Value
+			for _, name := range m.Inputs() {
+				data := map[string][]int64{"input_ids": batch.InputIDs, "attention_mask": batch.AttentionMask, "token_type_ids": batch.TokenTypeIDs}[name]
+				t, err := ort.NewTensor(shape, data)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer t.Destroy()
+				in = append(in, t)
+			}
+			out, err := ort.NewEmptyTensor[float32](ort.NewShape(int64(rows), int64(len(m.Labels()))))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer out.Destroy()
+			outs := []ort.Value{out}
+			b.Run(fmt.Sprintf("seq=%d/batch=%d", seq, rows), func(b *testing.B) {
+				per := max(1, 12800/(rows*seq)) // about 200 ms a round on two cores
+				bestEngine, bestBare := time.Duration(1<<62), time.Duration(1<<62)
+				for b.Loop() {
+					for range 7 {
+						start := time.Now()
+						for range per {
+							if err := sess.Run(in, outs); err != nil {
+								b.Fatal(err)
+							}
+						}
+						bestBare = min(bestBare, time.Since(start))
+						start = time.Now()
+						for range per {
+							if _, err := m.Run(context.Background(), batch); err != nil {
+								b.Fatal(err)
+							}
+						}
+						bestEngine = min(bestEngine, time.Since(start))
+					}
+				}
+				b.ReportMetric(float64(rows*per)/bestEngine.Seconds(), "engine_rows/s")
+				b.ReportMetric(float64(rows*per)/bestBare.Seconds(), "bare_rows/s")
+				b.ReportMetric(100*(bestEngine.Seconds()/bestBare.Seconds()-1), "overhead_%")
 			})
 		}
 	}
