@@ -122,10 +122,10 @@ func (x *Explainer) Explain(ctx context.Context, req Request) (*Result, error) {
 	full := engine.Batch{Rows: 1, SeqLen: enc.Len(), InputIDs: enc.IDs, AttentionMask: enc.AttentionMask, TokenTypeIDs: enc.TypeIDs}
 	t0 := time.Now()
 	logits, err := x.model().Run(ctx, full)
-	predictTime := time.Since(t0)
 	if err != nil {
 		return nil, err
 	}
+	predictTime := runTime(logits, t0)
 	probs := evaluate.Probability
 	res.Probabilities = make(map[string]float64, len(labels))
 	best := 0
@@ -227,6 +227,9 @@ func (x *Explainer) explainGame(ctx context.Context, req Request, enc *tokenize.
 			width = 25
 		}
 		res.Settings.Budget, res.Settings.KernelWidth = budget, width
+		// The base value f(∅) is reported for LIME too; fetch it with
+		// LIME's samples rather than in a one-row run afterwards.
+		game.prefetch = append(game.prefetch, perturb.NewCoalition(n))
 		attr, err = LIME(ctx, game, LIMEOptions{Budget: budget, Seed: req.Seed, KernelWidth: width, FeatureSelection: "none", NumFeatures: n})
 	case MethodOcclusion:
 		res.Settings.Budget = n + 1

@@ -29,14 +29,14 @@ var (
 )
 
 // defaultClassifier opens the shipped model once for the package's tests.
-func defaultClassifier(t *testing.T) *models.Classifier {
+func defaultClassifier(t testing.TB) *models.Classifier {
 	t.Helper()
 	sharedOnce.Do(func() { sharedClf, sharedErr = models.Load(defaultModel) })
 	require.NoError(t, sharedErr, "the shipped model must load (ONNX Runtime from scripts/setup_ort.sh)")
 	return sharedClf
 }
 
-func realExplainer(t *testing.T, out evaluate.Output) *Explainer {
+func realExplainer(t testing.TB, out evaluate.Output) *Explainer {
 	c := defaultClassifier(t)
 	return NewExplainer(c.Tokenizer, evaluate.New(c.Model, evaluate.Options{Output: out, PadID: c.Tokenizer.PadID()}), "default")
 }

@@ -136,10 +136,10 @@ func IntegratedPath(ctx context.Context, m engine.EmbeddingModel, enc *tokenize.
 		}
 		t0 := time.Now()
 		logits, err := m.RunEmbeds(ctx, b)
-		res.Runtime += time.Since(t0)
 		if err != nil {
 			return nil, err
 		}
+		res.Runtime += runTime(logits, t0)
 		for i := range n {
 			scores[start+i] = o.Output.Score(logits.Row(i), o.Target)
 		}
@@ -163,4 +163,13 @@ func (p *PathResult) Completeness() float64 {
 		sum += v
 	}
 	return math.Abs(sum - (p.Full - p.Baseline))
+}
+
+// runTime is how long a model run took: as the model reports it (without
+// waiting for a free session), else as timed from start.
+func runTime(l engine.Logits, start time.Time) time.Duration {
+	if l.Elapsed > 0 {
+		return l.Elapsed
+	}
+	return time.Since(start)
 }

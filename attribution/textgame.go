@@ -17,6 +17,9 @@ type textGame struct {
 	target int
 	stats  evaluate.Stats
 	cache  map[string]float64
+	// prefetch are coalitions a caller will want later; they ride along
+	// with the next Values call instead of costing a model run of their own.
+	prefetch []perturb.Coalition
 }
 
 func newTextGame(m *perturb.Masker, e *evaluate.Evaluator, target int) *textGame {
@@ -28,26 +31,37 @@ func (g *textGame) NumFeatures() int { return len(g.masker.Features()) }
 func (g *textGame) Values(ctx context.Context, cs []perturb.Coalition) ([]float64, error) {
 	out := make([]float64, len(cs))
 	var rows []perturb.Row
-	var slots []int
+	var keys []string // of each row, for the cache
+	var slots []int   // where each row's score goes in out
 	for i, c := range cs {
 		if v, ok := g.cache[c.Key()]; ok {
 			out[i] = v
 			continue
 		}
 		rows = append(rows, g.masker.Row(c))
+		keys = append(keys, c.Key())
 		slots = append(slots, i)
 	}
 	if len(rows) == 0 {
 		return out, nil
 	}
+	for _, c := range g.prefetch {
+		if _, ok := g.cache[c.Key()]; !ok {
+			rows = append(rows, g.masker.Row(c))
+			keys = append(keys, c.Key())
+		}
+	}
+	g.prefetch = nil
 	scores, st, err := g.eval.Score(ctx, rows, g.target)
 	g.stats.Add(st)
 	if err != nil {
 		return nil, err
 	}
+	for j, k := range keys {
+		g.cache[k] = scores[j]
+	}
 	for j, i := range slots {
 		out[i] = scores[j]
-		g.cache[cs[i].Key()] = scores[j]
 	}
 	return out, nil
 }

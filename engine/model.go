@@ -11,6 +11,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // Batch is a rectangle of token rows, stored row-major: element (r, c) of
@@ -57,6 +58,9 @@ type Logits struct {
 	Rows   int
 	Labels int
 	Data   []float32
+	// Elapsed is how long the network itself ran, not counting a wait for
+	// a free session; zero when the model does not say.
+	Elapsed time.Duration
 }
 
 // Row returns row r's logits (a view, not a copy).

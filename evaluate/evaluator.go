@@ -90,8 +90,9 @@ type Stats struct {
 	// Evaluations is the number of rows the model ran (after removing
 	// duplicates).
 	Evaluations int
-	// Runtime is the time spent inside the model, shared out by rows when
-	// a batch served several callers.
+	// Runtime is the time the model ran (as the model reports it, else as
+	// timed around the call), shared out by rows when a batch served
+	// several callers.
 	Runtime time.Duration
 }
 
@@ -295,6 +296,9 @@ func (e *Evaluator) run(batch []*item) {
 	// contexts; callers that gave up were filtered out in take.
 	logits, err := e.model.Run(context.Background(), b)
 	elapsed := time.Since(start)
+	if logits.Elapsed > 0 {
+		elapsed = logits.Elapsed // without any wait for a free session
+	}
 	share := elapsed / time.Duration(len(batch))
 
 	e.mu.Lock()

@@ -49,7 +49,7 @@ func runBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	methods := fs.String("methods", "kernelshap,lime,occlusion,ig", "comma-separated methods to time")
 	budgets := fs.String("budgets", "512", "comma-separated budgets for kernelshap and lime")
 	steps := fs.Int("steps", attribution.DefaultPathSteps, "ig: quadrature points")
-	batch := fs.Int("batch", evaluate.DefaultBatchSize, "rows per ONNX Runtime batch for explanations")
+	batch := fs.Int("batch", 0, "rows per ONNX Runtime batch for explanations (default: the best batch size measured)")
 	accuracy := fs.Bool("accuracy", false, "also measure attribution error against exact Shapley values")
 	accBudgets := fs.String("accuracy-budgets", "128,256,512,1024,2048", "budgets for --accuracy")
 	seeds := fs.Int("seeds", 3, "seeds per budget for --accuracy")
@@ -69,8 +69,8 @@ func runBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if err != nil {
 		return err
 	}
-	if *n < 1 || *batch < 1 || *steps < 1 || *seeds < 1 {
-		return usagef("--sentences, --batch, --steps and --seeds must be at least 1")
+	if *n < 1 || *batch < 0 || *steps < 1 || *seeds < 1 {
+		return usagef("--sentences, --steps and --seeds must be at least 1, --batch at least 0")
 	}
 
 	source := "built-in sentences"
@@ -105,6 +105,9 @@ func runBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if err != nil {
 		return err
 	}
+	if *batch == 0 {
+		*batch = tp.BestBatch
+	}
 	if slices.Contains(ms, attribution.MethodPath) {
 		clf.Model.Hidden() // open the embedding graphs now, not inside the first timed explanation
 	}
@@ -112,7 +115,7 @@ func runBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	x := attribution.NewExplainer(clf.Tokenizer, ev, clf.Folder.Dir)
 
 	report := benchReport{Model: clf.Folder.Dir, Device: clf.Model.Device().String(), Runtime: onnx.RuntimeVersion(),
-		CPUs: runtime.NumCPU(), Sentences: len(sentences), Source: source, Throughput: tp}
+		CPUs: runtime.NumCPU(), Sentences: len(sentences), Source: source, Throughput: tp, Batch: *batch}
 	for _, m := range ms {
 		runs := bs
 		if m == attribution.MethodOcclusion || m == attribution.MethodPath || m == attribution.MethodExact {
@@ -124,10 +127,11 @@ func runBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 				req.Steps = *steps
 			}
 			fmt.Fprintf(stderr, "bench: %s budget %d...\n", m, b)
-			report.Methods = append(report.Methods, bench.RunMethod(ctx, x, tp, sentences, req))
-			if ctx.Err() != nil {
-				return ctx.Err()
+			mr, err := bench.RunMethod(ctx, x, clf.Model, encs, tp, sentences, req)
+			if err != nil {
+				return err
 			}
+			report.Methods = append(report.Methods, mr)
 		}
 	}
 	if *accuracy {
@@ -151,6 +155,7 @@ type benchReport struct {
 	Sentences  int                  `json:"sentences"`
 	Source     string               `json:"source"`
 	Throughput *bench.Throughput    `json:"throughput"`
+	Batch      int                  `json:"explanation_batch"`
 	Methods    []bench.MethodResult `json:"methods"`
 	Accuracy   []bench.AccuracyRow  `json:"accuracy,omitempty"`
 }
@@ -163,10 +168,9 @@ func printBench(w io.Writer, r *benchReport) {
 			fmt.Fprintf(w, " %d→%.0f", b, v)
 		}
 	}
-	fmt.Fprintln(w, ")")
-	fmt.Fprintln(w)
+	fmt.Fprintf(w, "); explanations batch %d rows\n\n", r.Batch)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "method\tbudget\tevals/expl\twall s/expl\tfloor s/expl\tevals/s\tefficiency\tfailed\t")
+	fmt.Fprintln(tw, "method\tbudget\tevals/expl\twall s/expl\tfloor s/expl\tevals/s\tfloor rows/s\tefficiency\t(range)\tfailed\t")
 	for _, m := range r.Methods {
 		budget := strconv.Itoa(m.Budget)
 		switch {
@@ -175,8 +179,8 @@ func printBench(w io.Writer, r *benchReport) {
 		case m.Budget == 0:
 			budget = "words+1"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.4f\t%.4f\t%.0f\t%.3f\t%d\t\n", m.Method, budget, m.EvaluationsPerText, m.WallSecondsPerText,
-			m.FloorSecondsPerText, m.EvaluationsPerSecond, m.Efficiency, m.Failed)
+		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.4f\t%.4f\t%.0f\t%.0f\t%.3f\t%.2f–%.2f\t%d\t\n", m.Method, budget, m.EvaluationsPerText, m.WallSecondsPerText,
+			m.FloorSecondsPerText, m.EvaluationsPerSecond, m.FloorRowsPerSecond, m.Efficiency, m.EfficiencyRange[0], m.EfficiencyRange[1], m.Failed)
 	}
 	tw.Flush()
 	for _, m := range r.Methods {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	ort "github.com/yalue/onnxruntime_go"
 )
@@ -114,26 +115,28 @@ func cudaError(d Device, err error) error {
 		d, ErrNoCUDA, err, RuntimeLibrary())
 }
 
-// run feeds inputs through one pooled session and fills outputs. It waits
-// for a free session unless ctx ends first, and stops a running session when
-// ctx is cancelled.
-func (g *graph) run(ctx context.Context, inputs, outputs []ort.Value) error {
+// run feeds inputs through one pooled session and fills outputs, and
+// returns how long the session ran. It waits for a free session unless ctx
+// ends first, and stops a running session when ctx is cancelled.
+func (g *graph) run(ctx context.Context, inputs, outputs []ort.Value) (time.Duration, error) {
 	var s *session
 	select {
 	case s = <-g.pool:
 	case <-ctx.Done():
-		return ctx.Err()
+		return 0, ctx.Err()
 	}
 	defer func() { g.pool <- s }()
 	if err := ctx.Err(); err != nil {
-		return err
+		return 0, err
 	}
+	start := time.Now()
 	terminated := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
 		_ = s.opts.Terminate()
 		close(terminated)
 	})
 	err := s.s.RunWithOptions(inputs, outputs, s.opts)
+	elapsed := time.Since(start)
 	if !stop() {
 		// The terminate flag was set (or is being set): wait for it, then
 		// clear it so the next run on this session is not stopped too.
@@ -141,12 +144,12 @@ func (g *graph) run(ctx context.Context, inputs, outputs []ort.Value) error {
 		_ = s.opts.UnsetTerminate()
 	}
 	if ctx.Err() != nil {
-		return ctx.Err()
+		return 0, ctx.Err()
 	}
 	if err != nil {
-		return fmt.Errorf("onnx: running %s: %w", g.path, err)
+		return 0, fmt.Errorf("onnx: running %s: %w", g.path, err)
 	}
-	return nil
+	return elapsed, nil
 }
 
 func (g *graph) close() {

@@ -237,7 +237,7 @@ func (m *Model) runGraph(ctx context.Context, g *graph, names []string, rows int
 		return engine.Logits{}, fmt.Errorf("onnx: building output: %w", err)
 	}
 	inputs = append(inputs, ot) // destroyed with the inputs
-	if err := g.run(ctx, inputs[:len(names)], []ort.Value{ot}); err != nil {
+	if out.Elapsed, err = g.run(ctx, inputs[:len(names)], []ort.Value{ot}); err != nil {
 		return engine.Logits{}, err
 	}
 	return out, nil
@@ -355,7 +355,7 @@ func (m *Model) Embed(ctx context.Context, ids []int64) ([]float32, error) {
 		return nil, fmt.Errorf("onnx: building embeddings output: %w", err)
 	}
 	defer out.Destroy()
-	if err := m.lookup.run(ctx, []ort.Value{in}, []ort.Value{out}); err != nil {
+	if _, err := m.lookup.run(ctx, []ort.Value{in}, []ort.Value{out}); err != nil {
 		return nil, err
 	}
 	return data, nil

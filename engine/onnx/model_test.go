@@ -46,6 +46,7 @@ func TestRunMatchesKnownLogits(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 3, got.Rows)
 	require.Equal(t, 3, got.Labels)
+	assert.Positive(t, got.Elapsed, "the run reports how long the session ran")
 	for r := range 3 {
 		for k := range 3 {
 			want := additiveLogit(b.InputIDs[r*4:r*4+4], b.AttentionMask[r*4:r*4+4], b.TokenTypeIDs[r*4:r*4+4], k)
