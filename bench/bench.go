@@ -178,10 +178,15 @@ type MethodResult struct {
 	FloorRowsPerSecond float64 `json:"floor_rows_per_second"`
 	// Efficiency is floor ÷ wall time, the median of Rounds rounds;
 	// EfficiencyRange its lowest and highest round.
-	Efficiency             float64    `json:"efficiency"`
-	EfficiencyRange        [2]float64 `json:"efficiency_range"`
-	MeanCompletenessErrRel float64    `json:"mean_completeness_error_relative,omitempty"`
-	FirstError             string     `json:"first_error,omitempty"`
+	Efficiency      float64    `json:"efficiency"`
+	EfficiencyRange [2]float64 `json:"efficiency_range"`
+	// ModelShare is the share of the wall time the model was running:
+	// measured in the same window as the wall time, it is free of the
+	// machine's drift, and 1 − ModelShare is what the explanation cost
+	// beyond its model runs.
+	ModelShare             float64 `json:"model_share"`
+	MeanCompletenessErrRel float64 `json:"mean_completeness_error_relative,omitempty"`
+	FirstError             string  `json:"first_error,omitempty"`
 }
 
 // Rounds is how many times RunMethod alternates the explanations and their
@@ -250,6 +255,7 @@ func RunMethod(ctx context.Context, x *attribution.Explainer, m engine.Model, en
 	mr.WallSecondsPerText = wallSum / n
 	mr.RuntimeSecondsPerText = runtimeSum / n
 	mr.EvaluationsPerSecond = evalSum / wallSum
+	mr.ModelShare = runtimeSum / wallSum
 	mr.FloorSecondsPerText = floorSum / n
 	mr.FloorRowsPerSecond = evalSum / floorSum
 	slices.Sort(ratios)
