@@ -300,13 +300,16 @@ type AccuracyRow struct {
 	// MaxAE is the largest single-feature error seen.
 	MaxAE     float64 `json:"max_absolute_error"`
 	Sentences int     `json:"sentences"`
+	// MeanWords is the sentences' mean number of words (features).
+	MeanWords float64 `json:"mean_words"`
 	Runs      int     `json:"runs"`
 }
 
 // Accuracy compares KernelSHAP and LIME (read as a Shapley estimate) with
-// exact Shapley values on the sentences of at most maxWords words, at each
-// budget, averaged over seeds. progress, when not nil, gets a line per step.
-func Accuracy(ctx context.Context, x *attribution.Explainer, sentences []string, budgets []int, seeds int, maxWords int, progress io.Writer) ([]AccuracyRow, error) {
+// exact Shapley values on the sentences of minWords to maxWords words, at
+// each budget, averaged over seeds. progress, when not nil, gets a line per
+// step.
+func Accuracy(ctx context.Context, x *attribution.Explainer, sentences []string, budgets []int, seeds int, minWords, maxWords int, progress io.Writer) ([]AccuracyRow, error) {
 	type exactOf struct {
 		text string
 		phi  []float64
@@ -314,8 +317,8 @@ func Accuracy(ctx context.Context, x *attribution.Explainer, sentences []string,
 	var exact []exactOf
 	for _, s := range sentences {
 		r, err := x.Explain(ctx, attribution.Request{Text: s, Method: attribution.MethodExact, Budget: 1 << maxWords})
-		if err != nil {
-			continue // longer than maxWords words, or unreadable
+		if err != nil || len(r.Features) < minWords {
+			continue // longer than maxWords words, shorter than minWords, or unreadable
 		}
 		phi := make([]float64, len(r.Features))
 		for i, f := range r.Features {
@@ -324,15 +327,20 @@ func Accuracy(ctx context.Context, x *attribution.Explainer, sentences []string,
 		exact = append(exact, exactOf{s, phi})
 	}
 	if len(exact) == 0 {
-		return nil, fmt.Errorf("bench: no sentence has at most %d words", maxWords)
+		return nil, fmt.Errorf("bench: no sentence has %d to %d words", minWords, maxWords)
 	}
+	var words float64
+	for _, e := range exact {
+		words += float64(len(e.phi))
+	}
+	words /= float64(len(exact))
 	if progress != nil {
-		fmt.Fprintf(progress, "accuracy: exact Shapley values for %d sentences of at most %d words\n", len(exact), maxWords)
+		fmt.Fprintf(progress, "accuracy: exact Shapley values for %d sentences of %d to %d words (mean %.1f)\n", len(exact), minWords, maxWords, words)
 	}
 	var rows []AccuracyRow
 	for _, m := range []attribution.Method{attribution.MethodKernelSHAP, attribution.MethodLIME} {
 		for _, b := range budgets {
-			row := AccuracyRow{Method: m, Budget: b, Sentences: len(exact)}
+			row := AccuracyRow{Method: m, Budget: b, Sentences: len(exact), MeanWords: words}
 			var sum float64
 			var count int
 			for seed := range seeds {
