@@ -37,5 +37,5 @@ for n in "${sizes[@]}"; do
   wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$tmp/time_$n")
   rate=$(grep -o '"rows_per_second": [0-9.]*' "$tmp/out_$n/report.json" | head -1 | awk '{print $2}')
   skipped=$(grep -o '"skipped_rows": [0-9]*' "$tmp/out_$n/report.json" | head -1 | awk '{print $2}')
-  printf '%8d rows: peak RSS %7d kB, wall %s, %s rows/s, %s skipped\n' "$n" "$rss" "$wall" "$rate" "$skipped"
+  printf '%8d rows: peak RSS %7d kB, wall %s, %.0f rows/s, %s skipped\n' "$n" "$rss" "$wall" "$rate" "$skipped"
 done
