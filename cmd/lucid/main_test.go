@@ -145,7 +145,8 @@ func TestExplainTerminalAndJSON(t *testing.T) {
 func TestBenchJSON(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "s.tsv")
 	require.NoError(t, os.WriteFile(data, []byte("label\tcontent\n1\ta fine film .\n0\ta dull , lifeless film .\n"), 0o644))
-	code, stdout, stderr := lucid(t, "", "bench", "--data", data, "--methods", "kernelshap,occlusion", "--budgets", "64", "--json")
+	code, stdout, stderr := lucid(t, "", "bench", "--data", data, "--methods", "kernelshap,occlusion", "--budgets", "64", "--json",
+		"--accuracy", "--accuracy-budgets", "8,64", "--seeds", "2")
 	require.Equal(t, exitOK, code, stderr)
 	var rep benchReport
 	require.NoError(t, json.Unmarshal([]byte(stdout), &rep))
@@ -156,6 +157,17 @@ func TestBenchJSON(t *testing.T) {
 		assert.Equal(t, 2, m.Explanations, m.Method)
 		assert.Greater(t, m.Efficiency, 0.0)
 		assert.Greater(t, m.EvaluationsPerText, 1.0)
+		assert.LessOrEqual(t, m.EfficiencyRange[0], m.Efficiency)
+		assert.GreaterOrEqual(t, m.EfficiencyRange[1], m.Efficiency)
+	}
+	require.Len(t, rep.Accuracy, 4, "kernelshap and lime at two budgets")
+	for _, a := range rep.Accuracy {
+		assert.Equal(t, 2, a.Sentences)
+		assert.Equal(t, 4, a.Runs, "two sentences, two seeds")
+		if a.Method == "kernelshap" && a.Budget == 64 {
+			// 4 and 6 words: 2^6 = 64 coalitions, so KernelSHAP is exact
+			assert.InDelta(t, 0, a.MAE, 1e-9)
+		}
 	}
 }
 
