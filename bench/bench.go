@@ -82,16 +82,6 @@ type Throughput struct {
 	Best float64 `json:"best_rows_per_second"`
 }
 
-// Seconds is the floor: how long n rows of the given length take at the
-// best throughput.
-func (t *Throughput) Seconds(rows, length int) float64 {
-	r, ok := t.ByLength[length]
-	if !ok {
-		r = t.Best
-	}
-	return float64(rows) / r
-}
-
 // MeasureThroughput times the engine on the sentences' own rows, first at
 // several batch sizes on the median-length sentence, then at the best batch
 // size for every length. Each point takes the best of a few repetitions.
@@ -370,14 +360,4 @@ func Accuracy(ctx context.Context, x *attribution.Explainer, sentences []string,
 		}
 	}
 	return rows, nil
-}
-
-// Lengths returns the distinct token lengths of encs, sorted.
-func Lengths(encs []*tokenize.Encoding) []int {
-	var out []int
-	for _, e := range encs {
-		out = append(out, e.Len())
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
 }
