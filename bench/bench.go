@@ -1,10 +1,13 @@
-// Package bench measures Lucid honestly: the engine's best batched
-// throughput on the sentences at hand (the floor every explanation is
-// compared with), each explanation method's cost against that floor, and the
-// attribution error of the sampled methods against exact Shapley values.
+// Package bench measures Lucid honestly: the engine's batched throughput on
+// the sentences at hand (to find the best batch size), each explanation
+// method's cost against its floor, and the attribution error of the sampled
+// methods against exact Shapley values.
 //
-// Efficiency = (evaluations ÷ best throughput) ÷ wall time: 1.0 means the
-// explanation cost no more than its model evaluations at the best batch size.
+// Efficiency = floor ÷ wall time, where the floor is the measured time the
+// engine takes to run the explanation's evaluations as full batches of the
+// best size (evaluations ÷ best batched throughput, timed rather than
+// computed): 1.0 means the explanation cost no more than its model
+// evaluations.
 package bench
 
 import (
