@@ -3,6 +3,7 @@ package attribution
 import (
 	"context"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -126,12 +127,12 @@ func (x *Explainer) Explain(ctx context.Context, req Request) (*Result, error) {
 		return nil, err
 	}
 	predictTime := runTime(logits, t0)
-	probs := evaluate.Probability
+	probs := engine.Softmax(logits.Row(0))
 	res.Probabilities = make(map[string]float64, len(labels))
 	best := 0
 	for i, l := range labels {
-		res.Probabilities[l] = probs.Score(logits.Row(0), i)
-		if res.Probabilities[l] > res.Probabilities[labels[best]] {
+		res.Probabilities[l] = probs[i]
+		if probs[i] > probs[best] {
 			best = i
 		}
 	}
@@ -205,28 +206,17 @@ func (x *Explainer) explainGame(ctx context.Context, req Request, enc *tokenize.
 		res.Settings.Budget = need
 		attr, err = ExactShapley(ctx, game, need)
 	case MethodKernelSHAP:
-		if budget == 0 {
-			budget = DefaultBudget
-		}
-		if minimum := n + 2; budget < minimum {
-			res.Warnings = append(res.Warnings, fmt.Sprintf("budget %d is below the %d evaluations KernelSHAP needs for %d features: raised to %d", budget, minimum, n, minimum))
-			budget = minimum
-		}
-		res.Settings.Budget = budget
+		budget = res.sampledBudget(budget, MinKernelSHAPBudget(n), n, "evaluations KernelSHAP")
 		attr, err = KernelSHAP(ctx, game, KernelSHAPOptions{Budget: budget, Seed: req.Seed})
 	case MethodLIME:
-		if budget == 0 {
-			budget = DefaultBudget
-		}
-		if minimum := n + 2; budget < minimum {
-			res.Warnings = append(res.Warnings, fmt.Sprintf("budget %d is below the %d samples LIME needs for %d features: raised to %d", budget, minimum, n, minimum))
-			budget = minimum
-		}
+		// One sample per feature plus the intercept and the original, or
+		// the ridge surrogate is mostly prior.
+		budget = res.sampledBudget(budget, n+2, n, "samples LIME")
 		width := req.KernelWidth
 		if width <= 0 {
 			width = 25
 		}
-		res.Settings.Budget, res.Settings.KernelWidth = budget, width
+		res.Settings.KernelWidth = width
 		// The base value f(∅) is reported for LIME too; fetch it with
 		// LIME's samples rather than in a one-row run afterwards.
 		game.prefetch = append(game.prefetch, perturb.NewCoalition(n))
@@ -250,6 +240,20 @@ func (x *Explainer) explainGame(ctx context.Context, req Request, enc *tokenize.
 		attr.Base = base
 	}
 	return attr, game.stats, nil
+}
+
+// sampledBudget fills in the default budget, raises one below minimum with
+// a warning (never silently, never to 2^n), and records it in the settings.
+func (res *Result) sampledBudget(budget, minimum, n int, what string) int {
+	if budget == 0 {
+		budget = DefaultBudget
+	}
+	if budget < minimum {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("budget %d is below the %d %s needs for %d features: raised to %d", budget, minimum, what, n, minimum))
+		budget = minimum
+	}
+	res.Settings.Budget = budget
+	return budget
 }
 
 // explainPath runs the integrated-gradient-style path method and sums its
@@ -298,7 +302,7 @@ func (x *Explainer) explainPath(ctx context.Context, req Request, enc *tokenize.
 	gap := p.Completeness()
 	attr.Diagnostics = map[string]float64{"completeness_error": gap}
 	if diff := p.Full - p.Baseline; diff != 0 {
-		attr.Diagnostics["completeness_error_relative"] = gap / abs(diff)
+		attr.Diagnostics["completeness_error_relative"] = gap / math.Abs(diff)
 	}
 	return attr, evaluate.Stats{Evaluations: p.Evaluations, Runtime: p.Runtime}, nil
 }
@@ -352,13 +356,6 @@ func bigPow2(n int) string {
 		return strconv.FormatUint(1<<uint(n), 10)
 	}
 	return "2^" + strconv.Itoa(n)
-}
-
-func abs(v float64) float64 {
-	if v < 0 {
-		return -v
-	}
-	return v
 }
 
 func abbreviate(s string) string {

@@ -34,12 +34,13 @@ func (g *textGame) Values(ctx context.Context, cs []perturb.Coalition) ([]float6
 	var keys []string // of each row, for the cache
 	var slots []int   // where each row's score goes in out
 	for i, c := range cs {
-		if v, ok := g.cache[c.Key()]; ok {
+		key := c.Key()
+		if v, ok := g.cache[key]; ok {
 			out[i] = v
 			continue
 		}
 		rows = append(rows, g.masker.Row(c))
-		keys = append(keys, c.Key())
+		keys = append(keys, key)
 		slots = append(slots, i)
 	}
 	if len(rows) == 0 {

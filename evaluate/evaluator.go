@@ -58,15 +58,7 @@ func (o Output) Score(logits []float32, target int) float64 {
 		// log p_t - log(1 - p_t) = logit_t - logsumexp(other logits)
 		return float64(logits[target]) - logSumExpExcept(logits, target)
 	}
-	mx := math.Inf(-1)
-	for _, l := range logits {
-		mx = math.Max(mx, float64(l))
-	}
-	var sum float64
-	for _, l := range logits {
-		sum += math.Exp(float64(l) - mx)
-	}
-	return math.Exp(float64(logits[target])-mx) / sum
+	return engine.SoftmaxAt(logits, target)
 }
 
 func logSumExpExcept(logits []float32, skip int) float64 {

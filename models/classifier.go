@@ -2,7 +2,6 @@ package models
 
 import (
 	"context"
-	"math"
 	"path/filepath"
 	"sort"
 
@@ -104,7 +103,7 @@ func (c *Classifier) Predict(ctx context.Context, texts []string) ([]Prediction,
 }
 
 func (c *Classifier) prediction(e *tokenize.Encoding, logits []float32) Prediction {
-	probs := Softmax(logits)
+	probs := engine.Softmax(logits)
 	best := 0
 	for i, p := range probs {
 		if p > probs[best] {
@@ -113,25 +112,6 @@ func (c *Classifier) prediction(e *tokenize.Encoding, logits []float32) Predicti
 	}
 	return Prediction{Text: e.Text, Label: c.Folder.Labels[best], LabelIndex: best, Probabilities: probs,
 		Logits: append([]float32(nil), logits...), Truncated: e.Truncated}
-}
-
-// Softmax turns logits into probabilities, computed in float64 and shifted
-// by the maximum so large logits do not overflow.
-func Softmax(logits []float32) []float64 {
-	mx := math.Inf(-1)
-	for _, l := range logits {
-		mx = math.Max(mx, float64(l))
-	}
-	p := make([]float64, len(logits))
-	var sum float64
-	for i, l := range logits {
-		p[i] = math.Exp(float64(l) - mx)
-		sum += p[i]
-	}
-	for i := range p {
-		p[i] /= sum
-	}
-	return p
 }
 
 // BatchOf pads encodings to the longest one with padID and attention 0.

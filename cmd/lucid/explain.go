@@ -2,10 +2,13 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/lucid-nlp/lucid/attribution"
@@ -110,7 +113,9 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	defer w.Flush()
 	failed, total := 0, 0
 	var forHTML []*attribution.Result // kept only with --html
-	emit := func(texts []string, firstLine int) error {
+	// Texts are explained in chunks: enough for their rows to keep the
+	// evaluator's batches full, few enough to stream.
+	err = readTexts(fs.Args(), stdin, 64, func(texts []string, lines []int) error {
 		reqs := make([]attribution.Request, len(texts))
 		for i, t := range texts {
 			reqs[i] = req
@@ -125,11 +130,11 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 				}
 				failed++
 				if *asJSON {
-					if err := writeJSON(w, inputErrorJSON{Line: firstLine + i, Error: errs[i].Error()}); err != nil {
+					if err := writeJSON(w, inputErrorJSON{Line: lines[i], Error: errs[i].Error()}); err != nil {
 						return err
 					}
 				} else {
-					fmt.Fprintf(stderr, "input %d: error: %v\n", firstLine+i, errs[i])
+					fmt.Fprintf(stderr, "input %d: error: %v\n", lines[i], errs[i])
 				}
 				continue
 			}
@@ -145,39 +150,9 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			}
 		}
 		return w.Flush()
-	}
-
-	if fs.NArg() > 0 {
-		if err := emit(fs.Args(), 1); err != nil {
-			return err
-		}
-	} else {
-		lr := newLineReader(stdin)
-		const chunk = 64 // texts explained together: enough to keep batches full
-		var texts []string
-		first := 1
-		for {
-			t, n, err := lr.next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return fmt.Errorf("reading standard input after line %d: %w", n, err)
-			}
-			if len(texts) == 0 {
-				first = n
-			}
-			texts = append(texts, t)
-			if len(texts) == chunk {
-				if err := emit(texts, first); err != nil {
-					return err
-				}
-				texts = texts[:0]
-			}
-		}
-		if err := emit(texts, first); err != nil {
-			return err
-		}
+	})
+	if err != nil {
+		return err
 	}
 	if *htmlOut != "" {
 		if err := writeExplanationsHTML(*htmlOut, forHTML); err != nil {
@@ -224,7 +199,7 @@ func renderExplanation(w io.Writer, r *attribution.Result, top int, color bool) 
 	}
 	maxAbs := 0.0
 	for _, f := range r.Features {
-		maxAbs = max(maxAbs, abs(f.Attribution))
+		maxAbs = max(maxAbs, math.Abs(f.Attribution))
 	}
 	// The text with every feature coloured, the gaps between them as they are.
 	var b strings.Builder
@@ -241,7 +216,9 @@ func renderExplanation(w io.Writer, r *attribution.Result, top int, color bool) 
 	for i := range order {
 		order[i] = i
 	}
-	sortByAbs(order, r.Features)
+	slices.SortStableFunc(order, func(a, b int) int {
+		return cmp.Compare(math.Abs(r.Features[b].Attribution), math.Abs(r.Features[a].Attribution))
+	})
 	fmt.Fprintf(w, "top features (towards %s > 0 > against):\n", r.Target)
 	for _, i := range order[:min(top, len(order))] {
 		f := r.Features[i]
@@ -260,21 +237,13 @@ func renderExplanation(w io.Writer, r *attribution.Result, top int, color bool) 
 	fmt.Fprintf(w, "cost: %d evaluations, %.3fs in the model, %.3fs wall%s\n\n", r.Evaluations, r.RuntimeSeconds, r.WallSeconds, diag)
 }
 
-func sortByAbs(order []int, fs []attribution.FeatureAttribution) {
-	for i := 1; i < len(order); i++ {
-		for j := i; j > 0 && abs(fs[order[j]].Attribution) > abs(fs[order[j-1]].Attribution); j-- {
-			order[j], order[j-1] = order[j-1], order[j]
-		}
-	}
-}
-
 // paint colours s green (positive) or red (negative), stronger for larger
 // |v|, with 24-bit ANSI background colours.
 func paint(s string, v, maxAbs float64, color bool) string {
 	if !color || maxAbs == 0 {
 		return s
 	}
-	a := abs(v) / maxAbs
+	a := math.Abs(v) / maxAbs
 	shade := int(255 - 175*a)
 	if v >= 0 {
 		return fmt.Sprintf("\x1b[48;2;%d;255;%dm\x1b[38;2;0;0;0m%s\x1b[0m", shade, shade, s)
@@ -286,7 +255,7 @@ func bar(v, maxAbs float64, color bool) string {
 	if maxAbs == 0 {
 		return ""
 	}
-	n := int(abs(v)/maxAbs*20 + 0.5)
+	n := int(math.Abs(v)/maxAbs*20 + 0.5)
 	s := strings.Repeat("█", n)
 	if !color {
 		return s
@@ -295,11 +264,4 @@ func bar(v, maxAbs float64, color bool) string {
 		return "\x1b[32m" + s + "\x1b[0m"
 	}
 	return "\x1b[31m" + s + "\x1b[0m"
-}
-
-func abs(v float64) float64 {
-	if v < 0 {
-		return -v
-	}
-	return v
 }

@@ -94,3 +94,46 @@ func (l *lineReader) next() (string, int, error) {
 	s = strings.TrimSuffix(s, "\r")
 	return s, l.line, nil
 }
+
+// readTexts hands texts to fn in chunks of at most chunk, each with its
+// 1-based argument or line number: the arguments when there are any, else
+// standard input line by line, so input of any length streams.
+func readTexts(args []string, stdin io.Reader, chunk int, fn func(texts []string, lines []int) error) error {
+	texts := make([]string, 0, chunk)
+	lines := make([]int, 0, chunk)
+	add := func(t string, n int) error {
+		texts = append(texts, t)
+		lines = append(lines, n)
+		if len(texts) < chunk {
+			return nil
+		}
+		err := fn(texts, lines)
+		texts, lines = texts[:0], lines[:0]
+		return err
+	}
+	if len(args) > 0 {
+		for i, t := range args {
+			if err := add(t, i+1); err != nil {
+				return err
+			}
+		}
+	} else {
+		lr := newLineReader(stdin)
+		for {
+			t, n, err := lr.next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return fmt.Errorf("reading standard input after line %d: %w", n, err)
+			}
+			if err := add(t, n); err != nil {
+				return err
+			}
+		}
+	}
+	if len(texts) == 0 {
+		return nil
+	}
+	return fn(texts, lines)
+}

@@ -54,13 +54,7 @@ func runPredict(ctx context.Context, args []string, stdin io.Reader, stdout, std
 
 	// Texts are classified in chunks of several batches: enough for the
 	// length-sorting in Predict to cut padding, few enough to stream.
-	chunk := 8 * *batch
-	texts := make([]string, 0, chunk)
-	lines := make([]int, 0, chunk)
-	flush := func() error {
-		if len(texts) == 0 {
-			return nil
-		}
+	err = readTexts(fs.Args(), stdin, 8**batch, func(texts []string, lines []int) error {
 		preds, err := clf.Predict(ctx, texts)
 		if err != nil {
 			return err
@@ -70,35 +64,9 @@ func runPredict(ctx context.Context, args []string, stdin io.Reader, stdout, std
 				return err
 			}
 		}
-		texts, lines = texts[:0], lines[:0]
 		return out.Flush()
-	}
-
-	if fs.NArg() > 0 {
-		for i, t := range fs.Args() {
-			texts = append(texts, t)
-			lines = append(lines, i+1)
-		}
-	} else {
-		lr := newLineReader(stdin)
-		for {
-			t, n, err := lr.next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return fmt.Errorf("reading standard input after line %d: %w", n, err)
-			}
-			texts = append(texts, t)
-			lines = append(lines, n)
-			if len(texts) == chunk {
-				if err := flush(); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	if err := flush(); err != nil {
+	})
+	if err != nil {
 		return err
 	}
 	if p.failed > 0 {
