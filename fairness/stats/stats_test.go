@@ -1,0 +1,131 @@
+package stats
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Reference values from R 4.x (fisher.test, binom.test, wilcox.test,
+// t.test, p.adjust(method = "holm")).
+func TestExactTestsMatchR(t *testing.T) {
+	// Fisher's tea-tasting-like table: fisher.test(matrix(c(1,11,9,3),2)).
+	assert.InDelta(t, 0.002759, FisherExact(1, 9, 11, 3), 1e-6)
+	assert.InDelta(t, 1.0, FisherExact(5, 5, 5, 5), 1e-12)
+	// binom.test(9, 10): sign test with 9 positive, 1 negative.
+	assert.InDelta(t, 0.02148438, SignTest(9, 1), 1e-8)
+	assert.InDelta(t, 1.0, SignTest(0, 0), 0)
+	// binom.test(3, 10, 0.1, alternative = "greater").
+	assert.InDelta(t, 0.07019083, BinomialUpper(3, 10, 0.1), 1e-8)
+	assert.Equal(t, 1.0, BinomialUpper(0, 10, 0.1))
+}
+
+func TestPairedMatchesR(t *testing.T) {
+	// wilcox.test(x, y, paired = TRUE) and t.test(x, y, paired = TRUE)
+	// from R's own example: V = 40, p = 0.03906; t = 3.0354, p = 0.01618.
+	x := []float64{1.83, 0.50, 1.62, 2.48, 1.68, 1.88, 1.55, 3.06, 1.30}
+	y := []float64{0.878, 0.647, 0.598, 2.05, 1.06, 1.29, 1.06, 3.14, 1.29}
+	d := make([]float64, len(x))
+	for i := range x {
+		d[i] = x[i] - y[i]
+	}
+	p := PairedSummary(d, 0.95)
+	assert.Equal(t, 9, p.N)
+	assert.Equal(t, 7, p.Positive)
+	assert.Equal(t, 2, p.Negative)
+	assert.InDelta(t, 0.4318889, p.Mean, 1e-6)
+	assert.InDelta(t, 0.03906, p.WilcoxonP, 1e-5)
+	assert.InDelta(t, 0.01618, p.TP, 1e-5)
+	// t interval from R: 0.1037787 0.7599991.
+	assert.InDelta(t, 0.1037787, p.Low, 1e-6)
+	assert.InDelta(t, 0.7599991, p.High, 1e-6)
+}
+
+func TestHolm(t *testing.T) {
+	got := Holm([]float64{0.01, 0.04, 0.03, 0.005, math.NaN()})
+	want := []float64{0.03, 0.06, 0.06, 0.02}
+	for i, w := range want {
+		assert.InDelta(t, w, got[i], 1e-12, "p[%d]", i)
+	}
+	assert.True(t, math.IsNaN(got[4]))
+}
+
+func TestWilsonCoversAtNominalRate(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, p := range []float64{0.05, 0.3} {
+		covered := 0
+		const sims, n = 4000, 80
+		for range sims {
+			k := 0
+			for range n {
+				if rng.Float64() < p {
+					k++
+				}
+			}
+			if Wilson(k, n, Z95).Contains(p) {
+				covered++
+			}
+		}
+		rate := float64(covered) / sims
+		assert.InDelta(t, 0.95, rate, 0.025, "p=%v coverage %v", p, rate)
+	}
+}
+
+func TestDecide(t *testing.T) {
+	cases := []struct {
+		name string
+		e    Evidence
+		want Status
+	}{
+		{"material and significant", Evidence{Estimate: 0.2, Low: 0.15, High: 0.25, P: 0.001, Lower: -0.1, Upper: 0.1}, Fail},
+		{"significant but small", Evidence{Estimate: 0.03, Low: 0.01, High: 0.05, P: 0.001, Lower: -0.1, Upper: 0.1}, Warn},
+		{"large but underpowered", Evidence{Estimate: -0.2, Low: -0.5, High: 0.1, P: 0.3, Lower: -0.1, Upper: 0.1}, Warn},
+		{"inconclusive", Evidence{Estimate: 0.02, Low: -0.15, High: 0.2, P: 0.6, Lower: -0.1, Upper: 0.1}, Warn},
+		{"clean", Evidence{Estimate: 0.01, Low: -0.03, High: 0.05, P: 0.6, Lower: -0.1, Upper: 0.1}, Pass},
+		{"no estimate", Evidence{Estimate: math.NaN(), P: math.NaN()}, Info},
+		{"ratio below four-fifths", Evidence{Estimate: 0.6, Low: 0.5, High: 0.7, P: 0.001, Lower: 0.8, Upper: 1.25}, Fail},
+	}
+	for _, c := range cases {
+		v := Decide(c.e)
+		assert.Equal(t, c.want, v.Status, "%s: %s", c.name, v.Reason)
+		assert.NotEmpty(t, v.Reason)
+	}
+}
+
+// The rule over a pairwise rate difference, judged with Fisher's exact
+// test: clean data is FAILed at most at the nominal rate, a planted gap of
+// 0.2 is FAILed nearly always.
+func TestDecideCalibratedBySimulation(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	run := func(pa, pb float64, n, sims int) float64 {
+		fails := 0
+		for range sims {
+			ka, kb := 0, 0
+			for range n {
+				if rng.Float64() < pa {
+					ka++
+				}
+				if rng.Float64() < pb {
+					kb++
+				}
+			}
+			d := float64(ka-kb) / float64(n)
+			p := FisherExact(ka, n-ka, kb, n-kb)
+			// A normal interval is enough for the rule's band here.
+			se := math.Sqrt(float64(ka)*float64(n-ka)/float64(n*n*n) + float64(kb)*float64(n-kb)/float64(n*n*n))
+			v := Decide(Evidence{Estimate: d, Low: d - Z95*se, High: d + Z95*se, P: p, Lower: -0.1, Upper: 0.1})
+			if v.Status == Fail {
+				fails++
+			}
+		}
+		return float64(fails) / float64(sims)
+	}
+	null := run(0.5, 0.5, 200, 400)
+	require.LessOrEqual(t, null, DefaultAlpha, "false alarms on clean data")
+	power := run(0.6, 0.4, 200, 400)
+	require.GreaterOrEqual(t, power, 0.8, "power against a planted gap of 0.2")
+	t.Logf("FAIL rate: clean %.3f, planted gap 0.2 at n=200 per group %.3f", null, power)
+}
