@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -128,4 +129,23 @@ func TestDecideCalibratedBySimulation(t *testing.T) {
 	power := run(0.6, 0.4, 200, 400)
 	require.GreaterOrEqual(t, power, 0.8, "power against a planted gap of 0.2")
 	t.Logf("FAIL rate: clean %.3f, planted gap 0.2 at n=200 per group %.3f", null, power)
+}
+
+func TestUndefinedFiguresEncodeAsNull(t *testing.T) {
+	p := PairedSummary([]float64{0.3}, 0.95)
+	e := Evidence{Estimate: 0.3, Low: math.NaN(), High: math.NaN(), P: math.NaN(), Lower: -0.1, Upper: 0.1}
+	b, err := json.Marshal(struct {
+		P Paired
+		E Evidence
+	}{p, e})
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `"low":null`)
+	var back struct {
+		P Paired
+		E Evidence
+	}
+	require.NoError(t, json.Unmarshal(b, &back))
+	assert.True(t, math.IsNaN(back.P.Low))
+	assert.True(t, math.IsNaN(back.E.P))
+	assert.Equal(t, 0.3, back.E.Estimate)
 }
