@@ -5,6 +5,7 @@ import (
 	"github.com/lucid-nlp/lucid/fairness/consistency"
 	"github.com/lucid-nlp/lucid/fairness/counterfactual"
 	"github.com/lucid-nlp/lucid/fairness/group"
+	"github.com/lucid-nlp/lucid/fairness/paired"
 )
 
 // Report is everything an audit found; report.json is its JSON form
@@ -19,13 +20,28 @@ type Report struct {
 	GeneratedAt string   `json:"generated_at"`
 	Checks      []string `json:"checks"`
 
-	// Rows read, rows skipped (malformed), and the first reasons.
+	// Partial is set when the audit was interrupted: the figures cover the
+	// rows read until then, and PartialReason says what was not run.
+	Partial       bool   `json:"partial"`
+	PartialReason string `json:"partial_reason,omitempty"`
+
+	// Rule is the decision rule and the thresholds every verdict used.
+	Rule Rule `json:"decision_rule"`
+
+	// Rows scored, of which Labelled have a label and Unlabelled an empty
+	// label cell (used by the label-free checks); rows skipped
+	// (malformed), and the first reasons.
 	Rows            int          `json:"rows"`
 	Labelled        int          `json:"labelled_rows"`
+	Unlabelled      int          `json:"unlabelled_rows"`
 	Skipped         int          `json:"skipped_rows"`
 	SkippedExamples []SkippedRow `json:"skipped_examples,omitempty"`
-	Seconds         float64      `json:"seconds"`
-	RowsPerSecond   float64      `json:"rows_per_second"`
+	// Seconds is the whole audit's wall time; RowsPerSecond the reading
+	// phase's rows (reading and scoring) per second, not mixed with the
+	// later checks; Timings each phase's.
+	Seconds       float64  `json:"seconds"`
+	RowsPerSecond float64  `json:"rows_per_second"`
+	Timings       []Timing `json:"timings"`
 
 	// Accuracy over the labelled rows, with a Wilson 95% interval.
 	Accuracy   *Rate `json:"accuracy,omitempty"`
@@ -35,11 +51,30 @@ type Report struct {
 	Summary []Finding `json:"summary"`
 
 	Groups         []*group.Report          `json:"groups,omitempty"`
+	Paired         []*paired.Report         `json:"paired,omitempty"`
 	Counterfactual *Counterfactual          `json:"counterfactual,omitempty"`
 	Consistency    *consistency.Result      `json:"consistency,omitempty"`
 	Slices         []consistency.SliceStats `json:"slices,omitempty"`
 	Faithfulness   []MethodFaithfulness     `json:"faithfulness,omitempty"`
 	Stability      []Stability              `json:"explanation_stability,omitempty"`
+}
+
+// Timing is one phase of the audit: reading (and scoring every row), then
+// each check that runs after it.
+type Timing struct {
+	Phase   string  `json:"phase"`
+	Seconds float64 `json:"seconds"`
+	// Items is what the phase processed (rows read, rows sampled), 0 when
+	// it has no natural unit.
+	Items int `json:"items,omitempty"`
+}
+
+// Rule is the decision rule as the report states it: the text of the rule
+// and each threshold it used.
+type Rule struct {
+	Text       string             `json:"text"`
+	Alpha      float64            `json:"alpha"`
+	Thresholds map[string]float64 `json:"thresholds"`
 }
 
 // SkippedRow is a malformed input row, reported and skipped.

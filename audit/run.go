@@ -28,6 +28,7 @@ import (
 	"github.com/lucid-nlp/lucid/fairness/consistency"
 	"github.com/lucid-nlp/lucid/fairness/counterfactual"
 	"github.com/lucid-nlp/lucid/fairness/group"
+	"github.com/lucid-nlp/lucid/fairness/paired"
 	"github.com/lucid-nlp/lucid/fairness/scoring"
 	"github.com/lucid-nlp/lucid/models"
 )
@@ -80,11 +81,32 @@ type Config struct {
 	// MaxSkippedExamples bounds the malformed rows quoted in the report
 	// (default 20); all are counted.
 	MaxSkippedExamples int
+	// PairCol names the frame column of a matched design (a template id,
+	// a counterfactual pair id): groups are then also compared within each
+	// frame (fairness/paired). Empty means no matched analysis.
+	PairCol string
+	// Intersections are crosses of group columns ("gender" × "age"), each
+	// audited as one more group column whose values are "x | y".
+	Intersections [][]string
+	// MissingAsGroup makes an empty group value an ordinary group (a
+	// reference candidate, part of the pairwise tests); by default it is
+	// reported as its own row and left out of the disparities.
+	MissingAsGroup bool
+	// Tolerance is the practical threshold for score and rate differences
+	// between groups, in pairs and within frames (default 0.1).
+	Tolerance float64
+	// MaxSkippedShare: when more than this share of the rows read is
+	// skipped as malformed, the audit judges nothing but the data (default
+	// 0.01).
+	MaxSkippedShare float64
 	// Progress, when set, is called after every batch.
 	Progress func(Progress)
 	// Bytes, when set, reports how many bytes of Source have been read, for
 	// progress estimates.
 	Bytes func() int64
+	// ModelName names the model in the report (default: a
+	// *models.Classifier's folder).
+	ModelName string
 }
 
 // Progress is the state of a running audit.
@@ -121,6 +143,23 @@ func (c *Config) defaults(labels []string) error {
 	if c.MaxSkippedExamples <= 0 {
 		c.MaxSkippedExamples = 20
 	}
+	if c.Tolerance == 0 {
+		c.Tolerance = paired.DefaultTolerance
+	}
+	if c.MaxSkippedShare == 0 {
+		c.MaxSkippedShare = DefaultMaxSkippedShare
+	}
+	if !(c.Tolerance > 0 && c.Tolerance < 1) {
+		return fmt.Errorf("audit: tolerance %v: want a difference between 0 and 1, like 0.1", c.Tolerance)
+	}
+	if !(c.MaxSkippedShare > 0 && c.MaxSkippedShare <= 1) {
+		return fmt.Errorf("audit: maximum skipped share %v: want a share in (0, 1], like 0.01", c.MaxSkippedShare)
+	}
+	for _, x := range c.Intersections {
+		if len(x) < 2 {
+			return fmt.Errorf("audit: an intersection needs two or more group columns, got %q", x)
+		}
+	}
 	if c.Families == nil {
 		c.Families = counterfactual.Families()
 	}
@@ -128,11 +167,65 @@ func (c *Config) defaults(labels []string) error {
 	return nil
 }
 
+// DefaultMaxSkippedShare is the share of malformed rows above which an
+// audit reports the data problem instead of verdicts.
+const DefaultMaxSkippedShare = 0.01
+
 func (c *Config) has(check string) bool { return slices.Contains(c.Checks, check) }
+
+// Classifier is what the audit runs: labels and batched predictions.
+// *models.Classifier is one; tests use pure-Go models with planted effects.
+type Classifier interface {
+	Labels() []string
+	Predict(ctx context.Context, texts []string) ([]models.Prediction, error)
+}
+
+// columnSet maps the columns the audit reads (group columns, the
+// intersections' parts, the frame column) to their place in a row's
+// Groups, reading each column once.
+type columnSet struct {
+	names []string
+	index map[string]int
+}
+
+func (c *columnSet) add(name string) int {
+	if i, ok := c.index[name]; ok {
+		return i
+	}
+	if c.index == nil {
+		c.index = map[string]int{}
+	}
+	c.index[name] = len(c.names)
+	c.names = append(c.names, name)
+	return len(c.names) - 1
+}
+
+// groupColumn is one audited group column: a real one, or an
+// intersection whose value joins its parts.
+type groupColumn struct {
+	name  string
+	parts []int // indexes into the row's Groups
+}
+
+// value is the row's group in this column; an intersection with a missing
+// part is missing.
+func (g groupColumn) value(groups []string) string {
+	if len(g.parts) == 1 {
+		return groups[g.parts[0]]
+	}
+	vals := make([]string, len(g.parts))
+	for i, p := range g.parts {
+		if groups[p] == "" {
+			return ""
+		}
+		vals[i] = groups[p]
+	}
+	return strings.Join(vals, " | ")
+}
 
 // classifierAdapter lets the fairness packages score texts through the
 // Classifier's batched Predict.
-type classifierAdapter struct{ clf *models.Classifier }
+type classifierAdapter struct{ clf Classifier }
 
 func (a classifierAdapter) Labels() []string { return a.clf.Labels() }
 
@@ -171,35 +264,87 @@ func (r *reservoir) add(s string) {
 }
 
 // Run audits clf on the rows of cfg.Source. Explanations (faithfulness,
-// stability, the worst counterfactual pairs) go through x.
-func Run(ctx context.Context, clf *models.Classifier, x *attribution.Explainer, cfg Config) (*Report, error) {
+// stability, the worst counterfactual pairs) go through x, which may be nil
+// when no check that explains is asked for.
+//
+// When ctx is cancelled while the file is read, Run stops reading, computes
+// what needs no more model runs from the rows read so far, and returns that
+// report marked Partial together with ctx's error, so an interrupted audit
+// still leaves its findings.
+func Run(ctx context.Context, clf Classifier, x *attribution.Explainer, cfg Config) (*Report, error) {
 	start := time.Now()
 	labels := clf.Labels()
 	if err := cfg.defaults(labels); err != nil {
 		return nil, err
+	}
+	if x == nil && (cfg.has(CheckFaithfulness) || cfg.has(CheckStability)) {
+		return nil, errors.New("audit: the faithfulness and stability checks need an explainer")
 	}
 	posIdx, err := scoring.TargetIndex(labels, cfg.Positive)
 	if err != nil {
 		return nil, fmt.Errorf("audit: positive label: %w", err)
 	}
 	positive := labels[posIdx]
-	rd, err := dataset.NewReader(cfg.Source, cfg.Name, cfg.Dataset)
+
+	// The reader reads every column the audit needs as a "group" column:
+	// the group columns, the intersections' parts and the frame column.
+	var read columnSet
+	var gcols []groupColumn
+	for _, c := range cfg.Dataset.GroupCols {
+		gcols = append(gcols, groupColumn{name: c, parts: []int{read.add(c)}})
+	}
+	for _, x := range cfg.Intersections {
+		gc := groupColumn{name: strings.Join(x, " × ")}
+		for _, c := range x {
+			gc.parts = append(gc.parts, read.add(c))
+		}
+		gcols = append(gcols, gc)
+	}
+	frameAt := -1
+	if cfg.PairCol != "" {
+		frameAt = read.add(cfg.PairCol)
+	}
+	dopts := cfg.Dataset
+	dopts.GroupCols = read.names
+	rd, err := dataset.NewReader(cfg.Source, cfg.Name, dopts)
 	if err != nil {
 		return nil, err
 	}
 	defer rd.Close()
-	cols := rd.Columns()
-	rep := &Report{Model: clf.Folder.Dir, Data: cfg.Name, Labels: labels, Positive: positive, Seed: cfg.Seed,
-		GeneratedAt: start.UTC().Format(time.RFC3339), Checks: cfg.Checks}
+	resolved := rd.Columns().Groups // as spelled in the file
+	for i := range gcols {
+		if len(gcols[i].parts) == 1 {
+			gcols[i].name = resolved[gcols[i].parts[0]]
+		}
+	}
+	model := cfg.ModelName
+	if c, ok := clf.(*models.Classifier); ok && model == "" {
+		model = c.Folder.Dir
+	}
+	rep := &Report{Model: model, Data: cfg.Name, Labels: labels, Positive: positive, Seed: cfg.Seed,
+		GeneratedAt: start.UTC().Format(time.RFC3339), Checks: cfg.Checks, Rule: decisionRule(cfg)}
+	clock := newClock(rep)
 
 	var accs []*group.Accumulator
-	if cfg.has(CheckGroups) {
-		for _, col := range cols.Groups {
-			a, err := group.NewAccumulator(group.Options{Column: col, Positive: positive, Resamples: cfg.Resamples, MinGroupSize: cfg.MinGroupSize})
+	var pairs []*paired.Accumulator
+	missing := []string{""}
+	if cfg.MissingAsGroup {
+		missing = nil
+	}
+	for _, gc := range gcols {
+		if cfg.has(CheckGroups) {
+			a, err := group.NewAccumulator(group.Options{Column: gc.name, Positive: positive, Resamples: cfg.Resamples, MinGroupSize: cfg.MinGroupSize})
 			if err != nil {
 				return nil, err
 			}
 			accs = append(accs, a)
+		}
+		if frameAt >= 0 {
+			a, err := paired.NewAccumulator(paired.Options{Column: gc.name, FrameColumn: cfg.PairCol, Tolerance: cfg.Tolerance, Skip: missing})
+			if err != nil {
+				return nil, err
+			}
+			pairs = append(pairs, a)
 		}
 	}
 	adapter := classifierAdapter{clf}
@@ -261,11 +406,15 @@ func Run(ctx context.Context, clf *models.Classifier, x *attribution.Explainer, 
 				}
 			}
 			for g, a := range accs {
+				v := gcols[g].value(row.Groups)
 				if labelled {
-					a.Add(row.Label == posIdx, yPred, row.Groups[g])
+					a.Add(row.Label == posIdx, yPred, v)
 				} else {
-					a.AddUnlabelled(yPred, row.Groups[g])
+					a.AddUnlabelled(yPred, v)
 				}
+			}
+			for g, a := range pairs {
+				a.Add(row.Groups[frameAt], gcols[g].value(row.Groups), p.Probabilities[posIdx], yPred)
 			}
 			if cf != nil {
 				if err := cf.Add(ctx, row.Text); err != nil {
@@ -279,7 +428,13 @@ func Run(ctx context.Context, clf *models.Classifier, x *attribution.Explainer, 
 		progress("reading")
 		return nil
 	}
-	for {
+	var interrupted error
+	clock.start("reading")
+	for interrupted == nil {
+		if err := ctx.Err(); err != nil {
+			interrupted = err
+			break
+		}
 		row, err := rd.Next()
 		if err == io.EOF {
 			break
@@ -295,14 +450,30 @@ func Run(ctx context.Context, clf *models.Classifier, x *attribution.Explainer, 
 		batch = append(batch, row)
 		if len(batch) == cfg.BatchSize {
 			if err := flush(); err != nil {
-				return nil, err
+				if ctx.Err() == nil {
+					return nil, err
+				}
+				interrupted = ctx.Err()
 			}
 		}
 	}
-	if err := flush(); err != nil {
-		return nil, err
+	if interrupted == nil {
+		if err := flush(); err != nil {
+			if ctx.Err() == nil {
+				return nil, err
+			}
+			interrupted = ctx.Err()
+		}
+	}
+	clock.stop(rep.Rows)
+	if interrupted != nil {
+		rep.Partial = true
+		rep.PartialReason = fmt.Sprintf("interrupted (%v) after %d rows; checks that run the model after reading were not run", interrupted, rep.Rows)
 	}
 	if rep.Rows == 0 {
+		if interrupted != nil {
+			return nil, interrupted
+		}
 		return nil, fmt.Errorf("audit: %s has no readable rows (%d skipped)", cfg.Name, rep.Skipped)
 	}
 	rep.Prediction = wilsonRate(positives, rep.Rows)
@@ -310,30 +481,50 @@ func Run(ctx context.Context, clf *models.Classifier, x *attribution.Explainer, 
 		acc := wilsonRate(correct, rep.Labelled)
 		rep.Accuracy = &acc
 	}
+	rep.Unlabelled = rep.Rows - rep.Labelled
 
+	clock.start(CheckGroups)
 	for i, a := range accs {
 		gr, err := a.Result(cfg.Seed + uint64(i))
 		if err != nil {
-			return nil, fmt.Errorf("audit: group metrics for %s: %w", cols.Groups[i], err)
+			return nil, fmt.Errorf("audit: group metrics for %s: %w", gcols[i].name, err)
 		}
 		rep.Groups = append(rep.Groups, gr)
 	}
+	for _, a := range pairs {
+		rep.Paired = append(rep.Paired, a.Result())
+	}
+	clock.stop(0)
 	if cfg.has(CheckSlices) && rep.Labelled > 0 {
 		rep.Slices = slicer.Result()
 	}
+	finish := func() (*Report, error) {
+		rep.Seconds = time.Since(start).Seconds()
+		rep.Summary = summarize(rep, cfg)
+		progress("done")
+		return rep, interrupted
+	}
+	if interrupted != nil {
+		return finish()
+	}
 	if cf != nil {
 		progress("counterfactual")
+		clock.start(CheckCounterfactual)
 		res, err := cf.Result(ctx)
 		if err != nil {
 			return nil, err
 		}
 		rep.Counterfactual = &Counterfactual{Result: res}
-		if err := explainWorst(ctx, x, rep.Counterfactual, positive, cfg); err != nil {
-			return nil, err
+		if x != nil {
+			if err := explainWorst(ctx, x, rep.Counterfactual, positive, cfg); err != nil {
+				return nil, err
+			}
 		}
+		clock.stop(0)
 	}
 	if cfg.has(CheckConsistency) {
 		progress("consistency")
+		clock.start(CheckConsistency)
 		runner, err := consistency.NewRunner(adapter, consistency.Config{Target: positive, Seed: cfg.Seed, BatchSize: cfg.BatchSize})
 		if err != nil {
 			return nil, err
@@ -348,32 +539,33 @@ func Run(ctx context.Context, clf *models.Classifier, x *attribution.Explainer, 
 			return nil, err
 		}
 		rep.Consistency = &res
+		clock.stop(len(consistencySample.items))
 	}
 	if cfg.has(CheckFaithfulness) {
 		progress("faithfulness")
+		clock.start(CheckFaithfulness)
 		if rep.Faithfulness, err = faithfulness(ctx, x, explainSample.items, methodsFor(cfg, clf), cfg); err != nil {
 			return nil, err
 		}
+		clock.stop(len(explainSample.items))
 	}
 	if cfg.has(CheckStability) {
 		progress("stability")
+		clock.start(CheckStability)
 		if rep.Stability, err = stability(ctx, x, explainSample.items, cfg); err != nil {
 			return nil, err
 		}
+		clock.stop(len(explainSample.items))
 	}
-	rep.Seconds = time.Since(start).Seconds()
-	rep.RowsPerSecond = float64(rep.Rows) / rep.Seconds
-	rep.Summary = summarize(rep)
-	progress("done")
-	return rep, nil
+	return finish()
 }
 
-func methodsFor(cfg Config, clf *models.Classifier) []attribution.Method {
+func methodsFor(cfg Config, clf Classifier) []attribution.Method {
 	if len(cfg.Methods) > 0 {
 		return cfg.Methods
 	}
 	ms := []attribution.Method{attribution.MethodKernelSHAP, attribution.MethodLIME, attribution.MethodOcclusion}
-	if clf.Model.HasEmbeddingGraphs() {
+	if c, ok := clf.(*models.Classifier); ok && c.Model.HasEmbeddingGraphs() {
 		ms = append(ms, attribution.MethodPath)
 	}
 	return ms

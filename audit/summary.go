@@ -2,11 +2,14 @@ package audit
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 
 	"github.com/lucid-nlp/lucid/fairness/consistency"
 	"github.com/lucid-nlp/lucid/fairness/group"
+	"github.com/lucid-nlp/lucid/fairness/paired"
+	"github.com/lucid-nlp/lucid/fairness/stats"
 )
 
 // Thresholds behind the summary's pass / warn / fail. They are conventions
@@ -32,22 +35,69 @@ const (
 	stabilityWarn = 0.8
 )
 
+// ruleText is the decision rule in words, as report.json and the HTML
+// state it.
+const ruleText = "Every check's effect is judged by one rule (fairness/stats.Decide): " +
+	"FAIL when the effect is significant after Holm correction (p < alpha) and its estimate lies outside the tolerance; " +
+	"WARN when it is significant but inside the tolerance (significant but small), outside the tolerance but not significant (large but underpowered), " +
+	"or not significant with an interval that reaches outside the tolerance (inconclusive); " +
+	"PASS when it is not significant and its whole interval lies inside the tolerance. " +
+	"Rates whose ideal is 0 (flip and failure rates) are tested one-sided against their tolerance (exact binomial), so FAIL means the rate is shown to exceed it. " +
+	"When more than max_skipped_share of the rows are malformed, nothing else is judged: the data problem is the finding."
+
+func decisionRule(cfg Config) Rule {
+	return Rule{Text: ruleText, Alpha: stats.DefaultAlpha, Thresholds: map[string]float64{
+		"parity_difference":       cfg.Tolerance,
+		"paired_score_difference": cfg.Tolerance,
+		"disparate_impact_low":    group.FourFifths,
+		"max_skipped_share":       cfg.MaxSkippedShare,
+	}}
+}
+
 // summarize writes the findings a person reads first.
-func summarize(r *Report) []Finding {
+func summarize(r *Report, cfg Config) []Finding {
 	var out []Finding
-	data := fmt.Sprintf("Read %d rows (%d with labels).", r.Rows, r.Labelled)
+	data := fmt.Sprintf("Read %d rows (%d with labels, %d unlabelled).", r.Rows, r.Labelled, r.Unlabelled)
 	status := "info"
+	read := r.Rows + r.Skipped
+	skippedShare := float64(r.Skipped) / float64(max(read, 1))
+	dataProblem := skippedShare > cfg.MaxSkippedShare
 	if r.Skipped > 0 {
 		status = "warn"
-		data += fmt.Sprintf(" Skipped %d malformed rows; the first reasons are listed under Data.", r.Skipped)
+		data += fmt.Sprintf(" Skipped %d malformed rows (%.2f%% of %d); the first reasons are listed under Data.", r.Skipped, 100*skippedShare, read)
+	}
+	if dataProblem {
+		status = "fail"
+		data = fmt.Sprintf("Data problem: %d of %d rows (%.2f%%) were malformed and skipped, more than the %.2g%% an audit can stand; no other check is judged until the data is fixed.",
+			r.Skipped, read, 100*skippedShare, 100*cfg.MaxSkippedShare)
+		if len(r.SkippedExamples) > 0 {
+			data += fmt.Sprintf(" First: line %d: %s.", r.SkippedExamples[0].Line, r.SkippedExamples[0].Reason)
+		}
 	}
 	out = append(out, Finding{Check: "data", Status: status, Message: data})
+	if r.Partial {
+		out = append(out, Finding{Check: "data", Status: "warn", Message: "Partial report: " + r.PartialReason + "."})
+	}
+	defer func() {
+		if !dataProblem {
+			return
+		}
+		for i := range out {
+			if out[i].Check != "data" && (out[i].Status == "pass" || out[i].Status == "warn" || out[i].Status == "fail") {
+				out[i].Message = fmt.Sprintf("Not judged (data problem; would be %s): %s", out[i].Status, out[i].Message)
+				out[i].Status = "info"
+			}
+		}
+	}()
 	if r.Accuracy != nil {
 		out = append(out, Finding{Check: "data", Status: "info", Message: fmt.Sprintf("Accuracy %.1f%% (95%% interval %.1f–%.1f%%) on %d labelled rows.",
 			100*r.Accuracy.Value, 100*r.Accuracy.Low, 100*r.Accuracy.High, r.Accuracy.Of)})
 	}
 	for _, g := range r.Groups {
 		out = append(out, groupFinding(g))
+	}
+	for _, p := range r.Paired {
+		out = append(out, pairedFinding(p))
 	}
 	if cf := r.Counterfactual; cf != nil {
 		out = append(out, counterfactualFinding(cf))
@@ -108,6 +158,30 @@ func summarize(r *Report) []Finding {
 		}
 	}
 	return out
+}
+
+// pairedFinding states a matched analysis' verdict with its worst pair.
+func pairedFinding(p *paired.Report) Finding {
+	f := Finding{Check: "paired", Status: string(p.Verdict.Status)}
+	if len(p.Pairs) == 0 {
+		f.Status = "info"
+		f.Message = fmt.Sprintf("By %s within %s: no two groups share a frame (%d frames), nothing to compare.", p.Column, p.FrameColumn, p.Frames)
+		return f
+	}
+	worst := p.Pairs[0]
+	for _, q := range p.Pairs {
+		if q.Verdict.Status.Severity() > worst.Verdict.Status.Severity() ||
+			(q.Verdict.Status == worst.Verdict.Status && math.Abs(q.Score.Mean) > math.Abs(worst.Score.Mean)) {
+			worst = q
+		}
+	}
+	s := worst.Score
+	f.Message = fmt.Sprintf("By %s within %s (%d matched frames, %d pairs): %s − %s mean score difference %+.3f [%.3f, %+.3f], %s scored higher in %d of %d frames (%d ties), Holm p=%.2g: %s.",
+		p.Column, p.FrameColumn, p.MatchedFrames, len(p.Pairs), worst.A, worst.B, s.Mean, s.Low, s.High, worst.A, s.Positive, s.N, s.Ties, worst.PAdjusted, worst.Verdict.Reason)
+	if len(p.Failing) > 1 {
+		f.Message += fmt.Sprintf(" Failing pairs: %s.", strings.Join(p.Failing, ", "))
+	}
+	return f
 }
 
 func groupFinding(g *group.Report) Finding {
