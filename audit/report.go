@@ -6,6 +6,7 @@ import (
 	"github.com/lucid-nlp/lucid/fairness/counterfactual"
 	"github.com/lucid-nlp/lucid/fairness/group"
 	"github.com/lucid-nlp/lucid/fairness/paired"
+	"github.com/lucid-nlp/lucid/fairness/stats"
 )
 
 // Report is everything an audit found; report.json is its JSON form
@@ -136,20 +137,24 @@ type MethodFaithfulness struct {
 	Texts             int                `json:"texts"`
 	Failed            int                `json:"failed"`
 	Comprehensiveness float64            `json:"comprehensiveness"`
-	Sufficiency       float64            `json:"sufficiency"`
-	AOPCDeletion      float64            `json:"aopc_deletion"`
-	AOPCInsertion     float64            `json:"aopc_insertion"`
-	Evaluations       float64            `json:"evaluations_per_text"`
-	WallSeconds       float64            `json:"wall_seconds_per_text"`
+	// ComprehensivenessCI is the t interval of the mean over the texts.
+	ComprehensivenessCI stats.Interval `json:"comprehensiveness_ci"`
+	Sufficiency         float64        `json:"sufficiency"`
+	AOPCDeletion        float64        `json:"aopc_deletion"`
+	AOPCInsertion       float64        `json:"aopc_insertion"`
+	Evaluations         float64        `json:"evaluations_per_text"`
+	WallSeconds         float64        `json:"wall_seconds_per_text"`
 }
 
 // Stability compares explanations of the same texts under two settings
 // (another seed, another budget): mean Spearman rank correlation and top-k
 // overlap of the attributions.
 type Stability struct {
-	Method      attribution.Method `json:"method"`
-	Setting     string             `json:"setting"`
-	Texts       int                `json:"texts"`
-	Spearman    float64            `json:"mean_spearman"`
-	TopKOverlap float64            `json:"mean_top3_overlap"`
+	Method   attribution.Method `json:"method"`
+	Setting  string             `json:"setting"`
+	Texts    int                `json:"texts"`
+	Spearman float64            `json:"mean_spearman"`
+	// SpearmanCI is the t interval of the mean over the texts.
+	SpearmanCI  stats.Interval `json:"mean_spearman_ci"`
+	TopKOverlap float64        `json:"mean_top3_overlap"`
 }

@@ -21,6 +21,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lucid-nlp/lucid/attribution"
@@ -30,6 +31,7 @@ import (
 	"github.com/lucid-nlp/lucid/fairness/group"
 	"github.com/lucid-nlp/lucid/fairness/paired"
 	"github.com/lucid-nlp/lucid/fairness/scoring"
+	"github.com/lucid-nlp/lucid/fairness/stats"
 	"github.com/lucid-nlp/lucid/models"
 )
 
@@ -541,10 +543,11 @@ func Run(ctx context.Context, clf Classifier, x *attribution.Explainer, cfg Conf
 		rep.Consistency = &res
 		clock.stop(len(consistencySample.items))
 	}
+	ex := newExplanations(x)
 	if cfg.has(CheckFaithfulness) {
 		progress("faithfulness")
 		clock.start(CheckFaithfulness)
-		if rep.Faithfulness, err = faithfulness(ctx, x, explainSample.items, methodsFor(cfg, clf), cfg); err != nil {
+		if rep.Faithfulness, err = faithfulness(ctx, ex, explainSample.items, methodsFor(cfg, clf), cfg); err != nil {
 			return nil, err
 		}
 		clock.stop(len(explainSample.items))
@@ -552,7 +555,7 @@ func Run(ctx context.Context, clf Classifier, x *attribution.Explainer, cfg Conf
 	if cfg.has(CheckStability) {
 		progress("stability")
 		clock.start(CheckStability)
-		if rep.Stability, err = stability(ctx, x, explainSample.items, cfg); err != nil {
+		if rep.Stability, err = stability(ctx, ex, explainSample.items, cfg); err != nil {
 			return nil, err
 		}
 		clock.stop(len(explainSample.items))
@@ -594,9 +597,72 @@ func explainWorst(ctx context.Context, x *attribution.Explainer, cf *Counterfact
 	return nil
 }
 
+// explanations memoises explanations by request, so the checks that
+// explain the same sampled texts with the same settings (faithfulness and
+// stability) pay for each explanation once.
+type explanations struct {
+	x    *attribution.Explainer
+	memo map[explanationKey]explained
+}
+
+type explanationKey struct {
+	method     attribution.Method
+	budget     int
+	seed       uint64
+	text       string
+	target     string
+	kernelW    float64
+	steps      int
+	featureLvl string
+}
+
+type explained struct {
+	res *attribution.Result
+	err error
+}
+
+func newExplanations(x *attribution.Explainer) *explanations {
+	return &explanations{x: x, memo: map[explanationKey]explained{}}
+}
+
+func keyOf(r attribution.Request) explanationKey {
+	return explanationKey{r.Method, r.Budget, r.Seed, r.Text, r.Target, r.KernelWidth, r.Steps, fmt.Sprint(r.Level)}
+}
+
+// all explains reqs, running only those not explained before, together so
+// their rows share batches.
+func (e *explanations) all(ctx context.Context, reqs []attribution.Request) ([]*attribution.Result, []error) {
+	var todo []attribution.Request
+	for _, r := range reqs {
+		if _, ok := e.memo[keyOf(r)]; !ok {
+			todo = append(todo, r)
+		}
+	}
+	if len(todo) > 0 {
+		res, errs := e.x.ExplainAll(ctx, todo, 0)
+		for i, r := range todo {
+			if ctx.Err() != nil && errs[i] != nil {
+				continue // not memoised: a cancelled run says nothing
+			}
+			e.memo[keyOf(r)] = explained{res[i], errs[i]}
+		}
+	}
+	out, errs := make([]*attribution.Result, len(reqs)), make([]error, len(reqs))
+	for i, r := range reqs {
+		ex, ok := e.memo[keyOf(r)]
+		if !ok {
+			errs[i] = ctx.Err()
+			continue
+		}
+		out[i], errs[i] = ex.res, ex.err
+	}
+	return out, errs
+}
+
 // faithfulness explains every sampled text with each method and scores the
-// explanations' rankings.
-func faithfulness(ctx context.Context, x *attribution.Explainer, texts []string, methods []attribution.Method, cfg Config) ([]MethodFaithfulness, error) {
+// explanations' rankings. The texts' faithfulness curves run concurrently
+// so their rows share the evaluator's batches.
+func faithfulness(ctx context.Context, ex *explanations, texts []string, methods []attribution.Method, cfg Config) ([]MethodFaithfulness, error) {
 	var out []MethodFaithfulness
 	for _, m := range methods {
 		mf := MethodFaithfulness{Method: m}
@@ -605,32 +671,48 @@ func faithfulness(ctx context.Context, x *attribution.Explainer, texts []string,
 			reqs[i] = attribution.Request{Text: t, Method: m, Budget: cfg.Budget, Seed: cfg.Seed}
 		}
 		start := time.Now()
-		results, errs := x.ExplainAll(ctx, reqs, 0)
-		wall := time.Since(start).Seconds()
-		var evals float64
+		results, errs := ex.all(ctx, reqs)
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		scores := make([]*attribution.Faithfulness, len(results))
+		var wg sync.WaitGroup
 		for i, r := range results {
 			if errs[i] != nil {
-				if ctx.Err() != nil {
-					return nil, ctx.Err()
-				}
-				mf.Failed++
 				continue
 			}
-			f, err := x.Faithfulness(ctx, r, reqs[i], attribution.FaithfulnessOptions{})
-			if err != nil {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				f, err := ex.x.Faithfulness(ctx, r, reqs[i], attribution.FaithfulnessOptions{})
+				if err == nil {
+					scores[i] = f
+				}
+			}()
+		}
+		wg.Wait()
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		wall := time.Since(start).Seconds()
+		var evals float64
+		var comp []float64
+		for i, f := range scores {
+			if f == nil {
 				mf.Failed++
 				continue
 			}
 			mf.Texts++
-			mf.Comprehensiveness += f.Comprehensiveness
+			comp = append(comp, f.Comprehensiveness)
 			mf.Sufficiency += f.Sufficiency
 			mf.AOPCDeletion += f.AOPCDeletion
 			mf.AOPCInsertion += f.AOPCInsertion
-			evals += float64(r.Evaluations)
+			evals += float64(results[i].Evaluations)
 		}
 		if mf.Texts > 0 {
 			n := float64(mf.Texts)
-			mf.Comprehensiveness /= n
+			c := stats.PairedSummary(comp, 0.95)
+			mf.Comprehensiveness, mf.ComprehensivenessCI = c.Mean, stats.Interval{Low: c.Low, High: c.High}
 			mf.Sufficiency /= n
 			mf.AOPCDeletion /= n
 			mf.AOPCInsertion /= n
@@ -643,37 +725,45 @@ func faithfulness(ctx context.Context, x *attribution.Explainer, texts []string,
 }
 
 // stability explains the sampled texts under pairs of settings and compares
-// the attributions' rankings.
-func stability(ctx context.Context, x *attribution.Explainer, texts []string, cfg Config) ([]Stability, error) {
+// the attributions' rankings. The first side of each pair is the setting
+// faithfulness already explained, so only the second side costs runs.
+func stability(ctx context.Context, ex *explanations, texts []string, cfg Config) ([]Stability, error) {
 	type setting struct {
 		method attribution.Method
 		name   string
 		a, b   attribution.Request
 	}
-	ks := attribution.Request{Method: attribution.MethodKernelSHAP, Budget: cfg.Budget, Seed: cfg.Seed + 1}
+	ks := attribution.Request{Method: attribution.MethodKernelSHAP, Budget: cfg.Budget, Seed: cfg.Seed}
 	ks2 := ks
-	ks2.Seed = cfg.Seed + 2
+	ks2.Seed = cfg.Seed + 1
 	ksBig := ks
 	ksBig.Budget = 4 * cfg.Budget
-	lime := attribution.Request{Method: attribution.MethodLIME, Budget: cfg.Budget, Seed: cfg.Seed + 1}
+	lime := attribution.Request{Method: attribution.MethodLIME, Budget: cfg.Budget, Seed: cfg.Seed}
 	lime2 := lime
-	lime2.Seed = cfg.Seed + 2
+	lime2.Seed = cfg.Seed + 1
 	settings := []setting{
 		{attribution.MethodKernelSHAP, fmt.Sprintf("seed %d vs %d, budget %d", ks.Seed, ks2.Seed, ks.Budget), ks, ks2},
 		{attribution.MethodKernelSHAP, fmt.Sprintf("budget %d vs %d", ks.Budget, ksBig.Budget), ks, ksBig},
 		{attribution.MethodLIME, fmt.Sprintf("seed %d vs %d, budget %d", lime.Seed, lime2.Seed, lime.Budget), lime, lime2},
 	}
-	var out []Stability
+	// Every second side runs at once, so all their rows share batches.
+	var reqs []attribution.Request
 	for _, s := range settings {
-		var reqs []attribution.Request
 		for _, t := range texts {
 			a, b := s.a, s.b
 			a.Text, b.Text = t, t
 			reqs = append(reqs, a, b)
 		}
-		results, errs := x.ExplainAll(ctx, reqs, 0)
+	}
+	results, errs := ex.all(ctx, reqs)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []Stability
+	for si, s := range settings {
 		st := Stability{Method: s.method, Setting: s.name}
-		for i := 0; i+1 < len(results); i += 2 {
+		var rhos, overlaps []float64
+		for i := si * 2 * len(texts); i+1 < (si+1)*2*len(texts); i += 2 {
 			if errs[i] != nil || errs[i+1] != nil || len(results[i].Features) < 2 {
 				continue
 			}
@@ -682,13 +772,14 @@ func stability(ctx context.Context, x *attribution.Explainer, texts []string, cf
 			if math.IsNaN(rho) {
 				continue // constant attributions: no ranking to compare
 			}
-			st.Texts++
-			st.Spearman += rho
-			st.TopKOverlap += consistency.TopKOverlap(a, b, 3)
+			rhos = append(rhos, rho)
+			overlaps = append(overlaps, consistency.TopKOverlap(a, b, 3))
 		}
+		st.Texts = len(rhos)
 		if st.Texts > 0 {
-			st.Spearman /= float64(st.Texts)
-			st.TopKOverlap /= float64(st.Texts)
+			r, o := stats.PairedSummary(rhos, 0.95), stats.PairedSummary(overlaps, 0.95)
+			st.Spearman, st.SpearmanCI = r.Mean, stats.Interval{Low: r.Low, High: r.High}
+			st.TopKOverlap = o.Mean
 		}
 		out = append(out, st)
 	}

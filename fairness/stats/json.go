@@ -84,3 +84,23 @@ func (e *Evidence) UnmarshalJSON(b []byte) error {
 	*e = Evidence{float64(j.Estimate), float64(j.Low), float64(j.High), float64(j.P), float64(j.Lower), float64(j.Upper), j.Alpha}
 	return nil
 }
+
+type intervalJSON struct {
+	Low  num `json:"low"`
+	High num `json:"high"`
+}
+
+// MarshalJSON writes an undefined bound as null.
+func (iv Interval) MarshalJSON() ([]byte, error) {
+	return json.Marshal(intervalJSON{num(iv.Low), num(iv.High)})
+}
+
+// UnmarshalJSON reads null back as NaN.
+func (iv *Interval) UnmarshalJSON(b []byte) error {
+	var j intervalJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*iv = Interval{float64(j.Low), float64(j.High)}
+	return nil
+}
