@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lucid-nlp/lucid/fairness/stats"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -56,7 +57,7 @@ func TestSliceAccuracy(t *testing.T) {
 	assert.Equal(t, [2]int{5, 3}, [2]int{all.Count, all.Correct})
 	assert.InDelta(t, 0.6, all.Accuracy, tol)
 	assert.Zero(t, all.Gap)
-	assert.Equal(t, Wilson(3, 5, Z95), all.CI)
+	assert.Equal(t, stats.Wilson(3, 5, stats.Z95), all.CI)
 
 	neg := byName[SliceNegation]
 	assert.Equal(t, [2]int{2, 1}, [2]int{neg.Count, neg.Correct})
@@ -89,5 +90,9 @@ func TestSliceAccuracy(t *testing.T) {
 	assert.Equal(t, 3, got[0].Count)
 
 	empty := NewSliceAccuracy(nil).Result()
-	assert.Equal(t, []SliceStats{{Name: SliceAll, CI: Interval{0, 1}}}, empty)
+	require.Len(t, empty, 1)
+	assert.Equal(t, SliceAll, empty[0].Name)
+	assert.Zero(t, empty[0].Count)
+	assert.Equal(t, stats.Interval{Low: 0, High: 1}, empty[0].CI)
+	assert.Equal(t, stats.Info, empty[0].Verdict.Status)
 }
