@@ -414,13 +414,16 @@ func (r *Runner) Result(ctx context.Context) (Result, error) {
 			AtCeiling:            a.atCeiling,
 			Delta:                a.delta.summary(),
 		}
-		raw[i] = math.NaN() // no test: left out of the Holm family
+		// BinomialUpper is 1 with nothing tested; such a test is left out
+		// of the Holm family.
+		tr.RawP = stats.BinomialUpper(a.failures, a.tested, r.threshold)
+		raw[i] = math.NaN()
 		if a.tested > 0 {
 			n := float64(a.tested)
 			tr.FailureRate = float64(a.failures) / n
 			tr.PassRate = 1 - tr.FailureRate
 			tr.MeanAbsDelta, tr.MeanDelta = a.sumAbs/n, a.delta.mean
-			raw[i] = stats.BinomialUpper(a.failures, a.tested, r.threshold)
+			raw[i] = tr.RawP
 		}
 		hs := append([]*held(nil), a.worst...)
 		sort.Slice(hs, func(i, j int) bool { return hs[i].before(hs[j]) })
@@ -436,7 +439,6 @@ func (r *Runner) Result(ctx context.Context) (Result, error) {
 			tr.Verdict = stats.Verdict{Status: stats.Info, Reason: "nothing tested"}
 			continue
 		}
-		tr.RawP = raw[i]
 		tr.Evidence = &stats.Evidence{
 			Estimate: tr.FailureRate, Low: tr.FailureCI.Low, High: tr.FailureCI.High,
 			P: adj[i], Lower: 0, Upper: r.threshold,
@@ -513,8 +515,8 @@ type TestResult struct {
 	// RawP is the one-sided exact binomial p-value of "the failure rate
 	// is at most Result.FailRateThreshold"; Evidence carries it
 	// Holm-corrected across the run's tests, with the failure rate, its
-	// Wilson interval and the region [0, threshold]. Evidence is nil when
-	// nothing was tested.
+	// Wilson interval and the region [0, threshold]. With nothing tested
+	// RawP is 1 and Evidence nil.
 	RawP     float64         `json:"raw_p"`
 	Evidence *stats.Evidence `json:"evidence,omitempty"`
 	// Verdict is stats.Decide on Evidence: FAIL when the failure rate is

@@ -218,6 +218,7 @@ func TestHolmAcrossTests(t *testing.T) {
 	r = run(t, clf, Config{Tests: append(tests, none)}, texts...)
 	nr := testNamed(t, r, "none")
 	assert.Nil(t, nr.Evidence)
+	assert.Equal(t, 1.0, nr.RawP)
 	assert.Nil(t, nr.Delta)
 	assert.Equal(t, stats.Info, nr.Verdict.Status)
 	for i, tr := range r.Tests[:3] {
