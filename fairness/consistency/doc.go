@@ -4,19 +4,29 @@
 //
 //   - Invariance: a meaning-preserving edit (a typo in a word that carries
 //     no sentiment, punctuation, casing, contractions, neutral names and
-//     places, extra white space) should not change the predicted label.
+//     places, extra white space) should not move the target's probability
+//     by more than a tolerance (CheckList's 0.1).
 //   - Directional: adding a negation should move the score against the
 //     original prediction (for a text predicted positive, the positive
 //     score goes down); adding an intensifier should move it further
 //     towards the original prediction (away from 0.5 for a binary model).
+//     As in CheckList's Expect.monotonic, only a move the wrong way by
+//     more than the tolerance fails, and an original that cannot fail is
+//     counted apart (TestResult says exactly how).
 //   - Slice stability: accuracy by slice of the data (short texts, texts
-//     with a negation, with a question, ...), each with a Wilson interval.
+//     with a negation, with a question, ...), each with a Wilson interval,
+//     compared with the rest of the data by Fisher's exact test.
 //   - Explanation stability: SpearmanRank and TopKOverlap compare two
 //     attribution vectors for the same text.
+//
+// Every test's failure rate and every slice's gap carries its n, a 95%
+// interval and a test, Holm-corrected across the run's tests (or slices),
+// and a verdict from fairness/stats.Decide.
 //
 // Edits are small, documented heuristics, not a grammar: each says when it
 // does not apply (the text has nothing to edit) rather than force a change,
 // and each is seeded so a run can be repeated exactly. Runner scores
 // originals and edits together in full batches; its memory is bounded by
-// one batch plus a few counters and K examples per test.
+// one batch plus a few counters, K examples and a bounded sample of Δp per
+// test.
 package consistency

@@ -1,8 +1,6 @@
 package consistency
 
 import (
-	"github.com/lucid-nlp/lucid/fairness/scoring"
-
 	"container/heap"
 	"context"
 	"fmt"
@@ -10,6 +8,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+
+	"github.com/lucid-nlp/lucid/fairness/scoring"
+	"github.com/lucid-nlp/lucid/fairness/stats"
 )
 
 // Expectation is what a test expects of the model's output on the edited
@@ -75,6 +76,21 @@ func DefaultTests() []Test {
 // set.
 const DefaultExamples = 5
 
+// DefaultTolerance is how far p(target) may move before a test fails:
+// CheckList's tolerance (Ribeiro et al. 2020, Expect.inv and
+// Expect.monotonic with tolerance=0.1 in its sentiment suite).
+const DefaultTolerance = 0.1
+
+// DefaultFailRateThreshold is the failure rate a test may show and still
+// pass, for invariance and directional tests alike: a test FAILs only when
+// its failure rate is shown (one-sided exact binomial test, Holm-corrected
+// across the run's tests) to exceed it. 0.1 matches the tolerance issue 8
+// names for flip rates ([0, 0.1]).
+const DefaultFailRateThreshold = 0.1
+
+// deltaSampleCap bounds the Δp values a test keeps for its Wilcoxon test.
+const deltaSampleCap = 4096
+
 // Config sets up a Runner.
 type Config struct {
 	// Tests to run; nil means DefaultTests().
@@ -90,6 +106,12 @@ type Config struct {
 	// Examples is how many failing examples each test keeps, the worst
 	// first; 0 means DefaultExamples, a negative value keeps none.
 	Examples int
+	// Tolerance is how far p(target) may move, in (0, 1); 0 means
+	// DefaultTolerance. See TestResult for how each kind of test uses it.
+	Tolerance float64
+	// FailRateThreshold is the highest failure rate that passes, in
+	// (0, 1); 0 means DefaultFailRateThreshold.
+	FailRateThreshold float64
 }
 
 // Runner runs behavioural tests over a stream of texts: Add each text,
@@ -98,16 +120,18 @@ type Config struct {
 // name and the text, not on its place in the stream. A Runner is not safe
 // for concurrent use.
 type Runner struct {
-	clf     Classifier
-	labels  []string
-	target  int
-	tests   []Test
-	seed    uint64
-	keep    int
-	b       *scoring.Batcher
-	texts   int
-	nextSeq int
-	acc     []testAcc
+	clf       Classifier
+	labels    []string
+	target    int
+	tests     []Test
+	seed      uint64
+	keep      int
+	tol       float64
+	threshold float64
+	b         *scoring.Batcher
+	texts     int
+	nextSeq   int
+	acc       []testAcc
 }
 
 type pending struct {
@@ -119,7 +143,10 @@ type pending struct {
 
 type testAcc struct {
 	notApplicable, tested, failures int
-	sumAbs, sum                     float64
+	flips, flipsWithin              int
+	saturated, atCeiling            int
+	sumAbs                          float64
+	delta                           deltaAcc
 	worst                           exampleHeap
 }
 
@@ -165,16 +192,47 @@ func NewRunner(clf Classifier, cfg Config) (*Runner, error) {
 	case keep < 0:
 		keep = 0
 	}
+	tol, err := unitParam("tolerance", cfg.Tolerance, DefaultTolerance)
+	if err != nil {
+		return nil, err
+	}
+	threshold, err := unitParam("failure-rate threshold", cfg.FailRateThreshold, DefaultFailRateThreshold)
+	if err != nil {
+		return nil, err
+	}
+	acc := make([]testAcc, len(tests))
+	for i, ts := range tests {
+		acc[i].delta.rng = rand.New(rand.NewPCG(cfg.Seed, nameHash(ts.Name)))
+	}
 	return &Runner{
-		clf:    clf,
-		labels: append([]string(nil), labels...),
-		target: t,
-		tests:  append([]Test(nil), tests...),
-		seed:   cfg.Seed,
-		keep:   keep,
-		b:      scoring.NewBatcher(clf, size, len(labels)),
-		acc:    make([]testAcc, len(tests)),
+		clf:       clf,
+		labels:    append([]string(nil), labels...),
+		target:    t,
+		tests:     append([]Test(nil), tests...),
+		seed:      cfg.Seed,
+		keep:      keep,
+		tol:       tol,
+		threshold: threshold,
+		b:         scoring.NewBatcher(clf, size, len(labels)),
+		acc:       acc,
 	}, nil
+}
+
+// unitParam is v, or def when v is 0; it must lie strictly between 0 and 1.
+func unitParam(name string, v, def float64) (float64, error) {
+	if v == 0 {
+		return def, nil
+	}
+	if !(v > 0 && v < 1) {
+		return 0, fmt.Errorf("consistency: %s %v is not strictly between 0 and 1", name, v)
+	}
+	return v, nil
+}
+
+func nameHash(s string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(s))
+	return h.Sum64()
 }
 
 // Add applies every test's edit to text, queues the original with the
@@ -214,38 +272,91 @@ func (r *Runner) rng(test, text string) *rand.Rand {
 // Flush scores every queued text, even if that leaves a batch short.
 func (r *Runner) Flush(ctx context.Context) error { return r.b.Run(ctx, true) }
 
+// expectedSign is +1 when the test expects p(target) to go up on this
+// text, −1 when down, 0 for an invariance test.
+func (r *Runner) expectedSign(e Expectation, targetPredicted bool) float64 {
+	switch e {
+	case Increase:
+		return 1
+	case Decrease:
+		return -1
+	case TowardPrediction:
+		if targetPredicted {
+			return 1
+		}
+		return -1
+	case AgainstPrediction:
+		if targetPredicted {
+			return -1
+		}
+		return 1
+	}
+	return 0
+}
+
+// outcome is one edited text judged against its original.
+type outcome int
+
+const (
+	passed outcome = iota
+	failed
+	// saturatedOriginal: a directional test that cannot fail on this
+	// original (CheckList's Expect.monotonic returns None).
+	saturatedOriginal
+)
+
+// judge applies CheckList's rules with tolerance tol to p(target) before
+// (po) and after (pe) an edit, sign being the expected direction (0 for
+// invariance). badness ranks failures: how far the move went the wrong
+// way (|Δp| for invariance).
+func judge(po, pe, sign, tol float64) (o outcome, badness float64) {
+	d := pe - po
+	if sign == 0 {
+		if math.Abs(d) > tol {
+			return failed, math.Abs(d)
+		}
+		return passed, math.Abs(d)
+	}
+	// The largest wrong-way move possible is po (expecting a rise) or
+	// 1 − po (expecting a fall); when that is within the tolerance the
+	// test cannot fail and says nothing.
+	if (sign > 0 && po <= tol) || (sign < 0 && po >= 1-tol) {
+		return saturatedOriginal, 0
+	}
+	wrong := -sign * d
+	if wrong > tol {
+		return failed, wrong
+	}
+	return passed, wrong
+}
+
 func (r *Runner) account(p pending, probs [][]float64) {
 	po := probs[0]
 	lo := scoring.Argmax(po)
-	// sign is +1 when the target is the original prediction: the
-	// direction "toward the prediction" for the target's probability.
-	sign := -1.0
-	if lo == r.target {
-		sign = 1
-	}
 	for k, ti := range p.tests {
 		pe := probs[1+k]
 		le := scoring.Argmax(pe)
 		d := pe[r.target] - po[r.target]
-		var fail bool
-		var badness float64 // how far the failure went the wrong way
-		switch r.tests[ti].Expect {
-		case Invariant:
-			fail, badness = le != lo, math.Abs(d)
-		case Decrease:
-			fail, badness = !(d < 0), d
-		case Increase:
-			fail, badness = !(d > 0), -d
-		case TowardPrediction:
-			fail, badness = !(sign*d > 0), -sign*d
-		case AgainstPrediction:
-			fail, badness = !(sign*d < 0), sign*d
-		}
+		sign := r.expectedSign(r.tests[ti].Expect, lo == r.target)
+		o, badness := judge(po[r.target], pe[r.target], sign, r.tol)
 		a := &r.acc[ti]
+		if o == saturatedOriginal {
+			a.saturated++
+			continue
+		}
 		a.tested++
-		a.sum += d
+		a.delta.add(d)
 		a.sumAbs += math.Abs(d)
-		if !fail {
+		if sign == 0 && le != lo {
+			a.flips++
+			if o == passed {
+				a.flipsWithin++
+			}
+		}
+		if (sign > 0 && po[r.target] > 1-r.tol) || (sign < 0 && po[r.target] < r.tol) {
+			a.atCeiling++
+		}
+		if o != failed {
 			continue
 		}
 		a.failures++
@@ -280,22 +391,39 @@ func (r *Runner) Result(ctx context.Context) (Result, error) {
 	if err := r.Flush(ctx); err != nil {
 		return Result{}, err
 	}
-	res := Result{Target: r.labels[r.target], Labels: append([]string(nil), r.labels...), Texts: r.texts}
+	res := Result{
+		Target:            r.labels[r.target],
+		Labels:            append([]string(nil), r.labels...),
+		Texts:             r.texts,
+		Tolerance:         r.tol,
+		FailRateThreshold: r.threshold,
+	}
+	raw := make([]float64, len(r.tests))
 	for i, ts := range r.tests {
 		a := &r.acc[i]
 		tr := TestResult{
-			Name:          ts.Name,
-			Expect:        ts.Expect,
-			NotApplicable: a.notApplicable,
-			Tested:        a.tested,
-			Failures:      a.failures,
-			FailureCI:     Wilson(a.failures, a.tested, Z95),
+			Name:                 ts.Name,
+			Expect:               ts.Expect,
+			NotApplicable:        a.notApplicable,
+			Saturated:            a.saturated,
+			Tested:               a.tested,
+			Failures:             a.failures,
+			FailureCI:            stats.Wilson(a.failures, a.tested, stats.Z95),
+			Flips:                a.flips,
+			FlipsWithinTolerance: a.flipsWithin,
+			AtCeiling:            a.atCeiling,
+			Delta:                a.delta.summary(),
 		}
+		// BinomialUpper is 1 with nothing tested; such a test is left out
+		// of the Holm family.
+		tr.RawP = stats.BinomialUpper(a.failures, a.tested, r.threshold)
+		raw[i] = math.NaN()
 		if a.tested > 0 {
 			n := float64(a.tested)
 			tr.FailureRate = float64(a.failures) / n
 			tr.PassRate = 1 - tr.FailureRate
-			tr.MeanAbsDelta, tr.MeanDelta = a.sumAbs/n, a.sum/n
+			tr.MeanAbsDelta, tr.MeanDelta = a.sumAbs/n, a.delta.mean
+			raw[i] = tr.RawP
 		}
 		hs := append([]*held(nil), a.worst...)
 		sort.Slice(hs, func(i, j int) bool { return hs[i].before(hs[j]) })
@@ -303,6 +431,19 @@ func (r *Runner) Result(ctx context.Context) (Result, error) {
 			tr.Examples = append(tr.Examples, h.Example)
 		}
 		res.Tests = append(res.Tests, tr)
+	}
+	adj := stats.Holm(raw)
+	for i := range res.Tests {
+		tr := &res.Tests[i]
+		if math.IsNaN(raw[i]) {
+			tr.Verdict = stats.Verdict{Status: stats.Info, Reason: "nothing tested"}
+			continue
+		}
+		tr.Evidence = &stats.Evidence{
+			Estimate: tr.FailureRate, Low: tr.FailureCI.Low, High: tr.FailureCI.High,
+			P: adj[i], Lower: 0, Upper: r.threshold,
+		}
+		tr.Verdict = stats.Decide(*tr.Evidence)
 	}
 	return res, nil
 }
@@ -312,31 +453,75 @@ type Result struct {
 	Target string   `json:"target"`
 	Labels []string `json:"labels"`
 	// Texts is the number of texts added.
-	Texts int          `json:"texts"`
-	Tests []TestResult `json:"tests"`
+	Texts int `json:"texts"`
+	// Tolerance and FailRateThreshold are the values the tests were
+	// judged with (Config's, or the defaults).
+	Tolerance         float64      `json:"tolerance"`
+	FailRateThreshold float64      `json:"fail_rate_threshold"`
+	Tests             []TestResult `json:"tests"`
 }
 
-// TestResult is one test's outcome. A failure is, for an invariance test,
-// a change of predicted label; for a directional test, a Δp that is not
-// strictly in the expected direction (no move at all fails too).
+// TestResult is one test's outcome, judged as CheckList judges it (Ribeiro
+// et al. 2020) with tolerance τ (Result.Tolerance), on Δp = p(target |
+// edited) − p(target | original):
+//
+//   - Invariance: a failure is |Δp| > τ, whether or not the label
+//     changes. A label flip with |Δp| ≤ τ (an original near the decision
+//     boundary) is not a failure; it is counted in FlipsWithinTolerance.
+//     CheckList's own Expect.inv fails only flips beyond τ (Flips −
+//     FlipsWithinTolerance); the rule here also fails large moves that
+//     stop short of a flip, as issue 8 asks.
+//   - Directional: a failure is a move the wrong way by more than τ
+//     (Expect.monotonic): for an expected rise, Δp < −τ; for an expected
+//     fall, Δp > τ. No move, or a small one, passes. An original that
+//     cannot fail, because the largest wrong-way move left to it is
+//     within τ (p ≤ τ when a rise is expected, p ≥ 1 − τ when a fall is),
+//     is counted in Saturated and is neither a pass nor a failure: it is
+//     left out of Tested, the failure rate's denominator (Expect.monotonic
+//     returns None for it).
 type TestResult struct {
 	Name   string      `json:"name"`
 	Expect Expectation `json:"expect"`
-	// NotApplicable counts texts the edit did not apply to; Tested those
-	// it did.
+	// NotApplicable counts texts the edit did not apply to; Saturated the
+	// directional tests' originals that could not fail; Tested the rest.
+	// NotApplicable + Saturated + Tested is Result.Texts.
 	NotApplicable int `json:"not_applicable"`
+	Saturated     int `json:"saturated"`
 	Tested        int `json:"tested"`
 	Failures      int `json:"failures"`
 	// FailureRate is Failures / Tested (0 when nothing was tested), with
-	// its Wilson 95% interval; PassRate is 1 − FailureRate, for a
-	// directional test the rate of moving in the expected direction.
-	FailureRate float64  `json:"failure_rate"`
-	FailureCI   Interval `json:"failure_ci"`
-	PassRate    float64  `json:"pass_rate"`
+	// its Wilson 95% interval; PassRate is 1 − FailureRate.
+	FailureRate float64        `json:"failure_rate"`
+	FailureCI   stats.Interval `json:"failure_ci"`
+	PassRate    float64        `json:"pass_rate"`
+	// Flips counts tested texts whose predicted label changed
+	// (invariance tests only), FlipsWithinTolerance those of them that
+	// moved p(target) by at most τ and so did not fail.
+	Flips                int `json:"flips"`
+	FlipsWithinTolerance int `json:"flips_within_tolerance"`
+	// AtCeiling counts tested originals of a directional test already
+	// within τ of the bound the test expects them to move towards (p > 1 −
+	// τ for a rise, p < τ for a fall): they can still fail, but cannot
+	// show much of the expected move. They stay in Tested.
+	AtCeiling int `json:"at_ceiling"`
 	// MeanAbsDelta and MeanDelta are the mean |Δp| and Δp over the tested
 	// texts.
 	MeanAbsDelta float64 `json:"mean_abs_delta"`
 	MeanDelta    float64 `json:"mean_delta"`
+	// Delta is the signed Δp over the tested texts: mean, 95% t interval,
+	// counts up and down, sign test, paired t and Wilcoxon (see
+	// DeltaSummary); nil with fewer than two tested texts.
+	Delta *stats.Paired `json:"delta,omitempty"`
+	// RawP is the one-sided exact binomial p-value of "the failure rate
+	// is at most Result.FailRateThreshold"; Evidence carries it
+	// Holm-corrected across the run's tests, with the failure rate, its
+	// Wilson interval and the region [0, threshold]. With nothing tested
+	// RawP is 1 and Evidence nil.
+	RawP     float64         `json:"raw_p"`
+	Evidence *stats.Evidence `json:"evidence,omitempty"`
+	// Verdict is stats.Decide on Evidence: FAIL when the failure rate is
+	// shown to exceed the threshold; INFO when nothing was tested.
+	Verdict stats.Verdict `json:"verdict"`
 	// Examples are failing examples, those that went furthest the wrong
 	// way first (largest |Δp| for invariance).
 	Examples []Example `json:"examples,omitempty"`

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lucid-nlp/lucid/fairness/stats"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -112,21 +113,26 @@ func TestCaseInvariantClassifierPassesCasing(t *testing.T) {
 
 	// A case-sensitive model that knows only lower case loses its
 	// sentiment words to title case: p falls back to sigmoid(bias), which
-	// flips "a gorgeous movie" but leaves "a dull film" negative.
+	// flips "a gorgeous movie" and moves "a dull film" by 0.30 without a
+	// flip. Both moves exceed the tolerance 0.1, so both fail.
 	cs := &lexicon{bias: -0.5, w: map[string]float64{"gorgeous": 2, "dull": -2}, caseSensitive: true}
 	r = run(t, cs, Config{Tests: only("titlecase")}, "a gorgeous movie", "a dull film")
 	tr := testNamed(t, r, "titlecase")
 	assert.Equal(t, 2, tr.Tested)
-	assert.Equal(t, 1, tr.Failures)
+	assert.Equal(t, 2, tr.Failures)
+	assert.Equal(t, 1, tr.Flips)
+	assert.Zero(t, tr.FlipsWithinTolerance)
 	up, down := sigmoid(-0.5)-sigmoid(-2.5), sigmoid(-0.5)-sigmoid(1.5)
 	assert.InDelta(t, (math.Abs(down)+up)/2, tr.MeanAbsDelta, 1e-12)
 	assert.InDelta(t, (down+up)/2, tr.MeanDelta, 1e-12)
-	require.Len(t, tr.Examples, 1)
-	ex := tr.Examples[0]
+	require.Len(t, tr.Examples, 2)
+	ex := tr.Examples[0] // |Δp| 0.44 before 0.30
 	assert.Equal(t, "A Gorgeous Movie", ex.Edited)
 	assert.Equal(t, "positive", ex.OriginalLabel)
 	assert.Equal(t, "negative", ex.EditedLabel)
 	assert.InDelta(t, down, ex.Delta, 1e-12)
+	assert.Equal(t, "A Dull Film", tr.Examples[1].Edited)
+	assert.Equal(t, "negative", tr.Examples[1].EditedLabel)
 }
 
 // The model puts its weight on "movie"; a typo can only land on "movie" in
@@ -143,7 +149,7 @@ func TestTypoFailures(t *testing.T) {
 	assert.Equal(t, 3, tr.Failures)
 	assert.InDelta(t, 0.75, tr.FailureRate, tol)
 	assert.InDelta(t, 0.25, tr.PassRate, tol)
-	assert.Equal(t, Wilson(3, 4, Z95), tr.FailureCI)
+	assert.Equal(t, stats.Wilson(3, 4, stats.Z95), tr.FailureCI)
 	d := sigmoid(-1) - sigmoid(2)
 	assert.InDelta(t, 3*math.Abs(d)/4, tr.MeanAbsDelta, tol)
 	assert.InDelta(t, 3*d/4, tr.MeanDelta, tol)
@@ -158,17 +164,19 @@ func TestTypoFailures(t *testing.T) {
 	}
 }
 
-func TestDirectional(t *testing.T) {
+// TestDirectionalEdits runs the built-in negation and intensifier edits
+// through a lexicon model, with moves far from the tolerance either way.
+func TestDirectionalEdits(t *testing.T) {
 	const tol = 1e-12
 	clf := &lexicon{w: map[string]float64{
-		"not": -2, "great": 2, "dull": -2,
+		"not": -2, "great": 1, "dull": -1,
 		"very": 1, "really": 1, "extremely": 1,
 	}}
 	texts := []string{
-		"the movie is great", // positive; "not" lowers it: pass
-		"the movie is dull",  // negative; "not" lowers it further: fail
-		"a great film",       // intensified, positive goes up: pass
-		"a dull film",        // intensified, but the model raises p: fail
+		"the movie is great", // p .73, predicted positive; "not" lowers it to .27: pass
+		"the movie is dull",  // p .27, predicted negative; "not" lowers p to .05, 0.22 the wrong way: fail
+		"a great film",       // intensified, p rises .73 → .88: pass
+		"a dull film",        // intensified, but p rises .27 → .5, 0.23 the wrong way: fail
 		"no comment",         // already negated, no adjective: neither applies
 	}
 	r := run(t, clf, Config{Tests: only("negation", "intensifier")}, texts...)
@@ -177,22 +185,26 @@ func TestDirectional(t *testing.T) {
 	assert.Equal(t, AgainstPrediction, neg.Expect)
 	assert.Equal(t, 4, neg.Tested)
 	assert.Equal(t, 1, neg.NotApplicable)
-	// Both "dull" texts go further down from a negative prediction.
-	assert.Equal(t, 2, neg.Failures)
+	assert.Zero(t, neg.Saturated)
+	assert.Equal(t, 2, neg.Failures, "both dull texts go further down from a negative prediction")
 	assert.InDelta(t, 0.5, neg.PassRate, tol)
 	require.Len(t, neg.Examples, 2)
 	// Both failures moved p down by the same logit step from the same
 	// start, so they tie and keep stream order.
 	assert.Equal(t, "the movie is not dull", neg.Examples[0].Edited)
 	assert.Equal(t, "a not dull film", neg.Examples[1].Edited)
-	assert.InDelta(t, sigmoid(-4)-sigmoid(-2), neg.Examples[0].Delta, tol)
+	assert.InDelta(t, sigmoid(-3)-sigmoid(-1), neg.Examples[0].Delta, tol)
 
 	in := testNamed(t, r, "intensifier")
 	assert.Equal(t, TowardPrediction, in.Expect)
 	assert.Equal(t, 4, in.Tested)
 	assert.Equal(t, 2, in.Failures)
 	assert.InDelta(t, 0.5, in.FailureRate, tol)
-	assert.InDelta(t, ((sigmoid(3)-sigmoid(2))*2+(sigmoid(-1)-sigmoid(-2))*2)/4, in.MeanDelta, tol)
+	assert.InDelta(t, ((sigmoid(2)-sigmoid(1))*2+(sigmoid(0)-sigmoid(-1))*2)/4, in.MeanDelta, tol)
+	require.NotNil(t, in.Delta)
+	assert.Equal(t, 4, in.Delta.N)
+	assert.Equal(t, 4, in.Delta.Positive)
+	assert.InDelta(t, in.MeanDelta, in.Delta.Mean, tol)
 
 	// Fixed-direction expectations, with a custom edit.
 	addBad := func(text string, _ *rand.Rand) (string, bool) { return text + " bad", true }
@@ -255,6 +267,10 @@ func TestRunnerErrors(t *testing.T) {
 		{"no edit", Config{Tests: []Test{{Name: "x"}}}, `test "x" has no edit`},
 		{"expectation", Config{Tests: []Test{{"x", edit, Expectation(9)}}}, `test "x": unknown expectation 9`},
 		{"batch", Config{BatchSize: -1}, "batch size -1"},
+		{"tolerance", Config{Tolerance: 1.5}, "tolerance 1.5 is not strictly between 0 and 1"},
+		{"negative tolerance", Config{Tolerance: -0.1}, "tolerance -0.1"},
+		{"NaN tolerance", Config{Tolerance: math.NaN()}, "tolerance NaN"},
+		{"threshold", Config{FailRateThreshold: 1}, "failure-rate threshold 1 is not strictly"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,9 +1,12 @@
 package consistency
 
 import (
+	"math"
 	"sort"
 	"strings"
 	"unicode"
+
+	"github.com/lucid-nlp/lucid/fairness/stats"
 )
 
 // SliceFunc names the slices a text belongs to (any number, or none).
@@ -96,38 +99,102 @@ func (t *tally) add(ok bool) {
 	}
 }
 
-// SliceStats is the accuracy on one slice.
+// SliceGapTolerance is the practical region for a slice's accuracy gap:
+// a slice whose accuracy is within 0.05 of the rest's, either way, is
+// treated as no different. It is half CheckList's probability tolerance,
+// because an accuracy gap of 0.05 (say 0.85 against 0.90) is already one
+// an auditor would report. A slice doing better counts as much as one
+// doing worse: either says the model's accuracy depends on the slice.
+const SliceGapTolerance = 0.05
+
+// SliceStats is the accuracy on one slice, compared with the texts
+// outside it.
 type SliceStats struct {
 	Name    string `json:"name"`
 	Count   int    `json:"count"`
 	Correct int    `json:"correct"`
 	// Accuracy is Correct / Count, with its Wilson 95% interval.
-	Accuracy float64  `json:"accuracy"`
-	CI       Interval `json:"ci"`
+	Accuracy float64        `json:"accuracy"`
+	CI       stats.Interval `json:"ci"`
 	// Gap is Accuracy minus the accuracy on all texts: negative for a
 	// slice the model does worse on.
 	Gap float64 `json:"gap"`
+	// RestCount and RestCorrect are the texts outside the slice.
+	RestCount   int `json:"rest_count"`
+	RestCorrect int `json:"rest_correct"`
+	// RawP is Fisher's exact two-sided test of "the slice and the rest
+	// have the same accuracy" (1 when one side is empty). Evidence
+	// carries it Holm-corrected across the result's slices, with the
+	// estimate Accuracy − rest accuracy, its Newcombe (hybrid Wilson) 95%
+	// interval and the region ±SliceGapTolerance; nil for SliceAll and
+	// whenever the slice or the rest is empty.
+	RawP     float64         `json:"raw_p"`
+	Evidence *stats.Evidence `json:"evidence,omitempty"`
+	// Verdict is stats.Decide on Evidence: FAIL when the gap to the rest
+	// is significant and beyond the tolerance; INFO with no Evidence.
+	Verdict stats.Verdict `json:"verdict"`
 }
 
 // Result returns SliceAll first, then every slice seen, by name. Slices
 // no text fell in are absent; with no texts at all the result is the
-// SliceAll row alone, with Count 0.
+// SliceAll row alone, with Count 0. Each slice is tested against the rest
+// of the texts, the p-values Holm-corrected across the slices.
 func (s *SliceAccuracy) Result() []SliceStats {
 	all := s.all.stats(SliceAll, 0)
+	all.RawP = 1
+	all.Verdict = stats.Verdict{Status: stats.Info, Reason: "every text: nothing to compare with"}
 	out := []SliceStats{all}
 	names := make([]string, 0, len(s.by))
 	for n := range s.by {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	for _, n := range names {
-		out = append(out, s.by[n].stats(n, all.Accuracy))
+	raw := make([]float64, len(names))
+	for i, n := range names {
+		t := s.by[n]
+		st := t.stats(n, all.Accuracy)
+		st.RestCount, st.RestCorrect = s.all.n-t.n, s.all.correct-t.correct
+		st.RawP = stats.FisherExact(t.correct, t.n-t.correct, st.RestCorrect, st.RestCount-st.RestCorrect)
+		raw[i] = math.NaN() // untestable: left out of the Holm family
+		if t.n > 0 && st.RestCount > 0 {
+			raw[i] = st.RawP
+		}
+		out = append(out, st)
+	}
+	adj := stats.Holm(raw)
+	for i := range names {
+		st := &out[1+i]
+		if math.IsNaN(raw[i]) {
+			st.Verdict = stats.Verdict{Status: stats.Info, Reason: "no texts outside the slice to compare with"}
+			continue
+		}
+		rest := float64(st.RestCorrect) / float64(st.RestCount)
+		iv := newcombe(st.Correct, st.Count, st.RestCorrect, st.RestCount)
+		st.Evidence = &stats.Evidence{
+			Estimate: st.Accuracy - rest, Low: iv.Low, High: iv.High,
+			P: adj[i], Lower: -SliceGapTolerance, Upper: SliceGapTolerance,
+		}
+		st.Verdict = stats.Decide(*st.Evidence)
 	}
 	return out
 }
 
+// newcombe is the 95% interval of k1/n1 − k2/n2 by Newcombe's hybrid
+// score method (1998, method 10), built from the two Wilson intervals: it
+// stays within [−1, 1] and keeps its coverage at small counts and rates
+// near 0 or 1, where the Wald interval does not.
+func newcombe(k1, n1, k2, n2 int) stats.Interval {
+	p1, p2 := float64(k1)/float64(n1), float64(k2)/float64(n2)
+	w1, w2 := stats.Wilson(k1, n1, stats.Z95), stats.Wilson(k2, n2, stats.Z95)
+	d := p1 - p2
+	return stats.Interval{
+		Low:  d - math.Sqrt((p1-w1.Low)*(p1-w1.Low)+(w2.High-p2)*(w2.High-p2)),
+		High: d + math.Sqrt((w1.High-p1)*(w1.High-p1)+(p2-w2.Low)*(p2-w2.Low)),
+	}
+}
+
 func (t tally) stats(name string, overall float64) SliceStats {
-	st := SliceStats{Name: name, Count: t.n, Correct: t.correct, CI: Wilson(t.correct, t.n, Z95)}
+	st := SliceStats{Name: name, Count: t.n, Correct: t.correct, CI: stats.Wilson(t.correct, t.n, stats.Z95)}
 	if t.n > 0 {
 		st.Accuracy = float64(t.correct) / float64(t.n)
 		st.Gap = st.Accuracy - overall

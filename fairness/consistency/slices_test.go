@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lucid-nlp/lucid/fairness/stats"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -56,7 +57,7 @@ func TestSliceAccuracy(t *testing.T) {
 	assert.Equal(t, [2]int{5, 3}, [2]int{all.Count, all.Correct})
 	assert.InDelta(t, 0.6, all.Accuracy, tol)
 	assert.Zero(t, all.Gap)
-	assert.Equal(t, Wilson(3, 5, Z95), all.CI)
+	assert.Equal(t, stats.Wilson(3, 5, stats.Z95), all.CI)
 
 	neg := byName[SliceNegation]
 	assert.Equal(t, [2]int{2, 1}, [2]int{neg.Count, neg.Correct})
@@ -89,5 +90,88 @@ func TestSliceAccuracy(t *testing.T) {
 	assert.Equal(t, 3, got[0].Count)
 
 	empty := NewSliceAccuracy(nil).Result()
-	assert.Equal(t, []SliceStats{{Name: SliceAll, CI: Interval{0, 1}}}, empty)
+	require.Len(t, empty, 1)
+	assert.Equal(t, SliceAll, empty[0].Name)
+	assert.Zero(t, empty[0].Count)
+	assert.Equal(t, stats.Interval{Low: 0, High: 1}, empty[0].CI)
+	assert.Equal(t, stats.Info, empty[0].Verdict.Status)
+}
+
+func TestNewcombe(t *testing.T) {
+	// Newcombe (1998), Table II example (b): 56/70 − 48/80 = 0.2, method
+	// 10 interval [0.0524, 0.3339].
+	iv := newcombe(56, 70, 48, 80)
+	assert.InDelta(t, 0.0524, iv.Low, 1e-4)
+	assert.InDelta(t, 0.3339, iv.High, 1e-4)
+	// Example (e), 0/10 − 0/20: [−0.1611, 0.2775].
+	iv = newcombe(0, 10, 0, 20)
+	assert.InDelta(t, -0.1611, iv.Low, 1e-4)
+	assert.InDelta(t, 0.2775, iv.High, 1e-4)
+}
+
+func TestSliceGapVerdicts(t *testing.T) {
+	// 400 texts: 100 negated at accuracy 0.6, 300 others at 0.9. Slice
+	// "has negation" against the rest: gap −0.3, Fisher p tiny: FAIL.
+	// The short slice (every text here) has no rest: INFO.
+	s := NewSliceAccuracy(nil)
+	for i := range 100 {
+		pred := "pos"
+		if i < 40 {
+			pred = "neg"
+		}
+		s.Add("not fine", "pos", pred)
+	}
+	for i := range 300 {
+		pred := "pos"
+		if i < 30 {
+			pred = "neg"
+		}
+		s.Add("fine", "pos", pred)
+	}
+	got := s.Result()
+	byName := map[string]SliceStats{}
+	for _, g := range got {
+		byName[g.Name] = g
+	}
+	all := byName[SliceAll]
+	assert.Equal(t, stats.Info, all.Verdict.Status)
+	assert.Nil(t, all.Evidence)
+
+	neg := byName[SliceNegation]
+	assert.Equal(t, [2]int{300, 270}, [2]int{neg.RestCount, neg.RestCorrect})
+	assert.InDelta(t, stats.FisherExact(60, 40, 270, 30), neg.RawP, 1e-15)
+	require.NotNil(t, neg.Evidence)
+	assert.InDelta(t, -0.3, neg.Evidence.Estimate, 1e-12)
+	iv := newcombe(60, 100, 270, 300)
+	assert.Equal(t, [2]float64{iv.Low, iv.High}, [2]float64{neg.Evidence.Low, neg.Evidence.High})
+	assert.Equal(t, [2]float64{-SliceGapTolerance, SliceGapTolerance}, [2]float64{neg.Evidence.Lower, neg.Evidence.Upper})
+	// The only testable slice: a family of one, Holm leaves p alone.
+	assert.Equal(t, neg.RawP, neg.Evidence.P)
+	assert.Equal(t, stats.Fail, neg.Verdict.Status, neg.Verdict.Reason)
+
+	short := byName[SliceShort]
+	assert.Zero(t, short.RestCount)
+	assert.Nil(t, short.Evidence)
+	assert.Equal(t, stats.Info, short.Verdict.Status)
+
+	// Three slices at the same accuracy as the rest: all PASS with enough
+	// data, and their p-values are Holm-corrected as a family of three.
+	s = NewSliceAccuracy(func(text string) []string { return []string{text[:1]} })
+	for i := range 3000 {
+		text := []string{"a", "b", "c"}[i%3]
+		pred := "y"
+		if (i/3)%10 == 0 {
+			pred = "n"
+		}
+		s.Add(text, "y", pred)
+	}
+	got = s.Result()
+	require.Len(t, got, 4)
+	raw := []float64{got[1].RawP, got[2].RawP, got[3].RawP}
+	adj := stats.Holm(raw)
+	for i, g := range got[1:] {
+		assert.InDelta(t, 0.9, g.Accuracy, 1e-12)
+		assert.Equal(t, adj[i], g.Evidence.P, g.Name)
+		assert.Equal(t, stats.Pass, g.Verdict.Status, "%s: %s", g.Name, g.Verdict.Reason)
+	}
 }

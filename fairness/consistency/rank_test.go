@@ -7,49 +7,6 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-func TestWilson(t *testing.T) {
-	// Hand computation with z = 1.96 (z² = 3.8416):
-	//
-	// 8/10: p = 0.8, z²/n = 0.38416, denominator 1.38416;
-	//   centre = (0.8 + 0.19208) / 1.38416 = 0.716738;
-	//   half   = 1.96 / 1.38416 · √(0.016 + 0.009604) = 1.416021 · 0.160012
-	//          = 0.226581;
-	//   interval [0.490157, 0.943319].
-	// 0/10: centre = 0.19208 / 1.38416 = 0.138770 and half = 1.416021 ·
-	//   √0.009604 = 0.138770: [0, 0.277540].
-	// 10/10: by symmetry with 0/10: [0.722460, 1].
-	// 1/2: z²/n = 1.9208, denominator 2.9208; centre = (0.5 + 0.9604) /
-	//   2.9208 = 0.5; half = 1.96 / 2.9208 · √(0.125 + 0.2401) = 0.671049 ·
-	//   0.604235 = 0.405471: [0.094529, 0.905471].
-	const tol = 1e-6
-	cases := []struct {
-		k, n      int
-		low, high float64
-	}{
-		{8, 10, 0.490157, 0.943319},
-		{0, 10, 0, 0.277540},
-		{10, 10, 0.722460, 1},
-		{1, 2, 0.094529, 0.905471},
-		{0, 0, 0, 1},
-	}
-	for _, c := range cases {
-		got := Wilson(c.k, c.n, 1.96)
-		assert.InDelta(t, c.low, got.Low, tol, "%d/%d low", c.k, c.n)
-		assert.InDelta(t, c.high, got.High, tol, "%d/%d high", c.k, c.n)
-	}
-	// Z95 is 1.959964…, a little narrower than 1.96.
-	w := Wilson(8, 10, Z95)
-	assert.InDelta(t, 0.490162, w.Low, tol)
-	assert.InDelta(t, 0.943318, w.High, tol)
-	// Never outside [0, 1].
-	for n := 1; n <= 30; n++ {
-		for k := 0; k <= n; k++ {
-			w := Wilson(k, n, Z95)
-			assert.True(t, 0 <= w.Low && w.Low <= float64(k)/float64(n) && float64(k)/float64(n) <= w.High && w.High <= 1, "%d/%d: %v", k, n, w)
-		}
-	}
-}
-
 func TestSpearmanRank(t *testing.T) {
 	// Ties: a = [1, 2, 2, 3] ranks [1, 2.5, 2.5, 4]; b = [1, 3, 2, 4] ranks
 	// [1, 3, 2, 4]. Deviations from the mean rank 2.5: a [-1.5, 0, 0, 1.5],

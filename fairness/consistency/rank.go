@@ -5,42 +5,6 @@ import (
 	"sort"
 )
 
-// Interval is a confidence interval [Low, High].
-type Interval struct {
-	Low  float64 `json:"low"`
-	High float64 `json:"high"`
-}
-
-// Z95 is the standard normal quantile for a two-sided 95% interval.
-const Z95 = 1.959963984540054
-
-// Wilson returns the Wilson score interval for k successes in n trials at
-// normal quantile z (Z95 for 95%). It is used rather than the normal
-// ("Wald") interval because it stays inside [0, 1] and is honest for the
-// small counts and rates near 0 or 1 that test slices produce. With n = 0
-// nothing is known and the interval is [0, 1].
-func Wilson(k, n int, z float64) Interval {
-	if n <= 0 {
-		return Interval{0, 1}
-	}
-	nf := float64(n)
-	p := float64(k) / nf
-	z2 := z * z
-	denom := 1 + z2/nf
-	center := (p + z2/(2*nf)) / denom
-	half := z / denom * math.Sqrt(p*(1-p)/nf+z2/(4*nf*nf))
-	iv := Interval{max(0, center-half), min(1, center+half)}
-	// At k = 0 and k = n the bound is exactly 0 or 1; rounding would leave
-	// it a hair off and the interval not quite containing k/n.
-	if k <= 0 {
-		iv.Low = 0
-	}
-	if k >= n {
-		iv.High = 1
-	}
-	return iv
-}
-
 // SpearmanRank returns Spearman's rank correlation of a and b: the
 // Pearson correlation of their ranks, tied values sharing the mean of
 // their ranks. It is NaN when the lengths differ, there are fewer than two
