@@ -795,7 +795,7 @@ func values(r *attribution.Result) []float64 {
 }
 
 func wilsonRate(k, n int) Rate {
-	ci := consistency.Wilson(k, n, consistency.Z95)
+	ci := stats.Wilson(k, n, stats.Z95)
 	return Rate{Value: float64(k) / float64(n), Low: ci.Low, High: ci.High, Count: k, Of: n}
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/lucid-nlp/lucid/fairness/consistency"
 	"github.com/lucid-nlp/lucid/fairness/counterfactual"
 	"github.com/lucid-nlp/lucid/fairness/group"
+	fstats "github.com/lucid-nlp/lucid/fairness/stats"
 )
 
 var nan = math.NaN()
@@ -159,13 +160,13 @@ func fixture() *audit.Report {
 
 	cons := &consistency.Result{Target: "positive", Labels: labels, Texts: 1000, Tests: []consistency.TestResult{
 		{Name: "typo", Expect: consistency.Invariant, Tested: 980, NotApplicable: 20, Failures: 29, FailureRate: 0.0296,
-			FailureCI: consistency.Interval{Low: 0.0207, High: 0.0422}, PassRate: 0.9704, MeanAbsDelta: 0.0231, MeanDelta: -0.0044,
+			FailureCI: fstats.Interval{Low: 0.0207, High: 0.0422}, PassRate: 0.9704, MeanAbsDelta: 0.0231, MeanDelta: -0.0044,
 			Examples: []consistency.Example{
 				{Original: "A gripping, " + injection + " tale", Edited: "A gripipng, " + injection + " tale", OriginalProbs: []float64{0.47, 0.53},
 					EditedProbs: []float64{0.55, 0.45}, OriginalLabel: "positive", EditedLabel: "negative", Delta: -0.08},
 			}},
 		{Name: "negation", Expect: consistency.Decrease, Tested: 400, NotApplicable: 600, Failures: 88, FailureRate: 0.22,
-			FailureCI: consistency.Interval{Low: 0.1822, High: 0.2631}, PassRate: 0.78, MeanAbsDelta: 0.31, MeanDelta: -0.27,
+			FailureCI: fstats.Interval{Low: 0.1822, High: 0.2631}, PassRate: 0.78, MeanAbsDelta: 0.31, MeanDelta: -0.27,
 			Examples: []consistency.Example{
 				{Original: "The film is good.", Edited: "The film is not good.", OriginalProbs: []float64{0.2, 0.8},
 					EditedProbs: []float64{0.18, 0.82}, OriginalLabel: "positive", EditedLabel: "positive", Delta: 0.02},
@@ -192,9 +193,9 @@ func fixture() *audit.Report {
 		Counterfactual: cf,
 		Consistency:    cons,
 		Slices: []consistency.SliceStats{
-			{Name: "short", Count: 210, Correct: 168, Accuracy: 0.8, CI: consistency.Interval{Low: 0.7409, High: 0.8483}, Gap: -0.0305},
-			{Name: "negated", Count: 150, Correct: 99, Accuracy: 0.66, CI: consistency.Interval{Low: 0.5812, High: 0.7307}, Gap: -0.1705},
-			{Name: "long", Count: 300, Correct: 262, Accuracy: 0.8733, CI: consistency.Interval{Low: 0.8308, High: 0.9064}, Gap: 0.0428},
+			{Name: "short", Count: 210, Correct: 168, Accuracy: 0.8, CI: fstats.Interval{Low: 0.7409, High: 0.8483}, Gap: -0.0305},
+			{Name: "negated", Count: 150, Correct: 99, Accuracy: 0.66, CI: fstats.Interval{Low: 0.5812, High: 0.7307}, Gap: -0.1705},
+			{Name: "long", Count: 300, Correct: 262, Accuracy: 0.8733, CI: fstats.Interval{Low: 0.8308, High: 0.9064}, Gap: 0.0428},
 			{Name: "empty", Count: 0},
 		},
 		Faithfulness: []audit.MethodFaithfulness{

@@ -6,8 +6,8 @@ import (
 	"strings"
 
 	"github.com/lucid-nlp/lucid/audit"
-	"github.com/lucid-nlp/lucid/fairness/consistency"
 	"github.com/lucid-nlp/lucid/fairness/group"
+	fstats "github.com/lucid-nlp/lucid/fairness/stats"
 )
 
 // Decimals used for the numbers on a page (see the package documentation).
@@ -95,14 +95,14 @@ func metricV(key string, m group.Metric) MetricV {
 // (report.json has 0 for it).
 func rateV(key string, r audit.Rate) MetricV {
 	if r.Of == 0 {
-		return intervalV("", 0, consistency.Interval{}, "no rows")
+		return intervalV("", 0, fstats.Interval{}, "no rows")
 	}
 	return metricV(key, group.Metric{Value: r.Value, Low: r.Low, High: r.High})
 }
 
 // intervalV shows a proportion with its interval, or n/a with the reason
 // undefined, without a data-key (report.json has 0 for it).
-func intervalV(key string, v float64, ci consistency.Interval, undefined string) MetricV {
+func intervalV(key string, v float64, ci fstats.Interval, undefined string) MetricV {
 	if undefined != "" {
 		return metricV("", group.Metric{Value: math.NaN(), Low: math.NaN(), High: math.NaN(), Undefined: undefined})
 	}
