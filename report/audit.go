@@ -121,7 +121,7 @@ func buildAudit(r *audit.Report) *auditView {
 		if cl == "" {
 			cl = "info"
 		}
-		st := strings.ToLower(f.Status)
+		st := visible(strings.ToLower(f.Status))
 		if st == "" {
 			st = "info"
 		}
@@ -341,7 +341,7 @@ func buildGroup(r *group.Report) groupV {
 	for _, d := range r.Disparities {
 		t, ok := dispText[d.Name]
 		if !ok {
-			t = [2]string{d.Name, ""}
+			t = [2]string{visible(d.Name), ""}
 		}
 		dv := dispV{Name: d.Name, Label: t[0], Explain: t[1], M: metricV("disparity:"+r.Column+":"+d.Name, d.Metric),
 			MaxGroup: d.MaxGroup, MinGroup: d.MinGroup, Excluded: d.Excluded, Flags: d.Flags}
