@@ -68,7 +68,7 @@ type auditView struct {
 
 type findingV struct {
 	Check, Status, Class string
-	Message             template.HTML
+	Message              template.HTML
 }
 
 type checkV struct {

@@ -13,7 +13,7 @@ import (
 type Chart struct {
 	Title   string
 	Caption template.HTML
-	W, H           int
+	W, H    int
 	// Geometry: the label column ends at LabelX; the plot spans X0–X1
 	// between Top and Bottom; values are written at ValueX.
 	LabelX, X0, X1, ValueX, Top, Bottom float64

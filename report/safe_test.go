@@ -206,7 +206,9 @@ func TestEscapeSequenceInTexts(t *testing.T) {
 	ex.Original = "\x1b]0;pwned\x07 fine \x1b[31mred\x1b[0m"
 	page := renderAudit(t, r)
 	checkNoControls(t, page)
-	ctl := func(c string) string { return `<span class="ctl" title="control character U+00` + c + `">\x` + strings.ToLower(c) + `</span>` }
+	ctl := func(c string) string {
+		return `<span class="ctl" title="control character U+00` + c + `">\x` + strings.ToLower(c) + `</span>`
+	}
 	assert.Contains(t, page, "<bdi>"+ctl("1B")+"]0;pwned"+ctl("07")+" fine "+ctl("1B")+"[31mred"+ctl("1B")+"[0m</bdi>")
 
 	a := explanation("a \x1b[1mbold\x1b[0m word", 0.7, 0.1, 0.2, 0.3)
