@@ -49,7 +49,7 @@ type auditView struct {
 	PosRate                               MetricV
 	Findings                              []findingV
 	Checks                                []checkV
-	Sure                                  []string
+	Sure                                  []template.HTML
 	Groups                                []groupV
 	GroupsNote                            string
 	CF                                    *cfV
@@ -63,10 +63,13 @@ type auditView struct {
 	FaithNote                             string
 	Stab                                  []stabV
 	StabNote                              string
-	Labels                                string
+	Labels                                template.HTML
 }
 
-type findingV struct{ Check, Status, Class, Message string }
+type findingV struct {
+	Check, Status, Class string
+	Message              template.HTML
+}
 
 type checkV struct {
 	Name, What string
@@ -100,7 +103,7 @@ func buildAudit(r *audit.Report) *auditView {
 		Seconds:  numD("seconds", r.Seconds, digitsSeconds),
 		RPS:      numD("rows_per_second", r.RowsPerSecond, digitsRPS),
 		PosRate:  rateV("positive_prediction_rate", r.Prediction),
-		Labels:   strings.Join(r.Labels, ", "),
+		Labels:   joinHTML(r.Labels, ", "),
 	}
 	v.SkippedRows = r.SkippedExamples
 	if len(v.SkippedRows) > maxSkipped {
@@ -112,21 +115,22 @@ func buildAudit(r *audit.Report) *auditView {
 		v.Accuracy = &a
 		v.AccuracyOf = fmt.Sprintf("%d of %d labelled rows correct", r.Accuracy.Count, r.Accuracy.Of)
 	}
+	names := dataNames(r)
 	for _, f := range r.Summary {
 		cl := statusClass[strings.ToLower(f.Status)]
 		if cl == "" {
 			cl = "info"
 		}
-		st := strings.ToLower(f.Status)
+		st := visible(strings.ToLower(f.Status))
 		if st == "" {
 			st = "info"
 		}
-		v.Findings = append(v.Findings, findingV{Check: f.Check, Status: st, Class: cl, Message: f.Message})
+		v.Findings = append(v.Findings, findingV{Check: f.Check, Status: st, Class: cl, Message: message(f.Message, names)})
 	}
 	for _, c := range r.Checks {
 		what := checkText[c]
 		if what == "" {
-			what = c
+			what = visible(c)
 		}
 		v.Checks = append(v.Checks, checkV{Name: c, What: what, Ran: v.hasData(c)})
 	}
@@ -163,6 +167,41 @@ func buildAudit(r *audit.Report) *auditView {
 	return v
 }
 
+// dataNames are the data strings an audit's summary messages may embed:
+// column, group, slice, test, family, method and setting names.
+func dataNames(r *audit.Report) []string {
+	var names []string
+	for _, g := range r.Groups {
+		if g == nil {
+			continue
+		}
+		names = append(names, g.Column, g.Reference)
+		for _, s := range g.Groups {
+			names = append(names, s.Group)
+		}
+	}
+	for _, s := range r.Slices {
+		names = append(names, s.Name)
+	}
+	if r.Consistency != nil {
+		for _, t := range r.Consistency.Tests {
+			names = append(names, t.Name)
+		}
+	}
+	if r.Counterfactual != nil {
+		for _, f := range r.Counterfactual.Families {
+			names = append(names, f.Family)
+		}
+	}
+	for _, m := range r.Faithfulness {
+		names = append(names, string(m.Method))
+	}
+	for _, s := range r.Stability {
+		names = append(names, string(s.Method), s.Setting)
+	}
+	return names
+}
+
 // hasData reports whether the report holds results for a check.
 func (v *auditView) hasData(check string) bool {
 	r := v.R
@@ -184,7 +223,7 @@ func (v *auditView) hasData(check string) bool {
 }
 
 // sureNote is the "how sure we are" paragraph, in sentences.
-func sureNote(r *audit.Report) []string {
+func sureNote(r *audit.Report) []template.HTML {
 	conf, resamples, minSize, small := 0.95, 0, 0, []string{}
 	for _, g := range r.Groups {
 		if g == nil {
@@ -196,29 +235,29 @@ func sureNote(r *audit.Report) []string {
 		resamples, minSize = max(resamples, g.Resamples), max(minSize, g.MinGroupSize)
 		for _, s := range g.Groups {
 			if s.Small || len(s.Flags) > 0 {
-				small = append(small, fmt.Sprintf("%s = %s", g.Column, s.Group))
+				small = append(small, string(htmlf("%s = %s", g.Column, s.Group)))
 			}
 		}
 	}
 	if r.Rows == 0 {
-		return []string{"No rows were read, so there is nothing to measure yet."}
+		return []template.HTML{"No rows were read, so there is nothing to measure yet."}
 	}
-	s := []string{fmt.Sprintf("Every number comes from a sample of %d rows, so it is shown with a %s confidence interval in brackets: the range the true value most likely lies in.", r.Rows, pct(conf))}
+	s := []template.HTML{htmlf("Every number comes from a sample of %d rows, so it is shown with a %s confidence interval in brackets: the range the true value most likely lies in.", r.Rows, template.HTML(pct(conf)))}
 	if len(r.Groups) > 0 {
 		t := "Group intervals come from a bootstrap (the rows of each group resampled"
 		if resamples > 0 {
 			t += fmt.Sprintf(" %d times", resamples)
 		}
-		s = append(s, t+").")
+		s = append(s, template.HTML(template.HTMLEscapeString(t+").")))
 	}
-	s = append(s, "Accuracy, consistency failure rates and slice accuracies use Wilson score intervals.")
+	s = append(s, htmlf("Accuracy, consistency failure rates and slice accuracies use Wilson score intervals."))
 	if minSize > 0 {
-		s = append(s, fmt.Sprintf("Groups with fewer than %d rows are marked “small”: their numbers can swing a lot by chance.", minSize))
+		s = append(s, htmlf("Groups with fewer than %d rows are marked “small”: their numbers can swing a lot by chance.", minSize))
 	}
 	if len(small) > 0 {
-		s = append(s, fmt.Sprintf("Read with care (small group or wide interval): %s.", strings.Join(small, ", ")))
+		s = append(s, htmlf("Read with care (small group or wide interval): %s.", template.HTML(strings.Join(small, ", "))))
 	}
-	s = append(s, "Where intervals of two groups overlap, the difference between them may be chance.")
+	s = append(s, htmlf("Where intervals of two groups overlap, the difference between them may be chance."))
 	return s
 }
 
@@ -286,23 +325,23 @@ func buildGroup(r *group.Report) groupV {
 		}
 	}
 	below := func(g *group.GroupStats) bool { return g.BelowFourFifths }
-	pr := rateChart("Positive rate", "share of rows predicted “"+r.Positive+"”", r, func(g *group.GroupStats) group.Metric { return g.PositiveRate }, below)
+	pr := rateChart("Positive rate", htmlf("share of rows predicted “%s”", r.Positive), r, func(g *group.GroupStats) group.Metric { return g.PositiveRate }, below)
 	pr.addMark(r.Overall.PositiveRate.Value, "all rows", "overall")
 	if ref, ok := r.Group(r.Reference); ok && finite(ref.PositiveRate.Value) {
-		pr.addMark(group.FourFifths*ref.PositiveRate.Value, "4/5 of "+truncate(r.Reference, 14), "fourfifths")
+		pr.addMark(group.FourFifths*ref.PositiveRate.Value, "4/5 of "+isolate(truncate(r.Reference, 14)), "fourfifths")
 	}
-	tpr := rateChart("True positive rate", "share of truly “"+r.Positive+"” rows the model finds", r, func(g *group.GroupStats) group.Metric { return g.TPR }, nil)
+	tpr := rateChart("True positive rate", htmlf("share of truly “%s” rows the model finds", r.Positive), r, func(g *group.GroupStats) group.Metric { return g.TPR }, nil)
 	tpr.addMark(r.Overall.TPR.Value, "all rows", "overall")
-	fpr := rateChart("False positive rate", "share of other rows wrongly predicted “"+r.Positive+"”", r, func(g *group.GroupStats) group.Metric { return g.FPR }, nil)
+	fpr := rateChart("False positive rate", htmlf("share of other rows wrongly predicted “%s”", r.Positive), r, func(g *group.GroupStats) group.Metric { return g.FPR }, nil)
 	fpr.addMark(r.Overall.FPR.Value, "all rows", "overall")
-	acc := rateChart("Accuracy", "share of labelled rows predicted correctly", r, func(g *group.GroupStats) group.Metric { return g.Accuracy }, nil)
+	acc := rateChart("Accuracy", htmlf("share of labelled rows predicted correctly"), r, func(g *group.GroupStats) group.Metric { return g.Accuracy }, nil)
 	acc.addMark(r.Overall.Accuracy.Value, "all rows", "overall")
 	v.Charts = []Chart{pr, tpr, fpr, acc}
 
 	for _, d := range r.Disparities {
 		t, ok := dispText[d.Name]
 		if !ok {
-			t = [2]string{d.Name, ""}
+			t = [2]string{visible(d.Name), ""}
 		}
 		dv := dispV{Name: d.Name, Label: t[0], Explain: t[1], M: metricV("disparity:"+r.Column+":"+d.Name, d.Metric),
 			MaxGroup: d.MaxGroup, MinGroup: d.MinGroup, Excluded: d.Excluded, Flags: d.Flags}
@@ -346,7 +385,7 @@ type worstV struct {
 type explainedV struct {
 	Ex                    worstV
 	Original, Swapped     *Heat
-	OrigInfo, SwappedInfo string
+	OrigInfo, SwappedInfo template.HTML
 	Legend                Legend
 	Words                 []wordV
 	Note                  string
@@ -447,13 +486,13 @@ func buildCF(c *audit.Counterfactual) *cfV {
 }
 
 // resultInfo is a one-line description of an explanation.
-func resultInfo(r *attribution.Result) string {
-	s := string(r.Method)
+func resultInfo(r *attribution.Result) template.HTML {
+	s := bdi(string(r.Method))
 	if r.Predicted != "" {
-		s += " · predicted " + r.Predicted
+		s += htmlf(" · predicted %s", r.Predicted)
 	}
 	if p, ok := r.Probabilities[r.Target]; ok {
-		s += fmt.Sprintf(" · p(%s) = %s", r.Target, fmtFloat(p, digitsRate))
+		s += htmlf(" · p(%s) = %v", r.Target, template.HTML(fmtFloat(p, digitsRate)))
 	}
 	return s
 }

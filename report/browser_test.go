@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"html"
 	"image/png"
 	"os"
 	"os/exec"
@@ -21,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lucid-nlp/lucid/attribution"
+	"github.com/lucid-nlp/lucid/audit"
 )
 
 // browserTimeout bounds one headless browser run.
@@ -207,22 +209,140 @@ func TestBrowserExplanations(t *testing.T) {
 	checkScreenshot(t, shot)
 }
 
+// allowScript adds js to a page's script-src, as the page's own scripts
+// are listed: by its SHA-256.
+func allowScript(t *testing.T, page, js string) string {
+	t.Helper()
+	const at = "script-src "
+	require.Equal(t, 1, strings.Count(page, at), "one script-src in the page")
+	return strings.Replace(page, at, at+strings.ReplaceAll(scriptHash(js), "'", "&#39;")+" ", 1)
+}
+
 // The harness itself must see a script error, both in #js-errors and on
-// the console: a page of the same shape with a deliberate error.
+// the console: a page of the same shape with a deliberate error in a
+// script the policy allows. The same script without its hash is blocked
+// by the Content-Security-Policy, and the browser says so.
 func TestBrowserHarnessSeesErrors(t *testing.T) {
 	bin := chromium(t)
 	var b bytes.Buffer
 	require.NoError(t, WriteExplanations(&b, nil))
-	broken := strings.Replace(b.String(), "</main>", "<script>undefinedFunction();</script></main>", 1)
-	page := writePage(t, t.TempDir(), "broken.html", func(f *os.File) error {
-		_, err := f.WriteString(broken)
+	const broken = "undefinedFunction();"
+	injected := strings.Replace(b.String(), "</main>", "<script>"+broken+"</script></main>", 1)
+	for name, page := range map[string]string{"allowed": allowScript(t, injected, broken), "blocked": injected} {
+		t.Run(name, func(t *testing.T) {
+			path := writePage(t, t.TempDir(), "broken.html", func(f *os.File) error {
+				_, err := f.WriteString(page)
+				return err
+			})
+			dom, stderr := browse(t, bin, path, "--dump-dom")
+			errs, console := jsProblems(t, dom, stderr)
+			if name == "allowed" {
+				assert.Contains(t, errs, "undefinedFunction")
+				assert.NotEmpty(t, console)
+			} else {
+				assert.Empty(t, errs, "the injected script did not run")
+				require.Len(t, console, 1, "one console line")
+				assert.Contains(t, console[0], "violates the following Content Security Policy directive")
+			}
+			if t.Failed() {
+				t.Log(tail(stderr))
+			}
+		})
+	}
+}
+
+// probeJS runs in the page (allowed by its hash) and writes what it saw
+// into <pre id="probe"> as JSON: the on-screen x position of each
+// character of "0.38" in the summary line that holds it and in a control
+// line carrying a raw U+202E, whether the page's buttons still open and
+// close every <details>, and the summary line's text.
+const probeJS = `
+(function () {
+  function xs(el, s) {
+    var w = document.createTreeWalker(el, NodeFilter.SHOW_TEXT), text = '', nodes = [];
+    while (w.nextNode()) { nodes.push([w.currentNode, text.length]); text += w.currentNode.data; }
+    var at = text.indexOf(s), out = [];
+    if (at < 0) { return null; }
+    for (var k = at; k < at + s.length; k++) {
+      var i = nodes.length - 1;
+      while (nodes[i][1] > k) { i--; }
+      var r = document.createRange();
+      r.setStart(nodes[i][0], k - nodes[i][1]);
+      r.setEnd(nodes[i][0], k - nodes[i][1] + 1);
+      out.push(r.getBoundingClientRect().left);
+    }
+    return out;
+  }
+  var out = {}, msgs = document.querySelectorAll('.msg');
+  for (var i = 0; i < msgs.length; i++) {
+    if (msgs[i].textContent.indexOf('0.38') >= 0) { out.message = msgs[i].textContent; out.messageXs = xs(msgs[i], '0.38'); }
+  }
+  var c = document.createElement('div');
+  c.textContent = 'By gender: x\u202e 0.38 of the reference rate.';
+  document.body.appendChild(c);
+  out.controlXs = xs(c, '0.38');
+  c.remove();
+  var ds = document.querySelectorAll('details');
+  out.details = ds.length;
+  document.querySelector('[data-toggle-details="close"]').click();
+  out.closed = 0;
+  for (var j = 0; j < ds.length; j++) { if (!ds[j].open) { out.closed++; } }
+  document.querySelector('[data-toggle-details="open"]').click();
+  out.opened = 0;
+  for (var j = 0; j < ds.length; j++) { if (ds[j].open) { out.opened++; } }
+  var p = document.createElement('pre');
+  p.id = 'probe';
+  p.textContent = JSON.stringify(out);
+  document.body.appendChild(p);
+})();
+`
+
+var probeRE = regexp.MustCompile(`<pre id="probe">([^<]*)</pre>`)
+
+// In Chromium: a group named "x" + U+202E does not reverse the number
+// after it in the summary (the probe's control line shows that the same
+// text with the raw override would), and the page's scripts run under
+// the hash-based policy with no violation.
+func TestBrowserBidiAndPolicy(t *testing.T) {
+	bin := chromium(t)
+	r := fixture()
+	const name = "x" + rlo
+	r.Groups[0].Groups[1].Group = name
+	r.Summary = append(r.Summary, audit.Finding{Check: "groups", Status: "fail", Message: "By gender: " + name + " 0.38 of the reference rate."})
+	var b bytes.Buffer
+	require.NoError(t, WriteAudit(&b, r))
+	page := strings.Replace(b.String(), "</main>", "<script>"+probeJS+"</script></main>", 1)
+	path := writePage(t, t.TempDir(), "report.html", func(f *os.File) error {
+		_, err := f.WriteString(allowScript(t, page, probeJS))
 		return err
 	})
-	dom, stderr := browse(t, bin, page, "--dump-dom")
+
+	dom, stderr := browse(t, bin, path, "--dump-dom")
 	errs, console := jsProblems(t, dom, stderr)
-	assert.Contains(t, errs, "undefinedFunction")
-	assert.NotEmpty(t, console)
-	if t.Failed() {
-		t.Log(tail(stderr))
+	assert.Empty(t, errs, "#js-errors")
+	assert.Empty(t, console, "console messages (a blocked script would be one)")
+	m := probeRE.FindStringSubmatch(dom)
+	require.NotNil(t, m, "the probe ran and wrote its result")
+	var got struct {
+		Message                 string
+		MessageXs, ControlXs    []float64
+		Details, Closed, Opened int
 	}
+	require.NoError(t, json.Unmarshal([]byte(html.UnescapeString(m[1])), &got))
+	t.Logf("probe: %+v", got)
+
+	assert.Equal(t, `By gender: x\u202e 0.38 of the reference rate.`, got.Message, "the override is shown as an escape")
+	assert.NotContains(t, got.Message, rlo)
+	require.Len(t, got.MessageXs, 4)
+	for i := 1; i < 4; i++ {
+		assert.Greater(t, got.MessageXs[i], got.MessageXs[i-1], "“0.38” is drawn left to right in the summary")
+	}
+	require.Len(t, got.ControlXs, 4)
+	for i := 1; i < 4; i++ {
+		assert.Less(t, got.ControlXs[i], got.ControlXs[i-1], "the control line with a raw override is drawn reversed (“83.0”)")
+	}
+
+	assert.Greater(t, got.Details, 0)
+	assert.Equal(t, got.Details, got.Closed, "“Collapse all” closed every <details>")
+	assert.Equal(t, got.Details, got.Opened, "“Expand all” opened every <details>")
 }

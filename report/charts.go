@@ -1,6 +1,7 @@
 package report
 
 import (
+	"html/template"
 	"math"
 	"strconv"
 
@@ -10,8 +11,9 @@ import (
 // Chart is a horizontal bar chart of one rate, one row per group, each bar
 // with its confidence interval as an error bar, on a 0–1 scale.
 type Chart struct {
-	Title, Caption string
-	W, H           int
+	Title   string
+	Caption template.HTML
+	W, H    int
 	// Geometry: the label column ends at LabelX; the plot spans X0–X1
 	// between Top and Bottom; values are written at ValueX.
 	LabelX, X0, X1, ValueX, Top, Bottom float64
@@ -36,7 +38,8 @@ type Mark struct {
 	LabelShift float64
 }
 
-// ChartRow is one group's bar.
+// ChartRow is one group's bar. Label, Full and Value are plain text with
+// data strings already isolated (see isolate).
 type ChartRow struct {
 	Label, Full string
 	// Y is the row's centre; BarY the bar's top; CapLo and CapHi the
@@ -70,7 +73,7 @@ func xOf(v float64) float64 {
 
 // rateChart charts one metric of every group; pick selects it. Groups in
 // flagged are drawn in the "flag" colour.
-func rateChart(title, caption string, r *group.Report, pick func(*group.GroupStats) group.Metric, flagged func(*group.GroupStats) bool) Chart {
+func rateChart(title string, caption template.HTML, r *group.Report, pick func(*group.GroupStats) group.Metric, flagged func(*group.GroupStats) bool) Chart {
 	n := len(r.Groups)
 	h := chartTop + n*chartRowH + chartBottom
 	c := Chart{Title: title, Caption: caption, W: chartW, H: h, LabelX: chartLabelX, X0: chartX0, X1: chartX1, ValueX: chartValueX,
@@ -81,19 +84,20 @@ func rateChart(title, caption string, r *group.Report, pick func(*group.GroupSta
 	for i := range r.Groups {
 		g := &r.Groups[i]
 		m := pick(g)
-		label := g.Group
+		suffix := ""
 		if g.Small {
-			label += " (small)"
+			suffix = " (small)"
 		}
 		y := float64(chartTop + i*chartRowH + chartRowH/2)
-		row := ChartRow{Label: truncate(label, 20), Full: label, Y: y, BarY: y - 7, CapLo: y - 5, CapHi: y + 5}
+		row := ChartRow{Label: isolate(truncate(g.Group, 20-len(suffix))) + suffix, Full: isolate(g.Group) + suffix,
+			Y: y, BarY: y - 7, CapLo: y - 5, CapHi: y + 5}
 		switch {
 		case !finite(m.Value):
 			row.Reason = m.Undefined
 			if row.Reason == "" {
 				row.Reason = "undefined"
 			}
-			row.Value = "n/a: " + truncate(row.Reason, 36)
+			row.Value = "n/a: " + isolate(truncate(row.Reason, 36))
 		default:
 			row.Defined = true
 			row.BarW = round1(xOf(m.Value) - chartX0)

@@ -4,10 +4,46 @@
 //
 // A page is a single file with no network references at all: the CSS is
 // inline, the charts are inline SVG, and a small inline script only adds
-// an "expand all" toggle. A Content-Security-Policy meta tag forbids any
-// fetch. Errors thrown by the script are appended to the hidden element
-// <pre id="js-errors">, so a test driving a headless browser can read them
-// from the DOM.
+// an "expand all" toggle. A Content-Security-Policy meta tag, the first
+// element after the charset, forbids any fetch (default-src 'none'; images
+// only from data: URLs; base-uri and form-action 'none') and allows only
+// the page's own two inline scripts, by their SHA-256 (computed from the
+// scripts in csp.go when the package loads), so a script that got into the
+// page any other way would not run. Styles are allowed inline
+// (style-src 'unsafe-inline', for styles only: the heatmap colours are
+// style attributes, and with nothing fetchable a style cannot send
+// anything). Errors thrown by the scripts are appended to the hidden
+// element <pre id="js-errors">, so a test driving a headless browser can
+// read them from the DOM.
+//
+// # Data strings
+//
+// Every string that comes from the data or the model (texts, tokens,
+// words, labels, group, column, slice and method names, file names,
+// reasons, summary messages) is shown so that it cannot change how the
+// text around it is displayed:
+//
+//   - it is HTML-escaped (html/template);
+//   - every bidi embedding, override and isolate control (U+202A–U+202E,
+//     U+2066–U+2069) is removed as a control, balanced or not, and shown
+//     as an escape instead ("\u202e"), so a group "x\u202e" neither
+//     reverses the numbers after it nor looks like a group "x"; other
+//     control characters (C0 and C1 except tab and newline, DEL, U+2028,
+//     U+2029) and bytes that are not UTF-8 are shown the same way ("\x1b"),
+//     each in a <span class="ctl"> so it cannot be mistaken for a
+//     backslash in the text;
+//   - in HTML content it is wrapped in <bdi>, so its own direction (a
+//     Hebrew or Arabic name) stays inside it; in tooltips, SVG text and the
+//     page title, where markup cannot go, it is wrapped in U+2068 FIRST
+//     STRONG ISOLATE … U+2069 POP DIRECTIONAL ISOLATE, the plain-text form
+//     of <bdi>. A heatmap or highlighted text is isolated as a whole, so
+//     a right-to-left sentence keeps its word order.
+//
+// Summary messages are sentences made by the audit with names inside;
+// each is isolated as a left-to-right sentence, and every occurrence in it
+// of a column, group, slice, test, family or method name holding a
+// right-to-left letter is isolated on its own. data-key attributes are
+// never displayed and keep names exactly as report.json has them.
 //
 // # Machine-readable numbers
 //

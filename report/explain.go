@@ -45,7 +45,7 @@ type explItem struct {
 	MoreFeatures        int
 	HasStdErr           bool
 	Diags               []diagV
-	Settings            string
+	Settings            template.HTML
 	Wall, Runtime       string
 }
 
@@ -139,24 +139,29 @@ func buildExplanations(results []*attribution.Result) *explView {
 			it.Diags = append(it.Diags, diagV{n, fmtFloat(r.Diagnostics[n], digitsRate)})
 		}
 		s := r.Settings
-		parts := []string{fmt.Sprintf("budget %d", s.Budget)}
+		parts := []template.HTML{htmlf("budget %d", s.Budget)}
 		if s.Steps > 0 {
-			parts = append(parts, fmt.Sprintf("steps %d", s.Steps))
+			parts = append(parts, htmlf("steps %d", s.Steps))
 		}
 		if s.Quadrature != "" {
-			parts = append(parts, "quadrature "+s.Quadrature)
+			parts = append(parts, htmlf("quadrature %s", s.Quadrature))
 		}
 		if s.Features != "" {
-			parts = append(parts, "features "+s.Features)
+			parts = append(parts, htmlf("features %s", s.Features))
 		}
 		if s.Mask != "" {
-			parts = append(parts, "mask "+s.Mask)
+			parts = append(parts, htmlf("mask %s", s.Mask))
 		}
-		parts = append(parts, fmt.Sprintf("seed %d", s.Seed))
+		parts = append(parts, htmlf("seed %d", s.Seed))
 		if s.KernelWidth > 0 {
-			parts = append(parts, "kernel width "+fmtFloat(s.KernelWidth, digitsRate))
+			parts = append(parts, htmlf("kernel width %v", template.HTML(fmtFloat(s.KernelWidth, digitsRate))))
 		}
-		it.Settings = strings.Join(parts, " · ")
+		for i, p := range parts {
+			if i > 0 {
+				it.Settings += " · "
+			}
+			it.Settings += p
+		}
 		it.Wall, it.Runtime = fmtFloat(r.WallSeconds, digitsSeconds), fmtFloat(r.RuntimeSeconds, digitsSeconds)
 		v.Items = append(v.Items, it)
 	}

@@ -173,15 +173,15 @@ func heatmap(r *attribution.Result, max float64) Heat {
 	segs := segments(r.Text, spans, func(s span) Seg {
 		f := r.Features[s.idx]
 		v := f.Attribution
-		dir := "towards " + target
+		dir := "towards " + isolate(target)
 		if v < 0 {
-			dir = "against " + target
+			dir = "against " + isolate(target)
 		} else if !(v > 0) {
 			dir = "no effect"
 		}
-		title := fmt.Sprintf("%s: %s (%s)", f.Text, fmtSigned(v, digitsRate), dir)
+		title := fmt.Sprintf("%s: %s (%s)", isolate(f.Text), fmtSigned(v, digitsRate), dir)
 		if f.StdErr != nil && finite(*f.StdErr) {
-			title = fmt.Sprintf("%s: %s ± %s (%s)", f.Text, fmtSigned(v, digitsRate), fmtFloat(*f.StdErr, digitsRate), dir)
+			title = fmt.Sprintf("%s: %s ± %s (%s)", isolate(f.Text), fmtSigned(v, digitsRate), fmtFloat(*f.StdErr, digitsRate), dir)
 		}
 		return Seg{Class: heatClass(v), Style: heatStyle(v, max), Title: title, Attr: fmtFloat(v, digitsRate)}
 	})

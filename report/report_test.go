@@ -64,10 +64,10 @@ func TestWriteAudit(t *testing.T) {
 	assert.Equal(t, "+0.0428", seen["slice:long:gap"])
 
 	// Undefined values say why, never NaN; a value without an interval says so.
-	assert.Contains(t, page, "(no positive labels in the group)")
+	assert.Contains(t, page, "(<bdi>no positive labels in the group</bdi>)")
 	assert.Contains(t, page, "[no interval]")
-	assert.Contains(t, page, "(no text this edit applies to)")
-	assert.Contains(t, page, "(no text in this slice)")
+	assert.Contains(t, page, "(<bdi>no text this edit applies to</bdi>)")
+	assert.Contains(t, page, "(<bdi>no text in this slice</bdi>)")
 
 	// Layout: the summary comes first, sections in order.
 	order := []string{`id="summary"`, "What was checked", "How sure we are", `id="groups"`, `id="counterfactual"`,
@@ -81,7 +81,7 @@ func TestWriteAudit(t *testing.T) {
 	for _, s := range []string{"pass", "warn", "fail", "info"} {
 		assert.Contains(t, page, `<span class="badge `+s+`">`+s+`</span>`)
 	}
-	assert.Contains(t, page, "line 301: label &#34;maybe&#34; is not one of negative, positive")
+	assert.Contains(t, page, "line 301: <bdi>label &#34;maybe&#34; is not one of negative, positive</bdi>")
 
 	// Four-fifths: the flagged disparity row and group are highlighted.
 	assert.Regexp(t, `<tr class="flagrow"><td><strong>Disparate impact</strong> <span class="badge fail">four-fifths rule</span>`, page)
@@ -94,7 +94,7 @@ func TestWriteAudit(t *testing.T) {
 	// Counterfactual heatmaps: one per side, every word a span.
 	assert.Equal(t, 2, strings.Count(page, `<div class="heat">`))
 	assert.Contains(t, page, `data-attr="0.4120"`)
-	assert.Contains(t, page, `<mark class="swap">She</mark>`)
+	assert.Contains(t, page, `<bdi><mark class="swap">She</mark>`)
 
 	// Faithfulness: the best of each column is highlighted (kernelshap is
 	// best on four columns, occlusion on the two costs).
@@ -183,8 +183,8 @@ func TestWriteExplanations(t *testing.T) {
 	}
 	// The largest |value| is drawn in full colour, the others lighter.
 	assert.Equal(t, []string{"74", "222", "128"}, toks[4][2:5])
-	assert.Contains(t, toks[4][5], "towards positive")
-	assert.Contains(t, toks[0][5], "against positive")
+	assert.Contains(t, toks[4][5], "towards \u2068positive\u2069")
+	assert.Contains(t, toks[0][5], "against \u2068positive\u2069")
 	// Text between features is there, unstyled.
 	assert.Contains(t, page, `</span> <span class="tok`)
 
