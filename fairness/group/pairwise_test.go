@@ -339,3 +339,19 @@ func TestPairJSONRoundTrip(t *testing.T) {
 	}
 	assert.Equal(t, r.Verdict, back.Verdict)
 }
+
+func TestOnlyMissingRows(t *testing.T) {
+	a, err := NewAccumulator(Options{Resamples: 50})
+	require.NoError(t, err)
+	fill(a, "", tbl{up: 40, un: 40})
+	r, err := a.Result(1)
+	require.NoError(t, err)
+	require.Len(t, r.Groups, 1)
+	assert.True(t, r.Groups[0].Missing)
+	assert.Equal(t, "", r.Reference)
+	assert.Empty(t, r.Pairs)
+	assert.Equal(t, stats.Info, r.Verdict.Status)
+	assert.Contains(t, r.Verdict.Reason, "0 groups have at least 30 rows")
+	d, _ := r.Disparity(DisparateImpact)
+	assert.Equal(t, "no reference group: no group that can be compared has rows", d.Metric.Undefined)
+}

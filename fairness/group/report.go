@@ -110,7 +110,8 @@ type Report struct {
 	Rows     int `json:"rows"`
 	Labelled int `json:"labelled"`
 	// Reference is the group disparate impact is measured against, ""
-	// when every group is empty; ReferenceRule says how it was chosen
+	// when no group that can be compared has rows (only missing or pooled
+	// rows, or empty declared groups); ReferenceRule says how it was chosen
 	// ("given", or the highest positive rate among the groups that are not
 	// small, or among all groups when all are small).
 	Reference     string  `json:"reference"`
@@ -385,7 +386,7 @@ func (r *Report) setImpact(ref int) {
 		g := &r.Groups[i]
 		switch {
 		case ref < 0:
-			g.DisparateImpact = undefined("no reference group: every group is empty")
+			g.DisparateImpact = undefined("no reference group: no group that can be compared has rows")
 		case !g.PositiveRate.Defined():
 			g.DisparateImpact = undefined(g.PositiveRate.Undefined)
 		case !r.Groups[ref].PositiveRate.Defined():
@@ -634,7 +635,7 @@ func tooFew(k rate, total *cells, n int) string {
 func (r *Report) impact(ref int, e *extremes) Disparity {
 	d := Disparity{Name: DisparateImpact}
 	if ref < 0 {
-		d.Metric = undefined("no reference group: every group is empty")
+		d.Metric = undefined("no reference group: no group that can be compared has rows")
 		return d
 	}
 	d.MaxGroup = r.Reference
