@@ -67,6 +67,6 @@ func ExampleReport_pairs() {
 	// A vs B fpr              -0.300 [-0.349, -0.251] p_holm=5.8e-29 fail
 	// A vs B precision         0.300 [ 0.248,  0.354] p_holm=5.8e-29 fail
 	// A vs B disparate_impact  1.000 [ 0.918,  1.087] p_holm=1 pass
-	// verdict: fail - 1 pairs of 2 groups, 5 tests: 3 fail, 0 warn, 2 pass, 0 without an estimate
+	// verdict: fail - 1 pair of 2 groups, 5 tests: 3 fail, 0 warn, 2 pass, 0 without an estimate
 	// left out: [{Group:(missing) Reason:missing group value (compared only with --missing-group as-group)}]
 }

@@ -333,8 +333,12 @@ func (r *Report) verdict() {
 	case worst == stats.Info:
 		r.Verdict = stats.Verdict{Status: stats.Info, Reason: fmt.Sprintf("none of the %d pairwise tests had an estimate", tests)}
 	default:
-		r.Verdict = stats.Verdict{Status: worst, Reason: fmt.Sprintf("%d pairs of %d groups, %d tests: %d fail, %d warn, %d pass, %d without an estimate",
-			len(r.Pairs), len(r.PairGroups), tests, counts[stats.Fail], counts[stats.Warn], counts[stats.Pass], counts[stats.Info])}
+		pairs := fmt.Sprintf("%d pairs", len(r.Pairs))
+		if len(r.Pairs) == 1 {
+			pairs = "1 pair"
+		}
+		r.Verdict = stats.Verdict{Status: worst, Reason: fmt.Sprintf("%s of %d groups, %d tests: %d fail, %d warn, %d pass, %d without an estimate",
+			pairs, len(r.PairGroups), tests, counts[stats.Fail], counts[stats.Warn], counts[stats.Pass], counts[stats.Info])}
 	}
 }
 
