@@ -35,3 +35,38 @@ func ExampleAccumulator() {
 	// predictive_parity_difference  0.011  flags=[]
 	// B: positive rate 0.115, disparate impact vs A 0.575, below four-fifths: true
 }
+
+// The column's verdict comes from signed, tested pairwise differences.
+func ExampleReport_pairs() {
+	acc, err := group.NewAccumulator(group.Options{Column: "dialect", Positive: "toxic", Resamples: 500})
+	if err != nil {
+		panic(err)
+	}
+	// Equal positive rates, but B's positives are found less often (TPR
+	// 0.9 against 0.6) and its negatives flagged more (FPR 0.1 against 0.4).
+	for i := range 1000 {
+		acc.Add(i%2 == 0, i%2 == 0 && i%20 != 0 || i%2 == 1 && i%20 == 1, "A")
+		acc.Add(i%2 == 0, i%2 == 0 && i%10 < 6 || i%2 == 1 && i%10 < 5, "B")
+	}
+	acc.Add(true, true, "") // a row without a group value
+	r, err := acc.Result(1)
+	if err != nil {
+		panic(err)
+	}
+	for _, p := range r.Pairs {
+		for _, t := range p.Tests {
+			fmt.Printf("%s vs %s %-16s %6.3f [%6.3f, %6.3f] p_holm=%.2g %s\n", p.A, p.B, t.Metric,
+				t.Estimate.Value, t.Estimate.Low, t.Estimate.High, t.Evidence.P, t.Verdict.Status)
+		}
+	}
+	fmt.Println("verdict:", r.Verdict.Status, "-", r.Verdict.Reason)
+	fmt.Printf("left out: %+v\n", r.LeftOut)
+	// Output:
+	// A vs B positive_rate     0.000 [-0.042,  0.043] p_holm=1 pass
+	// A vs B tpr               0.300 [ 0.249,  0.352] p_holm=5.8e-29 fail
+	// A vs B fpr              -0.300 [-0.349, -0.251] p_holm=5.8e-29 fail
+	// A vs B precision         0.300 [ 0.248,  0.354] p_holm=5.8e-29 fail
+	// A vs B disparate_impact  1.000 [ 0.918,  1.087] p_holm=1 pass
+	// verdict: fail - 1 pair of 2 groups, 5 tests: 3 fail, 0 warn, 2 pass, 0 without an estimate
+	// left out: [{Group:(missing) Reason:missing group value (compared only with --missing-group as-group)}]
+}

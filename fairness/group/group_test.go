@@ -428,6 +428,11 @@ func TestOptionsAndErrors(t *testing.T) {
 		{Options{MinGroupSize: -1}, "minimum group size -1"},
 		{Options{MaxCIWidth: -0.5}, "maximum interval width -0.5"},
 		{Options{MaxCIWidth: math.Inf(1)}, "maximum interval width +Inf"},
+		{Options{ParityTolerance: 1.5}, "parity tolerance 1.5"},
+		{Options{ParityTolerance: -0.1}, "parity tolerance -0.1"},
+		{Options{Alpha: 2}, "significance level 2"},
+		{Options{MaxPairGroups: 1}, "maximum pairwise groups 1: want 2 or more"},
+		{Options{MaxGroups: -3}, "maximum groups -3: want 1 or more"},
 	}
 	for _, tc := range tests {
 		_, err := NewAccumulator(tc.opts)
@@ -445,6 +450,11 @@ func TestOptionsAndErrors(t *testing.T) {
 	assert.Equal(t, DefaultResamples, r.Resamples)
 	assert.Equal(t, DefaultConfidence, r.Confidence)
 	assert.Equal(t, DefaultMinGroupSize, r.MinGroupSize)
+	assert.Equal(t, DefaultParityTolerance, r.ParityTolerance)
+	assert.Equal(t, 0.05, r.Alpha)
+	assert.Equal(t, DefaultMaxPairGroups, r.MaxPairGroups)
+	assert.Equal(t, DefaultMaxGroups, r.MaxGroups)
+	assert.False(t, r.MissingAsGroup)
 	assert.Equal(t, DefaultMaxCIWidth, r.MaxCIWidth)
 	d, _ := r.Disparity(DemographicParityDifference)
 	assert.Contains(t, d.Metric.Undefined, "needs positive_rate for two groups, has it for 1")

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/lucid-nlp/lucid/fairness/stats"
 )
 
 // Names of the disparities, in the order Report.Disparities lists them.
@@ -52,6 +54,12 @@ type GroupStats struct {
 
 	// Small is set for a group with fewer than Options.MinGroupSize rows.
 	Small bool `json:"small"`
+	// Missing marks the MissingGroup row: the rows whose group value is
+	// empty or only whitespace.
+	Missing bool `json:"missing,omitempty"`
+	// PooledGroups is, for the "other (N groups)" row, how many groups it
+	// pools (an estimate when Report.Warnings says so); 0 for any other row.
+	PooledGroups int `json:"pooled_groups,omitempty"`
 	// Flags say why this group's numbers deserve caution (small, or an
 	// interval wider than Options.MaxCIWidth); empty when none.
 	Flags []string `json:"flags,omitempty"`
@@ -102,7 +110,8 @@ type Report struct {
 	Rows     int `json:"rows"`
 	Labelled int `json:"labelled"`
 	// Reference is the group disparate impact is measured against, ""
-	// when every group is empty; ReferenceRule says how it was chosen
+	// when no group that can be compared has rows (only missing or pooled
+	// rows, or empty declared groups); ReferenceRule says how it was chosen
 	// ("given", or the highest positive rate among the groups that are not
 	// small, or among all groups when all are small).
 	Reference     string  `json:"reference"`
@@ -115,9 +124,41 @@ type Report struct {
 	// Overall is every row together, for comparison (its DisparateImpact
 	// is undefined).
 	Overall GroupStats `json:"overall"`
-	// Groups are ordered by size, largest first, then by name.
-	Groups      []GroupStats `json:"groups"`
-	Disparities []Disparity  `json:"disparities"`
+	// Groups are ordered by size, largest first, then by name; the pooled
+	// "other" row and the MissingGroup row, when present, come last.
+	Groups []GroupStats `json:"groups"`
+	// Disparities are fairlearn-style max − min summaries over the groups
+	// (not the missing or pooled rows, unless MissingAsGroup): descriptive
+	// figures, not the verdict.
+	Disparities []Disparity `json:"disparities"`
+
+	// ParityTolerance, Alpha, MaxPairGroups, MaxGroups and MissingAsGroup
+	// are the options the pairwise tests and the pooling ran with.
+	ParityTolerance float64 `json:"parity_tolerance"`
+	Alpha           float64 `json:"alpha"`
+	MaxPairGroups   int     `json:"max_pair_groups"`
+	MaxGroups       int     `json:"max_groups"`
+	MissingAsGroup  bool    `json:"missing_as_group"`
+	// PairGroups are the groups compared pairwise, in report order;
+	// LeftOut the groups that were not, each with why.
+	PairGroups []string  `json:"pair_groups"`
+	LeftOut    []LeftOut `json:"left_out,omitempty"`
+	// Pairs holds every pair of PairGroups with its tests.
+	Pairs []Pair `json:"pairs"`
+	// Verdict is the column's: the worst verdict over the pairwise tests
+	// (rates and disparate impact), INFO when no pair could be tested.
+	Verdict stats.Verdict `json:"verdict"`
+	// Failing describes each failing pairwise test, one line each.
+	Failing []string `json:"failing,omitempty"`
+	// Warnings say what the reader must know to read the report (groups
+	// pooled above MaxGroups, pairs capped, a name clash); empty if none.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// LeftOut is a group left out of the pairwise tests, and why.
+type LeftOut struct {
+	Group  string `json:"group"`
+	Reason string `json:"reason"`
 }
 
 // Group returns the named group's stats.
@@ -142,31 +183,47 @@ func (r *Report) Disparity(name string) (*Disparity, bool) {
 
 // Result computes the report from the rows added so far, with bootstrap
 // intervals drawn from seed: the same rows and seed give the same report.
-// It fails only when there are no groups at all, or Options.Reference names
-// a group that is not there.
+// It fails only when there are no rows at all, or Options.Reference names
+// a group that is not there (or the missing or pooled row).
 func (a *Accumulator) Result(seed uint64) (*Report, error) {
 	o := a.opts
-	if len(a.groups) == 0 {
+	if len(a.groups) == 0 && a.missing == nil && a.other.n() == 0 {
 		return nil, fmt.Errorf("group: %s: no rows were added", columnName(o.Column))
 	}
-	names := make([]string, 0, len(a.groups))
-	for g := range a.groups {
-		names = append(names, g)
-	}
-	slices.SortFunc(names, func(x, y string) int {
-		return cmp.Or(cmp.Compare(a.groups[y].n(), a.groups[x].n()), strings.Compare(x, y))
-	})
 	r := &Report{
 		Column: o.Column, Positive: o.Positive, Confidence: o.Confidence, Resamples: o.Resamples,
 		Seed: seed, MinGroupSize: o.MinGroupSize, MaxCIWidth: o.MaxCIWidth,
+		ParityTolerance: o.ParityTolerance, Alpha: o.Alpha, MaxPairGroups: o.MaxPairGroups,
+		MaxGroups: o.MaxGroups, MissingAsGroup: o.MissingAsGroup,
 	}
-	tables := make([]*cells, len(names))
+	var tables []*cells
 	var total cells
-	r.Groups = make([]GroupStats, len(names))
-	for i, name := range names {
-		tables[i] = a.groups[name]
-		total.add(tables[i])
-		r.Groups[i] = newStats(name, tables[i])
+	push := func(g GroupStats, c *cells) {
+		tables = append(tables, c)
+		total.add(c)
+		r.Groups = append(r.Groups, g)
+	}
+	kept, other, pooled := a.keep()
+	for _, name := range kept {
+		push(newStats(name, a.groups[name]), a.groups[name])
+	}
+	if pooled > 0 {
+		name := fmt.Sprintf("other (%d groups)", pooled)
+		if a.pooled != nil {
+			name = fmt.Sprintf("other (about %d groups)", pooled)
+		}
+		g := newStats(name, other)
+		g.PooledGroups = pooled
+		push(g, other)
+		r.warnPooled(a, len(kept), pooled, other.n())
+	}
+	if a.missing != nil {
+		g := newStats(MissingGroup, a.missing)
+		g.Missing = true
+		push(g, a.missing)
+		if _, clash := a.groups[MissingGroup]; clash {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("a group is literally named %q, like the row of missing group values; the two rows are different", MissingGroup))
+		}
 	}
 	r.Overall = newStats("", &total)
 	r.Overall.DisparateImpact = undefined("not a group")
@@ -177,14 +234,81 @@ func (a *Accumulator) Result(seed uint64) (*Report, error) {
 		return nil, err
 	}
 	r.setImpact(ref)
-	bs := r.bootstrap(tables, ref, seed)
+	pairGroups := r.pairGroups(ref)
+	bs := r.bootstrap(tables, ref, pairGroups, seed)
 	// Groups are flagged first: a disparity resting on a small group says so.
 	for i := range r.Groups {
 		r.flagGroup(&r.Groups[i])
 	}
 	r.flagGroup(&r.Overall)
 	r.disparities(&total, ref, bs)
+	r.pairwise(tables, ref, pairGroups, bs.pairReps)
 	return r, nil
+}
+
+// keep chooses the groups reported by name, largest first, and pools the
+// rest with the rows pooled while streaming: it returns the kept names,
+// the pooled table and how many groups it pools. Nothing is pooled when
+// there are at most MaxGroups groups. Above the cap, the largest MaxGroups
+// groups with at least MinGroupSize rows are kept (and every declared
+// group): a smaller group would be left out of the comparisons anyway, and
+// an ID-like column would otherwise fill the report with a thousand rows
+// of a handful each. The accumulator is left as it was.
+func (a *Accumulator) keep() ([]string, *cells, int) {
+	o := a.opts
+	names := make([]string, 0, len(a.groups))
+	for g := range a.groups {
+		names = append(names, g)
+	}
+	slices.SortFunc(names, func(x, y string) int {
+		return cmp.Or(cmp.Compare(a.groups[y].n(), a.groups[x].n()), strings.Compare(x, y))
+	})
+	other := a.other
+	pooled := 0
+	if a.pooled != nil {
+		pooled = max(1, a.pooled.count())
+	}
+	if a.pooled == nil && len(names) <= o.MaxGroups {
+		return names, &other, 0
+	}
+	kept := names[:0:0]
+	for _, g := range names {
+		if a.declared[g] || (len(kept) < o.MaxGroups && a.groups[g].n() >= o.MinGroupSize) {
+			kept = append(kept, g)
+			continue
+		}
+		other.add(a.groups[g])
+		pooled++
+	}
+	return kept, &other, pooled
+}
+
+// warnPooled says that groups were pooled, how many, and how exactly.
+func (r *Report) warnPooled(a *Accumulator, kept, pooled, rows int) {
+	w := fmt.Sprintf("%s has more than %d distinct values: the %d largest groups with at least %d rows are reported by name and the other %d groups (%d rows) are pooled into one row, which is left out of the comparisons",
+		columnName(r.Column), r.MaxGroups, kept, r.MinGroupSize, pooled, rows)
+	if a.pooled != nil {
+		w += fmt.Sprintf("; more than %d distinct values streamed in, so the smallest were pooled on the way: the kept groups' counts are exact but they are only approximately the largest, and the number pooled is an estimate", trackedFactor*r.MaxGroups)
+	}
+	r.Warnings = append(r.Warnings, w)
+}
+
+// comparable reports whether group i takes part in the comparisons: the
+// pooled row never does, the missing row only with MissingAsGroup.
+func (r *Report) comparable(i int) bool {
+	g := &r.Groups[i]
+	return g.PooledGroups == 0 && (!g.Missing || r.MissingAsGroup)
+}
+
+// whyNotCompared says why group i is not comparable, "" if it is.
+func (r *Report) whyNotCompared(i int) string {
+	switch g := &r.Groups[i]; {
+	case g.PooledGroups > 0:
+		return fmt.Sprintf("pools %d groups beyond the maximum of %d", g.PooledGroups, r.MaxGroups)
+	case g.Missing && !r.MissingAsGroup:
+		return "missing group value (compared only with --missing-group as-group)"
+	}
+	return ""
 }
 
 func columnName(c string) string {
@@ -211,13 +335,20 @@ func newStats(name string, c *cells) GroupStats {
 func (r *Report) pickReference(name string) (int, error) {
 	if name != "" {
 		r.ReferenceRule = "given"
-		if i := slices.IndexFunc(r.Groups, func(g GroupStats) bool { return g.Group == name }); i >= 0 {
-			r.Reference = name
-			return i, nil
-		}
-		have := make([]string, len(r.Groups))
 		for i, g := range r.Groups {
-			have[i] = strconv.Quote(g.Group)
+			if g.Group == name {
+				if why := r.whyNotCompared(i); why != "" {
+					return -1, fmt.Errorf("group: reference group %q of %s cannot be the reference: %s", name, columnName(r.Column), why)
+				}
+				r.Reference = name
+				return i, nil
+			}
+		}
+		var have []string
+		for i, g := range r.Groups {
+			if r.comparable(i) {
+				have = append(have, strconv.Quote(g.Group))
+			}
 		}
 		return -1, fmt.Errorf("group: reference group %q is not among the groups of %s: %s", name, columnName(r.Column), strings.Join(have, ", "))
 	}
@@ -242,7 +373,7 @@ func (r *Report) pickReference(name string) (int, error) {
 func (r *Report) highestRate(minRows int) int {
 	best := -1
 	for i, g := range r.Groups {
-		if g.Count >= minRows && g.PositiveRate.Defined() && (best < 0 || g.PositiveRate.Value > r.Groups[best].PositiveRate.Value) {
+		if r.comparable(i) && g.Count >= minRows && g.PositiveRate.Defined() && (best < 0 || g.PositiveRate.Value > r.Groups[best].PositiveRate.Value) {
 			best = i
 		}
 	}
@@ -255,7 +386,7 @@ func (r *Report) setImpact(ref int) {
 		g := &r.Groups[i]
 		switch {
 		case ref < 0:
-			g.DisparateImpact = undefined("no reference group: every group is empty")
+			g.DisparateImpact = undefined("no reference group: no group that can be compared has rows")
 		case !g.PositiveRate.Defined():
 			g.DisparateImpact = undefined(g.PositiveRate.Undefined)
 		case !r.Groups[ref].PositiveRate.Defined():
@@ -264,7 +395,9 @@ func (r *Report) setImpact(ref int) {
 			g.DisparateImpact = undefined(fmt.Sprintf("the reference group %q has no predicted positives", r.Reference))
 		default:
 			g.DisparateImpact = point(g.PositiveRate.Value/r.Groups[ref].PositiveRate.Value, "")
-			g.BelowFourFifths = g.DisparateImpact.Value < FourFifths
+			// The missing and pooled rows get a ratio to read, but no flag:
+			// they are not compared.
+			g.BelowFourFifths = r.comparable(i) && g.DisparateImpact.Value < FourFifths
 		}
 	}
 }
@@ -300,6 +433,9 @@ func (e *extremes) update(b int, v float64) {
 type boot struct {
 	spread [len(spreadRates)]*extremes // aligned with spreadRates
 	impact *extremes                   // disparate impact over the non-reference groups
+	// pairReps holds, per pair group (aligned with the pairGroups passed
+	// to bootstrap), its resampled spreadRates.
+	pairReps [][len(spreadRates)][]float64
 }
 
 // of returns the extremes of rate k, one of spreadRates.
@@ -310,17 +446,26 @@ func (bs *boot) of(k rate) *extremes {
 // bootstrap resamples every group, sets the group and overall intervals and
 // returns the per-resample extremes for the disparities. Memory is
 // O(groups + resamples): one group's resamples at a time.
-func (r *Report) bootstrap(tables []*cells, ref int, seed uint64) *boot {
+//
+// The resampled rates of the groups compared pairwise are kept, so that a
+// pair's difference is resampled from the same draws: the pairwise
+// intervals cost O(pair groups × resamples) memory, not pairs × rows.
+func (r *Report) bootstrap(tables []*cells, ref int, pairGroups []int, seed uint64) *boot {
 	nb, conf := r.Resamples, r.Confidence
 	bs := &boot{impact: newExtremes(len(tables), nb)}
 	for j, k := range spreadRates {
 		bs.spread[j] = newExtremes(len(tables), nb)
 		for i := range r.Groups {
-			bs.spread[j].in[i] = r.Groups[i].metric(k).Defined()
+			bs.spread[j].in[i] = r.comparable(i) && r.Groups[i].metric(k).Defined()
 		}
 	}
 	for i := range r.Groups {
-		bs.impact.in[i] = i != ref && r.Groups[i].DisparateImpact.Defined()
+		bs.impact.in[i] = i != ref && r.comparable(i) && r.Groups[i].DisparateImpact.Defined()
+	}
+	bs.pairReps = make([][len(spreadRates)][]float64, len(pairGroups))
+	pairOf := make(map[int]int, len(pairGroups))
+	for p, i := range pairGroups {
+		pairOf[i] = p
 	}
 
 	var reps [nRates][]float64
@@ -377,6 +522,11 @@ func (r *Report) bootstrap(tables []*cells, ref int, seed uint64) *boot {
 			g.metric(k).setInterval(reps[k], conf)
 		}
 		g.DisparateImpact.setInterval(impact, conf)
+		if p, ok := pairOf[i]; ok {
+			for j, k := range spreadRates {
+				bs.pairReps[p][j] = slices.Clone(reps[k])
+			}
+		}
 	}
 	for k := range nRates {
 		for b := range nb {
@@ -424,7 +574,7 @@ func (r *Report) between(name string, k rate, e *extremes, total *cells, f func(
 	for i := range r.Groups {
 		m := r.Groups[i].metric(k)
 		if !e.in[i] {
-			d.Excluded = append(d.Excluded, excluded(r.Groups[i].Group, m.Undefined))
+			d.Excluded = append(d.Excluded, excluded(r.Groups[i].Group, cmp.Or(r.whyNotCompared(i), m.Undefined)))
 			continue
 		}
 		n++
@@ -485,7 +635,7 @@ func tooFew(k rate, total *cells, n int) string {
 func (r *Report) impact(ref int, e *extremes) Disparity {
 	d := Disparity{Name: DisparateImpact}
 	if ref < 0 {
-		d.Metric = undefined("no reference group: every group is empty")
+		d.Metric = undefined("no reference group: no group that can be compared has rows")
 		return d
 	}
 	d.MaxGroup = r.Reference
@@ -501,7 +651,7 @@ func (r *Report) impact(ref int, e *extremes) Disparity {
 			continue
 		}
 		if !e.in[i] {
-			d.Excluded = append(d.Excluded, excluded(g.Group, g.DisparateImpact.Undefined))
+			d.Excluded = append(d.Excluded, excluded(g.Group, cmp.Or(r.whyNotCompared(i), g.DisparateImpact.Undefined)))
 			continue
 		}
 		if lo < 0 || g.DisparateImpact.Value < r.Groups[lo].DisparateImpact.Value {
