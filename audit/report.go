@@ -155,6 +155,9 @@ type Stability struct {
 	Texts    int                `json:"texts"`
 	Spearman float64            `json:"mean_spearman"`
 	// SpearmanCI is the t interval of the mean over the texts.
-	SpearmanCI  stats.Interval `json:"mean_spearman_ci"`
-	TopKOverlap float64        `json:"mean_top3_overlap"`
+	SpearmanCI stats.Interval `json:"mean_spearman_ci"`
+	// PBelow is the one-sided t-test p-value of "the mean rank
+	// correlation is below StabilityThreshold".
+	PBelow      float64 `json:"p_below_threshold"`
+	TopKOverlap float64 `json:"mean_top3_overlap"`
 }

@@ -779,11 +779,33 @@ func stability(ctx context.Context, ex *explanations, texts []string, cfg Config
 		if st.Texts > 0 {
 			r, o := stats.PairedSummary(rhos, 0.95), stats.PairedSummary(overlaps, 0.95)
 			st.Spearman, st.SpearmanCI = r.Mean, stats.Interval{Low: r.Low, High: r.High}
+			st.PBelow = oneSidedBelow(rhos, StabilityThreshold)
 			st.TopKOverlap = o.Mean
 		}
 		out = append(out, st)
 	}
 	return out, nil
+}
+
+// StabilityThreshold is the mean rank correlation between two runs below
+// which explanations are judged unstable.
+const StabilityThreshold = 0.8
+
+// oneSidedBelow is the one-sided t-test p-value of "the mean of v is below
+// level"; 1 (no evidence) with fewer than two values.
+func oneSidedBelow(v []float64, level float64) float64 {
+	d := make([]float64, len(v))
+	for i, x := range v {
+		d[i] = x - level
+	}
+	p := stats.PairedSummary(d, 0.95)
+	if math.IsNaN(p.TP) {
+		return 1 // one text: no evidence either way
+	}
+	if p.Mean < 0 {
+		return p.TP / 2
+	}
+	return 1 - p.TP/2
 }
 
 func values(r *attribution.Result) []float64 {

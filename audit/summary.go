@@ -3,7 +3,6 @@ package audit
 import (
 	"fmt"
 	"math"
-	"sort"
 	"strings"
 
 	"github.com/lucid-nlp/lucid/fairness/consistency"
@@ -16,23 +15,13 @@ import (
 // for a first read, not verdicts: the report's numbers and intervals are
 // what to judge by.
 const (
-	// parityWarn: a demographic parity or equal opportunity difference
-	// whose interval lies wholly above this is worth a look.
-	parityWarn = 0.10
 	// cfMeanWarn and cfFlipFail: counterfactual swaps that move the
 	// probability by this much on average, or flip this share of labels.
 	cfMeanWarn = 0.02
 	cfFlipWarn = 0.01
 	cfFlipFail = 0.05
-	// invarianceWarn and invarianceFail: label changes under
-	// meaning-preserving edits.
-	invarianceWarn = 0.02
-	invarianceFail = 0.10
-	// sliceGapWarn: a slice whose accuracy interval lies wholly this far
-	// below the overall accuracy.
-	sliceGapWarn = 0.05
 	// stabilityWarn: mean rank correlation between two runs below this.
-	stabilityWarn = 0.8
+	stabilityWarn = StabilityThreshold
 )
 
 // ruleText is the decision rule in words, as report.json and the HTML
@@ -103,40 +92,10 @@ func summarize(r *Report, cfg Config) []Finding {
 		out = append(out, counterfactualFinding(cf))
 	}
 	if c := r.Consistency; c != nil {
-		var fails, warns []string
-		for _, t := range c.Tests {
-			if t.Expect != consistency.Invariant || t.Tested == 0 {
-				continue
-			}
-			desc := fmt.Sprintf("%s %.1f%% of %d", t.Name, 100*t.FailureRate, t.Tested)
-			switch {
-			case t.FailureCI.Low > invarianceFail:
-				fails = append(fails, desc)
-			case t.FailureRate > invarianceWarn:
-				warns = append(warns, desc)
-			}
-		}
-		switch {
-		case len(fails) > 0:
-			out = append(out, Finding{Check: "consistency", Status: "fail", Message: "Meaning-preserving edits change the prediction too often: " + strings.Join(append(fails, warns...), "; ") + "."})
-		case len(warns) > 0:
-			out = append(out, Finding{Check: "consistency", Status: "warn", Message: "Some meaning-preserving edits change the prediction: " + strings.Join(warns, "; ") + "."})
-		default:
-			out = append(out, Finding{Check: "consistency", Status: "pass", Message: fmt.Sprintf("Meaning-preserving edits rarely change the prediction (each below %.0f%% on %d sampled rows).", 100*invarianceWarn, c.Texts)})
-		}
-	}
-	var weak []string
-	for _, s := range r.Slices {
-		if s.Name != "all" && s.CI.High < r.Accuracy.Value-sliceGapWarn {
-			weak = append(weak, fmt.Sprintf("%s (%.1f%% on %d rows)", s.Name, 100*s.Accuracy, s.Count))
-		}
+		out = append(out, consistencyFinding(c))
 	}
 	if len(r.Slices) > 0 {
-		if len(weak) > 0 {
-			out = append(out, Finding{Check: "slices", Status: "warn", Message: "The model is clearly less accurate on: " + strings.Join(weak, ", ") + "."})
-		} else {
-			out = append(out, Finding{Check: "slices", Status: "pass", Message: "No data slice is clearly less accurate than the whole."})
-		}
+		out = append(out, slicesFinding(r.Slices))
 	}
 	if len(r.Faithfulness) > 0 {
 		best := r.Faithfulness[0]
@@ -151,13 +110,74 @@ func summarize(r *Report, cfg Config) []Finding {
 		if s.Texts == 0 {
 			continue
 		}
-		if s.Spearman < stabilityWarn {
-			out = append(out, Finding{Check: "stability", Status: "warn", Message: fmt.Sprintf("%s explanations change between runs (%s): mean rank correlation %.2f.", s.Method, s.Setting, s.Spearman)})
-		} else {
-			out = append(out, Finding{Check: "stability", Status: "pass", Message: fmt.Sprintf("%s explanations are stable (%s): mean rank correlation %.2f.", s.Method, s.Setting, s.Spearman)})
-		}
+		out = append(out, stabilityFinding(s))
 	}
 	return out
+}
+
+// consistencyFinding states the worst CheckList test verdicts: failure
+// rates judged one-sided against their threshold, Holm-corrected.
+func consistencyFinding(c *consistency.Result) Finding {
+	f := Finding{Check: "consistency", Status: string(stats.Info)}
+	var judged []string
+	tested := 0
+	for _, t := range c.Tests {
+		if t.Tested == 0 {
+			continue
+		}
+		tested++
+		f.Status = string(stats.Worse(stats.Status(f.Status), t.Verdict.Status))
+		if t.Verdict.Status == stats.Pass {
+			continue
+		}
+		desc := fmt.Sprintf("%s %s %.1f%% [%.1f, %.1f] of %d", t.Verdict.Status, t.Name, 100*t.FailureRate, 100*t.FailureCI.Low, 100*t.FailureCI.High, t.Tested)
+		if t.Saturated > 0 {
+			desc += fmt.Sprintf(" (%d saturated, not counted)", t.Saturated)
+		}
+		judged = append(judged, desc)
+	}
+	if tested == 0 {
+		f.Message = fmt.Sprintf("No consistency test applied to the %d sampled rows.", c.Texts)
+		return f
+	}
+	f.Message = fmt.Sprintf("%d CheckList tests on %d sampled rows (fail: a move beyond %.2g; failure rates tested against %.2g, Holm-corrected): ", tested, c.Texts, c.Tolerance, c.FailRateThreshold)
+	if len(judged) == 0 {
+		f.Message += "every test passes."
+	} else {
+		f.Message += strings.Join(judged, "; ") + "; the rest pass."
+	}
+	return f
+}
+
+// slicesFinding states the worst slice: its accuracy against the rest of
+// the rows, Fisher's exact test, Holm-corrected across slices.
+func slicesFinding(slices []consistency.SliceStats) Finding {
+	f := Finding{Check: "slices", Status: string(stats.Info)}
+	var judged []string
+	for _, s := range slices {
+		f.Status = string(stats.Worse(stats.Status(f.Status), s.Verdict.Status))
+		if s.Verdict.Status == stats.Warn || s.Verdict.Status == stats.Fail {
+			judged = append(judged, fmt.Sprintf("%s %s: accuracy %.1f%% [%.1f, %.1f] on %d rows, %+.1f points vs the rest", s.Verdict.Status, s.Name, 100*s.Accuracy, 100*s.CI.Low, 100*s.CI.High, s.Count, 100*(s.Accuracy-float64(s.RestCorrect)/float64(max(s.RestCount, 1)))))
+		}
+	}
+	if len(judged) == 0 {
+		f.Message = "No data slice's accuracy differs from the rest's beyond the tolerance."
+		if f.Status == string(stats.Info) {
+			f.Message = "No slice could be compared with the rest."
+		}
+		return f
+	}
+	f.Message = "Accuracy by slice, against the rest of the rows: " + strings.Join(judged, "; ") + "."
+	return f
+}
+
+// stabilityFinding judges the mean rank correlation between two runs with
+// the same rule as every check: [stabilityWarn, 1] is the tolerance and
+// the test is one-sided, "the mean is below stabilityWarn".
+func stabilityFinding(s Stability) Finding {
+	v := stats.Decide(stats.Evidence{Estimate: s.Spearman, Low: s.SpearmanCI.Low, High: s.SpearmanCI.High, P: s.PBelow, Lower: stabilityWarn, Upper: 1})
+	return Finding{Check: "stability", Status: string(v.Status), Message: fmt.Sprintf("%s explanations across runs (%s): mean rank correlation %.2f [%.2f, %.2f] over %d texts: %s.",
+		s.Method, s.Setting, s.Spearman, s.SpearmanCI.Low, s.SpearmanCI.High, s.Texts, v.Reason)}
 }
 
 // pairedFinding states a matched analysis' verdict with its worst pair.
@@ -184,41 +204,76 @@ func pairedFinding(p *paired.Report) Finding {
 	return f
 }
 
+// groupFinding states a group column's verdict: the worst of its pairwise
+// tests (signed differences with Fisher's exact test, Holm-corrected, and
+// the four-fifths ratio judged by its interval). The fairlearn-style
+// max − min figures stay in the report as description only.
 func groupFinding(g *group.Report) Finding {
-	var fails, warns []string
-	for _, d := range g.Disparities {
-		if !d.Metric.Defined() {
-			continue
-		}
-		switch d.Name {
-		case group.DisparateImpact:
-			if d.Metric.Value < group.FourFifths {
-				fails = append(fails, fmt.Sprintf("disparate impact %.2f (below the four-fifths rule; %s vs %s)", d.Metric.Value, d.MinGroup, d.MaxGroup))
+	f := Finding{Check: "groups", Status: string(g.Verdict.Status)}
+	if len(g.Pairs) == 0 {
+		f.Status = "info"
+		f.Message = fmt.Sprintf("By %s: no two groups could be compared (%d groups; %s).", g.Column, len(g.Groups), leftOutText(g))
+		return f
+	}
+	// The worst test: most severe verdict, then the largest effect.
+	var worst *group.PairTest
+	var worstPair *group.Pair
+	for pi := range g.Pairs {
+		for ti := range g.Pairs[pi].Tests {
+			t := &g.Pairs[pi].Tests[ti]
+			if !t.Estimate.Defined() {
+				continue
 			}
-		case group.DemographicParityDifference, group.EqualOpportunityDifference, group.EqualizedOddsDifference:
-			if d.Metric.Low > parityWarn {
-				warns = append(warns, fmt.Sprintf("%s %.2f [%.2f, %.2f]", strings.ReplaceAll(d.Name, "_", " "), d.Metric.Value, d.Metric.Low, d.Metric.High))
+			if worst == nil || t.Verdict.Status.Severity() > worst.Verdict.Status.Severity() ||
+				(t.Verdict.Status == worst.Verdict.Status && effectSize(t) > effectSize(worst)) {
+				worst, worstPair = t, &g.Pairs[pi]
 			}
 		}
 	}
-	var small []string
-	for _, s := range g.Groups {
-		if s.Small {
-			small = append(small, s.Group)
+	tests := 0
+	for _, p := range g.Pairs {
+		tests += len(p.Tests)
+	}
+	f.Message = fmt.Sprintf("By %s (%d rows, %d groups compared in %d pairs, %d tests):", g.Column, g.Rows, len(g.PairGroups), len(g.Pairs), tests)
+	if worst != nil {
+		// Differences are A − B; the disparate impact ratio is B / A.
+		what := fmt.Sprintf("%s − %s", worstPair.A, worstPair.B)
+		if worst.Metric == group.DisparateImpact {
+			what = fmt.Sprintf("%s / %s", worstPair.B, worstPair.A)
 		}
+		f.Message += fmt.Sprintf(" worst %s %s = %.3f [%.3f, %.3f], Holm p=%.2g: %s.",
+			strings.ReplaceAll(worst.Metric, "_", " "), what, worst.Estimate.Value, worst.Estimate.Low, worst.Estimate.High, worst.Evidence.P, worst.Verdict.Reason)
 	}
-	sort.Strings(small)
-	note := ""
-	if len(small) > 0 {
-		note = fmt.Sprintf(" Groups too small to say much: %s.", strings.Join(small, ", "))
+	if len(g.Failing) > 1 {
+		f.Message += fmt.Sprintf(" %d failing tests, listed in the report.", len(g.Failing))
 	}
-	switch {
-	case len(fails) > 0:
-		return Finding{Check: "groups", Status: "fail", Message: fmt.Sprintf("By %s: %s.%s", g.Column, strings.Join(append(fails, warns...), "; "), note)}
-	case len(warns) > 0:
-		return Finding{Check: "groups", Status: "warn", Message: fmt.Sprintf("By %s: %s.%s", g.Column, strings.Join(warns, "; "), note)}
+	if left := leftOutText(g); left != "" {
+		f.Message += " Not compared: " + left + "."
 	}
-	return Finding{Check: "groups", Status: "pass", Message: fmt.Sprintf("By %s: no disparity beyond the thresholds across %d groups.%s", g.Column, len(g.Groups), note)}
+	for _, w := range g.Warnings {
+		f.Message += " " + w
+	}
+	return f
+}
+
+// effectSize is how far a pairwise test's estimate is from no effect.
+func effectSize(t *group.PairTest) float64 {
+	if t.Metric == group.DisparateImpact {
+		return math.Abs(math.Log(t.Estimate.Value))
+	}
+	return math.Abs(t.Estimate.Value)
+}
+
+func leftOutText(g *group.Report) string {
+	var parts []string
+	for i, l := range g.LeftOut {
+		if i == 5 {
+			parts = append(parts, fmt.Sprintf("and %d more", len(g.LeftOut)-5))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s (%s)", l.Group, l.Reason))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func counterfactualFinding(cf *Counterfactual) Finding {
