@@ -34,11 +34,15 @@ func Load(dir string, opts ...onnx.Option) (*Classifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	tok.SetMaxLength(f.MaxLength)
 	m, err := onnx.Open(dir, append([]onnx.Option{onnx.WithLabels(f.Labels)}, opts...)...)
 	if err != nil {
 		return nil, err
 	}
+	if err := f.checkPositions(m.Positions()); err != nil {
+		m.Close()
+		return nil, err
+	}
+	tok.SetMaxLength(f.MaxLength)
 	return &Classifier{Folder: f, Tokenizer: tok, Model: m, BatchSize: DefaultBatchSize}, nil
 }
 

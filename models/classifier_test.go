@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -211,4 +212,85 @@ func TestDevAccuracyMatchesModelCard(t *testing.T) {
 	t.Logf("dev accuracy through the Go engine: %.4f (model card: %.4f)", acc, want)
 	assert.InDelta(t, want, acc, 0.0015, "float32 ONNX Runtime vs PyTorch may flip at most one borderline sentence")
 	assert.GreaterOrEqual(t, acc, 0.80)
+}
+
+// Issue 7, defect 8: duplicate or empty label names were accepted, making
+// --target and --positive ambiguous or impossible.
+func TestLabelNamesMustBeDistinctAndNamed(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{ModelFile, TokenizerFile} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, f), []byte("x"), 0o644))
+	}
+	for cfg, want := range map[string]string{
+		`{"id2label": {"0": "POS", "1": "POS"}}`:       `labels 0 and 1 both "POS"`,
+		`{"id2label": {"0": "pos", "1": "POS"}}`:       `labels 0 and 1 both "POS"`,
+		`{"id2label": {"0": "NEG", "1": ""}}`:          `id2label "1" is an empty label name`,
+		`{"id2label": {"0": "  ", "1": "POS"}}`:        `id2label "0" is an empty label name`,
+		`{"id2label": {"0": "A", "1": "B", "2": "A"}}`: `labels 0 and 2 both "A"`,
+	} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, ConfigFile), []byte(cfg), 0o644))
+		_, err := ReadFolder(dir)
+		assert.ErrorContains(t, err, want, cfg)
+	}
+}
+
+// Issue 7, defect 8: a folder whose files exist but cannot be read was
+// reported as lacking them.
+func TestUnreadableFilesAreNotMissing(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, TokenizerFile), []byte("x"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, ConfigFile), []byte(`{"id2label": {"0": "A"}}`), 0o644))
+	// a symlink loop exists but cannot be opened, even by root
+	require.NoError(t, os.Symlink(ModelFile, filepath.Join(dir, ModelFile)))
+	_, err := ReadFolder(dir)
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "lacks")
+	assert.Contains(t, err.Error(), "too many levels of symbolic links")
+
+	if os.Geteuid() == 0 {
+		t.Log("running as root: file permissions do not apply, the permission case is skipped")
+		return
+	}
+	require.NoError(t, os.Remove(filepath.Join(dir, ModelFile)))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, ModelFile), []byte("x"), 0o000))
+	_, err = ReadFolder(dir)
+	assert.ErrorIs(t, err, fs.ErrPermission)
+	assert.ErrorContains(t, err, "permission denied")
+	assert.NotContains(t, err.Error(), "lacks")
+}
+
+// linkedDefault is a folder holding the shipped model's files as links,
+// with config.json replaced by cfg.
+func linkedDefault(t *testing.T, cfg string) string {
+	t.Helper()
+	dir := t.TempDir()
+	abs, err := filepath.Abs(defaultDir)
+	require.NoError(t, err)
+	for _, f := range []string{ModelFile, TokenizerFile} {
+		require.NoError(t, os.Symlink(filepath.Join(abs, f), filepath.Join(dir, f)))
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, ConfigFile), []byte(cfg), 0o644))
+	return dir
+}
+
+// Issue 7, defect 8: max_position_embeddings larger than the graph allows
+// gave a raw ONNX Runtime error (twice) on the first long text. Load now
+// refuses it with both numbers.
+func TestMaxPositionsCheckedAgainstTheGraph(t *testing.T) {
+	dir := linkedDefault(t, `{"model_type": "bert", "max_position_embeddings": 1024, "id2label": {"0": "NEGATIVE", "1": "POSITIVE"}}`)
+	_, err := Load(dir)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "max_position_embeddings 1024")
+	assert.Contains(t, err.Error(), "position-embedding table has 512 rows")
+
+	// a config that does not say takes the graph's table
+	dir = linkedDefault(t, `{"model_type": "bert", "id2label": {"0": "NEGATIVE", "1": "POSITIVE"}}`)
+	c, err := Load(dir)
+	require.NoError(t, err)
+	defer c.Close()
+	assert.Equal(t, 512, c.Folder.MaxLength)
+	assert.Equal(t, 512, c.Tokenizer.MaxLength())
+	preds, err := c.Predict(context.Background(), []string{strings.Repeat("good ", 700)})
+	require.NoError(t, err, "a text longer than the table is truncated to it")
+	assert.True(t, preds[0].Truncated)
 }

@@ -1,13 +1,16 @@
 package models
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 )
 
 // Files of the contract.
@@ -31,6 +34,44 @@ type Folder struct {
 	// (max_position_embeddings, 512 when config.json does not say).
 	MaxLength int
 	ModelType string
+	// Hidden, Heads and Intermediate are the network's hidden size,
+	// attention heads and feed-forward width from config.json (BERT's or
+	// DistilBERT's names), 0 where it does not say. They size memory
+	// estimates; nothing else depends on them.
+	Hidden, Heads, Intermediate int
+	// PositionEmbeddings is config.json's max_position_embeddings, 0 when
+	// it does not say.
+	PositionEmbeddings int
+}
+
+// positionOffset is how many position rows a model family reserves before
+// the first token: RoBERTa-family models count positions from pad+1.
+func (f *Folder) positionOffset() int {
+	switch f.ModelType {
+	case "roberta", "xlm-roberta", "camembert":
+		return 2
+	}
+	return 0
+}
+
+// checkPositions compares the sequence length config.json promises with
+// the graph's position-embedding table (rows, 0 when unknown): a config
+// that promises more would fail inside ONNX Runtime on the first long
+// text, so it is refused here with both numbers. A config that does not
+// say takes the graph's size.
+func (f *Folder) checkPositions(rows int) error {
+	if rows <= 0 {
+		return nil
+	}
+	if f.PositionEmbeddings == 0 {
+		f.MaxLength = min(f.MaxLength, rows-f.positionOffset())
+		return nil
+	}
+	if f.PositionEmbeddings > rows {
+		return fmt.Errorf("models: %s says max_position_embeddings %d, but %s's position-embedding table has %d rows: the model cannot read sequences that long; set max_position_embeddings to %d",
+			filepath.Join(f.Dir, ConfigFile), f.PositionEmbeddings, ModelFile, rows, rows)
+	}
+	return nil
 }
 
 // config is the part of a Hugging Face config.json that Lucid reads.
@@ -38,6 +79,13 @@ type config struct {
 	ID2Label              map[string]string `json:"id2label"`
 	MaxPositionEmbeddings int               `json:"max_position_embeddings"`
 	ModelType             string            `json:"model_type"`
+	HiddenSize            int               `json:"hidden_size"`
+	NumAttentionHeads     int               `json:"num_attention_heads"`
+	IntermediateSize      int               `json:"intermediate_size"`
+	// DistilBERT's names for the same sizes.
+	Dim       int `json:"dim"`
+	NHeads    int `json:"n_heads"`
+	HiddenDim int `json:"hidden_dim"`
 }
 
 // ReadFolder checks that dir has the contract's files and reads config.json.
@@ -51,8 +99,14 @@ func ReadFolder(dir string) (*Folder, error) {
 	}
 	var missing []string
 	for _, f := range []string{ModelFile, TokenizerFile, ConfigFile} {
-		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+		err := readable(filepath.Join(dir, f))
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
 			missing = append(missing, f)
+		case err != nil:
+			// Present but unreadable (permission denied, say): say that,
+			// not that the file is missing.
+			return nil, fmt.Errorf("models: model folder %s: %w", dir, err)
 		}
 	}
 	if len(missing) > 0 {
@@ -78,7 +132,20 @@ func ReadFolder(dir string) (*Folder, error) {
 	if c.ModelType == "roberta" || c.ModelType == "xlm-roberta" || c.ModelType == "camembert" {
 		maxLen -= 2
 	}
-	return &Folder{Dir: dir, Labels: labels, MaxLength: maxLen, ModelType: c.ModelType}, nil
+	return &Folder{Dir: dir, Labels: labels, MaxLength: maxLen, ModelType: c.ModelType,
+		PositionEmbeddings: c.MaxPositionEmbeddings,
+		Hidden:             cmp.Or(c.HiddenSize, c.Dim), Heads: cmp.Or(c.NumAttentionHeads, c.NHeads), Intermediate: cmp.Or(c.IntermediateSize, c.HiddenDim)}, nil
+}
+
+// readable reports why path cannot be opened for reading, if it cannot:
+// an error wrapping fs.ErrNotExist when it is absent, fs.ErrPermission
+// when it may not be read.
+func readable(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 // labelList turns id2label {"0": "NEGATIVE", ...} into a dense slice.
@@ -96,11 +163,24 @@ func labelList(id2label map[string]string) ([]string, error) {
 	}
 	sort.Ints(ids)
 	labels := make([]string, len(ids))
+	seen := make(map[string]int, len(ids))
 	for n, i := range ids {
 		if i != n {
 			return nil, fmt.Errorf("id2label indexes must run 0..%d without gaps; %d is missing", len(ids)-1, n)
 		}
-		labels[n] = id2label[strconv.Itoa(i)]
+		name := id2label[strconv.Itoa(i)]
+		// Labels are chosen by name (--target, --positive, a data file's
+		// label column), case-insensitively: an empty or repeated name
+		// would make that choice ambiguous or impossible.
+		if strings.TrimSpace(name) == "" {
+			return nil, fmt.Errorf("id2label %q is an empty label name; every label needs a name", strconv.Itoa(i))
+		}
+		key := strings.ToLower(name)
+		if j, dup := seen[key]; dup {
+			return nil, fmt.Errorf("id2label names labels %d and %d both %q; label names must be distinct (case-insensitively)", j, i, name)
+		}
+		seen[key] = i
+		labels[n] = name
 	}
 	return labels, nil
 }

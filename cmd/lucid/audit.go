@@ -17,6 +17,7 @@ import (
 	"github.com/lucid-nlp/lucid/dataset"
 	"github.com/lucid-nlp/lucid/evaluate"
 	"github.com/lucid-nlp/lucid/fairness/counterfactual"
+	"github.com/lucid-nlp/lucid/fairness/scoring"
 	"github.com/lucid-nlp/lucid/report"
 )
 
@@ -53,8 +54,18 @@ Examples:
   lucid audit --data ../shared/data/sst2/dev.tsv --text-col content --checks counterfactual,consistency
   lucid audit --data posts.jsonl --fail-on fail     # exit 3 when a check fails
 
-Exit codes: 0 done, 1 runtime failure, 2 usage error, 3 a finding at or above
---fail-on.
+Limits (checked before anything runs; a value beyond one is a usage error,
+exit 2): --batch 1 to 4096, --budget 1 to 1048576 (2^20), --resamples 1 to
+100000, --min-group-size 0 to 1000000000, --consistency-rows 0 to 1000000,
+--explain-rows 0 to 10000, --sessions 1 to 64, --threads at most 4 per CPU
+(256 at most); the estimated memory of the rows in flight must fit in
+--max-memory (default: half the machine's memory). In the summary printed
+to the terminal, control characters and bidirectional overrides from the
+data are shown escaped (\x1b, \u202e).
+
+Exit codes: 0 done, 1 runtime failure, 2 usage error (a bad flag, an unknown
+--positive label, a missing column, a file format that cannot be told), 3 a
+finding at or above --fail-on.
 `
 
 // stringList is a repeatable or comma-separated flag.
@@ -91,12 +102,12 @@ func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	out := fs.String("out", "lucid-audit", "folder for report.json and report.html")
 	positive := fs.String("positive", "", "the favourable label (default: one named positive, else the last)")
 	seed := fs.Uint64("seed", 1, "seed for bootstrap, sampling and explanations")
-	batch := fs.Int("batch", 256, "rows per prediction batch")
-	resamples := fs.Int("resamples", 1000, "bootstrap resamples for the group metrics")
-	minGroup := fs.Int("min-group-size", 30, "groups smaller than this are flagged")
-	consistencyRows := fs.Int("consistency-rows", 1000, "random sample of rows the consistency tests edit")
-	explainRows := fs.Int("explain-rows", 16, "random sample of rows explained for faithfulness and stability")
-	budget := fs.Int("budget", 256, "explanation budget (model evaluations)")
+	batch := fs.Int("batch", 256, fmt.Sprintf("rows per prediction batch, 1 to %d", maxBatch))
+	resamples := fs.Int("resamples", 1000, fmt.Sprintf("bootstrap resamples for the group metrics, 1 to %d", maxResamples))
+	minGroup := fs.Int("min-group-size", 30, fmt.Sprintf("groups smaller than this are flagged, 0 to %d", maxMinGroupSize))
+	consistencyRows := fs.Int("consistency-rows", 1000, fmt.Sprintf("random sample of rows the consistency tests edit, 0 to %d", maxSampleRows))
+	explainRows := fs.Int("explain-rows", 16, fmt.Sprintf("random sample of rows explained for faithfulness and stability, 0 to %d", maxExplainRows))
+	budget := fs.Int("budget", 256, fmt.Sprintf("explanation budget (model evaluations), 1 to %d", maxBudget))
 	var methods stringList
 	fs.Var(&methods, "methods", "explanation methods compared for faithfulness (default kernelshap,lime,occlusion,ig)")
 	failOn := fs.String("fail-on", "never", "exit 3 when a finding is at least: fail, warn or never")
@@ -109,6 +120,17 @@ func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	}
 	if fs.NArg() > 0 {
 		return usagef("unexpected arguments %q: audit reads --data", fs.Args())
+	}
+	if err := firstError(
+		mf.validate(),
+		intFlag("batch", *batch, 1, maxBatch),
+		intFlag("resamples", *resamples, 1, maxResamples),
+		intFlag("min-group-size", *minGroup, 0, maxMinGroupSize),
+		intFlag("consistency-rows", *consistencyRows, 0, maxSampleRows),
+		intFlag("explain-rows", *explainRows, 0, maxExplainRows),
+		intFlag("budget", *budget, 1, maxBudget),
+	); err != nil {
+		return err
 	}
 	if *failOn != "fail" && *failOn != "warn" && *failOn != "never" {
 		return usagef("--fail-on %q: want fail, warn or never", *failOn)
@@ -124,6 +146,13 @@ func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	f, err := dataset.ParseFormat(*format)
 	if err != nil {
 		return usageError{err.Error()}
+	}
+	if f == dataset.Auto {
+		// A file whose extension does not say its format (.txt, .json)
+		// is the caller's to name with --format.
+		if _, err := dataset.DetectFormat(*data); err != nil {
+			return usageError{err.Error()}
+		}
 	}
 	var ms []attribution.Method
 	for _, m := range methods {
@@ -158,7 +187,21 @@ func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	}
 	counted := &countingReader{r: file}
 
-	clf, err := mf.load()
+	folder, err := mf.folder()
+	if err != nil {
+		return err
+	}
+	if *positive != "" {
+		if _, err := scoring.TargetIndex(folder.Labels, *positive); err != nil {
+			return usagef("--positive %q: not one of the model's labels %s", termSafe(*positive), termSafe(strings.Join(folder.Labels, ", ")))
+		}
+	}
+	// Predictions run --batch rows at once, explanations the evaluator's
+	// default batch; either way in each session.
+	if err := checkInference(shapeOf(folder, slices.Contains(ms, attribution.MethodPath) || len(ms) == 0), max(*batch, evaluate.DefaultBatchSize), mf.sessions, int64(mf.maxMemory)); err != nil {
+		return err
+	}
+	clf, err := mf.load(folder)
 	if err != nil {
 		return err
 	}
@@ -214,11 +257,13 @@ func writeReport(dir string, rep *audit.Report) error {
 }
 
 func printSummary(w io.Writer, rep *audit.Report, dir string) {
-	fmt.Fprintf(w, "audit of %s on %s: %d rows in %.1fs (%.0f rows/s), %d skipped\n\n", rep.Model, rep.Data, rep.Rows, rep.Seconds, rep.RowsPerSecond, rep.Skipped)
+	// Paths, group values and examples in the messages come from the
+	// data: escaped so they cannot drive the terminal or reorder a line.
+	fmt.Fprintf(w, "audit of %s on %s: %d rows in %.1fs (%.0f rows/s), %d skipped\n\n", termSafe(rep.Model), termSafe(rep.Data), rep.Rows, rep.Seconds, rep.RowsPerSecond, rep.Skipped)
 	for _, f := range rep.Summary {
-		fmt.Fprintf(w, "  %-5s %-15s %s\n", strings.ToUpper(f.Status), f.Check, f.Message)
+		fmt.Fprintf(w, "  %-5s %-15s %s\n", strings.ToUpper(termSafe(f.Status)), termSafe(f.Check), termSafe(f.Message))
 	}
-	fmt.Fprintf(w, "\nreport: %s, %s\n", filepath.Join(dir, "report.html"), filepath.Join(dir, "report.json"))
+	fmt.Fprintf(w, "\nreport: %s, %s\n", termSafe(filepath.Join(dir, "report.html")), termSafe(filepath.Join(dir, "report.json")))
 }
 
 func findingsExit(rep *audit.Report, failOn string) error {

@@ -97,7 +97,25 @@ func runBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		sentences = sentences[:*n]
 	}
 
-	clf, err := mf.load()
+	if err := firstError(
+		mf.validate(),
+		intFlag("sentences", *n, 1, maxSentences),
+		intFlag("steps", *steps, 1, maxPathSteps),
+		intFlag("batch", *batch, 0, maxBatch),
+		intFlag("seeds", *seeds, 1, maxSeeds),
+		budgetsFlag("budgets", bs),
+		budgetsFlag("accuracy-budgets", abs),
+	); err != nil {
+		return err
+	}
+	folder, err := mf.folder()
+	if err != nil {
+		return err
+	}
+	if err := checkInference(shapeOf(folder, slices.Contains(ms, attribution.MethodPath)), max(*batch, evaluate.DefaultBatchSize), mf.sessions, int64(mf.maxMemory)); err != nil {
+		return err
+	}
+	clf, err := mf.load(folder)
 	if err != nil {
 		return err
 	}
@@ -232,4 +250,14 @@ func parseInts(flagName, s string) ([]int, error) {
 func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
+}
+
+// budgetsFlag checks a list of budgets against maxBudget.
+func budgetsFlag(name string, budgets []int) error {
+	for _, b := range budgets {
+		if err := intFlag(name, b, 1, maxBudget); err != nil {
+			return err
+		}
+	}
+	return nil
 }

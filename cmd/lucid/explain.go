@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/lucid-nlp/lucid/attribution"
@@ -18,7 +19,7 @@ import (
 )
 
 const explainHelp = `
-Usage: lucid explain [flags] [TEXT...]
+Usage: lucid explain [flags] [TEXT...] [-- TEXT...]
 
 Explains the model's prediction for each TEXT (or each line of standard
 input): how much each word (or token) moved the target label's score.
@@ -47,6 +48,17 @@ Output: the prediction, the text with each word coloured by its attribution
 (green pushes towards the target label, red against), and the top features.
 With --json, one result per line (schema: README.md, "Explanation JSON").
 With --html FILE, also one HTML page with every explanation as a heatmap.
+In terminal output, control characters and bidirectional overrides in a
+text are shown escaped (\x1b, \u202e); JSON keeps texts exact.
+
+Flags may come before or after the texts; after "--" everything is text.
+Limits (checked before anything runs; a value beyond one is a usage error,
+exit 2): --budget 0 to 1048576 (2^20), --steps 1 to 1024, --batch 1 to
+4096, --top 0 to 1000000, --kernel-width above 0 and at most 1e6,
+--sessions 1 to 64, --threads at most 4 per CPU (256 at most). The
+estimated memory of the rows in flight must fit in --max-memory (default:
+half the machine's memory); a text whose explanation would not fit beside
+them is reported as an error and the others go on.
 `
 
 func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -54,18 +66,18 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	var mf modelFlags
 	mf.register(fs)
 	method := fs.String("method", "kernelshap", "kernelshap, exact, lime, ig or occlusion")
-	budget := fs.Int("budget", 0, fmt.Sprintf("model evaluations per explanation (default %d; exact: 2^words up to 2^%d)", attribution.DefaultBudget, attribution.DefaultExactFeatures))
-	steps := fs.Int("steps", attribution.DefaultPathSteps, "ig: quadrature points along the path")
+	budget := fs.Int("budget", 0, fmt.Sprintf("model evaluations per explanation, 0 (default %d; exact: 2^words up to 2^%d) to %d", attribution.DefaultBudget, attribution.DefaultExactFeatures, maxBudget))
+	steps := fs.Int("steps", attribution.DefaultPathSteps, fmt.Sprintf("ig: quadrature points along the path, 1 to %d", maxPathSteps))
 	quad := fs.String("quadrature", "gauss-legendre", "ig: gauss-legendre or midpoint")
 	features := fs.String("features", "words", "attribute to words or tokens")
-	mask := fs.String("mask", "mask", "what an absent feature becomes: mask, pad, delete or unk")
+	mask := fs.String("mask", "mask", "what an absent feature becomes: mask, pad, delete or unk (ig: mask, pad or unk)")
 	target := fs.String("target", "", "label to explain, by name or index (default: the predicted label)")
 	output := fs.String("output", "prob", "what is attributed: prob, logit or logodds")
 	seed := fs.Uint64("seed", 1, "random seed for sampled methods (same seed, same result)")
-	width := fs.Float64("kernel-width", 25, "lime: kernel width")
-	batch := fs.Int("batch", evaluate.DefaultBatchSize, "rows per ONNX Runtime batch")
+	width := fs.Float64("kernel-width", attribution.DefaultKernelWidth, fmt.Sprintf("lime: kernel width, above 0 and at most %g", maxKernelWidth))
+	batch := fs.Int("batch", evaluate.DefaultBatchSize, fmt.Sprintf("rows per ONNX Runtime batch, 1 to %d", maxBatch))
 	asJSON := fs.Bool("json", false, "print one JSON result per line")
-	top := fs.Int("top", 8, "how many top features to list (terminal output)")
+	top := fs.Int("top", 8, fmt.Sprintf("how many top features to list (terminal output), 0 to %d", maxTop))
 	color := fs.String("color", "auto", "colour the terminal output: auto, always or never")
 	htmlOut := fs.String("html", "", "also write the explanations as one self-contained HTML page of token heatmaps to FILE")
 	if err := parse(fs, args); err != nil {
@@ -89,19 +101,37 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if err != nil {
 		return usageError{err.Error()}
 	}
+	if err := firstError(
+		mf.validate(),
+		intFlag("budget", *budget, 0, maxBudget),
+		intFlag("steps", *steps, 1, maxPathSteps),
+		intFlag("batch", *batch, 1, maxBatch),
+		intFlag("top", *top, 0, maxTop),
+		kernelWidthFlag(*width),
+	); err != nil {
+		return err
+	}
 	switch {
-	case *budget < 0:
-		return usagef("--budget %d: want 0 (the default) or more", *budget)
-	case *steps < 1:
-		return usagef("--steps %d: want at least 1", *steps)
-	case *batch < 1:
-		return usagef("--batch %d: want at least 1", *batch)
 	case *color != "auto" && *color != "always" && *color != "never":
 		return usagef("--color %q: want auto, always or never", *color)
+	case req.Method == attribution.MethodPath && req.Masking == perturb.Delete:
+		return usagef("--mask delete --method ig: the path method needs a baseline token; use --mask mask, pad or unk")
 	}
 	useColor := *color == "always" || (*color == "auto" && isTerminal(stdout))
 
-	clf, err := mf.load()
+	folder, err := mf.folder()
+	if err != nil {
+		return err
+	}
+	if err := checkTarget(*target, folder.Labels); err != nil {
+		return err
+	}
+	shape := shapeOf(folder, req.Method == attribution.MethodPath)
+	inference := shape.inferenceBytes(*batch, mf.sessions)
+	if inference > int64(mf.maxMemory) {
+		return checkInference(shape, *batch, mf.sessions, int64(mf.maxMemory))
+	}
+	clf, err := mf.load(folder)
 	if err != nil {
 		return err
 	}
@@ -121,7 +151,11 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			reqs[i] = req
 			reqs[i].Text = t
 		}
-		results, errs := x.ExplainAll(ctx, reqs, 0)
+		// Each explanation's coalitions must fit beside the rows in
+		// flight; as many run at once as fit (at most 8).
+		plan := planExplanations(clf.Tokenizer, req, texts, int64(mf.maxMemory)-inference)
+		results, errs := x.ExplainAll(ctx, plan.requests(reqs), plan.workers)
+		results, errs = plan.merge(results, errs)
 		for i, r := range results {
 			total++
 			if errs[i] != nil {
@@ -134,7 +168,7 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 						return err
 					}
 				} else {
-					fmt.Fprintf(stderr, "input %d: error: %v\n", lines[i], errs[i])
+					fmt.Fprintf(stderr, "input %d: error: %s\n", lines[i], termSafe(errs[i].Error()))
 				}
 				continue
 			}
@@ -189,13 +223,15 @@ func isTerminal(w io.Writer) bool {
 // renderExplanation prints a result for a person: prediction, coloured
 // text, ranked features, and the cost.
 func renderExplanation(w io.Writer, r *attribution.Result, top int, color bool) {
-	fmt.Fprintf(w, "prediction: %s (%.3f)", r.Predicted, r.Probabilities[r.Predicted])
+	// Every string here comes from the input or the model folder: each is
+	// passed through termSafe so it cannot drive the terminal.
+	fmt.Fprintf(w, "prediction: %s (%.3f)", termSafe(r.Predicted), r.Probabilities[r.Predicted])
 	if r.Target != r.Predicted {
-		fmt.Fprintf(w, "   explaining: %s (%.3f)", r.Target, r.Probabilities[r.Target])
+		fmt.Fprintf(w, "   explaining: %s (%.3f)", termSafe(r.Target), r.Probabilities[r.Target])
 	}
 	fmt.Fprintf(w, "\nmethod: %s   %s: f(x) = %.4f, base = %.4f\n", r.Method, r.Output, r.FX, r.BaseValue)
 	for _, warn := range r.Warnings {
-		fmt.Fprintf(w, "warning: %s\n", warn)
+		fmt.Fprintf(w, "warning: %s\n", termSafe(warn))
 	}
 	maxAbs := 0.0
 	for _, f := range r.Features {
@@ -205,11 +241,11 @@ func renderExplanation(w io.Writer, r *attribution.Result, top int, color bool) 
 	var b strings.Builder
 	last := 0
 	for _, f := range r.Features {
-		b.WriteString(r.Text[last:f.ByteStart])
-		b.WriteString(paint(r.Text[f.ByteStart:f.ByteEnd], f.Attribution, maxAbs, color))
+		b.WriteString(termSafe(r.Text[last:f.ByteStart]))
+		b.WriteString(paint(termSafe(r.Text[f.ByteStart:f.ByteEnd]), f.Attribution, maxAbs, color))
 		last = f.ByteEnd
 	}
-	b.WriteString(r.Text[last:])
+	b.WriteString(termSafe(r.Text[last:]))
 	fmt.Fprintf(w, "\n  %s\n\n", b.String())
 
 	order := make([]int, len(r.Features))
@@ -219,14 +255,14 @@ func renderExplanation(w io.Writer, r *attribution.Result, top int, color bool) 
 	slices.SortStableFunc(order, func(a, b int) int {
 		return cmp.Compare(math.Abs(r.Features[b].Attribution), math.Abs(r.Features[a].Attribution))
 	})
-	fmt.Fprintf(w, "top features (towards %s > 0 > against):\n", r.Target)
-	for _, i := range order[:min(top, len(order))] {
+	fmt.Fprintf(w, "top features (towards %s > 0 > against):\n", termSafe(r.Target))
+	for _, i := range order[:max(0, min(top, len(order)))] {
 		f := r.Features[i]
 		se := ""
 		if f.StdErr != nil {
 			se = fmt.Sprintf(" ± %.4f", *f.StdErr)
 		}
-		fmt.Fprintf(w, "  %+.4f%s  %-20s %s\n", f.Attribution, se, f.Text, bar(f.Attribution, maxAbs, color))
+		fmt.Fprintf(w, "  %+.4f%s  %-20s %s\n", f.Attribution, se, termSafe(f.Text), bar(f.Attribution, maxAbs, color))
 	}
 	diag := ""
 	for _, k := range []string{"efficiency_gap", "completeness_error", "completeness_error_relative", "score"} {
@@ -264,4 +300,31 @@ func bar(v, maxAbs float64, color bool) string {
 		return "\x1b[32m" + s + "\x1b[0m"
 	}
 	return "\x1b[31m" + s + "\x1b[0m"
+}
+
+// kernelWidthFlag checks LIME's kernel width: positive, finite, bounded.
+func kernelWidthFlag(w float64) error {
+	if !(w > 0) || math.IsInf(w, 0) || w > maxKernelWidth {
+		return usagef("--kernel-width %g: want a number above 0 and at most %g", w, maxKernelWidth)
+	}
+	return nil
+}
+
+// checkTarget checks --target against the model's labels (by name, any
+// case, or by index) before the model is loaded: a label the model does
+// not have is the caller's to fix.
+func checkTarget(target string, labels []string) error {
+	if target == "" {
+		return nil
+	}
+	for _, l := range labels {
+		if strings.EqualFold(l, target) {
+			return nil
+		}
+	}
+	if i, err := strconv.Atoi(target); err == nil && i >= 0 && i < len(labels) {
+		return nil
+	}
+	return usagef("--target %q: unknown target label; the model's labels are %s (or their indexes 0..%d)",
+		termSafe(target), termSafe(strings.Join(labels, ", ")), len(labels)-1)
 }

@@ -14,40 +14,55 @@ import (
 
 // modelFlags are the flags every command that loads a model shares.
 type modelFlags struct {
-	dir      string
-	device   string
-	threads  int
-	sessions int
-	library  string
+	dir       string
+	device    string
+	threads   int
+	sessions  int
+	library   string
+	maxMemory byteSize
 }
 
 func (m *modelFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&m.dir, "model", "", "model folder (model.onnx, tokenizer.json, config.json); default: $LUCID_MODEL or the shipped models/"+models.DefaultName)
 	fs.StringVar(&m.device, "device", "cpu", "where to run: cpu, cuda or cuda:N (needs scripts/setup_ort.sh --gpu)")
-	fs.IntVar(&m.threads, "threads", 0, "ONNX Runtime intra-op threads per session (default: all CPUs)")
-	fs.IntVar(&m.sessions, "sessions", 1, "ONNX Runtime sessions, i.e. batches run at once (more help on GPUs and many-core hosts)")
+	fs.IntVar(&m.threads, "threads", 0, fmt.Sprintf("ONNX Runtime intra-op threads per session, at most %d (4 per CPU, never above %d; default: all CPUs)", maxThreads(), maxThreadsCeiling))
+	fs.IntVar(&m.sessions, "sessions", 1, fmt.Sprintf("ONNX Runtime sessions, i.e. batches run at once, 1 to %d (more help on GPUs and many-core hosts)", maxSessions))
 	fs.StringVar(&m.library, "ort-lib", "", "ONNX Runtime shared library (default: $LUCID_ORT_LIB, then the scripts/setup_ort.sh cache)")
+	m.maxMemory = byteSize(defaultMaxMemory())
+	fs.Var(&m.maxMemory, "max-memory", "refuse work whose estimated memory (rows in flight, model copies, an explanation's coalitions) is above this, e.g. 512MiB or 2GiB (default: half the machine's memory)")
 }
 
-// load opens the model the flags name.
-func (m *modelFlags) load() (*models.Classifier, error) {
-	dev, err := onnx.ParseDevice(m.device)
-	if err != nil {
-		return nil, usageError{err.Error()}
+// validate checks the flags' values against their limits.
+func (m *modelFlags) validate() error {
+	if _, err := onnx.ParseDevice(m.device); err != nil {
+		return usageError{err.Error()}
 	}
-	if m.threads < 0 {
-		return nil, usagef("--threads %d: want 0 (all CPUs) or more", m.threads)
-	}
-	if m.sessions < 1 {
-		return nil, usagef("--sessions %d: want at least 1", m.sessions)
-	}
+	return firstError(
+		intFlag("threads", m.threads, 0, maxThreads()),
+		intFlag("sessions", m.sessions, 1, maxSessions),
+	)
+}
+
+// folder reads the model folder the flags name, without loading it, so
+// memory estimates can be checked before anything is allocated.
+func (m *modelFlags) folder() (*models.Folder, error) {
 	dir := m.dir
 	if dir == "" {
+		var err error
 		if dir, err = models.DefaultDir(); err != nil {
 			return nil, err
 		}
 	}
-	return models.Load(dir, onnx.WithDevice(dev), onnx.WithThreads(m.threads), onnx.WithSessions(m.sessions), onnx.WithLibrary(m.library))
+	return models.ReadFolder(dir)
+}
+
+// load opens the model folder f, after validate.
+func (m *modelFlags) load(f *models.Folder) (*models.Classifier, error) {
+	dev, err := onnx.ParseDevice(m.device)
+	if err != nil {
+		return nil, usageError{err.Error()}
+	}
+	return models.Load(f.Dir, onnx.WithDevice(dev), onnx.WithThreads(m.threads), onnx.WithSessions(m.sessions), onnx.WithLibrary(m.library))
 }
 
 // newFlagSet makes a flag set whose --help prints the given text first.
@@ -62,15 +77,54 @@ func newFlagSet(name, help string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// parse parses args, turning flag errors into usage errors.
+// parse parses args, turning flag errors into usage errors. Flags may come
+// before, between or after the arguments, as Go users expect; "--" ends
+// the flags, so every argument after it is an argument even when it starts
+// with "-".
 func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(permute(fs, args)); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
 		return usageError{err.Error()}
 	}
 	return nil
+}
+
+// permute moves the flags in args before the arguments, followed by "--"
+// and the arguments in their order. A flag's value is the next argument
+// unless the flag is boolean or written -flag=value; an argument of
+// exactly "-" is an argument (standard input, by convention).
+func permute(fs *flag.FlagSet, args []string) []string {
+	var flags, rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			rest = append(rest, args[i+1:]...)
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			rest = append(rest, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		f := fs.Lookup(name)
+		if f == nil {
+			continue // flag.Parse reports it
+		}
+		if bf, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && bf.IsBoolFlag() {
+			continue
+		}
+		if i+1 < len(args) {
+			i++
+			flags = append(flags, args[i])
+		}
+	}
+	return append(append(flags, "--"), rest...)
 }
 
 // lineReader reads texts one per line, with no limit on line length, so a

@@ -8,7 +8,9 @@
 //
 // Run `lucid help` or `lucid COMMAND --help` for the flags. Exit codes: 0
 // success, 1 a runtime failure (or some inputs failed), 2 a usage error, 3
-// an audit finding at or above --fail-on.
+// an audit finding at or above --fail-on, 130 interrupted (Ctrl-C or
+// SIGTERM: the first stops the command after the model batch it is
+// running, keeping what was written; a second exits at once).
 package main
 
 import (
@@ -20,6 +22,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/lucid-nlp/lucid/dataset"
 )
 
 // Exit codes, stable for scripts.
@@ -28,6 +32,8 @@ const (
 	exitFailure = 1
 	exitUsage   = 2
 	exitFound   = 3
+	// exitInterrupted is the shell's code for a process ended by SIGINT.
+	exitInterrupted = 130
 )
 
 // usageError marks errors that are the caller's to fix (exit 2).
@@ -67,15 +73,47 @@ Commands:
 Run 'lucid COMMAND --help' for a command's flags and examples.
 ONNX Runtime comes from scripts/setup_ort.sh (or $LUCID_ORT_LIB).
 Exit codes: 0 ok, 1 runtime failure or some inputs failed, 2 usage error,
-3 audit findings at or above --fail-on.
+3 audit findings at or above --fail-on, 130 interrupted.
+Ctrl-C stops a command after the model batch it is running (what was
+written so far is kept); a second Ctrl-C exits at once.
 `)
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible(context.Background(), os.Stderr, func() { os.Exit(exitInterrupted) })
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
+}
+
+// interruptible returns a context cancelled by the first SIGINT or
+// SIGTERM, so the command stops after its current model batch and keeps
+// what it wrote; a second signal calls exit (at once, for a user who will
+// not wait). stop releases the signals.
+func interruptible(parent context.Context, stderr io.Writer, exit func()) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(parent)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-sigs:
+		case <-done:
+			return
+		}
+		fmt.Fprintln(stderr, "lucid: interrupted; stopping after the current batch (interrupt again to exit now)")
+		cancel()
+		select {
+		case <-sigs:
+			exit()
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel()
+	}
 }
 
 // run is main without the process: tests call it directly.
@@ -103,15 +141,25 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		case err == nil:
 			return exitOK
 		case errors.As(err, &fe):
-			fmt.Fprintf(stderr, "lucid %s: %v\n", name, err)
+			fmt.Fprintf(stderr, "lucid %s: %s\n", name, termSafe(err.Error()))
 			return exitFound
 		case errors.Is(err, flag.ErrHelp):
 			return exitOK
+		case ctx.Err() != nil && errors.Is(err, context.Canceled):
+			fmt.Fprintf(stderr, "lucid %s: interrupted\n", name)
+			return exitInterrupted
 		case errors.As(err, &ue):
-			fmt.Fprintf(stderr, "lucid %s: %v\nRun 'lucid %s --help' for usage.\n", name, err, name)
+			fmt.Fprintf(stderr, "lucid %s: %s\nRun 'lucid %s --help' for usage.\n", name, termSafe(err.Error()), name)
+			return exitUsage
+		case errors.Is(err, dataset.ErrMissingColumn):
+			// A column the caller named (or the defaults) is not in the
+			// file: the caller's to fix, like a bad flag.
+			// (dataset.ErrUnknownFormat belongs here too once the reader
+			// returns it.)
+			fmt.Fprintf(stderr, "lucid %s: %s\nRun 'lucid %s --help' for usage.\n", name, termSafe(err.Error()), name)
 			return exitUsage
 		default:
-			fmt.Fprintf(stderr, "lucid %s: %v\n", name, err)
+			fmt.Fprintf(stderr, "lucid %s: %s\n", name, termSafe(err.Error()))
 			return exitFailure
 		}
 	}

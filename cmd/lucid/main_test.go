@@ -137,9 +137,10 @@ func TestExplainTerminalAndJSON(t *testing.T) {
 		assert.InDelta(t, r["f_x"].(float64)-r["base_value"].(float64), sum, 1e-4, "efficiency")
 	}
 
+	// an unknown label is the caller's to fix: a usage error before the model loads
 	code, _, stderr = lucid(t, "", "explain", "--target", "MAYBE", "fine")
-	assert.Equal(t, exitFailure, code)
-	assert.Contains(t, stderr, `unknown target label "MAYBE"`)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, `--target "MAYBE": unknown target label`)
 }
 
 func TestBenchJSON(t *testing.T) {
@@ -209,7 +210,7 @@ func TestAuditWritesReports(t *testing.T) {
 
 	// a missing column is named
 	code, _, stderr = lucid(t, "", "audit", "--data", data, "--group-col", "age", "--out", out, "--progress", "never")
-	assert.Equal(t, exitFailure, code)
+	assert.Equal(t, exitUsage, code, "a missing column is the caller's to fix")
 	assert.Contains(t, stderr, `group column "age"`)
 }
 

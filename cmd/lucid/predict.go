@@ -11,7 +11,7 @@ import (
 )
 
 const predictHelp = `
-Usage: lucid predict [flags] [TEXT...]
+Usage: lucid predict [flags] [TEXT...] [-- TEXT...]
 
 Classifies each TEXT, or each line of standard input when no TEXT is given
 (streamed: input of any length runs in constant memory).
@@ -26,22 +26,39 @@ object per line:
 plus "truncated": true when the text was longer than the model reads. A line
 that cannot be read (invalid UTF-8) gets {"line": N, "error": ...} (without
 --json the error goes to standard error) and the command exits 1 after the
-rest is done.
+rest is done. In terminal output, control characters and bidirectional
+overrides in a text are shown escaped (\x1b, \u202e); JSON keeps texts exact.
+
+Flags may come before or after the texts; after "--" everything is text.
+Limits (checked before anything runs; a value beyond one is a usage error,
+exit 2): --batch 1 to 4096, --sessions 1 to 64, --threads at most 4 per CPU
+(256 at most), and the estimated memory of the rows in flight at most
+--max-memory (default: half the machine's memory).
 `
 
 func runPredict(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("predict", predictHelp, stderr)
 	var mf modelFlags
 	mf.register(fs)
-	batch := fs.Int("batch", models.DefaultBatchSize, "rows per ONNX Runtime batch")
+	batch := fs.Int("batch", models.DefaultBatchSize, fmt.Sprintf("rows per ONNX Runtime batch, 1 to %d", maxBatch))
 	asJSON := fs.Bool("json", false, "print one JSON object per input line")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *batch < 1 {
-		return usagef("--batch %d: want at least 1", *batch)
+	if err := firstError(mf.validate(), intFlag("batch", *batch, 1, maxBatch)); err != nil {
+		return err
 	}
-	clf, err := mf.load()
+	folder, err := mf.folder()
+	if err != nil {
+		return err
+	}
+	// Rows in flight, plus the chunk of 8 batches of encodings held at once.
+	shape := shapeOf(folder, false)
+	if need := shape.inferenceBytes(*batch, mf.sessions) + 8*int64(*batch)*shape.encodingBytes(); need > int64(mf.maxMemory) {
+		return memoryError(fmt.Sprintf("predicting in batches of --batch %d rows of up to %d tokens in each of --sessions %d", *batch, shape.maxLen, mf.sessions),
+			need, int64(mf.maxMemory))
+	}
+	clf, err := mf.load(folder)
 	if err != nil {
 		return err
 	}
@@ -103,7 +120,7 @@ func (p *predictPrinter) print(line int, pr models.Prediction) error {
 		if p.json {
 			return writeJSON(p.w, inputErrorJSON{Line: line, Error: pr.Err.Error()})
 		}
-		_, err := fmt.Fprintf(p.errw, "input %d: error: %v\n", line, pr.Err)
+		_, err := fmt.Fprintf(p.errw, "input %d: error: %s\n", line, termSafe(pr.Err.Error()))
 		return err
 	}
 	if p.json {
@@ -117,7 +134,8 @@ func (p *predictPrinter) print(line int, pr models.Prediction) error {
 	if pr.Truncated {
 		note = "  (truncated)"
 	}
-	_, err := fmt.Fprintf(p.w, "%-10s %.4f  %s%s\n", pr.Label, pr.Probabilities[pr.LabelIndex], pr.Text, note)
+	// Texts and labels are data: escaped so they cannot drive the terminal.
+	_, err := fmt.Fprintf(p.w, "%-10s %.4f  %s%s\n", termSafe(pr.Label), pr.Probabilities[pr.LabelIndex], termSafe(pr.Text), note)
 	return err
 }
 

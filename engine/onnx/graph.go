@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	ort "github.com/yalue/onnxruntime_go"
@@ -71,6 +72,11 @@ func newSession(path string, cfg config, inputNames []string, outputName string)
 	if err := so.SetIntraOpNumThreads(cfg.threads); err != nil {
 		return nil, fmt.Errorf("onnx: setting %d intra-op threads: %w", cfg.threads, err)
 	}
+	// Errors come back to us as Go errors and are reported once; ONNX
+	// Runtime's own log line for the same failure would say it twice.
+	if err := so.SetLogSeverityLevel(ort.LoggingLevelFatal); err != nil {
+		return nil, fmt.Errorf("onnx: setting the log level: %w", err)
+	}
 	if err := so.SetInterOpNumThreads(1); err != nil {
 		return nil, fmt.Errorf("onnx: setting inter-op threads: %w", err)
 	}
@@ -115,6 +121,11 @@ func cudaError(d Device, err error) error {
 		d, ErrNoCUDA, err, RuntimeLibrary())
 }
 
+// ErrSequenceTooLong is returned (wrapped) when a run fails because a
+// sequence is longer than the graph's position-embedding table: config.json's
+// max_position_embeddings is larger than the graph allows.
+var ErrSequenceTooLong = errors.New("the sequence is longer than the model's position embeddings allow (is config.json's max_position_embeddings larger than the graph's table?)")
+
 // run feeds inputs through one pooled session and fills outputs, and
 // returns how long the session ran. It waits for a free session unless ctx
 // ends first, and stops a running session when ctx is cancelled.
@@ -147,6 +158,9 @@ func (g *graph) run(ctx context.Context, inputs, outputs []ort.Value) (time.Dura
 		return 0, ctx.Err()
 	}
 	if err != nil {
+		if msg := err.Error(); strings.Contains(msg, "position") && strings.Contains(msg, "out of data bounds") {
+			return 0, fmt.Errorf("onnx: running %s: %w: %v", g.path, ErrSequenceTooLong, err)
+		}
 		return 0, fmt.Errorf("onnx: running %s: %w", g.path, err)
 	}
 	return elapsed, nil

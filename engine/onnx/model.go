@@ -47,6 +47,8 @@ type Model struct {
 	lookup      *graph
 	lookupOut   string
 	hidden      int
+
+	positions int // rows of the position-embedding table, 0 when unknown
 }
 
 var _ engine.EmbeddingModel = (*Model)(nil)
@@ -87,8 +89,15 @@ func Open(dir string, opts ...Option) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Model{dir: dir, cfg: cfg, labels: labels, main: g, mainInputs: names}, nil
+	return &Model{dir: dir, cfg: cfg, labels: labels, main: g, mainInputs: names, positions: positionTableRows(path)}, nil
 }
+
+// Positions returns the number of rows of model.onnx's position-embedding
+// table, the most tokens a sequence may have (RoBERTa-family models use
+// two of them for the padding offset), or 0 when the graph does not show
+// it. It lets a caller check config.json's max_position_embeddings
+// against the graph before the first run.
+func (m *Model) Positions() int { return m.positions }
 
 type inputKind int
 

@@ -221,3 +221,30 @@ func copyFile(t *testing.T, from, to string) {
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(to, b, 0o644))
 }
+
+func TestPositionTableRows(t *testing.T) {
+	assert.Equal(t, 512, positionTableRows("../../models/sst2-mini-bert/model.onnx"))
+	assert.Equal(t, 512, positionTableRows("../../models/sst2-mini-bert/model_embeds.onnx"))
+	assert.Equal(t, 0, positionTableRows("testdata/additive/model.onnx"), "no position embeddings")
+	assert.Equal(t, 0, positionTableRows("testdata/nonexistent.onnx"))
+	junk := filepath.Join(t.TempDir(), "junk.onnx")
+	require.NoError(t, os.WriteFile(junk, []byte("\x3a\xff\xff\xff\xff\x0fnot protobuf"), 0o644))
+	assert.Equal(t, 0, positionTableRows(junk), "a claimed length past the end is not trusted")
+}
+
+// A sequence longer than the position-embedding table fails with
+// ErrSequenceTooLong, once, instead of ONNX Runtime's raw Gather error.
+func TestSequenceLongerThanPositionsIsNamed(t *testing.T) {
+	m, err := Open("../../models/sst2-mini-bert")
+	require.NoError(t, err)
+	defer m.Close()
+	assert.Equal(t, 512, m.Positions())
+	const seq = 600
+	b := engine.Batch{Rows: 1, SeqLen: seq, InputIDs: make([]int64, seq), AttentionMask: make([]int64, seq)}
+	for i := range b.AttentionMask {
+		b.AttentionMask[i] = 1
+	}
+	_, err = m.Run(context.Background(), b)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, ErrSequenceTooLong)
+}

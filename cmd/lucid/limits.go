@@ -1,0 +1,161 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"math"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+)
+
+// The CLI's documented limits. Every numeric flag is checked against its
+// limit when the flags are parsed, before anything is allocated, so a huge
+// value is a usage error (exit 2) rather than an out-of-memory crash.
+// The attribution package will own MaxBudget and MaxPathSteps
+// (attribution.MaxBudget, attribution.MaxPathSteps); until then they live
+// here.
+const (
+	// maxBudget is the most model evaluations one explanation may spend:
+	// exact Shapley's own ceiling, 2^20 coalitions.
+	maxBudget = 1 << 20
+	// maxPathSteps bounds ig's quadrature points: its node computation is
+	// quadratic in the steps and every step costs 2 rows per token.
+	maxPathSteps = 1024
+	// maxBatch is the most rows sent to ONNX Runtime at once.
+	maxBatch = 4096
+	// maxSessions is the most ONNX Runtime sessions (each holds a copy of
+	// the network's working memory).
+	maxSessions = 64
+	// maxThreadsCeiling caps --threads whatever the machine.
+	maxThreadsCeiling = 256
+	// maxResamples bounds the bootstrap resamples of the group metrics.
+	maxResamples = 100_000
+	// maxSampleRows bounds --consistency-rows.
+	maxSampleRows = 1_000_000
+	// maxExplainRows bounds --explain-rows (each row is explained by every
+	// method, at --budget evaluations each).
+	maxExplainRows = 10_000
+	// maxMinGroupSize bounds --min-group-size.
+	maxMinGroupSize = 1_000_000_000
+	// maxKernelWidth bounds LIME's kernel width (distances are cosine
+	// distances scaled by 100, so widths far beyond 100 are all alike).
+	maxKernelWidth = 1e6
+	// maxTop bounds --top: it lists features and allocates nothing.
+	maxTop = 1_000_000
+	// maxSentences, maxSeeds bound the bench's work.
+	maxSentences = 100_000
+	maxSeeds     = 1_000
+)
+
+// maxThreads is the most intra-op threads per session: four per CPU (more
+// only oversubscribes the cores), and never above maxThreadsCeiling.
+func maxThreads() int { return min(4*runtime.NumCPU(), maxThreadsCeiling) }
+
+// intFlag checks that a flag's value lies in [lo, hi]; the error names the
+// flag, the value and the limit.
+func intFlag(name string, v, lo, hi int) error {
+	switch {
+	case v < lo:
+		return usagef("--%s %d: want at least %d", name, v, lo)
+	case v > hi:
+		return usagef("--%s %d: above the limit of %d", name, v, hi)
+	}
+	return nil
+}
+
+// firstError returns the first non-nil error.
+func firstError(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// byteSize is a memory size flag: a plain byte count or a number with a
+// unit, KiB/MiB/GiB/TiB (powers of 1024) or KB/MB/GB/TB (powers of 1000);
+// K, M, G, T alone mean the binary units.
+type byteSize int64
+
+func (b *byteSize) String() string { return formatBytes(int64(*b)) }
+
+func (b *byteSize) Set(s string) error {
+	n, err := parseBytes(s)
+	if err != nil {
+		return err
+	}
+	*b = byteSize(n)
+	return nil
+}
+
+// parseBytes reads "2GiB", "512MiB", "1.5G", "1000000".
+func parseBytes(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	i := len(t)
+	for i > 0 && (t[i-1] < '0' || t[i-1] > '9') && t[i-1] != '.' {
+		i--
+	}
+	num, unit := t[:i], strings.ToUpper(strings.TrimSpace(t[i:]))
+	scale := map[string]float64{
+		"": 1, "B": 1,
+		"K": 1 << 10, "KI": 1 << 10, "KIB": 1 << 10, "KB": 1e3,
+		"M": 1 << 20, "MI": 1 << 20, "MIB": 1 << 20, "MB": 1e6,
+		"G": 1 << 30, "GI": 1 << 30, "GIB": 1 << 30, "GB": 1e9,
+		"T": 1 << 40, "TI": 1 << 40, "TIB": 1 << 40, "TB": 1e12,
+	}[unit]
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil || scale == 0 || v <= 0 || math.IsInf(v, 0) || v*scale > math.MaxInt64/2 {
+		return 0, fmt.Errorf("size %q: want a positive size such as 512MiB, 2GiB or 4000000000", s)
+	}
+	return int64(v * scale), nil
+}
+
+// formatBytes writes n in the largest binary unit that keeps it ≥ 1.
+func formatBytes(n int64) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
+	v, u := float64(n), 0
+	for v >= 1024 && u < len(units)-1 {
+		v /= 1024
+		u++
+	}
+	if u == 0 {
+		return fmt.Sprintf("%d B", n)
+	}
+	return fmt.Sprintf("%.1f %s", v, units[u])
+}
+
+// defaultMaxMemory is half the machine's memory (MemTotal in
+// /proc/meminfo), or 4 GiB where that cannot be read.
+func defaultMaxMemory() int64 {
+	if total := memTotal(); total > 0 {
+		return total / 2
+	}
+	return 4 << 30
+}
+
+func memTotal() int64 {
+	f, err := os.Open("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) >= 2 && fields[0] == "MemTotal:" {
+			kb, err := strconv.ParseInt(fields[1], 10, 64)
+			if err == nil {
+				return kb << 10
+			}
+		}
+	}
+	return 0
+}
+
+// memoryError is the usage error for an estimate above --max-memory.
+func memoryError(what string, need, limit int64) error {
+	return usagef("%s needs an estimated %s, above --max-memory %s; lower it or raise --max-memory", what, formatBytes(need), formatBytes(limit))
+}
