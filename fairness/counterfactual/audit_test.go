@@ -134,7 +134,7 @@ func TestAuditKnownDelta(t *testing.T) {
 
 func TestAuditSelfSwapIsZero(t *testing.T) {
 	// "good" is in both groups at the same position: it maps to itself.
-	fam, err := NewFamily("same", Group{"a", []string{"good", "movie"}}, Group{"b", []string{"good", "film"}})
+	fam, err := NewFamily("same", Group{Name: "a", Terms: []string{"good", "movie"}}, Group{Name: "b", Terms: []string{"good", "film"}})
 	require.NoError(t, err)
 	clf := &lexicon{bias: 0.3, w: map[string]float64{"good": 2, "movie": 0.5, "film": -0.25}}
 	r := runAudit(t, clf, Config{Families: []Family{fam}}, "a good movie", "Good.")
@@ -257,7 +257,7 @@ func TestAuditErrors(t *testing.T) {
 	_, err = NewAudit(&lexicon{}, Config{Families: append(g, g...)})
 	require.ErrorContains(t, err, `family "gender" is listed twice`)
 
-	_, err = NewAudit(&lexicon{}, Config{Families: []Family{{Name: "bad", Groups: []Group{{"a", []string{"x"}}}}}})
+	_, err = NewAudit(&lexicon{}, Config{Families: []Family{{Name: "bad", Groups: []Group{{Name: "a", Terms: []string{"x"}}}}}})
 	require.ErrorContains(t, err, `family "bad" has 1 group(s)`)
 
 	// A broken classifier is named.
