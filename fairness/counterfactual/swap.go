@@ -37,8 +37,9 @@ type Swap struct {
 // Counterfactuals returns the swaps of text under fams: for each family,
 // each distinct term found (in order of first occurrence) and each other
 // group with a counterpart at the term's position, one Swap. A text with no
-// term of any family has none. Two swaps of a family into the same group
-// that give the same text are one swap, credited to the term seen first.
+// term of any family has none. Two swaps of a family that give the same
+// text are one swap, credited to the term seen first ("he told her" gives
+// "she told him" once, as he → she).
 //
 // Every swap keeps the text grammatical where a rule can tell how:
 //
@@ -79,7 +80,7 @@ func Counterfactuals(text string, fams []Family) []Swap {
 			}
 			byTerm[m.e] = append(byTerm[m.e], m.span)
 		}
-		seen := make(map[int]map[string]bool)
+		seen := make(map[string]bool)
 		for _, e := range order {
 			for h, to := range f.Groups {
 				if h == e.group || h >= len(idx.canon) || e.pos >= len(idx.canon[h]) {
@@ -108,13 +109,10 @@ func Counterfactuals(text string, fams []Family) []Swap {
 						sents = sentences(text)
 					}
 					s := build(text, byRepl[r], r, regender, sents)
-					if seen[h] == nil {
-						seen[h] = make(map[string]bool)
-					}
-					if seen[h][s.Text] {
+					if seen[s.Text] {
 						continue
 					}
-					seen[h][s.Text] = true
+					seen[s.Text] = true
 					s.Family, s.FromGroup, s.ToGroup = f.Name, f.Groups[e.group].Name, to.Name
 					s.Term, s.Replacement = e.term, r
 					out = append(out, s)
