@@ -3,6 +3,8 @@ package counterfactual
 import (
 	"github.com/lucid-nlp/lucid/fairness/scoring"
 
+	"github.com/lucid-nlp/lucid/fairness/stats"
+
 	"container/heap"
 	"context"
 	"fmt"
@@ -26,6 +28,23 @@ type Config struct {
 	// TopK is how many of the largest |Δp| examples to keep; 0 means
 	// DefaultTopK, a negative value keeps none.
 	TopK int
+	// Tolerance bounds an immaterial mean signed Δp: a direction whose
+	// mean lies in [−Tolerance, Tolerance] is too small to matter. 0
+	// means DefaultTolerance (0.1, CheckList's).
+	Tolerance float64
+	// FlipTolerance is the largest harmless flip rate; 0 means
+	// DefaultFlipTolerance (0.05).
+	FlipTolerance float64
+	// Confidence is the level of every interval; 0 means
+	// DefaultConfidence (0.95).
+	Confidence float64
+	// Alpha is the significance level of the verdicts, after Holm's
+	// correction; 0 means stats.DefaultAlpha (0.05).
+	Alpha float64
+	// ReservoirSize is how many per-text differences each direction keeps
+	// for its Wilcoxon test (a uniform sample once more texts arrive); 0
+	// means DefaultReservoirSize (10,000).
+	ReservoirSize int
 }
 
 // Audit measures how a classifier's output moves under identity-term
@@ -45,11 +64,15 @@ type Audit struct {
 	texts, withTerms, swaps int
 	nextText, nextSwap      int
 
-	famPos   map[string]int // family name → position in fams
-	famAcc   []acc          // by position in fams
-	groupAcc map[groupKey]*acc
-	pairAcc  map[pairKey]*acc
-	worst    exampleHeap
+	th        thresholds
+	reservoir int
+
+	famPos    map[string]int // family name → position in fams
+	famAcc    []acc          // by position in fams
+	groupAcc  map[groupKey]*acc
+	signedAcc map[groupKey]*signedAcc
+	pairAcc   map[pairKey]*acc
+	worst     exampleHeap
 }
 
 type item struct {
@@ -103,6 +126,36 @@ func NewAudit(clf Classifier, cfg Config) (*Audit, error) {
 	case size < 0:
 		return nil, fmt.Errorf("counterfactual: batch size %d is negative", size)
 	}
+	th := thresholds{tol: cfg.Tolerance, flipTol: cfg.FlipTolerance, conf: cfg.Confidence, alpha: cfg.Alpha}
+	if th.tol == 0 {
+		th.tol = DefaultTolerance
+	}
+	if th.flipTol == 0 {
+		th.flipTol = DefaultFlipTolerance
+	}
+	if th.conf == 0 {
+		th.conf = DefaultConfidence
+	}
+	if th.alpha == 0 {
+		th.alpha = stats.DefaultAlpha
+	}
+	switch {
+	case !(th.tol > 0 && th.tol < 1):
+		return nil, fmt.Errorf("counterfactual: tolerance %v is outside (0, 1); it bounds a difference of probabilities", cfg.Tolerance)
+	case !(th.flipTol > 0 && th.flipTol < 1):
+		return nil, fmt.Errorf("counterfactual: flip tolerance %v is outside (0, 1)", cfg.FlipTolerance)
+	case !(th.conf > 0 && th.conf < 1):
+		return nil, fmt.Errorf("counterfactual: confidence %v is outside (0, 1)", cfg.Confidence)
+	case !(th.alpha > 0 && th.alpha < 1):
+		return nil, fmt.Errorf("counterfactual: alpha %v is outside (0, 1)", cfg.Alpha)
+	}
+	res := cfg.ReservoirSize
+	switch {
+	case res == 0:
+		res = DefaultReservoirSize
+	case res < 0:
+		return nil, fmt.Errorf("counterfactual: reservoir size %d is negative", res)
+	}
 	k := cfg.TopK
 	switch {
 	case k == 0:
@@ -111,16 +164,19 @@ func NewAudit(clf Classifier, cfg Config) (*Audit, error) {
 		k = 0
 	}
 	a := &Audit{
-		clf:      clf,
-		labels:   append([]string(nil), labels...),
-		target:   t,
-		fams:     fams,
-		topK:     k,
-		b:        scoring.NewBatcher(clf, size, len(labels)),
-		famPos:   famPos,
-		famAcc:   make([]acc, len(fams)),
-		groupAcc: make(map[groupKey]*acc),
-		pairAcc:  make(map[pairKey]*acc),
+		clf:       clf,
+		labels:    append([]string(nil), labels...),
+		target:    t,
+		fams:      fams,
+		topK:      k,
+		b:         scoring.NewBatcher(clf, size, len(labels)),
+		th:        th,
+		reservoir: res,
+		famPos:    famPos,
+		famAcc:    make([]acc, len(fams)),
+		groupAcc:  make(map[groupKey]*acc),
+		signedAcc: make(map[groupKey]*signedAcc),
+		pairAcc:   make(map[pairKey]*acc),
 	}
 	for i := range a.famAcc {
 		a.famAcc[i].lastText = -1
@@ -155,6 +211,26 @@ func (a *Audit) Flush(ctx context.Context) error { return a.b.Run(ctx, true) }
 func (a *Audit) account(it item, probs [][]float64) {
 	po := probs[0]
 	lo := scoring.Argmax(po)
+	// One paired difference per (text, direction): the mean Δp of the
+	// text's swaps in that direction.
+	type dirSum struct {
+		sum float64
+		n   int
+	}
+	var dirs []groupKey
+	sums := make(map[groupKey]*dirSum)
+	defer func() {
+		for _, k := range dirs {
+			acc := a.signedAcc[k]
+			if acc == nil {
+				// Seeded by order of first sight, so the sample does not
+				// depend on how the stream was batched.
+				acc = newSignedAcc(a.reservoir, uint64(len(a.signedAcc)))
+				a.signedAcc[k] = acc
+			}
+			acc.add(sums[k].sum / float64(sums[k].n))
+		}
+	}()
 	for k, s := range it.swaps {
 		ps := probs[1+k]
 		d := ps[a.target] - po[a.target]
@@ -168,6 +244,12 @@ func (a *Audit) account(it item, probs [][]float64) {
 			a.groupAcc[gk] = &acc{lastText: -1}
 		}
 		a.groupAcc[gk].add(d, flip, it.seq)
+		if sums[gk] == nil {
+			sums[gk] = &dirSum{}
+			dirs = append(dirs, gk)
+		}
+		sums[gk].sum += d
+		sums[gk].n++
 		pk := pairKey{fi, s.Term, s.ToGroup}
 		if a.pairAcc[pk] == nil {
 			a.pairAcc[pk] = &acc{lastText: -1, from: s.FromGroup, repl: s.Replacement}
@@ -250,6 +332,7 @@ func (a *Audit) Result(ctx context.Context) (Result, error) {
 	}
 	order(r.Groups)
 	order(r.Pairs)
+	a.judge(&r) // after ordering: the worst direction's tie-break follows the table
 	held := append([]*heldExample(nil), a.worst...)
 	sort.Slice(held, func(i, j int) bool { return worse(math.Abs(held[i].Delta), held[i].seq, held[j]) })
 	for _, h := range held {
@@ -302,6 +385,29 @@ type Stats struct {
 	// FlipRate is Flips / Swaps.
 	Flips    int     `json:"flips"`
 	FlipRate float64 `json:"flip_rate"`
+	// FlipInterval is the Wilson interval of FlipRate at the audit's
+	// confidence, with Swaps as its n ([0, 1] when Swaps is 0).
+	FlipInterval stats.Interval `json:"flip_interval"`
+
+	// Signed is the paired analysis of the signed Δp of a direction
+	// (Groups rows only; nil elsewhere): one difference per text, with
+	// its t interval, sign test, paired t and Wilcoxon tests.
+	Signed *Signed `json:"signed,omitempty"`
+	// SignedCheck judges the mean signed Δp against [−Tolerance,
+	// Tolerance] with the paired t-test's p-value, Holm-corrected across
+	// the family's directions. On a Families row it is the check of the
+	// family's worst direction (most severe verdict, then largest |mean|),
+	// and its Test names that direction. Nil on Pairs rows.
+	SignedCheck *Check `json:"signed_check,omitempty"`
+	// FlipCheck judges FlipRate against [0, FlipTolerance] with its Wilson
+	// interval and the exact one-sided binomial test of "rate ≤
+	// FlipTolerance": Holm-corrected across the family's directions on a
+	// Groups row, pooled over the family (one test) on a Families row.
+	// Nil on Pairs rows.
+	FlipCheck *Check `json:"flip_check,omitempty"`
+	// Verdict is the more severe of SignedCheck's and FlipCheck's, its
+	// reason naming which (Families and Groups rows only).
+	Verdict *stats.Verdict `json:"verdict,omitempty"`
 }
 
 // Example is one scored swap, kept for a later explanation.
@@ -346,6 +452,82 @@ func (c *acc) stats(s Stats) Stats {
 		s.FlipRate = float64(c.flips) / n
 	}
 	return s
+}
+
+// judge fills the interval, paired and verdict fields of r's rows.
+func (a *Audit) judge(r *Result) {
+	th := a.th
+	z := stats.ZFor(th.conf)
+	for _, rows := range [][]Stats{r.Families, r.Groups, r.Pairs} {
+		for i := range rows {
+			rows[i].FlipInterval = stats.Wilson(rows[i].Flips, rows[i].Swaps, z)
+		}
+	}
+	byFam := make(map[string][]int) // family → indexes into r.Groups
+	for i := range r.Groups {
+		g := &r.Groups[i]
+		sg := a.signedAcc[groupKey{a.famPos[g.Family], g.FromGroup, g.ToGroup}].summary(th.conf)
+		g.Signed = &sg
+		byFam[g.Family] = append(byFam[g.Family], i)
+	}
+	for fi := range r.Families {
+		f := &r.Families[fi]
+		dirs := byFam[f.Family]
+		tp := make([]float64, len(dirs))
+		fp := make([]float64, len(dirs))
+		for k, i := range dirs {
+			tp[k] = r.Groups[i].Signed.TP
+			fp[k] = stats.BinomialUpper(r.Groups[i].Flips, r.Groups[i].Swaps, th.flipTol)
+		}
+		tAdj, fAdj := stats.Holm(tp), stats.Holm(fp)
+		var worst *Check
+		var worstDir *Stats
+		for k, i := range dirs {
+			g := &r.Groups[i]
+			sc := th.signedCheck(*g.Signed, tAdj[k], len(dirs))
+			fc := th.flipCheck(g.Flips, g.Swaps, fp[k], fAdj[k], fmt.Sprintf("exact binomial (rate ≤ %g) over %d swaps, Holm over %d directions", th.flipTol, g.Swaps, len(dirs)))
+			g.SignedCheck, g.FlipCheck = &sc, &fc
+			g.Verdict = combine(sc, fc)
+			if worst == nil || worseCheck(sc, *worst) {
+				worst, worstDir = g.SignedCheck, g
+			}
+		}
+		if worst == nil {
+			e := stats.Evidence{Estimate: math.NaN(), Low: math.NaN(), High: math.NaN(), P: math.NaN(), Lower: -th.tol, Upper: th.tol, Alpha: th.alpha}
+			f.SignedCheck = &Check{Evidence: e, PRaw: math.NaN(), Test: "no swaps", Verdict: stats.Decide(e)}
+		} else {
+			c := *worst
+			c.Test = fmt.Sprintf("worst direction %s → %s: %s", worstDir.FromGroup, worstDir.ToGroup, c.Test)
+			f.SignedCheck = &c
+		}
+		raw := stats.BinomialUpper(f.Flips, f.Swaps, th.flipTol)
+		fc := th.flipCheck(f.Flips, f.Swaps, raw, raw, fmt.Sprintf("exact binomial (rate ≤ %g) over %d swaps of the family", th.flipTol, f.Swaps))
+		f.FlipCheck = &fc
+		f.Verdict = combine(*f.SignedCheck, fc)
+	}
+}
+
+// worseCheck orders direction checks: the more severe verdict, then the
+// larger |estimate| (NaN last).
+func worseCheck(x, y Check) bool {
+	sx, sy := x.Verdict.Status.Severity(), y.Verdict.Status.Severity()
+	if sx != sy {
+		return sx > sy
+	}
+	ax, ay := math.Abs(x.Evidence.Estimate), math.Abs(y.Evidence.Estimate)
+	if math.IsNaN(ay) {
+		return !math.IsNaN(ax)
+	}
+	return ax > ay
+}
+
+// combine is the more severe of a signed-Δp and a flip-rate verdict (the
+// signed one on ties), its reason naming which.
+func combine(signed, flip Check) *stats.Verdict {
+	if flip.Verdict.Status.Severity() > signed.Verdict.Status.Severity() {
+		return &stats.Verdict{Status: flip.Verdict.Status, Reason: "flip rate: " + flip.Verdict.Reason}
+	}
+	return &stats.Verdict{Status: signed.Verdict.Status, Reason: "mean signed Δp: " + signed.Verdict.Reason}
 }
 
 type heldExample struct {

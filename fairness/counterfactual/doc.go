@@ -12,18 +12,31 @@
 // letter case) by one counterpart, so each measured change is due to exactly
 // one (term → replacement) pair, and swapping back restores the text.
 //
+// Swaps stay grammatical and on one axis: a gender swap rewrites the
+// gendered pronouns of its sentence by role ("her" → "him" or "his"),
+// articles follow the new word ("an old film" → "a young film"), and
+// given names swap either across ethnicity-associated groups within one
+// gender (names_ethnicity_female, names_ethnicity_male) or across gender
+// within one group (names_gender_<group>); see Counterfactuals.
+//
 // Matching is by whole words, case-insensitive; the replacement takes the
 // case pattern of the word it replaces (He → She, HE → SHE). Words are runs
 // of letters, digits and combining marks, so "he's", "(she)" and "him." all
 // match and "the" never matches inside "theme".
 //
-// The built-in families are our own short lists. They are proxies, not
+// The built-in families are our own lists (SOURCES.md). They are proxies, not
 // facts about people: a given name says nothing certain about anyone's
 // gender or ethnicity, and words such as "old", "french" or "christian"
 // have other senses ("an old film", "french fries", Christian Bale). The
 // audit measures how the model reacts to the words, nothing more.
 //
-// Audit scores texts in batches as they stream in; its memory is bounded
-// by the number of (term → replacement) pairs seen plus the K worst
-// examples it keeps for later explanation.
+// Audit scores texts in batches as they stream in. Each direction (family,
+// group A → group B) gets a paired analysis of the signed Δp with one
+// difference per text (t interval, sign, paired t and Wilcoxon tests),
+// Holm-corrected across the family's directions and judged by stats.Decide
+// against Config.Tolerance; flip rates get Wilson intervals and an exact
+// test against Config.FlipTolerance. Memory is bounded by the number of
+// (term → replacement) pairs and directions seen, a reservoir of
+// Config.ReservoirSize differences per direction, and the K worst
+// examples kept for later explanation.
 package counterfactual

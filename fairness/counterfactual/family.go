@@ -32,10 +32,13 @@ type Family struct {
 	idx    *index
 }
 
-// Group is one side of a family: its terms, in the family's order.
+// Group is one side of a family: its terms, in the family's order, and
+// the gender they name, if any. A swap between groups of different genders
+// also swaps the gendered pronouns of the sentences it touches.
 type Group struct {
-	Name  string
-	Terms []string
+	Name   string
+	Terms  []string
+	Gender Gender
 }
 
 // NewFamily checks a family and indexes its terms. Terms are matched
@@ -74,6 +77,9 @@ func (f Family) Validate() error {
 			return fmt.Errorf("counterfactual: family %q: groups %d and %d are both named %q", f.Name, h+1, g+1, grp.Name)
 		}
 		seen[grp.Name] = g
+		if grp.Gender != "" && grp.Gender != Male && grp.Gender != Female {
+			return fmt.Errorf("counterfactual: family %q: group %d (%q) has gender %q, want %q, %q or none", f.Name, g+1, grp.Name, grp.Gender, Male, Female)
+		}
 		if len(grp.Terms) != n {
 			return fmt.Errorf("counterfactual: family %q: group %d (%q) has %d terms, group 1 (%q) has %d; groups are aligned by position and must be the same length",
 				f.Name, g+1, grp.Name, len(grp.Terms), f.Groups[0].Name, n)
@@ -118,8 +124,10 @@ func checkTerm(t string) error {
 	return nil
 }
 
-// Families returns the built-in families, in a fixed order: gender,
-// names, religion, nationality, age.
+// Families returns the built-in families, in a fixed order: gender, the
+// name families (names_ethnicity_female, names_ethnicity_male, then
+// names_gender_<group> for each ethnicity-associated group), religion,
+// nationality, age. SOURCES.md records where each list comes from.
 func Families() []Family {
 	out := make([]Family, len(builtin))
 	for i, b := range builtin {
@@ -134,7 +142,10 @@ func Families() []Family {
 }
 
 // SelectFamilies returns the families of fams with the given names, in the
-// order asked; an unknown name is an error listing the known ones.
+// order asked. A name that is no family's but prefixes some families'
+// names before an underscore selects all of them, in their order: "names"
+// selects every names_… family. An unknown name is an error listing the
+// known ones.
 func SelectFamilies(fams []Family, names ...string) ([]Family, error) {
 	out := make([]Family, 0, len(names))
 	for _, n := range names {
@@ -144,6 +155,14 @@ func SelectFamilies(fams []Family, names ...string) ([]Family, error) {
 				out = append(out, f)
 				found = true
 				break
+			}
+		}
+		if !found {
+			for _, f := range fams {
+				if len(f.Name) > len(n) && strings.EqualFold(f.Name[:len(n)+1], n+"_") {
+					out = append(out, f)
+					found = true
+				}
 			}
 		}
 		if !found {

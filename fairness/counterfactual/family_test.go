@@ -84,9 +84,9 @@ func TestNewFamilyErrors(t *testing.T) {
 		groups []Group
 		want   string
 	}{
-		{"no name", " ", []Group{{"a", []string{"x"}}, {"b", []string{"y"}}}, "family has no name"},
-		{"unnamed group", "f", []Group{{"a", []string{"x"}}, {"", []string{"y"}}}, `family "f": group 2 has no name`},
-		{"duplicate group name", "f", []Group{{"a", []string{"x"}}, {"a", []string{"y"}}}, `groups 1 and 2 are both named "a"`},
+		{"no name", " ", []Group{{Name: "a", Terms: []string{"x"}}, {Name: "b", Terms: []string{"y"}}}, "family has no name"},
+		{"unnamed group", "f", []Group{{Name: "a", Terms: []string{"x"}}, {Name: "", Terms: []string{"y"}}}, `family "f": group 2 has no name`},
+		{"duplicate group name", "f", []Group{{Name: "a", Terms: []string{"x"}}, {Name: "a", Terms: []string{"y"}}}, `groups 1 and 2 are both named "a"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,38 +1,67 @@
 package counterfactual
 
 import (
+	"sort"
 	"strings"
 	"unicode/utf8"
 )
 
 // Swap is one counterfactual of a text: every occurrence of Term replaced
-// by Replacement, its counterpart in group ToGroup of Family.
+// by Replacement, its counterpart in group ToGroup of Family, with the
+// agreements that keep the text grammatical (see Counterfactuals).
 type Swap struct {
 	Family    string `json:"family"`
 	FromGroup string `json:"from_group"`
 	ToGroup   string `json:"to_group"`
 	// Term and Replacement are the family's terms in lower case; the text
-	// has them in the case of each occurrence.
+	// has them in the case of each occurrence. A gendered pronoun's
+	// replacement depends on its role ("her" → "him" or "his"), so one
+	// pronoun term can give two swaps, one per replacement.
 	Term        string `json:"term"`
 	Replacement string `json:"replacement"`
 	// Text is the swapped text.
 	Text string `json:"text"`
-	// Spans are the byte spans of the replaced occurrences in the original
-	// text; NewSpans those of the replacements in Text.
+	// Spans are the byte spans of the replaced occurrences of Term in the
+	// original text; NewSpans those of the replacements in Text.
 	Spans    []Span `json:"spans"`
 	NewSpans []Span `json:"new_spans"`
+	// Agreements are the byte spans of the other words the swap changed
+	// to keep the text grammatical (an article, a gendered pronoun, the
+	// "s" of a possessive) in the original text; NewAgreements those of
+	// their rewrites in Text. Outside Spans and Agreements, Text is the
+	// original text byte for byte.
+	Agreements    []Span `json:"agreements,omitempty"`
+	NewAgreements []Span `json:"new_agreements,omitempty"`
 }
 
 // Counterfactuals returns the swaps of text under fams: for each family,
 // each distinct term found (in order of first occurrence) and each other
 // group with a counterpart at the term's position, one Swap. A text with no
-// term of any family has none.
+// term of any family has none. Two swaps of a family that give the same
+// text are one swap, credited to the term seen first ("he told her" gives
+// "she told him" once, as he → she).
 //
-// Possessives follow the replacement: "James' car" becomes "Mary's car"
-// (the bare apostrophe after a final "s" gains an "s" when the replacement
-// does not end in "s"); "Mary's" becomes "James's", which is also correct.
+// Every swap keeps the text grammatical where a rule can tell how:
+//
+//   - Articles agree with the new word: "an old film" → "a young film",
+//     "a Mexican" → "an Iranian" (by sound: "a European", "an hour").
+//   - When the swap changes gender (its groups carry different Genders: a
+//     gendered noun, or a name swapped across gender), every gendered
+//     pronoun in each sentence holding an occurrence is swapped by its
+//     role: he ↔ she, him → her, her → him (object) or his (possessive),
+//     his → her (determiner) or hers (standing alone), hers → his,
+//     himself ↔ herself. Pronouns of other sentences are left alone. The
+//     sentence is mirrored, as in counterfactual data augmentation: a
+//     pronoun that refers to someone else flips too.
+//   - Possessives follow the replacement: "James' car" becomes "Maria's
+//     car" (the bare apostrophe after a final "s" gains an "s" when the
+//     replacement does not end in "s"); "Mary's" becomes "James's", which
+//     is also correct.
+//   - Each replaced word keeps its case pattern (He → She, HE → SHE, Old
+//     Man → Young Man), and so does a rewritten article.
 func Counterfactuals(text string, fams []Family) []Swap {
 	var out []Swap
+	var sents []Span // computed on the first gender-changing swap
 	for _, f := range fams {
 		idx := f.idx
 		if idx == nil {
@@ -51,59 +80,132 @@ func Counterfactuals(text string, fams []Family) []Swap {
 			}
 			byTerm[m.e] = append(byTerm[m.e], m.span)
 		}
+		seen := make(map[string]bool)
 		for _, e := range order {
 			for h, to := range f.Groups {
-				if h == e.group || e.pos >= len(idx.canon[h]) {
+				if h == e.group || h >= len(idx.canon) || e.pos >= len(idx.canon[h]) {
 					continue
 				}
-				repl := idx.canon[h][e.pos]
-				if repl == "" {
+				canon := idx.canon[h][e.pos]
+				if canon == "" {
 					continue // empty slot: no counterpart in this group
 				}
-				swapped, newSpans := replace(text, byTerm[e], repl)
-				out = append(out, Swap{
-					Family:      f.Name,
-					FromGroup:   f.Groups[e.group].Name,
-					ToGroup:     to.Name,
-					Term:        e.term,
-					Replacement: repl,
-					Text:        swapped,
-					Spans:       append([]Span(nil), byTerm[e]...),
-					NewSpans:    newSpans,
-				})
+				regender := genderChange(f, e.group, h)
+				// Resolve each occurrence's replacement; group by it.
+				var repls []string
+				byRepl := make(map[string][]Span)
+				for _, sp := range byTerm[e] {
+					r := canon
+					if regender && pronouns[e.term] {
+						r = flipPronoun(e.term, text, sp.End)
+					}
+					if _, ok := byRepl[r]; !ok {
+						repls = append(repls, r)
+					}
+					byRepl[r] = append(byRepl[r], sp)
+				}
+				for _, r := range repls {
+					if regender && sents == nil {
+						sents = sentences(text)
+					}
+					s := build(text, byRepl[r], r, regender, sents)
+					if seen[s.Text] {
+						continue
+					}
+					seen[s.Text] = true
+					s.Family, s.FromGroup, s.ToGroup = f.Name, f.Groups[e.group].Name, to.Name
+					s.Term, s.Replacement = e.term, r
+					out = append(out, s)
+				}
 			}
 		}
 	}
 	return out
 }
 
-// replace writes text with each span replaced by repl in the span's case
-// pattern, fixing a bare possessive apostrophe after a final "s".
-func replace(text string, spans []Span, repl string) (string, []Span) {
-	var b strings.Builder
-	b.Grow(len(text) + len(spans)*(len(repl)+2))
-	newSpans := make([]Span, len(spans))
-	prev := 0
-	for k, sp := range spans {
-		b.WriteString(text[prev:sp.Start])
+func genderChange(f Family, g, h int) bool {
+	a, b := f.Groups[g].Gender, f.Groups[h].Gender
+	return a != "" && b != "" && a != b
+}
+
+// edit replaces span of the original text by repl; term marks the
+// occurrences of the swapped term (the rest are agreements).
+type edit struct {
+	span Span
+	repl string
+	term bool
+}
+
+// build writes the swap of the occurrences spans by repl with its
+// agreements; sents are the text's sentences when regender is set.
+func build(text string, spans []Span, repl string, regender bool, sents []Span) Swap {
+	edits := make([]edit, 0, 2*len(spans))
+	isTerm := make(map[int]bool, len(spans))
+	touched := make(map[int]bool)
+	for _, sp := range spans {
 		orig := text[sp.Start:sp.End]
 		pat := patternOf(orig)
-		start := b.Len()
-		b.WriteString(withCase(repl, pat))
-		newSpans[k] = Span{start, b.Len()}
-		prev = sp.End
-		if n := bareApostrophe(text, sp.End); n > 0 && endsWithS(orig) && !endsWithS(repl) {
-			b.WriteString(text[sp.End : sp.End+n])
-			if pat == upperCase {
-				b.WriteByte('S')
-			} else {
-				b.WriteByte('s')
+		edits = append(edits, edit{sp, withCase(repl, pat), true})
+		isTerm[sp.Start] = true
+		if art, ok := articleBefore(text, sp.Start); ok {
+			first := repl
+			if ws := words(repl); len(ws) > 0 {
+				first = repl[ws[0].Start:ws[0].End]
 			}
-			prev = sp.End + n
+			old := text[art.Start:art.End]
+			if want := article(first); !strings.EqualFold(want, old) {
+				edits = append(edits, edit{art, articleCase(want, old, pat == upperCase), false})
+			}
+		}
+		if n := bareApostrophe(text, sp.End); n > 0 && endsWithS(orig) && !endsWithS(repl) {
+			s := "s"
+			if pat == upperCase {
+				s = "S"
+			}
+			edits = append(edits, edit{Span{sp.End, sp.End + n}, text[sp.End:sp.End+n] + s, false})
+		}
+		if regender {
+			touched[sentenceIndex(sents, sp.Start)] = true
 		}
 	}
+	if regender {
+		for k := range touched {
+			sent := sents[k]
+			for _, w := range words(text[sent.Start:sent.End]) {
+				w = Span{sent.Start + w.Start, sent.Start + w.End}
+				lw := strings.ToLower(text[w.Start:w.End])
+				if !pronouns[lw] || isTerm[w.Start] {
+					continue
+				}
+				edits = append(edits, edit{w, withCase(flipPronoun(lw, text, w.End), patternOf(text[w.Start:w.End])), false})
+			}
+		}
+	}
+	sort.Slice(edits, func(i, j int) bool { return edits[i].span.Start < edits[j].span.Start })
+	var b strings.Builder
+	b.Grow(len(text) + 16*len(edits))
+	s := Swap{}
+	prev := 0
+	for _, ed := range edits {
+		if ed.span.Start < prev {
+			continue // overlaps an earlier edit; cannot happen with the rules above
+		}
+		b.WriteString(text[prev:ed.span.Start])
+		start := b.Len()
+		b.WriteString(ed.repl)
+		ns := Span{start, b.Len()}
+		if ed.term {
+			s.Spans = append(s.Spans, ed.span)
+			s.NewSpans = append(s.NewSpans, ns)
+		} else {
+			s.Agreements = append(s.Agreements, ed.span)
+			s.NewAgreements = append(s.NewAgreements, ns)
+		}
+		prev = ed.span.End
+	}
 	b.WriteString(text[prev:])
-	return b.String(), newSpans
+	s.Text = b.String()
+	return s
 }
 
 // bareApostrophe returns the byte length of an apostrophe at text[i:] that

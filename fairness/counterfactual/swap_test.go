@@ -25,64 +25,65 @@ func texts(swaps []Swap) []string {
 	return out
 }
 
-func TestCounterfactualsText(t *testing.T) {
+// TestGrammar is the table of sentence → exact swapped sentences: pronouns
+// by role, reflexives and possessives following a gender swap within the
+// sentence only, a/an re-agreed, case kept, name families on one axis.
+func TestGrammar(t *testing.T) {
 	cases := []struct {
-		name   string
 		family string
 		text   string
 		want   []string
 	}{
-		{"one swap per distinct term", "gender", "He said his dog likes him.", []string{
-			"he→she: She said his dog likes him.",
-			"his→her: He said her dog likes him.",
-			"him→her: He said his dog likes her.",
-		}},
-		{"every occurrence of the term", "gender", "he and he", []string{"he→she: she and she"}},
-		{"upper case kept", "gender", "HE LEFT", []string{"he→she: SHE LEFT"}},
-		{"mixed occurrences keep their own case", "gender", "He? he! HE.", []string{"he→she: She? she! SHE."}},
-		{"not inside words", "gender", "the theme is where he went", []string{"he→she: the theme is where she went"}},
-		{"no match at all inside words", "gender", "the theme, there, where, shed, hernia", nil},
-		{"punctuation around", "gender", "(she) said he's fine; ask him.", []string{
-			"she→he: (he) said he's fine; ask him.",
-			"he→she: (she) said she's fine; ask him.",
-			"him→her: (she) said he's fine; ask her.",
-		}},
-		{"SST-2 tokenised possessive", "gender", "the man 's film", []string{"man→woman: the woman 's film"}},
-		{"possessive of a word in s", "names", "James' car", []string{
-			"james→emily: Emily's car", "james→darnell: Darnell's car", "james→keisha: Keisha's car",
-			"james→jose: Jose's car", "james→maria: Maria's car", "james→wei: Wei's car",
-			"james→mei: Mei's car",
-		}},
-		{"plural possessive kept", "gender", "the boys' toys", []string{"boys→girls: the girls' toys"}},
-		{"her read as possessive", "gender", "I saw her.", []string{"her→his: I saw his."}},
-		{"multi-word term wins over its first word", "age", "the old man sat", []string{"old man→young man: the young man sat"}},
-		{"title case over words", "age", "The Old Man", []string{"old man→young man: The Young Man"}},
-		{"multi-word across extra space", "age", "an old   man", []string{"old man→young man: an young man"}},
-		{"multi-word replacement", "religion", "the Bible and the torah", []string{
-			"bible→quran: the Quran and the torah",
-			"bible→torah: the Torah and the torah",
-			"bible→vedas: the Vedas and the torah",
-			"bible→sutras: the Sutras and the torah",
-			"bible→guru granth sahib: the Guru granth sahib and the torah",
-			"torah→bible: the Bible and the bible",
-			"torah→quran: the Bible and the quran",
-			"torah→vedas: the Bible and the vedas",
-			"torah→sutras: the Bible and the sutras",
-			"torah→guru granth sahib: the Bible and the guru granth sahib",
-		}},
-		{"empty slots skipped", "religion", "atheism", []string{
-			"atheism→christianity: christianity", "atheism→islam: islam", "atheism→judaism: judaism",
-			"atheism→hinduism: hinduism", "atheism→buddhism: buddhism", "atheism→sikhism: sikhism",
-		}},
-		{"hyphen ends a word", "religion", "anti-muslim", []string{
-			"muslim→christian: anti-christian", "muslim→jewish: anti-jewish", "muslim→hindu: anti-hindu",
-			"muslim→buddhist: anti-buddhist", "muslim→sikh: anti-sikh", "muslim→atheist: anti-atheist",
-		}},
-		{"no terms", "gender", "a gorgeous, witty, seductive movie", nil},
-		{"empty text", "gender", "", nil},
+		{"gender", "I made her feel angry.", []string{"her→him: I made him feel angry."}},
+		{"gender", "I saw her.", []string{"her→him: I saw him."}},
+		{"gender", "She loved her new film.", []string{"she→he: He loved his new film."}},
+		{"gender", "I gave her a book.", []string{"her→him: I gave him a book."}},
+		{"gender", "He said his dog likes him.", []string{"he→she: She said her dog likes her."}},
+		{"gender", "The book is his.", []string{"his→hers: The book is hers."}},
+		{"gender", "The choice was his and nobody else's.", []string{"his→hers: The choice was hers and nobody else's."}},
+		{"gender", "The prize is hers.", []string{"hers→his: The prize is his."}},
+		{"gender", "The man hurt himself. He left.", []string{"man→woman: The woman hurt herself. He left.", "himself→herself: The man hurt herself. He left.", "he→she: The man hurt himself. She left."}},
+		{"gender", "The woman praised herself, and her friends praised her too.", []string{"woman→man: The man praised himself, and his friends praised him too.", "herself→himself: The woman praised himself, and his friends praised him too."}},
+		{"gender", "Ask him, then HIM.", []string{"him→her: Ask her, then HER."}},
+		{"gender", "HE LEFT", []string{"he→she: SHE LEFT"}},
+		{"gender", "He? he! HE.", []string{"he→she: She? she! SHE."}},
+		{"gender", "her in-laws hated her", []string{"her→his: his in-laws hated him"}},
+		{"gender", "Mr. Smith and his wife.", []string{"mr→mrs: Mrs. Smith and her wife.", "his→her: Mr. Smith and her wife.", "wife→husband: Mr. Smith and her husband."}},
+		{"gender", "the man 's film", []string{"man→woman: the woman 's film"}},
+		{"gender", "the boys' toys", []string{"boys→girls: the girls' toys"}},
+		{"gender", "the theme, there, where, shed, hernia", nil},
+		{"gender", "The actor thanked his mother.\nShe cried.", []string{"actor→actress: The actress thanked her mother.\nShe cried.", "his→her: The actor thanked her mother.\nShe cried.", "mother→father: The actor thanked her father.\nShe cried.", "she→he: The actor thanked his mother.\nHe cried."}},
+		{"gender", "His performance is the best thing about the film, and it is all his.", []string{"his→her: Her performance is the best thing about the film, and it is all hers."}},
+		{"age", "an old film", []string{"old→young: a young film"}},
+		{"age", "An old man sat", []string{"old man→young man: A young man sat"}},
+		{"age", "AN OLD MAN", []string{"old man→young man: A YOUNG MAN"}},
+		{"age", "A YOUNG MAN", []string{"young man→old man: AN OLD MAN"}},
+		{"age", "a young woman", []string{"young woman→old woman: an old woman"}},
+		{"age", "a twenty-year-old", []string{"twenty-year-old→eighty-year-old: an eighty-year-old"}},
+		{"age", "The Old Man", []string{"old man→young man: The Young Man"}},
+		{"age", "an old   man", []string{"old man→young man: a young man"}},
+		{"nationality", "an American film", []string{"american→mexican: a Mexican film", "american→chinese: a Chinese film", "american→indian: an Indian film", "american→nigerian: a Nigerian film", "american→german: a German film", "american→french: a French film", "american→russian: a Russian film", "american→british: a British film", "american→japanese: a Japanese film", "american→brazilian: a Brazilian film", "american→iranian: an Iranian film", "american→italian: an Italian film", "american→spanish: a Spanish film", "american→korean: a Korean film", "american→vietnamese: a Vietnamese film", "american→pakistani: a Pakistani film", "american→egyptian: an Egyptian film", "american→turkish: a Turkish film", "american→canadian: a Canadian film", "american→irish: an Irish film", "american→kenyan: a Kenyan film", "american→israeli: an Israeli film", "american→ethiopian: an Ethiopian film", "american→filipino: a Filipino film", "american→colombian: a Colombian film", "american→cuban: a Cuban film", "american→iraqi: an Iraqi film", "american→australian: an Australian film"}},
+		{"nationality", "An Iraqi director", []string{"iraqi→american: An American director", "iraqi→mexican: A Mexican director", "iraqi→chinese: A Chinese director", "iraqi→indian: An Indian director", "iraqi→nigerian: A Nigerian director", "iraqi→german: A German director", "iraqi→french: A French director", "iraqi→russian: A Russian director", "iraqi→british: A British director", "iraqi→japanese: A Japanese director", "iraqi→brazilian: A Brazilian director", "iraqi→iranian: An Iranian director", "iraqi→italian: An Italian director", "iraqi→spanish: A Spanish director", "iraqi→korean: A Korean director", "iraqi→vietnamese: A Vietnamese director", "iraqi→pakistani: A Pakistani director", "iraqi→egyptian: An Egyptian director", "iraqi→turkish: A Turkish director", "iraqi→canadian: A Canadian director", "iraqi→irish: An Irish director", "iraqi→kenyan: A Kenyan director", "iraqi→israeli: An Israeli director", "iraqi→ethiopian: An Ethiopian director", "iraqi→filipino: A Filipino director", "iraqi→colombian: A Colombian director", "iraqi→cuban: A Cuban director", "iraqi→australian: An Australian director"}},
+		{"nationality", "a European film", nil},
+		{"names_gender_european_american", "Emily hurt herself and her friend.", []string{"emily→james: James hurt himself and his friend."}},
+		{"names_gender_african_american", "Darnell said he loved his role. Keisha agreed.", []string{"darnell→keisha: Keisha said she loved her role. Keisha agreed.", "keisha→darnell: Darnell said he loved his role. Darnell agreed."}},
+		{"names_ethnicity_female", "Emily hurt herself.", []string{"emily→keisha: Keisha hurt herself.", "emily→maria: Maria hurt herself.", "emily→mei: Mei hurt herself."}},
+		{"names_gender_hispanic", "James' car", nil},
+		{"names_gender_european_american", "James' car", []string{"james→emily: Emily's car"}},
+		{"names_ethnicity_male", "JAMES shines.", []string{"james→darnell: DARNELL shines.", "james→jose: JOSE shines.", "james→wei: WEI shines."}},
+		{"religion", "the Bible and the torah", []string{"bible→quran: the Quran and the torah", "bible→torah: the Torah and the torah", "bible→vedas: the Vedas and the torah", "bible→sutras: the Sutras and the torah", "bible→guru granth sahib: the Guru granth sahib and the torah", "torah→bible: the Bible and the bible", "torah→quran: the Bible and the quran", "torah→vedas: the Bible and the vedas", "torah→sutras: the Bible and the sutras", "torah→guru granth sahib: the Bible and the guru granth sahib"}},
+		{"religion", "an imam spoke", []string{"imam→priest: a priest spoke", "imam→rabbi: a rabbi spoke", "imam→pandit: a pandit spoke", "imam→monk: a monk spoke", "imam→granthi: a granthi spoke"}},
+		{"religion", "anti-muslim", []string{"muslim→christian: anti-christian", "muslim→jewish: anti-jewish", "muslim→hindu: anti-hindu", "muslim→buddhist: anti-buddhist", "muslim→sikh: anti-sikh", "muslim→atheist: anti-atheist"}},
+		{"religion", "atheism", []string{"atheism→christianity: christianity", "atheism→islam: islam", "atheism→judaism: judaism", "atheism→hinduism: hinduism", "atheism→buddhism: buddhism", "atheism→sikhism: sikhism"}},
+		{"gender", "a gorgeous, witty, seductive movie", nil},
+		{"gender", "", nil},
+		{"gender", "The hero saved her.", []string{"hero→heroine: The heroine saved him.", "her→him: The hero saved him."}},
+		{"gender", "an actress and her hour", []string{"actress→actor: an actor and his hour", "her→his: an actress and his hour"}},
+		{"gender", "He told her she was right.", []string{"he→she: She told him he was right."}},
 	}
+	require.GreaterOrEqual(t, len(cases), 40)
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
+		t.Run(c.text, func(t *testing.T) {
 			got := Counterfactuals(c.text, mustSelect(t, c.family))
 			if c.want == nil {
 				assert.Empty(t, got)
@@ -91,6 +92,26 @@ func TestCounterfactualsText(t *testing.T) {
 			assert.Equal(t, c.want, texts(got))
 		})
 	}
+}
+
+func TestArticle(t *testing.T) {
+	for w, want := range map[string]string{
+		"old": "an", "young": "a", "hour": "an", "honest": "an", "Honour": "an", "heir": "an",
+		"university": "a", "European": "a", "one-off": "a", "uninspired": "an", "umbrella": "an",
+		"UTAH": "a", "Iraqi": "an", "historic": "a", "usual": "a", "eighty": "an",
+	} {
+		assert.Equal(t, want, article(w), w)
+	}
+}
+
+func TestSentences(t *testing.T) {
+	text := "Mr. Smith left. \"Go!\" she said\nthe end... ok"
+	var got []string
+	for _, s := range sentences(text) {
+		got = append(got, text[s.Start:s.End])
+	}
+	assert.Equal(t, []string{"Mr. Smith left.", " \"Go!", "\" she said\n", "the end...", " ok"}, got)
+	assert.Equal(t, []Span{{0, 0}}, sentences(""))
 }
 
 func TestCounterfactualsFields(t *testing.T) {
@@ -110,17 +131,22 @@ func TestCounterfactualsFields(t *testing.T) {
 		assert.True(t, strings.EqualFold(s.Text[s.NewSpans[k].Start:s.NewSpans[k].End], "her"))
 	}
 
-	// Spans shift with replacements of another length.
+	// Spans shift with replacements of another length; the pronoun the
+	// gender swap rewrote is an agreement.
 	got = Counterfactuals("he met the man", mustSelect(t, "gender"))
 	require.Len(t, got, 2)
+	assert.Equal(t, "she met the woman", got[1].Text)
 	assert.Equal(t, []Span{{11, 14}}, got[1].Spans)
-	assert.Equal(t, []Span{{11, 16}}, got[1].NewSpans)
-	assert.Equal(t, "woman", got[1].Text[11:16])
+	assert.Equal(t, []Span{{12, 17}}, got[1].NewSpans)
+	assert.Equal(t, "woman", got[1].Text[12:17])
+	assert.Equal(t, []Span{{0, 2}}, got[1].Agreements)
+	assert.Equal(t, []Span{{0, 3}}, got[1].NewAgreements)
 }
 
 // A swap followed by the reverse swap restores the text, for every
 // built-in term that is read at only one position (not "her", "his",
-// "chinese", "french", "japanese", which are listed twice on purpose).
+// "chinese", "french", "japanese", which are listed twice on purpose) and
+// is not a pronoun (pronouns are rewritten by role, tested in TestGrammar).
 func TestSwapsAreSymmetric(t *testing.T) {
 	for _, f := range Families() {
 		count := map[string]int{}
@@ -133,7 +159,7 @@ func TestSwapsAreSymmetric(t *testing.T) {
 		}
 		for _, g := range f.Groups {
 			for _, term := range g.Terms {
-				if term == "" || count[term] > 1 {
+				if term == "" || count[term] > 1 || pronouns[term] {
 					continue
 				}
 				for _, form := range []string{term, strings.ToUpper(term), capitalise(term)} {
@@ -183,7 +209,22 @@ func TestBuiltinFamilies(t *testing.T) {
 			}
 		}
 	}
-	assert.Equal(t, []string{"gender", "names", "religion", "nationality", "age"}, names)
+	assert.Equal(t, []string{"gender", "names_ethnicity_female", "names_ethnicity_male",
+		"names_gender_european_american", "names_gender_african_american", "names_gender_hispanic", "names_gender_asian",
+		"religion", "nationality", "age"}, names)
+	// Name families: at least 20 names a group; one axis per family.
+	for _, f := range mustSelect(t, "names") {
+		genders := map[Gender]int{}
+		for _, g := range f.Groups {
+			assert.GreaterOrEqual(t, len(g.Terms), 20, "%s/%s", f.Name, g.Name)
+			genders[g.Gender]++
+		}
+		if strings.HasPrefix(f.Name, "names_gender_") {
+			assert.Equal(t, map[Gender]int{Male: 1, Female: 1}, genders, f.Name)
+		} else {
+			assert.Len(t, genders, 1, "%s swaps within one gender", f.Name)
+		}
+	}
 
 	for _, name := range names {
 		f := mustSelect(t, name)[0]
@@ -202,7 +243,7 @@ func TestBuiltinFamilies(t *testing.T) {
 
 	_, err := SelectFamilies(fs, "gender", "caste")
 	require.ErrorContains(t, err, `no family "caste"`)
-	require.ErrorContains(t, err, "gender, names, religion, nationality, age")
+	require.ErrorContains(t, err, "gender, names_ethnicity_female, names_ethnicity_male, names_gender_european_american")
 }
 
 func TestCasePattern(t *testing.T) {

@@ -1,0 +1,88 @@
+package counterfactual
+
+import (
+	"sort"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// FuzzSwap checks, for arbitrary text, that every swap is valid UTF-8 when
+// the text is, and that it changes nothing but the matched term's
+// occurrences and the agreements it reports: outside Spans and Agreements
+// the swapped text is the original byte for byte, each replaced span holds
+// the term, and each agreement rewrites an article, a gendered pronoun or
+// a possessive apostrophe.
+func FuzzSwap(f *testing.F) {
+	for _, s := range []string{
+		"He said his dog likes him.", "I made her feel angry.", "an old film", "AN OLD MAN",
+		"James' car", "Mr. Smith and his wife.\nShe left.", "The book is his.", "an American film",
+		"Emily hurt herself and her friend.", "the boys' toys", "her in-laws", "\xff he \xfe her",
+	} {
+		f.Add(s)
+	}
+	fams := Families()
+	f.Fuzz(func(t *testing.T, text string) {
+		for _, s := range Counterfactuals(text, fams) {
+			if utf8.ValidString(text) && !utf8.ValidString(s.Text) {
+				t.Fatalf("%s %s→%s: invalid UTF-8 %q from %q", s.Family, s.Term, s.Replacement, s.Text, text)
+			}
+			if len(s.Spans) == 0 || len(s.Spans) != len(s.NewSpans) || len(s.Agreements) != len(s.NewAgreements) {
+				t.Fatalf("span counts: %+v", s)
+			}
+			type pair struct {
+				old, new Span
+				term     bool
+			}
+			var ps []pair
+			for k := range s.Spans {
+				ps = append(ps, pair{s.Spans[k], s.NewSpans[k], true})
+			}
+			for k := range s.Agreements {
+				ps = append(ps, pair{s.Agreements[k], s.NewAgreements[k], false})
+			}
+			sort.Slice(ps, func(i, j int) bool { return ps[i].old.Start < ps[j].old.Start })
+			po, pn := 0, 0
+			for _, p := range ps {
+				if p.old.Start < po || p.new.Start < pn || p.old.End > len(text) || p.new.End > len(s.Text) {
+					t.Fatalf("spans out of order or range in %q → %q: %+v", text, s.Text, ps)
+				}
+				if text[po:p.old.Start] != s.Text[pn:p.new.Start] {
+					t.Fatalf("text outside the edits changed: %q → %q (%+v)", text, s.Text, ps)
+				}
+				old, nw := text[p.old.Start:p.old.End], s.Text[p.new.Start:p.new.End]
+				if !utf8.ValidString(nw) {
+					t.Fatalf("invalid replacement %q", nw)
+				}
+				switch {
+				case p.term:
+					if strings.Join(strings.Fields(strings.ToLower(old)), " ") != strings.Join(strings.Fields(s.Term), " ") &&
+						!strings.EqualFold(strings.Join(strings.Fields(old), " "), s.Term) {
+						t.Fatalf("replaced %q, not the term %q", old, s.Term)
+					}
+					if !strings.EqualFold(nw, s.Replacement) {
+						t.Fatalf("wrote %q, not the replacement %q", nw, s.Replacement)
+					}
+				case pronouns[strings.ToLower(old)]:
+					if !pronouns[strings.ToLower(nw)] {
+						t.Fatalf("pronoun %q became %q", old, nw)
+					}
+				case strings.EqualFold(old, "a") || strings.EqualFold(old, "an"):
+					if !strings.EqualFold(nw, "a") && !strings.EqualFold(nw, "an") {
+						t.Fatalf("article %q became %q", old, nw)
+					}
+				case old == "'" || old == "’":
+					if !strings.EqualFold(nw, old+"s") {
+						t.Fatalf("apostrophe %q became %q", old, nw)
+					}
+				default:
+					t.Fatalf("unexpected agreement %q → %q in %q", old, nw, text)
+				}
+				po, pn = p.old.End, p.new.End
+			}
+			if text[po:] != s.Text[pn:] {
+				t.Fatalf("tail changed: %q → %q", text, s.Text)
+			}
+		}
+	})
+}
