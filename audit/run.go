@@ -94,6 +94,9 @@ type Config struct {
 	// reference candidate, part of the pairwise tests); by default it is
 	// reported as its own row and left out of the disparities.
 	MissingAsGroup bool
+	// MaxGroups caps the distinct values kept per group column; the rest
+	// are pooled into "other (N groups)" (default group.DefaultMaxGroups).
+	MaxGroups int
 	// Tolerance is the practical threshold for score and rate differences
 	// between groups, in pairs and within frames (default 0.1).
 	Tolerance float64
@@ -329,13 +332,16 @@ func Run(ctx context.Context, clf Classifier, x *attribution.Explainer, cfg Conf
 
 	var accs []*group.Accumulator
 	var pairs []*paired.Accumulator
+	// An empty group value is "missing": its own row in the group
+	// metrics, left out of the matched pairs unless asked.
 	missing := []string{""}
 	if cfg.MissingAsGroup {
 		missing = nil
 	}
 	for _, gc := range gcols {
 		if cfg.has(CheckGroups) {
-			a, err := group.NewAccumulator(group.Options{Column: gc.name, Positive: positive, Resamples: cfg.Resamples, MinGroupSize: cfg.MinGroupSize})
+			a, err := group.NewAccumulator(group.Options{Column: gc.name, Positive: positive, Resamples: cfg.Resamples, MinGroupSize: cfg.MinGroupSize,
+				ParityTolerance: cfg.Tolerance, MissingAsGroup: cfg.MissingAsGroup, MaxGroups: cfg.MaxGroups})
 			if err != nil {
 				return nil, err
 			}
@@ -352,7 +358,7 @@ func Run(ctx context.Context, clf Classifier, x *attribution.Explainer, cfg Conf
 	adapter := classifierAdapter{clf}
 	var cf *counterfactual.Audit
 	if cfg.has(CheckCounterfactual) {
-		if cf, err = counterfactual.NewAudit(adapter, counterfactual.Config{Families: cfg.Families, Target: positive, BatchSize: cfg.BatchSize}); err != nil {
+		if cf, err = counterfactual.NewAudit(adapter, counterfactual.Config{Families: cfg.Families, Target: positive, BatchSize: cfg.BatchSize, Tolerance: cfg.Tolerance}); err != nil {
 			return nil, err
 		}
 	}
@@ -527,7 +533,7 @@ func Run(ctx context.Context, clf Classifier, x *attribution.Explainer, cfg Conf
 	if cfg.has(CheckConsistency) {
 		progress("consistency")
 		clock.start(CheckConsistency)
-		runner, err := consistency.NewRunner(adapter, consistency.Config{Target: positive, Seed: cfg.Seed, BatchSize: cfg.BatchSize})
+		runner, err := consistency.NewRunner(adapter, consistency.Config{Target: positive, Seed: cfg.Seed, BatchSize: cfg.BatchSize, Tolerance: cfg.Tolerance})
 		if err != nil {
 			return nil, err
 		}

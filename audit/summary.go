@@ -6,22 +6,10 @@ import (
 	"strings"
 
 	"github.com/lucid-nlp/lucid/fairness/consistency"
+	"github.com/lucid-nlp/lucid/fairness/counterfactual"
 	"github.com/lucid-nlp/lucid/fairness/group"
 	"github.com/lucid-nlp/lucid/fairness/paired"
 	"github.com/lucid-nlp/lucid/fairness/stats"
-)
-
-// Thresholds behind the summary's pass / warn / fail. They are conventions
-// for a first read, not verdicts: the report's numbers and intervals are
-// what to judge by.
-const (
-	// cfMeanWarn and cfFlipFail: counterfactual swaps that move the
-	// probability by this much on average, or flip this share of labels.
-	cfMeanWarn = 0.02
-	cfFlipWarn = 0.01
-	cfFlipFail = 0.05
-	// stabilityWarn: mean rank correlation between two runs below this.
-	stabilityWarn = StabilityThreshold
 )
 
 // ruleText is the decision rule in words, as report.json and the HTML
@@ -36,10 +24,17 @@ const ruleText = "Every check's effect is judged by one rule (fairness/stats.Dec
 
 func decisionRule(cfg Config) Rule {
 	return Rule{Text: ruleText, Alpha: stats.DefaultAlpha, Thresholds: map[string]float64{
-		"parity_difference":       cfg.Tolerance,
-		"paired_score_difference": cfg.Tolerance,
-		"disparate_impact_low":    group.FourFifths,
-		"max_skipped_share":       cfg.MaxSkippedShare,
+		"group_rate_difference":            cfg.Tolerance,
+		"paired_score_difference":          cfg.Tolerance,
+		"counterfactual_signed_delta":      cfg.Tolerance,
+		"counterfactual_flip_rate":         counterfactual.DefaultFlipTolerance,
+		"checklist_tolerance":              cfg.Tolerance,
+		"checklist_failure_rate":           consistency.DefaultFailRateThreshold,
+		"slice_accuracy_difference":        consistency.SliceGapTolerance,
+		"disparate_impact_lower":           group.FourFifths,
+		"disparate_impact_upper":           1 / group.FourFifths,
+		"explanation_rank_correlation_min": StabilityThreshold,
+		"max_skipped_share":                cfg.MaxSkippedShare,
 	}}
 }
 
@@ -172,10 +167,10 @@ func slicesFinding(slices []consistency.SliceStats) Finding {
 }
 
 // stabilityFinding judges the mean rank correlation between two runs with
-// the same rule as every check: [stabilityWarn, 1] is the tolerance and
-// the test is one-sided, "the mean is below stabilityWarn".
+// the same rule as every check: [StabilityThreshold, 1] is the tolerance and
+// the test is one-sided, "the mean is below StabilityThreshold".
 func stabilityFinding(s Stability) Finding {
-	v := stats.Decide(stats.Evidence{Estimate: s.Spearman, Low: s.SpearmanCI.Low, High: s.SpearmanCI.High, P: s.PBelow, Lower: stabilityWarn, Upper: 1})
+	v := stats.Decide(stats.Evidence{Estimate: s.Spearman, Low: s.SpearmanCI.Low, High: s.SpearmanCI.High, P: s.PBelow, Lower: StabilityThreshold, Upper: 1})
 	return Finding{Check: "stability", Status: string(v.Status), Message: fmt.Sprintf("%s explanations across runs (%s): mean rank correlation %.2f [%.2f, %.2f] over %d texts: %s.",
 		s.Method, s.Setting, s.Spearman, s.SpearmanCI.Low, s.SpearmanCI.High, s.Texts, v.Reason)}
 }
@@ -276,30 +271,42 @@ func leftOutText(g *group.Report) string {
 	return strings.Join(parts, ", ")
 }
 
+// counterfactualFinding states each family's verdict: the worse of its
+// mean signed Δp per direction (paired t, Holm across the directions) and
+// its flip rate (exact test against the flip tolerance).
 func counterfactualFinding(cf *Counterfactual) Finding {
 	if cf.Swaps == 0 {
 		return Finding{Check: "counterfactual", Status: "info", Message: fmt.Sprintf("No text mentions an identity term of the audited families (%d texts read).", cf.Texts)}
 	}
-	var worst []string
-	status := "pass"
+	status := stats.Info
+	var judged []string
+	passed := 0
 	for _, f := range cf.Families {
-		if f.Swaps == 0 {
+		if f.Swaps == 0 || f.Verdict == nil {
 			continue
 		}
-		desc := fmt.Sprintf("%s: mean |Δp| %.3f, %.1f%% of %d swaps flip the label", f.Family, f.MeanAbsDelta, 100*f.FlipRate, f.Swaps)
-		switch {
-		case f.FlipRate > cfFlipFail:
-			status = "fail"
-			worst = append(worst, desc)
-		case f.FlipRate > cfFlipWarn || f.MeanAbsDelta > cfMeanWarn:
-			if status == "pass" {
-				status = "warn"
-			}
-			worst = append(worst, desc)
+		status = stats.Worse(status, f.Verdict.Status)
+		if f.Verdict.Status == stats.Pass {
+			passed++
+			continue
+		}
+		desc := fmt.Sprintf("%s %s (%d swaps in %d texts, flip rate %.1f%% [%.1f, %.1f]", f.Verdict.Status, f.Family, f.Swaps, f.Texts, 100*f.FlipRate, 100*f.FlipInterval.Low, 100*f.FlipInterval.High)
+		if c := f.SignedCheck; c != nil && !math.IsNaN(c.Evidence.Estimate) {
+			desc += fmt.Sprintf("; worst direction %s: mean signed Δp %+.3f [%+.3f, %+.3f], Holm p=%.2g", c.Test, c.Evidence.Estimate, c.Evidence.Low, c.Evidence.High, c.Evidence.P)
+		}
+		judged = append(judged, desc+"): "+f.Verdict.Reason)
+	}
+	msg := fmt.Sprintf("%d swaps in %d texts with identity terms.", cf.Swaps, cf.TextsWithTerms)
+	if len(judged) == 0 {
+		msg += fmt.Sprintf(" Every family passes (%d): no direction moves the score or flips labels beyond the tolerances.", passed)
+	} else {
+		msg += " " + strings.Join(judged, "; ") + "."
+		if passed > 0 {
+			msg += fmt.Sprintf(" %d other families pass.", passed)
+		}
+		if len(cf.Explained) > 0 {
+			msg += " The worst pairs are explained word by word in report.html."
 		}
 	}
-	if status == "pass" {
-		return Finding{Check: "counterfactual", Status: "pass", Message: fmt.Sprintf("Swapping identity terms barely moves predictions (%d swaps in %d texts).", cf.Swaps, cf.TextsWithTerms)}
-	}
-	return Finding{Check: "counterfactual", Status: status, Message: "Swapping identity terms moves predictions: " + strings.Join(worst, "; ") + ". The worst pairs are explained below."}
+	return Finding{Check: "counterfactual", Status: string(status), Message: msg}
 }
