@@ -195,8 +195,9 @@ func TestStrayQuote1M(t *testing.T) {
 			bad = append(bad, re)
 			continue
 		}
-		require.NoError(t, err)
-		require.Greater(t, row.Line, prev)
+		if err != nil || row.Line <= prev { // plain checks: testify per row would dominate the run time
+			t.Fatalf("after line %d: row %+v, error %v", prev, row, err)
+		}
 		prev = row.Line
 		rows++
 		ones += row.Label
