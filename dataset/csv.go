@@ -36,8 +36,19 @@ type csvParser struct {
 	held   []heldLine // continuation lines of the current record
 	arena  []byte     // backing store for held
 
-	blank     int  // blank lines met between records
-	malformed bool // the last RowError was a malformed record, and the reader rewound
+	blank     int   // blank lines met between records
+	malformed bool  // the last RowError was a malformed record
+	reread    int64 // bytes pushed back by resyncs so far
+}
+
+// rereadBudget bounds the bytes resyncs may push back, so that reading
+// stays linear in the file's size: a few records' worth (four field caps)
+// plus twice what has been read. One stray quote, or one every few
+// thousand lines, is always resynced; a file built so that every line
+// opens a quote that runs past the next one (""""," on every line) would
+// otherwise be re-read once per line.
+func (p *csvParser) rereadBudget() int64 {
+	return 4*int64(p.maxField) + 2*p.lr.read
 }
 
 // read returns the next record's fields and the line it starts on. A bad
@@ -161,14 +172,25 @@ func (p *csvParser) hold(line []byte, tooLong bool) {
 	p.held = append(p.held, heldLine{data: p.arena[s:len(p.arena):len(p.arena)], tooLong: tooLong})
 }
 
-// fail reports a malformed record and rewinds to the line after its first.
+// fail reports a malformed record and rewinds to the line after its first,
+// unless the re-read budget is spent: then the record's lines are skipped
+// together (and counted), and reading goes on after them.
 func (p *csvParser) fail(start int, reason string) ([]string, int, error) {
+	p.malformed = true
+	var held int64
+	for _, h := range p.held {
+		held += int64(len(h.data)) + 1
+	}
+	if end := p.lr.line; end > start && p.reread+held > p.rereadBudget() {
+		p.held = p.held[:0]
+		return nil, start, &RowError{Line: start, Reason: fmt.Sprintf("malformed CSV: %s; lines %d to %d are skipped together, because this file's malformed records have already been re-read more than its size allows", reason, start, end)}
+	}
+	p.reread += held
 	p.lr.pushBack(start, p.held)
 	if len(p.held) > 0 {
 		p.arena = nil // the replayed lines live in it now
 	}
 	p.held = p.held[:0]
-	p.malformed = true
 	return nil, start, &RowError{Line: start, Reason: fmt.Sprintf("malformed CSV: %s; line %d is skipped and reading goes on at line %d", reason, start, start+1)}
 }
 

@@ -46,8 +46,12 @@
 // and reading resumes at the next physical line: the lines read past it
 // are read again, so a stray quote costs one line. (A legal quoted field
 // longer than the cap cannot be told from an unclosed one; raise the cap
-// for such files.) Each stray quote in a long run of quote-free lines costs
-// one re-read of up to the cap.
+// for such files.) Each stray quote costs one re-read of up to the cap.
+// Re-reading is budgeted so that reading stays linear in the file's size
+// (four caps plus twice the bytes read so far): in a file where line after
+// line opens a quote that never closes properly, once the budget is spent
+// a malformed record's lines are skipped together, each counted, and the
+// reason says so.
 //
 // Format notes. TSV is split on tabs with no quote processing: SST-2 style
 // files have unquoted text that contains '"', which a CSV parser would

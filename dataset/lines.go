@@ -24,6 +24,9 @@ type lineReader struct {
 	// number of lines consumed: a push-back rewinds it.
 	line  int
 	limit int
+	// read is the bytes taken from br, line endings included: what the
+	// re-read budget of CSV resyncs is measured against.
+	read int64
 }
 
 // next returns the next line without its line ending (\n, \r\n, or a \r at
@@ -44,6 +47,7 @@ func (lr *lineReader) next() (content []byte, tooLong bool, err error) {
 	lr.buf = lr.buf[:0]
 	for {
 		chunk, err := lr.br.ReadSlice('\n')
+		lr.read += int64(len(chunk))
 		if !tooLong {
 			if len(lr.buf)+len(chunk) > lr.limit {
 				tooLong, lr.buf = true, lr.buf[:0]

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -179,6 +180,7 @@ func TestStrayQuote1M(t *testing.T) {
 	require.NoError(t, w.Flush())
 	require.NoError(t, f.Close())
 
+	began := time.Now()
 	r, err := Open(path, Options{GroupCols: []string{"group"}})
 	require.NoError(t, err)
 	defer r.Close()
@@ -211,7 +213,7 @@ func TestStrayQuote1M(t *testing.T) {
 	c := balanced(t, r, n+1)
 	assert.Equal(t, Reconciliation{Lines: n + 1, HeaderLines: 1, Rows: n - 1, RowLines: n - 1, Skipped: 1, SkippedLines: 1,
 		Malformed: 1, Complete: true, Balanced: true}, c)
-	t.Logf("%+v; %s", c, bad[0])
+	t.Logf("read in %v: %+v; %s", time.Since(began).Round(time.Millisecond), c, bad[0])
 }
 
 func TestFieldCap(t *testing.T) {
@@ -409,4 +411,28 @@ func TestReconcile(t *testing.T) {
 			assert.Equal(t, tc.want, r.Reconcile())
 		})
 	}
+}
+
+// TestRereadBudget reads a file where every line, read from the start of a
+// record, leaves a quote open, and read inside a quoted field keeps it
+// open: each record runs to the end of the file. Resyncing each one would
+// re-read the file once per line; the budget keeps the re-reading within
+// four caps plus twice the file, and the lines skipped together are still
+// counted.
+func TestRereadBudget(t *testing.T) {
+	const n = 3000
+	content := "text,label\n" + strings.Repeat("a\",\"\n", n)
+	r := open(t, "b.csv", content, Options{})
+	rows, bad := readAll(t, r)
+	assert.Empty(t, rows)
+	require.NotEmpty(t, bad)
+	assert.Less(t, len(bad), n, "some lines were skipped together")
+	assert.Contains(t, bad[0].Reason, "reading goes on at line 3", "the first malformed records are resynced")
+	last := bad[len(bad)-1]
+	assert.Contains(t, last.Reason, fmt.Sprintf("lines %d to %d are skipped together", last.Line, n+1))
+	assert.LessOrEqual(t, r.csv.reread, r.csv.rereadBudget())
+	assert.LessOrEqual(t, r.csv.reread, 4*int64(DefaultMaxFieldBytes)+2*int64(len(content)))
+	c := balanced(t, r, n+1)
+	assert.Equal(t, len(bad), c.Malformed)
+	assert.Equal(t, n, c.SkippedLines)
 }

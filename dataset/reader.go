@@ -152,7 +152,8 @@ type Columns struct {
 // that a report can show that no row was lost without being counted. Each
 // line is exactly one of: part of the header, blank, part of a row, or
 // part of a skipped row. A malformed CSV record counts one skipped line
-// (the one it started on): the lines after it are read again as records.
+// (the one it started on): the lines after it are read again as records
+// (unless the file has spent its re-read budget; see the package doc).
 type Reconciliation struct {
 	// Lines is the number of physical lines consumed (a last line without
 	// a newline counts; lines read ahead at Open for JSONL and not yet
