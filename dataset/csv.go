@@ -51,9 +51,11 @@ func (p *csvParser) rereadBudget() int64 {
 	return 4*int64(p.maxField) + 2*p.lr.read
 }
 
+var newline = []byte{'\n'}
+
 // read returns the next record's fields and the line it starts on. A bad
-// record is a *RowError (with the start line; malformed tells whether the
-// parser rewound); io.EOF ends the file. The fields are valid until the
+// record is a *RowError (with the start line; malformed tells whether its
+// quoting broke); io.EOF ends the file. The fields are valid until the
 // next call.
 func (p *csvParser) read() ([]string, int, error) {
 	p.rec, p.ends, p.held, p.malformed = p.rec[:0], p.ends[:0], p.held[:0], false
@@ -119,7 +121,7 @@ func (p *csvParser) read() ([]string, int, error) {
 			j := bytes.IndexByte(line[i:], '"')
 			if j < 0 {
 				add(line[i:])
-				add([]byte{'\n'}) // the line ending is part of the field; \r\n reads as \n
+				add(newline) // the line ending is part of the field; \r\n reads as \n
 				break
 			}
 			add(line[i : i+j])
