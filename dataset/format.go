@@ -35,7 +35,8 @@ func (f Format) String() string {
 }
 
 // ParseFormat reads a --format value: csv, tsv, jsonl or ndjson (any case),
-// or "" / "auto" for detection by extension.
+// or "" / "auto" for detection by extension. Anything else is an error
+// wrapping ErrUnknownFormat.
 func ParseFormat(s string) (Format, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "", "auto":
@@ -47,13 +48,14 @@ func ParseFormat(s string) (Format, error) {
 	case "jsonl", "ndjson":
 		return JSONL, nil
 	}
-	return Auto, fmt.Errorf("dataset: format %q: want csv, tsv or jsonl", s)
+	return Auto, fmt.Errorf("dataset: %w %q: want csv, tsv or jsonl", ErrUnknownFormat, s)
 }
 
 // DetectFormat picks the format from the extension of path: .csv, .tsv,
 // .jsonl or .ndjson (any case). Anything else, .txt and .json included, is
-// an error asking for --format: a .txt file may be any of the three, and a
-// .json file is as likely one array as one object per line.
+// an error wrapping ErrUnknownFormat that asks for --format: a .txt file
+// may be any of the three, and a .json file is as likely one array as one
+// object per line.
 func DetectFormat(path string) (Format, error) {
 	ext := strings.ToLower(filepath.Ext(path))
 	switch ext {
@@ -64,7 +66,7 @@ func DetectFormat(path string) (Format, error) {
 	case ".jsonl", ".ndjson":
 		return JSONL, nil
 	case "":
-		return Auto, fmt.Errorf("dataset: %s has no extension to tell its format by; give --format csv, tsv or jsonl", path)
+		return Auto, fmt.Errorf("dataset: %w: %s has no extension to tell its format by; give --format csv, tsv or jsonl", ErrUnknownFormat, path)
 	}
-	return Auto, fmt.Errorf("dataset: cannot tell the format of %s from its extension %q; give --format csv, tsv or jsonl", path, ext)
+	return Auto, fmt.Errorf("dataset: %w: cannot tell the format of %s from its extension %q; give --format csv, tsv or jsonl", ErrUnknownFormat, path, ext)
 }

@@ -3,7 +3,6 @@ package dataset
 import (
 	"bufio"
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,10 +12,17 @@ import (
 	"strings"
 )
 
-// MaxLineBytes bounds one TSV or JSONL line. A longer line is skipped with a
-// RowError instead of being buffered, so a file with no newlines (a binary
-// file given by mistake) cannot take all memory.
+// MaxLineBytes bounds one TSV or JSONL line, and one CSV record (all its
+// lines together). A longer line is skipped with a RowError instead of
+// being buffered, so a file with no newlines (a binary file given by
+// mistake) cannot take all memory.
 const MaxLineBytes = 64 << 20
+
+// DefaultMaxFieldBytes is the field cap used when Options.MaxFieldBytes is
+// 0: 1 MiB, a hundred times the longest text a BERT-class model reads
+// whole, and small enough that a quote left open in a CSV file is caught
+// after a few thousand lines instead of at the end of the file.
+const DefaultMaxFieldBytes = 1 << 20
 
 // lineLimit is MaxLineBytes, lowered by a test to reach the limit cheaply.
 var lineLimit = MaxLineBytes
@@ -26,6 +32,11 @@ var lineLimit = MaxLineBytes
 // file as not JSONL at all.
 const jsonlLookahead = 100
 
+// MissingGroup is the group value of a row whose group cell is empty or
+// blank (or, in JSONL, null or absent): the value is missing, which is not
+// the same as a group named "".
+const MissingGroup = ""
+
 var (
 	// ErrEmpty is returned by Open for a file with no header row (CSV, TSV)
 	// or no object (JSONL).
@@ -33,6 +44,14 @@ var (
 	// ErrMissingColumn is wrapped by the error Open returns when a column
 	// asked for, or any text column, is absent.
 	ErrMissingColumn = errors.New("missing column")
+	// ErrUnknownFormat is wrapped by the error DetectFormat, ParseFormat,
+	// Open and NewReader return when the format is not given and the file
+	// name does not tell it, or is not one of csv, tsv and jsonl: the caller
+	// must name it.
+	ErrUnknownFormat = errors.New("unknown data format")
+	// ErrStrict is wrapped by the fatal error Next returns in strict mode
+	// at the first bad row; the error is a *StrictError.
+	ErrStrict = errors.New("strict mode: stopped at the first bad row")
 )
 
 // DefaultTextCols are the text column names tried, in order, when
@@ -62,6 +81,15 @@ type Options struct {
 	// values are matched against them case-insensitively, then read as
 	// class indexes. Without them only indexes are accepted.
 	Labels []string
+	// MaxFieldBytes caps one field (0 means DefaultMaxFieldBytes; at most
+	// MaxLineBytes). A row with a longer text, label or group value is
+	// skipped with a RowError giving the size and the cap. In CSV it is
+	// also how an unclosed quote is caught: a quoted field still open past
+	// the cap is malformed.
+	MaxFieldBytes int
+	// Strict makes the first bad row fatal: Next returns a *StrictError
+	// (wrapping ErrStrict) instead of a *RowError, and stops.
+	Strict bool
 }
 
 // Row is one good row of the file.
@@ -71,26 +99,44 @@ type Row struct {
 	Line int
 	// Text is the text to classify, as it is in the file.
 	Text string
-	// Label is the class index of the row's label, or -1 when the file has
-	// no label column.
+	// Label is the class index of the row's label, or -1 when the row is
+	// unlabelled: the file has no label column, or the row's label cell is
+	// empty or blank (JSONL: null or absent).
 	Label int
 	// LabelRaw is the label as written in the file (spaces trimmed; a JSON
-	// number or boolean as its JSON text); empty without a label column.
+	// number or boolean as its JSON text); empty when unlabelled.
 	LabelRaw string
 	// Groups holds the group values, aligned with Options.GroupCols (and
-	// Reader.Columns().Groups), spaces trimmed. A JSONL row without the
-	// field, or with null, has "".
+	// Reader.Columns().Groups), spaces trimmed. An empty or blank cell (a
+	// JSONL null or absent field) is MissingGroup ("").
 	Groups []string
 }
 
-// RowError is a malformed row: Next returns it, counts it in Skipped and
-// goes on with the next row on the following call.
+// RowError is a bad row: Next returns it, counts it in Skipped and goes on
+// with the next row on the following call.
 type RowError struct {
+	// Line is where the row starts; for malformed CSV quoting, the one
+	// line skipped (reading goes on at Line+1).
 	Line   int
 	Reason string
 }
 
 func (e *RowError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Reason) }
+
+// StrictError is the fatal error Next returns in strict mode at the first
+// bad row. It wraps ErrStrict, not the *RowError: a loop that skips every
+// *RowError it meets (errors.As) must not skip this one.
+type StrictError struct {
+	Name string    // the file
+	Row  *RowError // the bad row
+}
+
+func (e *StrictError) Error() string {
+	return fmt.Sprintf("dataset: %s: %v at line %d: %s", e.Name, ErrStrict, e.Row.Line, e.Row.Reason)
+}
+
+// Unwrap returns ErrStrict.
+func (e *StrictError) Unwrap() error { return ErrStrict }
 
 // Columns are the names the reader resolved, as spelled in the file.
 type Columns struct {
@@ -102,23 +148,63 @@ type Columns struct {
 	Groups []string
 }
 
+// Reconciliation accounts for every physical line the reader consumed, so
+// that a report can show that no row was lost without being counted. Each
+// line is exactly one of: part of the header, blank, part of a row, or
+// part of a skipped row. A malformed CSV record counts one skipped line
+// (the one it started on): the lines after it are read again as records
+// (unless the file has spent its re-read budget; see the package doc).
+type Reconciliation struct {
+	// Lines is the number of physical lines consumed (a last line without
+	// a newline counts; lines read ahead at Open for JSONL and not yet
+	// handed out do not).
+	Lines int `json:"lines"`
+	// HeaderLines is the lines of the CSV or TSV header (usually 1; 0 for
+	// JSONL).
+	HeaderLines int `json:"header_lines"`
+	// BlankLines is the empty lines between records (JSONL: blank ones),
+	// which hold no row.
+	BlankLines int `json:"blank_lines"`
+	// Rows is the rows Next returned, labelled or not.
+	Rows int `json:"rows"`
+	// RowLines is the lines those rows span (more than Rows when a quoted
+	// CSV field holds newlines).
+	RowLines int `json:"row_lines"`
+	// Unlabelled is the rows among Rows returned with Label -1: an empty
+	// label cell, or every row of a file read without a label column.
+	Unlabelled int `json:"unlabelled"`
+	// Skipped is the RowErrors Next returned (the one a strict reader
+	// stopped at included).
+	Skipped int `json:"skipped"`
+	// SkippedLines is the lines those skipped rows span.
+	SkippedLines int `json:"skipped_lines"`
+	// Malformed is the skipped CSV records whose quoting was broken (a
+	// stray or unclosed quote, or a quoted field past the cap), after each
+	// of which reading went on at the next line. They are among Skipped.
+	Malformed int `json:"malformed"`
+	// Complete is true once Next has returned io.EOF: the whole file was
+	// read.
+	Complete bool `json:"complete"`
+	// Balanced is true when HeaderLines + BlankLines + RowLines +
+	// SkippedLines == Lines: every line consumed is accounted for.
+	Balanced bool `json:"balanced"`
+}
+
 // Reader streams the rows of one file. It is not safe for concurrent use.
 type Reader struct {
-	name   string
-	format Format
-	closer io.Closer
-	br     *bufio.Reader
-	cr     *csv.Reader
-	labels labelSet
-	cols   Columns
+	name     string
+	format   Format
+	strict   bool
+	maxField int
+	closer   io.Closer
+	lr       *lineReader
+	csv      *csvParser
+	labels   labelSet
+	cols     Columns
 
 	// CSV and TSV: the header width and the columns' positions in it.
 	width int
 	at    layout
-
-	// TSV and JSONL: lines consumed so far, and the current line.
-	line int
-	buf  []byte
 
 	// JSONL: the bad lines met before the first object, and that object,
 	// read at Open to learn the columns and handed out first by Next.
@@ -126,8 +212,11 @@ type Reader struct {
 	first     map[string]json.RawMessage
 	firstLine int
 
-	rows, skipped int
-	err           error // sticky: io.EOF or the first fatal error
+	rows, skipped, unlabelled, malformed int
+	headerLines, blank                   int // blank: TSV and JSONL; CSV counts its own
+	rowLines, skippedLines               int
+	done                                 bool  // Next returned io.EOF
+	err                                  error // sticky: io.EOF or the first fatal error
 }
 
 // Open opens the file at path and reads its header (or, for JSONL, its first
@@ -164,11 +253,19 @@ func NewReader(src io.Reader, name string, o Options) (*Reader, error) {
 		}
 		o.Format = f
 	}
-	r := &Reader{name: name, format: o.Format, br: bufio.NewReaderSize(src, 64<<10), labels: newLabelSet(o.Labels)}
+	switch {
+	case o.MaxFieldBytes == 0:
+		o.MaxFieldBytes = DefaultMaxFieldBytes
+	case o.MaxFieldBytes < 0 || o.MaxFieldBytes > MaxLineBytes:
+		return nil, fmt.Errorf("dataset: field cap %d bytes: want 1 to %d", o.MaxFieldBytes, MaxLineBytes)
+	}
+	br := bufio.NewReaderSize(src, 64<<10)
+	r := &Reader{name: name, format: o.Format, strict: o.Strict, maxField: o.MaxFieldBytes,
+		lr: &lineReader{br: br, limit: lineLimit}, labels: newLabelSet(o.Labels)}
 	// A byte-order mark is an encoding marker some editors (Excel, Notepad)
 	// write, not part of the first column's name.
-	if b, _ := r.br.Peek(3); bytes.Equal(b, []byte("\xef\xbb\xbf")) {
-		r.br.Discard(3)
+	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\xef\xbb\xbf")) {
+		br.Discard(3)
 	}
 	var err error
 	switch o.Format {
@@ -179,7 +276,7 @@ func NewReader(src io.Reader, name string, o Options) (*Reader, error) {
 	case JSONL:
 		err = r.openJSONL(o)
 	default:
-		err = fmt.Errorf("unknown format %v", o.Format)
+		err = fmt.Errorf("%w %v", ErrUnknownFormat, o.Format)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("dataset: %s: %w", name, err)
@@ -188,8 +285,9 @@ func NewReader(src io.Reader, name string, o Options) (*Reader, error) {
 }
 
 // Next returns the next row. At the end of the file it returns io.EOF. For a
-// malformed row it returns a *RowError: report it and call Next again. Any
-// other error is fatal, and Next keeps returning it.
+// bad row it returns a *RowError: report it and call Next again (in strict
+// mode it returns a *StrictError instead, and stops). Any other error is
+// fatal, and Next keeps returning it.
 func (r *Reader) Next() (Row, error) {
 	if r.err != nil {
 		return Row{}, r.err
@@ -204,26 +302,73 @@ func (r *Reader) Next() (Row, error) {
 	default:
 		row, err = r.nextJSONL()
 	}
+	// Lines spanned: a CSV record can hold newlines; a malformed one has
+	// rewound to its first line, so it spans one.
+	span := func(start int) int {
+		if r.format == CSV {
+			return r.lr.line - start + 1
+		}
+		return 1
+	}
 	if err == nil {
 		r.rows++
+		r.rowLines += span(row.Line)
+		if row.Label < 0 {
+			r.unlabelled++
+		}
 		return row, nil
 	}
-	if _, ok := err.(*RowError); ok {
+	if re, ok := err.(*RowError); ok {
 		r.skipped++
+		r.skippedLines += span(re.Line)
+		if r.csv != nil && r.csv.malformed {
+			r.malformed++
+		}
+		if r.strict {
+			r.err = &StrictError{Name: r.name, Row: re}
+			return Row{}, r.err
+		}
 		return Row{}, err
 	}
-	if err != io.EOF {
+	if err == io.EOF {
+		r.done = true
+	} else {
 		err = fmt.Errorf("dataset: %s: %w", r.name, err)
 	}
 	r.err = err
 	return Row{}, err
 }
 
-// Rows is the number of good rows Next has returned so far.
+// Rows is the number of good rows Next has returned so far, labelled or
+// not.
 func (r *Reader) Rows() int { return r.rows }
 
 // Skipped is the number of RowErrors Next has returned so far.
 func (r *Reader) Skipped() int { return r.skipped }
+
+// Unlabelled is the number of rows Next has returned with Label -1.
+func (r *Reader) Unlabelled() int { return r.unlabelled }
+
+// Reconcile accounts for the lines read so far; call it after Next has
+// returned io.EOF (or a fatal error) for the whole file's account.
+func (r *Reader) Reconcile() Reconciliation {
+	held := len(r.pending)
+	if r.first != nil {
+		held++
+	}
+	blank := r.blank
+	if r.csv != nil {
+		blank += r.csv.blank
+	}
+	c := Reconciliation{
+		Lines: r.lr.line - held, HeaderLines: r.headerLines, BlankLines: blank,
+		Rows: r.rows, RowLines: r.rowLines, Unlabelled: r.unlabelled,
+		Skipped: r.skipped, SkippedLines: r.skippedLines, Malformed: r.malformed,
+		Complete: r.done,
+	}
+	c.Balanced = c.HeaderLines+c.BlankLines+c.RowLines+c.SkippedLines == c.Lines
+	return c
+}
 
 // Columns are the resolved column names.
 func (r *Reader) Columns() Columns { return r.cols }
@@ -242,20 +387,18 @@ func (r *Reader) Close() error {
 }
 
 func (r *Reader) openCSV(o Options) error {
-	r.cr = csv.NewReader(r.br)
-	r.cr.LazyQuotes = true
-	// Field counts are checked here so that a short row is a RowError with
-	// its line instead of a csv.ErrFieldCount.
-	r.cr.FieldsPerRecord = -1
-	r.cr.ReuseRecord = true
-	header, err := r.cr.Read()
+	r.csv = &csvParser{lr: r.lr, sep: ',', maxField: r.maxField, maxRecord: r.lr.limit}
+	header, start, err := r.csv.read()
 	if err == io.EOF {
 		return ErrEmpty
 	}
 	if err != nil {
 		return fmt.Errorf("reading the header: %w", err)
 	}
-	return r.setHeader(slices.Clone(header), o)
+	r.headerLines = r.lr.line - start + 1
+	header = slices.Clone(header)
+	r.csv.names = header
+	return r.setHeader(header, o)
 }
 
 func (r *Reader) openTSV(o Options) error {
@@ -268,8 +411,10 @@ func (r *Reader) openTSV(o Options) error {
 			return fmt.Errorf("reading the header: %w", err)
 		}
 		if len(line) > 0 {
+			r.headerLines = 1
 			return r.setHeader(strings.Split(string(line), "\t"), o)
 		}
+		r.blank++
 	}
 }
 
@@ -296,9 +441,10 @@ func (r *Reader) openJSONL(o Options) error {
 		var obj map[string]json.RawMessage
 		if err == nil {
 			if len(bytes.TrimSpace(line)) == 0 {
+				r.blank++
 				continue
 			}
-			obj, err = parseObject(r.line, line)
+			obj, err = parseObject(r.lr.line, line)
 		}
 		if _, ok := err.(*RowError); ok {
 			if bad = append(bad, err); len(bad) >= jsonlLookahead {
@@ -316,27 +462,20 @@ func (r *Reader) openJSONL(o Options) error {
 		slices.Sort(keys)
 		at, err := resolve(keys, o)
 		if err != nil {
-			return fmt.Errorf("first object, line %d: %w", r.line, err)
+			return fmt.Errorf("first object, line %d: %w", r.lr.line, err)
 		}
 		r.cols = at.names(keys)
-		r.pending, r.first, r.firstLine = bad, obj, r.line
+		r.pending, r.first, r.firstLine = bad, obj, r.lr.line
 		return nil
 	}
 }
 
 func (r *Reader) nextCSV() (Row, error) {
-	rec, err := r.cr.Read()
+	rec, start, err := r.csv.read()
 	if err != nil {
-		// With LazyQuotes and FieldsPerRecord -1, encoding/csv reports no
-		// parse errors today; keep reading past one if a later Go adds some.
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			return Row{}, &RowError{Line: pe.StartLine, Reason: "malformed CSV: " + pe.Err.Error()}
-		}
 		return Row{}, err
 	}
-	line, _ := r.cr.FieldPos(0)
-	return r.fromFields(line, rec)
+	return r.fromFields(start, rec)
 }
 
 func (r *Reader) nextTSV() (Row, error) {
@@ -348,8 +487,9 @@ func (r *Reader) nextTSV() (Row, error) {
 		// Only a truly empty line is blank: a line of tabs is a row of
 		// empty fields, and gets reported.
 		if len(line) > 0 {
-			return r.fromFields(r.line, strings.Split(string(line), "\t"))
+			return r.fromFields(r.lr.line, strings.Split(string(line), "\t"))
 		}
+		r.blank++
 	}
 }
 
@@ -370,13 +510,14 @@ func (r *Reader) nextJSONL() (Row, error) {
 			return Row{}, err
 		}
 		if len(bytes.TrimSpace(line)) == 0 {
+			r.blank++
 			continue
 		}
-		obj, err := parseObject(r.line, line)
+		obj, err := parseObject(r.lr.line, line)
 		if err != nil {
 			return Row{}, err
 		}
-		return r.fromObject(r.line, obj)
+		return r.fromObject(r.lr.line, obj)
 	}
 }
 
@@ -417,18 +558,15 @@ func (r *Reader) fromObject(line int, obj map[string]json.RawMessage) (Row, erro
 	}
 	label := ""
 	if r.cols.Label != "" {
-		raw, ok := lookup(obj, r.cols.Label)
-		if !ok {
-			return fail("no %q field", r.cols.Label)
+		// An absent or null label is an unlabelled row, as an empty cell is
+		// in CSV: JSON writers drop or null a missing value.
+		if raw, ok := lookup(obj, r.cols.Label); ok {
+			s, _, err := scalar(raw)
+			if err != nil {
+				return fail("field %q: %v", r.cols.Label, err)
+			}
+			label = s
 		}
-		s, null, err := scalar(raw)
-		if err != nil {
-			return fail("field %q: %v", r.cols.Label, err)
-		}
-		if null {
-			return fail("field %q is null", r.cols.Label)
-		}
-		label = s
 	}
 	var groups []string
 	if len(r.cols.Groups) > 0 {
@@ -436,7 +574,7 @@ func (r *Reader) fromObject(line int, obj map[string]json.RawMessage) (Row, erro
 		for i, name := range r.cols.Groups {
 			raw, ok := lookup(obj, name)
 			if !ok {
-				continue // a missing group value is the group ""
+				continue // a missing group value is MissingGroup
 			}
 			s, _, err := scalar(raw)
 			if err != nil {
@@ -451,6 +589,9 @@ func (r *Reader) fromObject(line int, obj map[string]json.RawMessage) (Row, erro
 // build checks the fields every format shares and maps the label.
 func (r *Reader) build(line int, text, label string, groups []string) (Row, error) {
 	fail := func(reason string) (Row, error) { return Row{}, &RowError{Line: line, Reason: reason} }
+	if reason := r.checkSize(r.cols.Text, text); reason != "" {
+		return fail(reason)
+	}
 	if reason := checkUTF8(r.cols.Text, text); reason != "" {
 		return fail(reason)
 	}
@@ -459,20 +600,25 @@ func (r *Reader) build(line int, text, label string, groups []string) (Row, erro
 	}
 	row := Row{Line: line, Text: text, Label: -1, Groups: groups}
 	if r.cols.Label != "" {
+		if reason := r.checkSize(r.cols.Label, label); reason != "" {
+			return fail(reason)
+		}
 		label = strings.TrimSpace(label)
 		if reason := checkUTF8(r.cols.Label, label); reason != "" {
 			return fail(reason)
 		}
-		if label == "" {
-			return fail(fmt.Sprintf("empty label in column %q", r.cols.Label))
+		if label != "" { // an empty label cell is an unlabelled row
+			idx, reason := r.labels.lookup(label)
+			if reason != "" {
+				return fail(reason)
+			}
+			row.Label, row.LabelRaw = idx, label
 		}
-		idx, reason := r.labels.lookup(label)
-		if reason != "" {
-			return fail(reason)
-		}
-		row.Label, row.LabelRaw = idx, label
 	}
 	for i, g := range groups {
+		if reason := r.checkSize(r.cols.Groups[i], g); reason != "" {
+			return fail(reason)
+		}
 		if reason := checkUTF8(r.cols.Groups[i], g); reason != "" {
 			return fail(reason)
 		}
@@ -481,38 +627,24 @@ func (r *Reader) build(line int, text, label string, groups []string) (Row, erro
 	return row, nil
 }
 
-// readLine returns the next line without its line ending, counting lines.
-// The slice is valid until the next call.
+// checkSize says why a value over the field cap cannot be read, or "".
+func (r *Reader) checkSize(col, v string) string {
+	if len(v) <= r.maxField {
+		return ""
+	}
+	return fmt.Sprintf("column %q is %d bytes, over the cap of %d bytes", col, len(v), r.maxField)
+}
+
+// readLine returns the next TSV or JSONL line without its line ending; a
+// line over the limit is a RowError. The slice is valid until the next
+// call.
 func (r *Reader) readLine() ([]byte, error) {
-	if cap(r.buf) > 4<<20 {
-		r.buf = nil // let one very long line's buffer go
+	line, tooLong, err := r.lr.next()
+	if err != nil {
+		return nil, err
 	}
-	r.buf = r.buf[:0]
-	tooLong := false
-	for {
-		chunk, err := r.br.ReadSlice('\n')
-		if !tooLong {
-			if len(r.buf)+len(chunk) > lineLimit {
-				tooLong, r.buf = true, r.buf[:0]
-			} else {
-				r.buf = append(r.buf, chunk...)
-			}
-		}
-		if err == bufio.ErrBufferFull {
-			continue
-		}
-		if err == io.EOF {
-			if len(r.buf) == 0 && !tooLong {
-				return nil, io.EOF
-			}
-		} else if err != nil {
-			return nil, err
-		}
-		r.line++
-		if tooLong {
-			return nil, &RowError{Line: r.line, Reason: fmt.Sprintf("line longer than %d bytes, skipped unread", lineLimit)}
-		}
-		b := bytes.TrimSuffix(r.buf, []byte("\n"))
-		return bytes.TrimSuffix(b, []byte("\r")), nil
+	if tooLong {
+		return nil, &RowError{Line: r.lr.line, Reason: fmt.Sprintf("line longer than %d bytes, skipped unread", r.lr.limit)}
 	}
+	return line, nil
 }

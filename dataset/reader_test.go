@@ -182,8 +182,8 @@ func TestLabels(t *testing.T) {
 		{"negative index", posNeg, `-1`, -1, []string{`"-1"`}},
 		{"fraction", posNeg, `0.5`, -1, []string{`"0.5"`}},
 		{"name without names", nil, `"positive"`, -1, []string{`"positive"`, "no label names"}},
-		{"empty", posNeg, `" "`, -1, []string{"empty label"}},
-		{"null", posNeg, `null`, -1, []string{`"label" is null`}},
+		{"empty is unlabelled", posNeg, `" "`, -1, nil},
+		{"null is unlabelled", posNeg, `null`, -1, nil},
 		{"object", posNeg, `{"a":1}`, -1, []string{"want a string, number or boolean"}},
 	}
 	for _, tc := range tests {
@@ -251,19 +251,21 @@ func TestMissingColumns(t *testing.T) {
 
 func TestBadRows(t *testing.T) {
 	long := strings.Repeat("word ", 300_000) // 1.5 MB, far past the 64 KiB read buffer
+	wide := Options{MaxFieldBytes: 4 << 20}  // over the default field cap, 1 MiB
 	tests := []struct {
 		name    string
 		file    string
 		content string
+		opts    Options
 		bad     map[int]string // line → part of its reason
 		good    []int          // lines of the rows read
 	}{
 		{
-			name:    "csv field count, empty text, empty label",
+			name:    "csv field count, empty text; an empty label is unlabelled",
 			file:    "b.csv",
 			content: "text,label\na,1\nb,1,extra\n   ,0\nc,\nd,0\n",
-			bad:     map[int]string{3: "3 fields, but the header has 2", 4: `empty text in column "text"`, 5: `empty label in column "label"`},
-			good:    []int{2, 6},
+			bad:     map[int]string{3: "3 fields, but the header has 2", 4: `empty text in column "text"`},
+			good:    []int{2, 5, 6},
 		},
 		{
 			name:    "tsv field count and a row of tabs",
@@ -291,24 +293,27 @@ func TestBadRows(t *testing.T) {
 			name:    "very long rows are read",
 			file:    "b.tsv",
 			content: "text\tlabel\n" + long + "\t1\n" + "short\t0\n",
+			opts:    wide,
 			good:    []int{2, 3},
 		},
 		{
 			name:    "very long jsonl rows, the last without a newline",
 			file:    "b.jsonl",
 			content: `{"text":"` + long + `"}` + "\n" + `{"text":"x"}`,
+			opts:    wide,
 			good:    []int{1, 2},
 		},
 		{
 			name:    "very long quoted csv rows",
 			file:    "b.csv",
 			content: "text,label\n\"" + long + "\n" + long + "\",1\nx,0\n",
+			opts:    wide,
 			good:    []int{2, 4},
 		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := open(t, tc.file, tc.content, Options{})
+			r := open(t, tc.file, tc.content, tc.opts)
 			rows, bad := readAll(t, r)
 			var got []int
 			for _, row := range rows {

@@ -1,0 +1,87 @@
+package dataset
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+)
+
+// heldLine is a physical line kept so that it can be read again: the
+// continuation lines of a CSV record that turned out to be malformed.
+type heldLine struct {
+	data    []byte // without its line ending
+	tooLong bool   // the line was over the line limit and was never buffered
+}
+
+// lineReader hands out physical lines, first any lines pushed back by a
+// CSV resync, then the rest of the stream, and numbers them. Its count is
+// the reconciliation's independent side: it knows nothing of records.
+type lineReader struct {
+	br     *bufio.Reader
+	replay []heldLine // pushed back, read before br
+	buf    []byte
+	// line is the number of the last line handed out, which is also the
+	// number of lines consumed: a push-back rewinds it.
+	line  int
+	limit int
+	// read is the bytes taken from br, line endings included: what the
+	// re-read budget of CSV resyncs is measured against.
+	read int64
+}
+
+// next returns the next line without its line ending (\n, \r\n, or a \r at
+// the end of the file). A line longer than the limit is consumed without
+// being buffered and reported with tooLong set and no content. The slice is
+// valid until the next call.
+func (lr *lineReader) next() (content []byte, tooLong bool, err error) {
+	if len(lr.replay) > 0 {
+		h := lr.replay[0]
+		lr.replay[0] = heldLine{}
+		lr.replay = lr.replay[1:]
+		lr.line++
+		return h.data, h.tooLong, nil
+	}
+	if cap(lr.buf) > 4<<20 {
+		lr.buf = nil // let one very long line's buffer go
+	}
+	lr.buf = lr.buf[:0]
+	for {
+		chunk, err := lr.br.ReadSlice('\n')
+		lr.read += int64(len(chunk))
+		if !tooLong {
+			if len(lr.buf)+len(chunk) > lr.limit {
+				tooLong, lr.buf = true, lr.buf[:0]
+			} else {
+				lr.buf = append(lr.buf, chunk...)
+			}
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err == io.EOF {
+			if len(lr.buf) == 0 && !tooLong {
+				return nil, false, io.EOF
+			}
+		} else if err != nil {
+			return nil, false, err
+		}
+		lr.line++
+		if tooLong {
+			return nil, true, nil
+		}
+		b := bytes.TrimSuffix(lr.buf, []byte("\n"))
+		return bytes.TrimSuffix(b, []byte("\r")), false, nil
+	}
+}
+
+// pushBack rewinds to just after line `after` and queues held, the lines
+// that followed it, to be read again before anything else.
+func (lr *lineReader) pushBack(after int, held []heldLine) {
+	lr.line = after
+	if len(held) == 0 {
+		return
+	}
+	replay := make([]heldLine, 0, len(held)+len(lr.replay))
+	replay = append(replay, held...)
+	lr.replay = append(replay, lr.replay...)
+}
