@@ -2,6 +2,7 @@ package audit
 
 import (
 	"github.com/lucid-nlp/lucid/attribution"
+	"github.com/lucid-nlp/lucid/dataset"
 	"github.com/lucid-nlp/lucid/fairness/consistency"
 	"github.com/lucid-nlp/lucid/fairness/counterfactual"
 	"github.com/lucid-nlp/lucid/fairness/group"
@@ -37,6 +38,10 @@ type Report struct {
 	Unlabelled      int          `json:"unlabelled_rows"`
 	Skipped         int          `json:"skipped_rows"`
 	SkippedExamples []SkippedRow `json:"skipped_examples,omitempty"`
+	// Reconciliation accounts for every line of the file: header, blank,
+	// rows read, rows skipped by the reader (rows the model could not
+	// read are then counted in Skipped too).
+	Reconciliation *dataset.Reconciliation `json:"reconciliation,omitempty"`
 	// Seconds is the whole audit's wall time; RowsPerSecond the reading
 	// phase's rows (reading and scoring) per second, not mixed with the
 	// later checks; Timings each phase's.

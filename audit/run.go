@@ -474,6 +474,8 @@ func Run(ctx context.Context, clf Classifier, x *attribution.Explainer, cfg Conf
 		}
 	}
 	clock.stop(rep.Rows)
+	rec := rd.Reconcile()
+	rep.Reconciliation = &rec
 	if interrupted != nil {
 		rep.Partial = true
 		rep.PartialReason = fmt.Sprintf("interrupted (%v) after %d rows; checks that run the model after reading were not run", interrupted, rep.Rows)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"github.com/lucid-nlp/lucid/dataset"
 	"github.com/lucid-nlp/lucid/evaluate"
 	"github.com/lucid-nlp/lucid/fairness/counterfactual"
+	"github.com/lucid-nlp/lucid/fairness/group"
 	"github.com/lucid-nlp/lucid/fairness/scoring"
 	"github.com/lucid-nlp/lucid/report"
 )
@@ -24,48 +26,73 @@ import (
 const auditHelp = `
 Usage: lucid audit --data FILE [flags]
 
-Audits a classifier on a labelled file in one streaming pass and writes
+Audits a classifier on a file of texts in one streaming pass and writes
 report.json (every figure, machine-readable) and report.html (one
 self-contained page: a plain-words summary first, then the details) to --out.
+Labels are optional: rows with an empty label cell (or a file with no label
+column) are unlabelled, and the label-free checks (positive rates by group,
+counterfactual swaps, consistency, matched frames, faithfulness, stability)
+run on them; accuracy, TPR and FPR use the labelled rows.
 
 Checks (--checks, default all):
-  groups          per-group accuracy, positive rate, TPR, FPR, FNR, precision;
-                  demographic parity, disparate impact (four-fifths rule),
-                  equal opportunity, equalized odds, predictive parity; all with
-                  bootstrap 95% intervals (needs --group-col)
+  groups          per group: accuracy, positive rate, TPR, FPR, FNR, precision
+                  with bootstrap 95% intervals; every pair of groups compared
+                  (signed A - B, Fisher's exact test, Holm-corrected) and the
+                  four-fifths ratio judged by its interval (needs --group-col;
+                  --group-cross a,b adds the intersection; --pair-col adds a
+                  matched comparison within each frame)
   counterfactual  swap identity terms (gender, names, religion, nationality,
-                  age, or --families FILE) and measure how predictions move;
-                  the worst pairs are explained word by word
-  consistency     meaning-preserving edits (typo, punctuation, casing,
-                  contractions, names/places, whitespace) must not change the
-                  prediction; negation and intensifiers must move it the right way
+                  age, or --families FILE) grammatically and measure the signed
+                  change per direction with paired tests; the worst pairs are
+                  explained word by word in report.html
+  consistency     CheckList tests: meaning-preserving edits must not move the
+                  prediction by more than --tolerance; negation and
+                  intensifiers must not move it the wrong way by more
   slices          accuracy on slices (short, long, negation, question, number)
+                  against the rest of the rows
   faithfulness    comprehensiveness, sufficiency and AOPC of each explanation
                   method on sampled rows
   stability       rank correlation of explanations across seeds and budgets
 
+Verdicts: one rule for every check. FAIL when the effect is significant after
+Holm correction (p < 0.05) and its estimate is beyond the tolerance (0.1 for
+differences, the four-fifths rule for ratios); WARN when it is significant but
+small, large but not significant, or not ruled out; PASS when the whole
+interval is within the tolerance. If more than --max-skipped-share of the rows
+are malformed, only the data problem is judged. README.md states the rule.
+
 The file is CSV, TSV or JSONL (by extension, or --format), read row by row:
 memory stays flat on a million rows. Labels may be names or indexes. A
-malformed row is reported with its line number and skipped; the report
-counts them.
+malformed row is reported with its line number and skipped (or stops the
+audit, with --strict); a runaway quote is reported at the line where it
+opened, and reading resumes on the next line. report.json reconciles every
+line of the file: rows read, skipped, blank, header. Empty group values are
+"(missing)": reported, never compared unless --missing-group as-group. Above
+--max-groups distinct values the smallest are pooled as "other (N groups)".
+
+Ctrl-C stops the audit after the current batch and writes a partial report
+(marked partial) of the rows read so far; a second Ctrl-C exits at once.
 
 Examples:
   lucid audit --data reviews.csv --group-col gender --out audit/
-  lucid audit --data ../shared/data/sst2/dev.tsv --text-col content --checks counterfactual,consistency
+  lucid audit --data templates.csv --group-col group --pair-col template
+  lucid audit --data people.csv --group-col gender,age --group-cross gender,age
+  lucid audit --data ../shared/data/sst2/dev.tsv --checks counterfactual,consistency
   lucid audit --data posts.jsonl --fail-on fail     # exit 3 when a check fails
 
 Limits (checked before anything runs; a value beyond one is a usage error,
 exit 2): --batch 1 to 4096, --budget 1 to 1048576 (2^20), --resamples 1 to
 100000, --min-group-size 0 to 1000000000, --consistency-rows 0 to 1000000,
---explain-rows 0 to 10000, --sessions 1 to 64, --threads at most 4 per CPU
-(256 at most); the estimated memory of the rows in flight must fit in
---max-memory (default: half the machine's memory). In the summary printed
-to the terminal, control characters and bidirectional overrides from the
-data are shown escaped (\x1b, \u202e).
+--explain-rows 0 to 10000, --max-groups 2 to 100000, --max-field-size up to
+64MiB, --sessions 1 to 64, --threads at most 4 per CPU (256 at most); the
+estimated memory of the rows in flight must fit in --max-memory (default:
+half the machine's memory). In the summary printed to the terminal, control
+characters and bidirectional overrides from the data are shown escaped
+(\x1b, \u202e).
 
 Exit codes: 0 done, 1 runtime failure, 2 usage error (a bad flag, an unknown
 --positive label, a missing column, a file format that cannot be told), 3 a
-finding at or above --fail-on.
+finding at or above --fail-on, 130 interrupted (a partial report is written).
 `
 
 // stringList is a repeatable or comma-separated flag.
@@ -79,6 +106,43 @@ func (s *stringList) Set(v string) error {
 		}
 	}
 	return nil
+}
+
+// crossList is a repeatable --group-cross: each value names two or more
+// group columns, comma-separated.
+type crossList [][]string
+
+func (c *crossList) String() string {
+	var parts []string
+	for _, x := range *c {
+		parts = append(parts, strings.Join(x, ","))
+	}
+	return strings.Join(parts, " ")
+}
+
+func (c *crossList) Set(v string) error {
+	var cols []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			cols = append(cols, p)
+		}
+	}
+	if len(cols) < 2 {
+		return fmt.Errorf("%q: name two or more group columns, comma-separated, like gender,age", v)
+	}
+	*c = append(*c, cols)
+	return nil
+}
+
+// modelName is how a report names the model: its folder relative to the
+// working directory when it is below it, else the folder's name.
+func modelName(dir string) string {
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, dir); err == nil && !strings.HasPrefix(rel, "..") {
+			return rel
+		}
+	}
+	return filepath.Base(dir)
 }
 
 // exitFindings is returned when --fail-on triggers (exit 3).
@@ -110,6 +174,15 @@ func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	budget := fs.Int("budget", 256, fmt.Sprintf("explanation budget (model evaluations), 1 to %d", maxBudget))
 	var methods stringList
 	fs.Var(&methods, "methods", "explanation methods compared for faithfulness (default kernelshap,lime,occlusion,ig)")
+	pairCol := fs.String("pair-col", "", "frame column of a matched design (a template or pair id): groups are also compared within each frame, paired")
+	var crosses crossList
+	fs.Var(&crosses, "group-cross", "audit the intersection of group columns, e.g. gender,age (repeatable); values become \"f | 30-40\"")
+	missingGroup := fs.String("missing-group", "exclude", "an empty group value: exclude (its own row, never compared) or as-group (an ordinary group)")
+	tolerance := fs.Float64("tolerance", 0.1, "practical threshold for differences between groups (rates, paired scores), in (0, 1)")
+	maxSkipped := fs.Float64("max-skipped-share", audit.DefaultMaxSkippedShare, "above this share of malformed rows the audit judges nothing but the data, in (0, 1]")
+	maxGroups := fs.Int("max-groups", group.DefaultMaxGroups, fmt.Sprintf("distinct values kept per group column; the rest are pooled as \"other (N groups)\", 2 to %d", maxGroupValues))
+	strict := fs.Bool("strict", false, "stop at the first malformed row instead of reporting it and going on")
+	maxField := fs.String("max-field-size", "1MiB", "largest CSV/TSV/JSONL field; a longer one, or a runaway quote, costs its own line, reported where the quote opened")
 	failOn := fs.String("fail-on", "never", "exit 3 when a finding is at least: fail, warn or never")
 	progressMode := fs.String("progress", "auto", "progress on stderr: auto (when a terminal), always or never")
 	if err := parse(fs, args); err != nil {
@@ -129,8 +202,18 @@ func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		intFlag("consistency-rows", *consistencyRows, 0, maxSampleRows),
 		intFlag("explain-rows", *explainRows, 0, maxExplainRows),
 		intFlag("budget", *budget, 1, maxBudget),
+		intFlag("max-groups", *maxGroups, 2, maxGroupValues),
+		shareFlag("tolerance", *tolerance, false),
+		shareFlag("max-skipped-share", *maxSkipped, true),
 	); err != nil {
 		return err
+	}
+	if *missingGroup != "exclude" && *missingGroup != "as-group" {
+		return usagef("--missing-group %q: want exclude or as-group", termSafe(*missingGroup))
+	}
+	fieldBytes, err := parseBytes(*maxField)
+	if err != nil || fieldBytes < 1 || fieldBytes > dataset.MaxLineBytes {
+		return usagef("--max-field-size %q: want a size from 1 byte to %d MiB, like 1MiB", termSafe(*maxField), dataset.MaxLineBytes>>20)
 	}
 	if *failOn != "fail" && *failOn != "warn" && *failOn != "never" {
 		return usagef("--fail-on %q: want fail, warn or never", *failOn)
@@ -212,10 +295,12 @@ func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	showProgress := *progressMode == "always" || (*progressMode == "auto" && isTerminal(stderr))
 	cfg := audit.Config{
 		Source: counted, Name: *data,
-		Dataset:  dataset.Options{Format: f, TextCol: *textCol, LabelCol: *labelCol, GroupCols: groupCols},
+		Dataset: dataset.Options{Format: f, TextCol: *textCol, LabelCol: *labelCol, GroupCols: groupCols,
+			Strict: *strict, MaxFieldBytes: int(fieldBytes)},
 		Positive: *positive, Checks: checks, Families: fams, Seed: *seed, BatchSize: *batch,
 		Resamples: *resamples, MinGroupSize: *minGroup, ConsistencyRows: *consistencyRows, ExplainRows: *explainRows,
-		Methods: ms, Budget: *budget,
+		Methods: ms, Budget: *budget, PairCol: *pairCol, Intersections: crosses, MissingAsGroup: *missingGroup == "as-group",
+		Tolerance: *tolerance, MaxSkippedShare: *maxSkipped, MaxGroups: *maxGroups, ModelName: modelName(clf.Folder.Dir),
 	}
 	if showProgress {
 		cfg.Progress = progressPrinter(stderr, counted, st.Size())
@@ -223,6 +308,14 @@ func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	rep, err := audit.Run(ctx, clf, x, cfg)
 	if showProgress {
 		fmt.Fprintln(stderr)
+	}
+	if rep != nil && rep.Partial {
+		// Interrupted: what was read so far is still worth keeping.
+		if werr := writeReport(*out, rep); werr != nil {
+			return errors.Join(err, werr)
+		}
+		printSummary(stdout, rep, *out)
+		return err
 	}
 	if err != nil {
 		return err
@@ -259,7 +352,12 @@ func writeReport(dir string, rep *audit.Report) error {
 func printSummary(w io.Writer, rep *audit.Report, dir string) {
 	// Paths, group values and examples in the messages come from the
 	// data: escaped so they cannot drive the terminal or reorder a line.
-	fmt.Fprintf(w, "audit of %s on %s: %d rows in %.1fs (%.0f rows/s), %d skipped\n\n", termSafe(rep.Model), termSafe(rep.Data), rep.Rows, rep.Seconds, rep.RowsPerSecond, rep.Skipped)
+	partial := ""
+	if rep.Partial {
+		partial = " (PARTIAL: interrupted)"
+	}
+	fmt.Fprintf(w, "audit of %s on %s%s: %d rows read and scored at %.0f rows/s, %d skipped; all checks %.1fs\n\n",
+		termSafe(rep.Model), termSafe(rep.Data), partial, rep.Rows, rep.RowsPerSecond, rep.Skipped, rep.Seconds)
 	for _, f := range rep.Summary {
 		fmt.Fprintf(w, "  %-5s %-15s %s\n", strings.ToUpper(termSafe(f.Status)), termSafe(f.Check), termSafe(f.Message))
 	}

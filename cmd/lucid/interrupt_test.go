@@ -199,3 +199,36 @@ func TestInterruptLatency(t *testing.T) {
 		fmt.Printf("interrupt latency %-45s %8.3fs (%d results kept)\n", strings.Join(args, " "), r.latency.Seconds(), n)
 	}
 }
+
+// Issue 7, item 6: an interrupted audit writes a partial report of the
+// rows read so far (marked partial) and exits 130. The latency from SIGINT
+// to exit is logged, not asserted.
+func TestInterruptedAuditWritesPartialReport(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a real process: skipped with -short")
+	}
+	dir := t.TempDir()
+	data := dir + "/big.csv"
+	var b strings.Builder
+	b.WriteString("text,label,group\n")
+	for i := range 40000 {
+		fmt.Fprintf(&b, "a %s film number %d,%d,g%d\n", []string{"dull", "charming"}[i%2], i, i%2, i%3)
+	}
+	require.NoError(t, os.WriteFile(data, []byte(b.String()), 0o644))
+	r := interruptLucid(t, "", 3*time.Second, "audit", "--data", data, "--group-col", "group", "--checks", "groups,consistency",
+		"--out", dir+"/out", "--progress", "never", "--threads", "2")
+	require.Equal(t, exitInterrupted, r.code, r.stderr)
+	js, err := os.ReadFile(dir + "/out/report.json")
+	require.NoError(t, err, "the partial report is written")
+	var rep struct {
+		Partial bool `json:"partial"`
+		Rows    int  `json:"rows"`
+	}
+	require.NoError(t, json.Unmarshal(js, &rep))
+	assert.True(t, rep.Partial)
+	assert.Greater(t, rep.Rows, 0)
+	assert.Less(t, rep.Rows, 40000)
+	assert.FileExists(t, dir+"/out/report.html")
+	assert.Contains(t, r.stdout, "PARTIAL")
+	t.Logf("audit interrupted after %d rows; SIGINT to exit %.3fs", rep.Rows, r.latency.Seconds())
+}

@@ -44,6 +44,9 @@ const (
 	maxKernelWidth = 1e6
 	// maxTop bounds --top: it lists features and allocates nothing.
 	maxTop = 1_000_000
+	// maxGroupValues bounds --max-groups (each kept group is a row of the
+	// report and a bootstrap of its own).
+	maxGroupValues = 100_000
 	// maxSentences, maxSeeds bound the bench's work.
 	maxSentences = 100_000
 	maxSeeds     = 1_000
@@ -63,6 +66,18 @@ func intFlag(name string, v, lo, hi int) error {
 		return usagef("--%s %d: above the limit of %d", name, v, hi)
 	}
 	return nil
+}
+
+// shareFlag checks that a flag's value is a share in (0, 1), or (0, 1]
+// when closed; the error names the flag and the value.
+func shareFlag(name string, v float64, closed bool) error {
+	if v > 0 && (v < 1 || (closed && v == 1)) {
+		return nil
+	}
+	if closed {
+		return usagef("--%s %v: want a share above 0 and at most 1, like 0.01", name, v)
+	}
+	return usagef("--%s %v: want a value strictly between 0 and 1, like 0.1", name, v)
 }
 
 // firstError returns the first non-nil error.

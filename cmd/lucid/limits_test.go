@@ -78,6 +78,14 @@ func TestBadValuesAreUsageErrors(t *testing.T) {
 		{[]string{"audit", "--data", data, "--positive", "MAYBE", "--out", out}, `--positive "MAYBE": not one of the model's labels NEGATIVE, POSITIVE`},
 		{[]string{"audit", "--data", data, "--text-col", "review", "--out", out, "--progress", "never"}, `text column "review"`},
 		{[]string{"audit", "--data", txt, "--out", out}, `extension ".txt"`},
+		{[]string{"audit", "--data", data, "--tolerance", "0"}, "--tolerance 0: want a value strictly between 0 and 1"},
+		{[]string{"audit", "--data", data, "--tolerance", "1.5"}, "--tolerance 1.5"},
+		{[]string{"audit", "--data", data, "--max-skipped-share", "-0.1"}, "--max-skipped-share -0.1"},
+		{[]string{"audit", "--data", data, "--max-groups", "1"}, "--max-groups 1: want at least 2"},
+		{[]string{"audit", "--data", data, "--missing-group", "drop"}, `--missing-group "drop": want exclude or as-group`},
+		{[]string{"audit", "--data", data, "--max-field-size", "1TiB"}, `--max-field-size "1TiB"`},
+		{[]string{"audit", "--data", data, "--group-cross", "gender"}, "name two or more group columns"},
+		{[]string{"audit", "--data", data, "--pair-col", "template", "--out", out, "--progress", "never"}, `group column "template"`},
 	} {
 		code, _, stderr := lucid(t, "", tc.args...)
 		assert.Equal(t, exitUsage, code, "%v: %s", tc.args, stderr)

@@ -151,7 +151,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		case errors.As(err, &ue):
 			fmt.Fprintf(stderr, "lucid %s: %s\nRun 'lucid %s --help' for usage.\n", name, termSafe(err.Error()), name)
 			return exitUsage
-		case errors.Is(err, dataset.ErrMissingColumn):
+		case errors.Is(err, dataset.ErrMissingColumn), errors.Is(err, dataset.ErrUnknownFormat):
 			// A column the caller named (or the defaults) is not in the
 			// file: the caller's to fix, like a bad flag.
 			// (dataset.ErrUnknownFormat belongs here too once the reader

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -223,4 +224,74 @@ func TestExplainHTML(t *testing.T) {
 	assert.Contains(t, string(html), "gorgeous")
 	assert.Contains(t, string(html), `data-key="explanation:1:f_x"`)
 	assert.NotContains(t, string(html), "http://")
+}
+
+// Issue 8: a matched design (--pair-col), an intersection (--group-cross)
+// and label-free rows, from the command line to report.json.
+func TestAuditPairedCrossAndUnlabelled(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "templates.csv")
+	var b strings.Builder
+	b.WriteString("text,label,group,age,template\n")
+	names := map[string][]string{"a": {"Emily", "Claire", "Laura"}, "b": {"Aisha", "Keisha", "Imani"}}
+	frames := []string{"%s loved the film .", "%s hated the film .", "%s found the plot dull .", "%s thought it was charming ."}
+	for fi, f := range frames {
+		for _, g := range []string{"a", "b"} {
+			for ni, n := range names[g] {
+				label := ""
+				if ni == 0 {
+					label = "POSITIVE"
+				}
+				fmt.Fprintf(&b, "%s,%s,%s,%s,t%d\n", fmt.Sprintf(f, n), label, g, []string{"young", "old"}[ni%2], fi)
+			}
+		}
+	}
+	require.NoError(t, os.WriteFile(data, []byte(b.String()), 0o644))
+	out := filepath.Join(dir, "out")
+	code, stdout, stderr := lucid(t, "", "audit", "--data", data, "--group-col", "group,age", "--group-cross", "group,age",
+		"--pair-col", "template", "--checks", "groups", "--min-group-size", "2", "--resamples", "50", "--out", out, "--progress", "never")
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stdout, "paired")
+	raw, err := os.ReadFile(filepath.Join(out, "report.json"))
+	require.NoError(t, err)
+	var rep struct {
+		Rows       int `json:"rows"`
+		Labelled   int `json:"labelled_rows"`
+		Unlabelled int `json:"unlabelled_rows"`
+		Groups     []struct {
+			Column string `json:"column"`
+		} `json:"groups"`
+		Paired []struct {
+			Column        string `json:"column"`
+			MatchedFrames int    `json:"matched_frames"`
+			Pairs         []struct {
+				A, B  string
+				Score struct {
+					N int `json:"n"`
+				} `json:"score"`
+			} `json:"pairs"`
+		} `json:"paired"`
+		Rule struct {
+			Text string `json:"text"`
+		} `json:"decision_rule"`
+		Reconciliation struct {
+			Balanced bool `json:"balanced"`
+		} `json:"reconciliation"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &rep))
+	assert.Equal(t, 24, rep.Rows)
+	assert.Equal(t, 8, rep.Labelled)
+	assert.Equal(t, 16, rep.Unlabelled)
+	var cols []string
+	for _, g := range rep.Groups {
+		cols = append(cols, g.Column)
+	}
+	assert.Equal(t, []string{"group", "age", "group × age"}, cols)
+	require.Len(t, rep.Paired, 3)
+	assert.Equal(t, "group", rep.Paired[0].Column)
+	assert.Equal(t, 4, rep.Paired[0].MatchedFrames)
+	require.Len(t, rep.Paired[0].Pairs, 1)
+	assert.Equal(t, 4, rep.Paired[0].Pairs[0].Score.N)
+	assert.Contains(t, rep.Rule.Text, "Holm")
+	assert.True(t, rep.Reconciliation.Balanced)
 }
