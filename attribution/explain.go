@@ -208,6 +208,14 @@ func (x *Explainer) explainGame(ctx context.Context, req Request, enc *tokenize.
 	case MethodKernelSHAP:
 		budget = res.sampledBudget(budget, MinKernelSHAPBudget(n), n, "evaluations KernelSHAP")
 		attr, err = KernelSHAP(ctx, game, KernelSHAPOptions{Budget: budget, Seed: req.Seed})
+		if err == nil && attr.StdErr != nil && attr.Diagnostics[DiagStdErrCalibrated] == 0 {
+			msg := fmt.Sprintf("standard errors at budget %d on %d features are not calibrated (fewer than %.1f sampled pairs per feature; their 95%% intervals cover less than 95%%)",
+				budget, n, CalibratedPairsPerFeature)
+			if b := CalibratedKernelSHAPBudget(n); b > 0 {
+				msg += fmt.Sprintf(": use --budget %d or more for calibrated ones", b)
+			}
+			res.Warnings = append(res.Warnings, msg)
+		}
 	case MethodLIME:
 		// One sample per feature plus the intercept and the original, or
 		// the ridge surrogate is mostly prior.
