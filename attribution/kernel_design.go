@@ -1,6 +1,7 @@
 package attribution
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 
@@ -35,11 +36,11 @@ type kernelStratum struct {
 
 // planKernelDesign chooses the interior coalitions and weights for n
 // features and a budget (∅ and N included) below 2^n.
-func planKernelDesign(n, budget int, rng *rand.Rand) *kernelDesign {
+func planKernelDesign(ctx context.Context, n, budget int, rng *rand.Rand) (*kernelDesign, error) {
 	d := &kernelDesign{n: n, paired: true}
 	left := budget - 2
 	if left < 2*n {
-		return planPartialDesign(n, left, rng)
+		return planPartialDesign(n, left, rng), nil
 	}
 	t, left := enumeratedSizes(n, left)
 	for s := 1; s < t; s++ {
@@ -48,7 +49,7 @@ func planKernelDesign(n, budget int, rng *rand.Rand) *kernelDesign {
 	d.enumSize = t - 1
 	npairs := left / 2
 	if t > n/2 || npairs == 0 {
-		return d
+		return d, nil
 	}
 	strata := make([]kernelStratum, 0, n/2-t+1)
 	for s := t; s <= n/2; s++ {
@@ -79,7 +80,12 @@ func planKernelDesign(n, budget int, rng *rand.Rand) *kernelDesign {
 		}
 		w := st.weight / float64(2*m)
 		seen := make(map[string]bool, m)
-		for len(st.pairs) < m {
+		for draws := 0; len(st.pairs) < m; draws++ {
+			if draws%cancelCheckEvery == 0 {
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
+			}
 			c := randomOfSize(n, st.size, perm, rng)
 			if 2*st.size == n && !c.Has(0) {
 				c = c.Complement() // one canonical member per pair
@@ -102,7 +108,7 @@ func planKernelDesign(n, budget int, rng *rand.Rand) *kernelDesign {
 			d.strata = append(d.strata, st)
 		}
 	}
-	return d
+	return d, nil
 }
 
 // kernelPairWeight is the kernel weight of sizes t and n−t together.

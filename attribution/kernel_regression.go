@@ -1,6 +1,7 @@
 package attribution
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -19,7 +20,7 @@ type kernelEstimate struct {
 
 // estimateKernel runs the regression on the valued design, with the
 // logistic control variate when useCV allows it and it helps.
-func estimateKernel(d *kernelDesign, v0, vN float64, v []float64, useCV bool, rng *rand.Rand) (*kernelEstimate, error) {
+func estimateKernel(ctx context.Context, d *kernelDesign, v0, vN float64, v []float64, useCV bool, rng *rand.Rand) (*kernelEstimate, error) {
 	reg, err := newKernelRegression(d)
 	if err != nil {
 		return nil, err
@@ -49,7 +50,11 @@ func estimateKernel(d *kernelDesign, v0, vN float64, v []float64, useCV bool, rn
 	}
 	out := &kernelEstimate{phi: best.phi, controlVariate: cv}
 	if d.paired && len(d.pairs) > 0 {
-		out.stdErr, out.df = reg.jackknife(d, y, y0, yN)
+		se, df, err := reg.jackknife(ctx, d, y, y0, yN)
+		if err != nil {
+			return nil, err
+		}
+		out.stdErr, out.df = se, df
 		if out.stdErr != nil {
 			// Scale to the t distribution's width, so that the 95%
 			// interval a reader forms, φ ± 1.96·StdErr, is the t interval
@@ -203,11 +208,6 @@ func (reg *kernelRegression) spread(v []float64) float64 {
 	return s + 1e-300
 }
 
-func scaledSym(a *mat.SymDense, s float64) *mat.SymDense {
-	var out mat.SymDense
-	out.ScaleSym(s, a)
-	return &out
-}
 
 // jackknife returns the design-based standard error of each φ_i for the
 // response y (with y0 = v(∅), yN = v(N) fixed, as they are not sampled)
@@ -229,13 +229,18 @@ func scaledSym(a *mat.SymDense, s float64) *mat.SymDense {
 //	Var(φ_i) = Σ_h (1 − f_h)(m_h − 1)/m_h Σ_j (φ_i^(hj) − φ̄_i^(h))²,
 //
 // f_h the group's sampling fraction (pairs drawn / pairs it holds), and the
-// degrees of freedom are Σ_h (m_h − 1). It returns nil when fewer than two
-// pairs were sampled.
-func (reg *kernelRegression) jackknife(d *kernelDesign, y []float64, y0, yN float64) ([]float64, int) {
+// degrees of freedom are Σ_h (m_h − 1). A group of more than
+// jackknifeUnits pairs is split into that many units of consecutive pairs
+// (the pairs are drawn in random order, so the units are random too) and
+// a replicate drops a unit: the delete-a-group jackknife, which keeps the
+// cost at most jackknifeUnits regressions per group whatever the budget,
+// with m_h the number of units. It returns nil when fewer than two pairs
+// were sampled, and ctx's error if it is cancelled.
+func (reg *kernelRegression) jackknife(ctx context.Context, d *kernelDesign, y []float64, y0, yN float64) ([]float64, int, error) {
 	n, p := reg.n, reg.n-1
 	groups := collapseStrata(d.strata)
 	if groups == nil {
-		return nil, 0
+		return nil, 0, nil
 	}
 	delta := yN - y0
 	xs := reg.x.RawMatrix().Data
@@ -271,7 +276,8 @@ func (reg *kernelRegression) jackknife(d *kernelDesign, y []float64, y0, yN floa
 	var chol mat.Cholesky
 	beta := mat.NewVecDense(p, nil)
 	for _, g := range groups {
-		m := len(g.pairs)
+		units := jackknifeSplit(g.pairs)
+		m := len(units)
 		// S_h, s_h: the group's sums.
 		sh := mat.NewSymDense(p, nil)
 		bh := make([]float64, p)
@@ -282,12 +288,17 @@ func (reg *kernelRegression) jackknife(d *kernelDesign, y []float64, y0, yN floa
 		}
 		reps := make([][]float64, m)
 		mean := make([]float64, n)
-		for j, pi := range g.pairs {
+		for j, unit := range units {
+			if err := ctx.Err(); err != nil {
+				return nil, 0, err
+			}
 			// A_(hj) = A + (S_h − m P_j)/(m − 1), likewise b.
 			pj := mat.NewSymDense(p, nil)
 			bj := make([]float64, p)
-			for _, r := range d.pairs[pi] {
-				addRow(pj, bj, r, 1)
+			for _, pi := range unit {
+				for _, r := range d.pairs[pi] {
+					addRow(pj, bj, r, 1)
+				}
 			}
 			c := 1 / float64(m-1)
 			for i := range p {
@@ -299,11 +310,11 @@ func (reg *kernelRegression) jackknife(d *kernelDesign, y []float64, y0, yN floa
 			if !chol.Factorize(ar) {
 				// Dropping the pair leaves a feature unidentified: the
 				// replicate cannot be computed, so no honest error exists.
-				return nil, 0
+				return nil, 0, nil
 			}
 			if err := chol.SolveVecTo(beta, mat.NewVecDense(p, br)); err != nil {
 				if _, ok := err.(mat.Condition); !ok {
-					return nil, 0
+					return nil, 0, nil
 				}
 			}
 			phi := make([]float64, n)
@@ -331,7 +342,22 @@ func (reg *kernelRegression) jackknife(d *kernelDesign, y []float64, y0, yN floa
 	for i := range n {
 		se[i] = math.Sqrt(variance[i])
 	}
-	return se, df
+	return se, df, nil
+}
+
+// jackknifeUnits is the most jackknife units (replicates) per variance
+// group.
+const jackknifeUnits = 64
+
+// jackknifeSplit splits a group's pairs into at most jackknifeUnits units
+// of consecutive pairs, as equal in size as they can be.
+func jackknifeSplit(pairs []int) [][]int {
+	u := min(len(pairs), jackknifeUnits)
+	units := make([][]int, u)
+	for k := range u {
+		units[k] = pairs[k*len(pairs)/u : (k+1)*len(pairs)/u]
+	}
+	return units
 }
 
 // varianceGroup is a (possibly collapsed) stratum of sampled pairs.

@@ -157,6 +157,9 @@ func KernelSHAP(ctx context.Context, g Game, opts KernelSHAPOptions) (*Attributi
 	if minimum := MinKernelSHAPBudget(n); opts.Budget < minimum {
 		return nil, fmt.Errorf("attribution: KernelSHAP: budget %d is below the minimum of %d coalitions for n = %d features", opts.Budget, minimum, n)
 	}
+	if opts.Budget > MaxBudget {
+		return nil, fmt.Errorf("attribution: KernelSHAP: budget %d is more than the maximum of %d coalitions (MaxBudget)", opts.Budget, MaxBudget)
+	}
 	if n <= MaxExactFeatures && 1<<n <= opts.Budget {
 		a, err := ExactShapley(ctx, g, opts.Budget)
 		if err != nil {
@@ -166,7 +169,10 @@ func KernelSHAP(ctx context.Context, g Game, opts KernelSHAPOptions) (*Attributi
 		return a, nil
 	}
 	rng := rand.New(rand.NewPCG(opts.Seed, 0x6b65726e656c7368))
-	d := planKernelDesign(n, opts.Budget, rng)
+	d, err := planKernelDesign(ctx, n, opts.Budget, rng)
+	if err != nil {
+		return nil, err
+	}
 	coalitions := make([]perturb.Coalition, 0, 2+len(d.rows))
 	coalitions = append(coalitions, perturb.NewCoalition(n), perturb.FullCoalition(n))
 	coalitions = append(coalitions, d.rows...)
@@ -174,7 +180,7 @@ func KernelSHAP(ctx context.Context, g Game, opts KernelSHAPOptions) (*Attributi
 	if err != nil {
 		return nil, fmt.Errorf("attribution: KernelSHAP: %w", err)
 	}
-	est, err := estimateKernel(d, vals[0], vals[1], vals[2:], !opts.NoControlVariate, rng)
+	est, err := estimateKernel(ctx, d, vals[0], vals[1], vals[2:], !opts.NoControlVariate, rng)
 	if err != nil {
 		return nil, fmt.Errorf("attribution: KernelSHAP: n = %d, budget %d: %w", n, opts.Budget, err)
 	}

@@ -42,9 +42,9 @@ const DefaultPathSteps = 16
 
 // PathResult is an integrated-gradient-style attribution per token.
 type PathResult struct {
-	Tokens      []float64 // one per token of the encoding; 0 for special tokens
-	Full        float64   // f(x)
-	Baseline    float64   // f(baseline)
+	Tokens   []float64 // one per token of the encoding; 0 for special tokens
+	Full     float64   // f(x)
+	Baseline float64   // f(baseline)
 	// Steps is the number of quadrature points used: PathOptions.Steps, or
 	// fewer when the budget lowered it.
 	Steps       int
