@@ -208,7 +208,6 @@ func (reg *kernelRegression) spread(v []float64) float64 {
 	return s + 1e-300
 }
 
-
 // jackknife returns the design-based standard error of each φ_i for the
 // response y (with y0 = v(∅), yN = v(N) fixed, as they are not sampled)
 // and its degrees of freedom: the stratified delete-one-pair jackknife

@@ -119,10 +119,15 @@ func EstimateBytes(req Request, features, tokens, hidden int) int64 {
 	budget := int64(req.Budget)
 	switch req.Method {
 	case MethodExact:
-		if n > 30 {
-			return math.MaxInt64
+		// Exact refuses, before allocating, more coalitions than its
+		// budget allows, so that bounds what it holds.
+		if budget == 0 {
+			budget = 1 << DefaultExactFeatures
 		}
-		rows := int64(1) << n
+		rows := budget
+		if n < 62 {
+			rows = min(rows, int64(1)<<n)
+		}
 		return rows*(coalition+cached+16) + rowChunk
 	case MethodOcclusion:
 		return (n+2)*(coalition+cached+16) + rowChunk
