@@ -25,11 +25,11 @@ import (
 // logit the mean of the embeddings' first two coordinates over attended
 // positions, a smooth nonlinear-enough function for the path method.
 type countingModel struct {
-	mu          sync.Mutex
-	rows        int
-	batches     int
-	cancelAfter int
-	cancel      context.CancelFunc
+	mu                            sync.Mutex
+	rows                          int
+	batches                       int
+	cancelAfter                   int
+	cancel                        context.CancelFunc
 	rowsAtCancel, batchesAtCancel int
 }
 
