@@ -230,6 +230,10 @@ func (x *Explainer) explainGame(ctx context.Context, req Request, enc *tokenize.
 	case MethodKernelSHAP:
 		budget = res.sampledBudget(budget, MinKernelSHAPBudget(n), n, "evaluations KernelSHAP")
 		attr, err = KernelSHAP(ctx, game, KernelSHAPOptions{Budget: budget, Seed: req.Seed})
+		if err == nil && attr.Diagnostics[DiagExact] == 1 {
+			// 2^n fit the budget: the settings say what ran, not the cap.
+			res.Settings.Budget = attr.Evaluations
+		}
 		if err == nil && attr.StdErr != nil && attr.Diagnostics[DiagStdErrCalibrated] == 0 {
 			msg := fmt.Sprintf("standard errors at budget %d on %d features are not calibrated (fewer than %.1f sampled pairs per feature; their 95%% intervals cover less than 95%%)",
 				budget, n, CalibratedPairsPerFeature)

@@ -277,3 +277,15 @@ func TestGaussLegendreAtMaxSteps(t *testing.T) {
 	assert.Empty(t, a)
 	assert.Empty(t, w)
 }
+
+func TestSettingsBudgetIsWhatRan(t *testing.T) {
+	// KernelSHAP on 10 words with a budget of 2^20 is exact: 1,024
+	// coalitions ran, and the settings say 1,024, not 1,048,576.
+	tok := pureTokenizer(t)
+	m := &countingModel{}
+	x := NewExplainer(tok, evaluate.New(m, evaluate.Options{PadID: tok.PadID()}), "counting")
+	res, err := x.Explain(context.Background(), Request{Text: words(10), Method: MethodKernelSHAP, Budget: MaxBudget})
+	require.NoError(t, err)
+	assert.Equal(t, 1024, res.Settings.Budget)
+	assert.Equal(t, 1.0, res.Diagnostics[DiagExact])
+}
