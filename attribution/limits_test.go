@@ -289,3 +289,22 @@ func TestSettingsBudgetIsWhatRan(t *testing.T) {
 	assert.Equal(t, 1024, res.Settings.Budget)
 	assert.Equal(t, 1.0, res.Diagnostics[DiagExact])
 }
+
+func TestExplainWarnsOfUncalibratedStdErr(t *testing.T) {
+	// 16 words at 64 evaluations: standard errors reported, marked
+	// uncalibrated, and the warning names the budget that calibrates them;
+	// at that budget there is no warning.
+	tok := pureTokenizer(t)
+	x := NewExplainer(tok, evaluate.New(&countingModel{}, evaluate.Options{PadID: tok.PadID()}), "counting")
+	res, err := x.Explain(context.Background(), Request{Text: words(16), Method: MethodKernelSHAP, Budget: 64})
+	require.NoError(t, err)
+	require.NotNil(t, res.Features[0].StdErr)
+	assert.Equal(t, 0.0, res.Diagnostics[DiagStdErrCalibrated])
+	require.Len(t, res.Warnings, 1)
+	assert.Contains(t, res.Warnings[0], "not calibrated")
+	assert.Contains(t, res.Warnings[0], "use --budget 114 or more")
+	res, err = x.Explain(context.Background(), Request{Text: words(16), Method: MethodKernelSHAP, Budget: 114})
+	require.NoError(t, err)
+	assert.Equal(t, 1.0, res.Diagnostics[DiagStdErrCalibrated])
+	assert.Empty(t, res.Warnings)
+}
