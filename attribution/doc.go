@@ -31,7 +31,9 @@
 //   - KernelSHAP estimates them from a budget: shap's KernelExplainer
 //     (enumerated outer sizes, paired samples, the Shapley kernel's
 //     efficiency-constrained weighted regression), with a logistic control
-//     variate for probability scores and design-based standard errors. On
+//     variate for probability scores and jackknife standard errors whose
+//     95% intervals cover 94–96% once CalibratedPairsPerFeature pairs per
+//     feature are sampled, and are marked uncalibrated below that. On
 //     12-feature sentiment-like games its mean absolute error against exact
 //     values is about 0.003 at 256 evaluations (the project's target is
 //     0.01); it equals ExactShapley when the budget covers 2^n.
@@ -43,6 +45,16 @@
 // "efficiency_gap" (|Σφ − (v(N) − v(∅))|) is reported by every method
 // that values ∅: about 1e-15 for the Shapley methods, informative for
 // occlusion.
+//
+// # Limits and cancellation
+//
+// Every request is bounded before anything grows with it is allocated:
+// Request.Validate checks budgets against MaxBudget and steps against
+// MaxPathSteps, EstimateBytes estimates the memory an explanation takes and
+// Request.MaxMemoryBytes refuses one estimated above it, and the path
+// method fits its steps to its budget (DefaultPathBudget rows by default).
+// Every loop that can run long checks its context: a cancelled explanation
+// returns ctx.Err() without starting another model batch.
 //
 // # Path method and the text explainer
 //

@@ -37,6 +37,11 @@ func ExactShapley(ctx context.Context, g Game, budget int) (*Attribution, error)
 	}
 	coalitions := make([]perturb.Coalition, total)
 	for mask := range total {
+		if mask%cancelCheckEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
 		coalitions[mask] = perturb.CoalitionFromMask(n, uint64(mask))
 	}
 	v, err := valueCoalitions(ctx, g, coalitions)

@@ -63,9 +63,14 @@ type Request struct {
 	Text   string
 	Method Method
 	// Budget is the number of model evaluations the method may spend
-	// (KernelSHAP, LIME; an upper bound for exact). 0 means the default.
+	// (KernelSHAP, LIME; an upper bound for exact and for the path method's
+	// rows), at most MaxBudget. 0 means the default: DefaultBudget,
+	// 2^DefaultExactFeatures for exact, DefaultPathBudget for the path
+	// method. The path method lowers its steps to fit its budget, with a
+	// warning, down to MinPathSteps, and refuses below that.
 	Budget int
-	// Steps and Rule set the path method's quadrature.
+	// Steps and Rule set the path method's quadrature; Steps is at most
+	// MaxPathSteps, 0 meaning DefaultPathSteps.
 	Steps int
 	Rule  Quadrature
 	// Level makes features words (default) or tokens.
@@ -79,6 +84,10 @@ type Request struct {
 	Seed   uint64
 	// KernelWidth is LIME's kernel width (default 25, as lime's).
 	KernelWidth float64
+	// MaxMemoryBytes, when positive, is the most memory the explanation may
+	// take by EstimateBytes: a request estimated above it is refused
+	// before anything grows with the budget is allocated. 0 means no limit.
+	MaxMemoryBytes int64
 }
 
 // Explainer explains a classifier's predictions. Safe for concurrent use;
@@ -103,6 +112,12 @@ func (x *Explainer) Explain(ctx context.Context, req Request) (*Result, error) {
 	if req.Method == "" {
 		req.Method = MethodKernelSHAP
 	}
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	enc, err := x.Tokenizer.Encode(req.Text)
 	if err != nil {
 		return nil, err
@@ -110,6 +125,13 @@ func (x *Explainer) Explain(ctx context.Context, req Request) (*Result, error) {
 	feats := perturb.Features(enc, req.Level)
 	if len(feats) == 0 {
 		return nil, fmt.Errorf("attribution: text %q has no %s to attribute", abbreviate(req.Text), req.Level)
+	}
+	hidden := 0
+	if em, ok := x.model().(engine.EmbeddingModel); ok && req.Method == MethodPath {
+		hidden = em.Hidden()
+	}
+	if err := checkMemory(req, len(feats), enc.Len(), hidden); err != nil {
+		return nil, err
 	}
 	labels := x.model().Labels()
 	res := &Result{Text: req.Text, Model: x.ModelName, Method: req.Method, Output: x.Eval.Output().String(),
@@ -208,6 +230,18 @@ func (x *Explainer) explainGame(ctx context.Context, req Request, enc *tokenize.
 	case MethodKernelSHAP:
 		budget = res.sampledBudget(budget, MinKernelSHAPBudget(n), n, "evaluations KernelSHAP")
 		attr, err = KernelSHAP(ctx, game, KernelSHAPOptions{Budget: budget, Seed: req.Seed})
+		if err == nil && attr.Diagnostics[DiagExact] == 1 {
+			// 2^n fit the budget: the settings say what ran, not the cap.
+			res.Settings.Budget = attr.Evaluations
+		}
+		if err == nil && attr.StdErr != nil && attr.Diagnostics[DiagStdErrCalibrated] == 0 {
+			msg := fmt.Sprintf("standard errors at budget %d on %d features are not calibrated (fewer than %.1f sampled pairs per feature; their 95%% intervals cover less than 95%%)",
+				budget, n, CalibratedPairsPerFeature)
+			if b := CalibratedKernelSHAPBudget(n); b > 0 {
+				msg += fmt.Sprintf(": use --budget %d or more for calibrated ones", b)
+			}
+			res.Warnings = append(res.Warnings, msg)
+		}
 	case MethodLIME:
 		// One sample per feature plus the intercept and the original, or
 		// the ridge surrogate is mostly prior.
@@ -287,11 +321,20 @@ func (x *Explainer) explainPath(ctx context.Context, req Request, enc *tokenize.
 	if steps <= 0 {
 		steps = DefaultPathSteps
 	}
-	res.Settings.Steps, res.Settings.Quadrature = steps, req.Rule.String()
-	p, err := IntegratedPath(ctx, em, enc, PathOptions{Steps: steps, Rule: req.Rule, BaselineID: baseline, Target: target, Output: x.Eval.Output()})
+	budget := req.Budget
+	if budget == 0 {
+		budget = DefaultPathBudget
+	}
+	res.Settings.Quadrature = req.Rule.String()
+	p, err := IntegratedPath(ctx, em, enc, PathOptions{Steps: steps, Budget: budget, Rule: req.Rule, BaselineID: baseline, Target: target, Output: x.Eval.Output()})
 	if err != nil {
 		return nil, evaluate.Stats{}, err
 	}
+	if p.Steps < steps {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d steps over %d tokens would take %d rows, more than the budget of %d: lowered to %d steps (%d rows)",
+			steps, (p.Evaluations-2)/(2*p.Steps), 2+2*((p.Evaluations-2)/(2*p.Steps))*steps, budget, p.Steps, p.Evaluations))
+	}
+	res.Settings.Steps = p.Steps
 	res.Settings.Budget = p.Evaluations
 	attr := &Attribution{Values: make([]float64, len(feats)), Base: p.Baseline, Full: p.Full, Evaluations: p.Evaluations}
 	for i, f := range feats {

@@ -47,6 +47,11 @@ const (
 	DiagEfficiencyGap = "efficiency_gap"
 )
 
+// cancelCheckEvery is how often (in coalitions generated) the long loops
+// that build coalitions check their context: often enough to stop within
+// a millisecond or so, rarely enough to cost nothing.
+const cancelCheckEvery = 4096
+
 // efficiencyGap is |Σφ − (full − base)|.
 func efficiencyGap(phi []float64, base, full float64) float64 {
 	s := 0.0

@@ -1,6 +1,7 @@
 package attribution
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 
@@ -35,47 +36,20 @@ type kernelStratum struct {
 
 // planKernelDesign chooses the interior coalitions and weights for n
 // features and a budget (∅ and N included) below 2^n.
-func planKernelDesign(n, budget int, rng *rand.Rand) *kernelDesign {
+func planKernelDesign(ctx context.Context, n, budget int, rng *rand.Rand) (*kernelDesign, error) {
 	d := &kernelDesign{n: n, paired: true}
 	left := budget - 2
 	if left < 2*n {
-		return planPartialDesign(n, left, rng)
+		return planPartialDesign(n, left, rng), nil
 	}
-	pairWeight := func(t int) float64 {
-		if 2*t == n {
-			return kernelSizeWeight(n, t)
-		}
-		return 2 * kernelSizeWeight(n, t)
-	}
-	pairCost := func(t int) float64 {
-		if 2*t == n {
-			return binomial(n, t)
-		}
-		return 2 * binomial(n, t)
-	}
-	// Enumerate from the outside in: size pair 1 always (it fits), then
-	// each next pair while its proportional share covers it (shap's rule).
-	remaining := 0.0
-	for t := 1; t <= n/2; t++ {
-		remaining += pairWeight(t)
-	}
-	t := 1
-	for ; t <= n/2; t++ {
-		cost := pairCost(t)
-		if cost > float64(left) {
-			break
-		}
-		if t > 1 && float64(left)*pairWeight(t)/remaining < cost*(1-1e-9) {
-			break
-		}
-		d.addSizePair(t)
-		left -= int(cost)
-		remaining -= pairWeight(t)
+	t, left := enumeratedSizes(n, left)
+	for s := 1; s < t; s++ {
+		d.addSizePair(s)
 	}
 	d.enumSize = t - 1
 	npairs := left / 2
 	if t > n/2 || npairs == 0 {
-		return d
+		return d, nil
 	}
 	strata := make([]kernelStratum, 0, n/2-t+1)
 	for s := t; s <= n/2; s++ {
@@ -83,7 +57,7 @@ func planKernelDesign(n, budget int, rng *rand.Rand) *kernelDesign {
 		if 2*s == n {
 			pop /= 2
 		}
-		strata = append(strata, kernelStratum{size: s, weight: pairWeight(s), population: pop})
+		strata = append(strata, kernelStratum{size: s, weight: kernelPairWeight(n, s), population: pop})
 	}
 	alloc := allocatePairs(strata, npairs, rng)
 	// A size pair that gets no sample would lose its weight; share it out
@@ -106,7 +80,12 @@ func planKernelDesign(n, budget int, rng *rand.Rand) *kernelDesign {
 		}
 		w := st.weight / float64(2*m)
 		seen := make(map[string]bool, m)
-		for len(st.pairs) < m {
+		for draws := 0; len(st.pairs) < m; draws++ {
+			if draws%cancelCheckEvery == 0 {
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
+			}
 			c := randomOfSize(n, st.size, perm, rng)
 			if 2*st.size == n && !c.Has(0) {
 				c = c.Complement() // one canonical member per pair
@@ -129,7 +108,60 @@ func planKernelDesign(n, budget int, rng *rand.Rand) *kernelDesign {
 			d.strata = append(d.strata, st)
 		}
 	}
-	return d
+	return d, nil
+}
+
+// kernelPairWeight is the kernel weight of sizes t and n−t together.
+func kernelPairWeight(n, t int) float64 {
+	if 2*t == n {
+		return kernelSizeWeight(n, t)
+	}
+	return 2 * kernelSizeWeight(n, t)
+}
+
+// enumeratedSizes decides which size pairs a budget of left interior
+// coalitions (left ≥ 2n) enumerates: sizes 1..t−1 and their complements,
+// from the outside in, size pair 1 always (it fits), then each next pair
+// while its proportional share covers it (shap's rule). It returns t and
+// the coalitions left for sampling.
+func enumeratedSizes(n, left int) (t, rest int) {
+	pairCost := func(t int) float64 {
+		if 2*t == n {
+			return binomial(n, t)
+		}
+		return 2 * binomial(n, t)
+	}
+	remaining := 0.0
+	for t := 1; t <= n/2; t++ {
+		remaining += kernelPairWeight(n, t)
+	}
+	t = 1
+	for ; t <= n/2; t++ {
+		cost := pairCost(t)
+		if cost > float64(left) {
+			break
+		}
+		if t > 1 && float64(left)*kernelPairWeight(n, t)/remaining < cost*(1-1e-9) {
+			break
+		}
+		left -= int(cost)
+		remaining -= kernelPairWeight(n, t)
+	}
+	return t, left
+}
+
+// kernelSampledPairs is the number of complementary pairs KernelSHAP
+// samples for n features at a budget (∅ and N included) below 2^n.
+func kernelSampledPairs(n, budget int) int {
+	left := budget - 2
+	if left < 2*n {
+		return 0
+	}
+	t, left := enumeratedSizes(n, left)
+	if t > n/2 {
+		return 0
+	}
+	return left / 2
 }
 
 // allocatePairs shares npairs among the strata in proportion to their

@@ -1,29 +1,34 @@
 package attribution
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
 
 	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // kernelEstimate is KernelSHAP's answer before it is wrapped.
 type kernelEstimate struct {
 	phi            []float64
 	stdErr         []float64
+	df             int // the standard errors' degrees of freedom
 	controlVariate bool
 }
 
 // estimateKernel runs the regression on the valued design, with the
 // logistic control variate when useCV allows it and it helps.
-func estimateKernel(d *kernelDesign, v0, vN float64, v []float64, useCV bool, rng *rand.Rand) (*kernelEstimate, error) {
+func estimateKernel(ctx context.Context, d *kernelDesign, v0, vN float64, v []float64, useCV bool, rng *rand.Rand) (*kernelEstimate, error) {
 	reg, err := newKernelRegression(d)
 	if err != nil {
 		return nil, err
 	}
 	plain := reg.fit(v, v0, vN)
 	best := plain
+	// The response the chosen fit regressed: v itself, or v − q.
+	y, y0, yN := v, v0, vN
 	cv := false
 	if useCV && inUnitInterval(v0, vN, v) {
 		if q, ok := fitLogistic(reg.z, d.n, d.weight, v, v0, vN); ok {
@@ -39,14 +44,37 @@ func estimateKernel(d *kernelDesign, v0, vN float64, v []float64, useCV bool, rn
 					adj.phi[i] += phiQ[i]
 				}
 				best, cv = adj, true
+				y, y0, yN = res, v0-q.empty(), vN-q.full()
 			}
 		}
 	}
 	out := &kernelEstimate{phi: best.phi, controlVariate: cv}
 	if d.paired && len(d.pairs) > 0 {
-		out.stdErr = reg.sandwich(d, best.resid)
+		se, df, err := reg.jackknife(ctx, d, y, y0, yN)
+		if err != nil {
+			return nil, err
+		}
+		out.stdErr, out.df = se, df
+		if out.stdErr != nil {
+			// Scale to the t distribution's width, so that the 95%
+			// interval a reader forms, φ ± 1.96·StdErr, is the t interval
+			// with df degrees of freedom.
+			k := tScale(out.df)
+			for i := range out.stdErr {
+				out.stdErr[i] *= k
+			}
+		}
 	}
 	return out, nil
+}
+
+// tScale is t_{df, 0.975}/z_{0.975}: how much wider a 95% t interval with
+// df degrees of freedom is than the normal one.
+func tScale(df int) float64 {
+	if df < 1 {
+		return math.Inf(1)
+	}
+	return distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(df)}.Quantile(0.975) / distuv.UnitNormal.Quantile(0.975)
 }
 
 func inUnitInterval(v0, vN float64, v []float64) bool {
@@ -180,94 +208,187 @@ func (reg *kernelRegression) spread(v []float64) float64 {
 	return s + 1e-300
 }
 
-// sandwich returns the design-based standard errors of φ given the
-// residuals e of the chosen fit. The reduced coefficients solve
-// A β = Σ_r w_r x_r t_r, so β̂ − β ≈ A⁻¹ U with U = Σ_r w_r x_r e_r. The
-// sampled rows of a size pair t (weight W_t, m_t pairs drawn without
-// replacement from N_t) contribute U_t = (W_t/2)·mean_p h_p, h_p the sum of
-// x_r e_r over pair p's two rows, whose variance is
-// (W_t/2)²(1 − m_t/N_t)S_t²/m_t with S_t² the sample covariance of h_p.
-// Enumerated rows are not random and contribute nothing. Then
-// Var(β̂) = A⁻¹ (Σ_t Var U_t) A⁻¹, and φ_{n−1} = Δ − Σβ has variance
-// 1ᵀVar(β̂)1.
-func (reg *kernelRegression) sandwich(d *kernelDesign, e []float64) []float64 {
-	n := reg.n
-	p := n - 1
-	// Sample covariance of h within each stratum (nil when one pair).
-	covs := make([]*mat.SymDense, len(d.strata))
-	for k, st := range d.strata {
-		m := len(st.pairs)
-		if m < 2 {
-			continue
+// jackknife returns the design-based standard error of each φ_i for the
+// response y (with y0 = v(∅), yN = v(N) fixed, as they are not sampled)
+// and its degrees of freedom: the stratified delete-one-pair jackknife
+// (JKn) over the sampled complementary pairs.
+//
+// The sampled size pairs are the strata; a stratum with a single sampled
+// pair shows no spread of its own, so strata are collapsed in size order
+// into groups of at least two pairs (collapsed strata, the survey
+// statistician's standard remedy, whose variance errs on the large side).
+// Replicate (h, j) drops pair j of group h and scales the weights of the
+// group's other m_h − 1 pairs by m_h/(m_h − 1), so the group keeps its
+// total kernel weight; every replicate refits the whole regression, which
+// is what the linearised (sandwich) variance this replaced did not do: with
+// few pairs per unknown, each pair pulls the fit towards itself, its
+// residual shrinks, and the sandwich came out small (95% intervals covered
+// 75% at 64 evaluations on 12 features). Then
+//
+//	Var(φ_i) = Σ_h (1 − f_h)(m_h − 1)/m_h Σ_j (φ_i^(hj) − φ̄_i^(h))²,
+//
+// f_h the group's sampling fraction (pairs drawn / pairs it holds), and the
+// degrees of freedom are Σ_h (m_h − 1). A group of more than
+// jackknifeUnits pairs is split into that many units of consecutive pairs
+// (the pairs are drawn in random order, so the units are random too) and
+// a replicate drops a unit: the delete-a-group jackknife, which keeps the
+// cost at most jackknifeUnits regressions per group whatever the budget,
+// with m_h the number of units. It returns nil when fewer than two pairs
+// were sampled, and ctx's error if it is cancelled.
+func (reg *kernelRegression) jackknife(ctx context.Context, d *kernelDesign, y []float64, y0, yN float64) ([]float64, int, error) {
+	n, p := reg.n, reg.n-1
+	groups := collapseStrata(d.strata)
+	if groups == nil {
+		return nil, 0, nil
+	}
+	delta := yN - y0
+	xs := reg.x.RawMatrix().Data
+	t := make([]float64, reg.rows)
+	for r := range reg.rows {
+		t[r] = y[r] - y0 - reg.z[r*n+n-1]*delta
+	}
+	// A = Σ w x xᵀ and b = Σ w t x over all rows; the pair sums P_j, p_j.
+	a := mat.NewSymDense(p, nil)
+	b := make([]float64, p)
+	addRow := func(dst *mat.SymDense, db []float64, r int, scale float64) {
+		xr := xs[r*p : (r+1)*p]
+		w := scale * reg.w[r]
+		for i := range p {
+			if xr[i] == 0 {
+				continue
+			}
+			db[i] += w * t[r] * xr[i]
+			for k := i; k < p; k++ {
+				if xr[k] != 0 {
+					dst.SetSym(i, k, dst.At(i, k)+w*xr[i]*xr[k])
+				}
+			}
 		}
-		h := mat.NewDense(m, p, nil)
-		mean := make([]float64, p)
-		for j, pi := range st.pairs {
+	}
+	for r := range reg.rows {
+		addRow(a, b, r, 1)
+	}
+	variance := make([]float64, n)
+	df := 0
+	ar := mat.NewSymDense(p, nil)
+	br := make([]float64, p)
+	var chol mat.Cholesky
+	beta := mat.NewVecDense(p, nil)
+	for _, g := range groups {
+		units := jackknifeSplit(g.pairs)
+		m := len(units)
+		// S_h, s_h: the group's sums.
+		sh := mat.NewSymDense(p, nil)
+		bh := make([]float64, p)
+		for _, pi := range g.pairs {
 			for _, r := range d.pairs[pi] {
-				for i := range p {
-					h.Set(j, i, h.At(j, i)+reg.x.At(r, i)*e[r])
+				addRow(sh, bh, r, 1)
+			}
+		}
+		reps := make([][]float64, m)
+		mean := make([]float64, n)
+		for j, unit := range units {
+			if err := ctx.Err(); err != nil {
+				return nil, 0, err
+			}
+			// A_(hj) = A + (S_h − m P_j)/(m − 1), likewise b.
+			pj := mat.NewSymDense(p, nil)
+			bj := make([]float64, p)
+			for _, pi := range unit {
+				for _, r := range d.pairs[pi] {
+					addRow(pj, bj, r, 1)
 				}
 			}
+			c := 1 / float64(m-1)
 			for i := range p {
-				mean[i] += h.At(j, i) / float64(m)
-			}
-		}
-		for j := range m {
-			for i := range p {
-				h.Set(j, i, h.At(j, i)-mean[i])
-			}
-		}
-		c := mat.NewSymDense(p, nil)
-		c.SymOuterK(1/float64(m-1), h.T())
-		covs[k] = c
-	}
-	vu := mat.NewSymDense(p, nil)
-	for k, st := range d.strata {
-		c := covs[k]
-		if c == nil {
-			// A lone pair shows no spread: borrow the nearest stratum's.
-			for dist := 1; c == nil && dist < len(d.strata); dist++ {
-				for _, j := range []int{k - dist, k + dist} {
-					if c == nil && j >= 0 && j < len(d.strata) {
-						c = covs[j]
-					}
+				br[i] = b[i] + c*(bh[i]-float64(m)*bj[i])
+				for k := i; k < p; k++ {
+					ar.SetSym(i, k, a.At(i, k)+c*(sh.At(i, k)-float64(m)*pj.At(i, k)))
 				}
 			}
-			if c == nil {
-				return nil
+			if !chol.Factorize(ar) {
+				// Dropping the pair leaves a feature unidentified: the
+				// replicate cannot be computed, so no honest error exists.
+				return nil, 0, nil
+			}
+			if err := chol.SolveVecTo(beta, mat.NewVecDense(p, br)); err != nil {
+				if _, ok := err.(mat.Condition); !ok {
+					return nil, 0, nil
+				}
+			}
+			phi := make([]float64, n)
+			rest := delta
+			for i := range p {
+				phi[i] = beta.AtVec(i)
+				rest -= phi[i]
+			}
+			phi[n-1] = rest
+			reps[j] = phi
+			for i := range n {
+				mean[i] += phi[i] / float64(m)
 			}
 		}
-		m := float64(len(st.pairs))
-		fpc := math.Max(0, 1-m/st.population)
-		vu.AddSym(vu, scaledSym(c, (st.weight/2)*(st.weight/2)*fpc/m))
-	}
-	// Var(β) = A⁻¹ vu A⁻¹.
-	var left mat.Dense
-	if err := reg.chol.SolveTo(&left, vu); err != nil {
-		if _, ok := err.(mat.Condition); !ok {
-			return nil
+		scale := (1 - g.fraction) * float64(m-1) / float64(m)
+		for _, phi := range reps {
+			for i := range n {
+				dv := phi[i] - mean[i]
+				variance[i] += scale * dv * dv
+			}
 		}
-	}
-	var vb mat.Dense
-	if err := reg.chol.SolveTo(&vb, left.T()); err != nil {
-		if _, ok := err.(mat.Condition); !ok {
-			return nil
-		}
+		df += m - 1
 	}
 	se := make([]float64, n)
-	total := 0.0
-	for i := range p {
-		se[i] = math.Sqrt(math.Max(0, vb.At(i, i)))
-		for j := range p {
-			total += vb.At(i, j)
-		}
+	for i := range n {
+		se[i] = math.Sqrt(variance[i])
 	}
-	se[n-1] = math.Sqrt(math.Max(0, total))
-	return se
+	return se, df, nil
 }
 
-func scaledSym(a *mat.SymDense, s float64) *mat.SymDense {
-	var out mat.SymDense
-	out.ScaleSym(s, a)
-	return &out
+// jackknifeUnits is the most jackknife units (replicates) per variance
+// group.
+const jackknifeUnits = 64
+
+// jackknifeSplit splits a group's pairs into at most jackknifeUnits units
+// of consecutive pairs, as equal in size as they can be.
+func jackknifeSplit(pairs []int) [][]int {
+	u := min(len(pairs), jackknifeUnits)
+	units := make([][]int, u)
+	for k := range u {
+		units[k] = pairs[k*len(pairs)/u : (k+1)*len(pairs)/u]
+	}
+	return units
+}
+
+// varianceGroup is a (possibly collapsed) stratum of sampled pairs.
+type varianceGroup struct {
+	pairs    []int
+	held     float64 // pairs the group's strata hold
+	fraction float64 // pairs sampled / pairs held
+}
+
+// collapseStrata groups the strata, in size order, into groups of at least
+// two sampled pairs; nil when there are fewer than two pairs in all.
+func collapseStrata(strata []kernelStratum) []varianceGroup {
+	var groups []varianceGroup
+	var cur varianceGroup
+	for _, st := range strata {
+		cur.pairs = append(cur.pairs, st.pairs...)
+		cur.held += st.population
+		if len(cur.pairs) >= 2 {
+			groups = append(groups, cur)
+			cur = varianceGroup{}
+		}
+	}
+	if len(cur.pairs) > 0 {
+		if len(groups) == 0 {
+			return nil
+		}
+		last := &groups[len(groups)-1]
+		last.pairs = append(last.pairs, cur.pairs...)
+		last.held += cur.held
+	}
+	for k := range groups {
+		groups[k].fraction = math.Min(1, float64(len(groups[k].pairs))/groups[k].held)
+	}
+	return groups
 }

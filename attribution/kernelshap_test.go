@@ -231,7 +231,8 @@ func TestKernelSHAPDesign(t *testing.T) {
 	// its share plus what unsampled ones pass on, and every pair is a
 	// coalition and its complement.
 	for _, tc := range []struct{ n, budget int }{{12, 69}, {12, 160}, {12, 256}, {12, 1500}, {11, 300}, {40, 600}, {7, 12}} {
-		d := planKernelDesign(tc.n, tc.budget, rand.New(rand.NewPCG(1, 1)))
+		d, err := planKernelDesign(context.Background(), tc.n, tc.budget, rand.New(rand.NewPCG(1, 1)))
+		require.NoError(t, err)
 		n := tc.n
 		seen := map[string]bool{}
 		bySize := make([]float64, n+1)
@@ -260,9 +261,11 @@ func TestKernelSHAPDesign(t *testing.T) {
 	}
 	// shap's rule: at 160 for 12 features sizes 2 and 10 fit but would
 	// leave one pair for the middle; they are sampled instead.
-	d := planKernelDesign(12, 160, rand.New(rand.NewPCG(1, 1)))
+	d, err := planKernelDesign(context.Background(), 12, 160, rand.New(rand.NewPCG(1, 1)))
+	require.NoError(t, err)
 	assert.Equal(t, 1, d.enumSize)
-	d = planKernelDesign(12, 512, rand.New(rand.NewPCG(1, 1)))
+	d, err = planKernelDesign(context.Background(), 12, 512, rand.New(rand.NewPCG(1, 1)))
+	require.NoError(t, err)
 	assert.Equal(t, 2, d.enumSize)
 }
 

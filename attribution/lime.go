@@ -101,6 +101,9 @@ func LIME(ctx context.Context, g Game, opts LIMEOptions) (*Attribution, error) {
 	if samples < 1 {
 		return nil, fmt.Errorf("attribution: LIME: budget %d: need at least 1 sample (the original)", opts.Budget)
 	}
+	if samples > MaxBudget {
+		return nil, fmt.Errorf("attribution: LIME: budget %d is more than the maximum of %d samples (MaxBudget)", samples, MaxBudget)
+	}
 	width := opts.KernelWidth
 	if width == 0 {
 		width = DefaultKernelWidth
@@ -139,13 +142,17 @@ func LIME(ctx context.Context, g Game, opts LIMEOptions) (*Attribution, error) {
 		}, nil
 	}
 
-	coalitions := limeSamples(n, samples, rand.New(rand.NewPCG(opts.Seed, 0x6c696d6574657874)))
-	y, distinct, err := valueDistinct(ctx, g, coalitions)
+	coalitions, counts, err := limeSamples(ctx, n, samples, rand.New(rand.NewPCG(opts.Seed, 0x6c696d6574657874)))
+	if err != nil {
+		return nil, err
+	}
+	y, err := valueCoalitions(ctx, g, coalitions)
 	if err != nil {
 		return nil, fmt.Errorf("attribution: LIME: %w", err)
 	}
+	distinct := len(coalitions)
 
-	fit, err := fitLIME(coalitions, y, width, sel, numFeat)
+	fit, err := fitLIME(coalitions, counts, y, width, sel, numFeat)
 	if err != nil {
 		return nil, fmt.Errorf("attribution: LIME: %w", err)
 	}
@@ -162,26 +169,47 @@ func LIME(ctx context.Context, g Game, opts LIMEOptions) (*Attribution, error) {
 	}, nil
 }
 
-// limeSamples draws lime_text's samples: the full coalition, then samples−1
-// coalitions each missing 1..n features (uniform), chosen uniformly.
-func limeSamples(n, samples int, rng *rand.Rand) []perturb.Coalition {
-	coalitions := make([]perturb.Coalition, samples)
-	coalitions[0] = perturb.FullCoalition(n)
+// limeSamples draws lime_text's samples: the full coalition, then
+// samples−1 coalitions each missing 1..n features (uniform), chosen
+// uniformly. It returns the distinct coalitions, in the order first drawn
+// (the full one first), and how many times each was drawn: a regression on
+// the distinct rows with their kernel weights multiplied by these counts is
+// the regression on every draw (weighted sums are all it uses), and memory
+// grows with the distinct coalitions rather than the budget. It stops with
+// ctx's error when ctx is cancelled.
+func limeSamples(ctx context.Context, n, samples int, rng *rand.Rand) ([]perturb.Coalition, []int, error) {
+	full := perturb.FullCoalition(n)
+	coalitions := []perturb.Coalition{full}
+	counts := []int{1}
+	index := map[string]int{full.Key(): 0}
 	perm := make([]int, n)
+	c := perturb.FullCoalition(n)
 	for s := 1; s < samples; s++ {
+		if s%cancelCheckEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, nil, err
+			}
+		}
 		remove := 1 + rng.IntN(n)
-		c := perturb.FullCoalition(n)
 		for i := range perm {
 			perm[i] = i
+			c.Set(i)
 		}
 		for i := range remove {
 			j := i + rng.IntN(n-i)
 			perm[i], perm[j] = perm[j], perm[i]
 			c.Clear(perm[i])
 		}
-		coalitions[s] = c
+		key := c.Key()
+		if k, ok := index[key]; ok {
+			counts[k]++
+			continue
+		}
+		index[key] = len(coalitions)
+		coalitions = append(coalitions, c.Clone())
+		counts = append(counts, 1)
 	}
-	return coalitions
+	return coalitions, counts, nil
 }
 
 // limeFit is LIME's surrogate: a coefficient per feature (0 where not
@@ -195,8 +223,10 @@ type limeFit struct {
 }
 
 // fitLIME is lime's LimeBase.explain_instance_with_data on samples whose
-// first row is the full coalition, with text's cosine kernel.
-func fitLIME(samples []perturb.Coalition, y []float64, width float64, sel FeatureSelection, numFeat int) (*limeFit, error) {
+// first row is the full coalition, with text's cosine kernel; counts[s] is
+// how many times sample s was drawn (nil: once each), which multiplies its
+// weight.
+func fitLIME(samples []perturb.Coalition, counts []int, y []float64, width float64, sel FeatureSelection, numFeat int) (*limeFit, error) {
 	n := samples[0].N()
 	x := mat.NewDense(len(samples), n, nil)
 	w := make([]float64, len(samples))
@@ -207,6 +237,9 @@ func fitLIME(samples []perturb.Coalition, y []float64, width float64, sel Featur
 			}
 		}
 		w[s] = limeKernelWeight(c.Size(), n, width)
+		if counts != nil {
+			w[s] *= float64(counts[s])
+		}
 	}
 	used, err := limeSelect(x, y, w, numFeat, sel)
 	if err != nil {

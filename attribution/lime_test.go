@@ -57,7 +57,7 @@ func TestLIMEMatchesReference(t *testing.T) {
 				samples[s] = c
 				assert.InDelta(t, tc.Weights[s], limeKernelWeight(c.Size(), tc.N, tc.Width), 1e-12)
 			}
-			fit, err := fitLIME(samples, tc.Labels, tc.Width, tc.Method, tc.NumFeatures)
+			fit, err := fitLIME(samples, nil, tc.Labels, tc.Width, tc.Method, tc.NumFeatures)
 			require.NoError(t, err)
 			assert.Equal(t, tc.Used, fit.used)
 			assert.InDeltaSlice(t, tc.Coef, fit.coef, 1e-9)
@@ -148,8 +148,20 @@ func TestLIMESamples(t *testing.T) {
 	// (each count within 15% of 1/n of 6,000 draws, about 6 standard
 	// deviations), ∅ included, as lime's randint(1, n+1) gives.
 	const n, draws = 5, 6001
-	samples := limeSamples(n, draws, rand.New(rand.NewPCG(1, 1)))
-	assert.Equal(t, n, samples[0].Size())
+	distinct, drawn, err := limeSamples(context.Background(), n, draws, rand.New(rand.NewPCG(1, 1)))
+	require.NoError(t, err)
+	assert.Equal(t, n, distinct[0].Size())
+	assert.Equal(t, 1, drawn[0], "the original once")
+	var samples []perturb.Coalition
+	seen := map[string]bool{}
+	for k, c := range distinct {
+		assert.False(t, seen[c.Key()], "each coalition listed once")
+		seen[c.Key()] = true
+		for range drawn[k] {
+			samples = append(samples, c)
+		}
+	}
+	require.Len(t, samples, draws, "the counts add up to the draws")
 	counts := make([]int, n+1)
 	for _, c := range samples[1:] {
 		counts[n-c.Size()]++

@@ -13,8 +13,15 @@ import (
 
 // PathOptions configure IntegratedPath.
 type PathOptions struct {
-	// Steps is the number of quadrature points along the path (default 16).
+	// Steps is the number of quadrature points along the path (default
+	// 16, at most MaxPathSteps).
 	Steps int
+	// Budget is the most rows (model evaluations) the path may take; 0
+	// means no limit. When 2 + 2·tokens·Steps rows exceed it, Steps is
+	// lowered to the most that fit, never below MinPathSteps: below that
+	// IntegratedPath refuses, naming the rows needed and the budget.
+	// PathResult.Steps says how many were used.
+	Budget int
 	// Rule is the quadrature rule (default Gauss–Legendre).
 	Rule Quadrature
 	// BaselineID is the token whose embedding replaces every non-special
@@ -35,9 +42,12 @@ const DefaultPathSteps = 16
 
 // PathResult is an integrated-gradient-style attribution per token.
 type PathResult struct {
-	Tokens      []float64 // one per token of the encoding; 0 for special tokens
-	Full        float64   // f(x)
-	Baseline    float64   // f(baseline)
+	Tokens   []float64 // one per token of the encoding; 0 for special tokens
+	Full     float64   // f(x)
+	Baseline float64   // f(baseline)
+	// Steps is the number of quadrature points used: PathOptions.Steps, or
+	// fewer when the budget lowered it.
+	Steps       int
 	Evaluations int
 	Runtime     time.Duration
 }
@@ -51,10 +61,15 @@ type PathResult struct {
 // with d_i = x_i − x'_i. Since the α_i derivatives sum to df(γ(α))/dα,
 // the attributions sum to f(x) − f(baseline) up to the quadrature and
 // difference errors, which Completeness reports. Cost: 2 rows per
-// non-special token per step, plus the two end points.
+// non-special token per step, plus the two end points; see
+// PathOptions.Budget for how that is bounded. A cancelled ctx stops it
+// between batches of rows.
 func IntegratedPath(ctx context.Context, m engine.EmbeddingModel, enc *tokenize.Encoding, o PathOptions) (*PathResult, error) {
 	if o.Steps <= 0 {
 		o.Steps = DefaultPathSteps
+	}
+	if o.Steps > MaxPathSteps {
+		return nil, fmt.Errorf("attribution: path method: %d steps is more than the maximum of %d (MaxPathSteps)", o.Steps, MaxPathSteps)
 	}
 	if o.BatchSize <= 0 {
 		o.BatchSize = evaluate.DefaultBatchSize
@@ -94,10 +109,17 @@ func IntegratedPath(ctx context.Context, m engine.EmbeddingModel, enc *tokenize.
 			active = append(active, i)
 		}
 	}
-	alphas, weights := o.Rule.Nodes(o.Steps)
+	plan, err := planPath(len(active), o.Steps, o.Budget)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	alphas, weights := o.Rule.Nodes(plan.steps)
 
 	// Rows: f(x), f(x'), then per step and active token the two shifted points.
-	nRows := 2 + 2*len(active)*len(alphas)
+	nRows := plan.rows
 	row := func(r int, dst []float32) {
 		switch {
 		case r == 0:
@@ -124,8 +146,11 @@ func IntegratedPath(ctx context.Context, m engine.EmbeddingModel, enc *tokenize.
 	}
 	scores := make([]float64, nRows)
 	mask := enc.AttentionMask
-	res := &PathResult{Tokens: make([]float64, T)}
+	res := &PathResult{Tokens: make([]float64, T), Steps: plan.steps}
 	for start := 0; start < nRows; start += o.BatchSize {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		n := min(o.BatchSize, nRows-start)
 		b := engine.EmbedBatch{Rows: n, SeqLen: T, Hidden: H, Embeds: make([]float32, n*T*H),
 			AttentionMask: make([]int64, 0, n*T), TokenTypeIDs: make([]int64, 0, n*T)}

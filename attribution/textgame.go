@@ -28,41 +28,59 @@ func newTextGame(m *perturb.Masker, e *evaluate.Evaluator, target int) *textGame
 
 func (g *textGame) NumFeatures() int { return len(g.masker.Features()) }
 
+// textGameChunk is how many rows a text game builds and scores at a time:
+// enough to fill 64 batches, few enough that a large budget's rows of ids
+// never sit in memory all at once. A cancelled context stops it between
+// chunks (and the evaluator within one batch).
+const textGameChunk = 4096
+
 func (g *textGame) Values(ctx context.Context, cs []perturb.Coalition) ([]float64, error) {
 	out := make([]float64, len(cs))
-	var rows []perturb.Row
-	var keys []string // of each row, for the cache
-	var slots []int   // where each row's score goes in out
+	var todo []int // positions of coalitions not cached
 	for i, c := range cs {
-		key := c.Key()
-		if v, ok := g.cache[key]; ok {
+		if v, ok := g.cache[c.Key()]; ok {
 			out[i] = v
 			continue
 		}
-		rows = append(rows, g.masker.Row(c))
-		keys = append(keys, key)
-		slots = append(slots, i)
+		todo = append(todo, i)
 	}
-	if len(rows) == 0 {
+	if len(todo) == 0 {
 		return out, nil
 	}
+	var extra []perturb.Coalition
 	for _, c := range g.prefetch {
 		if _, ok := g.cache[c.Key()]; !ok {
-			rows = append(rows, g.masker.Row(c))
-			keys = append(keys, c.Key())
+			extra = append(extra, c)
 		}
 	}
 	g.prefetch = nil
-	scores, st, err := g.eval.Score(ctx, rows, g.target)
-	g.stats.Add(st)
-	if err != nil {
-		return nil, err
-	}
-	for j, k := range keys {
-		g.cache[k] = scores[j]
-	}
-	for j, i := range slots {
-		out[i] = scores[j]
+	for start := 0; start < len(todo); start += textGameChunk {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		chunk := todo[start:min(start+textGameChunk, len(todo))]
+		rows := make([]perturb.Row, 0, len(chunk)+len(extra))
+		keys := make([]string, 0, len(chunk)+len(extra))
+		for _, i := range chunk {
+			rows = append(rows, g.masker.Row(cs[i]))
+			keys = append(keys, cs[i].Key())
+		}
+		for _, c := range extra {
+			rows = append(rows, g.masker.Row(c))
+			keys = append(keys, c.Key())
+		}
+		extra = nil // they ride with the first chunk only
+		scores, st, err := g.eval.Score(ctx, rows, g.target)
+		g.stats.Add(st)
+		if err != nil {
+			return nil, err
+		}
+		for j, k := range keys {
+			g.cache[k] = scores[j]
+		}
+		for j, i := range chunk {
+			out[i] = scores[j]
+		}
 	}
 	return out, nil
 }

@@ -201,6 +201,13 @@ func (e *Evaluator) Score(ctx context.Context, rows []perturb.Row, target int) (
 	e.mu.Unlock()
 
 	for {
+		// A cancelled caller stops here, before it would start another
+		// batch: select picks at random among ready cases, and the slot
+		// may be free too.
+		if err := ctx.Err(); err != nil {
+			e.drop(req)
+			return nil, req.stats, err
+		}
 		e.mu.Lock()
 		changed := e.changed
 		e.mu.Unlock()
@@ -215,7 +222,7 @@ func (e *Evaluator) Score(ctx context.Context, rows []perturb.Row, target int) (
 			}
 			return out, req.stats, nil
 		case <-ctx.Done():
-			// Rows still pending are skipped by whoever takes them.
+			e.drop(req)
 			return nil, req.stats, ctx.Err()
 		case e.slots <- struct{}{}:
 			batch := e.take()
@@ -232,6 +239,28 @@ func (e *Evaluator) Score(ctx context.Context, rows []perturb.Row, target int) (
 				}
 			}
 		case <-changed:
+		}
+	}
+}
+
+// drop removes a cancelled request's rows still pending, so that they do
+// not stay queued (holding their ids) until another caller comes by.
+func (e *Evaluator) drop(req *request) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for l, items := range e.pending {
+		kept := items[:0]
+		for _, it := range items {
+			if it.req != req {
+				kept = append(kept, it)
+			}
+		}
+		e.npend -= len(items) - len(kept)
+		clear(items[len(kept):])
+		if len(kept) == 0 {
+			delete(e.pending, l)
+		} else {
+			e.pending[l] = kept
 		}
 	}
 }

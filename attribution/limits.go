@@ -1,0 +1,213 @@
+package attribution
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/lucid-nlp/lucid/evaluate"
+)
+
+// Limits on what one Request may ask for. Each is checked by
+// Request.Validate before anything is allocated, so a CLI or server can
+// check its flags against the same constants at parse time.
+const (
+	// MaxBudget is the most model evaluations (coalitions, LIME samples,
+	// path rows) one explanation may spend: 2^20. KernelSHAP's error at
+	// 2^20 evaluations is far below any model's float32 rounding, exact
+	// Shapley stops at 2^20 coalitions (20 features), and a budget of a
+	// billion would otherwise be allocated up front.
+	MaxBudget = 1 << 20
+	// MaxPathSteps is the most quadrature points the path method takes.
+	// Gauss–Legendre with 1,024 nodes is exact for polynomials of degree
+	// 2,047; nodes cost O(steps²) to compute (milliseconds here).
+	MaxPathSteps = 1024
+	// MinPathSteps is the fewest steps the path method lowers itself to
+	// when its rows do not fit the budget (see Request.Budget); with fewer
+	// the quadrature is too coarse to be worth its rows. Even 4 can be
+	// coarse: on a 510-token text the shipped model's completeness error
+	// was 12% of f(x) − f(baseline) at 4 steps, which the result's
+	// diagnostics report beside the warning that steps were lowered.
+	MinPathSteps = 4
+	// DefaultPathBudget is the path method's row budget when a request
+	// gives none: 2 + 2·tokens·steps rows fit it for 127 tokens at the
+	// default 16 steps, and a 510-token text gets 4 steps (4,082 rows)
+	// instead of 16,322.
+	DefaultPathBudget = 4096
+	// DefaultEstimateHidden is the embedding width EstimateBytes assumes for
+	// the path method when it is not told (BERT-base's 768).
+	DefaultEstimateHidden = 768
+)
+
+// Validate checks a request's settings against the package's limits and
+// says what is wrong with which value. Explain calls it first.
+func (r Request) Validate() error {
+	switch {
+	case r.Budget < 0:
+		return fmt.Errorf("attribution: budget %d: want 0 (the default) or a positive number of evaluations", r.Budget)
+	case r.Budget > MaxBudget:
+		return fmt.Errorf("attribution: budget %d is more than the maximum of %d evaluations (MaxBudget)", r.Budget, MaxBudget)
+	case r.Steps < 0:
+		return fmt.Errorf("attribution: steps %d: want 0 (the default %d) or more", r.Steps, DefaultPathSteps)
+	case r.Steps > MaxPathSteps:
+		return fmt.Errorf("attribution: steps %d is more than the maximum of %d quadrature points (MaxPathSteps)", r.Steps, MaxPathSteps)
+	case r.KernelWidth < 0 || math.IsNaN(r.KernelWidth) || math.IsInf(r.KernelWidth, 0):
+		return fmt.Errorf("attribution: kernel width %v: want 0 (the default %d) or a positive finite number", r.KernelWidth, DefaultKernelWidth)
+	case r.MaxMemoryBytes < 0:
+		return fmt.Errorf("attribution: memory limit %d bytes: want 0 (no limit) or a positive number", r.MaxMemoryBytes)
+	}
+	if r.Method != "" {
+		if _, err := ParseMethod(string(r.Method)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pathPlan is the path method's quadrature as a budget allows it.
+type pathPlan struct {
+	steps, rows int
+	lowered     bool // steps were lowered to fit the budget
+}
+
+// pathRows is the rows the path method runs: f(x), f(baseline), and two
+// shifted points per moving token per step.
+func pathRows(tokens, steps int) int { return 2 + 2*tokens*steps }
+
+// planPath chooses the path method's steps for active moving tokens: the
+// requested steps (default DefaultPathSteps) when their rows fit the
+// budget (0 meaning no limit), else the most that fit, but never fewer than
+// MinPathSteps: then it refuses, naming the rows needed and the budget.
+func planPath(active, steps, budget int) (pathPlan, error) {
+	if steps <= 0 {
+		steps = DefaultPathSteps
+	}
+	if steps > MaxPathSteps {
+		return pathPlan{}, fmt.Errorf("attribution: path method: %d steps is more than the maximum of %d (MaxPathSteps)", steps, MaxPathSteps)
+	}
+	rows := pathRows(active, steps)
+	if budget <= 0 || rows <= budget {
+		return pathPlan{steps: steps, rows: rows}, nil
+	}
+	fit := 0
+	if active > 0 {
+		fit = (budget - 2) / (2 * active)
+	}
+	if fit < MinPathSteps {
+		need := pathRows(active, min(steps, MinPathSteps))
+		return pathPlan{}, fmt.Errorf("attribution: path method: %d tokens need %d rows at %d steps, and at least %d rows at the minimum of %d steps; the budget is %d rows: raise the budget or use fewer tokens (--features words attributes words, but the path still moves every token)",
+			active, rows, steps, need, MinPathSteps, budget)
+	}
+	return pathPlan{steps: fit, rows: pathRows(active, fit), lowered: true}, nil
+}
+
+// EstimateBytes estimates the memory, in bytes, that explaining a text with
+// features features and tokens tokens (special tokens included) under req
+// takes at its peak, counting what this package and the evaluator allocate
+// (coalitions, cached values, design matrices, rows of ids, path
+// embeddings) and the garbage Go's collector lets accumulate at its default
+// setting, not the model's own activations. Measured against the heap's
+// peak growth on a pure-Go model, it errs on the high side by up to 2×:
+// KernelSHAP, 40 words, 65,536 evaluations: estimate 199 MiB, peak 133
+// MiB; LIME, the same: 156 and 94 MiB; exact, 16 words: 25 and 27 MiB. hidden is the embedding
+// width, used by the path method only (0 means DefaultEstimateHidden).
+// It is an estimate within a small factor, meant for refusing requests that
+// cannot fit (Request.MaxMemoryBytes), not for accounting.
+func EstimateBytes(req Request, features, tokens, hidden int) int64 {
+	// Go's collector lets the heap grow to about twice what is live
+	// (GOGC=100) before it collects, and the peak a process shows is that.
+	return 2 * liveBytes(req, features, tokens, hidden)
+}
+
+// liveBytes is what EstimateBytes's explanation holds live at its peak.
+func liveBytes(req Request, features, tokens, hidden int) int64 {
+	n, T := int64(max(features, 0)), int64(max(tokens, 1))
+	words := (n + 63) / 64
+	// A coalition: its header and words; cached in the text game under a
+	// key of the same words, in a map entry.
+	coalition := 48 + 8*words
+	cached := 64 + 8*words
+	// Rows of ids are built and scored a chunk at a time (textGameChunk):
+	// ids, attention mask and token types, and the evaluator's copy.
+	rowChunk := int64(textGameChunk) * T * 8 * 6
+	budget := int64(req.Budget)
+	switch req.Method {
+	case MethodExact:
+		// Exact refuses, before allocating, more coalitions than its
+		// budget allows, so that bounds what it holds.
+		if budget == 0 {
+			budget = 1 << DefaultExactFeatures
+		}
+		rows := budget
+		if n < 62 {
+			rows = min(rows, int64(1)<<n)
+		}
+		return rows*(coalition+cached+16) + rowChunk
+	case MethodOcclusion:
+		return (n+2)*(coalition+cached+16) + rowChunk
+	case MethodLIME:
+		if budget == 0 {
+			budget = DefaultBudget
+		}
+		// Distinct samples, their counts and values, and the regression's
+		// design: the indicators, a centred copy and, for forward
+		// selection, a weighted copy.
+		return budget*(coalition+cached+32+3*8*n) + rowChunk
+	case MethodPath:
+		if hidden <= 0 {
+			hidden = DefaultEstimateHidden
+		}
+		if budget == 0 {
+			budget = DefaultPathBudget
+		}
+		steps := int64(req.Steps)
+		if steps <= 0 {
+			steps = DefaultPathSteps
+		}
+		rows := min(int64(pathRows(int(min(T, 1<<20)), int(min(steps, MaxPathSteps)))), budget)
+		H := int64(hidden)
+		// The input, baseline and direction embeddings; one batch of
+		// interpolated embeddings with its mask and types; a score per row.
+		return 3*T*H*4 + int64(evaluate.DefaultBatchSize)*T*(H*4+16) + rows*8 + 16*steps
+	default: // KernelSHAP
+		if budget == 0 {
+			budget = DefaultBudget
+		}
+		if n <= 30 && int64(1)<<n <= budget {
+			rows := int64(1) << n
+			return rows*(coalition+cached+16) + rowChunk
+		}
+		// Per row: the coalition and its cache entry, weights and mates,
+		// indicators z and the reduced design twice, the logistic
+		// surrogate's design, values and residuals.
+		perRow := coalition + cached + 32 + 8*(n+2*(n-1)+(n+1)) + 32
+		surrogate := int64(0)
+		if n <= exactSurrogateFeatures {
+			surrogate = (int64(1) << n) * 16
+		}
+		return budget*perRow + surrogate + rowChunk
+	}
+}
+
+// checkMemory refuses a request whose estimate exceeds its limit.
+func checkMemory(req Request, features, tokens, hidden int) error {
+	if req.MaxMemoryBytes <= 0 {
+		return nil
+	}
+	if est := EstimateBytes(req, features, tokens, hidden); est > req.MaxMemoryBytes {
+		return fmt.Errorf("attribution: %s on %d features (%d tokens) with budget %d would need about %s, more than the memory limit of %s; lower the budget",
+			req.Method, features, tokens, req.Budget, formatBytes(est), formatBytes(req.MaxMemoryBytes))
+	}
+	return nil
+}
+
+func formatBytes(b int64) string {
+	switch {
+	case b >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(b)/(1<<30))
+	case b >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20))
+	case b >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(b)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", b)
+}
