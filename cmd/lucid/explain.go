@@ -66,7 +66,7 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	var mf modelFlags
 	mf.register(fs)
 	method := fs.String("method", "kernelshap", "kernelshap, exact, lime, ig or occlusion")
-	budget := fs.Int("budget", 0, fmt.Sprintf("model evaluations per explanation, 0 (default %d; exact: 2^words up to 2^%d) to %d", attribution.DefaultBudget, attribution.DefaultExactFeatures, maxBudget))
+	budget := fs.Int("budget", 0, fmt.Sprintf("model evaluations per explanation, 0 (default %d; exact: 2^words up to 2^%d; ig: rows, default %d, steps lowered to fit) to %d", attribution.DefaultBudget, attribution.DefaultExactFeatures, attribution.DefaultPathBudget, maxBudget))
 	steps := fs.Int("steps", attribution.DefaultPathSteps, fmt.Sprintf("ig: quadrature points along the path, 1 to %d", maxPathSteps))
 	quad := fs.String("quadrature", "gauss-legendre", "ig: gauss-legendre or midpoint")
 	features := fs.String("features", "words", "attribute to words or tokens")
@@ -153,7 +153,7 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		}
 		// Each explanation's coalitions must fit beside the rows in
 		// flight; as many run at once as fit (at most 8).
-		plan := planExplanations(clf.Tokenizer, req, texts, int64(mf.maxMemory)-inference)
+		plan := planExplanations(clf.Tokenizer, req, texts, int64(mf.maxMemory)-inference, folder.Hidden)
 		results, errs := x.ExplainAll(ctx, plan.requests(reqs), plan.workers)
 		results, errs = plan.merge(results, errs)
 		for i, r := range results {

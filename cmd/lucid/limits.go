@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"github.com/lucid-nlp/lucid/attribution"
 	"math"
 	"os"
 	"runtime"
@@ -13,16 +14,12 @@ import (
 // The CLI's documented limits. Every numeric flag is checked against its
 // limit when the flags are parsed, before anything is allocated, so a huge
 // value is a usage error (exit 2) rather than an out-of-memory crash.
-// The attribution package will own MaxBudget and MaxPathSteps
-// (attribution.MaxBudget, attribution.MaxPathSteps); until then they live
-// here.
 const (
-	// maxBudget is the most model evaluations one explanation may spend:
-	// exact Shapley's own ceiling, 2^20 coalitions.
-	maxBudget = 1 << 20
-	// maxPathSteps bounds ig's quadrature points: its node computation is
-	// quadratic in the steps and every step costs 2 rows per token.
-	maxPathSteps = 1024
+	// maxBudget is the most model evaluations one explanation may spend
+	// (exact Shapley's own ceiling, 2^20 coalitions); maxPathSteps bounds
+	// ig's quadrature points. The explainers enforce the same limits.
+	maxBudget    = attribution.MaxBudget
+	maxPathSteps = attribution.MaxPathSteps
 	// maxBatch is the most rows sent to ONNX Runtime at once.
 	maxBatch = 4096
 	// maxSessions is the most ONNX Runtime sessions (each holds a copy of

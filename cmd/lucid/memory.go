@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -95,15 +94,6 @@ func checkInference(s netShape, batch, sessions int, limit int64) error {
 	return nil
 }
 
-// coalitionBytes estimates what one explanation of n features holds per
-// evaluation: its coalition bits and design-matrix row (float64 per
-// feature, twice: the matrix and its weighted copy) and a cached score.
-func coalitionBytes(n int) int64 { return int64(16*n + 128) }
-
-// explanationBytes estimates one explanation's memory at budget
-// evaluations over n features.
-func explanationBytes(budget, n int) int64 { return int64(budget) * coalitionBytes(n) }
-
 // explainPlan is a chunk of explanations checked against the memory left
 // beside the rows in flight: those whose own estimate is above it get an
 // error instead of running, and as many of the rest run at once as fit.
@@ -115,7 +105,9 @@ type explainPlan struct {
 // maxExplainWorkers is ExplainAll's default concurrency.
 const maxExplainWorkers = 8
 
-func planExplanations(tok *tokenize.Tokenizer, req attribution.Request, texts []string, avail int64) explainPlan {
+// planExplanations checks each text's explanation against avail with
+// attribution.EstimateBytes (hidden: the model's embedding width, for ig).
+func planExplanations(tok *tokenize.Tokenizer, req attribution.Request, texts []string, avail int64, hidden int) explainPlan {
 	p := explainPlan{refused: map[int]error{}}
 	var most int64
 	for i, t := range texts {
@@ -124,7 +116,7 @@ func planExplanations(tok *tokenize.Tokenizer, req attribution.Request, texts []
 			continue // Explain reports it
 		}
 		n := len(perturb.Features(enc, req.Level))
-		need := explanationBytes(evaluationsFor(req, n), n)
+		need := attribution.EstimateBytes(req, n, enc.Len(), hidden)
 		if need > avail {
 			p.refused[i] = fmt.Errorf("explaining %d %s with --method %s needs an estimated %s, above the %s --max-memory leaves beside the model; lower --budget (or --steps) or raise --max-memory",
 				n, req.Level, req.Method, formatBytes(need), formatBytes(max(avail, 0)))
@@ -137,29 +129,6 @@ func planExplanations(tok *tokenize.Tokenizer, req attribution.Request, texts []
 		p.workers = int(min(int64(maxExplainWorkers), max(1, avail/most)))
 	}
 	return p
-}
-
-// evaluationsFor is how many coalitions (or, for ig, scored rows) an
-// explanation of n features will hold.
-func evaluationsFor(req attribution.Request, n int) int {
-	budget := req.Budget
-	switch req.Method {
-	case attribution.MethodExact:
-		if n > 20 {
-			return 0 // refused by the explainer before it allocates
-		}
-		return 1 << n
-	case attribution.MethodOcclusion:
-		return n + 1
-	case attribution.MethodPath:
-		steps := cmp.Or(req.Steps, attribution.DefaultPathSteps)
-		return 2 + 2*n*steps
-	}
-	budget = cmp.Or(budget, attribution.DefaultBudget)
-	if req.Method == attribution.MethodKernelSHAP && n < 30 {
-		budget = min(budget, 1<<n) // exact enumeration instead
-	}
-	return budget
 }
 
 // requests are the chunk's requests less the refused ones.
