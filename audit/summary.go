@@ -175,6 +175,22 @@ func stabilityFinding(s Stability) Finding {
 		s.Method, s.Setting, s.Spearman, s.SpearmanCI.Low, s.SpearmanCI.High, s.Texts, v.Reason)}
 }
 
+// interval writes [low, high] with format, or "[n/a]" when undefined.
+func interval(low, high float64, format string) string {
+	if math.IsNaN(low) || math.IsNaN(high) {
+		return "[n/a]"
+	}
+	return fmt.Sprintf("["+format+", "+format+"]", low, high)
+}
+
+// pText writes a p-value, "n/a" when there was no test.
+func pText(p float64) string {
+	if math.IsNaN(p) {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2g", p)
+}
+
 // pairedFinding states a matched analysis' verdict with its worst pair.
 func pairedFinding(p *paired.Report) Finding {
 	f := Finding{Check: "paired", Status: string(p.Verdict.Status)}
@@ -290,11 +306,11 @@ func counterfactualFinding(cf *Counterfactual) Finding {
 			passed++
 			continue
 		}
-		desc := fmt.Sprintf("%s %s (%d swaps in %d texts, flip rate %.1f%% [%.1f, %.1f]", f.Verdict.Status, f.Family, f.Swaps, f.Texts, 100*f.FlipRate, 100*f.FlipInterval.Low, 100*f.FlipInterval.High)
+		desc := fmt.Sprintf("%s %s: flip rate %.1f%% %s of %d swaps in %d texts", f.Verdict.Status, f.Family, 100*f.FlipRate, interval(100*f.FlipInterval.Low, 100*f.FlipInterval.High, "%.1f"), f.Swaps, f.Texts)
 		if c := f.SignedCheck; c != nil && !math.IsNaN(c.Evidence.Estimate) {
-			desc += fmt.Sprintf("; worst direction %s: mean signed Δp %+.3f [%+.3f, %+.3f], Holm p=%.2g", c.Test, c.Evidence.Estimate, c.Evidence.Low, c.Evidence.High, c.Evidence.P)
+			desc += fmt.Sprintf("; %s: mean signed Δp %+.3f %s, Holm p=%s", c.Test, c.Evidence.Estimate, interval(c.Evidence.Low, c.Evidence.High, "%+.3f"), pText(c.Evidence.P))
 		}
-		judged = append(judged, desc+"): "+f.Verdict.Reason)
+		judged = append(judged, desc)
 	}
 	msg := fmt.Sprintf("%d swaps in %d texts with identity terms.", cf.Swaps, cf.TextsWithTerms)
 	if len(judged) == 0 {
