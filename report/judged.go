@@ -99,7 +99,11 @@ func buildPairs(r *group.Report) pairsV {
 			if m == "" {
 				m = visible(t.Metric)
 			}
-			all = append(all, pairTestV{A: p.A, B: p.B, Measure: m, Est: metricV(k, t.Estimate),
+			est := metricV(k, t.Estimate)
+			if t.Metric != group.DisparateImpact { // a difference: signed
+				est.Val.Text, est.Low.Text, est.High.Text = fmtSigned(t.Estimate.Value, digitsRate), fmtSigned(t.Estimate.Low, digitsRate), fmtSigned(t.Estimate.High, digitsRate)
+			}
+			all = append(all, pairTestV{A: p.A, B: p.B, Measure: m, Est: est,
 				KA: count(k+":table:0", t.Table[0]), NA: count(k+":n_a", t.Table[0]+t.Table[1]),
 				KB: count(k+":table:2", t.Table[2]), NB: count(k+":n_b", t.Table[2]+t.Table[3]),
 				P: pNum(k+":p_holm", t.Evidence.P), Verdict: verdict(k+":verdict", t.Verdict)})
