@@ -292,7 +292,9 @@ func sureNote(r *audit.Report) []template.HTML {
 	if len(small) > 0 {
 		s = append(s, htmlf("Read with care (small group or wide interval): %s.", template.HTML(strings.Join(small, ", "))))
 	}
-	s = append(s, htmlf("Where intervals of two groups overlap, the difference between them may be chance."))
+	if len(r.Groups) > 0 {
+		s = append(s, htmlf("Whether two groups differ is decided by the pairwise tests below (an interval for the difference itself and Fisher's exact test), not by whether the two groups' own intervals overlap."))
+	}
 	return s
 }
 
