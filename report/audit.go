@@ -46,28 +46,32 @@ type auditView struct {
 	Timings                                           []timingV
 	Paired                                            []pairedV
 	PairedNote                                        string
-	SkippedRows                                       []audit.SkippedRow
-	MoreSkipped                                       int
-	Accuracy                                          *MetricV
-	AccuracyOf                                        string
-	PosRate                                           MetricV
-	Findings                                          []findingV
-	Checks                                            []checkV
-	Sure                                              []template.HTML
-	Groups                                            []groupV
-	GroupsNote                                        string
-	CF                                                *cfV
-	CFNote                                            string
-	Cons                                              *consV
-	ConsNote                                          string
-	Slices                                            []sliceV
-	SliceMax                                          string
-	SlicesNote                                        string
-	Faith                                             []faithV
-	FaithNote                                         string
-	Stab                                              []stabV
-	StabNote                                          string
-	Labels                                            template.HTML
+	// DataProblem is set when more rows were skipped than the decision
+	// rule's max_skipped_share: the summary then judges nothing else, and
+	// the verdicts in the sections are shown as what they would be.
+	DataProblem bool
+	SkippedRows []audit.SkippedRow
+	MoreSkipped int
+	Accuracy    *MetricV
+	AccuracyOf  string
+	PosRate     MetricV
+	Findings    []findingV
+	Checks      []checkV
+	Sure        []template.HTML
+	Groups      []groupV
+	GroupsNote  string
+	CF          *cfV
+	CFNote      string
+	Cons        *consV
+	ConsNote    string
+	Slices      []sliceV
+	SliceMax    string
+	SlicesNote  string
+	Faith       []faithV
+	FaithNote   string
+	Stab        []stabV
+	StabNote    string
+	Labels      template.HTML
 }
 
 type findingV struct {
@@ -111,6 +115,9 @@ func buildAudit(r *audit.Report) *auditView {
 		RPS:        numD("rows_per_second", r.RowsPerSecond, digitsRPS),
 		PosRate:    rateV("positive_prediction_rate", r.Prediction),
 		Labels:     joinHTML(r.Labels, ", "),
+	}
+	if limit, ok := r.Rule.Thresholds["max_skipped_share"]; ok && r.Skipped > 0 {
+		v.DataProblem = float64(r.Skipped)/float64(r.Rows+r.Skipped) > limit
 	}
 	v.SkippedRows = r.SkippedExamples
 	if len(v.SkippedRows) > maxSkipped {

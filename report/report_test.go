@@ -366,6 +366,13 @@ func TestWriteAuditVerdicts(t *testing.T) {
 	assert.Contains(t, text, "reading alone 123.1 rows/s")
 	assert.NotContains(t, text, "total seconds 2")
 	assert.NotContains(t, page, `class="banner`, "a complete audit has no partial banner")
+
+	// 3 skipped of 1003 rows is within max_skipped_share 0.01; 11 of 1011
+	// is not, and the page says the verdicts are not findings.
+	r.Skipped = 11
+	page = renderAudit(t, r)
+	assert.Contains(t, page, `<div class="banner fail" role="alert">`)
+	assert.Contains(t, plainText(page), "Data problem. More of the rows were malformed than the decision rule allows")
 }
 
 // An interrupted audit says so at the top, with the reason, and the
