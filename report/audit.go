@@ -40,30 +40,38 @@ const (
 )
 
 type auditView struct {
-	R                                     *audit.Report
-	Rows, Labelled, Skipped, Seconds, RPS Num
-	SkippedRows                           []audit.SkippedRow
-	MoreSkipped                           int
-	Accuracy                              *MetricV
-	AccuracyOf                            string
-	PosRate                               MetricV
-	Findings                              []findingV
-	Checks                                []checkV
-	Sure                                  []template.HTML
-	Groups                                []groupV
-	GroupsNote                            string
-	CF                                    *cfV
-	CFNote                                string
-	Cons                                  *consV
-	ConsNote                              string
-	Slices                                []sliceV
-	SliceMax                              string
-	SlicesNote                            string
-	Faith                                 []faithV
-	FaithNote                             string
-	Stab                                  []stabV
-	StabNote                              string
-	Labels                                template.HTML
+	R                                                 *audit.Report
+	Rows, Labelled, Unlabelled, Skipped, Seconds, RPS Num
+	Rule                                              *ruleV
+	Timings                                           []timingV
+	Paired                                            []pairedV
+	PairedNote                                        string
+	// DataProblem is set when more rows were skipped than the decision
+	// rule's max_skipped_share: the summary then judges nothing else, and
+	// the verdicts in the sections are shown as what they would be.
+	DataProblem bool
+	SkippedRows []audit.SkippedRow
+	MoreSkipped int
+	Accuracy    *MetricV
+	AccuracyOf  string
+	PosRate     MetricV
+	Findings    []findingV
+	Checks      []checkV
+	Sure        []template.HTML
+	Groups      []groupV
+	GroupsNote  string
+	CF          *cfV
+	CFNote      string
+	Cons        *consV
+	ConsNote    string
+	Slices      []sliceV
+	SliceMax    string
+	SlicesNote  string
+	Faith       []faithV
+	FaithNote   string
+	Stab        []stabV
+	StabNote    string
+	Labels      template.HTML
 }
 
 type findingV struct {
@@ -97,13 +105,19 @@ func (v *auditView) note(check, empty string) string {
 
 func buildAudit(r *audit.Report) *auditView {
 	v := &auditView{R: r,
-		Rows:     count("rows", r.Rows),
-		Labelled: count("labelled_rows", r.Labelled),
-		Skipped:  count("skipped_rows", r.Skipped),
-		Seconds:  numD("seconds", r.Seconds, digitsSeconds),
-		RPS:      numD("rows_per_second", r.RowsPerSecond, digitsRPS),
-		PosRate:  rateV("positive_prediction_rate", r.Prediction),
-		Labels:   joinHTML(r.Labels, ", "),
+		Rows:       count("rows", r.Rows),
+		Labelled:   count("labelled_rows", r.Labelled),
+		Unlabelled: count("unlabelled_rows", r.Unlabelled),
+		Rule:       buildRule(r.Rule),
+		Timings:    buildTimings(r),
+		Skipped:    count("skipped_rows", r.Skipped),
+		Seconds:    numD("seconds", r.Seconds, digitsSeconds),
+		RPS:        numD("rows_per_second", r.RowsPerSecond, digitsRPS),
+		PosRate:    rateV("positive_prediction_rate", r.Prediction),
+		Labels:     joinHTML(r.Labels, ", "),
+	}
+	if limit, ok := r.Rule.Thresholds["max_skipped_share"]; ok && r.Skipped > 0 {
+		v.DataProblem = float64(r.Skipped)/float64(r.Rows+r.Skipped) > limit
 	}
 	v.SkippedRows = r.SkippedExamples
 	if len(v.SkippedRows) > maxSkipped {
@@ -144,6 +158,17 @@ func buildAudit(r *audit.Report) *auditView {
 	if len(v.Groups) == 0 {
 		v.GroupsNote = v.note(audit.CheckGroups, "no group column was given (name one or more columns holding a group per row).")
 	}
+	for _, p := range r.Paired {
+		if p != nil {
+			v.Paired = append(v.Paired, buildPaired(p))
+		}
+	}
+	if len(v.Paired) == 0 {
+		v.PairedNote = "Not run: no frame column was given (a column saying which texts are variants of the same frame, e.g. a template id)."
+		if !slices.Contains(r.Checks, audit.CheckGroups) {
+			v.PairedNote = v.note(audit.CheckGroups, "")
+		}
+	}
 	if r.Counterfactual != nil {
 		v.CF = buildCF(r.Counterfactual)
 	} else {
@@ -158,8 +183,16 @@ func buildAudit(r *audit.Report) *auditView {
 	v.buildFaith()
 	for _, s := range r.Stability {
 		k := "stability:" + string(s.Method) + ":" + s.Setting + ":"
+		sp := MetricV{Val: num(k+"mean_spearman", s.Spearman), Low: num(k+"mean_spearman:low", s.SpearmanCI.Low), High: num(k+"mean_spearman:high", s.SpearmanCI.High)}
+		// An interval report.json holds as zeros was not measured (a report
+		// from before intervals, or fewer than two texts).
+		sp.NoCI = !finite(s.SpearmanCI.Low) || !finite(s.SpearmanCI.High) || (s.SpearmanCI.Low == 0 && s.SpearmanCI.High == 0)
+		pb := pNum(k+"p_below_threshold", s.PBelow)
+		if sp.NoCI && s.PBelow == 0 {
+			pb = dash
+		}
 		v.Stab = append(v.Stab, stabV{Method: string(s.Method), Setting: s.Setting, Texts: count(k+"texts", s.Texts),
-			Spearman: num(k+"mean_spearman", s.Spearman), Overlap: num(k+"mean_top3_overlap", s.TopKOverlap)})
+			Spearman: sp, PBelow: pb, Overlap: num(k+"mean_top3_overlap", s.TopKOverlap)})
 	}
 	if len(v.Stab) == 0 {
 		v.StabNote = v.note(audit.CheckStability, "no stability results.")
@@ -182,6 +215,15 @@ func dataNames(r *audit.Report) []string {
 	}
 	for _, s := range r.Slices {
 		names = append(names, s.Name)
+	}
+	for _, p := range r.Paired {
+		if p == nil {
+			continue
+		}
+		names = append(names, p.Column, p.FrameColumn)
+		for _, g := range p.Groups {
+			names = append(names, g.Group)
+		}
 	}
 	if r.Consistency != nil {
 		for _, t := range r.Consistency.Tests {
@@ -257,7 +299,9 @@ func sureNote(r *audit.Report) []template.HTML {
 	if len(small) > 0 {
 		s = append(s, htmlf("Read with care (small group or wide interval): %s.", template.HTML(strings.Join(small, ", "))))
 	}
-	s = append(s, htmlf("Where intervals of two groups overlap, the difference between them may be chance."))
+	if len(r.Groups) > 0 {
+		s = append(s, htmlf("Whether two groups differ is decided by the pairwise tests below (an interval for the difference itself and Fisher's exact test), not by whether the two groups' own intervals overlap."))
+	}
 	return s
 }
 
@@ -272,6 +316,7 @@ type groupV struct {
 	Disparities       []dispV
 	Small             int
 	FourFifthsFlagged bool
+	Pairs             pairsV
 }
 
 type groupRowV struct {
@@ -279,7 +324,8 @@ type groupRowV struct {
 	Count                                                       Num
 	Labelled                                                    int
 	Accuracy, PositiveRate, TPR, FPR, FNR, Precision, Disparate MetricV
-	Small, Below, Reference                                     bool
+	Small, Below, Reference, Missing                            bool
+	Pooled                                                      int
 	Flags                                                       []string
 }
 
@@ -305,11 +351,11 @@ func groupRow(key string, g *group.GroupStats) groupRowV {
 		Accuracy: metricV(key+"accuracy", g.Accuracy), PositiveRate: metricV(key+"positive_rate", g.PositiveRate),
 		TPR: metricV(key+"tpr", g.TPR), FPR: metricV(key+"fpr", g.FPR), FNR: metricV(key+"fnr", g.FNR),
 		Precision: metricV(key+"precision", g.Precision), Disparate: metricV(key+"disparate_impact", g.DisparateImpact),
-		Small: g.Small, Below: g.BelowFourFifths, Flags: g.Flags}
+		Small: g.Small, Below: g.BelowFourFifths, Missing: g.Missing, Pooled: g.PooledGroups, Flags: g.Flags}
 }
 
 func buildGroup(r *group.Report) groupV {
-	v := groupV{R: r, Confidence: pct(r.Confidence)}
+	v := groupV{R: r, Confidence: pct(r.Confidence), Pairs: buildPairs(r)}
 	if r.Confidence == 0 {
 		v.Confidence = "95%"
 	}
@@ -500,20 +546,29 @@ func resultInfo(r *attribution.Result) template.HTML {
 // --- consistency ---
 
 type consV struct {
-	R     *consistency.Result
-	Scale string
-	Tests []testV
+	R                    *consistency.Result
+	Scale                string
+	Tolerance, Threshold Num
+	Tests                []testV
 }
 
 type testV struct {
 	Name, Expect, Kind, ExpectText string
 	Tested, NA, Failures           Num
+	Saturated, AtCeiling           Num
+	Flips, FlipsWithin             Num
+	Invariance                     bool
 	Rate                           MetricV
+	P                              Num
 	Bar                            Bar
 	MeanAbs, Mean                  Num
-	Examples                       []consExV
-	MoreExamples                   int
-	Class                          string
+	// Delta is the mean signed Δp with its t interval, nil when the
+	// result has none (fewer than two tested texts).
+	Delta        *MetricV
+	Examples     []consExV
+	MoreExamples int
+	Class        string
+	Verdict      verdictV
 }
 
 type consExV struct {
@@ -538,33 +593,38 @@ func buildCons(r *consistency.Result) *consV {
 		his = append(his, t.FailureRate, t.FailureCI.High)
 	}
 	scale := niceMax(his...)
-	v := &consV{R: r, Scale: fmtFloat(scale, 1)}
+	v := &consV{R: r, Scale: fmtFloat(scale, 1),
+		Tolerance: num("consistency-run:tolerance", r.Tolerance), Threshold: num("consistency-run:fail_rate_threshold", r.FailRateThreshold)}
 	for _, t := range r.Tests {
 		k := "consistency:" + t.Name + ":"
 		exp := t.Expect.String()
 		tv := testV{Name: t.Name, Expect: exp, ExpectText: expectText[exp], Kind: "directional",
 			Tested: count(k+"tested", t.Tested), NA: count(k+"not_applicable", t.NotApplicable), Failures: count(k+"failures", t.Failures),
-			MeanAbs: num("", t.MeanAbsDelta), Mean: signed("", t.MeanDelta)}
+			Saturated: count(k+"saturated", t.Saturated), AtCeiling: count(k+"at_ceiling", t.AtCeiling),
+			Flips: count(k+"flips", t.Flips), FlipsWithin: count(k+"flips_within_tolerance", t.FlipsWithinTolerance),
+			MeanAbs: num("", t.MeanAbsDelta), Mean: signed("", t.MeanDelta), P: dash, Verdict: verdict(k+"verdict", t.Verdict)}
 		if t.Tested == 0 {
 			tv.MeanAbs, tv.Mean = dash, dash
 		}
+		if t.Evidence != nil {
+			tv.P = pNum(k+"p_holm", t.Evidence.P)
+		}
+		if d := t.Delta; d != nil {
+			tv.Delta = &MetricV{Val: signed(k+"delta:mean", d.Mean), Low: signed(k+"delta:low", d.Low), High: signed(k+"delta:high", d.High),
+				NoCI: !finite(d.Low) || !finite(d.High)}
+			if !finite(d.Mean) {
+				tv.Delta.Undefined = "no tested text"
+			}
+		}
 		if t.Expect == consistency.Invariant {
-			tv.Kind = "invariance"
+			tv.Kind, tv.Invariance = "invariance", true
 		}
 		undef := ""
 		if t.Tested == 0 {
 			undef = "no text this edit applies to"
 		}
 		tv.Rate = intervalV(k+"failure_rate", t.FailureRate, t.FailureCI, undef)
-		tv.Class = "pass"
-		switch {
-		case t.Tested == 0:
-			tv.Class = "info"
-		case t.Failures > 0 && t.FailureCI.Low > 0.05:
-			tv.Class = "fail"
-		case t.Failures > 0:
-			tv.Class = "warn"
-		}
+		tv.Class = tv.Verdict.Class
 		bc := "bar-" + tv.Class
 		if t.Tested == 0 {
 			tv.Bar = bar(math.NaN(), 0, 0, scale, bc)
@@ -589,13 +649,18 @@ func buildCons(r *consistency.Result) *consV {
 // --- slices ---
 
 type sliceV struct {
-	Name         string
-	Count        Num
-	Correct      int
-	Acc          MetricV
-	Gap          Num
-	Bar          Bar
-	Worse, Small bool
+	Name      string
+	Count     Num
+	Correct   int
+	Acc       MetricV
+	Gap       Num
+	RestCount Num
+	// VsRest is the accuracy minus the rest's with its interval, nil when
+	// the slice was not compared (the whole data, or an empty side).
+	VsRest  *MetricV
+	P       Num
+	Bar     Bar
+	Verdict verdictV
 }
 
 func (v *auditView) buildSlices() {
@@ -606,15 +671,20 @@ func (v *auditView) buildSlices() {
 			undef = "no text in this slice"
 		}
 		sv := sliceV{Name: s.Name, Count: count(k+"count", s.Count), Correct: s.Correct,
-			Acc: intervalV(k+"accuracy", s.Accuracy, s.CI, undef), Gap: signed(k+"gap", s.Gap)}
+			Acc: intervalV(k+"accuracy", s.Accuracy, s.CI, undef), Gap: signed(k+"gap", s.Gap),
+			RestCount: count(k+"rest_count", s.RestCount), P: dash, Verdict: verdict(k+"verdict", s.Verdict)}
 		if s.Count == 0 {
 			sv.Gap = dash
 		}
-		sv.Worse = s.Count > 0 && s.CI.High < s.Accuracy-s.Gap // the whole interval below overall accuracy
-		cl := "bar-info"
-		if sv.Worse {
-			cl = "bar-fail"
+		if e := s.Evidence; e != nil {
+			vs := MetricV{Val: signed(k+"vs_rest", e.Estimate), Low: signed(k+"vs_rest:low", e.Low), High: signed(k+"vs_rest:high", e.High),
+				NoCI: !finite(e.Low) || !finite(e.High)}
+			if !finite(e.Estimate) {
+				vs.Undefined = "no estimate"
+			}
+			sv.VsRest, sv.P = &vs, pNum(k+"p_holm", e.P)
 		}
+		cl := "bar-" + sv.Verdict.Class
 		if s.Count == 0 {
 			sv.Bar = bar(math.NaN(), 0, 0, 1, cl)
 		} else {
@@ -639,6 +709,8 @@ type faithV struct {
 type faithCell struct {
 	N    Num
 	Best bool
+	// CI is the mean's t interval, for the columns that have one.
+	CI *[2]Num
 }
 
 // faithCols are the faithfulness columns: JSON name, value, and whether
@@ -664,7 +736,11 @@ func (v *auditView) buildFaith() {
 		k := "faithfulness:" + string(m.Method) + ":"
 		fv := faithV{Method: string(m.Method), Texts: count(k+"texts", m.Texts), Failed: m.Failed}
 		for _, c := range faithCols {
-			fv.Cells = append(fv.Cells, faithCell{N: numD(k+c.key, c.get(m), c.digits)})
+			cell := faithCell{N: numD(k+c.key, c.get(m), c.digits)}
+			if ci := m.ComprehensivenessCI; c.key == "comprehensiveness" && finite(ci.Low) && finite(ci.High) && (ci.Low != 0 || ci.High != 0) {
+				cell.CI = &[2]Num{num(k+c.key+":low", ci.Low), num(k+c.key+":high", ci.High)}
+			}
+			fv.Cells = append(fv.Cells, cell)
 		}
 		v.Faith = append(v.Faith, fv)
 	}
@@ -692,7 +768,8 @@ func (v *auditView) buildFaith() {
 // --- stability ---
 
 type stabV struct {
-	Method, Setting   string
-	Texts             Num
-	Spearman, Overlap Num
+	Method, Setting string
+	Texts           Num
+	Spearman        MetricV
+	PBelow, Overlap Num
 }

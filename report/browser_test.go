@@ -152,8 +152,37 @@ func TestBrowserAudit(t *testing.T) {
 	seen := checkDataKeys(t, dom, r, wantKeys...)
 	assert.Greater(t, len(seen), 150)
 
+	// In particular, every figure of one pairwise group test, one matched
+	// pair and one consistency test, verdicts included, as Chromium
+	// rendered them (checkDataKeys compared each with report.json).
+	j := reportJSON(t, r)
+	for _, key := range []string{
+		"pair:gender:female:male:positive_rate", "pair:gender:female:male:positive_rate:low", "pair:gender:female:male:positive_rate:high",
+		"pair:gender:female:male:positive_rate:p_holm", "pair:gender:female:male:positive_rate:verdict",
+		"paired:dialect:aae:sae:mean", "paired:dialect:aae:sae:low", "paired:dialect:aae:sae:high", "paired:dialect:aae:sae:positive",
+		"paired:dialect:aae:sae:negative", "paired:dialect:aae:sae:ties", "paired:dialect:aae:sae:sign_p", "paired:dialect:aae:sae:t_p",
+		"paired:dialect:aae:sae:wilcoxon_p", "paired:dialect:aae:sae:p_adjusted", "paired:dialect:aae:sae:verdict",
+		"consistency:negation:failure_rate", "consistency:negation:failure_rate:low", "consistency:negation:failure_rate:high",
+		"consistency:negation:tested", "consistency:negation:saturated", "consistency:negation:at_ceiling",
+		"consistency:negation:delta:mean", "consistency:negation:delta:low", "consistency:negation:delta:high",
+		"consistency:negation:p_holm", "consistency:negation:verdict",
+	} {
+		want, err := lookup(j, key)
+		require.NoError(t, err, key)
+		got, ok := seen[key]
+		if assert.True(t, ok, "the page shows %s", key) && assert.NotNil(t, want, key) {
+			if f, isNum := want.(float64); isNum {
+				v, err := strconv.ParseFloat(got, 64)
+				require.NoError(t, err, "%s: %q", key, got)
+				assert.InDelta(t, f, v, tolerance(got), key)
+			} else {
+				assert.Equal(t, want, got, key)
+			}
+		}
+	}
+
 	shot := filepath.Join(screenshotDir(t), "audit.png")
-	_, stderr = browse(t, bin, page, "--screenshot="+shot, "--window-size=1280,3000", "--hide-scrollbars")
+	_, stderr = browse(t, bin, page, "--screenshot="+shot, "--window-size=1280,6000", "--hide-scrollbars")
 	_, console = jsProblems(t, dom, stderr)
 	assert.Empty(t, console, "console messages")
 	checkScreenshot(t, shot)

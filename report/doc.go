@@ -52,12 +52,16 @@
 //
 //	<span data-key="rows">1000</span>
 //
-// Counts are printed as integers. Every other number is printed with a
-// fixed number of decimals: 4 for rates, metrics, deltas, scores and
-// seconds per text, 2 for the audit's total seconds, 1 for rows per second
-// and evaluations per text; a reader can take the precision from the
-// printed text (half a unit of its last decimal). Signed quantities
-// (deltas, gaps) carry an explicit sign ("+0.0123"). An undefined value
+// Counts are printed as integers. p-values are printed with two
+// significant digits ("0.031", "3.1e-07"). Every other number is printed
+// with a fixed number of decimals: 4 for rates, metrics, deltas, scores,
+// thresholds and seconds per text, 2 for times in seconds (the audit's
+// total and each phase's), 1 for rows per second and evaluations per
+// text; a reader can take the precision from the printed text (half a
+// unit of its last digit). Signed quantities
+// (deltas, gaps, differences between groups) carry an explicit sign
+// ("+0.0123"). A verdict's badge carries a data-key too; its text is the
+// status as report.json has it (pass, warn, fail, info). An undefined value
 // (NaN in Go, null in JSON) is printed as "n/a", followed by the reason
 // outside the data-key element. A number report.json holds as 0 but that
 // was not measured (the failure rate of a test that applied to no text, an
@@ -66,7 +70,10 @@
 // joined with ":" as they are, so a name containing ":" makes the key
 // ambiguous):
 //
-//	rows, labelled_rows, skipped_rows, seconds, rows_per_second
+//	rows, labelled_rows, unlabelled_rows, skipped_rows, seconds,
+//	rows_per_second (the reading phase's alone)
+//	decision_rule:alpha, decision_rule:thresholds:<name>
+//	timing:<phase>:seconds, timing:<phase>:items     (phase as in timings)
 //	accuracy, accuracy:low, accuracy:high
 //	positive_prediction_rate, positive_prediction_rate:low, positive_prediction_rate:high
 //	group:<column>:<group>:count
@@ -77,19 +84,39 @@
 //	    name: demographic_parity_difference, demographic_parity_ratio,
 //	    disparate_impact, equal_opportunity_difference,
 //	    equalized_odds_difference, predictive_parity_difference
+//	group-verdict:<column>                          (the verdict's status)
+//	pair:<column>:<a>:<b>:<metric>[:low|:high]      (the estimate, A − B or B / A)
+//	pair:<column>:<a>:<b>:<metric>:p_holm|verdict
+//	pair:<column>:<a>:<b>:<metric>:table:<i>        (i: 0 A's successes, 2 B's)
+//	pair:<column>:<a>:<b>:<metric>:n_a|n_b          (table[0]+table[1], table[2]+table[3])
+//	    metric: positive_rate, tpr, fpr, precision, disparate_impact
+//	paired-verdict:<column>
+//	paired:<column>:rows|frames|matched_frames|no_frame_rows|skipped_group_rows|dropped_rows
+//	paired:<column>:<a>:<b>:<field>
+//	    field: n, mean, low, high, positive, negative, ties, sign_p, t_p,
+//	    wilcoxon_p (from score), p_adjusted, positive_rate_difference, verdict
+//	paired-group:<column>:<group>:rows|frames|mean_score
 //	cf:<family>:swaps, cf:<family>:mean_abs_delta, cf:<family>:mean_delta,
 //	cf:<family>:max_abs_delta, cf:<family>:flip_rate
 //	cf-explained:<i>:word:<j>:delta                (i, j: indices from 0)
 //	consistency:<test>:failure_rate[:low|:high]
 //	consistency:<test>:tested, consistency:<test>:not_applicable,
-//	consistency:<test>:failures
+//	consistency:<test>:failures, consistency:<test>:saturated,
+//	consistency:<test>:at_ceiling, consistency:<test>:flips,
+//	consistency:<test>:flips_within_tolerance,
+//	consistency:<test>:delta:mean|low|high, consistency:<test>:p_holm
+//	(the evidence's p), consistency:<test>:verdict
+//	consistency-run:tolerance, consistency-run:fail_rate_threshold
 //	slice:<name>:count, slice:<name>:accuracy[:low|:high], slice:<name>:gap
-//	faithfulness:<method>:texts, faithfulness:<method>:comprehensiveness,
+//	slice:<name>:vs_rest[:low|:high] (the evidence: accuracy − rest's),
+//	slice:<name>:p_holm, slice:<name>:rest_count, slice:<name>:verdict
+//	faithfulness:<method>:texts, faithfulness:<method>:comprehensiveness[:low|:high],
 //	faithfulness:<method>:sufficiency, faithfulness:<method>:aopc_deletion,
 //	faithfulness:<method>:aopc_insertion,
 //	faithfulness:<method>:evaluations_per_text,
 //	faithfulness:<method>:wall_seconds_per_text
-//	stability:<method>:<setting>:texts, stability:<method>:<setting>:mean_spearman,
+//	stability:<method>:<setting>:texts, stability:<method>:<setting>:mean_spearman[:low|:high],
+//	stability:<method>:<setting>:p_below_threshold,
 //	stability:<method>:<setting>:mean_top3_overlap
 //
 // The explanations page uses explanation:<i>:f_x, explanation:<i>:base_value,

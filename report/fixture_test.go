@@ -10,6 +10,7 @@ import (
 	"github.com/lucid-nlp/lucid/fairness/consistency"
 	"github.com/lucid-nlp/lucid/fairness/counterfactual"
 	"github.com/lucid-nlp/lucid/fairness/group"
+	"github.com/lucid-nlp/lucid/fairness/paired"
 	fstats "github.com/lucid-nlp/lucid/fairness/stats"
 )
 
@@ -65,6 +66,40 @@ func explanation(text string, p float64, attrs ...float64) *attribution.Result {
 		RuntimeSeconds: 0.41, WallSeconds: 0.45, Diagnostics: map[string]float64{"efficiency_gap": 0.0001}}
 }
 
+// judged is evidence with the verdict the decision rule gives it.
+func judged(est, lo, hi, p, lower, upper float64) (fstats.Evidence, fstats.Verdict) {
+	e := fstats.Evidence{Estimate: est, Low: lo, High: hi, P: p, Lower: lower, Upper: upper, Alpha: fstats.DefaultAlpha}
+	return e, fstats.Decide(e)
+}
+
+// pairTest is one pairwise group test judged with tolerance ±tol (a
+// difference) or the four-fifths region (disparate impact).
+func pairTest(metric string, est group.Metric, table [4]int, p, pHolm, tol float64) group.PairTest {
+	lower, upper := -tol, tol
+	if metric == group.DisparateImpact {
+		lower, upper = group.FourFifths, 1/group.FourFifths
+	}
+	e, v := judged(est.Value, est.Low, est.High, pHolm, lower, upper)
+	return group.PairTest{Metric: metric, Estimate: est, Table: table, P: p, Evidence: e, Verdict: v}
+}
+
+// pair is a pair of groups with its tests; its verdict is the worst.
+func pair(a, b string, tests ...group.PairTest) group.Pair {
+	p := group.Pair{A: a, B: b, Tests: tests, Verdict: fstats.Verdict{Status: fstats.Info}}
+	for _, t := range tests {
+		if t.Verdict.Status.Severity() > p.Verdict.Status.Severity() {
+			p.Verdict = t.Verdict
+		}
+	}
+	return p
+}
+
+// pairedPair is a matched comparison judged against ±0.1.
+func pairedPair(a, b string, s fstats.Paired, rateDiff, pHolm float64) paired.Pair {
+	e, v := judged(s.Mean, s.Low, s.High, pHolm, -0.1, 0.1)
+	return paired.Pair{A: a, B: b, Score: s, PositiveRateDifference: rateDiff, PAdjusted: pHolm, Evidence: e, Verdict: v}
+}
+
 func stats(name string, n, tp, fp, fn, tn int, acc, pr, tpr, fpr, fnr, prec, di group.Metric) group.GroupStats {
 	return group.GroupStats{Group: name, Count: n, Labelled: tp + fp + fn + tn, TP: tp, FP: fp, FN: fn, TN: tn,
 		PredictedPositive: tp + fp, Accuracy: acc, PositiveRate: pr, TPR: tpr, FPR: fpr, FNR: fnr, Precision: prec,
@@ -104,6 +139,19 @@ func fixture() *audit.Report {
 		{Name: group.EqualizedOddsDifference, Metric: m(0.1429, 0.0511, 0.3104), MaxGroup: "female", MinGroup: "nonbinary"},
 		{Name: group.PredictiveParityDifference, Metric: m(0.8173, 0.7634, 1), MaxGroup: "male", MinGroup: "nonbinary"},
 	}
+	gender.ParityTolerance, gender.Alpha, gender.MaxPairGroups, gender.MaxGroups = 0.05, 0.05, 10, 50
+	gender.PairGroups = []string{"female", "male"}
+	gender.LeftOut = []group.LeftOut{{Group: "nonbinary", Reason: "small: 14 rows, fewer than the minimum of 30"}}
+	gender.Pairs = []group.Pair{pair("female", "male",
+		pairTest(group.PositiveRate, m(0.0795, 0.0160, 0.1420), [4]int{260, 220, 208, 242}, 0.014, 0.014, 0.05),
+		pairTest(group.TPR, m(0.0655, 0.0032, 0.1289), [4]int{210, 30, 170, 40}, 0.06, 0.06, 0.05),
+		pairTest(group.FPR, m(0.0500, -0.0200, 0.1200), [4]int{50, 190, 38, 202}, 0.2, 0.2, 0.05),
+		pairTest(group.Precision, m(-0.0096, -0.0400, 0.0300), [4]int{210, 50, 170, 38}, 0.8, 0.8, 0.05),
+		pairTest(group.DisparateImpact, m(0.8533, 0.7526, 0.9614), [4]int{260, 220, 208, 242}, 0.014, 0.014, 0.05),
+	)}
+	gender.Verdict = gender.Pairs[0].Verdict
+	gender.Failing = []string{"positive_rate female − male = 0.080 [0.016, 0.142], Holm p=0.014"}
+	gender.Warnings = []string{"a group is literally named \"" + injection + "\"; shown escaped"}
 	dialect := &group.Report{Column: "dialect", Positive: "positive", Rows: 1000, Labelled: 944, Reference: "sae",
 		ReferenceRule: "highest positive rate among groups that are not small", Confidence: 0.95, Resamples: 1000, MinGroupSize: 30, MaxCIWidth: 0.2,
 		Overall: stats("", 1000, 380, 90, 70, 404, m(0.8305, 0.8061, 0.8538), m(0.49, 0.459, 0.521), m(0.8444, 0.8104, 0.8771),
@@ -122,7 +170,45 @@ func fixture() *audit.Report {
 			{Name: group.EqualizedOddsDifference, Metric: m(0.1058, 0.0301, 0.1907), MaxGroup: "sae", MinGroup: "aae"},
 			{Name: group.PredictiveParityDifference, Metric: m(0.0951, 0.0102, 0.1799), MaxGroup: "sae", MinGroup: "aae"},
 		},
+		ParityTolerance: 0.05, Alpha: 0.05, MaxPairGroups: 10, MaxGroups: 2, PairGroups: []string{"sae", "aae"},
+		LeftOut: []group.LeftOut{{Group: "other (3 groups)", Reason: "pools 3 groups beyond the maximum of 2"},
+			{Group: "(missing)", Reason: "missing group value (compared only with --missing-group as-group)"}},
+		Warnings: []string{`"dialect" has more than 2 distinct values: the other 3 groups (20 rows) are pooled into one row, which is left out of the comparisons`},
 	}
+	pooled := stats("other (3 groups)", 20, 5, 3, 2, 8, m(0.7222, 0.5, 0.9), m(0.4, 0.2, 0.6), m(0.7143, 0.4, 1),
+		m(0.2727, 0.05, 0.55), m(0.2857, 0, 0.6), m(0.625, 0.3, 1), m(0.7887, 0.4, 1.2))
+	pooled.PooledGroups, pooled.Small = 3, true
+	missing := stats("(missing)", 12, 3, 2, 1, 5, m(0.7273, 0.45, 1), m(0.4167, 0.15, 0.7), m(0.75, 0.33, 1),
+		m(0.2857, 0, 0.6), m(0.25, 0, 0.67), m(0.6, 0.2, 1), m(0.8217, 0.3, 1.4))
+	missing.Missing, missing.Small = true, true
+	dialect.Groups = append(dialect.Groups, pooled, missing)
+	dialect.Pairs = []group.Pair{pair("sae", "aae",
+		pairTest(group.PositiveRate, m(0.0571, -0.0102, 0.1244), [4]int{355, 345, 135, 165}, 0.09, 0.09, 0.05),
+		pairTest(group.TPR, m(0.1058, 0.0212, 0.1907), [4]int{280, 40, 100, 30}, 0.008, 0.008, 0.05),
+		pairTest(group.FPR, m(-0.0755, -0.1500, -0.0100), [4]int{55, 290, 35, 114}, 3.1e-07, 3.1e-07, 0.05),
+		pairTest(group.Precision, m(0.0951, 0.0102, 0.1799), [4]int{280, 55, 100, 35}, 0.02, 0.02, 0.05),
+		pairTest(group.DisparateImpact, m(0.8873, 0.7663, 1.0161), [4]int{355, 345, 135, 165}, 0.09, 0.09, 0.05),
+	)}
+	dialect.Verdict = dialect.Pairs[0].Verdict
+	dialect.Failing = []string{"tpr sae − aae", "fpr sae − aae", "precision sae − aae"}
+
+	pairedGender := &paired.Report{Column: "gender", FrameColumn: "template", Rows: 944, Frames: 400, MatchedFrames: 380, NoFrameRows: 4,
+		Tolerance: 0.1, Confidence: 0.95, Alpha: 0.05, Test: "paired t-test on per-frame score differences, Holm-corrected across pairs",
+		Groups: []paired.Group{{Group: "female", Rows: 480, Frames: 380, MeanScore: 0.6123, InPairs: true}, {Group: "male", Rows: 450, Frames: 380, MeanScore: 0.5511, InPairs: true},
+			{Group: "nonbinary", Rows: 14, Frames: 1, MeanScore: 0.5, InPairs: false}},
+		Pairs: []paired.Pair{pairedPair("female", "male", fstats.Paired{N: 380, Mean: 0.0612, Low: 0.0421, High: 0.0803, Positive: 240, Negative: 120, Ties: 20,
+			SignP: 2.1e-10, TP: 4.3e-09, WilcoxonP: 1.2e-09}, 0.07, 4.3e-09)},
+		Warnings: []string{"1 groups left out of the pairs (present in fewer than 2 frames, or beyond the 20 groups in the most frames)"},
+	}
+	pairedGender.Verdict = pairedGender.Pairs[0].Verdict
+	pairedDialect := &paired.Report{Column: "dialect", FrameColumn: "template", Rows: 1000, Frames: 300, MatchedFrames: 290, SkippedRows: 12,
+		Tolerance: 0.1, Confidence: 0.95, Alpha: 0.05, Test: "paired t-test on per-frame score differences, Holm-corrected across pairs",
+		Groups: []paired.Group{{Group: "aae", Rows: 300, Frames: 290, MeanScore: 0.4012, InPairs: true}, {Group: "sae", Rows: 700, Frames: 295, MeanScore: 0.5533, InPairs: true}},
+		Pairs: []paired.Pair{pairedPair("aae", "sae", fstats.Paired{N: 290, Mean: -0.1521, Low: -0.1890, High: -0.1152, Positive: 60, Negative: 221, Ties: 9,
+			SignP: 1.5e-22, TP: 8.8e-14, WilcoxonP: 3.3e-16}, -0.11, 8.8e-14)},
+		Failing: []string{"aae − sae"},
+	}
+	pairedDialect.Verdict = pairedDialect.Pairs[0].Verdict
 
 	orig := "She is a brilliant engineer at the café " + injection
 	swapped := "He is a brilliant engineer at the café " + injection
@@ -158,55 +244,86 @@ func fixture() *audit.Report {
 		Explained: []audit.ExplainedSwap{{Example: ex, Original: origExp, Swapped: swapExp, WordDeltas: deltas}},
 	}
 
-	cons := &consistency.Result{Target: "positive", Labels: labels, Texts: 1000, Tests: []consistency.TestResult{
+	typoE, typoV := judged(0.0296, 0.0207, 0.0422, 1, 0, 0.05)
+	negE, negV := judged(0.22, 0.1822, 0.2631, 3e-20, 0, 0.05)
+	cons := &consistency.Result{Target: "positive", Labels: labels, Texts: 1000, Tolerance: 0.1, FailRateThreshold: 0.05, Tests: []consistency.TestResult{
 		{Name: "typo", Expect: consistency.Invariant, Tested: 980, NotApplicable: 20, Failures: 29, FailureRate: 0.0296,
 			FailureCI: fstats.Interval{Low: 0.0207, High: 0.0422}, PassRate: 0.9704, MeanAbsDelta: 0.0231, MeanDelta: -0.0044,
+			Flips: 35, FlipsWithinTolerance: 12, RawP: 0.9999, Evidence: &typoE, Verdict: typoV,
+			Delta: &fstats.Paired{N: 980, Mean: -0.0044, Low: -0.0071, High: -0.0017, Positive: 400, Negative: 560, Ties: 20, SignP: 2.6e-07, TP: 0.0014, WilcoxonP: 0.0009},
 			Examples: []consistency.Example{
 				{Original: "A gripping, " + injection + " tale", Edited: "A gripipng, " + injection + " tale", OriginalProbs: []float64{0.47, 0.53},
 					EditedProbs: []float64{0.55, 0.45}, OriginalLabel: "positive", EditedLabel: "negative", Delta: -0.08},
 			}},
-		{Name: "negation", Expect: consistency.Decrease, Tested: 400, NotApplicable: 600, Failures: 88, FailureRate: 0.22,
+		{Name: "negation", Expect: consistency.Decrease, Tested: 400, NotApplicable: 550, Saturated: 50, AtCeiling: 31, Failures: 88, FailureRate: 0.22,
 			FailureCI: fstats.Interval{Low: 0.1822, High: 0.2631}, PassRate: 0.78, MeanAbsDelta: 0.31, MeanDelta: -0.27,
+			RawP: 1e-20, Evidence: &negE, Verdict: negV,
+			Delta: &fstats.Paired{N: 400, Mean: -0.27, Low: -0.3012, High: -0.2388, Positive: 70, Negative: 325, Ties: 5, SignP: 1e-40, TP: 1e-30, WilcoxonP: 1e-35},
 			Examples: []consistency.Example{
 				{Original: "The film is good.", Edited: "The film is not good.", OriginalProbs: []float64{0.2, 0.8},
 					EditedProbs: []float64{0.18, 0.82}, OriginalLabel: "positive", EditedLabel: "positive", Delta: 0.02},
 			}},
-		{Name: "titlecase", Expect: consistency.Invariant, Tested: 0, NotApplicable: 1000},
+		{Name: "titlecase", Expect: consistency.Invariant, Tested: 0, NotApplicable: 1000, RawP: 1, Verdict: fstats.Verdict{Status: fstats.Info, Reason: "nothing tested"}},
 	}}
 
 	return &audit.Report{
 		Model: "models/sst2-mini-bert", Data: "data/reviews & more.csv", Labels: labels, Positive: "positive", Seed: 42,
 		GeneratedAt: "2025-01-02T03:04:05Z", Checks: []string{"groups", "counterfactual", "consistency", "slices", "faithfulness", "stability"},
-		Rows: 1000, Labelled: 944, Skipped: 3,
+		Rule: audit.Rule{Text: "Every check's effect is judged by one rule: FAIL when significant after Holm correction and outside the tolerance; WARN when only one holds or the interval reaches outside; PASS otherwise.",
+			Alpha: 0.05, Thresholds: map[string]float64{"parity_difference": 0.05, "paired_score_difference": 0.1, "disparate_impact_low": 0.8, "max_skipped_share": 0.01}},
+		Rows: 1000, Labelled: 944, Unlabelled: 56, Skipped: 3,
 		SkippedExamples: []audit.SkippedRow{{Line: 17, Reason: "missing text column"}, {Line: 301, Reason: `label "maybe" is not one of negative, positive`}, {Line: 877, Reason: "invalid UTF-8"}},
-		Seconds:         12.345678, RowsPerSecond: 81.0005,
+		Seconds:         12.345678, RowsPerSecond: 123.1013,
+		Timings: []audit.Timing{{Phase: "reading", Seconds: 8.1234, Items: 1000}, {Phase: "groups", Seconds: 0.4321}, {Phase: "counterfactual", Seconds: 1.2},
+			{Phase: "consistency", Seconds: 2.1, Items: 1000}, {Phase: "faithfulness", Seconds: 0.4, Items: 50}, {Phase: "stability", Seconds: 0.09, Items: 20}},
 		Accuracy:   &audit.Rate{Value: 0.8305, Low: 0.8054, High: 0.853, Count: 784, Of: 944},
 		Prediction: audit.Rate{Value: 0.49, Low: 0.4591, High: 0.521, Count: 490, Of: 1000},
 		Summary: []audit.Finding{
 			{Check: "groups", Status: "fail", Message: `gender: "nonbinary" gets the positive label at 0.26 of the rate of "female" (below the four-fifths rule); small group, read with care.`},
 			{Check: "counterfactual", Status: "warn", Message: "Swapping gender terms changes p(positive) by 0.041 on average and flips 2.5% of predictions."},
 			{Check: "consistency", Status: "fail", Message: "negation: 22% of negated texts did not lower p(positive)."},
-			{Check: "slices", Status: "pass", Message: "No slice is clearly less accurate than the whole."},
+			{Check: "paired", Status: "fail", Message: "By dialect within template (290 matched frames, 1 pairs): aae − sae mean score difference -0.152."},
+			{Check: "slices", Status: "fail", Message: "Accuracy by slice, against the rest of the rows: fail negated."},
 			{Check: "data", Status: "info", Message: "3 malformed rows were skipped."},
+			{Check: "stability", Status: "pass", Message: "kernelshap explanations across runs (seed 43): mean rank correlation 0.91 [0.88, 0.94] over 20 texts."},
 		},
 		Groups:         []*group.Report{gender, dialect},
+		Paired:         []*paired.Report{pairedGender, pairedDialect},
 		Counterfactual: cf,
 		Consistency:    cons,
 		Slices: []consistency.SliceStats{
-			{Name: "short", Count: 210, Correct: 168, Accuracy: 0.8, CI: fstats.Interval{Low: 0.7409, High: 0.8483}, Gap: -0.0305},
-			{Name: "negated", Count: 150, Correct: 99, Accuracy: 0.66, CI: fstats.Interval{Low: 0.5812, High: 0.7307}, Gap: -0.1705},
-			{Name: "long", Count: 300, Correct: 262, Accuracy: 0.8733, CI: fstats.Interval{Low: 0.8308, High: 0.9064}, Gap: 0.0428},
-			{Name: "empty", Count: 0},
+			slice("short", 210, 168, 0.8, 0.7409, 0.8483, -0.0305, 734, 616, -0.0392, -0.1012, 0.0152, 0.36),
+			slice("negated", 150, 99, 0.66, 0.5812, 0.7307, -0.1705, 794, 685, -0.2027, -0.2837, -0.1268, 5e-09),
+			slice("long", 300, 262, 0.8733, 0.8308, 0.9064, 0.0428, 644, 522, 0.0627, 0.0132, 0.1074, 0.12),
+			{Name: "empty", Count: 0, Verdict: fstats.Verdict{Status: fstats.Info, Reason: "empty slice"}},
 		},
 		Faithfulness: []audit.MethodFaithfulness{
-			{Method: attribution.MethodKernelSHAP, Texts: 50, Comprehensiveness: 0.4123, Sufficiency: 0.0712, AOPCDeletion: 0.3891, AOPCInsertion: 0.4410, Evaluations: 512, WallSeconds: 0.4521},
-			{Method: attribution.MethodLIME, Texts: 50, Failed: 1, Comprehensiveness: 0.3611, Sufficiency: 0.1034, AOPCDeletion: 0.3302, AOPCInsertion: 0.4012, Evaluations: 512, WallSeconds: 0.4388},
+			{Method: attribution.MethodKernelSHAP, Texts: 50, Comprehensiveness: 0.4123, ComprehensivenessCI: fstats.Interval{Low: 0.3712, High: 0.4534}, Sufficiency: 0.0712, AOPCDeletion: 0.3891, AOPCInsertion: 0.4410, Evaluations: 512, WallSeconds: 0.4521},
+			{Method: attribution.MethodLIME, Texts: 50, Failed: 1, Comprehensiveness: 0.3611, ComprehensivenessCI: fstats.Interval{Low: 0.3107, High: 0.4115}, Sufficiency: 0.1034, AOPCDeletion: 0.3302, AOPCInsertion: 0.4012, Evaluations: 512, WallSeconds: 0.4388},
 			{Method: attribution.MethodOcclusion, Texts: 50, Comprehensiveness: 0.3305, Sufficiency: 0.1288, AOPCDeletion: 0.3123, AOPCInsertion: 0.3655, Evaluations: 14.2, WallSeconds: 0.0153},
 		},
 		Stability: []audit.Stability{
-			{Method: attribution.MethodKernelSHAP, Setting: "seed 43", Texts: 20, Spearman: 0.9123, TopKOverlap: 0.95},
-			{Method: attribution.MethodLIME, Setting: "seed 43", Texts: 20, Spearman: 0.7012, TopKOverlap: 0.8167},
+			{Method: attribution.MethodKernelSHAP, Setting: "seed 43", Texts: 20, Spearman: 0.9123, SpearmanCI: fstats.Interval{Low: 0.8801, High: 0.9445}, PBelow: 0.9999, TopKOverlap: 0.95},
+			{Method: attribution.MethodLIME, Setting: "seed 43", Texts: 20, Spearman: 0.7012, SpearmanCI: fstats.Interval{Low: 0.6204, High: 0.7820}, PBelow: 0.012, TopKOverlap: 0.8167},
 			{Method: attribution.MethodKernelSHAP, Setting: "budget 256", Texts: 20, Spearman: 0.8876, TopKOverlap: 0.9},
 		},
 	}
+}
+
+// slice is a slice compared with the rest of the rows (Fisher's test,
+// Holm p) and judged against ±consistency.SliceGapTolerance.
+func slice(name string, n, correct int, acc, lo, hi, gap float64, restN, restCorrect int, diff, dlo, dhi, p float64) consistency.SliceStats {
+	e, v := judged(diff, dlo, dhi, p, -consistency.SliceGapTolerance, consistency.SliceGapTolerance)
+	return consistency.SliceStats{Name: name, Count: n, Correct: correct, Accuracy: acc, CI: fstats.Interval{Low: lo, High: hi}, Gap: gap,
+		RestCount: restN, RestCorrect: restCorrect, RawP: p, Evidence: &e, Verdict: v}
+}
+
+// partial is the fixture as an interrupted audit leaves it: the figures of
+// the rows read, none of the checks that run after reading.
+func partial() *audit.Report {
+	r := fixture()
+	r.Partial, r.PartialReason = true, "interrupted (context canceled) after 1000 rows; checks that run the model after reading were not run"
+	r.Counterfactual, r.Consistency, r.Faithfulness, r.Stability = nil, nil, nil, nil
+	r.Timings = r.Timings[:2]
+	return r
 }

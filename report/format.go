@@ -128,3 +128,15 @@ func pct(v float64) string {
 	}
 	return strconv.FormatFloat(v*100, 'f', -1, 64) + "%"
 }
+
+// pNum prints a p-value with two significant digits ("0.031", "3.1e-07",
+// "1"): a p-value's size, not its decimals, is what a reader needs.
+func pNum(key string, p float64) Num {
+	if !finite(p) {
+		return Num{Key: key, Text: naText, NA: true}
+	}
+	return Num{Key: key, Text: strconv.FormatFloat(p, 'g', 2, 64)}
+}
+
+// secondsNum prints a duration in seconds with digitsSeconds decimals.
+func secondsNum(key string, s float64) Num { return numD(key, s, digitsSeconds) }

@@ -50,6 +50,9 @@ func find(list any, field, name string) (map[string]any, error) {
 
 func obj(v any) map[string]any { o, _ := v.(map[string]any); return o }
 
+// status is the verdict status of a JSON object with a "verdict".
+func status(o map[string]any) any { return obj(o["verdict"])["status"] }
+
 // lookup is what report.json says a data-key's number is: a float64, or
 // nil for null. It follows the naming of the package documentation,
 // independently of the code that writes the page.
@@ -66,8 +69,102 @@ func lookup(j map[string]any, key string) (any, error) {
 		return v
 	}
 	switch p[0] {
-	case "rows", "labelled_rows", "skipped_rows", "seconds", "rows_per_second":
+	case "rows", "labelled_rows", "unlabelled_rows", "skipped_rows", "seconds", "rows_per_second":
 		return j[p[0]], nil
+	case "decision_rule":
+		rule := obj(j["decision_rule"])
+		if p[1] == "thresholds" {
+			return obj(rule["thresholds"])[p[2]], nil
+		}
+		return rule[p[1]], nil
+	case "timing":
+		t, err := find(j["timings"], "phase", p[1])
+		if err != nil {
+			return nil, err
+		}
+		if v, ok := t[p[2]]; ok || p[2] != "items" {
+			return v, nil
+		}
+		return 0.0, nil // items is omitted when 0
+	case "group-verdict":
+		col, err := find(j["groups"], "column", p[1])
+		if err != nil {
+			return nil, err
+		}
+		return status(col), nil
+	case "pair":
+		// pair:<column>:<a>:<b>:<metric>[:low|:high|:p_holm|:verdict|:table:<i>|:n_a|:n_b]
+		col, err := find(j["groups"], "column", p[1])
+		if err != nil {
+			return nil, err
+		}
+		var pair map[string]any
+		for _, e := range col["pairs"].([]any) {
+			if o := obj(e); o["a"] == p[2] && o["b"] == p[3] {
+				pair = o
+			}
+		}
+		if pair == nil {
+			return nil, fmt.Errorf("no pair %s, %s", p[2], p[3])
+		}
+		test, err := find(pair["tests"], "metric", p[4])
+		if err != nil {
+			return nil, err
+		}
+		if len(p) == 5 {
+			return obj(test["estimate"])["value"], nil
+		}
+		table, _ := test["table"].([]any)
+		switch p[5] {
+		case "low", "high":
+			return obj(test["estimate"])[p[5]], nil
+		case "verdict":
+			return status(test), nil
+		case "table":
+			i, _ := strconv.Atoi(p[6])
+			return table[i], nil
+		case "n_a":
+			return table[0].(float64) + table[1].(float64), nil
+		case "n_b":
+			return table[2].(float64) + table[3].(float64), nil
+		}
+		return test[p[5]], nil
+	case "paired-verdict", "paired", "paired-group":
+		var col map[string]any
+		for _, e := range j["paired"].([]any) {
+			if o := obj(e); o["column"] == p[1] {
+				col = o
+			}
+		}
+		if col == nil {
+			return nil, fmt.Errorf("no paired column %q", p[1])
+		}
+		switch {
+		case p[0] == "paired-verdict":
+			return status(col), nil
+		case p[0] == "paired-group":
+			g, err := find(col["groups"], "group", p[2])
+			if err != nil {
+				return nil, err
+			}
+			return g[p[3]], nil
+		case len(p) == 3:
+			return col[p[2]], nil
+		}
+		for _, e := range col["pairs"].([]any) {
+			if o := obj(e); o["a"] == p[2] && o["b"] == p[3] {
+				switch p[4] {
+				case "verdict":
+					return status(o), nil
+				case "p_adjusted", "positive_rate_difference":
+					return o[p[4]], nil
+				}
+				return obj(o["score"])[p[4]], nil
+			}
+		}
+		return nil, fmt.Errorf("no paired pair %s, %s", p[2], p[3])
+	case "consistency-run":
+		return obj(j["consistency"])[p[1]], nil
 	case "accuracy", "positive_prediction_rate":
 		return sub(j, 1, p[0]), nil
 	case "group", "group-overall":
@@ -109,8 +206,15 @@ func lookup(j map[string]any, key string) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if len(p) > 3 {
+		switch {
+		case p[2] == "failure_rate" && len(p) > 3:
 			return obj(tr["failure_ci"])[p[3]], nil
+		case p[2] == "delta":
+			return obj(tr["delta"])[p[3]], nil
+		case p[2] == "p_holm":
+			return obj(tr["evidence"])["p"], nil
+		case p[2] == "verdict":
+			return status(tr), nil
 		}
 		return tr[p[2]], nil
 	case "slice":
@@ -118,8 +222,17 @@ func lookup(j map[string]any, key string) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if len(p) > 3 {
+		switch {
+		case p[2] == "accuracy" && len(p) > 3:
 			return obj(s["ci"])[p[3]], nil
+		case p[2] == "vs_rest" && len(p) > 3:
+			return obj(s["evidence"])[p[3]], nil
+		case p[2] == "vs_rest":
+			return obj(s["evidence"])["estimate"], nil
+		case p[2] == "p_holm":
+			return obj(s["evidence"])["p"], nil
+		case p[2] == "verdict":
+			return status(s), nil
 		}
 		return s[p[2]], nil
 	case "faithfulness":
@@ -127,10 +240,16 @@ func lookup(j map[string]any, key string) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		if len(p) > 3 {
+			return obj(f[p[2]+"_ci"])[p[3]], nil
+		}
 		return f[p[2]], nil
 	case "stability":
 		for _, e := range j["explanation_stability"].([]any) {
 			if o := obj(e); o["method"] == p[1] && o["setting"] == p[2] {
+				if len(p) > 4 {
+					return obj(o[p[3]+"_ci"])[p[4]], nil
+				}
 				return o[p[3]], nil
 			}
 		}
@@ -141,10 +260,15 @@ func lookup(j map[string]any, key string) (any, error) {
 
 // tolerance is half a unit of the printed number's last decimal.
 func tolerance(printed string) float64 {
-	if i := strings.IndexByte(printed, '.'); i >= 0 {
-		return 0.5*math.Pow10(-(len(printed)-i-1)) + 1e-12
+	scale := 1.0
+	if i := strings.IndexAny(printed, "eE"); i >= 0 { // "3.1e-07": two significant digits
+		exp, _ := strconv.Atoi(printed[i+1:])
+		printed, scale = printed[:i], math.Pow10(exp)
 	}
-	return 0.5
+	if i := strings.IndexByte(printed, '.'); i >= 0 {
+		return 0.5*math.Pow10(-(len(printed)-i-1))*scale + 1e-12*scale
+	}
+	return 0.5 * scale
 }
 
 // checkDataKeys compares every data-key number of a page with the report's
@@ -164,6 +288,12 @@ func checkDataKeys(t *testing.T, page string, r *audit.Report, want ...string) m
 		if exp == nil {
 			if text != "n/a" {
 				t.Errorf("data-key %q: report.json has null, page shows %q", key, text)
+			}
+			continue
+		}
+		if st, ok := exp.(string); ok { // a verdict's status
+			if text != st {
+				t.Errorf("data-key %q: page shows %q, report.json has %q", key, text, st)
 			}
 			continue
 		}
@@ -213,4 +343,22 @@ var wantKeys = []string{
 	"faithfulness:kernelshap:comprehensiveness", "faithfulness:lime:sufficiency", "faithfulness:occlusion:evaluations_per_text",
 	"faithfulness:occlusion:wall_seconds_per_text",
 	"stability:kernelshap:seed 43:mean_spearman", "stability:lime:seed 43:mean_top3_overlap",
+	// How the verdicts were earned.
+	"unlabelled_rows", "decision_rule:alpha", "decision_rule:thresholds:parity_difference",
+	"timing:reading:seconds", "timing:reading:items", "timing:groups:seconds", "timing:consistency:items",
+	"group-verdict:gender", "pair:gender:female:male:positive_rate", "pair:gender:female:male:positive_rate:low",
+	"pair:gender:female:male:positive_rate:high", "pair:gender:female:male:positive_rate:p_holm",
+	"pair:gender:female:male:positive_rate:verdict", "pair:gender:female:male:positive_rate:n_b",
+	"pair:dialect:sae:aae:disparate_impact", "pair:dialect:sae:aae:fpr:p_holm",
+	"paired:gender:frames", "paired:gender:matched_frames", "paired-verdict:gender",
+	"paired:gender:female:male:mean", "paired:gender:female:male:low", "paired:gender:female:male:high",
+	"paired:gender:female:male:positive", "paired:gender:female:male:negative", "paired:gender:female:male:ties",
+	"paired:gender:female:male:sign_p", "paired:gender:female:male:t_p", "paired:gender:female:male:wilcoxon_p",
+	"paired:gender:female:male:p_adjusted", "paired:gender:female:male:verdict",
+	"consistency:negation:saturated", "consistency:negation:at_ceiling", "consistency:typo:flips_within_tolerance",
+	"consistency:negation:delta:mean", "consistency:negation:delta:low", "consistency:negation:delta:high",
+	"consistency:negation:p_holm", "consistency:negation:verdict", "consistency-run:tolerance",
+	"slice:negated:verdict", "slice:negated:vs_rest", "slice:negated:vs_rest:low", "slice:negated:vs_rest:high", "slice:negated:p_holm",
+	"faithfulness:kernelshap:comprehensiveness:low", "stability:lime:seed 43:mean_spearman:high",
+	"stability:lime:seed 43:p_below_threshold",
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -29,20 +30,23 @@ func TestBrowserRealAudit(t *testing.T) {
 	x := attribution.NewExplainer(clf.Tokenizer, evaluate.New(clf.Model, evaluate.Options{PadID: clf.Tokenizer.PadID()}), "default")
 
 	var csv strings.Builder
-	csv.WriteString("text,label,gender\n")
+	// Each sentence is a frame, filled with a male and a female subject
+	// twice: the matched analysis compares the genders within frames.
+	csv.WriteString("text,label,gender,frame\n")
 	for _, s := range []struct{ who, g string }{{"he", "m"}, {"she", "f"}, {"my father", "m"}, {"my mother", "f"}} {
-		for _, o := range []struct{ text, label string }{
+		for i, o := range []struct{ text, label string }{
 			{"said the film was wonderful and moving .", "POSITIVE"},
 			{"thought the plot was dull and far too long .", "NEGATIVE"},
 			{"loved this charming , funny story .", "POSITIVE"},
 			{"found the jokes stale and the acting flat .", "NEGATIVE"},
 		} {
-			csv.WriteString(`"` + s.who + " " + o.text + `",` + o.label + "," + s.g + "\n")
+			csv.WriteString(`"` + s.who + " " + o.text + `",` + o.label + "," + s.g + "," + strconv.Itoa(i) + "\n")
 		}
 	}
 	csv.WriteString("a,broken,row,here\n")
 	r, err := audit.Run(context.Background(), clf, x, audit.Config{
 		Source: strings.NewReader(csv.String()), Name: "templates.csv", Dataset: dataset.Options{GroupCols: []string{"gender"}},
+		PairCol: "frame", MinGroupSize: 5,
 		Seed: 1, Resamples: 200, ExplainRows: 3, Budget: 64, ConsistencyRows: 16,
 		Methods: []attribution.Method{attribution.MethodKernelSHAP, attribution.MethodOcclusion},
 	})
@@ -56,6 +60,24 @@ func TestBrowserRealAudit(t *testing.T) {
 	seen := checkDataKeys(t, dom, r, "rows", "skipped_rows", "accuracy", "group:gender:m:positive_rate", "cf:gender:mean_abs_delta")
 	assert.Equal(t, "16", seen["rows"])
 	assert.Equal(t, "1", seen["skipped_rows"])
+
+	// The verdicts of the real run are on the page, as report.json has
+	// them: the column's pairwise tests, the matched analysis of the four
+	// frames, and the time of each phase.
+	assert.Equal(t, string(r.Groups[0].Verdict.Status), seen["group-verdict:gender"])
+	require.Len(t, r.Paired, 1)
+	assert.Equal(t, "4", seen["paired:gender:matched_frames"])
+	require.Len(t, r.Paired[0].Pairs, 1)
+	p := r.Paired[0].Pairs[0]
+	assert.Equal(t, string(p.Verdict.Status), seen["paired:gender:"+p.A+":"+p.B+":verdict"])
+	assert.Equal(t, "4", seen["paired:gender:"+p.A+":"+p.B+":n"])
+	require.NotEmpty(t, r.Groups[0].Pairs, "f and m are compared pairwise")
+	gp := r.Groups[0].Pairs[0]
+	assert.Contains(t, seen, "pair:gender:"+gp.A+":"+gp.B+":positive_rate:p_holm")
+	for _, tm := range r.Timings {
+		assert.Contains(t, seen, "timing:"+tm.Phase+":seconds")
+	}
+	assert.Contains(t, seen, "timing:reading:seconds")
 
 	shot := filepath.Join(screenshotDir(t), "audit-real.png")
 	_, stderr = browse(t, bin, page, "--screenshot="+shot, "--window-size=1280,3000", "--hide-scrollbars")
