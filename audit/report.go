@@ -163,6 +163,9 @@ type Stability struct {
 	SpearmanCI stats.Interval `json:"mean_spearman_ci"`
 	// PBelow is the one-sided t-test p-value of "the mean rank
 	// correlation is below StabilityThreshold".
-	PBelow      float64 `json:"p_below_threshold"`
-	TopKOverlap float64 `json:"mean_top3_overlap"`
+	PBelow float64 `json:"p_below_threshold"`
+	// Verdict judges the mean rank correlation against
+	// StabilityThreshold with the one rule.
+	Verdict     stats.Verdict `json:"verdict"`
+	TopKOverlap float64       `json:"mean_top3_overlap"`
 }

@@ -788,6 +788,8 @@ func stability(ctx context.Context, ex *explanations, texts []string, cfg Config
 			r, o := stats.PairedSummary(rhos, 0.95), stats.PairedSummary(overlaps, 0.95)
 			st.Spearman, st.SpearmanCI = r.Mean, stats.Interval{Low: r.Low, High: r.High}
 			st.PBelow = oneSidedBelow(rhos, StabilityThreshold)
+			st.Verdict = stats.Decide(stats.Evidence{Estimate: st.Spearman, Low: st.SpearmanCI.Low, High: st.SpearmanCI.High,
+				P: st.PBelow, Lower: StabilityThreshold, Upper: 1})
 			st.TopKOverlap = o.Mean
 		}
 		out = append(out, st)

@@ -170,7 +170,7 @@ func slicesFinding(slices []consistency.SliceStats) Finding {
 // the same rule as every check: [StabilityThreshold, 1] is the tolerance and
 // the test is one-sided, "the mean is below StabilityThreshold".
 func stabilityFinding(s Stability) Finding {
-	v := stats.Decide(stats.Evidence{Estimate: s.Spearman, Low: s.SpearmanCI.Low, High: s.SpearmanCI.High, P: s.PBelow, Lower: StabilityThreshold, Upper: 1})
+	v := s.Verdict
 	return Finding{Check: "stability", Status: string(v.Status), Message: fmt.Sprintf("%s explanations across runs (%s): mean rank correlation %.2f [%.2f, %.2f] over %d texts: %s.",
 		s.Method, s.Setting, s.Spearman, s.SpearmanCI.Low, s.SpearmanCI.High, s.Texts, v.Reason)}
 }
