@@ -146,7 +146,7 @@ type testAcc struct {
 	flips, flipsWithin              int
 	saturated, atCeiling            int
 	sumAbs                          float64
-	delta                           deltaAcc
+	delta                           *stats.PairedStream
 	worst                           exampleHeap
 }
 
@@ -202,7 +202,7 @@ func NewRunner(clf Classifier, cfg Config) (*Runner, error) {
 	}
 	acc := make([]testAcc, len(tests))
 	for i, ts := range tests {
-		acc[i].delta.rng = rand.New(rand.NewPCG(cfg.Seed, nameHash(ts.Name)))
+		acc[i].delta = stats.NewPairedStream(deltaSampleCap, cfg.Seed^nameHash(ts.Name))
 	}
 	return &Runner{
 		clf:       clf,
@@ -345,7 +345,7 @@ func (r *Runner) account(p pending, probs [][]float64) {
 			continue
 		}
 		a.tested++
-		a.delta.add(d)
+		a.delta.Add(d)
 		a.sumAbs += math.Abs(d)
 		if sign == 0 && le != lo {
 			a.flips++
@@ -412,7 +412,7 @@ func (r *Runner) Result(ctx context.Context) (Result, error) {
 			Flips:                a.flips,
 			FlipsWithinTolerance: a.flipsWithin,
 			AtCeiling:            a.atCeiling,
-			Delta:                a.delta.summary(),
+			Delta:                deltaSummary(a.delta),
 		}
 		// BinomialUpper is 1 with nothing tested; such a test is left out
 		// of the Holm family.
@@ -422,7 +422,7 @@ func (r *Runner) Result(ctx context.Context) (Result, error) {
 			n := float64(a.tested)
 			tr.FailureRate = float64(a.failures) / n
 			tr.PassRate = 1 - tr.FailureRate
-			tr.MeanAbsDelta, tr.MeanDelta = a.sumAbs/n, a.delta.mean
+			tr.MeanAbsDelta, tr.MeanDelta = a.sumAbs/n, a.delta.Mean()
 			raw[i] = tr.RawP
 		}
 		hs := append([]*held(nil), a.worst...)
@@ -566,4 +566,14 @@ func (h *exampleHeap) Pop() any {
 	x := old[len(old)-1]
 	*h = old[:len(old)-1]
 	return x
+}
+
+// deltaSummary is the test's signed Δp summary at 95%, nil below two
+// values (no interval to give).
+func deltaSummary(s *stats.PairedStream) *stats.Paired {
+	if s.N() < 2 {
+		return nil
+	}
+	p := s.Summary(0.95)
+	return &p
 }

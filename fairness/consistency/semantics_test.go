@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"hash/fnv"
-	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -301,43 +300,4 @@ func TestVerdictCalibratedBySimulation(t *testing.T) {
 	power := rate(0.3, stats.Fail)
 	assert.GreaterOrEqual(t, power, 0.95, "FAIL rate with 30%% failing")
 	t.Logf("PASS rate clean %.3f; FAIL rate at threshold %.3f, planted 0.3 %.3f (n=%d, %d runs)", clean, falseAlarm, power, n, sims)
-}
-
-func TestDeltaSummaryBeyondSample(t *testing.T) {
-	// More values than the sample keeps: every field but WilcoxonP is
-	// exact, against PairedSummary on all of them.
-	rng := rand.New(rand.NewPCG(3, 4))
-	a := deltaAcc{rng: rand.New(rand.NewPCG(1, 1))}
-	all := make([]float64, 3*deltaSampleCap)
-	for i := range all {
-		all[i] = rng.NormFloat64()*0.1 + 0.01
-		if i%10 == 0 {
-			all[i] = 0 // ties
-		}
-		a.add(all[i])
-	}
-	require.Len(t, a.sample, deltaSampleCap)
-	got := a.summary()
-	want := stats.PairedSummary(all, 0.95)
-	require.NotNil(t, got)
-	assert.Equal(t, want.N, got.N)
-	assert.Equal(t, [3]int{want.Positive, want.Negative, want.Ties}, [3]int{got.Positive, got.Negative, got.Ties})
-	for name, pair := range map[string][2]float64{
-		"mean": {want.Mean, got.Mean}, "low": {want.Low, got.Low}, "high": {want.High, got.High},
-		"sign": {want.SignP, got.SignP}, "t": {want.TP, got.TP},
-	} {
-		assert.InDelta(t, pair[0], pair[1], 1e-9*math.Max(1, math.Abs(pair[0])), name)
-	}
-	assert.Less(t, got.WilcoxonP, 0.05, "the sample still shows the shift of 0.01")
-
-	// Within the cap it is PairedSummary itself; below two values, nil.
-	b := deltaAcc{rng: rand.New(rand.NewPCG(1, 1))}
-	for _, v := range all[:50] {
-		b.add(v)
-	}
-	w := stats.PairedSummary(all[:50], 0.95)
-	assert.Equal(t, &w, b.summary())
-	c := deltaAcc{}
-	c.add(0.5)
-	assert.Nil(t, c.summary())
 }

@@ -70,7 +70,7 @@ type Audit struct {
 	famPos    map[string]int // family name → position in fams
 	famAcc    []acc          // by position in fams
 	groupAcc  map[groupKey]*acc
-	signedAcc map[groupKey]*signedAcc
+	signedAcc map[groupKey]*stats.PairedStream
 	pairAcc   map[pairKey]*acc
 	worst     exampleHeap
 }
@@ -175,7 +175,7 @@ func NewAudit(clf Classifier, cfg Config) (*Audit, error) {
 		famPos:    famPos,
 		famAcc:    make([]acc, len(fams)),
 		groupAcc:  make(map[groupKey]*acc),
-		signedAcc: make(map[groupKey]*signedAcc),
+		signedAcc: make(map[groupKey]*stats.PairedStream),
 		pairAcc:   make(map[pairKey]*acc),
 	}
 	for i := range a.famAcc {
@@ -225,10 +225,10 @@ func (a *Audit) account(it item, probs [][]float64) {
 			if acc == nil {
 				// Seeded by order of first sight, so the sample does not
 				// depend on how the stream was batched.
-				acc = newSignedAcc(a.reservoir, uint64(len(a.signedAcc)))
+				acc = stats.NewPairedStream(a.reservoir, uint64(len(a.signedAcc)))
 				a.signedAcc[k] = acc
 			}
-			acc.add(sums[k].sum / float64(sums[k].n))
+			acc.Add(sums[k].sum / float64(sums[k].n))
 		}
 	}()
 	for k, s := range it.swaps {
@@ -466,7 +466,7 @@ func (a *Audit) judge(r *Result) {
 	byFam := make(map[string][]int) // family → indexes into r.Groups
 	for i := range r.Groups {
 		g := &r.Groups[i]
-		sg := a.signedAcc[groupKey{a.famPos[g.Family], g.FromGroup, g.ToGroup}].summary(th.conf)
+		sg := signedOf(a.signedAcc[groupKey{a.famPos[g.Family], g.FromGroup, g.ToGroup}], th.conf)
 		g.Signed = &sg
 		byFam[g.Family] = append(byFam[g.Family], i)
 	}

@@ -4,10 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"math/rand/v2"
 
 	"github.com/lucid-nlp/lucid/fairness/stats"
-	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // The thresholds of the verdicts, used where Config leaves them 0.
@@ -79,76 +77,9 @@ func jsonNum(v float64) any {
 	return v
 }
 
-// signedAcc accumulates one direction's per-text differences: counts and
-// Welford sums for the mean, t and sign tests, and a uniform reservoir
-// (Vitter's algorithm R) for the Wilcoxon test, so memory stays bounded
-// however many texts stream in.
-type signedAcc struct {
-	n              int
-	mean, m2       float64
-	pos, neg, ties int
-	res            []float64
-	cap            int
-	rng            *rand.Rand
-}
-
-func newSignedAcc(capacity int, seed uint64) *signedAcc {
-	return &signedAcc{cap: capacity, rng: rand.New(rand.NewPCG(0x5eed, seed))}
-}
-
-func (c *signedAcc) add(d float64) {
-	c.n++
-	delta := d - c.mean
-	c.mean += delta / float64(c.n)
-	c.m2 += delta * (d - c.mean)
-	switch {
-	case d > stats.TieTolerance:
-		c.pos++
-	case d < -stats.TieTolerance:
-		c.neg++
-	default:
-		c.ties++
-	}
-	if len(c.res) < c.cap {
-		c.res = append(c.res, d)
-		return
-	}
-	if j := c.rng.IntN(c.n); j < c.cap {
-		c.res[j] = d
-	}
-}
-
-// summary computes the paired statistics as stats.PairedSummary would on
-// every difference, but from the sufficient statistics (Wilcoxon from the
-// reservoir).
-func (c *signedAcc) summary(confidence float64) Signed {
-	p := stats.Paired{N: c.n, Mean: math.NaN(), Low: math.NaN(), High: math.NaN(), SignP: 1, TP: math.NaN(), WilcoxonP: 1,
-		Positive: c.pos, Negative: c.neg, Ties: c.ties}
-	s := Signed{WilcoxonN: len(c.res), Sampled: c.n > len(c.res)}
-	if c.n == 0 {
-		s.Paired = p
-		return s
-	}
-	p.Mean = c.mean
-	p.SignP = stats.SignTest(c.pos, c.neg)
-	p.WilcoxonP = stats.Wilcoxon(c.res)
-	if c.n >= 2 {
-		n := float64(c.n)
-		se := math.Sqrt(max(0, c.m2) / (n - 1) / n)
-		t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: n - 1}
-		q := t.Quantile(1 - (1-confidence)/2)
-		p.Low, p.High = p.Mean-q*se, p.Mean+q*se
-		switch {
-		case se == 0 && p.Mean == 0:
-			p.TP = 1
-		case se == 0:
-			p.TP = 0
-		default:
-			p.TP = 2 * t.CDF(-math.Abs(p.Mean/se))
-		}
-	}
-	s.Paired = p
-	return s
+// signedOf is one direction's paired analysis from its stream.
+func signedOf(s *stats.PairedStream, confidence float64) Signed {
+	return Signed{Paired: s.Summary(confidence), WilcoxonN: s.Kept(), Sampled: s.N() > s.Kept()}
 }
 
 // thresholds are an audit's decision settings.

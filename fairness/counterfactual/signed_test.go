@@ -2,61 +2,12 @@ package counterfactual
 
 import (
 	"fmt"
-	"math"
-	"math/rand/v2"
 	"testing"
 
 	"github.com/lucid-nlp/lucid/fairness/stats"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// Below the reservoir size the streamed summary is stats.PairedSummary of
-// every difference; above it mean, t and sign still use every difference
-// and only Wilcoxon is sampled.
-func TestSignedAccMatchesPairedSummary(t *testing.T) {
-	const tol = 1e-12
-	rng := rand.New(rand.NewPCG(1, 2))
-	d := make([]float64, 500)
-	for i := range d {
-		d[i] = 0.02 + 0.1*rng.NormFloat64()
-		if i%7 == 0 {
-			d[i] = 0 // ties
-		}
-	}
-	full := newSignedAcc(1000, 0)
-	small := newSignedAcc(100, 0)
-	for _, v := range d {
-		full.add(v)
-		small.add(v)
-	}
-	want := stats.PairedSummary(d, 0.95)
-	for _, c := range []struct {
-		name string
-		got  Signed
-	}{{"all kept", full.summary(0.95)}, {"sampled", small.summary(0.95)}} {
-		g := c.got
-		assert.Equal(t, want.N, g.N, c.name)
-		assert.InDelta(t, want.Mean, g.Mean, tol, c.name)
-		assert.InDelta(t, want.Low, g.Low, tol, c.name)
-		assert.InDelta(t, want.High, g.High, tol, c.name)
-		assert.InDelta(t, want.TP, g.TP, tol, c.name)
-		assert.InDelta(t, want.SignP, g.SignP, tol, c.name)
-		assert.Equal(t, [3]int{want.Positive, want.Negative, want.Ties}, [3]int{g.Positive, g.Negative, g.Ties}, c.name)
-	}
-	g := full.summary(0.95)
-	assert.InDelta(t, want.WilcoxonP, g.WilcoxonP, tol)
-	assert.Equal(t, 500, g.WilcoxonN)
-	assert.False(t, g.Sampled)
-	s := small.summary(0.95)
-	assert.Equal(t, 100, s.WilcoxonN)
-	assert.True(t, s.Sampled)
-	assert.Len(t, small.res, 100, "memory is capped")
-
-	empty := newSignedAcc(10, 0).summary(0.95)
-	assert.Equal(t, 0, empty.N)
-	assert.True(t, math.IsNaN(empty.Mean))
-}
 
 // biasCorpus is n texts, each with one gendered subject.
 func biasCorpus(n int) []string {

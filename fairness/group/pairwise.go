@@ -219,7 +219,7 @@ func (r *Report) pairwise(tables []*cells, ref int, groups []int, reps [][len(sp
 			t.Table = [4]int{sa, fa, sb, fb}
 			t.P = math.NaN()
 			if t.Estimate.Defined() {
-				t.P = fisherExact(sa, fa, sb, fb)
+				t.P = stats.FisherExact(sa, fa, sb, fb)
 			}
 			raw[n] = t.P
 		}

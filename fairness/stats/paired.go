@@ -2,6 +2,7 @@ package stats
 
 import (
 	"math"
+	"math/rand/v2"
 	"slices"
 	"sort"
 
@@ -38,34 +39,87 @@ const TieTolerance = 1e-6
 // PairedSummary computes the paired statistics of d at a confidence level
 // (0.95 for 95% intervals).
 func PairedSummary(d []float64, confidence float64) Paired {
-	p := Paired{N: len(d), Mean: math.NaN(), Low: math.NaN(), High: math.NaN(), SignP: 1, TP: math.NaN(), WilcoxonP: 1}
-	if len(d) == 0 {
+	s := NewPairedStream(len(d), 0)
+	for _, v := range d {
+		s.Add(v)
+	}
+	return s.Summary(confidence)
+}
+
+// PairedStream accumulates differences in bounded memory: exact running
+// moments (Welford) and sign counts for the mean, the t interval, the
+// t-test and the sign test, plus a uniform reservoir (Vitter's algorithm
+// R) of at most capacity values for the Wilcoxon test, the one statistic
+// that needs the values themselves. Up to capacity values its Summary is
+// PairedSummary of every value; beyond, every field is still exact except
+// WilcoxonP, computed on the sample. Not safe for concurrent use.
+type PairedStream struct {
+	n              int
+	mean, m2       float64
+	pos, neg, ties int
+	sample         []float64
+	capacity       int
+	rng            *rand.Rand
+}
+
+// NewPairedStream starts an empty stream keeping at most capacity values
+// for the Wilcoxon test, sampled with a source seeded by seed.
+func NewPairedStream(capacity int, seed uint64) *PairedStream {
+	return &PairedStream{capacity: capacity, rng: rand.New(rand.NewPCG(0x5eed, seed))}
+}
+
+// Add counts one difference.
+func (s *PairedStream) Add(d float64) {
+	s.n++
+	dm := d - s.mean
+	s.mean += dm / float64(s.n)
+	s.m2 += dm * (d - s.mean)
+	switch {
+	case d > TieTolerance:
+		s.pos++
+	case d < -TieTolerance:
+		s.neg++
+	default:
+		s.ties++
+	}
+	if len(s.sample) < s.capacity {
+		s.sample = append(s.sample, d)
+	} else if j := s.rng.IntN(s.n); j < s.capacity {
+		s.sample[j] = d // every value kept with chance capacity/n
+	}
+}
+
+// N is the number of differences added; Kept how many the Wilcoxon test
+// uses (all of them while N ≤ the capacity).
+func (s *PairedStream) N() int { return s.n }
+
+// Mean is the running mean of the differences, NaN before the first.
+func (s *PairedStream) Mean() float64 {
+	if s.n == 0 {
+		return math.NaN()
+	}
+	return s.mean
+}
+
+func (s *PairedStream) Kept() int { return len(s.sample) }
+
+// Summary is the paired statistics of the differences at a confidence
+// level: the mean is NaN with none; the interval and TP are NaN with
+// fewer than two.
+func (s *PairedStream) Summary(confidence float64) Paired {
+	p := Paired{N: s.n, Mean: math.NaN(), Low: math.NaN(), High: math.NaN(), SignP: 1, TP: math.NaN(), WilcoxonP: 1,
+		Positive: s.pos, Negative: s.neg, Ties: s.ties}
+	if s.n == 0 {
 		return p
 	}
-	var sum float64
-	for _, v := range d {
-		sum += v
-		switch {
-		case v > TieTolerance:
-			p.Positive++
-		case v < -TieTolerance:
-			p.Negative++
-		default:
-			p.Ties++
-		}
-	}
-	n := float64(len(d))
-	p.Mean = sum / n
-	p.SignP = SignTest(p.Positive, p.Negative)
-	p.WilcoxonP = Wilcoxon(d)
-	if len(d) < 2 {
+	p.Mean = s.mean
+	p.SignP = SignTest(s.pos, s.neg)
+	p.WilcoxonP = Wilcoxon(s.sample)
+	if s.n < 2 {
 		return p
 	}
-	var ss float64
-	for _, v := range d {
-		ss += (v - p.Mean) * (v - p.Mean)
-	}
-	se := math.Sqrt(ss / (n - 1) / n)
+	n := float64(s.n)
+	se := math.Sqrt(max(0, s.m2) / (n - 1) / n)
 	t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: n - 1}
 	q := t.Quantile(1 - (1-confidence)/2)
 	p.Low, p.High = p.Mean-q*se, p.Mean+q*se

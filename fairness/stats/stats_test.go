@@ -149,3 +149,85 @@ func TestUndefinedFiguresEncodeAsNull(t *testing.T) {
 	assert.True(t, math.IsNaN(back.E.P))
 	assert.Equal(t, 0.3, back.E.Estimate)
 }
+
+// fisherDirect is Fisher's test summed term by term, the definition the
+// fast walk must reproduce.
+func fisherDirect(a, b, c, d int) float64 {
+	r1, c1, n := a+b, a+c, a+b+c+d
+	if n == 0 || r1 == 0 || r1 == n || c1 == 0 || c1 == n {
+		return 1
+	}
+	lo, hi := max(0, c1-(n-r1)), min(r1, c1)
+	logp := func(x int) float64 {
+		return logChoose(c1, x) + logChoose(n-c1, r1-x) - logChoose(n, r1)
+	}
+	obs := logp(a)
+	s := 0.0
+	for x := lo; x <= hi; x++ {
+		if lp := logp(x); lp <= obs+1e-7 {
+			s += math.Exp(lp)
+		}
+	}
+	return min(1, s)
+}
+
+func TestFisherMatchesItsDefinition(t *testing.T) {
+	// Hand cases, edges, then random tables of every size up to tens of
+	// thousands a cell. Tolerance: 1e-9 absolute and relative.
+	cases := [][4]int{{5, 5, 2, 8}, {3, 1, 1, 3}, {0, 10, 10, 0}, {0, 0, 3, 4}, {1, 0, 0, 1}, {7, 7, 7, 7}}
+	rng := rand.New(rand.NewPCG(8, 9))
+	for range 400 {
+		scale := []int{5, 50, 500, 30000}[rng.IntN(4)]
+		cases = append(cases, [4]int{rng.IntN(scale), rng.IntN(scale), rng.IntN(scale), rng.IntN(scale)})
+	}
+	for range 100 { // near-null tables, where the p-value is large
+		n := 100 + rng.IntN(20000)
+		k := n/3 + rng.IntN(n/50+1)
+		cases = append(cases, [4]int{k, n - k, n / 3, n - n/3})
+	}
+	for _, c := range cases {
+		want := fisherDirect(c[0], c[1], c[2], c[3])
+		got := FisherExact(c[0], c[1], c[2], c[3])
+		assert.InDelta(t, want, got, 1e-9+1e-9*want, "%v", c)
+	}
+	// R: fisher.test(matrix(c(5, 2, 5, 8), 2)).
+	assert.InDelta(t, 0.3498452012383901, FisherExact(5, 5, 2, 8), 1e-12)
+}
+
+// A stream holding fewer values than it was given: every field but
+// WilcoxonP is exact against PairedSummary on all of them; within its
+// capacity it is PairedSummary itself.
+func TestPairedStreamBeyondItsSample(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	all := make([]float64, 3000)
+	for i := range all {
+		all[i] = rng.NormFloat64()*0.1 + 0.01
+		if i%10 == 0 {
+			all[i] = 0 // ties
+		}
+	}
+	s := NewPairedStream(1000, 1)
+	for _, v := range all {
+		s.Add(v)
+	}
+	assert.Equal(t, 3000, s.N())
+	assert.Equal(t, 1000, s.Kept(), "memory is capped")
+	got, want := s.Summary(0.95), PairedSummary(all, 0.95)
+	assert.Equal(t, [4]int{want.N, want.Positive, want.Negative, want.Ties}, [4]int{got.N, got.Positive, got.Negative, got.Ties})
+	for name, pair := range map[string][2]float64{
+		"mean": {want.Mean, got.Mean}, "low": {want.Low, got.Low}, "high": {want.High, got.High},
+		"sign": {want.SignP, got.SignP}, "t": {want.TP, got.TP},
+	} {
+		assert.InDelta(t, pair[0], pair[1], 1e-9*math.Max(1, math.Abs(pair[0])), name)
+	}
+	assert.Less(t, got.WilcoxonP, 0.05, "the sample still shows the shift of 0.01")
+
+	small := NewPairedStream(100, 1)
+	for _, v := range all[:50] {
+		small.Add(v)
+	}
+	assert.Equal(t, PairedSummary(all[:50], 0.95), small.Summary(0.95))
+	empty := NewPairedStream(10, 1).Summary(0.95)
+	assert.Equal(t, 0, empty.N)
+	assert.True(t, math.IsNaN(empty.Mean))
+}
