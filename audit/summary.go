@@ -84,7 +84,7 @@ func summarize(r *Report, cfg Config) []Finding {
 		out = append(out, pairedFinding(p))
 	}
 	if cf := r.Counterfactual; cf != nil {
-		out = append(out, counterfactualFinding(cf))
+		out = append(out, counterfactualFindings(cf)...)
 	}
 	if c := r.Consistency; c != nil {
 		out = append(out, consistencyFinding(c))
@@ -287,42 +287,50 @@ func leftOutText(g *group.Report) string {
 	return strings.Join(parts, ", ")
 }
 
-// counterfactualFinding states each family's verdict: the worse of its
-// mean signed Δp per direction (paired t, Holm across the directions) and
-// its flip rate (exact test against the flip tolerance).
-func counterfactualFinding(cf *Counterfactual) Finding {
+// counterfactualFindings state each family's verdict, one line per family
+// that does not pass: the worse of its mean signed Δp per direction (paired
+// t, Holm across the directions) and its flip rate (exact test against the
+// flip tolerance); the passing families share one line.
+func counterfactualFindings(cf *Counterfactual) []Finding {
 	if cf.Swaps == 0 {
-		return Finding{Check: "counterfactual", Status: "info", Message: fmt.Sprintf("No text mentions an identity term of the audited families (%d texts read).", cf.Texts)}
+		return []Finding{{Check: "counterfactual", Status: "info", Message: fmt.Sprintf("No text mentions an identity term of the audited families (%d texts read).", cf.Texts)}}
 	}
-	status := stats.Info
-	var judged []string
-	passed := 0
+	var out []Finding
+	var passed []string
 	for _, f := range cf.Families {
 		if f.Swaps == 0 || f.Verdict == nil {
 			continue
 		}
-		status = stats.Worse(status, f.Verdict.Status)
 		if f.Verdict.Status == stats.Pass {
-			passed++
+			passed = append(passed, f.Family)
 			continue
 		}
-		desc := fmt.Sprintf("%s %s: flip rate %.1f%% %s of %d swaps in %d texts", f.Verdict.Status, f.Family, 100*f.FlipRate, interval(100*f.FlipInterval.Low, 100*f.FlipInterval.High, "%.1f"), f.Swaps, f.Texts)
+		msg := fmt.Sprintf("%s: flip rate %.1f%% %s of %d swaps in %d texts", f.Family, 100*f.FlipRate, interval(100*f.FlipInterval.Low, 100*f.FlipInterval.High, "%.1f"), f.Swaps, f.Texts)
 		if c := f.SignedCheck; c != nil && !math.IsNaN(c.Evidence.Estimate) {
-			desc += fmt.Sprintf("; %s: mean signed Δp %+.3f %s, Holm p=%s", c.Test, c.Evidence.Estimate, interval(c.Evidence.Low, c.Evidence.High, "%+.3f"), pText(c.Evidence.P))
+			msg += fmt.Sprintf("; %s: mean signed Δp %+.3f %s, Holm p=%s", c.Test, c.Evidence.Estimate, interval(c.Evidence.Low, c.Evidence.High, "%+.3f"), pText(c.Evidence.P))
 		}
-		judged = append(judged, desc)
+		out = append(out, Finding{Check: "counterfactual", Status: string(f.Verdict.Status), Message: msg + ". " + capitalize(f.Verdict.Reason) + "."})
 	}
-	msg := fmt.Sprintf("%d swaps in %d texts with identity terms.", cf.Swaps, cf.TextsWithTerms)
-	if len(judged) == 0 {
-		msg += fmt.Sprintf(" Every family passes (%d): no direction moves the score or flips labels beyond the tolerances.", passed)
-	} else {
-		msg += " " + strings.Join(judged, "; ") + "."
-		if passed > 0 {
-			msg += fmt.Sprintf(" %d other families pass.", passed)
-		}
-		if len(cf.Explained) > 0 {
-			msg += " The worst pairs are explained word by word in report.html."
-		}
+	head := fmt.Sprintf("%d swaps in %d texts with identity terms", cf.Swaps, cf.TextsWithTerms)
+	explained := ""
+	if len(cf.Explained) > 0 {
+		explained = " The worst pairs are explained word by word in report.html."
 	}
-	return Finding{Check: "counterfactual", Status: string(status), Message: msg}
+	switch {
+	case len(out) == 0:
+		out = append(out, Finding{Check: "counterfactual", Status: "pass", Message: head + ": every family passes (" + strings.Join(passed, ", ") + ")."})
+	case len(passed) > 0:
+		out = append([]Finding{{Check: "counterfactual", Status: "info", Message: head + "; these families pass: " + strings.Join(passed, ", ") + "." + explained}}, out...)
+	default:
+		out = append([]Finding{{Check: "counterfactual", Status: "info", Message: head + "." + explained}}, out...)
+	}
+	return out
+}
+
+// capitalize upper-cases the first letter of a reason used as a sentence.
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
