@@ -75,3 +75,21 @@ func TestLoadFolderCorruptTokenizerInFS(t *testing.T) {
 	_, err = LoadFolder(f)
 	assert.ErrorContains(t, err, "tokenize: mem/tokenizer.json: not a tokenizer.json")
 }
+
+func TestFileSizeEmbeddedEqualsDisk(t *testing.T) {
+	emb, err := ReadFolderFS(Embedded(), EmbeddedName)
+	require.NoError(t, err)
+	disk, err := ReadFolder(defaultDir)
+	require.NoError(t, err)
+	for _, f := range []string{ModelFile, "model_embeds.onnx", "embeddings.onnx"} {
+		a, err := emb.FileSize(f)
+		require.NoError(t, err)
+		b, err := disk.FileSize(f)
+		require.NoError(t, err)
+		assert.Equal(t, b, a, f)
+		assert.Greater(t, a, int64(1<<20), f)
+	}
+	_, err = emb.FileSize("model_grad.onnx")
+	assert.ErrorContains(t, err, "embedded:sst2-mini-bert/model_grad.onnx")
+	assert.ErrorIs(t, err, fs.ErrNotExist)
+}

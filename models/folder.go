@@ -273,3 +273,19 @@ func DefaultDir() (string, error) {
 	return "", fmt.Errorf("models: no model given and the default model models/%s was not found in %s or its parents; pass --model DIR or set %s",
 		DefaultName, wd, ModelEnv)
 }
+
+// FileSize returns the size in bytes of one of the folder's files, on disk
+// or in its file system (memory estimates count the graphs' weights).
+func (f *Folder) FileSize(file string) (int64, error) {
+	var st fs.FileInfo
+	var err error
+	if f.FS != nil {
+		st, err = fs.Stat(f.FS, file)
+	} else {
+		st, err = os.Stat(filepath.Join(f.Dir, file))
+	}
+	if err != nil {
+		return 0, fmt.Errorf("models: %s: %w", f.path(file), err)
+	}
+	return st.Size(), nil
+}
