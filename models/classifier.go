@@ -2,7 +2,7 @@ package models
 
 import (
 	"context"
-	"path/filepath"
+	"fmt"
 	"sort"
 
 	"github.com/lucid-nlp/lucid/engine"
@@ -30,11 +30,43 @@ func Load(dir string, opts ...onnx.Option) (*Classifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	tok, err := tokenize.Load(filepath.Join(dir, TokenizerFile))
+	return LoadFolder(f, opts...)
+}
+
+// LoadDefault opens the default model (see Default): the folder
+// $LUCID_MODEL names, else the embedded copy.
+func LoadDefault(opts ...onnx.Option) (*Classifier, error) {
+	f, err := Default()
 	if err != nil {
 		return nil, err
 	}
-	m, err := onnx.Open(dir, append([]onnx.Option{onnx.WithLabels(f.Labels)}, opts...)...)
+	return LoadFolder(f, opts...)
+}
+
+// LoadFolder opens a folder ReadFolder or ReadFolderFS has checked, from
+// disk or from its file system.
+func LoadFolder(f *Folder, opts ...onnx.Option) (*Classifier, error) {
+	var tok *tokenize.Tokenizer
+	var err error
+	if f.FS != nil {
+		var data []byte
+		if data, err = f.readFile(TokenizerFile); err != nil {
+			return nil, fmt.Errorf("models: %s: %w", f.path(TokenizerFile), err)
+		}
+		tok, err = tokenize.Parse(f.path(TokenizerFile), data)
+	} else {
+		tok, err = tokenize.Load(f.path(TokenizerFile))
+	}
+	if err != nil {
+		return nil, err
+	}
+	opts = append([]onnx.Option{onnx.WithLabels(f.Labels)}, opts...)
+	var m *onnx.Model
+	if f.FS != nil {
+		m, err = onnx.OpenFS(f.FS, f.Dir, opts...)
+	} else {
+		m, err = onnx.Open(f.Dir, opts...)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -5,5 +5,9 @@
 // Classifier (tokenizer plus ONNX Runtime model) with a plain Predict call.
 //
 // The small default model that ships with Lucid lives in
-// models/sst2-mini-bert/ (see its README.md); DefaultDir finds it.
+// models/sst2-mini-bert/ (see its README.md) and is embedded in every
+// binary that imports this package (Embedded, about 38 MB): Default and
+// LoadDefault use that copy unless $LUCID_MODEL names a folder, so a
+// built binary works from any directory. ReadFolderFS and LoadFolder open
+// any folder held in an fs.FS the same way.
 package models

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -28,7 +30,12 @@ const ModelEnv = "LUCID_MODEL"
 
 // Folder is a model folder that satisfies the contract.
 type Folder struct {
-	Dir    string
+	// Dir is the folder's path on disk, or for a folder held in a file
+	// system (the embedded default model) its name, as messages show it.
+	Dir string
+	// FS holds the folder's files when it is not a folder on disk (the
+	// default model embedded in the binary); nil for a folder on disk.
+	FS     fs.FS
 	Labels []string
 	// MaxLength is the longest token sequence the model takes
 	// (max_position_embeddings, 512 when config.json does not say).
@@ -69,7 +76,7 @@ func (f *Folder) checkPositions(rows int) error {
 	}
 	if f.PositionEmbeddings > rows {
 		return fmt.Errorf("models: %s says max_position_embeddings %d, but %s's position-embedding table has %d rows: the model cannot read sequences that long; set max_position_embeddings to %d",
-			filepath.Join(f.Dir, ConfigFile), f.PositionEmbeddings, ModelFile, rows, rows)
+			f.path(ConfigFile), f.PositionEmbeddings, ModelFile, rows, rows)
 	}
 	return nil
 }
@@ -97,9 +104,31 @@ func ReadFolder(dir string) (*Folder, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("models: %s is a file; a model is a folder with %s, %s and %s", dir, ModelFile, TokenizerFile, ConfigFile)
 	}
+	return readFolder(dir, nil, func(f string) string { return filepath.Join(dir, f) })
+}
+
+// ReadFolderFS is ReadFolder for a model folder held in a file system whose
+// root is the folder (as models.Embedded is); name labels it in messages
+// and becomes Folder.Dir.
+func ReadFolderFS(fsys fs.FS, name string) (*Folder, error) {
+	if fsys == nil {
+		return nil, fmt.Errorf("models: model %s: no file system given", name)
+	}
+	return readFolder(name, fsys, func(f string) string { return path.Join(name, f) })
+}
+
+// readFolder checks the contract's files through open (fsys, or the disk
+// when fsys is nil); where names a file in messages.
+func readFolder(dir string, fsys fs.FS, where func(string) string) (*Folder, error) {
+	open := func(f string) (fs.File, error) {
+		if fsys != nil {
+			return fsys.Open(f)
+		}
+		return os.Open(filepath.Join(dir, f))
+	}
 	var missing []string
 	for _, f := range []string{ModelFile, TokenizerFile, ConfigFile} {
-		err := readable(filepath.Join(dir, f))
+		err := readable(open, f)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			missing = append(missing, f)
@@ -112,17 +141,17 @@ func ReadFolder(dir string) (*Folder, error) {
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("models: model folder %s lacks %v (a model folder needs %s, %s and %s)", dir, missing, ModelFile, TokenizerFile, ConfigFile)
 	}
-	raw, err := os.ReadFile(filepath.Join(dir, ConfigFile))
+	raw, err := readAll(open, ConfigFile)
 	if err != nil {
-		return nil, fmt.Errorf("models: %w", err)
+		return nil, fmt.Errorf("models: %s: %w", where(ConfigFile), err)
 	}
 	var c config
 	if err := json.Unmarshal(raw, &c); err != nil {
-		return nil, fmt.Errorf("models: %s is not valid JSON: %w", filepath.Join(dir, ConfigFile), err)
+		return nil, fmt.Errorf("models: %s is not valid JSON: %w", where(ConfigFile), err)
 	}
 	labels, err := labelList(c.ID2Label)
 	if err != nil {
-		return nil, fmt.Errorf("models: %s: %w", filepath.Join(dir, ConfigFile), err)
+		return nil, fmt.Errorf("models: %s: %w", where(ConfigFile), err)
 	}
 	maxLen := c.MaxPositionEmbeddings
 	if maxLen <= 0 {
@@ -132,16 +161,41 @@ func ReadFolder(dir string) (*Folder, error) {
 	if c.ModelType == "roberta" || c.ModelType == "xlm-roberta" || c.ModelType == "camembert" {
 		maxLen -= 2
 	}
-	return &Folder{Dir: dir, Labels: labels, MaxLength: maxLen, ModelType: c.ModelType,
+	return &Folder{Dir: dir, FS: fsys, Labels: labels, MaxLength: maxLen, ModelType: c.ModelType,
 		PositionEmbeddings: c.MaxPositionEmbeddings,
 		Hidden:             cmp.Or(c.HiddenSize, c.Dim), Heads: cmp.Or(c.NumAttentionHeads, c.NHeads), Intermediate: cmp.Or(c.IntermediateSize, c.HiddenDim)}, nil
 }
 
-// readable reports why path cannot be opened for reading, if it cannot:
+// path names file of the folder in messages.
+func (f *Folder) path(file string) string {
+	if f.FS != nil {
+		return path.Join(f.Dir, file)
+	}
+	return filepath.Join(f.Dir, file)
+}
+
+// readFile reads one of the folder's files.
+func (f *Folder) readFile(file string) ([]byte, error) {
+	if f.FS != nil {
+		return fs.ReadFile(f.FS, file)
+	}
+	return os.ReadFile(filepath.Join(f.Dir, file))
+}
+
+func readAll(open func(string) (fs.File, error), name string) ([]byte, error) {
+	f, err := open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
+}
+
+// readable reports why name cannot be opened for reading, if it cannot:
 // an error wrapping fs.ErrNotExist when it is absent, fs.ErrPermission
 // when it may not be read.
-func readable(path string) error {
-	f, err := os.Open(path)
+func readable(open func(string) (fs.File, error), name string) error {
+	f, err := open(name)
 	if err != nil {
 		return err
 	}
@@ -185,9 +239,20 @@ func labelList(id2label map[string]string) ([]string, error) {
 	return labels, nil
 }
 
-// DefaultDir finds the model that ships with Lucid: $LUCID_MODEL if set,
+// Default returns the model to use when none is named: the folder
+// $LUCID_MODEL names, else the copy of models/sst2-mini-bert embedded in
+// the binary (Embedded), so a built binary works from any directory.
+func Default() (*Folder, error) {
+	if d := os.Getenv(ModelEnv); d != "" {
+		return ReadFolder(d)
+	}
+	return ReadFolderFS(Embedded(), EmbeddedName)
+}
+
+// DefaultDir finds the default model's folder on disk: $LUCID_MODEL if set,
 // else models/sst2-mini-bert in the working directory or one of its parents
-// (so commands work from anywhere inside the repository).
+// (a checkout). Binaries should use Default, which falls back on the
+// embedded copy instead and so does not depend on the working directory.
 func DefaultDir() (string, error) {
 	if d := os.Getenv(ModelEnv); d != "" {
 		return d, nil
@@ -207,4 +272,20 @@ func DefaultDir() (string, error) {
 	}
 	return "", fmt.Errorf("models: no model given and the default model models/%s was not found in %s or its parents; pass --model DIR or set %s",
 		DefaultName, wd, ModelEnv)
+}
+
+// FileSize returns the size in bytes of one of the folder's files, on disk
+// or in its file system (memory estimates count the graphs' weights).
+func (f *Folder) FileSize(file string) (int64, error) {
+	var st fs.FileInfo
+	var err error
+	if f.FS != nil {
+		st, err = fs.Stat(f.FS, file)
+	} else {
+		st, err = os.Stat(filepath.Join(f.Dir, file))
+	}
+	if err != nil {
+		return 0, fmt.Errorf("models: %s: %w", f.path(file), err)
+	}
+	return st.Size(), nil
 }

@@ -70,6 +70,17 @@ func Load(path string) (*Tokenizer, error) {
 	return t, nil
 }
 
+// Parse reads a Hugging Face tokenizer.json held in memory (a model
+// embedded in the binary, say), as Load does from a file; name labels the
+// data in error messages.
+func Parse(name string, data []byte) (*Tokenizer, error) {
+	t, err := parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("tokenize: %s: %w", name, err)
+	}
+	return t, nil
+}
+
 func parse(data []byte) (*Tokenizer, error) {
 	var cfg fileConfig
 	if err := json.Unmarshal(data, &cfg); err != nil {

@@ -361,3 +361,24 @@ func TestLoadErrors(t *testing.T) {
 		})
 	}
 }
+
+// Parse reads tokenizer.json from memory exactly as Load reads the file.
+func TestParseEqualsLoad(t *testing.T) {
+	data, err := os.ReadFile(modelTokenizer)
+	if err != nil {
+		t.Skipf("the default model's tokenizer is not at %s: %v", modelTokenizer, err)
+	}
+	fromFile, err := Load(modelTokenizer)
+	require.NoError(t, err)
+	fromBytes, err := Parse("embedded/tokenizer.json", data)
+	require.NoError(t, err)
+	for _, text := range []string{"a gorgeous , witty , seductive movie .", "Café naïve, 東京 🔥!", ""} {
+		a, err := fromFile.Encode(text)
+		require.NoError(t, err)
+		b, err := fromBytes.Encode(text)
+		require.NoError(t, err)
+		assert.Equal(t, a, b, text)
+	}
+	_, err = Parse("embedded/tokenizer.json", []byte("{"))
+	assert.ErrorContains(t, err, "tokenize: embedded/tokenizer.json: not a tokenizer.json")
+}

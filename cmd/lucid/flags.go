@@ -23,7 +23,7 @@ type modelFlags struct {
 }
 
 func (m *modelFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&m.dir, "model", "", "model folder (model.onnx, tokenizer.json, config.json); default: $LUCID_MODEL or the shipped models/"+models.DefaultName)
+	fs.StringVar(&m.dir, "model", "", "model folder (model.onnx, tokenizer.json, config.json); default: $LUCID_MODEL, else the copy of models/"+models.DefaultName+" built into this binary")
 	fs.StringVar(&m.device, "device", "cpu", "where to run: cpu, cuda or cuda:N (needs scripts/setup_ort.sh --gpu)")
 	fs.IntVar(&m.threads, "threads", 0, fmt.Sprintf("ONNX Runtime intra-op threads per session, at most %d (4 per CPU, never above %d; default: all CPUs)", maxThreads(), maxThreadsCeiling))
 	fs.IntVar(&m.sessions, "sessions", 1, fmt.Sprintf("ONNX Runtime sessions, i.e. batches run at once, 1 to %d (more help on GPUs and many-core hosts)", maxSessions))
@@ -46,14 +46,11 @@ func (m *modelFlags) validate() error {
 // folder reads the model folder the flags name, without loading it, so
 // memory estimates can be checked before anything is allocated.
 func (m *modelFlags) folder() (*models.Folder, error) {
-	dir := m.dir
-	if dir == "" {
-		var err error
-		if dir, err = models.DefaultDir(); err != nil {
-			return nil, err
-		}
+	if m.dir == "" {
+		// $LUCID_MODEL, else the embedded copy: no working directory needed.
+		return models.Default()
 	}
-	return models.ReadFolder(dir)
+	return models.ReadFolder(m.dir)
 }
 
 // load opens the model folder f, after validate.
@@ -62,7 +59,7 @@ func (m *modelFlags) load(f *models.Folder) (*models.Classifier, error) {
 	if err != nil {
 		return nil, usageError{err.Error()}
 	}
-	return models.Load(f.Dir, onnx.WithDevice(dev), onnx.WithThreads(m.threads), onnx.WithSessions(m.sessions), onnx.WithLibrary(m.library))
+	return models.LoadFolder(f, onnx.WithDevice(dev), onnx.WithThreads(m.threads), onnx.WithSessions(m.sessions), onnx.WithLibrary(m.library))
 }
 
 // newFlagSet makes a flag set whose --help prints the given text first.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -26,14 +25,17 @@ type session struct {
 	opts *ort.RunOptions
 }
 
-// describeGraph reads a graph's inputs and outputs from the file itself.
-func describeGraph(path string) (map[string]ort.InputOutputInfo, map[string]ort.InputOutputInfo, error) {
-	if _, err := os.Stat(path); err != nil {
-		return nil, nil, fmt.Errorf("onnx: model file %s: %w", path, err)
+// describeGraph reads a graph's inputs and outputs from the graph itself.
+func describeGraph(gf graphFile) (map[string]ort.InputOutputInfo, map[string]ort.InputOutputInfo, error) {
+	var ins, outs []ort.InputOutputInfo
+	var err error
+	if gf.data != nil {
+		ins, outs, err = ort.GetInputOutputInfoWithONNXData(gf.data)
+	} else {
+		ins, outs, err = ort.GetInputOutputInfo(gf.path)
 	}
-	ins, outs, err := ort.GetInputOutputInfo(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("onnx: %s is not a model ONNX Runtime can read: %w", path, err)
+		return nil, nil, fmt.Errorf("onnx: %s is not a model ONNX Runtime can read: %w", gf.path, err)
 	}
 	in := make(map[string]ort.InputOutputInfo, len(ins))
 	for _, i := range ins {
@@ -46,13 +48,13 @@ func describeGraph(path string) (map[string]ort.InputOutputInfo, map[string]ort.
 	return in, out, nil
 }
 
-// openGraph opens cfg.sessions sessions of path that feed inputNames (in
+// openGraph opens cfg.sessions sessions of gf that feed inputNames (in
 // that order) and fetch outputName.
-func openGraph(path string, cfg config, inputNames []string, outputName string,
+func openGraph(gf graphFile, cfg config, inputNames []string, outputName string,
 	in, out map[string]ort.InputOutputInfo) (*graph, error) {
-	g := &graph{path: path, inputs: in, outputs: out, pool: make(chan *session, cfg.sessions)}
+	g := &graph{path: gf.path, inputs: in, outputs: out, pool: make(chan *session, cfg.sessions)}
 	for range cfg.sessions {
-		s, err := newSession(path, cfg, inputNames, outputName)
+		s, err := newSession(gf, cfg, inputNames, outputName)
 		if err != nil {
 			g.close()
 			return nil, err
@@ -63,7 +65,7 @@ func openGraph(path string, cfg config, inputNames []string, outputName string,
 	return g, nil
 }
 
-func newSession(path string, cfg config, inputNames []string, outputName string) (*session, error) {
+func newSession(gf graphFile, cfg config, inputNames []string, outputName string) (*session, error) {
 	so, err := ort.NewSessionOptions()
 	if err != nil {
 		return nil, fmt.Errorf("onnx: session options: %w", err)
@@ -85,9 +87,16 @@ func newSession(path string, cfg config, inputNames []string, outputName string)
 			return nil, err
 		}
 	}
-	s, err := ort.NewDynamicAdvancedSession(path, inputNames, []string{outputName}, so)
+	var s *ort.DynamicAdvancedSession
+	if gf.data != nil {
+		// ONNX Runtime parses the bytes into its own copy: gf.data is not
+		// referenced once the session exists.
+		s, err = ort.NewDynamicAdvancedSessionWithONNXData(gf.data, inputNames, []string{outputName}, so)
+	} else {
+		s, err = ort.NewDynamicAdvancedSession(gf.path, inputNames, []string{outputName}, so)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("onnx: opening %s on %s: %w", path, cfg.device, err)
+		return nil, fmt.Errorf("onnx: opening %s on %s: %w", gf.path, cfg.device, err)
 	}
 	ro, err := ort.NewRunOptions()
 	if err != nil {

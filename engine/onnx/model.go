@@ -3,8 +3,7 @@ package onnx
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
+	"io/fs"
 	"slices"
 	"sort"
 	"strings"
@@ -35,6 +34,7 @@ const (
 // folder without them still serves Run. Safe for concurrent use.
 type Model struct {
 	dir        string
+	src        source
 	cfg        config
 	labels     []string
 	main       *graph
@@ -57,6 +57,21 @@ var _ engine.EmbeddingModel = (*Model)(nil)
 // int64 inputs input_ids and attention_mask [batch, seq], optional
 // token_type_ids, nothing else; a float32 output logits [batch, labels].
 func Open(dir string, opts ...Option) (*Model, error) {
+	return open(source{dir: dir}, opts)
+}
+
+// OpenFS is Open for a model folder held in a file system whose root is
+// the folder (the default model embedded in the binary, say): the graphs'
+// bytes are handed to ONNX Runtime, so nothing is read from the working
+// directory. name labels the folder in messages and is what Dir returns.
+func OpenFS(fsys fs.FS, name string, opts ...Option) (*Model, error) {
+	if fsys == nil {
+		return nil, fmt.Errorf("onnx: model %s: no file system given", name)
+	}
+	return open(source{dir: name, fsys: fsys}, opts)
+}
+
+func open(src source, opts []Option) (*Model, error) {
 	cfg := defaults()
 	for _, o := range opts {
 		o(&cfg)
@@ -68,8 +83,12 @@ func Open(dir string, opts ...Option) (*Model, error) {
 	if err := initRuntime(lib); err != nil {
 		return nil, err
 	}
-	path := filepath.Join(dir, ModelFile)
-	in, out, err := describeGraph(path)
+	gf, err := src.graph(ModelFile)
+	if err != nil {
+		return nil, err
+	}
+	path := gf.path
+	in, out, err := describeGraph(gf)
 	if err != nil {
 		return nil, err
 	}
@@ -85,11 +104,11 @@ func Open(dir string, opts ...Option) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	g, err := openGraph(path, cfg, names, logitsOutput, in, out)
+	g, err := openGraph(gf, cfg, names, logitsOutput, in, out)
 	if err != nil {
 		return nil, err
 	}
-	return &Model{dir: dir, cfg: cfg, labels: labels, main: g, mainInputs: names, positions: positionTableRows(path)}, nil
+	return &Model{dir: src.dir, src: src, cfg: cfg, labels: labels, main: g, mainInputs: names, positions: gf.positions()}, nil
 }
 
 // Positions returns the number of rows of model.onnx's position-embedding
@@ -192,7 +211,7 @@ func (m *Model) Labels() []string { return slices.Clone(m.labels) }
 // Device returns where the model runs.
 func (m *Model) Device() Device { return m.cfg.device }
 
-// Dir returns the model folder.
+// Dir returns the model folder (for OpenFS, the name it was given).
 func (m *Model) Dir() string { return m.dir }
 
 // Inputs returns the names of the inputs model.onnx takes, in feeding order.
@@ -267,12 +286,7 @@ func (m *Model) Close() error {
 // HasEmbeddingGraphs reports whether the folder has the two graphs that path
 // attributions need.
 func (m *Model) HasEmbeddingGraphs() bool {
-	for _, f := range []string{EmbedModelFile, LookupFile} {
-		if _, err := os.Stat(filepath.Join(m.dir, f)); err != nil {
-			return false
-		}
-	}
-	return true
+	return m.src.has(EmbedModelFile) && m.src.has(LookupFile)
 }
 
 // openEmbeddings opens model_embeds.onnx and embeddings.onnx, once.
@@ -286,8 +300,12 @@ func (m *Model) loadEmbeddings() error {
 		return fmt.Errorf("onnx: model folder %s lacks %s and %s, which path attributions need (scripts/export_models.py writes them)",
 			m.dir, EmbedModelFile, LookupFile)
 	}
-	ePath := filepath.Join(m.dir, EmbedModelFile)
-	in, out, err := describeGraph(ePath)
+	eFile, err := m.src.graph(EmbedModelFile)
+	if err != nil {
+		return err
+	}
+	ePath := eFile.path
+	in, out, err := describeGraph(eFile)
 	if err != nil {
 		return err
 	}
@@ -302,8 +320,12 @@ func (m *Model) loadEmbeddings() error {
 	if n > 0 && n != len(m.labels) {
 		return fmt.Errorf("onnx: %s outputs %d logits but %s outputs %d", ePath, n, ModelFile, len(m.labels))
 	}
-	lPath := filepath.Join(m.dir, LookupFile)
-	lin, lout, err := describeGraph(lPath)
+	lFile, err := m.src.graph(LookupFile)
+	if err != nil {
+		return err
+	}
+	lPath := lFile.path
+	lin, lout, err := describeGraph(lFile)
 	if err != nil {
 		return err
 	}
@@ -325,10 +347,10 @@ func (m *Model) loadEmbeddings() error {
 	if outInfo.DataType != ort.TensorElementDataTypeFloat || len(outInfo.Dimensions) != 3 || hidden <= 0 {
 		return fmt.Errorf("onnx: %s output %s is %s, want float32 [batch, seq, hidden] with a fixed hidden size", lPath, outName, outInfo.String())
 	}
-	if m.embeds, err = openGraph(ePath, m.cfg, names, logitsOutput, in, out); err != nil {
+	if m.embeds, err = openGraph(eFile, m.cfg, names, logitsOutput, in, out); err != nil {
 		return err
 	}
-	if m.lookup, err = openGraph(lPath, m.cfg, []string{inputIDs}, outName, lin, lout); err != nil {
+	if m.lookup, err = openGraph(lFile, m.cfg, []string{inputIDs}, outName, lin, lout); err != nil {
 		return err
 	}
 	m.embedInputs, m.lookupOut, m.hidden = names, outName, int(hidden)

@@ -25,7 +25,12 @@ func positionTableRows(path string) int {
 		return 0
 	}
 	defer f.Close()
-	r := bufio.NewReaderSize(f, 1<<16)
+	return positionRows(f)
+}
+
+// positionRows is positionTableRows over a graph read from src.
+func positionRows(src io.Reader) int {
+	r := bufio.NewReaderSize(src, 1<<16)
 	rows, err := scanMessage(r, -1, func(field int, wire int, r *bufio.Reader, n int64) (int, bool, error) {
 		if field != 7 || wire != 2 {
 			return 0, false, skip(r, wire, n)
