@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/lucid-nlp/lucid/attribution"
 	"github.com/lucid-nlp/lucid/models"
@@ -49,8 +47,8 @@ func shapeOf(f *models.Folder, withEmbeds bool) netShape {
 		files = append(files, "model_embeds.onnx", "embeddings.onnx")
 	}
 	for _, name := range files {
-		if st, err := os.Stat(filepath.Join(f.Dir, name)); err == nil {
-			s.weightBytes += st.Size()
+		if size, err := f.FileSize(name); err == nil {
+			s.weightBytes += size
 		}
 	}
 	return s
