@@ -47,12 +47,12 @@ func describeGraph(path string) (map[string]ort.InputOutputInfo, map[string]ort.
 }
 
 // openGraph opens cfg.sessions sessions of path that feed inputNames (in
-// that order) and fetch outputName.
-func openGraph(path string, cfg config, inputNames []string, outputName string,
+// that order) and fetch outputNames (in that order).
+func openGraph(path string, cfg config, inputNames, outputNames []string,
 	in, out map[string]ort.InputOutputInfo) (*graph, error) {
 	g := &graph{path: path, inputs: in, outputs: out, pool: make(chan *session, cfg.sessions)}
 	for range cfg.sessions {
-		s, err := newSession(path, cfg, inputNames, outputName)
+		s, err := newSession(path, cfg, inputNames, outputNames)
 		if err != nil {
 			g.close()
 			return nil, err
@@ -63,7 +63,7 @@ func openGraph(path string, cfg config, inputNames []string, outputName string,
 	return g, nil
 }
 
-func newSession(path string, cfg config, inputNames []string, outputName string) (*session, error) {
+func newSession(path string, cfg config, inputNames, outputNames []string) (*session, error) {
 	so, err := ort.NewSessionOptions()
 	if err != nil {
 		return nil, fmt.Errorf("onnx: session options: %w", err)
@@ -85,7 +85,7 @@ func newSession(path string, cfg config, inputNames []string, outputName string)
 			return nil, err
 		}
 	}
-	s, err := ort.NewDynamicAdvancedSession(path, inputNames, []string{outputName}, so)
+	s, err := ort.NewDynamicAdvancedSession(path, inputNames, outputNames, so)
 	if err != nil {
 		return nil, fmt.Errorf("onnx: opening %s on %s: %w", path, cfg.device, err)
 	}
