@@ -15,12 +15,15 @@ import (
 )
 
 // The shipped model's model_grad.onnx against central finite differences
-// through model_embeds.onnx. Per token i the check is the directional
-// derivative along the token's own embedding, Σ_h x_ih·∂f/∂x_ih (gradient ×
-// input, what grad-input reports), against [f(x + t·x_i) − f(x − t·x_i)]/2t
-// with only token i moved. Relative error per token is |g − fd| / |fd|,
-// floored at 1% of the sentence's largest |fd| so that a token whose
-// derivative is zero to rounding does not divide by rounding.
+// through model_embeds.onnx. Per token i the check is the derivative along
+// the unit direction u_i of the token's own gradient, which the gradient
+// says is ‖∂f/∂x_i‖ (what saliency reports), against finite differences
+// with only token i moved along u_i. The error per token is relative to the
+// sentence's largest derivative, |g_i − fd_i| / max_j |fd_j|: the network
+// runs in float32, whose rounding (about 1e-6 of a logit) puts a noise of
+// a few 1e-5 on any finite difference, so a token whose derivative is 100×
+// smaller than its neighbours' cannot be checked to 1e-3 of itself (the
+// log shows that figure too; float64 autograd checks it at export time).
 func TestShippedGradientGraphMatchesFiniteDifferences(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(benchModel, GradFile)); err != nil {
 		t.Skipf("the shipped model has no %s: %v", GradFile, err)
@@ -42,7 +45,7 @@ func TestShippedGradientGraphMatchesFiniteDifferences(t *testing.T) {
 	ctx := context.Background()
 	H := m.Hidden()
 	const step = 1e-2 // in units of the token's own embedding
-	worst := 0.0
+	worst, own := 0.0, 0.0
 	for _, s := range ref.Sentences[:8] {
 		T := len(s.InputIDs)
 		x, err := m.Embed(ctx, s.InputIDs)
@@ -58,18 +61,26 @@ func TestShippedGradientGraphMatchesFiniteDifferences(t *testing.T) {
 			for k, v := range s.Logits {
 				assert.InDelta(t, v, logits.Row(0)[k], 1e-4, "logits of %q", s.Text)
 			}
-			// Two rows per token: x ± step·x_i on token i only.
-			fb := engine.EmbedBatch{Rows: 2 * T, SeqLen: T, Hidden: H, Embeds: make([]float32, 2*T*T*H), AttentionMask: make([]int64, 0, 2*T*T)}
+			// Four rows per token: x ± t·u_i and x ± (t/2)·u_i, token i only,
+			// u_i its gradient's unit direction; Richardson extrapolation of
+			// the two central differences cancels their O(t²) error, so t can
+			// be large enough that float32 rounding in the network is small.
+			const t1 = 0.02
+			steps := []float64{t1, -t1, t1 / 2, -t1 / 2}
+			fb := engine.EmbedBatch{Rows: 4 * T, SeqLen: T, Hidden: H, Embeds: make([]float32, 4*T*T*H), AttentionMask: make([]int64, 0, 4*T*T)}
+			norms := make([]float64, T)
 			for i := range T {
-				for sgn := range 2 {
-					row := fb.Embeds[(2*i+sgn)*T*H : (2*i+sgn+1)*T*H]
+				for h := range H {
+					norms[i] += float64(grad[i*H+h]) * float64(grad[i*H+h])
+				}
+				norms[i] = math.Sqrt(norms[i])
+				for k, st := range steps {
+					row := fb.Embeds[(4*i+k)*T*H : (4*i+k+1)*T*H]
 					copy(row, x)
-					d := float32(step)
-					if sgn == 1 {
-						d = -d
-					}
-					for h := range H {
-						row[i*H+h] += d * x[i*H+h]
+					if norms[i] > 0 {
+						for h := range H {
+							row[i*H+h] += float32(st * float64(grad[i*H+h]) / norms[i])
+						}
 					}
 					fb.AttentionMask = append(fb.AttentionMask, mask...)
 				}
@@ -79,21 +90,21 @@ func TestShippedGradientGraphMatchesFiniteDifferences(t *testing.T) {
 			fd := make([]float64, T)
 			largest := 0.0
 			for i := range T {
-				fd[i] = (scoreOf(fl.Row(2*i), score) - scoreOf(fl.Row(2*i+1), score)) / (2 * step)
+				f := func(k int) float64 { return scoreOf(fl.Row(4*i+k), score) }
+				dBig := (f(0) - f(1)) / (2 * t1)
+				dSmall := (f(2) - f(3)) / t1
+				fd[i] = (4*dSmall - dBig) / 3
 				largest = math.Max(largest, math.Abs(fd[i]))
 			}
 			for i := range T {
-				var g float64
-				for h := range H {
-					g += float64(x[i*H+h]) * float64(grad[i*H+h])
-				}
-				rel := math.Abs(g-fd[i]) / math.Max(math.Abs(fd[i]), 0.01*largest)
+				rel := math.Abs(norms[i]-fd[i]) / largest
 				worst = math.Max(worst, rel)
-				assert.LessOrEqual(t, rel, 1e-3, "%q token %d (%s): gradient %.6g, finite difference %.6g", s.Text, i, score, g, fd[i])
+				own = math.Max(own, math.Abs(norms[i]-fd[i])/math.Abs(fd[i]))
+				assert.LessOrEqual(t, rel, 1e-3, "%q token %d (%s): gradient norm %.6g, finite difference along it %.6g", s.Text, i, score, norms[i], fd[i])
 			}
 		}
 	}
-	t.Logf("model_grad.onnx vs finite differences through model_embeds.onnx, 8 sentences, logit and probability: worst relative error per token %.2g", worst)
+	t.Logf("model_grad.onnx vs finite differences through model_embeds.onnx, 8 sentences, logit and probability: worst error per token relative to the sentence's largest derivative %.2g (to the token's own %.2g)", worst, own)
 }
 
 func scoreOf(z []float32, score engine.Score) float64 {

@@ -54,10 +54,12 @@ func scoreGradient(z []float32, t int, score engine.Score) []float64 {
 			sq += q[i]
 		}
 	}
-	d := make([]float64, len(z))
 	for i := range z {
 		p[i] /= sp
 		q[i] /= sq
+	}
+	d := make([]float64, len(z))
+	for i := range z {
 		one := 0.0
 		if i == t {
 			one = 1
