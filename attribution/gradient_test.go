@@ -41,7 +41,11 @@ func encodeAll(t testing.TB, tok *tokenize.Tokenizer, texts []string) []*tokeniz
 
 // ig from the gradient graph against ig from central finite differences
 // (the path for folders without the graph), same rule, same steps: per
-// token relative error |g − fd| / max(|fd|, 1% of the text's largest |fd|).
+// token error relative to the text's largest attribution, |g_i − fd_i| /
+// max_j |fd_j|. (Relative to a token's own value it cannot be 1e-3 for
+// tokens 100× smaller than their neighbours: float32 rounding puts a few
+// 1e-6 of noise on each finite difference; the finite-difference path's own
+// completeness error, logged, is 1e-5 where the gradient's is 1e-7.)
 func TestIntegratedGradientsMatchFiniteDifferences(t *testing.T) {
 	m, tok := gradientModel(t)
 	texts := []string{"a gorgeous , witty , seductive movie .", "the movie is a disaster from start to finish .",
@@ -64,7 +68,7 @@ func TestIntegratedGradientsMatchFiniteDifferences(t *testing.T) {
 				largest = math.Max(largest, math.Abs(v))
 			}
 			for j, v := range fd.Tokens {
-				rel := math.Abs(got[i].Tokens[j]-v) / math.Max(math.Abs(v), 0.01*largest)
+				rel := math.Abs(got[i].Tokens[j]-v) / largest
 				worst = math.Max(worst, rel)
 				assert.LessOrEqual(t, rel, 1e-3, "%s %q token %d: gradient %.6g, finite differences %.6g", out, texts[i], j, got[i].Tokens[j], v)
 			}
