@@ -44,7 +44,6 @@ func TestShippedGradientGraphMatchesFiniteDifferences(t *testing.T) {
 	require.NoError(t, json.Unmarshal(raw, &ref))
 	ctx := context.Background()
 	H := m.Hidden()
-	const step = 1e-2 // in units of the token's own embedding
 	worst, own := 0.0, 0.0
 	for _, s := range ref.Sentences[:8] {
 		T := len(s.InputIDs)
