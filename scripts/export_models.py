@@ -6,8 +6,13 @@ Two jobs:
   train-default   trains the small BERT-class sentiment classifier that ships
                   in models/ from ../shared/data/sst2/train.tsv, measures it on
                   dev.tsv and writes the whole folder (model.onnx,
-                  model_embeds.onnx, embeddings.onnx, tokenizer.json,
-                  config.json, reference.json, README.md).
+                  model_embeds.onnx, embeddings.onnx, model_grad.onnx,
+                  tokenizer.json, config.json, reference.json, README.md).
+
+  grad [DIR]      writes DIR/model_grad.onnx (default: the shipped model)
+                  from DIR/model.onnx's weights, checks it against
+                  torch.autograd.grad on reference.json and records the check
+                  in DIR/README.md. BERT folders written by train-default only.
                   Needs Debian's python3-torch and python3-onnx (and
                   libopenblas0-pthread, or training is ~7x slower):
                       apt-get install python3-torch python3-onnx libopenblas0-pthread
@@ -762,6 +767,8 @@ not the same weights.
 """
     with open(os.path.join(out, "README.md"), "w", encoding="utf-8") as f:
         f.write(card)
+    # The gradient graph last: it appends its check to the model card.
+    write_grad(torch, model, cfg, out)
     print(f"wrote {out}: dev accuracy {dev_acc:.4f}", flush=True)
 
 
