@@ -26,10 +26,13 @@ const (
 	MethodLIME       Method = "lime"
 	MethodPath       Method = "ig"
 	MethodOcclusion  Method = "occlusion"
+	// MethodGradInput and MethodSaliency need the model's gradient graph.
+	MethodGradInput Method = "grad-input"
+	MethodSaliency  Method = "saliency"
 )
 
 // Methods lists every method, in the order help texts show them.
-var Methods = []Method{MethodKernelSHAP, MethodExact, MethodLIME, MethodPath, MethodOcclusion}
+var Methods = []Method{MethodKernelSHAP, MethodExact, MethodLIME, MethodPath, MethodOcclusion, MethodGradInput, MethodSaliency}
 
 // ParseMethod reads a method name.
 func ParseMethod(s string) (Method, error) {
@@ -43,8 +46,10 @@ func ParseMethod(s string) (Method, error) {
 		return MethodKernelSHAP, nil
 	case "integrated-gradients", "path":
 		return MethodPath, nil
+	case "input-x-gradient", "gradient-x-input":
+		return MethodGradInput, nil
 	}
-	return "", fmt.Errorf("attribution: method %q: want one of kernelshap, exact, lime, ig, occlusion", s)
+	return "", fmt.Errorf("attribution: method %q: want one of kernelshap, exact, lime, ig, occlusion, grad-input, saliency", s)
 }
 
 // Default budgets (model evaluations) when a request gives none.
@@ -167,9 +172,12 @@ func (x *Explainer) Explain(ctx context.Context, req Request) (*Result, error) {
 
 	var attr *Attribution
 	var stats evaluate.Stats
-	if req.Method == MethodPath {
+	switch req.Method {
+	case MethodPath:
 		attr, stats, err = x.explainPath(ctx, req, enc, feats, target, res)
-	} else {
+	case MethodGradInput, MethodSaliency:
+		attr, stats, err = x.explainGradient(ctx, req, enc, feats, target, res)
+	default:
 		attr, stats, err = x.explainGame(ctx, req, enc, feats, target, logits.Row(0), res)
 	}
 	if err != nil {
@@ -298,24 +306,9 @@ func (x *Explainer) explainPath(ctx context.Context, req Request, enc *tokenize.
 	if !ok {
 		return nil, evaluate.Stats{}, fmt.Errorf("attribution: the path method needs a model that runs from embeddings; this one (%T) does not", x.model())
 	}
-	var baseline int64
-	switch req.Masking {
-	case perturb.MaskToken:
-		id, ok := x.Tokenizer.MaskID()
-		if !ok {
-			return nil, evaluate.Stats{}, fmt.Errorf("attribution: the tokenizer has no mask token for the path baseline; use --mask pad or unk")
-		}
-		baseline = id
-	case perturb.Pad:
-		baseline = x.Tokenizer.PadID()
-	case perturb.Unknown:
-		id, ok := x.Tokenizer.UnkID()
-		if !ok {
-			return nil, evaluate.Stats{}, fmt.Errorf("attribution: the tokenizer has no unknown token for the path baseline; use --mask mask or pad")
-		}
-		baseline = id
-	default:
-		return nil, evaluate.Stats{}, fmt.Errorf("attribution: the path method needs a baseline token: --mask mask, pad or unk, not %s", req.Masking)
+	baseline, err := x.pathBaseline(req)
+	if err != nil {
+		return nil, evaluate.Stats{}, err
 	}
 	steps := req.Steps
 	if steps <= 0 {
@@ -326,6 +319,9 @@ func (x *Explainer) explainPath(ctx context.Context, req Request, enc *tokenize.
 		budget = DefaultPathBudget
 	}
 	res.Settings.Quadrature = req.Rule.String()
+	if gm, ok := em.(engine.GradientModel); ok && gm.HasGradientGraph() {
+		return x.explainGradientPath(ctx, gm, req, enc, feats, target, baseline, steps, budget, res)
+	}
 	p, err := IntegratedPath(ctx, em, enc, PathOptions{Steps: steps, Budget: budget, Rule: req.Rule, BaselineID: baseline, Target: target, Output: x.Eval.Output()})
 	if err != nil {
 		return nil, evaluate.Stats{}, err
@@ -334,6 +330,33 @@ func (x *Explainer) explainPath(ctx context.Context, req Request, enc *tokenize.
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d steps over %d tokens would take %d rows, more than the budget of %d: lowered to %d steps (%d rows)",
 			steps, (p.Evaluations-2)/(2*p.Steps), 2+2*((p.Evaluations-2)/(2*p.Steps))*steps, budget, p.Steps, p.Evaluations))
 	}
+	return pathAttribution(p, feats, res), evaluate.Stats{Evaluations: p.Evaluations, Runtime: p.Runtime}, nil
+}
+
+// pathBaseline is the token whose embedding starts the path: req.Masking's.
+func (x *Explainer) pathBaseline(req Request) (int64, error) {
+	switch req.Masking {
+	case perturb.MaskToken:
+		id, ok := x.Tokenizer.MaskID()
+		if !ok {
+			return 0, fmt.Errorf("attribution: the tokenizer has no mask token for the path baseline; use --mask pad or unk")
+		}
+		return id, nil
+	case perturb.Pad:
+		return x.Tokenizer.PadID(), nil
+	case perturb.Unknown:
+		id, ok := x.Tokenizer.UnkID()
+		if !ok {
+			return 0, fmt.Errorf("attribution: the tokenizer has no unknown token for the path baseline; use --mask mask or pad")
+		}
+		return id, nil
+	}
+	return 0, fmt.Errorf("attribution: the path method needs a baseline token: --mask mask, pad or unk, not %s", req.Masking)
+}
+
+// pathAttribution sums a path result's token attributions into features
+// and reports the completeness (convergence) delta.
+func pathAttribution(p *PathResult, feats []perturb.Feature, res *Result) *Attribution {
 	res.Settings.Steps = p.Steps
 	res.Settings.Budget = p.Evaluations
 	attr := &Attribution{Values: make([]float64, len(feats)), Base: p.Baseline, Full: p.Full, Evaluations: p.Evaluations}
@@ -347,7 +370,7 @@ func (x *Explainer) explainPath(ctx context.Context, req Request, enc *tokenize.
 	if diff := p.Full - p.Baseline; diff != 0 {
 		attr.Diagnostics["completeness_error_relative"] = gap / math.Abs(diff)
 	}
-	return attr, evaluate.Stats{Evaluations: p.Evaluations, Runtime: p.Runtime}, nil
+	return attr
 }
 
 // ExplainAll explains many texts concurrently (workers at once, default 8)

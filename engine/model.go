@@ -83,3 +83,57 @@ type EmbeddingModel interface {
 	Embed(ctx context.Context, ids []int64) ([]float32, error)
 	RunEmbeds(ctx context.Context, b EmbedBatch) (Logits, error)
 }
+
+// Score says which number of a row's logits a gradient is taken of. Its
+// values follow evaluate.Output's order.
+type Score int
+
+const (
+	// ScoreProbability is the target's softmax probability.
+	ScoreProbability Score = iota
+	// ScoreLogit is the target's raw logit.
+	ScoreLogit
+	// ScoreLogOdds is log(p / (1 − p)) for the target.
+	ScoreLogOdds
+)
+
+func (s Score) String() string {
+	switch s {
+	case ScoreProbability:
+		return "probability"
+	case ScoreLogit:
+		return "logit"
+	case ScoreLogOdds:
+		return "log-odds"
+	}
+	return fmt.Sprintf("Score(%d)", int(s))
+}
+
+// GradientModel is an EmbeddingModel that can also differentiate: Gradient
+// runs the network from b's embeddings and returns each row's logits and
+// the gradient of row r's score (of label targets[r]) with respect to its
+// input embeddings, [Rows, SeqLen, Hidden] row-major like b.Embeds.
+// HasGradientGraph says whether the model can (a model folder without a
+// gradient graph cannot; Gradient then returns an error).
+type GradientModel interface {
+	EmbeddingModel
+	HasGradientGraph() bool
+	Gradient(ctx context.Context, b EmbedBatch, targets []int, score Score) (Logits, []float32, error)
+}
+
+// Validate reports whether the slices have the lengths Rows, SeqLen and
+// Hidden say.
+func (b EmbedBatch) Validate() error {
+	n := b.Rows * b.SeqLen
+	switch {
+	case b.Rows <= 0 || b.SeqLen <= 0 || b.Hidden <= 0:
+		return fmt.Errorf("engine: embed batch shape %dx%dx%d: rows, sequence length and hidden size must be positive", b.Rows, b.SeqLen, b.Hidden)
+	case len(b.Embeds) != n*b.Hidden:
+		return fmt.Errorf("engine: embed batch %dx%dx%d has %d values, want %d", b.Rows, b.SeqLen, b.Hidden, len(b.Embeds), n*b.Hidden)
+	case len(b.AttentionMask) != n:
+		return fmt.Errorf("engine: embed batch %dx%d has %d attention-mask values, want %d", b.Rows, b.SeqLen, len(b.AttentionMask), n)
+	case b.TokenTypeIDs != nil && len(b.TokenTypeIDs) != n:
+		return fmt.Errorf("engine: embed batch %dx%d has %d token-type ids, want %d", b.Rows, b.SeqLen, len(b.TokenTypeIDs), n)
+	}
+	return nil
+}

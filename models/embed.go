@@ -9,7 +9,7 @@ import (
 // package (about 38 MB), so the default model needs no folder on disk.
 // reference.json (PyTorch's outputs, for tests) stays out.
 //
-//go:embed sst2-mini-bert/model.onnx sst2-mini-bert/model_embeds.onnx sst2-mini-bert/embeddings.onnx
+//go:embed sst2-mini-bert/model.onnx sst2-mini-bert/model_embeds.onnx sst2-mini-bert/embeddings.onnx sst2-mini-bert/model_grad.onnx
 //go:embed sst2-mini-bert/tokenizer.json sst2-mini-bert/config.json sst2-mini-bert/README.md
 var embedded embed.FS
 
@@ -19,7 +19,7 @@ const EmbeddedName = "embedded:" + DefaultName
 
 // Embedded returns the embedded copy of the default model: a file system
 // whose root is the model folder (model.onnx, tokenizer.json, config.json,
-// model_embeds.onnx, embeddings.onnx and the model card README.md).
+// model_embeds.onnx, embeddings.onnx, model_grad.onnx and the model card README.md).
 func Embedded() fs.FS {
 	sub, err := fs.Sub(embedded, DefaultName)
 	if err != nil {

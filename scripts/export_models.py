@@ -6,8 +6,13 @@ Two jobs:
   train-default   trains the small BERT-class sentiment classifier that ships
                   in models/ from ../shared/data/sst2/train.tsv, measures it on
                   dev.tsv and writes the whole folder (model.onnx,
-                  model_embeds.onnx, embeddings.onnx, tokenizer.json,
-                  config.json, reference.json, README.md).
+                  model_embeds.onnx, embeddings.onnx, model_grad.onnx,
+                  tokenizer.json, config.json, reference.json, README.md).
+
+  grad [DIR]      writes DIR/model_grad.onnx (default: the shipped model)
+                  from DIR/model.onnx's weights, checks it against
+                  torch.autograd.grad on reference.json and records the check
+                  in DIR/README.md. BERT folders written by train-default only.
                   Needs Debian's python3-torch and python3-onnx (and
                   libopenblas0-pthread, or training is ~7x slower):
                       apt-get install python3-torch python3-onnx libopenblas0-pthread
@@ -320,6 +325,310 @@ def export_onnx(torch, model, cfg, out):
     del H
 
 
+# ----------------------------------------------------------------- gradient --
+# ONNX Runtime has no autograd and torch.onnx.export traces only the forward
+# pass, so the gradient graph is written out by hand: the module below runs
+# the encoder forward, keeps what the backward pass needs, and then applies
+# the chain rule layer by layer in plain tensor operations (MatMul, Erf,
+# Softmax, ReduceMean, ...), which trace to ordinary ONNX ops.
+
+GRAD_FILE = "model_grad.onnx"
+# Values of the graph's "output" input; the same order as Lucid's
+# evaluate.Output (prob, logit, logodds).
+GRAD_OUTPUTS = ("probability", "logit", "log-odds")
+
+
+def build_grad_module(torch, model, cfg):
+    """A module (inputs_embeds, attention_mask, token_type_ids, target, output)
+    -> (logits, gradient) for the BERT of build_model, in eval mode."""
+    H, A = cfg["hidden_size"], cfg["num_attention_heads"]
+    d = H // A
+    eps = cfg.get("layer_norm_eps", 1e-12)
+    inv_sqrt2pi = 1.0 / math.sqrt(2.0 * math.pi)
+
+    def ln_forward(x, ln):
+        mu = x.mean(-1, keepdim=True)
+        xc = x - mu
+        var = (xc * xc).mean(-1, keepdim=True)
+        rstd = torch.rsqrt(var + eps)
+        xhat = xc * rstd
+        return xhat * ln.weight + ln.bias, (xhat, rstd)
+
+    def ln_backward(dout, saved, ln):
+        xhat, rstd = saved
+        dxhat = dout * ln.weight
+        return rstd * (dxhat - dxhat.mean(-1, keepdim=True) - xhat * (dxhat * xhat).mean(-1, keepdim=True))
+
+    def lin(x, l):
+        return torch.matmul(x, l.weight.t()) + l.bias
+
+    class Grad(torch.nn.Module):
+        def __init__(self, m):
+            super().__init__()
+            self.m = m
+
+        def forward(self, inputs_embeds, attention_mask, token_type_ids, target, output):
+            m = self.m
+            b, s, _ = inputs_embeds.shape
+            pos = torch.arange(s, device=inputs_embeds.device).unsqueeze(0)
+            x0 = inputs_embeds + m.position_embeddings(pos) + m.token_type_embeddings(token_type_ids)
+            x, emb_saved = ln_forward(x0, m.emb_ln)
+            bias = (1.0 - attention_mask[:, None, None, :].to(x.dtype)) * -10000.0
+            saved = []
+            for layer in m.layers:
+                def heads(t):
+                    return t.reshape(b, s, A, d).transpose(1, 2)
+                q, k, v = heads(lin(x, layer.q)), heads(lin(x, layer.k)), heads(lin(x, layer.v))
+                p = torch.softmax(torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(d) + bias, dim=-1)
+                ctx = torch.matmul(p, v).transpose(1, 2).reshape(b, s, H)
+                x1, ln1_saved = ln_forward(x + lin(ctx, layer.o), layer.ln1)
+                f = lin(x1, layer.ff1)
+                cdf = 0.5 * (1.0 + torch.erf(f / math.sqrt(2.0)))
+                g = f * cdf
+                x2, ln2_saved = ln_forward(x1 + lin(g, layer.ff2), layer.ln2)
+                saved.append((q, k, v, p, ln1_saved, f, cdf, ln2_saved))
+                x = x2
+            cls = x[:, 0]
+            pooled = torch.tanh(lin(cls, m.pooler))
+            logits = lin(pooled, m.classifier)
+
+            # d score / d logits, for the three outputs Lucid attributes.
+            n_labels = logits.shape[-1]
+            onehot = (torch.arange(n_labels, device=logits.device).unsqueeze(0) == target.unsqueeze(1)).to(logits.dtype)
+            probs = torch.softmax(logits, dim=-1)
+            p_t = (probs * onehot).sum(-1, keepdim=True)
+            d_prob = p_t * (onehot - probs)
+            # log p_t - log(1 - p_t) = z_t - logsumexp(z_j, j != t): its
+            # gradient is onehot - softmax over the other labels.
+            others = torch.softmax(logits - 1e9 * onehot, dim=-1) * (1.0 - onehot)
+            d_logodds = onehot - others
+            kind = (torch.arange(3, device=logits.device) == output.reshape(1)).to(logits.dtype)
+            dz = kind[0] * d_prob + kind[1] * onehot + kind[2] * d_logodds
+
+            # Backward through the classifier head.
+            dpooled = torch.matmul(dz, m.classifier.weight)
+            dpre = dpooled * (1.0 - pooled * pooled)
+            dcls = torch.matmul(dpre, m.pooler.weight)
+            first = (torch.arange(s, device=x.device) == 0).to(x.dtype).reshape(1, s, 1)
+            dx = dcls.unsqueeze(1) * first
+
+            for layer, (q, k, v, p, ln1_saved, f, cdf, ln2_saved) in zip(reversed(m.layers), reversed(saved)):
+                dy2 = ln_backward(dx, ln2_saved, layer.ln2)
+                dg = torch.matmul(dy2, layer.ff2.weight)
+                df = dg * (cdf + f * torch.exp(-0.5 * f * f) * inv_sqrt2pi)
+                dx1 = dy2 + torch.matmul(df, layer.ff1.weight)
+                dy1 = ln_backward(dx1, ln1_saved, layer.ln1)
+                dctx = torch.matmul(dy1, layer.o.weight).reshape(b, s, A, d).transpose(1, 2)
+                dp = torch.matmul(dctx, v.transpose(-1, -2))
+                dv = torch.matmul(p.transpose(-1, -2), dctx)
+                dscores = p * (dp - (dp * p).sum(-1, keepdim=True)) / math.sqrt(d)
+                dq = torch.matmul(dscores, k)
+                dk = torch.matmul(dscores.transpose(-1, -2), q)
+
+                def flat(t):
+                    return t.transpose(1, 2).reshape(b, s, H)
+                dx = (dy1 + torch.matmul(flat(dq), layer.q.weight) + torch.matmul(flat(dk), layer.k.weight)
+                      + torch.matmul(flat(dv), layer.v.weight))
+            # x0 = inputs_embeds + positions + token types: the gradient with
+            # respect to the input embeddings is the one with respect to x0.
+            return logits, ln_backward(dx, emb_saved, m.emb_ln)
+
+    return Grad(model).eval()
+
+
+def load_weights_from_onnx(torch, model, path):
+    """Fill build_model's parameters from model.onnx's initializers.
+
+    torch.onnx.export folds Linear layers on 3-D inputs into MatMul with a
+    transposed copy of the weight under a generated name, so names are not
+    enough: each parameter is matched by name when the export kept it, else
+    by the MatMul/Gemm node that consumes it, in graph order."""
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+    g = onnx.load(path).graph
+    init = {t.name: numpy_helper.to_array(t) for t in g.initializer}
+    state = model.state_dict()
+    filled = {}
+    for name in state:
+        if name in init:
+            filled[name] = init[name]
+    # Linear weights in forward order, as the graph's MatMul/Gemm nodes use them.
+    linears = [n for n, mod in model.named_modules() if isinstance(mod, torch.nn.Linear)]
+    order = []
+    for layer_i in range(len(model.layers)):
+        order += [f"layers.{layer_i}.{x}" for x in ("q", "k", "v", "o", "ff1", "ff2")]
+    order += ["pooler", "classifier"]
+    assert sorted(order) == sorted(linears), (order, linears)
+    producers = {o: n for n in g.node for o in n.output}
+    mats = []
+    for n in g.node:
+        if n.op_type in ("MatMul", "Gemm") and len(n.input) >= 2 and n.input[1] in init:
+            w = init[n.input[1]]
+            trans_b = any(a.name == "transB" and a.i == 1 for a in n.attribute)
+            bias = None
+            if n.op_type == "Gemm" and len(n.input) > 2:
+                bias = init.get(n.input[2])
+            else:
+                for c in g.node:
+                    if c.op_type == "Add" and n.output[0] in c.input:
+                        other = [i for i in c.input if i != n.output[0]][0]
+                        bias = init.get(other)
+                        break
+            mats.append((w if trans_b else w.T, bias))
+    del producers
+    if len(mats) != len(order):
+        raise SystemExit(f"export_models.py: {path} has {len(mats)} weight matrices, the BERT here has {len(order)}")
+    for name, (w, bias) in zip(order, mats):
+        if f"{name}.weight" not in filled:
+            filled[f"{name}.weight"] = w
+        if f"{name}.bias" not in filled and bias is not None:
+            filled[f"{name}.bias"] = bias
+    missing = [n for n in state if n not in filled]
+    if missing:
+        raise SystemExit(f"export_models.py: {path} lacks weights for {', '.join(missing)}")
+    for name, arr in filled.items():
+        if tuple(arr.shape) != tuple(state[name].shape):
+            raise SystemExit(f"export_models.py: {path} weight for {name} has shape {arr.shape}, want {tuple(state[name].shape)}")
+        state[name] = torch.from_numpy(np.array(arr, copy=True)).to(state[name].dtype)
+    model.load_state_dict(state)
+    return model.eval()
+
+
+def export_grad(torch, model, cfg, out):
+    """Write out/model_grad.onnx for model (eval mode)."""
+    model.eval()
+    grad = build_grad_module(torch, model, cfg)
+    ids = torch.tensor([[101, 1037, 2204, 3185, 102], [101, 2919, 102, 0, 0]])
+    mask = (ids != 0).long()
+    tt = torch.zeros_like(ids)
+    embeds = model.word_embeddings(ids).detach()
+    target = torch.tensor([1, 0])
+    output = torch.tensor([0])
+    axes = {0: "batch", 1: "sequence"}
+    with torch.no_grad():
+        torch.onnx.export(grad, (embeds, mask, tt, target, output), os.path.join(out, GRAD_FILE),
+                          input_names=["inputs_embeds", "attention_mask", "token_type_ids", "target", "output"],
+                          output_names=["logits", "gradient"],
+                          dynamic_axes={"inputs_embeds": axes, "attention_mask": axes, "token_type_ids": axes,
+                                        "target": {0: "batch"}, "logits": {0: "batch"}, "gradient": axes},
+                          # Folding would store each weight twice (W for the
+                          # backward pass, a transposed copy for the forward
+                          # one); unfolded, the transposes of these small
+                          # matrices run per batch and cost nothing measurable.
+                          opset_version=14, do_constant_folding=False)
+
+
+def check_grad(torch, model, cfg, refs):
+    """Compare the gradient module that is traced into model_grad.onnx with
+    torch.autograd.grad on each reference sentence, for every label and all
+    three outputs. Returns, per output, the largest relative error
+    max|g − g_autograd| / max|g_autograd| over sentences and labels, and the
+    largest logit difference (from PyTorch's forward pass and from
+    reference.json, which checks the weights were loaded right). (ONNX Runtime for Python is not in Debian; Lucid's
+    Go tests check the .onnx file itself against finite differences.)"""
+    grad = build_grad_module(torch, model, cfg)
+    worst = {k: 0.0 for k in GRAD_OUTPUTS}
+    logit_diff = 0.0
+    for ref in refs:
+        ids = torch.tensor([ref["input_ids"]])
+        mask, tt = torch.ones_like(ids), torch.zeros_like(ids)
+        for target in range(model.classifier.out_features):
+            for kind, name in enumerate(GRAD_OUTPUTS):
+                e = model.word_embeddings(ids).detach().requires_grad_(True)
+                z = model.forward_embeds(e, mask, tt)[0]
+                if name == "probability":
+                    s = torch.softmax(z, -1)[target]
+                elif name == "logit":
+                    s = z[target]
+                else:
+                    s = z[target] - torch.logsumexp(torch.cat([z[:target], z[target + 1:]]), 0)
+                (want,) = torch.autograd.grad(s, e)
+                with torch.no_grad():
+                    logits, got = grad(e.detach(), mask, tt, torch.tensor([target]), torch.tensor([kind]))
+                rel = float((got - want).abs().max() / want.abs().max().clamp_min(1e-30))
+                worst[name] = max(worst[name], rel)
+                logit_diff = max(logit_diff, float((logits[0] - z.detach()).abs().max()),
+                                 float((logits[0] - torch.tensor(ref["logits"])).abs().max()))
+    return worst, logit_diff
+
+
+GRAD_CARD_START = "<!-- gradient graph: written by scripts/export_models.py grad -->"
+GRAD_CARD_END = "<!-- end gradient graph -->"
+
+
+def grad_card(worst, logit_diff, n_sentences, size):
+    rows = ", ".join(f"{k} {v:.1e}" for k, v in worst.items())
+    return f"""{GRAD_CARD_START}
+## Gradient graph
+
+`model_grad.onnx` ({size / 1e6:.1f} MB) takes `inputs_embeds` [batch, seq,
+hidden], `attention_mask`, `token_type_ids`, `target` [batch] (a label index
+per row) and `output` [1] (0 probability, 1 logit, 2 log-odds) and returns
+`logits` [batch, labels] and `gradient` [batch, seq, hidden], the gradient of
+each row's score with respect to its input embeddings. ONNX Runtime has no
+autograd, so `scripts/export_models.py` writes the encoder's backward pass out
+by hand (classifier and tanh pooler, LayerNorm, GELU feed-forward, softmax
+attention, embedding LayerNorm) as plain tensor operations and traces that.
+It holds the encoder's weights once more (the same as `model_embeds.onnx`'s;
+the word-embedding table, by far the largest, it does not need).
+
+Checked against `torch.autograd.grad` on the {n_sentences} sentences of
+`reference.json`, every label, all three outputs: largest relative error
+max|g − g_autograd| / max|g_autograd| is {rows} (required ≤ 1e-4); logits
+agree within {logit_diff:.1e}. Lucid's Go tests check the `.onnx` file itself
+against central finite differences through `model_embeds.onnx`.
+
+Regenerate from the shipped weights (reads `model.onnx`; a few minutes on two cores):
+
+    /usr/bin/python3 scripts/export_models.py grad models/sst2-mini-bert
+{GRAD_CARD_END}
+"""
+
+
+def write_grad(torch, model, cfg, out):
+    """Export model_grad.onnx, check it, and put the check in the model card."""
+    export_grad(torch, model, cfg, out)
+    with open(os.path.join(out, "reference.json"), encoding="utf-8") as f:
+        refs = json.load(f)["sentences"]
+    # The 300-word sentence is truncated by reference.json's tokenizer to
+    # the position table's length; autograd on it is slow but fine.
+    worst, logit_diff = check_grad(torch, model, cfg, refs)
+    print(f"model_grad.onnx vs torch.autograd.grad on {len(refs)} sentences: "
+          + ", ".join(f"{k} {v:.2e}" for k, v in worst.items()) + f"; logits within {logit_diff:.1e}", flush=True)
+    bad = {k: v for k, v in worst.items() if v > 1e-4}
+    if bad:
+        sys.exit(f"export_models.py: the gradient graph disagrees with autograd: relative error {bad} > 1e-4")
+    card_path = os.path.join(out, "README.md")
+    card = open(card_path, encoding="utf-8").read() if os.path.exists(card_path) else ""
+    section = grad_card(worst, logit_diff, len(refs), os.path.getsize(os.path.join(out, GRAD_FILE)))
+    if GRAD_CARD_START in card:
+        card = card[:card.index(GRAD_CARD_START)] + section + card[card.index(GRAD_CARD_END) + len(GRAD_CARD_END) + 1:]
+    else:
+        card = card.rstrip("\n") + "\n\n" + section
+    with open(card_path, "w", encoding="utf-8") as f:
+        f.write(card)
+
+
+def grad_job(args):
+    try:
+        import torch
+    except ImportError:
+        sys.exit("export_models.py: PyTorch is missing: apt-get install python3-torch python3-onnx, "
+                 "then run this script with /usr/bin/python3")
+    torch.set_num_threads(args.threads)
+    out = args.dir
+    with open(os.path.join(out, "config.json"), encoding="utf-8") as f:
+        cfg = json.load(f)
+    if cfg.get("model_type") != "bert":
+        sys.exit(f"export_models.py grad: {out} is a {cfg.get('model_type')!r} model; the hand-written backward "
+                 "pass covers BERT (post-LN) only, and the folder keeps the finite-difference path")
+    model = build_model(torch, cfg)
+    load_weights_from_onnx(torch, model, os.path.join(out, "model.onnx"))
+    write_grad(torch, model, cfg, out)
+    print(f"wrote {os.path.join(out, GRAD_FILE)}", flush=True)
+
+
 def find_vocab():
     try:
         d = subprocess.run(["go", "list", "-m", "-f", "{{.Dir}}", "github.com/sugarme/tokenizer"], cwd=ROOT,
@@ -458,6 +767,8 @@ not the same weights.
 """
     with open(os.path.join(out, "README.md"), "w", encoding="utf-8") as f:
         f.write(card)
+    # The gradient graph last: it appends its check to the model card.
+    write_grad(torch, model, cfg, out)
     print(f"wrote {out}: dev accuracy {dev_acc:.4f}", flush=True)
 
 
@@ -534,12 +845,17 @@ def main():
     t.add_argument("--seed", type=int, default=13)
     t.add_argument("--threads", type=int, default=2)
     t.add_argument("--eval-every", type=int, default=0, help="also print dev accuracy every N steps")
+    g = sub.add_parser("grad", help="write model_grad.onnx for an existing BERT model folder from its model.onnx")
+    g.add_argument("dir", nargs="?", default=DEFAULT_OUT, help="model folder (default: the shipped model)")
+    g.add_argument("--threads", type=int, default=2)
     h = sub.add_parser("hf", help="export a Hugging Face sequence classifier")
     h.add_argument("model", help="hub id or local folder")
     h.add_argument("out", help="output model folder")
     args = p.parse_args()
     if args.job == "train-default":
         train_default(args)
+    elif args.job == "grad":
+        grad_job(args)
     else:
         export_hf(args)
 

@@ -9,7 +9,10 @@ script (Debian's python3-onnx) only to change them:
 additive/      a valid 3-label classifier whose logits are known exactly:
                logits[b, k] = sum_s mask[b, s] * W[input_ids[b, s], k]
                + 0.5 * sum_s token_type_ids[b, s] * k; with model_embeds.onnx
-               and embeddings.onnx (embeddings are rows of W, hidden = 3).
+               and embeddings.onnx (embeddings are rows of W, hidden = 3),
+               and model_grad.onnx: d logits[b, k] / d inputs_embeds[b, s, h]
+               = mask[b, s] * (h == k), chained with the derivative of the
+               chosen score (probability, logit, log-odds) by the logits.
 no_input_ids/  takes "tokens" instead of input_ids.
 extra_input/   also takes "position_ids", which the contract does not know.
 no_logits/     names its output "scores".
@@ -61,6 +64,53 @@ def consts():
     ]
 
 
+def grad_graph(embeds_in, mask, types, logits):
+    """model_grad.onnx for additive/: logits and d score / d inputs_embeds."""
+    target = helper.make_tensor_value_info("target", TensorProto.INT64, ["batch"])
+    output = helper.make_tensor_value_info("output", TensorProto.INT64, [1])
+    grad = helper.make_tensor_value_info("gradient", TensorProto.FLOAT, ["batch", "sequence", LABELS])
+    n = helper.make_node
+    nodes = classifier_nodes("inputs_embeds") + [
+        n("Unsqueeze", ["target", "axis1"], ["target2"]),
+        n("Equal", ["labels_row", "target2"], ["onehot_b"]),
+        n("Cast", ["onehot_b"], ["onehot"], to=TensorProto.FLOAT),
+        n("Softmax", ["logits"], ["probs"], axis=1),
+        n("Mul", ["probs", "onehot"], ["pt_terms"]),
+        n("ReduceSum", ["pt_terms", "axis1"], ["pt"], keepdims=1),
+        n("Sub", ["onehot", "probs"], ["oh_minus_p"]),
+        n("Mul", ["pt", "oh_minus_p"], ["d_prob"]),
+        n("Mul", ["onehot", "big"], ["oh_big"]),
+        n("Sub", ["logits", "oh_big"], ["others_logits"]),
+        n("Softmax", ["others_logits"], ["others_soft"], axis=1),
+        n("Sub", ["one", "onehot"], ["not_oh"]),
+        n("Mul", ["others_soft", "not_oh"], ["others"]),
+        n("Sub", ["onehot", "others"], ["d_logodds"]),
+        n("Equal", ["kinds", "output"], ["kind_b"]),
+        n("Cast", ["kind_b"], ["kind"], to=TensorProto.FLOAT),
+        n("Gather", ["kind", "i0"], ["k0"], axis=0),
+        n("Gather", ["kind", "i1"], ["k1"], axis=0),
+        n("Gather", ["kind", "i2"], ["k2"], axis=0),
+        n("Mul", ["d_prob", "k0"], ["t0"]),
+        n("Mul", ["onehot", "k1"], ["t1"]),
+        n("Mul", ["d_logodds", "k2"], ["t2"]),
+        n("Add", ["t0", "t1"], ["t01"]),
+        n("Add", ["t01", "t2"], ["dz"]),
+        n("Unsqueeze", ["dz", "axis1"], ["dz3"]),
+        n("Mul", ["mask3", "dz3"], ["gradient"]),
+    ]
+    extra = [
+        numpy_helper.from_array(np.arange(LABELS, dtype=np.int64).reshape(1, LABELS), "labels_row"),
+        numpy_helper.from_array(np.arange(3, dtype=np.int64), "kinds"),
+        numpy_helper.from_array(np.array(1e9, dtype=np.float32), "big"),
+        numpy_helper.from_array(np.array(1.0, dtype=np.float32), "one"),
+        numpy_helper.from_array(np.array(0, dtype=np.int64), "i0"),
+        numpy_helper.from_array(np.array(1, dtype=np.int64), "i1"),
+        numpy_helper.from_array(np.array(2, dtype=np.int64), "i2"),
+    ]
+    return helper.make_graph(nodes, "additive_grad", [embeds_in, mask, types, target, output], [logits, grad],
+                             consts() + extra)
+
+
 def main():
     mask = helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "sequence"])
     types = helper.make_tensor_value_info("token_type_ids", TensorProto.INT64, ["batch", "sequence"])
@@ -76,6 +126,8 @@ def main():
     embeds_out = helper.make_tensor_value_info("inputs_embeds", TensorProto.FLOAT, ["batch", "sequence", LABELS])
     save(helper.make_graph([helper.make_node("Gather", ["W", "input_ids"], ["inputs_embeds"], axis=0)], "lookup",
                            [ids_input()], [embeds_out], [table]), "additive", "embeddings.onnx")
+
+    save(grad_graph(embeds_in, mask, types, logits), "additive", "model_grad.onnx")
 
     tokens = ids_input("tokens")
     g = helper.make_node("Gather", ["W", "tokens"], ["embeds"], axis=0)

@@ -31,8 +31,14 @@ Methods (--method):
   lime        LIME: a weighted linear surrogate fitted to --budget samples
   ig          integrated-gradient-style path attributions along the straight
               line from a baseline (--mask token embeddings) to the input, with
-              --steps quadrature points; needs model_embeds.onnx, embeddings.onnx
+              --steps quadrature points; needs model_embeds.onnx, embeddings.onnx;
+              with model_grad.onnx it takes exact gradients (steps+2 rows),
+              without it central finite differences (2+2*tokens*steps rows)
   occlusion   leave one feature out (words+1 evaluations): the cheap baseline
+  grad-input  gradient x input on the word embeddings, summed over the
+              embedding dimension (one gradient row); needs model_grad.onnx
+  saliency    the gradient's L2 norm per token (one gradient row; a word's
+              pieces combine as a norm); needs model_grad.onnx
 
 Absent words become the mask token (--mask mask), padding with attention off
 (pad), nothing at all (delete) or the unknown token (unk). Perturbed rows are
@@ -65,7 +71,7 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	fs := newFlagSet("explain", explainHelp, stderr)
 	var mf modelFlags
 	mf.register(fs)
-	method := fs.String("method", "kernelshap", "kernelshap, exact, lime, ig or occlusion")
+	method := fs.String("method", "kernelshap", "kernelshap, exact, lime, ig, occlusion, grad-input or saliency")
 	budget := fs.Int("budget", 0, fmt.Sprintf("model evaluations per explanation, 0 (default %d; exact: 2^words up to 2^%d; ig: rows, default %d, steps lowered to fit) to %d", attribution.DefaultBudget, attribution.DefaultExactFeatures, attribution.DefaultPathBudget, maxBudget))
 	steps := fs.Int("steps", attribution.DefaultPathSteps, fmt.Sprintf("ig: quadrature points along the path, 1 to %d", maxPathSteps))
 	quad := fs.String("quadrature", "gauss-legendre", "ig: gauss-legendre or midpoint")
@@ -126,7 +132,7 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if err := checkTarget(*target, folder.Labels); err != nil {
 		return err
 	}
-	shape := shapeOf(folder, req.Method == attribution.MethodPath)
+	shape := shapeOf(folder, req.Method == attribution.MethodPath || req.Method == attribution.MethodGradInput || req.Method == attribution.MethodSaliency)
 	inference := shape.inferenceBytes(*batch, mf.sessions)
 	if inference > int64(mf.maxMemory) {
 		return checkInference(shape, *batch, mf.sessions, int64(mf.maxMemory))

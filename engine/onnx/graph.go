@@ -49,12 +49,12 @@ func describeGraph(gf graphFile) (map[string]ort.InputOutputInfo, map[string]ort
 }
 
 // openGraph opens cfg.sessions sessions of gf that feed inputNames (in
-// that order) and fetch outputName.
-func openGraph(gf graphFile, cfg config, inputNames []string, outputName string,
+// that order) and fetch outputNames (in that order).
+func openGraph(gf graphFile, cfg config, inputNames, outputNames []string,
 	in, out map[string]ort.InputOutputInfo) (*graph, error) {
 	g := &graph{path: gf.path, inputs: in, outputs: out, pool: make(chan *session, cfg.sessions)}
 	for range cfg.sessions {
-		s, err := newSession(gf, cfg, inputNames, outputName)
+		s, err := newSession(gf, cfg, inputNames, outputNames)
 		if err != nil {
 			g.close()
 			return nil, err
@@ -65,7 +65,7 @@ func openGraph(gf graphFile, cfg config, inputNames []string, outputName string,
 	return g, nil
 }
 
-func newSession(gf graphFile, cfg config, inputNames []string, outputName string) (*session, error) {
+func newSession(gf graphFile, cfg config, inputNames, outputNames []string) (*session, error) {
 	so, err := ort.NewSessionOptions()
 	if err != nil {
 		return nil, fmt.Errorf("onnx: session options: %w", err)
@@ -91,9 +91,9 @@ func newSession(gf graphFile, cfg config, inputNames []string, outputName string
 	if gf.data != nil {
 		// ONNX Runtime parses the bytes into its own copy: gf.data is not
 		// referenced once the session exists.
-		s, err = ort.NewDynamicAdvancedSessionWithONNXData(gf.data, inputNames, []string{outputName}, so)
+		s, err = ort.NewDynamicAdvancedSessionWithONNXData(gf.data, inputNames, outputNames, so)
 	} else {
-		s, err = ort.NewDynamicAdvancedSession(gf.path, inputNames, []string{outputName}, so)
+		s, err = ort.NewDynamicAdvancedSession(gf.path, inputNames, outputNames, so)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("onnx: opening %s on %s: %w", gf.path, cfg.device, err)

@@ -19,6 +19,9 @@ const (
 	ModelFile      = "model.onnx"
 	EmbedModelFile = "model_embeds.onnx"
 	LookupFile     = "embeddings.onnx"
+	// GradFile is optional: the gradient graph (scripts/export_models.py
+	// writes it) that makes path attributions cost one row per step.
+	GradFile = "model_grad.onnx"
 )
 
 const (
@@ -27,6 +30,9 @@ const (
 	tokenTypeIDs  = "token_type_ids"
 	inputsEmbeds  = "inputs_embeds"
 	logitsOutput  = "logits"
+	targetInput   = "target"
+	scoreInput    = "output"
+	gradOutput    = "gradient"
 )
 
 // Model is a model folder opened on ONNX Runtime. It implements
@@ -48,10 +54,15 @@ type Model struct {
 	lookupOut   string
 	hidden      int
 
+	gradOnce   sync.Once
+	gradErr    error
+	grad       *graph
+	gradInputs []string
+
 	positions int // rows of the position-embedding table, 0 when unknown
 }
 
-var _ engine.EmbeddingModel = (*Model)(nil)
+var _ engine.GradientModel = (*Model)(nil)
 
 // Open loads dir/model.onnx. It checks the graph against the contract:
 // int64 inputs input_ids and attention_mask [batch, seq], optional
@@ -104,7 +115,7 @@ func open(src source, opts []Option) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	g, err := openGraph(gf, cfg, names, logitsOutput, in, out)
+	g, err := openGraph(gf, cfg, names, []string{logitsOutput}, in, out)
 	if err != nil {
 		return nil, err
 	}
@@ -280,6 +291,9 @@ func (m *Model) Close() error {
 	if m.lookup != nil {
 		m.lookup.close()
 	}
+	if m.grad != nil {
+		m.grad.close()
+	}
 	return nil
 }
 
@@ -347,10 +361,10 @@ func (m *Model) loadEmbeddings() error {
 	if outInfo.DataType != ort.TensorElementDataTypeFloat || len(outInfo.Dimensions) != 3 || hidden <= 0 {
 		return fmt.Errorf("onnx: %s output %s is %s, want float32 [batch, seq, hidden] with a fixed hidden size", lPath, outName, outInfo.String())
 	}
-	if m.embeds, err = openGraph(eFile, m.cfg, names, logitsOutput, in, out); err != nil {
+	if m.embeds, err = openGraph(eFile, m.cfg, names, []string{logitsOutput}, in, out); err != nil {
 		return err
 	}
-	if m.lookup, err = openGraph(lFile, m.cfg, []string{inputIDs}, outName, lin, lout); err != nil {
+	if m.lookup, err = openGraph(lFile, m.cfg, []string{inputIDs}, []string{outName}, lin, lout); err != nil {
 		return err
 	}
 	m.embedInputs, m.lookupOut, m.hidden = names, outName, int(hidden)

@@ -1,0 +1,273 @@
+package attribution
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/lucid-nlp/lucid/engine"
+	"github.com/lucid-nlp/lucid/evaluate"
+	"github.com/lucid-nlp/lucid/tokenize"
+)
+
+// scoreOf maps the evaluator's output to the gradient graph's score; the
+// two enums share their order, but an explicit switch keeps that from
+// being an accident.
+func scoreOf(o evaluate.Output) engine.Score {
+	switch o {
+	case evaluate.Logit:
+		return engine.ScoreLogit
+	case evaluate.LogOdds:
+		return engine.ScoreLogOdds
+	}
+	return engine.ScoreProbability
+}
+
+// gradRow is one row a gradient call runs: text t's embeddings at path
+// position alpha between its baseline (alpha 0) and its input (alpha 1).
+type gradRow struct {
+	text  int
+	alpha float32
+	// weight is the quadrature weight; endpoint rows, which are run only
+	// for their scores, have weight 0 and endpoint set.
+	weight   float64
+	endpoint int // 0 none, 1 the input, 2 the baseline
+}
+
+// pathText is what IntegratedGradients knows about one text.
+type pathText struct {
+	enc    *tokenize.Encoding
+	target int
+	x, x0  []float32 // input and baseline embeddings, [T, H]
+}
+
+// IntegratedGradients computes integrated gradients for several texts at
+// once with the model's gradient graph, the way captum's
+// LayerIntegratedGradients on the embedding layer does: each token's
+// attribution is Σ_k w_k Σ_h (x − x')_h · ∂f/∂e_h at e = x' + α_k (x − x'),
+// with (α_k, w_k) the quadrature rule's nodes and weights on [0, 1] and x'
+// the baseline (o.BaselineID's embedding at every non-special token).
+// Each text takes o.Steps gradient rows plus two endpoint rows, f(x) and
+// f(x'), for the completeness (convergence) delta; rows of all texts and
+// steps are batched together, o.BatchSize per run, each batch padded to its
+// longest text (padding is masked, so it does not change the result).
+// targets[i] is text i's label; o.Target is ignored. o.Budget bounds the
+// rows per text as for IntegratedPath (steps are lowered to fit, never
+// below MinPathSteps). A cancelled ctx stops it between batches.
+func IntegratedGradients(ctx context.Context, m engine.GradientModel, encs []*tokenize.Encoding, targets []int, o PathOptions) ([]*PathResult, error) {
+	if len(encs) != len(targets) {
+		return nil, fmt.Errorf("attribution: %d texts and %d targets: want one target per text", len(encs), len(targets))
+	}
+	if o.Steps <= 0 {
+		o.Steps = DefaultPathSteps
+	}
+	if o.Steps > MaxPathSteps {
+		return nil, fmt.Errorf("attribution: integrated gradients: %d steps is more than the maximum of %d (MaxPathSteps)", o.Steps, MaxPathSteps)
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = evaluate.DefaultBatchSize
+	}
+	steps := o.Steps
+	if o.Budget > 0 && steps+2 > o.Budget {
+		steps = o.Budget - 2
+		if steps < MinPathSteps {
+			return nil, fmt.Errorf("attribution: integrated gradients need %d rows per text at the fewest (%d steps and the two end points), more than the budget of %d",
+				MinPathSteps+2, MinPathSteps, o.Budget)
+		}
+	}
+	texts, err := pathTexts(ctx, m, encs, targets, o.BaselineID)
+	if err != nil {
+		return nil, err
+	}
+	alphas, weights := o.Rule.Nodes(steps)
+	var rows []gradRow
+	for t := range texts {
+		rows = append(rows, gradRow{text: t, alpha: 1, endpoint: 1}, gradRow{text: t, alpha: 0, endpoint: 2})
+		for k, a := range alphas {
+			rows = append(rows, gradRow{text: t, alpha: float32(a), weight: weights[k]})
+		}
+	}
+	results := make([]*PathResult, len(texts))
+	for i, pt := range texts {
+		results[i] = &PathResult{Tokens: make([]float64, pt.enc.Len()), Steps: steps, Evaluations: steps + 2}
+	}
+	var runtime time.Duration
+	err = runGradientRows(ctx, m, texts, rows, scoreOf(o.Output), o.BatchSize, func(r gradRow, logits []float32, grad []float32) {
+		pt, res := texts[r.text], results[r.text]
+		switch r.endpoint {
+		case 1:
+			res.Full = o.Output.Score(logits, pt.target)
+			return
+		case 2:
+			res.Baseline = o.Output.Score(logits, pt.target)
+			return
+		}
+		H := m.Hidden()
+		for i := range res.Tokens {
+			var dot float64
+			for h := range H {
+				j := i*H + h
+				dot += float64(pt.x[j]-pt.x0[j]) * float64(grad[j])
+			}
+			res.Tokens[i] += r.weight * dot
+		}
+	}, &runtime)
+	if err != nil {
+		return nil, err
+	}
+	// The runtime is shared out by rows: every text paid for its own.
+	for _, res := range results {
+		res.Runtime = runtime * time.Duration(res.Evaluations) / time.Duration(max(len(rows), 1))
+	}
+	return results, nil
+}
+
+// pathTexts looks up each text's input and baseline embeddings.
+func pathTexts(ctx context.Context, m engine.EmbeddingModel, encs []*tokenize.Encoding, targets []int, baselineID int64) ([]pathText, error) {
+	nLabels := len(m.Labels())
+	texts := make([]pathText, len(encs))
+	for i, enc := range encs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if targets[i] < 0 || targets[i] >= nLabels {
+			return nil, fmt.Errorf("attribution: target label index %d for text %d, the model has %d labels", targets[i], i, nLabels)
+		}
+		if enc == nil || enc.Len() == 0 {
+			return nil, fmt.Errorf("attribution: text %d has no tokens", i)
+		}
+		baseIDs := make([]int64, enc.Len())
+		for j, id := range enc.IDs {
+			baseIDs[j] = id
+			if !enc.Special[j] {
+				baseIDs[j] = baselineID
+			}
+		}
+		x, err := m.Embed(ctx, enc.IDs)
+		if err != nil {
+			return nil, err
+		}
+		x0, err := m.Embed(ctx, baseIDs)
+		if err != nil {
+			return nil, err
+		}
+		texts[i] = pathText{enc: enc, target: targets[i], x: x, x0: x0}
+	}
+	return texts, nil
+}
+
+// runGradientRows runs rows through m.Gradient, batchSize at a time, each
+// batch padded to its longest text, and hands each row's logits and its
+// text's slice of the gradient ([T, H]) to use.
+func runGradientRows(ctx context.Context, m engine.GradientModel, texts []pathText, rows []gradRow, score engine.Score,
+	batchSize int, use func(r gradRow, logits, grad []float32), runtime *time.Duration) error {
+	H := m.Hidden()
+	for start := 0; start < len(rows); start += batchSize {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		batch := rows[start:min(start+batchSize, len(rows))]
+		S := 0
+		for _, r := range batch {
+			S = max(S, texts[r.text].enc.Len())
+		}
+		n := len(batch)
+		b := engine.EmbedBatch{Rows: n, SeqLen: S, Hidden: H, Embeds: make([]float32, n*S*H),
+			AttentionMask: make([]int64, n*S), TokenTypeIDs: make([]int64, n*S)}
+		tg := make([]int, n)
+		for i, r := range batch {
+			pt := texts[r.text]
+			T := pt.enc.Len()
+			dst := b.Embeds[i*S*H : i*S*H+T*H]
+			for j := range dst {
+				dst[j] = pt.x0[j] + r.alpha*(pt.x[j]-pt.x0[j])
+			}
+			copy(b.AttentionMask[i*S:], pt.enc.AttentionMask)
+			copy(b.TokenTypeIDs[i*S:], pt.enc.TypeIDs)
+			tg[i] = pt.target
+		}
+		t0 := time.Now()
+		logits, grads, err := m.Gradient(ctx, b, tg, score)
+		if err != nil {
+			return err
+		}
+		*runtime += runTime(logits, t0)
+		for i, r := range batch {
+			T := texts[r.text].enc.Len()
+			use(r, logits.Row(i), grads[i*S*H:i*S*H+T*H])
+		}
+	}
+	return nil
+}
+
+// GradientKind names a one-row gradient attribution.
+type GradientKind int
+
+const (
+	// GradientTimesInput is Σ_h x_h · ∂f/∂x_h per token (captum's
+	// InputXGradient on the embedding layer): the first-order share of
+	// f(x) − f(zero word embeddings).
+	GradientTimesInput GradientKind = iota
+	// Saliency is ‖∂f/∂x‖₂ per token: how sensitive the score is to the
+	// token's embedding, without sign.
+	Saliency
+)
+
+// GradientResult is a one-row gradient attribution per token.
+type GradientResult struct {
+	Tokens []float64 // one per token of the encoding; 0 for special tokens
+	Full   float64   // f(x)
+	// Zero is f at zero word embeddings (position and token-type
+	// embeddings still added), the baseline gradient × input linearises
+	// toward; run in the same batch as x.
+	Zero        float64
+	Evaluations int
+	Runtime     time.Duration
+}
+
+// GradientAttribution computes gradient × input or saliency for one text:
+// one gradient row at the input, plus the zero-embedding row in the same
+// run so that f(x) − f(0) can be compared with gradient × input's sum.
+func GradientAttribution(ctx context.Context, m engine.GradientModel, enc *tokenize.Encoding, target int, output evaluate.Output, kind GradientKind) (*GradientResult, error) {
+	if kind != GradientTimesInput && kind != Saliency {
+		return nil, fmt.Errorf("attribution: gradient attribution kind %d: want GradientTimesInput or Saliency", kind)
+	}
+	texts, err := pathTexts(ctx, m, []*tokenize.Encoding{enc}, []int{target}, 0)
+	if err != nil {
+		return nil, err
+	}
+	texts[0].x0 = make([]float32, len(texts[0].x)) // zero word embeddings
+	H := m.Hidden()
+	res := &GradientResult{Tokens: make([]float64, enc.Len()), Evaluations: 2}
+	rows := []gradRow{{alpha: 1, endpoint: 1}, {alpha: 0, endpoint: 2}}
+	err = runGradientRows(ctx, m, texts, rows, scoreOf(output), 2, func(r gradRow, logits, grad []float32) {
+		if r.endpoint == 2 {
+			res.Zero = output.Score(logits, target)
+			return
+		}
+		res.Full = output.Score(logits, target)
+		for i := range res.Tokens {
+			if enc.Special[i] {
+				continue
+			}
+			var v float64
+			for h := range H {
+				g := float64(grad[i*H+h])
+				if kind == Saliency {
+					v += g * g
+				} else {
+					v += g * float64(texts[0].x[i*H+h])
+				}
+			}
+			if kind == Saliency {
+				v = math.Sqrt(v)
+			}
+			res.Tokens[i] = v
+		}
+	}, &res.Runtime)
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
