@@ -32,20 +32,19 @@ type cfFamilyV struct {
 
 // cfDirV is one direction's row.
 type cfDirV struct {
-	Family, From, To  string
-	Texts, Swaps      Num
-	N                 Num
-	Mean              MetricV
-	Pos, Neg, Ties    Num
-	SignP, TP         Num
-	WilcoxonP         Num
-	WilcoxonN         *Num // set when the Wilcoxon test ran on a sample
-	Holm              Num
-	Flips             Num
-	Flip              MetricV
-	FlipP             Num
-	Verdict           verdictV
-	SignedTest, FlipT string
+	Family, From, To string
+	Texts, Swaps     Num
+	N                Num
+	Mean             MetricV
+	Pos, Neg, Ties   Num
+	SignP, TP        Num
+	WilcoxonP        Num
+	WilcoxonN        *Num // set when the Wilcoxon test ran on a sample
+	Holm             Num
+	Flips            Num
+	Flip             MetricV
+	FlipP            Num
+	Verdict          verdictV
 }
 
 // cfJudgedV is the judged part of the section; nil when the report has no
@@ -104,13 +103,18 @@ func buildCFJudged(r *counterfactual.Result) *cfJudgedV {
 			e := c.Evidence
 			ck := k + "signed_check:"
 			fv.Signed = signedMetric(ck+"estimate", ck+"low", ck+"high", e.Estimate, e.Low, e.High, "no swaps")
-			fv.Holm, fv.Worst = pNum(ck+"p", e.P), c.Test
+			fv.Holm = pNum(ck+"p", e.P)
+			if finite(e.Estimate) { // else Test only says there were no swaps
+				fv.Worst = c.Test
+			}
 			if v.Tolerance == dash {
 				v.Tolerance, v.Alpha = num("", e.Upper), pNum("", e.Alpha)
 			}
 		}
 		if c := f.FlipCheck; c != nil {
-			fv.FlipP = pNum(k+"flip_check:p", c.Evidence.P)
+			if f.Swaps > 0 { // no swaps: report.json's p of 1 tested nothing
+				fv.FlipP = pNum(k+"flip_check:p", c.Evidence.P)
+			}
 			if v.FlipTolerance == dash {
 				v.FlipTolerance = num("", c.Evidence.Upper)
 			}
@@ -138,10 +142,10 @@ func buildCFJudged(r *counterfactual.Result) *cfJudgedV {
 			}
 		}
 		if c := g.SignedCheck; c != nil {
-			d.Holm, d.SignedTest = pNum(k+"signed_check:p", c.Evidence.P), c.Test
+			d.Holm = pNum(k+"signed_check:p", c.Evidence.P)
 		}
-		if c := g.FlipCheck; c != nil {
-			d.FlipP, d.FlipT = pNum(k+"flip_check:p", c.Evidence.P), c.Test
+		if c := g.FlipCheck; c != nil && g.Swaps > 0 {
+			d.FlipP = pNum(k+"flip_check:p", c.Evidence.P)
 		}
 		all = append(all, d)
 	}

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -356,15 +357,16 @@ func stability(m attribution.Method, setting string, texts int, rho, lo, hi, pBe
 		PBelow: pBelow, Verdict: v, TopKOverlap: overlap}
 }
 
-// spansOf is the byte spans of each word's first occurrence in text.
+// spansOf is the byte spans of each word's first occurrence in text as
+// a whole word ("her" is not the start of "hero").
 func spansOf(text string, words ...string) []counterfactual.Span {
 	var out []counterfactual.Span
 	for _, w := range words {
-		i := strings.Index(text, w)
-		if i < 0 {
-			panic("spansOf: no " + w + " in " + text)
+		loc := regexp.MustCompile(`\b` + regexp.QuoteMeta(w) + `\b`).FindStringIndex(text)
+		if loc == nil {
+			panic("spansOf: no word " + w + " in " + text)
 		}
-		out = append(out, counterfactual.Span{Start: i, End: i + len(w)})
+		out = append(out, counterfactual.Span{Start: loc[0], End: loc[1]})
 	}
 	return out
 }
