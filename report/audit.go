@@ -192,7 +192,7 @@ func buildAudit(r *audit.Report) *auditView {
 			pb = dash
 		}
 		v.Stab = append(v.Stab, stabV{Method: string(s.Method), Setting: s.Setting, Texts: count(k+"texts", s.Texts),
-			Spearman: sp, PBelow: pb, Overlap: num(k+"mean_top3_overlap", s.TopKOverlap)})
+			Spearman: sp, PBelow: pb, Overlap: num(k+"mean_top3_overlap", s.TopKOverlap), Verdict: verdict(k+"verdict", s.Verdict)})
 	}
 	if len(v.Stab) == 0 {
 		v.StabNote = v.note(audit.CheckStability, "no stability results.")
@@ -403,7 +403,10 @@ func buildGroup(r *group.Report) groupV {
 // --- counterfactual ---
 
 type cfV struct {
-	R         *audit.Counterfactual
+	R *audit.Counterfactual
+	// Judged is the verdicts with their evidence, nil for a report
+	// written before them.
+	Judged    *cfJudgedV
 	Families  []cfStatV
 	Pairs     []cfStatV
 	MorePairs int
@@ -426,6 +429,8 @@ type worstV struct {
 	OrigP, SwappedP           string
 	Delta                     Num
 	Flip                      bool
+	// Agreed is set when the swap rewrote other words for grammar.
+	Agreed bool
 }
 
 type explainedV struct {
@@ -438,10 +443,12 @@ type explainedV struct {
 }
 
 type wordV struct {
-	Original, Swapped     string
+	Original, Swapped string
+	// Mark says what the swap did to the word: "swap" (the swapped term),
+	// "agree" (rewritten for grammar), or "" (unchanged).
+	Mark                  string
 	Before, After, Delta  Num
 	DeltaClass            string
-	Changed               bool
 	BeforeStyle, AftStyle template.CSS
 }
 
@@ -472,7 +479,8 @@ func probOf(probs []float64, labels []string, target string) float64 {
 
 func worst(r *counterfactual.Result, e counterfactual.Example) worstV {
 	return worstV{Family: e.Swap.Family, Term: e.Swap.Term, Replacement: e.Swap.Replacement,
-		Original: markSpans(e.Original, e.Swap.Spans), Swapped: markSpans(e.Swap.Text, e.Swap.NewSpans),
+		Original: markSpans(e.Original, e.Swap.Spans, e.Swap.Agreements), Swapped: markSpans(e.Swap.Text, e.Swap.NewSpans, e.Swap.NewAgreements),
+		Agreed:    len(e.Swap.Agreements)+len(e.Swap.NewAgreements) > 0,
 		OrigLabel: e.OriginalLabel, SwappedLabel: e.SwappedLabel,
 		OrigP:    fmtFloat(probOf(e.OriginalProbs, r.Labels, r.Target), digitsRate),
 		SwappedP: fmtFloat(probOf(e.SwappedProbs, r.Labels, r.Target), digitsRate),
@@ -480,7 +488,7 @@ func worst(r *counterfactual.Result, e counterfactual.Example) worstV {
 }
 
 func buildCF(c *audit.Counterfactual) *cfV {
-	v := &cfV{R: c}
+	v := &cfV{R: c, Judged: buildCFJudged(&c.Result)}
 	for _, s := range c.Families {
 		v.Families = append(v.Families, cfStat("cf:"+s.Family+":", s))
 	}
@@ -504,12 +512,13 @@ func buildCF(c *audit.Counterfactual) *cfV {
 		ev := explainedV{Ex: worst(&c.Result, x.Example)}
 		m := maxAbs(x.Original, x.Swapped)
 		ev.Legend = Legend{Target: targetName(c.Target), Max: fmtFloat(m, digitsRate)}
+		sw := x.Example.Swap
 		if x.Original != nil {
-			h := heatmap(x.Original, m)
+			h := markedHeatmap(x.Original, m, sw.Spans, sw.Agreements)
 			ev.Original, ev.OrigInfo = &h, resultInfo(x.Original)
 		}
 		if x.Swapped != nil {
-			h := heatmap(x.Swapped, m)
+			h := markedHeatmap(x.Swapped, m, sw.NewSpans, sw.NewAgreements)
 			ev.Swapped, ev.SwappedInfo = &h, resultInfo(x.Swapped)
 		}
 		wm := 0.0
@@ -517,10 +526,14 @@ func buildCF(c *audit.Counterfactual) *cfV {
 			wm = math.Max(wm, math.Max(math.Abs(d.Before), math.Abs(d.After)))
 		}
 		for j, d := range x.WordDeltas {
-			ev.Words = append(ev.Words, wordV{Original: d.Original, Swapped: d.Swapped,
+			mark := cmp.Or(wordMark(x.Original, j, sw.Spans, sw.Agreements), wordMark(x.Swapped, j, sw.NewSpans, sw.NewAgreements))
+			if mark == "" && d.Original != d.Swapped { // offsets unknown: still a change
+				mark = "swap"
+			}
+			ev.Words = append(ev.Words, wordV{Original: d.Original, Swapped: d.Swapped, Mark: mark,
 				Before: signed("", d.Before), After: signed("", d.After),
-				Delta:      signed(fmt.Sprintf("cf-explained:%d:word:%d:delta", i, j), d.Delta),
-				DeltaClass: heatClass(d.Delta), Changed: d.Original != d.Swapped,
+				Delta:       signed(fmt.Sprintf("cf-explained:%d:word:%d:delta", i, j), d.Delta),
+				DeltaClass:  heatClass(d.Delta),
 				BeforeStyle: heatBG(d.Before, wm), AftStyle: heatBG(d.After, wm)})
 		}
 		if len(x.WordDeltas) == 0 {
@@ -529,6 +542,19 @@ func buildCF(c *audit.Counterfactual) *cfV {
 		v.Explained = append(v.Explained, ev)
 	}
 	return v
+}
+
+// wordMark says what a swap did to feature j of r (see swapKind); "" when
+// r has no such feature or its byte offsets do not fit its text.
+func wordMark(r *attribution.Result, j int, swapped, agreed []counterfactual.Span) string {
+	if r == nil || j >= len(r.Features) {
+		return ""
+	}
+	f := r.Features[j]
+	if !(0 <= f.ByteStart && f.ByteStart < f.ByteEnd && f.ByteEnd <= len(r.Text)) {
+		return ""
+	}
+	return swapKind(f.ByteStart, f.ByteEnd, swapped, agreed)
 }
 
 // resultInfo is a one-line description of an explanation.
@@ -772,4 +798,5 @@ type stabV struct {
 	Texts           Num
 	Spearman        MetricV
 	PBelow, Overlap Num
+	Verdict         verdictV
 }

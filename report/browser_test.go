@@ -166,6 +166,17 @@ func TestBrowserAudit(t *testing.T) {
 		"consistency:negation:tested", "consistency:negation:saturated", "consistency:negation:at_ceiling",
 		"consistency:negation:delta:mean", "consistency:negation:delta:low", "consistency:negation:delta:high",
 		"consistency:negation:p_holm", "consistency:negation:verdict",
+		// One counterfactual direction shown (fail) and one folded
+		// into <details> (pass): mean signed Δp, its interval, Holm's p
+		// and the verdict; and a family's and a stability verdict.
+		"cf-dir:names:european_american_female:african_american_female:signed:mean",
+		"cf-dir:names:european_american_female:african_american_female:signed:low",
+		"cf-dir:names:european_american_female:african_american_female:signed:high",
+		"cf-dir:names:european_american_female:african_american_female:signed_check:p",
+		"cf-dir:names:european_american_female:african_american_female:verdict",
+		"cf-dir:gender:male:female:signed:mean", "cf-dir:gender:male:female:signed:low", "cf-dir:gender:male:female:signed:high",
+		"cf-dir:gender:male:female:signed_check:p", "cf-dir:gender:male:female:verdict",
+		"cf:names:verdict", "cf:gender:signed_check:estimate", "stability:lime:seed 43:verdict",
 	} {
 		want, err := lookup(j, key)
 		require.NoError(t, err, key)

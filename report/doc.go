@@ -98,6 +98,14 @@
 //	paired-group:<column>:<group>:rows|frames|mean_score
 //	cf:<family>:swaps, cf:<family>:mean_abs_delta, cf:<family>:mean_delta,
 //	cf:<family>:max_abs_delta, cf:<family>:flip_rate
+//	cf:<family>:texts|flips|verdict, cf:<family>:flip_interval:low|high,
+//	cf:<family>:signed_check:estimate|low|high|p (the worst direction's),
+//	cf:<family>:flip_check:p
+//	cf-dir:<family>:<from>:<to>:<field>   (a direction: a row of groups)
+//	    field: texts, swaps, flips, flip_rate, flip_interval:low|high,
+//	    signed:n|mean|low|high|positive|negative|ties|sign_p|t_p|wilcoxon_p,
+//	    signed:wilcoxon_n (shown only when sampled), signed_check:p (Holm),
+//	    flip_check:p (Holm), verdict
 //	cf-explained:<i>:word:<j>:delta                (i, j: indices from 0)
 //	consistency:<test>:failure_rate[:low|:high]
 //	consistency:<test>:tested, consistency:<test>:not_applicable,
@@ -117,7 +125,7 @@
 //	faithfulness:<method>:wall_seconds_per_text
 //	stability:<method>:<setting>:texts, stability:<method>:<setting>:mean_spearman[:low|:high],
 //	stability:<method>:<setting>:p_below_threshold,
-//	stability:<method>:<setting>:mean_top3_overlap
+//	stability:<method>:<setting>:mean_top3_overlap, stability:<method>:<setting>:verdict
 //
 // The explanations page uses explanation:<i>:f_x, explanation:<i>:base_value,
 // explanation:<i>:probability:<label> and
@@ -133,4 +141,12 @@
 // of a counterfactual pair). Each span is a <span class="tok pos|neg|zero">
 // with the value in its data-attr attribute (4 decimals) and in its title
 // (the hover tooltip). Text between features is shown unstyled.
+//
+// In a counterfactual pair, the words the swap changed are marked on top
+// of their colour: the swapped term with a solid outline (class
+// mark-swap), a word rewritten to agree with it (an article, a pronoun, a
+// possessive: the swap's Agreements and NewAgreements) with a dashed one
+// (mark-agree), each said in the tooltip too; a legend line under the pair
+// says which is which. In the plain texts of the largest changes they are
+// <mark class="swap"> and <mark class="agree">.
 package report

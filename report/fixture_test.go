@@ -1,7 +1,9 @@
 package report
 
 import (
+	"fmt"
 	"math"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -228,21 +230,57 @@ func fixture() *audit.Report {
 		OriginalLabel: "positive", SwappedLabel: "negative", Delta: -0.13,
 		Swap: counterfactual.Swap{Family: "gender", FromGroup: "female", ToGroup: "male", Term: "sister", Replacement: "brother", Text: "My brother & I loved it",
 			Spans: []counterfactual.Span{{Start: 3, End: 9}}, NewSpans: []counterfactual.Span{{Start: 3, End: 10}}}}
+	// A swap that rewrote a word for grammar: "her" follows the swapped
+	// noun.
+	agreeOrig, agreeSwapped := "My aunt is a hero to her kids", "My uncle is a hero to his kids"
+	ex3 := counterfactual.Example{Original: agreeOrig, OriginalProbs: []float64{0.2, 0.8}, SwappedProbs: []float64{0.31, 0.69},
+		OriginalLabel: "positive", SwappedLabel: "positive", Delta: -0.11,
+		Swap: counterfactual.Swap{Family: "gender", FromGroup: "female", ToGroup: "male", Term: "aunt", Replacement: "uncle", Text: agreeSwapped,
+			Spans: spansOf(agreeOrig, "aunt"), NewSpans: spansOf(agreeSwapped, "uncle"),
+			Agreements: spansOf(agreeOrig, "her"), NewAgreements: spansOf(agreeSwapped, "his")}}
+	agreeOrigExp := explanation(agreeOrig, 0.8, 0.01, 0.12, 0.0, 0.02, 0.21, 0.0, 0.0, -0.03)
+	agreeSwapExp := explanation(agreeSwapped, 0.69, 0.02, 0.03, 0.0, -0.01, 0.15, 0.0, 0.0, -0.04)
+	var agreeDeltas []audit.WordDelta
+	for i := range agreeOrigExp.Features {
+		o, s := agreeOrigExp.Features[i], agreeSwapExp.Features[i]
+		agreeDeltas = append(agreeDeltas, audit.WordDelta{Original: o.Text, Swapped: s.Text, Before: o.Attribution, After: s.Attribution, Delta: s.Attribution - o.Attribution})
+	}
 	cf := &audit.Counterfactual{
-		Result: counterfactual.Result{Target: "positive", Labels: labels, Texts: 1000, TextsWithTerms: 212, Swaps: 240,
+		Result: counterfactual.Result{Target: "positive", Labels: labels, Texts: 1000, TextsWithTerms: 212, Swaps: 23431,
 			Families: []counterfactual.Stats{
-				{Family: "gender", Texts: 212, Swaps: 240, MeanAbsDelta: 0.0412, MeanDelta: -0.0187, MaxAbsDelta: 0.29, Flips: 6, FlipRate: 0.025},
+				{Family: "gender", Texts: 170, Swaps: 190, MeanAbsDelta: 0.0412, MeanDelta: -0.0187, MaxAbsDelta: 0.29, Flips: 3, FlipRate: 3.0 / 190},
 				{Family: "religion", Texts: 0, Swaps: 0},
+				{Family: "names", Texts: 23000, Swaps: 23001, MeanAbsDelta: 0.1401, MeanDelta: -0.0061, MaxAbsDelta: 0.52, Flips: 1720, FlipRate: 1720.0 / 23001},
+			},
+			// The directions: gender's female → male significant but
+			// small (warn), male → female clean (pass); names' directions
+			// large and flipping (fail, one with a sampled Wilcoxon), and
+			// one with a single text (no interval: warn, inconclusive).
+			Groups: []counterfactual.Stats{
+				direction("gender", "female", "male", 92, 3, 0.0611, counterfactual.Signed{Paired: fstats.Paired{N: 80, Mean: -0.0402, Low: -0.0561, High: -0.0243,
+					Positive: 18, Negative: 58, Ties: 4, SignP: 3.1e-06, TP: 2.2e-06, WilcoxonP: 1.4e-06}, WilcoxonN: 80}),
+				direction("gender", "male", "female", 98, 0, 0.0203, counterfactual.Signed{Paired: fstats.Paired{N: 90, Mean: 0.011, Low: -0.004, High: 0.026,
+					Positive: 48, Negative: 40, Ties: 2, SignP: 0.46, TP: 0.15, WilcoxonP: 0.2}, WilcoxonN: 90}),
+				direction("names", "european_american_female", "african_american_female", 12000, 900, 0.1402, counterfactual.Signed{Paired: fstats.Paired{N: 12000,
+					Mean: -0.1312, Low: -0.1341, High: -0.1283, Positive: 1500, Negative: 10300, Ties: 200, SignP: 1e-300, TP: 2e-250, WilcoxonP: 3e-280},
+					WilcoxonN: 10000, Sampled: true}),
+				direction("names", "african_american_female", "european_american_female", 11000, 820, 0.1401, counterfactual.Signed{Paired: fstats.Paired{N: 11000,
+					Mean: 0.1288, Low: 0.1259, High: 0.1317, Positive: 9800, Negative: 1100, Ties: 100, SignP: 1e-300, TP: 5e-240, WilcoxonP: 7e-270},
+					WilcoxonN: 10000, Sampled: true}),
+				direction("names", "european_american_male", "african_american_male", 1, 0, 0.02, counterfactual.Signed{Paired: fstats.Paired{N: 1,
+					Mean: -0.02, Low: nan, High: nan, Negative: 1, SignP: 1, TP: nan, WilcoxonP: 1}, WilcoxonN: 1}),
 			},
 			Pairs: []counterfactual.Stats{
 				{Family: "gender", Term: "she", Replacement: "he", Texts: 80, Swaps: 80, MeanAbsDelta: 0.0611, MeanDelta: -0.0402, MaxAbsDelta: 0.29, Flips: 3, FlipRate: 0.0375},
 				{Family: "gender", Term: "sister", Replacement: "brother", Texts: 12, Swaps: 12, MeanAbsDelta: 0.0701, MeanDelta: -0.05, MaxAbsDelta: 0.13, Flips: 1, FlipRate: 0.0833},
 				{Family: "gender", Term: "he", Replacement: "she", Texts: 90, Swaps: 90, MeanAbsDelta: 0.0203, MeanDelta: 0.011, MaxAbsDelta: 0.08, Flips: 0},
 			},
-			Worst: []counterfactual.Example{ex, ex2},
+			Worst: []counterfactual.Example{ex, ex3, ex2},
 		},
-		Explained: []audit.ExplainedSwap{{Example: ex, Original: origExp, Swapped: swapExp, WordDeltas: deltas}},
+		Explained: []audit.ExplainedSwap{{Example: ex, Original: origExp, Swapped: swapExp, WordDeltas: deltas},
+			{Example: ex3, Original: agreeOrigExp, Swapped: agreeSwapExp, WordDeltas: agreeDeltas}},
 	}
+	judgeCounterfactual(&cf.Result, counterfactual.DefaultTolerance, counterfactual.DefaultFlipTolerance)
 
 	typoE, typoV := judged(0.0296, 0.0207, 0.0422, 1, 0, 0.05)
 	negE, negV := judged(0.22, 0.1822, 0.2631, 3e-20, 0, 0.05)
@@ -303,10 +341,101 @@ func fixture() *audit.Report {
 			{Method: attribution.MethodOcclusion, Texts: 50, Comprehensiveness: 0.3305, Sufficiency: 0.1288, AOPCDeletion: 0.3123, AOPCInsertion: 0.3655, Evaluations: 14.2, WallSeconds: 0.0153},
 		},
 		Stability: []audit.Stability{
-			{Method: attribution.MethodKernelSHAP, Setting: "seed 43", Texts: 20, Spearman: 0.9123, SpearmanCI: fstats.Interval{Low: 0.8801, High: 0.9445}, PBelow: 0.9999, TopKOverlap: 0.95},
-			{Method: attribution.MethodLIME, Setting: "seed 43", Texts: 20, Spearman: 0.7012, SpearmanCI: fstats.Interval{Low: 0.6204, High: 0.7820}, PBelow: 0.012, TopKOverlap: 0.8167},
+			stability(attribution.MethodKernelSHAP, "seed 43", 20, 0.9123, 0.8801, 0.9445, 0.9999, 0.95),
+			stability(attribution.MethodLIME, "seed 43", 20, 0.7012, 0.6204, 0.7820, 0.012, 0.8167),
 			{Method: attribution.MethodKernelSHAP, Setting: "budget 256", Texts: 20, Spearman: 0.8876, TopKOverlap: 0.9},
 		},
+	}
+}
+
+// stability is a stability result judged as the audit judges it: the
+// mean rank correlation against [audit.StabilityThreshold, 1] with the
+// one-sided p of "the mean is below the threshold".
+func stability(m attribution.Method, setting string, texts int, rho, lo, hi, pBelow, overlap float64) audit.Stability {
+	_, v := judged(rho, lo, hi, pBelow, audit.StabilityThreshold, 1)
+	return audit.Stability{Method: m, Setting: setting, Texts: texts, Spearman: rho, SpearmanCI: fstats.Interval{Low: lo, High: hi},
+		PBelow: pBelow, Verdict: v, TopKOverlap: overlap}
+}
+
+// spansOf is the byte spans of each word's first occurrence in text as
+// a whole word ("her" is not the start of "hero").
+func spansOf(text string, words ...string) []counterfactual.Span {
+	var out []counterfactual.Span
+	for _, w := range words {
+		loc := regexp.MustCompile(`\b` + regexp.QuoteMeta(w) + `\b`).FindStringIndex(text)
+		if loc == nil {
+			panic("spansOf: no word " + w + " in " + text)
+		}
+		out = append(out, counterfactual.Span{Start: loc[0], End: loc[1]})
+	}
+	return out
+}
+
+// direction is one direction's swaps: its paired analysis, flips among
+// swaps and mean |Δp| (the checks come from judgeCounterfactual).
+func direction(family, from, to string, swaps, flips int, meanAbs float64, s counterfactual.Signed) counterfactual.Stats {
+	return counterfactual.Stats{Family: family, FromGroup: from, ToGroup: to, Texts: s.N, Swaps: swaps, Flips: flips,
+		FlipRate: float64(flips) / float64(swaps), MeanAbsDelta: meanAbs, MeanDelta: s.Mean, MaxAbsDelta: 2 * meanAbs, Signed: &s}
+}
+
+// judgeCounterfactual gives r's families and directions their intervals,
+// checks and verdicts as the counterfactual package does: per direction
+// the mean signed Δp (paired t p, Holm across the family's directions)
+// against ±tol and the flip rate (Wilson interval, one-sided binomial p,
+// Holm) against [0, flipTol], each judged by fstats.Decide; per family
+// its worst direction's signed check and its pooled flip check.
+func judgeCounterfactual(r *counterfactual.Result, tol, flipTol float64) {
+	z := fstats.ZFor(counterfactual.DefaultConfidence)
+	worse := func(a, b counterfactual.Check) *fstats.Verdict {
+		if b.Verdict.Status.Severity() > a.Verdict.Status.Severity() {
+			return &fstats.Verdict{Status: b.Verdict.Status, Reason: "flip rate: " + b.Verdict.Reason}
+		}
+		return &fstats.Verdict{Status: a.Verdict.Status, Reason: "mean signed Δp: " + a.Verdict.Reason}
+	}
+	flipCheck := func(s counterfactual.Stats, raw, adj float64) *counterfactual.Check {
+		e, v := judged(s.FlipRate, s.FlipInterval.Low, s.FlipInterval.High, adj, 0, flipTol)
+		if s.Swaps == 0 {
+			e, v = judged(nan, 0, 1, adj, 0, flipTol)
+		}
+		return &counterfactual.Check{Evidence: e, PRaw: raw, Test: "exact binomial", Verdict: v}
+	}
+	for i := range r.Families {
+		f := &r.Families[i]
+		f.FlipInterval = fstats.Wilson(f.Flips, f.Swaps, z)
+		var dirs []int
+		for j := range r.Groups {
+			if r.Groups[j].Family == f.Family {
+				dirs = append(dirs, j)
+			}
+		}
+		tp, fp := make([]float64, len(dirs)), make([]float64, len(dirs))
+		for k, j := range dirs {
+			tp[k], fp[k] = r.Groups[j].Signed.TP, fstats.BinomialUpper(r.Groups[j].Flips, r.Groups[j].Swaps, flipTol)
+		}
+		tAdj, fAdj := fstats.Holm(tp), fstats.Holm(fp)
+		var worst *counterfactual.Check
+		for k, j := range dirs {
+			g := &r.Groups[j]
+			g.FlipInterval = fstats.Wilson(g.Flips, g.Swaps, z)
+			e, v := judged(g.Signed.Mean, g.Signed.Low, g.Signed.High, tAdj[k], -tol, tol)
+			g.SignedCheck = &counterfactual.Check{Evidence: e, PRaw: g.Signed.TP, Test: fmt.Sprintf("paired t over %d texts, Holm over %d directions", g.Signed.N, len(dirs)), Verdict: v}
+			g.FlipCheck = flipCheck(*g, fp[k], fAdj[k])
+			g.Verdict = worse(*g.SignedCheck, *g.FlipCheck)
+			if worst == nil || v.Status.Severity() > worst.Verdict.Status.Severity() ||
+				(v.Status == worst.Verdict.Status && math.Abs(e.Estimate) > math.Abs(worst.Evidence.Estimate)) {
+				c := *g.SignedCheck
+				c.Test = fmt.Sprintf("worst direction %s → %s: %s", g.FromGroup, g.ToGroup, c.Test)
+				worst = &c
+			}
+		}
+		if worst == nil {
+			e, v := judged(nan, nan, nan, nan, -tol, tol)
+			worst = &counterfactual.Check{Evidence: e, PRaw: nan, Test: "no swaps", Verdict: v}
+		}
+		f.SignedCheck = worst
+		raw := fstats.BinomialUpper(f.Flips, f.Swaps, flipTol)
+		f.FlipCheck = flipCheck(*f, raw, raw)
+		f.Verdict = worse(*f.SignedCheck, *f.FlipCheck)
 	}
 }
 

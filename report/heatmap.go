@@ -19,6 +19,10 @@ type Seg struct {
 	Style template.CSS
 	Title string
 	Attr  string
+	// Mark is set on a heatmap token that a counterfactual swap changed:
+	// "swap" for the swapped term, "agree" for a word rewritten to agree
+	// with it (an article, a pronoun, a possessive).
+	Mark string
 }
 
 // Heat is a token heatmap: a text with every feature coloured by its
@@ -167,7 +171,11 @@ func heatBG(v, max float64) template.CSS {
 }
 
 // heatmap builds r's heatmap with intensities relative to max.
-func heatmap(r *attribution.Result, max float64) Heat {
+func heatmap(r *attribution.Result, max float64) Heat { return markedHeatmap(r, max, nil, nil) }
+
+// markedHeatmap is heatmap with the features that overlap a swapped
+// term's span (swapped) or a grammatical agreement's (agreed) marked.
+func markedHeatmap(r *attribution.Result, max float64, swapped, agreed []counterfactual.Span) Heat {
 	spans, unplaced := placeFeatures(r.Text, r.Features)
 	target := targetName(r.Target)
 	segs := segments(r.Text, spans, func(s span) Seg {
@@ -183,22 +191,59 @@ func heatmap(r *attribution.Result, max float64) Heat {
 		if f.StdErr != nil && finite(*f.StdErr) {
 			title = fmt.Sprintf("%s: %s ± %s (%s)", isolate(f.Text), fmtSigned(v, digitsRate), fmtFloat(*f.StdErr, digitsRate), dir)
 		}
-		return Seg{Class: heatClass(v), Style: heatStyle(v, max), Title: title, Attr: fmtFloat(v, digitsRate)}
+		mark := swapKind(s.start, s.end, swapped, agreed)
+		switch mark {
+		case "swap":
+			title += " · swapped term"
+		case "agree":
+			title += " · rewritten for grammar"
+		}
+		return Seg{Class: heatClass(v), Style: heatStyle(v, max), Title: title, Attr: fmtFloat(v, digitsRate), Mark: mark}
 	})
 	return Heat{Segs: segs, Unplaced: unplaced, Target: r.Target}
 }
 
-// markSpans highlights the byte spans of a counterfactual swap in text
-// (spans that do not fit are ignored).
-func markSpans(text string, sp []counterfactual.Span) []Seg {
+// swapKind says what a counterfactual swap did to the byte range [start,
+// end) of a text: "swap" when it overlaps a swapped term's span, "agree"
+// when it overlaps a grammatical agreement's, "" otherwise.
+func swapKind(start, end int, swapped, agreed []counterfactual.Span) string {
+	overlaps := func(sp []counterfactual.Span) bool {
+		for _, s := range sp {
+			if start < s.End && s.Start < end {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case overlaps(swapped):
+		return "swap"
+	case overlaps(agreed):
+		return "agree"
+	}
+	return ""
+}
+
+// markSpans highlights the byte spans of a counterfactual swap in text:
+// the swapped term's (class "swap") and the words rewritten to agree
+// with it (class "agree"). Spans that do not fit the text, or overlap an
+// earlier one, are ignored.
+func markSpans(text string, swapped, agreed []counterfactual.Span) []Seg {
 	var spans []span
-	for i, s := range sp {
-		if 0 <= s.Start && s.Start < s.End && s.End <= len(text) && utf8Boundary(text, s.Start) && utf8Boundary(text, s.End) {
-			spans = append(spans, span{s.Start, s.End, i})
+	for kind, sp := range [][]counterfactual.Span{swapped, agreed} {
+		for _, s := range sp {
+			if 0 <= s.Start && s.Start < s.End && s.End <= len(text) && utf8Boundary(text, s.Start) && utf8Boundary(text, s.End) {
+				spans = append(spans, span{s.Start, s.End, kind})
+			}
 		}
 	}
 	spans, _ = dropOverlaps(spans, 0)
-	return segments(text, spans, func(span) Seg { return Seg{Class: "swap"} })
+	return segments(text, spans, func(s span) Seg {
+		if s.idx == 1 {
+			return Seg{Class: "agree"}
+		}
+		return Seg{Class: "swap"}
+	})
 }
 
 // Legend explains a heatmap's colours; Max is the |attribution| drawn in

@@ -35,6 +35,16 @@ var thresholdText = map[string]string{
 	"paired_score_difference": "tolerance for the mean score difference between two groups within the same frames",
 	"disparate_impact_low":    "four-fifths rule: a ratio of positive rates between this and its inverse is within tolerance",
 	"max_skipped_share":       "largest share of malformed rows an audit can stand before nothing else is judged",
+	// The names the audit writes (audit.decisionRule).
+	"group_rate_difference":            "tolerance for a difference in a rate between two groups (positive rate, TPR, FPR, precision): a difference within ± this is too small to matter",
+	"counterfactual_signed_delta":      "tolerance for the mean signed change in p(target) when identity terms are swapped one way (a family's direction)",
+	"counterfactual_flip_rate":         "largest share of swaps that may change the predicted label",
+	"checklist_tolerance":              "CheckList tolerance: how far an edit may move p(target) before it counts as a failure",
+	"checklist_failure_rate":           "largest share of failures a behavioural test may have",
+	"slice_accuracy_difference":        "tolerance for the difference in accuracy between a slice and the rest of the texts",
+	"disparate_impact_lower":           "four-fifths rule: lowest ratio of positive rates (B / A) within tolerance",
+	"disparate_impact_upper":           "highest ratio of positive rates (B / A) within tolerance, the inverse of four-fifths",
+	"explanation_rank_correlation_min": "lowest mean rank correlation between two runs of an explanation method that counts as stable",
 }
 
 func buildRule(r audit.Rule) *ruleV {

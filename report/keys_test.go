@@ -191,11 +191,20 @@ func lookup(j map[string]any, key string) (any, error) {
 		}
 		return sub(d, 3, "metric"), nil
 	case "cf":
+		// cf:<family>:<field>[:<sub>], the family row's JSON fields.
 		f, err := find(obj(j["counterfactual"])["families"], "family", p[1])
 		if err != nil {
 			return nil, err
 		}
-		return f[p[2]], nil
+		return field(f, p[2:])
+	case "cf-dir":
+		// cf-dir:<family>:<from>:<to>:<field>[:<sub>], a row of groups.
+		for _, e := range obj(j["counterfactual"])["groups"].([]any) {
+			if o := obj(e); o["family"] == p[1] && o["from_group"] == p[2] && o["to_group"] == p[3] {
+				return field(o, p[4:])
+			}
+		}
+		return nil, fmt.Errorf("no direction %s → %s in %s", p[2], p[3], p[1])
 	case "cf-explained":
 		i, _ := strconv.Atoi(p[1])
 		w, _ := strconv.Atoi(p[3])
@@ -250,12 +259,36 @@ func lookup(j map[string]any, key string) (any, error) {
 				if len(p) > 4 {
 					return obj(o[p[3]+"_ci"])[p[4]], nil
 				}
+				if p[3] == "verdict" {
+					return status(o), nil
+				}
 				return o[p[3]], nil
 			}
 		}
 		return nil, fmt.Errorf("no stability %s %s", p[1], p[2])
 	}
 	return nil, fmt.Errorf("unknown key")
+}
+
+// field is o's field path[0] (a verdict's status for "verdict"), or its
+// sub-field path[1]; an error when a named object is missing.
+func field(o map[string]any, path []string) (any, error) {
+	switch {
+	case len(path) == 1 && path[0] == "verdict":
+		if o["verdict"] == nil {
+			return nil, fmt.Errorf("no verdict")
+		}
+		return status(o), nil
+	case len(path) == 1:
+		return o[path[0]], nil
+	case len(path) == 2:
+		sub, ok := o[path[0]].(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("no object %q", path[0])
+		}
+		return sub[path[1]], nil
+	}
+	return nil, fmt.Errorf("bad field path %v", path)
 }
 
 // tolerance is half a unit of the printed number's last decimal.
@@ -361,4 +394,17 @@ var wantKeys = []string{
 	"slice:negated:verdict", "slice:negated:vs_rest", "slice:negated:vs_rest:low", "slice:negated:vs_rest:high", "slice:negated:p_holm",
 	"faithfulness:kernelshap:comprehensiveness:low", "stability:lime:seed 43:mean_spearman:high",
 	"stability:lime:seed 43:p_below_threshold",
+	"stability:lime:seed 43:verdict", "stability:kernelshap:seed 43:verdict",
+	// Counterfactual verdicts: per family and per direction.
+	"cf:gender:verdict", "cf:names:verdict", "cf:religion:verdict", "cf:gender:texts", "cf:gender:flips",
+	"cf:gender:signed_check:estimate", "cf:gender:signed_check:low", "cf:gender:signed_check:high", "cf:gender:signed_check:p",
+	"cf:gender:flip_interval:low", "cf:gender:flip_interval:high", "cf:gender:flip_check:p", "cf:names:max_abs_delta",
+	"cf-dir:gender:female:male:verdict", "cf-dir:gender:female:male:signed:n", "cf-dir:gender:female:male:signed:mean",
+	"cf-dir:gender:female:male:signed:low", "cf-dir:gender:female:male:signed:high", "cf-dir:gender:female:male:signed:positive",
+	"cf-dir:gender:female:male:signed:negative", "cf-dir:gender:female:male:signed:ties", "cf-dir:gender:female:male:signed:sign_p",
+	"cf-dir:gender:female:male:signed:t_p", "cf-dir:gender:female:male:signed:wilcoxon_p", "cf-dir:gender:female:male:signed_check:p",
+	"cf-dir:gender:female:male:flip_rate", "cf-dir:gender:female:male:flip_interval:low", "cf-dir:gender:female:male:flip_interval:high",
+	"cf-dir:gender:female:male:flips", "cf-dir:gender:female:male:swaps", "cf-dir:gender:female:male:flip_check:p",
+	"cf-dir:gender:male:female:verdict", "cf-dir:names:european_american_female:african_american_female:signed:wilcoxon_n",
+	"cf-dir:names:european_american_male:african_american_male:signed:t_p", "cf-explained:1:word:1:delta",
 }

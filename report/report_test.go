@@ -93,8 +93,9 @@ func TestWriteAudit(t *testing.T) {
 	assert.Contains(t, page, `<line class="err"`)
 	assert.Contains(t, page, `class="mark fourfifths"`)
 
-	// Counterfactual heatmaps: one per side, every word a span.
-	assert.Equal(t, 2, strings.Count(page, `<div class="heat">`))
+	// Counterfactual heatmaps: one per side of each explained swap, every
+	// word a span.
+	assert.Equal(t, 4, strings.Count(page, `<div class="heat">`))
 	assert.Contains(t, page, `data-attr="0.4120"`)
 	assert.Contains(t, page, `<bdi><mark class="swap">She</mark>`)
 

@@ -2,6 +2,7 @@ package report
 
 import (
 	"cmp"
+	"regexp"
 	"slices"
 
 	fstats "github.com/lucid-nlp/lucid/fairness/stats"
@@ -27,8 +28,14 @@ func verdict(key string, v fstats.Verdict) verdictV {
 			st = "info"
 		}
 	}
-	return verdictV{Key: key, Status: st, Class: cl, Reason: v.Reason}
+	return verdictV{Key: key, Status: st, Class: cl, Reason: undefinedWords.ReplaceAllString(v.Reason, naText)}
 }
+
+// undefinedWords are the words fmt writes for a number that is not
+// finite; a reason (stats.Decide's "the interval [NaN, NaN] reaches
+// outside", when there was no interval) reads "n/a" instead, as every
+// undefined number on the page does.
+var undefinedWords = regexp.MustCompile(`[+-]?\b(NaN|Inf)\b`)
 
 // bySeverity orders items worst verdict first, keeping the given order
 // among equals.

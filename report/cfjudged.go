@@ -1,0 +1,165 @@
+package report
+
+import (
+	"github.com/lucid-nlp/lucid/fairness/counterfactual"
+	fstats "github.com/lucid-nlp/lucid/fairness/stats"
+)
+
+// This file builds the judged part of the counterfactual section: each
+// family's verdict, and each direction's (family, from group → to group)
+// paired analysis of the signed Δp and its flip rate, with the tests and
+// the decision rule's verdict.
+
+// cfFamilyV is one family's verdict row.
+type cfFamilyV struct {
+	Family string
+	Empty  bool
+	Texts  Num
+	Swaps  Num
+	// Signed is the mean signed Δp of the family's worst direction with
+	// its interval; Holm its corrected p; Worst names the direction and
+	// the test (SignedCheck.Test).
+	Signed MetricV
+	Holm   Num
+	Worst  string
+	// Flip is the family's pooled flip rate with its Wilson interval;
+	// FlipP the one-sided binomial p of "rate ≤ flip tolerance".
+	Flips, FlipSwaps Num
+	Flip             MetricV
+	FlipP            Num
+	Verdict          verdictV
+}
+
+// cfDirV is one direction's row.
+type cfDirV struct {
+	Family, From, To string
+	Texts, Swaps     Num
+	N                Num
+	Mean             MetricV
+	Pos, Neg, Ties   Num
+	SignP, TP        Num
+	WilcoxonP        Num
+	WilcoxonN        *Num // set when the Wilcoxon test ran on a sample
+	Holm             Num
+	Flips            Num
+	Flip             MetricV
+	FlipP            Num
+	Verdict          verdictV
+}
+
+// cfJudgedV is the judged part of the section; nil when the report has no
+// verdicts (written before them).
+type cfJudgedV struct {
+	Families        []cfFamilyV
+	Judged, Settled []cfDirV // fail and warn; pass and info
+	Directions      int
+	// Tolerance is the signed Δp tolerance (±), FlipTolerance the flip
+	// rate's, Alpha the significance level: from the checks themselves.
+	Tolerance, FlipTolerance, Alpha Num
+	Confidence                      string
+}
+
+// signedMetric is a signed estimate with its interval under key (key:low,
+// key:high), n/a with why when the estimate is undefined.
+func signedMetric(key, lowKey, highKey string, est, low, high float64, why string) MetricV {
+	v := MetricV{Val: signed(key, est), Low: signed(lowKey, low), High: signed(highKey, high), NoCI: !finite(low) || !finite(high)}
+	if !finite(est) {
+		v.Undefined = why
+	}
+	return v
+}
+
+// flipMetric is a flip rate with its Wilson interval; a rate over no swap
+// is not measured (report.json has 0) and reads "n/a" without a key.
+func flipMetric(key string, s counterfactual.Stats) MetricV {
+	if s.Swaps == 0 {
+		return intervalV("", 0, fstats.Interval{}, "no swaps")
+	}
+	return MetricV{Val: num(key+"flip_rate", s.FlipRate), Low: num(key+"flip_interval:low", s.FlipInterval.Low),
+		High: num(key+"flip_interval:high", s.FlipInterval.High), NoCI: !finite(s.FlipInterval.Low) || !finite(s.FlipInterval.High)}
+}
+
+// vd is a verdict that may be missing (a report from before verdicts).
+func vd(key string, v *fstats.Verdict) verdictV {
+	if v == nil {
+		return verdict("", fstats.Verdict{})
+	}
+	return verdict(key, *v)
+}
+
+func buildCFJudged(r *counterfactual.Result) *cfJudgedV {
+	v := &cfJudgedV{Tolerance: dash, FlipTolerance: dash, Alpha: dash}
+	judgedAny := false
+	for _, f := range r.Families {
+		if f.Verdict != nil || f.SignedCheck != nil {
+			judgedAny = true
+		}
+		k := "cf:" + f.Family + ":"
+		fv := cfFamilyV{Family: f.Family, Empty: f.Swaps == 0, Texts: count(k+"texts", f.Texts), Swaps: count(k+"swaps", f.Swaps),
+			Flips: count(k+"flips", f.Flips), Flip: flipMetric(k, f), Holm: dash, FlipP: dash, Verdict: vd(k+"verdict", f.Verdict)}
+		fv.FlipSwaps = count("", f.Swaps)
+		fv.Signed = MetricV{Val: dash, NoCI: true}
+		if c := f.SignedCheck; c != nil {
+			e := c.Evidence
+			ck := k + "signed_check:"
+			fv.Signed = signedMetric(ck+"estimate", ck+"low", ck+"high", e.Estimate, e.Low, e.High, "no swaps")
+			fv.Holm = pNum(ck+"p", e.P)
+			if finite(e.Estimate) { // else Test only says there were no swaps
+				fv.Worst = c.Test
+			}
+			if v.Tolerance == dash {
+				v.Tolerance, v.Alpha = num("", e.Upper), pNum("", e.Alpha)
+			}
+		}
+		if c := f.FlipCheck; c != nil {
+			if f.Swaps > 0 { // no swaps: report.json's p of 1 tested nothing
+				fv.FlipP = pNum(k+"flip_check:p", c.Evidence.P)
+			}
+			if v.FlipTolerance == dash {
+				v.FlipTolerance = num("", c.Evidence.Upper)
+			}
+		}
+		v.Families = append(v.Families, fv)
+	}
+	if !judgedAny {
+		return nil
+	}
+	var all []cfDirV
+	for _, g := range r.Groups {
+		k := "cf-dir:" + g.Family + ":" + g.FromGroup + ":" + g.ToGroup + ":"
+		d := cfDirV{Family: g.Family, From: g.FromGroup, To: g.ToGroup, Texts: count(k+"texts", g.Texts), Swaps: count(k+"swaps", g.Swaps),
+			Flips: count(k+"flips", g.Flips), Flip: flipMetric(k, g), Holm: dash, FlipP: dash, Verdict: vd(k+"verdict", g.Verdict),
+			N: dash, Pos: dash, Neg: dash, Ties: dash, SignP: dash, TP: dash, WilcoxonP: dash}
+		d.Mean = MetricV{Val: dash, NoCI: true}
+		if s := g.Signed; s != nil {
+			sk := k + "signed:"
+			d.N, d.Pos, d.Neg, d.Ties = count(sk+"n", s.N), count(sk+"positive", s.Positive), count(sk+"negative", s.Negative), count(sk+"ties", s.Ties)
+			d.Mean = signedMetric(sk+"mean", sk+"low", sk+"high", s.Mean, s.Low, s.High, "no texts")
+			d.SignP, d.TP, d.WilcoxonP = pNum(sk+"sign_p", s.SignP), pNum(sk+"t_p", s.TP), pNum(sk+"wilcoxon_p", s.WilcoxonP)
+			if s.Sampled {
+				n := count(sk+"wilcoxon_n", s.WilcoxonN)
+				d.WilcoxonN = &n
+			}
+		}
+		if c := g.SignedCheck; c != nil {
+			d.Holm = pNum(k+"signed_check:p", c.Evidence.P)
+		}
+		if c := g.FlipCheck; c != nil && g.Swaps > 0 {
+			d.FlipP = pNum(k+"flip_check:p", c.Evidence.P)
+		}
+		all = append(all, d)
+	}
+	// Result does not record its confidence level; the audit runs at the
+	// package default.
+	v.Confidence = pct(counterfactual.DefaultConfidence)
+	v.Directions = len(all)
+	bySeverity(all, func(d cfDirV) fstats.Status { return fstats.Status(d.Verdict.Status) })
+	for _, d := range all {
+		if d.Verdict.Class == "fail" || d.Verdict.Class == "warn" {
+			v.Judged = append(v.Judged, d)
+		} else {
+			v.Settled = append(v.Settled, d)
+		}
+	}
+	return v
+}
