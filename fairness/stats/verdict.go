@@ -105,9 +105,18 @@ func Decide(e Evidence) Verdict {
 	case outside:
 		return Verdict{Warn, fmt.Sprintf("large but underpowered: %.3g is outside the tolerance %s but p=%s ≥ %.2g", e.Estimate, region, pString(e.P), alpha)}
 	case reaches:
-		return Verdict{Warn, fmt.Sprintf("inconclusive: not significant (p=%s), but the interval [%.3g, %.3g] reaches outside the tolerance %s", pString(e.P), e.Low, e.High, region)}
+		return Verdict{Warn, fmt.Sprintf("inconclusive: not significant (p=%s), but the interval %s reaches outside the tolerance %s", pString(e.P), ivString(e.Low, e.High), region)}
 	}
 	return Verdict{Pass, fmt.Sprintf("not significant (p=%s) and the interval [%.3g, %.3g] lies inside the tolerance %s", pString(e.P), e.Low, e.High, region)}
+}
+
+// ivString writes an interval, "n/a" when a bound is undefined (one
+// value: no interval).
+func ivString(low, high float64) string {
+	if math.IsNaN(low) || math.IsNaN(high) {
+		return "n/a (too few values for an interval)"
+	}
+	return fmt.Sprintf("[%.3g, %.3g]", low, high)
 }
 
 func pString(p float64) string {
