@@ -107,6 +107,9 @@ const (
 	// ClaimNoneAgainst: no word has φ < 0 with |φ| ≥ MentionShare·|f(x) −
 	// base|.
 	ClaimNoneAgainst ClaimKind = "none_against"
+	// ClaimNoneTowards: no word has φ > 0 with |φ| ≥ MentionShare·|f(x) −
+	// base|.
+	ClaimNoneTowards ClaimKind = "none_towards"
 	// ClaimEven: at least EvenMinWords words and max|φ| ≤ EvenSpreadRatio ×
 	// mean|φ| (Value is the ratio).
 	ClaimEven ClaimKind = "even"
@@ -293,6 +296,9 @@ func driverClaims(r *Result, diff float64) []Claim {
 		s, shares := list(pos)
 		out = append(out, Claim{Kind: ClaimTowards, Features: pos, Shares: shares,
 			Text: fmt.Sprintf("Towards %s (attribution, share of f(x) − base): %s.", r.Target, s)})
+	} else {
+		out = append(out, Claim{Kind: ClaimNoneTowards, Value: MentionShare,
+			Text: fmt.Sprintf("No word on its own pushes towards %s by as much as %.0f%% of f(x) − base.", r.Target, 100*MentionShare)})
 	}
 	if len(neg) > 0 {
 		s, shares := list(neg)

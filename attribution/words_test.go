@@ -93,6 +93,10 @@ func checkClaims(t *testing.T, x *Explainer, r *Result) map[ClaimKind]int {
 			for _, f := range r.Features {
 				assert.False(t, f.Attribution < 0 && math.Abs(f.Attribution) >= MentionShare*math.Abs(diff), "%s: '%s' pulls against", ctx, f.Text)
 			}
+		case ClaimNoneTowards:
+			for _, f := range r.Features {
+				assert.False(t, f.Attribution > 0 && math.Abs(f.Attribution) >= MentionShare*math.Abs(diff), "%s: '%s' pushes towards", ctx, f.Text)
+			}
 		case ClaimEven:
 			require.GreaterOrEqual(t, len(r.Features), EvenMinWords, ctx)
 			assert.LessOrEqual(t, largest, EvenSpreadRatio*total/float64(len(r.Features)), ctx)
@@ -161,6 +165,7 @@ func checkClaims(t *testing.T, x *Explainer, r *Result) map[ClaimKind]int {
 	assert.Equal(t, 1, kinds[ClaimPrediction], ctx)
 	if math.Abs(diff) >= NegligibleChange(r.Output) {
 		assert.Equal(t, 1, kinds[ClaimAgainst]+kinds[ClaimNoneAgainst], "%s: against, or none against", ctx)
+		assert.Equal(t, 1, kinds[ClaimTowards]+kinds[ClaimNoneTowards], "%s: towards, or none towards", ctx)
 	}
 	return kinds
 }
