@@ -274,6 +274,7 @@ func renderExplanation(w io.Writer, r *attribution.Result, top int, color bool) 
 	slices.SortStableFunc(order, func(a, b int) int {
 		return cmp.Compare(math.Abs(r.Features[b].Attribution), math.Abs(r.Features[a].Attribution))
 	})
+	renderSummary(w, r)
 	fmt.Fprintf(w, "top features (towards %s > 0 > against):\n", termSafe(r.Target))
 	for _, i := range order[:max(0, min(top, len(order)))] {
 		f := r.Features[i]
@@ -283,7 +284,6 @@ func renderExplanation(w io.Writer, r *attribution.Result, top int, color bool) 
 		}
 		fmt.Fprintf(w, "  %+.4f%s  %-20s %s\n", f.Attribution, se, termSafe(f.Text), bar(f.Attribution, maxAbs, color))
 	}
-	renderSummary(w, r)
 	diag := ""
 	for _, k := range []string{"efficiency_gap", "completeness_error", "completeness_error_relative", "score"} {
 		if v, ok := r.Diagnostics[k]; ok {

@@ -25,9 +25,12 @@ func renderSummary(w io.Writer, r *attribution.Result) {
 		}
 	}
 	if r.Summary == "" {
+		if r.Counterfactual != nil {
+			fmt.Fprintln(w)
+		}
 		return
 	}
-	fmt.Fprintln(w, wrapWords("summary: "+termSafe(r.Summary), summaryWidth, "  "))
+	fmt.Fprintf(w, "%s\n\n", wrapWords("summary: "+termSafe(r.Summary), summaryWidth, "  "))
 }
 
 // wrapWords breaks s at spaces into lines of at most width code points
