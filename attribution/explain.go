@@ -29,10 +29,14 @@ const (
 	// MethodGradInput and MethodSaliency need the model's gradient graph.
 	MethodGradInput Method = "grad-input"
 	MethodSaliency  Method = "saliency"
+	// MethodCounterfactual attributes by occlusion and searches for the
+	// smallest edit that makes the model give another label
+	// (CounterfactualEdit).
+	MethodCounterfactual Method = "counterfactual"
 )
 
 // Methods lists every method, in the order help texts show them.
-var Methods = []Method{MethodKernelSHAP, MethodExact, MethodLIME, MethodPath, MethodOcclusion, MethodGradInput, MethodSaliency}
+var Methods = []Method{MethodKernelSHAP, MethodExact, MethodLIME, MethodPath, MethodOcclusion, MethodGradInput, MethodSaliency, MethodCounterfactual}
 
 // ParseMethod reads a method name.
 func ParseMethod(s string) (Method, error) {
@@ -49,7 +53,7 @@ func ParseMethod(s string) (Method, error) {
 	case "input-x-gradient", "gradient-x-input":
 		return MethodGradInput, nil
 	}
-	return "", fmt.Errorf("attribution: method %q: want one of kernelshap, exact, lime, ig, occlusion, grad-input, saliency", s)
+	return "", fmt.Errorf("attribution: method %q: want one of kernelshap, exact, lime, ig, occlusion, grad-input, saliency, counterfactual", s)
 }
 
 // Default budgets (model evaluations) when a request gives none.
@@ -93,6 +97,13 @@ type Request struct {
 	// take by EstimateBytes: a request estimated above it is refused
 	// before anything grows with the budget is allocated. 0 means no limit.
 	MaxMemoryBytes int64
+	// WhyNot, when set, asks for the smallest edit that makes the model say
+	// this label (by name or index) besides the attributions; the
+	// counterfactual method asks for any label but the predicted one when
+	// it is empty. EditBudget bounds the edit search's model evaluations
+	// (0: DefaultEditBudget, at most MaxBudget).
+	WhyNot     string
+	EditBudget int
 }
 
 // Explainer explains a classifier's predictions. Safe for concurrent use;
@@ -204,6 +215,12 @@ func (x *Explainer) Explain(ctx context.Context, req Request) (*Result, error) {
 	res.Diagnostics = attr.Diagnostics
 	res.Evaluations = stats.Evaluations
 	res.RuntimeSeconds = stats.Runtime.Seconds()
+	if req.Method == MethodCounterfactual || req.WhyNot != "" {
+		if res.Counterfactual, err = x.CounterfactualEdit(ctx, req, res, req.WhyNot, req.EditBudget); err != nil {
+			return nil, err
+		}
+	}
+	res.Summary = Summarize(res)
 	res.WallSeconds = time.Since(start).Seconds()
 	return res, nil
 }
@@ -263,7 +280,7 @@ func (x *Explainer) explainGame(ctx context.Context, req Request, enc *tokenize.
 		// LIME's samples rather than in a one-row run afterwards.
 		game.prefetch = append(game.prefetch, perturb.NewCoalition(n))
 		attr, err = LIME(ctx, game, LIMEOptions{Budget: budget, Seed: req.Seed, KernelWidth: width, FeatureSelection: "none", NumFeatures: n})
-	case MethodOcclusion:
+	case MethodOcclusion, MethodCounterfactual:
 		res.Settings.Budget = n + 1
 		attr, err = Occlusion(ctx, game)
 	default:

@@ -52,6 +52,10 @@ func (r Request) Validate() error {
 		return fmt.Errorf("attribution: steps %d is more than the maximum of %d quadrature points (MaxPathSteps)", r.Steps, MaxPathSteps)
 	case r.KernelWidth < 0 || math.IsNaN(r.KernelWidth) || math.IsInf(r.KernelWidth, 0):
 		return fmt.Errorf("attribution: kernel width %v: want 0 (the default %d) or a positive finite number", r.KernelWidth, DefaultKernelWidth)
+	case r.EditBudget < 0:
+		return fmt.Errorf("attribution: edit budget %d: want 0 (the default %d) or a positive number of evaluations", r.EditBudget, DefaultEditBudget)
+	case r.EditBudget > MaxBudget:
+		return fmt.Errorf("attribution: edit budget %d is more than the maximum of %d evaluations (MaxBudget)", r.EditBudget, MaxBudget)
 	case r.MaxMemoryBytes < 0:
 		return fmt.Errorf("attribution: memory limit %d bytes: want 0 (no limit) or a positive number", r.MaxMemoryBytes)
 	}
@@ -115,7 +119,19 @@ func planPath(active, steps, budget int) (pathPlan, error) {
 func EstimateBytes(req Request, features, tokens, hidden int) int64 {
 	// Go's collector lets the heap grow to about twice what is live
 	// (GOGC=100) before it collects, and the peak a process shows is that.
-	return 2 * liveBytes(req, features, tokens, hidden)
+	live := liveBytes(req, features, tokens, hidden)
+	if req.Method == MethodCounterfactual || req.WhyNot != "" {
+		// The edit search holds every set it valued (a coalition, its key
+		// and its evaluation) and a chunk of rows, after the attribution's
+		// own memory is garbage.
+		budget := int64(req.EditBudget)
+		if budget == 0 {
+			budget = DefaultEditBudget
+		}
+		words := (int64(max(features, 0)) + 63) / 64
+		live = max(live, budget*(3*(48+8*words)+64)+int64(editChunk)*int64(max(tokens, 1))*8*6)
+	}
+	return 2 * live
 }
 
 // liveBytes is what EstimateBytes's explanation holds live at its peak.
@@ -142,7 +158,7 @@ func liveBytes(req Request, features, tokens, hidden int) int64 {
 			rows = min(rows, int64(1)<<n)
 		}
 		return rows*(coalition+cached+16) + rowChunk
-	case MethodOcclusion:
+	case MethodOcclusion, MethodCounterfactual:
 		return (n+2)*(coalition+cached+16) + rowChunk
 	case MethodLIME:
 		if budget == 0 {

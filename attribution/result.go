@@ -27,6 +27,11 @@ type Result struct {
 	WallSeconds    float64            `json:"wall_seconds"`
 	Diagnostics    map[string]float64 `json:"diagnostics,omitempty"`
 	Warnings       []string           `json:"warnings,omitempty"`
+	// Summary says in plain words what the numbers show (Summarize).
+	Summary string `json:"summary"`
+	// Counterfactual is the minimal edit found (--why-not, or the
+	// counterfactual method), nil when none was asked for.
+	Counterfactual *Edit `json:"counterfactual,omitempty"`
 }
 
 // Settings records how an explanation was computed.

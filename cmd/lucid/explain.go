@@ -39,6 +39,15 @@ Methods (--method):
               embedding dimension (one gradient row); needs model_grad.onnx
   saliency    the gradient's L2 norm per token (one gradient row; a word's
               pieces combine as a norm); needs model_grad.onnx
+  counterfactual
+              occlusion, then the smallest set of words whose removal (by
+              --mask) makes the model say another label, searched within
+              --edit-budget evaluations and re-run to check it
+
+--why-not LABEL adds that search to any method, for the edit that makes the
+model say LABEL ("removing 'not' and 'bad' makes the model say POSITIVE").
+Every explanation ends with a summary in plain words, derived from the
+numbers by fixed rules (README.md, "Summaries").
 
 Absent words become the mask token (--mask mask), padding with attention off
 (pad), nothing at all (delete) or the unknown token (unk). Perturbed rows are
@@ -48,6 +57,8 @@ Examples:
   lucid explain "a gorgeous, witty, seductive movie"
   lucid explain --method exact --output logit "not bad at all"
   lucid explain --method ig --steps 32 --target NEGATIVE "the plot made no sense"
+  lucid explain --method counterfactual "not bad at all"
+  lucid explain --why-not NEGATIVE "a gorgeous, witty, seductive movie"
   lucid explain --json < sentences.txt > explanations.jsonl
 
 Output: the prediction, the text with each word coloured by its attribution
@@ -59,7 +70,8 @@ text are shown escaped (\x1b, \u202e); JSON keeps texts exact.
 
 Flags may come before or after the texts; after "--" everything is text.
 Limits (checked before anything runs; a value beyond one is a usage error,
-exit 2): --budget 0 to 1048576 (2^20), --steps 1 to 1024, --batch 1 to
+exit 2): --budget 0 to 1048576 (2^20), --edit-budget 1 to 1048576,
+--steps 1 to 1024, --batch 1 to
 4096, --top 0 to 1000000, --kernel-width above 0 and at most 1e6,
 --sessions 1 to 64, --threads at most 4 per CPU (256 at most). The
 estimated memory of the rows in flight must fit in --max-memory (default:
@@ -71,7 +83,7 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	fs := newFlagSet("explain", explainHelp, stderr)
 	var mf modelFlags
 	mf.register(fs)
-	method := fs.String("method", "kernelshap", "kernelshap, exact, lime, ig, occlusion, grad-input or saliency")
+	method := fs.String("method", "kernelshap", "kernelshap, exact, lime, ig, occlusion, grad-input, saliency or counterfactual")
 	budget := fs.Int("budget", 0, fmt.Sprintf("model evaluations per explanation, 0 (default %d; exact: 2^words up to 2^%d; ig: rows, default %d, steps lowered to fit) to %d", attribution.DefaultBudget, attribution.DefaultExactFeatures, attribution.DefaultPathBudget, maxBudget))
 	steps := fs.Int("steps", attribution.DefaultPathSteps, fmt.Sprintf("ig: quadrature points along the path, 1 to %d", maxPathSteps))
 	quad := fs.String("quadrature", "gauss-legendre", "ig: gauss-legendre or midpoint")
@@ -86,10 +98,13 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	top := fs.Int("top", 8, fmt.Sprintf("how many top features to list (terminal output), 0 to %d", maxTop))
 	color := fs.String("color", "auto", "colour the terminal output: auto, always or never")
 	htmlOut := fs.String("html", "", "also write the explanations as one self-contained HTML page of token heatmaps to FILE")
+	whyNot := fs.String("why-not", "", "also find the smallest set of words whose removal makes the model say LABEL (by name or index)")
+	editBudget := fs.Int("edit-budget", attribution.DefaultEditBudget, fmt.Sprintf("model evaluations the edit search may spend (--why-not, --method counterfactual), 1 to %d", maxBudget))
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	req := attribution.Request{Budget: *budget, Steps: *steps, Target: *target, Seed: *seed, KernelWidth: *width}
+	req := attribution.Request{Budget: *budget, Steps: *steps, Target: *target, Seed: *seed, KernelWidth: *width,
+		WhyNot: *whyNot, EditBudget: *editBudget}
 	var err error
 	if req.Method, err = attribution.ParseMethod(*method); err != nil {
 		return usageError{err.Error()}
@@ -110,6 +125,7 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if err := firstError(
 		mf.validate(),
 		intFlag("budget", *budget, 0, maxBudget),
+		intFlag("edit-budget", *editBudget, 1, maxBudget),
 		intFlag("steps", *steps, 1, maxPathSteps),
 		intFlag("batch", *batch, 1, maxBatch),
 		intFlag("top", *top, 0, maxTop),
@@ -131,6 +147,9 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	if err := checkTarget(*target, folder.Labels); err != nil {
 		return err
+	}
+	if err := checkTarget(*whyNot, folder.Labels); err != nil {
+		return usagef("--why-not: %s", strings.TrimPrefix(err.Error(), "--target "))
 	}
 	shape := shapeOf(folder, req.Method == attribution.MethodPath || req.Method == attribution.MethodGradInput || req.Method == attribution.MethodSaliency)
 	inference := shape.inferenceBytes(*batch, mf.sessions)
@@ -261,6 +280,7 @@ func renderExplanation(w io.Writer, r *attribution.Result, top int, color bool) 
 	slices.SortStableFunc(order, func(a, b int) int {
 		return cmp.Compare(math.Abs(r.Features[b].Attribution), math.Abs(r.Features[a].Attribution))
 	})
+	renderSummary(w, r)
 	fmt.Fprintf(w, "top features (towards %s > 0 > against):\n", termSafe(r.Target))
 	for _, i := range order[:max(0, min(top, len(order)))] {
 		f := r.Features[i]

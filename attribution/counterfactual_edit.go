@@ -1,0 +1,728 @@
+package attribution
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/lucid-nlp/lucid/engine"
+	"github.com/lucid-nlp/lucid/evaluate"
+	"github.com/lucid-nlp/lucid/perturb"
+)
+
+// DefaultEditBudget is the model evaluations a counterfactual edit search
+// may spend when a request gives none: on the shipped model it finds an
+// edit for most SST-2 dev sentences (see TestCounterfactualEditsOnSST2).
+const DefaultEditBudget = 512
+
+// EditBeamWidth is how many of the best word sets of one size the search
+// extends by one more word when a size has too many sets to try them all.
+const EditBeamWidth = 8
+
+// editChunk is the most rows the edit search builds and runs at a time, so
+// that a large budget never holds all its rows of ids at once and a
+// cancelled context stops it between chunks.
+const editChunk = 256
+
+// editGreedyStep is how many prefixes of the greedy order run in one batch:
+// enough to batch, few enough not to waste rows past the first flip.
+const editGreedyStep = 4
+
+// Edit is a minimal counterfactual edit: the smallest set of features found
+// whose removal (by the request's masking) makes the model give another
+// label. Every edit reported as found has been re-run through the model.
+type Edit struct {
+	// Goal is the label the edit was asked to reach (--why-not); empty when
+	// any label but the predicted one would do.
+	Goal string `json:"goal,omitempty"`
+	// From is the model's label for the unedited text.
+	From  string `json:"from"`
+	Found bool   `json:"found"`
+	// Removed are the removed features' indexes into Result.Features (in
+	// text order), Words their texts.
+	Removed []int    `json:"removed,omitempty"`
+	Words   []string `json:"words,omitempty"`
+	// Label and Probability are the model's label for the edited text and
+	// its probability; Probabilities all labels'.
+	Label         string             `json:"label,omitempty"`
+	Probability   float64            `json:"probability,omitempty"`
+	Probabilities map[string]float64 `json:"probabilities,omitempty"`
+	// EditedText shows the edit: each removed word replaced by the mask,
+	// pad or unknown token's text, or left out (--mask delete).
+	EditedText string `json:"edited_text,omitempty"`
+	Mask       string `json:"mask"`
+	// Minimal is true when every smaller set of words was tried and none
+	// changes the label; ExhaustiveSize is the largest k such that every
+	// set of at most k words was tried.
+	Minimal        bool `json:"minimal"`
+	ExhaustiveSize int  `json:"exhaustive_size"`
+	// Verified is true when a fresh model run on the edited row gave Label.
+	Verified bool `json:"verified"`
+	// Budget is the rows the search could spend; Evaluations the rows it
+	// ran, counting the unedited text and the verifying re-run.
+	Budget      int     `json:"budget"`
+	Evaluations int     `json:"evaluations"`
+	Seconds     float64 `json:"runtime_seconds"`
+	// Message says why no edit was found.
+	Message string `json:"message,omitempty"`
+}
+
+// Sentence is the edit in words: "removing 'not' and 'bad' makes the model
+// say POSITIVE (0.710)", or why none was found.
+func (e *Edit) Sentence() string {
+	if e == nil {
+		return ""
+	}
+	if !e.Found {
+		return "no edit found: " + e.Message
+	}
+	// "removing" whatever the masking: the edited text shows what took
+	// the words' place.
+	s := fmt.Sprintf("removing %s makes the model say %s (%.3f)", quoteList(e.Words), e.Label, e.Probability)
+	switch {
+	case e.Minimal && len(e.Words) == 1:
+		s += "; one word is the smallest edit there is"
+	case e.Minimal:
+		s += fmt.Sprintf("; no edit of fewer words does (every edit of up to %d word%s tried)", e.ExhaustiveSize, plural(e.ExhaustiveSize))
+	case e.ExhaustiveSize > 0:
+		s += fmt.Sprintf("; the smallest found within %d evaluations (every edit of up to %d word%s tried, none smaller found by the beam)", e.Budget, e.ExhaustiveSize, plural(e.ExhaustiveSize))
+	default:
+		s += fmt.Sprintf("; the smallest found within %d evaluations", e.Budget)
+	}
+	return s
+}
+
+// CounterfactualEdit searches for the smallest set of req.Text's features
+// (req.Level, removed by req.Masking) whose removal makes the model say
+// goal (a label by name or index), or any label but the predicted one when
+// goal is "". budget bounds the rows the search runs (0: DefaultEditBudget,
+// at most MaxBudget).
+//
+// The search tries every single word first; then removes words greedily in
+// the order guide's attributions give (the words supporting the predicted
+// label, or opposing goal, first; without a guide, the order of the single
+// removals' effect) until the label changes, and drops words from that set
+// that are not needed; then tries every set of 2, 3, … words while all of
+// a size fit the remaining budget, and a beam of EditBeamWidth sets
+// extended word by word when they do not, stopping at the first size where
+// a set changes the label. The edit found is re-run through the model.
+// guide, when given, must explain req.Text at req.Level.
+//
+// An edit that cannot be found within the budget is not an error: the
+// Edit says Found false and why.
+func (x *Explainer) CounterfactualEdit(ctx context.Context, req Request, guide *Result, goal string, budget int) (*Edit, error) {
+	switch {
+	case budget == 0:
+		budget = DefaultEditBudget
+	case budget < 0:
+		return nil, fmt.Errorf("attribution: edit budget %d: want 0 (the default %d) or a positive number of evaluations", budget, DefaultEditBudget)
+	case budget > MaxBudget:
+		return nil, fmt.Errorf("attribution: edit budget %d is more than the maximum of %d evaluations (MaxBudget)", budget, MaxBudget)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	enc, err := x.Tokenizer.Encode(req.Text)
+	if err != nil {
+		return nil, err
+	}
+	feats := perturb.Features(enc, req.Level)
+	if len(feats) == 0 {
+		return nil, fmt.Errorf("attribution: text %q has no %s to edit", abbreviate(req.Text), req.Level)
+	}
+	if guide != nil && len(guide.Features) != len(feats) {
+		return nil, fmt.Errorf("attribution: the guiding explanation has %d features and the text %d %s: it explains another text or level", len(guide.Features), len(feats), req.Level)
+	}
+	masker, err := perturb.NewMasker(enc, feats, req.Masking, x.Tokenizer)
+	if err != nil {
+		return nil, err
+	}
+	labels := x.model().Labels()
+	s := &editSearch{model: x.model(), masker: masker, padID: x.Tokenizer.PadID(), n: len(feats),
+		goal: -1, budget: budget, cache: map[string]*editEval{}}
+	edit := &Edit{Mask: req.Masking.String(), Budget: budget}
+
+	full, err := s.runRows(ctx, []perturb.Row{masker.Row(perturb.FullCoalition(s.n))})
+	if err != nil {
+		return nil, err
+	}
+	s.orig = argmax(full[0])
+	edit.From = labels[s.orig]
+	if goal != "" {
+		g, err := resolveTarget(goal, labels, s.orig)
+		if err != nil {
+			return nil, err
+		}
+		s.goal, edit.Goal = g, labels[g]
+		if g == s.orig {
+			edit.Message = fmt.Sprintf("the model already says %s (%.3f): there is nothing to change", labels[g], full[0][g])
+			edit.Evaluations, edit.Seconds = s.rowsRun, s.runtime.Seconds()
+			return edit, nil
+		}
+	}
+	s.base = s.margin(full[0])
+
+	best, err := s.search(ctx, s.guideOrder(guide))
+	if err != nil {
+		return nil, err
+	}
+	edit.ExhaustiveSize = s.exhaustiveUpTo()
+	if best == nil {
+		edit.Message = s.giveUp(labels)
+		edit.Evaluations, edit.Seconds = s.rowsRun, s.runtime.Seconds()
+		return edit, nil
+	}
+	// Verify: a fresh run of the edited row, outside the search's cache.
+	probs, err := s.runRows(ctx, []perturb.Row{masker.Row(best.removed.Complement())})
+	if err != nil {
+		return nil, err
+	}
+	edit.Evaluations, edit.Seconds = s.rowsRun, s.runtime.Seconds()
+	if !s.flips(probs[0]) {
+		edit.Message = fmt.Sprintf("the edit the search found (%s) did not change the label when re-run: the model is not deterministic on this row", quoteList(wordsOf(feats, members(best.removed))))
+		return edit, nil
+	}
+	edit.Found, edit.Verified = true, true
+	edit.Removed = members(best.removed)
+	edit.Words = wordsOf(feats, edit.Removed)
+	lab := argmax(probs[0])
+	edit.Label, edit.Probability = labels[lab], probs[0][lab]
+	edit.Probabilities = make(map[string]float64, len(labels))
+	for i, l := range labels {
+		edit.Probabilities[l] = probs[0][i]
+	}
+	edit.Minimal = edit.ExhaustiveSize >= len(edit.Removed)-1
+	edit.EditedText = editedText(req.Text, feats, edit.Removed, fillText(x, req.Masking))
+	return edit, nil
+}
+
+// editEval is one evaluated set of removed features.
+type editEval struct {
+	removed perturb.Coalition // the features removed (not those kept)
+	size    int
+	margin  float64 // > 0 when the label changed as asked
+	flips   bool
+}
+
+// editSearch is the state of one CounterfactualEdit search.
+type editSearch struct {
+	model  engine.Model
+	masker *perturb.Masker
+	padID  int64
+	n      int
+	orig   int // the unedited label
+	goal   int // the label asked for, or -1 for any other
+	base   float64
+	budget int
+	used   int // rows run by the search proper (what the budget bounds)
+
+	rowsRun int // every row run, the unedited and verifying runs included
+	runtime time.Duration
+	cache   map[string]*editEval
+	single  []float64 // single removal margins, NaN where not run
+	// exhaustive[k] is true when every set of k words was evaluated.
+	exhaustive map[int]bool
+	bySize     map[int][]*editEval
+}
+
+func (s *editSearch) remaining() int { return s.budget - s.used }
+
+// margin is how far probs are past the label change asked for: positive
+// when the edit reaches it. For any other label, the best other label's
+// probability less the original's; for a goal, the goal's less the best
+// other's.
+func (s *editSearch) margin(p []float64) float64 {
+	keep := s.orig
+	if s.goal >= 0 {
+		keep = s.goal
+	}
+	other := math.Inf(-1)
+	for i, v := range p {
+		if i != keep {
+			other = max(other, v)
+		}
+	}
+	if s.goal >= 0 {
+		return p[s.goal] - other
+	}
+	return other - p[s.orig]
+}
+
+// flips says whether probs give the label asked for, by the same argmax
+// Explain predicts with (the first largest).
+func (s *editSearch) flips(p []float64) bool {
+	a := argmax(p)
+	if s.goal >= 0 {
+		return a == s.goal
+	}
+	return a != s.orig
+}
+
+// guideOrder is the order greedy removal follows: features by how much
+// the guide says they support the unedited label (or oppose the goal),
+// most first. Without a usable guide it is the order of the single
+// removals' margins, filled in by the search.
+func (s *editSearch) guideOrder(guide *Result) []float64 {
+	if guide == nil {
+		return nil
+	}
+	sign := 0.0
+	switch {
+	case s.goal >= 0 && guide.TargetIndex == s.goal:
+		sign = -1 // words against the goal hold the label where it is
+	case guide.TargetIndex == s.orig:
+		sign = 1
+	case len(s.model.Labels()) == 2:
+		sign = -1 // the other of two labels
+	default:
+		return nil
+	}
+	support := make([]float64, s.n)
+	for i, f := range guide.Features {
+		support[i] = sign * f.Attribution
+	}
+	return support
+}
+
+// evaluate values the sets not yet valued, within the budget; it returns
+// the evaluations in the order of sets, nil for sets the budget did not
+// reach.
+func (s *editSearch) evaluate(ctx context.Context, sets []perturb.Coalition) ([]*editEval, error) {
+	out := make([]*editEval, len(sets))
+	var todo []int
+	seen := map[string]bool{}
+	for i, c := range sets {
+		k := c.Key()
+		if e, ok := s.cache[k]; ok {
+			out[i] = e
+			continue
+		}
+		if seen[k] || len(todo) >= s.remaining() {
+			continue
+		}
+		seen[k] = true
+		todo = append(todo, i)
+	}
+	for startAt := 0; startAt < len(todo); startAt += editChunk {
+		chunk := todo[startAt:min(startAt+editChunk, len(todo))]
+		rows := make([]perturb.Row, len(chunk))
+		for j, i := range chunk {
+			rows[j] = s.masker.Row(sets[i].Complement())
+		}
+		probs, err := s.runRows(ctx, rows)
+		if err != nil {
+			return nil, err
+		}
+		s.used += len(chunk)
+		for j, i := range chunk {
+			e := &editEval{removed: sets[i], size: sets[i].Size(), margin: s.margin(probs[j]), flips: s.flips(probs[j])}
+			s.cache[sets[i].Key()] = e
+			s.bySize[e.size] = append(s.bySize[e.size], e)
+		}
+	}
+	for i, c := range sets {
+		if out[i] == nil {
+			out[i] = s.cache[c.Key()]
+		}
+	}
+	return out, nil
+}
+
+// runRows runs rows through the model, those of one length together in
+// batches of evaluate.DefaultBatchSize, and returns each row's
+// probabilities.
+func (s *editSearch) runRows(ctx context.Context, rows []perturb.Row) ([][]float64, error) {
+	out := make([][]float64, len(rows))
+	byLen := map[int][]int{}
+	var lengths []int
+	for i, r := range rows {
+		if _, ok := byLen[len(r.IDs)]; !ok {
+			lengths = append(lengths, len(r.IDs))
+		}
+		byLen[len(r.IDs)] = append(byLen[len(r.IDs)], i)
+	}
+	for _, seq := range lengths {
+		idx := byLen[seq]
+		for at := 0; at < len(idx); at += evaluate.DefaultBatchSize {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			part := idx[at:min(at+evaluate.DefaultBatchSize, len(idx))]
+			b := engine.Batch{Rows: len(part), SeqLen: seq}
+			for _, i := range part {
+				r := rows[i]
+				b.InputIDs = append(b.InputIDs, r.IDs...)
+				b.AttentionMask = append(b.AttentionMask, r.AttentionMask...)
+				if r.TypeIDs != nil {
+					b.TokenTypeIDs = append(b.TokenTypeIDs, r.TypeIDs...)
+				} else {
+					b.TokenTypeIDs = append(b.TokenTypeIDs, make([]int64, seq)...)
+				}
+			}
+			t0 := time.Now()
+			logits, err := s.model.Run(ctx, b)
+			if err != nil {
+				return nil, fmt.Errorf("attribution: edit search: running %d rows of length %d: %w", len(part), seq, err)
+			}
+			s.runtime += runTime(logits, t0)
+			s.rowsRun += len(part)
+			for j, i := range part {
+				out[i] = engine.Softmax(logits.Row(j))
+			}
+		}
+	}
+	return out, nil
+}
+
+// search runs the phases CounterfactualEdit describes and returns the
+// smallest flipping set it found (best margin among those of that size),
+// or nil.
+func (s *editSearch) search(ctx context.Context, support []float64) (*editEval, error) {
+	s.exhaustive, s.bySize = map[int]bool{}, map[int][]*editEval{}
+	n := s.n
+	// Singles, in the guide's order so that a short budget tries the
+	// likeliest first.
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	if support != nil {
+		slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(support[b], support[a]) })
+	}
+	singles := make([]perturb.Coalition, n)
+	for j, i := range order {
+		singles[j] = removal(n, i)
+	}
+	evs, err := s.evaluate(ctx, singles)
+	if err != nil {
+		return nil, err
+	}
+	s.single = make([]float64, n)
+	for j, i := range order {
+		s.single[i] = math.NaN()
+		if evs[j] != nil {
+			s.single[i] = evs[j].margin
+		}
+	}
+	s.exhaustive[1] = allValued(evs)
+	if best := bestFlip(evs); best != nil {
+		return best, nil
+	}
+	if support == nil {
+		// No guide: order by the single removals' effect.
+		support = make([]float64, n)
+		for i := range n {
+			support[i] = s.single[i]
+			if math.IsNaN(support[i]) {
+				support[i] = math.Inf(-1)
+			}
+		}
+		slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(support[b], support[a]) })
+	}
+
+	// Greedy: remove words in order until the label changes.
+	var greedy *editEval
+	cur := perturb.NewCoalition(n)
+	cur.Set(order[0])
+	for k := 1; k < n && greedy == nil && s.remaining() > 0; k += editGreedyStep {
+		var prefixes []perturb.Coalition
+		for j := k; j < min(k+editGreedyStep, n); j++ {
+			cur.Set(order[j])
+			prefixes = append(prefixes, cur.Clone())
+		}
+		evs, err := s.evaluate(ctx, prefixes)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range evs {
+			if e != nil && e.flips {
+				greedy = e
+				break
+			}
+		}
+	}
+	// Trim: put back words the flip does not need, least supportive first.
+	if greedy != nil {
+		set := greedy.removed.Clone()
+		for j := n - 1; j >= 0 && s.remaining() > 0; j-- {
+			i := order[j]
+			if !set.Has(i) || set.Size() == 1 {
+				continue
+			}
+			try := set.Clone()
+			try.Clear(i)
+			evs, err := s.evaluate(ctx, []perturb.Coalition{try})
+			if err != nil {
+				return nil, err
+			}
+			if evs[0] != nil && evs[0].flips {
+				set, greedy = try, evs[0]
+			}
+		}
+	}
+
+	// Sizes 2, 3, …: all sets of a size when they fit, else a beam.
+	limit := n
+	if greedy != nil {
+		limit = greedy.size - 1
+	}
+	for k := 2; k <= limit && s.remaining() > 0; k++ {
+		var sets []perturb.Coalition
+		if c := setCount(n, k); c <= int64(s.remaining())+int64(s.cachedOfSize(k)) {
+			sets = combinations(n, k)
+			evs, err := s.evaluate(ctx, sets)
+			if err != nil {
+				return nil, err
+			}
+			s.exhaustive[k] = allValued(evs)
+			if best := bestFlip(evs); best != nil {
+				return best, nil
+			}
+			continue
+		}
+		sets = s.beam(k)
+		evs, err := s.evaluate(ctx, sets)
+		if err != nil {
+			return nil, err
+		}
+		if best := bestFlip(evs); best != nil {
+			return best, nil
+		}
+	}
+	return greedy, nil
+}
+
+// cachedOfSize counts the sets of k words already valued (they cost no
+// budget when an exhaustive pass meets them again).
+func (s *editSearch) cachedOfSize(k int) int { return len(s.bySize[k]) }
+
+// beam extends the EditBeamWidth best sets of k−1 words by each word not
+// in them, the likeliest first (parent's margin plus the word's single
+// removal gain).
+func (s *editSearch) beam(k int) []perturb.Coalition {
+	parents := slices.Clone(s.bySize[k-1])
+	slices.SortStableFunc(parents, func(a, b *editEval) int { return cmp.Compare(b.margin, a.margin) })
+	parents = parents[:min(EditBeamWidth, len(parents))]
+	type cand struct {
+		c     perturb.Coalition
+		score float64
+	}
+	var cands []cand
+	seen := map[string]bool{}
+	for _, p := range parents {
+		for i := range s.n {
+			if p.removed.Has(i) {
+				continue
+			}
+			c := p.removed.Clone()
+			c.Set(i)
+			if seen[c.Key()] {
+				continue
+			}
+			seen[c.Key()] = true
+			gain := 0.0
+			if !math.IsNaN(s.single[i]) {
+				gain = s.single[i] - s.base
+			}
+			cands = append(cands, cand{c, p.margin + gain})
+		}
+	}
+	slices.SortStableFunc(cands, func(a, b cand) int { return cmp.Compare(b.score, a.score) })
+	out := make([]perturb.Coalition, len(cands))
+	for i, c := range cands {
+		out[i] = c.c
+	}
+	return out
+}
+
+// exhaustiveUpTo is the largest k such that every set of 1..k words was
+// valued.
+func (s *editSearch) exhaustiveUpTo() int {
+	k := 0
+	for s.exhaustive[k+1] {
+		k++
+	}
+	return k
+}
+
+// giveUp says why no edit was found.
+func (s *editSearch) giveUp(labels []string) string {
+	want := "another label than " + labels[s.orig]
+	if s.goal >= 0 {
+		want = labels[s.goal]
+	}
+	msg := fmt.Sprintf("within %d evaluations, no removal of words made the model say %s", s.budget, want)
+	if k := s.exhaustiveUpTo(); k > 0 {
+		msg += fmt.Sprintf(" (every removal of up to %d word%s was tried)", k, plural(k))
+	}
+	all := s.cache[perturb.FullCoalition(s.n).Key()]
+	if all != nil && !all.flips {
+		msg += "; even removing every word does not"
+	} else {
+		msg += "; a larger edit budget may find one"
+	}
+	return msg
+}
+
+func removal(n, i int) perturb.Coalition {
+	c := perturb.NewCoalition(n)
+	c.Set(i)
+	return c
+}
+
+func allValued(evs []*editEval) bool {
+	for _, e := range evs {
+		if e == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// bestFlip is the flipping set with the largest margin, or nil.
+func bestFlip(evs []*editEval) *editEval {
+	var best *editEval
+	for _, e := range evs {
+		if e != nil && e.flips && (best == nil || e.margin > best.margin) {
+			best = e
+		}
+	}
+	return best
+}
+
+// setCount is C(n, k), saturating at MaxInt64.
+func setCount(n, k int) int64 {
+	if k < 0 || k > n {
+		return 0
+	}
+	k = min(k, n-k)
+	r := int64(1)
+	for i := 1; i <= k; i++ {
+		if r > math.MaxInt64/int64(n-k+i) {
+			return math.MaxInt64
+		}
+		r = r * int64(n-k+i) / int64(i)
+	}
+	return r
+}
+
+// combinations lists every set of k of n features, in lexicographic order.
+func combinations(n, k int) []perturb.Coalition {
+	var out []perturb.Coalition
+	idx := make([]int, k)
+	for i := range idx {
+		idx[i] = i
+	}
+	for {
+		c := perturb.NewCoalition(n)
+		for _, i := range idx {
+			c.Set(i)
+		}
+		out = append(out, c)
+		j := k - 1
+		for j >= 0 && idx[j] == n-k+j {
+			j--
+		}
+		if j < 0 {
+			return out
+		}
+		idx[j]++
+		for m := j + 1; m < k; m++ {
+			idx[m] = idx[m-1] + 1
+		}
+	}
+}
+
+func members(c perturb.Coalition) []int {
+	var out []int
+	for i := range c.N() {
+		if c.Has(i) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+func wordsOf(feats []perturb.Feature, idx []int) []string {
+	out := make([]string, len(idx))
+	for j, i := range idx {
+		out[j] = feats[i].Text
+	}
+	return out
+}
+
+func argmax(p []float64) int {
+	best := 0
+	for i, v := range p {
+		if v > p[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+// fillText is what a removed word shows as in EditedText.
+func fillText(x *Explainer, m perturb.Masking) string {
+	var id int64
+	var ok bool
+	switch m {
+	case perturb.Delete:
+		return ""
+	case perturb.MaskToken:
+		id, ok = x.Tokenizer.MaskID()
+	case perturb.Unknown:
+		id, ok = x.Tokenizer.UnkID()
+	case perturb.Pad:
+		id, ok = x.Tokenizer.PadID(), true
+	}
+	if !ok {
+		return ""
+	}
+	return x.Tokenizer.TokenString(id)
+}
+
+// editedText replaces the removed features' spans of text by fill.
+func editedText(text string, feats []perturb.Feature, removed []int, fill string) string {
+	var b strings.Builder
+	last := 0
+	for _, i := range removed {
+		f := feats[i]
+		if f.Start < last {
+			continue
+		}
+		b.WriteString(text[last:f.Start])
+		b.WriteString(fill)
+		last = f.End
+	}
+	b.WriteString(text[last:])
+	if fill == "" {
+		return strings.Join(strings.Fields(b.String()), " ")
+	}
+	return b.String()
+}
+
+// quoteList writes words as 'a', 'a' and 'b', or 'a', 'b' and 'c'.
+func quoteList(words []string) string {
+	q := make([]string, len(words))
+	for i, w := range words {
+		q[i] = "'" + w + "'"
+	}
+	switch len(q) {
+	case 0:
+		return "nothing"
+	case 1:
+		return q[0]
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " and " + q[len(q)-1]
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
