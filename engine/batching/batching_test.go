@@ -202,7 +202,10 @@ func TestQueueFullAndClosed(t *testing.T) {
 	done := make(chan error, 3)
 	go func() { _, err := m.Run(context.Background(), randomBatch(rng, 2, 2)); done <- err }()
 	require.Eventually(t, func() bool { return len(m.slots) == 1 && m.QueueRows() == 0 }, 5*time.Second, time.Millisecond)
-	go func() { _, err := m.Run(context.Background(), randomBatch(rand.New(rand.NewPCG(1, 1)), 2, 2)); done <- err }()
+	go func() {
+		_, err := m.Run(context.Background(), randomBatch(rand.New(rand.NewPCG(1, 1)), 2, 2))
+		done <- err
+	}()
 	require.Eventually(t, func() bool { return m.QueueRows() == 2 }, 5*time.Second, time.Millisecond)
 	_, err := m.Run(context.Background(), randomBatch(rng, 2, 2))
 	assert.ErrorIs(t, err, ErrQueueFull)
