@@ -25,7 +25,6 @@ import (
 	"net"
 	"net/http"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -325,6 +324,3 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	writeJSON(w, ae.status, map[string]string{"error": ae.msg})
 }
-
-// retryAfter formats seconds for the Retry-After header.
-func retryAfter(d time.Duration) string { return strconv.Itoa(max(1, int(d.Seconds()+0.5))) }
