@@ -103,6 +103,8 @@ func decodeJSON(r *http.Request, v any) error {
 			return err
 		case errors.Is(err, io.EOF):
 			return badRequest("empty request body: want a JSON object")
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return badRequest("request body is not valid JSON: it ends before the value does")
 		case errors.As(err, &se):
 			return badRequest("request body is not valid JSON: %v (at byte %d)", err, se.Offset)
 		case errors.As(err, &te):

@@ -176,6 +176,7 @@ func (s *Server) inferTexts(req InferRequest) ([]string, error) {
 	}
 	var flat []string
 	if err := json.Unmarshal(in.Data, &flat); err != nil {
+		flat = nil
 		var nested [][]string
 		if err2 := json.Unmarshal(in.Data, &nested); err2 != nil {
 			return nil, badRequest("inputs[0] %q: data: want an array of strings: %v", in.Name, err)
