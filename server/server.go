@@ -235,8 +235,12 @@ func (s *Server) routes() http.Handler {
 	open := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.metrics.wrap(pattern, h)) }
 	guarded := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.metrics.wrap(pattern, s.auth(h))) }
 
-	open("GET /v2/health/live", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, map[string]bool{"live": true}) })
-	open("GET /v2/health/ready", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, map[string]bool{"ready": true}) })
+	open("GET /v2/health/live", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]bool{"live": true})
+	})
+	open("GET /v2/health/ready", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]bool{"ready": true})
+	})
 	guarded("GET /v2", s.serverMetadata)
 	guarded("GET /v2/models/{name}", s.modelMetadata)
 	guarded("GET /v2/models/{name}/ready", s.modelReady)

@@ -288,4 +288,3 @@ func parseModelSpecs(specs []string) ([]namedModel, error) {
 	}
 	return out, nil
 }
-
