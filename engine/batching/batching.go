@@ -106,9 +106,10 @@ type Options struct {
 
 // call is one Run waiting for its rows.
 type call struct {
-	ctx  context.Context
-	b    engine.Batch
-	done chan result
+	ctx     context.Context
+	b       engine.Batch
+	done    chan result
+	arrived time.Time
 }
 
 type result struct {
@@ -216,7 +217,7 @@ func (m *Model) Run(ctx context.Context, b engine.Batch) (engine.Logits, error) 
 	if err := ctx.Err(); err != nil {
 		return engine.Logits{}, err
 	}
-	c := &call{ctx: ctx, b: b, done: make(chan result, 1)}
+	c := &call{ctx: ctx, b: b, done: make(chan result, 1), arrived: time.Now()}
 	m.mu.Lock()
 	switch {
 	case m.closed:
@@ -261,8 +262,8 @@ func (m *Model) remove(c *call) bool {
 }
 
 // dispatch forms batches: it waits for a free runner, then for a first
-// call, then for more calls until the batch is full or MaxWait has passed
-// since the first, and hands the batch to a runner. While every runner is
+// call, then for more calls until the batch is full or the oldest call
+// has waited MaxWait, and hands the batch to a runner. While every runner is
 // busy calls accumulate, so batches grow with the load.
 func (m *Model) dispatch() {
 	defer m.wg.Done()
@@ -283,8 +284,11 @@ func (m *Model) dispatch() {
 				return
 			}
 		}
-		if m.o.MaxWait > 0 && !m.full() {
-			timer := time.NewTimer(m.o.MaxWait)
+		// The wait counts from the oldest call's arrival, not from now:
+		// calls that queued while every runner was busy have waited
+		// already, and go at once.
+		if wait := m.untilDue(); wait > 0 && !m.full() {
+			timer := time.NewTimer(wait)
 		wait:
 			for !m.full() {
 				select {
@@ -311,6 +315,19 @@ func (m *Model) dispatch() {
 			m.run(calls)
 		}()
 	}
+}
+
+// untilDue is how long until the oldest waiting call has waited MaxWait.
+func (m *Model) untilDue() time.Duration {
+	if m.o.MaxWait <= 0 {
+		return 0
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.queue) == 0 {
+		return 0
+	}
+	return time.Until(m.queue[0].arrived.Add(m.o.MaxWait))
 }
 
 // full reports whether the waiting rows fill a batch (in Group mode:
