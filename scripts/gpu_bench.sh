@@ -9,8 +9,8 @@
 # the npm registry must be reachable, or the cache ~/.cache/lucid filled
 # beforehand), builds bin/lucid, runs `lucid bench` (explanations against
 # the runtime floor) and then `lucid serve` with dynamic batching on and
-# off, driven by concurrent curl clients at concurrency 1, 8 and 64 for
-# predict and for explain (kernelshap, budget 256). Results go to
+# off, driven by concurrent clients at concurrency 1, 8 and 64 for
+# predict and for explain (kernelshap, budget 256), by server/load/loadgen. Results go to
 # $OUT/gpu_bench/ when OUT is set, else ./gpu_bench/, and to standard output.
 set -euo pipefail
 device=${1:-cuda:0}
@@ -28,29 +28,12 @@ export LUCID_ORT_LIB=$lib
 echo "ONNX Runtime: $lib" | tee "$out/summary.txt"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null | tee -a "$out/summary.txt" || true
 go build -o bin/lucid ./cmd/lucid
+go build -o bin/loadgen ./server/load/loadgen
 
 echo "== lucid bench on $device (explanations against the floor) ==" | tee -a "$out/summary.txt"
 timeout 300 bin/lucid bench --device "$device" --sentences "$sentences" --methods kernelshap,lime,occlusion,ig --budgets 256 --json \
   > "$out/bench.json" 2> "$out/bench.err" || echo "lucid bench failed: see $out/bench.err" | tee -a "$out/summary.txt"
 head -c 4000 "$out/bench.json" | tee -a "$out/summary.txt"; echo
-
-texts=("a gorgeous, witty, seductive movie" "the plot made no sense" "fine"
-  "one of the best films of the year, funny and moving in equal measure" "dull"
-  "it is a mess, but an entertaining one" "i would not recommend it to anyone who values their time" "not bad at all")
-
-# drive URL VERB PARAMS CONCURRENCY REQUESTS: prints requests/s and failures.
-drive() {
-  local url=$1 verb=$2 params=$3 conc=$4 n=$5
-  local start end fails
-  start=$(date +%s.%N)
-  fails=$(seq 1 "$n" | xargs -P "$conc" -I{} sh -c '
-    i={}; t="$(printf "%s" "$0" | cut -d"|" -f$(( (i % 8) + 1 )))"
-    code=$(curl -s -o /dev/null -w "%{http_code}" -H "Content-Type: application/json" \
-      -d "{\"instances\": [\"$t\"]$1}" "$2")
-    [ "$code" = 200 ] || echo "$code"' "$(IFS='|'; echo "${texts[*]}")" "$params" "$url:$verb" | wc -l)
-  end=$(date +%s.%N)
-  echo "$(echo "$n / ($end - $start)" | bc -l | xargs printf '%.1f') requests/s, $fails not 200"
-}
 
 port=18089
 for batching in on off; do
@@ -61,8 +44,8 @@ for batching in on off; do
   model=$(curl -s http://127.0.0.1:$port/v1/models | sed 's/.*\["\([^"]*\)".*/\1/')
   url=http://127.0.0.1:$port/v1/models/$model
   for conc in 1 8 64; do
-    echo "batching $batching, predict, concurrency $conc: $(drive "$url" predict '' "$conc" "$requests")" | tee -a "$out/summary.txt"
-    echo "batching $batching, explain kernelshap budget 256, concurrency $conc: $(drive "$url" explain ', "parameters": {"budget": 256}' "$conc" "$explain_requests")" | tee -a "$out/summary.txt"
+    echo "batching $batching, predict, concurrency $conc: $(bin/loadgen --url "$url:predict" --concurrency "$conc" --requests "$requests")" | tee -a "$out/summary.txt"
+    echo "batching $batching, explain kernelshap budget 256, concurrency $conc: $(bin/loadgen --url "$url:explain" --params '{"method": "kernelshap", "budget": 256}' --concurrency "$conc" --requests "$explain_requests")" | tee -a "$out/summary.txt"
   done
   curl -s http://127.0.0.1:$port/metrics | grep -E '^lucid_(batch_rows_(sum|count)|model_evaluations_total|model_run_seconds_total|errors_total)' \
     | sed "s/^/batching $batching metrics: /" | tee -a "$out/summary.txt"

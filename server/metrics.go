@@ -37,7 +37,7 @@ func newMetrics(s *Server) *metrics {
 	m.runErrors = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lucid_model_run_errors_total",
 		Help: "ONNX Runtime batches that failed, by model."}, []string{"model"})
 	m.runSeconds = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lucid_model_run_seconds_total",
-		Help: "Seconds spent running batches, by model."}, []string{"model"})
+		Help: "Seconds the network ran (without waits for a free session), by model."}, []string{"model"})
 	inFlight := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "lucid_requests_in_flight",
 		Help: "Predict, infer and explain requests admitted and not finished (the request queue's depth)."},
 		func() float64 { return float64(len(s.admit)) })

@@ -278,7 +278,7 @@ func countRuns(inner engine.Model, mx *metrics, name string) engine.Model {
 func (c *runCounter) Run(ctx context.Context, b engine.Batch) (engine.Logits, error) {
 	start := time.Now()
 	l, err := c.Model.Run(ctx, b)
-	c.mx.observeRun(c.name, b.Rows, time.Since(start), err)
+	c.mx.observeRun(c.name, b.Rows, ranFor(l, start), err)
 	if err != nil && ctx.Err() == nil {
 		err = &modelError{err}
 	}
@@ -292,9 +292,18 @@ func (e *embeddingCounter) Embed(ctx context.Context, ids []int64) ([]float32, e
 func (e *embeddingCounter) RunEmbeds(ctx context.Context, b engine.EmbedBatch) (engine.Logits, error) {
 	start := time.Now()
 	l, err := e.em.RunEmbeds(ctx, b)
-	e.mx.observeRun(e.runCounter.name, b.Rows, time.Since(start), err)
+	e.mx.observeRun(e.runCounter.name, b.Rows, ranFor(l, start), err)
 	if err != nil && ctx.Err() == nil {
 		err = &modelError{err}
 	}
 	return l, err
+}
+
+// ranFor is how long the network ran: as the runtime reports it (without
+// a wait for a free session), else as timed around the call.
+func ranFor(l engine.Logits, start time.Time) time.Duration {
+	if l.Elapsed > 0 {
+		return l.Elapsed
+	}
+	return time.Since(start)
 }
