@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"net"
@@ -545,4 +546,73 @@ func TestNewRefusesBadModels(t *testing.T) {
 	assert.ErrorContains(t, err, `model name "a/b"`)
 	_, err = New(Config{}, []ModelSpec{{Name: "a", Classifier: shipped(t)}, {Name: "a", Classifier: shipped(t)}})
 	assert.ErrorContains(t, err, `"a" given twice`)
+}
+
+// Many clients mixing predictions and explanations get what they get one
+// at a time: their rows share batches, padded with other requests' rows,
+// and come back to the right caller.
+func TestConcurrentMixEqualsSerial(t *testing.T) {
+	_, ts := newTest(t, batchingOn())
+	params := map[string]any{"method": "kernelshap", "budget": 48, "seed": 11}
+	type answer struct {
+		label string
+		probs map[string]any
+		expl  *attribution.Result
+	}
+	ask := func(text string) (answer, error) {
+		body, _ := json.Marshal(map[string]any{"instances": []string{text}})
+		resp, err := http.Post(ts.URL+"/v1/models/"+modelName+":predict", "application/json", bytes.NewReader(body))
+		if err != nil {
+			return answer{}, err
+		}
+		var pr struct {
+			Predictions []map[string]any `json:"predictions"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&pr)
+		resp.Body.Close()
+		if err != nil || len(pr.Predictions) != 1 {
+			return answer{}, fmt.Errorf("predict %q: %v (%d predictions)", text, err, len(pr.Predictions))
+		}
+		body, _ = json.Marshal(map[string]any{"instances": []string{text}, "parameters": params})
+		resp, err = http.Post(ts.URL+"/v1/models/"+modelName+":explain", "application/json", bytes.NewReader(body))
+		if err != nil {
+			return answer{}, err
+		}
+		var er ExplainResponse
+		err = json.NewDecoder(resp.Body).Decode(&er)
+		resp.Body.Close()
+		if err != nil || len(er.Explanations) != 1 {
+			return answer{}, fmt.Errorf("explain %q: %v", text, err)
+		}
+		return answer{pr.Predictions[0]["label"].(string), pr.Predictions[0]["probabilities"].(map[string]any), er.Explanations[0]}, nil
+	}
+	texts := []string{"fine", "a gorgeous, witty, seductive movie", "the plot made no sense", "dull and far too long",
+		"one of the best films of the year", "not bad at all"}
+	serial := make([]answer, len(texts))
+	for i, text := range texts {
+		a, err := ask(text)
+		require.NoError(t, err)
+		serial[i] = a
+	}
+	const clients = 24
+	got := make([]answer, clients)
+	errs := make([]error, clients)
+	var wg sync.WaitGroup
+	for c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[c], errs[c] = ask(texts[c%len(texts)])
+		}()
+	}
+	wg.Wait()
+	for c := range clients {
+		require.NoError(t, errs[c])
+		want := serial[c%len(texts)]
+		assert.Equal(t, want.label, got[c].label)
+		for l, p := range want.probs {
+			assert.InDelta(t, p, got[c].probs[l], 1e-5)
+		}
+		sameResult(t, want.expl, got[c].expl)
+	}
 }
