@@ -184,10 +184,11 @@ func (m *servedModel) request(p ExplainParameters, lim Limits) (attribution.Requ
 		return req, 0, badRequest("parameters.steps %d: want 0 (the default %d) to %d", p.Steps, attribution.DefaultPathSteps, attribution.MaxPathSteps)
 	case req.Method == attribution.MethodPath && req.Masking == perturb.Delete:
 		return req, 0, badRequest("parameters.mask delete with method ig: the path method needs a baseline token; use mask, pad or unk")
-	case req.Method == attribution.MethodExact && p.Budget == 0 && 1<<attribution.DefaultExactFeatures > lim.MaxBudget:
-		req.Budget = lim.MaxBudget
 	}
-	if req.Method == attribution.MethodKernelSHAP && p.Budget == 0 && attribution.DefaultBudget > lim.MaxBudget {
+	// A method's default budget above the server's limit is lowered to it.
+	defaults := map[attribution.Method]int{attribution.MethodKernelSHAP: attribution.DefaultBudget, attribution.MethodLIME: attribution.DefaultBudget,
+		attribution.MethodExact: 1 << attribution.DefaultExactFeatures, attribution.MethodPath: attribution.DefaultPathBudget}
+	if p.Budget == 0 && defaults[req.Method] > lim.MaxBudget {
 		req.Budget = lim.MaxBudget
 	}
 	if p.Target != "" {

@@ -616,3 +616,13 @@ func TestConcurrentMixEqualsSerial(t *testing.T) {
 		sameResult(t, want.expl, got[c].expl)
 	}
 }
+
+// A method's default budget above the server's limit runs at the limit.
+func TestDefaultBudgetCappedAtLimit(t *testing.T) {
+	cfg := batchingOn()
+	cfg.MaxBudget = 100
+	_, ts := newTest(t, cfg)
+	r := explainJSON(t, ts.URL, longText, map[string]any{})
+	assert.Equal(t, 100, r.Settings.Budget, "kernelshap's default 512 lowered to the limit")
+	assert.LessOrEqual(t, r.Evaluations, 101, "the budget plus the prediction")
+}
