@@ -22,13 +22,17 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lucid-nlp/lucid/engine"
 	"github.com/lucid-nlp/lucid/engine/batching"
+	"github.com/lucid-nlp/lucid/models"
+	"github.com/lucid-nlp/lucid/tokenize"
 )
 
 // sentences of different lengths, as a service sees them.
@@ -164,4 +168,59 @@ func TestTLSAndToken(t *testing.T) {
 	}
 	stop()
 	assert.NoError(t, <-served)
+}
+
+// The batcher's gain without HTTP: 8 goroutines each running one-row
+// batches of the shipped model directly, through the batcher padding
+// rows, and through it grouping rows by length. Logged, not asserted.
+func TestEngineBatchingGainLogged(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 10-second measurement")
+	}
+	c := shipped(t)
+	var rows []engine.Batch
+	for _, text := range loadTexts {
+		e, err := c.Tokenizer.Encode(text)
+		require.NoError(t, err)
+		rows = append(rows, models.BatchOf([]*tokenize.Encoding{e}, c.Tokenizer.PadID()))
+	}
+	pad := batching.New(c.Model, batching.Options{MaxBatch: 64, MaxWait: 2 * time.Millisecond, Mode: batching.Pad, PadID: c.Tokenizer.PadID()})
+	defer pad.Close()
+	group := batching.New(c.Model, batching.Options{MaxBatch: 64, MaxWait: 2 * time.Millisecond, Mode: batching.Group, PadID: c.Tokenizer.PadID()})
+	defer group.Close()
+	candidates := []struct {
+		name string
+		m    engine.Model
+	}{{"direct (batching off)", c.Model}, {"batcher, pad", pad}, {"batcher, group", group}}
+	run := func(m engine.Model, d time.Duration) float64 {
+		var n atomic.Int64
+		var wg sync.WaitGroup
+		stop := time.Now().Add(d)
+		start := time.Now()
+		for g := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; time.Now().Before(stop); i++ {
+					_, err := m.Run(context.Background(), rows[(g+i)%len(rows)])
+					if !assert.NoError(t, err) {
+						return
+					}
+					n.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		return float64(n.Load()) / time.Since(start).Seconds()
+	}
+	rates := make([][]float64, len(candidates))
+	for range 3 {
+		for i, m := range candidates {
+			rates[i] = append(rates[i], run(m.m, time.Second))
+		}
+	}
+	for i, m := range candidates {
+		slices.Sort(rates[i])
+		t.Logf("one-row runs, 8 goroutines, %-22s median %5.0f rows/s (rounds %.0f)", m.name+":", rates[i][1], rates[i])
+	}
 }

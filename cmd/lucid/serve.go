@@ -55,7 +55,9 @@ Limits (checked at start; beyond one is a usage error, exit 2):
 --request-timeout 1ms to 1h, --shutdown-timeout 0 to 1h, --max-body 1KiB
 to 1GiB, --max-text 1 to 1000000 bytes, --max-instances 1 to 4096,
 --max-explain-instances 1 to 256, --max-budget 1 to 1048576 (2^20),
---sessions 1 to 64, --threads at most 4 per CPU (256 at most).
+--max-explain-memory 1MiB to half the machine's memory, --sessions 1 to
+64, --threads at most 4 per CPU (256 at most), --token-file at most 4096
+bytes.
 `
 
 // serve's documented limits.
@@ -97,13 +99,13 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	tlsCert := fs.String("tls-cert", "", "TLS certificate (PEM); with --tls-key, serve HTTPS")
 	tlsKey := fs.String("tls-key", "", "TLS private key (PEM)")
 	maxBody := byteSize(server.DefaultMaxBodyBytes)
-	fs.Var(&maxBody, "max-body", "largest request body, 1KiB to 1GiB (default 1MiB)")
+	fs.Var(&maxBody, "max-body", "largest request body, 1KiB to 1GiB")
 	maxText := fs.Int("max-text", server.DefaultMaxTextBytes, fmt.Sprintf("longest text in bytes, 1 to %d", maxServeText))
 	maxInstances := fs.Int("max-instances", server.DefaultMaxInstances, fmt.Sprintf("texts per predict or infer request, 1 to %d", maxServeInstances))
 	maxExplain := fs.Int("max-explain-instances", server.DefaultMaxExplainInstances, fmt.Sprintf("texts per explain request, 1 to %d", maxServeExplainInsts))
 	maxBudgetFlag := fs.Int("max-budget", server.DefaultMaxBudget, fmt.Sprintf("most evaluations one explanation may ask for, 1 to %d", maxBudget))
 	maxMemory := byteSize(server.DefaultMaxMemoryBytes)
-	fs.Var(&maxMemory, "max-explain-memory", "most memory one explanation may take by its estimate (default 256MiB)")
+	fs.Var(&maxMemory, "max-explain-memory", "most memory one explanation may take by its estimate, 1MiB to half the machine's memory")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -135,6 +137,9 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	if maxBody < minServeBody || maxBody > maxServeBody {
 		return usagef("--max-body %s: want 1KiB to 1GiB", formatBytes(int64(maxBody)))
+	}
+	if memLimit := defaultMaxMemory(); int64(maxMemory) < 1<<20 || int64(maxMemory) > memLimit {
+		return usagef("--max-explain-memory %s: want 1MiB to %s (half the machine's memory)", formatBytes(int64(maxMemory)), formatBytes(memLimit))
 	}
 	if *batchingMode != "on" && *batchingMode != "off" {
 		return usagef("--batching %q: want on or off", termSafe(*batchingMode))

@@ -33,6 +33,7 @@ func TestServeUsageErrors(t *testing.T) {
 		{[]string{"--request-timeout", "0s"}, "--request-timeout 0s"},
 		{[]string{"--max-budget", "2000000"}, "--max-budget 2000000: above the limit of 1048576"},
 		{[]string{"--max-body", "10"}, "--max-body 10 B: want 1KiB to 1GiB"},
+		{[]string{"--max-explain-memory", "1KiB"}, "--max-explain-memory 1.0 KiB: want 1MiB to"},
 		{[]string{"--batching", "maybe"}, `--batching "maybe": want on or off`},
 		{[]string{"--batch-mode", "fast"}, `mode "fast"`},
 		{[]string{"--tls-cert", "c.pem"}, "--tls-cert and --tls-key go together"},
