@@ -5,6 +5,7 @@
 //	lucid explain [flags] [TEXT...]   explain predictions
 //	lucid audit --data FILE [flags]   audit a classifier on a labelled file
 //	lucid bench [flags]               measure speed and accuracy
+//	lucid serve [flags]               serve models over HTTP
 //
 // Run `lucid help` or `lucid COMMAND --help` for the flags. Exit codes: 0
 // success, 1 a runtime failure (or some inputs failed), 2 a usage error, 3
@@ -55,6 +56,7 @@ func commands() []command {
 		{"explain", "explain predictions: KernelSHAP, exact Shapley, LIME, path (IG) or occlusion", runExplain},
 		{"audit", "audit fairness, consistency and explanation faithfulness over a labelled file", runAudit},
 		{"bench", "measure throughput, explanation cost against the floor, and accuracy", runBench},
+		{"serve", "serve models over HTTP: Open Inference Protocol v2, KServe v1 predict/explain, metrics, a web page", runServe},
 	}
 }
 

@@ -1,0 +1,295 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/lucid-nlp/lucid/engine/batching"
+	"github.com/lucid-nlp/lucid/engine/onnx"
+	"github.com/lucid-nlp/lucid/models"
+	"github.com/lucid-nlp/lucid/server"
+)
+
+const serveHelp = `
+Usage: lucid serve [flags]
+
+Serves models over HTTP/JSON until interrupted (Ctrl-C or SIGTERM: the
+server stops accepting, finishes the requests in flight within
+--shutdown-timeout, and exits 0).
+
+Endpoints:
+  GET  /v2/health/live, /v2/health/ready     Open Inference Protocol v2
+  GET  /v2/models/{name}, /v2/models/{name}/ready
+  POST /v2/models/{name}/infer               a BYTES input of texts; outputs
+                                             probabilities, logits, label
+  GET  /v1/models, /v1/models/{name}         KServe v1
+  POST /v1/models/{name}:predict             {"instances": ["text", ...]}
+  POST /v1/models/{name}:explain             {"instances": [...], "parameters":
+                                             {method, budget, target, output,
+                                             features, mask, seed, steps}}
+  GET  /metrics                              Prometheus
+  GET  /                                     a page: type a text, see the heatmap
+
+Rows of concurrent requests share ONNX Runtime batches (dynamic batching,
+--batching on): up to --max-batch rows or --max-wait, whichever comes
+first. With --token-file every endpoint but the health checks and the page
+needs "Authorization: Bearer TOKEN". Errors are JSON {"error": "..."}: 400
+bad input, 401 token, 404 unknown model, 413 body too large, 429 busy
+(with Retry-After), 504 past --request-timeout.
+
+Examples:
+  lucid serve
+  lucid serve --addr 127.0.0.1:9000 --model sst2=models/sst2-mini-bert --model other=/srv/other
+  curl -s localhost:8080/v1/models/sst2-mini-bert:predict -d '{"instances": ["a gorgeous movie"]}'
+
+Limits (checked at start; beyond one is a usage error, exit 2):
+--max-batch 1 to 4096, --max-wait 0 to 1s, --max-queue 1 to 100000,
+--request-timeout 1ms to 1h, --shutdown-timeout 0 to 1h, --max-body 1KiB
+to 1GiB, --max-text 1 to 1000000 bytes, --max-instances 1 to 4096,
+--max-explain-instances 1 to 256, --max-budget 1 to 1048576 (2^20),
+--max-explain-memory 1MiB to half the machine's memory, --sessions 1 to
+64, --threads at most 4 per CPU (256 at most), --token-file at most 4096
+bytes.
+`
+
+// serve's documented limits.
+const (
+	maxServeWait         = time.Second
+	maxServeQueue        = 100_000
+	maxServeTimeout      = time.Hour
+	maxServeBody         = 1 << 30
+	minServeBody         = 1 << 10
+	maxServeText         = 1_000_000
+	maxServeInstances    = 4096
+	maxServeExplainInsts = 256
+	maxTokenFileBytes    = 4096
+)
+
+// modelSpecs is the repeatable --model name=DIR flag.
+type modelSpecs []string
+
+func (m *modelSpecs) String() string     { return strings.Join(*m, ",") }
+func (m *modelSpecs) Set(s string) error { *m = append(*m, s); return nil }
+
+func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlagSet("serve", serveHelp, stderr)
+	var specs modelSpecs
+	fs.Var(&specs, "model", "a model to serve, NAME=DIR (repeatable); default: the shipped models/"+models.DefaultName+" (or $LUCID_MODEL), named after its folder")
+	addr := fs.String("addr", "127.0.0.1:8080", "HOST:PORT to listen on (loopback by default; use a token and TLS to listen wider)")
+	device := fs.String("device", "cpu", "where to run: cpu, cuda or cuda:N (needs scripts/setup_ort.sh --gpu)")
+	threads := fs.Int("threads", 0, fmt.Sprintf("ONNX Runtime intra-op threads per session, at most %d (default: all CPUs)", maxThreads()))
+	sessions := fs.Int("sessions", 1, fmt.Sprintf("ONNX Runtime sessions per model, i.e. batches run at once, 1 to %d", maxSessions))
+	library := fs.String("ort-lib", "", "ONNX Runtime shared library (default: $LUCID_ORT_LIB, then the scripts/setup_ort.sh cache)")
+	batchingMode := fs.String("batching", "on", "dynamic batching across requests: on or off")
+	batchMode := fs.String("batch-mode", "pad", "rows of different lengths in one batch: pad (to the longest) or group (equal lengths only)")
+	maxBatchRows := fs.Int("max-batch", batching.DefaultMaxBatch, fmt.Sprintf("rows per ONNX Runtime batch, 1 to %d", maxBatch))
+	maxWait := fs.Duration("max-wait", batching.DefaultMaxWait, fmt.Sprintf("longest a row waits for others to fill its batch, 0 to %v", maxServeWait))
+	maxQueue := fs.Int("max-queue", server.DefaultMaxInFlight, fmt.Sprintf("requests admitted at once (running or waiting); more get 429 + Retry-After, 1 to %d", maxServeQueue))
+	reqTimeout := fs.Duration("request-timeout", server.DefaultRequestTimeout, fmt.Sprintf("deadline of one request, 1ms to %v", maxServeTimeout))
+	shutdownTimeout := fs.Duration("shutdown-timeout", 30*time.Second, fmt.Sprintf("on SIGTERM, how long requests in flight may take to finish, 0 to %v", maxServeTimeout))
+	tokenFile := fs.String("token-file", "", "file holding a bearer token every request must carry (Authorization: Bearer TOKEN)")
+	tlsCert := fs.String("tls-cert", "", "TLS certificate (PEM); with --tls-key, serve HTTPS")
+	tlsKey := fs.String("tls-key", "", "TLS private key (PEM)")
+	maxBody := byteSize(server.DefaultMaxBodyBytes)
+	fs.Var(&maxBody, "max-body", "largest request body, 1KiB to 1GiB")
+	maxText := fs.Int("max-text", server.DefaultMaxTextBytes, fmt.Sprintf("longest text in bytes, 1 to %d", maxServeText))
+	maxInstances := fs.Int("max-instances", server.DefaultMaxInstances, fmt.Sprintf("texts per predict or infer request, 1 to %d", maxServeInstances))
+	maxExplain := fs.Int("max-explain-instances", server.DefaultMaxExplainInstances, fmt.Sprintf("texts per explain request, 1 to %d", maxServeExplainInsts))
+	maxBudgetFlag := fs.Int("max-budget", server.DefaultMaxBudget, fmt.Sprintf("most evaluations one explanation may ask for, 1 to %d", maxBudget))
+	maxMemory := byteSize(server.DefaultMaxMemoryBytes)
+	fs.Var(&maxMemory, "max-explain-memory", "most memory one explanation may take by its estimate, 1MiB to half the machine's memory")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("serve takes no arguments, got %q", termSafe(fs.Arg(0)))
+	}
+	dev, err := onnx.ParseDevice(*device)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	mode, err := batching.ParseMode(*batchMode)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	if err := firstError(
+		intFlag("threads", *threads, 0, maxThreads()),
+		intFlag("sessions", *sessions, 1, maxSessions),
+		intFlag("max-batch", *maxBatchRows, 1, maxBatch),
+		intFlag("max-queue", *maxQueue, 1, maxServeQueue),
+		intFlag("max-text", *maxText, 1, maxServeText),
+		intFlag("max-instances", *maxInstances, 1, maxServeInstances),
+		intFlag("max-explain-instances", *maxExplain, 1, maxServeExplainInsts),
+		intFlag("max-budget", *maxBudgetFlag, 1, maxBudget),
+		durationFlag("max-wait", *maxWait, 0, maxServeWait),
+		durationFlag("request-timeout", *reqTimeout, time.Millisecond, maxServeTimeout),
+		durationFlag("shutdown-timeout", *shutdownTimeout, 0, maxServeTimeout),
+	); err != nil {
+		return err
+	}
+	if maxBody < minServeBody || maxBody > maxServeBody {
+		return usagef("--max-body %s: want 1KiB to 1GiB", formatBytes(int64(maxBody)))
+	}
+	if memLimit := defaultMaxMemory(); int64(maxMemory) < 1<<20 || int64(maxMemory) > memLimit {
+		return usagef("--max-explain-memory %s: want 1MiB to %s (half the machine's memory)", formatBytes(int64(maxMemory)), formatBytes(memLimit))
+	}
+	if *batchingMode != "on" && *batchingMode != "off" {
+		return usagef("--batching %q: want on or off", termSafe(*batchingMode))
+	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return usagef("--tls-cert and --tls-key go together: give both or neither")
+	}
+	if *tlsCert != "" {
+		if _, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey); err != nil {
+			return usagef("--tls-cert %s --tls-key %s: %v", termSafe(*tlsCert), termSafe(*tlsKey), err)
+		}
+	}
+	token, err := readToken(*tokenFile)
+	if err != nil {
+		return err
+	}
+	named, err := parseModelSpecs(specs)
+	if err != nil {
+		return err
+	}
+
+	var served []server.ModelSpec
+	defer func() {
+		for _, m := range served {
+			m.Classifier.Close()
+		}
+	}()
+	for _, nm := range named {
+		clf, err := models.Load(nm.dir, onnx.WithDevice(dev), onnx.WithThreads(*threads), onnx.WithSessions(*sessions), onnx.WithLibrary(*library))
+		if err != nil {
+			return fmt.Errorf("model %s: %w", nm.name, err)
+		}
+		served = append(served, server.ModelSpec{Name: nm.name, Classifier: clf})
+	}
+	logger := log.New(stderr, "lucid serve: ", log.LstdFlags)
+	srv, err := server.New(server.Config{
+		Limits: server.Limits{MaxBodyBytes: int64(maxBody), MaxTextBytes: *maxText, MaxInstances: *maxInstances,
+			MaxExplainInstances: *maxExplain, MaxBudget: *maxBudgetFlag, MaxMemoryBytes: int64(maxMemory)},
+		Token: token, RequestTimeout: *reqTimeout, MaxInFlight: *maxQueue,
+		Batching: *batchingMode == "on", Sessions: *sessions,
+		Batch: batching.Options{MaxBatch: *maxBatchRows, MaxWait: waitOrNow(*maxWait), Concurrency: *sessions, Mode: mode},
+		Log:   logger,
+	}, served)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	defer srv.Close()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("--addr %s: %w", termSafe(*addr), err)
+	}
+	scheme := "http"
+	if *tlsCert != "" {
+		scheme = "https"
+	}
+	names := make([]string, len(served))
+	for i, m := range served {
+		names[i] = m.Name
+	}
+	logger.Printf("listening on %s://%s (models: %s; batching %s, max batch %d, max wait %v)",
+		scheme, ln.Addr(), termSafe(strings.Join(names, ", ")), *batchingMode, *maxBatchRows, *maxWait)
+	if host, _, _ := net.SplitHostPort(*addr); !isLoopback(host) && token == "" {
+		logger.Printf("warning: listening beyond loopback (%s) without --token-file: anyone who can reach it can use the models", termSafe(*addr))
+	}
+	return srv.Serve(ctx, ln, server.TLS{CertFile: *tlsCert, KeyFile: *tlsKey}, *shutdownTimeout)
+}
+
+// waitOrNow maps --max-wait 0 (run as soon as a runner is free) to the
+// batcher's "no wait".
+func waitOrNow(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// durationFlag checks that a duration flag lies in [lo, hi].
+func durationFlag(name string, v, lo, hi time.Duration) error {
+	if v < lo || v > hi {
+		return usagef("--%s %v: want %v to %v", name, v, lo, hi)
+	}
+	return nil
+}
+
+// readToken reads --token-file: one token, surrounding whitespace removed.
+func readToken(path string) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", usagef("--token-file: %v", err)
+	}
+	defer f.Close()
+	raw, err := io.ReadAll(io.LimitReader(f, maxTokenFileBytes+1))
+	if err != nil {
+		return "", usagef("--token-file %s: %v", termSafe(path), err)
+	}
+	if len(raw) > maxTokenFileBytes {
+		return "", usagef("--token-file %s is longer than %d bytes: want one token", termSafe(path), maxTokenFileBytes)
+	}
+	tok := strings.TrimSpace(string(raw))
+	if tok == "" || strings.ContainsAny(tok, " \t\r\n") {
+		return "", usagef("--token-file %s: want one token (no spaces), found %d bytes", termSafe(path), len(tok))
+	}
+	return tok, nil
+}
+
+type namedModel struct{ name, dir string }
+
+// parseModelSpecs reads --model NAME=DIR (or a bare DIR, named after its
+// folder); none means the default model.
+func parseModelSpecs(specs []string) ([]namedModel, error) {
+	if len(specs) == 0 {
+		dir, err := models.DefaultDir()
+		if err != nil {
+			return nil, err
+		}
+		specs = []string{dir}
+	}
+	var out []namedModel
+	seen := map[string]bool{}
+	for _, s := range specs {
+		name, dir, ok := strings.Cut(s, "=")
+		if !ok {
+			dir = s
+			name = filepath.Base(filepath.Clean(s))
+		}
+		if dir == "" {
+			return nil, usagef("--model %q: want NAME=DIR", termSafe(s))
+		}
+		if err := server.CheckName(name); err != nil {
+			return nil, usagef("--model %q: %v", termSafe(s), strings.TrimPrefix(err.Error(), "server: "))
+		}
+		if seen[name] {
+			return nil, usagef("--model: the name %q is given twice", termSafe(name))
+		}
+		seen[name] = true
+		if _, err := models.ReadFolder(dir); err != nil {
+			return nil, usageError{err.Error()}
+		}
+		out = append(out, namedModel{name, dir})
+	}
+	return out, nil
+}

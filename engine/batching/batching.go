@@ -1,0 +1,452 @@
+// Package batching is dynamic batching for an engine.Model: the rows of
+// concurrent Run calls (one request's predictions, another's explanation
+// perturbations) are collected into one ONNX Runtime batch, up to a maximum
+// number of rows or a maximum wait, run once, and each caller gets its own
+// rows back.
+//
+// A server handling many small requests otherwise runs many small batches,
+// each paying the runtime's per-call overhead and leaving the cores half
+// idle; batching them brings throughput under concurrency towards the
+// runtime's batched floor. Rows of different lengths are padded to the
+// longest (Pad) or only rows of equal length share a batch (Group); see
+// Mode.
+//
+// A caller whose context ends while its rows wait is answered with the
+// context's error and its rows are dropped before they run; the others are
+// not affected. A batch already running is not interrupted (it serves
+// other callers).
+package batching
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/lucid-nlp/lucid/engine"
+)
+
+// Mode says how calls of different sequence lengths share batches.
+type Mode int
+
+const (
+	// Pad pads every row of a batch to its longest row, with attention 0:
+	// the fullest batches, at the cost of computing padding.
+	Pad Mode = iota
+	// Group runs only rows of one sequence length together: no padding,
+	// but calls of different lengths wait for separate batches.
+	Group
+)
+
+// ParseMode reads "pad" or "group".
+func ParseMode(s string) (Mode, error) {
+	switch s {
+	case "pad", "":
+		return Pad, nil
+	case "group":
+		return Group, nil
+	}
+	return Pad, fmt.Errorf("batching: mode %q: want pad or group", s)
+}
+
+func (m Mode) String() string {
+	if m == Group {
+		return "group"
+	}
+	return "pad"
+}
+
+// Defaults and limits of Options.
+const (
+	DefaultMaxBatch = 64
+	DefaultMaxWait  = 2 * time.Millisecond
+	// DefaultMaxQueueRows bounds the rows waiting at once.
+	DefaultMaxQueueRows = 1 << 16
+)
+
+// ErrQueueFull is returned by Run when the rows waiting would exceed
+// Options.MaxQueueRows: the caller should retry later (HTTP 429).
+var ErrQueueFull = errors.New("batching: queue full")
+
+// ErrClosed is returned by Run after Close.
+var ErrClosed = errors.New("batching: closed")
+
+// BatchInfo describes one batch run, for metrics.
+type BatchInfo struct {
+	Rows, Calls, SeqLen int
+	// Padding is the number of padded positions added to rows shorter
+	// than SeqLen (Pad mode).
+	Padding int
+	Elapsed time.Duration
+	Err     error
+}
+
+// Options configure a Model.
+type Options struct {
+	// MaxBatch is the most rows of one batch (default 64). A single call
+	// with more rows runs on its own.
+	MaxBatch int
+	// MaxWait is how long the first waiting call waits for others before
+	// its batch runs anyway (default 2ms; 0 means the default, negative
+	// means run as soon as a runner is free).
+	MaxWait time.Duration
+	// Concurrency is how many batches run at once (default 1; as many as
+	// the model has sessions).
+	Concurrency int
+	// MaxQueueRows bounds the rows waiting (default DefaultMaxQueueRows).
+	MaxQueueRows int
+	Mode         Mode
+	// PadID fills padded positions (their attention mask is 0).
+	PadID int64
+	// OnBatch, when set, is called after every batch (from the goroutine
+	// that ran it).
+	OnBatch func(BatchInfo)
+}
+
+// call is one Run waiting for its rows.
+type call struct {
+	ctx     context.Context
+	b       engine.Batch
+	done    chan result
+	arrived time.Time
+}
+
+type result struct {
+	logits engine.Logits
+	err    error
+}
+
+// Model batches the Run calls of an inner model. Safe for concurrent use.
+type Model struct {
+	inner engine.Model
+	o     Options
+
+	mu     sync.Mutex
+	queue  []*call
+	rows   int           // rows in queue
+	wake   chan struct{} // signalled when a call arrives
+	closed bool
+
+	slots chan struct{}
+	stop  chan struct{}
+	wg    sync.WaitGroup
+}
+
+// New starts batching inner's Run calls. Close stops it.
+func New(inner engine.Model, o Options) *Model {
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = DefaultMaxBatch
+	}
+	if o.MaxWait == 0 {
+		o.MaxWait = DefaultMaxWait
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 1
+	}
+	if o.MaxQueueRows <= 0 {
+		o.MaxQueueRows = DefaultMaxQueueRows
+	}
+	m := &Model{inner: inner, o: o, wake: make(chan struct{}, 1), slots: make(chan struct{}, o.Concurrency), stop: make(chan struct{})}
+	m.wg.Add(1)
+	go m.dispatch()
+	return m
+}
+
+// Wrap is New returning an engine.Model that is also an
+// engine.EmbeddingModel when inner is one (its embedding calls pass
+// through unbatched), so the path method keeps working behind batching.
+func Wrap(inner engine.Model, o Options) (engine.Model, *Model) {
+	m := New(inner, o)
+	if em, ok := inner.(engine.EmbeddingModel); ok {
+		return &embeddingModel{Model: m, em: em}, m
+	}
+	return m, m
+}
+
+type embeddingModel struct {
+	*Model
+	em engine.EmbeddingModel
+}
+
+func (e *embeddingModel) Hidden() int { return e.em.Hidden() }
+func (e *embeddingModel) Embed(ctx context.Context, ids []int64) ([]float32, error) {
+	return e.em.Embed(ctx, ids)
+}
+func (e *embeddingModel) RunEmbeds(ctx context.Context, b engine.EmbedBatch) (engine.Logits, error) {
+	return e.em.RunEmbeds(ctx, b)
+}
+
+// Labels returns the inner model's labels.
+func (m *Model) Labels() []string { return m.inner.Labels() }
+
+// Inner returns the model being batched.
+func (m *Model) Inner() engine.Model { return m.inner }
+
+// QueueRows returns the number of rows waiting for a batch.
+func (m *Model) QueueRows() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.rows
+}
+
+// Close stops the dispatcher after the batches running finish; calls
+// still waiting get ErrClosed.
+func (m *Model) Close() {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return
+	}
+	m.closed = true
+	q := m.queue
+	m.queue, m.rows = nil, 0
+	m.mu.Unlock()
+	close(m.stop)
+	for _, c := range q {
+		c.done <- result{err: ErrClosed}
+	}
+	m.wg.Wait()
+}
+
+// Run queues b's rows for the next batch and returns their logits.
+func (m *Model) Run(ctx context.Context, b engine.Batch) (engine.Logits, error) {
+	if err := b.Validate(); err != nil {
+		return engine.Logits{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return engine.Logits{}, err
+	}
+	c := &call{ctx: ctx, b: b, done: make(chan result, 1), arrived: time.Now()}
+	m.mu.Lock()
+	switch {
+	case m.closed:
+		m.mu.Unlock()
+		return engine.Logits{}, ErrClosed
+	case m.rows > 0 && m.rows+b.Rows > m.o.MaxQueueRows:
+		m.mu.Unlock()
+		return engine.Logits{}, fmt.Errorf("%w: %d rows waiting, %d more would pass the limit of %d", ErrQueueFull, m.rows, b.Rows, m.o.MaxQueueRows)
+	}
+	m.queue = append(m.queue, c)
+	m.rows += b.Rows
+	m.mu.Unlock()
+	select {
+	case m.wake <- struct{}{}:
+	default:
+	}
+	select {
+	case r := <-c.done:
+		return r.logits, r.err
+	case <-ctx.Done():
+		if m.remove(c) {
+			return engine.Logits{}, ctx.Err()
+		}
+		// Already taken into a batch: its answer comes soon; the caller
+		// has gone, so do not wait for it.
+		return engine.Logits{}, ctx.Err()
+	}
+}
+
+// remove takes c out of the queue, reporting whether it was still there.
+func (m *Model) remove(c *call) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, q := range m.queue {
+		if q == c {
+			m.queue = append(m.queue[:i], m.queue[i+1:]...)
+			m.rows -= c.b.Rows
+			return true
+		}
+	}
+	return false
+}
+
+// dispatch forms batches: it waits for a free runner, then for a first
+// call, then for more calls until the batch is full or the oldest call
+// has waited MaxWait, and hands the batch to a runner. While every runner is
+// busy calls accumulate, so batches grow with the load.
+func (m *Model) dispatch() {
+	defer m.wg.Done()
+	var running sync.WaitGroup
+	defer running.Wait()
+	for {
+		select {
+		case m.slots <- struct{}{}:
+		case <-m.stop:
+			return
+		}
+		// Wait for a first call.
+		for m.QueueRows() == 0 {
+			select {
+			case <-m.wake:
+			case <-m.stop:
+				<-m.slots
+				return
+			}
+		}
+		// The wait counts from the oldest call's arrival, not from now:
+		// calls that queued while every runner was busy have waited
+		// already, and go at once.
+		if wait := m.untilDue(); wait > 0 && !m.full() {
+			timer := time.NewTimer(wait)
+		wait:
+			for !m.full() {
+				select {
+				case <-m.wake:
+				case <-timer.C:
+					break wait
+				case <-m.stop:
+					timer.Stop()
+					<-m.slots
+					return
+				}
+			}
+			timer.Stop()
+		}
+		calls := m.take()
+		if len(calls) == 0 {
+			<-m.slots
+			continue
+		}
+		running.Add(1)
+		go func() {
+			defer running.Done()
+			defer func() { <-m.slots }()
+			m.run(calls)
+		}()
+	}
+}
+
+// untilDue is how long until the oldest waiting call has waited MaxWait.
+func (m *Model) untilDue() time.Duration {
+	if m.o.MaxWait <= 0 {
+		return 0
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.queue) == 0 {
+		return 0
+	}
+	return time.Until(m.queue[0].arrived.Add(m.o.MaxWait))
+}
+
+// full reports whether the waiting rows fill a batch (in Group mode:
+// whether the first call's length has a full batch waiting).
+func (m *Model) full() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.o.Mode == Group && len(m.queue) > 0 {
+		seq, n := m.queue[0].b.SeqLen, 0
+		for _, c := range m.queue {
+			if c.b.SeqLen == seq {
+				n += c.b.Rows
+			}
+		}
+		return n >= m.o.MaxBatch
+	}
+	return m.rows >= m.o.MaxBatch
+}
+
+// take removes the calls of the next batch from the queue, oldest first,
+// whole calls only, up to MaxBatch rows (a first call with more rows goes
+// alone); calls whose context has ended are answered and dropped. In
+// Group mode only calls of the oldest call's length are taken.
+func (m *Model) take() []*call {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var taken []*call
+	rows, seq := 0, -1
+	kept := m.queue[:0]
+	for _, c := range m.queue {
+		switch {
+		case c.ctx.Err() != nil:
+			m.rows -= c.b.Rows
+			c.done <- result{err: c.ctx.Err()}
+		case (m.o.Mode == Group && seq >= 0 && c.b.SeqLen != seq) || (rows > 0 && rows+c.b.Rows > m.o.MaxBatch) || rows >= m.o.MaxBatch:
+			kept = append(kept, c)
+		default:
+			taken = append(taken, c)
+			rows += c.b.Rows
+			m.rows -= c.b.Rows
+			if seq < 0 {
+				seq = c.b.SeqLen
+			}
+		}
+	}
+	clear(m.queue[len(kept):])
+	m.queue = kept
+	return taken
+}
+
+// run runs one batch of calls and answers each.
+func (m *Model) run(calls []*call) {
+	info := BatchInfo{Calls: len(calls)}
+	var b engine.Batch
+	if len(calls) == 1 {
+		b = calls[0].b
+	} else {
+		b, info.Padding = m.concat(calls)
+	}
+	info.Rows, info.SeqLen = b.Rows, b.SeqLen
+	start := time.Now()
+	// The batch serves several callers, so it runs under none of their
+	// contexts: one caller giving up must not fail the others.
+	logits, err := m.inner.Run(context.Background(), b)
+	info.Elapsed = time.Since(start)
+	if logits.Elapsed > 0 {
+		info.Elapsed = logits.Elapsed
+	}
+	info.Err = err
+	if err == nil && (logits.Rows != b.Rows || len(logits.Data) != logits.Rows*logits.Labels) {
+		err = fmt.Errorf("batching: the model returned %d rows of logits (%d values) for a batch of %d rows", logits.Rows, len(logits.Data), b.Rows)
+	}
+	at := 0
+	for _, c := range calls {
+		if err != nil {
+			c.done <- result{err: err}
+			continue
+		}
+		out := engine.Logits{Rows: c.b.Rows, Labels: logits.Labels,
+			Data:    append([]float32(nil), logits.Data[at*logits.Labels:(at+c.b.Rows)*logits.Labels]...),
+			Elapsed: info.Elapsed * time.Duration(c.b.Rows) / time.Duration(b.Rows)}
+		at += c.b.Rows
+		c.done <- result{logits: out}
+	}
+	if m.o.OnBatch != nil {
+		m.o.OnBatch(info)
+	}
+}
+
+// concat stacks the calls' rows into one batch padded to the longest row,
+// returning it and the number of padded positions added.
+func (m *Model) concat(calls []*call) (engine.Batch, int) {
+	rows, seq := 0, 0
+	types := false
+	for _, c := range calls {
+		rows += c.b.Rows
+		seq = max(seq, c.b.SeqLen)
+		types = types || c.b.TokenTypeIDs != nil
+	}
+	b := engine.Batch{Rows: rows, SeqLen: seq, InputIDs: make([]int64, rows*seq), AttentionMask: make([]int64, rows*seq)}
+	if types {
+		b.TokenTypeIDs = make([]int64, rows*seq)
+	}
+	r, padding := 0, 0
+	for _, c := range calls {
+		for i := range c.b.Rows {
+			src := i * c.b.SeqLen
+			dst := r * seq
+			copy(b.InputIDs[dst:], c.b.InputIDs[src:src+c.b.SeqLen])
+			copy(b.AttentionMask[dst:], c.b.AttentionMask[src:src+c.b.SeqLen])
+			if c.b.TokenTypeIDs != nil {
+				copy(b.TokenTypeIDs[dst:], c.b.TokenTypeIDs[src:src+c.b.SeqLen])
+			}
+			for j := c.b.SeqLen; j < seq; j++ {
+				b.InputIDs[dst+j] = m.o.PadID
+			}
+			padding += seq - c.b.SeqLen
+			r++
+		}
+	}
+	return b, padding
+}

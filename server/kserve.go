@@ -1,0 +1,158 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/lucid-nlp/lucid/attribution"
+)
+
+// KServe v1 (the "V1 protocol"): GET /v1/models lists the models,
+// GET /v1/models/{name} says whether one is ready, and
+// POST /v1/models/{name}:predict and :explain take {"instances": [...]}
+// and answer {"predictions": [...]} and {"explanations": [...]}.
+
+// Instance is one text of a v1 request: a JSON string, or an object
+// {"text": "..."}.
+type Instance string
+
+// UnmarshalJSON reads a string or {"text": string}.
+func (in *Instance) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*in = Instance(s)
+		return nil
+	}
+	var o struct {
+		Text *string `json:"text"`
+	}
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&o); err != nil || o.Text == nil {
+		return badRequest(`an instance is a text: a JSON string or {"text": "..."}, not %s`, abbreviate(string(b), 60))
+	}
+	*in = Instance(*o.Text)
+	return nil
+}
+
+// PredictRequest is :predict's body.
+type PredictRequest struct {
+	Instances []Instance `json:"instances"`
+}
+
+// PredictResponse is :predict's answer, one prediction per instance.
+type PredictResponse struct {
+	Predictions []Prediction `json:"predictions"`
+}
+
+// ExplainRequest is :explain's body.
+type ExplainRequest struct {
+	Instances  []Instance        `json:"instances"`
+	Parameters ExplainParameters `json:"parameters"`
+}
+
+// ExplainResponse is :explain's answer: one attribution.Result (the JSON
+// of `lucid explain --json`) per instance.
+type ExplainResponse struct {
+	Explanations []*attribution.Result `json:"explanations"`
+}
+
+func (s *Server) listModels(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string][]string{"models": s.order})
+}
+
+func (s *Server) v1Model(w http.ResponseWriter, r *http.Request) {
+	m := s.model(w, r, r.PathValue("name"))
+	if m == nil {
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"name": m.name, "ready": true})
+}
+
+// v1Verb serves POST /v1/models/{name}:predict and :explain (a route
+// pattern cannot split "name:verb", so the handler does).
+func (s *Server) v1Verb(w http.ResponseWriter, r *http.Request) {
+	name, verb, ok := strings.Cut(r.PathValue("verb"), ":")
+	if !ok || (verb != "predict" && verb != "explain") {
+		s.fail(w, r, errorf(http.StatusNotFound, "not_found", "POST /v1/models/%s: want /v1/models/{name}:predict or /v1/models/{name}:explain", r.PathValue("verb")))
+		return
+	}
+	m := s.model(w, r, name)
+	if m == nil {
+		return
+	}
+	if verb == "predict" {
+		s.predict(w, r, m)
+	} else {
+		s.explain(w, r, m)
+	}
+}
+
+func texts(in []Instance) []string {
+	out := make([]string, len(in))
+	for i, t := range in {
+		out[i] = string(t)
+	}
+	return out
+}
+
+func (s *Server) predict(w http.ResponseWriter, r *http.Request, m *servedModel) {
+	var req PredictRequest
+	if err := decodeJSON(r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ts := texts(req.Instances)
+	if err := s.checkTexts(ts, s.cfg.MaxInstances, "instances"); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	preds, err := m.predict(r.Context(), ts)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	resp := PredictResponse{Predictions: make([]Prediction, len(preds))}
+	for i, p := range preds {
+		resp.Predictions[i] = m.asPrediction(p)
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (s *Server) explain(w http.ResponseWriter, r *http.Request, m *servedModel) {
+	var req ExplainRequest
+	if err := decodeJSON(r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ts := texts(req.Instances)
+	if err := s.checkTexts(ts, s.cfg.MaxExplainInstances, "instances"); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	areq, out, err := m.request(req.Parameters, s.cfg.Limits)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	results, err := m.explain(r.Context(), ts, areq, out)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ExplainResponse{Explanations: results})
+}
+
+// abbreviate shortens s to at most n bytes for an error message.
+func abbreviate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }

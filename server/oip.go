@@ -1,0 +1,211 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"unicode/utf8"
+)
+
+// Open Inference Protocol v2 (REST). Shapes follow the protocol's
+// inference_rest.md: metadata tensors {name, datatype, shape}; an
+// inference request {id?, parameters?, inputs: [{name, shape, datatype,
+// parameters?, data}], outputs?: [{name, parameters?}]}; a response
+// {model_name, model_version?, id?, parameters?, outputs: [{name, shape,
+// datatype, parameters?, data}]}, data row-major and flat; errors
+// {"error": "..."}.
+
+// Output tensor names of infer.
+const (
+	OutputProbabilities = "probabilities"
+	OutputLogits        = "logits"
+	OutputLabel         = "label"
+	// InputText is the name the metadata gives the BYTES input (any name
+	// is accepted for the one input).
+	InputText = "text"
+)
+
+// TensorMetadata describes a tensor in model metadata.
+type TensorMetadata struct {
+	Name     string `json:"name"`
+	Datatype string `json:"datatype"`
+	Shape    []int  `json:"shape"`
+}
+
+// ModelMetadata is GET /v2/models/{name}.
+type ModelMetadata struct {
+	Name     string           `json:"name"`
+	Versions []string         `json:"versions,omitempty"`
+	Platform string           `json:"platform"`
+	Inputs   []TensorMetadata `json:"inputs"`
+	Outputs  []TensorMetadata `json:"outputs"`
+}
+
+// InferInput is one input tensor of an inference request.
+type InferInput struct {
+	Name       string          `json:"name"`
+	Shape      []int           `json:"shape"`
+	Datatype   string          `json:"datatype"`
+	Parameters map[string]any  `json:"parameters,omitempty"`
+	Data       json.RawMessage `json:"data"`
+}
+
+// InferRequest is POST /v2/models/{name}/infer's body.
+type InferRequest struct {
+	ID         string         `json:"id,omitempty"`
+	Parameters map[string]any `json:"parameters,omitempty"`
+	Inputs     []InferInput   `json:"inputs"`
+	Outputs    []struct {
+		Name       string         `json:"name"`
+		Parameters map[string]any `json:"parameters,omitempty"`
+	} `json:"outputs,omitempty"`
+}
+
+// InferOutput is one output tensor of an inference response.
+type InferOutput struct {
+	Name       string         `json:"name"`
+	Shape      []int          `json:"shape"`
+	Datatype   string         `json:"datatype"`
+	Parameters map[string]any `json:"parameters,omitempty"`
+	Data       any            `json:"data"`
+}
+
+// InferResponse is infer's answer.
+type InferResponse struct {
+	ModelName    string        `json:"model_name"`
+	ModelVersion string        `json:"model_version,omitempty"`
+	ID           string        `json:"id,omitempty"`
+	Outputs      []InferOutput `json:"outputs"`
+}
+
+func (s *Server) serverMetadata(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"name": "lucid", "version": "1", "extensions": []string{}})
+}
+
+func (s *Server) modelMetadata(w http.ResponseWriter, r *http.Request) {
+	m := s.model(w, r, r.PathValue("name"))
+	if m == nil {
+		return
+	}
+	n := len(m.labels())
+	writeJSON(w, http.StatusOK, ModelMetadata{Name: m.name, Versions: []string{"1"}, Platform: "onnxruntime_onnx",
+		Inputs: []TensorMetadata{{Name: InputText, Datatype: "BYTES", Shape: []int{-1}}},
+		Outputs: []TensorMetadata{{Name: OutputProbabilities, Datatype: "FP32", Shape: []int{-1, n}},
+			{Name: OutputLogits, Datatype: "FP32", Shape: []int{-1, n}}, {Name: OutputLabel, Datatype: "BYTES", Shape: []int{-1}}}})
+}
+
+func (s *Server) modelReady(w http.ResponseWriter, r *http.Request) {
+	m := s.model(w, r, r.PathValue("name"))
+	if m == nil {
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"name": m.name, "ready": true})
+}
+
+func (s *Server) infer(w http.ResponseWriter, r *http.Request) {
+	m := s.model(w, r, r.PathValue("name"))
+	if m == nil {
+		return
+	}
+	var req InferRequest
+	if err := decodeJSON(r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	texts, err := s.inferTexts(req)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	want := map[string]bool{OutputProbabilities: true, OutputLogits: true, OutputLabel: true}
+	if len(req.Outputs) > 0 {
+		want = map[string]bool{}
+		for _, o := range req.Outputs {
+			if o.Name != OutputProbabilities && o.Name != OutputLogits && o.Name != OutputLabel {
+				s.fail(w, r, badRequest("outputs: unknown output %q; this model has %s, %s and %s", o.Name, OutputProbabilities, OutputLogits, OutputLabel))
+				return
+			}
+			want[o.Name] = true
+		}
+	}
+	preds, err := m.predict(r.Context(), texts)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	labels := m.labels()
+	n, k := len(preds), len(labels)
+	resp := InferResponse{ModelName: m.name, ModelVersion: "1", ID: req.ID}
+	if want[OutputProbabilities] {
+		data := make([]float32, 0, n*k)
+		for _, p := range preds {
+			for _, v := range p.probs {
+				data = append(data, float32(v))
+			}
+		}
+		resp.Outputs = append(resp.Outputs, InferOutput{Name: OutputProbabilities, Shape: []int{n, k}, Datatype: "FP32", Data: data})
+	}
+	if want[OutputLogits] {
+		data := make([]float32, 0, n*k)
+		for _, p := range preds {
+			data = append(data, p.logits...)
+		}
+		resp.Outputs = append(resp.Outputs, InferOutput{Name: OutputLogits, Shape: []int{n, k}, Datatype: "FP32", Data: data})
+	}
+	if want[OutputLabel] {
+		data := make([]string, n)
+		for i, p := range preds {
+			data[i] = labels[p.best]
+		}
+		resp.Outputs = append(resp.Outputs, InferOutput{Name: OutputLabel, Shape: []int{n}, Datatype: "BYTES", Data: data})
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// inferTexts reads the one BYTES input: shape [N] or [N, 1], data a flat
+// (or, as some clients send it, nested) array of N strings.
+func (s *Server) inferTexts(req InferRequest) ([]string, error) {
+	if len(req.Inputs) != 1 {
+		return nil, badRequest("inputs: want exactly one input (BYTES, shape [N], the texts), got %d", len(req.Inputs))
+	}
+	in := req.Inputs[0]
+	if in.Datatype != "BYTES" {
+		return nil, badRequest("inputs[0] %q: datatype %q: want BYTES (the texts)", in.Name, in.Datatype)
+	}
+	if !(len(in.Shape) == 1 || (len(in.Shape) == 2 && in.Shape[1] == 1)) {
+		return nil, badRequest("inputs[0] %q: shape %v: want [N] or [N, 1]", in.Name, in.Shape)
+	}
+	var flat []string
+	if err := json.Unmarshal(in.Data, &flat); err != nil {
+		flat = nil
+		var nested [][]string
+		if err2 := json.Unmarshal(in.Data, &nested); err2 != nil {
+			return nil, badRequest("inputs[0] %q: data: want an array of strings: %v", in.Name, err)
+		}
+		for _, row := range nested {
+			flat = append(flat, row...)
+		}
+	}
+	if in.Shape[0] != len(flat) {
+		return nil, badRequest("inputs[0] %q: shape %v says %d texts, data has %d", in.Name, in.Shape, in.Shape[0], len(flat))
+	}
+	return flat, s.checkTexts(flat, s.cfg.MaxInstances, "inputs[0].data")
+}
+
+// checkTexts applies the per-request limits on texts.
+func (s *Server) checkTexts(texts []string, maxN int, where string) error {
+	switch {
+	case len(texts) == 0:
+		return badRequest("%s is empty: want at least one text", where)
+	case len(texts) > maxN:
+		return badRequest("%s has %d texts, above this server's limit of %d per request (--max-instances)", where, len(texts), maxN)
+	}
+	for i, t := range texts {
+		if len(t) > s.cfg.MaxTextBytes {
+			return badRequest("%s[%d] is %d bytes long, above this server's limit of %d bytes (--max-text)", where, i, len(t), s.cfg.MaxTextBytes)
+		}
+		if !utf8.ValidString(t) {
+			return badRequest("%s[%d] is not valid UTF-8", where, i)
+		}
+	}
+	return nil
+}

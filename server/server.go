@@ -1,0 +1,330 @@
+// Package server serves Lucid's models over HTTP/JSON in the conventions
+// model servers already speak: the Open Inference Protocol v2 (health,
+// model metadata, POST /v2/models/{name}/infer with a BYTES input of
+// texts) and KServe's v1 verbs (GET /v1/models, POST
+// /v1/models/{name}:predict and :explain, whose explanations are the
+// attribution.Result JSON of `lucid explain --json`), Prometheus metrics
+// at /metrics and a web page at / that shows a prediction and its word
+// heatmap.
+//
+// Rows from concurrent requests, predictions and explanations'
+// perturbations alike, share ONNX Runtime batches through
+// engine/batching. Every request is bounded: body size, text length,
+// instances, budget, memory, a deadline, and a bounded number of requests
+// admitted at once (429 with Retry-After beyond it). Errors are JSON,
+// {"error": "..."}, as both protocols have them.
+package server
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/lucid-nlp/lucid/attribution"
+	"github.com/lucid-nlp/lucid/engine/batching"
+	"github.com/lucid-nlp/lucid/models"
+)
+
+// Limits bound what one request may ask for. Zero fields take the
+// defaults below.
+type Limits struct {
+	// MaxBodyBytes is the largest request body (default 1 MiB).
+	MaxBodyBytes int64
+	// MaxTextBytes is the longest text, in UTF-8 bytes (default 10,000).
+	MaxTextBytes int
+	// MaxInstances is the most texts of one predict or infer request
+	// (default 256); MaxExplainInstances of one explain request (default 16).
+	MaxInstances        int
+	MaxExplainInstances int
+	// MaxBudget is the most model evaluations one explanation may ask for
+	// (default 8,192; at most attribution.MaxBudget).
+	MaxBudget int
+	// MaxMemoryBytes is the most memory one explanation may take by
+	// attribution.EstimateBytes (default 256 MiB).
+	MaxMemoryBytes int64
+}
+
+// Defaults of Limits and Config.
+const (
+	DefaultMaxBodyBytes        = 1 << 20
+	DefaultMaxTextBytes        = 10_000
+	DefaultMaxInstances        = 256
+	DefaultMaxExplainInstances = 16
+	DefaultMaxBudget           = 8192
+	DefaultMaxMemoryBytes      = 256 << 20
+	DefaultRequestTimeout      = 60 * time.Second
+	DefaultMaxInFlight         = 256
+)
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxBodyBytes <= 0 {
+		l.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if l.MaxTextBytes <= 0 {
+		l.MaxTextBytes = DefaultMaxTextBytes
+	}
+	if l.MaxInstances <= 0 {
+		l.MaxInstances = DefaultMaxInstances
+	}
+	if l.MaxExplainInstances <= 0 {
+		l.MaxExplainInstances = DefaultMaxExplainInstances
+	}
+	if l.MaxBudget <= 0 {
+		l.MaxBudget = DefaultMaxBudget
+	}
+	l.MaxBudget = min(l.MaxBudget, attribution.MaxBudget)
+	if l.MaxMemoryBytes <= 0 {
+		l.MaxMemoryBytes = DefaultMaxMemoryBytes
+	}
+	return l
+}
+
+// Config configures a Server.
+type Config struct {
+	Limits
+	// Token, when set, is the bearer token every request but the health
+	// checks and the page at / must carry (Authorization: Bearer TOKEN).
+	Token string
+	// RequestTimeout bounds one request (default 60s).
+	RequestTimeout time.Duration
+	// MaxInFlight is the most predict, infer and explain requests admitted
+	// at once, running or waiting for the model; more get 429 with
+	// Retry-After (default 256).
+	MaxInFlight int
+	// Batching turns dynamic batching on; Batch configures it (its
+	// Concurrency should be the model's sessions).
+	Batching bool
+	Batch    batching.Options
+	// Sessions is how many batches each model runs at once (default 1).
+	Sessions int
+	// Log receives one line per server event (nil: discarded).
+	Log *log.Logger
+}
+
+// ModelSpec is one model to serve under Name (letters, digits, '.', '_'
+// and '-'). The caller keeps ownership of the Classifier and closes it
+// after the server.
+type ModelSpec struct {
+	Name       string
+	Classifier *models.Classifier
+}
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+
+// CheckName reports whether name can name a served model.
+func CheckName(name string) error {
+	if !nameRE.MatchString(name) {
+		return fmt.Errorf("server: model name %q: want 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit", name)
+	}
+	return nil
+}
+
+// Server serves models over HTTP. Create it with New; Close releases its
+// batchers (not the classifiers).
+type Server struct {
+	cfg     Config
+	models  map[string]*servedModel
+	order   []string
+	admit   chan struct{}
+	metrics *metrics
+	handler http.Handler
+}
+
+// New prepares a server for the models.
+func New(cfg Config, specs []ModelSpec) (*Server, error) {
+	if len(specs) == 0 {
+		return nil, errors.New("server: no models to serve")
+	}
+	cfg.Limits = cfg.Limits.withDefaults()
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = DefaultMaxInFlight
+	}
+	if cfg.Sessions <= 0 {
+		cfg.Sessions = 1
+	}
+	if cfg.Log == nil {
+		cfg.Log = log.New(io.Discard, "", 0)
+	}
+	s := &Server{cfg: cfg, models: map[string]*servedModel{}, admit: make(chan struct{}, cfg.MaxInFlight)}
+	s.metrics = newMetrics(s)
+	for _, sp := range specs {
+		if err := CheckName(sp.Name); err != nil {
+			s.Close()
+			return nil, err
+		}
+		if _, dup := s.models[sp.Name]; dup {
+			s.Close()
+			return nil, fmt.Errorf("server: model name %q given twice", sp.Name)
+		}
+		if sp.Classifier == nil {
+			s.Close()
+			return nil, fmt.Errorf("server: model %q has no classifier", sp.Name)
+		}
+		s.models[sp.Name] = newServedModel(sp.Name, sp.Classifier, cfg, s.metrics)
+		s.order = append(s.order, sp.Name)
+	}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// Close stops the batchers. Requests still running fail.
+func (s *Server) Close() {
+	for _, m := range s.models {
+		m.close()
+	}
+}
+
+// Handler returns the server's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Registry returns the server's Prometheus registry (what /metrics shows).
+func (s *Server) Registry() *prometheus.Registry { return s.metrics.reg }
+
+// TLS names a certificate and key for Serve; empty means plain HTTP.
+type TLS struct{ CertFile, KeyFile string }
+
+// Serve serves on ln until ctx ends, then shuts down gracefully: it stops
+// accepting, lets the requests in flight finish for up to shutdownTimeout,
+// and then closes what is left (their contexts end). It returns nil after
+// a graceful shutdown.
+func (s *Server) Serve(ctx context.Context, ln net.Listener, tls TLS, shutdownTimeout time.Duration) error {
+	hs := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: s.cfg.RequestTimeout + 10*time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: s.cfg.Log, MaxHeaderBytes: 64 << 10}
+	errc := make(chan error, 1)
+	go func() {
+		if tls.CertFile != "" {
+			errc <- hs.ServeTLS(ln, tls.CertFile, tls.KeyFile)
+		} else {
+			errc <- hs.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.cfg.Log.Printf("shutting down: finishing the requests in flight (at most %v)", shutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	err := hs.Shutdown(sctx)
+	if err != nil {
+		hs.Close()
+		return fmt.Errorf("server: requests still running after --shutdown-timeout %v were cut off", shutdownTimeout)
+	}
+	return nil
+}
+
+// routes builds the mux, with authentication and metrics around it.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	open := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.metrics.wrap(pattern, h)) }
+	guarded := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.metrics.wrap(pattern, s.auth(h))) }
+
+	open("GET /v2/health/live", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]bool{"live": true})
+	})
+	open("GET /v2/health/ready", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]bool{"ready": true})
+	})
+	guarded("GET /v2", s.serverMetadata)
+	guarded("GET /v2/models/{name}", s.modelMetadata)
+	guarded("GET /v2/models/{name}/ready", s.modelReady)
+	guarded("POST /v2/models/{name}/infer", s.admitted(s.infer))
+
+	guarded("GET /v1/models", s.listModels)
+	guarded("GET /v1/models/{name}", s.v1Model)
+	guarded("POST /v1/models/{verb}", s.admitted(s.v1Verb))
+
+	guarded("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}).ServeHTTP)
+	open("GET /{$}", s.page)
+	guarded("POST /ui/explain", s.admitted(s.pageExplain))
+	mux.Handle("/", s.metrics.wrap("other", func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, errorf(http.StatusNotFound, "not_found", "no endpoint %s %s; see GET /v1/models, POST /v1/models/{name}:predict, POST /v2/models/{name}/infer", r.Method, r.URL.Path))
+	}))
+	return mux
+}
+
+// auth checks the bearer token, when the server has one. The web page's
+// form posts the token as a field instead (a form cannot set headers).
+func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
+	if s.cfg.Token == "" {
+		return h
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok && r.URL.Path == "/ui/explain" {
+			got, ok = r.PostFormValue("token"), true
+		}
+		if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(s.cfg.Token)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="lucid"`)
+			msg := "missing bearer token: send Authorization: Bearer TOKEN"
+			if ok {
+				msg = "wrong bearer token"
+			}
+			s.fail(w, r, errorf(http.StatusUnauthorized, "unauthorized", "%s", msg))
+			return
+		}
+		h(w, r)
+	}
+}
+
+// admitted bounds the requests that may use the models at once and puts
+// the request's deadline on its context; a request beyond the bound gets
+// 429 with Retry-After at once, so memory never grows with the backlog.
+func (s *Server) admitted(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case s.admit <- struct{}{}:
+		default:
+			w.Header().Set("Retry-After", "1")
+			s.fail(w, r, errorf(http.StatusTooManyRequests, "queue_full",
+				"the server is busy: %d requests are in flight, the limit (--max-queue); retry after 1s", s.cfg.MaxInFlight))
+			return
+		}
+		defer func() { <-s.admit }()
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+		defer cancel()
+		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		h(w, r.WithContext(ctx))
+	}
+}
+
+// InFlight returns the number of requests admitted and not finished.
+func (s *Server) InFlight() int { return len(s.admit) }
+
+func (s *Server) model(w http.ResponseWriter, r *http.Request, name string) *servedModel {
+	m, ok := s.models[name]
+	if !ok {
+		s.fail(w, r, errorf(http.StatusNotFound, "unknown_model", "unknown model %q; this server has %s", name, strings.Join(s.order, ", ")))
+		return nil
+	}
+	return m
+}
+
+// fail writes err as {"error": "..."} with its status, counting it by kind.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	ae := classify(r.Context(), err, s.cfg.RequestTimeout)
+	s.metrics.errors.WithLabelValues(ae.kind).Inc()
+	if ae.status == http.StatusTooManyRequests && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", "1")
+	}
+	if ae.status >= 500 && ae.status != http.StatusGatewayTimeout {
+		s.cfg.Log.Printf("%s %s: %v", r.Method, r.URL.Path, err)
+	}
+	writeJSON(w, ae.status, map[string]string{"error": ae.msg})
+}
