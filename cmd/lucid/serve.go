@@ -168,7 +168,13 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		}
 	}()
 	for _, nm := range named {
-		clf, err := models.Load(nm.dir, onnx.WithDevice(dev), onnx.WithThreads(*threads), onnx.WithSessions(*sessions), onnx.WithLibrary(*library))
+		opts := []onnx.Option{onnx.WithDevice(dev), onnx.WithThreads(*threads), onnx.WithSessions(*sessions), onnx.WithLibrary(*library)}
+		var clf *models.Classifier
+		if nm.folder != nil {
+			clf, err = models.LoadFolder(nm.folder, opts...)
+		} else {
+			clf, err = models.Load(nm.dir, opts...)
+		}
 		if err != nil {
 			return fmt.Errorf("model %s: %w", nm.name, err)
 		}
@@ -256,17 +262,31 @@ func readToken(path string) (string, error) {
 	return tok, nil
 }
 
-type namedModel struct{ name, dir string }
+// namedModel is one --model: a folder on disk, or (folder set) the
+// default model, which may be the copy built into the binary.
+type namedModel struct {
+	name, dir string
+	folder    *models.Folder
+}
 
 // parseModelSpecs reads --model NAME=DIR (or a bare DIR, named after its
 // folder); none means the default model.
 func parseModelSpecs(specs []string) ([]namedModel, error) {
 	if len(specs) == 0 {
-		dir, err := models.DefaultDir()
+		// $LUCID_MODEL, else the embedded copy: no working directory
+		// needed.
+		f, err := models.Default()
 		if err != nil {
 			return nil, err
 		}
-		specs = []string{dir}
+		name := models.DefaultName
+		if f.FS == nil {
+			name = filepath.Base(filepath.Clean(f.Dir))
+		}
+		if err := server.CheckName(name); err != nil {
+			return nil, usagef("$%s %q: %v", models.ModelEnv, termSafe(f.Dir), err)
+		}
+		return []namedModel{{name: name, dir: f.Dir, folder: f}}, nil
 	}
 	var out []namedModel
 	seen := map[string]bool{}
@@ -289,7 +309,7 @@ func parseModelSpecs(specs []string) ([]namedModel, error) {
 		if _, err := models.ReadFolder(dir); err != nil {
 			return nil, usageError{err.Error()}
 		}
-		out = append(out, namedModel{name, dir})
+		out = append(out, namedModel{name: name, dir: dir})
 	}
 	return out, nil
 }
