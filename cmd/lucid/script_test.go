@@ -66,4 +66,3 @@ func TestLucidScriptAnnouncesColdBuild(t *testing.T) {
 	_, errOut = runScript()
 	assert.Equal(t, notice, errOut, "a source newer than the binary")
 }
-
