@@ -222,8 +222,7 @@ func (x *Explainer) explainGame(ctx context.Context, req Request, enc *tokenize.
 			budget = 1 << DefaultExactFeatures
 		}
 		if n >= 63 || need > budget || need > maxEnumeration {
-			return nil, game.stats, fmt.Errorf("attribution: exact Shapley values over %d %s need 2^%d = %s evaluations, more than the budget %d; use --method kernelshap, a larger --budget (at most 2^20), or --features words",
-				n, req.Level, n, bigPow2(n), budget)
+			return nil, game.stats, exactRefusal(n, req.Level, req.Budget)
 		}
 		res.Settings.Budget = need
 		attr, err = ExactShapley(ctx, game, need)
@@ -392,13 +391,6 @@ func resolveTarget(t string, labels []string, predicted int) (int, error) {
 	}
 	return 0, fmt.Errorf("attribution: unknown target label %q; the model's labels are %s (or their indexes 0..%d)",
 		t, strings.Join(labels, ", "), len(labels)-1)
-}
-
-func bigPow2(n int) string {
-	if n < 63 {
-		return strconv.FormatUint(1<<uint(n), 10)
-	}
-	return "2^" + strconv.Itoa(n)
 }
 
 func abbreviate(s string) string {
