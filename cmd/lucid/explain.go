@@ -194,7 +194,7 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		}
 	}
 	if failed > 0 {
-		return fmt.Errorf("%d of %d inputs could not be explained (see the errors above)", failed, total)
+		return fmt.Errorf("%d of %d inputs could not be explained (%s)", failed, total, whereErrorsAre(*asJSON))
 	}
 	return nil
 }

@@ -65,3 +65,36 @@ func TestEditDistance(t *testing.T) {
 	assert.Equal(t, "", nearest("completely-different", []string{"seed", "json"}))
 	assert.Equal(t, "budget", nearest("budg", []string{"batch", "budget"}))
 }
+
+// An empty line is classified but warned about, in text and in JSON; a
+// truncated text is marked before it; with --json the closing message
+// says the errors are in the JSON output, not "above".
+func TestPredictMarksEmptyAndTruncated(t *testing.T) {
+	long := strings.Repeat("good ", 600)
+	code, stdout, stderr := lucid(t, "fine\n\n   \n"+long+"\n", "predict")
+	require.Equal(t, exitOK, code, stderr)
+	lines := strings.Split(strings.TrimRight(stdout, "\n"), "\n")
+	require.Len(t, lines, 4)
+	assert.NotContains(t, lines[0], "[")
+	assert.Contains(t, lines[1], "[empty]")
+	assert.Contains(t, lines[2], "[empty]")
+	assert.Contains(t, lines[3], "[truncated] good good")
+	assert.Contains(t, stderr, "input 2: warning: the text is empty")
+	assert.Contains(t, stderr, "input 3: warning: the text is empty")
+
+	code, stdout, _ = lucid(t, "fine\n\n", "predict", "--json")
+	require.Equal(t, exitOK, code)
+	rows := jsonLines(t, stdout)
+	require.Len(t, rows, 2)
+	assert.Nil(t, rows[0]["warnings"])
+	assert.Equal(t, []any{emptyTextWarning}, rows[1]["warnings"])
+
+	code, stdout, stderr = lucid(t, "bad \xff bytes\n", "predict", "--json")
+	assert.Equal(t, exitFailure, code)
+	assert.Contains(t, stdout, `"error"`)
+	assert.Contains(t, stderr, "the errors are in the JSON output")
+	assert.NotContains(t, stderr, "above")
+	code, _, stderr = lucid(t, "bad \xff bytes\n", "predict")
+	assert.Equal(t, exitFailure, code)
+	assert.Contains(t, stderr, "see the errors above, on standard error")
+}
