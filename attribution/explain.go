@@ -84,6 +84,11 @@ type Request struct {
 	Seed   uint64
 	// KernelWidth is LIME's kernel width (default 25, as lime's).
 	KernelWidth float64
+	// AllTargets explains every label at once, from one set of coalitions
+	// whose every label's score is kept (Result.Labels); the Result's own
+	// features are Target's (default: the predicted label). The path
+	// method refuses it.
+	AllTargets bool
 	// MaxMemoryBytes, when positive, is the most memory the explanation may
 	// take by EstimateBytes: a request estimated above it is refused
 	// before anything grows with the budget is allocated. 0 means no limit.
@@ -117,6 +122,9 @@ func (x *Explainer) Explain(ctx context.Context, req Request) (*Result, error) {
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if req.AllTargets && req.Method == MethodPath {
+		return nil, errAllTargetsPath
 	}
 	enc, err := x.Tokenizer.Encode(req.Text)
 	if err != nil {
@@ -170,7 +178,16 @@ func (x *Explainer) Explain(ctx context.Context, req Request) (*Result, error) {
 	if req.Method == MethodPath {
 		attr, stats, err = x.explainPath(ctx, req, enc, feats, target, res)
 	} else {
-		attr, stats, err = x.explainGame(ctx, req, enc, feats, target, logits.Row(0), res)
+		var shared map[string][]float64
+		if req.AllTargets {
+			shared = map[string][]float64{}
+		}
+		attr, stats, err = x.explainGame(ctx, req, enc, feats, target, logits.Row(0), res, shared)
+		if err == nil && req.AllTargets {
+			var more evaluate.Stats
+			more, err = x.explainAllLabels(ctx, req, enc, feats, target, logits.Row(0), attr, shared, res)
+			stats.Add(more)
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -202,13 +219,19 @@ func (x *Explainer) Explain(ctx context.Context, req Request) (*Result, error) {
 
 // explainGame runs the coalition methods (KernelSHAP, exact, LIME, occlusion).
 func (x *Explainer) explainGame(ctx context.Context, req Request, enc *tokenize.Encoding, feats []perturb.Feature,
-	target int, fullLogits []float32, res *Result) (*Attribution, evaluate.Stats, error) {
+	target int, fullLogits []float32, res *Result, shared map[string][]float64) (*Attribution, evaluate.Stats, error) {
 	masker, err := perturb.NewMasker(enc, feats, req.Masking, x.Tokenizer)
 	if err != nil {
 		return nil, evaluate.Stats{}, err
 	}
 	game := newTextGame(masker, x.Eval, target)
-	game.cache[perturb.FullCoalition(len(feats)).Key()] = x.Eval.Output().Score(fullLogits, target)
+	if shared != nil {
+		// Every label's game reads and fills one table.
+		game.labels = shared
+		shared[perturb.FullCoalition(len(feats)).Key()] = x.labelScores(fullLogits)
+	} else {
+		game.cache[perturb.FullCoalition(len(feats)).Key()] = x.Eval.Output().Score(fullLogits, target)
+	}
 	n := len(feats)
 	budget := req.Budget
 	var attr *Attribution

@@ -27,6 +27,9 @@ type Result struct {
 	WallSeconds    float64            `json:"wall_seconds"`
 	Diagnostics    map[string]float64 `json:"diagnostics,omitempty"`
 	Warnings       []string           `json:"warnings,omitempty"`
+	// Labels, with Request.AllTargets, attributes every label (the
+	// target's included) from the same evaluations.
+	Labels []LabelAttribution `json:"labels,omitempty"`
 }
 
 // Settings records how an explanation was computed.
