@@ -21,7 +21,7 @@ func TestAllTargetsMatchesEachTarget(t *testing.T) {
 	ctx := context.Background()
 	const long = "the acting was superb but the plot made no sense and the ending dragged on forever"
 	cases := []Request{
-		{Text: long, Method: MethodKernelSHAP, Budget: 256, Seed: 7},     // sampled, with standard errors
+		{Text: long, Method: MethodKernelSHAP, Budget: 256, Seed: 7},    // sampled, with standard errors
 		{Text: "not bad at all", Method: MethodKernelSHAP, Budget: 512}, // 2^4 ≤ budget: enumerated
 		{Text: "a gorgeous , witty , seductive movie .", Method: MethodExact},
 		{Text: long, Method: MethodLIME, Budget: 200, Seed: 3},
@@ -71,4 +71,20 @@ func TestAllTargetsMatchesEachTarget(t *testing.T) {
 	_, err := x.Explain(ctx, Request{Text: "fine", Method: MethodPath, AllTargets: true})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "--target LABEL")
+}
+
+func TestShareBatchWall(t *testing.T) {
+	a, b := &Result{RuntimeSeconds: 0.1}, &Result{RuntimeSeconds: 0.3}
+	shareBatchWall([]*Result{a, nil, b}, 2)
+	assert.Equal(t, 2, a.BatchTexts)
+	assert.InDelta(t, 0.5, a.WallShareSeconds, 1e-12)
+	assert.InDelta(t, 1.5, b.WallShareSeconds, 1e-12)
+	assert.Equal(t, 2.0, b.BatchWallSeconds)
+	one := &Result{}
+	shareBatchWall([]*Result{one}, 0.25)
+	assert.Equal(t, 1, one.BatchTexts)
+	assert.Equal(t, 0.25, one.WallShareSeconds)
+	c, d := &Result{}, &Result{}
+	shareBatchWall([]*Result{c, d}, 1)
+	assert.Equal(t, 0.5, c.WallShareSeconds, "no model time: an even share")
 }

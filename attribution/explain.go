@@ -379,6 +379,7 @@ func (x *Explainer) ExplainAll(ctx context.Context, reqs []Request, workers int)
 	if workers <= 0 {
 		workers = 8
 	}
+	start := time.Now()
 	results, errs := make([]*Result, len(reqs)), make([]error, len(reqs))
 	next := make(chan int)
 	var wg sync.WaitGroup
@@ -396,6 +397,7 @@ func (x *Explainer) ExplainAll(ctx context.Context, reqs []Request, workers int)
 	}
 	close(next)
 	wg.Wait()
+	shareBatchWall(results, time.Since(start).Seconds())
 	return results, errs
 }
 

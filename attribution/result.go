@@ -23,10 +23,18 @@ type Result struct {
 	Evaluations int                  `json:"evaluations"`
 	// RuntimeSeconds is the time spent inside the model; WallSeconds the
 	// whole call.
-	RuntimeSeconds float64            `json:"runtime_seconds"`
-	WallSeconds    float64            `json:"wall_seconds"`
-	Diagnostics    map[string]float64 `json:"diagnostics,omitempty"`
-	Warnings       []string           `json:"warnings,omitempty"`
+	RuntimeSeconds float64 `json:"runtime_seconds"`
+	WallSeconds    float64 `json:"wall_seconds"`
+	// With texts explained together (ExplainAll), their rows share
+	// batches and WallSeconds spans the shared run: BatchTexts is how many
+	// texts shared it, BatchWallSeconds its wall time, and
+	// WallShareSeconds this text's share of it, in proportion to the
+	// model time its own rows took (RuntimeSeconds).
+	BatchTexts       int                `json:"batch_texts,omitempty"`
+	BatchWallSeconds float64            `json:"batch_wall_seconds,omitempty"`
+	WallShareSeconds float64            `json:"wall_share_seconds,omitempty"`
+	Diagnostics      map[string]float64 `json:"diagnostics,omitempty"`
+	Warnings         []string           `json:"warnings,omitempty"`
 	// Labels, with Request.AllTargets, attributes every label (the
 	// target's included) from the same evaluations.
 	Labels []LabelAttribution `json:"labels,omitempty"`
