@@ -136,7 +136,7 @@ func runBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		clf.Model.Hidden() // open the embedding graphs now, not inside the first timed explanation
 	}
 	ev := evaluate.New(clf.Model, evaluate.Options{BatchSize: *batch, PadID: clf.Tokenizer.PadID(), Concurrency: mf.sessions})
-	x := attribution.NewExplainer(clf.Tokenizer, ev, clf.Folder.Dir)
+	x := attribution.NewExplainer(clf.Tokenizer, ev, modelName(clf.Folder.Dir))
 
 	report := benchReport{Model: clf.Folder.Dir, Device: clf.Model.Device().String(), Runtime: onnx.RuntimeVersion(),
 		CPUs: runtime.NumCPU(), Sentences: len(sentences), Source: source, Throughput: tp, Batch: *batch}
