@@ -17,7 +17,7 @@ import (
 func TestExplanationsPageCostAndIntegers(t *testing.T) {
 	r := &attribution.Result{Text: "not bad", Method: attribution.MethodKernelSHAP, Target: "POSITIVE", Predicted: "POSITIVE",
 		Probabilities: map[string]float64{"POSITIVE": 0.9, "NEGATIVE": 0.1}, FX: 0.9, BaseValue: 0.5,
-		Features: []attribution.FeatureAttribution{{Text: "not", ByteEnd: 3, End: 3, Attribution: 0.1}, {Text: "bad", Start: 4, End: 7, ByteStart: 4, ByteEnd: 7, Attribution: 0.3}},
+		Features:    []attribution.FeatureAttribution{{Text: "not", ByteEnd: 3, End: 3, Attribution: 0.1}, {Text: "bad", Start: 4, End: 7, ByteStart: 4, ByteEnd: 7, Attribution: 0.3}},
 		Evaluations: 5, RuntimeSeconds: 0.05, WallSeconds: 1.3, BatchTexts: 12, BatchWallSeconds: 1.3, WallShareSeconds: 0.061,
 		Diagnostics: map[string]float64{"exact": 1, "sampled_pairs": 240, "efficiency_gap": 1.5e-3}}
 	var buf bytes.Buffer

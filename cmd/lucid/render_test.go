@@ -92,3 +92,12 @@ func mustRun(t *testing.T, args ...string) string {
 	require.Equal(t, exitOK, code, stderr)
 	return stdout
 }
+
+// The bench's progress lines and table say what sets each method's cost,
+// never "budget 0".
+func TestCostSetting(t *testing.T) {
+	assert.Equal(t, "budget 512", costSetting(attribution.MethodKernelSHAP, 512, 0))
+	assert.Equal(t, "words+1", costSetting(attribution.MethodOcclusion, 0, 0))
+	assert.Equal(t, "32 steps", costSetting(attribution.MethodPath, 0, 32))
+	assert.Equal(t, "2^words", costSetting(attribution.MethodExact, 0, 0))
+}
