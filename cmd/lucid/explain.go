@@ -42,10 +42,18 @@ Examples:
   lucid explain "a gorgeous, witty, seductive movie"
   lucid explain --method exact --output logit "not bad at all"
   lucid explain --method ig --steps 32 --target NEGATIVE "the plot made no sense"
+  lucid explain --target all "not bad at all"
   lucid explain --json < sentences.txt > explanations.jsonl
 
-Output: the prediction, the text with each word coloured by its attribution
-(green pushes towards the target label, red against), and the top features.
+Output: the prediction, the method (KernelSHAP says "exact" when its budget
+covered all 2^words coalitions), the text with each word coloured by its
+attribution (green pushes towards the target label, red against), the top
+features with bars on a centre axis (right: towards the target, left:
+against, readable without colour), and the text's own cost: its
+evaluations, its time in the model and, when several texts were explained
+together (their rows share batches), its share of their wall time.
+With --target all, every label is attributed from the same evaluations:
+a table with one column per label (JSON: "labels"); not with --method ig.
 With --json, one result per line (schema: README.md, "Explanation JSON").
 With --html FILE, also one HTML page with every explanation as a heatmap.
 In terminal output, control characters and bidirectional overrides in a
