@@ -93,6 +93,11 @@ type Request struct {
 	Seed   uint64
 	// KernelWidth is LIME's kernel width (default 25, as lime's).
 	KernelWidth float64
+	// AllTargets explains every label at once, from one set of coalitions
+	// whose every label's score is kept (Result.Labels); the Result's own
+	// features are Target's (default: the predicted label). The path
+	// method refuses it.
+	AllTargets bool
 	// MaxMemoryBytes, when positive, is the most memory the explanation may
 	// take by EstimateBytes: a request estimated above it is refused
 	// before anything grows with the budget is allocated. 0 means no limit.
@@ -133,6 +138,9 @@ func (x *Explainer) Explain(ctx context.Context, req Request) (*Result, error) {
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if req.AllTargets && (req.Method == MethodPath || req.Method == MethodGradInput || req.Method == MethodSaliency) {
+		return nil, errAllTargetsPath
 	}
 	enc, err := x.Tokenizer.Encode(req.Text)
 	if err != nil {
@@ -189,7 +197,16 @@ func (x *Explainer) Explain(ctx context.Context, req Request) (*Result, error) {
 	case MethodGradInput, MethodSaliency:
 		attr, stats, err = x.explainGradient(ctx, req, enc, feats, target, res)
 	default:
-		attr, stats, err = x.explainGame(ctx, req, enc, feats, target, logits.Row(0), res)
+		var shared map[string][]float64
+		if req.AllTargets {
+			shared = map[string][]float64{}
+		}
+		attr, stats, err = x.explainGame(ctx, req, enc, feats, target, logits.Row(0), res, shared)
+		if err == nil && req.AllTargets {
+			var more evaluate.Stats
+			more, err = x.explainAllLabels(ctx, req, enc, feats, target, logits.Row(0), attr, shared, res)
+			stats.Add(more)
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -227,13 +244,19 @@ func (x *Explainer) Explain(ctx context.Context, req Request) (*Result, error) {
 
 // explainGame runs the coalition methods (KernelSHAP, exact, LIME, occlusion).
 func (x *Explainer) explainGame(ctx context.Context, req Request, enc *tokenize.Encoding, feats []perturb.Feature,
-	target int, fullLogits []float32, res *Result) (*Attribution, evaluate.Stats, error) {
+	target int, fullLogits []float32, res *Result, shared map[string][]float64) (*Attribution, evaluate.Stats, error) {
 	masker, err := perturb.NewMasker(enc, feats, req.Masking, x.Tokenizer)
 	if err != nil {
 		return nil, evaluate.Stats{}, err
 	}
 	game := newTextGame(masker, x.Eval, target)
-	game.cache[perturb.FullCoalition(len(feats)).Key()] = x.Eval.Output().Score(fullLogits, target)
+	if shared != nil {
+		// Every label's game reads and fills one table.
+		game.labels = shared
+		shared[perturb.FullCoalition(len(feats)).Key()] = x.labelScores(fullLogits)
+	} else {
+		game.cache[perturb.FullCoalition(len(feats)).Key()] = x.Eval.Output().Score(fullLogits, target)
+	}
 	n := len(feats)
 	budget := req.Budget
 	var attr *Attribution
@@ -247,8 +270,7 @@ func (x *Explainer) explainGame(ctx context.Context, req Request, enc *tokenize.
 			budget = 1 << DefaultExactFeatures
 		}
 		if n >= 63 || need > budget || need > maxEnumeration {
-			return nil, game.stats, fmt.Errorf("attribution: exact Shapley values over %d %s need 2^%d = %s evaluations, more than the budget %d; use --method kernelshap, a larger --budget (at most 2^20), or --features words",
-				n, req.Level, n, bigPow2(n), budget)
+			return nil, game.stats, exactRefusal(n, req.Level, req.Budget)
 		}
 		res.Settings.Budget = need
 		attr, err = ExactShapley(ctx, game, need)
@@ -397,6 +419,7 @@ func (x *Explainer) ExplainAll(ctx context.Context, reqs []Request, workers int)
 	if workers <= 0 {
 		workers = 8
 	}
+	start := time.Now()
 	results, errs := make([]*Result, len(reqs)), make([]error, len(reqs))
 	next := make(chan int)
 	var wg sync.WaitGroup
@@ -414,6 +437,7 @@ func (x *Explainer) ExplainAll(ctx context.Context, reqs []Request, workers int)
 	}
 	close(next)
 	wg.Wait()
+	shareBatchWall(results, time.Since(start).Seconds())
 	return results, errs
 }
 
@@ -432,13 +456,6 @@ func resolveTarget(t string, labels []string, predicted int) (int, error) {
 	}
 	return 0, fmt.Errorf("attribution: unknown target label %q; the model's labels are %s (or their indexes 0..%d)",
 		t, strings.Join(labels, ", "), len(labels)-1)
-}
-
-func bigPow2(n int) string {
-	if n < 63 {
-		return strconv.FormatUint(1<<uint(n), 10)
-	}
-	return "2^" + strconv.Itoa(n)
 }
 
 func abbreviate(s string) string {

@@ -23,15 +23,26 @@ type Result struct {
 	Evaluations int                  `json:"evaluations"`
 	// RuntimeSeconds is the time spent inside the model; WallSeconds the
 	// whole call.
-	RuntimeSeconds float64            `json:"runtime_seconds"`
-	WallSeconds    float64            `json:"wall_seconds"`
-	Diagnostics    map[string]float64 `json:"diagnostics,omitempty"`
-	Warnings       []string           `json:"warnings,omitempty"`
+	RuntimeSeconds float64 `json:"runtime_seconds"`
+	WallSeconds    float64 `json:"wall_seconds"`
+	// With texts explained together (ExplainAll), their rows share
+	// batches and WallSeconds spans the shared run: BatchTexts is how many
+	// texts shared it, BatchWallSeconds its wall time, and
+	// WallShareSeconds this text's share of it, in proportion to the
+	// model time its own rows took (RuntimeSeconds).
+	BatchTexts       int                `json:"batch_texts,omitempty"`
+	BatchWallSeconds float64            `json:"batch_wall_seconds,omitempty"`
+	WallShareSeconds float64            `json:"wall_share_seconds,omitempty"`
+	Diagnostics      map[string]float64 `json:"diagnostics,omitempty"`
+	Warnings         []string           `json:"warnings,omitempty"`
 	// Summary says in plain words what the numbers show (Summarize).
 	Summary string `json:"summary"`
 	// Counterfactual is the minimal edit found (--why-not, or the
 	// counterfactual method), nil when none was asked for.
 	Counterfactual *Edit `json:"counterfactual,omitempty"`
+	// Labels, with Request.AllTargets, attributes every label (the
+	// target's included) from the same evaluations.
+	Labels []LabelAttribution `json:"labels,omitempty"`
 }
 
 // Settings records how an explanation was computed.

@@ -20,6 +20,10 @@ type textGame struct {
 	// prefetch are coalitions a caller will want later; they ride along
 	// with the next Values call instead of costing a model run of their own.
 	prefetch []perturb.Coalition
+	// labels, when set, holds every label's scores per coalition, shared
+	// by the games of one explanation of all labels (Request.AllTargets):
+	// a coalition one label's game valued is never run again for another.
+	labels map[string][]float64
 }
 
 func newTextGame(m *perturb.Masker, e *evaluate.Evaluator, target int) *textGame {
@@ -38,7 +42,7 @@ func (g *textGame) Values(ctx context.Context, cs []perturb.Coalition) ([]float6
 	out := make([]float64, len(cs))
 	var todo []int // positions of coalitions not cached
 	for i, c := range cs {
-		if v, ok := g.cache[c.Key()]; ok {
+		if v, ok := g.cached(c.Key()); ok {
 			out[i] = v
 			continue
 		}
@@ -49,7 +53,7 @@ func (g *textGame) Values(ctx context.Context, cs []perturb.Coalition) ([]float6
 	}
 	var extra []perturb.Coalition
 	for _, c := range g.prefetch {
-		if _, ok := g.cache[c.Key()]; !ok {
+		if _, ok := g.cached(c.Key()); !ok {
 			extra = append(extra, c)
 		}
 	}
@@ -70,13 +74,10 @@ func (g *textGame) Values(ctx context.Context, cs []perturb.Coalition) ([]float6
 			keys = append(keys, c.Key())
 		}
 		extra = nil // they ride with the first chunk only
-		scores, st, err := g.eval.Score(ctx, rows, g.target)
+		scores, st, err := g.score(ctx, rows, keys)
 		g.stats.Add(st)
 		if err != nil {
 			return nil, err
-		}
-		for j, k := range keys {
-			g.cache[k] = scores[j]
 		}
 		for j, i := range chunk {
 			out[i] = scores[j]

@@ -395,7 +395,7 @@ func uncertaintyClaims(r *Result, named []Claim) []Claim {
 	case r.Method == MethodExact || d[DiagExact] == 1:
 		n := len(r.Features)
 		out = append(out, Claim{Kind: ClaimExact, Value: 1,
-			Text: fmt.Sprintf("The values are exact Shapley values (all 2^%d = %s coalitions evaluated).", n, bigPow2(n))})
+			Text: fmt.Sprintf("The values are exact Shapley values (all 2^%d = %d coalitions evaluated).", n, uint64(1)<<uint(n))})
 	case r.Method == MethodKernelSHAP && hasStdErr(r):
 		largest, se := 0.0, 0.0
 		for _, f := range r.Features {

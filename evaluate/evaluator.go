@@ -155,8 +155,11 @@ type item struct {
 }
 
 type request struct {
-	ctx       context.Context
-	target    int
+	ctx    context.Context
+	target int
+	// width is the scores per row in out: 1 (the target's), or every
+	// label's (ScoreAll).
+	width     int
 	out       []float64
 	remaining int
 	err       error
@@ -168,11 +171,17 @@ type request struct {
 // Score returns the target label's score for each row. Identical rows are
 // run once.
 func (e *Evaluator) Score(ctx context.Context, rows []perturb.Row, target int) ([]float64, Stats, error) {
-	if len(rows) == 0 {
-		return nil, Stats{}, nil
-	}
 	if n := len(e.model.Labels()); target < 0 || target >= n {
 		return nil, Stats{}, fmt.Errorf("evaluate: target label index %d, the model has %d labels", target, n)
+	}
+	return e.score(ctx, rows, target, 1)
+}
+
+// score scores rows: width 1 is the target's score per row, width
+// len(labels) every label's, row after row.
+func (e *Evaluator) score(ctx context.Context, rows []perturb.Row, target, width int) ([]float64, Stats, error) {
+	if len(rows) == 0 {
+		return nil, Stats{}, nil
 	}
 	// Deduplicate: index[i] is the unique row that row i is.
 	seen := make(map[string]int, len(rows))
@@ -191,7 +200,7 @@ func (e *Evaluator) Score(ctx context.Context, rows []perturb.Row, target int) (
 		}
 		index[i] = j
 	}
-	req := &request{ctx: ctx, target: target, out: make([]float64, len(uniq)), remaining: len(uniq), done: make(chan struct{})}
+	req := &request{ctx: ctx, target: target, width: width, out: make([]float64, len(uniq)*width), remaining: len(uniq), done: make(chan struct{})}
 	e.mu.Lock()
 	for j, r := range uniq {
 		n := len(r.IDs)
@@ -216,9 +225,9 @@ func (e *Evaluator) Score(ctx context.Context, rows []perturb.Row, target int) (
 			if req.err != nil {
 				return nil, req.stats, req.err
 			}
-			out := make([]float64, len(rows))
+			out := make([]float64, len(rows)*width)
 			for i, j := range index {
-				out[i] = req.out[j]
+				copy(out[i*width:(i+1)*width], req.out[j*width:(j+1)*width])
 			}
 			return out, req.stats, nil
 		case <-ctx.Done():
@@ -333,8 +342,12 @@ func (e *Evaluator) run(batch []*item) {
 			if r.err == nil {
 				r.err = fmt.Errorf("evaluate: running a batch of %d rows of length %d: %w", len(batch), seq, err)
 			}
-		} else {
+		} else if r.width == 1 {
 			r.out[it.slot] = e.output.Score(logits.Row(i), r.target)
+		} else {
+			for t := range r.width {
+				r.out[it.slot*r.width+t] = e.output.Score(logits.Row(i), t)
+			}
 		}
 		r.stats.Evaluations++
 		r.stats.Runtime += share

@@ -47,6 +47,9 @@ type explItem struct {
 	Diags               []diagV
 	Settings            template.HTML
 	Wall, Runtime       string
+	// Cost is the text's own cost: evaluations, model time and its share
+	// of the wall time of the texts explained together with it.
+	Cost string
 }
 
 type probV struct {
@@ -136,7 +139,7 @@ func buildExplanations(results []*attribution.Result) *explView {
 		}
 		slices.Sort(names)
 		for _, n := range names {
-			it.Diags = append(it.Diags, diagV{n, fmtFloat(r.Diagnostics[n], digitsRate)})
+			it.Diags = append(it.Diags, diagV{n, fmtDiagnostic(r.Diagnostics[n])})
 		}
 		s := r.Settings
 		parts := []template.HTML{htmlf("budget %d", s.Budget)}
@@ -163,7 +166,29 @@ func buildExplanations(results []*attribution.Result) *explView {
 			it.Settings += p
 		}
 		it.Wall, it.Runtime = fmtFloat(r.WallSeconds, digitsSeconds), fmtFloat(r.RuntimeSeconds, digitsSeconds)
+		it.Cost = explanationCost(r)
 		v.Items = append(v.Items, it)
 	}
 	return v
+}
+
+// fmtDiagnostic prints a diagnostic: a whole number (a count, a 0/1 flag)
+// as an integer, anything else with the rate's digits.
+func fmtDiagnostic(v float64) string {
+	if finite(v) && v == math.Trunc(v) && math.Abs(v) < 1e15 {
+		return fmt.Sprintf("%d", int64(v))
+	}
+	return fmtFloat(v, digitsRate)
+}
+
+// explanationCost is one explanation's own cost. When several texts were
+// explained together their rows shared batches, and the shared wall time
+// would charge each text for all: the text's share is given instead.
+func explanationCost(r *attribution.Result) string {
+	s := fmt.Sprintf("%d model evaluations · %s s in the model", r.Evaluations, fmtFloat(r.RuntimeSeconds, 3))
+	if r.BatchTexts > 1 {
+		return s + fmt.Sprintf(" · %s s wall as its share of %d texts explained together (%s s for all)",
+			fmtFloat(r.WallShareSeconds, 3), r.BatchTexts, fmtFloat(r.BatchWallSeconds, digitsSeconds))
+	}
+	return s + fmt.Sprintf(" · %s s wall", fmtFloat(r.WallSeconds, 3))
 }

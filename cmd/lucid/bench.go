@@ -136,9 +136,9 @@ func runBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		clf.Model.Hidden() // open the embedding graphs now, not inside the first timed explanation
 	}
 	ev := evaluate.New(clf.Model, evaluate.Options{BatchSize: *batch, PadID: clf.Tokenizer.PadID(), Concurrency: mf.sessions})
-	x := attribution.NewExplainer(clf.Tokenizer, ev, clf.Folder.Dir)
+	x := attribution.NewExplainer(clf.Tokenizer, ev, modelName(clf.Folder.Dir))
 
-	report := benchReport{Model: clf.Folder.Dir, Device: clf.Model.Device().String(), Runtime: onnx.RuntimeVersion(),
+	report := benchReport{Model: modelName(clf.Folder.Dir), Device: clf.Model.Device().String(), Runtime: onnx.RuntimeVersion(),
 		CPUs: runtime.NumCPU(), Sentences: len(sentences), Source: source, Throughput: tp, Batch: *batch}
 	for _, m := range ms {
 		runs := bs
@@ -150,7 +150,7 @@ func runBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 			if m == attribution.MethodPath {
 				req.Steps = *steps
 			}
-			fmt.Fprintf(stderr, "bench: %s budget %d...\n", m, b)
+			fmt.Fprintf(stderr, "bench: %s, %s...\n", m, costSetting(m, b, *steps))
 			mr, err := bench.RunMethod(ctx, x, clf.Model, encs, tp, sentences, req)
 			if err != nil {
 				return err
@@ -186,27 +186,30 @@ type benchReport struct {
 
 func printBench(w io.Writer, r *benchReport) {
 	fmt.Fprintf(w, "model %s on %s (ONNX Runtime %s, %d CPUs), %d sentences from %s\n", r.Model, r.Device, r.Runtime, r.CPUs, r.Sentences, r.Source)
-	fmt.Fprintf(w, "best throughput: %.0f rows/s at batch %d (by batch:", r.Throughput.Best, r.Throughput.BestBatch)
+	tp := r.Throughput
+	fmt.Fprintf(w, "best throughput: %.0f rows/s at batch %d, on the median sentence (%d tokens; by batch:", tp.BestMeasured, tp.BestBatch, tp.MedianLength)
 	for _, b := range []int{1, 8, 16, 32, 64, 128} {
-		if v, ok := r.Throughput.ByBatch[b]; ok {
+		if v, ok := tp.ByBatch[b]; ok {
 			fmt.Fprintf(w, " %d→%.0f", b, v)
 		}
 	}
-	fmt.Fprintf(w, "); explanations batch %d rows\n\n", r.Batch)
+	fmt.Fprintf(w, ")\nacross all %d sentence lengths at batch %d: %.0f rows/s (the harmonic mean of each length's rate); explanations batch %d rows\n\n",
+		len(tp.ByLength), tp.BestBatch, tp.Best, r.Batch)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "method\tbudget\tevals/expl\twall s/expl\tfloor s/expl\tevals/s\tfloor rows/s\tefficiency\t(range)\tin model\tfailed\t")
 	for _, m := range r.Methods {
-		budget := strconv.Itoa(m.Budget)
-		switch {
-		case m.Steps > 0:
-			budget = fmt.Sprintf("%d steps", m.Steps)
-		case m.Budget == 0:
-			budget = "words+1"
-		}
+		budget := strings.TrimPrefix(costSetting(m.Method, m.Budget, m.Steps), "budget ")
 		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.4f\t%.4f\t%.0f\t%.0f\t%.3f\t%.2f–%.2f\t%.1f%%\t%d\t\n", m.Method, budget, m.EvaluationsPerText, m.WallSecondsPerText,
 			m.FloorSecondsPerText, m.EvaluationsPerSecond, m.FloorRowsPerSecond, m.Efficiency, m.EfficiencyRange[0], m.EfficiencyRange[1], 100*m.ModelShare, m.Failed)
 	}
 	tw.Flush()
+	for _, m := range r.Methods {
+		if m.Efficiency > 1 {
+			fmt.Fprintf(w, "%s: efficiency %.3f is above 1: the floor runs its batches one at a time, so an explanation beats it only by timing noise (a few %%) or, with --sessions above 1, by running batches in parallel\n",
+				m.Method, m.Efficiency)
+			break
+		}
+	}
 	for _, m := range r.Methods {
 		if m.FirstError != "" {
 			fmt.Fprintf(w, "%s: first error: %s\n", m.Method, m.FirstError)
@@ -260,4 +263,18 @@ func budgetsFlag(name string, budgets []int) error {
 		}
 	}
 	return nil
+}
+
+// costSetting says what sets a method's cost in the bench: its budget, the
+// path method's steps, occlusion's words+1 evaluations, exact's 2^words.
+func costSetting(m attribution.Method, budget, steps int) string {
+	switch {
+	case m == attribution.MethodPath:
+		return fmt.Sprintf("%d steps", steps)
+	case m == attribution.MethodOcclusion:
+		return "words+1"
+	case m == attribution.MethodExact:
+		return "2^words"
+	}
+	return "budget " + strconv.Itoa(budget)
 }

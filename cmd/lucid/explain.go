@@ -59,10 +59,18 @@ Examples:
   lucid explain --method ig --steps 32 --target NEGATIVE "the plot made no sense"
   lucid explain --method counterfactual "not bad at all"
   lucid explain --why-not NEGATIVE "a gorgeous, witty, seductive movie"
+  lucid explain --target all "not bad at all"
   lucid explain --json < sentences.txt > explanations.jsonl
 
-Output: the prediction, the text with each word coloured by its attribution
-(green pushes towards the target label, red against), and the top features.
+Output: the prediction, the method (KernelSHAP says "exact" when its budget
+covered all 2^words coalitions), the text with each word coloured by its
+attribution (green pushes towards the target label, red against), the top
+features with bars on a centre axis (right: towards the target, left:
+against, readable without colour), and the text's own cost: its
+evaluations, its time in the model and, when several texts were explained
+together (their rows share batches), its share of their wall time.
+With --target all, every label is attributed from the same evaluations:
+a table with one column per label (JSON: "labels"); not with --method ig.
 With --json, one result per line (schema: README.md, "Explanation JSON").
 With --html FILE, also one HTML page with every explanation as a heatmap.
 In terminal output, control characters and bidirectional overrides in a
@@ -89,7 +97,7 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	quad := fs.String("quadrature", "gauss-legendre", "ig: gauss-legendre or midpoint")
 	features := fs.String("features", "words", "attribute to words or tokens")
 	mask := fs.String("mask", "mask", "what an absent feature becomes: mask, pad, delete or unk (ig: mask, pad or unk)")
-	target := fs.String("target", "", "label to explain, by name or index (default: the predicted label)")
+	target := fs.String("target", "", "label to explain, by name or index (default: the predicted label), or all: every label from the same evaluations (not with --method ig)")
 	output := fs.String("output", "prob", "what is attributed: prob, logit or logodds")
 	seed := fs.Uint64("seed", 1, "random seed for sampled methods (same seed, same result)")
 	width := fs.Float64("kernel-width", attribution.DefaultKernelWidth, fmt.Sprintf("lime: kernel width, above 0 and at most %g", maxKernelWidth))
@@ -105,6 +113,7 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	req := attribution.Request{Budget: *budget, Steps: *steps, Target: *target, Seed: *seed, KernelWidth: *width,
 		WhyNot: *whyNot, EditBudget: *editBudget}
+	allTargets := strings.EqualFold(*target, "all")
 	var err error
 	if req.Method, err = attribution.ParseMethod(*method); err != nil {
 		return usageError{err.Error()}
@@ -138,6 +147,8 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return usagef("--color %q: want auto, always or never", *color)
 	case req.Method == attribution.MethodPath && req.Masking == perturb.Delete:
 		return usagef("--mask delete --method ig: the path method needs a baseline token; use --mask mask, pad or unk")
+	case allTargets && req.Method == attribution.MethodPath:
+		return usagef("--target all --method ig: the path method follows one label's gradient; use --target LABEL, or --method kernelshap, exact, lime or occlusion")
 	}
 	useColor := *color == "always" || (*color == "auto" && isTerminal(stdout))
 
@@ -145,7 +156,10 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if err != nil {
 		return err
 	}
-	if err := checkTarget(*target, folder.Labels); err != nil {
+	if allTargets && !slices.ContainsFunc(folder.Labels, func(l string) bool { return strings.EqualFold(l, "all") }) {
+		// "all" means every label, unless the model has a label so named.
+		req.Target, req.AllTargets = "", true
+	} else if err := checkTarget(*target, folder.Labels); err != nil {
 		return err
 	}
 	if err := checkTarget(*whyNot, folder.Labels); err != nil {
@@ -162,7 +176,7 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	defer clf.Close()
 	ev := evaluate.New(clf.Model, evaluate.Options{BatchSize: *batch, Output: out, PadID: clf.Tokenizer.PadID(), Concurrency: mf.sessions})
-	x := attribution.NewExplainer(clf.Tokenizer, ev, clf.Folder.Dir)
+	x := attribution.NewExplainer(clf.Tokenizer, ev, modelName(clf.Folder.Dir))
 
 	w := bufio.NewWriter(stdout)
 	defer w.Flush()
@@ -219,7 +233,7 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		}
 	}
 	if failed > 0 {
-		return fmt.Errorf("%d of %d inputs could not be explained (see the errors above)", failed, total)
+		return fmt.Errorf("%d of %d inputs could not be explained (%s)", failed, total, whereErrorsAre(*asJSON))
 	}
 	return nil
 }
@@ -254,7 +268,7 @@ func renderExplanation(w io.Writer, r *attribution.Result, top int, color bool) 
 	if r.Target != r.Predicted {
 		fmt.Fprintf(w, "   explaining: %s (%.3f)", termSafe(r.Target), r.Probabilities[r.Target])
 	}
-	fmt.Fprintf(w, "\nmethod: %s   %s: f(x) = %.4f, base = %.4f\n", r.Method, r.Output, r.FX, r.BaseValue)
+	fmt.Fprintf(w, "\nmethod: %s   %s: f(x) = %.4f, base = %.4f\n", methodLine(r), r.Output, r.FX, r.BaseValue)
 	for _, warn := range r.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", termSafe(warn))
 	}
@@ -281,14 +295,23 @@ func renderExplanation(w io.Writer, r *attribution.Result, top int, color bool) 
 		return cmp.Compare(math.Abs(r.Features[b].Attribution), math.Abs(r.Features[a].Attribution))
 	})
 	renderSummary(w, r)
-	fmt.Fprintf(w, "top features (towards %s > 0 > against):\n", termSafe(r.Target))
-	for _, i := range order[:max(0, min(top, len(order)))] {
+	fmt.Fprintf(w, "top features (bars: against %s ◀ │ ▶ towards it):\n", termSafe(r.Target))
+	shown := order[:max(0, min(top, len(order)))]
+	textWidth := 0
+	for _, i := range shown {
+		textWidth = max(textWidth, displayWidth(termSafe(r.Features[i].Text)))
+	}
+	textWidth = min(textWidth, 24)
+	for _, i := range shown {
 		f := r.Features[i]
 		se := ""
 		if f.StdErr != nil {
 			se = fmt.Sprintf(" ± %.4f", *f.StdErr)
 		}
-		fmt.Fprintf(w, "  %+.4f%s  %-20s %s\n", f.Attribution, se, termSafe(f.Text), bar(f.Attribution, maxAbs, color))
+		fmt.Fprintf(w, "  %+.4f%s  %s %s\n", f.Attribution, se, padRight(termSafe(f.Text), textWidth), bar(f.Attribution, maxAbs, color))
+	}
+	if len(r.Labels) > 0 {
+		renderLabels(w, r, order, top)
 	}
 	diag := ""
 	for _, k := range []string{"efficiency_gap", "completeness_error", "completeness_error_relative", "score"} {
@@ -296,7 +319,7 @@ func renderExplanation(w io.Writer, r *attribution.Result, top int, color bool) 
 			diag += fmt.Sprintf(", %s %.2g", k, v)
 		}
 	}
-	fmt.Fprintf(w, "cost: %d evaluations, %.3fs in the model, %.3fs wall%s\n\n", r.Evaluations, r.RuntimeSeconds, r.WallSeconds, diag)
+	fmt.Fprintf(w, "cost: %s%s\n\n", costLine(r), diag)
 }
 
 // paint colours s green (positive) or red (negative), stronger for larger
@@ -313,19 +336,29 @@ func paint(s string, v, maxAbs float64, color bool) string {
 	return fmt.Sprintf("\x1b[48;2;255;%d;%dm\x1b[38;2;0;0;0m%s\x1b[0m", shade, shade, s)
 }
 
+// barHalf is the width of each side of a bar's centre axis.
+const barHalf = 12
+
+// bar draws v on a centre axis: towards the target to the right of "│",
+// against it to the left, so the sign reads without colour; colour (green,
+// red) only repeats it.
 func bar(v, maxAbs float64, color bool) string {
-	if maxAbs == 0 {
-		return ""
+	if maxAbs == 0 || math.IsNaN(v) {
+		return strings.Repeat(" ", barHalf) + "│"
 	}
-	n := int(math.Abs(v)/maxAbs*20 + 0.5)
+	n := min(barHalf, int(math.Abs(v)/maxAbs*barHalf+0.5))
 	s := strings.Repeat("█", n)
-	if !color {
-		return s
+	if color && n > 0 {
+		if v >= 0 {
+			s = "\x1b[32m" + s + "\x1b[0m"
+		} else {
+			s = "\x1b[31m" + s + "\x1b[0m"
+		}
 	}
 	if v >= 0 {
-		return "\x1b[32m" + s + "\x1b[0m"
+		return strings.Repeat(" ", barHalf) + "│" + s
 	}
-	return "\x1b[31m" + s + "\x1b[0m"
+	return strings.Repeat(" ", barHalf-n) + s + "│"
 }
 
 // kernelWidthFlag checks LIME's kernel width: positive, finite, bounded.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/lucid-nlp/lucid/engine/onnx"
 	"github.com/lucid-nlp/lucid/models"
@@ -62,30 +63,121 @@ func (m *modelFlags) load(f *models.Folder) (*models.Classifier, error) {
 	return models.LoadFolder(f, onnx.WithDevice(dev), onnx.WithThreads(m.threads), onnx.WithSessions(m.sessions), onnx.WithLibrary(m.library))
 }
 
-// newFlagSet makes a flag set whose --help prints the given text first.
+// newFlagSet makes a flag set whose --help is the given text followed by
+// the flags. The flag package itself prints nothing: on --help, parse
+// returns a helpRequest that run prints to standard output (so
+// `lucid explain --help | less` works), and a parse error becomes a short
+// usage error with a "did you mean" instead of the whole usage. stderr is
+// kept in the signature for the commands that pass it.
 func newFlagSet(name, help string, stderr io.Writer) *flag.FlagSet {
+	_ = stderr
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), strings.TrimLeft(help, "\n"))
-		fmt.Fprintln(fs.Output(), "\nFlags:")
-		fs.PrintDefaults()
-	}
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	helpTexts.Store(fs, help)
 	return fs
+}
+
+// helpTexts maps a flag set to its help text (flag.FlagSet has no room
+// for one).
+var helpTexts sync.Map
+
+// helpRequest is parse's answer to -h, -help or --help: the command's full
+// help, for run to print to standard output with exit status 0. It wraps
+// flag.ErrHelp, so errors.Is(err, flag.ErrHelp) holds.
+type helpRequest struct{ text string }
+
+func (h helpRequest) Error() string { return "help requested" }
+func (h helpRequest) Unwrap() error { return flag.ErrHelp }
+
+// helpText renders fs's help: the command's text, then its flags.
+func helpText(fs *flag.FlagSet) string {
+	var b strings.Builder
+	if h, ok := helpTexts.Load(fs); ok {
+		b.WriteString(strings.TrimLeft(h.(string), "\n"))
+	}
+	b.WriteString("\nFlags:\n")
+	fs.SetOutput(&b)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+	return b.String()
 }
 
 // parse parses args, turning flag errors into usage errors. Flags may come
 // before, between or after the arguments, as Go users expect; "--" ends
 // the flags, so every argument after it is an argument even when it starts
-// with "-".
+// with "-". An unknown flag's error suggests the nearest known flag.
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(permute(fs, args)); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return err
+			return helpRequest{helpText(fs)}
 		}
-		return usageError{err.Error()}
+		msg := err.Error()
+		if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+			name = strings.TrimLeft(name, "-")
+			msg = fmt.Sprintf("unknown flag --%s", name)
+			if s := suggestFlag(fs, name); s != "" {
+				msg += fmt.Sprintf("; did you mean --%s?", s)
+			}
+		}
+		return usageError{msg}
 	}
 	return nil
+}
+
+// suggestFlag returns the defined flag nearest to name by edit distance,
+// or "" when none is near (at most 2 edits, or a third of the name).
+func suggestFlag(fs *flag.FlagSet, name string) string {
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+	return nearest(name, names)
+}
+
+// nearest returns the candidate nearest to s by edit distance (ties: the
+// first), or "" when even that one is too far to be a typo of s.
+func nearest(s string, candidates []string) string {
+	best, bestD := "", -1
+	for _, c := range candidates {
+		d := editDistance(strings.ToLower(s), strings.ToLower(c))
+		if strings.HasPrefix(c, s) && len(s) >= 3 {
+			d = min(d, 1) // a prefix of a flag is nearly that flag
+		}
+		if bestD < 0 || d < bestD {
+			best, bestD = c, d
+		}
+	}
+	if bestD < 0 || bestD > max(2, len([]rune(s))/3) {
+		return ""
+	}
+	return best
+}
+
+// editDistance is the Damerau–Levenshtein distance (optimal string
+// alignment: insertions, deletions, substitutions and transpositions of
+// adjacent runes, each costing 1).
+func editDistance(a, b string) int {
+	x, y := []rune(a), []rune(b)
+	d := make([][]int, len(x)+1)
+	for i := range d {
+		d[i] = make([]int, len(y)+1)
+		d[i][0] = i
+	}
+	for j := range y {
+		d[0][j+1] = j + 1
+	}
+	for i := 1; i <= len(x); i++ {
+		for j := 1; j <= len(y); j++ {
+			cost := 1
+			if x[i-1] == y[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && x[i-1] == y[j-2] && x[i-2] == y[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(x)][len(y)]
 }
 
 // permute moves the flags in args before the arguments, followed by "--"

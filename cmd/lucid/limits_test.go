@@ -95,7 +95,7 @@ func TestBadValuesAreUsageErrors(t *testing.T) {
 	// --top 0 is valid: no features listed, no panic
 	code, stdout, stderr := lucid(t, "", "explain", "--top", "0", "--method", "occlusion", "a fine film")
 	require.Equal(t, exitOK, code, stderr)
-	assert.Regexp(t, `top features \(towards \w+ > 0 > against\):\ncost:`, stdout)
+	assert.Regexp(t, `top features \(bars: against \w+ ◀ │ ▶ towards it\):\ncost:`, stdout)
 	// --target by index is a label
 	code, stdout, stderr = lucid(t, "", "explain", "--target", "0", "--json", "--method", "occlusion", "a fine film")
 	require.Equal(t, exitOK, code, stderr)

@@ -22,6 +22,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/lucid-nlp/lucid/dataset"
@@ -139,8 +140,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err := c.run(ctx, args[1:], stdin, stdout, stderr)
 		var ue usageError
 		var fe exitFindings
+		var help helpRequest
 		switch {
 		case err == nil:
+			return exitOK
+		case errors.As(err, &help):
+			fmt.Fprint(stdout, help.text)
 			return exitOK
 		case errors.As(err, &fe):
 			fmt.Fprintf(stderr, "lucid %s: %s\n", name, termSafe(err.Error()))
@@ -165,7 +170,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return exitFailure
 		}
 	}
-	fmt.Fprintf(stderr, "lucid: unknown command %q\n\n", name)
-	usage(stderr)
+	fmt.Fprintf(stderr, "lucid: unknown command %q", termSafe(name))
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	if s := nearest(name, names); s != "" {
+		fmt.Fprintf(stderr, "; did you mean %q?", s)
+	}
+	fmt.Fprintf(stderr, "\nCommands: %s. Run 'lucid help' for usage.\n", strings.Join(names, ", "))
 	return exitUsage
 }

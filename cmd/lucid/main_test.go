@@ -43,10 +43,11 @@ func TestUsageAndHelp(t *testing.T) {
 	for _, c := range []string{"predict", "explain", "audit", "bench"} {
 		assert.Contains(t, stdout, c)
 	}
-	code, _, stderr = lucid(t, "", "explain", "--help")
+	code, stdout, stderr = lucid(t, "", "explain", "--help")
 	assert.Equal(t, exitOK, code)
-	assert.Contains(t, stderr, "kernelshap")
-	assert.Contains(t, stderr, "Examples:")
+	assert.Contains(t, stdout, "kernelshap")
+	assert.Contains(t, stdout, "Examples:")
+	assert.Empty(t, stderr, "help goes to standard output")
 
 	code, _, stderr = lucid(t, "", "frobnicate")
 	assert.Equal(t, exitUsage, code)

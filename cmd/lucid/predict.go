@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/lucid-nlp/lucid/models"
 )
@@ -20,10 +21,13 @@ Examples:
   lucid predict "a gorgeous, witty, seductive movie"
   lucid predict --json < texts.txt > predictions.jsonl
 
-Output: one line per input, "LABEL  probability  text", or with --json one
-object per line:
+Output: one line per input, "LABEL  probability  text", the text marked
+[truncated] when it was longer than the model reads and [empty] when it is
+empty or only white space (with a warning on standard error); or with
+--json one object per line:
   {"text": ..., "label": ..., "probabilities": {"NEGATIVE": ..., ...}, "logits": [...]}
-plus "truncated": true when the text was longer than the model reads. A line
+plus "truncated": true when the text was longer than the model reads and
+"warnings": [...] for an empty text. A line
 that cannot be read (invalid UTF-8) gets {"line": N, "error": ...} (without
 --json the error goes to standard error) and the command exits 1 after the
 rest is done. In terminal output, control characters and bidirectional
@@ -87,7 +91,7 @@ func runPredict(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return err
 	}
 	if p.failed > 0 {
-		return fmt.Errorf("%d of %d inputs could not be classified (see the errors above)", p.failed, p.total)
+		return fmt.Errorf("%d of %d inputs could not be classified (%s)", p.failed, p.total, whereErrorsAre(*asJSON))
 	}
 	return nil
 }
@@ -106,6 +110,20 @@ type predictionJSON struct {
 	Probabilities map[string]float64 `json:"probabilities"`
 	Logits        []float32          `json:"logits"`
 	Truncated     bool               `json:"truncated,omitempty"`
+	Warnings      []string           `json:"warnings,omitempty"`
+}
+
+// emptyTextWarning is said of a text with nothing but white space: the
+// model still answers (for the special tokens alone), so the answer is
+// given, but it is not a reading of any text.
+const emptyTextWarning = "the text is empty (or only white space): the model classified its special tokens alone"
+
+// textWarnings are the warnings a text earns before it is classified.
+func textWarnings(text string) []string {
+	if strings.TrimSpace(text) == "" {
+		return []string{emptyTextWarning}
+	}
+	return nil
 }
 
 type inputErrorJSON struct {
@@ -123,19 +141,28 @@ func (p *predictPrinter) print(line int, pr models.Prediction) error {
 		_, err := fmt.Fprintf(p.errw, "input %d: error: %s\n", line, termSafe(pr.Err.Error()))
 		return err
 	}
+	warnings := textWarnings(pr.Text)
 	if p.json {
 		probs := make(map[string]float64, len(p.labels))
 		for i, l := range p.labels {
 			probs[l] = pr.Probabilities[i]
 		}
-		return writeJSON(p.w, predictionJSON{Text: pr.Text, Label: pr.Label, Probabilities: probs, Logits: pr.Logits, Truncated: pr.Truncated})
+		return writeJSON(p.w, predictionJSON{Text: pr.Text, Label: pr.Label, Probabilities: probs, Logits: pr.Logits, Truncated: pr.Truncated, Warnings: warnings})
 	}
-	note := ""
-	if pr.Truncated {
-		note = "  (truncated)"
+	// The marks come before the text, where they are seen even when the
+	// text runs on for a screen.
+	mark := ""
+	switch {
+	case warnings != nil:
+		mark = "[empty] "
+		if _, err := fmt.Fprintf(p.errw, "input %d: warning: %s\n", line, warnings[0]); err != nil {
+			return err
+		}
+	case pr.Truncated:
+		mark = "[truncated] "
 	}
 	// Texts and labels are data: escaped so they cannot drive the terminal.
-	_, err := fmt.Fprintf(p.w, "%-10s %.4f  %s%s\n", termSafe(pr.Label), pr.Probabilities[pr.LabelIndex], termSafe(pr.Text), note)
+	_, err := fmt.Fprintf(p.w, "%-10s %.4f  %s%s\n", termSafe(pr.Label), pr.Probabilities[pr.LabelIndex], mark, termSafe(pr.Text))
 	return err
 }
 
@@ -147,4 +174,13 @@ func writeJSON(w io.Writer, v any) error {
 	b = append(b, '\n')
 	_, err = w.Write(b)
 	return err
+}
+
+// whereErrorsAre says where a command's per-input errors went: into the
+// JSON output as {"line": N, "error": ...} objects, or to standard error.
+func whereErrorsAre(asJSON bool) string {
+	if asJSON {
+		return `the errors are in the JSON output, as {"line": N, "error": ...} lines`
+	}
+	return "see the errors above, on standard error"
 }
