@@ -20,6 +20,7 @@ import (
 	"github.com/lucid-nlp/lucid/fairness/counterfactual"
 	"github.com/lucid-nlp/lucid/fairness/group"
 	"github.com/lucid-nlp/lucid/fairness/scoring"
+	"github.com/lucid-nlp/lucid/models"
 	"github.com/lucid-nlp/lucid/report"
 )
 
@@ -134,9 +135,13 @@ func (c *crossList) Set(v string) error {
 	return nil
 }
 
-// modelName is how a report names the model: its folder relative to the
-// working directory when it is below it, else the folder's name.
+// modelName is how a report names the model: the built-in model by its
+// name, a folder by its path relative to the working directory when it is
+// below it, else by the folder's name.
 func modelName(dir string) string {
+	if dir == models.EmbeddedName {
+		return models.DefaultName
+	}
 	if wd, err := os.Getwd(); err == nil {
 		if rel, err := filepath.Rel(wd, dir); err == nil && !strings.HasPrefix(rel, "..") {
 			return rel

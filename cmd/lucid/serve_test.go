@@ -97,7 +97,7 @@ func TestServeMatchesExplainJSON(t *testing.T) {
 	cli := jsonLines(t, stdout)
 	require.Len(t, cli, 1)
 	got, want := served.Explanations[0], cli[0]
-	for _, k := range []string{"wall_seconds", "runtime_seconds", "model"} {
+	for _, k := range []string{"wall_seconds", "runtime_seconds", "model", "batch_texts", "batch_wall_seconds", "wall_share_seconds"} {
 		delete(got, k)
 		delete(want, k)
 	}
