@@ -25,9 +25,18 @@ type kernelEstimate struct {
 // best at 256–512 evaluations).
 const oddTermRate = 10
 
+// The odd refinement's tree proxy costs about 100 trees × depth 6 × rows ×
+// n operations, so it runs only up to maxOddBudget coalitions and
+// maxOddFeatures features, where that stays a few milliseconds; beyond,
+// KernelSHAP keeps its additive estimate.
+const (
+	maxOddBudget   = 2048
+	maxOddFeatures = 32
+)
+
 // estimateKernel runs the regression on the valued design, with the
 // logistic control variate when useCV allows it and it helps.
-func estimateKernel(ctx context.Context, d *kernelDesign, v0, vN float64, v []float64, useCV bool, rng *rand.Rand) (*kernelEstimate, error) {
+func estimateKernel(ctx context.Context, d *kernelDesign, v0, vN float64, v []float64, useCV, oddRefine bool, rng *rand.Rand) (*kernelEstimate, error) {
 	reg, err := newKernelRegression(d)
 	if err != nil {
 		return nil, err
@@ -58,7 +67,7 @@ func estimateKernel(ctx context.Context, d *kernelDesign, v0, vN float64, v []fl
 	}
 	out := &kernelEstimate{phi: best.phi, controlVariate: cv}
 	var support []uint64
-	if d.paired && len(d.pairs) > 0 && d.n <= 64 {
+	if oddRefine && d.paired && len(d.pairs) > 0 && d.n <= maxOddFeatures && 2+len(d.rows) <= maxOddBudget {
 		if extra := (2+len(d.rows))/oddTermRate - d.n; extra > 0 {
 			support = proxyOddSupport(d, v, v0, vN, extra)
 		}

@@ -28,6 +28,9 @@ var Estimators = []Estimator{
 	{"lucid", func(ctx context.Context, g attribution.Game, budget int, seed uint64) (*attribution.Attribution, error) {
 		return attribution.KernelSHAP(ctx, g, attribution.KernelSHAPOptions{Budget: budget, Seed: seed})
 	}},
+	{"lucid-odd", func(ctx context.Context, g attribution.Game, budget int, seed uint64) (*attribution.Attribution, error) {
+		return attribution.KernelSHAP(ctx, g, attribution.KernelSHAPOptions{Budget: budget, Seed: seed, OddRefinement: true})
+	}},
 }
 
 func baseline(f func(context.Context, attribution.Game, attribution.BaselineOptions) (*attribution.Attribution, error)) func(context.Context, attribution.Game, int, uint64) (*attribution.Attribution, error) {
