@@ -91,6 +91,11 @@ type Request struct {
 	// predicted label.
 	Target string
 	Seed   uint64
+	// Tolerance, when positive, makes KernelSHAP sample in doubling rounds
+	// until every standard error is below it (KernelSHAPToTolerance), with
+	// Budget (default MaxBudget) as the cap; the diagnostics say whether it
+	// was met.
+	Tolerance float64
 	// KernelWidth is LIME's kernel width (default 25, as lime's).
 	KernelWidth float64
 	// AllTargets explains every label at once, from one set of coalitions
@@ -275,6 +280,17 @@ func (x *Explainer) explainGame(ctx context.Context, req Request, enc *tokenize.
 		res.Settings.Budget = need
 		attr, err = ExactShapley(ctx, game, need)
 	case MethodKernelSHAP:
+		if req.Tolerance > 0 {
+			if budget == 0 {
+				budget = MaxBudget
+			}
+			res.Settings.Budget = budget
+			attr, err = KernelSHAPToTolerance(ctx, game, req.Tolerance, budget, req.Seed)
+			if err == nil && attr.Diagnostics[DiagToleranceMet] == 0 {
+				res.Warnings = append(res.Warnings, fmt.Sprintf("tolerance %g not met within the budget cap %d: the largest standard error is %.3g", req.Tolerance, budget, attr.Diagnostics[DiagMaxStdErr]))
+			}
+			break
+		}
 		budget = res.sampledBudget(budget, MinKernelSHAPBudget(n), n, "evaluations KernelSHAP")
 		attr, err = KernelSHAP(ctx, game, KernelSHAPOptions{Budget: budget, Seed: req.Seed})
 		if err == nil && attr.Diagnostics[DiagExact] == 1 {

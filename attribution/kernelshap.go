@@ -19,6 +19,12 @@ type KernelSHAPOptions struct {
 	// plain paired-sample regression (shap's KernelExplainer estimator), for
 	// comparisons with the Python references at an equal budget.
 	NoControlVariate bool
+	// OddRefinement refits the odd part with tree-proxy interactions (see
+	// KernelSHAP). Off by default: it lowers the error but leaves StdErr
+	// describing the unrefined estimate, conservative (95% intervals
+	// covered 99% at 1,024 evaluations on 16 features), so StdErr is then
+	// marked uncalibrated.
+	OddRefinement bool
 }
 
 // Diagnostic keys KernelSHAP reports, besides "efficiency_gap".
@@ -39,6 +45,9 @@ const (
 	// the time), 0 when StdErr is reported but is not to be trusted as a
 	// 95% interval (it tends to be too small), and absent without StdErr.
 	DiagStdErrCalibrated = "stderr_calibrated"
+	// DiagOddInteractions is the number of odd interactions of order three
+	// and more in the odd regression (0 below 10(n+1) evaluations).
+	DiagOddInteractions = "odd_interactions"
 	// DiagStdErrDF is the standard errors' degrees of freedom (sampled
 	// pairs less variance groups; see KernelSHAP).
 	DiagStdErrDF = "stderr_df"
@@ -132,11 +141,24 @@ func MinKernelSHAPBudget(n int) int {
 // from 0.0066 to 0.0054 (normal CDF with three-way terms, outside q's
 // family); Diagnostics["control_variate"] says whether it was used.
 //
+// With opts.OddRefinement, from 10(n+1) evaluations on, the estimate is refined as OddSHAP does
+// (Fumagalli et al., ICML 2026): the odd part of the (control-variate
+// residual) game, (v(S) − v(N∖S))/2 over the pairs, is refitted on the
+// singletons plus Budget/10 − n odd interactions of order ≥ 3, the largest
+// odd Fourier coefficients of a gradient-boosted tree proxy fitted to the
+// valued coalitions, and φ_i = Σ_{T∋i} 2 v̂(T)/|T|
+// (Diagnostics["odd_interactions"]). Unlike OddSHAP it keeps Lucid's
+// design (enumerated outer sizes, kernel-proportional strata) and the
+// logistic control variate; on SST-2 train sentences this lowered the mean
+// |error| at 512 and 1,024 evaluations by a third or more.
+//
 // StdErr is the design-based standard error of each φ_i: the stratified
 // delete-one-pair jackknife over the sampled pairs (size pairs with a
 // single sampled pair are collapsed with their neighbours; enumerated sizes
 // are not random and contribute none; the control variate's fit is held
-// fixed), scaled by t_{df,0.975}/1.96 so that φ_i ± 1.96·StdErr_i is the
+// fixed) of the additive regression's estimate, which the odd refinement
+// refines but does not re-estimate: the errors describe the unrefined
+// estimate, conservative for the refined one (see the coverage test)), scaled by t_{df,0.975}/1.96 so that φ_i ± 1.96·StdErr_i is the
 // 95% t interval, df = Diagnostics["stderr_df"]. On 10- to 16-feature
 // games those intervals cover the exact values 94–96% of the time once at
 // least CalibratedPairsPerFeature pairs per feature are sampled
@@ -180,7 +202,7 @@ func KernelSHAP(ctx context.Context, g Game, opts KernelSHAPOptions) (*Attributi
 	if err != nil {
 		return nil, fmt.Errorf("attribution: KernelSHAP: %w", err)
 	}
-	est, err := estimateKernel(ctx, d, vals[0], vals[1], vals[2:], !opts.NoControlVariate, rng)
+	est, err := estimateKernel(ctx, d, vals[0], vals[1], vals[2:], !opts.NoControlVariate, opts.OddRefinement, rng)
 	if err != nil {
 		return nil, fmt.Errorf("attribution: KernelSHAP: n = %d, budget %d: %w", n, opts.Budget, err)
 	}
@@ -189,16 +211,17 @@ func KernelSHAP(ctx context.Context, g Game, opts KernelSHAPOptions) (*Attributi
 		cv = 1
 	}
 	diag := map[string]float64{
-		DiagEfficiencyGap:  efficiencyGap(est.phi, vals[0], vals[1]),
-		DiagExact:          0,
-		DiagEnumeratedSize: float64(d.enumSize),
-		DiagSampledPairs:   float64(len(d.pairs)),
-		DiagControlVariate: cv,
+		DiagEfficiencyGap:   efficiencyGap(est.phi, vals[0], vals[1]),
+		DiagExact:           0,
+		DiagEnumeratedSize:  float64(d.enumSize),
+		DiagSampledPairs:    float64(len(d.pairs)),
+		DiagControlVariate:  cv,
+		DiagOddInteractions: float64(est.oddTerms),
 	}
 	if est.stdErr != nil {
 		diag[DiagStdErrDF] = float64(est.df)
 		diag[DiagStdErrCalibrated] = 0
-		if stdErrCalibrated(n, opts.Budget) {
+		if stdErrCalibrated(n, opts.Budget) && est.oddTerms == 0 {
 			diag[DiagStdErrCalibrated] = 1
 		}
 	}

@@ -56,6 +56,8 @@ func (r Request) Validate() error {
 		return fmt.Errorf("attribution: edit budget %d: want 0 (the default %d) or a positive number of evaluations", r.EditBudget, DefaultEditBudget)
 	case r.EditBudget > MaxBudget:
 		return fmt.Errorf("attribution: edit budget %d is more than the maximum of %d evaluations (MaxBudget)", r.EditBudget, MaxBudget)
+	case r.Tolerance < 0 || math.IsNaN(r.Tolerance) || math.IsInf(r.Tolerance, 0):
+		return fmt.Errorf("attribution: tolerance %v: want 0 (off) or a positive standard error", r.Tolerance)
 	case r.MaxMemoryBytes < 0:
 		return fmt.Errorf("attribution: memory limit %d bytes: want 0 (no limit) or a positive number", r.MaxMemoryBytes)
 	}

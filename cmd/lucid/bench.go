@@ -32,9 +32,14 @@ explanations; the median ratio is reported with its range, since a shared
 machine's speed drifts. "in model" is the share of the wall time the model
 was running, measured in the same window and so free of that drift.
 
-With --accuracy it also measures, on sentences of at most 12 words, the mean
-absolute error of KernelSHAP and LIME against exact Shapley values at each
-budget (default 128, 256, 512, 1024, 2048).
+With --accuracy it also compares Shapley estimators against exact values on
+full coalition tables of --accuracy-sentences sentences of 10-16 words from
+--data (2^words model evaluations each, built once and cached under
+$LUCID_CACHE_DIR/tables or ~/.cache/lucid/tables, keyed by the model's hash):
+LeverageSHAP, kADD-SHAP (k=2), Tree MSR, OddSHAP and Lucid's KernelSHAP, with
+seeds 1..--seeds at each budget (default 64, 128, 256, 512, 1024): mean and
+90th percentile of |error|, a 95% interval over sentences, and CPU time
+outside the model.
 
 Sentences: the first --sentences rows of --data (default
 ../shared/data/sst2/dev.tsv when it exists), else built-in sentences.
@@ -56,8 +61,9 @@ func runBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	steps := fs.Int("steps", attribution.DefaultPathSteps, "ig: quadrature points")
 	batch := fs.Int("batch", 0, "rows per ONNX Runtime batch for explanations (default: the best batch size measured)")
 	accuracy := fs.Bool("accuracy", false, "also measure attribution error against exact Shapley values")
-	accBudgets := fs.String("accuracy-budgets", "128,256,512,1024,2048", "budgets for --accuracy")
-	seeds := fs.Int("seeds", 3, "seeds per budget for --accuracy")
+	accBudgets := fs.String("accuracy-budgets", "64,128,256,512,1024", "budgets for --accuracy")
+	seeds := fs.Int("seeds", 10, "seeds per budget for --accuracy")
+	accSentences := fs.Int("accuracy-sentences", 24, "--accuracy: sentences of 10 to 16 words, each a cached table of 2^words model evaluations (at most 1000)")
 	minWords := fs.Int("accuracy-min-words", 1, "--accuracy uses sentences of at least this many words (and at most 12)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	if err := parse(fs, args); err != nil {
@@ -160,7 +166,28 @@ func runBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	}
 	if *accuracy {
 		var progress io.Writer = stderr
-		if report.Accuracy, err = bench.Accuracy(ctx, x, sentences, abs, *seeds, *minWords, 12, progress); err != nil {
+		if err := intFlag("accuracy-sentences", *accSentences, 1, 1000); err != nil {
+			return err
+		}
+		all := sentences
+		if path != "" {
+			if all, err = bench.ReadSentences(path, 1<<20); err != nil {
+				return err
+			}
+		}
+		dir, err := bench.TableCacheDir()
+		if err != nil {
+			return err
+		}
+		hash, err := bench.ModelHash(clf.Folder.Dir)
+		if err != nil {
+			return err
+		}
+		tables, err := bench.LoadTables(ctx, x, dir, hash, all, 10, 16, *accSentences, progress)
+		if err != nil {
+			return err
+		}
+		if report.Estimators, err = bench.EstimatorAccuracy(ctx, tables, bench.Estimators, abs, *seeds, progress); err != nil {
 			return err
 		}
 	}
@@ -182,6 +209,7 @@ type benchReport struct {
 	Batch      int                  `json:"explanation_batch"`
 	Methods    []bench.MethodResult `json:"methods"`
 	Accuracy   []bench.AccuracyRow  `json:"accuracy,omitempty"`
+	Estimators []bench.EstimatorRow `json:"estimator_accuracy,omitempty"`
 }
 
 func printBench(w io.Writer, r *benchReport) {
@@ -214,6 +242,16 @@ func printBench(w io.Writer, r *benchReport) {
 		if m.FirstError != "" {
 			fmt.Fprintf(w, "%s: first error: %s\n", m.Method, m.FirstError)
 		}
+	}
+	if len(r.Estimators) > 0 {
+		e := r.Estimators[0]
+		fmt.Fprintf(w, "\naccuracy against exact Shapley values on cached full coalition tables (%d sentences of 10-16 words, seeds 1-%d):\n", e.Sentences, e.Seeds)
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "method\tbudget\tmean |error|\t(95% CI)\tp90 |error|\tevals\tCPU ms/expl\truns\t")
+		for _, a := range r.Estimators {
+			fmt.Fprintf(tw, "%s\t%d\t%.5f\t%.5f-%.5f\t%.5f\t%.0f\t%.2f\t%d\t\n", termSafe(a.Method), a.Budget, a.Mean, a.MeanLow, a.MeanHigh, a.P90, a.MeanEvaluations, 1000*a.CPUSeconds, a.Runs)
+		}
+		tw.Flush()
 	}
 	if len(r.Accuracy) > 0 {
 		fmt.Fprintf(w, "\naccuracy against exact Shapley values (%d sentences of at most 12 words, %.1f on average):\n", r.Accuracy[0].Sentences, r.Accuracy[0].MeanWords)

@@ -92,6 +92,7 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	var mf modelFlags
 	mf.register(fs)
 	method := fs.String("method", "kernelshap", "kernelshap, exact, lime, ig, occlusion, grad-input, saliency or counterfactual")
+	tolerance := fs.Float64("tolerance", 0, "kernelshap: sample in doubling rounds until every standard error is below this (0 < T ≤ 1), --budget capping each round (default cap 2^20)")
 	budget := fs.Int("budget", 0, fmt.Sprintf("model evaluations per explanation, 0 (default %d; exact: 2^words up to 2^%d; ig: rows, default %d, steps lowered to fit) to %d", attribution.DefaultBudget, attribution.DefaultExactFeatures, attribution.DefaultPathBudget, maxBudget))
 	steps := fs.Int("steps", attribution.DefaultPathSteps, fmt.Sprintf("ig: quadrature points along the path, 1 to %d", maxPathSteps))
 	quad := fs.String("quadrature", "gauss-legendre", "ig: gauss-legendre or midpoint")
@@ -112,7 +113,7 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return err
 	}
 	req := attribution.Request{Budget: *budget, Steps: *steps, Target: *target, Seed: *seed, KernelWidth: *width,
-		WhyNot: *whyNot, EditBudget: *editBudget}
+		WhyNot: *whyNot, EditBudget: *editBudget, Tolerance: *tolerance}
 	allTargets := strings.EqualFold(*target, "all")
 	var err error
 	if req.Method, err = attribution.ParseMethod(*method); err != nil {
@@ -135,6 +136,7 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		mf.validate(),
 		intFlag("budget", *budget, 0, maxBudget),
 		intFlag("edit-budget", *editBudget, 1, maxBudget),
+		toleranceFlag(*tolerance),
 		intFlag("steps", *steps, 1, maxPathSteps),
 		intFlag("batch", *batch, 1, maxBatch),
 		intFlag("top", *top, 0, maxTop),
@@ -386,4 +388,12 @@ func checkTarget(target string, labels []string) error {
 	}
 	return usagef("--target %q: unknown target label; the model's labels are %s (or their indexes 0..%d)",
 		termSafe(target), termSafe(strings.Join(labels, ", ")), len(labels)-1)
+}
+
+// toleranceFlag checks --tolerance: 0 (off) or a standard error in (0, 1].
+func toleranceFlag(t float64) error {
+	if t < 0 || t > 1 || t != t {
+		return usagef("--tolerance %v: want 0 (off) or a standard error above 0 and at most 1", t)
+	}
+	return nil
 }

@@ -1,0 +1,193 @@
+package attribution
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/lucid-nlp/lucid/perturb"
+)
+
+// SizeMass says how a paired sampling design spreads its pairs over the
+// size pairs (t, n−t), t ≤ n/2: the relative mass of each.
+type SizeMass func(n, t int) float64
+
+// LeverageMass gives every coalition size the same mass, so a size pair
+// (t, n−t) gets twice the mass of the middle size of an even n: the
+// leverage scores of the Shapley regression, which are equal for all
+// coalitions of one size and sum to the same total for every size
+// (Musco and Witter, 2025, Lemma 3.3).
+func LeverageMass(n, t int) float64 {
+	if 2*t == n {
+		return 1
+	}
+	return 2
+}
+
+// KernelMass spreads pairs by the Shapley kernel's weight of each size pair,
+// (n−1)/(t(n−t)) per size: shap's and shapiq's KernelSHAP sampling.
+func KernelMass(n, t int) float64 { return kernelPairWeight(n, t) }
+
+// planStratifiedPairs is the sampling design the baselines share: npairs
+// complementary pairs (S, N∖S), without replacement, spread over the size
+// pairs in proportion to mass, water-filled so that a size pair whose share
+// exceeds its population is taken whole and its excess goes to the others
+// (Bernoulli sampling with p = min(1, c·mass) at a fixed sample size). Each
+// row's weight is the kernel weight of its size divided by the chance it
+// was drawn, w(z)/p(z) per coalition, so the weighted regression is an
+// unbiased sketch of the full one (Musco and Witter, eq. 4).
+func planStratifiedPairs(ctx context.Context, n, npairs int, mass SizeMass, rng *rand.Rand) (*kernelDesign, error) {
+	if n < 2 {
+		return nil, fmt.Errorf("a paired design needs at least 2 features, have %d", n)
+	}
+	d := &kernelDesign{n: n, paired: true}
+	var strata []kernelStratum
+	for t := 1; t <= n/2; t++ {
+		pop := binomial(n, t)
+		if 2*t == n {
+			pop /= 2
+		}
+		strata = append(strata, kernelStratum{size: t, weight: kernelPairWeight(n, t), population: pop})
+	}
+	alloc := waterFill(strata, npairs, func(k int) float64 { return mass(n, strata[k].size) }, rng)
+	perm := make([]int, n)
+	for k := range strata {
+		st := &strata[k]
+		m := alloc[k]
+		if m == 0 {
+			continue
+		}
+		w := st.weight / float64(2*m) // kernel weight of one coalition ÷ its inclusion probability, up to the constant
+		if float64(m) >= st.population {
+			// Taken whole: enumerate, so no draw is wasted on rejections.
+			start := len(d.rows)
+			d.addSizePair(st.size)
+			for r := start; r < len(d.rows); r++ {
+				d.weight[r] = w
+			}
+			continue
+		}
+		seen := make(map[string]bool, m)
+		for draws := 0; len(st.pairs) < m; draws++ {
+			if draws%cancelCheckEvery == 0 {
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
+			}
+			c := randomOfSize(n, st.size, perm, rng)
+			if 2*st.size == n && !c.Has(0) {
+				c = c.Complement()
+			}
+			key := c.Key()
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			r := len(d.rows)
+			d.rows = append(d.rows, c, c.Complement())
+			d.weight = append(d.weight, w, w)
+			d.mate = append(d.mate, r+1, r)
+			st.pairs = append(st.pairs, len(d.pairs))
+			d.pairs = append(d.pairs, [2]int{r, r + 1})
+		}
+		d.strata = append(d.strata, *st)
+	}
+	return d, nil
+}
+
+// waterFill shares npairs over the strata in proportion to mass(k), no
+// stratum above its population; fractional shares are rounded at random so
+// each stratum's expected count is its share.
+func waterFill(strata []kernelStratum, npairs int, mass func(k int) float64, rng *rand.Rand) []int {
+	alloc := make([]int, len(strata))
+	full := make([]bool, len(strata))
+	left := npairs
+	for {
+		total := 0.0
+		for k := range strata {
+			if !full[k] {
+				total += mass(k)
+			}
+		}
+		if total == 0 || left == 0 {
+			break
+		}
+		changed := false
+		for k, st := range strata {
+			if !full[k] && float64(left)*mass(k)/total >= st.population {
+				alloc[k] = int(st.population)
+				full[k] = true
+				left -= alloc[k]
+				changed = true
+			}
+		}
+		if changed {
+			continue
+		}
+		frac := make([]float64, len(strata))
+		given := 0
+		for k := range strata {
+			if full[k] {
+				continue
+			}
+			e := float64(left) * mass(k) / total
+			alloc[k] = int(math.Floor(e))
+			frac[k] = e - float64(alloc[k])
+			given += alloc[k]
+		}
+		for ; given < left; given++ {
+			k := drawIndex(frac, rng)
+			alloc[k]++
+			frac[k] = 0
+		}
+		break
+	}
+	return alloc
+}
+
+// budgetPairs is how many complementary pairs a budget buys after ∅ and N.
+func budgetPairs(n, budget int) int {
+	return (budget - 2) / 2
+}
+
+// checkBaselineBudget checks a budget for the baselines: at least 2n+2 (∅,
+// N and n pairs, so the regression is identified) and at most MaxBudget.
+func checkBaselineBudget(name string, n, budget int) error {
+	if n < 2 {
+		return fmt.Errorf("attribution: %s: needs at least 2 features, have %d", name, n)
+	}
+	if budget < 2*n+2 {
+		return fmt.Errorf("attribution: %s: budget %d is below the minimum of %d (2n+2) for n = %d features", name, budget, 2*n+2, n)
+	}
+	if budget > MaxBudget {
+		return fmt.Errorf("attribution: %s: budget %d is more than the maximum of %d (MaxBudget)", name, budget, MaxBudget)
+	}
+	return nil
+}
+
+// exactIfAffordable returns ExactShapley's result when 2^n fits the budget.
+func exactIfAffordable(ctx context.Context, g Game, n, budget int) (*Attribution, bool, error) {
+	if n <= MaxExactFeatures && 1<<n <= budget {
+		a, err := ExactShapley(ctx, g, budget)
+		if err != nil {
+			return nil, true, err
+		}
+		a.Diagnostics[DiagExact] = 1
+		return a, true, nil
+	}
+	return nil, false, nil
+}
+
+// valueDesign values ∅, N and the design's rows in one call.
+func valueDesign(ctx context.Context, g Game, d *kernelDesign) (v0, vN float64, v []float64, err error) {
+	n := d.n
+	cs := make([]perturb.Coalition, 0, 2+len(d.rows))
+	cs = append(cs, perturb.NewCoalition(n), perturb.FullCoalition(n))
+	cs = append(cs, d.rows...)
+	vals, err := valueCoalitions(ctx, g, cs)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	return vals[0], vals[1], vals[2:], nil
+}

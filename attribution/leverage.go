@@ -1,0 +1,71 @@
+package attribution
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+)
+
+// BaselineOptions configures the published estimators Lucid is measured
+// against (LeverageSHAP, KAddSHAP, RegressionMSR, OddSHAP).
+type BaselineOptions struct {
+	// Budget is the most coalitions valued, ∅ and N included; at least
+	// 2n+2.
+	Budget int
+	// Seed seeds the sampler.
+	Seed uint64
+}
+
+// LeverageSHAP is the estimator of Musco and Witter, "Provably Accurate
+// Shapley Value Estimation via Leverage Score Sampling" (ICLR 2025).
+//
+// The Shapley values solve the constrained regression
+//
+//	φ = argmin_{⟨1,φ⟩ = v(N)−v(∅)} ‖Z φ − y‖²,  rows √w(z)·z, y_z = √w(z)(v(z)−v(∅)),
+//
+// w(z) = (n−1)/(C(n,|z|)|z|(n−|z|)) the Shapley kernel (their eq. 2–3).
+// The leverage scores of this problem's rows are equal within a size and
+// sum to the same total for every size (their Lemma 3.3), so LeverageSHAP
+// samples coalition sizes uniformly, coalitions uniformly within a size,
+// in complementary pairs and without replacement (their Algorithm 1 with
+// the paired, Bernoulli sampling of Section 4), and solves the sampled,
+// reweighted problem ‖S Z φ − S y‖ (S = diag(1/√p_z)) under the same
+// constraint, which it imposes exactly (their projection, eq. 5) rather
+// than by a large weight on ∅ and N. Here the Bernoulli sample has a fixed
+// size: pairs are water-filled over the sizes in proportion to their
+// leverage (see planStratifiedPairs). It returns ExactShapley's values when
+// 2^n fits the budget.
+func LeverageSHAP(ctx context.Context, g Game, opts BaselineOptions) (*Attribution, error) {
+	return pairedRegression(ctx, g, opts, "LeverageSHAP", LeverageMass, 0x6c65766572616765)
+}
+
+// pairedRegression is the constrained Shapley regression on a paired design
+// spread by mass: LeverageSHAP with LeverageMass.
+func pairedRegression(ctx context.Context, g Game, opts BaselineOptions, name string, mass SizeMass, stream uint64) (*Attribution, error) {
+	n, err := numFeatures(g)
+	if err != nil {
+		return nil, fmt.Errorf("attribution: %s: %w", name, err)
+	}
+	if a, ok, err := exactIfAffordable(ctx, g, n, opts.Budget); ok {
+		return a, err
+	}
+	if err := checkBaselineBudget(name, n, opts.Budget); err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(opts.Seed, stream))
+	d, err := planStratifiedPairs(ctx, n, budgetPairs(n, opts.Budget), mass, rng)
+	if err != nil {
+		return nil, err
+	}
+	v0, vN, v, err := valueDesign(ctx, g, d)
+	if err != nil {
+		return nil, fmt.Errorf("attribution: %s: %w", name, err)
+	}
+	reg, err := newKernelRegression(d)
+	if err != nil {
+		return nil, fmt.Errorf("attribution: %s: %w", name, err)
+	}
+	phi := reg.fit(v, v0, vN).phi
+	return &Attribution{Values: phi, Base: v0, Full: vN, Evaluations: 2 + len(d.rows),
+		Diagnostics: map[string]float64{DiagEfficiencyGap: efficiencyGap(phi, v0, vN), DiagExact: 0}}, nil
+}
