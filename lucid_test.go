@@ -126,6 +126,9 @@ func TestExplainBatchEqualsExplain(t *testing.T) {
 		require.NoError(t, err)
 		one.WallSeconds, one.RuntimeSeconds = 0, 0
 		exs[i].WallSeconds, exs[i].RuntimeSeconds = 0, 0
+		// A batch also says how it shared its run; the numbers must not differ.
+		assert.Equal(t, len(sentences), exs[i].BatchTexts)
+		exs[i].BatchTexts, exs[i].BatchWallSeconds, exs[i].WallShareSeconds = 0, 0, 0
 		assert.Equal(t, one, exs[i], s)
 		assert.Equal(t, "tokens", exs[i].Settings.Features)
 	}
@@ -331,7 +334,7 @@ func TestRelocatableBinary(t *testing.T) {
 	require.NoError(t, err)
 	var ex Explanation
 	require.NoError(t, json.Unmarshal(out, &ex))
-	assert.Equal(t, models.EmbeddedName, ex.Model)
+	assert.Equal(t, models.DefaultName, ex.Model, "the built-in model by its name")
 	assert.Len(t, ex.Features, 2)
 
 	// --model DIR still reads a folder from disk.
@@ -342,7 +345,9 @@ func TestRelocatableBinary(t *testing.T) {
 	out, err = run.Output()
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(out, &ex))
-	assert.Equal(t, abs, ex.Model)
+	// A folder outside the working directory is named by its base name.
+	assert.Equal(t, models.DefaultName, ex.Model)
+	assert.NotEqual(t, abs, ex.Model, "never the absolute path")
 }
 
 func withoutEnv(env []string, name string) []string {
