@@ -74,7 +74,7 @@ func TestWriteAuditCounterfactualVerdicts(t *testing.T) {
 	assert.Equal(t, "n/a", seen[one+"signed:t_p"])
 	assert.Equal(t, "n/a", seen[one+"signed_check:p"])
 	assert.Equal(t, "warn", seen[one+"verdict"])
-	assert.Contains(t, text, "the interval [n/a, n/a] reaches outside the tolerance")
+	assert.Contains(t, text, "the interval n/a (too few values for an interval) reaches outside the tolerance")
 
 	// Failing, then warning directions; passing ones folded after them.
 	folded := at(t, cf, "<details><summary>1 passing or not judged directions</summary>")

@@ -270,10 +270,31 @@ type embeddingCounter struct {
 
 func countRuns(inner engine.Model, mx *metrics, name string) engine.Model {
 	c := &runCounter{Model: inner, mx: mx, name: name}
+	if gm, ok := inner.(engine.GradientModel); ok {
+		return &gradientCounter{embeddingCounter{runCounter: c, em: gm}, gm}
+	}
 	if em, ok := inner.(engine.EmbeddingModel); ok {
 		return &embeddingCounter{runCounter: c, em: em}
 	}
 	return c
+}
+
+// gradientCounter also counts the gradient graph's runs, so ig keeps its
+// gradient path behind the counter.
+type gradientCounter struct {
+	embeddingCounter
+	gm engine.GradientModel
+}
+
+func (g *gradientCounter) HasGradientGraph() bool { return g.gm.HasGradientGraph() }
+func (g *gradientCounter) Gradient(ctx context.Context, b engine.EmbedBatch, targets []int, score engine.Score) (engine.Logits, []float32, error) {
+	start := time.Now()
+	l, grad, err := g.gm.Gradient(ctx, b, targets, score)
+	g.mx.observeRun(g.runCounter.name, b.Rows, ranFor(l, start), err)
+	if err != nil && ctx.Err() == nil {
+		err = &modelError{err}
+	}
+	return l, grad, err
 }
 
 func (c *runCounter) Run(ctx context.Context, b engine.Batch) (engine.Logits, error) {

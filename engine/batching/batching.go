@@ -154,14 +154,30 @@ func New(inner engine.Model, o Options) *Model {
 }
 
 // Wrap is New returning an engine.Model that is also an
-// engine.EmbeddingModel when inner is one (its embedding calls pass
-// through unbatched), so the path method keeps working behind batching.
+// engine.EmbeddingModel (and engine.GradientModel) when inner is one (its
+// embedding and gradient calls pass through unbatched), so the path and
+// gradient methods keep working behind batching.
 func Wrap(inner engine.Model, o Options) (engine.Model, *Model) {
 	m := New(inner, o)
+	if gm, ok := inner.(engine.GradientModel); ok {
+		return &gradientModel{embeddingModel{Model: m, em: gm}, gm}, m
+	}
 	if em, ok := inner.(engine.EmbeddingModel); ok {
 		return &embeddingModel{Model: m, em: em}, m
 	}
 	return m, m
+}
+
+// gradientModel passes the gradient graph through unbatched too, so ig
+// keeps its gradient path behind the batcher.
+type gradientModel struct {
+	embeddingModel
+	gm engine.GradientModel
+}
+
+func (g *gradientModel) HasGradientGraph() bool { return g.gm.HasGradientGraph() }
+func (g *gradientModel) Gradient(ctx context.Context, b engine.EmbedBatch, targets []int, score engine.Score) (engine.Logits, []float32, error) {
+	return g.gm.Gradient(ctx, b, targets, score)
 }
 
 type embeddingModel struct {
