@@ -26,10 +26,11 @@ const (
 	MethodLIME       Method = "lime"
 	MethodPath       Method = "ig"
 	MethodOcclusion  Method = "occlusion"
+	MethodPartition  Method = "partition"
 )
 
 // Methods lists every method, in the order help texts show them.
-var Methods = []Method{MethodKernelSHAP, MethodExact, MethodLIME, MethodPath, MethodOcclusion}
+var Methods = []Method{MethodKernelSHAP, MethodExact, MethodLIME, MethodPath, MethodOcclusion, MethodPartition}
 
 // ParseMethod reads a method name.
 func ParseMethod(s string) (Method, error) {
@@ -44,7 +45,7 @@ func ParseMethod(s string) (Method, error) {
 	case "integrated-gradients", "path":
 		return MethodPath, nil
 	}
-	return "", fmt.Errorf("attribution: method %q: want one of kernelshap, exact, lime, ig, occlusion", s)
+	return "", fmt.Errorf("attribution: method %q: want one of kernelshap, exact, lime, ig, occlusion, partition", s)
 }
 
 // Default budgets (model evaluations) when a request gives none.
@@ -73,7 +74,9 @@ type Request struct {
 	// MaxPathSteps, 0 meaning DefaultPathSteps.
 	Steps int
 	Rule  Quadrature
-	// Level makes features words (default) or tokens.
+	// Level makes features words (default), tokens, phrases or sentences
+	// (perturb.Outline). For MethodPartition it is the level reported: the
+	// hierarchy's leaves, with the coarser outline levels above them.
 	Level perturb.Level
 	// Masking says what an absent feature becomes; for the path method, the
 	// token whose embedding is the baseline.
@@ -88,6 +91,11 @@ type Request struct {
 	// take by EstimateBytes: a request estimated above it is refused
 	// before anything grows with the budget is allocated. 0 means no limit.
 	MaxMemoryBytes int64
+	// Window explains a text longer than the model's window in sliding
+	// windows (see ExplainWindows) instead of its first window only;
+	// WindowStride is the stride in tokens (0: half the window).
+	Window       bool
+	WindowStride int
 }
 
 // Explainer explains a classifier's predictions. Safe for concurrent use;
@@ -122,6 +130,9 @@ func (x *Explainer) Explain(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if req.Window && enc.Truncated {
+		return x.explainWindows(ctx, req, start)
+	}
 	feats := perturb.Features(enc, req.Level)
 	if len(feats) == 0 {
 		return nil, fmt.Errorf("attribution: text %q has no %s to attribute", abbreviate(req.Text), req.Level)
@@ -137,7 +148,7 @@ func (x *Explainer) Explain(ctx context.Context, req Request) (*Result, error) {
 	res := &Result{Text: req.Text, Model: x.ModelName, Method: req.Method, Output: x.Eval.Output().String(),
 		Settings: Settings{Features: req.Level.String(), Mask: req.Masking.String(), Seed: req.Seed}}
 	if enc.Truncated {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("the text has %d tokens and the model reads %d: only the first %d tokens are explained",
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the text has %d tokens and the model reads %d: only the first %d tokens are explained (Window, --window, explains it all in sliding windows)",
 			enc.FullLength, x.Tokenizer.MaxLength(), x.Tokenizer.MaxLength()))
 	}
 
@@ -258,6 +269,12 @@ func (x *Explainer) explainGame(ctx context.Context, req Request, enc *tokenize.
 	case MethodOcclusion:
 		res.Settings.Budget = n + 1
 		attr, err = Occlusion(ctx, game)
+	case MethodPartition:
+		budget = res.sampledBudget(budget, 2, n, "evaluations partition")
+		var h Group
+		if h, err = HierarchyFromSpans(n, perturb.NewOutline(enc).Groups(req.Level, feats)); err == nil {
+			attr, err = Partition(ctx, game, h, PartitionOptions{Budget: budget})
+		}
 	default:
 		return nil, game.stats, fmt.Errorf("attribution: unknown method %q", req.Method)
 	}

@@ -52,6 +52,8 @@ func (r Request) Validate() error {
 		return fmt.Errorf("attribution: steps %d is more than the maximum of %d quadrature points (MaxPathSteps)", r.Steps, MaxPathSteps)
 	case r.KernelWidth < 0 || math.IsNaN(r.KernelWidth) || math.IsInf(r.KernelWidth, 0):
 		return fmt.Errorf("attribution: kernel width %v: want 0 (the default %d) or a positive finite number", r.KernelWidth, DefaultKernelWidth)
+	case r.WindowStride < 0:
+		return fmt.Errorf("attribution: window stride %d: want 0 (half the window) or a positive number of tokens", r.WindowStride)
 	case r.MaxMemoryBytes < 0:
 		return fmt.Errorf("attribution: memory limit %d bytes: want 0 (no limit) or a positive number", r.MaxMemoryBytes)
 	}

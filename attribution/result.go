@@ -27,6 +27,9 @@ type Result struct {
 	WallSeconds    float64            `json:"wall_seconds"`
 	Diagnostics    map[string]float64 `json:"diagnostics,omitempty"`
 	Warnings       []string           `json:"warnings,omitempty"`
+	// Windows are the windows of a windowed explanation (Request.Window),
+	// in text order; absent otherwise.
+	Windows []Window `json:"windows,omitempty"`
 }
 
 // Settings records how an explanation was computed.
@@ -38,6 +41,8 @@ type Settings struct {
 	Mask        string  `json:"mask"`
 	Seed        uint64  `json:"seed"`
 	KernelWidth float64 `json:"kernel_width,omitempty"`
+	// WindowStride is the stride, in tokens, of a windowed explanation.
+	WindowStride int `json:"window_stride,omitempty"`
 }
 
 // FeatureAttribution is one feature's share of f(x) − base value.
