@@ -268,17 +268,18 @@ func TestPartitionAndExactOwenRefuseBadInput(t *testing.T) {
 }
 
 func TestHierarchyFromSpans(t *testing.T) {
-	h, err := HierarchyFromSpans(6, [][]perturb.Span{{{0, 2}, {2, 3}, {3, 6}}, {{0, 3}, {3, 6}}})
+	sp := func(a, b int) perturb.Span { return perturb.Span{Start: a, End: b} }
+	h, err := HierarchyFromSpans(6, [][]perturb.Span{{sp(0, 2), sp(2, 3), sp(3, 6)}, {sp(0, 3), sp(3, 6)}})
 	require.NoError(t, err)
 	want := GroupOf(GroupOf(GroupOf(Leaf(0), Leaf(1)), Leaf(2)), GroupOf(Leaf(3), Leaf(4), Leaf(5)))
 	assert.Equal(t, want, h)
 	assert.Equal(t, []int{0, 1, 2, 3, 4, 5}, h.Features())
 
-	_, err = HierarchyFromSpans(6, [][]perturb.Span{{{0, 2}, {2, 6}}, {{0, 1}, {1, 6}}})
+	_, err = HierarchyFromSpans(6, [][]perturb.Span{{sp(0, 2), sp(2, 6)}, {sp(0, 1), sp(1, 6)}})
 	assert.ErrorContains(t, err, "cuts a group")
-	_, err = HierarchyFromSpans(6, [][]perturb.Span{{{0, 2}, {3, 6}}})
+	_, err = HierarchyFromSpans(6, [][]perturb.Span{{sp(0, 2), sp(3, 6)}})
 	assert.ErrorContains(t, err, "does not follow")
-	_, err = HierarchyFromSpans(6, [][]perturb.Span{{{0, 2}}})
+	_, err = HierarchyFromSpans(6, [][]perturb.Span{{sp(0, 2)}})
 	assert.ErrorContains(t, err, "covers 2 of 6")
 
 	b := GroupOf(Leaf(0), Leaf(1), Leaf(2), Leaf(3), Leaf(4)).Binarized()

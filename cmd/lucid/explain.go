@@ -33,6 +33,21 @@ Methods (--method):
               line from a baseline (--mask token embeddings) to the input, with
               --steps quadrature points; needs model_embeds.onnx, embeddings.onnx
   occlusion   leave one feature out (words+1 evaluations): the cheap baseline
+  partition   Owen values over the text's hierarchy (sentences, phrases, words,
+              tokens: down to --features) from --budget evaluations, splitting
+              the most credited groups first: for long texts
+
+Features (--features): sentences, phrases, words (default) or tokens, for every
+method. Sentences end at . ! ? (not after mr. dr. etc.) or a line break;
+phrases at , ; : dashes and brackets, and before but, yet, although, though,
+because, whereas, while, however, unless.
+
+Long texts: a text longer than the model's window (its max length in tokens)
+is explained over its first window, with a warning. --window explains it all
+in windows that slide by --window-stride tokens (default half the window),
+starting at feature boundaries: each feature's attribution is the mean over
+the windows that hold it whole, each window explaining the label with the
+best mean probability over the windows; --budget is per window.
 
 Absent words become the mask token (--mask mask), padding with attention off
 (pad), nothing at all (delete) or the unknown token (unk). Perturbed rows are
@@ -43,6 +58,8 @@ Examples:
   lucid explain --method exact --output logit "not bad at all"
   lucid explain --method ig --steps 32 --target NEGATIVE "the plot made no sense"
   lucid explain --json < sentences.txt > explanations.jsonl
+  lucid explain --method partition --features sentences --budget 256 < review.txt
+  lucid explain --window --features sentences < long_review.txt
 
 Output: the prediction, the text with each word coloured by its attribution
 (green pushes towards the target label, red against), and the top features.
@@ -55,7 +72,8 @@ Flags may come before or after the texts; after "--" everything is text.
 Limits (checked before anything runs; a value beyond one is a usage error,
 exit 2): --budget 0 to 1048576 (2^20), --steps 1 to 1024, --batch 1 to
 4096, --top 0 to 1000000, --kernel-width above 0 and at most 1e6,
---sessions 1 to 64, --threads at most 4 per CPU (256 at most). The
+--sessions 1 to 64, --window-stride 0 to 65536 (and at most the model's
+window), --threads at most 4 per CPU (256 at most). The
 estimated memory of the rows in flight must fit in --max-memory (default:
 half the machine's memory); a text whose explanation would not fit beside
 them is reported as an error and the others go on.
@@ -65,11 +83,13 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	fs := newFlagSet("explain", explainHelp, stderr)
 	var mf modelFlags
 	mf.register(fs)
-	method := fs.String("method", "kernelshap", "kernelshap, exact, lime, ig or occlusion")
+	method := fs.String("method", "kernelshap", "kernelshap, exact, lime, ig, occlusion or partition")
 	budget := fs.Int("budget", 0, fmt.Sprintf("model evaluations per explanation, 0 (default %d; exact: 2^words up to 2^%d; ig: rows, default %d, steps lowered to fit) to %d", attribution.DefaultBudget, attribution.DefaultExactFeatures, attribution.DefaultPathBudget, maxBudget))
 	steps := fs.Int("steps", attribution.DefaultPathSteps, fmt.Sprintf("ig: quadrature points along the path, 1 to %d", maxPathSteps))
 	quad := fs.String("quadrature", "gauss-legendre", "ig: gauss-legendre or midpoint")
-	features := fs.String("features", "words", "attribute to words or tokens")
+	features := fs.String("features", "words", "attribute to sentences, phrases, words or tokens")
+	window := fs.Bool("window", false, "explain a text longer than the model's window in sliding windows (default: its first window only)")
+	stride := fs.Int("window-stride", 0, fmt.Sprintf("--window: tokens between window starts, 0 (half the window) to %d", maxWindowStride))
 	mask := fs.String("mask", "mask", "what an absent feature becomes: mask, pad, delete or unk (ig: mask, pad or unk)")
 	target := fs.String("target", "", "label to explain, by name or index (default: the predicted label)")
 	output := fs.String("output", "prob", "what is attributed: prob, logit or logodds")
@@ -83,7 +103,8 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	req := attribution.Request{Budget: *budget, Steps: *steps, Target: *target, Seed: *seed, KernelWidth: *width}
+	req := attribution.Request{Budget: *budget, Steps: *steps, Target: *target, Seed: *seed, KernelWidth: *width,
+		Window: *window, WindowStride: *stride}
 	var err error
 	if req.Method, err = attribution.ParseMethod(*method); err != nil {
 		return usageError{err.Error()}
@@ -107,6 +128,7 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		intFlag("steps", *steps, 1, maxPathSteps),
 		intFlag("batch", *batch, 1, maxBatch),
 		intFlag("top", *top, 0, maxTop),
+		intFlag("window-stride", *stride, 0, maxWindowStride),
 		kernelWidthFlag(*width),
 	); err != nil {
 		return err
@@ -116,6 +138,9 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return usagef("--color %q: want auto, always or never", *color)
 	case req.Method == attribution.MethodPath && req.Masking == perturb.Delete:
 		return usagef("--mask delete --method ig: the path method needs a baseline token; use --mask mask, pad or unk")
+	}
+	if *stride > 0 && !*window {
+		return usagef("--window-stride %d needs --window", *stride)
 	}
 	useColor := *color == "always" || (*color == "auto" && isTerminal(stdout))
 
@@ -198,6 +223,10 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	return nil
 }
+
+// maxWindowStride bounds --window-stride before the model is loaded; the
+// explainer also refuses a stride beyond the model's window.
+const maxWindowStride = 1 << 16
 
 func writeExplanationsHTML(path string, results []*attribution.Result) error {
 	f, err := os.Create(path)
