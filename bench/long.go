@@ -36,9 +36,9 @@ var (
 // planted polar sentence at a random sentence position.
 type LongDoc struct {
 	Text string
-	// Words is the document's word count (whitespace-separated), at least
-	// the length it was built for.
-	Words int
+	// Length is the word count the document was built for; Words its
+	// actual count (whitespace-separated), at least Length.
+	Length, Words int
 	// Target is the planted sentence's label index (1 positive, 0
 	// negative, SST-2's convention), the label every method explains.
 	Target int
@@ -93,7 +93,7 @@ func BuildLongDocs(sentences []string, lengths []int, perLength int, seed uint64
 			if positive {
 				target = 1
 			}
-			docs = append(docs, LongDoc{Text: text, Words: words, Target: target, PlantedStart: start})
+			docs = append(docs, LongDoc{Text: text, Length: length, Words: words, Target: target, PlantedStart: start})
 		}
 	}
 	return docs, nil
@@ -170,7 +170,6 @@ func RunLong(ctx context.Context, x *attribution.Explainer, docs []LongDoc, meth
 	}
 	accs := map[key]*acc{}
 	var order []key
-	lengthOf := func(d LongDoc) int { return d.lengthBucket() }
 	for di, d := range docs {
 		enc, err := x.Tokenizer.Encode(d.Text)
 		if err != nil {
@@ -193,7 +192,7 @@ func RunLong(ctx context.Context, x *attribution.Explainer, docs []LongDoc, meth
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			k := key{m.String(), lengthOf(d)}
+			k := key{m.String(), d.Length}
 			a := accs[k]
 			if a == nil {
 				a = &acc{}
@@ -263,18 +262,6 @@ func RunLong(ctx context.Context, x *attribution.Explainer, docs []LongDoc, meth
 		rows = append(rows, r)
 	}
 	return rows, nil
-}
-
-// lengthBucket is the length the document was built for: its word count
-// rounded down to the nearest of 50, 150, 300 (or itself).
-func (d LongDoc) lengthBucket() int {
-	best := d.Words
-	for _, l := range []int{50, 150, 300} {
-		if d.Words >= l && d.Words-l < 40 {
-			best = l
-		}
-	}
-	return best
 }
 
 // sentenceSums adds each feature's attribution to the sentence that holds
