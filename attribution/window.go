@@ -151,7 +151,10 @@ func (x *Explainer) explainWindows(ctx context.Context, req Request, start time.
 		reqs[i] = req
 		reqs[i].Text, reqs[i].Window, reqs[i].Target = text[s.start:s.end], false, strconv.Itoa(target)
 	}
-	results, errs := x.ExplainAll(ctx, reqs, min(len(reqs), 8))
+	// One window at a time: each fills the evaluator's batches by itself,
+	// and the memory a caller planned for one explanation
+	// (Request.MaxMemoryBytes, checked per window) is never multiplied.
+	results, errs := x.ExplainAll(ctx, reqs, 1)
 	for i, err := range errs {
 		if err != nil {
 			return nil, fmt.Errorf("attribution: window %d of %d (bytes %d to %d): %w", i+1, len(spans), spans[i].start, spans[i].end, err)
