@@ -241,8 +241,8 @@ func RunLong(ctx context.Context, x *attribution.Explainer, docs []LongDoc, meth
 			a.comp = append(a.comp, faith.Comprehensiveness)
 			a.suff = append(a.suff, faith.Sufficiency)
 			if progress != nil {
-				fmt.Fprintf(progress, "doc %d (%d words, %d sentences, planted %d) %-28s rank %2d  %6.2fs  %5d evaluations\n",
-					di, d.Words, len(sents), planted, m, rank, wall, res.Evaluations)
+				fmt.Fprintf(progress, "doc %d (%d words, %d sentences, planted %d) %-28s rank %2d  %6.2fs  %5d evaluations  comprehensiveness %.3f  sufficiency %.3f\n",
+					di, d.Words, len(sents), planted, m, rank, wall, res.Evaluations, faith.Comprehensiveness, faith.Sufficiency)
 			}
 		}
 	}
