@@ -33,10 +33,12 @@ const (
 	// smallest edit that makes the model give another label
 	// (CounterfactualEdit).
 	MethodCounterfactual Method = "counterfactual"
+	// MethodPartition estimates Owen values over the text's hierarchy.
+	MethodPartition Method = "partition"
 )
 
 // Methods lists every method, in the order help texts show them.
-var Methods = []Method{MethodKernelSHAP, MethodExact, MethodLIME, MethodPath, MethodOcclusion, MethodGradInput, MethodSaliency, MethodCounterfactual}
+var Methods = []Method{MethodKernelSHAP, MethodExact, MethodLIME, MethodPath, MethodOcclusion, MethodGradInput, MethodSaliency, MethodCounterfactual, MethodPartition}
 
 // ParseMethod reads a method name.
 func ParseMethod(s string) (Method, error) {
@@ -53,7 +55,7 @@ func ParseMethod(s string) (Method, error) {
 	case "input-x-gradient", "gradient-x-input":
 		return MethodGradInput, nil
 	}
-	return "", fmt.Errorf("attribution: method %q: want one of kernelshap, exact, lime, ig, occlusion, grad-input, saliency, counterfactual", s)
+	return "", fmt.Errorf("attribution: method %q: want one of kernelshap, exact, lime, ig, occlusion, grad-input, saliency, counterfactual, partition", s)
 }
 
 // Default budgets (model evaluations) when a request gives none.
@@ -82,7 +84,9 @@ type Request struct {
 	// MaxPathSteps, 0 meaning DefaultPathSteps.
 	Steps int
 	Rule  Quadrature
-	// Level makes features words (default) or tokens.
+	// Level makes features words (default), tokens, phrases or sentences
+	// (perturb.Outline). For MethodPartition it is the level reported: the
+	// hierarchy's leaves, with the coarser outline levels above them.
 	Level perturb.Level
 	// Masking says what an absent feature becomes; for the path method, the
 	// token whose embedding is the baseline.
@@ -114,6 +118,11 @@ type Request struct {
 	// (0: DefaultEditBudget, at most MaxBudget).
 	WhyNot     string
 	EditBudget int
+	// Window explains a text longer than the model's window in sliding
+	// windows (see ExplainWindows) instead of its first window only;
+	// WindowStride is the stride in tokens (0: half the window).
+	Window       bool
+	WindowStride int
 }
 
 // Explainer explains a classifier's predictions. Safe for concurrent use;
@@ -151,6 +160,9 @@ func (x *Explainer) Explain(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if req.Window && enc.Truncated {
+		return x.explainWindows(ctx, req, start)
+	}
 	feats := perturb.Features(enc, req.Level)
 	if len(feats) == 0 {
 		return nil, fmt.Errorf("attribution: text %q has no %s to attribute", abbreviate(req.Text), req.Level)
@@ -166,7 +178,7 @@ func (x *Explainer) Explain(ctx context.Context, req Request) (*Result, error) {
 	res := &Result{Text: req.Text, Model: x.ModelName, Method: req.Method, Output: x.Eval.Output().String(),
 		Settings: Settings{Features: req.Level.String(), Mask: req.Masking.String(), Seed: req.Seed}}
 	if enc.Truncated {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("the text has %d tokens and the model reads %d: only the first %d tokens are explained",
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the text has %d tokens and the model reads %d: only the first %d tokens are explained (Window, --window, explains it all in sliding windows)",
 			enc.FullLength, x.Tokenizer.MaxLength(), x.Tokenizer.MaxLength()))
 	}
 
@@ -321,6 +333,12 @@ func (x *Explainer) explainGame(ctx context.Context, req Request, enc *tokenize.
 	case MethodOcclusion, MethodCounterfactual:
 		res.Settings.Budget = n + 1
 		attr, err = Occlusion(ctx, game)
+	case MethodPartition:
+		budget = res.sampledBudget(budget, 2, n, "evaluations partition")
+		var h Group
+		if h, err = HierarchyFromSpans(n, perturb.NewOutline(enc).Groups(req.Level, feats)); err == nil {
+			attr, err = Partition(ctx, game, h, PartitionOptions{Budget: budget})
+		}
 	default:
 		return nil, game.stats, fmt.Errorf("attribution: unknown method %q", req.Method)
 	}

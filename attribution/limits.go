@@ -58,6 +58,8 @@ func (r Request) Validate() error {
 		return fmt.Errorf("attribution: edit budget %d is more than the maximum of %d evaluations (MaxBudget)", r.EditBudget, MaxBudget)
 	case r.Tolerance < 0 || math.IsNaN(r.Tolerance) || math.IsInf(r.Tolerance, 0):
 		return fmt.Errorf("attribution: tolerance %v: want 0 (off) or a positive standard error", r.Tolerance)
+	case r.WindowStride < 0:
+		return fmt.Errorf("attribution: window stride %d: want 0 (half the window) or a positive number of tokens", r.WindowStride)
 	case r.MaxMemoryBytes < 0:
 		return fmt.Errorf("attribution: memory limit %d bytes: want 0 (no limit) or a positive number", r.MaxMemoryBytes)
 	}

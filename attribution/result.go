@@ -43,6 +43,9 @@ type Result struct {
 	// Labels, with Request.AllTargets, attributes every label (the
 	// target's included) from the same evaluations.
 	Labels []LabelAttribution `json:"labels,omitempty"`
+	// Windows are the windows of a windowed explanation (Request.Window),
+	// in text order; absent otherwise.
+	Windows []Window `json:"windows,omitempty"`
 }
 
 // Settings records how an explanation was computed.
@@ -54,6 +57,8 @@ type Settings struct {
 	Mask        string  `json:"mask"`
 	Seed        uint64  `json:"seed"`
 	KernelWidth float64 `json:"kernel_width,omitempty"`
+	// WindowStride is the stride, in tokens, of a windowed explanation.
+	WindowStride int `json:"window_stride,omitempty"`
 }
 
 // FeatureAttribution is one feature's share of f(x) − base value.

@@ -6,7 +6,8 @@ import (
 	"github.com/lucid-nlp/lucid/tokenize"
 )
 
-// Level says what a feature is: a whole word or a single token.
+// Level says what a feature is: a single token, a whole word, a phrase or
+// a sentence (see Outline for how phrases and sentences are found).
 type Level int
 
 const (
@@ -14,22 +15,35 @@ const (
 	Words Level = iota
 	// Tokens makes every non-special token its own feature.
 	Tokens
+	// Phrases groups words into clauses and phrases (see Outline).
+	Phrases
+	// Sentences groups words into sentences (see Outline).
+	Sentences
 )
 
-// ParseLevel reads "words" or "tokens".
+// ParseLevel reads "words", "tokens", "phrases" or "sentences".
 func ParseLevel(s string) (Level, error) {
 	switch s {
 	case "", "words", "word":
 		return Words, nil
 	case "tokens", "token":
 		return Tokens, nil
+	case "phrases", "phrase":
+		return Phrases, nil
+	case "sentences", "sentence":
+		return Sentences, nil
 	}
-	return Words, fmt.Errorf("perturb: feature level %q: want words or tokens", s)
+	return Words, fmt.Errorf("perturb: feature level %q: want sentences, phrases, words or tokens", s)
 }
 
 func (l Level) String() string {
-	if l == Tokens {
+	switch l {
+	case Tokens:
 		return "tokens"
+	case Phrases:
+		return "phrases"
+	case Sentences:
+		return "sentences"
 	}
 	return "words"
 }
@@ -46,6 +60,9 @@ type Feature struct {
 // Features lists the features of an encoded text at the given level, in text
 // order. Special tokens are never features.
 func Features(enc *tokenize.Encoding, level Level) []Feature {
+	if level == Phrases || level == Sentences {
+		return NewOutline(enc).Features(level)
+	}
 	var feats []Feature
 	lastWord := -1
 	for pos := range enc.IDs {

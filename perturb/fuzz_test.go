@@ -11,7 +11,7 @@ import (
 
 // FuzzMasker checks features, coalitions and masking on any text, any
 // coalition (bit i%64 of mask says whether feature i is present), each
-// masking strategy and each feature level: no panic; features cover every
+// masking strategy and each feature level (phrases and sentences too): no panic; features cover every
 // non-special token exactly once, in order, and their text is their span;
 // a coalition's size, complement and key agree with its bits; rows from
 // mask, pad and unk keep the encoding's length, those from delete have the
@@ -38,7 +38,7 @@ func FuzzMasker(f *testing.F) {
 			return // invalid UTF-8: the tokenizer's business (FuzzEncode)
 		}
 		idsBefore := slices.Clone(enc.IDs)
-		lv := Level(level % 2)
+		lv := Level(level % 4) // tokens, words, phrases, sentences
 		feats := Features(enc, lv)
 		owner := make([]int, enc.Len())
 		for i := range owner {

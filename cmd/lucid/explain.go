@@ -43,11 +43,26 @@ Methods (--method):
               occlusion, then the smallest set of words whose removal (by
               --mask) makes the model say another label, searched within
               --edit-budget evaluations and re-run to check it
+  partition   Owen values over the text's hierarchy (sentences, phrases, words,
+              tokens: down to --features) from --budget evaluations, splitting
+              the most credited groups first: for long texts
 
 --why-not LABEL adds that search to any method, for the edit that makes the
 model say LABEL ("removing 'not' and 'bad' makes the model say POSITIVE").
 Every explanation ends with a summary in plain words, derived from the
 numbers by fixed rules (README.md, "Summaries").
+
+Features (--features): sentences, phrases, words (default) or tokens, for every
+method. Sentences end at . ! ? (not after mr. dr. etc.) or a line break;
+phrases at , ; : dashes and brackets, and before but, yet, although, though,
+because, whereas, while, however, unless.
+
+Long texts: a text longer than the model's window (its max length in tokens)
+is explained over its first window, with a warning. --window explains it all
+in windows that slide by --window-stride tokens (default half the window),
+starting at feature boundaries: each feature's attribution is the mean over
+the windows that hold it whole, each window explaining the label with the
+best mean probability over the windows; --budget is per window.
 
 Absent words become the mask token (--mask mask), padding with attention off
 (pad), nothing at all (delete) or the unknown token (unk). Perturbed rows are
@@ -61,6 +76,8 @@ Examples:
   lucid explain --why-not NEGATIVE "a gorgeous, witty, seductive movie"
   lucid explain --target all "not bad at all"
   lucid explain --json < sentences.txt > explanations.jsonl
+  lucid explain --method partition --features sentences --budget 256 < review.txt
+  lucid explain --window --features sentences < long_review.txt
 
 Output: the prediction, the method (KernelSHAP says "exact" when its budget
 covered all 2^words coalitions), the text with each word coloured by its
@@ -81,7 +98,8 @@ Limits (checked before anything runs; a value beyond one is a usage error,
 exit 2): --budget 0 to 1048576 (2^20), --edit-budget 1 to 1048576,
 --steps 1 to 1024, --batch 1 to
 4096, --top 0 to 1000000, --kernel-width above 0 and at most 1e6,
---sessions 1 to 64, --threads at most 4 per CPU (256 at most). The
+--sessions 1 to 64, --window-stride 0 to 65536 (and at most the model's
+window), --threads at most 4 per CPU (256 at most). The
 estimated memory of the rows in flight must fit in --max-memory (default:
 half the machine's memory); a text whose explanation would not fit beside
 them is reported as an error and the others go on.
@@ -91,12 +109,14 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	fs := newFlagSet("explain", explainHelp, stderr)
 	var mf modelFlags
 	mf.register(fs)
-	method := fs.String("method", "kernelshap", "kernelshap, exact, lime, ig, occlusion, grad-input, saliency or counterfactual")
+	method := fs.String("method", "kernelshap", "kernelshap, exact, lime, ig, occlusion, grad-input, saliency, counterfactual or partition")
 	tolerance := fs.Float64("tolerance", 0, "kernelshap: sample in doubling rounds until every standard error is below this (0 < T ≤ 1), --budget capping each round (default cap 2^20)")
 	budget := fs.Int("budget", 0, fmt.Sprintf("model evaluations per explanation, 0 (default %d; exact: 2^words up to 2^%d; ig: rows, default %d, steps lowered to fit) to %d", attribution.DefaultBudget, attribution.DefaultExactFeatures, attribution.DefaultPathBudget, maxBudget))
 	steps := fs.Int("steps", attribution.DefaultPathSteps, fmt.Sprintf("ig: quadrature points along the path, 1 to %d", maxPathSteps))
 	quad := fs.String("quadrature", "gauss-legendre", "ig: gauss-legendre or midpoint")
-	features := fs.String("features", "words", "attribute to words or tokens")
+	features := fs.String("features", "words", "attribute to sentences, phrases, words or tokens")
+	window := fs.Bool("window", false, "explain a text longer than the model's window in sliding windows (default: its first window only)")
+	stride := fs.Int("window-stride", 0, fmt.Sprintf("--window: tokens between window starts, 0 (half the window) to %d", maxWindowStride))
 	mask := fs.String("mask", "mask", "what an absent feature becomes: mask, pad, delete or unk (ig: mask, pad or unk)")
 	target := fs.String("target", "", "label to explain, by name or index (default: the predicted label), or all: every label from the same evaluations (not with --method ig)")
 	output := fs.String("output", "prob", "what is attributed: prob, logit or logodds")
@@ -113,7 +133,7 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return err
 	}
 	req := attribution.Request{Budget: *budget, Steps: *steps, Target: *target, Seed: *seed, KernelWidth: *width,
-		WhyNot: *whyNot, EditBudget: *editBudget, Tolerance: *tolerance}
+		WhyNot: *whyNot, EditBudget: *editBudget, Tolerance: *tolerance, Window: *window, WindowStride: *stride}
 	allTargets := strings.EqualFold(*target, "all")
 	var err error
 	if req.Method, err = attribution.ParseMethod(*method); err != nil {
@@ -140,6 +160,7 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		intFlag("steps", *steps, 1, maxPathSteps),
 		intFlag("batch", *batch, 1, maxBatch),
 		intFlag("top", *top, 0, maxTop),
+		intFlag("window-stride", *stride, 0, maxWindowStride),
 		kernelWidthFlag(*width),
 	); err != nil {
 		return err
@@ -151,6 +172,9 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return usagef("--mask delete --method ig: the path method needs a baseline token; use --mask mask, pad or unk")
 	case allTargets && req.Method == attribution.MethodPath:
 		return usagef("--target all --method ig: the path method follows one label's gradient; use --target LABEL, or --method kernelshap, exact, lime or occlusion")
+	}
+	if *stride > 0 && !*window {
+		return usagef("--window-stride %d needs --window", *stride)
 	}
 	useColor := *color == "always" || (*color == "auto" && isTerminal(stdout))
 
@@ -239,6 +263,10 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	return nil
 }
+
+// maxWindowStride bounds --window-stride before the model is loaded; the
+// explainer also refuses a stride beyond the model's window.
+const maxWindowStride = 1 << 16
 
 func writeExplanationsHTML(path string, results []*attribution.Result) error {
 	f, err := os.Create(path)

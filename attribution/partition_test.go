@@ -1,0 +1,287 @@
+package attribution
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lucid-nlp/lucid/perturb"
+)
+
+// g3 is the hierarchy {{0,1,2},{3,4},{5}} used by several tests.
+func g3() Group {
+	return GroupOf(GroupOf(Leaf(0), Leaf(1), Leaf(2)), GroupOf(Leaf(3), Leaf(4)), Leaf(5))
+}
+
+// randomHierarchy nests features 0..n−1 in random consecutive groups.
+func randomHierarchy(rng *rand.Rand, lo, hi int) Group {
+	if hi-lo == 1 {
+		return Leaf(lo)
+	}
+	k := 2 + rng.IntN(min(3, hi-lo-1)+1) // 2..4 children, at most hi−lo
+	k = min(k, hi-lo)
+	cuts := []int{lo}
+	for len(cuts) < k {
+		c := lo + 1 + rng.IntN(hi-lo-1)
+		dup := false
+		for _, x := range cuts {
+			dup = dup || x == c
+		}
+		if !dup {
+			cuts = append(cuts, c)
+		}
+	}
+	// sort the cuts
+	for i := range cuts {
+		for j := i + 1; j < len(cuts); j++ {
+			if cuts[j] < cuts[i] {
+				cuts[i], cuts[j] = cuts[j], cuts[i]
+			}
+		}
+	}
+	cuts = append(cuts, hi)
+	var kids []Group
+	for i := 0; i+1 < len(cuts); i++ {
+		kids = append(kids, randomHierarchy(rng, cuts[i], cuts[i+1]))
+	}
+	return GroupOf(kids...)
+}
+
+func TestOwenOfAnAdditiveGameIsItsWeights(t *testing.T) {
+	w := []float64{0.5, -1.25, 2, 0.1, -0.3, 0.7}
+	g := additiveGame(0.2, w)
+	for _, h := range []Group{g3(), g3().Binarized(), GroupOf(Leaf(0), Leaf(1), Leaf(2), Leaf(3), Leaf(4), Leaf(5))} {
+		exact, err := ExactOwen(context.Background(), g, h, 1<<6)
+		require.NoError(t, err)
+		assert.InDeltaSlice(t, w, exact.Values, 1e-12)
+		part, err := Partition(context.Background(), g, h, PartitionOptions{Budget: 1 << 12})
+		require.NoError(t, err)
+		assert.InDeltaSlice(t, w, part.Values, 1e-12)
+		assert.Equal(t, 1.0, part.Diagnostics[DiagExact])
+		assert.Equal(t, 0.0, part.Diagnostics[DiagUnresolved])
+	}
+}
+
+func TestOwenSplitsAnInteractionByTheHierarchy(t *testing.T) {
+	// v(S) = 1 when 0, 1 and 2 are all in S. Shapley: 1/3 each. Owen with
+	// {{0,1},{2}}: the two groups share 1 equally, and 0 and 1 share
+	// their group's 1/2: 1/4, 1/4, 1/2.
+	g := funcGame{n: 3, f: func(s perturb.Coalition) float64 {
+		if s.Has(0) && s.Has(1) && s.Has(2) {
+			return 1
+		}
+		return 0
+	}}
+	h := GroupOf(GroupOf(Leaf(0), Leaf(1)), Leaf(2))
+	want := []float64{0.25, 0.25, 0.5}
+	exact, err := ExactOwen(context.Background(), g, h, 8)
+	require.NoError(t, err)
+	assert.InDeltaSlice(t, want, exact.Values, 1e-12)
+	part, err := Partition(context.Background(), g, h, PartitionOptions{Budget: 64})
+	require.NoError(t, err)
+	assert.InDeltaSlice(t, want, part.Values, 1e-12)
+	shap, err := ExactShapley(context.Background(), g, 8)
+	require.NoError(t, err)
+	assert.InDeltaSlice(t, []float64{1.0 / 3, 1.0 / 3, 1.0 / 3}, shap.Values, 1e-12, "the flat hierarchy is Shapley")
+	flat, err := ExactOwen(context.Background(), g, GroupOf(Leaf(0), Leaf(1), Leaf(2)), 8)
+	require.NoError(t, err)
+	assert.InDeltaSlice(t, shap.Values, flat.Values, 1e-12)
+
+	// Pairwise interactions are split equally whatever the hierarchy, so
+	// Owen values equal Shapley values on pairwise games.
+	w := []float64{0.3, -0.2, 0.5, 0, 1, -0.7}
+	pairs := []pairTerm{{0, 1, 0.8}, {2, 4, -1.1}, {1, 5, 0.4}}
+	pg := pairwiseGame(0.1, w, pairs)
+	got, err := ExactOwen(context.Background(), pg, g3(), 64)
+	require.NoError(t, err)
+	assert.InDeltaSlice(t, pairwiseShapley(w, pairs), got.Values, 1e-12)
+}
+
+// twoLevelOwen is the Owen formula for a hierarchy of groups B_1..B_m of
+// single features:
+//
+//	φ_i = Σ_{R ⊆ M∖{k}} Σ_{T ⊆ B_k∖{i}} r!(m−r−1)!/m! · t!(b−t−1)!/b! · (v(Q_R∪T∪{i}) − v(Q_R∪T)).
+func twoLevelOwen(n int, v func(mask int) float64, groups [][]int) []float64 {
+	fact := func(k int) float64 {
+		f := 1.0
+		for i := 2; i <= k; i++ {
+			f *= float64(i)
+		}
+		return f
+	}
+	m := len(groups)
+	phi := make([]float64, n)
+	for k, bk := range groups {
+		for _, i := range bk {
+			for r := 0; r < 1<<m; r++ {
+				if r&(1<<k) != 0 {
+					continue
+				}
+				q, rs := 0, 0
+				for j := range m {
+					if r&(1<<j) != 0 {
+						rs++
+						for _, f := range groups[j] {
+							q |= 1 << f
+						}
+					}
+				}
+				wr := fact(rs) * fact(m-rs-1) / fact(m)
+				b := len(bk)
+				for tm := 0; tm < 1<<b; tm++ {
+					tset, ts := 0, 0
+					skip := false
+					for idx, f := range bk {
+						if tm&(1<<idx) != 0 {
+							if f == i {
+								skip = true
+							}
+							tset |= 1 << f
+							ts++
+						}
+					}
+					if skip {
+						continue
+					}
+					wt := fact(ts) * fact(b-ts-1) / fact(b)
+					phi[i] += wr * wt * (v(q|tset|1<<i) - v(q|tset))
+				}
+			}
+		}
+	}
+	return phi
+}
+
+func TestExactOwenMatchesTheTwoLevelFormula(t *testing.T) {
+	for seed := range uint64(5) {
+		g := sentimentGame(6, seed)
+		v := func(mask int) float64 { return g.f(perturb.CoalitionFromMask(6, uint64(mask))) }
+		groups := [][]int{{0, 1, 2}, {3, 4}, {5}}
+		got, err := ExactOwen(context.Background(), g, g3(), 64)
+		require.NoError(t, err)
+		assert.InDeltaSlice(t, twoLevelOwen(6, v, groups), got.Values, 1e-12, "seed %d", seed)
+		assert.Less(t, got.Diagnostics[DiagEfficiencyGap], 1e-12)
+	}
+}
+
+func TestPartitionWithTheBudgetForEverySplitIsExactOwen(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 9))
+	for trial := range 12 {
+		n := 2 + rng.IntN(7) // 2..8 features
+		h := randomHierarchy(rng, 0, n)
+		g := sentimentGame(n, uint64(trial))
+		want, err := ExactOwen(context.Background(), g, h.Binarized(), 1<<n)
+		require.NoError(t, err)
+		cg := &countingGame{Game: g}
+		got, err := Partition(context.Background(), cg, h, PartitionOptions{Budget: MaxBudget})
+		require.NoError(t, err)
+		assert.InDeltaSlice(t, want.Values, got.Values, 1e-12, "trial %d: n %d", trial, n)
+		assert.Equal(t, 1.0, got.Diagnostics[DiagExact])
+		total, distinct := cg.valued()
+		assert.Equal(t, total, distinct, "no coalition is valued twice")
+		assert.Equal(t, distinct, got.Evaluations)
+		assert.LessOrEqual(t, got.Evaluations, 1<<n)
+	}
+}
+
+func TestPartitionUnderABudget(t *testing.T) {
+	// 48 features in 6 "sentences" of 8 words; one sentence carries the
+	// game. Small budgets must stay within budget, stay efficient, repeat
+	// exactly, and put the strong sentence first.
+	n := 48
+	w := make([]float64, n)
+	rng := rand.New(rand.NewPCG(5, 5))
+	for i := range w {
+		w[i] = 0.05 * rng.NormFloat64()
+	}
+	for i := 24; i < 32; i++ {
+		w[i] += 0.4
+	}
+	lin := additiveGame(-0.5, w)
+	g := funcGame{n: n, f: func(s perturb.Coalition) float64 { return 1 / (1 + math.Exp(-lin.f(s))) }}
+	var sentences []perturb.Span
+	for s := 0; s < n; s += 8 {
+		sentences = append(sentences, perturb.Span{Start: s, End: s + 8})
+	}
+	h, err := HierarchyFromSpans(n, [][]perturb.Span{sentences})
+	require.NoError(t, err)
+	for _, budget := range []int{2, 16, 64, 256} {
+		cg := &countingGame{Game: g}
+		a, err := Partition(context.Background(), cg, h, PartitionOptions{Budget: budget})
+		require.NoError(t, err)
+		assert.LessOrEqual(t, a.Evaluations, budget)
+		total, distinct := cg.valued()
+		assert.Equal(t, total, distinct)
+		assert.Less(t, a.Diagnostics[DiagEfficiencyGap], 1e-12, "budget %d", budget)
+		b, err := Partition(context.Background(), g, h, PartitionOptions{Budget: budget})
+		require.NoError(t, err)
+		assert.Equal(t, a.Values, b.Values, "deterministic")
+		if budget >= 16 {
+			sums := make([]float64, 6)
+			for i, v := range a.Values {
+				sums[i/8] += v
+			}
+			for s := range sums {
+				if s != 3 {
+					assert.Greater(t, sums[3], sums[s], "budget %d: sentence 3 first", budget)
+				}
+			}
+			assert.InDelta(t, 0.5, a.Diagnostics[DiagUnresolved], 0.5)
+		}
+	}
+	assert.Equal(t, 1.0, mustPartition(t, g, h, 2).Diagnostics[DiagUnresolved], "budget 2 splits nothing")
+}
+
+func mustPartition(t *testing.T, g Game, h Group, budget int) *Attribution {
+	t.Helper()
+	a, err := Partition(context.Background(), g, h, PartitionOptions{Budget: budget})
+	require.NoError(t, err)
+	return a
+}
+
+func TestPartitionAndExactOwenRefuseBadInput(t *testing.T) {
+	g := additiveGame(0, []float64{1, 2, 3})
+	ctx := context.Background()
+	_, err := Partition(ctx, g, GroupOf(Leaf(0), Leaf(1)), PartitionOptions{})
+	assert.ErrorContains(t, err, "lacks feature 2")
+	_, err = Partition(ctx, g, GroupOf(Leaf(0), Leaf(1), Leaf(1), Leaf(2)), PartitionOptions{})
+	assert.ErrorContains(t, err, "feature 1 twice")
+	_, err = Partition(ctx, g, GroupOf(Leaf(0), Leaf(1), Leaf(7)), PartitionOptions{})
+	assert.ErrorContains(t, err, "feature 7")
+	_, err = Partition(ctx, g, GroupOf(Leaf(0), Leaf(1), Leaf(2)), PartitionOptions{Budget: 1})
+	assert.ErrorContains(t, err, "budget 1")
+	_, err = ExactOwen(ctx, g, GroupOf(Leaf(0), Leaf(1), Leaf(2)), 4)
+	assert.ErrorContains(t, err, "budget of 4")
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err = Partition(cancelled, g, GroupOf(Leaf(0), Leaf(1), Leaf(2)), PartitionOptions{})
+	assert.ErrorIs(t, err, context.Canceled)
+
+	zero, err := Partition(ctx, additiveGame(0.5, nil), Group{}, PartitionOptions{})
+	require.NoError(t, err)
+	assert.Empty(t, zero.Values)
+	assert.Equal(t, 0.5, zero.Base)
+}
+
+func TestHierarchyFromSpans(t *testing.T) {
+	sp := func(a, b int) perturb.Span { return perturb.Span{Start: a, End: b} }
+	h, err := HierarchyFromSpans(6, [][]perturb.Span{{sp(0, 2), sp(2, 3), sp(3, 6)}, {sp(0, 3), sp(3, 6)}})
+	require.NoError(t, err)
+	want := GroupOf(GroupOf(GroupOf(Leaf(0), Leaf(1)), Leaf(2)), GroupOf(Leaf(3), Leaf(4), Leaf(5)))
+	assert.Equal(t, want, h)
+	assert.Equal(t, []int{0, 1, 2, 3, 4, 5}, h.Features())
+
+	_, err = HierarchyFromSpans(6, [][]perturb.Span{{sp(0, 2), sp(2, 6)}, {sp(0, 1), sp(1, 6)}})
+	assert.ErrorContains(t, err, "cuts a group")
+	_, err = HierarchyFromSpans(6, [][]perturb.Span{{sp(0, 2), sp(3, 6)}})
+	assert.ErrorContains(t, err, "does not follow")
+	_, err = HierarchyFromSpans(6, [][]perturb.Span{{sp(0, 2)}})
+	assert.ErrorContains(t, err, "covers 2 of 6")
+
+	b := GroupOf(Leaf(0), Leaf(1), Leaf(2), Leaf(3), Leaf(4)).Binarized()
+	assert.Equal(t, GroupOf(GroupOf(GroupOf(Leaf(0), Leaf(1)), Leaf(2)), GroupOf(Leaf(3), Leaf(4))), b)
+}
