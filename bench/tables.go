@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 
 	"github.com/lucid-nlp/lucid/attribution"
+	"github.com/lucid-nlp/lucid/models"
 	"github.com/lucid-nlp/lucid/perturb"
 	"github.com/lucid-nlp/lucid/tokenize"
 )
@@ -34,8 +35,8 @@ func TableCacheDir() (string, error) {
 }
 
 // ModelHash is the hex SHA-256 of the folder's model.onnx.
-func ModelHash(modelDir string) (string, error) {
-	f, err := os.Open(filepath.Join(modelDir, "model.onnx"))
+func ModelHash(folder *models.Folder) (string, error) {
+	f, err := folder.Open(models.ModelFile)
 	if err != nil {
 		return "", fmt.Errorf("bench: hashing the model: %w", err)
 	}

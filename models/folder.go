@@ -174,6 +174,15 @@ func (f *Folder) path(file string) string {
 	return filepath.Join(f.Dir, file)
 }
 
+// Open opens one of the folder's files for reading, on disk or in the
+// embedded copy.
+func (f *Folder) Open(file string) (fs.File, error) {
+	if f.FS != nil {
+		return f.FS.Open(file)
+	}
+	return os.Open(filepath.Join(f.Dir, file))
+}
+
 // readFile reads one of the folder's files.
 func (f *Folder) readFile(file string) ([]byte, error) {
 	if f.FS != nil {

@@ -179,7 +179,7 @@ func runBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		if err != nil {
 			return err
 		}
-		hash, err := bench.ModelHash(clf.Folder.Dir)
+		hash, err := bench.ModelHash(clf.Folder)
 		if err != nil {
 			return err
 		}
