@@ -14,8 +14,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"io"
-	"math"
 	"os"
 	"slices"
 	"sort"
@@ -310,85 +308,4 @@ func replay(ctx context.Context, m engine.Model, encs []*tokenize.Encoding, eval
 		}
 	}
 	return total.Seconds(), nil
-}
-
-// AccuracyRow is the mean absolute error against exact Shapley values of
-// one method at one budget, over sentences and seeds.
-type AccuracyRow struct {
-	Method attribution.Method `json:"method"`
-	Budget int                `json:"budget"`
-	MAE    float64            `json:"mean_absolute_error"`
-	// MaxAE is the largest single-feature error seen.
-	MaxAE     float64 `json:"max_absolute_error"`
-	Sentences int     `json:"sentences"`
-	// MeanWords is the sentences' mean number of words (features).
-	MeanWords float64 `json:"mean_words"`
-	Runs      int     `json:"runs"`
-}
-
-// Accuracy compares KernelSHAP and LIME (read as a Shapley estimate) with
-// exact Shapley values on the sentences of minWords to maxWords words, at
-// each budget, averaged over seeds. progress, when not nil, gets a line per
-// step.
-func Accuracy(ctx context.Context, x *attribution.Explainer, sentences []string, budgets []int, seeds int, minWords, maxWords int, progress io.Writer) ([]AccuracyRow, error) {
-	type exactOf struct {
-		text string
-		phi  []float64
-	}
-	var exact []exactOf
-	for _, s := range sentences {
-		r, err := x.Explain(ctx, attribution.Request{Text: s, Method: attribution.MethodExact, Budget: 1 << maxWords})
-		if err != nil || len(r.Features) < minWords {
-			continue // longer than maxWords words, shorter than minWords, or unreadable
-		}
-		phi := make([]float64, len(r.Features))
-		for i, f := range r.Features {
-			phi[i] = f.Attribution
-		}
-		exact = append(exact, exactOf{s, phi})
-	}
-	if len(exact) == 0 {
-		return nil, fmt.Errorf("bench: no sentence has %d to %d words", minWords, maxWords)
-	}
-	var words float64
-	for _, e := range exact {
-		words += float64(len(e.phi))
-	}
-	words /= float64(len(exact))
-	if progress != nil {
-		fmt.Fprintf(progress, "accuracy: exact Shapley values for %d sentences of %d to %d words (mean %.1f)\n", len(exact), minWords, maxWords, words)
-	}
-	var rows []AccuracyRow
-	for _, m := range []attribution.Method{attribution.MethodKernelSHAP, attribution.MethodLIME} {
-		for _, b := range budgets {
-			row := AccuracyRow{Method: m, Budget: b, Sentences: len(exact), MeanWords: words}
-			var sum float64
-			var count int
-			for seed := range seeds {
-				reqs := make([]attribution.Request, len(exact))
-				for i, e := range exact {
-					reqs[i] = attribution.Request{Text: e.text, Method: m, Budget: b, Seed: uint64(seed + 1)}
-				}
-				results, errs := x.ExplainAll(ctx, reqs, 0)
-				for i, r := range results {
-					if errs[i] != nil {
-						return nil, errs[i]
-					}
-					for j, f := range r.Features {
-						d := math.Abs(f.Attribution - exact[i].phi[j])
-						sum += d
-						row.MaxAE = max(row.MaxAE, d)
-						count++
-					}
-					row.Runs++
-				}
-			}
-			row.MAE = sum / float64(count)
-			rows = append(rows, row)
-			if progress != nil {
-				fmt.Fprintf(progress, "accuracy: %s at budget %d: MAE %.4f\n", m, b, row.MAE)
-			}
-		}
-	}
-	return rows, nil
 }

@@ -33,7 +33,8 @@ machine's speed drifts. "in model" is the share of the wall time the model
 was running, measured in the same window and so free of that drift.
 
 With --accuracy it also compares Shapley estimators against exact values on
-full coalition tables of --accuracy-sentences sentences of 10-16 words from
+full coalition tables of --accuracy-sentences sentences of --accuracy-min-words
+to --accuracy-max-words words (default 10-16) from
 --data (2^words model evaluations each, built once and cached under
 $LUCID_CACHE_DIR/tables or ~/.cache/lucid/tables, keyed by the model's hash):
 LeverageSHAP, kADD-SHAP (k=2), Tree MSR, OddSHAP and Lucid's KernelSHAP, with
@@ -64,7 +65,8 @@ func runBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	accBudgets := fs.String("accuracy-budgets", "64,128,256,512,1024", "budgets for --accuracy")
 	seeds := fs.Int("seeds", 10, "seeds per budget for --accuracy")
 	accSentences := fs.Int("accuracy-sentences", 24, "--accuracy: sentences of 10 to 16 words, each a cached table of 2^words model evaluations (at most 1000)")
-	minWords := fs.Int("accuracy-min-words", 1, "--accuracy uses sentences of at least this many words (and at most 12)")
+	minWords := fs.Int("accuracy-min-words", 10, fmt.Sprintf("--accuracy: shortest sentence, in words (1 to %d)", attribution.MaxTableFeatures))
+	maxWords := fs.Int("accuracy-max-words", 16, fmt.Sprintf("--accuracy: longest sentence, in words (at most %d: a table holds 2^words model runs)", attribution.MaxTableFeatures))
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -81,8 +83,11 @@ func runBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if err != nil {
 		return err
 	}
-	if *n < 1 || *batch < 0 || *steps < 1 || *seeds < 1 || *minWords < 1 || *minWords > 12 {
-		return usagef("--sentences, --steps and --seeds must be at least 1, --batch at least 0, --accuracy-min-words 1 to 12")
+	if *n < 1 || *batch < 0 || *steps < 1 || *seeds < 1 {
+		return usagef("--sentences, --steps and --seeds must be at least 1, --batch at least 0")
+	}
+	if *minWords < 1 || *maxWords > attribution.MaxTableFeatures || *minWords > *maxWords {
+		return usagef("--accuracy-min-words %d, --accuracy-max-words %d: want 1 ≤ min ≤ max ≤ %d", *minWords, *maxWords, attribution.MaxTableFeatures)
 	}
 
 	source := "built-in sentences"
@@ -183,7 +188,7 @@ func runBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		if err != nil {
 			return err
 		}
-		tables, err := bench.LoadTables(ctx, x, dir, hash, all, 10, 16, *accSentences, progress)
+		tables, err := bench.LoadTables(ctx, x, dir, hash, all, *minWords, *maxWords, *accSentences, progress)
 		if err != nil {
 			return err
 		}
@@ -208,7 +213,6 @@ type benchReport struct {
 	Throughput *bench.Throughput    `json:"throughput"`
 	Batch      int                  `json:"explanation_batch"`
 	Methods    []bench.MethodResult `json:"methods"`
-	Accuracy   []bench.AccuracyRow  `json:"accuracy,omitempty"`
 	Estimators []bench.EstimatorRow `json:"estimator_accuracy,omitempty"`
 }
 
@@ -245,20 +249,11 @@ func printBench(w io.Writer, r *benchReport) {
 	}
 	if len(r.Estimators) > 0 {
 		e := r.Estimators[0]
-		fmt.Fprintf(w, "\naccuracy against exact Shapley values on cached full coalition tables (%d sentences of 10-16 words, seeds 1-%d):\n", e.Sentences, e.Seeds)
+		fmt.Fprintf(w, "\naccuracy against exact Shapley values on cached full coalition tables (%d sentences, seeds 1-%d):\n", e.Sentences, e.Seeds)
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "method\tbudget\tmean |error|\t(95% CI)\tp90 |error|\tevals\tCPU ms/expl\truns\t")
 		for _, a := range r.Estimators {
 			fmt.Fprintf(tw, "%s\t%d\t%.5f\t%.5f-%.5f\t%.5f\t%.0f\t%.2f\t%d\t\n", termSafe(a.Method), a.Budget, a.Mean, a.MeanLow, a.MeanHigh, a.P90, a.MeanEvaluations, 1000*a.CPUSeconds, a.Runs)
-		}
-		tw.Flush()
-	}
-	if len(r.Accuracy) > 0 {
-		fmt.Fprintf(w, "\naccuracy against exact Shapley values (%d sentences of at most 12 words, %.1f on average):\n", r.Accuracy[0].Sentences, r.Accuracy[0].MeanWords)
-		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "method\tbudget\tMAE\tmax error\truns\t")
-		for _, a := range r.Accuracy {
-			fmt.Fprintf(tw, "%s\t%d\t%.4f\t%.4f\t%d\t\n", a.Method, a.Budget, a.MAE, a.MaxAE, a.Runs)
 		}
 		tw.Flush()
 	}

@@ -149,7 +149,7 @@ func TestBenchJSON(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "s.tsv")
 	require.NoError(t, os.WriteFile(data, []byte("label\tcontent\n1\ta fine film .\n0\ta dull , lifeless film .\n"), 0o644))
 	code, stdout, stderr := lucid(t, "", "bench", "--data", data, "--methods", "kernelshap,occlusion", "--budgets", "64", "--json",
-		"--accuracy", "--accuracy-budgets", "8,64", "--seeds", "2")
+		"--accuracy", "--accuracy-budgets", "16,64", "--seeds", "2", "--accuracy-min-words", "1", "--accuracy-max-words", "12", "--accuracy-sentences", "2")
 	require.Equal(t, exitOK, code, stderr)
 	var rep benchReport
 	require.NoError(t, json.Unmarshal([]byte(stdout), &rep))
@@ -163,13 +163,15 @@ func TestBenchJSON(t *testing.T) {
 		assert.LessOrEqual(t, m.EfficiencyRange[0], m.Efficiency)
 		assert.GreaterOrEqual(t, m.EfficiencyRange[1], m.Efficiency)
 	}
-	require.Len(t, rep.Accuracy, 4, "kernelshap and lime at two budgets")
-	for _, a := range rep.Accuracy {
-		assert.Equal(t, 2, a.Sentences)
-		assert.Equal(t, 4, a.Runs, "two sentences, two seeds")
-		if a.Method == "kernelshap" && a.Budget == 64 {
+	// Every estimator at two budgets, on the two sentences' cached tables.
+	require.NotEmpty(t, rep.Estimators)
+	for _, a := range rep.Estimators {
+		assert.Equal(t, 2, a.Sentences, a.Method)
+		assert.Equal(t, 2, a.Seeds, a.Method)
+		assert.Contains(t, []int{16, 64}, a.Budget)
+		if a.Method == "lucid" && a.Budget == 64 {
 			// 4 and 6 words: 2^6 = 64 coalitions, so KernelSHAP is exact
-			assert.InDelta(t, 0, a.MAE, 1e-9)
+			assert.InDelta(t, 0, a.Mean, 1e-9)
 		}
 	}
 }
