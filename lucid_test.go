@@ -198,7 +198,7 @@ func TestBadOptions(t *testing.T) {
 		{WithBudget(-1), "budget -1"},
 		{WithBudget(1<<20 + 1), "budget 1048577"},
 		{WithOutput("odds"), `output "odds"`},
-		{WithFeatures("sentences"), `feature level "sentences"`},
+		{WithFeatures("paragraphs"), `feature level "paragraphs"`},
 		{WithMask("blank"), `masking "blank"`},
 		{WithSteps(0), "steps 0"},
 		{WithTarget("NEUTRAL"), `unknown target label "NEUTRAL"`},

@@ -106,15 +106,19 @@ type ExplainOption func(*explainConfig) error
 
 // The explanation methods WithMethod takes.
 const (
-	KernelSHAP          = string(attribution.MethodKernelSHAP) // Shapley values from sampled coalitions, with standard errors (the default)
-	ExactShapley        = string(attribution.MethodExact)      // Shapley values by enumerating every coalition
-	LIME                = string(attribution.MethodLIME)       // a weighted linear surrogate
-	IntegratedGradients = string(attribution.MethodPath)       // path attributions along the embeddings (needs model_embeds.onnx, embeddings.onnx)
-	Occlusion           = string(attribution.MethodOcclusion)  // leave one feature out
+	KernelSHAP          = string(attribution.MethodKernelSHAP)     // Shapley values from sampled coalitions, with standard errors (the default)
+	ExactShapley        = string(attribution.MethodExact)          // Shapley values by enumerating every coalition
+	LIME                = string(attribution.MethodLIME)           // a weighted linear surrogate
+	IntegratedGradients = string(attribution.MethodPath)           // path attributions along the embeddings (needs model_embeds.onnx, embeddings.onnx)
+	Occlusion           = string(attribution.MethodOcclusion)      // leave one feature out
+	GradientTimesInput  = string(attribution.MethodGradInput)      // gradient × input (needs model_grad.onnx)
+	Saliency            = string(attribution.MethodSaliency)       // gradient norm per token (needs model_grad.onnx)
+	Counterfactual      = string(attribution.MethodCounterfactual) // occlusion plus the smallest edit that changes the label
+	Partition           = string(attribution.MethodPartition)      // Owen values over sentences, phrases and words
 )
 
-// WithMethod sets the explanation method: kernelshap (the default), exact,
-// lime, ig or occlusion.
+// WithMethod sets the explanation method: any of the constants above
+// (kernelshap by default).
 func WithMethod(method string) ExplainOption {
 	return func(c *explainConfig) error {
 		m, err := attribution.ParseMethod(method)
@@ -157,8 +161,8 @@ func WithOutput(output string) ExplainOption {
 	}
 }
 
-// WithFeatures sets what is attributed to: "words" (the default) or
-// "tokens".
+// WithFeatures sets what is attributed to: "sentences", "phrases",
+// "words" (the default) or "tokens".
 func WithFeatures(level string) ExplainOption {
 	return func(c *explainConfig) error {
 		l, err := perturb.ParseLevel(level)
