@@ -258,18 +258,6 @@ func printBench(w io.Writer, r *benchReport) {
 	}
 }
 
-func parseMethods(s string) ([]attribution.Method, error) {
-	var out []attribution.Method
-	for _, p := range strings.Split(s, ",") {
-		m, err := attribution.ParseMethod(strings.TrimSpace(p))
-		if err != nil {
-			return nil, usageError{err.Error()}
-		}
-		out = append(out, m)
-	}
-	return out, nil
-}
-
 // parseBenchMethods reads --methods: explain's methods plus ig-fd, ig by
 // finite differences; fd[i] says method i is ig-fd.
 func parseBenchMethods(s string) (ms []attribution.Method, fd []bool, err error) {
