@@ -84,6 +84,11 @@ type Request struct {
 	// MaxPathSteps, 0 meaning DefaultPathSteps.
 	Steps int
 	Rule  Quadrature
+	// FiniteDifferences makes the path method take its derivatives by
+	// central finite differences (2 + 2·tokens·steps rows) even when the
+	// model has a gradient graph (steps + 2 rows): for benchmarks and for
+	// checking one path against the other.
+	FiniteDifferences bool
 	// Level makes features words (default), tokens, phrases or sentences
 	// (perturb.Outline). For MethodPartition it is the level reported: the
 	// hierarchy's leaves, with the coarser outline levels above them.
@@ -143,6 +148,12 @@ func (x *Explainer) model() engine.Model { return x.Eval.Model() }
 
 // Explain computes one explanation.
 func (x *Explainer) Explain(ctx context.Context, req Request) (*Result, error) {
+	return x.explain(ctx, req, nil)
+}
+
+// explain is Explain with, for ig on a gradient graph, the text's path
+// already computed by ExplainAll in shared batches (nil: compute it here).
+func (x *Explainer) explain(ctx context.Context, req Request, pre *precomputedPath) (*Result, error) {
 	start := time.Now()
 	if req.Method == "" {
 		req.Method = MethodKernelSHAP
@@ -168,7 +179,7 @@ func (x *Explainer) Explain(ctx context.Context, req Request) (*Result, error) {
 		return nil, fmt.Errorf("attribution: text %q has no %s to attribute", abbreviate(req.Text), req.Level)
 	}
 	hidden := 0
-	if em, ok := x.model().(engine.EmbeddingModel); ok && req.Method == MethodPath {
+	if em, ok := x.model().(engine.EmbeddingModel); ok && (req.Method == MethodPath || req.Method == MethodGradInput || req.Method == MethodSaliency) {
 		hidden = em.Hidden()
 	}
 	if err := checkMemory(req, len(feats), enc.Len(), hidden); err != nil {
@@ -210,7 +221,7 @@ func (x *Explainer) Explain(ctx context.Context, req Request) (*Result, error) {
 	var stats evaluate.Stats
 	switch req.Method {
 	case MethodPath:
-		attr, stats, err = x.explainPath(ctx, req, enc, feats, target, res)
+		attr, stats, err = x.explainPath(ctx, req, enc, feats, target, res, pre)
 	case MethodGradInput, MethodSaliency:
 		attr, stats, err = x.explainGradient(ctx, req, enc, feats, target, res)
 	default:
@@ -374,7 +385,7 @@ func (res *Result) sampledBudget(budget, minimum, n int, what string) int {
 // explainPath runs the integrated-gradient-style path method and sums its
 // token attributions into features.
 func (x *Explainer) explainPath(ctx context.Context, req Request, enc *tokenize.Encoding, feats []perturb.Feature,
-	target int, res *Result) (*Attribution, evaluate.Stats, error) {
+	target int, res *Result, pre *precomputedPath) (*Attribution, evaluate.Stats, error) {
 	em, ok := x.model().(engine.EmbeddingModel)
 	if !ok {
 		return nil, evaluate.Stats{}, fmt.Errorf("attribution: the path method needs a model that runs from embeddings; this one (%T) does not", x.model())
@@ -392,8 +403,8 @@ func (x *Explainer) explainPath(ctx context.Context, req Request, enc *tokenize.
 		budget = DefaultPathBudget
 	}
 	res.Settings.Quadrature = req.Rule.String()
-	if gm, ok := em.(engine.GradientModel); ok && gm.HasGradientGraph() {
-		return x.explainGradientPath(ctx, gm, req, enc, feats, target, baseline, steps, budget, res)
+	if gm, ok := em.(engine.GradientModel); ok && gm.HasGradientGraph() && !req.FiniteDifferences {
+		return x.explainGradientPath(ctx, gm, req, enc, feats, target, baseline, steps, budget, res, pre)
 	}
 	p, err := IntegratedPath(ctx, em, enc, PathOptions{Steps: steps, Budget: budget, Rule: req.Rule, BaselineID: baseline, Target: target, Output: x.Eval.Output()})
 	if err != nil {
@@ -447,7 +458,9 @@ func pathAttribution(p *PathResult, feats []perturb.Feature, res *Result) *Attri
 }
 
 // ExplainAll explains many texts concurrently (workers at once, default 8)
-// so their rows share the evaluator's batches. results[i] and errs[i]
+// so their rows share the evaluator's batches; ig on a model with a
+// gradient graph runs all its texts' gradient rows together first, in
+// shared gradient batches. results[i] and errs[i]
 // answer reqs[i].
 func (x *Explainer) ExplainAll(ctx context.Context, reqs []Request, workers int) ([]*Result, []error) {
 	if workers <= 0 {
@@ -455,6 +468,10 @@ func (x *Explainer) ExplainAll(ctx context.Context, reqs []Request, workers int)
 	}
 	start := time.Now()
 	results, errs := make([]*Result, len(reqs)), make([]error, len(reqs))
+	// ig on a gradient graph does not go through the evaluator, whose
+	// batches are what concurrent explanations share: its rows of all
+	// texts are run together first.
+	pre := x.precomputeGradientPaths(ctx, reqs)
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range min(workers, len(reqs)) {
@@ -462,7 +479,7 @@ func (x *Explainer) ExplainAll(ctx context.Context, reqs []Request, workers int)
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				results[i], errs[i] = x.Explain(ctx, reqs[i])
+				results[i], errs[i] = x.explain(ctx, reqs[i], pre[i])
 			}
 		}()
 	}

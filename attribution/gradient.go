@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/lucid-nlp/lucid/engine"
@@ -50,8 +51,9 @@ type pathText struct {
 // the baseline (o.BaselineID's embedding at every non-special token).
 // Each text takes o.Steps gradient rows plus two endpoint rows, f(x) and
 // f(x'), for the completeness (convergence) delta; rows of all texts and
-// steps are batched together, o.BatchSize per run, each batch padded to its
-// longest text (padding is masked, so it does not change the result).
+// steps are batched together, o.BatchSize per run, texts in order of
+// length and each batch padded to its longest text (padding is masked, so
+// it does not change the result).
 // targets[i] is text i's label; o.Target is ignored. o.Budget bounds the
 // rows per text as for IntegratedPath (steps are lowered to fit, never
 // below MinPathSteps). A cancelled ctx stops it between batches.
@@ -81,8 +83,17 @@ func IntegratedGradients(ctx context.Context, m engine.GradientModel, encs []*to
 		return nil, err
 	}
 	alphas, weights := o.Rule.Nodes(steps)
+	// Texts in order of length, so that a batch holds texts of about one
+	// length and pads little: a batch is padded to its longest text, and
+	// rows in text order mixed a 40-token text's rows into a batch of
+	// 8-token ones.
+	order := make([]int, len(texts))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return texts[a].enc.Len() - texts[b].enc.Len() })
 	var rows []gradRow
-	for t := range texts {
+	for _, t := range order {
 		rows = append(rows, gradRow{text: t, alpha: 1, endpoint: 1}, gradRow{text: t, alpha: 0, endpoint: 2})
 		for k, a := range alphas {
 			rows = append(rows, gradRow{text: t, alpha: float32(a), weight: weights[k]})

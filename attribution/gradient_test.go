@@ -235,6 +235,14 @@ func BenchmarkIntegratedGradients(b *testing.B) {
 	maskID, _ := tok.MaskID()
 	b.Run("gradient", func(b *testing.B) {
 		rows := 0
+		// Opening model_grad.onnx (ONNX Runtime optimises ~870 nodes:
+		// 0.2–1 s here) and its first runs at each batch shape are paid
+		// once per process, not per explanation: at -benchtime 2x they made
+		// a gradient row look 10–13× a forward row instead of 2–3×. One
+		// untimed run first.
+		if _, err := IntegratedGradients(context.Background(), m, encs, targets, PathOptions{Steps: 16, BaselineID: maskID}); err != nil {
+			b.Fatal(err)
+		}
 		for b.Loop() {
 			res, err := IntegratedGradients(context.Background(), m, encs, targets, PathOptions{Steps: 16, BaselineID: maskID})
 			if err != nil {
@@ -247,6 +255,9 @@ func BenchmarkIntegratedGradients(b *testing.B) {
 	})
 	b.Run("finite-differences", func(b *testing.B) {
 		rows := 0
+		if _, err := IntegratedPath(context.Background(), m, encs[0], PathOptions{Steps: 16, BaselineID: maskID}); err != nil {
+			b.Fatal(err)
+		}
 		for b.Loop() {
 			rows = 0
 			for i, enc := range encs {

@@ -117,7 +117,7 @@ func planPath(active, steps, budget int) (pathPlan, error) {
 // peak growth on a pure-Go model, it errs on the high side by up to 2×:
 // KernelSHAP, 40 words, 65,536 evaluations: estimate 199 MiB, peak 133
 // MiB; LIME, the same: 156 and 94 MiB; exact, 16 words: 25 and 27 MiB. hidden is the embedding
-// width, used by the path method only (0 means DefaultEstimateHidden).
+// width, used by ig, grad-input and saliency only (0 means DefaultEstimateHidden).
 // It is an estimate within a small factor, meant for refusing requests that
 // cannot fit (Request.MaxMemoryBytes), not for accounting.
 func EstimateBytes(req Request, features, tokens, hidden int) int64 {
@@ -187,7 +187,21 @@ func liveBytes(req Request, features, tokens, hidden int) int64 {
 		H := int64(hidden)
 		// The input, baseline and direction embeddings; one batch of
 		// interpolated embeddings with its mask and types; a score per row.
-		return 3*T*H*4 + int64(evaluate.DefaultBatchSize)*T*(H*4+16) + rows*8 + 16*steps
+		// With a gradient graph the rows are steps + 2, fewer than the
+		// finite differences' (counted above, so the estimate covers
+		// both), but each batch also brings back its gradient, [batch,
+		// T, H] float32, which the estimate cannot know the model lacks.
+		batch := int64(evaluate.DefaultBatchSize)
+		return 3*T*H*4 + batch*T*(H*4+16) + batch*T*H*4 + rows*8 + 16*steps
+	case MethodGradInput, MethodSaliency:
+		if hidden <= 0 {
+			hidden = DefaultEstimateHidden
+		}
+		// Two rows (the input and the zero-embedding row): their
+		// embeddings, mask and types, the input's and the baseline's
+		// looked-up embeddings, and the gradient output for both rows.
+		H := int64(hidden)
+		return 2*T*(H*4+16) + 2*T*H*4 + 2*T*H*4 + T*16
 	default: // KernelSHAP
 		if budget == 0 {
 			budget = DefaultBudget

@@ -87,12 +87,65 @@ type Throughput struct {
 	// (harmonic mean: the rate at which they would all be run). Longer
 	// sentences run slower, so it is below BestMeasured when lengths vary.
 	Best float64 `json:"best_rows_per_second"`
+	// Gradient is the same for the model's gradient graph (model_grad.onnx,
+	// forward and backward per row), when it has one and ig is benched:
+	// the floor of ig on gradients. nil otherwise.
+	Gradient *Throughput `json:"gradient,omitempty"`
 }
 
 // MeasureThroughput times the engine on the sentences' own rows, first at
 // several batch sizes on the median-length sentence, then at the best batch
 // size for every length. Each point takes the best of a few repetitions.
 func MeasureThroughput(ctx context.Context, m engine.Model, encs []*tokenize.Encoding, batches []int) (*Throughput, error) {
+	return measure(ctx, encs, batches, func(e *tokenize.Encoding, bs int) (func() error, error) {
+		b := repeatRows(e, bs)
+		return func() error { _, err := m.Run(ctx, b); return err }, nil
+	})
+}
+
+// MeasureGradientThroughput is MeasureThroughput for the model's gradient
+// graph: rows/s of Gradient calls (logits and the gradient with respect to
+// the input embeddings) on the sentences' own embeddings.
+func MeasureGradientThroughput(ctx context.Context, m engine.GradientModel, encs []*tokenize.Encoding, batches []int) (*Throughput, error) {
+	return measure(ctx, encs, batches, func(e *tokenize.Encoding, bs int) (func() error, error) {
+		b, targets, err := gradientRows(ctx, m, e, bs)
+		if err != nil {
+			return nil, err
+		}
+		return func() error { _, _, err := m.Gradient(ctx, b, targets, engine.ScoreProbability); return err }, nil
+	})
+}
+
+// repeatRows is bs copies of e's row.
+func repeatRows(e *tokenize.Encoding, bs int) engine.Batch {
+	b := engine.Batch{Rows: bs, SeqLen: e.Len()}
+	for range bs {
+		b.InputIDs = append(b.InputIDs, e.IDs...)
+		b.AttentionMask = append(b.AttentionMask, e.AttentionMask...)
+		b.TokenTypeIDs = append(b.TokenTypeIDs, e.TypeIDs...)
+	}
+	return b
+}
+
+// gradientRows is bs copies of e's embeddings, with a target per row.
+func gradientRows(ctx context.Context, m engine.GradientModel, e *tokenize.Encoding, bs int) (engine.EmbedBatch, []int, error) {
+	x, err := m.Embed(ctx, e.IDs)
+	if err != nil {
+		return engine.EmbedBatch{}, nil, err
+	}
+	b := engine.EmbedBatch{Rows: bs, SeqLen: e.Len(), Hidden: m.Hidden()}
+	for range bs {
+		b.Embeds = append(b.Embeds, x...)
+		b.AttentionMask = append(b.AttentionMask, e.AttentionMask...)
+		b.TokenTypeIDs = append(b.TokenTypeIDs, e.TypeIDs...)
+	}
+	return b, make([]int, bs), nil
+}
+
+// measure is MeasureThroughput with the run of bs copies of a sentence
+// made by prepare.
+func measure(ctx context.Context, encs []*tokenize.Encoding, batches []int,
+	prepare func(e *tokenize.Encoding, bs int) (func() error, error)) (*Throughput, error) {
 	if len(encs) == 0 {
 		return nil, fmt.Errorf("bench: no sentences to measure throughput on")
 	}
@@ -111,7 +164,7 @@ func MeasureThroughput(ctx context.Context, m engine.Model, encs []*tokenize.Enc
 	median := lengths[len(lengths)/2]
 	t := &Throughput{ByBatch: map[int]float64{}, ByLength: map[int]float64{}, MedianLength: median}
 	for _, bs := range batches {
-		r, err := rate(ctx, m, byLen[median], bs)
+		r, err := rate(byLen[median], bs, prepare)
 		if err != nil {
 			return nil, err
 		}
@@ -123,7 +176,7 @@ func MeasureThroughput(ctx context.Context, m engine.Model, encs []*tokenize.Enc
 	t.BestMeasured = t.ByBatch[t.BestBatch]
 	var inv float64
 	for _, l := range lengths {
-		r, err := rate(ctx, m, byLen[l], t.BestBatch)
+		r, err := rate(byLen[l], t.BestBatch, prepare)
 		if err != nil {
 			return nil, err
 		}
@@ -138,20 +191,18 @@ func MeasureThroughput(ctx context.Context, m engine.Model, encs []*tokenize.Enc
 // over total time for runs lasting at least 200 ms, after a warm-up run.
 // Sustained, not best-of: an explanation's wall time includes every slow
 // moment of a shared machine, so its floor must too.
-func rate(ctx context.Context, m engine.Model, e *tokenize.Encoding, bs int) (float64, error) {
-	b := engine.Batch{Rows: bs, SeqLen: e.Len()}
-	for range bs {
-		b.InputIDs = append(b.InputIDs, e.IDs...)
-		b.AttentionMask = append(b.AttentionMask, e.AttentionMask...)
-		b.TokenTypeIDs = append(b.TokenTypeIDs, e.TypeIDs...)
+func rate(e *tokenize.Encoding, bs int, prepare func(e *tokenize.Encoding, bs int) (func() error, error)) (float64, error) {
+	run, err := prepare(e, bs)
+	if err != nil {
+		return 0, err
 	}
-	if _, err := m.Run(ctx, b); err != nil { // warm-up
+	if err := run(); err != nil { // warm-up
 		return 0, err
 	}
 	rows := 0
 	start := time.Now()
 	for time.Since(start) < 200*time.Millisecond {
-		if _, err := m.Run(ctx, b); err != nil {
+		if err := run(); err != nil {
 			return 0, err
 		}
 		rows += bs
@@ -164,7 +215,12 @@ type MethodResult struct {
 	Method attribution.Method `json:"method"`
 	Budget int                `json:"budget"`
 	// Steps is the path method's quadrature points (0 for the others).
-	Steps                 int     `json:"steps,omitempty"`
+	Steps int `json:"steps,omitempty"`
+	// Derivatives is how ig took its derivatives: "gradient" (the
+	// gradient graph, steps + 2 rows, floored by the gradient graph's own
+	// throughput) or "finite differences" (2 + 2·tokens·steps forward
+	// rows, floored by the forward graph's); empty for other methods.
+	Derivatives           string  `json:"derivatives,omitempty"`
 	Explanations          int     `json:"explanations"`
 	Failed                int     `json:"failed"`
 	EvaluationsPerText    float64 `json:"evaluations_per_explanation"`
@@ -174,6 +230,11 @@ type MethodResult struct {
 	FloorSecondsPerText   float64 `json:"floor_seconds_per_explanation"`
 	// FloorRowsPerSecond is the throughput of the floor runs.
 	FloorRowsPerSecond float64 `json:"floor_rows_per_second"`
+	// ForwardFloorSecondsPerText is the explanation's evaluations at the
+	// forward graph's best batched throughput (Throughput.Best), computed:
+	// for ig on gradients, what its rows would cost if a gradient row cost
+	// no more than a forward row.
+	ForwardFloorSecondsPerText float64 `json:"forward_floor_seconds_per_explanation"`
 	// Efficiency is floor ÷ wall time, the median of Rounds rounds;
 	// EfficiencyRange its lowest and highest round.
 	Efficiency      float64    `json:"efficiency"`
@@ -209,6 +270,19 @@ func RunMethod(ctx context.Context, x *attribution.Explainer, m engine.Model, en
 		reqs[i].Text = s
 	}
 	mr := MethodResult{Method: req.Method, Budget: req.Budget, Steps: req.Steps}
+	// ig on a gradient graph runs gradient rows, so its floor is the
+	// gradient graph's throughput; on finite differences, forward rows.
+	gm, hasGrad := m.(engine.GradientModel)
+	gradient := req.Method == attribution.MethodPath && hasGrad && gm.HasGradientGraph() && !req.FiniteDifferences
+	if req.Method == attribution.MethodPath {
+		mr.Derivatives = "finite differences"
+		if gradient {
+			mr.Derivatives = "gradient"
+			if tp.Gradient == nil {
+				return mr, fmt.Errorf("bench: ig on the gradient graph needs the gradient graph's throughput (MeasureGradientThroughput) for its floor")
+			}
+		}
+	}
 	var ratios []float64
 	var wallSum, floorSum, evalSum, runtimeSum, compl float64
 	for round := range Rounds {
@@ -240,7 +314,13 @@ func RunMethod(ctx context.Context, x *attribution.Explainer, m engine.Model, en
 			return mr, nil
 		}
 		mr.Explanations = explained
-		floor, err := replay(ctx, m, encs, evals, tp.BestBatch)
+		var floor float64
+		var err error
+		if gradient {
+			floor, err = replayGradient(ctx, gm, encs, evals, tp.Gradient.BestBatch)
+		} else {
+			floor, err = replay(ctx, m, encs, evals, tp.BestBatch)
+		}
 		if err != nil {
 			return mr, err
 		}
@@ -256,6 +336,7 @@ func RunMethod(ctx context.Context, x *attribution.Explainer, m engine.Model, en
 	mr.ModelShare = runtimeSum / wallSum
 	mr.FloorSecondsPerText = floorSum / n
 	mr.FloorRowsPerSecond = evalSum / floorSum
+	mr.ForwardFloorSecondsPerText = evalSum / n / tp.Best
 	slices.Sort(ratios)
 	mr.Efficiency = ratios[len(ratios)/2]
 	mr.EfficiencyRange = [2]float64{ratios[0], ratios[len(ratios)-1]}
@@ -302,6 +383,43 @@ func replay(ctx context.Context, m engine.Model, encs []*tokenize.Encoding, eval
 			}
 			start := time.Now()
 			if _, err := m.Run(ctx, b); err != nil {
+				return 0, err
+			}
+			total += time.Since(start)
+		}
+	}
+	return total.Seconds(), nil
+}
+
+// replayGradient is replay for the gradient graph: evals[i] gradient rows
+// of sentence i's embeddings, rows of equal length from every sentence
+// sharing batches of bs, as IntegratedGradients packs them.
+func replayGradient(ctx context.Context, m engine.GradientModel, encs []*tokenize.Encoding, evals []int, bs int) (float64, error) {
+	byLen := map[int]*tokenize.Encoding{}
+	rowsByLen := map[int]int{}
+	var lengths []int
+	for i, e := range encs {
+		if _, ok := byLen[e.Len()]; !ok {
+			byLen[e.Len()] = e
+			lengths = append(lengths, e.Len())
+		}
+		rowsByLen[e.Len()] += evals[i]
+	}
+	sort.Ints(lengths)
+	var total time.Duration
+	for _, l := range lengths {
+		full, targets, err := gradientRows(ctx, m, byLen[l], bs)
+		if err != nil {
+			return 0, err
+		}
+		for left := rowsByLen[l]; left > 0; left -= bs {
+			rows := min(bs, left)
+			b := full
+			b.Rows = rows
+			b.Embeds = full.Embeds[:rows*l*full.Hidden]
+			b.AttentionMask, b.TokenTypeIDs = full.AttentionMask[:rows*l], full.TokenTypeIDs[:rows*l]
+			start := time.Now()
+			if _, _, err := m.Gradient(ctx, b, targets[:rows], engine.ScoreProbability); err != nil {
 				return 0, err
 			}
 			total += time.Since(start)

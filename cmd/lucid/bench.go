@@ -32,6 +32,14 @@ explanations; the median ratio is reported with its range, since a shared
 machine's speed drifts. "in model" is the share of the wall time the model
 was running, measured in the same window and so free of that drift.
 
+Methods: any of lucid explain's, plus ig-fd. ig uses the model's gradient
+graph (model_grad.onnx: steps + 2 rows per text, forward and backward) when
+the folder has one, and its floor is then the gradient graph's own best
+batched throughput, measured like the forward graph's; ig-fd forces central
+finite differences (2 + 2·tokens·steps forward rows) with the forward
+graph's floor. A closing line sets ig's time per explanation beside its
+forward-only floor (its rows at the forward graph's throughput).
+
 With --accuracy it also compares Shapley estimators against exact values on
 full coalition tables of --accuracy-sentences sentences of --accuracy-min-words
 to --accuracy-max-words words (default 10-16) from
@@ -49,6 +57,7 @@ Examples:
   lucid bench
   lucid bench --methods kernelshap,lime --budgets 512 --json
   lucid bench --accuracy --sentences 20
+  lucid bench --methods ig,ig-fd --steps 16
 `
 
 func runBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
@@ -57,7 +66,7 @@ func runBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	mf.register(fs)
 	data := fs.String("data", "", "TSV file with a header and the text in the last column (default: ../shared/data/sst2/dev.tsv if present)")
 	n := fs.Int("sentences", 32, "how many sentences to use")
-	methods := fs.String("methods", "kernelshap,lime,occlusion,ig", "comma-separated methods to time")
+	methods := fs.String("methods", "kernelshap,lime,occlusion,ig", "comma-separated methods to time (ig-fd: ig by finite differences)")
 	budgets := fs.String("budgets", "512", "comma-separated budgets for kernelshap and lime")
 	steps := fs.Int("steps", attribution.DefaultPathSteps, "ig: quadrature points")
 	batch := fs.Int("batch", 0, "rows per ONNX Runtime batch for explanations (default: the best batch size measured)")
@@ -71,7 +80,7 @@ func runBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	ms, err := parseMethods(*methods)
+	ms, fdPath, err := parseBenchMethods(*methods)
 	if err != nil {
 		return err
 	}
@@ -145,13 +154,24 @@ func runBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	}
 	if slices.Contains(ms, attribution.MethodPath) {
 		clf.Model.Hidden() // open the embedding graphs now, not inside the first timed explanation
+		if clf.Model.HasGradientGraph() && slices.ContainsFunc(fdPath, func(fd bool) bool { return !fd }) {
+			// The gradient graph too, and its floor: ig on gradients is
+			// measured against the gradient graph's own throughput.
+			if err := clf.Model.OpenGradient(); err != nil {
+				return err
+			}
+			fmt.Fprintf(stderr, "bench: measuring the gradient graph's throughput...\n")
+			if tp.Gradient, err = bench.MeasureGradientThroughput(ctx, clf.Model, encs, nil); err != nil {
+				return err
+			}
+		}
 	}
 	ev := evaluate.New(clf.Model, evaluate.Options{BatchSize: *batch, PadID: clf.Tokenizer.PadID(), Concurrency: mf.sessions})
 	x := attribution.NewExplainer(clf.Tokenizer, ev, modelName(clf.Folder.Dir))
 
 	report := benchReport{Model: modelName(clf.Folder.Dir), Device: clf.Model.Device().String(), Runtime: onnx.RuntimeVersion(),
 		CPUs: runtime.NumCPU(), Sentences: len(sentences), Source: source, Throughput: tp, Batch: *batch}
-	for _, m := range ms {
+	for mi, m := range ms {
 		runs := bs
 		if m == attribution.MethodOcclusion || m == attribution.MethodPath || m == attribution.MethodExact {
 			runs = []int{0} // these set their own cost
@@ -160,8 +180,9 @@ func runBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 			req := attribution.Request{Method: m, Budget: b, Seed: 1}
 			if m == attribution.MethodPath {
 				req.Steps = *steps
+				req.FiniteDifferences = fdPath[mi]
 			}
-			fmt.Fprintf(stderr, "bench: %s, %s...\n", m, costSetting(m, b, *steps))
+			fmt.Fprintf(stderr, "bench: %s, %s...\n", benchName(m, fdPath[mi]), costSetting(m, b, *steps))
 			mr, err := bench.RunMethod(ctx, x, clf.Model, encs, tp, sentences, req)
 			if err != nil {
 				return err
@@ -225,21 +246,32 @@ func printBench(w io.Writer, r *benchReport) {
 			fmt.Fprintf(w, " %d→%.0f", b, v)
 		}
 	}
-	fmt.Fprintf(w, ")\nacross all %d sentence lengths at batch %d: %.0f rows/s (the harmonic mean of each length's rate); explanations batch %d rows\n\n",
+	fmt.Fprintf(w, ")\nacross all %d sentence lengths at batch %d: %.0f rows/s (the harmonic mean of each length's rate); explanations batch %d rows\n",
 		len(tp.ByLength), tp.BestBatch, tp.Best, r.Batch)
+	if g := tp.Gradient; g != nil {
+		fmt.Fprintf(w, "gradient graph (forward + backward per row): %.0f rows/s at batch %d on the median sentence, %.0f rows/s across all lengths (%.1f× a forward row)\n",
+			g.BestMeasured, g.BestBatch, g.Best, tp.Best/g.Best)
+	}
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "method\tbudget\tevals/expl\twall s/expl\tfloor s/expl\tevals/s\tfloor rows/s\tefficiency\t(range)\tin model\tfailed\t")
 	for _, m := range r.Methods {
 		budget := strings.TrimPrefix(costSetting(m.Method, m.Budget, m.Steps), "budget ")
-		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.4f\t%.4f\t%.0f\t%.0f\t%.3f\t%.2f–%.2f\t%.1f%%\t%d\t\n", m.Method, budget, m.EvaluationsPerText, m.WallSecondsPerText,
+		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.4f\t%.4f\t%.0f\t%.0f\t%.3f\t%.2f–%.2f\t%.1f%%\t%d\t\n", resultName(m), budget, m.EvaluationsPerText, m.WallSecondsPerText,
 			m.FloorSecondsPerText, m.EvaluationsPerSecond, m.FloorRowsPerSecond, m.Efficiency, m.EfficiencyRange[0], m.EfficiencyRange[1], 100*m.ModelShare, m.Failed)
 	}
 	tw.Flush()
 	for _, m := range r.Methods {
 		if m.Efficiency > 1 {
 			fmt.Fprintf(w, "%s: efficiency %.3f is above 1: the floor runs its batches one at a time, so an explanation beats it only by timing noise (a few %%) or, with --sessions above 1, by running batches in parallel\n",
-				m.Method, m.Efficiency)
+				resultName(m), m.Efficiency)
 			break
+		}
+	}
+	for _, m := range r.Methods {
+		if m.Derivatives != "" && m.Explanations > 0 {
+			fmt.Fprintf(w, "%s at %d points: %.4f s per explanation (%.0f rows); forward-only floor %.4f s (those rows at %.0f forward rows/s), %.1f× it\n",
+				resultName(m), m.Steps, m.WallSecondsPerText, m.EvaluationsPerText, m.ForwardFloorSecondsPerText, tp.Best, m.WallSecondsPerText/m.ForwardFloorSecondsPerText)
 		}
 	}
 	for _, m := range r.Methods {
@@ -259,16 +291,41 @@ func printBench(w io.Writer, r *benchReport) {
 	}
 }
 
-func parseMethods(s string) ([]attribution.Method, error) {
-	var out []attribution.Method
+// parseBenchMethods reads --methods: explain's methods plus ig-fd, ig by
+// finite differences; fd[i] says method i is ig-fd.
+func parseBenchMethods(s string) (ms []attribution.Method, fd []bool, err error) {
 	for _, p := range strings.Split(s, ",") {
-		m, err := attribution.ParseMethod(strings.TrimSpace(p))
-		if err != nil {
-			return nil, usageError{err.Error()}
+		p = strings.TrimSpace(p)
+		if p == "ig-fd" {
+			ms, fd = append(ms, attribution.MethodPath), append(fd, true)
+			continue
 		}
-		out = append(out, m)
+		m, err := attribution.ParseMethod(p)
+		if err != nil {
+			return nil, nil, usageError{err.Error() + " (or ig-fd, ig by finite differences)"}
+		}
+		ms, fd = append(ms, m), append(fd, false)
 	}
-	return out, nil
+	return ms, fd, nil
+}
+
+// benchName is a method's name in --methods.
+func benchName(m attribution.Method, fd bool) string {
+	if m == attribution.MethodPath && fd {
+		return "ig-fd"
+	}
+	return string(m)
+}
+
+// resultName names a result row: ig's says how it took its derivatives.
+func resultName(m bench.MethodResult) string {
+	switch m.Derivatives {
+	case "gradient":
+		return "ig (gradient)"
+	case "finite differences":
+		return "ig (finite diff.)"
+	}
+	return string(m.Method)
 }
 
 func parseInts(flagName, s string) ([]int, error) {

@@ -28,9 +28,14 @@ type netShape struct {
 	hidden       int   // hidden size
 	heads        int   // attention heads
 	intermediate int   // feed-forward width
-	weightBytes  int64 // model.onnx (and, for ig, the embedding graphs) on disk
+	weightBytes  int64 // model.onnx (and, for gradient methods, the embedding and gradient graphs) on disk
 }
 
+// shapeOf reads the network's sizes from the folder; withEmbeds (ig,
+// grad-input, saliency) counts the embedding graphs' weights and, when the
+// folder has it, model_grad.onnx's: those methods run on it whenever it is
+// there, and its session holds the encoder's weights once more. (ig-fd in
+// the bench does not open it; counting it there errs on the generous side.)
 func shapeOf(f *models.Folder, withEmbeds bool) netShape {
 	s := netShape{maxLen: f.MaxLength, hidden: f.Hidden, heads: f.Heads, intermediate: f.Intermediate}
 	if s.hidden <= 0 {
@@ -44,7 +49,7 @@ func shapeOf(f *models.Folder, withEmbeds bool) netShape {
 	}
 	files := []string{models.ModelFile}
 	if withEmbeds {
-		files = append(files, "model_embeds.onnx", "embeddings.onnx")
+		files = append(files, "model_embeds.onnx", "embeddings.onnx", "model_grad.onnx")
 	}
 	for _, name := range files {
 		if size, err := f.FileSize(name); err == nil {

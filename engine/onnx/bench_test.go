@@ -200,3 +200,65 @@ func BenchmarkOverhead(b *testing.B) {
 		}
 	}
 }
+
+// randomEmbedBatch is randomBatch looked up through embeddings.onnx: real
+// token embeddings, so the gradient graph sees the activations it sees in use.
+func randomEmbedBatch(b *testing.B, m *Model, rows, seq int) engine.EmbedBatch {
+	ids := randomBatch(rows, seq)
+	e, err := m.Embed(context.Background(), ids.InputIDs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return engine.EmbedBatch{Rows: rows, SeqLen: seq, Hidden: m.Hidden(), Embeds: e, AttentionMask: ids.AttentionMask, TokenTypeIDs: ids.TokenTypeIDs}
+}
+
+// BenchmarkGradientCost is the per-row cost of model_grad.onnx against
+// model_embeds.onnx at the same batch and length: gradient rows/s, forward
+// rows/s and their ratio (forward + backward is about 3× a forward pass
+// when written well). The two alternate in rounds, best of 5 each, for the
+// reason BenchmarkOverhead gives.
+//
+//	go test ./engine/onnx -run '^$' -bench GradientCost -benchtime 1x
+func BenchmarkGradientCost(b *testing.B) {
+	skipWithoutModel(b)
+	m, err := Open(benchModel)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	if !m.HasGradientGraph() {
+		b.Skipf("%s has no %s", benchModel, GradFile)
+	}
+	ctx := context.Background()
+	for _, seq := range []int{16, 64} {
+		for _, rows := range []int{1, 8, 32} {
+			batch := randomEmbedBatch(b, m, rows, seq)
+			targets := make([]int, rows)
+			b.Run(fmt.Sprintf("seq=%d/batch=%d", seq, rows), func(b *testing.B) {
+				per := max(1, 6400/(rows*seq))
+				bestFwd, bestGrad := time.Duration(1<<62), time.Duration(1<<62)
+				for b.Loop() {
+					for range 5 {
+						start := time.Now()
+						for range per {
+							if _, err := m.RunEmbeds(ctx, batch); err != nil {
+								b.Fatal(err)
+							}
+						}
+						bestFwd = min(bestFwd, time.Since(start))
+						start = time.Now()
+						for range per {
+							if _, _, err := m.Gradient(ctx, batch, targets, engine.ScoreProbability); err != nil {
+								b.Fatal(err)
+							}
+						}
+						bestGrad = min(bestGrad, time.Since(start))
+					}
+				}
+				b.ReportMetric(float64(rows*per)/bestFwd.Seconds(), "forward_rows/s")
+				b.ReportMetric(float64(rows*per)/bestGrad.Seconds(), "gradient_rows/s")
+				b.ReportMetric(bestGrad.Seconds()/bestFwd.Seconds(), "gradient/forward")
+			})
+		}
+	}
+}
