@@ -2,7 +2,16 @@
 // bounded number of requests at a fixed concurrency and measures what
 // came back: throughput, latency percentiles, errors and 429s. It is the
 // measuring half of the serve benchmarks (scripts/gpu_bench.sh uses it
-// through loadgen); it holds no threshold of its own.
+// through loadgen). Run is a closed loop (a fixed number of clients) or,
+// with Options.Rate, an open loop (requests at a fixed rate, as an
+// overload is offered).
+//
+// ServeBench is `lucid bench serve`: it starts the server in this process
+// on a loopback port, with dynamic batching on and off, and sets its
+// throughput against the engine's batched floor measured in the same run,
+// with an overload run and the process's memory over many requests. Its
+// Targets compare the figures with issue 9's goals; nothing here asserts
+// them.
 package load
 
 import (
