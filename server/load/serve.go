@@ -276,7 +276,11 @@ func ServeBench(ctx context.Context, c ServeConfig) (*ServeReport, error) {
 
 	maxConc := slices.Max(c.Concurrency)
 	base := server.Config{RequestTimeout: time.Hour, MaxInFlight: max(server.DefaultMaxInFlight, 2*maxConc), Sessions: c.Sessions,
-		Limits: server.Limits{MaxBudget: max(c.Budget, server.DefaultMaxBudget)}}
+		Limits: server.Limits{MaxBudget: max(c.Budget, server.DefaultMaxBudget)},
+		// Without batching the evaluator still batches an explanation's own
+		// rows, in batches of this size: the same as with batching, so the
+		// gain is the batcher's alone.
+		Batch: batching.Options{MaxBatch: rep.MaxBatch}}
 	on := base
 	on.Batching = true
 	on.Batch = batching.Options{MaxBatch: rep.MaxBatch, MaxWait: c.MaxWait, Concurrency: c.Sessions}
