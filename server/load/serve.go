@@ -400,7 +400,7 @@ func ServeBench(ctx context.Context, c ServeConfig) (*ServeReport, error) {
 		// The client may keep far more outstanding than the server admits,
 		// so the server, not the client, does the refusing.
 		res, err := Run(ctx, Options{URL: urlOv + ":predict", Texts: predictTexts, Rate: rate, Requests: c.OverloadRequests,
-			Concurrency: min(MaxServeConcurrency, 4*c.OverloadQueue+256), Timeout: server.DefaultRequestTimeout})
+			Concurrency: MaxServeConcurrency, Timeout: server.DefaultRequestTimeout})
 		if err != nil {
 			return nil, err
 		}
