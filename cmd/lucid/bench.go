@@ -53,14 +53,21 @@ outside the model.
 Sentences: the first --sentences rows of --data (default
 ../shared/data/sst2/dev.tsv when it exists), else built-in sentences.
 
+"lucid bench serve" measures lucid serve under load instead (see
+lucid bench serve --help).
+
 Examples:
   lucid bench
+  lucid bench serve
   lucid bench --methods kernelshap,lime --budgets 512 --json
   lucid bench --accuracy --sentences 20
   lucid bench --methods ig,ig-fd --steps 16
 `
 
 func runBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	if isServeSubcommand(args) {
+		return runBenchServe(ctx, args[1:], stdout, stderr)
+	}
 	fs := newFlagSet("bench", benchHelp, stderr)
 	var mf modelFlags
 	mf.register(fs)

@@ -21,6 +21,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -363,35 +364,72 @@ func (m *Model) full() bool {
 	return m.rows >= m.o.MaxBatch
 }
 
-// take removes the calls of the next batch from the queue, oldest first,
-// whole calls only, up to MaxBatch rows (a first call with more rows goes
-// alone); calls whose context has ended are answered and dropped. In
-// Group mode only calls of the oldest call's length are taken.
+// take removes the calls of the next batch from the queue, whole calls
+// only, up to MaxBatch rows (a first call with more rows goes alone);
+// calls whose context has ended are answered and dropped. The oldest call
+// always goes. In Group mode only calls of its length join it. In Pad
+// mode, when more rows wait than a batch holds, the calls nearest the
+// oldest call's length join it first: a batch costs its longest row times
+// its rows, so a batch of like lengths wastes little on padding, and no
+// call waits long, since every call is the oldest in turn.
 func (m *Model) take() []*call {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var taken []*call
-	rows, seq := 0, -1
-	kept := m.queue[:0]
+	live := m.queue[:0]
 	for _, c := range m.queue {
-		switch {
-		case c.ctx.Err() != nil:
+		if c.ctx.Err() != nil {
 			m.rows -= c.b.Rows
 			c.done <- result{err: c.ctx.Err()}
-		case (m.o.Mode == Group && seq >= 0 && c.b.SeqLen != seq) || (rows > 0 && rows+c.b.Rows > m.o.MaxBatch) || rows >= m.o.MaxBatch:
-			kept = append(kept, c)
-		default:
+			continue
+		}
+		live = append(live, c)
+	}
+	clear(m.queue[len(live):])
+	m.queue = live
+	if len(live) == 0 {
+		return nil
+	}
+	// candidates in the order they may join the oldest call.
+	candidates := make([]int, 0, len(live))
+	for i := range live {
+		candidates = append(candidates, i)
+	}
+	if m.o.Mode == Pad && m.rows > m.o.MaxBatch {
+		seq := live[0].b.SeqLen
+		dist := func(i int) int { return abs(live[i].b.SeqLen - seq) }
+		slices.SortStableFunc(candidates[1:], func(a, b int) int { return dist(a) - dist(b) })
+	}
+	chosen := make([]bool, len(live))
+	rows, seq := 0, live[0].b.SeqLen
+	for _, i := range candidates {
+		c := live[i]
+		switch {
+		case m.o.Mode == Group && c.b.SeqLen != seq, rows > 0 && rows+c.b.Rows > m.o.MaxBatch, rows >= m.o.MaxBatch:
+			continue
+		}
+		chosen[i] = true
+		rows += c.b.Rows
+	}
+	var taken []*call
+	kept := live[:0]
+	for i, c := range live {
+		if chosen[i] {
 			taken = append(taken, c)
-			rows += c.b.Rows
 			m.rows -= c.b.Rows
-			if seq < 0 {
-				seq = c.b.SeqLen
-			}
+		} else {
+			kept = append(kept, c)
 		}
 	}
 	clear(m.queue[len(kept):])
 	m.queue = kept
 	return taken
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
 }
 
 // run runs one batch of calls and answers each.

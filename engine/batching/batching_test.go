@@ -25,6 +25,7 @@ type sumModel struct {
 	fail          error
 	mu            sync.Mutex
 	sizes         []int
+	seqs          []int // each batch's SeqLen
 }
 
 func (m *sumModel) Labels() []string { return []string{"A", "B"} }
@@ -40,6 +41,7 @@ func (m *sumModel) Run(ctx context.Context, b engine.Batch) (engine.Logits, erro
 	m.batches.Add(1)
 	m.mu.Lock()
 	m.sizes = append(m.sizes, b.Rows)
+	m.seqs = append(m.seqs, b.SeqLen)
 	m.mu.Unlock()
 	if m.fail != nil {
 		return engine.Logits{}, m.fail
@@ -256,4 +258,50 @@ func TestBadBatchAndMode(t *testing.T) {
 	g, err := ParseMode("group")
 	require.NoError(t, err)
 	assert.Equal(t, Group, g)
+}
+
+// With more rows waiting than a batch holds, Pad mode puts the oldest call
+// with the calls nearest its length, so little of a batch is padding; the
+// others go in the next batch, and every caller gets its own rows' logits.
+func TestPadModeGroupsNearbyLengths(t *testing.T) {
+	inner := &sumModel{gate: make(chan struct{})}
+	m := New(inner, Options{MaxBatch: 3, MaxWait: -1, Mode: Pad})
+	defer m.Close()
+	rng := rand.New(rand.NewPCG(1, 2))
+	type answer struct {
+		got, want engine.Logits
+		err       error
+	}
+	var wg sync.WaitGroup
+	answers := make(chan answer, 7)
+	send := func(seq int) {
+		b := randomBatch(rng, 1, seq)
+		want, err := (&sumModel{}).Run(context.Background(), b)
+		require.NoError(t, err)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got, err := m.Run(context.Background(), b)
+			answers <- answer{got, want, err}
+		}()
+	}
+	send(5) // runs at once and holds the runner at the gate
+	require.Eventually(t, func() bool { return m.QueueRows() == 0 }, 5*time.Second, time.Millisecond)
+	for i, seq := range []int{10, 40, 11, 39, 12, 41} {
+		send(seq)
+		require.Eventually(t, func() bool { return m.QueueRows() == i+1 }, 5*time.Second, time.Millisecond, "arrival order")
+	}
+	for range 3 {
+		inner.gate <- struct{}{}
+	}
+	wg.Wait()
+	close(answers)
+	for a := range answers {
+		require.NoError(t, a.err)
+		assert.Equal(t, a.want.Data, a.got.Data)
+	}
+	inner.mu.Lock()
+	defer inner.mu.Unlock()
+	assert.Equal(t, []int{1, 3, 3}, inner.sizes)
+	assert.Equal(t, []int{5, 12, 41}, inner.seqs, "10 with 11 and 12, then 40 with 39 and 41; in arrival order the batches would pad to 40 and 41")
 }

@@ -66,3 +66,38 @@ func TestQuantile(t *testing.T) {
 	assert.Equal(t, time.Duration(95), quantile(d, 0.95))
 	assert.Equal(t, time.Duration(100), quantile(d, 1))
 }
+
+// An open loop sends at its rate whatever the answers, and drops (does not
+// send) a request due while Concurrency are outstanding.
+func TestOpenLoopOffersItsRateAndBoundsOutstanding(t *testing.T) {
+	release := make(chan struct{})
+	var got atomic.Int64
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got.Add(1)
+		<-release
+		w.Write([]byte(`{}`))
+	}))
+	defer ts.Close()
+	done := make(chan Result, 1)
+	go func() {
+		res, err := Run(context.Background(), Options{URL: ts.URL, Texts: []string{"a"}, Concurrency: 5, Requests: 40, Rate: 400})
+		assert.NoError(t, err)
+		done <- res
+	}()
+	// Every request is due within 0.1s; the server holds the first five.
+	require.Eventually(t, func() bool { return got.Load() == 5 }, 5*time.Second, time.Millisecond)
+	time.Sleep(300 * time.Millisecond)
+	close(release)
+	res := <-done
+	assert.Equal(t, 40, res.Requests)
+	assert.Equal(t, 5, res.OK, "only the five outstanding were sent")
+	assert.Equal(t, 35, res.Dropped)
+	assert.Zero(t, res.Failed)
+	assert.Positive(t, res.Offered)
+	assert.Equal(t, int64(5), got.Load())
+}
+
+func TestOpenLoopRefusesBadRate(t *testing.T) {
+	_, err := Run(context.Background(), Options{URL: "http://x", Texts: []string{"a"}, Concurrency: 1, Requests: 1, Rate: -1})
+	assert.ErrorContains(t, err, "rate -1")
+}
