@@ -5,6 +5,7 @@ import (
 	"github.com/lucid-nlp/lucid/dataset"
 	"github.com/lucid-nlp/lucid/fairness/consistency"
 	"github.com/lucid-nlp/lucid/fairness/counterfactual"
+	"github.com/lucid-nlp/lucid/fairness/databias"
 	"github.com/lucid-nlp/lucid/fairness/group"
 	"github.com/lucid-nlp/lucid/fairness/paired"
 	"github.com/lucid-nlp/lucid/fairness/stats"
@@ -56,6 +57,9 @@ type Report struct {
 	// Summary is what a person reads first: one finding per check.
 	Summary []Finding `json:"summary"`
 
+	// DataBias is the data scan (CheckData): label skew by identity term
+	// and group in the data itself, no model involved.
+	DataBias       *databias.Report         `json:"data_bias,omitempty"`
 	Groups         []*group.Report          `json:"groups,omitempty"`
 	Paired         []*paired.Report         `json:"paired,omitempty"`
 	Counterfactual *Counterfactual          `json:"counterfactual,omitempty"`
@@ -101,7 +105,7 @@ type Rate struct {
 // Finding is one line of the summary.
 type Finding struct {
 	// Check is groups, counterfactual, consistency, slices, faithfulness,
-	// stability or data.
+	// stability, data (the reading) or data_bias (the data scan).
 	Check string `json:"check"`
 	// Status is pass, warn or fail (or info for facts that are neither).
 	Status  string `json:"status"`

@@ -28,6 +28,7 @@ import (
 	"github.com/lucid-nlp/lucid/dataset"
 	"github.com/lucid-nlp/lucid/fairness/consistency"
 	"github.com/lucid-nlp/lucid/fairness/counterfactual"
+	"github.com/lucid-nlp/lucid/fairness/databias"
 	"github.com/lucid-nlp/lucid/fairness/group"
 	"github.com/lucid-nlp/lucid/fairness/paired"
 	"github.com/lucid-nlp/lucid/fairness/scoring"
@@ -43,10 +44,13 @@ const (
 	CheckSlices         = "slices"
 	CheckFaithfulness   = "faithfulness"
 	CheckStability      = "stability"
+	// CheckData scans the data itself for label skew by identity term and
+	// group (fairness/databias); alone, it needs no model.
+	CheckData = "data"
 )
 
 // AllChecks lists every check, in report order.
-var AllChecks = []string{CheckGroups, CheckCounterfactual, CheckConsistency, CheckSlices, CheckFaithfulness, CheckStability}
+var AllChecks = []string{CheckData, CheckGroups, CheckCounterfactual, CheckConsistency, CheckSlices, CheckFaithfulness, CheckStability}
 
 // Config says what to audit and how.
 type Config struct {
@@ -112,6 +116,9 @@ type Config struct {
 	// ModelName names the model in the report (default: a
 	// *models.Classifier's folder).
 	ModelName string
+	// Labels name the classes when Run is given no classifier (a
+	// data-only audit, ModelFree); a classifier's labels are used otherwise.
+	Labels []string
 }
 
 // Progress is the state of a running audit.
@@ -278,7 +285,10 @@ func (r *reservoir) add(s string) {
 // still leaves its findings.
 func Run(ctx context.Context, clf Classifier, x *attribution.Explainer, cfg Config) (*Report, error) {
 	start := time.Now()
-	labels := clf.Labels()
+	labels, err := auditLabels(clf, cfg)
+	if err != nil {
+		return nil, err
+	}
 	if err := cfg.defaults(labels); err != nil {
 		return nil, err
 	}
@@ -325,6 +335,12 @@ func Run(ctx context.Context, clf Classifier, x *attribution.Explainer, cfg Conf
 	model := cfg.ModelName
 	if c, ok := clf.(*models.Classifier); ok && model == "" {
 		model = c.Folder.Dir
+	}
+	var scan *databias.Scanner
+	if cfg.has(CheckData) {
+		if scan, err = newDataScan(cfg, labels, posIdx, gcols); err != nil {
+			return nil, err
+		}
 	}
 	rep := &Report{Model: model, Data: cfg.Name, Labels: labels, Positive: positive, Seed: cfg.Seed,
 		GeneratedAt: start.UTC().Format(time.RFC3339), Checks: cfg.Checks, Rule: decisionRule(cfg)}
@@ -384,6 +400,20 @@ func Run(ctx context.Context, clf Classifier, x *attribution.Explainer, cfg Conf
 		if len(batch) == 0 {
 			return nil
 		}
+		if clf == nil { // data only: no predictions
+			for _, row := range batch {
+				rep.Rows++
+				if row.Label >= 0 {
+					rep.Labelled++
+				}
+				if err := scanRow(scan, row.Text, row.Label, row.Groups, gcols); err != nil {
+					return err
+				}
+			}
+			batch = batch[:0]
+			progress("reading")
+			return nil
+		}
 		texts = texts[:0]
 		for _, r := range batch {
 			texts = append(texts, r.Text)
@@ -423,6 +453,11 @@ func Run(ctx context.Context, clf Classifier, x *attribution.Explainer, cfg Conf
 			}
 			for g, a := range pairs {
 				a.Add(row.Groups[frameAt], gcols[g].value(row.Groups), p.Probabilities[posIdx], yPred)
+			}
+			if scan != nil {
+				if err := scanRow(scan, row.Text, row.Label, row.Groups, gcols); err != nil {
+					return err
+				}
 			}
 			if cf != nil {
 				if err := cf.Add(ctx, row.Text); err != nil {
@@ -486,8 +521,13 @@ func Run(ctx context.Context, clf Classifier, x *attribution.Explainer, cfg Conf
 		}
 		return nil, fmt.Errorf("audit: %s has no readable rows (%d skipped)", cfg.Name, rep.Skipped)
 	}
-	rep.Prediction = wilsonRate(positives, rep.Rows)
-	if rep.Labelled > 0 {
+	if scan != nil {
+		rep.DataBias = scan.Result()
+	}
+	if clf != nil {
+		rep.Prediction = wilsonRate(positives, rep.Rows)
+	}
+	if rep.Labelled > 0 && clf != nil {
 		acc := wilsonRate(correct, rep.Labelled)
 		rep.Accuracy = &acc
 	}

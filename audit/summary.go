@@ -35,6 +35,7 @@ func decisionRule(cfg Config) Rule {
 		"disparate_impact_upper":           1 / group.FourFifths,
 		"explanation_rank_correlation_min": StabilityThreshold,
 		"max_skipped_share":                cfg.MaxSkippedShare,
+		"data_positive_share_difference":   cfg.Tolerance,
 	}}
 }
 
@@ -76,6 +77,9 @@ func summarize(r *Report, cfg Config) []Finding {
 	if r.Accuracy != nil {
 		out = append(out, Finding{Check: "data", Status: "info", Message: fmt.Sprintf("Accuracy %.1f%% (95%% interval %.1f–%.1f%%) on %d labelled rows.",
 			100*r.Accuracy.Value, 100*r.Accuracy.Low, 100*r.Accuracy.High, r.Accuracy.Of)})
+	}
+	if r.DataBias != nil {
+		out = append(out, dataBiasFindings(r.DataBias)...)
 	}
 	for _, g := range r.Groups {
 		out = append(out, groupFinding(g))

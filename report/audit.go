@@ -72,6 +72,8 @@ type auditView struct {
 	Stab        []stabV
 	StabNote    string
 	Labels      template.HTML
+	DataBias    *dataBiasV
+	DataNote    string
 }
 
 type findingV struct {
@@ -86,6 +88,7 @@ type checkV struct {
 
 // checkText says in plain words what each check asks.
 var checkText = map[string]string{
+	audit.CheckData:           "Data bias: is a label more frequent in the data where an identity term or a group occurs? (no model involved)",
 	audit.CheckGroups:         "Group fairness: does the model predict the positive label, and make mistakes, at similar rates for different groups of people?",
 	audit.CheckCounterfactual: "Identity terms: does the prediction change when only an identity word (e.g. “he” → “she”) is swapped?",
 	audit.CheckConsistency:    "Consistency: does the prediction survive harmless edits (typos, punctuation, case) and move the right way under meaningful ones (negation, intensifiers)?",
@@ -129,7 +132,7 @@ func buildAudit(r *audit.Report) *auditView {
 		v.Accuracy = &a
 		v.AccuracyOf = fmt.Sprintf("%d of %d labelled rows correct", r.Accuracy.Count, r.Accuracy.Of)
 	}
-	names := dataNames(r)
+	names := append(dataNames(r), dataBiasNames(r)...)
 	for _, f := range r.Summary {
 		cl := statusClass[strings.ToLower(f.Status)]
 		if cl == "" {
@@ -178,6 +181,11 @@ func buildAudit(r *audit.Report) *auditView {
 		v.Cons = buildCons(r.Consistency)
 	} else {
 		v.ConsNote = v.note(audit.CheckConsistency, "no consistency results.")
+	}
+	if r.DataBias != nil {
+		v.DataBias = buildDataBias(r.DataBias)
+	} else {
+		v.DataNote = v.note(audit.CheckData, "no data scan results.")
 	}
 	v.buildSlices()
 	v.buildFaith()
@@ -248,6 +256,8 @@ func dataNames(r *audit.Report) []string {
 func (v *auditView) hasData(check string) bool {
 	r := v.R
 	switch check {
+	case audit.CheckData:
+		return r.DataBias != nil
 	case audit.CheckGroups:
 		return len(r.Groups) > 0
 	case audit.CheckCounterfactual:

@@ -163,6 +163,54 @@ func lookup(j map[string]any, key string) (any, error) {
 			}
 		}
 		return nil, fmt.Errorf("no paired pair %s, %s", p[2], p[3])
+	case "databias":
+		// databias:<field> | databias:<kind>:<list>:<field> |
+		// databias:<kind>:<list>:<group|term|value>:<name>:<field>[:low|:high]
+		db := obj(j["data_bias"])
+		if p[1] != "family" && p[1] != "column" {
+			return sub(db, 2, p[1]), nil
+		}
+		lists := db["families"]
+		if p[1] == "column" {
+			lists = db["columns"]
+		}
+		l, err := find(lists, "name", p[2])
+		if err != nil {
+			return nil, err
+		}
+		if len(p) == 4 {
+			if p[3] == "verdict" {
+				return status(l), nil
+			}
+			return l[p[3]], nil
+		}
+		units := l["groups"]
+		if p[3] == "term" {
+			units = l["terms"]
+		}
+		u, err := find(units, "name", p[4])
+		if err != nil {
+			return nil, err
+		}
+		switch p[5] {
+		case "verdict":
+			return status(u), nil
+		case "labelled":
+			return obj(u["positive_share"])["of"], nil
+		case "pmi_positive":
+			labels, _ := db["labels"].([]any)
+			for i, lab := range labels {
+				if lab == db["positive_label"] {
+					return u["pmi_bits"].([]any)[i], nil
+				}
+			}
+			return nil, fmt.Errorf("no positive label")
+		}
+		return sub(u, 6, p[5]), nil
+	case "databias-skewed":
+		i, _ := strconv.Atoi(p[1])
+		s := obj(obj(j["data_bias"])["most_skewed_terms"].([]any)[i])
+		return sub(s, 3, p[2]), nil
 	case "consistency-run":
 		return obj(j["consistency"])[p[1]], nil
 	case "accuracy", "positive_prediction_rate":

@@ -114,7 +114,7 @@ func TestWriteAuditEmpty(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			page := renderAudit(t, r)
 			selfContained(t, page)
-			assert.Equal(t, 7, strings.Count(page, `<p class="note">Not run:`), "every section says it was not run")
+			assert.Equal(t, 8, strings.Count(page, `<p class="note">Not run:`), "every section says it was not run")
 			assert.NotContains(t, page, `class="banner`, "no partial banner")
 			assert.Contains(t, plainText(page), "The audit took 0.00 s.", "no timings: the total alone")
 			seen := checkDataKeys(t, page, r, "rows", "skipped_rows")
@@ -386,7 +386,7 @@ func TestWriteAuditPartial(t *testing.T) {
 	banner := at(t, page, `<div class="banner warn" role="alert">`)
 	assert.Less(t, banner, at(t, page, `id="summary"`), "the banner comes before the summary")
 	assert.Contains(t, plainText(page), "Partial report. "+r.PartialReason+".")
-	assert.Equal(t, 4, strings.Count(page, `<p class="note">Not run:`), "counterfactual, consistency, faithfulness, stability")
+	assert.Equal(t, 5, strings.Count(page, `<p class="note">Not run:`), "data bias, counterfactual, consistency, faithfulness, stability")
 	assert.Contains(t, plainText(page), "Reading and scoring 1000 rows took 8.12 s (123.1 rows/s); group statistics and tests 0.43 s; total 12.35 s.")
 
 	// A reason with markup stays text.

@@ -36,6 +36,16 @@ counterfactual swaps, consistency, matched frames, faithfulness, stability)
 run on them; accuracy, TPR and FPR use the labelled rows.
 
 Checks (--checks, default all):
+  data            bias in the data itself, no model: for every identity term
+                  and family group (the counterfactual families) and every
+                  --group-col value, how often it occurs and the share of the
+                  --positive label where it occurs vs elsewhere (difference
+                  with Newcombe interval, ratio with log interval, Fisher's
+                  exact test, Holm-corrected per list; FAIL beyond
+                  --tolerance), smoothed PMI with each label, and the most
+                  skewed terms with sample sentences. --checks data alone
+                  loads no model (labels are named by --model's config.json,
+                  or given as class indexes)
   groups          per group: accuracy, positive rate, TPR, FPR, FNR, precision
                   with bootstrap 95% intervals; every pair of groups compared
                   (signed A - B, Fisher's exact test, Holm-corrected) and the
@@ -80,6 +90,7 @@ Examples:
   lucid audit --data people.csv --group-col gender,age --group-cross gender,age
   lucid audit --data ../shared/data/sst2/dev.tsv --checks counterfactual,consistency
   lucid audit --data posts.jsonl --fail-on fail     # exit 3 when a check fails
+  lucid audit --data train.tsv --checks data --group-col source   # no model
 
 Limits (checked before anything runs; a value beyond one is a usage error,
 exit 2): --batch 1 to 4096, --budget 1 to 1048576 (2^20), --resamples 1 to
@@ -284,6 +295,20 @@ func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 			return usagef("--positive %q: not one of the model's labels %s", termSafe(*positive), termSafe(strings.Join(folder.Labels, ", ")))
 		}
 	}
+	showProgress := *progressMode == "always" || (*progressMode == "auto" && isTerminal(stderr))
+	dopts := dataset.Options{Format: f, TextCol: *textCol, LabelCol: *labelCol, GroupCols: groupCols, Strict: *strict, MaxFieldBytes: int(fieldBytes)}
+	if audit.ModelFree(checks) {
+		// --checks data alone reads no model: the folder's config.json
+		// only names the labels.
+		cfg := audit.Config{Source: counted, Name: *data, Dataset: dopts, Positive: *positive, Checks: checks, Families: fams, Seed: *seed,
+			BatchSize: *batch, MinGroupSize: *minGroup, Intersections: crosses, Tolerance: *tolerance, MaxSkippedShare: *maxSkipped,
+			MaxGroups: *maxGroups, MissingAsGroup: *missingGroup == "as-group", Labels: folder.Labels, ModelName: "none (data only)"}
+		if showProgress {
+			cfg.Progress = progressPrinter(stderr, counted, st.Size())
+		}
+		rep, err := audit.Run(ctx, nil, nil, cfg)
+		return finishAudit(rep, err, *out, *failOn, showProgress, stdout, stderr)
+	}
 	// Predictions run --batch rows at once, explanations the evaluator's
 	// default batch; either way in each session.
 	if err := checkInference(shapeOf(folder, slices.Contains(ms, attribution.MethodPath) || len(ms) == 0), max(*batch, evaluate.DefaultBatchSize), mf.sessions, int64(mf.maxMemory)); err != nil {
@@ -297,11 +322,9 @@ func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	ev := evaluate.New(clf.Model, evaluate.Options{PadID: clf.Tokenizer.PadID(), Concurrency: mf.sessions})
 	x := attribution.NewExplainer(clf.Tokenizer, ev, clf.Folder.Dir)
 
-	showProgress := *progressMode == "always" || (*progressMode == "auto" && isTerminal(stderr))
 	cfg := audit.Config{
 		Source: counted, Name: *data,
-		Dataset: dataset.Options{Format: f, TextCol: *textCol, LabelCol: *labelCol, GroupCols: groupCols,
-			Strict: *strict, MaxFieldBytes: int(fieldBytes)},
+		Dataset:  dopts,
 		Positive: *positive, Checks: checks, Families: fams, Seed: *seed, BatchSize: *batch,
 		Resamples: *resamples, MinGroupSize: *minGroup, ConsistencyRows: *consistencyRows, ExplainRows: *explainRows,
 		Methods: ms, Budget: *budget, PairCol: *pairCol, Intersections: crosses, MissingAsGroup: *missingGroup == "as-group",
@@ -311,25 +334,30 @@ func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		cfg.Progress = progressPrinter(stderr, counted, st.Size())
 	}
 	rep, err := audit.Run(ctx, clf, x, cfg)
+	return finishAudit(rep, err, *out, *failOn, showProgress, stdout, stderr)
+}
+
+// finishAudit writes the report (a partial one too) and prints the summary.
+func finishAudit(rep *audit.Report, err error, out, failOn string, showProgress bool, stdout, stderr io.Writer) error {
 	if showProgress {
 		fmt.Fprintln(stderr)
 	}
 	if rep != nil && rep.Partial {
 		// Interrupted: what was read so far is still worth keeping.
-		if werr := writeReport(*out, rep); werr != nil {
+		if werr := writeReport(out, rep); werr != nil {
 			return errors.Join(err, werr)
 		}
-		printSummary(stdout, rep, *out)
+		printSummary(stdout, rep, out)
 		return err
 	}
 	if err != nil {
 		return err
 	}
-	if err := writeReport(*out, rep); err != nil {
+	if err := writeReport(out, rep); err != nil {
 		return err
 	}
-	printSummary(stdout, rep, *out)
-	return findingsExit(rep, *failOn)
+	printSummary(stdout, rep, out)
+	return findingsExit(rep, failOn)
 }
 
 func writeReport(dir string, rep *audit.Report) error {
