@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -116,13 +117,7 @@ func Fit(s *Scores, o Options) (*File, error) {
 		f.Unfitted = append(f.Unfitted, Unfitted{Group: "(missing)", Rows: s.missing, Reason: "empty group value"})
 	}
 	if s.beyondRows > 0 {
-		beyond := slices.Sorted(func(yield func(string) bool) {
-			for g := range s.beyond {
-				if !yield(g) {
-					return
-				}
-			}
-		})
+		beyond := slices.Sorted(maps.Keys(s.beyond))
 		named := 0
 		for _, g := range beyond {
 			f.Unfitted = append(f.Unfitted, Unfitted{Group: g, Rows: s.beyond[g], Reason: fmt.Sprintf("beyond the first %d groups, the most fitted", MaxGroups)})
