@@ -9,6 +9,7 @@ import (
 	"github.com/lucid-nlp/lucid/fairness/group"
 	"github.com/lucid-nlp/lucid/fairness/paired"
 	"github.com/lucid-nlp/lucid/fairness/stats"
+	"github.com/lucid-nlp/lucid/fairness/thresholds"
 )
 
 // Report is everything an audit found; report.json is its JSON form
@@ -67,6 +68,13 @@ type Report struct {
 	Slices         []consistency.SliceStats `json:"slices,omitempty"`
 	Faithfulness   []MethodFaithfulness     `json:"faithfulness,omitempty"`
 	Stability      []Stability              `json:"explanation_stability,omitempty"`
+
+	// ThresholdFit is the group thresholds fitted (--fit-thresholds; the
+	// content of thresholds.json), or ThresholdFitError why none were;
+	// Thresholds is a fitted file judged on this data (--thresholds).
+	ThresholdFit      *thresholds.File       `json:"threshold_fit,omitempty"`
+	ThresholdFitError string                 `json:"threshold_fit_error,omitempty"`
+	Thresholds        *thresholds.Evaluation `json:"thresholds,omitempty"`
 }
 
 // Timing is one phase of the audit: reading (and scoring every row), then

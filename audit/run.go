@@ -33,6 +33,7 @@ import (
 	"github.com/lucid-nlp/lucid/fairness/paired"
 	"github.com/lucid-nlp/lucid/fairness/scoring"
 	"github.com/lucid-nlp/lucid/fairness/stats"
+	"github.com/lucid-nlp/lucid/fairness/thresholds"
 	"github.com/lucid-nlp/lucid/models"
 )
 
@@ -119,6 +120,16 @@ type Config struct {
 	// Labels name the classes when Run is given no classifier (a
 	// data-only audit, ModelFree); a classifier's labels are used otherwise.
 	Labels []string
+	// FitThresholds, when set, fits group thresholds under this
+	// constraint on the labelled rows (Report.ThresholdFit, the content of
+	// thresholds.json); Thresholds, when set, applies a fitted file to
+	// every row and judges it against the model's own decisions
+	// (Report.Thresholds). Not both in one run. ThresholdCol is the group
+	// column (default: the file's column when applying, the first group
+	// column when fitting).
+	FitThresholds thresholds.Constraint
+	Thresholds    *thresholds.File
+	ThresholdCol  string
 }
 
 // Progress is the state of a running audit.
@@ -319,6 +330,16 @@ func Run(ctx context.Context, clf Classifier, x *attribution.Explainer, cfg Conf
 	if cfg.PairCol != "" {
 		frameAt = read.add(cfg.PairCol)
 	}
+	thrCol, err := cfg.thresholdColumn()
+	if err != nil {
+		return nil, err
+	}
+	var thr *thresholdWork
+	if thrCol != "" {
+		if thr, err = newThresholdWork(cfg, read.add(thrCol), positive); err != nil {
+			return nil, err
+		}
+	}
 	dopts := cfg.Dataset
 	dopts.GroupCols = read.names
 	rd, err := dataset.NewReader(cfg.Source, cfg.Name, dopts)
@@ -327,6 +348,9 @@ func Run(ctx context.Context, clf Classifier, x *attribution.Explainer, cfg Conf
 	}
 	defer rd.Close()
 	resolved := rd.Columns().Groups // as spelled in the file
+	if thr != nil {
+		thr.column = resolved[thr.at]
+	}
 	for i := range gcols {
 		if len(gcols[i].parts) == 1 {
 			gcols[i].name = resolved[gcols[i].parts[0]]
@@ -459,6 +483,11 @@ func Run(ctx context.Context, clf Classifier, x *attribution.Explainer, cfg Conf
 					return err
 				}
 			}
+			if thr != nil {
+				if err := thr.add(row.Groups, row.Text, p.Probabilities[posIdx], yPred, labelled, labelled && row.Label == posIdx); err != nil {
+					return err
+				}
+			}
 			if cf != nil {
 				if err := cf.Add(ctx, row.Text); err != nil {
 					return err
@@ -543,6 +572,11 @@ func Run(ctx context.Context, clf Classifier, x *attribution.Explainer, cfg Conf
 	}
 	for _, a := range pairs {
 		rep.Paired = append(rep.Paired, a.Result())
+	}
+	if thr != nil {
+		if err := thr.result(rep, cfg, positive); err != nil {
+			return nil, fmt.Errorf("audit: thresholds on %s: %w", thr.column, err)
+		}
 	}
 	clock.stop(0)
 	if cfg.has(CheckSlices) && rep.Labelled > 0 {

@@ -87,6 +87,7 @@ func summarize(r *Report, cfg Config) []Finding {
 	for _, p := range r.Paired {
 		out = append(out, pairedFinding(p))
 	}
+	out = append(out, thresholdFindings(r)...)
 	if cf := r.Counterfactual; cf != nil {
 		out = append(out, counterfactualFindings(cf)...)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/lucid-nlp/lucid/fairness/counterfactual"
 	"github.com/lucid-nlp/lucid/fairness/group"
 	"github.com/lucid-nlp/lucid/fairness/scoring"
+	"github.com/lucid-nlp/lucid/fairness/thresholds"
 	"github.com/lucid-nlp/lucid/models"
 	"github.com/lucid-nlp/lucid/report"
 )
@@ -65,6 +66,19 @@ Checks (--checks, default all):
                   method on sampled rows
   stability       rank correlation of explanations across seeds and budgets
 
+Group thresholds (post-processing mitigation, Hardt, Price and Srebro 2016,
+as fairlearn's ThresholdOptimizer): --fit-thresholds demographic-parity,
+equal-opportunity or equalized-odds fits, on the labelled rows, one decision
+rule per group of --threshold-col (default: the first --group-col) on the
+positive-class score, the most accurate under which every group has the same
+positive rate, TPR, or TPR and FPR; rules that must mix two thresholds (or,
+for equalized odds, the score with a coin) decide by a hash of --seed, the
+group and the text, so they are reproducible. They go to OUT/thresholds.json
+(at most 256 groups; groups under --min-group-size keep the model's
+decisions, listed). Judge them on a second file with --thresholds FILE: the
+constraint's pairwise tests and accuracy before and after, with intervals;
+apply them with lucid predict --thresholds.
+
 Verdicts: one rule for every check. FAIL when the effect is significant after
 Holm correction (p < 0.05) and its estimate is beyond the tolerance (0.1 for
 differences, the four-fifths rule for ratios); WARN when it is significant but
@@ -91,6 +105,8 @@ Examples:
   lucid audit --data ../shared/data/sst2/dev.tsv --checks counterfactual,consistency
   lucid audit --data posts.jsonl --fail-on fail     # exit 3 when a check fails
   lucid audit --data train.tsv --checks data --group-col source   # no model
+  lucid audit --data train.csv --group-col gender --fit-thresholds equalized-odds --out fit/
+  lucid audit --data test.csv --group-col gender --thresholds fit/thresholds.json
 
 Limits (checked before anything runs; a value beyond one is a usage error,
 exit 2): --batch 1 to 4096, --budget 1 to 1048576 (2^20), --resamples 1 to
@@ -201,6 +217,9 @@ func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	maxField := fs.String("max-field-size", "1MiB", "largest CSV/TSV/JSONL field; a longer one, or a runaway quote, costs its own line, reported where the quote opened")
 	failOn := fs.String("fail-on", "never", "exit 3 when a finding is at least: fail, warn or never")
 	progressMode := fs.String("progress", "auto", "progress on stderr: auto (when a terminal), always or never")
+	fitThresholds := fs.String("fit-thresholds", "", "fit group thresholds and write OUT/thresholds.json: demographic-parity, equal-opportunity or equalized-odds")
+	thresholdsFile := fs.String("thresholds", "", "a thresholds.json to judge on --data: disparity and accuracy before and after")
+	thresholdCol := fs.String("threshold-col", "", "the group column thresholds are fitted on (default: the first --group-col) or applied to (default: the file's)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -240,6 +259,24 @@ func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	for _, c := range checks {
 		if !slices.Contains(audit.AllChecks, c) {
 			return usagef("--checks: unknown check %q (want %s)", c, strings.Join(audit.AllChecks, ", "))
+		}
+	}
+	var constraint thresholds.Constraint
+	if *fitThresholds != "" {
+		if constraint, err = thresholds.ParseConstraint(*fitThresholds); err != nil {
+			return usagef("--fit-thresholds %q: want demographic-parity, equal-opportunity or equalized-odds", termSafe(*fitThresholds))
+		}
+		if *thresholdsFile != "" {
+			return usagef("--fit-thresholds and --thresholds: fit on one file, judge on another (the same rows would flatter the rules)")
+		}
+		if len(groupCols) == 0 && *thresholdCol == "" {
+			return usagef("--fit-thresholds needs a group column: --group-col (or --threshold-col)")
+		}
+	}
+	var thrFile *thresholds.File
+	if *thresholdsFile != "" {
+		if thrFile, err = thresholds.Load(*thresholdsFile); err != nil {
+			return usageError{termSafe(err.Error())}
 		}
 	}
 	f, err := dataset.ParseFormat(*format)
@@ -307,7 +344,7 @@ func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 			cfg.Progress = progressPrinter(stderr, counted, st.Size())
 		}
 		rep, err := audit.Run(ctx, nil, nil, cfg)
-		return finishAudit(rep, err, *out, *failOn, showProgress, stdout, stderr)
+		return finishAudit(rep, err, *out, *failOn, false, showProgress, stdout, stderr)
 	}
 	// Predictions run --batch rows at once, explanations the evaluator's
 	// default batch; either way in each session.
@@ -329,16 +366,19 @@ func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		Resamples: *resamples, MinGroupSize: *minGroup, ConsistencyRows: *consistencyRows, ExplainRows: *explainRows,
 		Methods: ms, Budget: *budget, PairCol: *pairCol, Intersections: crosses, MissingAsGroup: *missingGroup == "as-group",
 		Tolerance: *tolerance, MaxSkippedShare: *maxSkipped, MaxGroups: *maxGroups, ModelName: modelName(clf.Folder.Dir),
+		FitThresholds: constraint, Thresholds: thrFile, ThresholdCol: *thresholdCol,
 	}
 	if showProgress {
 		cfg.Progress = progressPrinter(stderr, counted, st.Size())
 	}
 	rep, err := audit.Run(ctx, clf, x, cfg)
-	return finishAudit(rep, err, *out, *failOn, showProgress, stdout, stderr)
+	return finishAudit(rep, err, *out, *failOn, constraint != "", showProgress, stdout, stderr)
 }
 
-// finishAudit writes the report (a partial one too) and prints the summary.
-func finishAudit(rep *audit.Report, err error, out, failOn string, showProgress bool, stdout, stderr io.Writer) error {
+// finishAudit writes the report (a partial one when interrupted), prints
+// the summary, writes thresholds.json when fitting, and turns findings into
+// the exit code.
+func finishAudit(rep *audit.Report, err error, out, failOn string, fitting, showProgress bool, stdout, stderr io.Writer) error {
 	if showProgress {
 		fmt.Fprintln(stderr)
 	}
@@ -357,6 +397,16 @@ func finishAudit(rep *audit.Report, err error, out, failOn string, showProgress 
 		return err
 	}
 	printSummary(stdout, rep, out)
+	if fitting {
+		if rep.ThresholdFit == nil {
+			return fmt.Errorf("--fit-thresholds: no thresholds written: %s", termSafe(rep.ThresholdFitError))
+		}
+		path := filepath.Join(out, "thresholds.json")
+		if err := rep.ThresholdFit.Save(path); err != nil {
+			return fmt.Errorf("writing thresholds.json: %w", err)
+		}
+		fmt.Fprintf(stdout, "thresholds: %s\n", termSafe(path))
+	}
 	return findingsExit(rep, failOn)
 }
 

@@ -20,6 +20,14 @@ Classifies each TEXT, or each line of standard input when no TEXT is given
 Examples:
   lucid predict "a gorgeous, witty, seductive movie"
   lucid predict --json < texts.txt > predictions.jsonl
+  lucid predict --thresholds fit/thresholds.json --group-col gender --data people.csv --json
+
+With --thresholds FILE (from lucid audit --fit-thresholds), predict reads
+the rows of --data (CSV, TSV or JSONL, streamed) and applies the group's rule
+to the positive-class score: each line gives the adjusted label, the model's
+label, the group, and whether the decision was a draw (reproducible: keyed by
+the file's seed, the group and the text). Groups without a rule keep the
+model's decision, marked.
 
 Output: one line per input, "LABEL  probability  text", the text marked
 [truncated] when it was longer than the model reads and [empty] when it is
@@ -46,10 +54,12 @@ func runPredict(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	mf.register(fs)
 	batch := fs.Int("batch", models.DefaultBatchSize, fmt.Sprintf("rows per ONNX Runtime batch, 1 to %d", maxBatch))
 	asJSON := fs.Bool("json", false, "print one JSON object per input line")
+	var thr thresholdPredictFlags
+	thr.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := firstError(mf.validate(), intFlag("batch", *batch, 1, maxBatch)); err != nil {
+	if err := firstError(mf.validate(), intFlag("batch", *batch, 1, maxBatch), thr.check(fs.Args())); err != nil {
 		return err
 	}
 	folder, err := mf.folder()
@@ -68,6 +78,9 @@ func runPredict(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	defer clf.Close()
 	clf.BatchSize = *batch
+	if *thr.file != "" {
+		return predictWithThresholds(ctx, clf, &thr, *batch, *asJSON, stdout, stderr)
+	}
 
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
