@@ -71,6 +71,8 @@ type auditView struct {
 	FaithNote   string
 	Stab        []stabV
 	StabNote    string
+	// History is the trend of the headline metrics over runs (history.go).
+	History []trendV
 	Labels      template.HTML
 }
 
