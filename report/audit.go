@@ -73,7 +73,7 @@ type auditView struct {
 	StabNote    string
 	// History is the trend of the headline metrics over runs (history.go).
 	History []trendV
-	Labels      template.HTML
+	Labels  template.HTML
 }
 
 type findingV struct {

@@ -190,6 +190,7 @@ func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	maxField := fs.String("max-field-size", "1MiB", "largest CSV/TSV/JSONL field; a longer one, or a runaway quote, costs its own line, reported where the quote opened")
 	failOn := fs.String("fail-on", "never", "exit 3 when a finding is at least: fail, warn or never")
 	progressMode := fs.String("progress", "auto", "progress on stderr: auto (when a terminal), always or never")
+	history := fs.String("append-history", "", "JSONL file to add this run's headline metrics to; report.html plots the trend when it holds two or more runs")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -316,7 +317,7 @@ func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	}
 	if rep != nil && rep.Partial {
 		// Interrupted: what was read so far is still worth keeping.
-		if werr := writeReport(*out, rep); werr != nil {
+		if werr := writeReport(*out, rep, *history); werr != nil {
 			return errors.Join(err, werr)
 		}
 		printSummary(stdout, rep, *out)
@@ -325,14 +326,14 @@ func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if err != nil {
 		return err
 	}
-	if err := writeReport(*out, rep); err != nil {
+	if err := writeReport(*out, rep, *history); err != nil {
 		return err
 	}
 	printSummary(stdout, rep, *out)
 	return findingsExit(rep, *failOn)
 }
 
-func writeReport(dir string, rep *audit.Report) error {
+func writeReport(dir string, rep *audit.Report, history string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("creating --out folder: %w", err)
 	}
@@ -343,11 +344,15 @@ func writeReport(dir string, rep *audit.Report) error {
 	if err := os.WriteFile(filepath.Join(dir, "report.json"), append(js, '\n'), 0o644); err != nil {
 		return err
 	}
+	runs, err := writeMetrics(dir, audit.MetricRows(rep), history, report.AuditRun(rep))
+	if err != nil {
+		return err
+	}
 	h, err := os.Create(filepath.Join(dir, "report.html"))
 	if err != nil {
 		return err
 	}
-	if err := report.WriteAudit(h, rep); err != nil {
+	if err := report.WriteAuditWithHistory(h, rep, runs); err != nil {
 		h.Close()
 		return fmt.Errorf("writing report.html: %w", err)
 	}
