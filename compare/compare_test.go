@@ -99,7 +99,7 @@ func corpus(n int) string {
 
 func runModels(t *testing.T, a, b wordModel, n int) *Report {
 	t.Helper()
-	rep, err := RunModels(context.Background(), a, b, wordExplainer{a.flipWord}, wordExplainer{b.flipWord}, Config{
+	rep, err := RunModels(context.Background(), a, b, wordExplainer(a), wordExplainer(b), Config{
 		Source: strings.NewReader(corpus(n)), Name: "corpus.csv", Seed: 1, BatchSize: 64,
 		Dataset: dataset.Options{GroupCols: []string{"group"}}, ModelA: "a", ModelB: "b"})
 	require.NoError(t, err)
