@@ -71,9 +71,11 @@ type auditView struct {
 	FaithNote   string
 	Stab        []stabV
 	StabNote    string
-	Labels      template.HTML
-	DataBias    *dataBiasV
-	DataNote    string
+	// History is the trend of the headline metrics over runs (history.go).
+	History  []trendV
+	Labels   template.HTML
+	DataBias *dataBiasV
+	DataNote string
 }
 
 type findingV struct {

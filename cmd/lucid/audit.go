@@ -220,6 +220,7 @@ func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	fitThresholds := fs.String("fit-thresholds", "", "fit group thresholds and write OUT/thresholds.json: demographic-parity, equal-opportunity or equalized-odds")
 	thresholdsFile := fs.String("thresholds", "", "a thresholds.json to judge on --data: disparity and accuracy before and after")
 	thresholdCol := fs.String("threshold-col", "", "the group column thresholds are fitted on (default: the first --group-col) or applied to (default: the file's)")
+	history := fs.String("append-history", "", "JSONL file to add this run's headline metrics to; report.html plots the trend when it holds two or more runs")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -344,7 +345,7 @@ func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 			cfg.Progress = progressPrinter(stderr, counted, st.Size())
 		}
 		rep, err := audit.Run(ctx, nil, nil, cfg)
-		return finishAudit(rep, err, *out, *failOn, false, showProgress, stdout, stderr)
+		return finishAudit(rep, err, *out, *history, *failOn, false, showProgress, stdout, stderr)
 	}
 	// Predictions run --batch rows at once, explanations the evaluator's
 	// default batch; either way in each session.
@@ -372,19 +373,19 @@ func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		cfg.Progress = progressPrinter(stderr, counted, st.Size())
 	}
 	rep, err := audit.Run(ctx, clf, x, cfg)
-	return finishAudit(rep, err, *out, *failOn, constraint != "", showProgress, stdout, stderr)
+	return finishAudit(rep, err, *out, *history, *failOn, constraint != "", showProgress, stdout, stderr)
 }
 
 // finishAudit writes the report (a partial one when interrupted), prints
 // the summary, writes thresholds.json when fitting, and turns findings into
 // the exit code.
-func finishAudit(rep *audit.Report, err error, out, failOn string, fitting, showProgress bool, stdout, stderr io.Writer) error {
+func finishAudit(rep *audit.Report, err error, out, history, failOn string, fitting, showProgress bool, stdout, stderr io.Writer) error {
 	if showProgress {
 		fmt.Fprintln(stderr)
 	}
 	if rep != nil && rep.Partial {
 		// Interrupted: what was read so far is still worth keeping.
-		if werr := writeReport(out, rep); werr != nil {
+		if werr := writeReport(out, rep, history); werr != nil {
 			return errors.Join(err, werr)
 		}
 		printSummary(stdout, rep, out)
@@ -393,7 +394,7 @@ func finishAudit(rep *audit.Report, err error, out, failOn string, fitting, show
 	if err != nil {
 		return err
 	}
-	if err := writeReport(out, rep); err != nil {
+	if err := writeReport(out, rep, history); err != nil {
 		return err
 	}
 	printSummary(stdout, rep, out)
@@ -410,7 +411,7 @@ func finishAudit(rep *audit.Report, err error, out, failOn string, fitting, show
 	return findingsExit(rep, failOn)
 }
 
-func writeReport(dir string, rep *audit.Report) error {
+func writeReport(dir string, rep *audit.Report, history string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("creating --out folder: %w", err)
 	}
@@ -421,11 +422,15 @@ func writeReport(dir string, rep *audit.Report) error {
 	if err := os.WriteFile(filepath.Join(dir, "report.json"), append(js, '\n'), 0o644); err != nil {
 		return err
 	}
+	runs, err := writeMetrics(dir, audit.MetricRows(rep), history, report.AuditRun(rep))
+	if err != nil {
+		return err
+	}
 	h, err := os.Create(filepath.Join(dir, "report.html"))
 	if err != nil {
 		return err
 	}
-	if err := report.WriteAudit(h, rep); err != nil {
+	if err := report.WriteAuditWithHistory(h, rep, runs); err != nil {
 		h.Close()
 		return fmt.Errorf("writing report.html: %w", err)
 	}

@@ -1,0 +1,275 @@
+package report
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"slices"
+	"strconv"
+
+	"github.com/lucid-nlp/lucid/audit"
+	"github.com/lucid-nlp/lucid/compare"
+)
+
+// HistoryRun is one run's headline metrics: one line of a JSONL history
+// file (--append-history), which the HTML report plots as a trend when
+// it holds more than one run.
+type HistoryRun struct {
+	GeneratedAt string          `json:"generated_at"`
+	Command     string          `json:"command"`
+	Model       string          `json:"model"`
+	Data        string          `json:"data"`
+	Metrics     []HistoryMetric `json:"metrics"`
+}
+
+// HistoryMetric is one headline figure with its interval and n. An
+// undefined bound is written as null.
+type HistoryMetric struct {
+	Name  string   `json:"name"`
+	Value float64  `json:"value"`
+	Low   *float64 `json:"low"`
+	High  *float64 `json:"high"`
+	N     int      `json:"n"`
+}
+
+// Limits on a history file: the lines read back, and one line's size.
+const (
+	// MaxHistoryRuns is how many of the latest runs a report plots.
+	MaxHistoryRuns = 200
+	// MaxHistoryLine is the longest line of a history file.
+	MaxHistoryLine = 1 << 20
+)
+
+// headline is the rows of the whole data (no group): the figures a trend
+// is worth plotting for.
+func headline(rows []audit.MetricRow) []HistoryMetric {
+	var out []HistoryMetric
+	for _, r := range rows {
+		if r.Group != "" || math.IsNaN(r.Value) || math.IsInf(r.Value, 0) {
+			continue
+		}
+		out = append(out, HistoryMetric{Name: r.Check + "." + r.Metric, Value: r.Value, Low: bound(r.Low), High: bound(r.High), N: r.N})
+	}
+	return out
+}
+
+func bound(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
+}
+
+// AuditRun is an audit's headline metrics: accuracy, positive rate, and
+// the number of failing and warning findings.
+func AuditRun(r *audit.Report) HistoryRun {
+	run := HistoryRun{GeneratedAt: r.GeneratedAt, Command: "audit", Model: r.Model, Data: r.Data, Metrics: headline(audit.MetricRows(r))}
+	return withFindings(run, r.Summary)
+}
+
+// CompareRun is a comparison's headline metrics: agreement, flip rate,
+// accuracies, |Δp|, explanation agreement (or the overall shift figures).
+func CompareRun(r *compare.Report) HistoryRun {
+	model, data := r.ModelA, r.DataA
+	if r.ModelB != "" {
+		model += " vs " + r.ModelB
+	}
+	if r.DataB != "" {
+		data += " vs " + r.DataB
+	}
+	run := HistoryRun{GeneratedAt: r.GeneratedAt, Command: "compare", Model: model, Data: data, Metrics: headline(compare.MetricRows(r))}
+	return withFindings(run, r.Summary)
+}
+
+func withFindings(run HistoryRun, summary []audit.Finding) HistoryRun {
+	fails, warns := 0, 0
+	for _, f := range summary {
+		switch f.Status {
+		case "fail":
+			fails++
+		case "warn":
+			warns++
+		}
+	}
+	n := len(summary)
+	run.Metrics = append(run.Metrics, HistoryMetric{Name: "findings.fail", Value: float64(fails), N: n}, HistoryMetric{Name: "findings.warn", Value: float64(warns), N: n})
+	return run
+}
+
+// ReadHistory reads a JSONL history, keeping the latest MaxHistoryRuns
+// runs. A missing file is an empty history; a line that is not a run is
+// an error naming the line.
+func ReadHistory(path string) ([]HistoryRun, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return readHistory(f, path)
+}
+
+func readHistory(r io.Reader, name string) ([]HistoryRun, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), MaxHistoryLine)
+	var runs []HistoryRun
+	line := 0
+	for sc.Scan() {
+		line++
+		b := bytes.TrimSpace(sc.Bytes())
+		if len(b) == 0 {
+			continue
+		}
+		var run HistoryRun
+		if err := json.Unmarshal(b, &run); err != nil {
+			return nil, fmt.Errorf("history %s line %d: not a run: %w", name, line, err)
+		}
+		runs = append(runs, run)
+		if len(runs) > MaxHistoryRuns {
+			runs = slices.Delete(runs, 0, 1)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("history %s after line %d: %w (a line may be at most %d bytes)", name, line, err, MaxHistoryLine)
+	}
+	return runs, nil
+}
+
+// AppendHistory adds run as one line to the JSONL file at path (created
+// if missing) and returns the history with it, latest last.
+func AppendHistory(path string, run HistoryRun) ([]HistoryRun, error) {
+	runs, err := ReadHistory(path)
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(run)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("opening history: %w", err)
+	}
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("appending to history %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, err
+	}
+	runs = append(runs, run)
+	if len(runs) > MaxHistoryRuns {
+		runs = runs[len(runs)-MaxHistoryRuns:]
+	}
+	return runs, nil
+}
+
+// trendV is one metric's trend over the runs: a small inline SVG line
+// with each run's interval as an error bar.
+type trendV struct {
+	Name              string
+	W, H              int
+	Path              string
+	Points            []trendPoint
+	First, Last, Span string
+	Min, Max          string
+}
+
+type trendPoint struct {
+	X, Y, LY, HY float64
+	HasCI        bool
+	Title        string
+}
+
+const (
+	trendW, trendH     = 240, 80
+	trendPad, trendTop = 8.0, 8.0
+)
+
+// trends charts every metric of the latest run that at least two runs
+// have; nil with fewer than two runs.
+func trends(runs []HistoryRun) []trendV {
+	if len(runs) < 2 {
+		return nil
+	}
+	var out []trendV
+	for _, m := range runs[len(runs)-1].Metrics {
+		type pt struct {
+			run    int
+			v      float64
+			lo, hi *float64
+			n      int
+		}
+		var pts []pt
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for i, r := range runs {
+			for _, x := range r.Metrics {
+				if x.Name != m.Name || math.IsNaN(x.Value) {
+					continue
+				}
+				pts = append(pts, pt{i, x.Value, x.Low, x.High, x.N})
+				lo, hi = min(lo, x.Value), max(hi, x.Value)
+				if x.Low != nil {
+					lo = min(lo, *x.Low)
+				}
+				if x.High != nil {
+					hi = max(hi, *x.High)
+				}
+				break
+			}
+		}
+		if len(pts) < 2 {
+			continue
+		}
+		if hi == lo {
+			hi, lo = hi+0.5, lo-0.5
+		}
+		y := func(v float64) float64 {
+			return round1(trendTop + (hi-v)/(hi-lo)*(trendH-2*trendTop))
+		}
+		x := func(i int) float64 {
+			return round1(trendPad + float64(i)/float64(len(runs)-1)*(trendW-2*trendPad))
+		}
+		t := trendV{Name: m.Name, W: trendW, H: trendH, Min: strconv.FormatFloat(lo, 'g', 4, 64), Max: strconv.FormatFloat(hi, 'g', 4, 64),
+			First: isolate(runs[pts[0].run].GeneratedAt), Last: isolate(runs[pts[len(pts)-1].run].GeneratedAt), Span: strconv.Itoa(len(pts))}
+		for k, p := range pts {
+			tp := trendPoint{X: x(p.run), Y: y(p.v), Title: fmt.Sprintf("%s: %s (n=%d)", isolate(runs[p.run].GeneratedAt), fmtFloat(p.v, digitsRate), p.n)}
+			if p.lo != nil && p.hi != nil {
+				tp.HasCI, tp.LY, tp.HY = true, y(*p.lo), y(*p.hi)
+				tp.Title += fmt.Sprintf(" [%s, %s]", fmtFloat(*p.lo, digitsRate), fmtFloat(*p.hi, digitsRate))
+			}
+			cmd := "L"
+			if k == 0 {
+				cmd = "M"
+			}
+			t.Path += fmt.Sprintf("%s%g %g ", cmd, tp.X, tp.Y)
+			t.Points = append(t.Points, tp)
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// WriteAuditWithHistory writes report.html for an audit with the trend of
+// its headline metrics over runs (the history, this run last) when it
+// holds two or more runs.
+func WriteAuditWithHistory(w io.Writer, r *audit.Report, runs []HistoryRun) error {
+	if r == nil {
+		return errors.New("report: nil audit report")
+	}
+	v := buildAudit(r)
+	v.History = trends(runs)
+	var buf bytes.Buffer
+	if err := templates.ExecuteTemplate(&buf, "audit", v); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
