@@ -56,6 +56,7 @@ func commands() []command {
 		{"predict", "classify texts with a model (default: the shipped sst2-mini-bert)", runPredict},
 		{"explain", "explain predictions: KernelSHAP, exact Shapley, LIME, path (IG) or occlusion", runExplain},
 		{"audit", "audit fairness, consistency and explanation faithfulness over a labelled file", runAudit},
+		{"augment", "counterfactual data augmentation: copies of rows with identity terms swapped", runAugment},
 		{"bench", "measure throughput, explanation cost against the floor, and accuracy", runBench},
 		{"serve", "serve models over HTTP: Open Inference Protocol v2, KServe v1 predict/explain, metrics, a web page", runServe},
 	}
