@@ -136,7 +136,7 @@ func Run(ctx context.Context, open Source, name string, out io.Writer, cfg Confi
 	if err != nil {
 		return nil, err
 	}
-	seen := make(map[uint64]struct{})
+	seen := new(hashSet)
 	dupOrig, err := c.firstPass(ctx, open, name, seen)
 	if err != nil {
 		return nil, err
@@ -146,8 +146,8 @@ func Run(ctx context.Context, open Source, name string, out io.Writer, cfg Confi
 		return nil, err
 	}
 	rep.DuplicateOriginals = dupOrig
-	n := float64(len(seen))
-	rep.Dedupe = DedupeNote{Bits: 64, Distinct: len(seen), CollisionBound: n * n / (1 << 65)}
+	n := float64(seen.len())
+	rep.Dedupe = DedupeNote{Bits: 64, Distinct: seen.len(), CollisionBound: n * n / (1 << 65)}
 	return rep, nil
 }
 
@@ -266,7 +266,7 @@ func (c *run) open(open Source, name string) (*dataset.Reader, io.Closer, error)
 
 // firstPass hashes every original row into seen and returns how many
 // duplicate an earlier one.
-func (c *run) firstPass(ctx context.Context, open Source, name string, seen map[uint64]struct{}) (int, error) {
+func (c *run) firstPass(ctx context.Context, open Source, name string, seen *hashSet) (int, error) {
 	rd, src, err := c.open(open, name)
 	if err != nil {
 		return 0, err
@@ -294,12 +294,9 @@ func (c *run) firstPass(ctx context.Context, open Source, name string, seen map[
 				return 0, err
 			}
 		}
-		k := rowKey(rec, row.Text)
-		if _, ok := seen[k]; ok {
+		if !seen.add(rowKey(rec, row.Text)) {
 			dup++
-			continue
 		}
-		seen[k] = struct{}{}
 	}
 }
 
@@ -314,7 +311,7 @@ func (c *run) checkJSONKeys(name string, rec dataset.RawRecord) error {
 	return nil
 }
 
-func (c *run) secondPass(ctx context.Context, open Source, name string, out io.Writer, seen map[uint64]struct{}) (*Report, error) {
+func (c *run) secondPass(ctx context.Context, open Source, name string, out io.Writer, seen *hashSet) (*Report, error) {
 	rd, src, err := c.open(open, name)
 	if err != nil {
 		return nil, err
@@ -386,13 +383,11 @@ func (c *run) secondPass(ctx context.Context, open Source, name string, out io.W
 			fi := c.famIndex[s.Family]
 			fams[fi].Sampled++
 			rep.Sampled++
-			k := rowKey(rec, s.Text)
-			if _, ok := seen[k]; ok {
+			if !seen.add(rowKey(rec, s.Text)) {
 				fams[fi].Duplicates++
 				rep.Duplicates++
 				continue
 			}
-			seen[k] = struct{}{}
 			prov := Provenance{Line: rec.Line, Family: s.Family, From: s.FromGroup, To: s.ToGroup, Term: s.Term, Replacement: s.Replacement}
 			if err := rw.write(rec, &s.Text, prov.String()); err != nil {
 				return nil, fmt.Errorf("augment: writing: %w", err)
