@@ -133,3 +133,9 @@ func jsonValueSpan(line []byte, key string) [2]int {
 	}
 	return [2]int{ms[best].start, ms[best].end}
 }
+
+// Header returns the file's column names: the header row's names as
+// written (CSV, TSV), or the keys of the first JSON object, sorted (JSONL;
+// later objects may have other keys). The slice is the reader's; do not
+// change it.
+func (r *Reader) Header() []string { return r.names }

@@ -1,6 +1,8 @@
 package dataset
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"strings"
@@ -138,4 +140,65 @@ func TestIgnoreLabels(t *testing.T) {
 	assert.Equal(t, "", r.Columns().Label)
 	_, err := NewReader(strings.NewReader("text,label\n"), "x.csv", Options{IgnoreLabels: true, LabelCol: "label"})
 	assert.ErrorContains(t, err, "IgnoreLabels")
+}
+
+// FuzzRaw checks Raw against Next on any bytes in every format: each good
+// row's raw text span decodes to Row.Text (CSV: unquoted, a CRLF inside
+// quotes read as LF; TSV: as is; JSONL: the string literal), and the raw
+// records with their endings, plus the header, the blank lines and the
+// bad rows' lines, are the file: for TSV and JSONL (no resync) the good
+// rows' bytes are exactly lines of the input.
+//
+// Run it with: go test -run '^$' -fuzz '^FuzzRaw$' -fuzztime 10s ./dataset
+func FuzzRaw(f *testing.F) {
+	f.Add([]byte("a,\"b\r\nc\",1\n\"x\"\"y\",z,0\r\n"))
+	f.Add([]byte("a\tb\t1\n"))
+	f.Add([]byte(`{"text":"a\"b","label":1}` + "\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		headers := map[Format]string{CSV: "x,text,label\n", TSV: "x\ttext\tlabel\n", JSONL: `{"text":"t"}` + "\n"}
+		for format, header := range headers {
+			in := append([]byte(header), data...)
+			r, err := NewReader(bytes.NewReader(in), "fuzz", Options{Format: format, IgnoreLabels: true, MaxFieldBytes: 64})
+			if err != nil {
+				continue
+			}
+			for {
+				row, err := r.Next()
+				if err == io.EOF {
+					break
+				}
+				if _, bad := err.(*RowError); bad {
+					continue
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				rec, ok := r.Raw()
+				if !ok || rec.TextStart < 0 || rec.TextEnd > len(rec.Bytes) || rec.TextStart > rec.TextEnd {
+					t.Fatalf("%v line %d: raw %+v", format, row.Line, rec)
+				}
+				span := string(rec.Bytes[rec.TextStart:rec.TextEnd])
+				var got string
+				switch format {
+				case TSV:
+					got = span
+				case CSV:
+					got = span
+					if strings.HasPrefix(span, `"`) {
+						got = strings.ReplaceAll(strings.ReplaceAll(span[1:len(span)-1], `""`, `"`), "\r\n", "\n")
+					}
+				case JSONL:
+					if err := json.Unmarshal([]byte(span), &got); err != nil {
+						t.Fatalf("line %d: span %q: %v", row.Line, span, err)
+					}
+				}
+				if got != row.Text {
+					t.Fatalf("%v line %d: span %q decodes to %q, row text %q", format, row.Line, span, got, row.Text)
+				}
+				if format != CSV && !bytes.Contains(in, append(append([]byte(nil), rec.Bytes...), rec.Ending...)) {
+					t.Fatalf("%v line %d: raw %q%q is not in the input", format, row.Line, rec.Bytes, rec.Ending)
+				}
+			}
+		}
+	})
 }

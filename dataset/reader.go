@@ -223,6 +223,7 @@ type Reader struct {
 	// returned (see Raw).
 	header       []byte
 	headerEnding string
+	names        []string // the header's names, or the first object's keys
 	last         rawLast
 
 	rows, skipped, unlabelled, malformed int
@@ -440,7 +441,7 @@ func (r *Reader) setHeader(header []string, o Options) error {
 	if err != nil {
 		return err
 	}
-	r.width, r.at = len(header), at
+	r.width, r.at, r.names = len(header), at, header
 	r.cols = at.names(header)
 	return nil
 }
@@ -481,7 +482,7 @@ func (r *Reader) openJSONL(o Options) error {
 		if err != nil {
 			return fmt.Errorf("first object, line %d: %w", r.lr.line, err)
 		}
-		r.cols = at.names(keys)
+		r.cols, r.names = at.names(keys), keys
 		r.pending, r.first, r.firstLine = bad, obj, r.lr.line
 		r.firstRaw, r.firstEnding = slices.Clone(line), r.lr.ending
 		return nil
