@@ -33,7 +33,7 @@ counterfactual check. Labels are copied, never read.
     drawn with --seed (the same seed gives the same file).
   - A copy equal to an original row or an earlier copy (same text, same other
     fields) is dropped; original rows are all kept. Rows are compared by
-    64-bit hashes: memory is about 16-32 bytes per distinct row, the chance
+    64-bit hashes: memory grows by 11-21 bytes per distinct row, the chance
     of any collision under n²/2^65 (3e-6 for ten million rows).
   - IN is read twice, streaming. Rows the reader rejects (wrong field count,
     broken CSV quoting, invalid UTF-8, empty text) are skipped and reported
