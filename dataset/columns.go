@@ -65,7 +65,11 @@ func resolve(have []string, o Options) (layout, error) {
 			missing = append(missing, fmt.Sprintf("a text column (none of %s; name it with --text-col)", quoteList(DefaultTextCols)))
 		}
 	}
-	if o.LabelCol != "" {
+	if o.IgnoreLabels {
+		if o.LabelCol != "" {
+			return l, fmt.Errorf("label column %q given with IgnoreLabels", o.LabelCol)
+		}
+	} else if o.LabelCol != "" {
 		if l.label = find(have, o.LabelCol); l.label < 0 {
 			missing = append(missing, fmt.Sprintf("label column %q", o.LabelCol))
 		}

@@ -36,6 +36,13 @@ type csvParser struct {
 	held   []heldLine // continuation lines of the current record
 	arena  []byte     // backing store for held
 
+	// raw is the record as written, its inner line endings included, and
+	// spans the start and end of each field in it (quotes included), for
+	// RawRecord; ending is the line ending after the record.
+	raw    []byte
+	spans  []int
+	ending string
+
 	blank     int   // blank lines met between records
 	malformed bool  // the last RowError was a malformed record
 	reread    int64 // bytes pushed back by resyncs so far
@@ -62,6 +69,10 @@ func (p *csvParser) read() ([]string, int, error) {
 	if cap(p.arena) > 4<<20 {
 		p.arena = nil
 	}
+	if cap(p.raw) > 4<<20 {
+		p.raw = nil
+	}
+	p.raw, p.spans = p.raw[:0], p.spans[:0]
 	p.arena = p.arena[:0]
 
 	var line []byte
@@ -82,6 +93,8 @@ func (p *csvParser) read() ([]string, int, error) {
 	}
 
 	lineNo, recBytes := start, len(line)
+	base := 0 // where line starts in p.raw
+	p.raw = append(p.raw, line...)
 	quoted, quoteLine, fieldLen := false, 0, 0
 	over, overLen := -1, 0 // the first field over the cap, and its size
 	add := func(b []byte) {
@@ -90,7 +103,8 @@ func (p *csvParser) read() ([]string, int, error) {
 		}
 		fieldLen += len(b)
 	}
-	endField := func() {
+	endField := func(rawEnd int) {
+		p.spans = append(p.spans, rawEnd)
 		p.ends = append(p.ends, len(p.rec))
 		if fieldLen > p.maxField && over < 0 {
 			over, overLen = len(p.ends)-1, fieldLen
@@ -101,6 +115,7 @@ func (p *csvParser) read() ([]string, int, error) {
 	for {
 		for i := 0; ; {
 			if !quoted {
+				p.spans = append(p.spans, base+i)
 				if i < len(line) && line[i] == '"' {
 					quoted, quoteLine = true, lineNo
 					i++
@@ -110,7 +125,7 @@ func (p *csvParser) read() ([]string, int, error) {
 						end = i + j
 					}
 					add(line[i:end])
-					endField()
+					endField(base + end)
 					if end == len(line) {
 						return p.finish(start, over, overLen)
 					}
@@ -131,10 +146,10 @@ func (p *csvParser) read() ([]string, int, error) {
 				add(line[i : i+1])
 				i++
 			case i == len(line):
-				endField()
+				endField(base + i)
 				return p.finish(start, over, overLen)
 			case line[i] == p.sep:
-				endField()
+				endField(base + i)
 				i++ // at the line end, the loop reads one more, empty, field
 			default:
 				r, _ := utf8.DecodeRune(line[i:])
@@ -148,6 +163,7 @@ func (p *csvParser) read() ([]string, int, error) {
 			return p.fail(start, fmt.Sprintf("the quoted field opened on line %d is still open at line %d after %d bytes, over the cap of %d bytes (a stray or unclosed quote?)",
 				quoteLine, lineNo, fieldLen, p.maxField))
 		}
+		p.raw = append(p.raw, p.lr.ending...)
 		line, tooLong, err = p.lr.next()
 		if err == io.EOF {
 			return p.fail(start, fmt.Sprintf("the quoted field opened on line %d is never closed: the file ends inside it", quoteLine))
@@ -156,6 +172,8 @@ func (p *csvParser) read() ([]string, int, error) {
 			return nil, start, err
 		}
 		lineNo = p.lr.line
+		base = len(p.raw)
+		p.raw = append(p.raw, line...)
 		p.hold(line, tooLong)
 		if tooLong {
 			return p.fail(start, fmt.Sprintf("line %d, inside the quoted field opened on line %d, is longer than %d bytes", lineNo, quoteLine, p.lr.limit))
@@ -171,7 +189,7 @@ func (p *csvParser) read() ([]string, int, error) {
 func (p *csvParser) hold(line []byte, tooLong bool) {
 	s := len(p.arena)
 	p.arena = append(p.arena, line...)
-	p.held = append(p.held, heldLine{data: p.arena[s:len(p.arena):len(p.arena)], tooLong: tooLong})
+	p.held = append(p.held, heldLine{data: p.arena[s:len(p.arena):len(p.arena)], tooLong: tooLong, ending: p.lr.ending})
 }
 
 // fail reports a malformed record and rewinds to the line after its first,
@@ -206,6 +224,7 @@ func (p *csvParser) finish(start, over, overLen int) ([]string, int, error) {
 		}
 		return nil, start, &RowError{Line: start, Reason: fmt.Sprintf("%s is %d bytes, over the cap of %d bytes", name, overLen, p.maxField)}
 	}
+	p.ending = p.lr.ending
 	s := string(p.rec)
 	p.fields = p.fields[:0]
 	prev := 0

@@ -53,6 +53,12 @@
 // a malformed record's lines are skipped together, each counted, and the
 // reason says so.
 //
+// Rows as written. Raw gives the row Next last returned as it is in the
+// file (its bytes, the span of its text value, its line ending) and
+// RawHeader the header row, so a tool that writes rows back (lucid
+// augment) keeps every other field byte for byte. Options.IgnoreLabels
+// reads a file without looking at its labels, for such tools.
+//
 // Format notes. TSV is split on tabs with no quote processing: SST-2 style
 // files have unquoted text that contains '"', which a CSV parser would
 // misread. TSV and JSONL values over the field cap are bad rows too. A

@@ -2,7 +2,6 @@ package dataset
 
 import (
 	"bufio"
-	"bytes"
 	"io"
 )
 
@@ -11,6 +10,7 @@ import (
 type heldLine struct {
 	data    []byte // without its line ending
 	tooLong bool   // the line was over the line limit and was never buffered
+	ending  string // the line ending it had: "\n", "\r\n", or at the end of the file "\r" or ""
 }
 
 // lineReader hands out physical lines, first any lines pushed back by a
@@ -27,6 +27,9 @@ type lineReader struct {
 	// read is the bytes taken from br, line endings included: what the
 	// re-read budget of CSV resyncs is measured against.
 	read int64
+	// ending is the line ending of the last line handed out, kept so that
+	// RawRecord can give a row back byte for byte.
+	ending string
 }
 
 // next returns the next line without its line ending (\n, \r\n, or a \r at
@@ -39,6 +42,7 @@ func (lr *lineReader) next() (content []byte, tooLong bool, err error) {
 		lr.replay[0] = heldLine{}
 		lr.replay = lr.replay[1:]
 		lr.line++
+		lr.ending = h.ending
 		return h.data, h.tooLong, nil
 	}
 	if cap(lr.buf) > 4<<20 {
@@ -67,10 +71,23 @@ func (lr *lineReader) next() (content []byte, tooLong bool, err error) {
 		}
 		lr.line++
 		if tooLong {
+			lr.ending = ""
 			return nil, true, nil
 		}
-		b := bytes.TrimSuffix(lr.buf, []byte("\n"))
-		return bytes.TrimSuffix(b, []byte("\r")), false, nil
+		b, ending := lr.buf, ""
+		if n := len(b); n > 0 && b[n-1] == '\n' {
+			b, ending = b[:n-1], "\n"
+		}
+		if n := len(b); n > 0 && b[n-1] == '\r' {
+			b = b[:n-1]
+			if ending == "" {
+				ending = "\r"
+			} else {
+				ending = "\r\n"
+			}
+		}
+		lr.ending = ending
+		return b, false, nil
 	}
 }
 

@@ -90,6 +90,11 @@ type Options struct {
 	// Strict makes the first bad row fatal: Next returns a *StrictError
 	// (wrapping ErrStrict) instead of a *RowError, and stops.
 	Strict bool
+	// IgnoreLabels reads the file as unlabelled whatever its columns
+	// (LabelCol must be empty): label cells are neither looked up nor
+	// checked, so a tool that copies rows (lucid augment) keeps rows whose
+	// labels no model has named. Every row has Label -1.
+	IgnoreLabels bool
 }
 
 // Row is one good row of the file.
@@ -208,9 +213,18 @@ type Reader struct {
 
 	// JSONL: the bad lines met before the first object, and that object,
 	// read at Open to learn the columns and handed out first by Next.
-	pending   []error
-	first     map[string]json.RawMessage
-	firstLine int
+	pending     []error
+	first       map[string]json.RawMessage
+	firstLine   int
+	firstRaw    []byte // the first object's line, for Raw
+	firstEnding string
+
+	// The raw form of the CSV or TSV header, and of the last row Next
+	// returned (see Raw).
+	header       []byte
+	headerEnding string
+	names        []string // the header's names, or the first object's keys
+	last         rawLast
 
 	rows, skipped, unlabelled, malformed int
 	headerLines, blank                   int // blank: TSV and JSONL; CSV counts its own
@@ -310,7 +324,9 @@ func (r *Reader) Next() (Row, error) {
 		}
 		return 1
 	}
+	r.last.ok = false
 	if err == nil {
+		r.noteRaw(row.Line)
 		r.rows++
 		r.rowLines += span(row.Line)
 		if row.Label < 0 {
@@ -396,6 +412,7 @@ func (r *Reader) openCSV(o Options) error {
 		return fmt.Errorf("reading the header: %w", err)
 	}
 	r.headerLines = r.lr.line - start + 1
+	r.header, r.headerEnding = slices.Clone(r.csv.raw), r.csv.ending
 	header = slices.Clone(header)
 	r.csv.names = header
 	return r.setHeader(header, o)
@@ -412,6 +429,7 @@ func (r *Reader) openTSV(o Options) error {
 		}
 		if len(line) > 0 {
 			r.headerLines = 1
+			r.header, r.headerEnding = slices.Clone(line), r.lr.ending
 			return r.setHeader(strings.Split(string(line), "\t"), o)
 		}
 		r.blank++
@@ -423,7 +441,7 @@ func (r *Reader) setHeader(header []string, o Options) error {
 	if err != nil {
 		return err
 	}
-	r.width, r.at = len(header), at
+	r.width, r.at, r.names = len(header), at, header
 	r.cols = at.names(header)
 	return nil
 }
@@ -464,8 +482,9 @@ func (r *Reader) openJSONL(o Options) error {
 		if err != nil {
 			return fmt.Errorf("first object, line %d: %w", r.lr.line, err)
 		}
-		r.cols = at.names(keys)
+		r.cols, r.names = at.names(keys), keys
 		r.pending, r.first, r.firstLine = bad, obj, r.lr.line
+		r.firstRaw, r.firstEnding = slices.Clone(line), r.lr.ending
 		return nil
 	}
 }
@@ -487,6 +506,7 @@ func (r *Reader) nextTSV() (Row, error) {
 		// Only a truly empty line is blank: a line of tabs is a row of
 		// empty fields, and gets reported.
 		if len(line) > 0 {
+			r.last.bytes, r.last.ending = line, r.lr.ending
 			return r.fromFields(r.lr.line, strings.Split(string(line), "\t"))
 		}
 		r.blank++
@@ -502,6 +522,7 @@ func (r *Reader) nextJSONL() (Row, error) {
 	if r.first != nil {
 		obj := r.first
 		r.first = nil
+		r.last.bytes, r.last.ending = r.firstRaw, r.firstEnding
 		return r.fromObject(r.firstLine, obj)
 	}
 	for {
@@ -517,6 +538,7 @@ func (r *Reader) nextJSONL() (Row, error) {
 		if err != nil {
 			return Row{}, err
 		}
+		r.last.bytes, r.last.ending = line, r.lr.ending
 		return r.fromObject(r.lr.line, obj)
 	}
 }

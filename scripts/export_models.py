@@ -4,8 +4,9 @@
 Two jobs:
 
   train-default   trains the small BERT-class sentiment classifier that ships
-                  in models/ from ../shared/data/sst2/train.tsv, measures it on
-                  dev.tsv and writes the whole folder (model.onnx,
+                  in models/ from ../shared/data/sst2/train.tsv (or
+                  --train-file FILE, e.g. a `lucid augment` output), measures
+                  it on dev.tsv and writes the whole folder (model.onnx,
                   model_embeds.onnx, embeddings.onnx, model_grad.onnx,
                   tokenizer.json, config.json, reference.json, README.md).
 
@@ -241,15 +242,28 @@ def build_model(torch, cfg):
 
 
 def read_tsv(path):
+    """(text, label) pairs of a TSV file with a header. The label column is
+    "label"; the text column the first of "sentence", "text", "content" (as
+    Lucid's reader picks it). Other columns (such as the provenance column
+    `lucid augment` adds) are ignored."""
     rows = []
     with open(path, encoding="utf-8", newline="") as f:
-        next(f)
-        for line in f:
+        header = next(f).rstrip("\r\n").split("\t")
+        names = [h.strip().lower() for h in header]
+        if "label" not in names:
+            sys.exit(f"export_models.py: {path} has no label column (columns: {header})")
+        li = names.index("label")
+        ti = next((names.index(c) for c in ("sentence", "text", "content") if c in names), None)
+        if ti is None or ti == li:
+            sys.exit(f"export_models.py: {path} has no text column (sentence, text or content; columns: {header})")
+        for n, line in enumerate(f, start=2):
             line = line.rstrip("\r\n")
             if not line:
                 continue
-            label, text = line.split("\t", 1)  # both files: label<TAB>text
-            rows.append((text, int(label)))
+            fields = line.split("\t")
+            if len(fields) != len(header):
+                sys.exit(f"export_models.py: {path}, line {n}: {len(fields)} fields, the header has {len(header)}")
+            rows.append((fields[ti], int(fields[li])))
     return rows
 
 
@@ -661,7 +675,8 @@ def train_default(args):
         "id2label": {str(i): l for i, l in enumerate(LABELS)}, "label2id": {l: i for i, l in enumerate(LABELS)},
     }
 
-    train = read_tsv(os.path.join(SST2, "train.tsv"))
+    train_file = args.train_file or os.path.join(SST2, "train.tsv")
+    train = read_tsv(train_file)
     dev = read_tsv(os.path.join(SST2, "dev.tsv"))
     tr_x = [wp.encode(t, args.max_len) for t, _ in train]
     tr_y = [y for _, y in train]
@@ -728,9 +743,12 @@ def train_default(args):
                             "input_ids from scripts/export_models.py's reference WordPiece tokenizer",
                    "sentences": refs}, f, ensure_ascii=False, indent=1)
 
+    train_desc = f"`{os.path.basename(train_file)}`" if args.train_file else "SST-2 `train.tsv`"
     cmd = (f"/usr/bin/python3 scripts/export_models.py train-default --hidden {args.hidden} --layers {args.layers} "
            f"--heads {args.heads} --epochs {args.epochs} --batch {args.batch} --lr {args.lr} "
            f"--max-len {args.max_len} --seed {args.seed} --threads {args.threads}")
+    if args.train_file:
+        cmd += f" --train-file {args.train_file}"
     sizes = {n: os.path.getsize(os.path.join(out, n)) for n in ("model.onnx", "model_embeds.onnx", "embeddings.onnx")}
     card = f"""# sst2-mini-bert
 
@@ -745,7 +763,7 @@ sentiment model; use it to try Lucid, not to judge text.
 | architecture | BERT (post-LN): word, position and token-type embeddings; {args.layers} encoder layers, hidden size {args.hidden}, {args.heads} heads, feed-forward {4 * args.hidden}, GELU; tanh pooler over `[CLS]`; linear classifier |
 | parameters | {n_params:,} |
 | vocabulary | bert-base-uncased WordPiece (30,522 tokens), lower-cased, accents stripped |
-| training data | SST-2 `train.tsv` (67,349 phrases and sentences), {args.epochs} epochs, batch {args.batch}, AdamW lr {args.lr} with warm-up and linear decay, label smoothing 0.1, phrases truncated to {args.max_len} tokens |
+| training data | {train_desc} ({len(tr_x):,} phrases and sentences), {args.epochs} epochs, batch {args.batch}, AdamW lr {args.lr} with warm-up and linear decay, label smoothing 0.1, phrases truncated to {args.max_len} tokens |
 | training time | {train_secs / 60:.1f} minutes on {args.threads} CPU threads (PyTorch {torch.__version__}) |
 | dev accuracy | **{dev_acc:.4f}** on SST-2 `dev.tsv` (872 sentences); per epoch: {", ".join(f"{a:.4f}" for a in dev_curve)} |
 | files | `model.onnx` ({sizes["model.onnx"] / 1e6:.1f} MB), `model_embeds.onnx` ({sizes["model_embeds.onnx"] / 1e6:.1f} MB), `embeddings.onnx` ({sizes["embeddings.onnx"] / 1e6:.1f} MB), `tokenizer.json`, `config.json`, `reference.json` |
@@ -844,6 +862,8 @@ def main():
     t.add_argument("--max-len", type=int, default=66)
     t.add_argument("--seed", type=int, default=13)
     t.add_argument("--threads", type=int, default=2)
+    t.add_argument("--train-file", help="training TSV with a header, columns label and sentence (or text, content); "
+                   "other columns are ignored, e.g. the output of `lucid augment` (default: ../shared/data/sst2/train.tsv)")
     t.add_argument("--eval-every", type=int, default=0, help="also print dev accuracy every N steps")
     g = sub.add_parser("grad", help="write model_grad.onnx for an existing BERT model folder from its model.onnx")
     g.add_argument("dir", nargs="?", default=DEFAULT_OUT, help="model folder (default: the shipped model)")

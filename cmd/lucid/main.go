@@ -3,7 +3,9 @@
 //
 //	lucid predict [flags] [TEXT...]   classify texts
 //	lucid explain [flags] [TEXT...]   explain predictions
-//	lucid audit --data FILE [flags]   audit a classifier on a labelled file
+//	lucid audit --data FILE [flags]   audit a classifier (and the data) on a file
+//	lucid compare [flags]             compare two models, or two datasets
+//	lucid augment --data IN --out OUT counterfactual data augmentation
 //	lucid bench [flags]               measure speed and accuracy
 //	lucid serve [flags]               serve models over HTTP
 //
@@ -54,9 +56,10 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"predict", "classify texts with a model (default: the shipped sst2-mini-bert)", runPredict},
-		{"explain", "explain predictions: KernelSHAP, exact Shapley, LIME, path (IG) or occlusion", runExplain},
-		{"audit", "audit fairness, consistency and explanation faithfulness over a labelled file", runAudit},
+		{"explain", "explain predictions: KernelSHAP, exact Shapley, LIME, IG, gradients, occlusion, partition, counterfactual edits", runExplain},
+		{"audit", "audit fairness, data bias, consistency and explanation faithfulness over a file; fit group thresholds", runAudit},
 		{"compare", "compare two models on one file (flips, Δp, explanations) or one model on two files (shift)", runCompare},
+		{"augment", "counterfactual data augmentation: copies of rows with identity terms swapped", runAugment},
 		{"bench", "measure throughput, explanation cost against the floor, and accuracy", runBench},
 		{"serve", "serve models over HTTP: Open Inference Protocol v2, KServe v1 predict/explain, metrics, a web page", runServe},
 	}

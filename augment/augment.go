@@ -1,0 +1,458 @@
+package augment
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/lucid-nlp/lucid/dataset"
+	"github.com/lucid-nlp/lucid/fairness/counterfactual"
+)
+
+// DefaultProvenanceCol names the added column when Config.ProvenanceCol
+// is empty.
+const DefaultProvenanceCol = "provenance"
+
+// MaxPerRow bounds Config.PerRow. A row rarely has more than a few dozen
+// swaps (terms found × other groups); the limit only stops a typo.
+const MaxPerRow = 10_000
+
+// MaxBadRowsShown is how many bad rows a Report lists (all are counted).
+const MaxBadRowsShown = 100
+
+// Config says how to augment a file.
+type Config struct {
+	// Families are the identity families to swap; nil means
+	// counterfactual.Families(). Their family, group and term names must
+	// not contain "|", "→" or control characters (see Provenance).
+	Families []counterfactual.Family
+	// PerRow keeps at most this many of a row's swaps, drawn at random
+	// (seeded by Seed and the row's line); 0 keeps every swap. At most
+	// MaxPerRow.
+	PerRow int
+	// Seed seeds the draw of PerRow.
+	Seed uint64
+	// ProvenanceCol names the added column (default DefaultProvenanceCol).
+	// The file must not have a column of that name (in any letter case).
+	ProvenanceCol string
+	// Read says how to read the input: Format, TextCol, MaxFieldBytes and
+	// Strict are used. Labels are not read (IgnoreLabels is set), so
+	// LabelCol, Labels and GroupCols must be empty.
+	Read dataset.Options
+}
+
+// Report counts what Run wrote. Every input line is accounted for in Read.
+type Report struct {
+	Format        string `json:"format"`
+	TextColumn    string `json:"text_column"`
+	ProvenanceCol string `json:"provenance_column"`
+	PerRow        int    `json:"per_row"` // 0: every swap
+	Seed          uint64 `json:"seed"`
+	// Rows is the original rows read and written unchanged.
+	Rows int `json:"rows"`
+	// RowsWithTerms is the rows with at least one swap.
+	RowsWithTerms int `json:"rows_with_terms"`
+	// Candidates is the swaps found; Sampled those kept by PerRow (all of
+	// them when PerRow is 0); Copies those written; Duplicates those
+	// dropped as duplicates of an original row or an earlier copy.
+	Candidates int `json:"candidates"`
+	Sampled    int `json:"sampled"`
+	Copies     int `json:"copies"`
+	Duplicates int `json:"duplicates"`
+	// OutputRows is Rows + Copies: the data rows of the output.
+	OutputRows int `json:"output_rows"`
+	// DuplicateOriginals is the original rows equal to an earlier
+	// original row; they are kept.
+	DuplicateOriginals int `json:"duplicate_originals"`
+	// Families has one entry per family, in Config.Families' order.
+	Families []FamilyCount `json:"families"`
+	// Skipped is the bad rows skipped; BadRows lists the first
+	// MaxBadRowsShown of them.
+	Skipped int      `json:"skipped"`
+	BadRows []BadRow `json:"bad_rows,omitempty"`
+	// Read is the reader's account of every input line (second pass).
+	Read dataset.Reconciliation `json:"read"`
+	// Dedupe says how duplicates were found.
+	Dedupe DedupeNote `json:"dedupe"`
+}
+
+// FamilyCount is one family's part of a Report.
+type FamilyCount struct {
+	Family string `json:"family"`
+	// Rows is the rows with at least one swap of this family.
+	Rows       int `json:"rows"`
+	Candidates int `json:"candidates"`
+	Sampled    int `json:"sampled"`
+	Copies     int `json:"copies"`
+	Duplicates int `json:"duplicates"`
+	// Directions counts the copies written per (from, to) group pair,
+	// sorted by from, then to.
+	Directions []DirectionCount `json:"directions"`
+}
+
+// DirectionCount is the copies written from one group to another.
+type DirectionCount struct {
+	From   string `json:"from"`
+	To     string `json:"to"`
+	Copies int    `json:"copies"`
+}
+
+// BadRow is one skipped row.
+type BadRow struct {
+	Line   int    `json:"line"`
+	Reason string `json:"reason"`
+}
+
+// DedupeNote records how rows were compared: by Bits-bit hashes of Rows
+// distinct rows, so that two different rows were taken for equal with
+// probability at most CollisionBound (n²/2^(Bits+1)).
+type DedupeNote struct {
+	Bits           int     `json:"hash_bits"`
+	Distinct       int     `json:"distinct_rows"`
+	CollisionBound float64 `json:"collision_bound"`
+}
+
+// Source opens the input; Run calls it twice (two passes).
+type Source func() (io.ReadCloser, error)
+
+// Run augments the file that open gives (name is used for errors and, with
+// Format Auto, to tell the format) and writes the result to out. The
+// input is read twice; memory is one row plus the hash set of distinct
+// rows. A fatal error (I/O, a strict bad row, a provenance column already
+// present, ctx cancelled) may leave out partly written; File writes to a
+// temporary file and renames it only on success.
+func Run(ctx context.Context, open Source, name string, out io.Writer, cfg Config) (*Report, error) {
+	c, err := cfg.resolve()
+	if err != nil {
+		return nil, err
+	}
+	seen := new(hashSet)
+	dupOrig, err := c.firstPass(ctx, open, name, seen)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := c.secondPass(ctx, open, name, out, seen)
+	if err != nil {
+		return nil, err
+	}
+	rep.DuplicateOriginals = dupOrig
+	n := float64(seen.len())
+	rep.Dedupe = DedupeNote{Bits: 64, Distinct: seen.len(), CollisionBound: n * n / (1 << 65)}
+	return rep, nil
+}
+
+// File augments the file at in and writes the result to outPath, through a
+// temporary file in the same folder renamed on success, so a failed run
+// leaves no partial output. in and outPath must be different files.
+func File(ctx context.Context, in, outPath string, cfg Config) (*Report, error) {
+	if cfg.Read.Format == dataset.Auto {
+		f, err := dataset.DetectFormat(in)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Read.Format = f
+	}
+	si, err := os.Stat(in)
+	if err != nil {
+		return nil, fmt.Errorf("augment: %w", err)
+	}
+	if so, err := os.Stat(outPath); err == nil && os.SameFile(si, so) {
+		return nil, fmt.Errorf("augment: the output %s is the input file; write it elsewhere", outPath)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(outPath), ".lucid-augment-*")
+	if err != nil {
+		return nil, fmt.Errorf("augment: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // a no-op once renamed
+	open := func() (io.ReadCloser, error) { return os.Open(in) }
+	rep, err := Run(ctx, open, in, tmp, cfg)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return nil, fmt.Errorf("augment: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), outPath); err != nil {
+		return nil, fmt.Errorf("augment: %w", err)
+	}
+	return rep, nil
+}
+
+// run is a Config checked and filled in.
+type run struct {
+	Config
+	famIndex map[string]int
+}
+
+func (cfg Config) resolve() (*run, error) {
+	c := &run{Config: cfg}
+	if c.Families == nil {
+		c.Families = counterfactual.Families()
+	}
+	if len(c.Families) == 0 {
+		return nil, errors.New("augment: no families to swap")
+	}
+	if c.PerRow < 0 || c.PerRow > MaxPerRow {
+		return nil, fmt.Errorf("augment: %d copies per row: want 0 (every swap) to %d", c.PerRow, MaxPerRow)
+	}
+	if c.ProvenanceCol == "" {
+		c.ProvenanceCol = DefaultProvenanceCol
+	}
+	if strings.TrimSpace(c.ProvenanceCol) == "" || strings.ContainsFunc(c.ProvenanceCol, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return nil, fmt.Errorf("augment: provenance column name %q: want a name without control characters", c.ProvenanceCol)
+	}
+	if c.Read.LabelCol != "" || len(c.Read.Labels) > 0 || len(c.Read.GroupCols) > 0 {
+		return nil, errors.New("augment: labels and groups are copied, not read: leave LabelCol, Labels and GroupCols empty")
+	}
+	c.Read.IgnoreLabels = true
+	c.famIndex = make(map[string]int, len(c.Families))
+	for i, f := range c.Families {
+		if _, dup := c.famIndex[f.Name]; dup {
+			return nil, fmt.Errorf("augment: family %q is given twice", f.Name)
+		}
+		c.famIndex[f.Name] = i
+		if err := checkName("family", f.Name); err != nil {
+			return nil, err
+		}
+		for _, g := range f.Groups {
+			if err := checkName(fmt.Sprintf("family %q: group", f.Name), g.Name); err != nil {
+				return nil, err
+			}
+			for _, t := range g.Terms {
+				if err := checkName(fmt.Sprintf("family %q, group %q: term", f.Name, g.Name), t); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	return c, nil
+}
+
+// open opens the input and checks that it has no provenance column.
+func (c *run) open(open Source, name string) (*dataset.Reader, io.Closer, error) {
+	src, err := open()
+	if err != nil {
+		return nil, nil, fmt.Errorf("augment: %w", err)
+	}
+	rd, err := dataset.NewReader(src, name, c.Read)
+	if err != nil {
+		src.Close()
+		return nil, nil, err
+	}
+	for _, h := range rd.Header() {
+		if strings.EqualFold(strings.TrimSpace(h), c.ProvenanceCol) {
+			src.Close()
+			return nil, nil, fmt.Errorf("augment: %s already has a column %q; name the provenance column otherwise (--provenance-col)", name, h)
+		}
+	}
+	return rd, src, nil
+}
+
+// firstPass hashes every original row into seen and returns how many
+// duplicate an earlier one.
+func (c *run) firstPass(ctx context.Context, open Source, name string, seen *hashSet) (int, error) {
+	rd, src, err := c.open(open, name)
+	if err != nil {
+		return 0, err
+	}
+	defer src.Close()
+	dup := 0
+	for n := 0; ; n++ {
+		if n%1024 == 0 && ctx.Err() != nil {
+			return 0, ctx.Err()
+		}
+		row, err := rd.Next()
+		if err == io.EOF {
+			return dup, nil
+		}
+		var re *dataset.RowError
+		if errors.As(err, &re) {
+			continue // counted in the second pass
+		}
+		if err != nil {
+			return 0, err
+		}
+		rec, _ := rd.Raw()
+		if rd.Format() == dataset.JSONL {
+			if err := c.checkJSONKeys(name, rec); err != nil {
+				return 0, err
+			}
+		}
+		if !seen.add(rowKey(rec, row.Text)) {
+			dup++
+		}
+	}
+}
+
+// checkJSONKeys refuses a JSONL row that already has the provenance key
+// (later objects may have keys the first did not).
+func (c *run) checkJSONKeys(name string, rec dataset.RawRecord) error {
+	for _, k := range jsonKeys(rec.Bytes) {
+		if strings.EqualFold(strings.TrimSpace(k), c.ProvenanceCol) {
+			return fmt.Errorf("augment: %s, line %d, already has a field %q; name the provenance column otherwise (--provenance-col)", name, rec.Line, k)
+		}
+	}
+	return nil
+}
+
+func (c *run) secondPass(ctx context.Context, open Source, name string, out io.Writer, seen *hashSet) (*Report, error) {
+	rd, src, err := c.open(open, name)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	bw := bufio.NewWriterSize(out, 256<<10)
+	rw := newRowWriter(bw, rd.Format(), c.ProvenanceCol)
+	if h, ending := rd.RawHeader(); rd.Format() != dataset.JSONL {
+		if rd.Format() == dataset.TSV && strings.ContainsRune(c.ProvenanceCol, '\t') {
+			return nil, fmt.Errorf("augment: provenance column name %q holds a tab, which TSV cannot hold", c.ProvenanceCol)
+		}
+		if err := rw.header(h, ending, c.ProvenanceCol); err != nil {
+			return nil, fmt.Errorf("augment: writing: %w", err)
+		}
+	}
+	rep := &Report{Format: rd.Format().String(), TextColumn: rd.Columns().Text, ProvenanceCol: c.ProvenanceCol, PerRow: c.PerRow, Seed: c.Seed}
+	fams := make([]FamilyCount, len(c.Families))
+	dirs := make([]map[[2]string]int, len(c.Families))
+	for i, f := range c.Families {
+		fams[i].Family = f.Name
+		dirs[i] = make(map[[2]string]int)
+	}
+	mentioned := make([]bool, len(c.Families))
+	var chosen []counterfactual.Swap
+	for n := 0; ; n++ {
+		if n%256 == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		row, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		var re *dataset.RowError
+		if errors.As(err, &re) {
+			rep.Skipped++
+			if len(rep.BadRows) < MaxBadRowsShown {
+				rep.BadRows = append(rep.BadRows, BadRow{Line: re.Line, Reason: re.Reason})
+			}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		rec, _ := rd.Raw()
+		if rec.TextStart < 0 {
+			return nil, fmt.Errorf("augment: %s, line %d: cannot find the text value in the record", name, rec.Line)
+		}
+		if err := rw.write(rec, nil, ""); err != nil {
+			return nil, fmt.Errorf("augment: writing: %w", err)
+		}
+		rep.Rows++
+		swaps := counterfactual.Counterfactuals(row.Text, c.Families)
+		if len(swaps) == 0 {
+			continue
+		}
+		rep.RowsWithTerms++
+		clear(mentioned)
+		for _, s := range swaps {
+			fi := c.famIndex[s.Family]
+			fams[fi].Candidates++
+			if !mentioned[fi] {
+				mentioned[fi] = true
+				fams[fi].Rows++
+			}
+		}
+		rep.Candidates += len(swaps)
+		chosen = c.sample(chosen[:0], swaps, rec.Line)
+		for _, s := range chosen {
+			fi := c.famIndex[s.Family]
+			fams[fi].Sampled++
+			rep.Sampled++
+			if !seen.add(rowKey(rec, s.Text)) {
+				fams[fi].Duplicates++
+				rep.Duplicates++
+				continue
+			}
+			prov := Provenance{Line: rec.Line, Family: s.Family, From: s.FromGroup, To: s.ToGroup, Term: s.Term, Replacement: s.Replacement}
+			if err := rw.write(rec, &s.Text, prov.String()); err != nil {
+				return nil, fmt.Errorf("augment: writing: %w", err)
+			}
+			fams[fi].Copies++
+			rep.Copies++
+			dirs[fi][[2]string{s.FromGroup, s.ToGroup}]++
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return nil, fmt.Errorf("augment: writing: %w", err)
+	}
+	for i := range fams {
+		for k, v := range dirs[i] {
+			fams[i].Directions = append(fams[i].Directions, DirectionCount{From: k[0], To: k[1], Copies: v})
+		}
+		sort.Slice(fams[i].Directions, func(a, b int) bool {
+			x, y := fams[i].Directions[a], fams[i].Directions[b]
+			return x.From < y.From || (x.From == y.From && x.To < y.To)
+		})
+	}
+	rep.Families = fams
+	rep.OutputRows = rep.Rows + rep.Copies
+	rep.Read = rd.Reconcile()
+	return rep, nil
+}
+
+// sample appends to dst the swaps to write: all of them, or PerRow drawn
+// without replacement by a generator seeded with (Seed, line), kept in
+// their original order.
+func (c *run) sample(dst, swaps []counterfactual.Swap, line int) []counterfactual.Swap {
+	if c.PerRow == 0 || len(swaps) <= c.PerRow {
+		return append(dst, swaps...)
+	}
+	rng := rand.New(rand.NewPCG(c.Seed, uint64(line)))
+	idx := make([]int, len(swaps))
+	for i := range idx {
+		idx[i] = i
+	}
+	for i := 0; i < c.PerRow; i++ { // partial Fisher–Yates
+		j := i + rng.IntN(len(idx)-i)
+		idx[i], idx[j] = idx[j], idx[i]
+	}
+	pick := idx[:c.PerRow]
+	slices.Sort(pick)
+	for _, i := range pick {
+		dst = append(dst, swaps[i])
+	}
+	return dst
+}
+
+// rowKey hashes a row with the given text: the record's bytes before and
+// after its text value, and the decoded text, each length-prefixed so that
+// no two different rows give the same input to the hash.
+func rowKey(rec dataset.RawRecord, text string) uint64 {
+	h := sha256.New()
+	var n [binary.MaxVarintLen64]byte
+	put := func(b []byte) {
+		h.Write(n[:binary.PutUvarint(n[:], uint64(len(b)))])
+		h.Write(b)
+	}
+	put(rec.Bytes[:rec.TextStart])
+	put(rec.Bytes[rec.TextEnd:])
+	h.Write(n[:binary.PutUvarint(n[:], uint64(len(text)))])
+	h.Write([]byte(text))
+	var sum [sha256.Size]byte
+	return binary.LittleEndian.Uint64(h.Sum(sum[:0]))
+}
