@@ -179,6 +179,46 @@ func exactIfAffordable(ctx context.Context, g Game, n, budget int) (*Attribution
 	return nil, false, nil
 }
 
+// baselineSample is what every sampled baseline starts from: the game's
+// number of features and a paired design whose coalitions, ∅ and N are
+// valued.
+type baselineSample struct {
+	n      int
+	d      *kernelDesign
+	v0, vN float64
+	v      []float64
+}
+
+// sampleBaseline checks the game and the budget; when 2^n fits the budget
+// it returns the exact Shapley values instead (exact != nil). Otherwise it
+// plans complementary pairs with sizes spread by mass (random stream
+// stream of opts.Seed) and values them. maxN > 0 refuses larger games.
+func sampleBaseline(ctx context.Context, g Game, opts BaselineOptions, name string, mass SizeMass, stream uint64, maxN int) (s *baselineSample, exact *Attribution, err error) {
+	n, err := numFeatures(g)
+	if err != nil {
+		return nil, nil, fmt.Errorf("attribution: %s: %w", name, err)
+	}
+	if a, ok, err := exactIfAffordable(ctx, g, n, opts.Budget); ok {
+		return nil, a, err
+	}
+	if err := checkBaselineBudget(name, n, opts.Budget); err != nil {
+		return nil, nil, err
+	}
+	if maxN > 0 && n > maxN {
+		return nil, nil, fmt.Errorf("attribution: %s: %d features; the interaction support holds at most %d", name, n, maxN)
+	}
+	rng := rand.New(rand.NewPCG(opts.Seed, stream))
+	d, err := planStratifiedPairs(ctx, n, budgetPairs(n, opts.Budget), mass, rng)
+	if err != nil {
+		return nil, nil, err
+	}
+	v0, vN, v, err := valueDesign(ctx, g, d)
+	if err != nil {
+		return nil, nil, fmt.Errorf("attribution: %s: %w", name, err)
+	}
+	return &baselineSample{n: n, d: d, v0: v0, vN: vN, v: v}, nil, nil
+}
+
 // valueDesign values ∅, N and the design's rows in one call.
 func valueDesign(ctx context.Context, g Game, d *kernelDesign) (v0, vN float64, v []float64, err error) {
 	n := d.n

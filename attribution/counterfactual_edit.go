@@ -473,7 +473,7 @@ func (s *editSearch) search(ctx context.Context, support []float64) (*editEval, 
 	for k := 2; k <= limit && s.remaining() > 0; k++ {
 		var sets []perturb.Coalition
 		if c := setCount(n, k); c <= int64(s.remaining())+int64(s.cachedOfSize(k)) {
-			sets = combinations(n, k)
+			sets = allOfSize(n, k)
 			evs, err := s.evaluate(ctx, sets)
 			if err != nil {
 				return nil, err
@@ -608,33 +608,6 @@ func setCount(n, k int) int64 {
 		r = r * int64(n-k+i) / int64(i)
 	}
 	return r
-}
-
-// combinations lists every set of k of n features, in lexicographic order.
-func combinations(n, k int) []perturb.Coalition {
-	var out []perturb.Coalition
-	idx := make([]int, k)
-	for i := range idx {
-		idx[i] = i
-	}
-	for {
-		c := perturb.NewCoalition(n)
-		for _, i := range idx {
-			c.Set(i)
-		}
-		out = append(out, c)
-		j := k - 1
-		for j >= 0 && idx[j] == n-k+j {
-			j--
-		}
-		if j < 0 {
-			return out
-		}
-		idx[j]++
-		for m := j + 1; m < k; m++ {
-			idx[m] = idx[m-1] + 1
-		}
-	}
 }
 
 func members(c perturb.Coalition) []int {

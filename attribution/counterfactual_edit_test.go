@@ -143,7 +143,7 @@ func TestSetCountAndCombinations(t *testing.T) {
 	assert.Equal(t, int64(10), setCount(5, 2))
 	assert.Equal(t, int64(1), setCount(5, 0))
 	assert.Equal(t, int64(0), setCount(3, 4))
-	cs := combinations(5, 3)
+	cs := allOfSize(5, 3)
 	require.Len(t, cs, 10)
 	seen := map[string]bool{}
 	for _, c := range cs {

@@ -3,7 +3,6 @@ package attribution
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -29,25 +28,11 @@ import (
 // ExactShapley's values when 2^n fits the budget.
 func KAddSHAP(ctx context.Context, g Game, opts BaselineOptions) (*Attribution, error) {
 	const name = "KAddSHAP"
-	n, err := numFeatures(g)
-	if err != nil {
-		return nil, fmt.Errorf("attribution: %s: %w", name, err)
+	s, exact, err := sampleBaseline(ctx, g, opts, name, KernelMass, 0x6b61646473686170, 0)
+	if exact != nil || err != nil {
+		return exact, err
 	}
-	if a, ok, err := exactIfAffordable(ctx, g, n, opts.Budget); ok {
-		return a, err
-	}
-	if err := checkBaselineBudget(name, n, opts.Budget); err != nil {
-		return nil, err
-	}
-	rng := rand.New(rand.NewPCG(opts.Seed, 0x6b61646473686170))
-	d, err := planStratifiedPairs(ctx, n, budgetPairs(n, opts.Budget), KernelMass, rng)
-	if err != nil {
-		return nil, err
-	}
-	v0, vN, v, err := valueDesign(ctx, g, d)
-	if err != nil {
-		return nil, fmt.Errorf("attribution: %s: %w", name, err)
-	}
+	n, d, v0, vN, v := s.n, s.d, s.v0, s.vN, s.v
 	p := n + n*(n-1)/2
 	rows := len(d.rows)
 	// Efficiency, Σ m = v(N) − v(∅), is imposed exactly by eliminating the

@@ -3,7 +3,6 @@ package attribution
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 )
 
 // BaselineOptions configures the published estimators Lucid is measured
@@ -42,25 +41,11 @@ func LeverageSHAP(ctx context.Context, g Game, opts BaselineOptions) (*Attributi
 // pairedRegression is the constrained Shapley regression on a paired design
 // spread by mass: LeverageSHAP with LeverageMass.
 func pairedRegression(ctx context.Context, g Game, opts BaselineOptions, name string, mass SizeMass, stream uint64) (*Attribution, error) {
-	n, err := numFeatures(g)
-	if err != nil {
-		return nil, fmt.Errorf("attribution: %s: %w", name, err)
+	s, exact, err := sampleBaseline(ctx, g, opts, name, mass, stream, 0)
+	if exact != nil || err != nil {
+		return exact, err
 	}
-	if a, ok, err := exactIfAffordable(ctx, g, n, opts.Budget); ok {
-		return a, err
-	}
-	if err := checkBaselineBudget(name, n, opts.Budget); err != nil {
-		return nil, err
-	}
-	rng := rand.New(rand.NewPCG(opts.Seed, stream))
-	d, err := planStratifiedPairs(ctx, n, budgetPairs(n, opts.Budget), mass, rng)
-	if err != nil {
-		return nil, err
-	}
-	v0, vN, v, err := valueDesign(ctx, g, d)
-	if err != nil {
-		return nil, fmt.Errorf("attribution: %s: %w", name, err)
-	}
+	d, v0, vN, v := s.d, s.v0, s.vN, s.v
 	reg, err := newKernelRegression(d)
 	if err != nil {
 		return nil, fmt.Errorf("attribution: %s: %w", name, err)

@@ -2,8 +2,6 @@ package attribution
 
 import (
 	"context"
-	"fmt"
-	"math/rand/v2"
 )
 
 // RegressionMSR is Tree MSR, the regression-adjusted maximum-sample-reuse
@@ -27,25 +25,11 @@ import (
 // efficiency gap says by how much.
 func RegressionMSR(ctx context.Context, g Game, opts BaselineOptions) (*Attribution, error) {
 	const name = "RegressionMSR"
-	n, err := numFeatures(g)
-	if err != nil {
-		return nil, fmt.Errorf("attribution: %s: %w", name, err)
+	s, exact, err := sampleBaseline(ctx, g, opts, name, LeverageMass, 0x6d73727472656573, 0)
+	if exact != nil || err != nil {
+		return exact, err
 	}
-	if a, ok, err := exactIfAffordable(ctx, g, n, opts.Budget); ok {
-		return a, err
-	}
-	if err := checkBaselineBudget(name, n, opts.Budget); err != nil {
-		return nil, err
-	}
-	rng := rand.New(rand.NewPCG(opts.Seed, 0x6d73727472656573))
-	d, err := planStratifiedPairs(ctx, n, budgetPairs(n, opts.Budget), LeverageMass, rng)
-	if err != nil {
-		return nil, err
-	}
-	v0, vN, v, err := valueDesign(ctx, g, d)
-	if err != nil {
-		return nil, fmt.Errorf("attribution: %s: %w", name, err)
-	}
+	n, d, v0, vN, v := s.n, s.d, s.v0, s.vN, s.v
 	rows := len(d.rows) + 2
 	z := make([]bool, rows*n)
 	y := make([]float64, rows)

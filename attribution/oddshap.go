@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"sort"
 
 	"gonum.org/v1/gonum/mat"
@@ -43,28 +42,11 @@ const OddInteractionFactor = 10
 // budget.
 func OddSHAP(ctx context.Context, g Game, opts BaselineOptions) (*Attribution, error) {
 	const name = "OddSHAP"
-	n, err := numFeatures(g)
-	if err != nil {
-		return nil, fmt.Errorf("attribution: %s: %w", name, err)
+	s, exact, err := sampleBaseline(ctx, g, opts, name, LeverageMass, 0x6f64647368617021, 64)
+	if exact != nil || err != nil {
+		return exact, err
 	}
-	if a, ok, err := exactIfAffordable(ctx, g, n, opts.Budget); ok {
-		return a, err
-	}
-	if err := checkBaselineBudget(name, n, opts.Budget); err != nil {
-		return nil, err
-	}
-	if n > 64 {
-		return nil, fmt.Errorf("attribution: %s: %d features; the interaction support holds at most 64", name, n)
-	}
-	rng := rand.New(rand.NewPCG(opts.Seed, 0x6f64647368617021))
-	d, err := planStratifiedPairs(ctx, n, budgetPairs(n, opts.Budget), LeverageMass, rng)
-	if err != nil {
-		return nil, err
-	}
-	v0, vN, v, err := valueDesign(ctx, g, d)
-	if err != nil {
-		return nil, fmt.Errorf("attribution: %s: %w", name, err)
-	}
+	n, d, v0, vN, v := s.n, s.d, s.v0, s.vN, s.v
 	extra := opts.Budget/OddInteractionFactor - n
 	var support []uint64
 	if extra > 0 {

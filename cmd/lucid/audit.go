@@ -412,17 +412,25 @@ func finishAudit(rep *audit.Report, err error, out, history, failOn string, fitt
 }
 
 func writeReport(dir string, rep *audit.Report, history string) error {
+	return writeReportFiles(dir, rep, audit.MetricRows(rep), history, report.AuditRun(rep),
+		func(w io.Writer, runs []report.HistoryRun) error { return report.WriteAuditWithHistory(w, rep, runs) })
+}
+
+// writeReportFiles writes a report's folder: report.json (v as JSON),
+// metrics.csv (rows; run appended to the history file when one is named)
+// and report.html (by html, given the history for its trend chart).
+func writeReportFiles(dir string, v any, rows []audit.MetricRow, history string, run report.HistoryRun, html func(io.Writer, []report.HistoryRun) error) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("creating --out folder: %w", err)
 	}
-	js, err := json.MarshalIndent(rep, "", " ")
+	js, err := json.MarshalIndent(v, "", " ")
 	if err != nil {
 		return fmt.Errorf("encoding report.json: %w", err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "report.json"), append(js, '\n'), 0o644); err != nil {
 		return err
 	}
-	runs, err := writeMetrics(dir, audit.MetricRows(rep), history, report.AuditRun(rep))
+	runs, err := writeMetrics(dir, rows, history, run)
 	if err != nil {
 		return err
 	}
@@ -430,7 +438,7 @@ func writeReport(dir string, rep *audit.Report, history string) error {
 	if err != nil {
 		return err
 	}
-	if err := report.WriteAuditWithHistory(h, rep, runs); err != nil {
+	if err := html(h, runs); err != nil {
 		h.Close()
 		return fmt.Errorf("writing report.html: %w", err)
 	}

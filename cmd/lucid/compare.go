@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -211,29 +210,8 @@ func runCompare(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 }
 
 func writeCompare(dir string, rep *compare.Report, history string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("creating --out folder: %w", err)
-	}
-	js, err := json.MarshalIndent(rep, "", " ")
-	if err != nil {
-		return fmt.Errorf("encoding report.json: %w", err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "report.json"), append(js, '\n'), 0o644); err != nil {
-		return err
-	}
-	runs, err := writeMetrics(dir, compare.MetricRows(rep), history, report.CompareRun(rep))
-	if err != nil {
-		return err
-	}
-	h, err := os.Create(filepath.Join(dir, "report.html"))
-	if err != nil {
-		return err
-	}
-	if err := report.WriteCompare(h, rep, runs); err != nil {
-		h.Close()
-		return fmt.Errorf("writing report.html: %w", err)
-	}
-	return h.Close()
+	return writeReportFiles(dir, rep, compare.MetricRows(rep), history, report.CompareRun(rep),
+		func(w io.Writer, runs []report.HistoryRun) error { return report.WriteCompare(w, rep, runs) })
 }
 
 // writeMetrics writes metrics.csv into dir and, when history names a
