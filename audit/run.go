@@ -267,22 +267,27 @@ func (a classifierAdapter) Probabilities(ctx context.Context, texts []string) ([
 	return out, nil
 }
 
-// reservoir keeps a uniform random sample of k texts from a stream.
-type reservoir struct {
-	k     int
-	seen  int
-	items []string
-	rng   *rand.Rand
+// Reservoir keeps a uniform random sample of at most K texts from a
+// stream (Vitter's algorithm R): the sample the audit edits and explains,
+// in bounded memory however long the file. Not safe for concurrent use.
+type Reservoir struct {
+	K     int
+	Seen  int
+	Items []string
+	Rand  *rand.Rand
 }
 
-func (r *reservoir) add(s string) {
-	r.seen++
-	if len(r.items) < r.k {
-		r.items = append(r.items, s)
+// Add offers one text to the sample.
+func (r *Reservoir) Add(s string) {
+	r.Seen++
+	if len(r.Items) < r.K {
+		r.Items = append(r.Items, s)
 		return
 	}
-	if j := r.rng.IntN(r.seen); j < r.k {
-		r.items[j] = s
+	if r.K > 0 {
+		if j := r.Rand.IntN(r.Seen); j < r.K {
+			r.Items[j] = s
+		}
 	}
 }
 
@@ -403,8 +408,8 @@ func Run(ctx context.Context, clf Classifier, x *attribution.Explainer, cfg Conf
 		}
 	}
 	slicer := consistency.NewSliceAccuracy(consistency.BuiltinSlices)
-	consistencySample := &reservoir{k: cfg.ConsistencyRows, rng: rand.New(rand.NewPCG(cfg.Seed, 1))}
-	explainSample := &reservoir{k: cfg.ExplainRows, rng: rand.New(rand.NewPCG(cfg.Seed, 2))}
+	consistencySample := &Reservoir{K: cfg.ConsistencyRows, Rand: rand.New(rand.NewPCG(cfg.Seed, 1))}
+	explainSample := &Reservoir{K: cfg.ExplainRows, Rand: rand.New(rand.NewPCG(cfg.Seed, 2))}
 
 	var correct, positives int
 	progress := func(stage string) {
@@ -493,8 +498,8 @@ func Run(ctx context.Context, clf Classifier, x *attribution.Explainer, cfg Conf
 					return err
 				}
 			}
-			consistencySample.add(row.Text)
-			explainSample.add(row.Text)
+			consistencySample.Add(row.Text)
+			explainSample.Add(row.Text)
 		}
 		batch = batch[:0]
 		progress("reading")
@@ -613,7 +618,7 @@ func Run(ctx context.Context, clf Classifier, x *attribution.Explainer, cfg Conf
 		if err != nil {
 			return nil, err
 		}
-		for _, t := range consistencySample.items {
+		for _, t := range consistencySample.Items {
 			if err := runner.Add(ctx, t); err != nil {
 				return nil, err
 			}
@@ -623,24 +628,24 @@ func Run(ctx context.Context, clf Classifier, x *attribution.Explainer, cfg Conf
 			return nil, err
 		}
 		rep.Consistency = &res
-		clock.stop(len(consistencySample.items))
+		clock.stop(len(consistencySample.Items))
 	}
 	ex := newExplanations(x)
 	if cfg.has(CheckFaithfulness) {
 		progress("faithfulness")
 		clock.start(CheckFaithfulness)
-		if rep.Faithfulness, err = faithfulness(ctx, ex, explainSample.items, methodsFor(cfg, clf), cfg); err != nil {
+		if rep.Faithfulness, err = faithfulness(ctx, ex, explainSample.Items, methodsFor(cfg, clf), cfg); err != nil {
 			return nil, err
 		}
-		clock.stop(len(explainSample.items))
+		clock.stop(len(explainSample.Items))
 	}
 	if cfg.has(CheckStability) {
 		progress("stability")
 		clock.start(CheckStability)
-		if rep.Stability, err = stability(ctx, ex, explainSample.items, cfg); err != nil {
+		if rep.Stability, err = stability(ctx, ex, explainSample.Items, cfg); err != nil {
 			return nil, err
 		}
-		clock.stop(len(explainSample.items))
+		clock.stop(len(explainSample.Items))
 	}
 	return finish()
 }

@@ -272,7 +272,7 @@ func RunModels(ctx context.Context, a, b Classifier, xa, xb Explainer, cfg Confi
 	var groupCols []string
 	var byGroup []*tally
 	top := &changedHeap{}
-	sample := reservoir{k: max(cfg.ExplainRows, 0), rng: rand.New(rand.NewPCG(cfg.Seed, 3))}
+	sample := audit.Reservoir{K: max(cfg.ExplainRows, 0), Rand: rand.New(rand.NewPCG(cfg.Seed, 3))}
 	delta := stats.NewPairedStream(0, cfg.Seed)
 	absDelta := stats.NewPairedStream(0, cfg.Seed)
 	accDiff := stats.NewPairedStream(0, cfg.Seed)
@@ -338,7 +338,7 @@ func RunModels(ctx context.Context, a, b Classifier, xa, xb Explainer, cfg Confi
 				}
 				top.offer(cr, cfg.TopChanged)
 			}
-			sample.add(row.Text)
+			sample.Add(row.Text)
 		}
 		return nil
 	})
@@ -376,8 +376,8 @@ func RunModels(ctx context.Context, a, b Classifier, xa, xb Explainer, cfg Confi
 	}
 	m.Changed = top.sorted()
 	rep.Models = m
-	if !stopped && xa != nil && xb != nil && len(sample.items) > 0 {
-		if m.Explanations, err = explanationAgreement(ctx, xa, xb, sample.items, rep.Positive, cfg); err != nil {
+	if !stopped && xa != nil && xb != nil && len(sample.Items) > 0 {
+		if m.Explanations, err = explanationAgreement(ctx, xa, xb, sample.Items, rep.Positive, cfg); err != nil {
 			if !interrupted(ctx, err, rep, m.Rows) {
 				return nil, err
 			}
@@ -565,25 +565,4 @@ func (h *changedHeap) sorted() []ChangedRow {
 		out = []ChangedRow{}
 	}
 	return out
-}
-
-// reservoir keeps a uniform random sample of k texts from a stream.
-type reservoir struct {
-	k     int
-	seen  int
-	items []string
-	rng   *rand.Rand
-}
-
-func (r *reservoir) add(s string) {
-	r.seen++
-	if len(r.items) < r.k {
-		r.items = append(r.items, s)
-		return
-	}
-	if r.k > 0 {
-		if j := r.rng.IntN(r.seen); j < r.k {
-			r.items[j] = s
-		}
-	}
 }
