@@ -45,6 +45,7 @@ var thresholdText = map[string]string{
 	"disparate_impact_lower":           "four-fifths rule: lowest ratio of positive rates (B / A) within tolerance",
 	"disparate_impact_upper":           "highest ratio of positive rates (B / A) within tolerance, the inverse of four-fifths",
 	"explanation_rank_correlation_min": "lowest mean rank correlation between two runs of an explanation method that counts as stable",
+	"data_positive_share_difference":   "tolerance for the difference in the positive-label share where a term or group occurs and elsewhere, in the data itself",
 }
 
 func buildRule(r audit.Rule) *ruleV {
