@@ -68,28 +68,8 @@ func planStratifiedPairs(ctx context.Context, n, npairs int, mass SizeMass, rng 
 			}
 			continue
 		}
-		seen := make(map[string]bool, m)
-		for draws := 0; len(st.pairs) < m; draws++ {
-			if draws%cancelCheckEvery == 0 {
-				if err := ctx.Err(); err != nil {
-					return nil, err
-				}
-			}
-			c := randomOfSize(n, st.size, perm, rng)
-			if 2*st.size == n && !c.Has(0) {
-				c = c.Complement()
-			}
-			key := c.Key()
-			if seen[key] {
-				continue
-			}
-			seen[key] = true
-			r := len(d.rows)
-			d.rows = append(d.rows, c, c.Complement())
-			d.weight = append(d.weight, w, w)
-			d.mate = append(d.mate, r+1, r)
-			st.pairs = append(st.pairs, len(d.pairs))
-			d.pairs = append(d.pairs, [2]int{r, r + 1})
+		if err := d.drawPairs(ctx, st, m, w, perm, rng); err != nil {
+			return nil, err
 		}
 		d.strata = append(d.strata, *st)
 	}

@@ -79,28 +79,8 @@ func planKernelDesign(ctx context.Context, n, budget int, rng *rand.Rand) (*kern
 			continue
 		}
 		w := st.weight / float64(2*m)
-		seen := make(map[string]bool, m)
-		for draws := 0; len(st.pairs) < m; draws++ {
-			if draws%cancelCheckEvery == 0 {
-				if err := ctx.Err(); err != nil {
-					return nil, err
-				}
-			}
-			c := randomOfSize(n, st.size, perm, rng)
-			if 2*st.size == n && !c.Has(0) {
-				c = c.Complement() // one canonical member per pair
-			}
-			key := c.Key()
-			if seen[key] {
-				continue
-			}
-			seen[key] = true
-			r := len(d.rows)
-			d.rows = append(d.rows, c, c.Complement())
-			d.weight = append(d.weight, w, w)
-			d.mate = append(d.mate, r+1, r)
-			st.pairs = append(st.pairs, len(d.pairs))
-			d.pairs = append(d.pairs, [2]int{r, r + 1})
+		if err := d.drawPairs(ctx, st, m, w, perm, rng); err != nil {
+			return nil, err
 		}
 	}
 	for _, st := range strata {
@@ -332,4 +312,35 @@ func allOfSize(n, t int) []perturb.Coalition {
 			idx[j] = idx[j-1] + 1
 		}
 	}
+}
+
+// drawPairs draws m distinct complementary pairs of st's size at random,
+// each coalition weighted w, into d and st (perm is scratch of length n).
+// For a size that is half of n, a pair is drawn by the member holding
+// feature 0, so the two halves of one pair are never drawn as two pairs.
+func (d *kernelDesign) drawPairs(ctx context.Context, st *kernelStratum, m int, w float64, perm []int, rng *rand.Rand) error {
+	seen := make(map[string]bool, m)
+	for draws := 0; len(st.pairs) < m; draws++ {
+		if draws%cancelCheckEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		c := randomOfSize(d.n, st.size, perm, rng)
+		if 2*st.size == d.n && !c.Has(0) {
+			c = c.Complement() // one canonical member per pair
+		}
+		key := c.Key()
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		r := len(d.rows)
+		d.rows = append(d.rows, c, c.Complement())
+		d.weight = append(d.weight, w, w)
+		d.mate = append(d.mate, r+1, r)
+		st.pairs = append(st.pairs, len(d.pairs))
+		d.pairs = append(d.pairs, [2]int{r, r + 1})
+	}
+	return nil
 }

@@ -30,19 +30,8 @@ func RegressionMSR(ctx context.Context, g Game, opts BaselineOptions) (*Attribut
 		return exact, err
 	}
 	n, d, v0, vN, v := s.n, s.d, s.v0, s.vN, s.v
-	rows := len(d.rows) + 2
-	z := make([]bool, rows*n)
-	y := make([]float64, rows)
-	for r, c := range d.rows {
-		for i := range n {
-			z[r*n+i] = c.Has(i)
-		}
-		y[r] = v[r]
-	}
-	for i := range n {
-		z[(rows-1)*n+i] = true
-	}
-	y[rows-2], y[rows-1] = v0, vN
+	z, y := proxyTrainingSet(d, v, v0, vN)
+	rows := len(y)
 	f := fitBoostedTrees(z, n, y)
 	phi := f.shapley(n)
 	p := shapleyWeights(n)

@@ -57,16 +57,24 @@ func OddSHAP(ctx context.Context, g Game, opts BaselineOptions) (*Attribution, e
 		return nil, fmt.Errorf("attribution: %s: %w", name, err)
 	}
 	return &Attribution{Values: phi, Base: v0, Full: vN, Evaluations: 2 + len(d.rows),
-		Diagnostics: map[string]float64{DiagEfficiencyGap: efficiencyGap(phi, v0, vN), DiagExact: 0, "odd_interactions": float64(len(support))}}, nil
+		Diagnostics: map[string]float64{DiagEfficiencyGap: efficiencyGap(phi, v0, vN), DiagExact: 0, DiagOddInteractions: float64(len(support))}}, nil
 }
 
 // proxyOddSupport fits the tree proxy to every valued coalition and returns
 // the k odd interactions of order ≥ 3 with the largest |coefficient|.
 func proxyOddSupport(d *kernelDesign, v []float64, v0, vN float64, k int) []uint64 {
-	n := d.n
-	rows := len(d.rows) + 2
-	z := make([]bool, rows*n)
-	y := make([]float64, rows)
+	z, y := proxyTrainingSet(d, v, v0, vN)
+	coef := fitBoostedTrees(z, d.n, y).oddFourier()
+	return topInteractions(coef, k)
+}
+
+// proxyTrainingSet is every valued coalition as a proxy's training set:
+// z holds the coalitions' membership row by row (len(y) rows of d.n), y
+// their values; the design's rows first, then ∅ and N.
+func proxyTrainingSet(d *kernelDesign, v []float64, v0, vN float64) (z []bool, y []float64) {
+	n, rows := d.n, len(d.rows)+2
+	z = make([]bool, rows*n)
+	y = make([]float64, rows)
 	for r, c := range d.rows {
 		for i := range n {
 			z[r*n+i] = c.Has(i)
@@ -77,8 +85,7 @@ func proxyOddSupport(d *kernelDesign, v []float64, v0, vN float64, k int) []uint
 		z[(rows-1)*n+i] = true
 	}
 	y[rows-2], y[rows-1] = v0, vN
-	coef := fitBoostedTrees(z, n, y).oddFourier()
-	return topInteractions(coef, k)
+	return z, y
 }
 
 // topInteractions returns up to k masks with the largest |coef|, ties by
