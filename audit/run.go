@@ -423,12 +423,8 @@ func Run(ctx context.Context, clf Classifier, x *attribution.Explainer, cfg Conf
 			rep.SkippedExamples = append(rep.SkippedExamples, SkippedRow{Line: line, Reason: reason})
 		}
 	}
-	batch := make([]dataset.Row, 0, cfg.BatchSize)
 	texts := make([]string, 0, cfg.BatchSize)
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
+	flush := func(batch []dataset.Row) error {
 		if clf == nil { // data only: no predictions
 			for _, row := range batch {
 				rep.Rows++
@@ -439,7 +435,6 @@ func Run(ctx context.Context, clf Classifier, x *attribution.Explainer, cfg Conf
 					return err
 				}
 			}
-			batch = batch[:0]
 			progress("reading")
 			return nil
 		}
@@ -501,46 +496,19 @@ func Run(ctx context.Context, clf Classifier, x *attribution.Explainer, cfg Conf
 			consistencySample.Add(row.Text)
 			explainSample.Add(row.Text)
 		}
-		batch = batch[:0]
 		progress("reading")
 		return nil
 	}
 	var interrupted error
 	clock.start("reading")
-	for interrupted == nil {
-		if err := ctx.Err(); err != nil {
-			interrupted = err
-			break
-		}
-		row, err := rd.Next()
-		if err == io.EOF {
-			break
-		}
-		var re *dataset.RowError
-		if errors.As(err, &re) {
-			skip(re.Line, re.Reason)
-			continue
-		}
-		if err != nil {
+	err = rd.Batches(ctx, cfg.BatchSize, func(re *dataset.RowError) { skip(re.Line, re.Reason) }, flush)
+	if err != nil {
+		// A model run or a read that failed because the audit was
+		// interrupted is an interruption, not a failure.
+		if ctx.Err() == nil {
 			return nil, err
 		}
-		batch = append(batch, row)
-		if len(batch) == cfg.BatchSize {
-			if err := flush(); err != nil {
-				if ctx.Err() == nil {
-					return nil, err
-				}
-				interrupted = ctx.Err()
-			}
-		}
-	}
-	if interrupted == nil {
-		if err := flush(); err != nil {
-			if ctx.Err() == nil {
-				return nil, err
-			}
-			interrupted = ctx.Err()
-		}
+		interrupted = ctx.Err()
 	}
 	clock.stop(rep.Rows)
 	rec := rd.Reconcile()

@@ -170,40 +170,15 @@ func batches(ctx context.Context, src io.Reader, name string, cfg Config, labels
 		return err
 	}
 	defer rd.Close()
-	batch := make([]dataset.Row, 0, cfg.BatchSize)
-	var stop error
-	for {
-		if err := ctx.Err(); err != nil {
-			stop = err
-			break
-		}
-		row, err := rd.Next()
-		if err == io.EOF {
-			break
-		}
-		var re *dataset.RowError
-		if errors.As(err, &re) {
-			rep.skip(re.Line, re.Reason, cfg)
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		batch = append(batch, row)
-		if len(batch) == cfg.BatchSize {
-			if err := fn(batch); err != nil {
-				return err
-			}
-			batch = batch[:0]
-		}
+	err = rd.Batches(ctx, cfg.BatchSize, func(re *dataset.RowError) { rep.skip(re.Line, re.Reason, cfg) }, fn)
+	if err != nil && ctx.Err() == nil {
+		return err
 	}
-	if stop == nil && len(batch) > 0 {
-		if err := fn(batch); err != nil {
-			return err
-		}
-	}
+	// Interrupted (err is ctx's): the rows read so far are reconciled, and
+	// the caller writes a partial report.
 	rep.Reconciliation = append(rep.Reconciliation, rd.Reconcile())
-	return stop
+	return err
+
 }
 
 func (r *Report) skip(line int, reason string, cfg Config) {

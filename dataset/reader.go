@@ -3,6 +3,7 @@ package dataset
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -353,6 +354,48 @@ func (r *Reader) Next() (Row, error) {
 	}
 	r.err = err
 	return Row{}, err
+}
+
+// Batches reads the rest of the file and hands its good rows to fn in
+// batches of size (the last may be shorter), and each malformed row to
+// skip. fn must not keep the slice: it is reused. It stops at the first
+// error fn returns, at a fatal read error, or, checked before every row,
+// when ctx is done: then it returns ctx's error without handing on the
+// rows of the unfinished batch, so a caller can tell an interruption from
+// a failure.
+func (r *Reader) Batches(ctx context.Context, size int, skip func(*RowError), fn func([]Row) error) error {
+	if size < 1 {
+		return fmt.Errorf("dataset: batch size %d: want at least 1", size)
+	}
+	batch := make([]Row, 0, size)
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		row, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		var re *RowError
+		if errors.As(err, &re) {
+			skip(re)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		batch = append(batch, row)
+		if len(batch) == size {
+			if err := fn(batch); err != nil {
+				return err
+			}
+			batch = batch[:0]
+		}
+	}
+	if len(batch) == 0 {
+		return nil
+	}
+	return fn(batch)
 }
 
 // Rows is the number of good rows Next has returned so far, labelled or

@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -481,4 +482,41 @@ func moduleRoot(t *testing.T) string {
 		}
 		dir = parent
 	}
+}
+
+func TestBatches(t *testing.T) {
+	csv := "text,label\na,0\nb,1\nc,2,extra\nd,0\ne,1\n"
+	rd, err := NewReader(strings.NewReader(csv), "b.csv", Options{})
+	require.NoError(t, err)
+	var sizes []int
+	var texts []string
+	var skipped []int
+	err = rd.Batches(context.Background(), 2, func(re *RowError) { skipped = append(skipped, re.Line) }, func(b []Row) error {
+		sizes = append(sizes, len(b))
+		for _, r := range b {
+			texts = append(texts, r.Text)
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	assert.Equal(t, []int{2, 2}, sizes)
+	assert.Equal(t, []string{"a", "b", "d", "e"}, texts)
+	assert.Equal(t, []int{4}, skipped)
+
+	// Interrupted: ctx's error, and the unfinished batch is not handed on.
+	ctx, cancel := context.WithCancel(context.Background())
+	rd, err = NewReader(strings.NewReader(csv), "b.csv", Options{})
+	require.NoError(t, err)
+	calls := 0
+	err = rd.Batches(ctx, 3, func(*RowError) {}, func(b []Row) error {
+		calls++
+		cancel()
+		return nil
+	})
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, 1, calls)
+
+	rd, err = NewReader(strings.NewReader(csv), "b.csv", Options{})
+	require.NoError(t, err)
+	assert.ErrorContains(t, rd.Batches(context.Background(), 0, nil, nil), "batch size 0")
 }
