@@ -40,7 +40,8 @@ Endpoints:
 
 Rows of concurrent requests share ONNX Runtime batches (dynamic batching,
 --batching on): up to --max-batch rows or --max-wait, whichever comes
-first. With --token-file every endpoint but the health checks and the page
+first; a lone request on an idle server whose last batch served one
+request goes at once, so light traffic does not pay --max-wait. With --token-file every endpoint but the health checks and the page
 needs "Authorization: Bearer TOKEN". Errors are JSON {"error": "..."}: 400
 bad input, 401 token, 404 unknown model, 413 body too large, 429 busy
 (with Retry-After), 504 past --request-timeout.

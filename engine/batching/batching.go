@@ -81,7 +81,25 @@ type BatchInfo struct {
 	Padding int
 	Elapsed time.Duration
 	Err     error
+	// Trigger is why the batch went when it did: TriggerFull, TriggerDue,
+	// TriggerAlone or TriggerFree.
+	Trigger string
 }
+
+// The triggers of a batch.
+const (
+	// TriggerFull: the waiting rows filled a batch.
+	TriggerFull = "full"
+	// TriggerDue: the oldest call had waited MaxWait.
+	TriggerDue = "due"
+	// TriggerAlone: a lone call on an idle batcher whose last batch
+	// served one call (or ended over MaxWait ago) went at once: light
+	// traffic, where waiting would only add latency.
+	TriggerAlone = "alone"
+	// TriggerFree: MaxWait is negative, so calls go as soon as a runner
+	// is free.
+	TriggerFree = "free"
+)
 
 // Options configure a Model.
 type Options struct {
@@ -128,6 +146,12 @@ type Model struct {
 	rows   int           // rows in queue
 	wake   chan struct{} // signalled when a call arrives
 	closed bool
+
+	// lastCalls is the number of calls the last finished batch served (0
+	// before the first), lastEnd when it finished: the evidence of
+	// whether a lone call has company coming.
+	lastCalls int
+	lastEnd   time.Time
 
 	slots chan struct{}
 	stop  chan struct{}
@@ -304,10 +328,24 @@ func (m *Model) dispatch() {
 		// The wait counts from the oldest call's arrival, not from now:
 		// calls that queued while every runner was busy have waited
 		// already, and go at once.
-		if wait := m.untilDue(); wait > 0 && !m.full() {
+		trigger := TriggerFull
+		switch wait := m.untilDue(); {
+		case m.o.MaxWait < 0:
+			trigger = TriggerFree
+		case m.full():
+		case m.alone():
+			trigger = TriggerAlone
+		case wait <= 0:
+			trigger = TriggerDue
+		default:
 			timer := time.NewTimer(wait)
+			trigger = TriggerDue
 		wait:
-			for !m.full() {
+			for {
+				if m.full() {
+					trigger = TriggerFull
+					break
+				}
 				select {
 				case <-m.wake:
 				case <-timer.C:
@@ -329,9 +367,25 @@ func (m *Model) dispatch() {
 		go func() {
 			defer running.Done()
 			defer func() { <-m.slots }()
-			m.run(calls)
+			m.run(calls, trigger)
 		}()
 	}
+}
+
+// alone reports whether the one waiting call should go without waiting
+// for company: no other batch is running (only the dispatcher's own slot
+// is taken), and the last batch served a single call, or finished more
+// than MaxWait ago. Under concurrent load batches serve several calls and
+// their callers come back within MaxWait, so waiting goes on filling
+// batches; under light load a lone request is not delayed by MaxWait.
+// Before the first batch there is no evidence, and the call waits.
+func (m *Model) alone() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.queue) != 1 || len(m.slots) != 1 || m.lastCalls == 0 {
+		return false
+	}
+	return m.lastCalls == 1 || time.Since(m.lastEnd) > m.o.MaxWait
 }
 
 // untilDue is how long until the oldest waiting call has waited MaxWait.
@@ -433,8 +487,8 @@ func abs(x int) int {
 }
 
 // run runs one batch of calls and answers each.
-func (m *Model) run(calls []*call) {
-	info := BatchInfo{Calls: len(calls)}
+func (m *Model) run(calls []*call, trigger string) {
+	info := BatchInfo{Calls: len(calls), Trigger: trigger}
 	var b engine.Batch
 	if len(calls) == 1 {
 		b = calls[0].b
@@ -454,6 +508,9 @@ func (m *Model) run(calls []*call) {
 	if err == nil && (logits.Rows != b.Rows || len(logits.Data) != logits.Rows*logits.Labels) {
 		err = fmt.Errorf("batching: the model returned %d rows of logits (%d values) for a batch of %d rows", logits.Rows, len(logits.Data), b.Rows)
 	}
+	m.mu.Lock()
+	m.lastCalls, m.lastEnd = len(calls), time.Now()
+	m.mu.Unlock()
 	at := 0
 	for _, c := range calls {
 		if err != nil {

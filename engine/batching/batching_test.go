@@ -305,3 +305,44 @@ func TestPadModeGroupsNearbyLengths(t *testing.T) {
 	assert.Equal(t, []int{1, 3, 3}, inner.sizes)
 	assert.Equal(t, []int{5, 12, 41}, inner.seqs, "10 with 11 and 12, then 40 with 39 and 41; in arrival order the batches would pad to 40 and 41")
 }
+
+// A lone request under light traffic is not held for MaxWait: once a batch
+// has served a single call, the next lone call goes at once ("alone"),
+// while the first call (no evidence yet) and calls of a busy batcher wait
+// or fill batches as before.
+func TestLoneCallGoesAtOnceUnderLightTraffic(t *testing.T) {
+	inner := &sumModel{}
+	var infos []BatchInfo
+	var mu sync.Mutex
+	m := New(inner, Options{MaxBatch: 8, MaxWait: 20 * time.Millisecond, OnBatch: func(i BatchInfo) { mu.Lock(); infos = append(infos, i); mu.Unlock() }})
+	defer m.Close()
+	rng := rand.New(rand.NewPCG(9, 9))
+	for range 3 {
+		_, err := m.Run(context.Background(), randomBatch(rng, 1, 4))
+		require.NoError(t, err)
+	}
+	// Then a burst that fills a batch: it still does.
+	var wg sync.WaitGroup
+	for range 8 {
+		b := randomBatch(rng, 1, 4)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := m.Run(context.Background(), b)
+			assert.NoError(t, err)
+		}()
+	}
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	require.GreaterOrEqual(t, len(infos), 4)
+	assert.Equal(t, TriggerDue, infos[0].Trigger, "the first call has no evidence of light traffic, and waits")
+	assert.Equal(t, TriggerAlone, infos[1].Trigger)
+	assert.Equal(t, TriggerAlone, infos[2].Trigger)
+	rows := 0
+	for _, i := range infos[3:] {
+		rows += i.Rows
+		assert.Contains(t, []string{TriggerAlone, TriggerFull, TriggerDue}, i.Trigger)
+	}
+	assert.Equal(t, 8, rows)
+}
