@@ -259,3 +259,18 @@ func TestExactSumZeros(t *testing.T) {
 	require.NoError(t, back.GobDecode(b))
 	assert.Equal(t, 0.0, back.Value())
 }
+
+// BenchmarkExactSumAdd measures the cost of one exact addition of a
+// probability-like value, what audits add per row.
+func BenchmarkExactSumAdd(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	v := make([]float64, 4096)
+	for i := range v {
+		v[i] = rng.Float64()
+	}
+	var s ExactSum
+	for i := 0; b.Loop(); i++ {
+		s.Add(v[i%len(v)])
+	}
+	b.ReportMetric(float64(len(s.partials)), "partials")
+}
