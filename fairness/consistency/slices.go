@@ -55,6 +55,12 @@ func BuiltinSlices(text string) []string {
 
 // SliceAccuracy accumulates accuracy by slice from a stream of (text,
 // true label, predicted label). Memory is one counter pair per slice.
+//
+// It is counts only, so it merges exactly (Merge, MarshalBinary,
+// UnmarshalBinary): accumulators fed any partition of a stream, merged in
+// any order, give the single pass's Result. The slice function is not
+// encoded: UnmarshalBinary must be called on one made with the same
+// SliceFunc.
 type SliceAccuracy struct {
 	slices SliceFunc
 	all    tally

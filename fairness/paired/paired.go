@@ -17,7 +17,11 @@ package paired
 
 import (
 	"cmp"
+	"container/heap"
+	"encoding/json"
 	"fmt"
+	"hash/fnv"
+	"math"
 	"slices"
 	"strings"
 
@@ -44,8 +48,10 @@ type Options struct {
 	// Confidence of the intervals (default 0.95); Alpha of the tests
 	// (default stats.DefaultAlpha).
 	Confidence, Alpha float64
-	// MaxFrames bounds memory: rows of frames first seen after this many
-	// are counted as dropped, not analysed (default 1,000,000).
+	// MaxFrames bounds memory: above this many frames, only the MaxFrames
+	// whose names hash lowest are analysed (a sample of frames that does
+	// not depend on row order) and the other frames' rows are counted as
+	// dropped (default 1,000,000).
 	MaxFrames int
 	// MaxGroups: pairs are formed among the MaxGroups groups present in the
 	// most frames (default 20, at most 190 pairs).
@@ -86,20 +92,41 @@ func (o Options) withDefaults() (Options, error) {
 	return o, nil
 }
 
-// cell is one group's rows within one frame.
+// cell is one group's rows within one frame: counts and an exact sum, so
+// that cells merge without rounding.
 type cell struct {
 	n        int
-	sum      float64
+	sum      stats.ExactSum
 	positive int
 }
 
+// mean is the cell's mean score.
+func (c *cell) mean() float64 { return c.sum.Value() / float64(c.n) }
+
+// frame is one frame's cells by group, and its place in the frame sample.
+type frame struct {
+	key   frameKey
+	cells map[string]*cell
+	rows  int
+}
+
 // Accumulator gathers scores by frame and group. Not safe for concurrent use.
+//
+// Memory is bounded by Options.MaxFrames: the frames analysed are the
+// MaxFrames whose names hash lowest (bottom-k), a uniform sample of the
+// frames that does not depend on the order rows arrive in; the rows of
+// every other frame are counted as dropped. Everything kept is counts and
+// exact sums, and Result iterates frames and groups in sorted order, so
+// accumulators fed any partition of a row stream, merged in any order
+// (Merge, MarshalBinary, UnmarshalBinary), give a Result identical byte
+// for byte to a single pass, with or without frames dropped.
 type Accumulator struct {
 	opts    Options
-	frames  map[string]map[string]*cell
-	order   []string // frames in first-seen order, for determinism
+	frames  map[string]*frame
+	sample  frameHeap // the kept frames' keys, largest on top
+	cut     *frameKey // the smallest key evicted so far: frames at or above it are dropped
 	rows    int
-	dropped int // rows of frames beyond MaxFrames
+	dropped int // rows of frames outside the sample
 	noFrame int // rows with an empty frame value
 	skipped int // rows of a skipped group value
 }
@@ -110,43 +137,106 @@ func NewAccumulator(opts Options) (*Accumulator, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Accumulator{opts: o, frames: make(map[string]map[string]*cell)}, nil
+	return &Accumulator{opts: o, frames: make(map[string]*frame)}, nil
 }
 
 // Add counts one row: its frame, its group, the score of the audited label
 // and whether that label was predicted.
-func (a *Accumulator) Add(frame, group string, score float64, predictedPositive bool) {
+func (a *Accumulator) Add(frameName, group string, score float64, predictedPositive bool) {
 	a.rows++
-	frame = strings.TrimSpace(frame)
+	frameName = strings.TrimSpace(frameName)
 	switch {
-	case frame == "":
+	case frameName == "":
 		a.noFrame++
 		return
 	case slices.Contains(a.opts.Skip, group):
 		a.skipped++
 		return
 	}
-	f, ok := a.frames[frame]
-	if !ok {
-		if len(a.frames) >= a.opts.MaxFrames {
-			a.dropped++
-			return
-		}
-		frame = strings.Clone(frame)
-		f = make(map[string]*cell)
-		a.frames[frame] = f
-		a.order = append(a.order, frame)
+	f := a.frame(frameName)
+	if f == nil {
+		a.dropped++
+		return
 	}
-	c, ok := f[group]
+	c, ok := f.cells[group]
 	if !ok {
 		c = new(cell)
-		f[strings.Clone(group)] = c
+		f.cells[strings.Clone(group)] = c
 	}
+	f.rows++
 	c.n++
-	c.sum += score
+	c.sum.Add(score)
 	if predictedPositive {
 		c.positive++
 	}
+}
+
+// frame returns the named frame's cells, admitting it to the sample if it
+// belongs there (evicting the highest-keyed frame when full), or nil when
+// the frame is outside the sample.
+func (a *Accumulator) frame(name string) *frame {
+	if f, ok := a.frames[name]; ok {
+		return f
+	}
+	k := keyOf(name)
+	if a.cut != nil && !k.less(*a.cut) {
+		return nil
+	}
+	if len(a.frames) >= a.opts.MaxFrames {
+		if !k.less(a.sample[0]) {
+			a.evict(k)
+			return nil
+		}
+		a.evict(heap.Pop(&a.sample).(frameKey))
+	}
+	k.name = strings.Clone(name)
+	f := &frame{key: k, cells: make(map[string]*cell)}
+	a.frames[k.name] = f
+	heap.Push(&a.sample, k)
+	return f
+}
+
+// evict drops frame k (kept or not), moving its rows to the dropped count
+// and lowering the cut to its key.
+func (a *Accumulator) evict(k frameKey) {
+	if f, ok := a.frames[k.name]; ok {
+		a.dropped += f.rows
+		delete(a.frames, k.name)
+	}
+	if a.cut == nil || k.less(*a.cut) {
+		a.cut = &k
+	}
+}
+
+// frameKey orders frames for the sample: by a hash of the name, then the
+// name itself, so the order is total.
+type frameKey struct {
+	hash uint64
+	name string
+}
+
+func keyOf(name string) frameKey {
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	return frameKey{hash: h.Sum64(), name: name}
+}
+
+func (k frameKey) less(o frameKey) bool {
+	return k.hash < o.hash || (k.hash == o.hash && k.name < o.name)
+}
+
+// frameHeap is a max-heap of frame keys (container/heap).
+type frameHeap []frameKey
+
+func (h frameHeap) Len() int           { return len(h) }
+func (h frameHeap) Less(i, j int) bool { return h[j].less(h[i]) }
+func (h frameHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *frameHeap) Push(x any)        { *h = append(*h, x.(frameKey)) }
+func (h *frameHeap) Pop() any {
+	old := *h
+	k := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return k
 }
 
 // Report is the matched analysis of one group column.
@@ -214,19 +304,24 @@ func (a *Accumulator) Result() *Report {
 		SkippedRows: a.skipped, DroppedRows: a.dropped, Tolerance: o.Tolerance, Confidence: o.Confidence,
 		Alpha: o.Alpha, Test: "paired t-test on per-frame score differences, Holm-corrected across pairs"}
 	if a.dropped > 0 {
-		r.Warnings = append(r.Warnings, fmt.Sprintf("%d rows of frames beyond the first %d were not analysed (memory bound)", a.dropped, o.MaxFrames))
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%d rows were not analysed: more than %d frames, so only the %d whose names hash lowest were kept (a sample of frames, for the memory bound)", a.dropped, o.MaxFrames, o.MaxFrames))
 	}
 	type tally struct {
 		rows, frames int
-		sum          float64
+		sum          stats.ExactSum
 	}
+	names := make([]string, 0, len(a.frames))
+	for name := range a.frames {
+		names = append(names, name)
+	}
+	slices.Sort(names)
 	tallies := map[string]*tally{}
-	for _, name := range a.order {
+	for _, name := range names {
 		f := a.frames[name]
-		if len(f) >= 2 {
+		if len(f.cells) >= 2 {
 			r.MatchedFrames++
 		}
-		for g, c := range f {
+		for g, c := range f.cells {
 			t, ok := tallies[g]
 			if !ok {
 				t = new(tally)
@@ -234,12 +329,12 @@ func (a *Accumulator) Result() *Report {
 			}
 			t.rows += c.n
 			t.frames++
-			t.sum += c.sum
+			t.sum.Merge(&c.sum)
 		}
 	}
-	r.Frames = len(a.order)
+	r.Frames = len(a.frames)
 	for g, t := range tallies {
-		r.Groups = append(r.Groups, Group{Group: g, Rows: t.rows, Frames: t.frames, MeanScore: t.sum / float64(t.rows)})
+		r.Groups = append(r.Groups, Group{Group: g, Rows: t.rows, Frames: t.frames, MeanScore: t.sum.Value() / float64(t.rows)})
 	}
 	slices.SortFunc(r.Groups, func(x, y Group) int {
 		return cmp.Or(cmp.Compare(y.Frames, x.Frames), strings.Compare(x.Group, y.Group))
@@ -259,26 +354,23 @@ func (a *Accumulator) Result() *Report {
 	var ps []float64
 	for i, ga := range kept {
 		for _, gb := range kept[i+1:] {
-			var d, dp []float64
-			for _, name := range a.order {
+			var d []float64
+			var dp stats.ExactSum
+			for _, name := range names {
 				f := a.frames[name]
-				ca, okA := f[ga]
-				cb, okB := f[gb]
+				ca, okA := f.cells[ga]
+				cb, okB := f.cells[gb]
 				if !okA || !okB {
 					continue
 				}
-				d = append(d, ca.sum/float64(ca.n)-cb.sum/float64(cb.n))
-				dp = append(dp, float64(ca.positive)/float64(ca.n)-float64(cb.positive)/float64(cb.n))
+				d = append(d, ca.mean()-cb.mean())
+				dp.Add(float64(ca.positive)/float64(ca.n) - float64(cb.positive)/float64(cb.n))
 			}
 			if len(d) == 0 {
 				continue
 			}
 			p := Pair{A: ga, B: gb, Score: stats.PairedSummary(d, o.Confidence)}
-			var s float64
-			for _, v := range dp {
-				s += v
-			}
-			p.PositiveRateDifference = s / float64(len(dp))
+			p.PositiveRateDifference = dp.Value() / float64(len(d))
 			r.Pairs = append(r.Pairs, p)
 			ps = append(ps, p.Score.TP)
 		}
@@ -299,4 +391,37 @@ func (a *Accumulator) Result() *Report {
 		}
 	}
 	return r
+}
+
+// pairJSON is Pair with PAdjusted as a pointer, so that an undefined
+// p-value (a pair sharing a single frame has no t-test) is written as
+// JSON null, which encoding/json would otherwise refuse as NaN.
+type pairJSON struct {
+	plainPair
+	PAdjusted *float64 `json:"p_adjusted"`
+}
+
+type plainPair Pair
+
+// MarshalJSON writes an undefined PAdjusted as null.
+func (p Pair) MarshalJSON() ([]byte, error) {
+	out := pairJSON{plainPair: plainPair(p)}
+	if !math.IsNaN(p.PAdjusted) {
+		out.PAdjusted = &p.PAdjusted
+	}
+	return json.Marshal(out)
+}
+
+// UnmarshalJSON reads null PAdjusted back as NaN.
+func (p *Pair) UnmarshalJSON(b []byte) error {
+	var in pairJSON
+	if err := json.Unmarshal(b, &in); err != nil {
+		return err
+	}
+	*p = Pair(in.plainPair)
+	p.PAdjusted = math.NaN()
+	if in.PAdjusted != nil {
+		p.PAdjusted = *in.PAdjusted
+	}
+	return nil
 }

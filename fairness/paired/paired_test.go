@@ -3,6 +3,7 @@ package paired
 import (
 	"encoding/json"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -85,18 +86,30 @@ func TestVerdictCalibratedBySimulation(t *testing.T) {
 func TestBookkeeping(t *testing.T) {
 	a, err := NewAccumulator(Options{Skip: []string{""}, MaxFrames: 2})
 	require.NoError(t, err)
-	a.Add("", "a", 0.5, false)  // no frame
-	a.Add("t1", "", 0.5, false) // missing group
-	a.Add("t1", "a", 0.9, true)
-	a.Add("t1", "a", 0.7, true) // two rows of one group average
-	a.Add("t1", "b", 0.2, false)
-	a.Add("t2", "a", 0.6, true)
-	a.Add("t3", "a", 0.6, true) // beyond MaxFrames
+	// The two frames whose names hash lowest are kept, whatever the order
+	// they come in: t1 and t2 here, and t3, seen first, is dropped later.
+	t1, t2, t3 := "t1", "t2", "t3"
+	names := []string{t1, t2, t3}
+	slices.SortFunc(names, func(x, y string) int {
+		if keyOf(x).less(keyOf(y)) {
+			return -1
+		}
+		return 1
+	})
+	t1, t2, t3 = names[0], names[1], names[2]
+	a.Add(t3, "a", 0.6, true)  // beyond MaxFrames, once t1 and t2 arrive
+	a.Add("", "a", 0.5, false) // no frame
+	a.Add(t1, "", 0.5, false)  // missing group
+	a.Add(t1, "a", 0.9, true)
+	a.Add(t1, "a", 0.7, true) // two rows of one group average
+	a.Add(t1, "b", 0.2, false)
+	a.Add(t2, "a", 0.6, true)
+	a.Add(t3, "b", 0.6, true) // dropped on arrival
 	r := a.Result()
-	assert.Equal(t, 7, r.Rows)
+	assert.Equal(t, 8, r.Rows)
 	assert.Equal(t, 1, r.NoFrameRows)
 	assert.Equal(t, 1, r.SkippedRows)
-	assert.Equal(t, 1, r.DroppedRows)
+	assert.Equal(t, 2, r.DroppedRows)
 	assert.Equal(t, 2, r.Frames)
 	assert.Equal(t, 1, r.MatchedFrames)
 	assert.NotEmpty(t, r.Warnings)

@@ -17,9 +17,16 @@ import (
 // pairwise tests and verdicts, and the accuracy change is a paired
 // difference over the same rows. Memory is O(groups). Not safe for
 // concurrent use.
+//
+// Comparisons merge (Merge, MarshalBinary, UnmarshalBinary) exactly, to
+// the single pass's Evaluation byte for byte, except when more than 20
+// groups have no rule (only the first 20 seen are named, an
+// order-dependent choice): Merge then refuses with an error. The group
+// reports merge as group.Accumulator does.
 type Comparison struct {
 	file          *File
 	before, after *group.Accumulator
+	groupOpts     group.Options // what before and after were made with, for decoding
 	confidence    float64
 
 	rows, labelled             int
@@ -58,7 +65,7 @@ func NewComparison(f *File, opts group.Options) (*Comparison, error) {
 	if conf == 0 {
 		conf = group.DefaultConfidence
 	}
-	return &Comparison{file: f, before: before, after: after, confidence: conf, unfitted: map[string]int{}}, nil
+	return &Comparison{file: f, before: before, after: after, groupOpts: opts, confidence: conf, unfitted: map[string]int{}}, nil
 }
 
 // Add counts one row: its group, its text, the positive-class score and

@@ -55,6 +55,13 @@ func (h *histogram) rows() int      { return h.positives() + h.negatives() }
 // positive-class score of the labelled positives and negatives. Memory is
 // 64 KB per group, at most MaxGroups groups. It is not safe for concurrent
 // use.
+//
+// Scores merge (Merge, MarshalBinary, UnmarshalBinary) exactly, adding
+// histograms, so Fit on merged parts gives the single pass's File, while
+// the parts together have at most MaxGroups groups. Past that, which
+// groups are fitted is the first MaxGroups seen, an order-dependent
+// choice: Merge then refuses with an error rather than give a different
+// answer.
 type Scores struct {
 	groups map[string]*histogram
 	// Rows that cannot be fitted, counted: an empty group value, a group
