@@ -2,7 +2,6 @@ package stats
 
 import (
 	"math"
-	"math/rand/v2"
 	"slices"
 	"sort"
 
@@ -44,94 +43,6 @@ func PairedSummary(d []float64, confidence float64) Paired {
 		s.Add(v)
 	}
 	return s.Summary(confidence)
-}
-
-// PairedStream accumulates differences in bounded memory: exact running
-// moments (Welford) and sign counts for the mean, the t interval, the
-// t-test and the sign test, plus a uniform reservoir (Vitter's algorithm
-// R) of at most capacity values for the Wilcoxon test, the one statistic
-// that needs the values themselves. Up to capacity values its Summary is
-// PairedSummary of every value; beyond, every field is still exact except
-// WilcoxonP, computed on the sample. Not safe for concurrent use.
-type PairedStream struct {
-	n              int
-	mean, m2       float64
-	pos, neg, ties int
-	sample         []float64
-	capacity       int
-	rng            *rand.Rand
-}
-
-// NewPairedStream starts an empty stream keeping at most capacity values
-// for the Wilcoxon test, sampled with a source seeded by seed.
-func NewPairedStream(capacity int, seed uint64) *PairedStream {
-	return &PairedStream{capacity: capacity, rng: rand.New(rand.NewPCG(0x5eed, seed))}
-}
-
-// Add counts one difference.
-func (s *PairedStream) Add(d float64) {
-	s.n++
-	dm := d - s.mean
-	s.mean += dm / float64(s.n)
-	s.m2 += dm * (d - s.mean)
-	switch {
-	case d > TieTolerance:
-		s.pos++
-	case d < -TieTolerance:
-		s.neg++
-	default:
-		s.ties++
-	}
-	if len(s.sample) < s.capacity {
-		s.sample = append(s.sample, d)
-	} else if j := s.rng.IntN(s.n); j < s.capacity {
-		s.sample[j] = d // every value kept with chance capacity/n
-	}
-}
-
-// N is the number of differences added; Kept how many the Wilcoxon test
-// uses (all of them while N ≤ the capacity).
-func (s *PairedStream) N() int { return s.n }
-
-// Mean is the running mean of the differences, NaN before the first.
-func (s *PairedStream) Mean() float64 {
-	if s.n == 0 {
-		return math.NaN()
-	}
-	return s.mean
-}
-
-func (s *PairedStream) Kept() int { return len(s.sample) }
-
-// Summary is the paired statistics of the differences at a confidence
-// level: the mean is NaN with none; the interval and TP are NaN with
-// fewer than two.
-func (s *PairedStream) Summary(confidence float64) Paired {
-	p := Paired{N: s.n, Mean: math.NaN(), Low: math.NaN(), High: math.NaN(), SignP: 1, TP: math.NaN(), WilcoxonP: 1,
-		Positive: s.pos, Negative: s.neg, Ties: s.ties}
-	if s.n == 0 {
-		return p
-	}
-	p.Mean = s.mean
-	p.SignP = SignTest(s.pos, s.neg)
-	p.WilcoxonP = Wilcoxon(s.sample)
-	if s.n < 2 {
-		return p
-	}
-	n := float64(s.n)
-	se := math.Sqrt(max(0, s.m2) / (n - 1) / n)
-	t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: n - 1}
-	q := t.Quantile(1 - (1-confidence)/2)
-	p.Low, p.High = p.Mean-q*se, p.Mean+q*se
-	switch {
-	case se == 0 && p.Mean == 0:
-		p.TP = 1
-	case se == 0:
-		p.TP = 0
-	default:
-		p.TP = 2 * t.CDF(-math.Abs(p.Mean/se))
-	}
-	return p
 }
 
 // wilcoxonExactMax is the most non-zero differences for which the
