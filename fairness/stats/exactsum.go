@@ -27,7 +27,8 @@ import (
 // 1.7e308; a partial that overflows is counted as the infinity it became,
 // as a plain running sum would.
 //
-// The zero value is an empty sum (Value 0). Not safe for concurrent use.
+// Zeros are not kept, so a sum of zeros (or of values that cancel) is +0
+// whatever their signs. The zero value is an empty sum (Value 0). Not safe for concurrent use.
 type ExactSum struct {
 	// partials: non-zero, non-overlapping, increasing in magnitude.
 	partials        []float64
@@ -65,7 +66,10 @@ func (s *ExactSum) Add(x float64) {
 		}
 		x = hi
 	}
-	s.partials = append(s.partials[:i], x)
+	s.partials = s.partials[:i]
+	if x != 0 { // zeros (of either sign) add nothing: an all-zero sum is +0
+		s.partials = append(s.partials, x)
+	}
 }
 
 // Merge adds every value o summed into s, exactly; o is unchanged.

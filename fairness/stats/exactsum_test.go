@@ -243,3 +243,19 @@ func TestPairedStreamMomentsAreExact(t *testing.T) {
 	assert.InDelta(t, refMean, mean, 1e-12*refMean)
 	assert.InDelta(t, refM2, m2, 1e-6*refM2, "relative 1e-6: the two-pass reference itself rounds each deviation")
 }
+
+// Zeros and exact cancellations leave no partial behind, so the encoding
+// of such a sum decodes.
+func TestExactSumZeros(t *testing.T) {
+	var s ExactSum
+	for _, x := range []float64{0, math.Copysign(0, -1), 3, -3} {
+		s.Add(x)
+	}
+	assert.Empty(t, s.partials)
+	assert.Equal(t, math.Float64bits(0), math.Float64bits(s.Value()))
+	b, err := s.GobEncode()
+	require.NoError(t, err)
+	var back ExactSum
+	require.NoError(t, back.GobDecode(b))
+	assert.Equal(t, 0.0, back.Value())
+}
