@@ -209,3 +209,18 @@ func TestAuditUnmarshalRejectsGarbage(t *testing.T) {
 	require.NoError(t, fresh.UnmarshalBinary(data))
 	assert.Equal(t, resultJSON(t, src), resultJSON(t, fresh))
 }
+
+// TestPronounPairsAreKeyedByReplacement: "her" swaps to "him" (object)
+// in one text and "his" (possessive) in another; each is its own pair
+// row, so no row's replacement depends on which text came first.
+func TestPronounPairsAreKeyedByReplacement(t *testing.T) {
+	cfg := Config{Families: mustSelect(t, "gender")}
+	texts := []string{"I saw her", "her car is red"}
+	r := runAudit(t, corpusLexicon(), cfg, texts...)
+	him, his := pairStats(r, "her", "him"), pairStats(r, "her", "his")
+	require.NotNil(t, him)
+	require.NotNil(t, his)
+	assert.Equal(t, 1, him.Swaps)
+	assert.Equal(t, 1, his.Swaps)
+	assert.Equal(t, mustJSON(t, r), mustJSON(t, runAudit(t, corpusLexicon(), cfg, texts[1], texts[0])))
+}
