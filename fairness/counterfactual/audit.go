@@ -1,15 +1,17 @@
 package counterfactual
 
 import (
-	"github.com/lucid-nlp/lucid/fairness/scoring"
-
-	"github.com/lucid-nlp/lucid/fairness/stats"
-
+	"cmp"
 	"container/heap"
 	"context"
 	"fmt"
+	"hash/fnv"
 	"math"
+	"slices"
 	"sort"
+
+	"github.com/lucid-nlp/lucid/fairness/scoring"
+	"github.com/lucid-nlp/lucid/fairness/stats"
 )
 
 // DefaultTopK is how many worst examples an Audit keeps when none is set.
@@ -42,7 +44,9 @@ type Config struct {
 	// correction; 0 means stats.DefaultAlpha (0.05).
 	Alpha float64
 	// ReservoirSize is how many per-text differences each direction keeps
-	// for its Wilcoxon test (a uniform sample once more texts arrive); 0
+	// for its Wilcoxon test (once more texts arrive, those whose text
+	// hashes smallest: a uniform sample of distinct texts that does not
+	// depend on their order); 0
 	// means DefaultReservoirSize (10,000).
 	ReservoirSize int
 }
@@ -53,6 +57,20 @@ type Config struct {
 // that mention no term are counted and never scored. Memory is bounded by
 // one batch, one accumulator per (family, term, group) pair seen and TopK
 // examples. An Audit is not safe for concurrent use.
+//
+// An Audit is mergeable (Merge, MarshalBinary, UnmarshalBinary): its
+// counts are integers, its Δp sums exact (stats.ExactSum), each
+// direction's Wilcoxon sample a bottom-k sketch keyed by a hash of the
+// original text and seeded by the direction, and the worst examples are
+// ordered by |Δp| then by content (original text, swapped text, family,
+// groups, term, replacement). So for any split of the texts into parts,
+// audited in any order and merged in any order, Result is the same, byte
+// for byte in JSON, as one audit of every text, provided the classifier
+// gives a text the same probabilities whatever batch it is scored in (a
+// runtime whose floats change with batch padding makes the Δp themselves,
+// not the merge, differ in the last bits). Merge and MarshalBinary need a
+// flushed audit (Flush or Result first): queued texts are neither encoded
+// nor merged, so both refuse while any are queued.
 type Audit struct {
 	clf    Classifier
 	labels []string
@@ -62,10 +80,13 @@ type Audit struct {
 	b      *scoring.Batcher
 
 	texts, withTerms, swaps int
-	nextText, nextSwap      int
 
 	th        thresholds
 	reservoir int
+	// fingerprint identifies the labels, target and settings that shape
+	// the result (see fingerprintOf); Merge and UnmarshalBinary refuse
+	// state from an audit set up differently.
+	fingerprint string
 
 	famPos    map[string]int // family name → position in fams
 	famAcc    []acc          // by position in fams
@@ -76,7 +97,6 @@ type Audit struct {
 }
 
 type item struct {
-	seq   int
 	text  string
 	swaps []Swap
 }
@@ -86,9 +106,11 @@ type groupKey struct {
 	from, to string
 }
 
+// pairKey is one term pair: a pronoun with two replacements into the same
+// group ("her" → "him" or "his") gives two rows.
 type pairKey struct {
-	fam      int
-	term, to string
+	fam            int
+	term, to, repl string
 }
 
 // NewAudit checks the configuration against the classifier's labels.
@@ -178,9 +200,7 @@ func NewAudit(clf Classifier, cfg Config) (*Audit, error) {
 		signedAcc: make(map[groupKey]*stats.PairedStream),
 		pairAcc:   make(map[pairKey]*acc),
 	}
-	for i := range a.famAcc {
-		a.famAcc[i].lastText = -1
-	}
+	a.fingerprint = a.fingerprintOf()
 	return a, nil
 }
 
@@ -194,8 +214,7 @@ func (a *Audit) Add(ctx context.Context, text string) error {
 		return nil
 	}
 	a.withTerms++
-	it := item{seq: a.nextText, text: text, swaps: swaps}
-	a.nextText++
+	it := item{text: text, swaps: swaps}
 	texts := make([]string, 0, 1+len(swaps))
 	texts = append(texts, text)
 	for _, s := range swaps {
@@ -219,16 +238,23 @@ func (a *Audit) account(it item, probs [][]float64) {
 	}
 	var dirs []groupKey
 	sums := make(map[groupKey]*dirSum)
+	// A text counts once in each row it has swaps in: the rows it touched
+	// are counted when it is done, so the count needs no text sequence.
+	touched := make(map[*acc]bool)
 	defer func() {
+		for c := range touched {
+			c.texts++
+		}
+		key := textKey(it.text)
 		for _, k := range dirs {
 			acc := a.signedAcc[k]
 			if acc == nil {
-				// Seeded by order of first sight, so the sample does not
-				// depend on how the stream was batched.
-				acc = stats.NewPairedStream(a.reservoir, uint64(len(a.signedAcc)))
+				acc = a.newSigned(k)
 				a.signedAcc[k] = acc
 			}
-			acc.Add(sums[k].sum / float64(sums[k].n))
+			// Keyed by the text, so the Wilcoxon sample is the same set of
+			// texts however the stream was split or ordered.
+			acc.AddKeyed(sums[k].sum/float64(sums[k].n), key)
 		}
 	}()
 	for k, s := range it.swaps {
@@ -238,47 +264,72 @@ func (a *Audit) account(it item, probs [][]float64) {
 		flip := ls != lo
 		fi := a.famPos[s.Family]
 		a.swaps++
-		a.famAcc[fi].add(d, flip, it.seq)
+		a.famAcc[fi].add(d, flip)
+		touched[&a.famAcc[fi]] = true
 		gk := groupKey{fi, s.FromGroup, s.ToGroup}
 		if a.groupAcc[gk] == nil {
-			a.groupAcc[gk] = &acc{lastText: -1}
+			a.groupAcc[gk] = &acc{}
 		}
-		a.groupAcc[gk].add(d, flip, it.seq)
+		a.groupAcc[gk].add(d, flip)
+		touched[a.groupAcc[gk]] = true
 		if sums[gk] == nil {
 			sums[gk] = &dirSum{}
 			dirs = append(dirs, gk)
 		}
 		sums[gk].sum += d
 		sums[gk].n++
-		pk := pairKey{fi, s.Term, s.ToGroup}
+		pk := pairKey{fi, s.Term, s.ToGroup, s.Replacement}
 		if a.pairAcc[pk] == nil {
-			a.pairAcc[pk] = &acc{lastText: -1, from: s.FromGroup, repl: s.Replacement}
+			a.pairAcc[pk] = &acc{from: s.FromGroup}
 		}
-		a.pairAcc[pk].add(d, flip, it.seq)
+		a.pairAcc[pk].add(d, flip)
+		touched[a.pairAcc[pk]] = true
 		a.keep(it, s, po, ps, d, lo, ls)
 	}
 }
 
-// keep offers an example to the top-K heap; ties in |Δp| keep the earlier
-// swap, so the choice is the same however the stream was batched.
+// newSigned is a direction's paired stream, seeded by the direction itself
+// (not by the order directions are first seen), so that audits of
+// different parts of a stream sample alike and merge.
+func (a *Audit) newSigned(k groupKey) *stats.PairedStream {
+	h := fnv.New64a()
+	for _, s := range []string{a.fams[k.fam].Name, k.from, k.to} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return stats.NewPairedStream(a.reservoir, h.Sum64())
+}
+
+// textKey is a text's identity in the Wilcoxon samples: FNV-1a 64 of it.
+func textKey(text string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(text))
+	return h.Sum64()
+}
+
+// keep offers an example to the top-K heap; ties in |Δp| are broken by
+// content (see worse), so the choice is the same however the stream was
+// batched, split or ordered.
 func (a *Audit) keep(it item, s Swap, po, ps []float64, d float64, lo, ls int) {
-	seq := a.nextSwap
-	a.nextSwap++
 	if a.topK == 0 {
 		return
 	}
-	if len(a.worst) == a.topK && !worse(math.Abs(d), seq, a.worst[0]) {
-		return
-	}
-	ex := &heldExample{seq: seq, Example: Example{
+	cand := Example{
 		Original:      it.text,
 		Swap:          s,
-		OriginalProbs: append([]float64(nil), po...),
-		SwappedProbs:  append([]float64(nil), ps...),
+		OriginalProbs: po,
+		SwappedProbs:  ps,
 		OriginalLabel: a.labels[lo],
 		SwappedLabel:  a.labels[ls],
 		Delta:         d,
-	}}
+	}
+	if len(a.worst) == a.topK && !worse(&cand, &a.worst[0].Example) {
+		return
+	}
+	// Kept: copy the probabilities out of the batch's buffers.
+	cand.OriginalProbs = append([]float64(nil), po...)
+	cand.SwappedProbs = append([]float64(nil), ps...)
+	ex := &heldExample{Example: cand}
 	if len(a.worst) < a.topK {
 		heap.Push(&a.worst, ex)
 		return
@@ -307,7 +358,7 @@ func (a *Audit) Result(ctx context.Context) (Result, error) {
 		r.Groups = append(r.Groups, v.stats(Stats{Family: a.fams[k.fam].Name, FromGroup: k.from, ToGroup: k.to}))
 	}
 	for k, v := range a.pairAcc {
-		r.Pairs = append(r.Pairs, v.stats(Stats{Family: a.fams[k.fam].Name, FromGroup: v.from, ToGroup: k.to, Term: k.term, Replacement: v.repl}))
+		r.Pairs = append(r.Pairs, v.stats(Stats{Family: a.fams[k.fam].Name, FromGroup: v.from, ToGroup: k.to, Term: k.term, Replacement: k.repl}))
 	}
 	famPos := a.famPos
 	// Largest mean |Δp| first within each family; names break ties so the
@@ -327,14 +378,17 @@ func (a *Audit) Result(ctx context.Context) (Result, error) {
 			if x.ToGroup != y.ToGroup {
 				return x.ToGroup < y.ToGroup
 			}
-			return x.Term < y.Term
+			if x.Term != y.Term {
+				return x.Term < y.Term
+			}
+			return x.Replacement < y.Replacement
 		})
 	}
 	order(r.Groups)
 	order(r.Pairs)
 	a.judge(&r) // after ordering: the worst direction's tie-break follows the table
 	held := append([]*heldExample(nil), a.worst...)
-	sort.Slice(held, func(i, j int) bool { return worse(math.Abs(held[i].Delta), held[i].seq, held[j]) })
+	sort.Slice(held, func(i, j int) bool { return worse(&held[i].Example, &held[j].Example) })
 	for _, h := range held {
 		r.Worst = append(r.Worst, h.Example)
 	}
@@ -359,8 +413,9 @@ type Result struct {
 	// replacement); both sorted by family, then largest mean |Δp| first.
 	Groups []Stats `json:"groups"`
 	Pairs  []Stats `json:"pairs"`
-	// Worst are the examples with the largest |Δp|, largest first (the
-	// earlier swap first on ties).
+	// Worst are the examples with the largest |Δp|, largest first; ties
+	// are ordered by content: original text, swapped text, family,
+	// groups, term, replacement.
 	Worst []Example `json:"worst"`
 }
 
@@ -421,34 +476,41 @@ type Example struct {
 	Delta         float64   `json:"delta"`
 }
 
-// acc accumulates one Stats row.
+// acc accumulates one Stats row: integer counts, exact sums and a
+// maximum, all independent of the order swaps arrive in. Texts is
+// counted by account, once per text that touched the row.
 type acc struct {
 	n, texts, flips int
-	lastText        int
-	sumAbs, sum     float64
+	sumAbs, sum     stats.ExactSum
 	maxAbs          float64
-	from, repl      string // for term pairs
+	from            string // for term pairs
 }
 
-func (c *acc) add(d float64, flip bool, text int) {
+func (c *acc) add(d float64, flip bool) {
 	c.n++
-	c.sum += d
-	c.sumAbs += math.Abs(d)
+	c.sum.Add(d)
+	c.sumAbs.Add(math.Abs(d))
 	c.maxAbs = max(c.maxAbs, math.Abs(d))
 	if flip {
 		c.flips++
 	}
-	if text != c.lastText {
-		c.texts++
-		c.lastText = text
-	}
+}
+
+// merge adds o's swaps into c.
+func (c *acc) merge(o *acc) {
+	c.n += o.n
+	c.texts += o.texts
+	c.flips += o.flips
+	c.sum.Merge(&o.sum)
+	c.sumAbs.Merge(&o.sumAbs)
+	c.maxAbs = max(c.maxAbs, o.maxAbs)
 }
 
 func (c *acc) stats(s Stats) Stats {
 	s.Texts, s.Swaps, s.Flips = c.texts, c.n, c.flips
 	if c.n > 0 {
 		n := float64(c.n)
-		s.MeanAbsDelta, s.MeanDelta, s.MaxAbsDelta = c.sumAbs/n, c.sum/n, c.maxAbs
+		s.MeanAbsDelta, s.MeanDelta, s.MaxAbsDelta = c.sumAbs.Value()/n, c.sum.Value()/n, c.maxAbs
 		s.FlipRate = float64(c.flips) / n
 	}
 	return s
@@ -532,25 +594,38 @@ func combine(signed, flip Check) *stats.Verdict {
 
 type heldExample struct {
 	Example
-	seq int
 }
 
-// worse says whether a swap with |Δp| abs and sequence number seq ranks
-// above h: larger |Δp|, or equal and earlier.
-func worse(abs float64, seq int, h *heldExample) bool {
-	ha := math.Abs(h.Delta)
-	if abs != ha {
-		return abs > ha
+// compareExamples orders examples worst first: larger |Δp|, then by
+// content (original text, swapped text, family, groups, term,
+// replacement), then by the signed Δp and the probabilities, so the order
+// is total on examples that differ and never depends on arrival.
+func compareExamples(x, y *Example) int {
+	if c := cmp.Compare(math.Abs(y.Delta), math.Abs(x.Delta)); c != 0 {
+		return c
 	}
-	return seq < h.seq
+	return cmp.Or(compareContent(x.Original, &x.Swap, y.Original, &y.Swap),
+		cmp.Compare(x.Delta, y.Delta),
+		slices.Compare(x.OriginalProbs, y.OriginalProbs),
+		slices.Compare(x.SwappedProbs, y.SwappedProbs))
 }
+
+// compareContent is the content part of the order of examples.
+func compareContent(xo string, x *Swap, yo string, y *Swap) int {
+	return cmp.Or(cmp.Compare(xo, yo), cmp.Compare(x.Text, y.Text), cmp.Compare(x.Family, y.Family),
+		cmp.Compare(x.FromGroup, y.FromGroup), cmp.Compare(x.ToGroup, y.ToGroup),
+		cmp.Compare(x.Term, y.Term), cmp.Compare(x.Replacement, y.Replacement))
+}
+
+// worse says whether x ranks strictly above y among the worst examples.
+func worse(x, y *Example) bool { return compareExamples(x, y) < 0 }
 
 // exampleHeap is a min-heap: the root is the least bad example kept, the
 // one a worse newcomer replaces.
 type exampleHeap []*heldExample
 
 func (h exampleHeap) Len() int           { return len(h) }
-func (h exampleHeap) Less(i, j int) bool { return worse(math.Abs(h[j].Delta), h[j].seq, h[i]) }
+func (h exampleHeap) Less(i, j int) bool { return worse(&h[j].Example, &h[i].Example) }
 func (h exampleHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
 func (h *exampleHeap) Push(x any)        { *h = append(*h, x.(*heldExample)) }
 func (h *exampleHeap) Pop() any {

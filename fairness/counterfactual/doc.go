@@ -36,7 +36,15 @@
 // Holm-corrected across the family's directions and judged by stats.Decide
 // against Config.Tolerance; flip rates get Wilson intervals and an exact
 // test against Config.FlipTolerance. Memory is bounded by the number of
-// (term → replacement) pairs and directions seen, a reservoir of
+// (term → replacement) pairs and directions seen, a sample of at most
 // Config.ReservoirSize differences per direction, and the K worst
 // examples kept for later explanation.
+//
+// An Audit is mergeable state: audits of parts of a stream (on other
+// workers, say) combine with Merge, and travel with MarshalBinary and
+// UnmarshalBinary, into the result one audit of the whole stream gives,
+// byte for byte. Every choice that could depend on arrival order is made
+// by content instead: the Wilcoxon sample keeps the texts with the
+// smallest hash (bottom-k), the worst examples break ties in |Δp| by
+// their text, and sums are exact (see Audit).
 package counterfactual

@@ -29,8 +29,9 @@ const (
 // text that mentions two terms is not counted twice. N, Mean, the t
 // interval (Low, High), TP (paired t), and Positive/Negative/Ties with
 // SignP (exact sign test) use every text; WilcoxonP uses the WilcoxonN
-// differences of a uniform reservoir sample (all of them while N ≤ the
-// reservoir size, so Sampled is false). Low, High and TP are NaN (null in
+// differences of a bottom-k sample keyed by a hash of the original text,
+// uniform over distinct texts and the same whatever their order (all of
+// them while N ≤ Config.ReservoirSize, so Sampled is false). Low, High and TP are NaN (null in
 // JSON) below two texts, Mean below one.
 type Signed struct {
 	stats.Paired

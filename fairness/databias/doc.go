@@ -10,9 +10,10 @@
 // it occurs in. Matching of terms in text is the counterfactual package's
 // (counterfactual.Mentions: whole words, case-insensitive, longest term
 // first), so the scan counts exactly the words the counterfactual audit
-// swaps. Memory is O(terms × labels + group values × labels) plus a
-// reservoir of Options.Samples sample sentences per term, each cut to
-// MaxSampleRunes; group columns are capped as in fairness/group (the
+// swaps. Memory is O(terms × labels + group values × labels) plus
+// Options.Samples sample sentences per term (the distinct sentences with
+// the smallest hash of text and Options.Seed, so the choice does not
+// depend on row order), each cut to MaxSampleRunes; group columns are capped as in fairness/group (the
 // largest Options.MaxGroups values kept by name, the rest pooled as
 // "other (N groups)" and never compared), so a million-row scan runs in
 // flat memory.

@@ -2,9 +2,10 @@ package databias
 
 import (
 	"cmp"
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"math/rand/v2"
+	"hash/fnv"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -51,12 +52,24 @@ type Options struct {
 	Samples   int
 	Top       int
 	MaxGroups int
-	// Seed drives the sample reservoirs.
+	// Seed keys the sample sentences: a term keeps the Samples distinct
+	// sentences whose hash of (text, Seed) is smallest.
 	Seed uint64
 }
 
 // Scanner accumulates a dataset's label counts by term and group. It is
 // not safe for concurrent use.
+//
+// A Scanner is mergeable (Merge, MarshalBinary, UnmarshalBinary): counts
+// are integers and each term's sample sentences are a bottom-k sketch
+// keyed by a hash of (text, Seed), so for any split of the rows into
+// parts, scanned in any order and merged in any order, Result is the same
+// as one pass over all the rows. The one exception is the group-column
+// cap: once a column sees more than 10 × MaxGroups distinct values in one
+// part (or in a merge), its smallest values so far are pooled, and which
+// values get pooled, and so the named values and the pooled counts,
+// depends on the split. Below that the columns are exact too (the cap
+// applied in Result is a function of the final counts).
 type Scanner struct {
 	opts     Options
 	fams     []*familyAcc
@@ -64,7 +77,9 @@ type Scanner struct {
 	rows     int
 	labelled int
 	labels   []int // labelled rows by class
-	rng      *rand.Rand
+	// fingerprint identifies the options (see fingerprintOf): Merge and
+	// UnmarshalBinary refuse state from a Scanner set up differently.
+	fingerprint string
 }
 
 // counts is one unit's rows: all of them, and the labelled ones by class.
@@ -85,16 +100,25 @@ func (c *counts) add(label, occ, k int) {
 	}
 }
 
-// sample is one kept sentence.
+// sample is one kept sentence; hash is sampleHash of its (cut) text.
 type sample struct {
+	hash  uint64
 	text  string
 	label int
+}
+
+// compare orders samples by hash, then by content, so which ones a term
+// keeps never depends on the order rows arrive in.
+func (x sample) compare(y sample) int {
+	return cmp.Or(cmp.Compare(x.hash, y.hash), cmp.Compare(x.text, y.text), cmp.Compare(x.label, y.label))
 }
 
 type termAcc struct {
 	group string
 	counts
-	seen    int
+	// samples are the distinct (text, label) rows with the smallest
+	// sample keys, at most Options.Samples, in key order (a bottom-k
+	// sketch: mergeable, and uniform over distinct texts).
 	samples []sample
 }
 
@@ -146,7 +170,7 @@ func NewScanner(opts Options) (*Scanner, error) {
 	if len(opts.Families) == 0 && len(opts.GroupColumns) == 0 {
 		return nil, errors.New("databias: nothing to scan: no identity-term family and no group column")
 	}
-	s := &Scanner{opts: opts, labels: make([]int, len(opts.Labels)), rng: rand.New(rand.NewPCG(opts.Seed, 0xda7a))}
+	s := &Scanner{opts: opts, labels: make([]int, len(opts.Labels)), fingerprint: fingerprintOf(opts)}
 	for _, f := range opts.Families {
 		if err := f.Validate(); err != nil {
 			return nil, fmt.Errorf("databias: family %q: %w", f.Name, err)
@@ -194,6 +218,7 @@ func (s *Scanner) Add(text string, label int, groups []string) error {
 		fa.rows++
 		occ := map[string]int{}
 		grpOcc := map[string]int{}
+		var smp *sample // the row as a sample, made once for all its terms
 		for _, m := range ms {
 			if occ[m.Term] == 0 {
 				if _, ok := fa.terms[m.Term]; !ok {
@@ -206,7 +231,13 @@ func (s *Scanner) Add(text string, label int, groups []string) error {
 		for term, n := range occ {
 			t := fa.terms[term]
 			t.add(label, n, k)
-			s.keep(t, text, label)
+			if s.opts.Samples > 0 {
+				if smp == nil {
+					c := cut(text)
+					smp = &sample{hash: sampleHash(s.opts.Seed, c), text: c, label: label}
+				}
+				t.keep(*smp, s.opts.Samples)
+			}
 		}
 		for g, n := range grpOcc {
 			c := fa.byGrp[g]
@@ -223,23 +254,40 @@ func (s *Scanner) Add(text string, label int, groups []string) error {
 	return nil
 }
 
-// keep offers a row to a term's reservoir of sample sentences.
-func (s *Scanner) keep(t *termAcc, text string, label int) {
-	if s.opts.Samples == 0 {
+// keep offers a row to a term's bottom-k sample: it is kept when its key
+// is among the k smallest of the distinct rows seen, so the kept set is a
+// function of the set of rows, whatever their order or partition.
+func (t *termAcc) keep(x sample, k int) {
+	if len(t.samples) == k && x.compare(t.samples[k-1]) >= 0 {
 		return
 	}
-	t.seen++
-	if len(t.samples) < s.opts.Samples {
-		t.samples = append(t.samples, sample{cut(text), label})
-		return
+	i, found := slices.BinarySearchFunc(t.samples, x, sample.compare)
+	if found {
+		return // the same sentence with the same label: one is enough
 	}
-	if j := s.rng.IntN(t.seen); j < s.opts.Samples {
-		t.samples[j] = sample{cut(text), label}
+	t.samples = slices.Insert(t.samples, i, x)
+	if len(t.samples) > k {
+		t.samples = t.samples[:k]
 	}
 }
 
+// sampleHash is the sample key of a text under a seed: FNV-1a 64 of the
+// seed and the text, finished with the SplitMix64 mixer so nearby texts
+// get unrelated keys.
+func sampleHash(seed uint64, text string) uint64 {
+	h := fnv.New64a()
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], seed)
+	h.Write(b[:])
+	h.Write([]byte(text))
+	z := h.Sum64()
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return z ^ z>>31
+}
+
 // cut shortens a sample to MaxSampleRunes, so a long text cannot make the
-// reservoir large; strings.Clone detaches it from the row's buffer.
+// sample large; strings.Clone detaches it from the row's buffer.
 func cut(s string) string {
 	if utf8.RuneCountInString(s) <= MaxSampleRunes {
 		return strings.Clone(s)
