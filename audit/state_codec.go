@@ -77,34 +77,10 @@ func (s *State) fingerprint() uint64 {
 }
 
 // binaryPart is what each accumulator in a State is: encodable, and
-// mergeable with one of its own kind.
+// (each with one of its own kind) mergeable.
 type binaryPart interface {
 	encoding.BinaryMarshaler
 	encoding.BinaryUnmarshaler
-}
-
-func mergePart[T any](a, b T) error {
-	m, ok := any(a).(interface{ Merge(T) error })
-	if !ok {
-		return fmt.Errorf("audit: %T cannot be merged", a)
-	}
-	return m.Merge(b)
-}
-
-func marshalPart(p any) ([]byte, error) {
-	b, ok := p.(binaryPart)
-	if !ok {
-		return nil, fmt.Errorf("audit: %T cannot be encoded", p)
-	}
-	return b.MarshalBinary()
-}
-
-func unmarshalPart(p any, data []byte) error {
-	b, ok := p.(binaryPart)
-	if !ok {
-		return fmt.Errorf("audit: %T cannot be decoded", p)
-	}
-	return b.UnmarshalBinary(data)
 }
 
 // Merge adds o's rows into s, as if s had read them too. o must come from
@@ -122,38 +98,38 @@ func (s *State) Merge(o *State) error {
 	}
 	// A State o that has seen batches has the same accumulators as s now.
 	for i := range s.accs {
-		if err := mergePart(s.accs[i], o.accs[i]); err != nil {
+		if err := s.accs[i].Merge(o.accs[i]); err != nil {
 			return err
 		}
 	}
 	for i := range s.pairs {
-		if err := mergePart(s.pairs[i], o.pairs[i]); err != nil {
+		if err := s.pairs[i].Merge(o.pairs[i]); err != nil {
 			return err
 		}
 	}
 	if s.scan != nil {
-		if err := mergePart(s.scan, o.scan); err != nil {
+		if err := s.scan.Merge(o.scan); err != nil {
 			return err
 		}
 	}
 	if s.thr != nil {
 		var err error
 		if s.thr.scores != nil {
-			err = mergePart(s.thr.scores, o.thr.scores)
+			err = s.thr.scores.Merge(o.thr.scores)
 		} else {
-			err = mergePart(s.thr.cmp, o.thr.cmp)
+			err = s.thr.cmp.Merge(o.thr.cmp)
 		}
 		if err != nil {
 			return err
 		}
 	}
 	if s.cf != nil {
-		if err := mergePart(s.cf, o.cf); err != nil {
+		if err := s.cf.Merge(o.cf); err != nil {
 			return err
 		}
 	}
 	if s.slicer != nil {
-		if err := mergePart(s.slicer, o.slicer); err != nil {
+		if err := s.slicer.Merge(o.slicer); err != nil {
 			return err
 		}
 	}
@@ -185,12 +161,12 @@ func (s *State) MarshalBinary() ([]byte, error) {
 		Consistency: sampleSnapshot{s.consistencySample.Seen, s.consistencySample.items},
 		Explain:     sampleSnapshot{s.explainSample.Seen, s.explainSample.items}}
 	var err error
-	enc := func(p any) []byte {
+	enc := func(p binaryPart) []byte {
 		if err != nil {
 			return nil
 		}
 		var b []byte
-		b, err = marshalPart(p)
+		b, err = p.MarshalBinary()
 		return b
 	}
 	for _, a := range s.accs {
@@ -252,9 +228,9 @@ func (s *State) UnmarshalBinary(data []byte) error {
 			return errors.New("audit: the encoded State's checks do not match this configuration's")
 		}
 		var err error
-		dec := func(p any, b []byte) {
+		dec := func(p binaryPart, b []byte) {
 			if err == nil {
-				err = unmarshalPart(p, b)
+				err = p.UnmarshalBinary(b)
 			}
 		}
 		for i, a := range s.accs {
