@@ -52,7 +52,7 @@ func OddSHAP(ctx context.Context, g Game, opts BaselineOptions) (*Attribution, e
 	if extra > 0 {
 		support = proxyOddSupport(d, v, v0, vN, extra)
 	}
-	phi, err := oddRegression(d, v, v0, vN, support, nil)
+	phi, err := oddRegression(d, v, v0, vN, support, nil, 0)
 	if err != nil {
 		return nil, fmt.Errorf("attribution: %s: %w", name, err)
 	}
@@ -63,8 +63,13 @@ func OddSHAP(ctx context.Context, g Game, opts BaselineOptions) (*Attribution, e
 // proxyOddSupport fits the tree proxy to every valued coalition and returns
 // the k odd interactions of order ≥ 3 with the largest |coefficient|.
 func proxyOddSupport(d *kernelDesign, v []float64, v0, vN float64, k int) []uint64 {
+	return proxyOddSupportWith(d, v, v0, vN, k, xgboostDefaults)
+}
+
+// proxyOddSupportWith is proxyOddSupport with a given boosting schedule.
+func proxyOddSupportWith(d *kernelDesign, v []float64, v0, vN float64, k int, cfg treeConfig) []uint64 {
 	z, y := proxyTrainingSet(d, v, v0, vN)
-	coef := fitBoostedTrees(z, d.n, y).oddFourier()
+	coef := fitBoostedTreesWith(z, d.n, y, cfg).oddFourier()
 	return topInteractions(coef, k)
 }
 
@@ -115,8 +120,11 @@ func topInteractions(coef map[uint64]float64, k int) []uint64 {
 // the efficiency constraint, imposed exactly by eliminating the last
 // singleton's coefficient, and returns the Shapley values. offset, when not
 // nil, is a known odd part per row subtracted first (a control variate);
-// its Shapley values are the caller's to add.
-func oddRegression(d *kernelDesign, v []float64, v0, vN float64, support []uint64, offset []float64) ([]float64, error) {
+// its Shapley values are the caller's to add. ridgePerWeight > 0 puts a
+// ridge of ridgePerWeight·Σw on each interaction's coefficient (shrinkage
+// towards no interaction); otherwise the ridge is a token 1e-9 that only
+// keeps a support the sample cannot separate solvable.
+func oddRegression(d *kernelDesign, v []float64, v0, vN float64, support []uint64, offset []float64, ridgePerWeight float64) ([]float64, error) {
 	n := d.n
 	p := n + len(support)
 	half := (vN - v0) / 2
@@ -163,6 +171,15 @@ func oddRegression(d *kernelDesign, v []float64, v0, vN float64, support []uint6
 	ridge := make([]float64, cols)
 	for j := n - 1; j < cols; j++ {
 		ridge[j] = 1e-9
+	}
+	if ridgePerWeight > 0 {
+		tw := 0.0
+		for _, x := range w {
+			tw += x
+		}
+		for j := n - 1; j < cols; j++ {
+			ridge[j] = max(ridge[j], ridgePerWeight*tw)
+		}
 	}
 	beta, err := solveWLS(x, y, w, ridge)
 	if err != nil {

@@ -28,9 +28,28 @@ const (
 	proxyMinChild = 1
 )
 
+// treeConfig is a boosting schedule: how many trees, how deep, and the
+// learning rate (the leaf penalty and smallest child are XGBoost's).
+type treeConfig struct {
+	trees, depth int
+	rate         float64
+}
+
+// xgboostDefaults is the baselines' proxy, XGBoost's default schedule.
+var xgboostDefaults = treeConfig{trees: proxyTrees, depth: proxyDepth, rate: proxyRate}
+
 // fitBoostedTrees fits the proxy to rows of indicators z (rows × n) and
-// responses y.
+// responses y, with XGBoost's default schedule.
 func fitBoostedTrees(z []bool, n int, y []float64) *boostedTrees {
+	return fitBoostedTreesWith(z, n, y, xgboostDefaults)
+}
+
+// fitBoostedTreesWith fits the proxy with the given schedule. Each node's
+// split search is one pass over its rows' members (rows × n/2 additions
+// per level), and the rows are partitioned in place, stably, so the sums
+// are taken in the same order as a column-by-column search would take
+// them.
+func fitBoostedTreesWith(z []bool, n int, y []float64, cfg treeConfig) *boostedTrees {
 	rows := len(y)
 	m := &boostedTrees{}
 	for _, v := range y {
@@ -40,41 +59,54 @@ func fitBoostedTrees(z []bool, n int, y []float64) *boostedTrees {
 	for r := range pred {
 		pred[r] = m.base
 	}
+	members := make([][]int, rows)
+	for r := range rows {
+		for j := range n {
+			if z[r*n+j] {
+				members[r] = append(members[r], j)
+			}
+		}
+	}
 	resid := make([]float64, rows)
 	idx := make([]int, rows)
-	for range proxyTrees {
+	scratch := make([]int, rows)
+	gl := make([]float64, n)
+	nl := make([]int, n)
+	used := make([]bool, n)
+	for range cfg.trees {
 		for r := range rows {
 			resid[r] = y[r] - pred[r]
 			idx[r] = r
 		}
 		var leaves []treeLeaf
-		var grow func(rs []int, depth int, in, out []int, used []bool)
-		grow = func(rs []int, depth int, in, out []int, used []bool) {
+		var grow func(rs []int, depth int, in, out []int)
+		grow = func(rs []int, depth int, in, out []int) {
 			g := 0.0
 			for _, r := range rs {
 				g += resid[r]
 			}
-			leafValue := proxyRate * g / (float64(len(rs)) + proxyLambda)
+			leafValue := cfg.rate * g / (float64(len(rs)) + proxyLambda)
 			best, bestGain := -1, 1e-12
-			if depth < proxyDepth {
+			if depth < cfg.depth {
 				parent := g * g / (float64(len(rs)) + proxyLambda)
+				clear(gl)
+				clear(nl)
+				for _, r := range rs {
+					for _, j := range members[r] {
+						gl[j] += resid[r]
+						nl[j]++
+					}
+				}
 				for j := range n {
 					if used[j] {
 						continue
 					}
-					gl, nl := 0.0, 0
-					for _, r := range rs {
-						if z[r*n+j] {
-							gl += resid[r]
-							nl++
-						}
-					}
-					nr := len(rs) - nl
-					if nl < proxyMinChild || nr < proxyMinChild {
+					nr := len(rs) - nl[j]
+					if nl[j] < proxyMinChild || nr < proxyMinChild {
 						continue
 					}
-					gr := g - gl
-					gain := gl*gl/(float64(nl)+proxyLambda) + gr*gr/(float64(nr)+proxyLambda) - parent
+					gr := g - gl[j]
+					gain := gl[j]*gl[j]/(float64(nl[j])+proxyLambda) + gr*gr/(float64(nr)+proxyLambda) - parent
 					if gain > bestGain {
 						best, bestGain = j, gain
 					}
@@ -87,20 +119,25 @@ func fitBoostedTrees(z []bool, n int, y []float64) *boostedTrees {
 				}
 				return
 			}
-			var left, right []int
+			// Stable partition: members of best first.
+			k := 0
+			tmp := scratch[:0]
 			for _, r := range rs {
 				if z[r*n+best] {
-					left = append(left, r)
+					rs[k] = r
+					k++
 				} else {
-					right = append(right, r)
+					tmp = append(tmp, r)
 				}
 			}
+			copy(rs[k:], tmp)
+			left, right := rs[:k], rs[k:]
 			used[best] = true
-			grow(left, depth+1, append(in, best), out, used)
-			grow(right, depth+1, in, append(out, best), used)
+			grow(left, depth+1, append(in, best), out)
+			grow(right, depth+1, in, append(out, best))
 			used[best] = false
 		}
-		grow(idx, 0, nil, nil, make([]bool, n))
+		grow(idx, 0, nil, nil)
 		m.trees = append(m.trees, leaves)
 	}
 	return m
