@@ -97,6 +97,8 @@ type Rule struct {
 
 // SkippedRow is a malformed input row, reported and skipped.
 type SkippedRow struct {
+	// Source names the file, for an audit over several.
+	Source string `json:"source,omitempty"`
 	Line   int    `json:"line"`
 	Reason string `json:"reason"`
 }

@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -28,10 +27,7 @@ import (
 	"github.com/lucid-nlp/lucid/dataset"
 	"github.com/lucid-nlp/lucid/fairness/consistency"
 	"github.com/lucid-nlp/lucid/fairness/counterfactual"
-	"github.com/lucid-nlp/lucid/fairness/databias"
-	"github.com/lucid-nlp/lucid/fairness/group"
 	"github.com/lucid-nlp/lucid/fairness/paired"
-	"github.com/lucid-nlp/lucid/fairness/scoring"
 	"github.com/lucid-nlp/lucid/fairness/stats"
 	"github.com/lucid-nlp/lucid/fairness/thresholds"
 	"github.com/lucid-nlp/lucid/models"
@@ -267,33 +263,12 @@ func (a classifierAdapter) Probabilities(ctx context.Context, texts []string) ([
 	return out, nil
 }
 
-// Reservoir keeps a uniform random sample of at most K texts from a
-// stream (Vitter's algorithm R): the sample the audit edits and explains,
-// in bounded memory however long the file. Not safe for concurrent use.
-type Reservoir struct {
-	K     int
-	Seen  int
-	Items []string
-	Rand  *rand.Rand
-}
-
-// Add offers one text to the sample.
-func (r *Reservoir) Add(s string) {
-	r.Seen++
-	if len(r.Items) < r.K {
-		r.Items = append(r.Items, s)
-		return
-	}
-	if r.K > 0 {
-		if j := r.Rand.IntN(r.Seen); j < r.K {
-			r.Items[j] = s
-		}
-	}
-}
-
 // Run audits clf on the rows of cfg.Source. Explanations (faithfulness,
 // stability, the worst counterfactual pairs) go through x, which may be nil
 // when no check that explains is asked for.
+//
+// Run is ReadBatches into one State, then Finish: the same accumulators a
+// distributed audit merges.
 //
 // When ctx is cancelled while the file is read, Run stops reading, computes
 // what needs no more model runs from the rows read so far, and returns that
@@ -301,207 +276,35 @@ func (r *Reservoir) Add(s string) {
 // still leaves its findings.
 func Run(ctx context.Context, clf Classifier, x *attribution.Explainer, cfg Config) (*Report, error) {
 	start := time.Now()
-	labels, err := auditLabels(clf, cfg)
+	if clf == nil { // a data-only audit; NewState would make a merge-only State
+		if _, err := auditLabels(nil, cfg); err != nil {
+			return nil, err
+		}
+	}
+	st, err := NewState(clf, cfg)
 	if err != nil {
 		return nil, err
 	}
-	if err := cfg.defaults(labels); err != nil {
-		return nil, err
-	}
-	if x == nil && (cfg.has(CheckFaithfulness) || cfg.has(CheckStability)) {
+	if x == nil && (st.cfg.has(CheckFaithfulness) || st.cfg.has(CheckStability)) {
 		return nil, errors.New("audit: the faithfulness and stability checks need an explainer")
 	}
-	posIdx, err := scoring.TargetIndex(labels, cfg.Positive)
-	if err != nil {
-		return nil, fmt.Errorf("audit: positive label: %w", err)
-	}
-	positive := labels[posIdx]
-
-	// The reader reads every column the audit needs as a "group" column:
-	// the group columns, the intersections' parts and the frame column.
-	var read columnSet
-	var gcols []groupColumn
-	for _, c := range cfg.Dataset.GroupCols {
-		gcols = append(gcols, groupColumn{name: c, parts: []int{read.add(c)}})
-	}
-	for _, x := range cfg.Intersections {
-		gc := groupColumn{name: strings.Join(x, " × ")}
-		for _, c := range x {
-			gc.parts = append(gc.parts, read.add(c))
-		}
-		gcols = append(gcols, gc)
-	}
-	frameAt := -1
-	if cfg.PairCol != "" {
-		frameAt = read.add(cfg.PairCol)
-	}
-	thrCol, err := cfg.thresholdColumn()
-	if err != nil {
-		return nil, err
-	}
-	var thr *thresholdWork
-	if thrCol != "" {
-		if thr, err = newThresholdWork(cfg, read.add(thrCol), positive); err != nil {
-			return nil, err
-		}
-	}
-	dopts := cfg.Dataset
-	dopts.GroupCols = read.names
-	rd, err := dataset.NewReader(cfg.Source, cfg.Name, dopts)
-	if err != nil {
-		return nil, err
-	}
-	defer rd.Close()
-	resolved := rd.Columns().Groups // as spelled in the file
-	if thr != nil {
-		thr.column = resolved[thr.at]
-	}
-	for i := range gcols {
-		if len(gcols[i].parts) == 1 {
-			gcols[i].name = resolved[gcols[i].parts[0]]
-		}
-	}
-	model := cfg.ModelName
-	if c, ok := clf.(*models.Classifier); ok && model == "" {
-		model = c.Folder.Dir
-	}
-	var scan *databias.Scanner
-	if cfg.has(CheckData) {
-		if scan, err = newDataScan(cfg, labels, posIdx, gcols); err != nil {
-			return nil, err
-		}
-	}
-	rep := &Report{Model: model, Data: cfg.Name, Labels: labels, Positive: positive, Seed: cfg.Seed,
-		GeneratedAt: start.UTC().Format(time.RFC3339), Checks: cfg.Checks, Rule: decisionRule(cfg)}
-	clock := newClock(rep)
-
-	var accs []*group.Accumulator
-	var pairs []*paired.Accumulator
-	// An empty group value is "missing": its own row in the group
-	// metrics, left out of the matched pairs unless asked.
-	missing := []string{""}
-	if cfg.MissingAsGroup {
-		missing = nil
-	}
-	for _, gc := range gcols {
-		if cfg.has(CheckGroups) {
-			a, err := group.NewAccumulator(group.Options{Column: gc.name, Positive: positive, Resamples: cfg.Resamples, MinGroupSize: cfg.MinGroupSize,
-				ParityTolerance: cfg.Tolerance, MissingAsGroup: cfg.MissingAsGroup, MaxGroups: cfg.MaxGroups})
-			if err != nil {
-				return nil, err
-			}
-			accs = append(accs, a)
-		}
-		if frameAt >= 0 {
-			a, err := paired.NewAccumulator(paired.Options{Column: gc.name, FrameColumn: cfg.PairCol, Tolerance: cfg.Tolerance, Skip: missing})
-			if err != nil {
-				return nil, err
-			}
-			pairs = append(pairs, a)
-		}
-	}
-	adapter := classifierAdapter{clf}
-	var cf *counterfactual.Audit
-	if cfg.has(CheckCounterfactual) {
-		if cf, err = counterfactual.NewAudit(adapter, counterfactual.Config{Families: cfg.Families, Target: positive, BatchSize: cfg.BatchSize, Tolerance: cfg.Tolerance}); err != nil {
-			return nil, err
-		}
-	}
-	slicer := consistency.NewSliceAccuracy(consistency.BuiltinSlices)
-	consistencySample := &Reservoir{K: cfg.ConsistencyRows, Rand: rand.New(rand.NewPCG(cfg.Seed, 1))}
-	explainSample := &Reservoir{K: cfg.ExplainRows, Rand: rand.New(rand.NewPCG(cfg.Seed, 2))}
-
-	var correct, positives int
+	var timings []Timing
 	progress := func(stage string) {
 		if cfg.Progress != nil {
-			cfg.Progress(Progress{Rows: rep.Rows, Skipped: rep.Skipped, Elapsed: time.Since(start), Stage: stage})
+			cfg.Progress(Progress{Rows: st.rows, Skipped: st.skipped, Elapsed: time.Since(start), Stage: stage})
 		}
-	}
-	skip := func(line int, reason string) {
-		rep.Skipped++
-		if len(rep.SkippedExamples) < cfg.MaxSkippedExamples {
-			rep.SkippedExamples = append(rep.SkippedExamples, SkippedRow{Line: line, Reason: reason})
-		}
-	}
-	texts := make([]string, 0, cfg.BatchSize)
-	flush := func(batch []dataset.Row) error {
-		if clf == nil { // data only: no predictions
-			for _, row := range batch {
-				rep.Rows++
-				if row.Label >= 0 {
-					rep.Labelled++
-				}
-				if err := scanRow(scan, row.Text, row.Label, row.Groups, gcols); err != nil {
-					return err
-				}
-			}
-			progress("reading")
-			return nil
-		}
-		texts = texts[:0]
-		for _, r := range batch {
-			texts = append(texts, r.Text)
-		}
-		preds, err := clf.Predict(ctx, texts)
-		if err != nil {
-			return err
-		}
-		for i, p := range preds {
-			row := batch[i]
-			if p.Err != nil {
-				skip(row.Line, p.Err.Error())
-				continue
-			}
-			rep.Rows++
-			yPred := p.LabelIndex == posIdx
-			if yPred {
-				positives++
-			}
-			labelled := row.Label >= 0
-			if labelled {
-				rep.Labelled++
-				if p.LabelIndex == row.Label {
-					correct++
-				}
-				if cfg.has(CheckSlices) {
-					slicer.Add(row.Text, labels[row.Label], p.Label)
-				}
-			}
-			for g, a := range accs {
-				v := gcols[g].value(row.Groups)
-				if labelled {
-					a.Add(row.Label == posIdx, yPred, v)
-				} else {
-					a.AddUnlabelled(yPred, v)
-				}
-			}
-			for g, a := range pairs {
-				a.Add(row.Groups[frameAt], gcols[g].value(row.Groups), p.Probabilities[posIdx], yPred)
-			}
-			if scan != nil {
-				if err := scanRow(scan, row.Text, row.Label, row.Groups, gcols); err != nil {
-					return err
-				}
-			}
-			if thr != nil {
-				if err := thr.add(row.Groups, row.Text, p.Probabilities[posIdx], yPred, labelled, labelled && row.Label == posIdx); err != nil {
-					return err
-				}
-			}
-			if cf != nil {
-				if err := cf.Add(ctx, row.Text); err != nil {
-					return err
-				}
-			}
-			consistencySample.Add(row.Text)
-			explainSample.Add(row.Text)
-		}
-		progress("reading")
-		return nil
 	}
 	var interrupted error
-	clock.start("reading")
-	err = rd.Batches(ctx, cfg.BatchSize, func(re *dataset.RowError) { skip(re.Line, re.Reason) }, flush)
+	readStart := time.Now()
+	err = ReadBatches(ctx, cfg.Source, cfg.Name, st.ReaderOptions(), st.cfg.BatchSize, func(b Batch) error {
+		if err := st.Add(ctx, b); err != nil {
+			return err
+		}
+		if len(b.Rows) > 0 {
+			progress("reading")
+		}
+		return nil
+	})
 	if err != nil {
 		// A model run or a read that failed because the audit was
 		// interrupted is an interruption, not a failure.
@@ -510,9 +313,45 @@ func Run(ctx context.Context, clf Classifier, x *attribution.Explainer, cfg Conf
 		}
 		interrupted = ctx.Err()
 	}
-	clock.stop(rep.Rows)
-	rec := rd.Reconcile()
-	rep.Reconciliation = &rec
+	timings = append(timings, Timing{Phase: "reading", Seconds: time.Since(readStart).Seconds(), Items: st.rows})
+	rep, err := finish(ctx, st, clf, x, interrupted, start, timings)
+	if rep != nil {
+		progress("done")
+	}
+	return rep, err
+}
+
+// Finish runs the checks that need more than the merged counts (the
+// counterfactual, consistency, faithfulness and stability checks re-run
+// the model on the samples), judges everything and returns the report.
+// clf and x are as for Run; clf may be nil for a data-only audit.
+func Finish(ctx context.Context, s *State, clf Classifier, x *attribution.Explainer) (*Report, error) {
+	if x == nil && (s.cfg.has(CheckFaithfulness) || s.cfg.has(CheckStability)) {
+		return nil, errors.New("audit: the faithfulness and stability checks need an explainer")
+	}
+	if clf != nil && !slices.Equal(clf.Labels(), s.labels) {
+		return nil, fmt.Errorf("audit: the classifier's labels %q are not the State's %q", clf.Labels(), s.labels)
+	}
+	s.clf = clf
+	return finish(ctx, s, clf, x, nil, time.Now(), nil)
+}
+
+func finish(ctx context.Context, s *State, clf Classifier, x *attribution.Explainer, interrupted error, start time.Time, timings []Timing) (*Report, error) {
+	cfg := s.cfg
+	model := cfg.ModelName
+	if c, ok := clf.(*models.Classifier); ok && model == "" {
+		model = c.Folder.Dir
+	}
+	rep := &Report{Model: model, Data: cfg.Name, Labels: s.labels, Positive: s.positive, Seed: cfg.Seed,
+		GeneratedAt: start.UTC().Format(time.RFC3339), Checks: cfg.Checks, Rule: decisionRule(cfg), Timings: timings,
+		Rows: s.rows, Labelled: s.labelled, Skipped: s.skipped, SkippedExamples: s.skippedExamples}
+	for _, t := range timings {
+		if t.Phase == "reading" && t.Seconds > 0 {
+			rep.RowsPerSecond = float64(t.Items) / t.Seconds
+		}
+	}
+	rep.Reconciliation = s.reconciliation
+	clock := newClock(rep)
 	if interrupted != nil {
 		rep.Partial = true
 		rep.PartialReason = fmt.Sprintf("interrupted (%v) after %d rows; checks that run the model after reading were not run", interrupted, rep.Rows)
@@ -523,70 +362,76 @@ func Run(ctx context.Context, clf Classifier, x *attribution.Explainer, cfg Conf
 		}
 		return nil, fmt.Errorf("audit: %s has no readable rows (%d skipped)", cfg.Name, rep.Skipped)
 	}
-	if scan != nil {
-		rep.DataBias = scan.Result()
+	if s.scan != nil {
+		rep.DataBias = s.scan.Result()
 	}
 	if clf != nil {
-		rep.Prediction = wilsonRate(positives, rep.Rows)
+		rep.Prediction = wilsonRate(s.positives, rep.Rows)
 	}
 	if rep.Labelled > 0 && clf != nil {
-		acc := wilsonRate(correct, rep.Labelled)
+		acc := wilsonRate(s.correct, rep.Labelled)
 		rep.Accuracy = &acc
 	}
 	rep.Unlabelled = rep.Rows - rep.Labelled
 
 	clock.start(CheckGroups)
-	for i, a := range accs {
+	for i, a := range s.accs {
 		gr, err := a.Result(cfg.Seed + uint64(i))
 		if err != nil {
-			return nil, fmt.Errorf("audit: group metrics for %s: %w", gcols[i].name, err)
+			return nil, fmt.Errorf("audit: group metrics for %s: %w", s.gcols[i].name, err)
 		}
 		rep.Groups = append(rep.Groups, gr)
 	}
-	for _, a := range pairs {
+	for _, a := range s.pairs {
 		rep.Paired = append(rep.Paired, a.Result())
 	}
-	if thr != nil {
-		if err := thr.result(rep, cfg, positive); err != nil {
-			return nil, fmt.Errorf("audit: thresholds on %s: %w", thr.column, err)
+	if s.thr != nil {
+		if err := s.thr.result(rep, cfg, s.positive); err != nil {
+			return nil, fmt.Errorf("audit: thresholds on %s: %w", s.thr.column, err)
 		}
 	}
 	clock.stop(0)
-	if cfg.has(CheckSlices) && rep.Labelled > 0 {
-		rep.Slices = slicer.Result()
+	if s.slicer != nil && rep.Labelled > 0 {
+		rep.Slices = s.slicer.Result()
 	}
-	finish := func() (*Report, error) {
+	finished := func() (*Report, error) {
 		rep.Seconds = time.Since(start).Seconds()
 		rep.Summary = summarize(rep, cfg)
-		progress("done")
 		return rep, interrupted
 	}
 	if interrupted != nil {
-		return finish()
+		return finished()
 	}
-	if cf != nil {
-		progress("counterfactual")
+	adapter := s.adapter()
+	stage := func(name string) {
+		if cfg.Progress != nil {
+			cfg.Progress(Progress{Rows: s.rows, Skipped: s.skipped, Elapsed: time.Since(start), Stage: name})
+		}
+	}
+	if s.cf != nil {
+		stage("counterfactual")
 		clock.start(CheckCounterfactual)
-		res, err := cf.Result(ctx)
+		res, err := s.cf.Result(ctx)
 		if err != nil {
 			return nil, err
 		}
 		rep.Counterfactual = &Counterfactual{Result: res}
 		if x != nil {
-			if err := explainWorst(ctx, x, rep.Counterfactual, positive, cfg); err != nil {
+			if err := explainWorst(ctx, x, rep.Counterfactual, s.positive, cfg); err != nil {
 				return nil, err
 			}
 		}
 		clock.stop(0)
 	}
 	if cfg.has(CheckConsistency) {
-		progress("consistency")
+		stage("consistency")
 		clock.start(CheckConsistency)
-		runner, err := consistency.NewRunner(adapter, consistency.Config{Target: positive, Seed: cfg.Seed, BatchSize: cfg.BatchSize, Tolerance: cfg.Tolerance})
+		runner, err := consistency.NewRunner(adapter, consistency.Config{Target: s.positive, Seed: cfg.Seed, BatchSize: cfg.BatchSize, Tolerance: cfg.Tolerance})
 		if err != nil {
 			return nil, err
 		}
-		for _, t := range consistencySample.Items {
+		items := s.consistencySample.Items()
+		for _, t := range items {
 			if err := runner.Add(ctx, t); err != nil {
 				return nil, err
 			}
@@ -596,26 +441,28 @@ func Run(ctx context.Context, clf Classifier, x *attribution.Explainer, cfg Conf
 			return nil, err
 		}
 		rep.Consistency = &res
-		clock.stop(len(consistencySample.Items))
+		clock.stop(len(items))
 	}
 	ex := newExplanations(x)
+	explain := s.explainSample.Items()
+	var err error
 	if cfg.has(CheckFaithfulness) {
-		progress("faithfulness")
+		stage("faithfulness")
 		clock.start(CheckFaithfulness)
-		if rep.Faithfulness, err = faithfulness(ctx, ex, explainSample.Items, methodsFor(cfg, clf), cfg); err != nil {
+		if rep.Faithfulness, err = faithfulness(ctx, ex, explain, methodsFor(cfg, clf), cfg); err != nil {
 			return nil, err
 		}
-		clock.stop(len(explainSample.Items))
+		clock.stop(len(explain))
 	}
 	if cfg.has(CheckStability) {
-		progress("stability")
+		stage("stability")
 		clock.start(CheckStability)
-		if rep.Stability, err = stability(ctx, ex, explainSample.Items, cfg); err != nil {
+		if rep.Stability, err = stability(ctx, ex, explain, cfg); err != nil {
 			return nil, err
 		}
-		clock.stop(len(explainSample.Items))
+		clock.stop(len(explain))
 	}
-	return finish()
+	return finished()
 }
 
 func methodsFor(cfg Config, clf Classifier) []attribution.Method {

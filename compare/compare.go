@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -247,7 +246,7 @@ func RunModels(ctx context.Context, a, b Classifier, xa, xb Explainer, cfg Confi
 	var groupCols []string
 	var byGroup []*tally
 	top := &changedHeap{}
-	sample := audit.Reservoir{K: max(cfg.ExplainRows, 0), Rand: rand.New(rand.NewPCG(cfg.Seed, 3))}
+	sample := audit.NewSample(cfg.ExplainRows, cfg.Seed, 3)
 	delta := stats.NewPairedStream(0, cfg.Seed)
 	absDelta := stats.NewPairedStream(0, cfg.Seed)
 	accDiff := stats.NewPairedStream(0, cfg.Seed)
@@ -351,8 +350,8 @@ func RunModels(ctx context.Context, a, b Classifier, xa, xb Explainer, cfg Confi
 	}
 	m.Changed = top.sorted()
 	rep.Models = m
-	if !stopped && xa != nil && xb != nil && len(sample.Items) > 0 {
-		if m.Explanations, err = explanationAgreement(ctx, xa, xb, sample.Items, rep.Positive, cfg); err != nil {
+	if !stopped && xa != nil && xb != nil && len(sample.Items()) > 0 {
+		if m.Explanations, err = explanationAgreement(ctx, xa, xb, sample.Items(), rep.Positive, cfg); err != nil {
 			if !interrupted(ctx, err, rep, m.Rows) {
 				return nil, err
 			}

@@ -1,0 +1,403 @@
+package audit
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/lucid-nlp/lucid/dataset"
+	"github.com/lucid-nlp/lucid/fairness/consistency"
+	"github.com/lucid-nlp/lucid/fairness/counterfactual"
+	"github.com/lucid-nlp/lucid/fairness/databias"
+	"github.com/lucid-nlp/lucid/fairness/group"
+	"github.com/lucid-nlp/lucid/fairness/paired"
+	"github.com/lucid-nlp/lucid/fairness/scoring"
+	"github.com/lucid-nlp/lucid/models"
+)
+
+// State is the mergeable state of an audit's streaming pass: everything
+// the audit learns from reading and scoring rows, before the checks that
+// re-run the model on samples (Finish). Two States built from two parts of
+// the data merge into the State of the whole, and Finish gives the same
+// report however the rows were split, ordered or merged: counts are
+// integers, float sums are exact, samples are bottom-k by a hash of the
+// text, and ties are broken by content. This is what lets one machine
+// (Run) and a Beam pipeline over many machines compute identical figures.
+//
+// A State is not safe for concurrent use; make one per worker and Merge.
+type State struct {
+	cfg      Config
+	clf      Classifier // nil: merge and encode only, or a data-only audit
+	labels   []string
+	posIdx   int
+	positive string
+
+	// What the reader reads as "group" columns, and how the audited group
+	// columns, the frame column and the thresholds column map onto them.
+	read    columnSet
+	gcols   []groupColumn
+	frameAt int
+	thrAt   int
+
+	// columns are the reader's resolved column names, set by the first
+	// batch; the accumulators are made then, so the report names columns
+	// as the file spells them.
+	columns *dataset.Columns
+	accs    []*group.Accumulator
+	pairs   []*paired.Accumulator
+	scan    *databias.Scanner
+	thr     *thresholdWork
+	cf      *counterfactual.Audit
+	slicer  *consistency.SliceAccuracy
+
+	consistencySample, explainSample *Sample
+
+	rows, labelled, skipped, correct, positives int
+	skippedExamples                             []SkippedRow
+	reconciliation                              *dataset.Reconciliation
+	files                                       int
+}
+
+// NewState starts an empty State. clf scores the rows Add is given; it
+// may be nil for a data-only audit, or for a State that only merges and
+// encodes (then cfg.Labels must name the classifier's labels). cfg.Source
+// is not used: rows come through Add.
+func NewState(clf Classifier, cfg Config) (*State, error) {
+	labels := cfg.Labels
+	if clf != nil {
+		labels = clf.Labels()
+	} else if len(labels) < 2 {
+		if _, err := auditLabels(nil, cfg); err != nil {
+			return nil, err
+		}
+	}
+	if err := cfg.defaults(labels); err != nil {
+		return nil, err
+	}
+	cfg.Labels = labels
+	posIdx, err := scoring.TargetIndex(labels, cfg.Positive)
+	if err != nil {
+		return nil, fmt.Errorf("audit: positive label: %w", err)
+	}
+	s := &State{cfg: cfg, clf: clf, labels: labels, posIdx: posIdx, positive: labels[posIdx], frameAt: -1, thrAt: -1}
+	for _, c := range cfg.Dataset.GroupCols {
+		s.gcols = append(s.gcols, groupColumn{name: c, parts: []int{s.read.add(c)}})
+	}
+	for _, x := range cfg.Intersections {
+		gc := groupColumn{name: strings.Join(x, " × ")}
+		for _, c := range x {
+			gc.parts = append(gc.parts, s.read.add(c))
+		}
+		s.gcols = append(s.gcols, gc)
+	}
+	if cfg.PairCol != "" {
+		s.frameAt = s.read.add(cfg.PairCol)
+	}
+	thrCol, err := cfg.thresholdColumn()
+	if err != nil {
+		return nil, err
+	}
+	if thrCol != "" {
+		s.thrAt = s.read.add(thrCol)
+	}
+	s.consistencySample = NewSample(cfg.ConsistencyRows, cfg.Seed, 1)
+	s.explainSample = NewSample(cfg.ExplainRows, cfg.Seed, 2)
+	return s, nil
+}
+
+// ReaderOptions are the options a reader of the data must use: the
+// configured ones, with every column the audit reads as a group column
+// (group columns, intersections' parts, the frame and thresholds columns).
+func (s *State) ReaderOptions() dataset.Options {
+	o := s.cfg.Dataset
+	o.GroupCols = slices.Clone(s.read.names)
+	return o
+}
+
+// Batch is one unit of work from a reader: rows, the malformed rows met
+// on the way, and, on a file's last batch, the file's reconciliation.
+type Batch struct {
+	// Source names the file the rows come from.
+	Source string
+	// Columns are the reader's resolved column names.
+	Columns dataset.Columns
+	Rows    []dataset.Row
+	Skipped []SkippedRow
+	// Reconciliation is set on a file's last batch only.
+	Reconciliation *dataset.Reconciliation
+}
+
+// ReadBatches reads r (named name, for errors and the report) in batches
+// of size rows and hands each to emit, with the malformed rows met since
+// the last one. The file's last batch carries its reconciliation, and is
+// sent even when it holds no rows. When ctx is done the rows of the
+// unfinished batch are dropped, the last batch (no rows, the skipped rows
+// and the reconciliation so far) is still sent, and ctx's error returned.
+func ReadBatches(ctx context.Context, r io.Reader, name string, opts dataset.Options, size int, emit func(Batch) error) error {
+	rd, err := dataset.NewReader(r, name, opts)
+	if err != nil {
+		return err
+	}
+	defer rd.Close()
+	cols := rd.Columns()
+	var skipped []SkippedRow
+	onSkip := func(re *dataset.RowError) {
+		skipped = append(skipped, SkippedRow{Source: name, Line: re.Line, Reason: re.Reason})
+	}
+	readErr := rd.Batches(ctx, size, onSkip, func(rows []dataset.Row) error {
+		b := Batch{Source: name, Columns: cols, Rows: slices.Clone(rows), Skipped: skipped}
+		skipped = nil
+		return emit(b)
+	})
+	if readErr != nil && ctx.Err() == nil {
+		return readErr
+	}
+	rec := rd.Reconcile()
+	if err := emit(Batch{Source: name, Columns: cols, Skipped: skipped, Reconciliation: &rec}); err != nil && readErr == nil {
+		return err
+	}
+	return readErr
+}
+
+// init makes the accumulators once the columns' spellings are known.
+func (s *State) init(cols dataset.Columns) error {
+	if s.columns != nil {
+		if !slices.Equal(s.columns.Groups, cols.Groups) || s.columns.Text != cols.Text || s.columns.Label != cols.Label {
+			return fmt.Errorf("audit: the inputs' columns differ: text %q, label %q, groups %q in one; text %q, label %q, groups %q in another",
+				s.columns.Text, s.columns.Label, s.columns.Groups, cols.Text, cols.Label, cols.Groups)
+		}
+		return nil
+	}
+	if len(cols.Groups) != len(s.read.names) {
+		return fmt.Errorf("audit: the reader resolved %d group columns, want %d (%q)", len(cols.Groups), len(s.read.names), s.read.names)
+	}
+	c := cols
+	c.Groups = slices.Clone(cols.Groups)
+	s.columns = &c
+	cfg := s.cfg
+	for i := range s.gcols {
+		if len(s.gcols[i].parts) == 1 {
+			s.gcols[i].name = c.Groups[s.gcols[i].parts[0]]
+		}
+	}
+	// An empty group value is "missing": its own row in the group
+	// metrics, left out of the matched pairs unless asked.
+	missing := []string{""}
+	if cfg.MissingAsGroup {
+		missing = nil
+	}
+	for _, gc := range s.gcols {
+		if cfg.has(CheckGroups) {
+			a, err := group.NewAccumulator(group.Options{Column: gc.name, Positive: s.positive, Resamples: cfg.Resamples, MinGroupSize: cfg.MinGroupSize,
+				ParityTolerance: cfg.Tolerance, MissingAsGroup: cfg.MissingAsGroup, MaxGroups: cfg.MaxGroups})
+			if err != nil {
+				return err
+			}
+			s.accs = append(s.accs, a)
+		}
+		if s.frameAt >= 0 {
+			a, err := paired.NewAccumulator(paired.Options{Column: gc.name, FrameColumn: cfg.PairCol, Tolerance: cfg.Tolerance, Skip: missing})
+			if err != nil {
+				return err
+			}
+			s.pairs = append(s.pairs, a)
+		}
+	}
+	if cfg.has(CheckData) {
+		scan, err := newDataScan(cfg, s.labels, s.posIdx, s.gcols)
+		if err != nil {
+			return err
+		}
+		s.scan = scan
+	}
+	if s.thrAt >= 0 {
+		thr, err := newThresholdWork(cfg, s.thrAt, s.positive)
+		if err != nil {
+			return err
+		}
+		thr.column = c.Groups[s.thrAt]
+		s.thr = thr
+	}
+	if cfg.has(CheckCounterfactual) {
+		cf, err := counterfactual.NewAudit(s.adapter(), counterfactual.Config{Families: cfg.Families, Target: s.positive, BatchSize: cfg.BatchSize, Tolerance: cfg.Tolerance})
+		if err != nil {
+			return err
+		}
+		s.cf = cf
+	}
+	if cfg.has(CheckSlices) {
+		s.slicer = consistency.NewSliceAccuracy(consistency.BuiltinSlices)
+	}
+	return nil
+}
+
+// modelChecks reports whether the audit needs a model to score rows
+// (every audit but a data-only one).
+func (s *State) modelChecks() bool { return !ModelFree(s.cfg.Checks) }
+
+// adapter scores texts for the fairness packages through the classifier;
+// a State without one fails clearly if asked to score.
+func (s *State) adapter() classifierAdapter {
+	if s.clf == nil {
+		return classifierAdapter{labelsOnly(s.labels)}
+	}
+	return classifierAdapter{s.clf}
+}
+
+// labelsOnly is the classifier of a State that merges and encodes but does
+// not score.
+type labelsOnly []string
+
+func (l labelsOnly) Labels() []string { return l }
+
+func (l labelsOnly) Predict(context.Context, []string) ([]models.Prediction, error) {
+	return nil, errors.New("audit: this State was made without a classifier: it merges and encodes, it cannot score rows")
+}
+
+// skip counts one malformed row, keeping the first few (by source and
+// line) as examples.
+func (s *State) skip(r SkippedRow) {
+	s.skipped++
+	s.skippedExamples = keepFirstSkipped(append(s.skippedExamples, r), s.cfg.MaxSkippedExamples)
+}
+
+// keepFirstSkipped orders skipped rows by source and line and keeps the
+// first max: the same examples however the rows were split.
+func keepFirstSkipped(rows []SkippedRow, max int) []SkippedRow {
+	slices.SortStableFunc(rows, func(a, b SkippedRow) int {
+		return cmp.Or(cmp.Compare(a.Source, b.Source), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Reason, b.Reason))
+	})
+	if len(rows) > max {
+		rows = rows[:max]
+	}
+	return rows
+}
+
+// Add scores a batch's rows with the State's classifier and accumulates
+// them with its malformed rows and reconciliation. When scoring fails the
+// State may hold part of the batch: discard it (a caller that retries
+// starts from a fresh State, so no row is counted twice).
+func (s *State) Add(ctx context.Context, b Batch) error {
+	if err := s.init(b.Columns); err != nil {
+		return err
+	}
+	for _, r := range b.Skipped {
+		s.skip(r)
+	}
+	if b.Reconciliation != nil {
+		s.files++
+		s.addReconciliation(*b.Reconciliation)
+	}
+	if len(b.Rows) == 0 {
+		return nil
+	}
+	if s.clf == nil {
+		if s.modelChecks() {
+			_, err := labelsOnly(s.labels).Predict(ctx, nil)
+			return err
+		}
+		for _, row := range b.Rows { // data only: no predictions
+			s.rows++
+			if row.Label >= 0 {
+				s.labelled++
+			}
+			if err := scanRow(s.scan, row.Text, row.Label, row.Groups, s.gcols); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	texts := make([]string, len(b.Rows))
+	for i, r := range b.Rows {
+		texts[i] = r.Text
+	}
+	preds, err := s.clf.Predict(ctx, texts)
+	if err != nil {
+		return err
+	}
+	if len(preds) != len(texts) {
+		return fmt.Errorf("audit: the classifier returned %d predictions for %d texts", len(preds), len(texts))
+	}
+	for i, p := range preds {
+		row := b.Rows[i]
+		if p.Err != nil {
+			s.skip(SkippedRow{Source: b.Source, Line: row.Line, Reason: p.Err.Error()})
+			continue
+		}
+		s.rows++
+		yPred := p.LabelIndex == s.posIdx
+		if yPred {
+			s.positives++
+		}
+		labelled := row.Label >= 0
+		if labelled {
+			s.labelled++
+			if p.LabelIndex == row.Label {
+				s.correct++
+			}
+			if s.slicer != nil {
+				s.slicer.Add(row.Text, s.labels[row.Label], p.Label)
+			}
+		}
+		for g, a := range s.accs {
+			v := s.gcols[g].value(row.Groups)
+			if labelled {
+				a.Add(row.Label == s.posIdx, yPred, v)
+			} else {
+				a.AddUnlabelled(yPred, v)
+			}
+		}
+		for g, a := range s.pairs {
+			a.Add(row.Groups[s.frameAt], s.gcols[g].value(row.Groups), p.Probabilities[s.posIdx], yPred)
+		}
+		if s.scan != nil {
+			if err := scanRow(s.scan, row.Text, row.Label, row.Groups, s.gcols); err != nil {
+				return err
+			}
+		}
+		if s.thr != nil {
+			if err := s.thr.add(row.Groups, row.Text, p.Probabilities[s.posIdx], yPred, labelled, labelled && row.Label == s.posIdx); err != nil {
+				return err
+			}
+		}
+		if s.cf != nil {
+			if err := s.cf.Add(ctx, row.Text); err != nil {
+				return err
+			}
+		}
+		s.consistencySample.Add(row.Text)
+		s.explainSample.Add(row.Text)
+	}
+	if s.cf != nil {
+		// A State is complete after every batch, so that it can be merged
+		// or encoded at any point.
+		return s.cf.Flush(ctx)
+	}
+	return nil
+}
+
+func (s *State) addReconciliation(r dataset.Reconciliation) {
+	if s.reconciliation == nil {
+		s.reconciliation = &dataset.Reconciliation{Complete: true}
+	}
+	t := s.reconciliation
+	t.Lines += r.Lines
+	t.HeaderLines += r.HeaderLines
+	t.BlankLines += r.BlankLines
+	t.Rows += r.Rows
+	t.RowLines += r.RowLines
+	t.Unlabelled += r.Unlabelled
+	t.Skipped += r.Skipped
+	t.SkippedLines += r.SkippedLines
+	t.Malformed += r.Malformed
+	t.Complete = t.Complete && r.Complete
+	t.Balanced = t.HeaderLines+t.BlankLines+t.RowLines+t.SkippedLines == t.Lines
+}
+
+// Rows is the rows scored so far; Skipped the malformed ones.
+func (s *State) Rows() int    { return s.rows }
+func (s *State) Skipped() int { return s.skipped }
