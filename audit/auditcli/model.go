@@ -6,7 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/lucid-nlp/lucid/attribution"
 	"github.com/lucid-nlp/lucid/engine/onnx"
+	"github.com/lucid-nlp/lucid/evaluate"
 	"github.com/lucid-nlp/lucid/models"
 )
 
@@ -69,4 +71,12 @@ func ModelName(dir string) string {
 		}
 	}
 	return filepath.Base(dir)
+}
+
+// Explainer makes the explainer an audit's faithfulness, stability and
+// worst-pair explanations use: clf's model run by an evaluator with
+// --sessions runs at once.
+func (f *Flags) Explainer(clf *models.Classifier) *attribution.Explainer {
+	ev := evaluate.New(clf.Model, evaluate.Options{PadID: clf.Tokenizer.PadID(), Concurrency: f.Sessions})
+	return attribution.NewExplainer(clf.Tokenizer, ev, clf.Folder.Dir)
 }
