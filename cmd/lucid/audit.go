@@ -201,8 +201,7 @@ func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		return err
 	}
 	defer clf.Close()
-	ev := evaluate.New(clf.Model, evaluate.Options{PadID: clf.Tokenizer.PadID(), Concurrency: mf.sessions})
-	x := attribution.NewExplainer(clf.Tokenizer, ev, clf.Folder.Dir)
+	x := af.Explainer(clf)
 	cfg.ModelName = modelName(clf.Folder.Dir)
 	rep, err := audit.Run(ctx, clf, x, cfg)
 	return finishAudit(rep, err, af.Out, af.AppendHistory, af.FailOn, cfg.FitThresholds != "", showProgress, stdout, stderr)
