@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,13 +14,8 @@ import (
 
 	"github.com/lucid-nlp/lucid/attribution"
 	"github.com/lucid-nlp/lucid/audit"
-	"github.com/lucid-nlp/lucid/dataset"
+	"github.com/lucid-nlp/lucid/audit/auditcli"
 	"github.com/lucid-nlp/lucid/evaluate"
-	"github.com/lucid-nlp/lucid/fairness/counterfactual"
-	"github.com/lucid-nlp/lucid/fairness/group"
-	"github.com/lucid-nlp/lucid/fairness/scoring"
-	"github.com/lucid-nlp/lucid/fairness/thresholds"
-	"github.com/lucid-nlp/lucid/models"
 	"github.com/lucid-nlp/lucid/report"
 )
 
@@ -124,58 +118,20 @@ finding at or above --fail-on, 130 interrupted (a partial report is written).
 `
 
 // stringList is a repeatable or comma-separated flag.
-type stringList []string
+type stringList = auditcli.StringList
 
-func (s *stringList) String() string { return strings.Join(*s, ",") }
-func (s *stringList) Set(v string) error {
-	for _, p := range strings.Split(v, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			*s = append(*s, p)
-		}
+// usageFrom turns auditcli's usage errors into the command's own, so they
+// exit with status 2.
+func usageFrom(err error) error {
+	var ue auditcli.UsageError
+	if errors.As(err, &ue) {
+		return usageError{ue.Msg}
 	}
-	return nil
+	return err
 }
 
-// crossList is a repeatable --group-cross: each value names two or more
-// group columns, comma-separated.
-type crossList [][]string
-
-func (c *crossList) String() string {
-	var parts []string
-	for _, x := range *c {
-		parts = append(parts, strings.Join(x, ","))
-	}
-	return strings.Join(parts, " ")
-}
-
-func (c *crossList) Set(v string) error {
-	var cols []string
-	for _, p := range strings.Split(v, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			cols = append(cols, p)
-		}
-	}
-	if len(cols) < 2 {
-		return fmt.Errorf("%q: name two or more group columns, comma-separated, like gender,age", v)
-	}
-	*c = append(*c, cols)
-	return nil
-}
-
-// modelName is how a report names the model: the built-in model by its
-// name, a folder by its path relative to the working directory when it is
-// below it, else by the folder's name.
-func modelName(dir string) string {
-	if dir == models.EmbeddedName {
-		return models.DefaultName
-	}
-	if wd, err := os.Getwd(); err == nil {
-		if rel, err := filepath.Rel(wd, dir); err == nil && !strings.HasPrefix(rel, "..") {
-			return rel
-		}
-	}
-	return filepath.Base(dir)
-}
+// modelName is how a report names the model (auditcli.ModelName).
+func modelName(dir string) string { return auditcli.ModelName(dir) }
 
 // exitFindings is returned when --fail-on triggers (exit 3).
 type exitFindings struct{ msg string }
@@ -186,134 +142,26 @@ func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	fs := newFlagSet("audit", auditHelp, stderr)
 	var mf modelFlags
 	mf.register(fs)
-	data := fs.String("data", "", "the labelled file: .csv, .tsv or .jsonl (required)")
-	format := fs.String("format", "", "csv, tsv or jsonl (default: from the extension)")
-	textCol := fs.String("text-col", "", "text column (default: text, sentence or content)")
-	labelCol := fs.String("label-col", "", "label column (default: label, if present)")
-	var groupCols, checks, families stringList
-	fs.Var(&groupCols, "group-col", "group column for fairness metrics (repeat or comma-separate)")
-	fs.Var(&checks, "checks", "checks to run (default all): "+strings.Join(audit.AllChecks, ","))
-	familiesFile := fs.String("families", "", `JSON file of extra identity-term families: {"family": [["a1","a2"],["b1","b2"]]}`)
-	fs.Var(&families, "family", "restrict the counterfactual audit to these families (built-in: gender,names,religion,nationality,age)")
-	out := fs.String("out", "lucid-audit", "folder for report.json and report.html")
-	positive := fs.String("positive", "", "the favourable label (default: one named positive, else the last)")
-	seed := fs.Uint64("seed", 1, "seed for bootstrap, sampling and explanations")
-	batch := fs.Int("batch", 256, fmt.Sprintf("rows per prediction batch, 1 to %d", maxBatch))
-	resamples := fs.Int("resamples", 1000, fmt.Sprintf("bootstrap resamples for the group metrics, 1 to %d", maxResamples))
-	minGroup := fs.Int("min-group-size", 30, fmt.Sprintf("groups smaller than this are flagged, 0 to %d", maxMinGroupSize))
-	consistencyRows := fs.Int("consistency-rows", 1000, fmt.Sprintf("random sample of rows the consistency tests edit, 0 to %d", maxSampleRows))
-	explainRows := fs.Int("explain-rows", 16, fmt.Sprintf("random sample of rows explained for faithfulness and stability, 0 to %d", maxExplainRows))
-	budget := fs.Int("budget", 256, fmt.Sprintf("explanation budget (model evaluations), 1 to %d", maxBudget))
-	var methods stringList
-	fs.Var(&methods, "methods", "explanation methods compared for faithfulness (default kernelshap,lime,occlusion,ig)")
-	pairCol := fs.String("pair-col", "", "frame column of a matched design (a template or pair id): groups are also compared within each frame, paired")
-	var crosses crossList
-	fs.Var(&crosses, "group-cross", "audit the intersection of group columns, e.g. gender,age (repeatable); values become \"f | 30-40\"")
-	missingGroup := fs.String("missing-group", "exclude", "an empty group value: exclude (its own row, never compared) or as-group (an ordinary group)")
-	tolerance := fs.Float64("tolerance", 0.1, "practical threshold for differences between groups (rates, paired scores), in (0, 1)")
-	maxSkipped := fs.Float64("max-skipped-share", audit.DefaultMaxSkippedShare, "above this share of malformed rows the audit judges nothing but the data, in (0, 1]")
-	maxGroups := fs.Int("max-groups", group.DefaultMaxGroups, fmt.Sprintf("distinct values kept per group column; the rest are pooled as \"other (N groups)\", 2 to %d", maxGroupValues))
-	strict := fs.Bool("strict", false, "stop at the first malformed row instead of reporting it and going on")
-	maxField := fs.String("max-field-size", "1MiB", "largest CSV/TSV/JSONL field; a longer one, or a runaway quote, costs its own line, reported where the quote opened")
-	failOn := fs.String("fail-on", "never", "exit 3 when a finding is at least: fail, warn or never")
-	progressMode := fs.String("progress", "auto", "progress on stderr: auto (when a terminal), always or never")
-	fitThresholds := fs.String("fit-thresholds", "", "fit group thresholds and write OUT/thresholds.json: demographic-parity, equal-opportunity or equalized-odds")
-	thresholdsFile := fs.String("thresholds", "", "a thresholds.json to judge on --data: disparity and accuracy before and after")
-	thresholdCol := fs.String("threshold-col", "", "the group column thresholds are fitted on (default: the first --group-col) or applied to (default: the file's)")
-	history := fs.String("append-history", "", "JSONL file to add this run's headline metrics to; report.html plots the trend when it holds two or more runs")
+	af := auditcli.Register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *data == "" {
+	if af.Data == "" {
 		return usagef("--data FILE is required")
 	}
 	if fs.NArg() > 0 {
 		return usagef("unexpected arguments %q: audit reads --data", fs.Args())
 	}
-	if err := firstError(
-		mf.validate(),
-		intFlag("batch", *batch, 1, maxBatch),
-		intFlag("resamples", *resamples, 1, maxResamples),
-		intFlag("min-group-size", *minGroup, 0, maxMinGroupSize),
-		intFlag("consistency-rows", *consistencyRows, 0, maxSampleRows),
-		intFlag("explain-rows", *explainRows, 0, maxExplainRows),
-		intFlag("budget", *budget, 1, maxBudget),
-		intFlag("max-groups", *maxGroups, 2, maxGroupValues),
-		shareFlag("tolerance", *tolerance, false),
-		shareFlag("max-skipped-share", *maxSkipped, true),
-	); err != nil {
+	if err := mf.validate(); err != nil {
 		return err
 	}
-	if *missingGroup != "exclude" && *missingGroup != "as-group" {
-		return usagef("--missing-group %q: want exclude or as-group", termSafe(*missingGroup))
-	}
-	fieldBytes, err := parseBytes(*maxField)
-	if err != nil || fieldBytes < 1 || fieldBytes > dataset.MaxLineBytes {
-		return usagef("--max-field-size %q: want a size from 1 byte to %d MiB, like 1MiB", termSafe(*maxField), dataset.MaxLineBytes>>20)
-	}
-	if *failOn != "fail" && *failOn != "warn" && *failOn != "never" {
-		return usagef("--fail-on %q: want fail, warn or never", *failOn)
-	}
-	if *progressMode != "auto" && *progressMode != "always" && *progressMode != "never" {
-		return usagef("--progress %q: want auto, always or never", *progressMode)
-	}
-	for _, c := range checks {
-		if !slices.Contains(audit.AllChecks, c) {
-			return usagef("--checks: unknown check %q (want %s)", c, strings.Join(audit.AllChecks, ", "))
-		}
-	}
-	var constraint thresholds.Constraint
-	if *fitThresholds != "" {
-		if constraint, err = thresholds.ParseConstraint(*fitThresholds); err != nil {
-			return usagef("--fit-thresholds %q: want demographic-parity, equal-opportunity or equalized-odds", termSafe(*fitThresholds))
-		}
-		if *thresholdsFile != "" {
-			return usagef("--fit-thresholds and --thresholds: fit on one file, judge on another (the same rows would flatter the rules)")
-		}
-		if len(groupCols) == 0 && *thresholdCol == "" {
-			return usagef("--fit-thresholds needs a group column: --group-col (or --threshold-col)")
-		}
-	}
-	var thrFile *thresholds.File
-	if *thresholdsFile != "" {
-		if thrFile, err = thresholds.Load(*thresholdsFile); err != nil {
-			return usageError{termSafe(err.Error())}
-		}
-	}
-	f, err := dataset.ParseFormat(*format)
+	af.Model, af.Device, af.Threads, af.Sessions, af.OrtLib = mf.dir, mf.device, mf.threads, mf.sessions, mf.library
+	cfg, err := af.Config()
 	if err != nil {
-		return usageError{err.Error()}
-	}
-	if f == dataset.Auto {
-		// A file whose extension does not say its format (.txt, .json)
-		// is the caller's to name with --format.
-		if _, err := dataset.DetectFormat(*data); err != nil {
-			return usageError{err.Error()}
-		}
-	}
-	var ms []attribution.Method
-	for _, m := range methods {
-		mm, err := attribution.ParseMethod(m)
-		if err != nil {
-			return usageError{err.Error()}
-		}
-		ms = append(ms, mm)
-	}
-	fams := counterfactual.Families()
-	if *familiesFile != "" {
-		extra, err := counterfactual.LoadFamilies(*familiesFile)
-		if err != nil {
-			return err
-		}
-		fams = append(fams, extra...)
-	}
-	if len(families) > 0 {
-		if fams, err = counterfactual.SelectFamilies(fams, families...); err != nil {
-			return usageError{err.Error()}
-		}
+		return usageFrom(err)
 	}
 
-	file, err := os.Open(*data)
+	file, err := os.Open(af.Data)
 	if err != nil {
 		return fmt.Errorf("opening --data: %w", err)
 	}
@@ -323,33 +171,29 @@ func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		return err
 	}
 	counted := &countingReader{r: file}
+	cfg.Source = counted
 
 	folder, err := mf.folder()
 	if err != nil {
 		return err
 	}
-	if *positive != "" {
-		if _, err := scoring.TargetIndex(folder.Labels, *positive); err != nil {
-			return usagef("--positive %q: not one of the model's labels %s", termSafe(*positive), termSafe(strings.Join(folder.Labels, ", ")))
-		}
+	if err := af.CheckPositive(folder.Labels); err != nil {
+		return usageFrom(err)
 	}
-	showProgress := *progressMode == "always" || (*progressMode == "auto" && isTerminal(stderr))
-	dopts := dataset.Options{Format: f, TextCol: *textCol, LabelCol: *labelCol, GroupCols: groupCols, Strict: *strict, MaxFieldBytes: int(fieldBytes)}
-	if audit.ModelFree(checks) {
+	showProgress := af.Progress == "always" || (af.Progress == "auto" && isTerminal(stderr))
+	if showProgress {
+		cfg.Progress = progressPrinter(stderr, counted, st.Size())
+	}
+	if af.ModelFree() {
 		// --checks data alone reads no model: the folder's config.json
 		// only names the labels.
-		cfg := audit.Config{Source: counted, Name: *data, Dataset: dopts, Positive: *positive, Checks: checks, Families: fams, Seed: *seed,
-			BatchSize: *batch, MinGroupSize: *minGroup, Intersections: crosses, Tolerance: *tolerance, MaxSkippedShare: *maxSkipped,
-			MaxGroups: *maxGroups, MissingAsGroup: *missingGroup == "as-group", Labels: folder.Labels, ModelName: "none (data only)"}
-		if showProgress {
-			cfg.Progress = progressPrinter(stderr, counted, st.Size())
-		}
+		cfg.Labels = folder.Labels
 		rep, err := audit.Run(ctx, nil, nil, cfg)
-		return finishAudit(rep, err, *out, *history, *failOn, false, showProgress, stdout, stderr)
+		return finishAudit(rep, err, af.Out, af.AppendHistory, af.FailOn, false, showProgress, stdout, stderr)
 	}
 	// Predictions run --batch rows at once, explanations the evaluator's
 	// default batch; either way in each session.
-	if err := checkInference(shapeOf(folder, slices.Contains(ms, attribution.MethodPath) || len(ms) == 0), max(*batch, evaluate.DefaultBatchSize), mf.sessions, int64(mf.maxMemory)); err != nil {
+	if err := checkInference(shapeOf(folder, slices.Contains(cfg.Methods, attribution.MethodPath) || len(cfg.Methods) == 0), max(af.Batch, evaluate.DefaultBatchSize), mf.sessions, int64(mf.maxMemory)); err != nil {
 		return err
 	}
 	clf, err := mf.load(folder)
@@ -357,23 +201,10 @@ func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		return err
 	}
 	defer clf.Close()
-	ev := evaluate.New(clf.Model, evaluate.Options{PadID: clf.Tokenizer.PadID(), Concurrency: mf.sessions})
-	x := attribution.NewExplainer(clf.Tokenizer, ev, clf.Folder.Dir)
-
-	cfg := audit.Config{
-		Source: counted, Name: *data,
-		Dataset:  dopts,
-		Positive: *positive, Checks: checks, Families: fams, Seed: *seed, BatchSize: *batch,
-		Resamples: *resamples, MinGroupSize: *minGroup, ConsistencyRows: *consistencyRows, ExplainRows: *explainRows,
-		Methods: ms, Budget: *budget, PairCol: *pairCol, Intersections: crosses, MissingAsGroup: *missingGroup == "as-group",
-		Tolerance: *tolerance, MaxSkippedShare: *maxSkipped, MaxGroups: *maxGroups, ModelName: modelName(clf.Folder.Dir),
-		FitThresholds: constraint, Thresholds: thrFile, ThresholdCol: *thresholdCol,
-	}
-	if showProgress {
-		cfg.Progress = progressPrinter(stderr, counted, st.Size())
-	}
+	x := af.Explainer(clf)
+	cfg.ModelName = modelName(clf.Folder.Dir)
 	rep, err := audit.Run(ctx, clf, x, cfg)
-	return finishAudit(rep, err, *out, *history, *failOn, constraint != "", showProgress, stdout, stderr)
+	return finishAudit(rep, err, af.Out, af.AppendHistory, af.FailOn, cfg.FitThresholds != "", showProgress, stdout, stderr)
 }
 
 // finishAudit writes the report (a partial one when interrupted), prints
@@ -412,37 +243,12 @@ func finishAudit(rep *audit.Report, err error, out, history, failOn string, fitt
 }
 
 func writeReport(dir string, rep *audit.Report, history string) error {
-	return writeReportFiles(dir, rep, audit.MetricRows(rep), history, report.AuditRun(rep),
-		func(w io.Writer, runs []report.HistoryRun) error { return report.WriteAuditWithHistory(w, rep, runs) })
+	return auditcli.WriteReport(dir, rep, history)
 }
 
-// writeReportFiles writes a report's folder: report.json (v as JSON),
-// metrics.csv (rows; run appended to the history file when one is named)
-// and report.html (by html, given the history for its trend chart).
+// writeReportFiles writes a report's folder (auditcli.WriteReportFiles).
 func writeReportFiles(dir string, v any, rows []audit.MetricRow, history string, run report.HistoryRun, html func(io.Writer, []report.HistoryRun) error) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("creating --out folder: %w", err)
-	}
-	js, err := json.MarshalIndent(v, "", " ")
-	if err != nil {
-		return fmt.Errorf("encoding report.json: %w", err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "report.json"), append(js, '\n'), 0o644); err != nil {
-		return err
-	}
-	runs, err := writeMetrics(dir, rows, history, run)
-	if err != nil {
-		return err
-	}
-	h, err := os.Create(filepath.Join(dir, "report.html"))
-	if err != nil {
-		return err
-	}
-	if err := html(h, runs); err != nil {
-		h.Close()
-		return fmt.Errorf("writing report.html: %w", err)
-	}
-	return h.Close()
+	return auditcli.WriteReportFiles(dir, v, rows, history, run, html)
 }
 
 func printSummary(w io.Writer, rep *audit.Report, dir string) {

@@ -213,23 +213,3 @@ func writeCompare(dir string, rep *compare.Report, history string) error {
 	return writeReportFiles(dir, rep, compare.MetricRows(rep), history, report.CompareRun(rep),
 		func(w io.Writer, runs []report.HistoryRun) error { return report.WriteCompare(w, rep, runs) })
 }
-
-// writeMetrics writes metrics.csv into dir and, when history names a
-// file, appends run to it and returns the history for the trend chart.
-func writeMetrics(dir string, rows []audit.MetricRow, history string, run report.HistoryRun) ([]report.HistoryRun, error) {
-	h, err := os.Create(filepath.Join(dir, "metrics.csv"))
-	if err != nil {
-		return nil, err
-	}
-	if err := audit.WriteMetricsCSV(h, rows); err != nil {
-		h.Close()
-		return nil, err
-	}
-	if err := h.Close(); err != nil {
-		return nil, err
-	}
-	if history == "" {
-		return nil, nil
-	}
-	return report.AppendHistory(history, run)
-}

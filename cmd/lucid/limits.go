@@ -3,12 +3,13 @@ package main
 import (
 	"bufio"
 	"fmt"
-	"github.com/lucid-nlp/lucid/attribution"
-	"math"
 	"os"
 	"runtime"
 	"strconv"
 	"strings"
+
+	"github.com/lucid-nlp/lucid/attribution"
+	"github.com/lucid-nlp/lucid/audit/auditcli"
 )
 
 // The CLI's documented limits. Every numeric flag is checked against its
@@ -18,24 +19,22 @@ const (
 	// maxBudget is the most model evaluations one explanation may spend
 	// (exact Shapley's own ceiling, 2^20 coalitions); maxPathSteps bounds
 	// ig's quadrature points. The explainers enforce the same limits.
-	maxBudget    = attribution.MaxBudget
+	maxBudget    = auditcli.MaxBudget
 	maxPathSteps = attribution.MaxPathSteps
 	// maxBatch is the most rows sent to ONNX Runtime at once.
-	maxBatch = 4096
+	maxBatch = auditcli.MaxBatch
 	// maxSessions is the most ONNX Runtime sessions (each holds a copy of
 	// the network's working memory).
-	maxSessions = 64
+	maxSessions = auditcli.MaxSessions
 	// maxThreadsCeiling caps --threads whatever the machine.
 	maxThreadsCeiling = 256
 	// maxResamples bounds the bootstrap resamples of the group metrics.
-	maxResamples = 100_000
-	// maxSampleRows bounds --consistency-rows.
-	maxSampleRows = 1_000_000
+	maxResamples = auditcli.MaxResamples
 	// maxExplainRows bounds --explain-rows (each row is explained by every
 	// method, at --budget evaluations each).
-	maxExplainRows = 10_000
+	maxExplainRows = auditcli.MaxExplainRows
 	// maxMinGroupSize bounds --min-group-size.
-	maxMinGroupSize = 1_000_000_000
+	maxMinGroupSize = auditcli.MaxMinGroupSize
 	// maxKernelWidth bounds LIME's kernel width (distances are cosine
 	// distances scaled by 100, so widths far beyond 100 are all alike).
 	maxKernelWidth = 1e6
@@ -43,7 +42,7 @@ const (
 	maxTop = 1_000_000
 	// maxGroupValues bounds --max-groups (each kept group is a row of the
 	// report and a bootstrap of its own).
-	maxGroupValues = 100_000
+	maxGroupValues = auditcli.MaxGroupValues
 	// maxSentences, maxSeeds bound the bench's work.
 	maxSentences = 100_000
 	maxSeeds     = 1_000
@@ -56,25 +55,13 @@ func maxThreads() int { return min(4*runtime.NumCPU(), maxThreadsCeiling) }
 // intFlag checks that a flag's value lies in [lo, hi]; the error names the
 // flag, the value and the limit.
 func intFlag(name string, v, lo, hi int) error {
-	switch {
-	case v < lo:
-		return usagef("--%s %d: want at least %d", name, v, lo)
-	case v > hi:
-		return usagef("--%s %d: above the limit of %d", name, v, hi)
-	}
-	return nil
+	return usageFrom(auditcli.IntFlag(name, v, lo, hi))
 }
 
 // shareFlag checks that a flag's value is a share in (0, 1), or (0, 1]
 // when closed; the error names the flag and the value.
 func shareFlag(name string, v float64, closed bool) error {
-	if v > 0 && (v < 1 || (closed && v == 1)) {
-		return nil
-	}
-	if closed {
-		return usagef("--%s %v: want a share above 0 and at most 1, like 0.01", name, v)
-	}
-	return usagef("--%s %v: want a value strictly between 0 and 1, like 0.1", name, v)
+	return usageFrom(auditcli.ShareFlag(name, v, closed))
 }
 
 // firstError returns the first non-nil error.
@@ -103,27 +90,8 @@ func (b *byteSize) Set(s string) error {
 	return nil
 }
 
-// parseBytes reads "2GiB", "512MiB", "1.5G", "1000000".
-func parseBytes(s string) (int64, error) {
-	t := strings.TrimSpace(s)
-	i := len(t)
-	for i > 0 && (t[i-1] < '0' || t[i-1] > '9') && t[i-1] != '.' {
-		i--
-	}
-	num, unit := t[:i], strings.ToUpper(strings.TrimSpace(t[i:]))
-	scale := map[string]float64{
-		"": 1, "B": 1,
-		"K": 1 << 10, "KI": 1 << 10, "KIB": 1 << 10, "KB": 1e3,
-		"M": 1 << 20, "MI": 1 << 20, "MIB": 1 << 20, "MB": 1e6,
-		"G": 1 << 30, "GI": 1 << 30, "GIB": 1 << 30, "GB": 1e9,
-		"T": 1 << 40, "TI": 1 << 40, "TIB": 1 << 40, "TB": 1e12,
-	}[unit]
-	v, err := strconv.ParseFloat(num, 64)
-	if err != nil || scale == 0 || v <= 0 || math.IsInf(v, 0) || v*scale > math.MaxInt64/2 {
-		return 0, fmt.Errorf("size %q: want a positive size such as 512MiB, 2GiB or 4000000000", s)
-	}
-	return int64(v * scale), nil
-}
+// parseBytes reads "2GiB", "512MiB", "1.5G", "1000000" (auditcli.ParseBytes).
+func parseBytes(s string) (int64, error) { return auditcli.ParseBytes(s) }
 
 // formatBytes writes n in the largest binary unit that keeps it ≥ 1.
 func formatBytes(n int64) string {

@@ -1,0 +1,351 @@
+// Package auditcli holds the flags of an audit and what they turn into:
+// their definitions, their limits and checks (a bad value is a UsageError,
+// exit 2), the audit.Config they build, the model they open, and the
+// report folder an audit writes. Two programs share it: `lucid audit` on
+// one machine and `lucid-beam audit` (the beam module), whose workers
+// receive the Flags inside their DoFns, so Flags holds plain,
+// JSON-serialisable fields only.
+package auditcli
+
+import (
+	"flag"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/lucid-nlp/lucid/attribution"
+	"github.com/lucid-nlp/lucid/audit"
+	"github.com/lucid-nlp/lucid/dataset"
+	"github.com/lucid-nlp/lucid/fairness/counterfactual"
+	"github.com/lucid-nlp/lucid/fairness/group"
+	"github.com/lucid-nlp/lucid/fairness/scoring"
+	"github.com/lucid-nlp/lucid/fairness/thresholds"
+)
+
+// The audit flags' documented limits: a value beyond one is a usage
+// error, checked before anything is allocated.
+const (
+	// MaxBudget is the most model evaluations one explanation may spend.
+	MaxBudget = attribution.MaxBudget
+	// MaxBatch is the most rows sent to ONNX Runtime at once.
+	MaxBatch = 4096
+	// MaxResamples bounds the bootstrap resamples of the group metrics.
+	MaxResamples = 100_000
+	// MaxSampleRows bounds --consistency-rows.
+	MaxSampleRows = 1_000_000
+	// MaxExplainRows bounds --explain-rows (each row is explained by every
+	// method, at --budget evaluations each).
+	MaxExplainRows = 10_000
+	// MaxMinGroupSize bounds --min-group-size.
+	MaxMinGroupSize = 1_000_000_000
+	// MaxGroupValues bounds --max-groups (each kept group is a row of the
+	// report and a bootstrap of its own).
+	MaxGroupValues = 100_000
+)
+
+// UsageError marks an error that is the caller's to fix: a bad flag
+// value, an unknown label. Commands exit with status 2 on it.
+type UsageError struct{ Msg string }
+
+func (e UsageError) Error() string { return e.Msg }
+
+// Usagef formats a UsageError.
+func Usagef(format string, a ...any) error { return UsageError{fmt.Sprintf(format, a...)} }
+
+// Flags are an audit's flags as plain values. The model fields (Model,
+// Device, Threads, Sessions, OrtLib) are registered by the command, which
+// may share them with its other subcommands (RegisterModel registers them
+// for a command that has none).
+type Flags struct {
+	Data            string     `json:"data"`
+	Format          string     `json:"format"`
+	TextCol         string     `json:"text_col"`
+	LabelCol        string     `json:"label_col"`
+	GroupCols       []string   `json:"group_cols"`
+	Checks          []string   `json:"checks"`
+	FamiliesFile    string     `json:"families_file"`
+	Families        []string   `json:"families"`
+	Out             string     `json:"out"`
+	Positive        string     `json:"positive"`
+	Seed            uint64     `json:"seed"`
+	Batch           int        `json:"batch"`
+	Resamples       int        `json:"resamples"`
+	MinGroupSize    int        `json:"min_group_size"`
+	ConsistencyRows int        `json:"consistency_rows"`
+	ExplainRows     int        `json:"explain_rows"`
+	Budget          int        `json:"budget"`
+	Methods         []string   `json:"methods"`
+	PairCol         string     `json:"pair_col"`
+	GroupCross      [][]string `json:"group_cross"`
+	MissingGroup    string     `json:"missing_group"`
+	Tolerance       float64    `json:"tolerance"`
+	MaxSkippedShare float64    `json:"max_skipped_share"`
+	MaxGroups       int        `json:"max_groups"`
+	Strict          bool       `json:"strict"`
+	MaxFieldSize    string     `json:"max_field_size"`
+	FailOn          string     `json:"fail_on"`
+	Progress        string     `json:"progress"`
+	FitThresholds   string     `json:"fit_thresholds"`
+	Thresholds      string     `json:"thresholds"`
+	ThresholdCol    string     `json:"threshold_col"`
+	AppendHistory   string     `json:"append_history"`
+
+	Model    string `json:"model"`
+	Device   string `json:"device"`
+	Threads  int    `json:"threads"`
+	Sessions int    `json:"sessions"`
+	OrtLib   string `json:"ort_lib"`
+}
+
+// StringList is a repeatable or comma-separated flag.
+type StringList []string
+
+func (s *StringList) String() string { return strings.Join(*s, ",") }
+
+// Set adds v's comma-separated, non-empty parts.
+func (s *StringList) Set(v string) error {
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*s = append(*s, p)
+		}
+	}
+	return nil
+}
+
+// crossList is a repeatable --group-cross: each value names two or more
+// group columns, comma-separated.
+type crossList [][]string
+
+func (c *crossList) String() string {
+	var parts []string
+	for _, x := range *c {
+		parts = append(parts, strings.Join(x, ","))
+	}
+	return strings.Join(parts, " ")
+}
+
+func (c *crossList) Set(v string) error {
+	var cols []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			cols = append(cols, p)
+		}
+	}
+	if len(cols) < 2 {
+		return fmt.Errorf("%q: name two or more group columns, comma-separated, like gender,age", v)
+	}
+	*c = append(*c, cols)
+	return nil
+}
+
+// Register defines the audit's flags (all but the model's) on fs, with
+// their defaults, and returns the Flags they fill.
+func Register(fs *flag.FlagSet) *Flags {
+	f := &Flags{Device: "cpu", Sessions: 1}
+	fs.StringVar(&f.Data, "data", "", "the labelled file: .csv, .tsv or .jsonl (required)")
+	fs.StringVar(&f.Format, "format", "", "csv, tsv or jsonl (default: from the extension)")
+	fs.StringVar(&f.TextCol, "text-col", "", "text column (default: text, sentence or content)")
+	fs.StringVar(&f.LabelCol, "label-col", "", "label column (default: label, if present)")
+	fs.Var((*StringList)(&f.GroupCols), "group-col", "group column for fairness metrics (repeat or comma-separate)")
+	fs.Var((*StringList)(&f.Checks), "checks", "checks to run (default all): "+strings.Join(audit.AllChecks, ","))
+	fs.StringVar(&f.FamiliesFile, "families", "", `JSON file of extra identity-term families: {"family": [["a1","a2"],["b1","b2"]]}`)
+	fs.Var((*StringList)(&f.Families), "family", "restrict the counterfactual audit to these families (built-in: gender,names,religion,nationality,age)")
+	fs.StringVar(&f.Out, "out", "lucid-audit", "folder for report.json and report.html")
+	fs.StringVar(&f.Positive, "positive", "", "the favourable label (default: one named positive, else the last)")
+	fs.Uint64Var(&f.Seed, "seed", 1, "seed for bootstrap, sampling and explanations")
+	fs.IntVar(&f.Batch, "batch", 256, fmt.Sprintf("rows per prediction batch, 1 to %d", MaxBatch))
+	fs.IntVar(&f.Resamples, "resamples", 1000, fmt.Sprintf("bootstrap resamples for the group metrics, 1 to %d", MaxResamples))
+	fs.IntVar(&f.MinGroupSize, "min-group-size", 30, fmt.Sprintf("groups smaller than this are flagged, 0 to %d", MaxMinGroupSize))
+	fs.IntVar(&f.ConsistencyRows, "consistency-rows", 1000, fmt.Sprintf("random sample of rows the consistency tests edit, 0 to %d", MaxSampleRows))
+	fs.IntVar(&f.ExplainRows, "explain-rows", 16, fmt.Sprintf("random sample of rows explained for faithfulness and stability, 0 to %d", MaxExplainRows))
+	fs.IntVar(&f.Budget, "budget", 256, fmt.Sprintf("explanation budget (model evaluations), 1 to %d", MaxBudget))
+	fs.Var((*StringList)(&f.Methods), "methods", "explanation methods compared for faithfulness (default kernelshap,lime,occlusion,ig)")
+	fs.StringVar(&f.PairCol, "pair-col", "", "frame column of a matched design (a template or pair id): groups are also compared within each frame, paired")
+	fs.Var((*crossList)(&f.GroupCross), "group-cross", "audit the intersection of group columns, e.g. gender,age (repeatable); values become \"f | 30-40\"")
+	fs.StringVar(&f.MissingGroup, "missing-group", "exclude", "an empty group value: exclude (its own row, never compared) or as-group (an ordinary group)")
+	fs.Float64Var(&f.Tolerance, "tolerance", 0.1, "practical threshold for differences between groups (rates, paired scores), in (0, 1)")
+	fs.Float64Var(&f.MaxSkippedShare, "max-skipped-share", audit.DefaultMaxSkippedShare, "above this share of malformed rows the audit judges nothing but the data, in (0, 1]")
+	fs.IntVar(&f.MaxGroups, "max-groups", group.DefaultMaxGroups, fmt.Sprintf("distinct values kept per group column; the rest are pooled as \"other (N groups)\", 2 to %d", MaxGroupValues))
+	fs.BoolVar(&f.Strict, "strict", false, "stop at the first malformed row instead of reporting it and going on")
+	fs.StringVar(&f.MaxFieldSize, "max-field-size", "1MiB", "largest CSV/TSV/JSONL field; a longer one, or a runaway quote, costs its own line, reported where the quote opened")
+	fs.StringVar(&f.FailOn, "fail-on", "never", "exit 3 when a finding is at least: fail, warn or never")
+	fs.StringVar(&f.Progress, "progress", "auto", "progress on stderr: auto (when a terminal), always or never")
+	fs.StringVar(&f.FitThresholds, "fit-thresholds", "", "fit group thresholds and write OUT/thresholds.json: demographic-parity, equal-opportunity or equalized-odds")
+	fs.StringVar(&f.Thresholds, "thresholds", "", "a thresholds.json to judge on --data: disparity and accuracy before and after")
+	fs.StringVar(&f.ThresholdCol, "threshold-col", "", "the group column thresholds are fitted on (default: the first --group-col) or applied to (default: the file's)")
+	fs.StringVar(&f.AppendHistory, "append-history", "", "JSONL file to add this run's headline metrics to; report.html plots the trend when it holds two or more runs")
+	return f
+}
+
+// Validate checks every flag against its limit and spelling, in the order
+// `lucid audit` reports them, without reading any file.
+func (f *Flags) Validate() error {
+	if err := firstError(
+		IntFlag("batch", f.Batch, 1, MaxBatch),
+		IntFlag("resamples", f.Resamples, 1, MaxResamples),
+		IntFlag("min-group-size", f.MinGroupSize, 0, MaxMinGroupSize),
+		IntFlag("consistency-rows", f.ConsistencyRows, 0, MaxSampleRows),
+		IntFlag("explain-rows", f.ExplainRows, 0, MaxExplainRows),
+		IntFlag("budget", f.Budget, 1, MaxBudget),
+		IntFlag("max-groups", f.MaxGroups, 2, MaxGroupValues),
+		ShareFlag("tolerance", f.Tolerance, false),
+		ShareFlag("max-skipped-share", f.MaxSkippedShare, true),
+	); err != nil {
+		return err
+	}
+	if f.MissingGroup != "exclude" && f.MissingGroup != "as-group" {
+		return Usagef("--missing-group %q: want exclude or as-group", TermSafe(f.MissingGroup))
+	}
+	if _, err := f.fieldBytes(); err != nil {
+		return err
+	}
+	if f.FailOn != "fail" && f.FailOn != "warn" && f.FailOn != "never" {
+		return Usagef("--fail-on %q: want fail, warn or never", f.FailOn)
+	}
+	if f.Progress != "auto" && f.Progress != "always" && f.Progress != "never" {
+		return Usagef("--progress %q: want auto, always or never", f.Progress)
+	}
+	for _, c := range f.Checks {
+		if !slices.Contains(audit.AllChecks, c) {
+			return Usagef("--checks: unknown check %q (want %s)", c, strings.Join(audit.AllChecks, ", "))
+		}
+	}
+	if f.FitThresholds != "" {
+		if _, err := thresholds.ParseConstraint(f.FitThresholds); err != nil {
+			return Usagef("--fit-thresholds %q: want demographic-parity, equal-opportunity or equalized-odds", TermSafe(f.FitThresholds))
+		}
+		if f.Thresholds != "" {
+			return Usagef("--fit-thresholds and --thresholds: fit on one file, judge on another (the same rows would flatter the rules)")
+		}
+		if len(f.GroupCols) == 0 && f.ThresholdCol == "" {
+			return Usagef("--fit-thresholds needs a group column: --group-col (or --threshold-col)")
+		}
+	}
+	return nil
+}
+
+func (f *Flags) fieldBytes() (int64, error) {
+	n, err := ParseBytes(f.MaxFieldSize)
+	if err != nil || n < 1 || n > dataset.MaxLineBytes {
+		return 0, Usagef("--max-field-size %q: want a size from 1 byte to %d MiB, like 1MiB", TermSafe(f.MaxFieldSize), dataset.MaxLineBytes>>20)
+	}
+	return n, nil
+}
+
+// ModelFree reports whether the audit runs no model (--checks data alone).
+func (f *Flags) ModelFree() bool { return audit.ModelFree(f.Checks) }
+
+// Config validates the flags and builds the audit's configuration: it
+// reads the --thresholds and --families files and checks --format against
+// --data's name. Source, Progress, Bytes, ModelName and Labels are the
+// caller's to set (a data-only audit, ModelFree, gets ModelName "none
+// (data only)" and none of the model's settings).
+func (f *Flags) Config() (audit.Config, error) {
+	if err := f.Validate(); err != nil {
+		return audit.Config{}, err
+	}
+	fieldBytes, _ := f.fieldBytes()
+	constraint, _ := thresholds.ParseConstraint(f.FitThresholds)
+	if f.FitThresholds == "" {
+		constraint = ""
+	}
+	var thrFile *thresholds.File
+	if f.Thresholds != "" {
+		var err error
+		if thrFile, err = thresholds.Load(f.Thresholds); err != nil {
+			return audit.Config{}, UsageError{TermSafe(err.Error())}
+		}
+	}
+	format, err := dataset.ParseFormat(f.Format)
+	if err != nil {
+		return audit.Config{}, UsageError{err.Error()}
+	}
+	if format == dataset.Auto {
+		// A file whose extension does not say its format (.txt, .json)
+		// is the caller's to name with --format.
+		if _, err := dataset.DetectFormat(f.Data); err != nil {
+			return audit.Config{}, UsageError{err.Error()}
+		}
+	}
+	var methods []attribution.Method
+	for _, m := range f.Methods {
+		mm, err := attribution.ParseMethod(m)
+		if err != nil {
+			return audit.Config{}, UsageError{err.Error()}
+		}
+		methods = append(methods, mm)
+	}
+	fams := counterfactual.Families()
+	if f.FamiliesFile != "" {
+		extra, err := counterfactual.LoadFamilies(f.FamiliesFile)
+		if err != nil {
+			return audit.Config{}, err
+		}
+		fams = append(fams, extra...)
+	}
+	if len(f.Families) > 0 {
+		if fams, err = counterfactual.SelectFamilies(fams, f.Families...); err != nil {
+			return audit.Config{}, UsageError{err.Error()}
+		}
+	}
+	dopts := dataset.Options{Format: format, TextCol: f.TextCol, LabelCol: f.LabelCol, GroupCols: f.GroupCols, Strict: f.Strict, MaxFieldBytes: int(fieldBytes)}
+	if f.ModelFree() {
+		return audit.Config{Name: f.Data, Dataset: dopts, Positive: f.Positive, Checks: f.Checks, Families: fams, Seed: f.Seed,
+			BatchSize: f.Batch, MinGroupSize: f.MinGroupSize, Intersections: f.GroupCross, Tolerance: f.Tolerance, MaxSkippedShare: f.MaxSkippedShare,
+			MaxGroups: f.MaxGroups, MissingAsGroup: f.MissingGroup == "as-group", ModelName: "none (data only)"}, nil
+	}
+	return audit.Config{
+		Name:     f.Data,
+		Dataset:  dopts,
+		Positive: f.Positive, Checks: f.Checks, Families: fams, Seed: f.Seed, BatchSize: f.Batch,
+		Resamples: f.Resamples, MinGroupSize: f.MinGroupSize, ConsistencyRows: f.ConsistencyRows, ExplainRows: f.ExplainRows,
+		Methods: methods, Budget: f.Budget, PairCol: f.PairCol, Intersections: f.GroupCross, MissingAsGroup: f.MissingGroup == "as-group",
+		Tolerance: f.Tolerance, MaxSkippedShare: f.MaxSkippedShare, MaxGroups: f.MaxGroups,
+		FitThresholds: constraint, Thresholds: thrFile, ThresholdCol: f.ThresholdCol,
+	}, nil
+}
+
+// CheckPositive checks --positive against the model's labels.
+func (f *Flags) CheckPositive(labels []string) error {
+	if f.Positive == "" {
+		return nil
+	}
+	if _, err := scoring.TargetIndex(labels, f.Positive); err != nil {
+		return Usagef("--positive %q: not one of the model's labels %s", TermSafe(f.Positive), TermSafe(strings.Join(labels, ", ")))
+	}
+	return nil
+}
+
+// IntFlag checks that a flag's value lies in [lo, hi]; the error names the
+// flag, the value and the limit.
+func IntFlag(name string, v, lo, hi int) error {
+	switch {
+	case v < lo:
+		return Usagef("--%s %d: want at least %d", name, v, lo)
+	case v > hi:
+		return Usagef("--%s %d: above the limit of %d", name, v, hi)
+	}
+	return nil
+}
+
+// ShareFlag checks that a flag's value is a share in (0, 1), or (0, 1]
+// when closed; the error names the flag and the value.
+func ShareFlag(name string, v float64, closed bool) error {
+	if v > 0 && (v < 1 || (closed && v == 1)) {
+		return nil
+	}
+	if closed {
+		return Usagef("--%s %v: want a share above 0 and at most 1, like 0.01", name, v)
+	}
+	return Usagef("--%s %v: want a value strictly between 0 and 1, like 0.1", name, v)
+}
+
+// firstError returns the first non-nil error.
+func firstError(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
