@@ -56,6 +56,10 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help") {
+		fmt.Fprint(stdout, usage+"  (lucid-beam audit --help lists them)\n")
+		return 0
+	}
 	if len(args) == 0 || args[0] != "audit" {
 		// A Beam worker (the runner passes its own flags), or a mistake.
 		flag.Parse()
