@@ -147,9 +147,11 @@ func audit1(ctx context.Context, af *auditcli.Flags, shards int, rest []string, 
 	// Only what the summary prints: the report's full type round-trips
 	// through JSON only one way.
 	var rep struct {
-		Model, Data   string
-		Rows, Skipped int
-		Summary       []audit.Finding
+		Model   string          `json:"model"`
+		Data    string          `json:"data"`
+		Rows    int             `json:"rows"`
+		Skipped int             `json:"skipped_rows"`
+		Summary []audit.Finding `json:"summary"`
 	}
 	if err := json.Unmarshal(js, &rep); err != nil {
 		return fmt.Errorf("reading back report.json: %w", err)
