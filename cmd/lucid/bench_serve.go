@@ -27,7 +27,9 @@ best batch size on the same texts, no HTTP; before and after the runs) and
 reports, per run: requests/s, evaluations/s (rows the model ran, from the
 server's metrics), throughput ÷ floor, p50/p95/p99 latency, rows per
 runtime batch, 429s and failures; the batching gain (on ÷ off) at each
-concurrency; an overload run, --overload-requests offered at twice the
+concurrency, with its ceiling on this host (the floor ÷ batching off's
+throughput: where unbatched requests already reach the batched rate, no
+batcher can gain more); an overload run, --overload-requests offered at twice the
 rate sustained at the highest concurrency to a server admitting
 --overload-queue requests at once (429s are intended; anything else is a
 failure); and the process's resident memory (VmRSS: server and load
@@ -183,7 +185,7 @@ func printBenchServe(w io.Writer, r *benchServeReport) {
 	tw.Flush()
 	fmt.Fprint(w, "\nbatching gain (evaluations/s, on ÷ off):")
 	for _, g := range r.Gains {
-		fmt.Fprintf(w, " %s@%d %.2f× (%.2f–%.2f);", g.Verb, g.Concurrency, g.Ratio, g.Range[0], g.Range[1])
+		fmt.Fprintf(w, " %s@%d %.2f× (%.2f–%.2f; at most %.2f× here);", g.Verb, g.Concurrency, g.Ratio, g.Range[0], g.Range[1], g.Ceiling)
 	}
 	fmt.Fprintln(w)
 	if ov := r.Overload; ov != nil {

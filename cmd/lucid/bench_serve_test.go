@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -58,6 +59,7 @@ func TestBenchServeJSON(t *testing.T) {
 			Verb        string  `json:"verb"`
 			Concurrency int     `json:"concurrency"`
 			Ratio       float64 `json:"ratio"`
+			Ceiling     float64 `json:"ceiling"`
 		} `json:"batching_gain"`
 		Overload struct {
 			MaxQueue   int `json:"max_queue"`
@@ -123,8 +125,16 @@ func TestBenchServeJSON(t *testing.T) {
 	}
 	assert.Len(t, seen, 8)
 	require.Len(t, rep.Gains, 4)
+	floorRatio := map[string]float64{}
+	for _, r := range rep.Runs {
+		if !r.Batching {
+			floorRatio[fmt.Sprintf("%s@%d", r.Verb, r.Concurrency)] = r.FloorRatio
+		}
+	}
 	for _, g := range rep.Gains {
-		assert.Positive(t, g.Ratio, "%s@%d", g.Verb, g.Concurrency)
+		name := fmt.Sprintf("%s@%d", g.Verb, g.Concurrency)
+		assert.Positive(t, g.Ratio, name)
+		assert.InDelta(t, 1/floorRatio[name], g.Ceiling, 1e-9, "%s: the ceiling is the floor over batching off", name)
 	}
 	ov := rep.Overload
 	assert.Equal(t, 2, ov.MaxQueue)

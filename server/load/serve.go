@@ -138,6 +138,11 @@ type Gain struct {
 	Concurrency int        `json:"concurrency"`
 	Ratio       float64    `json:"ratio"`
 	Range       [2]float64 `json:"range"`
+	// Ceiling is the most any batcher could gain here: the floor (the
+	// engine's best batched rate) over what batching off already reached.
+	// Where unbatched requests already run the hardware at its batched
+	// rate (a small model on few cores), no batcher can do better.
+	Ceiling float64 `json:"ceiling"`
 }
 
 // Overload is the open-loop run at twice the sustained rate against a
@@ -375,7 +380,8 @@ func ServeBench(ctx context.Context, c ServeConfig) (*ServeReport, error) {
 	for _, conc := range c.Concurrency {
 		for _, verb := range []string{"predict", "explain"} {
 			offR, onR := byKey[key{verb, false, conc}], byKey[key{verb, true, conc}]
-			g := Gain{Verb: verb, Concurrency: conc, Ratio: onR.Median.EvaluationsPerSecond / offR.Median.EvaluationsPerSecond}
+			g := Gain{Verb: verb, Concurrency: conc, Ratio: onR.Median.EvaluationsPerSecond / offR.Median.EvaluationsPerSecond,
+				Ceiling: 1 / offR.FloorRatio}
 			g.Range = [2]float64{extreme(onR, false) / extreme(offR, true), extreme(onR, true) / extreme(offR, false)}
 			rep.Gains = append(rep.Gains, g)
 		}
@@ -448,7 +454,8 @@ func targets(rep *ServeReport, maxConc int) []Target {
 	}
 	for _, g := range rep.Gains {
 		if g.Concurrency == 8 && g.Verb == "predict" {
-			out = append(out, Target{Name: "predict batching gain (on ÷ off) at concurrency 8", Value: g.Ratio, Range: g.Range, Goal: "≥ 3", Met: g.Ratio >= 3})
+			out = append(out, Target{Name: fmt.Sprintf("predict batching gain (on ÷ off) at concurrency 8 (at most %.2f on this host: floor ÷ batching off)", g.Ceiling),
+				Value: g.Ratio, Range: g.Range, Goal: "≥ 3", Met: g.Ratio >= 3})
 		}
 	}
 	if ov := rep.Overload; ov != nil {
