@@ -1,13 +1,13 @@
 package audit
 
 import (
-	"bytes"
 	"encoding"
-	"encoding/gob"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
+
+	"github.com/lucid-nlp/lucid/internal/gobsnap"
 
 	"github.com/lucid-nlp/lucid/dataset"
 )
@@ -194,11 +194,7 @@ func (s *State) MarshalBinary() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(snap); err != nil {
-		return nil, fmt.Errorf("audit: encoding a State: %w", err)
-	}
-	return buf.Bytes(), nil
+	return gobsnap.Encode("audit", "a State", snap)
 }
 
 // UnmarshalBinary replaces s's accumulated rows with an encoded State's.
@@ -206,8 +202,8 @@ func (s *State) MarshalBinary() ([]byte, error) {
 // encoded under.
 func (s *State) UnmarshalBinary(data []byte) error {
 	var snap stateSnapshot
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&snap); err != nil {
-		return fmt.Errorf("audit: decoding a State (%d bytes): %w", len(data), err)
+	if err := gobsnap.Decode("audit", "a State", data, &snap); err != nil {
+		return err
 	}
 	if snap.Version != stateVersion {
 		return fmt.Errorf("audit: a State encoded by version %d of the format; this is version %d", snap.Version, stateVersion)

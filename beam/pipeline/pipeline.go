@@ -23,7 +23,6 @@ package pipeline
 import (
 	"bytes"
 	"context"
-	"encoding/gob"
 	"errors"
 	"fmt"
 	"io"
@@ -32,6 +31,8 @@ import (
 	"reflect"
 	"strings"
 	"time"
+
+	"github.com/lucid-nlp/lucid/internal/gobsnap"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/fileio"
@@ -503,17 +504,13 @@ func copyTo(ctx context.Context, fs filesystem.Interface, from, to string) error
 // encodeBatch and decodeBatch are Batch's coder: gob keeps every field
 // (the rows, the malformed rows, the reconciliation) exactly.
 func encodeBatch(b audit.Batch) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(b); err != nil {
-		return nil, fmt.Errorf("encoding a batch of %s: %w", b.Source, err)
-	}
-	return buf.Bytes(), nil
+	return gobsnap.Encode("pipeline", "a batch of "+b.Source, b)
 }
 
 func decodeBatch(data []byte) (audit.Batch, error) {
 	var b audit.Batch
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&b); err != nil {
-		return audit.Batch{}, fmt.Errorf("decoding a batch: %w", err)
+	if err := gobsnap.Decode("pipeline", "a batch", data, &b); err != nil {
+		return audit.Batch{}, err
 	}
 	return b, nil
 }

@@ -1,11 +1,11 @@
 package consistency
 
 import (
-	"bytes"
-	"encoding/gob"
 	"fmt"
 	"reflect"
 	"sort"
+
+	"github.com/lucid-nlp/lucid/internal/gobsnap"
 )
 
 // Merge adds o's counts into s; o is left unchanged (s and o may be the
@@ -56,11 +56,7 @@ func (s *SliceAccuracy) MarshalBinary() ([]byte, error) {
 		snap.SliceN = append(snap.SliceN, s.by[name].n)
 		snap.SliceCorrect = append(snap.SliceCorrect, s.by[name].correct)
 	}
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(snap); err != nil {
-		return nil, fmt.Errorf("consistency: encoding a slice accuracy: %w", err)
-	}
-	return buf.Bytes(), nil
+	return gobsnap.Encode("consistency", "a slice accuracy", snap)
 }
 
 // UnmarshalBinary replaces s's counts with those MarshalBinary encoded,
@@ -68,8 +64,8 @@ func (s *SliceAccuracy) MarshalBinary() ([]byte, error) {
 // not such an encoding is rejected with an error and s is left unchanged.
 func (s *SliceAccuracy) UnmarshalBinary(data []byte) error {
 	var snap sliceSnapshot
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&snap); err != nil {
-		return fmt.Errorf("consistency: decoding a slice accuracy: %w", err)
+	if err := gobsnap.Decode("consistency", "a slice accuracy", data, &snap); err != nil {
+		return err
 	}
 	bad := func(what string, n, correct int) error {
 		return fmt.Errorf("consistency: decoding a slice accuracy: %s has %d correct of %d texts", what, correct, n)

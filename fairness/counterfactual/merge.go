@@ -1,11 +1,9 @@
 package counterfactual
 
 import (
-	"bytes"
 	"cmp"
 	"container/heap"
 	"crypto/sha256"
-	"encoding/gob"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -13,6 +11,8 @@ import (
 	"maps"
 	"math"
 	"slices"
+
+	"github.com/lucid-nlp/lucid/internal/gobsnap"
 
 	"github.com/lucid-nlp/lucid/fairness/stats"
 )
@@ -219,11 +219,7 @@ func (a *Audit) MarshalBinary() ([]byte, error) {
 	for _, h := range held {
 		snap.Worst = append(snap.Worst, h.Example)
 	}
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(snap); err != nil {
-		return nil, fmt.Errorf("counterfactual: encoding the audit: %w", err)
-	}
-	return buf.Bytes(), nil
+	return gobsnap.Encode("counterfactual", "the audit", snap)
 }
 
 // UnmarshalBinary replaces the audit's accumulated state with data from
@@ -237,12 +233,8 @@ func (a *Audit) UnmarshalBinary(data []byte) error {
 		return err
 	}
 	var snap auditSnapshot
-	r := bytes.NewReader(data)
-	if err := gob.NewDecoder(r).Decode(&snap); err != nil {
-		return fmt.Errorf("counterfactual: decoding an audit (%d bytes): %w", len(data), err)
-	}
-	if r.Len() > 0 {
-		return fmt.Errorf("counterfactual: decoding an audit: %d bytes left over after %d", r.Len(), len(data)-r.Len())
+	if err := gobsnap.Decode("counterfactual", "an audit", data, &snap); err != nil {
+		return err
 	}
 	if snap.Version != auditSnapshotVersion {
 		return fmt.Errorf("counterfactual: encoded audit has version %d, this build reads version %d", snap.Version, auditSnapshotVersion)

@@ -1,15 +1,15 @@
 package databias
 
 import (
-	"bytes"
 	"crypto/sha256"
-	"encoding/gob"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"slices"
+
+	"github.com/lucid-nlp/lucid/internal/gobsnap"
 )
 
 // snapshotVersion is written first in every encoded Scanner, so a later
@@ -211,11 +211,7 @@ func (s *Scanner) MarshalBinary() ([]byte, error) {
 		}
 		snap.Columns = append(snap.Columns, cs)
 	}
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(snap); err != nil {
-		return nil, fmt.Errorf("databias: encoding the scanner: %w", err)
-	}
-	return buf.Bytes(), nil
+	return gobsnap.Encode("databias", "the scanner", snap)
 }
 
 // UnmarshalBinary replaces the Scanner's state with data from
@@ -225,12 +221,8 @@ func (s *Scanner) MarshalBinary() ([]byte, error) {
 // the Scanner is then left as it was.
 func (s *Scanner) UnmarshalBinary(data []byte) error {
 	var snap scannerSnapshot
-	r := bytes.NewReader(data)
-	if err := gob.NewDecoder(r).Decode(&snap); err != nil {
-		return fmt.Errorf("databias: decoding a scanner (%d bytes): %w", len(data), err)
-	}
-	if r.Len() > 0 {
-		return fmt.Errorf("databias: decoding a scanner: %d bytes left over after %d", r.Len(), len(data)-r.Len())
+	if err := gobsnap.Decode("databias", "a scanner", data, &snap); err != nil {
+		return err
 	}
 	if snap.Version != snapshotVersion {
 		return fmt.Errorf("databias: encoded scanner has version %d, this build reads version %d", snap.Version, snapshotVersion)

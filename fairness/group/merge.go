@@ -1,11 +1,11 @@
 package group
 
 import (
-	"bytes"
-	"encoding/gob"
 	"fmt"
 	"math/bits"
 	"slices"
+
+	"github.com/lucid-nlp/lucid/internal/gobsnap"
 )
 
 // Merging and encoding. An Accumulator is a table of counts per group, so
@@ -113,11 +113,7 @@ func (a *Accumulator) MarshalBinary() ([]byte, error) {
 	if a.pooled != nil {
 		snap.Pooled = a.pooled.words
 	}
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(snap); err != nil {
-		return nil, fmt.Errorf("group: encoding an accumulator: %w", err)
-	}
-	return buf.Bytes(), nil
+	return gobsnap.Encode("group", "an accumulator", snap)
 }
 
 // UnmarshalBinary replaces a's counts with those MarshalBinary encoded. a
@@ -126,8 +122,8 @@ func (a *Accumulator) MarshalBinary() ([]byte, error) {
 // rejected with an error and a is left unchanged.
 func (a *Accumulator) UnmarshalBinary(data []byte) error {
 	var snap accumulatorSnapshot
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&snap); err != nil {
-		return fmt.Errorf("group: decoding an accumulator: %w", err)
+	if err := gobsnap.Decode("group", "an accumulator", data, &snap); err != nil {
+		return err
 	}
 	if fp := a.fingerprint(); snap.Fingerprint != fp {
 		return fmt.Errorf("group: decoding an accumulator encoded with options %s into one with %s", snap.Fingerprint, fp)

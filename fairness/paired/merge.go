@@ -1,11 +1,11 @@
 package paired
 
 import (
-	"bytes"
 	"container/heap"
-	"encoding/gob"
 	"fmt"
 	"slices"
+
+	"github.com/lucid-nlp/lucid/internal/gobsnap"
 
 	"github.com/lucid-nlp/lucid/fairness/stats"
 )
@@ -119,11 +119,7 @@ func (a *Accumulator) MarshalBinary() ([]byte, error) {
 		}
 		snap.Frames = append(snap.Frames, fs)
 	}
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(snap); err != nil {
-		return nil, fmt.Errorf("paired: encoding an accumulator: %w", err)
-	}
-	return buf.Bytes(), nil
+	return gobsnap.Encode("paired", "an accumulator", snap)
 }
 
 // UnmarshalBinary replaces a's state with what MarshalBinary encoded. a
@@ -132,8 +128,8 @@ func (a *Accumulator) MarshalBinary() ([]byte, error) {
 // rejected with an error and a is left unchanged.
 func (a *Accumulator) UnmarshalBinary(data []byte) error {
 	var snap accumulatorSnapshot
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&snap); err != nil {
-		return fmt.Errorf("paired: decoding an accumulator: %w", err)
+	if err := gobsnap.Decode("paired", "an accumulator", data, &snap); err != nil {
+		return err
 	}
 	if fp := a.fingerprint(); snap.Fingerprint != fp {
 		return fmt.Errorf("paired: decoding an accumulator encoded with options %s into one with %s", snap.Fingerprint, fp)

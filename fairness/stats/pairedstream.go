@@ -1,14 +1,14 @@
 package stats
 
 import (
-	"bytes"
 	"cmp"
 	"container/heap"
-	"encoding/gob"
 	"fmt"
 	"math"
 	"math/big"
 	"slices"
+
+	"github.com/lucid-nlp/lucid/internal/gobsnap"
 
 	"gonum.org/v1/gonum/stat/distuv"
 )
@@ -242,19 +242,15 @@ func (s PairedStream) GobEncode() ([]byte, error) {
 	for i, e := range kept {
 		snap.Keys[i], snap.Values[i] = e.key, e.value
 	}
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(snap); err != nil {
-		return nil, fmt.Errorf("stats: encoding a PairedStream: %w", err)
-	}
-	return buf.Bytes(), nil
+	return gobsnap.Encode("stats", "a PairedStream", snap)
 }
 
 // GobDecode replaces s with the stream GobEncode wrote (capacity and seed
 // included), rejecting data that is not a consistent encoding of one.
 func (s *PairedStream) GobDecode(data []byte) error {
 	var snap pairedSnapshot
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&snap); err != nil {
-		return fmt.Errorf("stats: decoding a PairedStream: %w", err)
+	if err := gobsnap.Decode("stats", "a PairedStream", data, &snap); err != nil {
+		return err
 	}
 	switch {
 	case snap.Capacity < 0 || snap.N < 0 || snap.Pos < 0 || snap.Neg < 0 || snap.Ties < 0:

@@ -1,12 +1,12 @@
 package thresholds
 
 import (
-	"bytes"
-	"encoding/gob"
 	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
+
+	"github.com/lucid-nlp/lucid/internal/gobsnap"
 
 	"github.com/lucid-nlp/lucid/fairness/group"
 )
@@ -105,19 +105,15 @@ func (s *Scores) MarshalBinary() ([]byte, error) {
 		}
 		snap.Groups = append(snap.Groups, hs)
 	}
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(snap); err != nil {
-		return nil, fmt.Errorf("thresholds: encoding scores: %w", err)
-	}
-	return buf.Bytes(), nil
+	return gobsnap.Encode("thresholds", "scores", snap)
 }
 
 // UnmarshalBinary replaces s's state with what MarshalBinary encoded,
 // rejecting data that is not a consistent encoding (s is then unchanged).
 func (s *Scores) UnmarshalBinary(data []byte) error {
 	var snap scoresSnapshot
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&snap); err != nil {
-		return fmt.Errorf("thresholds: decoding scores: %w", err)
+	if err := gobsnap.Decode("thresholds", "scores", data, &snap); err != nil {
+		return err
 	}
 	fail := func(format string, args ...any) error {
 		return fmt.Errorf("thresholds: decoding scores: "+format, args...)
@@ -304,11 +300,7 @@ func (c *Comparison) MarshalBinary() ([]byte, error) {
 		snap.UnfittedNames = append(snap.UnfittedNames, g)
 		snap.UnfittedCounts = append(snap.UnfittedCounts, c.unfitted[g])
 	}
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(snap); err != nil {
-		return nil, fmt.Errorf("thresholds: encoding a comparison: %w", err)
-	}
-	return buf.Bytes(), nil
+	return gobsnap.Encode("thresholds", "a comparison", snap)
 }
 
 // UnmarshalBinary replaces c's state with what MarshalBinary encoded. c
@@ -317,8 +309,8 @@ func (c *Comparison) MarshalBinary() ([]byte, error) {
 // with an error and c is left unchanged.
 func (c *Comparison) UnmarshalBinary(data []byte) error {
 	var snap comparisonSnapshot
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&snap); err != nil {
-		return fmt.Errorf("thresholds: decoding a comparison: %w", err)
+	if err := gobsnap.Decode("thresholds", "a comparison", data, &snap); err != nil {
+		return err
 	}
 	fp, err := c.fingerprint()
 	if err != nil {
