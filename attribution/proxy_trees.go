@@ -209,9 +209,9 @@ func lgamma(k int) float64 {
 // oddFourierTable returns the proxy's Fourier coefficients of odd order
 // at least three, keyed by the feature bitmask (n ≤ 64): with x_j = ±1 for
 // present or absent, a leaf is Π_{j∈A}(1+x_j)/2 · Π_{k∈B}(1−x_k)/2, whose
-// coefficient on χ_T, T ⊆ A ∪ B, is 2^{−|A|−|B|}(−1)^{|T∩B|}. They go into
-// an open-addressing table, several times faster than a map for the tens of thousands of additions a
-// 50-tree proxy makes.
+// coefficient on χ_T, T ⊆ A ∪ B, is 2^{−|A|−|B|}(−1)^{|T∩B|}. They go
+// into an open-addressing table, several times faster than a map for the
+// tens of thousands of additions a 50-tree proxy makes.
 func (m *boostedTrees) oddFourierTable() *maskTable {
 	terms := 0
 	for _, leaves := range m.trees {
