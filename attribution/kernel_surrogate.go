@@ -142,16 +142,7 @@ const surrogateSigmoids = 1 << 18
 func (q logisticSurrogate) shapley(rng *rand.Rand) []float64 {
 	n := len(q.b)
 	if n <= exactSurrogateFeatures {
-		total := 1 << n
-		eta := make([]float64, total)
-		eta[0] = q.a
-		for mask := 1; mask < total; mask++ {
-			eta[mask] = eta[mask&(mask-1)] + q.b[bits.TrailingZeros64(uint64(mask))]
-		}
-		for mask := range eta {
-			eta[mask] = logistic(eta[mask])
-		}
-		return shapleyFromTable(n, eta)
+		return q.exactShapley()
 	}
 	phi := make([]float64, n)
 	perms := max(1, surrogateSigmoids/(2*n))
@@ -179,6 +170,67 @@ func (q logisticSurrogate) shapley(rng *rand.Rand) []float64 {
 	}
 	for i := range phi {
 		phi[i] /= float64(2 * perms)
+	}
+	return phi
+}
+
+// exactShapley is q's exact Shapley values by enumerating its 2^n values
+// (n ≤ exactSurrogateFeatures), arranged to cost 2^n divisions rather than
+// 2^n exponentials and n·2^n differences. With e(M) = exp(−a − Σ_{j∈M} b_j)
+// split over the low and high halves of the features, e(M) = e_lo·e_hi and
+// q(M) = 1/(1 + e_lo·e_hi). And φ_i = Σ_{S∌i} w_|S| (q(S∪i) − q(S)) =
+// Σ_{M∋i} h(M) − Σ_M w_|M| q(M), with h(M) = (w_{|M|−1} + w_|M|) q(M)
+// (w_n = 0), the first sum taken for every i at once over the halves of
+// the table.
+func (q logisticSurrogate) exactShapley() []float64 {
+	n := len(q.b)
+	lo := n / 2
+	hi := n - lo
+	elo := make([]float64, 1<<lo)
+	ehi := make([]float64, 1<<hi)
+	elo[0] = math.Exp(-q.a)
+	for m := 1; m < len(elo); m++ {
+		elo[m] = elo[m&(m-1)] * math.Exp(-q.b[bits.TrailingZeros64(uint64(m))])
+	}
+	ehi[0] = 1
+	for m := 1; m < len(ehi); m++ {
+		ehi[m] = ehi[m&(m-1)] * math.Exp(-q.b[lo+bits.TrailingZeros64(uint64(m))])
+	}
+	w := shapleyWeights(n) // w[s] for s = 0..n−1
+	wAt := func(s int) float64 {
+		if s >= n || s < 0 {
+			return 0
+		}
+		return w[s]
+	}
+	hw := make([]float64, n+1)
+	gw := make([]float64, n+1)
+	for s := range n + 1 {
+		hw[s] = wAt(s-1) + wAt(s)
+		gw[s] = wAt(s)
+	}
+	h := make([]float64, 1<<n)
+	g0 := 0.0
+	for mh, eh := range ehi {
+		sh := bits.OnesCount64(uint64(mh))
+		base := mh << lo
+		for ml, el := range elo {
+			s := sh + bits.OnesCount64(uint64(ml))
+			v := 1 / (1 + el*eh)
+			h[base+ml] = hw[s] * v
+			g0 += gw[s] * v
+		}
+	}
+	phi := make([]float64, n)
+	for i := range n {
+		step := 1 << i
+		sum := 0.0
+		for start := step; start < len(h); start += 2 * step {
+			for _, v := range h[start : start+step] {
+				sum += v
+			}
+		}
+		phi[i] = sum - g0
 	}
 	return phi
 }

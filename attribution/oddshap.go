@@ -4,9 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sort"
-
-	"gonum.org/v1/gonum/mat"
 )
 
 // OddInteractionFactor is OddSHAP's budget per regression term: the odd
@@ -69,8 +66,7 @@ func proxyOddSupport(d *kernelDesign, v []float64, v0, vN float64, k int) []uint
 // proxyOddSupportWith is proxyOddSupport with a given boosting schedule.
 func proxyOddSupportWith(d *kernelDesign, v []float64, v0, vN float64, k int, cfg treeConfig) []uint64 {
 	z, y := proxyTrainingSet(d, v, v0, vN)
-	coef := fitBoostedTreesWith(z, d.n, y, cfg).oddFourier()
-	return topInteractions(coef, k)
+	return fitBoostedTreesWith(z, d.n, y, cfg).oddFourierTable().top(k)
 }
 
 // proxyTrainingSet is every valued coalition as a proxy's training set:
@@ -93,28 +89,6 @@ func proxyTrainingSet(d *kernelDesign, v []float64, v0, vN float64) (z []bool, y
 	return z, y
 }
 
-// topInteractions returns up to k masks with the largest |coef|, ties by
-// mask so the result is deterministic.
-func topInteractions(coef map[uint64]float64, k int) []uint64 {
-	masks := make([]uint64, 0, len(coef))
-	for m, c := range coef {
-		if c != 0 {
-			masks = append(masks, m)
-		}
-	}
-	sort.Slice(masks, func(a, b int) bool {
-		ca, cb := math.Abs(coef[masks[a]]), math.Abs(coef[masks[b]])
-		if ca != cb {
-			return ca > cb
-		}
-		return masks[a] < masks[b]
-	})
-	if len(masks) > k {
-		masks = masks[:k]
-	}
-	return masks
-}
-
 // oddRegression fits the odd part of the sampled pairs on the singletons
 // and the given odd interactions (bitmasks) with the design's weights and
 // the efficiency constraint, imposed exactly by eliminating the last
@@ -125,88 +99,190 @@ func topInteractions(coef map[uint64]float64, k int) []uint64 {
 // towards no interaction); otherwise the ridge is a token 1e-9 that only
 // keeps a support the sample cannot separate solvable.
 func oddRegression(d *kernelDesign, v []float64, v0, vN float64, support []uint64, offset []float64, ridgePerWeight float64) ([]float64, error) {
+	f, err := newOddFit(d, v, v0, vN, support, offset, ridgePerWeight)
+	if err != nil {
+		return nil, err
+	}
+	return f.phi, nil
+}
+
+// oddFit is a solved odd regression, kept for its jackknife.
+type oddFit struct {
+	n       int
+	support []uint64
+	cols    int       // unknowns: n − 1 singletons, then the interactions
+	x       []float64 // pairs × cols, row-major, the reduced columns χ_c − χ_{n−1}
+	y, w    []float64 // per pair: reduced response and weight
+	pairRow []int     // the design row of each pair's first member
+	ne      normalEquations
+	beta    []float64
+	phi     []float64
+}
+
+func newOddFit(d *kernelDesign, v []float64, v0, vN float64, support []uint64, offset []float64, ridgePerWeight float64) (*oddFit, error) {
 	n := d.n
 	p := n + len(support)
 	half := (vN - v0) / 2
-	var pairRows [][2]int
-	for r, m := range d.mate {
-		if m > r {
-			pairRows = append(pairRows, [2]int{r, m})
-		}
-	}
 	// Columns: singletons 0..n−2 then interactions; χ_{n−1} is eliminated
 	// with β_{n−1} = half − Σ others, so each row's response becomes
 	// y − half·x_{n−1} and each column x_c − x_{n−1}.
 	cols := p - 1
-	x := mat.NewDense(len(pairRows), cols, nil)
-	y := make([]float64, len(pairRows))
-	w := make([]float64, len(pairRows))
+	f := &oddFit{n: n, support: support, cols: cols}
+	for r, m := range d.mate {
+		if m > r {
+			f.pairRow = append(f.pairRow, r)
+		}
+	}
+	pairs := len(f.pairRow)
+	f.x = make([]float64, pairs*cols)
+	f.y = make([]float64, pairs)
+	f.w = make([]float64, pairs)
 	sign := make([]float64, n)
-	for k, pr := range pairRows {
-		c := d.rows[pr[0]]
+	f.ne.reset(cols)
+	tw := 0.0
+	for k, r := range f.pairRow {
+		m := d.mate[r]
+		c := d.rows[r]
 		for i := range n {
 			sign[i] = -1
 			if c.Has(i) {
 				sign[i] = 1
 			}
 		}
-		yo := (v[pr[0]] - v[pr[1]]) / 2
+		yo := (v[r] - v[m]) / 2
 		if offset != nil {
 			yo -= offset[k]
 		}
 		last := sign[n-1]
-		y[k] = yo - half*last
-		w[k] = d.weight[pr[0]] + d.weight[pr[1]]
+		f.y[k] = yo - half*last
+		f.w[k] = d.weight[r] + d.weight[m]
+		tw += f.w[k]
+		xk := f.x[k*cols : (k+1)*cols]
 		for i := range n - 1 {
-			x.Set(k, i, sign[i]-last)
+			xk[i] = sign[i] - last
 		}
 		for s, mask := range support {
 			chi := 1.0
-			for m := mask; m != 0; m &= m - 1 {
-				chi *= sign[bitIndex(m)]
+			for mm := mask; mm != 0; mm &= mm - 1 {
+				chi *= sign[bitIndex(mm)]
 			}
-			x.Set(k, n-1+s, chi-last)
+			xk[n-1+s] = chi - last
 		}
+		f.ne.addRow(xk, f.w[k], f.y[k])
 	}
-	ridge := make([]float64, cols)
-	for j := n - 1; j < cols; j++ {
-		ridge[j] = 1e-9
-	}
+	ridge := 1e-9
 	if ridgePerWeight > 0 {
-		tw := 0.0
-		for _, x := range w {
-			tw += x
-		}
-		for j := n - 1; j < cols; j++ {
-			ridge[j] = max(ridge[j], ridgePerWeight*tw)
-		}
+		ridge = max(ridge, ridgePerWeight*tw)
 	}
-	beta, err := solveWLS(x, y, w, ridge)
-	if err != nil {
-		return nil, err
+	for j := n - 1; j < cols; j++ {
+		f.ne.a[j*cols+j] += ridge
 	}
-	coef := make([]float64, p)
-	rest := half
-	for j := range cols {
-		idx := j
-		if j >= n-1 {
-			idx = j + 1
-		}
-		coef[idx] = beta[j]
-		rest -= beta[j]
+	beta, ok := f.ne.solve()
+	if !ok {
+		return nil, fmt.Errorf("the odd regression with %d pairs and %d unknowns is singular", pairs, cols)
 	}
-	coef[n-1] = rest
+	f.beta = beta
+	f.phi = f.shapley(beta, half)
+	return f, nil
+}
+
+// shapley maps the regression's unknowns to Shapley values: the
+// eliminated singleton's coefficient is half − Σβ, and each odd character
+// χ_T gives each member 2v̂(T)/|T|. With half = 0 it is the linear part,
+// which maps a change of β to the change of φ.
+func (f *oddFit) shapley(beta []float64, half float64) []float64 {
+	n := f.n
 	phi := make([]float64, n)
-	for i := range n {
-		phi[i] = 2 * coef[i]
-	}
-	for s, mask := range support {
-		k := float64(popcount(mask))
-		for m := mask; m != 0; m &= m - 1 {
-			phi[bitIndex(m)] += 2 * coef[n+s] / k
+	rest := half
+	for j, b := range beta {
+		rest -= b
+		if j < n-1 {
+			phi[j] = 2 * b
 		}
 	}
-	return phi, nil
+	phi[n-1] = 2 * rest
+	for s, mask := range f.support {
+		k := float64(popcount(mask))
+		c := 2 * beta[n-1+s] / k
+		for m := mask; m != 0; m &= m - 1 {
+			phi[bitIndex(m)] += c
+		}
+	}
+	return phi
+}
+
+// jackknife is the stratified delete-one-pair jackknife standard error of
+// the refined φ, the support and ridge held fixed: for each sampled pair k,
+// the fit without it is exactly β − A⁻¹x_k w_k e_k/(1 − h_k) (e_k its
+// residual, h_k = w_k x_kᵀA⁻¹x_k its leverage; Sherman–Morrison), and
+//
+//	Var(φ_i) = Σ_h (1 − f_h) m_h/(m_h − 1) Σ_{k∈h} (δ_ik − δ̄_ih)²,
+//
+// δ_k the change of φ when pair k is dropped, over the (collapsed) strata
+// h of m_h pairs with sampling fraction f_h. Dropping a pair without
+// reweighting its stratum's others moves each replicate by
+// (m_h − 1)/m_h of what the reweighted jackknife moves it, which the
+// factor m_h/(m_h − 1) (instead of (m_h − 1)/m_h) restores; the leverage
+// correction is what makes it honest with few pairs per unknown, where
+// each pair pulls the fit towards itself. It returns nil when fewer than
+// two pairs were sampled, with the degrees of freedom Σ_h (m_h − 1).
+func (f *oddFit) jackknife(d *kernelDesign) ([]float64, int) {
+	groups := collapseStrata(d.strata)
+	if groups == nil {
+		return nil, 0
+	}
+	n, cols := f.n, f.cols
+	pairOf := make(map[int]int, len(f.pairRow))
+	for k, r := range f.pairRow {
+		pairOf[r] = k
+	}
+	variance := make([]float64, n)
+	u := make([]float64, cols)
+	delta := make([][]float64, 0, 64)
+	df := 0
+	for _, g := range groups {
+		delta = delta[:0]
+		mean := make([]float64, n)
+		for _, pi := range g.pairs {
+			k := pairOf[d.pairs[pi][0]]
+			xk := f.x[k*cols : (k+1)*cols]
+			e := f.y[k]
+			for j, xj := range xk {
+				e -= xj * f.beta[j]
+			}
+			copy(u, xk)
+			solveLower(f.ne.l, cols, u)
+			h := 0.0
+			for _, z := range u {
+				h += z * z
+			}
+			h *= f.w[k]
+			solveUpperT(f.ne.l, cols, u)
+			c := -f.w[k] * e / math.Max(1-h, 1e-6)
+			for j := range u {
+				u[j] *= c
+			}
+			dk := f.shapley(u, 0)
+			for i := range n {
+				mean[i] += dk[i] / float64(len(g.pairs))
+			}
+			delta = append(delta, dk)
+		}
+		m := float64(len(g.pairs))
+		scale := (1 - g.fraction) * m / (m - 1)
+		for _, dk := range delta {
+			for i := range n {
+				dv := dk[i] - mean[i]
+				variance[i] += scale * dv * dv
+			}
+		}
+		df += len(g.pairs) - 1
+	}
+	se := make([]float64, n)
+	for i := range n {
+		se[i] = math.Sqrt(variance[i])
+	}
+	return se, df
 }
 
 func bitIndex(m uint64) int {

@@ -1,6 +1,10 @@
 package attribution
 
-import "math"
+import (
+	"math"
+	"math/bits"
+	"sort"
+)
 
 // boostedTrees is a small gradient-boosted regression-tree model on
 // coalition indicators, the proxy of RegressionMSR and OddSHAP (the papers
@@ -202,38 +206,146 @@ func lgamma(k int) float64 {
 	return v
 }
 
-// oddFourier returns the proxy's Fourier coefficients of odd order at least
-// three, keyed by the feature bitmask (n ≤ 64): with x_j = ±1 for present or
-// absent, a leaf is Π_{j∈A}(1+x_j)/2 · Π_{k∈B}(1−x_k)/2, whose coefficient
-// on χ_T, T ⊆ A ∪ B, is 2^{−|A|−|B|}(−1)^{|T∩B|}.
-func (m *boostedTrees) oddFourier() map[uint64]float64 {
-	out := map[uint64]float64{}
+// oddFourierTable returns the proxy's Fourier coefficients of odd order
+// at least three, keyed by the feature bitmask (n ≤ 64): with x_j = ±1 for
+// present or absent, a leaf is Π_{j∈A}(1+x_j)/2 · Π_{k∈B}(1−x_k)/2, whose
+// coefficient on χ_T, T ⊆ A ∪ B, is 2^{−|A|−|B|}(−1)^{|T∩B|}. They go
+// into an open-addressing table, several times faster than a map for the
+// tens of thousands of additions a 50-tree proxy makes.
+func (m *boostedTrees) oddFourierTable() *maskTable {
+	terms := 0
 	for _, leaves := range m.trees {
 		for _, l := range leaves {
-			vars := append(append([]int(nil), l.in...), l.out...)
-			d := len(vars)
+			if d := len(l.in) + len(l.out); d >= 3 {
+				terms += 1 << (d - 1)
+			}
+		}
+	}
+	h := newMaskTable(terms)
+	var vars [64]int
+	for _, leaves := range m.trees {
+		for _, l := range leaves {
+			d := copy(vars[:], l.in)
+			d += copy(vars[d:], l.out)
 			if d < 3 {
 				continue
 			}
 			scale := l.value / float64(uint64(1)<<d)
+			var outBits uint64 // subset positions that are out-conditions
+			for p := len(l.in); p < d; p++ {
+				outBits |= 1 << p
+			}
 			for sub := uint64(1); sub < 1<<d; sub++ {
-				k := popcount(sub)
+				k := bits.OnesCount64(sub)
 				if k < 3 || k%2 == 0 {
 					continue
 				}
 				var mask uint64
-				sign := 1.0
-				for p := range d {
-					if sub&(1<<p) != 0 {
-						mask |= 1 << vars[p]
-						if p >= len(l.in) {
-							sign = -sign
-						}
-					}
+				for s := sub; s != 0; s &= s - 1 {
+					mask |= 1 << vars[bits.TrailingZeros64(s)]
 				}
-				out[mask] += sign * scale
+				c := scale
+				if bits.OnesCount64(sub&outBits)%2 == 1 {
+					c = -c
+				}
+				h.add(mask, c)
 			}
 		}
+	}
+	return h
+}
+
+// maskTable is a fixed-capacity open-addressing hash table from nonzero
+// bitmasks to sums.
+type maskTable struct {
+	keys  []uint64
+	vals  []float64
+	count int
+}
+
+func newMaskTable(entries int) *maskTable {
+	size := 16
+	for size < 2*entries {
+		size *= 2
+	}
+	return &maskTable{keys: make([]uint64, size), vals: make([]float64, size)}
+}
+
+func (h *maskTable) add(key uint64, v float64) {
+	mask := uint64(len(h.keys) - 1)
+	i := (key * 0x9e3779b97f4a7c15) >> 32 & mask
+	for {
+		switch h.keys[i] {
+		case key:
+			h.vals[i] += v
+			return
+		case 0:
+			h.keys[i] = key
+			h.vals[i] = v
+			h.count++
+			return
+		}
+		i = (i + 1) & mask
+	}
+}
+
+// top returns up to k keys with the largest |sum|, ties by key, so the
+// result does not depend on the table's layout.
+func (h *maskTable) top(k int) []uint64 {
+	type entry struct {
+		key uint64
+		abs float64
+	}
+	less := func(a, b entry) bool { // a ranks below b
+		if a.abs != b.abs {
+			return a.abs < b.abs
+		}
+		return a.key > b.key
+	}
+	// A min-heap of the k best so far.
+	heap := make([]entry, 0, k)
+	down := func(i int) {
+		for {
+			c := 2*i + 1
+			if c >= len(heap) {
+				return
+			}
+			if c+1 < len(heap) && less(heap[c+1], heap[c]) {
+				c++
+			}
+			if !less(heap[c], heap[i]) {
+				return
+			}
+			heap[i], heap[c] = heap[c], heap[i]
+			i = c
+		}
+	}
+	for j, key := range h.keys {
+		if key == 0 || h.vals[j] == 0 || k == 0 {
+			continue
+		}
+		e := entry{key, math.Abs(h.vals[j])}
+		if len(heap) < k {
+			heap = append(heap, e)
+			for i := len(heap) - 1; i > 0; {
+				parent := (i - 1) / 2
+				if !less(heap[i], heap[parent]) {
+					break
+				}
+				heap[i], heap[parent] = heap[parent], heap[i]
+				i = parent
+			}
+			continue
+		}
+		if less(heap[0], e) {
+			heap[0] = e
+			down(0)
+		}
+	}
+	sort.Slice(heap, func(a, b int) bool { return less(heap[b], heap[a]) })
+	out := make([]uint64, len(heap))
+	for i, e := range heap {
+		out[i] = e.key
 	}
 	return out
 }
