@@ -205,3 +205,10 @@ func WithSteps(steps int) ExplainOption {
 		return nil
 	}
 }
+
+// WithRefine turns on KernelSHAP's odd refinement (attribution.Request's
+// Refine): a smaller error at the same budget, for a few milliseconds more
+// CPU per explanation. Other methods refuse it.
+func WithRefine() ExplainOption {
+	return func(c *explainConfig) error { c.req.Refine = true; return nil }
+}

@@ -11,11 +11,14 @@ import (
 // evaluations. (For scale: 5,000 rows of the small default model take
 // about 1.9 s at 2,700 rows/s.)
 func BenchmarkKernelSHAP(b *testing.B) {
-	for _, c := range []struct{ n, budget int }{{12, 256}, {30, 1024}, {100, 5000}} {
+	for _, c := range []struct {
+		n, budget int
+		odd       bool
+	}{{12, 256, false}, {14, 512, false}, {14, 512, true}, {30, 1024, false}, {100, 5000, false}} {
 		g := sentimentGame(c.n, 1)
-		b.Run(fmt.Sprintf("n=%d/budget=%d", c.n, c.budget), func(b *testing.B) {
+		b.Run(fmt.Sprintf("n=%d/budget=%d/odd=%v", c.n, c.budget, c.odd), func(b *testing.B) {
 			for b.Loop() {
-				if _, err := KernelSHAP(context.Background(), g, KernelSHAPOptions{Budget: c.budget, Seed: 1}); err != nil {
+				if _, err := KernelSHAP(context.Background(), g, KernelSHAPOptions{Budget: c.budget, Seed: 1, OddRefinement: c.odd}); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -57,6 +57,8 @@ type Settings struct {
 	Mask        string  `json:"mask"`
 	Seed        uint64  `json:"seed"`
 	KernelWidth float64 `json:"kernel_width,omitempty"`
+	// Refine is set when KernelSHAP's odd refinement ran (--refine).
+	Refine bool `json:"refine,omitempty"`
 	// WindowStride is the stride, in tokens, of a windowed explanation.
 	WindowStride int `json:"window_stride,omitempty"`
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -143,6 +144,37 @@ func TestExplainTerminalAndJSON(t *testing.T) {
 	code, _, stderr = lucid(t, "", "explain", "--target", "MAYBE", "fine")
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, stderr, `--target "MAYBE": unknown target label`)
+}
+
+// --refine runs KernelSHAP's odd refinement: the settings say so, the
+// attributions still add up to f(x) − base value, and they differ from the
+// plain estimate's at the same budget and seed.
+func TestExplainRefine(t *testing.T) {
+	text := "the acting is wooden and the plot drags , but the final twenty minutes are genuinely thrilling"
+	code, plainOut, stderr := lucid(t, "", "explain", "--json", "--budget", "256", text)
+	require.Equal(t, exitOK, code, stderr)
+	code, refinedOut, stderr := lucid(t, "", "explain", "--json", "--budget", "256", "--refine", text)
+	require.Equal(t, exitOK, code, stderr)
+	plain, refined := jsonLines(t, plainOut)[0], jsonLines(t, refinedOut)[0]
+	assert.Equal(t, true, refined["settings"].(map[string]any)["refine"])
+	assert.NotContains(t, plain["settings"].(map[string]any), "refine")
+	sum := func(r map[string]any) float64 {
+		s := 0.0
+		for _, f := range r["features"].([]any) {
+			s += f.(map[string]any)["attribution"].(float64)
+		}
+		return s
+	}
+	gap := refined["f_x"].(float64) - refined["base_value"].(float64)
+	assert.InDelta(t, gap, sum(refined), 1e-6, "efficiency")
+	diff := 0.0
+	for i, f := range refined["features"].([]any) {
+		a := f.(map[string]any)["attribution"].(float64)
+		b := plain["features"].([]any)[i].(map[string]any)["attribution"].(float64)
+		diff = max(diff, math.Abs(a-b))
+		assert.Contains(t, f.(map[string]any), "stderr")
+	}
+	assert.Greater(t, diff, 1e-6, "the refinement changed the estimate")
 }
 
 func TestBenchJSON(t *testing.T) {
