@@ -188,6 +188,11 @@ func TestAuditInputErrors(t *testing.T) {
 	assert.Contains(t, rep.SkippedExamples[0].Reason, `unknown label "NEUTRAL"`)
 	assert.Equal(t, 4, rep.SkippedExamples[1].Line)
 
+	// A missing column is named for what it was asked as.
+	_, err = Run(ctx, c, x, Config{Source: strings.NewReader("text,label,group\nfine,POSITIVE,a\n"), Name: "p.csv",
+		Dataset: dataCols("group"), PairCol: "template", Intersections: [][]string{{"group", "age"}}, Checks: []string{CheckGroups}})
+	assert.ErrorContains(t, err, `--group-cross column "age", --pair-col column "template"`)
+
 	_, err = Run(ctx, c, x, Config{Source: strings.NewReader("text\nx\n"), Name: "x.csv", Checks: []string{"vibes"}})
 	assert.ErrorContains(t, err, `unknown check "vibes"`)
 }

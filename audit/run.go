@@ -204,10 +204,11 @@ type Classifier interface {
 // Groups, reading each column once.
 type columnSet struct {
 	names []string
+	roles []string // what each column was first asked for, for errors
 	index map[string]int
 }
 
-func (c *columnSet) add(name string) int {
+func (c *columnSet) add(name, role string) int {
 	if i, ok := c.index[name]; ok {
 		return i
 	}
@@ -216,6 +217,7 @@ func (c *columnSet) add(name string) int {
 	}
 	c.index[name] = len(c.names)
 	c.names = append(c.names, name)
+	c.roles = append(c.roles, role)
 	return len(c.names) - 1
 }
 

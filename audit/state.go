@@ -85,24 +85,24 @@ func NewState(clf Classifier, cfg Config) (*State, error) {
 	}
 	s := &State{cfg: cfg, clf: clf, labels: labels, posIdx: posIdx, positive: labels[posIdx], frameAt: -1, thrAt: -1}
 	for _, c := range cfg.Dataset.GroupCols {
-		s.gcols = append(s.gcols, groupColumn{name: c, parts: []int{s.read.add(c)}})
+		s.gcols = append(s.gcols, groupColumn{name: c, parts: []int{s.read.add(c, "group")}})
 	}
 	for _, x := range cfg.Intersections {
 		gc := groupColumn{name: strings.Join(x, " × ")}
 		for _, c := range x {
-			gc.parts = append(gc.parts, s.read.add(c))
+			gc.parts = append(gc.parts, s.read.add(c, "--group-cross"))
 		}
 		s.gcols = append(s.gcols, gc)
 	}
 	if cfg.PairCol != "" {
-		s.frameAt = s.read.add(cfg.PairCol)
+		s.frameAt = s.read.add(cfg.PairCol, "--pair-col")
 	}
 	thrCol, err := cfg.thresholdColumn()
 	if err != nil {
 		return nil, err
 	}
 	if thrCol != "" {
-		s.thrAt = s.read.add(thrCol)
+		s.thrAt = s.read.add(thrCol, "--threshold-col")
 	}
 	s.consistencySample = NewSample(cfg.ConsistencyRows, cfg.Seed, 1)
 	s.explainSample = NewSample(cfg.ExplainRows, cfg.Seed, 2)
@@ -115,6 +115,7 @@ func NewState(clf Classifier, cfg Config) (*State, error) {
 func (s *State) ReaderOptions() dataset.Options {
 	o := s.cfg.Dataset
 	o.GroupCols = slices.Clone(s.read.names)
+	o.GroupRoles = slices.Clone(s.read.roles)
 	return o
 }
 

@@ -76,10 +76,14 @@ func resolve(have []string, o Options) (layout, error) {
 	} else {
 		l.label = find(have, DefaultLabelCol)
 	}
-	for _, g := range o.GroupCols {
+	for k, g := range o.GroupCols {
 		i := find(have, g)
 		if i < 0 {
-			missing = append(missing, fmt.Sprintf("group column %q", g))
+			role := "group"
+			if k < len(o.GroupRoles) && o.GroupRoles[k] != "" {
+				role = o.GroupRoles[k]
+			}
+			missing = append(missing, fmt.Sprintf("%s column %q", role, g))
 		}
 		l.groups = append(l.groups, i)
 	}

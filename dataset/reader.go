@@ -78,6 +78,10 @@ type Options struct {
 	// GroupCols name the columns to read group values from (for fairness
 	// metrics); each must exist.
 	GroupCols []string
+	// GroupRoles, when set, says what each of GroupCols is for (say
+	// "--pair-col"), so that a missing one is named as the user asked for
+	// it: "--pair-col column "x"". The default role is "group".
+	GroupRoles []string
 	// Labels are the model's label names, index i being class i. Label
 	// values are matched against them case-insensitively, then read as
 	// class indexes. Without them only indexes are accepted.
