@@ -88,7 +88,7 @@ func TestBadValuesAreUsageErrors(t *testing.T) {
 		{[]string{"audit", "--data", data, "--missing-group", "drop"}, `--missing-group "drop": want exclude or as-group`},
 		{[]string{"audit", "--data", data, "--max-field-size", "1TiB"}, `--max-field-size "1TiB"`},
 		{[]string{"audit", "--data", data, "--group-cross", "gender"}, "name two or more group columns"},
-		{[]string{"audit", "--data", data, "--pair-col", "template", "--out", out, "--progress", "never"}, `group column "template"`},
+		{[]string{"audit", "--data", data, "--pair-col", "template", "--out", out, "--progress", "never"}, `--pair-col column "template"`},
 	} {
 		code, _, stderr := lucid(t, "", tc.args...)
 		assert.Equal(t, exitUsage, code, "%v: %s", tc.args, stderr)
