@@ -50,6 +50,16 @@ type explItem struct {
 	// Cost is the text's own cost: evaluations, model time and its share
 	// of the wall time of the texts explained together with it.
 	Cost string
+	// LabelCols and LabelRows are the per-label table of an explanation
+	// of every label (--target all): the top features' attribution to
+	// each label, from the same evaluations.
+	LabelCols []string
+	LabelRows []labelRowV
+}
+
+type labelRowV struct {
+	Text   string
+	Values []Num
 }
 
 type probV struct {
@@ -133,6 +143,22 @@ func buildExplanations(results []*attribution.Result) *explView {
 			}
 			it.Features = append(it.Features, fv)
 		}
+		if len(r.Labels) > 0 {
+			for _, la := range r.Labels {
+				it.LabelCols = append(it.LabelCols, la.Label)
+			}
+			for _, j := range order {
+				row := labelRowV{Text: r.Features[j].Text}
+				for _, la := range r.Labels {
+					a := math.NaN()
+					if j < len(la.Attributions) {
+						a = la.Attributions[j]
+					}
+					row.Values = append(row.Values, signed(fmt.Sprintf("%slabel:%s:feature:%d:attribution", k, la.Label, j), a))
+				}
+				it.LabelRows = append(it.LabelRows, row)
+			}
+		}
 		names := make([]string, 0, len(r.Diagnostics))
 		for n := range r.Diagnostics {
 			names = append(names, n)
@@ -158,6 +184,9 @@ func buildExplanations(results []*attribution.Result) *explView {
 		parts = append(parts, htmlf("seed %d", s.Seed))
 		if s.KernelWidth > 0 {
 			parts = append(parts, htmlf("kernel width %v", template.HTML(fmtFloat(s.KernelWidth, digitsRate))))
+		}
+		if s.Refine {
+			parts = append(parts, "odd refinement")
 		}
 		for i, p := range parts {
 			if i > 0 {

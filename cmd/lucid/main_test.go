@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	stdhtml "html"
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -259,6 +261,35 @@ func TestExplainHTML(t *testing.T) {
 	assert.Contains(t, string(html), "gorgeous")
 	assert.Contains(t, string(html), `data-key="explanation:1:f_x"`)
 	assert.NotContains(t, string(html), "http://")
+}
+
+// --target all --html: the page has a table of every label's attribution,
+// each number the one the JSON has.
+func TestExplainHTMLEveryLabel(t *testing.T) {
+	page := filepath.Join(t.TempDir(), "x.html")
+	code, stdout, stderr := lucid(t, "", "explain", "--json", "--html", page, "--target", "all", "--method", "occlusion", "a gorgeous , witty movie")
+	require.Equal(t, exitOK, code, stderr)
+	res := jsonLines(t, stdout)[0]
+	raw, err := os.ReadFile(page)
+	require.NoError(t, err)
+	html := string(raw)
+	assert.Contains(t, html, "Every label")
+	labels := res["labels"].([]any)
+	require.Len(t, labels, 2)
+	for _, l := range labels {
+		la := l.(map[string]any)
+		name := la["label"].(string)
+		for j, a := range la["attributions"].([]any) {
+			key := fmt.Sprintf(`data-key="explanation:0:label:%s:feature:%d:attribution"`, name, j)
+			i := strings.Index(html, key)
+			require.GreaterOrEqual(t, i, 0, key)
+			text := html[i+len(key):]
+			text = text[strings.Index(text, ">")+1 : strings.Index(text, "<")]
+			got, err := strconv.ParseFloat(strings.TrimPrefix(stdhtml.UnescapeString(text), "+"), 64)
+			require.NoError(t, err, text)
+			assert.InDelta(t, a.(float64), got, 5e-5, key)
+		}
+	}
 }
 
 // Issue 8: a matched design (--pair-col), an intersection (--group-cross)
