@@ -18,6 +18,12 @@ const (
 	DiagUnresolved = "unresolved_share"
 	// DiagSplits is the number of (group, context) pairs Partition split.
 	DiagSplits = "splits"
+	// DiagTopLevelExact is 1 when Partition split every (group, context)
+	// pair above the hierarchy's top-level groups (the root's children:
+	// a text's sentences), so that each top-level group's attribution, the
+	// sum of its features', is that group's exact Owen value (of the
+	// binarized hierarchy), and 0 when the budget did not reach that far.
+	DiagTopLevelExact = "top_level_exact"
 )
 
 // partitionRound is how many splits Partition values per Values call: up
@@ -84,10 +90,11 @@ func Partition(ctx context.Context, g Game, h Group, opts PartitionOptions) (*At
 	attr := &Attribution{Values: phi, Base: ends[0], Full: ends[1]}
 	if n == 0 {
 		attr.Evaluations = p.evaluations
-		attr.Diagnostics = map[string]float64{DiagEfficiencyGap: 0, DiagUnresolved: 0, DiagSplits: 0, DiagExact: 1}
+		attr.Diagnostics = map[string]float64{DiagEfficiencyGap: 0, DiagUnresolved: 0, DiagSplits: 0, DiagTopLevelExact: 1, DiagExact: 1}
 		return attr, nil
 	}
 	p.flatten(h.Binarized())
+	p.markTop(h)
 
 	q := &splitQueue{}
 	resolved, unresolved := 0.0, 0.0
@@ -99,6 +106,7 @@ func Partition(ctx context.Context, g Game, h Group, opts PartitionOptions) (*At
 			resolved += math.Abs(c)
 			return
 		}
+		it.top = node.top
 		heap.Push(q, it)
 	}
 	credit(splitItem{node: 0, context: empty, fOut: ends[0], fIn: ends[1], weight: 1})
@@ -111,8 +119,13 @@ func Partition(ctx context.Context, g Game, h Group, opts PartitionOptions) (*At
 		var round []splitItem
 		var pending []perturb.Coalition
 		planned := map[string]bool{}
-		for q.Len() > 0 && len(round) < partitionRound {
+		// Pairs above the top-level groups are all split, one depth of the
+		// tree per round; below them, partitionRound at a time.
+		for q.Len() > 0 && (len(round) < partitionRound || q.items[0].top) {
 			it := q.items[0]
+			if len(round) > 0 && it.top != round[0].top {
+				break // finish the top levels before refining inside a group
+			}
 			node := p.nodes[it.node]
 			withL, withR := union(it.context, p.nodes[node.left].set), union(it.context, p.nodes[node.right].set)
 			var fresh []perturb.Coalition
@@ -165,14 +178,20 @@ func Partition(ctx context.Context, g Game, h Group, opts PartitionOptions) (*At
 	if resolved+unresolved > 0 {
 		share = unresolved / (resolved + unresolved)
 	}
-	exact := 0.0
+	exact, topExact := 0.0, 1.0
 	if q.Len() == 0 {
 		exact = 1
+	}
+	for _, it := range q.items {
+		if it.top {
+			topExact = 0
+		}
 	}
 	attr.Diagnostics = map[string]float64{
 		DiagEfficiencyGap: efficiencyGap(phi, attr.Base, attr.Full),
 		DiagUnresolved:    share,
 		DiagSplits:        float64(splits),
+		DiagTopLevelExact: topExact,
 		DiagExact:         exact,
 	}
 	return attr, nil
@@ -188,12 +207,38 @@ type partitioner struct {
 }
 
 // partNode is a node of the binarized hierarchy: a leaf (leaf ≥ 0) or two
-// children, with the set of its features.
+// children, with the set of its features; top marks the inner nodes above
+// the original hierarchy's top-level groups.
 type partNode struct {
 	leaf        int
 	left, right int
 	set         perturb.Coalition
 	features    []int
+	top         bool
+}
+
+// markTop marks the binary nodes that hold features of more than one of
+// h's top-level groups (h's children): the nodes the binarization put
+// above them.
+func (p *partitioner) markTop(h Group) {
+	if h.IsLeaf() {
+		return
+	}
+	groupOf := make([]int, p.n)
+	for k, c := range h.Children {
+		for _, f := range c.Features() {
+			groupOf[f] = k
+		}
+	}
+	for i := range p.nodes {
+		fs := p.nodes[i].features
+		for _, f := range fs[1:] {
+			if groupOf[f] != groupOf[fs[0]] {
+				p.nodes[i].top = true
+				break
+			}
+		}
+	}
 }
 
 // flatten numbers the binary tree's nodes depth first, the root 0.
@@ -260,7 +305,8 @@ type splitItem struct {
 	context      perturb.Coalition
 	fOut, fIn    float64
 	weight       float64
-	seq          int // insertion order: ties split first-come, so runs repeat
+	top          bool // the node is above the top-level groups: split first
+	seq          int  // insertion order: ties split first-come, so runs repeat
 	withL, withR perturb.Coalition
 }
 
@@ -274,6 +320,9 @@ type splitQueue struct {
 
 func (q *splitQueue) Len() int { return len(q.items) }
 func (q *splitQueue) Less(i, j int) bool {
+	if q.items[i].top != q.items[j].top {
+		return q.items[i].top
+	}
 	pi, pj := q.items[i].priority(), q.items[j].priority()
 	if pi != pj {
 		return pi > pj
