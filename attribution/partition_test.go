@@ -374,3 +374,39 @@ func TestPartitionTopLevelCost(t *testing.T) {
 		assert.LessOrEqual(t, float64(a.Evaluations), 2+float64(k*k), "%d sentences", k)
 	}
 }
+
+func TestPartitionImputationIsExactOnAdditiveGamesUnderABudget(t *testing.T) {
+	// An additive game's split difference v(C∪L) − v(C∪R) is the same in
+	// every context, so once every node has been split in one context the
+	// imputed splits give the exact weights, long before every context is
+	// valued. The old even spread would miss them.
+	rng := rand.New(rand.NewPCG(21, 2))
+	n, _, h := sentenceHierarchy(t, rng, 12)
+	w := make([]float64, n)
+	for i := range w {
+		w[i] = rng.NormFloat64()
+	}
+	g := additiveGame(0.3, w)
+	full, err := Partition(context.Background(), g, h, PartitionOptions{Budget: MaxBudget})
+	require.NoError(t, err)
+	require.Equal(t, 1.0, full.Diagnostics[DiagExact])
+	// Every node once: 2 per inner node (n − 1 of them) beyond ∅ and N,
+	// the top levels in every context first (108 for 12 sentences).
+	budget := 108 + 2*(n-1)
+	require.Less(t, budget, full.Evaluations, "the budget must fall short of every split")
+	a, err := Partition(context.Background(), g, h, PartitionOptions{Budget: budget})
+	require.NoError(t, err)
+	assert.Equal(t, 0.0, a.Diagnostics[DiagExact])
+	assert.Greater(t, a.Diagnostics[DiagUnresolved], 0.0)
+	assert.InDeltaSlice(t, w, a.Values, 1e-12)
+	// Fewer evaluations than that leave some node never split: its
+	// children share by size, not by weight.
+	b, err := Partition(context.Background(), g, h, PartitionOptions{Budget: 40})
+	require.NoError(t, err)
+	assert.Less(t, b.Diagnostics[DiagEfficiencyGap], 1e-12)
+	off := 0.0
+	for i := range w {
+		off = math.Max(off, math.Abs(b.Values[i]-w[i]))
+	}
+	assert.Greater(t, off, 1e-3, "budget 40 cannot resolve every node")
+}
