@@ -285,3 +285,128 @@ func TestHierarchyFromSpans(t *testing.T) {
 	b := GroupOf(Leaf(0), Leaf(1), Leaf(2), Leaf(3), Leaf(4)).Binarized()
 	assert.Equal(t, GroupOf(GroupOf(GroupOf(Leaf(0), Leaf(1)), Leaf(2)), GroupOf(Leaf(3), Leaf(4))), b)
 }
+
+// sentenceHierarchy puts n features into k consecutive sentences of 1 to 5
+// words, with a phrase level inside the longer ones.
+func sentenceHierarchy(t *testing.T, rng *rand.Rand, k int) (n int, sentences []perturb.Span, h Group) {
+	t.Helper()
+	var phrases []perturb.Span
+	for range k {
+		size := 1 + rng.IntN(5)
+		if size >= 4 {
+			phrases = append(phrases, perturb.Span{Start: n, End: n + 2}, perturb.Span{Start: n + 2, End: n + size})
+		} else {
+			phrases = append(phrases, perturb.Span{Start: n, End: n + size})
+		}
+		sentences = append(sentences, perturb.Span{Start: n, End: n + size})
+		n += size
+	}
+	h, err := HierarchyFromSpans(n, [][]perturb.Span{phrases, sentences})
+	require.NoError(t, err)
+	return n, sentences, h
+}
+
+func TestPartitionResolvesTheTopLevelFirst(t *testing.T) {
+	// The oracle: the game whose players are the sentences (a sentence
+	// present means all its words are), and its exact Owen values over
+	// the binarized sentence level, by enumeration. Once Partition's
+	// budget covers the splits above the sentences, each sentence's sum
+	// of word values must be its value there, whatever the budget left
+	// below; one evaluation short, it need not be.
+	rng := rand.New(rand.NewPCG(11, 4))
+	for trial := range 6 {
+		k := 3 + rng.IntN(8) // 3..10 sentences
+		n, sentences, h := sentenceHierarchy(t, rng, k)
+		g := sentimentGame(n, uint64(100+trial))
+		quotient := funcGame{n: k, f: func(s perturb.Coalition) float64 {
+			c := perturb.NewCoalition(n)
+			for j, sp := range sentences {
+				if s.Has(j) {
+					for i := sp.Start; i < sp.End; i++ {
+						c.Set(i)
+					}
+				}
+			}
+			return g.f(c)
+		}}
+		leaves := make([]Group, k)
+		for j := range leaves {
+			leaves[j] = Leaf(j)
+		}
+		want, err := ExactOwen(context.Background(), quotient, GroupOf(leaves...).Binarized(), 1<<k)
+		require.NoError(t, err)
+		// The top levels' cost: Partition over the sentences alone.
+		top, err := Partition(context.Background(), quotient, GroupOf(leaves...), PartitionOptions{Budget: MaxBudget})
+		require.NoError(t, err)
+		require.Equal(t, 1.0, top.Diagnostics[DiagExact])
+		for _, extra := range []int{0, 3, 40} {
+			budget := top.Evaluations + extra
+			got, err := Partition(context.Background(), g, h, PartitionOptions{Budget: budget})
+			require.NoError(t, err)
+			assert.LessOrEqual(t, got.Evaluations, budget)
+			assert.Equal(t, 1.0, got.Diagnostics[DiagTopLevelExact], "trial %d, %d sentences, budget %d", trial, k, budget)
+			sums := make([]float64, k)
+			for j, sp := range sentences {
+				for i := sp.Start; i < sp.End; i++ {
+					sums[j] += got.Values[i]
+				}
+			}
+			assert.InDeltaSlice(t, want.Values, sums, 1e-12, "trial %d, %d sentences, budget %d", trial, k, budget)
+		}
+		short, err := Partition(context.Background(), g, h, PartitionOptions{Budget: top.Evaluations - 1})
+		require.NoError(t, err)
+		assert.Equal(t, 0.0, short.Diagnostics[DiagTopLevelExact], "trial %d: one evaluation short", trial)
+	}
+}
+
+func TestPartitionTopLevelCost(t *testing.T) {
+	// The evaluations that make k sentences' values exact grow as about
+	// ⅔·k²: the budget a text of k sentences needs before any word-level
+	// refinement.
+	for _, k := range []int{4, 8, 12, 16, 20, 24, 32} {
+		leaves := make([]Group, k)
+		for j := range leaves {
+			leaves[j] = Leaf(j)
+		}
+		a, err := Partition(context.Background(), sentimentGame(k, 1), GroupOf(leaves...), PartitionOptions{Budget: MaxBudget})
+		require.NoError(t, err)
+		t.Logf("%d sentences: %d evaluations", k, a.Evaluations)
+		assert.LessOrEqual(t, float64(a.Evaluations), 2+float64(k*k), "%d sentences", k)
+	}
+}
+
+func TestPartitionImputationIsExactOnAdditiveGamesUnderABudget(t *testing.T) {
+	// An additive game's split difference v(C∪L) − v(C∪R) is the same in
+	// every context, so once every node has been split in one context the
+	// imputed splits give the exact weights, long before every context is
+	// valued. The old even spread would miss them.
+	rng := rand.New(rand.NewPCG(21, 2))
+	n, _, h := sentenceHierarchy(t, rng, 12)
+	w := make([]float64, n)
+	for i := range w {
+		w[i] = rng.NormFloat64()
+	}
+	g := additiveGame(0.3, w)
+	full, err := Partition(context.Background(), g, h, PartitionOptions{Budget: MaxBudget})
+	require.NoError(t, err)
+	require.Equal(t, 1.0, full.Diagnostics[DiagExact])
+	// Every node once: 2 per inner node (n − 1 of them) beyond ∅ and N,
+	// the top levels in every context first (108 for 12 sentences).
+	budget := 108 + 2*(n-1)
+	require.Less(t, budget, full.Evaluations, "the budget must fall short of every split")
+	a, err := Partition(context.Background(), g, h, PartitionOptions{Budget: budget})
+	require.NoError(t, err)
+	assert.Equal(t, 0.0, a.Diagnostics[DiagExact])
+	assert.Greater(t, a.Diagnostics[DiagUnresolved], 0.0)
+	assert.InDeltaSlice(t, w, a.Values, 1e-12)
+	// Fewer evaluations than that leave some node never split: its
+	// children share by size, not by weight.
+	b, err := Partition(context.Background(), g, h, PartitionOptions{Budget: 40})
+	require.NoError(t, err)
+	assert.Less(t, b.Diagnostics[DiagEfficiencyGap], 1e-12)
+	off := 0.0
+	for i := range w {
+		off = math.Max(off, math.Abs(b.Values[i]-w[i]))
+	}
+	assert.Greater(t, off, 1e-3, "budget 40 cannot resolve every node")
+}

@@ -3,9 +3,11 @@ package bench
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"math"
 	"math/rand/v2"
+	"sort"
 	"strings"
 	"time"
 
@@ -44,6 +46,9 @@ type LongDoc struct {
 	Target int
 	// PlantedStart is the planted sentence's byte offset in Text.
 	PlantedStart int
+	// Index is the document's place in BuildLongDocs's list: records name
+	// it, and the sampled methods' seed is the run's seed plus it.
+	Index int
 }
 
 // BuildLongDocs builds perLength documents of at least each of lengths
@@ -93,7 +98,7 @@ func BuildLongDocs(sentences []string, lengths []int, perLength int, seed uint64
 			if positive {
 				target = 1
 			}
-			docs = append(docs, LongDoc{Text: text, Length: length, Words: words, Target: target, PlantedStart: start})
+			docs = append(docs, LongDoc{Text: text, Length: length, Words: words, Target: target, PlantedStart: start, Index: len(docs)})
 		}
 	}
 	return docs, nil
@@ -126,6 +131,60 @@ var DefaultLongMethods = []LongMethod{
 	{attribution.MethodPath, perturb.Words, 0},
 }
 
+// LongRecord is one method's explanation of one benchmark document: what
+// RunLongRecords measures and SummarizeLong and CompareLong aggregate, so
+// that runs made apart (say, a slow baseline once, a method under
+// development again) are compared on the same documents.
+type LongRecord struct {
+	// Seed and Doc identify the document (BuildLongDocs's seed and its
+	// index); TextHash (FNV-64a of its text) guards against combining
+	// records of different documents under the same numbers.
+	Seed     uint64 `json:"seed"`
+	Doc      int    `json:"doc"`
+	TextHash string `json:"text_hash"`
+	Length   int    `json:"length"`
+	Words    int    `json:"words"`
+	// Planted is the planted sentence's index among the document's
+	// outline sentences.
+	Planted int    `json:"planted"`
+	Method  string `json:"method"`
+	// SentenceValues are the attributions summed per outline sentence.
+	SentenceValues []float64 `json:"sentence_values,omitempty"`
+	// Rank is the planted sentence's rank (1 = first; a tie ranks it below
+	// the sentences it ties with).
+	Rank              int     `json:"rank,omitempty"`
+	Seconds           float64 `json:"seconds"`
+	Evaluations       int     `json:"evaluations"`
+	Exact             bool    `json:"exact,omitempty"`
+	Comprehensiveness float64 `json:"comprehensiveness"`
+	Sufficiency       float64 `json:"sufficiency"`
+	Error             string  `json:"error,omitempty"`
+}
+
+// rankOf is sentence i's rank among values: 1 + how many others are at
+// least as large (a tie ranks it below).
+func rankOf(values []float64, i int) int {
+	rank := 1
+	for j, v := range values {
+		if j != i && v >= values[i] {
+			rank++
+		}
+	}
+	return rank
+}
+
+// topOf is the index of values' largest entry, −1 when it is tied or
+// values is empty.
+func topOf(values []float64) int {
+	top := -1
+	for i := range values {
+		if rankOf(values, i) == 1 {
+			top = i
+		}
+	}
+	return top
+}
+
 // LongRow is one method on the documents of one length.
 type LongRow struct {
 	Method string `json:"method"`
@@ -136,14 +195,24 @@ type LongRow struct {
 	// Wilson 95% interval on the rate.
 	Top1         int            `json:"top1"`
 	Top1Interval stats.Interval `json:"top1_interval"`
+	// RefN counts the documents on which the reference (SummarizeLong's
+	// reference method) ranks one sentence strictly first, and RefTop1
+	// those of them on which this method ranks that sentence first too,
+	// with a Wilson 95% interval: the second ground truth, the model's own
+	// most important sentence in place of the planted one.
+	RefN            int            `json:"ref_n"`
+	RefTop1         int            `json:"ref_top1"`
+	RefTop1Interval stats.Interval `json:"ref_top1_interval"`
 	// MeanRank is the planted sentence's mean rank (1 = first; ties rank
 	// it below the sentences it ties with).
 	MeanRank      float64 `json:"mean_rank"`
 	MeanSentences float64 `json:"mean_sentences"`
 	// Seconds is the mean wall time per explanation (its 95% t interval);
-	// Evaluations the mean model evaluations.
+	// Evaluations the mean model evaluations; Exact how many explanations
+	// reported exact values ("exact" diagnostic 1).
 	Seconds     stats.Paired `json:"seconds"`
 	Evaluations float64      `json:"evaluations"`
+	Exact       int          `json:"exact"`
 	// Comprehensiveness and Sufficiency are ERASER's (MeasureFaithfulness)
 	// at the sentence level, from the sentence sums of the attributions,
 	// in probability, with 95% t intervals; higher comprehensiveness and
@@ -153,24 +222,36 @@ type LongRow struct {
 	Errors            int          `json:"errors"`
 }
 
-// RunLong explains every document with every method, one explanation at a
-// time so that each one's wall time is its own, and scores the rankings of
-// sentences (outline sentences of the document: perturb.Outline). A word-
-// or token-level attribution is summed into its sentence. Progress lines go
-// to progress when it is not nil.
+// RunLong explains every document with every method and summarizes the
+// records (RunLongRecords, then SummarizeLong with no reference).
 func RunLong(ctx context.Context, x *attribution.Explainer, docs []LongDoc, methods []LongMethod, seed uint64, progress io.Writer) ([]LongRow, error) {
-	type key struct {
-		method string
-		length int
+	recs, err := RunLongRecords(ctx, x, docs, methods, seed, progress, nil)
+	if err != nil {
+		return nil, err
 	}
-	type acc struct {
-		top1, rankSum, sentSum, n, errs int
-		secs, comp, suff                []float64
-		evals                           float64
-	}
-	accs := map[key]*acc{}
-	var order []key
-	for di, d := range docs {
+	return SummarizeLong(recs, "")
+}
+
+// TextHash is the FNV-64a hash of a document's text, in hex.
+func TextHash(text string) string {
+	h := fnv.New64a()
+	h.Write([]byte(text))
+	return fmt.Sprintf("%016x", h.Sum64())
+}
+
+// RunLongRecords explains every document with every method, one
+// explanation at a time so that each one's wall time is its own (the
+// methods take turns on each document, so a change in the machine's load
+// falls on all of them alike), and scores the rankings of sentences
+// (outline sentences of the document: perturb.Outline). A word- or
+// token-level attribution is summed into its sentence. Each record goes to
+// emit, when it is not nil, as soon as it is made; progress lines go to
+// progress when it is not nil. seed is the documents' seed (recorded) and
+// the sampled methods' (seed + the document's Index).
+func RunLongRecords(ctx context.Context, x *attribution.Explainer, docs []LongDoc, methods []LongMethod, seed uint64, progress io.Writer, emit func(LongRecord) error) ([]LongRecord, error) {
+	var recs []LongRecord
+	for _, d := range docs {
+		di := d.Index
 		enc, err := x.Tokenizer.Encode(d.Text)
 		if err != nil {
 			return nil, err
@@ -192,64 +273,149 @@ func RunLong(ctx context.Context, x *attribution.Explainer, docs []LongDoc, meth
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			k := key{m.String(), d.Length}
-			a := accs[k]
-			if a == nil {
-				a = &acc{}
-				accs[k] = a
-				order = append(order, k)
-			}
+			rec := LongRecord{Seed: seed, Doc: di, TextHash: TextHash(d.Text), Length: d.Length, Words: d.Words, Planted: planted, Method: m.String()}
 			req := attribution.Request{Text: d.Text, Method: m.Method, Level: m.Level, Budget: m.Budget, Seed: seed + uint64(di), Target: fmt.Sprint(d.Target)}
 			t0 := time.Now()
 			res, err := x.Explain(ctx, req)
-			wall := time.Since(t0).Seconds()
+			rec.Seconds = time.Since(t0).Seconds()
 			if err != nil {
 				if ctx.Err() != nil {
 					return nil, ctx.Err()
 				}
-				a.errs++
+				rec.Error = err.Error()
 				if progress != nil {
 					fmt.Fprintf(progress, "doc %d %s: %v\n", di, m, err)
 				}
-				continue
-			}
-			sums := sentenceSums(res, sents)
-			rank := 1
-			for i, v := range sums {
-				if i != planted && v >= sums[planted] {
-					rank++
+			} else {
+				sums := sentenceSums(res, sents)
+				rec.SentenceValues = sums
+				rec.Rank = rankOf(sums, planted)
+				rec.Evaluations = res.Evaluations
+				rec.Exact = res.Diagnostics[attribution.DiagExact] == 1
+				sentRes := *res
+				sentRes.Settings.Features = perturb.Sentences.String()
+				sentRes.Features = make([]attribution.FeatureAttribution, len(sents))
+				for i, s := range sents {
+					sentRes.Features[i] = attribution.FeatureAttribution{Text: s.Text, ByteStart: s.Start, ByteEnd: s.End, Attribution: sums[i]}
+				}
+				faith, err := x.Faithfulness(ctx, &sentRes, attribution.Request{Level: perturb.Sentences}, attribution.FaithfulnessOptions{MaxSteps: 4})
+				if err != nil {
+					return nil, fmt.Errorf("bench: document %d %s: faithfulness: %w", di, m, err)
+				}
+				rec.Comprehensiveness, rec.Sufficiency = faith.Comprehensiveness, faith.Sufficiency
+				if progress != nil {
+					fmt.Fprintf(progress, "doc %d (%d words, %d sentences, planted %d) %-28s rank %2d  %6.2fs  %5d evaluations  comprehensiveness %.3f  sufficiency %.3f\n",
+						di, d.Words, len(sents), planted, m, rec.Rank, rec.Seconds, res.Evaluations, faith.Comprehensiveness, faith.Sufficiency)
 				}
 			}
-			sentRes := *res
-			sentRes.Settings.Features = perturb.Sentences.String()
-			sentRes.Features = make([]attribution.FeatureAttribution, len(sents))
-			for i, s := range sents {
-				sentRes.Features[i] = attribution.FeatureAttribution{Text: s.Text, ByteStart: s.Start, ByteEnd: s.End, Attribution: sums[i]}
+			recs = append(recs, rec)
+			if emit != nil {
+				if err := emit(rec); err != nil {
+					return nil, err
+				}
 			}
-			faith, err := x.Faithfulness(ctx, &sentRes, attribution.Request{Level: perturb.Sentences}, attribution.FaithfulnessOptions{MaxSteps: 4})
-			if err != nil {
-				return nil, fmt.Errorf("bench: document %d %s: faithfulness: %w", di, m, err)
+		}
+	}
+	return recs, nil
+}
+
+// docKey identifies a document across runs.
+type docKey struct {
+	seed uint64
+	doc  int
+}
+
+// indexLong groups records by document and method, checking that records
+// of one document agree on its text and that no (document, method) comes
+// twice.
+func indexLong(recs []LongRecord) (map[docKey]map[string]LongRecord, error) {
+	byDoc := map[docKey]map[string]LongRecord{}
+	for _, r := range recs {
+		k := docKey{r.Seed, r.Doc}
+		ms := byDoc[k]
+		if ms == nil {
+			ms = map[string]LongRecord{}
+			byDoc[k] = ms
+		}
+		for _, o := range ms {
+			if o.TextHash != r.TextHash || o.Planted != r.Planted {
+				return nil, fmt.Errorf("bench: document %d of seed %d has two texts (hashes %s and %s): records of different documents", r.Doc, r.Seed, o.TextHash, r.TextHash)
 			}
-			a.n++
-			if rank == 1 {
-				a.top1++
-			}
-			a.rankSum += rank
-			a.sentSum += len(sents)
-			a.secs = append(a.secs, wall)
-			a.evals += float64(res.Evaluations)
-			a.comp = append(a.comp, faith.Comprehensiveness)
-			a.suff = append(a.suff, faith.Sufficiency)
-			if progress != nil {
-				fmt.Fprintf(progress, "doc %d (%d words, %d sentences, planted %d) %-28s rank %2d  %6.2fs  %5d evaluations  comprehensiveness %.3f  sufficiency %.3f\n",
-					di, d.Words, len(sents), planted, m, rank, wall, res.Evaluations, faith.Comprehensiveness, faith.Sufficiency)
+			break
+		}
+		if _, dup := ms[r.Method]; dup {
+			return nil, fmt.Errorf("bench: document %d of seed %d has two records of %s", r.Doc, r.Seed, r.Method)
+		}
+		ms[r.Method] = r
+	}
+	return byDoc, nil
+}
+
+// SummarizeLong aggregates records into one row per method and length, in
+// the order the (method, length) pairs first appear. reference, when not
+// empty, names the method whose top sentence is the second ground truth
+// (RefN, RefTop1): a method must have a record of it for the documents it
+// is compared on.
+func SummarizeLong(recs []LongRecord, reference string) ([]LongRow, error) {
+	byDoc, err := indexLong(recs)
+	if err != nil {
+		return nil, err
+	}
+	type key struct {
+		method string
+		length int
+	}
+	type acc struct {
+		top1, rankSum, sentSum, n, errs, exact int
+		refN, refTop1                          int
+		secs, comp, suff                       []float64
+		evals                                  float64
+	}
+	accs := map[key]*acc{}
+	var order []key
+	for _, r := range recs {
+		k := key{r.Method, r.Length}
+		a := accs[k]
+		if a == nil {
+			a = &acc{}
+			accs[k] = a
+			order = append(order, k)
+		}
+		if r.Error != "" {
+			a.errs++
+			continue
+		}
+		a.n++
+		if r.Rank == 1 {
+			a.top1++
+		}
+		a.rankSum += r.Rank
+		a.sentSum += len(r.SentenceValues)
+		a.secs = append(a.secs, r.Seconds)
+		a.evals += float64(r.Evaluations)
+		if r.Exact {
+			a.exact++
+		}
+		a.comp = append(a.comp, r.Comprehensiveness)
+		a.suff = append(a.suff, r.Sufficiency)
+		if reference == "" {
+			continue
+		}
+		ref, ok := byDoc[docKey{r.Seed, r.Doc}][reference]
+		if !ok || ref.Error != "" {
+			continue
+		}
+		if top := topOf(ref.SentenceValues); top >= 0 {
+			a.refN++
+			if rankOf(r.SentenceValues, top) == 1 {
+				a.refTop1++
 			}
 		}
 	}
 	rows := make([]LongRow, 0, len(order))
 	for _, k := range order {
 		a := accs[k]
-		r := LongRow{Method: k.method, Length: k.length, N: a.n, Errors: a.errs, Top1: a.top1}
+		r := LongRow{Method: k.method, Length: k.length, N: a.n, Errors: a.errs, Top1: a.top1, RefN: a.refN, RefTop1: a.refTop1, Exact: a.exact}
 		if a.n > 0 {
 			r.Top1Interval = stats.Wilson(a.top1, a.n, stats.Z95)
 			r.MeanRank = float64(a.rankSum) / float64(a.n)
@@ -259,9 +425,102 @@ func RunLong(ctx context.Context, x *attribution.Explainer, docs []LongDoc, meth
 			r.Comprehensiveness = stats.PairedSummary(a.comp, 0.95)
 			r.Sufficiency = stats.PairedSummary(a.suff, 0.95)
 		}
+		if a.refN > 0 {
+			r.RefTop1Interval = stats.Wilson(a.refTop1, a.refN, stats.Z95)
+		}
 		rows = append(rows, r)
 	}
 	return rows, nil
+}
+
+// LongComparison is method A against method B on the documents of one
+// length that both explained without error: McNemar's exact test of
+// their planted-first rates, and their time ratio.
+type LongComparison struct {
+	A      string `json:"a"`
+	B      string `json:"b"`
+	Length int    `json:"length"`
+	// N documents: both ranked the planted sentence first, only A, only
+	// B, neither.
+	N       int `json:"n"`
+	Both    int `json:"both"`
+	OnlyA   int `json:"only_a"`
+	OnlyB   int `json:"only_b"`
+	Neither int `json:"neither"`
+	// P is McNemar's exact two-sided p-value (the sign test on OnlyA
+	// against OnlyB).
+	P float64 `json:"p"`
+	// TimeRatio is A's total wall time over B's on these documents, and
+	// TimeRatioMax the largest per-document ratio.
+	TimeRatio    float64 `json:"time_ratio"`
+	TimeRatioMax float64 `json:"time_ratio_max"`
+}
+
+// CompareLong pairs method a with method b on every document both have a
+// record of, one comparison per length (in increasing order).
+func CompareLong(recs []LongRecord, a, b string) ([]LongComparison, error) {
+	byDoc, err := indexLong(recs)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]docKey, 0, len(byDoc))
+	for k := range byDoc {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].seed != keys[j].seed {
+			return keys[i].seed < keys[j].seed
+		}
+		return keys[i].doc < keys[j].doc
+	})
+	type acc struct {
+		c          LongComparison
+		secA, secB float64
+	}
+	accs := map[int]*acc{}
+	for _, k := range keys {
+		ra, okA := byDoc[k][a]
+		rb, okB := byDoc[k][b]
+		if !okA || !okB || ra.Error != "" || rb.Error != "" {
+			continue
+		}
+		x := accs[ra.Length]
+		if x == nil {
+			x = &acc{c: LongComparison{A: a, B: b, Length: ra.Length}}
+			accs[ra.Length] = x
+		}
+		x.c.N++
+		switch firstA, firstB := ra.Rank == 1, rb.Rank == 1; {
+		case firstA && firstB:
+			x.c.Both++
+		case firstA:
+			x.c.OnlyA++
+		case firstB:
+			x.c.OnlyB++
+		default:
+			x.c.Neither++
+		}
+		x.secA += ra.Seconds
+		x.secB += rb.Seconds
+		if rb.Seconds > 0 {
+			x.c.TimeRatioMax = math.Max(x.c.TimeRatioMax, ra.Seconds/rb.Seconds)
+		}
+	}
+	lengths := make([]int, 0, len(accs))
+	for l := range accs {
+		lengths = append(lengths, l)
+	}
+	sort.Ints(lengths)
+	out := make([]LongComparison, 0, len(lengths))
+	for _, l := range lengths {
+		x := accs[l]
+		x.c.P = stats.SignTest(x.c.OnlyA, x.c.OnlyB)
+		if x.secB > 0 {
+			x.c.TimeRatio = x.secA / x.secB
+		}
+		out = append(out, x.c)
+	}
+	return out, nil
 }
 
 // sentenceSums adds each feature's attribution to the sentence that holds
@@ -281,11 +540,24 @@ func sentenceSums(res *attribution.Result, sents []perturb.Feature) []float64 {
 
 // WriteLongTable prints the rows as an aligned text table.
 func WriteLongTable(w io.Writer, rows []LongRow) {
-	fmt.Fprintf(w, "%-26s %6s %3s  %-22s %9s %9s %12s  %-24s %-24s\n", "method/level/budget", "words", "n", "planted first (95% CI)", "mean rank", "sentences", "evaluations", "seconds (95% CI)", "comprehensiveness")
+	fmt.Fprintf(w, "%-26s %6s %3s  %-22s %-22s %9s %9s %12s %5s  %-24s %-24s %s\n", "method/level/budget", "words", "n", "planted first (95% CI)", "ref top first (95% CI)",
+		"mean rank", "sentences", "evaluations", "exact", "seconds (95% CI)", "comprehensiveness", "sufficiency")
 	for _, r := range rows {
-		fmt.Fprintf(w, "%-26s %6d %3d  %2d/%-3d %5.2f–%-5.2f       %9.2f %9.1f %12.0f  %-24s %-24s  suff %s\n",
-			r.Method, r.Length, r.N, r.Top1, r.N, r.Top1Interval.Low, r.Top1Interval.High, r.MeanRank, r.MeanSentences, r.Evaluations,
+		ref := "—"
+		if r.RefN > 0 {
+			ref = fmt.Sprintf("%2d/%-3d %5.2f–%-5.2f", r.RefTop1, r.RefN, r.RefTop1Interval.Low, r.RefTop1Interval.High)
+		}
+		fmt.Fprintf(w, "%-26s %6d %3d  %2d/%-3d %5.2f–%-5.2f  %-22s %9.2f %9.1f %12.0f %5d  %-24s %-24s %s\n",
+			r.Method, r.Length, r.N, r.Top1, r.N, r.Top1Interval.Low, r.Top1Interval.High, ref, r.MeanRank, r.MeanSentences, r.Evaluations, r.Exact,
 			meanCI(r.Seconds), meanCI(r.Comprehensiveness), meanCI(r.Sufficiency))
+	}
+}
+
+// WriteLongComparisons prints the paired comparisons as a text table.
+func WriteLongComparisons(w io.Writer, cs []LongComparison) {
+	for _, c := range cs {
+		fmt.Fprintf(w, "%s vs %s, %d words, %d documents: planted first by both %d, only the first %d, only the second %d, neither %d; McNemar exact p = %.3g; time ratio %.3f (largest per document %.3f)\n",
+			c.A, c.B, c.Length, c.N, c.Both, c.OnlyA, c.OnlyB, c.Neither, c.P, c.TimeRatio, c.TimeRatioMax)
 	}
 }
 
