@@ -43,9 +43,9 @@
 //     efficient; its efficiency gap says by how much.
 //   - Partition estimates Owen values over a hierarchy of the features
 //     (Group; for texts, sentences → phrases → words → tokens from
-//     perturb.Outline), splitting the most credited groups first, so a
-//     300-word text gets sentence-level answers in a few hundred
-//     evaluations; with the budget to split every group it is exactly
+//     perturb.Outline), resolving the top-level groups (sentences) in
+//     every context first, then refining inside them, so a 300-word text
+//     gets exact sentence-level Owen values in a few hundred evaluations; with the budget to split every group it is exactly
 //     ExactOwen on the binarized hierarchy. ExactOwen enumerates the
 //     orders consistent with the hierarchy: the oracle.
 //
