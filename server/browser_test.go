@@ -148,7 +148,8 @@ func TestWebPageInChromium(t *testing.T) {
 
 	heat := d.waitFor("the heatmap", `(function(){
   var f = document.getElementById("result"); var doc = f && f.contentDocument;
-  if (!doc) return "";
+  // The whole explanation page, not the part parsed so far.
+  if (!doc || doc.readyState !== "complete") return "";
   var toks = doc.querySelectorAll(".heat span.tok"); if (!toks.length) return "";
   var out = {tokens: [], probs: {}, errors: (doc.getElementById("js-errors") || {}).textContent || ""};
   for (var i = 0; i < toks.length; i++) out.tokens.push([toks[i].textContent, toks[i].getAttribute("data-attr")]);
