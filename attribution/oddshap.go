@@ -66,7 +66,7 @@ func proxyOddSupport(d *kernelDesign, v []float64, v0, vN float64, k int) []uint
 // proxyOddSupportWith is proxyOddSupport with a given boosting schedule.
 func proxyOddSupportWith(d *kernelDesign, v []float64, v0, vN float64, k int, cfg treeConfig) []uint64 {
 	z, y := proxyTrainingSet(d, v, v0, vN)
-	return fitBoostedTreesWith(z, d.n, y, cfg).oddFourierTable().top(k)
+	return fitBoostedTreesWith(z, d.n, y, cfg).oddFourierTable(d.n).top(k)
 }
 
 // proxyTrainingSet is every valued coalition as a proxy's training set:

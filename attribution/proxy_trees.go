@@ -48,11 +48,16 @@ func fitBoostedTrees(z []bool, n int, y []float64) *boostedTrees {
 	return fitBoostedTreesWith(z, n, y, xgboostDefaults)
 }
 
-// fitBoostedTreesWith fits the proxy with the given schedule. Each node's
-// split search is one pass over its rows' members (rows × n/2 additions
-// per level), and the rows are partitioned in place, stably, so the sums
-// are taken in the same order as a column-by-column search would take
-// them.
+// fitBoostedTreesWith fits the proxy with the given schedule. A node's
+// split search needs, for every feature j, the residual sum g_j and count
+// n_j of its rows holding j. The root takes them in one pass over its
+// rows' members (rows × n/2 additions); below it, only the smaller child
+// is passed over and the larger one's sums are its parent's less the
+// smaller's (the histogram subtraction of LightGBM and XGBoost's hist
+// method), and children at the depth limit, which cannot split, take none:
+// together a third or less of a full pass per level. The counts are
+// integers and exact; the sums differ from direct ones by rounding only.
+// The rows are partitioned in place, stably.
 func fitBoostedTreesWith(z []bool, n int, y []float64, cfg treeConfig) *boostedTrees {
 	rows := len(y)
 	m := &boostedTrees{}
@@ -63,28 +68,52 @@ func fitBoostedTreesWith(z []bool, n int, y []float64, cfg treeConfig) *boostedT
 	for r := range pred {
 		pred[r] = m.base
 	}
-	members := make([][]int, rows)
+	// Each row's members, flattened: row r's are flat[start[r]:start[r+1]].
+	start := make([]int, rows+1)
+	var flat []int
 	for r := range rows {
 		for j := range n {
 			if z[r*n+j] {
-				members[r] = append(members[r], j)
+				flat = append(flat, j)
 			}
 		}
+		start[r+1] = len(flat)
 	}
 	resid := make([]float64, rows)
 	idx := make([]int, rows)
 	scratch := make([]int, rows)
-	gl := make([]float64, n)
-	nl := make([]int, n)
 	used := make([]bool, n)
+	// Per depth, the two children's member sums and counts.
+	type memberSums struct {
+		g []float64
+		c []int
+	}
+	newSums := func() memberSums { return memberSums{make([]float64, n), make([]int, n)} }
+	levels := make([][2]memberSums, cfg.depth+1)
+	for d := range levels {
+		levels[d] = [2]memberSums{newSums(), newSums()}
+	}
+	sumMembers := func(dst memberSums, rs []int) {
+		clear(dst.g)
+		clear(dst.c)
+		for _, r := range rs {
+			e := resid[r]
+			for _, j := range flat[start[r]:start[r+1]] {
+				dst.g[j] += e
+				dst.c[j]++
+			}
+		}
+	}
 	for range cfg.trees {
 		for r := range rows {
 			resid[r] = y[r] - pred[r]
 			idx[r] = r
 		}
 		var leaves []treeLeaf
-		var grow func(rs []int, depth int, in, out []int)
-		grow = func(rs []int, depth int, in, out []int) {
+		// grow grows the node of rows rs; ms holds its member sums when
+		// depth < cfg.depth.
+		var grow func(rs []int, depth int, in, out []int, ms memberSums)
+		grow = func(rs []int, depth int, in, out []int, ms memberSums) {
 			g := 0.0
 			for _, r := range rs {
 				g += resid[r]
@@ -93,24 +122,17 @@ func fitBoostedTreesWith(z []bool, n int, y []float64, cfg treeConfig) *boostedT
 			best, bestGain := -1, 1e-12
 			if depth < cfg.depth {
 				parent := g * g / (float64(len(rs)) + proxyLambda)
-				clear(gl)
-				clear(nl)
-				for _, r := range rs {
-					for _, j := range members[r] {
-						gl[j] += resid[r]
-						nl[j]++
-					}
-				}
 				for j := range n {
 					if used[j] {
 						continue
 					}
-					nr := len(rs) - nl[j]
-					if nl[j] < proxyMinChild || nr < proxyMinChild {
+					nl := ms.c[j]
+					nr := len(rs) - nl
+					if nl < proxyMinChild || nr < proxyMinChild {
 						continue
 					}
-					gr := g - gl[j]
-					gain := gl[j]*gl[j]/(float64(nl[j])+proxyLambda) + gr*gr/(float64(nr)+proxyLambda) - parent
+					gr := g - ms.g[j]
+					gain := ms.g[j]*ms.g[j]/(float64(nl)+proxyLambda) + gr*gr/(float64(nr)+proxyLambda) - parent
 					if gain > bestGain {
 						best, bestGain = j, gain
 					}
@@ -136,12 +158,31 @@ func fitBoostedTreesWith(z []bool, n int, y []float64, cfg treeConfig) *boostedT
 			}
 			copy(rs[k:], tmp)
 			left, right := rs[:k], rs[k:]
+			var lm, rm memberSums
+			if depth+1 < cfg.depth {
+				lm, rm = levels[depth+1][0], levels[depth+1][1]
+				small, large := lm, rm
+				smallRows := left
+				if len(right) < len(left) {
+					small, large, smallRows = rm, lm, right
+				}
+				sumMembers(small, smallRows)
+				for j := range n {
+					large.g[j] = ms.g[j] - small.g[j]
+					large.c[j] = ms.c[j] - small.c[j]
+				}
+			}
 			used[best] = true
-			grow(left, depth+1, append(in, best), out)
-			grow(right, depth+1, in, append(out, best))
+			grow(left, depth+1, append(in, best), out, lm)
+			grow(right, depth+1, in, append(out, best), rm)
 			used[best] = false
 		}
-		grow(idx, 0, nil, nil)
+		var root memberSums
+		if cfg.depth > 0 {
+			root = levels[0][0]
+			sumMembers(root, idx)
+		}
+		grow(idx, 0, nil, nil, root)
 		m.trees = append(m.trees, leaves)
 	}
 	return m
@@ -210,18 +251,19 @@ func lgamma(k int) float64 {
 // at least three, keyed by the feature bitmask (n ≤ 64): with x_j = ±1 for
 // present or absent, a leaf is Π_{j∈A}(1+x_j)/2 · Π_{k∈B}(1−x_k)/2, whose
 // coefficient on χ_T, T ⊆ A ∪ B, is 2^{−|A|−|B|}(−1)^{|T∩B|}. They go
-// into an open-addressing table, several times faster than a map for the
-// tens of thousands of additions a 50-tree proxy makes.
-func (m *boostedTrees) oddFourierTable() *maskTable {
+// into a maskTable sized for the distinct keys there can be, which is far
+// fewer than the additions when the trees are many (200 trees of depth 6
+// make over 10^5 additions onto at most 2^{n−1} − n odd keys).
+func (m *boostedTrees) oddFourierTable(n int) *maskTable {
 	terms := 0
 	for _, leaves := range m.trees {
 		for _, l := range leaves {
 			if d := len(l.in) + len(l.out); d >= 3 {
-				terms += 1 << (d - 1)
+				terms += 1<<(d-1) - d // odd subsets of size ≥ 3
 			}
 		}
 	}
-	h := newMaskTable(terms)
+	h := newMaskTable(terms, n)
 	var vars [64]int
 	for _, leaves := range m.trees {
 		for _, l := range leaves {
@@ -255,15 +297,29 @@ func (m *boostedTrees) oddFourierTable() *maskTable {
 	return h
 }
 
-// maskTable is a fixed-capacity open-addressing hash table from nonzero
-// bitmasks to sums.
+// maskTable sums values by nonzero bitmask key: a dense array indexed by
+// the mask when the n features have at most denseMaskFeatures (2^n slots,
+// no hashing), otherwise a fixed-capacity open-addressing hash table,
+// several times faster than a map for the additions a proxy makes.
 type maskTable struct {
-	keys  []uint64
+	dense bool
+	keys  []uint64 // hashed: the keys, 0 for an empty slot
 	vals  []float64
-	count int
 }
 
-func newMaskTable(entries int) *maskTable {
+// denseMaskFeatures is the most features for which a maskTable is a dense
+// array (2^16 float64s, 512 KiB).
+const denseMaskFeatures = 16
+
+// newMaskTable returns a table for at most entries additions of keys over
+// n features.
+func newMaskTable(entries, n int) *maskTable {
+	if n <= denseMaskFeatures {
+		return &maskTable{dense: true, vals: make([]float64, 1<<n)}
+	}
+	if n < 62 {
+		entries = min(entries, 1<<(n-1))
+	}
 	size := 16
 	for size < 2*entries {
 		size *= 2
@@ -272,6 +328,10 @@ func newMaskTable(entries int) *maskTable {
 }
 
 func (h *maskTable) add(key uint64, v float64) {
+	if h.dense {
+		h.vals[key] += v
+		return
+	}
 	mask := uint64(len(h.keys) - 1)
 	i := (key * 0x9e3779b97f4a7c15) >> 32 & mask
 	for {
@@ -282,7 +342,6 @@ func (h *maskTable) add(key uint64, v float64) {
 		case 0:
 			h.keys[i] = key
 			h.vals[i] = v
-			h.count++
 			return
 		}
 		i = (i + 1) & mask
@@ -320,11 +379,15 @@ func (h *maskTable) top(k int) []uint64 {
 			i = c
 		}
 	}
-	for j, key := range h.keys {
-		if key == 0 || h.vals[j] == 0 || k == 0 {
+	for j, val := range h.vals {
+		key := uint64(j)
+		if !h.dense {
+			key = h.keys[j]
+		}
+		if key == 0 || val == 0 || k == 0 {
 			continue
 		}
-		e := entry{key, math.Abs(h.vals[j])}
+		e := entry{key, math.Abs(val)}
 		if len(heap) < k {
 			heap = append(heap, e)
 			for i := len(heap) - 1; i > 0; {
