@@ -61,9 +61,9 @@ type EstimatorRow struct {
 	// reported standard errors (CoveredRuns of Runs); 0 when none did.
 	Coverage    float64 `json:"coverage,omitempty"`
 	CoveredRuns int     `json:"covered_runs,omitempty"`
-	Runs            int     `json:"runs"`
-	Sentences       int     `json:"sentences"`
-	Seeds           int     `json:"seeds"`
+	Runs        int     `json:"runs"`
+	Sentences   int     `json:"sentences"`
+	Seeds       int     `json:"seeds"`
 }
 
 // EstimatorAccuracy runs every estimator at every budget with seeds 1..seeds
