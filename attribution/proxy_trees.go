@@ -109,7 +109,12 @@ func fitBoostedTreesWith(z []bool, n int, y []float64, cfg treeConfig) *boostedT
 			resid[r] = y[r] - pred[r]
 			idx[r] = r
 		}
-		var leaves []treeLeaf
+		// The leaves' conditions share one array per tree: a leaf's path
+		// holds at most cfg.depth features and a tree at most 2^depth
+		// leaves, so the array never grows and the subslices stay valid.
+		maxLeaves := min(1<<min(cfg.depth, 20), rows)
+		leaves := make([]treeLeaf, 0, maxLeaves)
+		conds := make([]int, 0, maxLeaves*cfg.depth)
 		// grow grows the node of rows rs; ms holds its member sums when
 		// depth < cfg.depth.
 		var grow func(rs []int, depth int, in, out []int, ms memberSums)
@@ -139,7 +144,12 @@ func fitBoostedTreesWith(z []bool, n int, y []float64, cfg treeConfig) *boostedT
 				}
 			}
 			if best < 0 {
-				leaves = append(leaves, treeLeaf{value: leafValue, in: append([]int(nil), in...), out: append([]int(nil), out...)})
+				at := len(conds)
+				conds = append(conds, in...)
+				mid := len(conds)
+				conds = append(conds, out...)
+				end := len(conds)
+				leaves = append(leaves, treeLeaf{value: leafValue, in: conds[at:mid:mid], out: conds[mid:end:end]})
 				for _, r := range rs {
 					pred[r] += leafValue
 				}
