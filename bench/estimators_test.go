@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -131,4 +132,56 @@ func TestEstimatorAccuracyCoverage(t *testing.T) {
 	assert.Equal(t, 0.0, rows[2].Coverage, "no standard errors, no coverage")
 	assert.Equal(t, 0, rows[2].CoveredRuns)
 	assert.InDelta(t, 0.025, rows[1].Mean, 1e-12, "mean |error| is 0.1 over 4 features")
+}
+
+// BenchmarkRefinedCostOnModel measures what KernelSHAP with and without
+// the odd refinement costs outside the shipped model, on the real path
+// (tokenizing, row building, batching, the estimator), against the model's
+// own time for the same rows: explanations at budget 512 of the first 8
+// SST-2 dev sentences of exactly 14 words, each op one explanation.
+// outside-ms/op is wall − model time; model-ms/op the model's; share
+// their ratio.
+//
+//	go test ./bench -run '^$' -bench RefinedCostOnModel -count 5
+func BenchmarkRefinedCostOnModel(b *testing.B) {
+	const data = "../../shared/data/sst2/dev.tsv"
+	if _, err := os.Stat(data); err != nil {
+		b.Skipf("SST-2 dev data not at %s: %v", data, err)
+	}
+	sentences, err := ReadSentences(data, 1<<20)
+	require.NoError(b, err)
+	clf, err := models.Load(filepath.Join("..", "models", models.DefaultName))
+	if err != nil {
+		b.Skipf("the shipped model does not load (ONNX Runtime from scripts/setup_ort.sh): %v", err)
+	}
+	b.Cleanup(func() { clf.Close() })
+	var texts []string
+	for _, s := range sentences {
+		if w, err := WordCount(clf.Tokenizer, s); err == nil && w == 14 {
+			texts = append(texts, s)
+		}
+		if len(texts) == 8 {
+			break
+		}
+	}
+	require.NotEmpty(b, texts)
+	x := attribution.NewExplainer(clf.Tokenizer, evaluate.New(clf.Model, evaluate.Options{PadID: clf.Tokenizer.PadID()}), "default")
+	for _, refine := range []bool{false, true} {
+		b.Run(fmt.Sprintf("refine=%v", refine), func(b *testing.B) {
+			var wall, model float64
+			ops := 0
+			for b.Loop() {
+				res, err := x.Explain(context.Background(), attribution.Request{Text: texts[ops%len(texts)], Method: attribution.MethodKernelSHAP, Budget: 512, Seed: uint64(ops + 1), Refine: refine})
+				if err != nil {
+					b.Fatal(err)
+				}
+				wall += res.WallSeconds
+				model += res.RuntimeSeconds
+				ops++
+			}
+			b.ReportMetric(1000*(wall-model)/float64(ops), "outside-ms/op")
+			b.ReportMetric(1000*model/float64(ops), "model-ms/op")
+			b.ReportMetric((wall-model)/model, "share")
+		})
+	}
 }
