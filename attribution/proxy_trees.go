@@ -79,6 +79,16 @@ func fitBoostedTreesWith(z []bool, n int, y []float64, cfg treeConfig) *boostedT
 		}
 		start[r+1] = len(flat)
 	}
+	// Each feature's column as a bitset over the rows, for the partitions:
+	// a node's rows are read in order, so a column's few words stay in
+	// cache where the row-major indicators would be strided.
+	words := (rows + 63) / 64
+	columns := make([]uint64, n*words)
+	for r := range rows {
+		for _, j := range flat[start[r]:start[r+1]] {
+			columns[j*words+r>>6] |= 1 << (r & 63)
+		}
+	}
 	resid := make([]float64, rows)
 	idx := make([]int, rows)
 	scratch := make([]int, rows)
@@ -158,8 +168,9 @@ func fitBoostedTreesWith(z []bool, n int, y []float64, cfg treeConfig) *boostedT
 			// Stable partition: members of best first.
 			k := 0
 			tmp := scratch[:0]
+			col := columns[best*words : (best+1)*words]
 			for _, r := range rs {
-				if z[r*n+best] {
+				if col[r>>6]>>(r&63)&1 == 1 {
 					rs[k] = r
 					k++
 				} else {
@@ -275,6 +286,9 @@ func (m *boostedTrees) oddFourierTable(n int) *maskTable {
 	}
 	h := newMaskTable(terms, n)
 	var vars [64]int
+	// oddSubs[d] lists the subsets of d positions of odd size ≥ 3, made
+	// once per depth: a leaf of depth 6 has 26 of its 63 subsets.
+	var oddSubs [65][]uint64
 	for _, leaves := range m.trees {
 		for _, l := range leaves {
 			d := copy(vars[:], l.in)
@@ -287,11 +301,14 @@ func (m *boostedTrees) oddFourierTable(n int) *maskTable {
 			for p := len(l.in); p < d; p++ {
 				outBits |= 1 << p
 			}
-			for sub := uint64(1); sub < 1<<d; sub++ {
-				k := bits.OnesCount64(sub)
-				if k < 3 || k%2 == 0 {
-					continue
+			if oddSubs[d] == nil {
+				for sub := uint64(1); sub < 1<<d; sub++ {
+					if k := bits.OnesCount64(sub); k >= 3 && k%2 == 1 {
+						oddSubs[d] = append(oddSubs[d], sub)
+					}
 				}
+			}
+			for _, sub := range oddSubs[d] {
 				var mask uint64
 				for s := sub; s != 0; s &= s - 1 {
 					mask |= 1 << vars[bits.TrailingZeros64(s)]
