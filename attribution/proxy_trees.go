@@ -127,6 +127,14 @@ func fitBoostedTreesWith(z []bool, n int, y []float64, cfg treeConfig) *boostedT
 		conds := make([]int, 0, maxLeaves*cfg.depth)
 		// grow grows the node of rows rs; ms holds its member sums when
 		// depth < cfg.depth.
+		addLeaf := func(value float64, in, out []int) {
+			at := len(conds)
+			conds = append(conds, in...)
+			mid := len(conds)
+			conds = append(conds, out...)
+			end := len(conds)
+			leaves = append(leaves, treeLeaf{value: value, in: conds[at:mid:mid], out: conds[mid:end:end]})
+		}
 		var grow func(rs []int, depth int, in, out []int, ms memberSums)
 		grow = func(rs []int, depth int, in, out []int, ms memberSums) {
 			g := 0.0
@@ -154,30 +162,44 @@ func fitBoostedTreesWith(z []bool, n int, y []float64, cfg treeConfig) *boostedT
 				}
 			}
 			if best < 0 {
-				at := len(conds)
-				conds = append(conds, in...)
-				mid := len(conds)
-				conds = append(conds, out...)
-				end := len(conds)
-				leaves = append(leaves, treeLeaf{value: leafValue, in: conds[at:mid:mid], out: conds[mid:end:end]})
+				addLeaf(leafValue, in, out)
 				for _, r := range rs {
 					pred[r] += leafValue
 				}
 				return
 			}
-			// Stable partition: members of best first.
-			k := 0
-			tmp := scratch[:0]
 			col := columns[best*words : (best+1)*words]
-			for _, r := range rs {
-				if col[r>>6]>>(r&63)&1 == 1 {
-					rs[k] = r
-					k++
-				} else {
-					tmp = append(tmp, r)
+			if depth+1 == cfg.depth {
+				// Both children are leaves: their values follow from the
+				// member sums, and one pass credits every row, with no
+				// partition.
+				nl := ms.c[best]
+				vl := cfg.rate * ms.g[best] / (float64(nl) + proxyLambda)
+				vr := cfg.rate * (g - ms.g[best]) / (float64(len(rs)-nl) + proxyLambda)
+				addLeaf(vl, append(in, best), out)
+				addLeaf(vr, in, append(out, best))
+				for _, r := range rs {
+					if col[r>>6]>>(r&63)&1 == 1 {
+						pred[r] += vl
+					} else {
+						pred[r] += vr
+					}
 				}
+				return
 			}
-			copy(rs[k:], tmp)
+			// Stable partition, members of best first, without branches:
+			// each row is written to both sides and only its side's
+			// cursor advances (the rows are read before they are
+			// overwritten, as k never passes the read position).
+			k, o := 0, 0
+			for _, r := range rs {
+				bit := int(col[r>>6] >> (r & 63) & 1)
+				rs[k] = r
+				scratch[o] = r
+				k += bit
+				o += 1 - bit
+			}
+			copy(rs[k:], scratch[:o])
 			left, right := rs[:k], rs[k:]
 			var lm, rm memberSums
 			if depth+1 < cfg.depth {
