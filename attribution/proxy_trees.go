@@ -125,8 +125,6 @@ func fitBoostedTreesWith(z []bool, n int, y []float64, cfg treeConfig) *boostedT
 		maxLeaves := min(1<<min(cfg.depth, 20), rows)
 		leaves := make([]treeLeaf, 0, maxLeaves)
 		conds := make([]int, 0, maxLeaves*cfg.depth)
-		// grow grows the node of rows rs; ms holds its member sums when
-		// depth < cfg.depth.
 		addLeaf := func(value float64, in, out []int) {
 			at := len(conds)
 			conds = append(conds, in...)
@@ -135,12 +133,11 @@ func fitBoostedTreesWith(z []bool, n int, y []float64, cfg treeConfig) *boostedT
 			end := len(conds)
 			leaves = append(leaves, treeLeaf{value: value, in: conds[at:mid:mid], out: conds[mid:end:end]})
 		}
-		var grow func(rs []int, depth int, in, out []int, ms memberSums)
-		grow = func(rs []int, depth int, in, out []int, ms memberSums) {
-			g := 0.0
-			for _, r := range rs {
-				g += resid[r]
-			}
+		// grow grows the node of rows rs, whose residuals sum to g (the
+		// parent's member sum for a left child, the rest for a right); ms
+		// holds its member sums when depth < cfg.depth.
+		var grow func(rs []int, depth int, in, out []int, ms memberSums, g float64)
+		grow = func(rs []int, depth int, in, out []int, ms memberSums, g float64) {
 			leafValue := cfg.rate * g / (float64(len(rs)) + proxyLambda)
 			best, bestGain := -1, 1e-12
 			if depth < cfg.depth {
@@ -216,8 +213,8 @@ func fitBoostedTreesWith(z []bool, n int, y []float64, cfg treeConfig) *boostedT
 				}
 			}
 			used[best] = true
-			grow(left, depth+1, append(in, best), out, lm)
-			grow(right, depth+1, in, append(out, best), rm)
+			grow(left, depth+1, append(in, best), out, lm, ms.g[best])
+			grow(right, depth+1, in, append(out, best), rm, g-ms.g[best])
 			used[best] = false
 		}
 		var root memberSums
@@ -225,7 +222,11 @@ func fitBoostedTreesWith(z []bool, n int, y []float64, cfg treeConfig) *boostedT
 			root = levels[0][0]
 			sumMembers(root, idx)
 		}
-		grow(idx, 0, nil, nil, root)
+		g := 0.0
+		for _, e := range resid {
+			g += e
+		}
+		grow(idx, 0, nil, nil, root, g)
 		m.trees = append(m.trees, leaves)
 	}
 	return m
