@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/bits"
 )
 
 // OddInteractionFactor is OddSHAP's budget per regression term: the odd
@@ -143,10 +144,13 @@ func newOddFit(d *kernelDesign, v []float64, v0, vN float64, support []uint64, o
 	for k, r := range f.pairRow {
 		m := d.mate[r]
 		c := d.rows[r]
+		var absent uint64 // the support's masks are 64 bits: features past 64 are in none
 		for i := range n {
 			sign[i] = -1
 			if c.Has(i) {
 				sign[i] = 1
+			} else {
+				absent |= 1 << i
 			}
 		}
 		yo := (v[r] - v[m]) / 2
@@ -162,9 +166,11 @@ func newOddFit(d *kernelDesign, v []float64, v0, vN float64, support []uint64, o
 			xk[i] = sign[i] - last
 		}
 		for s, mask := range support {
+			// χ_T = Π_{j∈T} x_j is −1 when an odd number of T's members
+			// are absent.
 			chi := 1.0
-			for mm := mask; mm != 0; mm &= mm - 1 {
-				chi *= sign[bitIndex(mm)]
+			if bits.OnesCount64(mask&absent)%2 == 1 {
+				chi = -1
 			}
 			xk[n-1+s] = chi - last
 		}
@@ -306,11 +312,5 @@ func (f *oddFit) jackknife(d *kernelDesign) ([]float64, int) {
 	return se, df
 }
 
-func bitIndex(m uint64) int {
-	i := 0
-	for m&1 == 0 {
-		m >>= 1
-		i++
-	}
-	return i
-}
+// bitIndex is the index of m's lowest set bit (m ≠ 0).
+func bitIndex(m uint64) int { return bits.TrailingZeros64(m) }
