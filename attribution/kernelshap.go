@@ -171,9 +171,9 @@ func MinKernelSHAPBudget(n int) int {
 // least CalibratedPairsPerFeature pairs per feature are sampled
 // (Diagnostics["stderr_calibrated"] = 1); below that they cover less (88%
 // at 64 evaluations on 16 features) and are marked 0: report them as
-// rough. The refined intervals covered 94–96% on the 24 SST-2 dev
-// sentences at every budget from 64 to 1,024 and are marked by the same
-// rule. StdErr is nil when there is no spread to measure: below 2n+4
+// rough. The refined intervals covered 93.9–96.4% on the 24 SST-2 dev
+// sentences at every budget from 64 to 1,024 (bench's
+// TestRefinedStdErrCoverageOnDevTables) and are marked by the same rule. StdErr is nil when there is no spread to measure: below 2n+4
 // coalitions, where the design is sizes 1 and n−1 alone (below 2n+2, one
 // or both of {i} and N∖{i} per feature; see MinKernelSHAPBudget), or when
 // fewer than two pairs were sampled.

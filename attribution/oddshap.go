@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/bits"
 )
 
 // OddInteractionFactor is OddSHAP's budget per regression term: the odd
@@ -66,7 +67,7 @@ func proxyOddSupport(d *kernelDesign, v []float64, v0, vN float64, k int) []uint
 // proxyOddSupportWith is proxyOddSupport with a given boosting schedule.
 func proxyOddSupportWith(d *kernelDesign, v []float64, v0, vN float64, k int, cfg treeConfig) []uint64 {
 	z, y := proxyTrainingSet(d, v, v0, vN)
-	return fitBoostedTreesWith(z, d.n, y, cfg).oddFourierTable().top(k)
+	return fitBoostedTreesWith(z, d.n, y, cfg).oddFourierTable(d.n).top(k)
 }
 
 // proxyTrainingSet is every valued coalition as a proxy's training set:
@@ -143,10 +144,13 @@ func newOddFit(d *kernelDesign, v []float64, v0, vN float64, support []uint64, o
 	for k, r := range f.pairRow {
 		m := d.mate[r]
 		c := d.rows[r]
+		var absent uint64 // the support's masks are 64 bits: features past 64 are in none
 		for i := range n {
 			sign[i] = -1
 			if c.Has(i) {
 				sign[i] = 1
+			} else {
+				absent |= 1 << i
 			}
 		}
 		yo := (v[r] - v[m]) / 2
@@ -162,9 +166,11 @@ func newOddFit(d *kernelDesign, v []float64, v0, vN float64, support []uint64, o
 			xk[i] = sign[i] - last
 		}
 		for s, mask := range support {
+			// χ_T = Π_{j∈T} x_j is −1 when an odd number of T's members
+			// are absent.
 			chi := 1.0
-			for mm := mask; mm != 0; mm &= mm - 1 {
-				chi *= sign[bitIndex(mm)]
+			if bits.OnesCount64(mask&absent)%2 == 1 {
+				chi = -1
 			}
 			xk[n-1+s] = chi - last
 		}
@@ -236,14 +242,35 @@ func (f *oddFit) jackknife(d *kernelDesign) ([]float64, int) {
 	for k, r := range f.pairRow {
 		pairOf[r] = k
 	}
+	// δ_k = c_k·M A⁻¹x_k with M the linear map from β to φ (shapley with
+	// half = 0), so G = M A⁻¹ (n × cols, row i = A⁻¹ M_iᵀ, A symmetric)
+	// is formed once by n solves, and each pair then costs one forward
+	// substitution for its leverage and an n × cols product, instead of
+	// two substitutions and a mapping.
+	g := make([]float64, n*cols)
+	unit := make([]float64, cols)
+	for j := range cols {
+		unit[j] = 1
+		col := f.shapley(unit, 0)
+		unit[j] = 0
+		for i, v := range col {
+			g[i*cols+j] = v
+		}
+	}
+	for i := range n {
+		gi := g[i*cols : (i+1)*cols]
+		solveLower(f.ne.l, cols, gi)
+		solveUpperT(f.ne.l, cols, gi)
+	}
 	variance := make([]float64, n)
 	u := make([]float64, cols)
-	delta := make([][]float64, 0, 64)
+	var delta []float64 // the group's δ_k, n per pair
+	mean := make([]float64, n)
 	df := 0
-	for _, g := range groups {
+	for _, grp := range groups {
 		delta = delta[:0]
-		mean := make([]float64, n)
-		for _, pi := range g.pairs {
+		clear(mean)
+		for _, pi := range grp.pairs {
 			k := pairOf[d.pairs[pi][0]]
 			xk := f.x[k*cols : (k+1)*cols]
 			e := f.y[k]
@@ -257,26 +284,26 @@ func (f *oddFit) jackknife(d *kernelDesign) ([]float64, int) {
 				h += z * z
 			}
 			h *= f.w[k]
-			solveUpperT(f.ne.l, cols, u)
 			c := -f.w[k] * e / math.Max(1-h, 1e-6)
-			for j := range u {
-				u[j] *= c
-			}
-			dk := f.shapley(u, 0)
 			for i := range n {
-				mean[i] += dk[i] / float64(len(g.pairs))
+				s := 0.0
+				for j, gij := range g[i*cols : (i+1)*cols] {
+					s += gij * xk[j]
+				}
+				dk := c * s
+				mean[i] += dk / float64(len(grp.pairs))
+				delta = append(delta, dk)
 			}
-			delta = append(delta, dk)
 		}
-		m := float64(len(g.pairs))
-		scale := (1 - g.fraction) * m / (m - 1)
-		for _, dk := range delta {
+		m := float64(len(grp.pairs))
+		scale := (1 - grp.fraction) * m / (m - 1)
+		for k := range grp.pairs {
 			for i := range n {
-				dv := dk[i] - mean[i]
+				dv := delta[k*n+i] - mean[i]
 				variance[i] += scale * dv * dv
 			}
 		}
-		df += len(g.pairs) - 1
+		df += len(grp.pairs) - 1
 	}
 	se := make([]float64, n)
 	for i := range n {
@@ -285,11 +312,5 @@ func (f *oddFit) jackknife(d *kernelDesign) ([]float64, int) {
 	return se, df
 }
 
-func bitIndex(m uint64) int {
-	i := 0
-	for m&1 == 0 {
-		m >>= 1
-		i++
-	}
-	return i
-}
+// bitIndex is the index of m's lowest set bit (m ≠ 0).
+func bitIndex(m uint64) int { return bits.TrailingZeros64(m) }

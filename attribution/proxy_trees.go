@@ -48,11 +48,16 @@ func fitBoostedTrees(z []bool, n int, y []float64) *boostedTrees {
 	return fitBoostedTreesWith(z, n, y, xgboostDefaults)
 }
 
-// fitBoostedTreesWith fits the proxy with the given schedule. Each node's
-// split search is one pass over its rows' members (rows × n/2 additions
-// per level), and the rows are partitioned in place, stably, so the sums
-// are taken in the same order as a column-by-column search would take
-// them.
+// fitBoostedTreesWith fits the proxy with the given schedule. A node's
+// split search needs, for every feature j, the residual sum g_j and count
+// n_j of its rows holding j. The root takes them in one pass over its
+// rows' members (rows × n/2 additions); below it, only the smaller child
+// is passed over and the larger one's sums are its parent's less the
+// smaller's (the histogram subtraction of LightGBM and XGBoost's hist
+// method), and children at the depth limit, which cannot split, take none:
+// together a third or less of a full pass per level. The counts are
+// integers and exact; the sums differ from direct ones by rounding only.
+// The rows are partitioned in place, stably.
 func fitBoostedTreesWith(z []bool, n int, y []float64, cfg treeConfig) *boostedTrees {
 	rows := len(y)
 	m := &boostedTrees{}
@@ -63,85 +68,165 @@ func fitBoostedTreesWith(z []bool, n int, y []float64, cfg treeConfig) *boostedT
 	for r := range pred {
 		pred[r] = m.base
 	}
-	members := make([][]int, rows)
+	// Each row's members, flattened: row r's are flat[start[r]:start[r+1]].
+	start := make([]int, rows+1)
+	var flat []int
 	for r := range rows {
 		for j := range n {
 			if z[r*n+j] {
-				members[r] = append(members[r], j)
+				flat = append(flat, j)
 			}
+		}
+		start[r+1] = len(flat)
+	}
+	// Each feature's column as a bitset over the rows, for the partitions:
+	// a node's rows are read in order, so a column's few words stay in
+	// cache where the row-major indicators would be strided.
+	words := (rows + 63) / 64
+	columns := make([]uint64, n*words)
+	for r := range rows {
+		for _, j := range flat[start[r]:start[r+1]] {
+			columns[j*words+r>>6] |= 1 << (r & 63)
 		}
 	}
 	resid := make([]float64, rows)
 	idx := make([]int, rows)
 	scratch := make([]int, rows)
-	gl := make([]float64, n)
-	nl := make([]int, n)
 	used := make([]bool, n)
+	// Per depth, the two children's member sums and counts.
+	type memberSums struct {
+		g []float64
+		c []int
+	}
+	newSums := func() memberSums { return memberSums{make([]float64, n), make([]int, n)} }
+	levels := make([][2]memberSums, cfg.depth+1)
+	for d := range levels {
+		levels[d] = [2]memberSums{newSums(), newSums()}
+	}
+	sumMembers := func(dst memberSums, rs []int) {
+		clear(dst.g)
+		clear(dst.c)
+		for _, r := range rs {
+			e := resid[r]
+			for _, j := range flat[start[r]:start[r+1]] {
+				dst.g[j] += e
+				dst.c[j]++
+			}
+		}
+	}
 	for range cfg.trees {
 		for r := range rows {
 			resid[r] = y[r] - pred[r]
 			idx[r] = r
 		}
-		var leaves []treeLeaf
-		var grow func(rs []int, depth int, in, out []int)
-		grow = func(rs []int, depth int, in, out []int) {
-			g := 0.0
-			for _, r := range rs {
-				g += resid[r]
-			}
+		// The leaves' conditions share one array per tree: a leaf's path
+		// holds at most cfg.depth features and a tree at most 2^depth
+		// leaves, so the array never grows and the subslices stay valid.
+		maxLeaves := min(1<<min(cfg.depth, 20), rows)
+		leaves := make([]treeLeaf, 0, maxLeaves)
+		conds := make([]int, 0, maxLeaves*cfg.depth)
+		addLeaf := func(value float64, in, out []int) {
+			at := len(conds)
+			conds = append(conds, in...)
+			mid := len(conds)
+			conds = append(conds, out...)
+			end := len(conds)
+			leaves = append(leaves, treeLeaf{value: value, in: conds[at:mid:mid], out: conds[mid:end:end]})
+		}
+		// grow grows the node of rows rs, whose residuals sum to g (the
+		// parent's member sum for a left child, the rest for a right); ms
+		// holds its member sums when depth < cfg.depth.
+		var grow func(rs []int, depth int, in, out []int, ms memberSums, g float64)
+		grow = func(rs []int, depth int, in, out []int, ms memberSums, g float64) {
 			leafValue := cfg.rate * g / (float64(len(rs)) + proxyLambda)
 			best, bestGain := -1, 1e-12
 			if depth < cfg.depth {
 				parent := g * g / (float64(len(rs)) + proxyLambda)
-				clear(gl)
-				clear(nl)
-				for _, r := range rs {
-					for _, j := range members[r] {
-						gl[j] += resid[r]
-						nl[j]++
-					}
-				}
 				for j := range n {
 					if used[j] {
 						continue
 					}
-					nr := len(rs) - nl[j]
-					if nl[j] < proxyMinChild || nr < proxyMinChild {
+					nl := ms.c[j]
+					nr := len(rs) - nl
+					if nl < proxyMinChild || nr < proxyMinChild {
 						continue
 					}
-					gr := g - gl[j]
-					gain := gl[j]*gl[j]/(float64(nl[j])+proxyLambda) + gr*gr/(float64(nr)+proxyLambda) - parent
+					gr := g - ms.g[j]
+					gain := ms.g[j]*ms.g[j]/(float64(nl)+proxyLambda) + gr*gr/(float64(nr)+proxyLambda) - parent
 					if gain > bestGain {
 						best, bestGain = j, gain
 					}
 				}
 			}
 			if best < 0 {
-				leaves = append(leaves, treeLeaf{value: leafValue, in: append([]int(nil), in...), out: append([]int(nil), out...)})
+				addLeaf(leafValue, in, out)
 				for _, r := range rs {
 					pred[r] += leafValue
 				}
 				return
 			}
-			// Stable partition: members of best first.
-			k := 0
-			tmp := scratch[:0]
+			col := columns[best*words : (best+1)*words]
+			if depth+1 == cfg.depth {
+				// Both children are leaves: their values follow from the
+				// member sums, and one pass credits every row, with no
+				// partition.
+				nl := ms.c[best]
+				vl := cfg.rate * ms.g[best] / (float64(nl) + proxyLambda)
+				vr := cfg.rate * (g - ms.g[best]) / (float64(len(rs)-nl) + proxyLambda)
+				addLeaf(vl, append(in, best), out)
+				addLeaf(vr, in, append(out, best))
+				for _, r := range rs {
+					if col[r>>6]>>(r&63)&1 == 1 {
+						pred[r] += vl
+					} else {
+						pred[r] += vr
+					}
+				}
+				return
+			}
+			// Stable partition, members of best first, without branches:
+			// each row is written to both sides and only its side's
+			// cursor advances (the rows are read before they are
+			// overwritten, as k never passes the read position).
+			k, o := 0, 0
 			for _, r := range rs {
-				if z[r*n+best] {
-					rs[k] = r
-					k++
-				} else {
-					tmp = append(tmp, r)
+				bit := int(col[r>>6] >> (r & 63) & 1)
+				rs[k] = r
+				scratch[o] = r
+				k += bit
+				o += 1 - bit
+			}
+			copy(rs[k:], scratch[:o])
+			left, right := rs[:k], rs[k:]
+			var lm, rm memberSums
+			if depth+1 < cfg.depth {
+				lm, rm = levels[depth+1][0], levels[depth+1][1]
+				small, large := lm, rm
+				smallRows := left
+				if len(right) < len(left) {
+					small, large, smallRows = rm, lm, right
+				}
+				sumMembers(small, smallRows)
+				for j := range n {
+					large.g[j] = ms.g[j] - small.g[j]
+					large.c[j] = ms.c[j] - small.c[j]
 				}
 			}
-			copy(rs[k:], tmp)
-			left, right := rs[:k], rs[k:]
 			used[best] = true
-			grow(left, depth+1, append(in, best), out)
-			grow(right, depth+1, in, append(out, best))
+			grow(left, depth+1, append(in, best), out, lm, ms.g[best])
+			grow(right, depth+1, in, append(out, best), rm, g-ms.g[best])
 			used[best] = false
 		}
-		grow(idx, 0, nil, nil)
+		var root memberSums
+		if cfg.depth > 0 {
+			root = levels[0][0]
+			sumMembers(root, idx)
+		}
+		g := 0.0
+		for _, e := range resid {
+			g += e
+		}
+		grow(idx, 0, nil, nil, root, g)
 		m.trees = append(m.trees, leaves)
 	}
 	return m
@@ -210,19 +295,23 @@ func lgamma(k int) float64 {
 // at least three, keyed by the feature bitmask (n ≤ 64): with x_j = ±1 for
 // present or absent, a leaf is Π_{j∈A}(1+x_j)/2 · Π_{k∈B}(1−x_k)/2, whose
 // coefficient on χ_T, T ⊆ A ∪ B, is 2^{−|A|−|B|}(−1)^{|T∩B|}. They go
-// into an open-addressing table, several times faster than a map for the
-// tens of thousands of additions a 50-tree proxy makes.
-func (m *boostedTrees) oddFourierTable() *maskTable {
+// into a maskTable sized for the distinct keys there can be, which is far
+// fewer than the additions when the trees are many (200 trees of depth 6
+// make over 10^5 additions onto at most 2^{n−1} − n odd keys).
+func (m *boostedTrees) oddFourierTable(n int) *maskTable {
 	terms := 0
 	for _, leaves := range m.trees {
 		for _, l := range leaves {
 			if d := len(l.in) + len(l.out); d >= 3 {
-				terms += 1 << (d - 1)
+				terms += 1<<(d-1) - d // odd subsets of size ≥ 3
 			}
 		}
 	}
-	h := newMaskTable(terms)
+	h := newMaskTable(terms, n)
 	var vars [64]int
+	// oddSubs[d] lists the subsets of d positions of odd size ≥ 3, made
+	// once per depth: a leaf of depth 6 has 26 of its 63 subsets.
+	var oddSubs [65][]uint64
 	for _, leaves := range m.trees {
 		for _, l := range leaves {
 			d := copy(vars[:], l.in)
@@ -235,11 +324,14 @@ func (m *boostedTrees) oddFourierTable() *maskTable {
 			for p := len(l.in); p < d; p++ {
 				outBits |= 1 << p
 			}
-			for sub := uint64(1); sub < 1<<d; sub++ {
-				k := bits.OnesCount64(sub)
-				if k < 3 || k%2 == 0 {
-					continue
+			if oddSubs[d] == nil {
+				for sub := uint64(1); sub < 1<<d; sub++ {
+					if k := bits.OnesCount64(sub); k >= 3 && k%2 == 1 {
+						oddSubs[d] = append(oddSubs[d], sub)
+					}
 				}
+			}
+			for _, sub := range oddSubs[d] {
 				var mask uint64
 				for s := sub; s != 0; s &= s - 1 {
 					mask |= 1 << vars[bits.TrailingZeros64(s)]
@@ -255,15 +347,29 @@ func (m *boostedTrees) oddFourierTable() *maskTable {
 	return h
 }
 
-// maskTable is a fixed-capacity open-addressing hash table from nonzero
-// bitmasks to sums.
+// maskTable sums values by nonzero bitmask key: a dense array indexed by
+// the mask when the n features have at most denseMaskFeatures (2^n slots,
+// no hashing), otherwise a fixed-capacity open-addressing hash table,
+// several times faster than a map for the additions a proxy makes.
 type maskTable struct {
-	keys  []uint64
+	dense bool
+	keys  []uint64 // hashed: the keys, 0 for an empty slot
 	vals  []float64
-	count int
 }
 
-func newMaskTable(entries int) *maskTable {
+// denseMaskFeatures is the most features for which a maskTable is a dense
+// array (2^16 float64s, 512 KiB).
+const denseMaskFeatures = 16
+
+// newMaskTable returns a table for at most entries additions of keys over
+// n features.
+func newMaskTable(entries, n int) *maskTable {
+	if n <= denseMaskFeatures {
+		return &maskTable{dense: true, vals: make([]float64, 1<<n)}
+	}
+	if n < 62 {
+		entries = min(entries, 1<<(n-1))
+	}
 	size := 16
 	for size < 2*entries {
 		size *= 2
@@ -272,6 +378,10 @@ func newMaskTable(entries int) *maskTable {
 }
 
 func (h *maskTable) add(key uint64, v float64) {
+	if h.dense {
+		h.vals[key] += v
+		return
+	}
 	mask := uint64(len(h.keys) - 1)
 	i := (key * 0x9e3779b97f4a7c15) >> 32 & mask
 	for {
@@ -282,7 +392,6 @@ func (h *maskTable) add(key uint64, v float64) {
 		case 0:
 			h.keys[i] = key
 			h.vals[i] = v
-			h.count++
 			return
 		}
 		i = (i + 1) & mask
@@ -320,11 +429,15 @@ func (h *maskTable) top(k int) []uint64 {
 			i = c
 		}
 	}
-	for j, key := range h.keys {
-		if key == 0 || h.vals[j] == 0 || k == 0 {
+	for j, val := range h.vals {
+		key := uint64(j)
+		if !h.dense {
+			key = h.keys[j]
+		}
+		if key == 0 || val == 0 || k == 0 {
 			continue
 		}
-		e := entry{key, math.Abs(h.vals[j])}
+		e := entry{key, math.Abs(val)}
 		if len(heap) < k {
 			heap = append(heap, e)
 			for i := len(heap) - 1; i > 0; {

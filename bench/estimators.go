@@ -56,9 +56,14 @@ type EstimatorRow struct {
 	CPUSeconds float64 `json:"cpu_seconds_per_explanation"`
 	// MeanEvaluations is the mean number of distinct coalitions valued.
 	MeanEvaluations float64 `json:"mean_evaluations"`
-	Runs            int     `json:"runs"`
-	Sentences       int     `json:"sentences"`
-	Seeds           int     `json:"seeds"`
+	// Coverage is the share of features whose 95% interval,
+	// φ̂_i ± 1.96·StdErr_i, held the exact value, over the runs that
+	// reported standard errors (CoveredRuns of Runs); 0 when none did.
+	Coverage    float64 `json:"coverage,omitempty"`
+	CoveredRuns int     `json:"covered_runs,omitempty"`
+	Runs        int     `json:"runs"`
+	Sentences   int     `json:"sentences"`
+	Seeds       int     `json:"seeds"`
 }
 
 // EstimatorAccuracy runs every estimator at every budget with seeds 1..seeds
@@ -77,7 +82,7 @@ func EstimatorAccuracy(ctx context.Context, tables []CachedTable, ests []Estimat
 			var mu sync.Mutex
 			var firstErr error
 			var cpu time.Duration
-			var evals int
+			var evals, covered, intervals, coveredRuns int
 			var wg sync.WaitGroup
 			sem := make(chan struct{}, 2)
 			for ti, t := range tables {
@@ -88,7 +93,7 @@ func EstimatorAccuracy(ctx context.Context, tables []CachedTable, ests []Estimat
 					defer func() { <-sem }()
 					var local []float64
 					var localCPU time.Duration
-					localEvals := 0
+					localEvals, localCovered, localIntervals, localRuns := 0, 0, 0, 0
 					for seed := 1; seed <= seeds; seed++ {
 						if ctx.Err() != nil {
 							return
@@ -112,6 +117,15 @@ func EstimatorAccuracy(ctx context.Context, tables []CachedTable, ests []Estimat
 						for i, v := range a.Values {
 							local = append(local, math.Abs(v-t.Exact[i]))
 						}
+						if a.StdErr != nil {
+							localRuns++
+							for i, v := range a.Values {
+								localIntervals++
+								if math.Abs(v-t.Exact[i]) <= 1.96*a.StdErr[i] {
+									localCovered++
+								}
+							}
+						}
 					}
 					s := 0.0
 					for _, d := range local {
@@ -122,6 +136,9 @@ func EstimatorAccuracy(ctx context.Context, tables []CachedTable, ests []Estimat
 					perSentence[ti] = s / float64(len(local))
 					cpu += localCPU
 					evals += localEvals
+					covered += localCovered
+					intervals += localIntervals
+					coveredRuns += localRuns
 					mu.Unlock()
 				}()
 			}
@@ -143,9 +160,13 @@ func EstimatorAccuracy(ctx context.Context, tables []CachedTable, ests []Estimat
 			row.MeanLow, row.MeanHigh = meanInterval(perSentence)
 			row.CPUSeconds = cpu.Seconds() / float64(row.Runs)
 			row.MeanEvaluations = float64(evals) / float64(row.Runs)
+			if intervals > 0 {
+				row.Coverage = float64(covered) / float64(intervals)
+				row.CoveredRuns = coveredRuns
+			}
 			rows = append(rows, row)
 			if progress != nil {
-				fmt.Fprintf(progress, "accuracy: %-13s budget %4d: mean |error| %.5f, p90 %.5f\n", e.Name, b, row.Mean, row.P90)
+				fmt.Fprintf(progress, "accuracy: %-13s budget %4d: mean |error| %.5f, p90 %.5f, cpu %.2f ms, coverage %.3f\n", e.Name, b, row.Mean, row.P90, 1000*row.CPUSeconds, row.Coverage)
 			}
 		}
 	}
