@@ -211,11 +211,13 @@ func TestBadOptions(t *testing.T) {
 	}
 	_, err = m.Explain(ctx, "a fine film", WithMethod(IntegratedGradients), WithMask("delete"))
 	assert.ErrorContains(t, err, "baseline token")
-	_, err = m.Explain(ctx, "a fine film", WithMethod(LIME), WithRefine())
-	assert.ErrorContains(t, err, "the odd refinement is KernelSHAP's")
-	ex, err := m.Explain(ctx, "the plot drags , but the final twenty minutes are genuinely thrilling and beautifully shot", WithRefine(), WithBudget(256))
+	const long = "the plot drags , but the final twenty minutes are genuinely thrilling and beautifully shot"
+	ex, err := m.Explain(ctx, long, WithBudget(256))
 	require.NoError(t, err)
-	assert.True(t, ex.Settings.Refine)
+	assert.True(t, ex.Settings.Refine, "refined by default")
+	ex, err = m.Explain(ctx, long, WithBudget(256), WithRefine(false))
+	require.NoError(t, err)
+	assert.False(t, ex.Settings.Refine)
 }
 
 func TestCancellation(t *testing.T) {

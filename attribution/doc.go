@@ -36,7 +36,10 @@
 //     feature are sampled, and are marked uncalibrated below that. On
 //     12-feature sentiment-like games its mean absolute error against exact
 //     values is about 0.003 at 256 evaluations (the project's target is
-//     0.01); it equals ExactShapley when the budget covers 2^n.
+//     0.01); it equals ExactShapley when the budget covers 2^n. Explain
+//     adds, unless Request.Plain, an odd-component refinement
+//     (KernelSHAPOptions.OddRefinement, OddSHAP-style) that roughly halves
+//     the error on the shipped model's tables.
 //   - LIME is lime's LimeTextExplainer: a kernel-weighted ridge surrogate on
 //     random removals, for comparison with the Python reference.
 //   - Occlusion removes one feature at a time: n+2 evaluations, not

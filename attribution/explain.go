@@ -105,10 +105,12 @@ type Request struct {
 	// Budget (default MaxBudget) as the cap; the diagnostics say whether it
 	// was met.
 	Tolerance float64
-	// Refine makes KernelSHAP refine its estimate with an odd-component
-	// regression (KernelSHAPOptions.OddRefinement): more accurate at
-	// the same budget, for a few milliseconds more CPU.
-	Refine bool
+	// Plain turns off KernelSHAP's odd refinement (on by default:
+	// KernelSHAPOptions.OddRefinement, an odd-component regression that
+	// roughly halves the error at the same budget for a few milliseconds
+	// of CPU). The tolerance and all-targets paths always run the plain
+	// estimator; Settings.Refine says which ran.
+	Plain bool
 	// KernelWidth is LIME's kernel width (default 25, as lime's).
 	KernelWidth float64
 	// AllTargets explains every label at once, from one set of coalitions
@@ -319,8 +321,8 @@ func (x *Explainer) explainGame(ctx context.Context, req Request, enc *tokenize.
 			break
 		}
 		budget = res.sampledBudget(budget, MinKernelSHAPBudget(n), n, "evaluations KernelSHAP")
-		attr, err = KernelSHAP(ctx, game, KernelSHAPOptions{Budget: budget, Seed: req.Seed, OddRefinement: req.Refine})
-		res.Settings.Refine = req.Refine
+		attr, err = KernelSHAP(ctx, game, KernelSHAPOptions{Budget: budget, Seed: req.Seed, OddRefinement: !req.Plain})
+		res.Settings.Refine = !req.Plain && attr != nil && attr.Diagnostics[DiagExact] != 1
 		if err == nil && attr.Diagnostics[DiagExact] == 1 {
 			// 2^n fit the budget: the settings say what ran, not the cap.
 			res.Settings.Budget = attr.Evaluations

@@ -21,7 +21,8 @@ type KernelSHAPOptions struct {
 	NoControlVariate bool
 	// OddRefinement refits the odd part with tree-proxy interactions (see
 	// KernelSHAP), with standard errors from the refined fit's own
-	// jackknife. Off by default.
+	// jackknife. Off in this low-level call; Explainer.Explain turns it on
+	// unless Request.Plain (the CLI's and the library's default).
 	OddRefinement bool
 }
 

@@ -62,10 +62,6 @@ func (r Request) Validate() error {
 		return fmt.Errorf("attribution: window stride %d: want 0 (half the window) or a positive number of tokens", r.WindowStride)
 	case r.MaxMemoryBytes < 0:
 		return fmt.Errorf("attribution: memory limit %d bytes: want 0 (no limit) or a positive number", r.MaxMemoryBytes)
-	case r.Refine && r.Method != "" && r.Method != MethodKernelSHAP:
-		return fmt.Errorf("attribution: refine with method %s: the odd refinement is KernelSHAP's", r.Method)
-	case r.Refine && (r.Tolerance > 0 || r.AllTargets):
-		return fmt.Errorf("attribution: refine with a tolerance or all targets: those run the plain KernelSHAP estimator")
 	}
 	if r.Method != "" {
 		if _, err := ParseMethod(string(r.Method)); err != nil {

@@ -57,7 +57,9 @@ type Settings struct {
 	Mask        string  `json:"mask"`
 	Seed        uint64  `json:"seed"`
 	KernelWidth float64 `json:"kernel_width,omitempty"`
-	// Refine is set when KernelSHAP's odd refinement ran (--refine).
+	// Refine is set when KernelSHAP's odd refinement ran (the default of
+	// a sampled KernelSHAP; off with --refine=false, --tolerance, --target
+	// all, and when the coalitions were enumerated exactly).
 	Refine bool `json:"refine,omitempty"`
 	// WindowStride is the stride, in tokens, of a windowed explanation.
 	WindowStride int `json:"window_stride,omitempty"`

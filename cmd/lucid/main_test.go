@@ -148,14 +148,15 @@ func TestExplainTerminalAndJSON(t *testing.T) {
 	assert.Contains(t, stderr, `--target "MAYBE": unknown target label`)
 }
 
-// --refine runs KernelSHAP's odd refinement: the settings say so, the
-// attributions still add up to f(x) − base value, and they differ from the
-// plain estimate's at the same budget and seed.
+// KernelSHAP's odd refinement runs by default and --refine=false turns it
+// off: the settings say which ran, the attributions still add up to
+// f(x) − base value, and the two estimates differ at the same budget and
+// seed.
 func TestExplainRefine(t *testing.T) {
 	text := "the acting is wooden and the plot drags , but the final twenty minutes are genuinely thrilling"
-	code, plainOut, stderr := lucid(t, "", "explain", "--json", "--budget", "256", text)
+	code, plainOut, stderr := lucid(t, "", "explain", "--json", "--budget", "256", "--refine=false", text)
 	require.Equal(t, exitOK, code, stderr)
-	code, refinedOut, stderr := lucid(t, "", "explain", "--json", "--budget", "256", "--refine", text)
+	code, refinedOut, stderr := lucid(t, "", "explain", "--json", "--budget", "256", text)
 	require.Equal(t, exitOK, code, stderr)
 	plain, refined := jsonLines(t, plainOut)[0], jsonLines(t, refinedOut)[0]
 	assert.Equal(t, true, refined["settings"].(map[string]any)["refine"])
