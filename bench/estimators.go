@@ -25,10 +25,10 @@ var Estimators = []Estimator{
 	{"kaddshap", baseline(attribution.KAddSHAP)},
 	{"regressionmsr", baseline(attribution.RegressionMSR)},
 	{"oddshap", baseline(attribution.OddSHAP)},
-	{"lucid", func(ctx context.Context, g attribution.Game, budget int, seed uint64) (*attribution.Attribution, error) {
+	{"lucid-plain", func(ctx context.Context, g attribution.Game, budget int, seed uint64) (*attribution.Attribution, error) {
 		return attribution.KernelSHAP(ctx, g, attribution.KernelSHAPOptions{Budget: budget, Seed: seed})
 	}},
-	{"lucid-odd", func(ctx context.Context, g attribution.Game, budget int, seed uint64) (*attribution.Attribution, error) {
+	{"lucid", func(ctx context.Context, g attribution.Game, budget int, seed uint64) (*attribution.Attribution, error) {
 		return attribution.KernelSHAP(ctx, g, attribution.KernelSHAPOptions{Budget: budget, Seed: seed, OddRefinement: true})
 	}},
 }

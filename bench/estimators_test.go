@@ -74,7 +74,7 @@ func TestRefinedStdErrCoverageOnDevTables(t *testing.T) {
 	tables := devTables(t)
 	var refined []Estimator
 	for _, e := range Estimators {
-		if e.Name == "lucid-odd" {
+		if e.Name == "lucid" {
 			refined = append(refined, e)
 		}
 	}
@@ -171,7 +171,7 @@ func BenchmarkRefinedCostOnModel(b *testing.B) {
 			var wall, model float64
 			ops := 0
 			for b.Loop() {
-				res, err := x.Explain(context.Background(), attribution.Request{Text: texts[ops%len(texts)], Method: attribution.MethodKernelSHAP, Budget: 512, Seed: uint64(ops + 1), Refine: refine})
+				res, err := x.Explain(context.Background(), attribution.Request{Text: texts[ops%len(texts)], Method: attribution.MethodKernelSHAP, Budget: 512, Seed: uint64(ops + 1), Plain: !refine})
 				if err != nil {
 					b.Fatal(err)
 				}

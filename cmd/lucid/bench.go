@@ -45,10 +45,11 @@ full coalition tables of --accuracy-sentences sentences of --accuracy-min-words
 to --accuracy-max-words words (default 10-16) from
 --data (2^words model evaluations each, built once and cached under
 $LUCID_CACHE_DIR/tables or ~/.cache/lucid/tables, keyed by the model's hash):
-LeverageSHAP, kADD-SHAP (k=2), Tree MSR, OddSHAP and Lucid's KernelSHAP, with
-seeds 1..--seeds at each budget (default 64, 128, 256, 512, 1024): mean and
-90th percentile of |error|, a 95% interval over sentences, and CPU time
-outside the model.
+LeverageSHAP, kADD-SHAP (k=2), Tree MSR, OddSHAP and Lucid's KernelSHAP
+(lucid: the default, refined; lucid-plain: --refine=false), with seeds
+1..--seeds at each budget (default 64, 128, 256, 512, 1024): mean and 90th
+percentile of |error|, a 95% interval over sentences, the coverage of the
+95% intervals, and CPU time outside the model.
 
 Sentences: the first --sentences rows of --data (default
 ../shared/data/sst2/dev.tsv when it exists), else built-in sentences.
