@@ -291,9 +291,13 @@ func printBench(w io.Writer, r *benchReport) {
 		e := r.Estimators[0]
 		fmt.Fprintf(w, "\naccuracy against exact Shapley values on cached full coalition tables (%d sentences, seeds 1-%d):\n", e.Sentences, e.Seeds)
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "method\tbudget\tmean |error|\t(95% CI)\tp90 |error|\tevals\tCPU ms/expl\truns\t")
+		fmt.Fprintln(tw, "method\tbudget\tmean |error|\t(95% CI)\tp90 |error|\tevals\tCPU ms/expl\t95% coverage\truns\t")
 		for _, a := range r.Estimators {
-			fmt.Fprintf(tw, "%s\t%d\t%.5f\t%.5f-%.5f\t%.5f\t%.0f\t%.2f\t%d\t\n", termSafe(a.Method), a.Budget, a.Mean, a.MeanLow, a.MeanHigh, a.P90, a.MeanEvaluations, 1000*a.CPUSeconds, a.Runs)
+			cov := "-"
+			if a.CoveredRuns > 0 {
+				cov = fmt.Sprintf("%.1f%%", 100*a.Coverage)
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%.5f\t%.5f-%.5f\t%.5f\t%.0f\t%.2f\t%s\t%d\t\n", termSafe(a.Method), a.Budget, a.Mean, a.MeanLow, a.MeanHigh, a.P90, a.MeanEvaluations, 1000*a.CPUSeconds, cov, a.Runs)
 		}
 		tw.Flush()
 	}
