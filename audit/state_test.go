@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/lucid-nlp/lucid/internal/mergetest"
 )
 
 // mergeCorpus is the template corpus with a few malformed rows and
@@ -96,13 +98,13 @@ func TestMergedStatesGiveTheSinglePassReport(t *testing.T) {
 			}
 			states = append(states, st)
 		}
-		// Merge as a random tree.
-		for len(states) > 1 {
-			i := rng.IntN(len(states) - 1)
-			require.NoError(t, states[i].Merge(states[i+1]))
-			states = append(states[:i+1], states[i+2:]...)
-		}
-		got, err := Finish(ctx, states[0], clf, nil)
+		// Merge as a random tree, through the wire into merge-only States.
+		merged := mergetest.Merge(t, rng, states, func() *State {
+			s, err := NewState(nil, mergeConfig(11))
+			require.NoError(t, err)
+			return s
+		})
+		got, err := Finish(ctx, merged, clf, nil)
 		require.NoError(t, err)
 		assert.Equal(t, want, comparable(t, got), "trial %d, %d parts", trial, k)
 		assert.Equal(t, whole.Reconciliation.Rows, got.Reconciliation.Rows)

@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/lucid-nlp/lucid/internal/mergetest"
 )
 
 type sliceRow struct{ text, truth, pred string }
@@ -42,21 +44,10 @@ func TestSliceAccuracyMergesToTheSinglePass(t *testing.T) {
 		for _, r := range rows {
 			parts[rng.IntN(k)].Add(r.text, r.truth, r.pred)
 		}
-		for len(parts) > 1 {
-			i, j := rng.IntN(len(parts)), rng.IntN(len(parts)-1)
-			if j >= i {
-				j++
-			}
-			data, err := parts[j].MarshalBinary()
-			require.NoError(t, err)
-			fresh := NewSliceAccuracy(nil)
-			require.NoError(t, fresh.UnmarshalBinary(data))
-			require.NoError(t, parts[i].Merge(fresh))
-			parts = append(parts[:j], parts[j+1:]...)
-		}
+		merged := mergetest.Merge(t, rng, parts, func() *SliceAccuracy { return NewSliceAccuracy(nil) })
 		want, err := json.Marshal(single.Result())
 		require.NoError(t, err)
-		got, err := json.Marshal(parts[0].Result())
+		got, err := json.Marshal(merged.Result())
 		require.NoError(t, err)
 		require.Equal(t, string(want), string(got), "trial %d: %d rows, %d parts", trial, len(rows), k)
 	}

@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/lucid-nlp/lucid/internal/mergetest"
 )
 
 // mergeCorpus draws texts for the shipped families with many repeats (the
@@ -83,19 +85,12 @@ func TestAuditMergeEqualsOnePass(t *testing.T) {
 			rng.Shuffle(len(p), func(i, j int) { p[i], p[j] = p[j], p[i] })
 			accs = append(accs, roundTripAudit(t, mergeConfig(1+rng.IntN(40)), auditOf(t, mergeConfig(1+rng.IntN(40)), p)))
 		}
-		for len(accs) > 1 {
-			i := rng.IntN(len(accs))
-			j := rng.IntN(len(accs) - 1)
-			if j >= i {
-				j++
-			}
-			require.NoError(t, accs[i].Merge(accs[j]))
-			if rng.IntN(2) == 0 {
-				accs[i] = roundTripAudit(t, mergeConfig(7), accs[i])
-			}
-			accs = append(accs[:j], accs[j+1:]...)
-		}
-		got := resultJSON(t, accs[0])
+		merged := mergetest.Merge(t, rng, accs, func() *Audit {
+			a, err := NewAudit(corpusLexicon(), mergeConfig(7))
+			require.NoError(t, err)
+			return a
+		})
+		got := resultJSON(t, merged)
 		require.JSONEq(t, want, got, "trial %d: %d texts in %d parts", trial, len(texts), k)
 		require.Equal(t, want, got, "trial %d: same bytes", trial)
 	}

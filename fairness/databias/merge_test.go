@@ -9,6 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lucid-nlp/lucid/internal/mergetest"
+
 	"github.com/lucid-nlp/lucid/fairness/counterfactual"
 )
 
@@ -81,19 +83,12 @@ func TestMergeEqualsOnePass(t *testing.T) {
 			rng.Shuffle(len(p), func(i, j int) { p[i], p[j] = p[j], p[i] })
 			accs = append(accs, roundTrip(t, opts, scanOf(t, opts, p)))
 		}
-		for len(accs) > 1 {
-			i := rng.IntN(len(accs))
-			j := rng.IntN(len(accs) - 1)
-			if j >= i {
-				j++
-			}
-			require.NoError(t, accs[i].Merge(accs[j]))
-			if rng.IntN(2) == 0 {
-				accs[i] = roundTrip(t, opts, accs[i])
-			}
-			accs = append(accs[:j], accs[j+1:]...)
-		}
-		got, err := json.Marshal(accs[0].Result())
+		merged := mergetest.Merge(t, rng, accs, func() *Scanner {
+			s, err := NewScanner(opts)
+			require.NoError(t, err)
+			return s
+		})
+		got, err := json.Marshal(merged.Result())
 		require.NoError(t, err)
 		require.JSONEq(t, string(want), string(got), "trial %d, %d rows in %d parts", trial, len(rows), k)
 		require.Equal(t, string(want), string(got), "trial %d: same bytes", trial)

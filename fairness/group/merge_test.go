@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/lucid-nlp/lucid/internal/mergetest"
 )
 
 // groupRow is one row of a random stream.
@@ -54,20 +56,12 @@ func mergeParts(t *testing.T, rng *rand.Rand, opts Options, rows []groupRow, k i
 	for _, r := range rows {
 		r.addTo(parts[rng.IntN(k)])
 	}
-	for len(parts) > 1 {
-		i, j := rng.IntN(len(parts)), rng.IntN(len(parts)-1)
-		if j >= i {
-			j++
-		}
-		data, err := parts[j].MarshalBinary()
+	fresh := func() *Accumulator {
+		a, err := NewAccumulator(opts)
 		require.NoError(t, err)
-		fresh, err := NewAccumulator(opts)
-		require.NoError(t, err)
-		require.NoError(t, fresh.UnmarshalBinary(data))
-		require.NoError(t, parts[i].Merge(fresh))
-		parts = append(parts[:j], parts[j+1:]...)
+		return a
 	}
-	data, err := parts[0].MarshalBinary()
+	data, err := mergetest.Merge(t, rng, parts, fresh).MarshalBinary()
 	require.NoError(t, err)
 	final, err := NewAccumulator(opts)
 	require.NoError(t, err)

@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/lucid-nlp/lucid/internal/mergetest"
 )
 
 type pairedRow struct {
@@ -70,26 +72,18 @@ func TestAccumulatorMergesToTheSinglePass(t *testing.T) {
 		for _, r := range rows {
 			parts[rng.IntN(k)].Add(r.frame, r.group, r.score, r.positive)
 		}
-		for len(parts) > 1 {
-			i, j := rng.IntN(len(parts)), rng.IntN(len(parts)-1)
-			if j >= i {
-				j++
-			}
-			data, err := parts[j].MarshalBinary()
+		merged := mergetest.Merge(t, rng, parts, func() *Accumulator {
+			a, err := NewAccumulator(opts)
 			require.NoError(t, err)
-			fresh, err := NewAccumulator(opts)
-			require.NoError(t, err)
-			require.NoError(t, fresh.UnmarshalBinary(data))
-			require.NoError(t, parts[i].Merge(fresh))
-			parts = append(parts[:j], parts[j+1:]...)
-		}
+			return a
+		})
 		wantReport := single.Result()
 		if wantReport.DroppedRows > 0 {
 			droppedTrials++
 		}
 		want, err := json.Marshal(wantReport)
 		require.NoError(t, err)
-		got, err := json.Marshal(parts[0].Result())
+		got, err := json.Marshal(merged.Result())
 		require.NoError(t, err)
 		require.Equal(t, string(want), string(got), "trial %d: %d rows, %d frames, max %d, %d parts", trial, len(rows), frames, opts.MaxFrames, k)
 	}

@@ -9,6 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lucid-nlp/lucid/internal/mergetest"
+
 	"github.com/lucid-nlp/lucid/fairness/group"
 )
 
@@ -43,11 +45,7 @@ func messyRows(rng *rand.Rand, n int, seed uint64) []judgedRow {
 // splitMerge feeds rows, shuffled and split into k parts, to k fresh
 // accumulators made by mk, round-trips each merged-in part through its
 // encoding, and merges them in a random tree order.
-func splitMerge[T interface {
-	Merge(T) error
-	MarshalBinary() ([]byte, error)
-	UnmarshalBinary([]byte) error
-}](t *testing.T, rng *rand.Rand, rows []judgedRow, k int, mk func() T, add func(T, judgedRow)) T {
+func splitMerge[T mergetest.Mergeable[T]](t *testing.T, rng *rand.Rand, rows []judgedRow, k int, mk func() T, add func(T, judgedRow)) T {
 	t.Helper()
 	rows = append([]judgedRow(nil), rows...)
 	rng.Shuffle(len(rows), func(i, j int) { rows[i], rows[j] = rows[j], rows[i] })
@@ -58,19 +56,7 @@ func splitMerge[T interface {
 	for _, r := range rows {
 		add(parts[rng.IntN(k)], r)
 	}
-	for len(parts) > 1 {
-		i, j := rng.IntN(len(parts)), rng.IntN(len(parts)-1)
-		if j >= i {
-			j++
-		}
-		data, err := parts[j].MarshalBinary()
-		require.NoError(t, err)
-		fresh := mk()
-		require.NoError(t, fresh.UnmarshalBinary(data))
-		require.NoError(t, parts[i].Merge(fresh))
-		parts = append(parts[:j], parts[j+1:]...)
-	}
-	return parts[0]
+	return mergetest.Merge(t, rng, parts, mk)
 }
 
 func addScore(t *testing.T) func(*Scores, judgedRow) {
