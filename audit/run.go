@@ -8,8 +8,14 @@
 //
 // Memory stays flat however long the file: rows are read one at a time and
 // scored in batches; what is kept is per group, per term pair, or a fixed
-// reservoir of rows for the checks that need to re-run the model many times
-// per row (consistency tests, explanations).
+// sample of rows (bottom-k by a hash of the text, Sample) for the checks
+// that need to re-run the model many times per row (consistency tests,
+// explanations).
+//
+// That state is a State, and it merges: States built from parts of the
+// data, on one machine or many (the Beam pipeline in beam/), merge into
+// the State of the whole, and Finish gives the same report. Run is one
+// State fed batch by batch.
 package audit
 
 import (

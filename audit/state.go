@@ -256,8 +256,10 @@ type labelsOnly []string
 func (l labelsOnly) Labels() []string { return l }
 
 func (l labelsOnly) Predict(context.Context, []string) ([]models.Prediction, error) {
-	return nil, errors.New("audit: this State was made without a classifier: it merges and encodes, it cannot score rows")
+	return nil, errNoClassifier
 }
+
+var errNoClassifier = errors.New("audit: this State was made without a classifier: it merges and encodes, it cannot score rows")
 
 // skip counts one malformed row, keeping the first few (by source and
 // line) as examples.
@@ -298,8 +300,7 @@ func (s *State) Add(ctx context.Context, b Batch) error {
 	}
 	if s.clf == nil {
 		if s.modelChecks() {
-			_, err := labelsOnly(s.labels).Predict(ctx, nil)
-			return err
+			return errNoClassifier
 		}
 		for _, row := range b.Rows { // data only: no predictions
 			s.rows++
@@ -381,24 +382,12 @@ func (s *State) Add(ctx context.Context, b Batch) error {
 	return nil
 }
 
+// addReconciliation adds one file's (or another State's) account of lines.
 func (s *State) addReconciliation(r dataset.Reconciliation) {
 	if s.reconciliation == nil {
-		s.reconciliation = &dataset.Reconciliation{Complete: true}
+		c := r
+		s.reconciliation = &c
+		return
 	}
-	t := s.reconciliation
-	t.Lines += r.Lines
-	t.HeaderLines += r.HeaderLines
-	t.BlankLines += r.BlankLines
-	t.Rows += r.Rows
-	t.RowLines += r.RowLines
-	t.Unlabelled += r.Unlabelled
-	t.Skipped += r.Skipped
-	t.SkippedLines += r.SkippedLines
-	t.Malformed += r.Malformed
-	t.Complete = t.Complete && r.Complete
-	t.Balanced = t.HeaderLines+t.BlankLines+t.RowLines+t.SkippedLines == t.Lines
+	s.reconciliation.Add(r)
 }
-
-// Rows is the rows scored so far; Skipped the malformed ones.
-func (s *State) Rows() int    { return s.rows }
-func (s *State) Skipped() int { return s.skipped }

@@ -41,10 +41,10 @@ func mergeConfig(seed uint64) Config {
 		Seed: seed, Resamples: 200, ConsistencyRows: 40, BatchSize: 32, Labels: []string{"NEGATIVE", "POSITIVE"}}
 }
 
-// comparable strips what legitimately differs between one pass and a
+// reportNumbers strips what legitimately differs between one pass and a
 // merge of parts: wall times, and the line numbers and header lines that
 // splitting a file into several renumbers.
-func comparable(t *testing.T, rep *Report) map[string]any {
+func reportNumbers(t *testing.T, rep *Report) map[string]any {
 	t.Helper()
 	b, err := json.Marshal(rep)
 	require.NoError(t, err)
@@ -68,7 +68,7 @@ func TestMergedStatesGiveTheSinglePassReport(t *testing.T) {
 	whole, err := Run(ctx, clf, nil, cfg)
 	require.NoError(t, err)
 	require.Positive(t, whole.Skipped)
-	want := comparable(t, whole)
+	want := reportNumbers(t, whole)
 
 	lines := strings.Split(strings.TrimSuffix(corpus, "\n"), "\n")
 	header, body := lines[0], lines[1:]
@@ -106,7 +106,7 @@ func TestMergedStatesGiveTheSinglePassReport(t *testing.T) {
 		})
 		got, err := Finish(ctx, merged, clf, nil)
 		require.NoError(t, err)
-		assert.Equal(t, want, comparable(t, got), "trial %d, %d parts", trial, k)
+		assert.Equal(t, want, reportNumbers(t, got), "trial %d, %d parts", trial, k)
 		assert.Equal(t, whole.Reconciliation.Rows, got.Reconciliation.Rows)
 		assert.Equal(t, whole.Reconciliation.Skipped, got.Reconciliation.Skipped)
 		assert.True(t, got.Reconciliation.Balanced)

@@ -211,7 +211,7 @@ func rateTests(col, group string, a, b *confusion, tol float64) []ShiftTest {
 		}
 		t := ShiftTest{Column: col, Group: group, Metric: p.metric, A: rate(ka, na), B: rate(kb, nb), Test: "fisher_exact"}
 		t.Difference = t.B.Value - t.A.Value
-		t.CI = newcombe(kb, nb, ka, na)
+		t.CI = stats.Newcombe(kb, nb, ka, na)
 		t.RawP = stats.FisherExact(kb, nb-kb, ka, na-ka)
 		t.Evidence = stats.Evidence{Estimate: t.Difference, Low: t.CI.Low, High: t.CI.High, P: t.RawP, Lower: -tol, Upper: tol}
 		out = append(out, t)
@@ -284,19 +284,6 @@ func quantile(sorted []float64, p float64) float64 {
 		return sorted[len(sorted)-1]
 	}
 	return sorted[i] + (x-float64(i))*(sorted[i+1]-sorted[i])
-}
-
-// newcombe is the 95% interval of k1/n1 − k2/n2 by Newcombe's hybrid
-// score method (1998, method 10), as fairness/consistency computes a
-// slice's gap.
-func newcombe(k1, n1, k2, n2 int) stats.Interval {
-	p1, p2 := float64(k1)/float64(n1), float64(k2)/float64(n2)
-	w1, w2 := stats.Wilson(k1, n1, stats.Z95), stats.Wilson(k2, n2, stats.Z95)
-	d := p1 - p2
-	return stats.Interval{
-		Low:  d - math.Sqrt((p1-w1.Low)*(p1-w1.Low)+(w2.High-p2)*(w2.High-p2)),
-		High: d + math.Sqrt((w1.High-p1)*(w1.High-p1)+(p2-w2.Low)*(p2-w2.Low)),
-	}
 }
 
 func testName(t *ShiftTest) string {

@@ -200,6 +200,23 @@ type Reconciliation struct {
 	Balanced bool `json:"balanced"`
 }
 
+// Add accounts for o's lines too, as for one input made of both (two
+// files, or two parts of one): counts add up, the whole is Complete when
+// both are, and Balanced is recomputed.
+func (c *Reconciliation) Add(o Reconciliation) {
+	c.Lines += o.Lines
+	c.HeaderLines += o.HeaderLines
+	c.BlankLines += o.BlankLines
+	c.Rows += o.Rows
+	c.RowLines += o.RowLines
+	c.Unlabelled += o.Unlabelled
+	c.Skipped += o.Skipped
+	c.SkippedLines += o.SkippedLines
+	c.Malformed += o.Malformed
+	c.Complete = c.Complete && o.Complete
+	c.Balanced = c.HeaderLines+c.BlankLines+c.RowLines+c.SkippedLines == c.Lines
+}
+
 // Reader streams the rows of one file. It is not safe for concurrent use.
 type Reader struct {
 	name     string

@@ -520,3 +520,16 @@ func TestBatches(t *testing.T) {
 	require.NoError(t, err)
 	assert.ErrorContains(t, rd.Batches(context.Background(), 0, nil, nil), "batch size 0")
 }
+
+// Two files' accounts add up to one account of both.
+func TestReconciliationAdd(t *testing.T) {
+	a := Reconciliation{Lines: 10, HeaderLines: 1, BlankLines: 1, Rows: 7, RowLines: 7, Skipped: 1, SkippedLines: 1, Complete: true, Balanced: true}
+	b := Reconciliation{Lines: 5, HeaderLines: 1, Rows: 3, RowLines: 3, Unlabelled: 2, Skipped: 1, SkippedLines: 2, Malformed: 1, Complete: false}
+	a.Add(b)
+	assert.Equal(t, Reconciliation{Lines: 15, HeaderLines: 2, BlankLines: 1, Rows: 10, RowLines: 10, Unlabelled: 2, Skipped: 2, SkippedLines: 3,
+		Malformed: 1, Complete: false, Balanced: false}, a, "16 lines accounted for, 15 read: not balanced")
+	b.Lines = 6
+	c := Reconciliation{Lines: 10, HeaderLines: 1, BlankLines: 1, Rows: 7, RowLines: 7, Skipped: 1, SkippedLines: 1, Complete: true, Balanced: true}
+	c.Add(b)
+	assert.True(t, c.Balanced)
+}

@@ -153,13 +153,6 @@ func buildCFJudged(r *counterfactual.Result) *cfJudgedV {
 	// package default.
 	v.Confidence = pct(counterfactual.DefaultConfidence)
 	v.Directions = len(all)
-	bySeverity(all, func(d cfDirV) fstats.Status { return fstats.Status(d.Verdict.Status) })
-	for _, d := range all {
-		if d.Verdict.Class == "fail" || d.Verdict.Class == "warn" {
-			v.Judged = append(v.Judged, d)
-		} else {
-			v.Settled = append(v.Settled, d)
-		}
-	}
+	v.Judged, v.Settled = splitJudged(all, func(d cfDirV) verdictV { return d.Verdict })
 	return v
 }

@@ -121,14 +121,7 @@ func buildPairs(r *group.Report) pairsV {
 		}
 	}
 	v.Tests = len(all)
-	bySeverity(all, func(t pairTestV) fstats.Status { return fstats.Status(t.Verdict.Status) })
-	for _, t := range all {
-		if t.Verdict.Class == "fail" || t.Verdict.Class == "warn" {
-			v.Judged = append(v.Judged, t)
-		} else {
-			v.Settled = append(v.Settled, t)
-		}
-	}
+	v.Judged, v.Settled = splitJudged(all, func(t pairTestV) verdictV { return t.Verdict })
 	return v
 }
 

@@ -42,3 +42,17 @@ var undefinedWords = regexp.MustCompile(`[+-]?\b(NaN|Inf)\b`)
 func bySeverity[T any](items []T, status func(T) fstats.Status) {
 	slices.SortStableFunc(items, func(a, b T) int { return cmp.Compare(status(b).Severity(), status(a).Severity()) })
 }
+
+// splitJudged orders items worst verdict first and splits them into those
+// a reader must look at (fail, warn) and those settled (pass, info).
+func splitJudged[T any](items []T, verdictOf func(T) verdictV) (judged, settled []T) {
+	bySeverity(items, func(t T) fstats.Status { return fstats.Status(verdictOf(t).Status) })
+	for _, t := range items {
+		if c := verdictOf(t).Class; c == "fail" || c == "warn" {
+			judged = append(judged, t)
+		} else {
+			settled = append(settled, t)
+		}
+	}
+	return judged, settled
+}

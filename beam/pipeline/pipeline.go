@@ -199,6 +199,25 @@ func (w *worker) openModel() (*models.Classifier, error) {
 	return w.Flags.OpenModel(folder)
 }
 
+// open is a model stage's Setup: the configuration and the model (nil for
+// a data-only audit), once per DoFn instance.
+func (w *worker) open() (audit.Config, *models.Classifier, error) {
+	cfg, err := w.config()
+	if err != nil {
+		return cfg, nil, err
+	}
+	m, err := w.openModel()
+	return cfg, m, err
+}
+
+// closeModel is a model stage's Teardown.
+func closeModel(m *models.Classifier) error {
+	if m == nil {
+		return nil
+	}
+	return m.Close()
+}
+
 // readFn reads one file into Batches of --batch rows.
 type readFn struct {
 	Job  worker `json:"job"`
@@ -246,12 +265,8 @@ type scoreFn struct {
 }
 
 func (f *scoreFn) Setup() error {
-	cfg, err := f.Job.config()
-	if err != nil {
-		return err
-	}
-	f.cfg = cfg
-	if f.model, err = f.Job.openModel(); err != nil {
+	var err error
+	if f.cfg, f.model, err = f.Job.open(); err != nil {
 		return err
 	}
 	if f.model != nil {
@@ -263,12 +278,7 @@ func (f *scoreFn) Setup() error {
 	return nil
 }
 
-func (f *scoreFn) Teardown() error {
-	if f.model == nil {
-		return nil
-	}
-	return f.model.Close()
-}
+func (f *scoreFn) Teardown() error { return closeModel(f.model) }
 
 // ProcessElement scores b. A failed attempt's State may hold part of the
 // batch, so each attempt starts from a fresh one: a retried batch counts
@@ -401,12 +411,8 @@ type finishFn struct {
 }
 
 func (f *finishFn) Setup() error {
-	cfg, err := f.Job.config()
-	if err != nil {
-		return err
-	}
-	f.cfg = cfg
-	if f.model, err = f.Job.openModel(); err != nil {
+	var err error
+	if f.cfg, f.model, err = f.Job.open(); err != nil {
 		return err
 	}
 	if f.model != nil {
@@ -415,12 +421,7 @@ func (f *finishFn) Setup() error {
 	return nil
 }
 
-func (f *finishFn) Teardown() error {
-	if f.model == nil {
-		return nil
-	}
-	return f.model.Close()
-}
+func (f *finishFn) Teardown() error { return closeModel(f.model) }
 
 func (f *finishFn) ProcessElement(ctx context.Context, enc []byte) error {
 	var clf audit.Classifier

@@ -157,11 +157,11 @@ func readReport(t *testing.T, dir string) map[string]any {
 	return m
 }
 
-// comparable drops what differs between one file and its parts for
+// reportNumbers drops what differs between one file and its parts for
 // reasons that are not the audit's figures: wall times, the clock, the
 // input's name, and where in which file each line is (parts have a header
 // each and their own line numbers). What is left must be identical.
-func comparable(t *testing.T, m map[string]any) map[string]any {
+func reportNumbers(t *testing.T, m map[string]any) map[string]any {
 	t.Helper()
 	for _, k := range []string{"generated_at", "rows_per_second", "timings", "data"} {
 		delete(m, k)
@@ -199,9 +199,9 @@ func TestPipelineEqualsSingleMachine(t *testing.T) {
 			assert.EqualValues(t, 10_000, got["rows"])
 			assert.EqualValues(t, 3, got["skipped_rows"], "the three malformed rows")
 			assert.Len(t, got["skipped_examples"], 3)
-			wj, err := json.Marshal(comparable(t, want))
+			wj, err := json.Marshal(reportNumbers(t, want))
 			require.NoError(t, err)
-			gj, err := json.Marshal(comparable(t, got))
+			gj, err := json.Marshal(reportNumbers(t, got))
 			require.NoError(t, err)
 			require.JSONEq(t, string(wj), string(gj))
 		})
@@ -259,8 +259,8 @@ func TestTransientFailureRetriedOnce(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, failed, "the injected failure never fired: the marker row was not scored")
 	assert.EqualValues(t, 1500, retried["rows"])
-	cj, _ := json.Marshal(comparable(t, clean))
-	rj, _ := json.Marshal(comparable(t, retried))
+	cj, _ := json.Marshal(reportNumbers(t, clean))
+	rj, _ := json.Marshal(reportNumbers(t, retried))
 	require.JSONEq(t, string(cj), string(rj))
 }
 

@@ -108,7 +108,8 @@ type Options struct {
 	MaxBatch int
 	// MaxWait is how long the first waiting call waits for others before
 	// its batch runs anyway (default 2ms; 0 means the default, negative
-	// means run as soon as a runner is free).
+	// means run as soon as a runner is free). A lone call on an idle
+	// batcher under light traffic does not wait (TriggerAlone).
 	MaxWait time.Duration
 	// Concurrency is how many batches run at once (default 1; as many as
 	// the model has sessions).

@@ -175,7 +175,7 @@ func (s *SliceAccuracy) Result() []SliceStats {
 			continue
 		}
 		rest := float64(st.RestCorrect) / float64(st.RestCount)
-		iv := newcombe(st.Correct, st.Count, st.RestCorrect, st.RestCount)
+		iv := stats.Newcombe(st.Correct, st.Count, st.RestCorrect, st.RestCount)
 		st.Evidence = &stats.Evidence{
 			Estimate: st.Accuracy - rest, Low: iv.Low, High: iv.High,
 			P: adj[i], Lower: -SliceGapTolerance, Upper: SliceGapTolerance,
@@ -183,20 +183,6 @@ func (s *SliceAccuracy) Result() []SliceStats {
 		st.Verdict = stats.Decide(*st.Evidence)
 	}
 	return out
-}
-
-// newcombe is the 95% interval of k1/n1 − k2/n2 by Newcombe's hybrid
-// score method (1998, method 10), built from the two Wilson intervals: it
-// stays within [−1, 1] and keeps its coverage at small counts and rates
-// near 0 or 1, where the Wald interval does not.
-func newcombe(k1, n1, k2, n2 int) stats.Interval {
-	p1, p2 := float64(k1)/float64(n1), float64(k2)/float64(n2)
-	w1, w2 := stats.Wilson(k1, n1, stats.Z95), stats.Wilson(k2, n2, stats.Z95)
-	d := p1 - p2
-	return stats.Interval{
-		Low:  d - math.Sqrt((p1-w1.Low)*(p1-w1.Low)+(w2.High-p2)*(w2.High-p2)),
-		High: d + math.Sqrt((w1.High-p1)*(w1.High-p1)+(p2-w2.Low)*(p2-w2.Low)),
-	}
 }
 
 func (t tally) stats(name string, overall float64) SliceStats {

@@ -97,18 +97,6 @@ func TestSliceAccuracy(t *testing.T) {
 	assert.Equal(t, stats.Info, empty[0].Verdict.Status)
 }
 
-func TestNewcombe(t *testing.T) {
-	// Newcombe (1998), Table II example (b): 56/70 − 48/80 = 0.2, method
-	// 10 interval [0.0524, 0.3339].
-	iv := newcombe(56, 70, 48, 80)
-	assert.InDelta(t, 0.0524, iv.Low, 1e-4)
-	assert.InDelta(t, 0.3339, iv.High, 1e-4)
-	// Example (e), 0/10 − 0/20: [−0.1611, 0.2775].
-	iv = newcombe(0, 10, 0, 20)
-	assert.InDelta(t, -0.1611, iv.Low, 1e-4)
-	assert.InDelta(t, 0.2775, iv.High, 1e-4)
-}
-
 func TestSliceGapVerdicts(t *testing.T) {
 	// 400 texts: 100 negated at accuracy 0.6, 300 others at 0.9. Slice
 	// "has negation" against the rest: gap −0.3, Fisher p tiny: FAIL.
@@ -142,7 +130,7 @@ func TestSliceGapVerdicts(t *testing.T) {
 	assert.InDelta(t, stats.FisherExact(60, 40, 270, 30), neg.RawP, 1e-15)
 	require.NotNil(t, neg.Evidence)
 	assert.InDelta(t, -0.3, neg.Evidence.Estimate, 1e-12)
-	iv := newcombe(60, 100, 270, 300)
+	iv := stats.Newcombe(60, 100, 270, 300)
 	assert.Equal(t, [2]float64{iv.Low, iv.High}, [2]float64{neg.Evidence.Low, neg.Evidence.High})
 	assert.Equal(t, [2]float64{-SliceGapTolerance, SliceGapTolerance}, [2]float64{neg.Evidence.Lower, neg.Evidence.Upper})
 	// The only testable slice: a family of one, Holm leaves p alone.

@@ -337,19 +337,15 @@ func share(k, n int) Share {
 	return Share{Value: Number(float64(k) / float64(n)), Low: Number(iv.Low), High: Number(iv.High), Count: k, Of: n}
 }
 
-// newcombe is p1 − p0 with Newcombe's hybrid score interval (1998, method
-// 10): each side's distance to its Wilson bound, combined in quadrature.
+// newcombe is p1 − p0 with its Newcombe interval (stats.Newcombe), NaN
+// when a side has no rows.
 func newcombe(k1, n1, k0, n0 int) Estimate {
 	if n1 <= 0 || n0 <= 0 {
 		nan := Number(math.NaN())
 		return Estimate{nan, nan, nan}
 	}
-	p1, p0 := float64(k1)/float64(n1), float64(k0)/float64(n0)
-	w1, w0 := stats.Wilson(k1, n1, stats.Z95), stats.Wilson(k0, n0, stats.Z95)
-	d := p1 - p0
-	lo := d - math.Sqrt((p1-w1.Low)*(p1-w1.Low)+(w0.High-p0)*(w0.High-p0))
-	hi := d + math.Sqrt((w1.High-p1)*(w1.High-p1)+(p0-w0.Low)*(p0-w0.Low))
-	return Estimate{Number(d), Number(lo), Number(hi)}
+	iv := stats.Newcombe(k1, n1, k0, n0)
+	return Estimate{Number(float64(k1)/float64(n1) - float64(k0)/float64(n0)), Number(iv.Low), Number(iv.High)}
 }
 
 // katz is p1 / p0 with the Katz log interval; when a count is 0 or equals

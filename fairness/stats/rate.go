@@ -45,3 +45,17 @@ func Wilson(k, n int, z float64) Interval {
 func ZFor(confidence float64) float64 {
 	return math.Sqrt2 * math.Erfinv(confidence)
 }
+
+// Newcombe is the 95% interval of k1/n1 − k2/n2 by Newcombe's hybrid
+// score method (1998, method 10), built from the two Wilson intervals: it
+// stays within [−1, 1] and keeps its coverage at small counts and rates
+// near 0 or 1, where the Wald interval does not. Both n must be positive.
+func Newcombe(k1, n1, k2, n2 int) Interval {
+	p1, p2 := float64(k1)/float64(n1), float64(k2)/float64(n2)
+	w1, w2 := Wilson(k1, n1, Z95), Wilson(k2, n2, Z95)
+	d := p1 - p2
+	return Interval{
+		Low:  d - math.Sqrt((p1-w1.Low)*(p1-w1.Low)+(w2.High-p2)*(w2.High-p2)),
+		High: d + math.Sqrt((w1.High-p1)*(w1.High-p1)+(p2-w2.Low)*(p2-w2.Low)),
+	}
+}

@@ -231,3 +231,15 @@ func TestPairedStreamBeyondItsSample(t *testing.T) {
 	assert.Equal(t, 0, empty.N)
 	assert.True(t, math.IsNaN(empty.Mean))
 }
+
+func TestNewcombe(t *testing.T) {
+	// Newcombe (1998), Table II example (b): 56/70 − 48/80 = 0.2, method
+	// 10 interval [0.0524, 0.3339].
+	iv := Newcombe(56, 70, 48, 80)
+	assert.InDelta(t, 0.0524, iv.Low, 1e-4)
+	assert.InDelta(t, 0.3339, iv.High, 1e-4)
+	// Example (e), 0/10 − 0/20: [−0.1611, 0.2775].
+	iv = Newcombe(0, 10, 0, 20)
+	assert.InDelta(t, -0.1611, iv.Low, 1e-4)
+	assert.InDelta(t, 0.2775, iv.High, 1e-4)
+}
