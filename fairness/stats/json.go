@@ -68,11 +68,14 @@ type evidenceJSON struct {
 	Lower    num     `json:"tolerance_lower"`
 	Upper    num     `json:"tolerance_upper"`
 	Alpha    float64 `json:"alpha"`
+	// Confidence is omitted when the caller did not state it, so reports
+	// written before it existed read back the same.
+	Confidence float64 `json:"confidence,omitempty"`
 }
 
 // MarshalJSON writes undefined figures as null.
 func (e Evidence) MarshalJSON() ([]byte, error) {
-	return json.Marshal(evidenceJSON{num(e.Estimate), num(e.Low), num(e.High), num(e.P), num(e.Lower), num(e.Upper), e.Alpha})
+	return json.Marshal(evidenceJSON{num(e.Estimate), num(e.Low), num(e.High), num(e.P), num(e.Lower), num(e.Upper), e.Alpha, e.Confidence})
 }
 
 // UnmarshalJSON reads null back as NaN.
@@ -81,7 +84,7 @@ func (e *Evidence) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	*e = Evidence{float64(j.Estimate), float64(j.Low), float64(j.High), float64(j.P), float64(j.Lower), float64(j.Upper), j.Alpha}
+	*e = Evidence{float64(j.Estimate), float64(j.Low), float64(j.High), float64(j.P), float64(j.Lower), float64(j.Upper), j.Alpha, j.Confidence}
 	return nil
 }
 

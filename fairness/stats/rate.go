@@ -47,15 +47,128 @@ func ZFor(confidence float64) float64 {
 }
 
 // Newcombe is the 95% interval of k1/n1 − k2/n2 by Newcombe's hybrid
-// score method (1998, method 10), built from the two Wilson intervals: it
-// stays within [−1, 1] and keeps its coverage at small counts and rates
-// near 0 or 1, where the Wald interval does not. Both n must be positive.
-func Newcombe(k1, n1, k2, n2 int) Interval {
+// score method (1998, method 10); NewcombeZ at any normal quantile.
+func Newcombe(k1, n1, k2, n2 int) Interval { return NewcombeZ(k1, n1, k2, n2, Z95) }
+
+// NewcombeZ is the interval of k1/n1 − k2/n2 at normal quantile z by
+// Newcombe's hybrid score method (1998, method 10), built from the two
+// Wilson intervals: it stays within [−1, 1] and keeps its coverage at
+// small counts and rates at 0 or 1, where the Wald interval and the
+// percentile bootstrap (zero width when a group has no errors) do not.
+// Both n must be positive.
+func NewcombeZ(k1, n1, k2, n2 int, z float64) Interval {
 	p1, p2 := float64(k1)/float64(n1), float64(k2)/float64(n2)
-	w1, w2 := Wilson(k1, n1, Z95), Wilson(k2, n2, Z95)
+	w1, w2 := Wilson(k1, n1, z), Wilson(k2, n2, z)
 	d := p1 - p2
 	return Interval{
-		Low:  d - math.Sqrt((p1-w1.Low)*(p1-w1.Low)+(w2.High-p2)*(w2.High-p2)),
-		High: d + math.Sqrt((w1.High-p1)*(w1.High-p1)+(p2-w2.Low)*(p2-w2.Low)),
+		Low:  max(-1, d-math.Sqrt((p1-w1.Low)*(p1-w1.Low)+(w2.High-p2)*(w2.High-p2))),
+		High: min(1, d+math.Sqrt((w1.High-p1)*(w1.High-p1)+(p2-w2.Low)*(p2-w2.Low))),
 	}
+}
+
+// RatioZ is the interval of (k1/n1) / (k2/n2) at normal quantile z by
+// MOVER-R with Wilson limits (Donner and Zou 2012; Fagerland, Lydersen
+// and Laake 2015 recommend it for the ratio of two proportions): it is
+// built on the ratio scale, so it is asymmetric like the ratio, and it
+// is defined when k1 is 0 ([0, U]). k2 must be positive. Where the
+// method's formula has no real solution (both rates near 0 at small n)
+// the bound is the widest one, 0 or +Inf.
+func RatioZ(k1, n1, k2, n2 int, z float64) Interval {
+	p1, p2 := float64(k1)/float64(n1), float64(k2)/float64(n2)
+	w1, w2 := Wilson(k1, n1, z), Wilson(k2, n2, z)
+	l1, u1, l2, u2 := w1.Low, w1.High, w2.Low, w2.High
+	pp := p1 * p2
+	iv := Interval{Low: 0, High: math.Inf(1)}
+	if den, disc := u2*(2*p2-u2), pp*pp-l1*u2*(2*p1-l1)*(2*p2-u2); den > 0 && disc >= 0 {
+		iv.Low = max(0, (pp-math.Sqrt(disc))/den)
+	}
+	if den, disc := l2*(2*p2-l2), pp*pp-u1*l2*(2*p1-u1)*(2*p2-l2); den > 0 && disc >= 0 {
+		iv.High = (pp + math.Sqrt(disc)) / den
+	}
+	r := p1 / p2
+	// Rounding must not leave the point estimate outside its interval.
+	iv.Low, iv.High = min(iv.Low, r), max(iv.High, r)
+	return iv
+}
+
+// PFromZ is the two-sided level α of the normal quantile z: the interval
+// built at z is the 1 − α interval.
+func PFromZ(z float64) float64 { return math.Erfc(z / math.Sqrt2) }
+
+// OutsideP inverts an interval family into the p-value of the test "the
+// effect lies outside [lower, upper]": the smallest two-sided level α at
+// which the 1 − α interval iv(z) lies wholly outside the band (1 when
+// even the point estimate, z = 0, does not). iv must widen as z grows,
+// as every interval here does. The test rejects at α exactly when the
+// 1 − α interval lies outside the band, so test and interval agree by
+// construction; as a one-sided test against the nearer band edge its
+// size is α/2, conservative.
+func OutsideP(iv func(z float64) Interval, lower, upper float64) float64 {
+	outside := func(z float64) bool {
+		v := iv(z)
+		return v.Low > upper || v.High < lower
+	}
+	if !outside(0) {
+		return 1
+	}
+	const zMax = 38.0 // PFromZ(38) underflows to 0
+	if outside(zMax) {
+		return 0
+	}
+	lo, hi := 0.0, zMax
+	for range 100 {
+		mid := (lo + hi) / 2
+		if outside(mid) {
+			lo = mid
+		} else {
+			hi = mid
+		}
+		if hi-lo < 1e-10 {
+			break
+		}
+	}
+	return PFromZ(hi)
+}
+
+// HolmLevels returns, for Holm's step-down procedure at level alpha over
+// the p-values p, the two-sided level each test's interval must have so
+// that the interval and the corrected test agree (Strassburger and Bretz
+// 2008): a hypothesis rejected at step k (of m) gets α/(m − k + 1); every
+// hypothesis not rejected gets α/(m − r), r the number rejected (α/m when
+// none is). A p-value from OutsideP is then below its level exactly when
+// Holm rejects it, so the interval at 1 − level lies outside the band
+// exactly for the tests Holm rejects. NaN p-values are left out of the
+// family and get NaN.
+func HolmLevels(p []float64, alpha float64) []float64 {
+	adj := Holm(p)
+	m, r := 0, 0
+	for i, v := range p {
+		if math.IsNaN(v) {
+			continue
+		}
+		m++
+		if adj[i] < alpha {
+			r++
+		}
+	}
+	out := make([]float64, len(p))
+	for i, v := range p {
+		switch {
+		case math.IsNaN(v):
+			out[i] = math.NaN()
+		case adj[i] < alpha:
+			// Rejected: its step is its rank among the p-values (ties
+			// share the most favourable, as Holm's adjusted p does).
+			below := 0
+			for _, w := range p {
+				if !math.IsNaN(w) && w < v {
+					below++
+				}
+			}
+			out[i] = alpha / float64(m-below)
+		default:
+			out[i] = alpha / float64(m-r)
+		}
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package stats
 import (
 	"fmt"
 	"math"
+	"strconv"
 )
 
 // Status is a check's verdict.
@@ -43,22 +44,33 @@ func Worse(a, b Status) Status {
 const DefaultAlpha = 0.05
 
 // Evidence is what one check knows about one effect: its size with an
-// interval, the p-value of its test (already corrected for multiple
-// comparisons where the check runs several), and the region of effects
-// that are immaterial.
+// interval, the p-value of its test against no effect (already corrected
+// for multiple comparisons where the check runs several), and the region
+// of effects that are immaterial.
 type Evidence struct {
-	// Estimate is the effect's point estimate; Low and High its interval.
+	// Estimate is the effect's point estimate; Low and High its interval,
+	// at the level the family's correction gives this test (Confidence):
+	// the interval is the materiality test, so it must be the corrected
+	// one.
 	Estimate, Low, High float64
-	// P is the test's p-value, corrected where several tests share a
-	// family. NaN means no test was possible.
+	// P is the test's p-value against "no effect", corrected where several
+	// tests share a family. NaN means no test was possible. It only names
+	// the kind of WARN ("significant but not shown material" or
+	// "inconclusive"); it never makes a FAIL or a PASS.
 	P float64
 	// Tolerance is the practical region [Lower, Upper]: an effect inside
 	// it is too small to matter (e.g. [−0.1, 0.1] for a parity
 	// difference, [0.8, 1.25] for disparate impact, [0, 0.1] for a flip
-	// rate).
+	// rate). For a ratio, the interval and the band are compared on the
+	// log scale, which for "inside" and "outside" is the same comparison.
 	Lower, Upper float64
 	// Alpha is the significance level (DefaultAlpha when 0).
 	Alpha float64
+	// Confidence is the level of [Low, High] (e.g. 0.99 for a test in a
+	// Holm family of five at α = 0.05); 0 when the caller did not say. It
+	// is written into the reason so a reader knows which interval was
+	// compared with the band.
+	Confidence float64
 }
 
 // Verdict is a status with the reason the rule gave it.
@@ -67,24 +79,34 @@ type Verdict struct {
 	Reason string `json:"reason"`
 }
 
-// Decide is Lucid's one decision rule (README, "How a verdict is earned"):
+// RuleText states Decide's rule in words, for README, report.json and
+// --help to quote.
+const RuleText = "FAIL when materiality is shown: the one-sided test of H0 \"the effect lies inside the tolerance band\" rejects after the family's Holm correction, " +
+	"i.e. the effect's corrected interval lies wholly outside the band. " +
+	"PASS when equivalence is shown (TOST): the corrected interval, of non-zero width, lies wholly inside the band. " +
+	"Otherwise WARN, saying which: \"significant but not shown material\" (the test against no effect rejects, but the interval reaches into the band) or \"inconclusive\" (it does not, and the interval reaches outside the band). " +
+	"Ratios (disparate impact) are judged on the log scale against [0.8, 1.25]. " +
+	"The family is every test that can make the verdict FAIL (for a group column: all pairs × all metrics, disparate impact included); its size and members are stated beside the verdict."
+
+// Decide is Lucid's one decision rule (README, "How a verdict is earned";
+// RuleText). [Low, High] must be the corrected interval of the effect, so
+// that "the interval lies wholly outside [Lower, Upper]" is the one-sided
+// test of H0: Lower ≤ effect ≤ Upper at the corrected level:
 //
-//   - FAIL: the effect is significant (P < α) and its estimate lies outside
-//     the tolerance region: a material effect, shown.
-//   - WARN, "significant but small": significant, estimate inside the region.
-//   - WARN, "large but underpowered": the estimate is outside the region but
-//     not significant.
-//   - WARN, "inconclusive": neither, but the interval reaches outside the
-//     region, so a material effect is not ruled out.
-//   - PASS: not significant and the whole interval inside the region: no
-//     material effect, and the data are enough to say so.
+//   - FAIL: the interval lies wholly outside the tolerance band (a
+//     material effect, shown).
+//   - PASS: the interval lies wholly inside the band and has a width
+//     (equivalence shown, TOST); a zero-width interval is never evidence.
+//   - WARN, "significant but not shown material": P < α against no
+//     effect, but the interval reaches into the band.
+//   - WARN, "inconclusive": otherwise; the interval straddles a band edge,
+//     or there is no interval.
 //   - INFO: no estimate (NaN), nothing to judge.
 //
-// For a difference the test's null is "no difference", so a clean check
-// is FAILed at most α of the time. For a rate whose ideal is 0 (a flip or
-// failure rate) the caller tests "rate ≤ tolerance" one-sided
-// (BinomialUpper), so a FAIL means the rate is shown to exceed the
-// tolerance.
+// Because a clean effect (inside the band) lies outside its own interval
+// at most α of the time, a check whose interval holds its coverage is
+// FAILed at most α of the time when the true effect is anywhere inside
+// the band, at its edge included.
 func Decide(e Evidence) Verdict {
 	alpha := e.Alpha
 	if alpha == 0 {
@@ -93,21 +115,32 @@ func Decide(e Evidence) Verdict {
 	if math.IsNaN(e.Estimate) {
 		return Verdict{Info, "no estimate"}
 	}
-	outside := e.Estimate < e.Lower || e.Estimate > e.Upper
-	significant := e.P < alpha // false for NaN
-	reaches := math.IsNaN(e.Low) || math.IsNaN(e.High) || e.Low < e.Lower || e.High > e.Upper
 	region := fmt.Sprintf("[%.3g, %.3g]", e.Lower, e.Upper)
-	switch {
-	case significant && outside:
-		return Verdict{Fail, fmt.Sprintf("significant (p=%.2g < %.2g) and %.3g is outside the tolerance %s", e.P, alpha, e.Estimate, region)}
-	case significant:
-		return Verdict{Warn, fmt.Sprintf("significant but small: p=%.2g < %.2g, %.3g is inside the tolerance %s", e.P, alpha, e.Estimate, region)}
-	case outside:
-		return Verdict{Warn, fmt.Sprintf("large but underpowered: %.3g is outside the tolerance %s but p=%s ≥ %.2g", e.Estimate, region, pString(e.P), alpha)}
-	case reaches:
-		return Verdict{Warn, fmt.Sprintf("inconclusive: not significant (p=%s), but the interval %s reaches outside the tolerance %s", pString(e.P), ivString(e.Low, e.High), region)}
+	iv := ivString(e.Low, e.High)
+	if e.Confidence > 0 {
+		iv = fmt.Sprintf("the %s%% interval %s", trimFloat(100*e.Confidence), iv)
+	} else {
+		iv = "the interval " + iv
 	}
-	return Verdict{Pass, fmt.Sprintf("not significant (p=%s) and the interval [%.3g, %.3g] lies inside the tolerance %s", pString(e.P), e.Low, e.High, region)}
+	noInterval := math.IsNaN(e.Low) || math.IsNaN(e.High)
+	significant := e.P < alpha // false for NaN
+	sig := "not significant against no effect (p=" + FormatP(e.P, alpha) + ")"
+	if significant {
+		sig = "significant against no effect (p=" + FormatP(e.P, alpha) + " < " + trimFloat(alpha) + ")"
+	}
+	switch {
+	case noInterval:
+		return Verdict{Warn, fmt.Sprintf("inconclusive: %.3g has no interval (too few values), so neither materiality nor equivalence can be shown; %s", e.Estimate, sig)}
+	case e.Low > e.Upper || e.High < e.Lower:
+		return Verdict{Fail, fmt.Sprintf("material: %s of %.3g lies wholly outside the tolerance %s", iv, e.Estimate, region)}
+	case e.Low >= e.Lower && e.High <= e.Upper && e.High > e.Low:
+		return Verdict{Pass, fmt.Sprintf("equivalent: %s of %.3g lies wholly inside the tolerance %s", iv, e.Estimate, region)}
+	case e.Low >= e.Lower && e.High <= e.Upper:
+		return Verdict{Warn, fmt.Sprintf("inconclusive: %s of %.3g has zero width, which is not evidence of equivalence", iv, e.Estimate)}
+	case significant:
+		return Verdict{Warn, fmt.Sprintf("significant but not shown material: %s, but %s of %.3g reaches into the tolerance %s", sig, iv, e.Estimate, region)}
+	}
+	return Verdict{Warn, fmt.Sprintf("inconclusive: %s, and %s of %.3g reaches outside the tolerance %s", sig, iv, e.Estimate, region)}
 }
 
 // ivString writes an interval, "n/a" when a bound is undefined (one
@@ -119,9 +152,25 @@ func ivString(low, high float64) string {
 	return fmt.Sprintf("[%.3g, %.3g]", low, high)
 }
 
-func pString(p float64) string {
+// FormatP writes a p-value with enough significant digits that the
+// printed number compares with alpha the way the exact one does:
+// 0.0497 is never printed "0.05" beside "< 0.05". Two significant digits
+// suffice unless rounding would land on or across alpha; then more are
+// used (up to 17, the exact float). NaN is "n/a".
+func FormatP(p, alpha float64) string {
 	if math.IsNaN(p) {
 		return "n/a"
 	}
-	return fmt.Sprintf("%.2g", p)
+	for prec := 2; prec < 17; prec++ {
+		s := strconv.FormatFloat(p, 'g', prec, 64)
+		r, _ := strconv.ParseFloat(s, 64)
+		if (r < alpha) == (p < alpha) && (r == alpha) == (p == alpha) {
+			return s
+		}
+	}
+	return strconv.FormatFloat(p, 'g', -1, 64)
 }
+
+// trimFloat writes v with up to 4 significant digits and no trailing
+// zeros (99.5, 95, 0.05).
+func trimFloat(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
