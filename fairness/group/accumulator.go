@@ -344,3 +344,26 @@ func (c *cells) rate(k rate) (float64, string) {
 }
 
 func frac(a, b int) float64 { return float64(a) / float64(b) }
+
+// count is rate k as successes over trials, the counts its score
+// interval is built from (rate returns their ratio, or why there is
+// none).
+func (c *cells) count(k rate) (int, int) {
+	switch k {
+	case positiveRate:
+		return c[tp] + c[fp] + c[up], c.n()
+	case accuracy:
+		return c[tp] + c[tn], c.labelled()
+	case baseRate:
+		return c[tp] + c[fn], c.labelled()
+	case tpr:
+		return c[tp], c[tp] + c[fn]
+	case fnr:
+		return c[fn], c[tp] + c[fn]
+	case fpr:
+		return c[fp], c[fp] + c[tn]
+	case precision:
+		return c[tp], c[tp] + c[fp]
+	}
+	panic(fmt.Sprintf("group: unknown rate %d", k))
+}

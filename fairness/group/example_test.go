@@ -55,18 +55,18 @@ func ExampleReport_pairs() {
 	}
 	for _, p := range r.Pairs {
 		for _, t := range p.Tests {
-			fmt.Printf("%s vs %s %-16s %6.3f [%6.3f, %6.3f] p_holm=%.2g %s\n", p.A, p.B, t.Metric,
-				t.Estimate.Value, t.Estimate.Low, t.Estimate.High, t.Evidence.P, t.Verdict.Status)
+			fmt.Printf("%s vs %s %-16s %6.3f, %.1f%% interval [%6.3f, %6.3f], materiality p_holm=%.2g %s\n", p.A, p.B, t.Metric,
+				t.Estimate.Value, 100*t.Confidence, t.Estimate.Low, t.Estimate.High, t.PMaterialHolm, t.Verdict.Status)
 		}
 	}
 	fmt.Println("verdict:", r.Verdict.Status, "-", r.Verdict.Reason)
 	fmt.Printf("left out: %+v\n", r.LeftOut)
 	// Output:
-	// A vs B positive_rate     0.000 [-0.042,  0.043] p_holm=1 pass
-	// A vs B tpr               0.300 [ 0.249,  0.352] p_holm=5.8e-29 fail
-	// A vs B fpr              -0.300 [-0.349, -0.251] p_holm=5.8e-29 fail
-	// A vs B precision         0.300 [ 0.248,  0.354] p_holm=5.8e-29 fail
-	// A vs B disparate_impact  1.000 [ 0.918,  1.087] p_holm=1 pass
-	// verdict: fail - 1 pair of 2 groups, 5 tests: 3 fail, 0 warn, 2 pass, 0 without an estimate
+	// A vs B positive_rate     0.000, 97.5% interval [-0.050,  0.050], materiality p_holm=1 pass
+	// A vs B tpr               0.300, 99.0% interval [ 0.232,  0.365], materiality p_holm=1.2e-12 fail
+	// A vs B fpr              -0.300, 99.0% interval [-0.365, -0.232], materiality p_holm=1.2e-12 fail
+	// A vs B precision         0.300, 99.0% interval [ 0.232,  0.365], materiality p_holm=1.2e-12 fail
+	// A vs B disparate_impact  1.000, 97.5% interval [ 0.905,  1.105], materiality p_holm=1 pass
+	// verdict: fail - 1 pair of 2 groups, 5 tests: 3 fail, 0 warn, 2 pass, 0 without an estimate; one Holm family of 5 tests at α = 0.05 (every test that can make "dialect" FAIL: 1 pair × 5 metrics (positive_rate, tpr, fpr, precision and disparate_impact), those without an estimate left out)
 	// left out: [{Group:(missing) Reason:missing group value (compared only with --missing-group as-group)}]
 }

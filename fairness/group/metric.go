@@ -6,16 +6,20 @@ import (
 	"slices"
 )
 
-// Metric is one estimate with its bootstrap interval. An undefined metric
-// has Value, Low and High NaN and says why in Undefined. A defined metric
-// whose resamples were all undefined has Low and High NaN and Resamples 0.
+// Metric is one estimate with its interval. An undefined metric has
+// Value, Low and High NaN and says why in Undefined. A rate, a ratio and
+// a pairwise difference have closed-form score intervals (Wilson,
+// MOVER-R, Newcombe); only the across-group disparities (max − min),
+// which have none, use the percentile bootstrap. A disparity whose
+// resamples were all undefined has Low and High NaN and Resamples 0.
 type Metric struct {
 	Value float64
-	// Low and High bound the percentile bootstrap interval at the report's
-	// confidence level.
+	// Low and High bound the interval: at the report's confidence level,
+	// or for a pairwise test at the level its Holm family gives it
+	// (PairTest.Confidence).
 	Low, High float64
 	// Resamples is the number of bootstrap resamples in which the metric
-	// was defined, out of Report.Resamples.
+	// was defined, out of Report.Resamples; 0 for a closed-form interval.
 	Resamples int
 	// Undefined is why Value is NaN; empty when it is not.
 	Undefined string

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/lucid-nlp/lucid/fairness/stats"
@@ -47,25 +48,36 @@ func (p *Pair) Test(metric string) (*PairTest, bool) {
 type PairTest struct {
 	// Metric is PositiveRate, TPR, FPR, Precision or DisparateImpact.
 	Metric string
-	// Estimate is A − B (B / A for disparate impact) with the percentile
-	// bootstrap interval of that difference (ratio), which can include 0
-	// (1): each resample's difference of the two groups' resampled rates.
+	// Estimate is A − B (B / A for disparate impact) with its interval at
+	// Confidence, the level the column's Holm family gives this test:
+	// Newcombe's hybrid score interval for a difference, MOVER-R with
+	// Wilson limits for the ratio. Both hold their coverage for small
+	// groups and for rates of 0 or 1, and neither has zero width.
 	Estimate Metric
-	// Table is the 2×2 table Fisher's exact test used: A's successes and
-	// failures, then B's. Successes are the predicted positives among all
-	// rows for the positive rate (and disparate impact), the true
-	// positives among the labelled positives for TPR, the false positives
-	// among the labelled negatives for FPR, and the true positives among
-	// the predicted-positive labelled rows for precision.
+	// Table is the 2×2 table the test used: A's successes and failures,
+	// then B's. Successes are the predicted positives among all rows for
+	// the positive rate (and disparate impact), the true positives among
+	// the labelled positives for TPR, the false positives among the
+	// labelled negatives for FPR, and the true positives among the
+	// predicted-positive labelled rows for precision.
 	Table [4]int
-	// P is Fisher's exact two-sided p-value before correction; NaN when
-	// the estimate is undefined.
+	// P is Fisher's exact two-sided p-value against no difference, before
+	// correction; NaN when the estimate is undefined.
 	P float64
-	// Evidence is what stats.Decide judged: the estimate and interval, P
-	// after Holm's correction across the column's pairs of this metric
-	// (disparate impact uses the positive rate's), and the tolerance
-	// region: [−T, T] for a difference, [FourFifths, 1/FourFifths] for
-	// disparate impact.
+	// PMaterial is the p-value of the materiality test, H0: the effect
+	// lies inside the tolerance band, before correction (stats.OutsideP
+	// over this test's interval); PMaterialHolm is it Holm-adjusted over
+	// the column's family. The test FAILs when PMaterialHolm < α, which
+	// is exactly when Estimate's interval lies outside the band. NaN when
+	// the estimate is undefined.
+	PMaterial, PMaterialHolm float64
+	// Confidence is the level of Estimate's interval (1 − the level
+	// stats.HolmLevels gives this test); 0 when the estimate is undefined.
+	Confidence float64
+	// Evidence is what stats.Decide judged: the estimate and corrected
+	// interval, P Holm-adjusted over the column's family (it only names
+	// the kind of WARN), and the tolerance band: [−T, T] for a
+	// difference, [FourFifths, 1/FourFifths] for disparate impact.
 	Evidence stats.Evidence
 	Verdict  stats.Verdict
 }
@@ -73,20 +85,24 @@ type PairTest struct {
 // pairTestJSON is PairTest on the wire: NaN p-values are null, and the
 // evidence is spread into fields a reader can use without Go's types.
 type pairTestJSON struct {
-	Metric    string        `json:"metric"`
-	Estimate  Metric        `json:"estimate"`
-	Table     [4]int        `json:"table"`
-	P         *float64      `json:"p"`
-	PHolm     *float64      `json:"p_holm"`
-	Tolerance [2]float64    `json:"tolerance"`
-	Alpha     float64       `json:"alpha"`
-	Verdict   stats.Verdict `json:"verdict"`
+	Metric        string        `json:"metric"`
+	Estimate      Metric        `json:"estimate"`
+	Confidence    float64       `json:"confidence"`
+	Table         [4]int        `json:"table"`
+	P             *float64      `json:"p"`
+	PHolm         *float64      `json:"p_holm"`
+	PMaterial     *float64      `json:"p_material"`
+	PMaterialHolm *float64      `json:"p_material_holm"`
+	Tolerance     [2]float64    `json:"tolerance"`
+	Alpha         float64       `json:"alpha"`
+	Verdict       stats.Verdict `json:"verdict"`
 }
 
 // MarshalJSON writes the test with null for NaN.
 func (t PairTest) MarshalJSON() ([]byte, error) {
 	return json.Marshal(pairTestJSON{
-		Metric: t.Metric, Estimate: t.Estimate, Table: t.Table, P: finite(t.P), PHolm: finite(t.Evidence.P),
+		Metric: t.Metric, Estimate: t.Estimate, Confidence: t.Confidence, Table: t.Table, P: finite(t.P), PHolm: finite(t.Evidence.P),
+		PMaterial: finite(t.PMaterial), PMaterialHolm: finite(t.PMaterialHolm),
 		Tolerance: [2]float64{t.Evidence.Lower, t.Evidence.Upper}, Alpha: t.Evidence.Alpha, Verdict: t.Verdict,
 	})
 }
@@ -98,9 +114,10 @@ func (t *PairTest) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*t = PairTest{Metric: j.Metric, Estimate: j.Estimate, Table: j.Table, P: orNaN(j.P), Verdict: j.Verdict,
+		PMaterial: orNaN(j.PMaterial), PMaterialHolm: orNaN(j.PMaterialHolm), Confidence: j.Confidence,
 		Evidence: stats.Evidence{
 			Estimate: j.Estimate.Value, Low: j.Estimate.Low, High: j.Estimate.High, P: orNaN(j.PHolm),
-			Lower: j.Tolerance[0], Upper: j.Tolerance[1], Alpha: j.Alpha,
+			Lower: j.Tolerance[0], Upper: j.Tolerance[1], Alpha: j.Alpha, Confidence: j.Confidence,
 		}}
 	return nil
 }
@@ -187,59 +204,128 @@ func successes(c *cells, k rate) (int, int) {
 	panic(fmt.Sprintf("group: no pairwise test for rate %d", k))
 }
 
-// pairwise fills r.Pairs, r.Verdict and r.Failing. groups are the indices
-// of the pair groups, reps their resampled spreadRates (aligned).
-func (r *Report) pairwise(tables []*cells, ref int, groups []int, reps [][len(spreadRates)][]float64) {
-	type side struct{ g, p int } // index in r.Groups, index in groups
-	var pairs [][2]side
+// pairwise fills r.Pairs, r.Family, r.Verdict and r.Failing. groups
+// are the indices of the pair groups.
+//
+// Every test that can make the column FAIL (each pair's four rate
+// differences and its disparate impact) is one Holm family: the
+// materiality p-values (stats.OutsideP over each test's score interval)
+// are Holm-adjusted together, and each interval is drawn at the level
+// stats.HolmLevels gives its test, so that "the interval lies outside the
+// band" and "Holm rejects" are the same statement.
+func (r *Report) pairwise(tables []*cells, ref int, groups []int) {
+	var pairs [][2]int // indices in r.Groups
 	for x := range groups {
 		for y := x + 1; y < len(groups); y++ {
-			a, b := side{groups[x], x}, side{groups[y], y}
-			ga, gb := &r.Groups[a.g], &r.Groups[b.g]
-			if b.g == ref || (a.g != ref && gb.PositiveRate.Value > ga.PositiveRate.Value) {
+			a, b := groups[x], groups[y]
+			ga, gb := &r.Groups[a], &r.Groups[b]
+			if b == ref || (a != ref && gb.PositiveRate.Value > ga.PositiveRate.Value) {
 				a, b = b, a
 			}
-			pairs = append(pairs, [2]side{a, b})
+			pairs = append(pairs, [2]int{a, b})
 		}
 	}
 	r.Pairs = make([]Pair, len(pairs))
-	for n, pr := range pairs {
-		r.Pairs[n] = Pair{A: r.Groups[pr[0].g].Group, B: r.Groups[pr[1].g].Group, Tests: make([]PairTest, len(spreadRates)+1)}
-	}
 	tol := r.ParityTolerance
-	for j, k := range spreadRates {
-		raw := make([]float64, len(pairs))
-		for n, pr := range pairs {
-			a, b := pr[0], pr[1]
+	// intervals[n][j] draws test j of pair n at a normal quantile; nil
+	// where the estimate is undefined.
+	intervals := make([][]func(z float64) stats.Interval, len(pairs))
+	var ptests []*PairTest
+	var pIntervals []func(z float64) stats.Interval
+	for n, pr := range pairs {
+		a, b := pr[0], pr[1]
+		r.Pairs[n] = Pair{A: r.Groups[a].Group, B: r.Groups[b].Group, Tests: make([]PairTest, len(spreadRates)+1)}
+		intervals[n] = make([]func(z float64) stats.Interval, len(spreadRates)+1)
+		for j, k := range spreadRates {
 			t := &r.Pairs[n].Tests[j]
 			t.Metric = rateNames[k]
-			t.Estimate = r.difference(k, a.g, b.g, reps[a.p][j], reps[b.p][j])
-			sa, fa := successes(tables[a.g], k)
-			sb, fb := successes(tables[b.g], k)
+			sa, fa := successes(tables[a], k)
+			sb, fb := successes(tables[b], k)
 			t.Table = [4]int{sa, fa, sb, fb}
-			t.P = math.NaN()
+			t.Estimate = r.difference(k, a, b)
+			t.Evidence = stats.Evidence{Lower: -tol, Upper: tol}
 			if t.Estimate.Defined() {
 				t.P = stats.FisherExact(sa, fa, sb, fb)
+				intervals[n][j] = func(z float64) stats.Interval { return stats.NewcombeZ(sa, sa+fa, sb, sb+fb, z) }
 			}
-			raw[n] = t.P
 		}
-		adjusted := stats.Holm(raw)
-		for n := range pairs {
+		rates := &r.Pairs[n].Tests[indexOf(spreadRates[:], positiveRate)]
+		pt := &r.Pairs[n].Tests[len(spreadRates)]
+		*pt = PairTest{Metric: DisparateImpact, Table: rates.Table, P: rates.P, Estimate: r.ratio(a, b),
+			Evidence: stats.Evidence{Lower: FourFifths, Upper: 1 / FourFifths}}
+		if pt.Estimate.Defined() {
+			sa, fa, sb, fb := pt.Table[0], pt.Table[1], pt.Table[2], pt.Table[3]
+			intervals[n][len(spreadRates)] = func(z float64) stats.Interval { return stats.RatioZ(sb, sb+fb, sa, sa+fa, z) }
+		}
+		for j := range r.Pairs[n].Tests {
 			t := &r.Pairs[n].Tests[j]
-			t.Evidence = evidence(t.Estimate, adjusted[n], -tol, tol, r.Alpha)
+			t.PMaterial, t.PMaterialHolm = math.NaN(), math.NaN()
+			if !t.Estimate.Defined() {
+				t.P = math.NaN()
+				continue
+			}
+			ptests = append(ptests, t)
+			pIntervals = append(pIntervals, intervals[n][j])
+		}
+	}
+	raw, mat := make([]float64, len(ptests)), make([]float64, len(ptests))
+	for i, t := range ptests {
+		raw[i] = t.P
+		t.PMaterial = stats.OutsideP(pIntervals[i], t.Evidence.Lower, t.Evidence.Upper)
+		mat[i] = t.PMaterial
+	}
+	holm, matHolm, levels := stats.Holm(raw), stats.Holm(mat), stats.HolmLevels(mat, r.Alpha)
+	for i, t := range ptests {
+		t.PMaterialHolm = matHolm[i]
+		t.Confidence = 1 - levels[i]
+		iv := pIntervals[i](stats.ZFor(t.Confidence))
+		t.Estimate.Low, t.Estimate.High = iv.Low, iv.High
+		t.Evidence = stats.Evidence{Estimate: t.Estimate.Value, Low: iv.Low, High: iv.High, P: holm[i],
+			Lower: t.Evidence.Lower, Upper: t.Evidence.Upper, Alpha: r.Alpha, Confidence: t.Confidence}
+	}
+	r.Family = r.family(len(ptests))
+	for n := range r.Pairs {
+		for j := range r.Pairs[n].Tests {
+			t := &r.Pairs[n].Tests[j]
+			if !t.Estimate.Defined() {
+				t.Evidence = stats.Evidence{Estimate: math.NaN(), Low: math.NaN(), High: math.NaN(), P: math.NaN(),
+					Lower: t.Evidence.Lower, Upper: t.Evidence.Upper, Alpha: r.Alpha}
+			}
 			t.Verdict = decide(t.Evidence, t.Estimate)
 		}
 	}
-	pr := indexOf(spreadRates[:], positiveRate)
-	for n, p := range pairs {
-		pt := &r.Pairs[n].Tests[len(spreadRates)]
-		rates := &r.Pairs[n].Tests[pr]
-		*pt = PairTest{Metric: DisparateImpact, Table: rates.Table, P: rates.P}
-		pt.Estimate = r.ratio(p[0].g, p[1].g, reps[p[0].p][pr], reps[p[1].p][pr])
-		pt.Evidence = evidence(pt.Estimate, rates.Evidence.P, FourFifths, 1/FourFifths, r.Alpha)
-		pt.Verdict = decide(pt.Evidence, pt.Estimate)
-	}
 	r.verdict()
+}
+
+// family states the column's Holm family: its size and members, one per
+// defined test, as "metric A vs B".
+func (r *Report) family(size int) stats.Family {
+	f := stats.Family{Correction: "holm", Alpha: r.Alpha, Size: size,
+		Of: fmt.Sprintf("every test that can make %s FAIL: %s × %d metrics (%s and %s), those without an estimate left out",
+			columnName(r.Column), plural(len(r.Pairs), "pair"), len(spreadRates)+1, joinRates(), DisparateImpact)}
+	for _, p := range r.Pairs {
+		for _, t := range p.Tests {
+			if t.Estimate.Defined() {
+				f.Members = append(f.Members, fmt.Sprintf("%s %s vs %s", t.Metric, p.A, p.B))
+			}
+		}
+	}
+	return f
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+func joinRates() string {
+	names := make([]string, len(spreadRates))
+	for i, k := range spreadRates {
+		names[i] = rateNames[k]
+	}
+	return strings.Join(names, ", ")
 }
 
 func indexOf(s []rate, k rate) int {
@@ -251,9 +337,9 @@ func indexOf(s []rate, k rate) int {
 	panic(fmt.Sprintf("group: rate %d not listed", k))
 }
 
-// difference is rate k of group a minus group b, with the percentile
-// interval of the resampled differences.
-func (r *Report) difference(k rate, a, b int, ra, rb []float64) Metric {
+// difference is rate k of group a minus group b, its interval still to
+// be set at the family's level.
+func (r *Report) difference(k rate, a, b int) Metric {
 	ma, mb := r.Groups[a].metric(k), r.Groups[b].metric(k)
 	switch {
 	case !ma.Defined():
@@ -261,18 +347,12 @@ func (r *Report) difference(k rate, a, b int, ra, rb []float64) Metric {
 	case !mb.Defined():
 		return undefined(fmt.Sprintf("%s of %q: %s", rateNames[k], r.Groups[b].Group, mb.Undefined))
 	}
-	m := point(ma.Value-mb.Value, "")
-	d := make([]float64, len(ra))
-	for i := range d {
-		d[i] = ra[i] - rb[i] // NaN where either is
-	}
-	m.setInterval(d, r.Confidence)
-	return m
+	return point(ma.Value-mb.Value, "")
 }
 
-// ratio is group b's positive rate over group a's, with the percentile
-// interval of the resampled ratios.
-func (r *Report) ratio(a, b int, ra, rb []float64) Metric {
+// ratio is group b's positive rate over group a's, its interval still to
+// be set at the family's level.
+func (r *Report) ratio(a, b int) Metric {
 	ma, mb := r.Groups[a].PositiveRate, r.Groups[b].PositiveRate
 	switch {
 	case !ma.Defined():
@@ -282,20 +362,7 @@ func (r *Report) ratio(a, b int, ra, rb []float64) Metric {
 	case ma.Value == 0:
 		return undefined(fmt.Sprintf("%q has no predicted positives", r.Groups[a].Group))
 	}
-	m := point(mb.Value/ma.Value, "")
-	q := make([]float64, len(ra))
-	for i := range q {
-		q[i] = math.NaN()
-		if ra[i] > 0 {
-			q[i] = rb[i] / ra[i]
-		}
-	}
-	m.setInterval(q, r.Confidence)
-	return m
-}
-
-func evidence(m Metric, p, lower, upper, alpha float64) stats.Evidence {
-	return stats.Evidence{Estimate: m.Value, Low: m.Low, High: m.High, P: p, Lower: lower, Upper: upper, Alpha: alpha}
+	return point(mb.Value/ma.Value, "")
 }
 
 // decide is stats.Decide, with the reason an estimate is undefined.
@@ -337,8 +404,8 @@ func (r *Report) verdict() {
 		if len(r.Pairs) == 1 {
 			pairs = "1 pair"
 		}
-		r.Verdict = stats.Verdict{Status: worst, Reason: fmt.Sprintf("%s of %d groups, %d tests: %d fail, %d warn, %d pass, %d without an estimate",
-			pairs, len(r.PairGroups), tests, counts[stats.Fail], counts[stats.Warn], counts[stats.Pass], counts[stats.Info])}
+		r.Verdict = stats.Verdict{Status: worst, Reason: fmt.Sprintf("%s of %d groups, %d tests: %d fail, %d warn, %d pass, %d without an estimate; %s",
+			pairs, len(r.PairGroups), tests, counts[stats.Fail], counts[stats.Warn], counts[stats.Pass], counts[stats.Info], r.Family)}
 	}
 }
 
@@ -348,5 +415,7 @@ func describe(p *Pair, t *PairTest) string {
 	if t.Metric == DisparateImpact {
 		what = fmt.Sprintf("disparate impact %q / %q", p.B, p.A)
 	}
-	return strings.Join([]string{what, fmt.Sprintf("%.3f [%.3f, %.3f], Holm p=%.2g", t.Estimate.Value, t.Estimate.Low, t.Estimate.High, t.Evidence.P)}, " = ")
+	return strings.Join([]string{what, fmt.Sprintf("%.3f, %s%% interval [%.3f, %.3f] outside the tolerance [%.3g, %.3g], Holm p (materiality)=%s",
+		t.Estimate.Value, strconv.FormatFloat(100*t.Confidence, 'g', 4, 64), t.Estimate.Low, t.Estimate.High, t.Evidence.Lower, t.Evidence.Upper,
+		stats.FormatP(t.PMaterialHolm, t.Evidence.Alpha))}, " = ")
 }

@@ -44,14 +44,25 @@ func TestPairwiseHandComputed(t *testing.T) {
 		{DisparateImpact, 0.2 / 0.5, [4]int{5, 5, 2, 8}, 0.3498452012383901},
 	}
 	require.Len(t, p.Tests, len(want))
+	// The family is the pair's five tests: Holm over all of them.
+	raw := make([]float64, len(p.Tests))
+	for i, tt := range p.Tests {
+		raw[i] = tt.P
+	}
+	holm := stats.Holm(raw)
+	assert.Equal(t, 5, r.Family.Size)
+	assert.Equal(t, []string{"positive_rate A vs B", "tpr A vs B", "fpr A vs B", "precision A vs B", "disparate_impact A vs B"}, r.Family.Members)
 	for i, w := range want {
 		tt := p.Tests[i]
 		assert.Equal(t, w.metric, tt.Metric)
 		assert.InDelta(t, w.est, tt.Estimate.Value, tol, w.metric)
 		assert.Equal(t, w.table, tt.Table, w.metric)
 		assert.InDelta(t, w.p, tt.P, 1e-9, w.metric)
-		assert.InDelta(t, w.p, tt.Evidence.P, 1e-9, "one pair: Holm changes nothing")
-		assert.LessOrEqual(t, tt.Estimate.Low, tt.Estimate.High, w.metric)
+		assert.InDelta(t, holm[i], tt.Evidence.P, 1e-15, "Holm over the pair's five tests")
+		assert.Less(t, tt.Estimate.Low, tt.Estimate.High, w.metric)
+		assert.True(t, tt.Estimate.Low <= tt.Estimate.Value && tt.Estimate.Value <= tt.Estimate.High, w.metric)
+		// Nothing is rejected, so every interval is at 1 − α/5.
+		assert.InDelta(t, 0.99, tt.Confidence, 1e-12, w.metric)
 		assert.Equal(t, stats.Decide(tt.Evidence), tt.Verdict, w.metric)
 		assert.Equal(t, tt.Estimate.Value, tt.Evidence.Estimate)
 	}
@@ -59,9 +70,15 @@ func TestPairwiseHandComputed(t *testing.T) {
 	assert.Equal(t, [2]float64{-0.1, 0.1}, [2]float64{pt.Evidence.Lower, pt.Evidence.Upper})
 	di, _ := p.Test(DisparateImpact)
 	assert.Equal(t, [2]float64{0.8, 1.25}, [2]float64{di.Evidence.Lower, di.Evidence.Upper})
-	// 10 rows a group: large differences, nothing significant.
+	// 10 rows a group: large differences, nothing shown either way.
 	assert.Equal(t, stats.Warn, pt.Verdict.Status)
-	assert.Contains(t, pt.Verdict.Reason, "large but underpowered")
+	assert.Contains(t, pt.Verdict.Reason, "inconclusive")
+	// Newcombe's 99% interval of 5/10 − 2/10, by hand from the two
+	// Wilson intervals at z = 2.5758: [0.18423, 0.81577] and [0.04013,
+	// 0.59918]; d − √((0.5−0.18423)² + (0.59918−0.2)²) = −0.20898,
+	// d + √((0.81577−0.5)² + (0.2−0.04013)²) = 0.65394.
+	assert.InDelta(t, -0.20898, pt.Estimate.Low, 1e-5)
+	assert.InDelta(t, 0.65394, pt.Estimate.High, 1e-5)
 	assert.Equal(t, stats.Warn, r.Verdict.Status)
 	assert.Empty(t, r.Failing)
 	// The interval of a signed difference is not folded at 0: TPR's
@@ -128,22 +145,37 @@ func TestPairwiseHolmAndOrientation(t *testing.T) {
 	// The reference is A whenever it is in the pair; otherwise A has the
 	// higher positive rate.
 	assert.Equal(t, map[string]bool{"mid>hi": true, "mid>lo": true, "hi>lo": true}, got)
-	for j, name := range []string{PositiveRate, TPR, FPR, Precision} {
-		raw := make([]float64, len(r.Pairs))
-		for n, p := range r.Pairs {
-			raw[n] = p.Tests[j].P
+	// One family: every pair × every metric, disparate impact included,
+	// Holm-corrected together (3 pairs × 5 tests = 15).
+	var raw, mat []float64
+	for _, p := range r.Pairs {
+		for j, name := range []string{PositiveRate, TPR, FPR, Precision, DisparateImpact} {
 			assert.Equal(t, name, p.Tests[j].Metric)
+			raw = append(raw, p.Tests[j].P)
+			mat = append(mat, p.Tests[j].PMaterial)
 		}
-		adj := stats.Holm(raw)
-		for n, p := range r.Pairs {
-			assert.InDelta(t, adj[n], p.Tests[j].Evidence.P, 1e-15, "%s pair %d", name, n)
-			assert.GreaterOrEqual(t, p.Tests[j].Evidence.P, p.Tests[j].P)
+	}
+	assert.Equal(t, 15, r.Family.Size)
+	assert.Len(t, r.Family.Members, 15)
+	adj, adjMat, levels := stats.Holm(raw), stats.Holm(mat), stats.HolmLevels(mat, r.Alpha)
+	i := 0
+	for _, p := range r.Pairs {
+		for _, tt := range p.Tests {
+			assert.InDelta(t, adj[i], tt.Evidence.P, 1e-15, "%s %s vs %s", tt.Metric, p.A, p.B)
+			assert.InDelta(t, adjMat[i], tt.PMaterialHolm, 1e-15)
+			assert.InDelta(t, 1-levels[i], tt.Confidence, 1e-15)
+			assert.GreaterOrEqual(t, tt.Evidence.P, tt.P)
+			// Interval and corrected test agree.
+			outside := tt.Estimate.Low > tt.Evidence.Upper || tt.Estimate.High < tt.Evidence.Lower
+			assert.Equal(t, tt.PMaterialHolm < r.Alpha, outside, "%s %s vs %s", tt.Metric, p.A, p.B)
+			assert.Equal(t, outside, tt.Verdict.Status == stats.Fail)
+			i++
 		}
 	}
 	for _, p := range r.Pairs {
 		di, _ := p.Test(DisparateImpact)
 		pr, _ := p.Test(PositiveRate)
-		assert.Equal(t, pr.Evidence.P, di.Evidence.P, "disparate impact is judged with the positive-rate test")
+		assert.Equal(t, pr.P, di.P, "disparate impact's Fisher test is the positive rate's")
 		ga, _ := r.Group(p.A)
 		gb, _ := r.Group(p.B)
 		assert.InDelta(t, gb.PositiveRate.Value/ga.PositiveRate.Value, di.Estimate.Value, tol)
@@ -177,9 +209,26 @@ func TestDisparateImpactJudgedByItsInterval(t *testing.T) {
 	r, err = a.Result(1)
 	require.NoError(t, err)
 	di, _ = r.Pairs[0].Test(DisparateImpact)
+	// Significant, but its corrected interval [0.737, 0.825] still
+	// reaches into [0.8, 1.25]: a ratio of 0.78 is not shown below
+	// four-fifths.
+	assert.Equal(t, stats.Warn, di.Verdict.Status, di.Verdict.Reason)
+	assert.Contains(t, di.Verdict.Reason, "significant but not shown material")
+	assert.Less(t, di.Estimate.Low, FourFifths)
+	assert.Greater(t, di.Estimate.High, FourFifths)
+
+	// A ratio of 0.70 on as many rows is shown: FAIL.
+	a, err = NewAccumulator(Options{Resamples: 300})
+	require.NoError(t, err)
+	fill(a, "ref", tbl{up: 2000, un: 2000})
+	fill(a, "other", tbl{up: 1400, un: 2600})
+	r, err = a.Result(1)
+	require.NoError(t, err)
+	di, _ = r.Pairs[0].Test(DisparateImpact)
 	assert.Equal(t, stats.Fail, di.Verdict.Status, di.Verdict.Reason)
+	assert.Less(t, di.Estimate.High, FourFifths)
 	assert.Equal(t, stats.Fail, r.Verdict.Status)
-	assert.Contains(t, strings.Join(r.Failing, "\n"), `disparate impact "other" / "ref" = 0.780`)
+	assert.Contains(t, strings.Join(r.Failing, "\n"), `disparate impact "other" / "ref" = 0.700`)
 }
 
 func TestMissingGroup(t *testing.T) {
@@ -327,7 +376,7 @@ func TestPairJSONRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	b, err := json.Marshal(r)
 	require.NoError(t, err)
-	assert.Contains(t, string(b), `"metric":"tpr","estimate":{"value":null,"low":null,"high":null,"resamples":0,"undefined":"tpr of \"D\": no positive labels"},"table":[3,1,0,0],"p":null,"p_holm":null,"tolerance":[-0.1,0.1],"alpha":0.05,"verdict":{"status":"info","reason":"no estimate: tpr of \"D\": no positive labels"}`)
+	assert.Contains(t, string(b), `"metric":"tpr","estimate":{"value":null,"low":null,"high":null,"resamples":0,"undefined":"tpr of \"D\": no positive labels"},"confidence":0,"table":[3,1,0,0],"p":null,"p_holm":null,"p_material":null,"p_material_holm":null,"tolerance":[-0.1,0.1],"alpha":0.05,"verdict":{"status":"info","reason":"no estimate: tpr of \"D\": no positive labels"}`)
 	var back Report
 	require.NoError(t, json.Unmarshal(b, &back))
 	require.Len(t, back.Pairs, 1)

@@ -145,6 +145,10 @@ type Report struct {
 	LeftOut    []LeftOut `json:"left_out,omitempty"`
 	// Pairs holds every pair of PairGroups with its tests.
 	Pairs []Pair `json:"pairs"`
+	// Family is the Holm family the verdict was corrected over: every
+	// pairwise test with an estimate (all pairs × the four rate
+	// differences and disparate impact).
+	Family stats.Family `json:"family"`
 	// Verdict is the column's: the worst verdict over the pairwise tests
 	// (rates and disparate impact), INFO when no pair could be tested.
 	Verdict stats.Verdict `json:"verdict"`
@@ -236,13 +240,14 @@ func (a *Accumulator) Result(seed uint64) (*Report, error) {
 	r.setImpact(ref)
 	pairGroups := r.pairGroups(ref)
 	bs := r.bootstrap(tables, ref, pairGroups, seed)
+	r.scoreIntervals(tables, &total, ref)
 	// Groups are flagged first: a disparity resting on a small group says so.
 	for i := range r.Groups {
 		r.flagGroup(&r.Groups[i])
 	}
 	r.flagGroup(&r.Overall)
 	r.disparities(&total, ref, bs)
-	r.pairwise(tables, ref, pairGroups, bs.pairReps)
+	r.pairwise(tables, ref, pairGroups)
 	return r, nil
 }
 
@@ -307,6 +312,20 @@ func (r *Report) whyNotCompared(i int) string {
 		return fmt.Sprintf("pools %d groups beyond the maximum of %d", g.PooledGroups, r.MaxGroups)
 	case g.Missing && !r.MissingAsGroup:
 		return "missing group value (compared only with --missing-group as-group)"
+	}
+	return ""
+}
+
+// whyLeftOut says why group i is not among the groups compared pairwise
+// (and so not in the disparities), "" if it is among them.
+func (r *Report) whyLeftOut(i int) string {
+	if len(r.PairGroups) < 2 {
+		return r.whyNotCompared(i)
+	}
+	for _, l := range r.LeftOut {
+		if l.Group == r.Groups[i].Group {
+			return l.Reason
+		}
 	}
 	return ""
 }
@@ -433,9 +452,6 @@ func (e *extremes) update(b int, v float64) {
 type boot struct {
 	spread [len(spreadRates)]*extremes // aligned with spreadRates
 	impact *extremes                   // disparate impact over the non-reference groups
-	// pairReps holds, per pair group (aligned with the pairGroups passed
-	// to bootstrap), its resampled spreadRates.
-	pairReps [][len(spreadRates)][]float64
 }
 
 // of returns the extremes of rate k, one of spreadRates.
@@ -445,27 +461,35 @@ func (bs *boot) of(k rate) *extremes {
 
 // bootstrap resamples every group, sets the group and overall intervals and
 // returns the per-resample extremes for the disparities. Memory is
-// O(groups + resamples): one group's resamples at a time.
-//
-// The resampled rates of the groups compared pairwise are kept, so that a
-// pair's difference is resampled from the same draws: the pairwise
-// intervals cost O(pair groups × resamples) memory, not pairs × rows.
+// O(groups + resamples): one group's resamples at a time. The
+// disparities' extremes are over the groups compared pairwise
+// (pairGroups), as README says, or over every comparable group when
+// fewer than two are compared; the pairwise tests have closed-form
+// intervals and use no resamples.
 func (r *Report) bootstrap(tables []*cells, ref int, pairGroups []int, seed uint64) *boot {
-	nb, conf := r.Resamples, r.Confidence
+	nb := r.Resamples
 	bs := &boot{impact: newExtremes(len(tables), nb)}
+	// The disparities are over the groups compared pairwise; when fewer
+	// than two are (every group small), over every comparable group, so
+	// the descriptive figures still exist, flagged as resting on small
+	// groups.
+	compared := make([]bool, len(tables))
+	for _, i := range pairGroups {
+		compared[i] = true
+	}
+	if len(pairGroups) < 2 {
+		for i := range compared {
+			compared[i] = r.comparable(i)
+		}
+	}
 	for j, k := range spreadRates {
 		bs.spread[j] = newExtremes(len(tables), nb)
 		for i := range r.Groups {
-			bs.spread[j].in[i] = r.comparable(i) && r.Groups[i].metric(k).Defined()
+			bs.spread[j].in[i] = compared[i] && r.Groups[i].metric(k).Defined()
 		}
 	}
 	for i := range r.Groups {
-		bs.impact.in[i] = i != ref && r.comparable(i) && r.Groups[i].DisparateImpact.Defined()
-	}
-	bs.pairReps = make([][len(spreadRates)][]float64, len(pairGroups))
-	pairOf := make(map[int]int, len(pairGroups))
-	for p, i := range pairGroups {
-		pairOf[i] = p
+		bs.impact.in[i] = i != ref && compared[i] && r.Groups[i].DisparateImpact.Defined()
 	}
 
 	var reps [nRates][]float64
@@ -518,23 +542,43 @@ func (r *Report) bootstrap(tables []*cells, ref int, pairGroups []int, seed uint
 				}
 			}
 		}
-		for k := range nRates {
-			g.metric(k).setInterval(reps[k], conf)
-		}
-		g.DisparateImpact.setInterval(impact, conf)
-		if p, ok := pairOf[i]; ok {
-			for j, k := range spreadRates {
-				bs.pairReps[p][j] = slices.Clone(reps[k])
-			}
-		}
-	}
-	for k := range nRates {
-		for b := range nb {
-			reps[k][b], _ = totals[b].rate(k)
-		}
-		r.Overall.metric(k).setInterval(reps[k], conf)
 	}
 	return bs
+}
+
+// scoreIntervals sets every group's (and the overall) rate intervals at
+// the report's confidence: Wilson's score interval for a rate, MOVER-R
+// for disparate impact against the reference. Both hold their coverage
+// at small counts and at 0 or all positives, where the percentile
+// bootstrap gives a zero-width interval (0 of 20 errors: [0, 0], not [0,
+// 0.16]). The reference's own ratio is 1 by definition.
+func (r *Report) scoreIntervals(tables []*cells, total *cells, ref int) {
+	z := stats.ZFor(r.Confidence)
+	set := func(m *Metric, iv stats.Interval) {
+		if m.Defined() {
+			m.Low, m.High = iv.Low, iv.High
+		}
+	}
+	wilson := func(g *GroupStats, c *cells) {
+		for k := range nRates {
+			s, n := c.count(k)
+			set(g.metric(k), stats.Wilson(s, n, z))
+		}
+	}
+	for i, c := range tables {
+		g := &r.Groups[i]
+		wilson(g, c)
+		if ref >= 0 && g.DisparateImpact.Defined() {
+			if i == ref {
+				set(&g.DisparateImpact, stats.Interval{Low: 1, High: 1})
+				continue
+			}
+			s, n := c.count(positiveRate)
+			sr, nr := tables[ref].count(positiveRate)
+			set(&g.DisparateImpact, stats.RatioZ(s, n, sr, nr, z))
+		}
+	}
+	wilson(&r.Overall, total)
 }
 
 // disparities fills r.Disparities from the point estimates and the
@@ -574,7 +618,7 @@ func (r *Report) between(name string, k rate, e *extremes, total *cells, f func(
 	for i := range r.Groups {
 		m := r.Groups[i].metric(k)
 		if !e.in[i] {
-			d.Excluded = append(d.Excluded, excluded(r.Groups[i].Group, cmp.Or(r.whyNotCompared(i), m.Undefined)))
+			d.Excluded = append(d.Excluded, excluded(r.Groups[i].Group, cmp.Or(r.whyLeftOut(i), m.Undefined)))
 			continue
 		}
 		n++
@@ -651,7 +695,7 @@ func (r *Report) impact(ref int, e *extremes) Disparity {
 			continue
 		}
 		if !e.in[i] {
-			d.Excluded = append(d.Excluded, excluded(g.Group, cmp.Or(r.whyNotCompared(i), g.DisparateImpact.Undefined)))
+			d.Excluded = append(d.Excluded, excluded(g.Group, cmp.Or(r.whyLeftOut(i), g.DisparateImpact.Undefined)))
 			continue
 		}
 		if lo < 0 || g.DisparateImpact.Value < r.Groups[lo].DisparateImpact.Value {

@@ -79,11 +79,14 @@ func RatioZ(k1, n1, k2, n2 int, z float64) Interval {
 	l1, u1, l2, u2 := w1.Low, w1.High, w2.Low, w2.High
 	pp := p1 * p2
 	iv := Interval{Low: 0, High: math.Inf(1)}
-	if den, disc := u2*(2*p2-u2), pp*pp-l1*u2*(2*p1-l1)*(2*p2-u2); den > 0 && disc >= 0 {
-		iv.Low = max(0, (pp-math.Sqrt(disc))/den)
+	// At z = 0 the discriminant is 0 in exact arithmetic; rounding can
+	// leave it a hair below, which is not "no solution".
+	slack := -1e-12 * pp * pp
+	if den, disc := u2*(2*p2-u2), pp*pp-l1*u2*(2*p1-l1)*(2*p2-u2); den > 0 && disc >= slack {
+		iv.Low = max(0, (pp-math.Sqrt(max(0, disc)))/den)
 	}
-	if den, disc := l2*(2*p2-l2), pp*pp-u1*l2*(2*p1-u1)*(2*p2-l2); den > 0 && disc >= 0 {
-		iv.High = (pp + math.Sqrt(disc)) / den
+	if den, disc := l2*(2*p2-l2), pp*pp-u1*l2*(2*p1-u1)*(2*p2-l2); den > 0 && disc >= slack {
+		iv.High = (pp + math.Sqrt(max(0, disc))) / den
 	}
 	r := p1 / p2
 	// Rounding must not leave the point estimate outside its interval.

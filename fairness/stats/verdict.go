@@ -174,3 +174,36 @@ func FormatP(p, alpha float64) string {
 // trimFloat writes v with up to 4 significant digits and no trailing
 // zeros (99.5, 95, 0.05).
 func trimFloat(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
+
+// Family is a set of tests corrected together: every test that can make
+// one verdict FAIL. Reports state it beside the verdict.
+type Family struct {
+	// Of says what the family is, in words.
+	Of string `json:"of"`
+	// Size is the number of tests corrected together (those with an
+	// estimate); Members names each.
+	Size    int      `json:"size"`
+	Members []string `json:"members,omitempty"`
+	// Correction is "holm"; Alpha the family-wise level.
+	Correction string  `json:"correction"`
+	Alpha      float64 `json:"alpha"`
+}
+
+// String is the family in one line, for a verdict's reason.
+func (f Family) String() string {
+	if f.Size == 0 {
+		return "no test in the family"
+	}
+	tests := "tests"
+	if f.Size == 1 {
+		tests = "test"
+	}
+	return fmt.Sprintf("one %s family of %d %s at α = %s (%s)", cases(f.Correction), f.Size, tests, trimFloat(f.Alpha), f.Of)
+}
+
+func cases(s string) string {
+	if s == "holm" {
+		return "Holm"
+	}
+	return s
+}
