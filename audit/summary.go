@@ -3,6 +3,7 @@ package audit
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/lucid-nlp/lucid/fairness/consistency"
@@ -14,12 +15,10 @@ import (
 
 // ruleText is the decision rule in words, as report.json and the HTML
 // state it.
-const ruleText = "Every check's effect is judged by one rule (fairness/stats.Decide): " +
-	"FAIL when the effect is significant after Holm correction (p < alpha) and its estimate lies outside the tolerance; " +
-	"WARN when it is significant but inside the tolerance (significant but small), outside the tolerance but not significant (large but underpowered), " +
-	"or not significant with an interval that reaches outside the tolerance (inconclusive); " +
-	"PASS when it is not significant and its whole interval lies inside the tolerance. " +
-	"Rates whose ideal is 0 (flip and failure rates) are tested one-sided against their tolerance (exact binomial), so FAIL means the rate is shown to exceed it. " +
+const ruleText = "Every check's effect is judged by one rule (fairness/stats.Decide): " + stats.RuleText + " " +
+	"Group rates have Wilson intervals, pairwise differences Newcombe's and disparate impact MOVER-R's, each at the level the family's Holm correction gives its test. " +
+	"Checks not yet moved to a corrected interval (paired frames, counterfactual, CheckList, slices) judge the interval they report; their test and family are stated beside each verdict. " +
+	"Rates whose ideal is 0 (flip and failure rates) have the band [0, tolerance], so FAIL means the rate's interval lies wholly above the tolerance. " +
 	"When more than max_skipped_share of the rows are malformed, nothing else is judged: the data problem is the finding."
 
 func decisionRule(cfg Config) Rule {
@@ -188,13 +187,13 @@ func interval(low, high float64, format string) string {
 	return fmt.Sprintf("["+format+", "+format+"]", low, high)
 }
 
-// pText writes a p-value, "n/a" when there was no test.
-func pText(p float64) string {
-	if math.IsNaN(p) {
-		return "n/a"
-	}
-	return fmt.Sprintf("%.2g", p)
-}
+// pct1 writes a confidence level as a percentage with up to 4 digits
+// (99, 99.75).
+func pct1(c float64) string { return strconv.FormatFloat(100*c, 'g', 4, 64) }
+
+// pText writes a p-value, "n/a" when there was no test, with enough
+// digits to compare with α as the exact value does (stats.FormatP).
+func pText(p float64) string { return stats.FormatP(p, stats.DefaultAlpha) }
 
 // pairedFinding states a matched analysis' verdict with its worst pair.
 func pairedFinding(p *paired.Report) Finding {
@@ -212,8 +211,8 @@ func pairedFinding(p *paired.Report) Finding {
 		}
 	}
 	s := worst.Score
-	f.Message = fmt.Sprintf("By %s within %s (%d matched frames, %d pairs): %s − %s mean score difference %+.3f [%.3f, %+.3f], %s scored higher in %d of %d frames (%d ties), Holm p=%.2g: %s.",
-		p.Column, p.FrameColumn, p.MatchedFrames, len(p.Pairs), worst.A, worst.B, s.Mean, s.Low, s.High, worst.A, s.Positive, s.N, s.Ties, worst.PAdjusted, worst.Verdict.Reason)
+	f.Message = fmt.Sprintf("By %s within %s (%d matched frames, %d pairs): %s − %s mean score difference %+.3f [%.3f, %+.3f], %s scored higher in %d of %d frames (%d ties), Holm p=%s: %s.",
+		p.Column, p.FrameColumn, p.MatchedFrames, len(p.Pairs), worst.A, worst.B, s.Mean, s.Low, s.High, worst.A, s.Positive, s.N, s.Ties, pText(worst.PAdjusted), worst.Verdict.Reason)
 	if len(p.Failing) > 1 {
 		f.Message += fmt.Sprintf(" Failing pairs: %s.", strings.Join(p.Failing, ", "))
 	}
@@ -250,15 +249,15 @@ func groupFinding(g *group.Report) Finding {
 	for _, p := range g.Pairs {
 		tests += len(p.Tests)
 	}
-	f.Message = fmt.Sprintf("By %s (%d rows, %d groups compared in %d pairs, %d tests):", g.Column, g.Rows, len(g.PairGroups), len(g.Pairs), tests)
+	f.Message = fmt.Sprintf("By %s (%d rows, %d groups compared in %d pairs, %d tests in one Holm family):", g.Column, g.Rows, len(g.PairGroups), len(g.Pairs), tests)
 	if worst != nil {
 		// Differences are A − B; the disparate impact ratio is B / A.
 		what := fmt.Sprintf("%s − %s", worstPair.A, worstPair.B)
 		if worst.Metric == group.DisparateImpact {
 			what = fmt.Sprintf("%s / %s", worstPair.B, worstPair.A)
 		}
-		f.Message += fmt.Sprintf(" worst %s %s = %.3f [%.3f, %.3f], Holm p=%.2g: %s.",
-			strings.ReplaceAll(worst.Metric, "_", " "), what, worst.Estimate.Value, worst.Estimate.Low, worst.Estimate.High, worst.Evidence.P, worst.Verdict.Reason)
+		f.Message += fmt.Sprintf(" worst %s %s = %.3f, %s%% interval [%.3f, %.3f], materiality Holm p=%s: %s.",
+			strings.ReplaceAll(worst.Metric, "_", " "), what, worst.Estimate.Value, pct1(worst.Confidence), worst.Estimate.Low, worst.Estimate.High, pText(worst.PMaterialHolm), worst.Verdict.Reason)
 	}
 	if len(g.Failing) > 1 {
 		f.Message += fmt.Sprintf(" %d failing tests, listed in the report.", len(g.Failing))

@@ -298,7 +298,7 @@ func sureNote(r *audit.Report) []template.HTML {
 	}
 	s := []template.HTML{htmlf("Every number comes from a sample of %d rows, so it is shown with a %s confidence interval in brackets: the range the true value most likely lies in.", r.Rows, template.HTML(pct(conf)))}
 	if len(r.Groups) > 0 {
-		t := "Group intervals come from a bootstrap (the rows of each group resampled"
+		t := "Group rates have Wilson score intervals, disparate impact MOVER-R's, and pairwise differences Newcombe's at the level their Holm family gives them; only the spread summaries (highest minus lowest) come from a bootstrap (the rows of each group resampled"
 		if resamples > 0 {
 			t += fmt.Sprintf(" %d times", resamples)
 		}

@@ -130,12 +130,15 @@ func pct(v float64) string {
 }
 
 // pNum prints a p-value with two significant digits ("0.031", "3.1e-07",
-// "1"): a p-value's size, not its decimals, is what a reader needs.
+// "1"), more only where two would round it onto or across α ("0.0497",
+// never "0.05"): a p-value's size, not its decimals, is what a reader
+// needs, but the printed number must compare with α as the exact one
+// does (fstats.FormatP).
 func pNum(key string, p float64) Num {
 	if !finite(p) {
 		return Num{Key: key, Text: naText, NA: true}
 	}
-	return Num{Key: key, Text: strconv.FormatFloat(p, 'g', 2, 64)}
+	return Num{Key: key, Text: fstats.FormatP(p, fstats.DefaultAlpha)}
 }
 
 // secondsNum prints a duration in seconds with digitsSeconds decimals.

@@ -2,6 +2,7 @@ package report
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -73,9 +74,10 @@ func buildRule(r audit.Rule) *ruleV {
 type pairTestV struct {
 	A, B, Measure string
 	Est           MetricV
+	Level         string // the interval's level, from the family's correction
 	NA, NB        Num
 	KA, KB        Num
-	P             Num
+	P, PMaterial  Num // Holm-adjusted: against no difference; materiality
 	Verdict       verdictV
 }
 
@@ -90,6 +92,7 @@ var pairMeasure = map[string]string{
 
 type pairsV struct {
 	Verdict         verdictV
+	Family          fstats.Family
 	Judged, Settled []pairTestV // fail and warn; pass and info
 	Tests           int
 	LeftOut         []group.LeftOut
@@ -100,7 +103,7 @@ type pairsV struct {
 }
 
 func buildPairs(r *group.Report) pairsV {
-	v := pairsV{Verdict: verdict("group-verdict:"+r.Column, r.Verdict), LeftOut: r.LeftOut, Warnings: r.Warnings, Failing: r.Failing,
+	v := pairsV{Verdict: verdict("group-verdict:"+r.Column, r.Verdict), Family: r.Family, LeftOut: r.LeftOut, Warnings: r.Warnings, Failing: r.Failing,
 		Tolerance: num("", r.ParityTolerance), Alpha: pNum("", r.Alpha)}
 	var all []pairTestV
 	for _, p := range r.Pairs {
@@ -117,12 +120,22 @@ func buildPairs(r *group.Report) pairsV {
 			all = append(all, pairTestV{A: p.A, B: p.B, Measure: m, Est: est,
 				KA: count(k+":table:0", t.Table[0]), NA: count(k+":n_a", t.Table[0]+t.Table[1]),
 				KB: count(k+":table:2", t.Table[2]), NB: count(k+":n_b", t.Table[2]+t.Table[3]),
-				P: pNum(k+":p_holm", t.Evidence.P), Verdict: verdict(k+":verdict", t.Verdict)})
+				P: pNum(k+":p_holm", t.Evidence.P), PMaterial: pNum(k+":p_material_holm", t.PMaterialHolm),
+				Level: levelText(t.Confidence), Verdict: verdict(k+":verdict", t.Verdict)})
 		}
 	}
 	v.Tests = len(all)
 	v.Judged, v.Settled = splitJudged(all, func(t pairTestV) verdictV { return t.Verdict })
 	return v
+}
+
+// levelText writes an interval's confidence level ("99%", "99.75%"),
+// "" when there is none.
+func levelText(c float64) string {
+	if !(c > 0) {
+		return ""
+	}
+	return strconv.FormatFloat(100*c, 'g', 4, 64) + "%"
 }
 
 // --- matched (paired) analysis ---
