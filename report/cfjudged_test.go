@@ -24,10 +24,10 @@ func TestWriteAuditCounterfactualVerdicts(t *testing.T) {
 	cf := page[at(t, page, `id="counterfactual"`):at(t, page, `id="consistency"`)]
 
 	// Families: verdict badge and reason lead each row.
-	assert.Equal(t, "warn", seen["cf:gender:verdict"])
+	assert.Equal(t, "pass", seen["cf:gender:verdict"], "significant, but the interval lies inside ±0.1: equivalence shown")
 	assert.Equal(t, "fail", seen["cf:names:verdict"])
 	assert.Equal(t, "info", seen["cf:religion:verdict"])
-	assert.Regexp(t, `<tr><td class="verdict"><span class="badge warn" data-key="cf:gender:verdict">warn</span><div class="reason"><bdi>mean signed Δp: significant but small: p=4.4e-06`, cf)
+	assert.Regexp(t, `<tr><td class="verdict"><span class="badge pass" data-key="cf:gender:verdict">pass</span><div class="reason"><bdi>mean signed Δp: equivalent: the interval \[-0.0561, -0.0243\] of -0.0402 lies wholly inside`, cf)
 	assert.Equal(t, "-0.0402", seen["cf:gender:signed_check:estimate"])
 	assert.Equal(t, "-0.0561", seen["cf:gender:signed_check:low"])
 	assert.Equal(t, "-0.0243", seen["cf:gender:signed_check:high"])
@@ -74,7 +74,7 @@ func TestWriteAuditCounterfactualVerdicts(t *testing.T) {
 	assert.Equal(t, "n/a", seen[one+"signed:t_p"])
 	assert.Equal(t, "n/a", seen[one+"signed_check:p"])
 	assert.Equal(t, "warn", seen[one+"verdict"])
-	assert.Contains(t, text, "the interval n/a (too few values for an interval) reaches outside the tolerance")
+	assert.Contains(t, text, "-0.02 has no interval (too few values), so neither materiality nor equivalence can be shown")
 
 	// Failing, then warning directions; passing ones folded after them.
 	folded := at(t, cf, "<details><summary>1 passing or not judged directions</summary>")

@@ -145,14 +145,17 @@ func fixture() *audit.Report {
 	gender.PairGroups = []string{"female", "male"}
 	gender.LeftOut = []group.LeftOut{{Group: "nonbinary", Reason: "small: 14 rows, fewer than the minimum of 30"}}
 	gender.Pairs = []group.Pair{pair("female", "male",
-		pairTest(group.PositiveRate, m(0.0795, 0.0160, 0.1420), [4]int{260, 220, 208, 242}, 0.014, 0.014, 0.05),
+		// The corrected interval lies wholly above +0.05: FAIL.
+		pairTest(group.PositiveRate, m(0.0795, 0.0560, 0.1030), [4]int{260, 220, 208, 242}, 0.014, 0.014, 0.05),
 		pairTest(group.TPR, m(0.0655, 0.0032, 0.1289), [4]int{210, 30, 170, 40}, 0.06, 0.06, 0.05),
 		pairTest(group.FPR, m(0.0500, -0.0200, 0.1200), [4]int{50, 190, 38, 202}, 0.2, 0.2, 0.05),
 		pairTest(group.Precision, m(-0.0096, -0.0400, 0.0300), [4]int{210, 50, 170, 38}, 0.8, 0.8, 0.05),
 		pairTest(group.DisparateImpact, m(0.8533, 0.7526, 0.9614), [4]int{260, 220, 208, 242}, 0.014, 0.014, 0.05),
 	)}
 	gender.Verdict = gender.Pairs[0].Verdict
-	gender.Failing = []string{"positive_rate female − male = 0.080 [0.016, 0.142], Holm p=0.014"}
+	gender.Failing = []string{"positive_rate female − male = 0.080, 99% interval [0.056, 0.103] outside the tolerance [-0.05, 0.05], Holm p (materiality)=0.014"}
+	gender.Family = fstats.Family{Of: `every test that can make "gender" FAIL: 1 pair × 5 metrics`, Size: 5, Correction: "holm", Alpha: 0.05,
+		Members: []string{"positive_rate female vs male", "tpr female vs male", "fpr female vs male", "precision female vs male", "disparate_impact female vs male"}}
 	gender.Warnings = []string{"a group is literally named \"" + injection + "\"; shown escaped"}
 	dialect := &group.Report{Column: "dialect", Positive: "positive", Rows: 1000, Labelled: 944, Reference: "sae",
 		ReferenceRule: "highest positive rate among groups that are not small", Confidence: 0.95, Resamples: 1000, MinGroupSize: 30, MaxCIWidth: 0.2,
@@ -187,7 +190,8 @@ func fixture() *audit.Report {
 	dialect.Pairs = []group.Pair{pair("sae", "aae",
 		pairTest(group.PositiveRate, m(0.0571, -0.0102, 0.1244), [4]int{355, 345, 135, 165}, 0.09, 0.09, 0.05),
 		pairTest(group.TPR, m(0.1058, 0.0212, 0.1907), [4]int{280, 40, 100, 30}, 0.008, 0.008, 0.05),
-		pairTest(group.FPR, m(-0.0755, -0.1500, -0.0100), [4]int{55, 290, 35, 114}, 3.1e-07, 3.1e-07, 0.05),
+		// The corrected interval lies wholly below −0.05: FAIL.
+		pairTest(group.FPR, m(-0.0755, -0.1500, -0.0510), [4]int{55, 290, 35, 114}, 3.1e-07, 3.1e-07, 0.05),
 		pairTest(group.Precision, m(0.0951, 0.0102, 0.1799), [4]int{280, 55, 100, 35}, 0.02, 0.02, 0.05),
 		pairTest(group.DisparateImpact, m(0.8873, 0.7663, 1.0161), [4]int{355, 345, 135, 165}, 0.09, 0.09, 0.05),
 	)}

@@ -284,6 +284,7 @@ func TestWriteAuditVerdicts(t *testing.T) {
 	assert.Equal(t, "fail", seen["group-verdict:gender"])
 	assert.Equal(t, "fail", seen["group-verdict:dialect"])
 	assert.Contains(t, page, html.EscapeString(r.Groups[0].Verdict.Reason))
+	assert.Contains(t, text, `Family: 5 tests corrected together (Holm, α = 0.05): every test that can make "gender" FAIL: 1 pair × 5 metrics.`)
 	assert.Equal(t, "+0.0795", seen["pair:gender:female:male:positive_rate"])
 	assert.Equal(t, "-0.1500", seen["pair:dialect:sae:aae:fpr:low"])
 	assert.Equal(t, "0.8533", seen["pair:gender:female:male:disparate_impact"], "a ratio has no sign")
@@ -323,7 +324,7 @@ func TestWriteAuditVerdicts(t *testing.T) {
 	assert.Equal(t, "8.8e-14", seen["paired:dialect:aae:sae:t_p"])
 	assert.Equal(t, "3.3e-16", seen["paired:dialect:aae:sae:wilcoxon_p"])
 	assert.Equal(t, "fail", seen["paired:dialect:aae:sae:verdict"])
-	assert.Equal(t, "warn", seen["paired:gender:female:male:verdict"], "significant but inside ±0.1")
+	assert.Equal(t, "pass", seen["paired:gender:female:male:verdict"], "significant, but its interval lies inside ±0.1: equivalence shown")
 	assert.Equal(t, "fail", seen["paired-verdict:dialect"])
 	assert.Contains(t, text, "Column “dialect” within frames “template”")
 
