@@ -433,15 +433,28 @@ func (r *Runner) Result(ctx context.Context) (Result, error) {
 		res.Tests = append(res.Tests, tr)
 	}
 	adj := stats.Holm(raw)
+	// The run's tests are one family: each failure rate's Wilson interval
+	// is drawn at the level Holm's correction gives it, so that FAIL (the
+	// interval wholly above the threshold) is the corrected test.
+	members := make([]stats.Member, len(res.Tests))
+	for i := range res.Tests {
+		if math.IsNaN(raw[i]) {
+			continue
+		}
+		k, n := res.Tests[i].Failures, res.Tests[i].Tested
+		members[i] = stats.Member{Interval: func(z float64) stats.Interval { return stats.Wilson(k, n, z) }, Lower: 0, Upper: r.threshold}
+	}
+	corrected := stats.HolmFamily(members, stats.DefaultAlpha)
 	for i := range res.Tests {
 		tr := &res.Tests[i]
 		if math.IsNaN(raw[i]) {
 			tr.Verdict = stats.Verdict{Status: stats.Info, Reason: "nothing tested"}
 			continue
 		}
+		c := corrected[i]
 		tr.Evidence = &stats.Evidence{
-			Estimate: tr.FailureRate, Low: tr.FailureCI.Low, High: tr.FailureCI.High,
-			P: adj[i], Lower: 0, Upper: r.threshold,
+			Estimate: tr.FailureRate, Low: c.Interval.Low, High: c.Interval.High,
+			P: adj[i], Lower: 0, Upper: r.threshold, Confidence: c.Confidence,
 		}
 		tr.Verdict = stats.Decide(*tr.Evidence)
 	}
@@ -515,12 +528,14 @@ type TestResult struct {
 	// RawP is the one-sided exact binomial p-value of "the failure rate
 	// is at most Result.FailRateThreshold"; Evidence carries it
 	// Holm-corrected across the run's tests, with the failure rate, its
-	// Wilson interval and the region [0, threshold]. With nothing tested
-	// RawP is 1 and Evidence nil.
+	// Wilson interval at the level the run's Holm family gives this test
+	// (stats.HolmFamily; FailureCI is the plain 95% one) and the region
+	// [0, threshold]. With nothing tested RawP is 1 and Evidence nil.
 	RawP     float64         `json:"raw_p"`
 	Evidence *stats.Evidence `json:"evidence,omitempty"`
-	// Verdict is stats.Decide on Evidence: FAIL when the failure rate is
-	// shown to exceed the threshold; INFO when nothing was tested.
+	// Verdict is stats.Decide on Evidence: FAIL when the failure rate's
+	// corrected interval lies wholly above the threshold; INFO when
+	// nothing was tested.
 	Verdict stats.Verdict `json:"verdict"`
 	// Examples are failing examples, those that went furthest the wrong
 	// way first (largest |Δp| for invariance).

@@ -106,11 +106,11 @@ func (t *tally) add(ok bool) {
 }
 
 // SliceGapTolerance is the practical region for a slice's accuracy gap:
-// a slice whose accuracy is within 0.05 of the rest's, either way, is
-// treated as no different. It is half CheckList's probability tolerance,
-// because an accuracy gap of 0.05 (say 0.85 against 0.90) is already one
-// an auditor would report. A slice doing better counts as much as one
-// doing worse: either says the model's accuracy depends on the slice.
+// a slice whose accuracy is at most 0.05 below the rest's is treated as
+// no worse. It is half CheckList's probability tolerance, because an
+// accuracy gap of 0.05 (say 0.85 against 0.90) is already one an auditor
+// would report. The test is one-sided: a slice the model does better on
+// is not a failure of the model, so only a slice shown worse fails.
 const SliceGapTolerance = 0.05
 
 // SliceStats is the accuracy on one slice, compared with the texts
@@ -131,13 +131,16 @@ type SliceStats struct {
 	// RawP is Fisher's exact two-sided test of "the slice and the rest
 	// have the same accuracy" (1 when one side is empty). Evidence
 	// carries it Holm-corrected across the result's slices, with the
-	// estimate Accuracy − rest accuracy, its Newcombe (hybrid Wilson) 95%
-	// interval and the region ±SliceGapTolerance; nil for SliceAll and
-	// whenever the slice or the rest is empty.
+	// estimate Accuracy − rest accuracy, its Newcombe (hybrid Wilson)
+	// interval at the level the slices' Holm family gives it
+	// (stats.HolmFamily), and the one-sided region [−SliceGapTolerance,
+	// 1]: a slice more accurate than the rest is never a finding. nil for
+	// SliceAll and whenever the slice or the rest is empty.
 	RawP     float64         `json:"raw_p"`
 	Evidence *stats.Evidence `json:"evidence,omitempty"`
-	// Verdict is stats.Decide on Evidence: FAIL when the gap to the rest
-	// is significant and beyond the tolerance; INFO with no Evidence.
+	// Verdict is stats.Decide on Evidence: FAIL when the slice is shown
+	// to be more than SliceGapTolerance less accurate than the rest;
+	// INFO with no Evidence.
 	Verdict stats.Verdict `json:"verdict"`
 }
 
@@ -168,6 +171,21 @@ func (s *SliceAccuracy) Result() []SliceStats {
 		out = append(out, st)
 	}
 	adj := stats.Holm(raw)
+	// One-sided: only a slice worse than the rest can fail, so the band
+	// is [−SliceGapTolerance, 1] (1 is the largest a difference of
+	// accuracies can be). The slices are one Holm family, each interval
+	// drawn at the level the correction gives it.
+	members := make([]stats.Member, len(names))
+	for i := range names {
+		if math.IsNaN(raw[i]) {
+			continue
+		}
+		st := &out[1+i]
+		k1, n1, k2, n2 := st.Correct, st.Count, st.RestCorrect, st.RestCount
+		members[i] = stats.Member{Interval: func(z float64) stats.Interval { return stats.NewcombeZ(k1, n1, k2, n2, z) },
+			Lower: -SliceGapTolerance, Upper: 1}
+	}
+	corrected := stats.HolmFamily(members, stats.DefaultAlpha)
 	for i := range names {
 		st := &out[1+i]
 		if math.IsNaN(raw[i]) {
@@ -175,10 +193,10 @@ func (s *SliceAccuracy) Result() []SliceStats {
 			continue
 		}
 		rest := float64(st.RestCorrect) / float64(st.RestCount)
-		iv := stats.Newcombe(st.Correct, st.Count, st.RestCorrect, st.RestCount)
+		c := corrected[i]
 		st.Evidence = &stats.Evidence{
-			Estimate: st.Accuracy - rest, Low: iv.Low, High: iv.High,
-			P: adj[i], Lower: -SliceGapTolerance, Upper: SliceGapTolerance,
+			Estimate: st.Accuracy - rest, Low: c.Interval.Low, High: c.Interval.High,
+			P: adj[i], Lower: -SliceGapTolerance, Upper: 1, Confidence: c.Confidence,
 		}
 		st.Verdict = stats.Decide(*st.Evidence)
 	}

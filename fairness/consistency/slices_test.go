@@ -130,12 +130,39 @@ func TestSliceGapVerdicts(t *testing.T) {
 	assert.InDelta(t, stats.FisherExact(60, 40, 270, 30), neg.RawP, 1e-15)
 	require.NotNil(t, neg.Evidence)
 	assert.InDelta(t, -0.3, neg.Evidence.Estimate, 1e-12)
+	// A family of one, rejected at step 1: its interval is at 1 − α.
 	iv := stats.Newcombe(60, 100, 270, 300)
-	assert.Equal(t, [2]float64{iv.Low, iv.High}, [2]float64{neg.Evidence.Low, neg.Evidence.High})
-	assert.Equal(t, [2]float64{-SliceGapTolerance, SliceGapTolerance}, [2]float64{neg.Evidence.Lower, neg.Evidence.Upper})
+	assert.InDelta(t, 0.95, neg.Evidence.Confidence, 1e-12)
+	assert.InDelta(t, iv.Low, neg.Evidence.Low, 1e-12)
+	assert.InDelta(t, iv.High, neg.Evidence.High, 1e-12)
+	assert.Equal(t, [2]float64{-SliceGapTolerance, 1}, [2]float64{neg.Evidence.Lower, neg.Evidence.Upper}, "one-sided: only worse than the rest fails")
 	// The only testable slice: a family of one, Holm leaves p alone.
 	assert.Equal(t, neg.RawP, neg.Evidence.P)
 	assert.Equal(t, stats.Fail, neg.Verdict.Status, neg.Verdict.Reason)
+
+	// The mirror image, a slice 0.3 MORE accurate than the rest, is not a
+	// finding: it passes (shown not materially worse).
+	s2 := NewSliceAccuracy(nil)
+	for i := range 100 {
+		pred := "pos"
+		if i < 5 {
+			pred = "neg"
+		}
+		s2.Add("not fine", "pos", pred)
+	}
+	for i := range 300 {
+		pred := "pos"
+		if i < 105 {
+			pred = "neg"
+		}
+		s2.Add("fine", "pos", pred)
+	}
+	for _, g := range s2.Result() {
+		if g.Name == SliceNegation {
+			assert.InDelta(t, 0.3, g.Evidence.Estimate, 1e-12)
+			assert.Equal(t, stats.Pass, g.Verdict.Status, g.Verdict.Reason)
+		}
+	}
 
 	short := byName[SliceShort]
 	assert.Zero(t, short.RestCount)

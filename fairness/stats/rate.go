@@ -175,3 +175,47 @@ func HolmLevels(p []float64, alpha float64) []float64 {
 	}
 	return out
 }
+
+// Member is one test of a family for HolmFamily: its interval at any
+// normal quantile (nil when the test has no estimate, which leaves it out
+// of the family) and its tolerance band.
+type Member struct {
+	Interval     func(z float64) Interval
+	Lower, Upper float64
+}
+
+// Corrected is what HolmFamily gives one member: the materiality p-value
+// before and after Holm's correction (NaN for a member left out), the
+// confidence level its interval gets, and the interval at that level.
+type Corrected struct {
+	P, PHolm   float64
+	Confidence float64
+	Interval   Interval
+}
+
+// HolmFamily corrects a family as one: each member's materiality p-value
+// (OutsideP over its interval) is Holm-adjusted with the others, and its
+// interval is drawn at the level HolmLevels gives it, so that "the
+// interval lies wholly outside the band" (stats.Decide's FAIL) happens
+// exactly when Holm rejects "the effect lies inside the band" at alpha.
+// Members without an interval get NaN throughout.
+func HolmFamily(ms []Member, alpha float64) []Corrected {
+	out := make([]Corrected, len(ms))
+	p := make([]float64, len(ms))
+	for i, m := range ms {
+		p[i] = math.NaN()
+		if m.Interval != nil {
+			p[i] = OutsideP(m.Interval, m.Lower, m.Upper)
+		}
+	}
+	adj, levels := Holm(p), HolmLevels(p, alpha)
+	for i, m := range ms {
+		nan := math.NaN()
+		out[i] = Corrected{P: p[i], PHolm: adj[i], Confidence: nan, Interval: Interval{nan, nan}}
+		if m.Interval != nil {
+			out[i].Confidence = 1 - levels[i]
+			out[i].Interval = m.Interval(ZFor(out[i].Confidence))
+		}
+	}
+	return out
+}
