@@ -261,6 +261,9 @@ type Report struct {
 
 	Groups []Group `json:"groups"`
 	Pairs  []Pair  `json:"pairs"`
+	// Family is the Holm family the verdict was corrected over: every
+	// pair with an interval.
+	Family stats.Family `json:"family"`
 	// Verdict is the worst pair's; Failing lists the failing pairs as "A − B".
 	Verdict  stats.Verdict `json:"verdict"`
 	Failing  []string      `json:"failing,omitempty"`
@@ -292,8 +295,15 @@ type Pair struct {
 	PositiveRateDifference float64 `json:"positive_rate_difference"`
 	// PAdjusted is the paired t-test's p-value, Holm-corrected across the
 	// column's pairs.
-	PAdjusted float64        `json:"p_adjusted"`
-	Evidence  stats.Evidence `json:"evidence"`
+	PAdjusted float64 `json:"p_adjusted"`
+	// PMaterialHolm is the materiality test's p-value (H0: the mean
+	// difference lies within ±Tolerance), Holm-corrected across the
+	// column's pairs; Confidence the level of the interval in Evidence
+	// that it agrees with (0 without an interval). Score's interval is
+	// the plain one, at Report.Confidence.
+	PMaterialHolm float64        `json:"-"` // written by MarshalJSON, null when NaN
+	Confidence    float64        `json:"interval_confidence"`
+	Evidence      stats.Evidence `json:"evidence"`
 	Verdict   stats.Verdict  `json:"verdict"`
 }
 
@@ -376,12 +386,30 @@ func (a *Accumulator) Result() *Report {
 		}
 	}
 	adj := stats.Holm(ps)
+	// The column's pairs are one Holm family: each pair's t interval is
+	// drawn at the level the correction gives it, so FAIL (the interval
+	// wholly outside ±Tolerance) is the corrected materiality test.
+	members := make([]stats.Member, len(r.Pairs))
+	for i, p := range r.Pairs {
+		members[i] = stats.Member{Interval: p.Score.IntervalAt(o.Confidence), Lower: -o.Tolerance, Upper: o.Tolerance}
+	}
+	corrected := stats.HolmFamily(members, o.Alpha)
+	r.Family = stats.Family{Of: fmt.Sprintf("every pair of groups compared within frames (%d)", len(r.Pairs)), Correction: "holm", Alpha: o.Alpha}
 	r.Verdict = stats.Verdict{Status: stats.Info, Reason: "no two groups share a frame"}
 	for i := range r.Pairs {
 		p := &r.Pairs[i]
 		p.PAdjusted = adj[i]
-		p.Evidence = stats.Evidence{Estimate: p.Score.Mean, Low: p.Score.Low, High: p.Score.High, P: adj[i],
+		c := corrected[i]
+		p.PMaterialHolm, p.Confidence = c.PHolm, c.Confidence
+		p.Evidence = stats.Evidence{Estimate: p.Score.Mean, Low: c.Interval.Low, High: c.Interval.High, P: adj[i],
 			Lower: -o.Tolerance, Upper: o.Tolerance, Alpha: o.Alpha}
+		if members[i].Interval != nil {
+			p.Evidence.Confidence = c.Confidence
+			r.Family.Size++
+			r.Family.Members = append(r.Family.Members, p.A+" − "+p.B)
+		} else {
+			p.Confidence = 0
+		}
 		p.Verdict = stats.Decide(p.Evidence)
 		if i == 0 || p.Verdict.Status.Severity() > r.Verdict.Status.Severity() {
 			r.Verdict = stats.Verdict{Status: p.Verdict.Status, Reason: fmt.Sprintf("%s − %s: %s", p.A, p.B, p.Verdict.Reason)}
@@ -398,7 +426,8 @@ func (a *Accumulator) Result() *Report {
 // JSON null, which encoding/json would otherwise refuse as NaN.
 type pairJSON struct {
 	plainPair
-	PAdjusted *float64 `json:"p_adjusted"`
+	PAdjusted     *float64 `json:"p_adjusted"`
+	PMaterialHolm *float64 `json:"p_material_holm"`
 }
 
 type plainPair Pair
@@ -408,6 +437,9 @@ func (p Pair) MarshalJSON() ([]byte, error) {
 	out := pairJSON{plainPair: plainPair(p)}
 	if !math.IsNaN(p.PAdjusted) {
 		out.PAdjusted = &p.PAdjusted
+	}
+	if !math.IsNaN(p.PMaterialHolm) {
+		out.PMaterialHolm = &p.PMaterialHolm
 	}
 	return json.Marshal(out)
 }
@@ -419,9 +451,12 @@ func (p *Pair) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*p = Pair(in.plainPair)
-	p.PAdjusted = math.NaN()
+	p.PAdjusted, p.PMaterialHolm = math.NaN(), math.NaN()
 	if in.PAdjusted != nil {
 		p.PAdjusted = *in.PAdjusted
+	}
+	if in.PMaterialHolm != nil {
+		p.PMaterialHolm = *in.PMaterialHolm
 	}
 	return nil
 }

@@ -119,3 +119,42 @@ func TestBookkeeping(t *testing.T) {
 	_, err = NewAccumulator(Options{Tolerance: -1})
 	assert.ErrorContains(t, err, "tolerance -1")
 }
+
+// The column's pairs are one Holm family: each verdict judges the pair's
+// t interval at the level the correction gives it, and FAIL is exactly
+// "Holm rejects |mean difference| ≤ tolerance".
+func TestPairsAreOneHolmFamily(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	a, err := NewAccumulator(Options{Column: "group", FrameColumn: "template"})
+	require.NoError(t, err)
+	shift := map[string]float64{"a": 0, "b": 0.16, "c": 0.02, "d": 0.11}
+	for f := range 60 {
+		base := 0.2 + 0.5*rng.Float64()
+		for _, g := range []string{"a", "b", "c", "d"} {
+			s := base + shift[g] + 0.08*rng.NormFloat64()
+			a.Add(string(rune('A'+f%26))+string(rune('0'+f/26)), g, s, s > 0.5)
+		}
+	}
+	r := a.Result()
+	require.Len(t, r.Pairs, 6)
+	assert.Equal(t, 6, r.Family.Size)
+	assert.Len(t, r.Family.Members, 6)
+	var ps []float64
+	for _, p := range r.Pairs {
+		ps = append(ps, p.PMaterialHolm)
+		assert.Less(t, p.Evidence.Low, p.Score.Low, "the corrected interval is wider than the plain 95% one")
+		assert.Greater(t, p.Evidence.High, p.Score.High)
+		// Between 1 − α (a step-6 rejection) and 1 − α/6.
+		assert.True(t, p.Confidence >= 0.95-1e-12 && p.Confidence <= 1-0.05/6+1e-12, "%v", p.Confidence)
+		outside := p.Evidence.Low > 0.1 || p.Evidence.High < -0.1
+		assert.Equal(t, p.PMaterialHolm < 0.05, outside, "%s − %s", p.A, p.B)
+		assert.Equal(t, outside, p.Verdict.Status == stats.Fail, "%s − %s: %s", p.A, p.B, p.Verdict.Reason)
+	}
+	assert.Equal(t, stats.Fail, r.Verdict.Status, "a 0.16 shift on 60 frames is shown beyond 0.1")
+	b, err := json.Marshal(r)
+	require.NoError(t, err)
+	var back Report
+	require.NoError(t, json.Unmarshal(b, &back))
+	assert.Equal(t, r.Pairs[0].PMaterialHolm, back.Pairs[0].PMaterialHolm)
+	assert.Equal(t, r.Family, back.Family)
+}

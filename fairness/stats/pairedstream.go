@@ -271,3 +271,22 @@ func (s *PairedStream) GobDecode(data []byte) error {
 	*s = d
 	return nil
 }
+
+// IntervalAt returns the mean's Student t interval at any normal quantile
+// z, meaning at the level 1 − PFromZ(z), for stats.HolmFamily; p must be
+// a summary computed at confidence (its Low and High give the standard
+// error back). nil with fewer than two differences: no interval.
+func (p Paired) IntervalAt(confidence float64) func(z float64) Interval {
+	if p.N < 2 || math.IsNaN(p.Low) || math.IsNaN(p.High) {
+		return nil
+	}
+	t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(p.N - 1)}
+	se := (p.High - p.Low) / 2 / t.Quantile(1-(1-confidence)/2)
+	return func(z float64) Interval {
+		if z <= 0 {
+			return Interval{p.Mean, p.Mean}
+		}
+		q := t.Quantile(1 - PFromZ(z)/2)
+		return Interval{p.Mean - q*se, p.Mean + q*se}
+	}
+}

@@ -95,8 +95,10 @@ const RuleText = "FAIL when materiality is shown: the one-sided test of H0 \"the
 //
 //   - FAIL: the interval lies wholly outside the tolerance band (a
 //     material effect, shown).
-//   - PASS: the interval lies wholly inside the band and has a width
-//     (equivalence shown, TOST); a zero-width interval is never evidence.
+//   - PASS: the interval lies wholly inside the band (equivalence shown,
+//     TOST).
+//   - WARN, "inconclusive", whatever the interval's place, when it has
+//     zero width: a zero-width interval is never evidence.
 //   - WARN, "significant but not shown material": P < α against no
 //     effect, but the interval reaches into the band.
 //   - WARN, "inconclusive": otherwise; the interval straddles a band edge,
@@ -131,12 +133,12 @@ func Decide(e Evidence) Verdict {
 	switch {
 	case noInterval:
 		return Verdict{Warn, fmt.Sprintf("inconclusive: %.3g has no interval (too few values), so neither materiality nor equivalence can be shown; %s", e.Estimate, sig)}
+	case !(e.High > e.Low):
+		return Verdict{Warn, fmt.Sprintf("inconclusive: %s of %.3g has zero width, which is not evidence either way", iv, e.Estimate)}
 	case e.Low > e.Upper || e.High < e.Lower:
 		return Verdict{Fail, fmt.Sprintf("material: %s of %.3g lies wholly outside the tolerance %s", iv, e.Estimate, region)}
-	case e.Low >= e.Lower && e.High <= e.Upper && e.High > e.Low:
-		return Verdict{Pass, fmt.Sprintf("equivalent: %s of %.3g lies wholly inside the tolerance %s", iv, e.Estimate, region)}
 	case e.Low >= e.Lower && e.High <= e.Upper:
-		return Verdict{Warn, fmt.Sprintf("inconclusive: %s of %.3g has zero width, which is not evidence of equivalence", iv, e.Estimate)}
+		return Verdict{Pass, fmt.Sprintf("equivalent: %s of %.3g lies wholly inside the tolerance %s", iv, e.Estimate, region)}
 	case significant:
 		return Verdict{Warn, fmt.Sprintf("significant but not shown material: %s, but %s of %.3g reaches into the tolerance %s", sig, iv, e.Estimate, region)}
 	}
