@@ -304,7 +304,7 @@ type Pair struct {
 	PMaterialHolm float64        `json:"-"` // written by MarshalJSON, null when NaN
 	Confidence    float64        `json:"interval_confidence"`
 	Evidence      stats.Evidence `json:"evidence"`
-	Verdict   stats.Verdict  `json:"verdict"`
+	Verdict       stats.Verdict  `json:"verdict"`
 }
 
 // Result computes the paired statistics of every pair of the kept groups.
