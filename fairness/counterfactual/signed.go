@@ -91,9 +91,19 @@ type thresholds struct {
 // signedCheck judges a direction's mean signed Δp: estimate and t interval
 // from s, P the paired t-test's p adjusted by Holm (adj), tolerance
 // [−tol, tol].
+//
+// stats.Decide judges the interval, so it is drawn at the Bonferroni
+// level 1 − α/m of the family's m directions: FAIL (the interval wholly
+// outside the band) is then a family-wise test at α, if a conservative
+// one beside Holm's p.
 func (th thresholds) signedCheck(s Signed, adj float64, m int) Check {
 	e := stats.Evidence{Estimate: s.Mean, Low: s.Low, High: s.High, P: adj, Lower: -th.tol, Upper: th.tol, Alpha: th.alpha}
-	return Check{Evidence: e, PRaw: s.TP, Test: fmt.Sprintf("paired t over %d texts, Holm over %d directions", s.N, m), Verdict: stats.Decide(e)}
+	if iv := s.IntervalAt(th.conf); iv != nil && m > 0 {
+		e.Confidence = 1 - th.alpha/float64(m)
+		c := iv(stats.ZFor(e.Confidence))
+		e.Low, e.High = c.Low, c.High
+	}
+	return Check{Evidence: e, PRaw: s.TP, Test: fmt.Sprintf("paired t over %d texts, Holm over %d directions (interval at the Bonferroni level)", s.N, m), Verdict: stats.Decide(e)}
 }
 
 // flipCheck judges a flip rate of k in n swaps: Wilson interval, exact
