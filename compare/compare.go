@@ -151,11 +151,9 @@ func rule(cfg Config) audit.Rule {
 	}}
 }
 
-const ruleText = "Every effect is judged by one rule (fairness/stats.Decide): " +
-	"FAIL when it is significant (p < alpha, Holm-corrected where a table holds several tests) and its estimate lies outside the tolerance; " +
-	"WARN when it is significant but inside the tolerance, outside but not significant, or not ruled out by its interval; " +
-	"PASS when it is not significant and its whole interval lies inside the tolerance. " +
-	"Flip rates and the mean |Δp| are tested one-sided against their tolerance, so FAIL means they are shown to exceed it."
+const ruleText = "Every effect is judged by one rule (fairness/stats.Decide): " + stats.RuleText + " " +
+	"Here each effect's interval is its plain 95% one (Holm-corrected p-values are shown beside it where a table holds several tests); " +
+	"flip rates and the mean |Δp| have the band [0, tolerance], so FAIL means their interval lies wholly above it."
 
 // batches streams the rows of src in batches of cfg.BatchSize, counting
 // malformed rows into rep; fn sees each batch. It returns the file's
