@@ -130,8 +130,19 @@ func thresholdFindings(r *Report) []Finding {
 		out = append(out, Finding{Check: "thresholds", Status: "info", Message: msg + "."})
 	}
 	if e := r.Thresholds; e != nil {
-		msg := fmt.Sprintf("%s thresholds on %q: before %s, after %s (%s)", e.Constraint, e.Column,
+		msg := fmt.Sprintf("%s thresholds on %q: before %s, after %s on the constrained metric (%s)", e.Constraint, e.Column,
 			strings.ToUpper(string(e.VerdictBefore.Status)), strings.ToUpper(string(e.VerdictAfter.Status)), e.VerdictAfter.Reason)
+		// Every metric, not only the constrained one: rules that close one
+		// gap can open another.
+		if e.ColumnAfter.Status != "" {
+			msg += fmt.Sprintf("; every metric: before %s, after %s", strings.ToUpper(string(e.ColumnBefore.Status)), strings.ToUpper(string(e.ColumnAfter.Status)))
+		}
+		if len(e.Worsened) > 0 {
+			msg += fmt.Sprintf("; worse after: %s", strings.Join(e.Worsened[:min(len(e.Worsened), 5)], ", "))
+			if len(e.Worsened) > 5 {
+				msg += fmt.Sprintf(" and %d more", len(e.Worsened)-5)
+			}
+		}
 		if c := e.AccuracyChange; c != nil {
 			msg += fmt.Sprintf("; accuracy %.1f%% → %.1f%%, change %+.1f points (95%% interval %+.1f to %+.1f, McNemar p=%s, n=%d)",
 				100*e.AccuracyBefore.Value, 100*e.AccuracyAfter.Value, 100*c.Value, 100*c.Low, 100*c.High, pText(c.P), c.N)
@@ -140,7 +151,9 @@ func thresholdFindings(r *Report) []Finding {
 		if e.UnfittedRows > 0 {
 			msg += fmt.Sprintf(", %d in groups without a rule kept the model's decision", e.UnfittedRows)
 		}
-		status := e.VerdictAfter.Status
+		// The finding is the worse of the constrained metric's verdict and
+		// every metric's after the rules.
+		status := stats.Worse(e.VerdictAfter.Status, e.ColumnAfter.Status)
 		if status == "" {
 			status = stats.Info
 		}

@@ -147,10 +147,19 @@ type Evaluation struct {
 	AccuracyAfter  *Proportion   `json:"accuracy_after,omitempty"`
 	AccuracyChange *PairedChange `json:"accuracy_change,omitempty"`
 	// Tests are, for the constraint's metrics, every pair's test before
-	// and after; VerdictBefore and VerdictAfter the worst of them.
+	// and after; VerdictBefore and VerdictAfter the worst of them (the
+	// constraint's metrics only).
 	Tests         []ConstraintTest `json:"tests"`
 	VerdictBefore stats.Verdict    `json:"verdict_before"`
 	VerdictAfter  stats.Verdict    `json:"verdict_after"`
+	// ColumnBefore and ColumnAfter judge every metric, not only the
+	// constraint's: the Before and After reports' column verdicts (all
+	// pairs × all metrics, one Holm family each). Rules that close one gap
+	// can open another; Worsened lists each pair test whose verdict is
+	// more severe after than before, as "metric A − B: before → after".
+	ColumnBefore stats.Verdict `json:"column_verdict_before"`
+	ColumnAfter  stats.Verdict `json:"column_verdict_after"`
+	Worsened     []string      `json:"worsened,omitempty"`
 	// Before and After are the full group reports.
 	Before *group.Report `json:"before"`
 	After  *group.Report `json:"after"`
@@ -261,6 +270,22 @@ func (c *Comparison) Result(seed uint64) (*Evaluation, error) {
 				}
 			}
 			e.Tests = append(e.Tests, ct)
+		}
+	}
+	e.ColumnBefore, e.ColumnAfter = before.Verdict, after.Verdict
+	for i := range after.Pairs {
+		q := &after.Pairs[i]
+		p := findPair(before, q.A, q.B)
+		for _, u := range q.Tests {
+			was := stats.Info
+			if p != nil {
+				if t, ok := p.Test(u.Metric); ok {
+					was = t.Verdict.Status
+				}
+			}
+			if u.Verdict.Status.Severity() > was.Severity() && u.Verdict.Status.Severity() >= stats.Warn.Severity() {
+				e.Worsened = append(e.Worsened, fmt.Sprintf("%s %s − %s: %s → %s (%.3f after)", u.Metric, q.A, q.B, was, u.Verdict.Status, u.Estimate.Value))
+			}
 		}
 	}
 	return e, nil

@@ -432,3 +432,41 @@ func TestScoresCapGroups(t *testing.T) {
 	}
 	assert.Equal(t, 30*40, rows, "every row beyond the cap is accounted for")
 }
+
+// The evaluation judges every metric before and after, not only the
+// constraint's: group b's rules here close the TPR gap (equal
+// opportunity) while its FPR rises, and Worsened says so.
+func TestEvaluationJudgesEveryMetric(t *testing.T) {
+	train, test := planted.sample(40000, 301), planted.sample(10000, 302)
+	f := fit(t, train, EqualOpportunity)
+	cmp, err := NewComparison(f, group.Options{Resamples: 50})
+	require.NoError(t, err)
+	for _, r := range test {
+		cmp.Add(r.group, r.text, r.score, r.score >= 0.5, true, r.y)
+	}
+	e, err := cmp.Result(1)
+	require.NoError(t, err)
+	assert.Equal(t, e.Before.Verdict, e.ColumnBefore)
+	assert.Equal(t, e.After.Verdict, e.ColumnAfter)
+	// Every test whose verdict got more severe is listed, and only those.
+	n := 0
+	for _, q := range e.After.Pairs {
+		p := findPair(e.Before, q.A, q.B)
+		require.NotNil(t, p)
+		for _, u := range q.Tests {
+			was, _ := p.Test(u.Metric)
+			if u.Verdict.Status.Severity() > was.Verdict.Status.Severity() && u.Verdict.Status.Severity() >= stats.Warn.Severity() {
+				n++
+			}
+		}
+	}
+	assert.Len(t, e.Worsened, n)
+	// On this planted sample the constrained metric is fixed (FAIL → not
+	// FAIL) while the FPR gap is opened: the column still FAILs.
+	assert.Equal(t, stats.Fail, e.VerdictBefore.Status)
+	assert.NotEqual(t, stats.Fail, e.VerdictAfter.Status)
+	assert.Equal(t, stats.Fail, e.ColumnAfter.Status, e.ColumnAfter.Reason)
+	require.NotEmpty(t, e.Worsened)
+	assert.Contains(t, e.Worsened[0], "fpr a − b: pass → fail")
+	t.Logf("constrained: %s → %s; every metric: %s → %s; worsened: %v", e.VerdictBefore.Status, e.VerdictAfter.Status, e.ColumnBefore.Status, e.ColumnAfter.Status, e.Worsened)
+}
