@@ -139,9 +139,7 @@ func TestPairsAreOneHolmFamily(t *testing.T) {
 	require.Len(t, r.Pairs, 6)
 	assert.Equal(t, 6, r.Family.Size)
 	assert.Len(t, r.Family.Members, 6)
-	var ps []float64
 	for _, p := range r.Pairs {
-		ps = append(ps, p.PMaterialHolm)
 		assert.Less(t, p.Evidence.Low, p.Score.Low, "the corrected interval is wider than the plain 95% one")
 		assert.Greater(t, p.Evidence.High, p.Score.High)
 		// Between 1 − α (a step-6 rejection) and 1 − α/6.
