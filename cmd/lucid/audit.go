@@ -42,9 +42,10 @@ Checks (--checks, default all):
                   loads no model (labels are named by --model's config.json,
                   or given as class indexes)
   groups          per group: accuracy, positive rate, TPR, FPR, FNR, precision
-                  with bootstrap 95% intervals; every pair of groups compared
-                  (signed A - B, Fisher's exact test, Holm-corrected) and the
-                  four-fifths ratio judged by its interval (needs --group-col;
+                  with Wilson 95% intervals; every pair of groups compared
+                  (signed A - B with Newcombe intervals, the four-fifths
+                  ratio with MOVER-R), all pairs x all metrics one Holm
+                  family, each judged by its corrected interval (needs --group-col;
                   --group-cross a,b adds the intersection; --pair-col adds a
                   matched comparison within each frame)
   counterfactual  swap identity terms (gender, names, religion, nationality,
@@ -70,15 +71,18 @@ for equalized odds, the score with a coin) decide by a hash of --seed, the
 group and the text, so they are reproducible. They go to OUT/thresholds.json
 (at most 256 groups; groups under --min-group-size keep the model's
 decisions, listed). Judge them on a second file with --thresholds FILE: the
-constraint's pairwise tests and accuracy before and after, with intervals;
-apply them with lucid predict --thresholds.
+constraint's pairwise tests, every metric's column verdict (and the tests
+that got worse) and accuracy before and after, with intervals; apply them
+with lucid predict --thresholds.
 
-Verdicts: one rule for every check. FAIL when the effect is significant after
-Holm correction (p < 0.05) and its estimate is beyond the tolerance (0.1 for
-differences, the four-fifths rule for ratios); WARN when it is significant but
-small, large but not significant, or not ruled out; PASS when the whole
-interval is within the tolerance. If more than --max-skipped-share of the rows
-are malformed, only the data problem is judged. README.md states the rule.
+Verdicts: one rule for every check. FAIL when materiality is shown: the
+effect's interval, at the level Holm's correction over its family gives it
+(for a group column: all pairs x all metrics), lies wholly outside the
+tolerance (0.1 for differences, [0.8, 1.25] for ratios, on the log scale);
+PASS when it lies wholly inside (equivalence shown); otherwise WARN, saying
+"significant but not shown material" or "inconclusive". The family is stated
+beside each verdict. If more than --max-skipped-share of the rows are
+malformed, only the data problem is judged. README.md states the rule.
 
 The file is CSV, TSV or JSONL (by extension, or --format), read row by row:
 memory stays flat on a million rows. Labels may be names or indexes. A
