@@ -312,7 +312,7 @@ func sureNote(r *audit.Report) []template.HTML {
 		s = append(s, htmlf("Read with care (small group or wide interval): %s.", template.HTML(strings.Join(small, ", "))))
 	}
 	if len(r.Groups) > 0 {
-		s = append(s, htmlf("Whether two groups differ is decided by the pairwise tests below (an interval for the difference itself and Fisher's exact test), not by whether the two groups' own intervals overlap."))
+		s = append(s, htmlf("Whether two groups differ materially is decided by the pairwise tests below (the difference's own interval, corrected for the column's family of tests, against the tolerance), not by whether the two groups' own intervals overlap."))
 	}
 	return s
 }

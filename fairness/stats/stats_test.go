@@ -125,6 +125,10 @@ func TestFormatPAgreesWithTheComparison(t *testing.T) {
 		assert.Equal(t, c.want, got, "p=%v α=%v", c.p, c.alpha)
 	}
 	assert.Equal(t, "n/a", FormatP(math.NaN(), 0.05))
+	// The rule's reasons use it: the data check once printed
+	// "p=0.05 < 0.05" for 0.0497.
+	v := Decide(Evidence{Estimate: 0.08, Low: 0.01, High: 0.15, P: 0.0497, Lower: -0.1, Upper: 0.1})
+	assert.Contains(t, v.Reason, "p=0.0497 < 0.05")
 }
 
 // The interval and the corrected test agree: for every p-value OutsideP
