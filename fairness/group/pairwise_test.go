@@ -404,3 +404,26 @@ func TestOnlyMissingRows(t *testing.T) {
 	d, _ := r.Disparity(DisparateImpact)
 	assert.Equal(t, "no reference group: no group that can be compared has rows", d.Metric.Undefined)
 }
+
+// A group with no errors gets an interval with width, never a PASS on
+// "data enough to say so": the case, FPR 0/20 against 3/60, had a
+// zero-width bootstrap interval for group A and a PASS while Fisher's p
+// was 0.57; A's FPR alone has a Wilson upper bound of 0.16.
+func TestZeroErrorsGroupIsNotEquivalenceShown(t *testing.T) {
+	a, err := NewAccumulator(Options{Resamples: 100, MinGroupSize: 20, Reference: "A"})
+	require.NoError(t, err)
+	fill(a, "A", tbl{tp: 20, fn: 0, fp: 0, tn: 20})
+	fill(a, "B", tbl{tp: 55, fn: 5, fp: 3, tn: 57})
+	r, err := a.Result(1)
+	require.NoError(t, err)
+	ga, _ := r.Group("A")
+	assert.Equal(t, 0.0, ga.FPR.Value)
+	assert.InDelta(t, 0.161, ga.FPR.High, 0.001, "Wilson upper bound of 0/20")
+	f, ok := r.Pairs[0].Test(FPR)
+	require.True(t, ok)
+	assert.InDelta(t, -0.05, f.Estimate.Value, 1e-12)
+	assert.Greater(t, f.Estimate.High-f.Estimate.Low, 0.1, "not zero width")
+	assert.Less(t, f.Estimate.Low, -0.1, "reaches beyond the tolerance")
+	assert.Equal(t, stats.Warn, f.Verdict.Status, f.Verdict.Reason)
+	assert.Contains(t, f.Verdict.Reason, "inconclusive")
+}
