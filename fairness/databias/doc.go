@@ -49,8 +49,10 @@
 // Each unit with at least Options.MinCount labelled rows on both sides is
 // judged by stats.Decide on its positive-share difference: the tolerance
 // is [−T, T] (Options.Tolerance, default 0.1, CheckList's and the group
-// parity tolerance), the test Fisher's, Holm-corrected. FAIL: a skew shown
-// significant and larger than T. Smaller units are reported with an info
+// parity tolerance), and the interval judged is Newcombe's at the level
+// the list's Holm family gives the unit (stats.HolmFamily). FAIL: that
+// interval lies wholly outside [−T, T], a skew shown larger than T;
+// Fisher's p, Holm-corrected, names the kind of WARN. Smaller units are reported with an info
 // verdict naming why. A list's verdict is the worst of its units', the
 // report's the worst of its lists'. Checked by simulation
 // (simulation_test.go): a planted skew (a term's positive share 0.75

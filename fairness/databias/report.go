@@ -81,8 +81,10 @@ type Unit struct {
 	// PMI is the smoothed pointwise mutual information with each label,
 	// in bits (see the package doc).
 	PMI []Number `json:"pmi_bits"`
-	// Verdict judges Difference against the tolerance (stats.Decide);
-	// info when the unit has fewer than MinCount labelled rows on a side.
+	// Verdict judges Difference against the tolerance (stats.Decide), by
+	// its Newcombe interval at the level the list's Holm family gives it
+	// (stated in the reason); info when the unit has fewer than MinCount
+	// labelled rows on a side.
 	Verdict stats.Verdict `json:"verdict"`
 }
 
@@ -294,13 +296,24 @@ func (s *Scanner) judge(l *List, what string, units []Unit) {
 		}
 	}
 	adj := stats.Holm(ps)
+	// The list's units are one Holm family: each verdict judges the
+	// difference's Newcombe interval at the level the correction gives
+	// it (stats.HolmFamily), so FAIL is the corrected materiality test;
+	// Difference keeps the plain 95% interval to read.
+	members := make([]stats.Member, len(at))
+	for j, i := range at {
+		k1, n1, k0, n0 := units[i].Share.Count, units[i].Share.Of, units[i].Elsewhere.Count, units[i].Elsewhere.Of
+		members[j] = stats.Member{Interval: func(z float64) stats.Interval { return stats.NewcombeZ(k1, n1, k0, n0, z) }, Lower: -tolerance, Upper: tolerance}
+	}
+	corrected := stats.HolmFamily(members, stats.DefaultAlpha)
 	judged := map[int]bool{}
 	for j, i := range at {
 		u := &units[i]
 		u.PHolm = Number(adj[j])
 		judged[i] = true
-		u.Verdict = stats.Decide(stats.Evidence{Estimate: float64(u.Difference.Value), Low: float64(u.Difference.Low), High: float64(u.Difference.High),
-			P: adj[j], Lower: -tolerance, Upper: tolerance})
+		c := corrected[j]
+		u.Verdict = stats.Decide(stats.Evidence{Estimate: float64(u.Difference.Value), Low: c.Interval.Low, High: c.Interval.High,
+			P: adj[j], Lower: -tolerance, Upper: tolerance, Confidence: c.Confidence})
 	}
 	for i := range units {
 		u := &units[i]
