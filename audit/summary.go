@@ -17,7 +17,7 @@ import (
 // state it.
 const ruleText = "Every check's effect is judged by one rule (fairness/stats.Decide): " + stats.RuleText + " " +
 	"Group rates have Wilson intervals, pairwise differences Newcombe's and disparate impact MOVER-R's, each at the level the family's Holm correction gives its test. " +
-	"Checks not yet moved to a corrected interval (paired frames, counterfactual, CheckList, slices) judge the interval they report; their test and family are stated beside each verdict. " +
+	"Matched frames, the data check, CheckList tests and slices are Holm families the same way (slices one-sided: only a slice worse than the rest fails); a counterfactual direction's signed check uses the Bonferroni level over its family's directions; flip rates are judged by their 95% Wilson interval, with the Holm-corrected exact test beside it. " +
 	"Rates whose ideal is 0 (flip and failure rates) have the band [0, tolerance], so FAIL means the rate's interval lies wholly above the tolerance. " +
 	"When more than max_skipped_share of the rows are malformed, nothing else is judged: the data problem is the finding."
 
