@@ -128,8 +128,8 @@ type Report struct {
 	// "other" row and the MissingGroup row, when present, come last.
 	Groups []GroupStats `json:"groups"`
 	// Disparities are fairlearn-style max − min summaries over the groups
-	// (not the missing or pooled rows, unless MissingAsGroup): descriptive
-	// figures, not the verdict.
+	// compared pairwise (PairGroups; over every comparable group, flagged,
+	// when fewer than two are): descriptive figures, not the verdict.
 	Disparities []Disparity `json:"disparities"`
 
 	// ParityTolerance, Alpha, MaxPairGroups, MaxGroups and MissingAsGroup
