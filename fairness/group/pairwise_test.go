@@ -427,3 +427,23 @@ func TestZeroErrorsGroupIsNotEquivalenceShown(t *testing.T) {
 	assert.Equal(t, stats.Warn, f.Verdict.Status, f.Verdict.Reason)
 	assert.Contains(t, f.Verdict.Reason, "inconclusive")
 }
+
+// The descriptive disparities are over the groups compared: a small group
+// with an extreme rate is left out of max − min (and says why), as README
+// says, instead of setting the spread.
+func TestDisparitiesOverComparedGroupsOnly(t *testing.T) {
+	a, err := NewAccumulator(Options{Resamples: 50})
+	require.NoError(t, err)
+	fill(a, "A", tbl{up: 50, un: 50})
+	fill(a, "B", tbl{up: 40, un: 60})
+	fill(a, "tiny", tbl{up: 10, un: 0}) // positive rate 1, 10 rows
+	r, err := a.Result(1)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"A", "B"}, r.PairGroups)
+	d, ok := r.Disparity(DemographicParityDifference)
+	require.True(t, ok)
+	assert.InDelta(t, 0.1, d.Metric.Value, tol, "0.5 − 0.4, not 1 − 0.4")
+	assert.Equal(t, []string{`"tiny": small: 10 rows, fewer than the minimum of 30`}, d.Excluded)
+	di, _ := r.Disparity(DisparateImpact)
+	assert.InDelta(t, 0.8, di.Metric.Value, tol)
+}
