@@ -363,3 +363,21 @@ func TestNewcombe(t *testing.T) {
 	assert.InDelta(t, -0.1611, iv.Low, 1e-4)
 	assert.InDelta(t, 0.2775, iv.High, 1e-4)
 }
+
+// HolmFamily leaves a member without an interval out of the family (it
+// does not enlarge m) and gives each member its Holm level: a family of
+// one clear effect and one null effect draws the null's interval at
+// 1 − α/(m − r) = 95% once the clear one is rejected.
+func TestHolmFamily(t *testing.T) {
+	clear := func(z float64) Interval { return NewcombeZ(400, 500, 100, 500, z) } // 0.8 − 0.2
+	null := func(z float64) Interval { return NewcombeZ(250, 500, 245, 500, z) }  // 0.5 − 0.49
+	got := HolmFamily([]Member{{clear, -0.1, 0.1}, {nil, -0.1, 0.1}, {null, -0.1, 0.1}}, 0.05)
+	require.Len(t, got, 3)
+	assert.True(t, math.IsNaN(got[1].P) && math.IsNaN(got[1].Confidence), "no interval: out of the family")
+	assert.InDelta(t, 1-0.05/2, got[0].Confidence, 1e-12, "rejected at step 1 of 2")
+	assert.InDelta(t, 0.95, got[2].Confidence, 1e-12, "not rejected, one rejection: α/(2 − 1)")
+	assert.Less(t, got[0].PHolm, 0.05)
+	assert.Greater(t, got[0].Interval.Low, 0.1)
+	assert.Equal(t, 1.0, got[2].P, "its estimate is inside the band")
+	assert.Equal(t, Pass, Decide(Evidence{Estimate: 0.01, Low: got[2].Interval.Low, High: got[2].Interval.High, P: 1, Lower: -0.1, Upper: 0.1}).Status)
+}
