@@ -34,8 +34,8 @@ func summarize(r *Report) []audit.Finding {
 			m.Delta.Summary.Mean, m.Delta.Verdict.Status, m.AbsDelta.Verdict.Reason)})
 		if d := m.AccuracyDifference; d != nil {
 			out = append(out, audit.Finding{Check: "accuracy", Status: string(d.Verdict.Status), Message: fmt.Sprintf(
-				"Accuracy A %.4f, B %.4f on %d labelled rows; B − A %+.4f (95%% interval %.4f–%.4f, McNemar p=%.2g): %s.",
-				m.AccuracyA.Value, m.AccuracyB.Value, m.Labelled, d.Summary.Mean, d.Summary.Low, d.Summary.High, d.Summary.SignP, d.Verdict.Reason)})
+				"Accuracy A %.4f, B %.4f on %d labelled rows; B − A %+.4f (95%% interval %.4f–%.4f, McNemar p=%s): %s.",
+				m.AccuracyA.Value, m.AccuracyB.Value, m.Labelled, d.Summary.Mean, d.Summary.Low, d.Summary.High, stats.FormatP(d.Summary.SignP, stats.DefaultAlpha), d.Verdict.Reason)})
 		}
 		if e := m.Explanations; e != nil {
 			msg := fmt.Sprintf("No sampled text could be compared (%d failed).", e.Failed)
