@@ -60,8 +60,20 @@ type Swap struct {
 //   - Each replaced word keeps its case pattern (He → She, HE → SHE, Old
 //     Man → Young Man), and so does a rewritten article.
 func Counterfactuals(text string, fams []Family) []Swap {
+	out, _ := CounterfactualsWithSkips(text, fams)
+	return out
+}
+
+// CounterfactualsWithSkips is Counterfactuals that also says, for each
+// family that found terms in text but made no swap of them, why: a gender
+// swap that cannot change one person coherently is not made (see the rule
+// at the top of person.go and in the package documentation).
+func CounterfactualsWithSkips(text string, fams []Family) ([]Swap, []Skip) {
 	var out []Swap
-	var sents []Span // computed on the first gender-changing swap
+	var skips []Skip
+	var sents []Span       // computed on the first gender-changing swap
+	var gendered []mention // computed for the first person-level family
+	analysed := false
 	for _, f := range fams {
 		idx := f.idx
 		if idx == nil {
@@ -69,6 +81,24 @@ func Counterfactuals(text string, fams []Family) []Swap {
 		}
 		ms := idx.find(text)
 		if len(ms) == 0 {
+			continue
+		}
+		if personLevel(f) {
+			if !analysed {
+				gendered, analysed = genderedMentions(text), true
+			}
+			an := append([]mention(nil), gendered...)
+			swaps, skip := personSwaps(text, f, idx, ms, an)
+			if skip != nil {
+				skips = append(skips, *skip)
+			}
+			seen := make(map[string]bool)
+			for _, s := range swaps {
+				if !seen[s.Text] && s.Text != text {
+					seen[s.Text] = true
+					out = append(out, s)
+				}
+			}
 			continue
 		}
 		// Group occurrences by term, keeping the order of first sight.
@@ -97,7 +127,9 @@ func Counterfactuals(text string, fams []Family) []Swap {
 				for _, sp := range byTerm[e] {
 					r := canon
 					if regender && pronouns[e.term] {
-						r = flipPronoun(e.term, text, sp.End)
+						if r = flipPronoun(e.term, text, sp.End); r == "" {
+							r = "his"
+						}
 					}
 					if _, ok := byRepl[r]; !ok {
 						repls = append(repls, r)
@@ -120,7 +152,7 @@ func Counterfactuals(text string, fams []Family) []Swap {
 			}
 		}
 	}
-	return out
+	return out, skips
 }
 
 func genderChange(f Family, g, h int) bool {
@@ -143,27 +175,8 @@ func build(text string, spans []Span, repl string, regender bool, sents []Span) 
 	isTerm := make(map[int]bool, len(spans))
 	touched := make(map[int]bool)
 	for _, sp := range spans {
-		orig := text[sp.Start:sp.End]
-		pat := patternOf(orig)
-		edits = append(edits, edit{sp, withCase(repl, pat), true})
+		edits = append(edits, edit{sp, withCase(repl, patternOf(text[sp.Start:sp.End])), true})
 		isTerm[sp.Start] = true
-		if art, ok := articleBefore(text, sp.Start); ok {
-			first := repl
-			if ws := words(repl); len(ws) > 0 {
-				first = repl[ws[0].Start:ws[0].End]
-			}
-			old := text[art.Start:art.End]
-			if want := article(first); !strings.EqualFold(want, old) {
-				edits = append(edits, edit{art, articleCase(want, old, pat == upperCase), false})
-			}
-		}
-		if n := bareApostrophe(text, sp.End); n > 0 && endsWithS(orig) && !endsWithS(repl) {
-			s := "s"
-			if pat == upperCase {
-				s = "S"
-			}
-			edits = append(edits, edit{Span{sp.End, sp.End + n}, text[sp.End:sp.End+n] + s, false})
-		}
 		if regender {
 			touched[sentenceIndex(sents, sp.Start)] = true
 		}
@@ -177,11 +190,49 @@ func build(text string, spans []Span, repl string, regender bool, sents []Span) 
 				if !pronouns[lw] || isTerm[w.Start] {
 					continue
 				}
-				edits = append(edits, edit{w, withCase(flipPronoun(lw, text, w.End), patternOf(text[w.Start:w.End])), false})
+				r := flipPronoun(lw, text, w.End)
+				if r == "" {
+					r = "his" // the sentence-level rewrite of families that are not person-level
+				}
+				edits = append(edits, edit{w, withCase(r, patternOf(text[w.Start:w.End])), false})
 			}
 		}
 	}
-	sort.Slice(edits, func(i, j int) bool { return edits[i].span.Start < edits[j].span.Start })
+	return assemble(text, edits)
+}
+
+// assemble writes text with edits applied (each edit's repl already in the
+// case it is written in), adding the agreements of every replaced word
+// that is not a pronoun: its article ("a" or "an") and the "s" after a
+// bare possessive apostrophe.
+func assemble(text string, edits []edit) Swap {
+	n := len(edits)
+	for _, ed := range edits[:n] {
+		orig := text[ed.span.Start:ed.span.End]
+		if pronouns[strings.ToLower(orig)] {
+			continue
+		}
+		pat := patternOf(orig)
+		repl := strings.ToLower(ed.repl)
+		if art, ok := articleBefore(text, ed.span.Start); ok {
+			first := repl
+			if ws := words(repl); len(ws) > 0 {
+				first = repl[ws[0].Start:ws[0].End]
+			}
+			old := text[art.Start:art.End]
+			if want := article(first); !strings.EqualFold(want, old) {
+				edits = append(edits, edit{art, articleCase(want, old, pat == upperCase), false})
+			}
+		}
+		if k := bareApostrophe(text, ed.span.End); k > 0 && endsWithS(orig) && !endsWithS(repl) {
+			s := "s"
+			if pat == upperCase {
+				s = "S"
+			}
+			edits = append(edits, edit{Span{ed.span.End, ed.span.End + k}, text[ed.span.End:ed.span.End+k] + s, false})
+		}
+	}
+	sort.SliceStable(edits, func(i, j int) bool { return edits[i].span.Start < edits[j].span.Start })
 	var b strings.Builder
 	b.Grow(len(text) + 16*len(edits))
 	s := Swap{}
