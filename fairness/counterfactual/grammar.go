@@ -64,7 +64,7 @@ beautiful lovely pretty strong weak sweet charming brilliant fine radiant dazzli
 
 // nounSuffixes end nouns and adjectives that possessiveFollowers does not
 // list ("her determination", "her performance", "her sweetness").
-var nounSuffixes = []string{"tion", "sion", "ment", "ness", "ity", "ance", "ence", "ship", "hood", "ism", "ist", "ists", "ful", "ous", "ive", "able", "ible", "less", "est", "ish", "ing", "ings", "ure", "ures", "ician", "ics"}
+var nounSuffixes = []string{"tion", "sion", "ment", "ness", "ity", "ance", "ence", "ship", "hood", "ism", "ist", "ists", "ful", "ous", "ive", "able", "ible", "less", "est", "ish", "ure", "ures", "ician", "ics"}
 
 // lyAdjectives end in -ly but are adjectives, so "her" before them is a
 // possessive.
