@@ -60,6 +60,7 @@ film films movie movies role roles part parts performance performances character
 mother father husband wife son sons daughter daughters sister sisters brother brothers family friends friend lover lovers boyfriend girlfriend partner parents parent children child kids kid baby grandmother grandfather aunt uncle mom dad fiance fiancee ex
 house home room bed car dog cat job money dreams dream world fate journey quest attempt attempts efforts effort dignity self soul spirit sense feelings emotions pain grief anger fear fears desire desires sexuality age youth time days years day year place side hour moment moments turn chance choice choices decision decisions behavior behaviour mistakes heroes demons secrets history memories memory relationship relationships marriage wedding affair affairs
 hour director camera script scenes scene lines line dialogue acting singing dancing writing direction vision style material subject subjects audience fans fan cast crew character's art book books novel novels play plays show shows series story's
+power powers depth strength strengths energy courage wit humor humour raw gift gifts skill skills genius heritage roots background appearance image reputation legacy
 beautiful lovely pretty strong weak sweet charming brilliant fine radiant dazzling wonderful amazing long short high low full unique trademark signature funny quirky sad tragic dark small huge large perfect poor rich`)
 
 // nounSuffixes end nouns and adjectives that possessiveFollowers does not

@@ -38,27 +38,43 @@ type Swap struct {
 // each distinct term found (in order of first occurrence) and each other
 // group with a counterpart at the term's position, one Swap. A text with no
 // term of any family has none. Two swaps of a family that give the same
-// text are one swap, credited to the term seen first ("he told her" gives
-// "she told him" once, as he → she).
+// text are one swap, credited to the term seen first.
+//
+// A family whose groups all carry a Gender, two of them different (gender,
+// names_gender_<group>), swaps people, not terms: one swap per other group
+// changes the one person the text is about, with every word that says
+// that person's gender (the name or gendered word, the title, the
+// pronouns), or the family makes no swap of the text. It makes none when
+// the text mentions both genders, more than one person (two names, two
+// gendered nouns, a name and a noun), a name no family swaps ("Alonzo"), a
+// possible unlisted name in cased text (a capitalised word inside a
+// sentence, or opening one and not a common opener), a name in the gender
+// family (the names_gender family of the name swaps it), or a "her" whose
+// role the next word does not tell. CounterfactualsWithSkips says which.
+// Lower-case text hides unlisted names ("taylor blew his budget"): there
+// the pronouns are swapped without them.
 //
 // Every swap keeps the text grammatical where a rule can tell how:
 //
 //   - Articles agree with the new word: "an old film" → "a young film",
 //     "a Mexican" → "an Iranian" (by sound: "a European", "an hour").
-//   - When the swap changes gender (its groups carry different Genders: a
-//     gendered noun, or a name swapped across gender), every gendered
-//     pronoun in each sentence holding an occurrence is swapped by its
-//     role: he ↔ she, him → her, her → him (object) or his (possessive),
-//     his → her (determiner) or hers (standing alone), hers → his,
-//     himself ↔ herself. Pronouns of other sentences are left alone. The
-//     sentence is mirrored, as in counterfactual data augmentation: a
-//     pronoun that refers to someone else flips too.
-//   - Possessives follow the replacement: "James' car" becomes "Maria's
+//   - Across gender, pronouns follow their role: he ↔ she, him → her,
+//     her → him (object: before a preposition, determiner, pronoun,
+//     auxiliary, listed verb, -ly adverb, punctuation or the end) or his
+//     (possessive: before a listed noun or adjective or a noun-like
+//     ending), his → her (determiner) or hers (standing alone), hers →
+//     his, himself ↔ herself. Titles before a name follow the person: Mr ↔
+//     Mrs, Ms and Miss → Mr, Sir ↔ Dame, Lord ↔ Lady.
+//   - Possessives follow the replacement: "James' car" becomes "Emily's
 //     car" (the bare apostrophe after a final "s" gains an "s" when the
 //     replacement does not end in "s"); "Mary's" becomes "James's", which
 //     is also correct.
 //   - Each replaced word keeps its case pattern (He → She, HE → SHE, Old
 //     Man → Young Man), and so does a rewritten article.
+//
+// A caller's family with genders on some groups only swaps terms, and the
+// pronouns of each sentence a cross-gender swap touches (an unclear "her"
+// is read as "his" there).
 func Counterfactuals(text string, fams []Family) []Swap {
 	out, _ := CounterfactualsWithSkips(text, fams)
 	return out

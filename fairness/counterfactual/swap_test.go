@@ -337,3 +337,28 @@ func TestCounterfactualsRobust(t *testing.T) {
 	assert.Equal(t, []string{"x→p: p y"}, texts(got), "only counterparts that exist")
 	assert.Len(t, Counterfactuals(strings.Repeat("he ", 1000), mustSelect(t, "gender"))[0].Spans, 1000)
 }
+
+// On the Equity Evaluation Corpus' names (Kiritchenko & Mohammad 2018), a
+// template with a reflexive pronoun gets no gender-family swap: the name
+// would stay while "himself" became "herself". A names_gender family swaps
+// the names it lists, with the pronoun.
+func TestEECNamesNotLeftBehind(t *testing.T) {
+	eec := map[Gender][]string{
+		Male:   fields(`Alonzo Jamel Lerone Percell Theo Torrance Darnell Lamar Malik Terrence Adam Alan Andrew Frank Harry Jack Josh Justin Roger Ryan`),
+		Female: fields(`Nichelle Shereen Ebony Latisha Shaniqua Jasmine Tanisha Tia Lakisha Latoya Amanda Betsy Courtney Ellen Heather Katie Kristin Melanie Nancy Stephanie`),
+	}
+	refl := map[Gender]string{Male: "himself", Female: "herself"}
+	for g, names := range eec {
+		for _, n := range names {
+			text := n + " found " + refl[g] + " in an irritating situation."
+			swaps, skips := CounterfactualsWithSkips(text, mustSelect(t, "gender"))
+			assert.Empty(t, swaps, text)
+			require.Len(t, skips, 1, text)
+			assert.Contains(t, skips[0].Reason, `"`+n+`"`)
+			for _, s := range Counterfactuals(text, mustSelect(t, "names_gender")) {
+				assert.NotContains(t, s.Text, n, "a names_gender swap changes the name: %q", s.Text)
+				assert.NotContains(t, s.Text, " "+refl[g]+" ", "and the pronoun: %q", s.Text)
+			}
+		}
+	}
+}
