@@ -3,6 +3,7 @@ package counterfactual
 import (
 	"bufio"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -46,4 +47,51 @@ func TestSST2Sample(t *testing.T) {
 	}
 	require.NoError(t, sc.Err())
 	assert.Equal(t, map[string]int{"coherent": 46, "incoherent": 3, "skipped": 1}, count)
+}
+
+// TestSST2GenderSwaps counts the gender swaps (gender and names_gender_*
+// families) and skips on the SST-2 dev split, the README's figures. It
+// skips when the data set is not beside the repository.
+func TestSST2GenderSwaps(t *testing.T) {
+	var path string
+	for _, up := range []string{"../../..", "../../../.."} { // main checkout, or a worktree under wt/
+		p := filepath.Join(up, "shared", "data", "sst2", "dev.tsv")
+		if _, err := os.Stat(p); err == nil {
+			path = p
+			break
+		}
+	}
+	if path == "" {
+		t.Skip("SST-2 dev split not found at ../shared/data/sst2/dev.tsv beside the repository; it lives next to the project, not in it")
+	}
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	fams := mustSelect(t, "gender", "names_gender")
+	sc := bufio.NewScanner(f)
+	require.True(t, sc.Scan()) // header
+	rows, swaps, skips, notSwapped := 0, 0, 0, 0
+	reasons := map[string]int{}
+	for sc.Scan() {
+		_, text, ok := strings.Cut(sc.Text(), "\t")
+		require.True(t, ok)
+		rows++
+		sw, sk := CounterfactualsWithSkips(text, fams)
+		swaps += len(sw)
+		skips += len(sk)
+		if len(sw) == 0 && len(sk) > 0 {
+			notSwapped++
+		}
+		for _, s := range sk {
+			reason, _, _ := strings.Cut(s.Reason, `"`)
+			reason, _, _ = strings.Cut(reason, " (")
+			reasons[strings.TrimSpace(reason)]++
+		}
+	}
+	require.NoError(t, sc.Err())
+	t.Logf("SST-2 dev: %d rows, %d gender swaps, %d skips (%d rows with no gender swap): %v", rows, swaps, skips, notSwapped, reasons)
+	assert.Equal(t, 872, rows)
+	assert.Equal(t, 118, swaps)
+	assert.Equal(t, 30, skips)
+	assert.Equal(t, 27, notSwapped)
 }
