@@ -235,18 +235,14 @@ func genderedMentions(text string) []mention {
 		}
 		out = append(out, mention{span: m.span, term: m.e.term, gender: gender.Groups[m.e.group].Gender, kind: k, ggroup: m.e.group, gpos: m.e.pos})
 	}
-	covered := func(w Span) bool {
-		for _, m := range out {
-			if w.Start < m.span.End && m.span.Start < w.End {
-				return true
-			}
-		}
-		return false
-	}
 	var names []mention
+	next := 0 // out is in text order, and so are the words
 	for _, w := range words(text) {
-		if covered(w) {
-			continue
+		for next < len(out) && out[next].span.End <= w.Start {
+			next++
+		}
+		if next < len(out) && out[next].span.Start < w.End {
+			continue // part of a gendered term
 		}
 		s := text[w.Start:w.End]
 		lw := strings.ToLower(s)
@@ -271,16 +267,15 @@ func genderedMentions(text string) []mention {
 // matches in text are fms, given the text's gendered mentions an.
 func personSwaps(text string, f Family, idx *index, fms []match, an []mention) ([]Swap, *Skip) {
 	ms := make([]mention, 0, len(an)+len(fms))
+	at := make(map[Span]int, len(an))
+	for k := range an {
+		at[an[k].span] = k
+	}
 	for i := range fms {
 		fm := &fms[i]
-		found := false
-		for k := range an {
-			if an[k].span == fm.span {
-				an[k].fam = fm
-				found = true
-			}
-		}
-		if !found {
+		if k, ok := at[fm.span]; ok {
+			an[k].fam = fm
+		} else {
 			// A term of a caller's family that no built-in list knows.
 			k := kindWord
 			if pronouns[fm.e.term] {
@@ -289,14 +284,15 @@ func personSwaps(text string, f Family, idx *index, fms []match, an []mention) (
 			ms = append(ms, mention{span: fm.span, term: fm.e.term, gender: f.Groups[fm.e.group].Gender, kind: k, fam: fm})
 		}
 	}
+	// A built-in mention that overlaps a family term it is not (a word
+	// inside a caller's longer term) gives way to the term. Both lists
+	// are in text order.
+	j := 0
 	for _, m := range an {
-		overlapped := false
-		for _, fm := range fms {
-			if m.fam == nil && m.span.Start < fm.span.End && fm.span.Start < m.span.End {
-				overlapped = true
-			}
+		for j < len(fms) && fms[j].span.End <= m.span.Start {
+			j++
 		}
-		if !overlapped {
+		if m.fam != nil || j >= len(fms) || fms[j].span.Start >= m.span.End {
 			ms = append(ms, m)
 		}
 	}

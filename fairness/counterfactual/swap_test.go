@@ -362,3 +362,24 @@ func TestEECNamesNotLeftBehind(t *testing.T) {
 		}
 	}
 }
+
+// A caller's family with a gender on every group swaps people too; its
+// longer terms win over the built-in words inside them.
+func TestPersonLevelCustomFamily(t *testing.T) {
+	f, err := NewFamily("elders",
+		Group{Name: "old-men", Gender: Male, Terms: []string{"old man", "grandpa"}},
+		Group{Name: "old-women", Gender: Female, Terms: []string{"old woman", "grandma"}})
+	require.NoError(t, err)
+	got, skips := CounterfactualsWithSkips("The old man lost his hat.", []Family{f})
+	assert.Empty(t, skips)
+	assert.Equal(t, []string{"old man→old woman: The old woman lost her hat."}, texts(got))
+	got, skips = CounterfactualsWithSkips("The old man met his grandpa.", []Family{f})
+	assert.Empty(t, got)
+	require.Len(t, skips, 1)
+	assert.Equal(t, Skip{Family: "elders", Group: "old-men", Term: "old man",
+		Reason: `more than one person may be meant ("old man", "grandpa"): pronouns cannot tell whose they are`}, skips[0])
+	// Without genders the family swaps terms, as before.
+	plain, err := NewFamily("elders", Group{Name: "old-men", Terms: []string{"old man"}}, Group{Name: "old-women", Terms: []string{"old woman"}})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"old man→old woman: The old woman lost his hat."}, texts(Counterfactuals("The old man lost his hat.", []Family{plain})))
+}
