@@ -1,6 +1,7 @@
 package counterfactual
 
 import (
+	_ "embed"
 	"fmt"
 	"sort"
 	"strings"
@@ -8,6 +9,14 @@ import (
 	"unicode"
 	"unicode/utf8"
 )
+
+// properNounList is the words a cased English vocabulary holds only with a
+// capital (names, places, months), lower case, one a line: in lower-case
+// text, where no capital shows a name, these are taken for possible names.
+// SOURCES.md says where it comes from.
+//
+//go:embed propernouns.txt
+var properNounList string
 
 // This file holds the person-level gender swap: a swap across gender
 // changes one person, with every word that says that person's gender, or
@@ -18,7 +27,11 @@ import (
 //
 //  1. Collect the gendered mentions: pronouns, the gender family's nouns,
 //     adjectives and titles, listed given names (ours and otherNames), and
-//     in cased text words that may be unlisted names (possibleName).
+//     words that may be unlisted names: in cased text a capitalised word
+//     inside a sentence, or opening one and not among openers; in text
+//     with no capital at all, a word of properNounList, which counts only
+//     when nothing else names a person (a pronoun-only text), since the
+//     list also holds places and other capitalised words.
 //  2. All of them must have one gender. Mentions of both genders are at
 //     least two people ("doting mother would shun his kids", "Mr. Rachel
 //     and her"); swapping one would leave the other's pronouns wrong, and
@@ -38,9 +51,10 @@ import (
 //     not tell (herRole) stops the swap.
 //
 // Known limits: in lower-case text (SST-2 is lower-cased) a surname or a
-// given name we do not list cannot be seen ("taylor appears to have blown
-// his budget"), so the pronouns are swapped without it; and pronouns of one
-// gender with no anchor are taken for one person ("he told him").
+// given name that neither our lists nor properNounList hold cannot be seen
+// ("blanchett 's performance confirms her power"), so the pronouns are
+// swapped without it; and pronouns of one gender with no anchor are taken
+// for one person ("he told him").
 
 // Skip is a text in which a family found terms but made no swap of them,
 // with the reason (see CounterfactualsWithSkips).
@@ -74,6 +88,10 @@ type mention struct {
 	// mention is one of its terms.
 	gpos, ggroup int
 	fam          *match
+	// weak marks a possible name seen only through properNounList, which
+	// also holds places and words that open sentences ("hollywood",
+	// "wow"): it counts only when nothing else in the text names a person.
+	weak bool
 }
 
 // titleSwap is what a title becomes before a name. "ms" and "miss" become
@@ -109,6 +127,7 @@ var (
 	otherGen  map[string]Gender // otherNames
 	otherCap  map[string]Gender // otherNamesCapitalised
 	allTerms  map[string]bool   // every word of every built-in term
+	proper    map[string]bool   // properNounList
 	genderIdx *index
 )
 
@@ -147,6 +166,7 @@ func loadNames() {
 				}
 			}
 		}
+		proper = wordSet(properNounList)
 		genderIdx = buildIndex(gender)
 	})
 }
@@ -235,6 +255,7 @@ func genderedMentions(text string) []mention {
 		}
 		out = append(out, mention{span: m.span, term: m.e.term, gender: gender.Groups[m.e.group].Gender, kind: k, ggroup: m.e.group, gpos: m.e.pos})
 	}
+	lowerCase := !strings.ContainsFunc(text, unicode.IsUpper)
 	var names []mention
 	next := 0 // out is in text order, and so are the words
 	for _, w := range words(text) {
@@ -250,6 +271,8 @@ func genderedMentions(text string) []mention {
 			names = append(names, mention{span: w, term: lw, gender: g, kind: kindName})
 		} else if g, ok := otherGen[lw]; ok {
 			names = append(names, mention{span: w, term: lw, gender: g, kind: kindOtherName})
+		} else if lowerCase && proper[lw] && !allTerms[lw] {
+			names = append(names, mention{span: w, term: lw, kind: kindOtherName, weak: true})
 		} else if isCapitalised(s) {
 			if g, ok := otherCap[lw]; ok {
 				names = append(names, mention{span: w, term: lw, gender: g, kind: kindOtherName})
@@ -314,15 +337,35 @@ func personSwaps(text string, f Family, idx *index, fms []match, an []mention) (
 		return skip("mentions both genders (%q is %s, %q is %s): more than one person", word(*byGender[Male]), Male, word(*byGender[Female]), Female)
 	}
 
-	// 3. One anchor. A title absorbs the name right after it: the name
-	// decides whether the family can swap the pair, except a possible
-	// name of unknown gender (a surname: "Mr. Smith"), which stays.
+	// 3. One anchor. A title and the names right after it, or a run of
+	// adjacent names ("James Horner", "robert de niro"), are one person,
+	// and a later mention of one of those names is that person again. The
+	// run's given name (a name with a gender) decides whether the family
+	// can swap it; a title before names of unknown gender (a surname: "Mr.
+	// Smith") is swapped and the surname stays.
 	type anchor struct {
 		key string
 		at  int // the mention that decides what can swap it
 	}
 	var anchors []anchor
 	keys := map[string]bool{}
+	partOf := map[string]string{} // a name → the key of the run holding it
+	strong := false
+	for _, m := range ms {
+		strong = strong || (m.kind != kindPronoun && !m.weak)
+	}
+	if strong {
+		// Weak possible names give way to a word, title or name that
+		// names the person ("the actor ... esther 's story").
+		kept := ms[:0:0]
+		for _, m := range ms {
+			if !m.weak {
+				kept = append(kept, m)
+			}
+		}
+		ms = kept
+	}
+	isName := func(k mentionKind) bool { return k == kindName || k == kindOtherName }
 	for i := 0; i < len(ms); i++ {
 		m := ms[i]
 		a := anchor{at: i}
@@ -331,17 +374,36 @@ func personSwaps(text string, f Family, idx *index, fms []match, an []mention) (
 			continue
 		case kindWord:
 			a.key = "word " + m.term
-		case kindName, kindOtherName:
-			a.key = "name " + m.term
-		case kindTitle:
-			a.key = "title " + m.term + " " + nextWord(text, skipStop(text, m.span.End))
-			if i+1 < len(ms) && (ms[i+1].kind == kindName || ms[i+1].kind == kindOtherName) && adjacent(text, m.span.End, ms[i+1].span.Start) {
-				i++
-				a.key = "name " + ms[i].term
-				if ms[i].gender != "" {
-					a.at = i
+		default:
+			j := i
+			for j+1 < len(ms) && isName(ms[j+1].kind) &&
+				((j == i && m.kind == kindTitle && adjacent(text, ms[j].span.End, ms[j+1].span.Start)) ||
+					(isName(ms[j].kind) && ms[j+1].span.Start > ms[j].span.End && strings.TrimSpace(text[ms[j].span.End:ms[j+1].span.Start]) == "")) {
+				j++
+			}
+			var names []string
+			for k := i; k <= j; k++ {
+				if isName(ms[k].kind) {
+					names = append(names, ms[k].term)
+					if ms[k].gender != "" && (a.at == i && (m.kind == kindTitle || ms[i].gender == "")) {
+						a.at = k
+					}
 				}
 			}
+			switch {
+			case len(names) == 0: // a title before a word that is no name
+				a.key = "title " + m.term + " " + nextWord(text, skipStop(text, m.span.End))
+			case len(names) == 1 && partOf[names[0]] != "":
+				a.key = partOf[names[0]]
+			default:
+				a.key = "name " + strings.Join(names, " ")
+				for _, n := range names {
+					if partOf[n] == "" {
+						partOf[n] = a.key
+					}
+				}
+			}
+			i = j
 		}
 		if !keys[a.key] {
 			keys[a.key] = true
