@@ -115,6 +115,11 @@ type FamilyCount struct {
 	Sampled    int `json:"sampled"`
 	Copies     int `json:"copies"`
 	Duplicates int `json:"duplicates"`
+	// Unswapped counts the rows in which the family found terms but made
+	// no swap of them (a gender swap that could not change one person;
+	// see counterfactual.CounterfactualsWithSkips), by reason.
+	Unswapped int            `json:"unswapped,omitempty"`
+	Reasons   map[string]int `json:"unswapped_reasons,omitempty"`
 	// Directions counts the copies written per (from, to) group pair,
 	// sorted by from, then to.
 	Directions []DirectionCount `json:"directions"`
@@ -401,7 +406,15 @@ func (c *run) secondPass(ctx context.Context, open Source, name string, out io.W
 			return nil, fmt.Errorf("augment: writing: %w", err)
 		}
 		rep.Rows++
-		swaps := counterfactual.Counterfactuals(row.Text, c.Families)
+		swaps, skips := counterfactual.CounterfactualsWithSkips(row.Text, c.Families)
+		for _, sk := range skips {
+			fi := c.famIndex[sk.Family]
+			fams[fi].Unswapped++
+			if fams[fi].Reasons == nil {
+				fams[fi].Reasons = map[string]int{}
+			}
+			fams[fi].Reasons[reasonKind(sk.Reason)]++
+		}
 		if len(swaps) == 0 {
 			continue
 		}
@@ -470,6 +483,25 @@ func (c *run) secondPass(ctx context.Context, open Source, name string, out io.W
 	rep.OutputRows = rep.Rows + rep.Copies
 	rep.Read = rd.Reconcile()
 	return rep, nil
+}
+
+// reasonKind is a skip reason without the words it quotes, so that
+// reasons can be counted.
+func reasonKind(r string) string {
+	var b strings.Builder
+	in := false
+	for _, c := range r {
+		switch {
+		case c == '"' && !in:
+			in = true
+			b.WriteString("…")
+		case c == '"':
+			in = false
+		case !in:
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
 }
 
 // sample appends to dst the swaps to write: all of them, or PerRow drawn

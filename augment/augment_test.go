@@ -460,3 +460,24 @@ func TestGroupColumn(t *testing.T) {
 	_, err = Run(context.Background(), open, "x.csv", io.Discard, Config{Families: gender, GroupCol: "Text"})
 	require.ErrorContains(t, err, `the group column "text" is the text column`)
 }
+
+// A row the gender family cannot swap as one person gets no copy and is
+// counted, by reason.
+func TestUnswappedRows(t *testing.T) {
+	gender, err := counterfactual.SelectFamilies(counterfactual.Families(), "gender")
+	require.NoError(t, err)
+	in := "text\tlabel\ndoting mother would shun his kids\t0\nAlonzo found himself in trouble\t0\nshe is great\t1\n"
+	var out strings.Builder
+	open := func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(in)), nil }
+	rep, err := Run(context.Background(), open, "x.tsv", &out, Config{Families: gender})
+	require.NoError(t, err)
+	assert.Equal(t, "text\tlabel\tprovenance\ndoting mother would shun his kids\t0\t\nAlonzo found himself in trouble\t0\t\n"+
+		"she is great\t1\t\nhe is great\t1\t4|gender|female→male|she→he\n", out.String())
+	require.Len(t, rep.Families, 1)
+	assert.Equal(t, 2, rep.Families[0].Unswapped)
+	assert.Equal(t, map[string]int{
+		"mentions both genders (… is male, … is female): more than one person":                 1,
+		"the name … is in no names family: the swap would change the words and leave the name": 1,
+	}, rep.Families[0].Reasons)
+	assert.Equal(t, 1, rep.Copies)
+}

@@ -33,7 +33,8 @@ counterfactual check. Labels are copied, never read.
     the pronouns, together. A row that mentions two people, a name no list
     swaps, or a "her" whose role is unclear is not swapped across gender.
     --per-row N keeps N of a row's swaps, drawn with --seed (the same seed
-    gives the same file).
+    gives the same file). Such rows are counted per family (unswapped; the
+    reasons are in --report).
   - --group-col COL: in a copy, a value of COL naming the group its text
     was swapped from becomes the group swapped to (case-insensitive; also
     m/man/men/boy ↔ f/woman/women/girl, white ↔ black, and the ethnicity or
@@ -149,12 +150,12 @@ func printAugment(w io.Writer, in, out string, r *augment.Report) {
 		fmt.Fprintf(w, "%d original rows repeat an earlier row (kept)\n", r.DuplicateOriginals)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "family\trows\tswaps\tsampled\tcopies\tduplicates\t")
+	fmt.Fprintln(tw, "family\trows\tswaps\tsampled\tcopies\tduplicates\tunswapped\t")
 	for _, f := range r.Families {
-		if f.Rows == 0 {
+		if f.Rows == 0 && f.Unswapped == 0 {
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t\n", termSafe(f.Family), f.Rows, f.Candidates, f.Sampled, f.Copies, f.Duplicates)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t\n", termSafe(f.Family), f.Rows, f.Candidates, f.Sampled, f.Copies, f.Duplicates, f.Unswapped)
 	}
 	tw.Flush()
 	for i, b := range r.BadRows {

@@ -80,6 +80,7 @@ func TestAugmentGroupCol(t *testing.T) {
 		"he ran,1,other,\nshe ran,1,other,4|gender|male→female|he→she\n"+
 		"his dog ran,1,other,\nher dog ran,1,other,5|gender|male→female|his→her\n", string(b))
 	assert.Contains(t, stderr, "group column gender: 2 copies changed group")
+	assert.Regexp(t, `gender\s+4\s+4\s+4\s+4\s+0\s+0`, stderr, "rows, swaps, sampled, copies, duplicates, unswapped")
 	assert.Equal(t, 1, strings.Count(stderr, `value "other" names no group`), stderr)
 	assert.Contains(t, stderr, `warning: group column gender: value "other" names no group of the families; 2 copies keep it`)
 
