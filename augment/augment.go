@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -501,8 +502,10 @@ func reasonKind(r string) string {
 			b.WriteRune(c)
 		}
 	}
-	return b.String()
+	return listOfQuoted.ReplaceAllString(b.String(), "(…)")
 }
+
+var listOfQuoted = regexp.MustCompile(`\(…(, …)+\)`)
 
 // sample appends to dst the swaps to write: all of them, or PerRow drawn
 // without replacement by a generator seeded with (Seed, line), kept in

@@ -36,7 +36,8 @@ var pronouns = map[string]bool{
 // ("told her the truth", "made her feel", "with her was", "for her and
 // me"): prepositions, particles and adverbs, conjunctions, determiners and
 // pronouns, auxiliaries and modals, and common verbs in their base form
-// after a causative. Verbs that are also common nouns after a possessive
+// after a causative (with the verbs whose endings nounSuffixes would read
+// as a noun: "arrive", "vanish", "capture"). Verbs that are also common nouns after a possessive
 // ("her smile", "her look", "her work") are left out. possessiveFollowers
 // show the possessive ("her film", "her best role"): common nouns and
 // adjectives, with nounSuffixes for the rest. An adverb in -ly reads as an
@@ -52,7 +53,8 @@ a an the this these those my your his her its our their some any no every each a
 i you he she it we they me him us them myself yourself itself ourselves themselves
 nothing something anything everything everyone someone anyone nobody somebody anybody everybody
 is was were are am be been being has have had having will would can could shall should may might must do does did wo ca
-feel go do be seem think know leave come see say tell get make take sing die live want try believe understand realize realise speak shine become wonder remember forget stop appear find give keep let hear watch cry laugh`)
+feel go do be seem think know leave come see say tell get make take sing die live want try believe understand realize realise speak shine become wonder remember forget stop appear find give keep let hear watch cry laugh
+arrive forgive survive strive thrive deceive perceive receive finish vanish publish cherish flourish perish punish relish capture endure ensure secure measure arrest suggest invest protest request insist persist resist assist exist worship enable advance enhance balance`)
 
 var possessiveFollowers = wordSet(`
 own best first last latest next previous new old young little big great good bad worst finest greatest earliest only very usual real true whole entire inner early late former future personal private public natural considerable remarkable
@@ -60,12 +62,15 @@ film films movie movies role roles part parts performance performances character
 mother father husband wife son sons daughter daughters sister sisters brother brothers family friends friend lover lovers boyfriend girlfriend partner parents parent children child kids kid baby grandmother grandfather aunt uncle mom dad fiance fiancee ex
 house home room bed car dog cat job money dreams dream world fate journey quest attempt attempts efforts effort dignity self soul spirit sense feelings emotions pain grief anger fear fears desire desires sexuality age youth time days years day year place side hour moment moments turn chance choice choices decision decisions behavior behaviour mistakes heroes demons secrets history memories memory relationship relationships marriage wedding affair affairs
 hour director camera script scenes scene lines line dialogue acting singing dancing writing direction vision style material subject subjects audience fans fan cast crew character's art book books novel novels play plays show shows series story's
+pale quiet pure third scenes plight feature complicated crass petite naive childlike sophomore paintings cub tragedies grace creators
 power powers depth strength strengths energy courage wit humor humour raw gift gifts skill skills genius heritage roots background appearance image reputation legacy
 beautiful lovely pretty strong weak sweet charming brilliant fine radiant dazzling wonderful amazing long short high low full unique trademark signature funny quirky sad tragic dark small huge large perfect poor rich`)
 
 // nounSuffixes end nouns and adjectives that possessiveFollowers does not
 // list ("her determination", "her performance", "her sweetness").
-var nounSuffixes = []string{"tion", "sion", "ment", "ness", "ity", "ance", "ence", "ship", "hood", "ism", "ist", "ists", "ful", "ous", "ive", "able", "ible", "less", "est", "ish", "ure", "ures", "ician", "ics"}
+// Endings that verbs also have ("-al": reveal, steal; "-ent": prevent;
+// "-ate": create) are left out, since "let her steal" is an object.
+var nounSuffixes = []string{"tion", "tions", "sion", "ment", "ments", "ness", "ity", "ities", "ance", "ence", "ship", "hood", "ism", "ist", "ists", "ful", "ous", "ive", "able", "ible", "less", "est", "ish", "ure", "ures", "ician", "ics", "ical", "ual", "ial", "onal", "ers", "ors"}
 
 // lyAdjectives end in -ly but are adjectives, so "her" before them is a
 // possessive.

@@ -104,6 +104,8 @@ func TestGrammar(t *testing.T) {
 		{"gender", "The Lord of the Rings", nil},
 		{"gender", "Sir Ian thanked his hosts.", skip(`the name "Ian" is in no names family`)},
 		{"gender", "I watched her dance.", skip(`cannot tell whether "her" before "dance"`)},
+		{"gender", "I watched her arrive.", []string{"her→him: I watched him arrive."}},
+		{"gender", "She fought her pursuers and her spiritual crisis.", []string{"she→he: He fought his pursuers and his spiritual crisis."}},
 		{"gender", "I told her nothing.", []string{"her→him: I told him nothing."}},
 		{"gender", "I saw her lovely smile.", []string{"her→his: I saw his lovely smile."}},
 		{"gender", "I hugged her tightly.", []string{"her→him: I hugged him tightly."}},
