@@ -25,16 +25,16 @@ it with the term swapped into the other groups of its family ("he" → "she",
 counterfactual check. Labels are copied, never read.
 
   - Every original row is written byte for byte; a copy differs from its row
-    only in the text. One column is added (--provenance-col, default
+    only in the text (and --group-col). One column is added (--provenance-col, default
     provenance): empty for an original row, LINE|FAMILY|FROM→TO|TERM→REPL
     for a copy (the original row's line in IN).
   - Each swap changes one term (with its article and possessive); across
     gender it changes one person: the name or gendered word, the title and
     the pronouns, together. A row that mentions two people, a name no list
-    swaps, or a "her" whose role is unclear is not swapped across gender.
+    swaps, or a "her" whose role is unclear is not swapped across gender;
+    such rows are counted per family (unswapped; reasons in --report).
     --per-row N keeps N of a row's swaps, drawn with --seed (the same seed
-    gives the same file). Such rows are counted per family (unswapped; the
-    reasons are in --report).
+    gives the same file).
   - --group-col COL: in a copy, a value of COL naming the group its text
     was swapped from becomes the group swapped to (case-insensitive; also
     m/man/men/boy ↔ f/woman/women/girl, white ↔ black, and the ethnicity or
