@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -45,9 +46,15 @@ type Config struct {
 	// ProvenanceCol names the added column (default DefaultProvenanceCol).
 	// The file must not have a column of that name (in any letter case).
 	ProvenanceCol string
+	// GroupCol, if set, names a column of group values (say gender) that a
+	// copy rewrites: a value naming the group its text was swapped from
+	// becomes the group it was swapped to (see groupcol.go for how values
+	// are matched); any other value is copied as it is, and a value that
+	// names no group of Families is reported in UnmatchedGroupValues.
+	GroupCol string
 	// Read says how to read the input: Format, TextCol, MaxFieldBytes and
 	// Strict are used. Labels are not read (IgnoreLabels is set), so
-	// LabelCol, Labels and GroupCols must be empty.
+	// LabelCol, Labels and GroupCols must be empty (use GroupCol).
 	Read dataset.Options
 }
 
@@ -84,6 +91,20 @@ type Report struct {
 	Read dataset.Reconciliation `json:"read"`
 	// Dedupe says how duplicates were found.
 	Dedupe DedupeNote `json:"dedupe"`
+	// GroupColumn is Config.GroupCol as the file spells it; GroupRewritten
+	// counts the copies whose group value was changed.
+	GroupColumn    string `json:"group_column,omitempty"`
+	GroupRewritten int    `json:"group_rewritten,omitempty"`
+	// UnmatchedGroupValues are the group values of copied rows that name
+	// no group of the families (each once, in order of first sight, with
+	// the copies that kept it); those copies say what their row said.
+	UnmatchedGroupValues []GroupValue `json:"unmatched_group_values,omitempty"`
+}
+
+// GroupValue is a group-column value no family's group is named by.
+type GroupValue struct {
+	Value  string `json:"value"`
+	Copies int    `json:"copies"`
 }
 
 // FamilyCount is one family's part of a Report.
@@ -95,6 +116,11 @@ type FamilyCount struct {
 	Sampled    int `json:"sampled"`
 	Copies     int `json:"copies"`
 	Duplicates int `json:"duplicates"`
+	// Unswapped counts the rows in which the family found terms but made
+	// no swap of them (a gender swap that could not change one person;
+	// see counterfactual.CounterfactualsWithSkips), by reason.
+	Unswapped int            `json:"unswapped,omitempty"`
+	Reasons   map[string]int `json:"unswapped_reasons,omitempty"`
 	// Directions counts the copies written per (from, to) group pair,
 	// sorted by from, then to.
 	Directions []DirectionCount `json:"directions"`
@@ -221,6 +247,15 @@ func (cfg Config) resolve() (*run, error) {
 		return nil, errors.New("augment: labels and groups are copied, not read: leave LabelCol, Labels and GroupCols empty")
 	}
 	c.Read.IgnoreLabels = true
+	if c.GroupCol != "" {
+		if strings.TrimSpace(c.GroupCol) == "" {
+			return nil, fmt.Errorf("augment: group column %q: want a column name", c.GroupCol)
+		}
+		if c.Read.TextCol != "" && strings.EqualFold(c.GroupCol, c.Read.TextCol) {
+			return nil, fmt.Errorf("augment: the group column %q is the text column", c.GroupCol)
+		}
+		c.Read.GroupCols = []string{c.GroupCol}
+	}
 	c.famIndex = make(map[string]int, len(c.Families))
 	for i, f := range c.Families {
 		if _, dup := c.famIndex[f.Name]; dup {
@@ -336,6 +371,15 @@ func (c *run) secondPass(ctx context.Context, open Source, name string, out io.W
 	}
 	mentioned := make([]bool, len(c.Families))
 	var chosen []counterfactual.Swap
+	var groupCol string
+	unmatched := map[string]int{} // value → index in rep.UnmatchedGroupValues
+	if c.GroupCol != "" {
+		groupCol = rd.Columns().Groups[0]
+		rep.GroupColumn = groupCol
+		if strings.EqualFold(groupCol, rd.Columns().Text) {
+			return nil, fmt.Errorf("augment: the group column %q is the text column", groupCol)
+		}
+	}
 	for n := 0; ; n++ {
 		if n%256 == 0 && ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -363,7 +407,15 @@ func (c *run) secondPass(ctx context.Context, open Source, name string, out io.W
 			return nil, fmt.Errorf("augment: writing: %w", err)
 		}
 		rep.Rows++
-		swaps := counterfactual.Counterfactuals(row.Text, c.Families)
+		swaps, skips := counterfactual.CounterfactualsWithSkips(row.Text, c.Families)
+		for _, sk := range skips {
+			fi := c.famIndex[sk.Family]
+			fams[fi].Unswapped++
+			if fams[fi].Reasons == nil {
+				fams[fi].Reasons = map[string]int{}
+			}
+			fams[fi].Reasons[reasonKind(sk.Reason)]++
+		}
 		if len(swaps) == 0 {
 			continue
 		}
@@ -389,7 +441,26 @@ func (c *run) secondPass(ctx context.Context, open Source, name string, out io.W
 				continue
 			}
 			prov := Provenance{Line: rec.Line, Family: s.Family, From: s.FromGroup, To: s.ToGroup, Term: s.Term, Replacement: s.Replacement}
-			if err := rw.write(rec, &s.Text, prov.String()); err != nil {
+			var edits []fieldEdit
+			if groupCol != "" && row.Groups[0] != "" {
+				v := row.Groups[0]
+				if nv, ok := regroup(v, s.FromGroup, s.ToGroup); ok {
+					sp, found := fieldSpan(rec, rd.Format(), rd.Header(), groupCol)
+					if found && (rd.Format() != dataset.JSONL || rec.Bytes[sp.Start] == '"') {
+						edits = append(edits, fieldEdit{sp, encodeField(rd.Format(), rec, sp, nv)})
+						rep.GroupRewritten++
+					}
+				} else if !namesGroup(v, c.Families) {
+					k, seen := unmatched[v]
+					if !seen {
+						k = len(rep.UnmatchedGroupValues)
+						unmatched[v] = k
+						rep.UnmatchedGroupValues = append(rep.UnmatchedGroupValues, GroupValue{Value: v})
+					}
+					rep.UnmatchedGroupValues[k].Copies++
+				}
+			}
+			if err := rw.write(rec, &s.Text, prov.String(), edits...); err != nil {
 				return nil, fmt.Errorf("augment: writing: %w", err)
 			}
 			fams[fi].Copies++
@@ -414,6 +485,27 @@ func (c *run) secondPass(ctx context.Context, open Source, name string, out io.W
 	rep.Read = rd.Reconcile()
 	return rep, nil
 }
+
+// reasonKind is a skip reason without the words it quotes, so that
+// reasons can be counted.
+func reasonKind(r string) string {
+	var b strings.Builder
+	in := false
+	for _, c := range r {
+		switch {
+		case c == '"' && !in:
+			in = true
+			b.WriteString("…")
+		case c == '"':
+			in = false
+		case !in:
+			b.WriteRune(c)
+		}
+	}
+	return listOfQuoted.ReplaceAllString(b.String(), "(…)")
+}
+
+var listOfQuoted = regexp.MustCompile(`\(…(, …)+\)`)
 
 // sample appends to dst the swaps to write: all of them, or PerRow drawn
 // without replacement by a generator seeded with (Seed, line), kept in

@@ -381,3 +381,103 @@ func FuzzAugment(f *testing.F) {
 		}
 	})
 }
+
+func TestRegroup(t *testing.T) {
+	for _, c := range []struct {
+		v, from, to, want string
+		ok                bool
+	}{
+		{"male", "male", "female", "female", true},
+		{"Male", "male", "female", "Female", true},
+		{"MALE", "male", "female", "FEMALE", true},
+		{"M", "male", "female", "F", true},
+		{"f", "female", "male", "m", true},
+		{" Woman ", "female", "male", "Man", true},
+		{"men", "male", "female", "women", true},
+		{"female", "male", "female", "female", false}, // names the target: left
+		{"nonbinary", "male", "female", "nonbinary", false},
+		// Name families: the part the swap changes.
+		{"male", "african-american-male", "african-american-female", "female", true},
+		{"black", "african-american-male", "european-american-male", "white", true},
+		{"African-American", "african-american-female", "hispanic-female", "Hispanic", true},
+		{"male", "african-american-male", "european-american-male", "male", false}, // gender unchanged
+		{"christian", "christian", "muslim", "muslim", true},
+	} {
+		got, ok := regroup(c.v, c.from, c.to)
+		assert.Equal(t, c.ok, ok, "%q %s→%s", c.v, c.from, c.to)
+		if ok {
+			assert.Equal(t, c.want, got, "%q %s→%s", c.v, c.from, c.to)
+		}
+	}
+	fams := counterfactual.Families()
+	assert.True(t, namesGroup("F", fams))
+	assert.True(t, namesGroup("Black", fams))
+	assert.False(t, namesGroup("nonbinary", fams))
+}
+
+func TestGroupColumn(t *testing.T) {
+	gender, err := counterfactual.SelectFamilies(counterfactual.Families(), "gender")
+	require.NoError(t, err)
+	for _, c := range []struct {
+		name, in, want string
+	}{
+		{"data.tsv",
+			"text\tgender\tlabel\nhe is great\tmale\t1\nshe sang\t F \t0\nhe left\tnonbinary\t1\nhe ran\t\t0\n",
+			"text\tgender\tlabel\tprovenance\nhe is great\tmale\t1\t\nshe is great\tfemale\t1\t2|gender|male→female|he→she\n" +
+				"she sang\t F \t0\t\nhe sang\t M \t0\t3|gender|female→male|she→he\n" +
+				"he left\tnonbinary\t1\t\nshe left\tnonbinary\t1\t4|gender|male→female|he→she\n" +
+				"he ran\t\t0\t\nshe ran\t\t0\t5|gender|male→female|he→she\n"},
+		{"data.csv",
+			"gender,text\n\"Male\",\"he said, fine\"\nMAN,his film\n",
+			"gender,text,provenance\n\"Male\",\"he said, fine\",\n\"Female\",\"she said, fine\",2|gender|male→female|he→she\n" +
+				"MAN,his film,\nWOMAN,her film,3|gender|male→female|his→her\n"},
+		{"data.jsonl",
+			`{"Gender": "male", "text": "he is here"}` + "\n" + `{"text": "she is here", "gender": 1}` + "\n",
+			`{"Gender": "male", "text": "he is here","provenance":""}` + "\n" +
+				`{"Gender": "female", "text": "she is here","provenance":"1|gender|male→female|he→she"}` + "\n" +
+				`{"text": "she is here", "gender": 1,"provenance":""}` + "\n" +
+				`{"text": "he is here", "gender": 1,"provenance":"2|gender|female→male|she→he"}` + "\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var out strings.Builder
+			open := func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(c.in)), nil }
+			rep, err := Run(context.Background(), open, c.name, &out, Config{Families: gender, GroupCol: "gender"})
+			require.NoError(t, err)
+			assert.Equal(t, c.want, out.String())
+			switch c.name {
+			case "data.tsv":
+				assert.Equal(t, 2, rep.GroupRewritten)
+				assert.Equal(t, []GroupValue{{Value: "nonbinary", Copies: 1}}, rep.UnmatchedGroupValues)
+			case "data.jsonl":
+				assert.Equal(t, 1, rep.GroupRewritten)
+				assert.Equal(t, []GroupValue{{Value: "1", Copies: 1}}, rep.UnmatchedGroupValues)
+			}
+		})
+	}
+	open := func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader("text,label\nhe ran,1\n")), nil }
+	_, err = Run(context.Background(), open, "x.csv", io.Discard, Config{Families: gender, GroupCol: "gender"})
+	require.ErrorContains(t, err, "gender")
+	_, err = Run(context.Background(), open, "x.csv", io.Discard, Config{Families: gender, GroupCol: "Text"})
+	require.ErrorContains(t, err, `the group column "text" is the text column`)
+}
+
+// A row the gender family cannot swap as one person gets no copy and is
+// counted, by reason.
+func TestUnswappedRows(t *testing.T) {
+	gender, err := counterfactual.SelectFamilies(counterfactual.Families(), "gender")
+	require.NoError(t, err)
+	in := "text\tlabel\ndoting mother would shun his kids\t0\nAlonzo found himself in trouble\t0\nshe is great\t1\n"
+	var out strings.Builder
+	open := func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(in)), nil }
+	rep, err := Run(context.Background(), open, "x.tsv", &out, Config{Families: gender})
+	require.NoError(t, err)
+	assert.Equal(t, "text\tlabel\tprovenance\ndoting mother would shun his kids\t0\t\nAlonzo found himself in trouble\t0\t\n"+
+		"she is great\t1\t\nhe is great\t1\t4|gender|female→male|she→he\n", out.String())
+	require.Len(t, rep.Families, 1)
+	assert.Equal(t, 2, rep.Families[0].Unswapped)
+	assert.Equal(t, map[string]int{
+		"mentions both genders (… is male, … is female): more than one person":                 1,
+		"the name … is in no names family: the swap would change the words and leave the name": 1,
+	}, rep.Families[0].Reasons)
+	assert.Equal(t, 1, rep.Copies)
+}

@@ -8,17 +8,22 @@
 //
 // What a copy is. Each swap of counterfactual.Counterfactuals is one
 // copy: one term of one family swapped into one other group (with the
-// agreements that keep the sentence grammatical: articles, the gendered
-// pronouns of its sentence, possessives). A row that mentions several
-// terms gets one copy per (term, other group), each changing one term;
-// terms are not swapped all at once. Config.PerRow keeps at most N of a
+// agreements that keep the sentence grammatical: articles, possessives).
+// Across gender a copy changes one person: the name or gendered word, the
+// title and the pronouns together; a row where that cannot be done (two
+// people, both genders, an unlisted name, an unclear "her") gets no
+// cross-gender copy. A row that mentions several terms gets one copy per
+// (term, other group), each changing one term; terms are not swapped all
+// at once. Config.PerRow keeps at most N of a
 // row's swaps, drawn without replacement by a generator seeded with
 // (Config.Seed, the row's line), so the choice does not depend on any
 // other row and the same seed gives the same file.
 //
 // What is kept. The file keeps its format (CSV, TSV, JSONL) and every
 // byte of every original row; a copy differs from its row only in the
-// text value. One column is added, Config.ProvenanceCol: empty for an
+// text value, and in the group column when Config.GroupCol names one: a
+// value naming the group the copy was swapped from becomes the group it
+// was swapped to (groupcol.go). One column is added, Config.ProvenanceCol: empty for an
 // original row, and for a copy "LINE|FAMILY|FROM→TO|TERM→REPLACEMENT" (the
 // original row's first line in the input, the family, the groups and the
 // terms; see Provenance). Labels are never read, only copied, so any label

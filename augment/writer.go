@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/lucid-nlp/lucid/dataset"
@@ -57,47 +58,61 @@ func (rw *rowWriter) endingOf(e string) string {
 	return rw.ending
 }
 
+// fieldEdit replaces the bytes at span of a record by value, as written.
+type fieldEdit struct {
+	span  span
+	value []byte
+}
+
 // write writes rec with its text replaced by text when text is not nil,
-// and prov in the provenance column.
-func (rw *rowWriter) write(rec dataset.RawRecord, text *string, prov string) error {
+// the field edits in other (the group column; never overlapping the
+// text) applied, and prov in the provenance column.
+func (rw *rowWriter) write(rec dataset.RawRecord, text *string, prov string, other ...fieldEdit) error {
 	b := rec.Bytes
 	rw.buf.Reset()
-	switch rw.format {
-	case dataset.CSV, dataset.TSV:
-		if text == nil {
-			rw.buf.Write(b)
-		} else {
-			rw.buf.Write(b[:rec.TextStart])
-			if rw.format == dataset.CSV {
-				quoted := rec.TextEnd > rec.TextStart && b[rec.TextStart] == '"'
-				rw.buf.WriteString(csvField(*text, quoted))
-			} else {
-				if strings.ContainsAny(*text, "\t\r\n") {
-					return fmt.Errorf("augment: line %d: the swapped text holds a tab or line break, which TSV cannot hold: %q", rec.Line, *text)
-				}
-				rw.buf.WriteString(*text)
+	edits := append([]fieldEdit(nil), other...)
+	if text != nil {
+		var enc []byte
+		switch rw.format {
+		case dataset.CSV:
+			quoted := rec.TextEnd > rec.TextStart && b[rec.TextStart] == '"'
+			enc = []byte(csvField(*text, quoted))
+		case dataset.TSV:
+			if strings.ContainsAny(*text, "\t\r\n") {
+				return fmt.Errorf("augment: line %d: the swapped text holds a tab or line break, which TSV cannot hold: %q", rec.Line, *text)
 			}
-			rw.buf.Write(b[rec.TextEnd:])
+			enc = []byte(*text)
+		case dataset.JSONL:
+			enc = jsonString(*text)
 		}
-		if rw.format == dataset.CSV {
-			rw.buf.WriteByte(',')
-			rw.buf.WriteString(csvField(prov, false))
-		} else {
-			rw.buf.WriteByte('\t')
-			rw.buf.WriteString(prov)
-		}
-	case dataset.JSONL:
-		end := len(bytes.TrimRight(b, " \t\r\n")) - 1 // the closing brace
+		edits = append(edits, fieldEdit{span{rec.TextStart, rec.TextEnd}, enc})
+	}
+	sort.Slice(edits, func(i, j int) bool { return edits[i].span.Start < edits[j].span.Start })
+	end := len(b)
+	if rw.format == dataset.JSONL {
+		end = len(bytes.TrimRight(b, " \t\r\n")) - 1 // the closing brace
 		if end < rec.TextEnd || b[end] != '}' {
 			return fmt.Errorf("augment: line %d: cannot find the end of the JSON object", rec.Line)
 		}
-		if text == nil {
-			rw.buf.Write(b[:end])
-		} else {
-			rw.buf.Write(b[:rec.TextStart])
-			rw.buf.Write(jsonString(*text))
-			rw.buf.Write(b[rec.TextEnd:end])
+	}
+	prev := 0
+	for _, e := range edits {
+		if e.span.Start < prev || e.span.End > end {
+			return fmt.Errorf("augment: line %d: overlapping fields", rec.Line)
 		}
+		rw.buf.Write(b[prev:e.span.Start])
+		rw.buf.Write(e.value)
+		prev = e.span.End
+	}
+	rw.buf.Write(b[prev:end])
+	switch rw.format {
+	case dataset.CSV:
+		rw.buf.WriteByte(',')
+		rw.buf.WriteString(csvField(prov, false))
+	case dataset.TSV:
+		rw.buf.WriteByte('\t')
+		rw.buf.WriteString(prov)
+	case dataset.JSONL:
 		rw.buf.WriteByte(',')
 		rw.buf.Write(rw.provKey)
 		rw.buf.WriteByte(':')

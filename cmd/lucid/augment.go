@@ -25,12 +25,21 @@ it with the term swapped into the other groups of its family ("he" → "she",
 counterfactual check. Labels are copied, never read.
 
   - Every original row is written byte for byte; a copy differs from its row
-    only in the text. One column is added (--provenance-col, default
+    only in the text (and --group-col). One column is added (--provenance-col, default
     provenance): empty for an original row, LINE|FAMILY|FROM→TO|TERM→REPL
     for a copy (the original row's line in IN).
-  - Each swap changes one term (with its article, possessive and, across
-    gender, the sentence's pronouns); --per-row N keeps N of a row's swaps,
-    drawn with --seed (the same seed gives the same file).
+  - Each swap changes one term (with its article and possessive); across
+    gender it changes one person: the name or gendered word, the title and
+    the pronouns, together. A row that mentions two people, a name no list
+    swaps, or a "her" whose role is unclear is not swapped across gender;
+    such rows are counted per family (unswapped; reasons in --report).
+    --per-row N keeps N of a row's swaps, drawn with --seed (the same seed
+    gives the same file).
+  - --group-col COL: in a copy, a value of COL naming the group its text
+    was swapped from becomes the group swapped to (case-insensitive; also
+    m/man/men/boy ↔ f/woman/women/girl, white ↔ black, and the ethnicity or
+    gender part of a name group); other values are kept, and values naming
+    no group are warned about once each.
   - A copy equal to an original row or an earlier copy (same text, same other
     fields) is dropped; original rows are all kept. Rows are compared by
     64-bit hashes: memory grows by 11-21 bytes per distinct row, the chance
@@ -44,6 +53,7 @@ Prints the counts per family to stderr; --report FILE writes them as JSON.
 Examples:
   lucid augment --data train.tsv --out train_aug.tsv
   lucid augment --data train.csv --out aug.csv --family gender,religion --per-row 1 --seed 7
+  lucid augment --data train.tsv --out aug.tsv --family gender --group-col gender
 `
 
 func runAugment(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
@@ -58,6 +68,7 @@ func runAugment(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	perRow := fs.Int("per-row", 0, fmt.Sprintf("copies per row, drawn at random from its swaps; 0 writes every swap, at most %d", augment.MaxPerRow))
 	seed := fs.Uint64("seed", 1, "seed of the --per-row draw")
 	provCol := fs.String("provenance-col", augment.DefaultProvenanceCol, "name of the added provenance column")
+	groupCol := fs.String("group-col", "", "group column whose value a copy changes from the swapped-from to the swapped-to group")
 	reportFile := fs.String("report", "", "also write the counts as JSON to this file")
 	maxField := fs.String("max-field-size", "1MiB", "largest CSV/TSV/JSONL field; a longer one, or a runaway quote, is a bad row")
 	strict := fs.Bool("strict", false, "stop at the first bad row instead of skipping and reporting it")
@@ -103,7 +114,7 @@ func runAugment(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 		}
 	}
 	cfg := augment.Config{
-		Families: fams, PerRow: *perRow, Seed: *seed, ProvenanceCol: *provCol,
+		Families: fams, PerRow: *perRow, Seed: *seed, ProvenanceCol: *provCol, GroupCol: *groupCol,
 		Read: dataset.Options{Format: f, TextCol: *textCol, MaxFieldBytes: int(fieldBytes), Strict: *strict},
 	}
 	rep, err := augment.File(ctx, *data, *out, cfg)
@@ -139,12 +150,12 @@ func printAugment(w io.Writer, in, out string, r *augment.Report) {
 		fmt.Fprintf(w, "%d original rows repeat an earlier row (kept)\n", r.DuplicateOriginals)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "family\trows\tswaps\tsampled\tcopies\tduplicates\t")
+	fmt.Fprintln(tw, "family\trows\tswaps\tsampled\tcopies\tduplicates\tunswapped\t")
 	for _, f := range r.Families {
-		if f.Rows == 0 {
+		if f.Rows == 0 && f.Unswapped == 0 {
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t\n", termSafe(f.Family), f.Rows, f.Candidates, f.Sampled, f.Copies, f.Duplicates)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t\n", termSafe(f.Family), f.Rows, f.Candidates, f.Sampled, f.Copies, f.Duplicates, f.Unswapped)
 	}
 	tw.Flush()
 	for i, b := range r.BadRows {
@@ -153,6 +164,12 @@ func printAugment(w io.Writer, in, out string, r *augment.Report) {
 			break
 		}
 		fmt.Fprintf(w, "skipped line %d: %s\n", b.Line, termSafe(b.Reason))
+	}
+	if r.GroupColumn != "" {
+		fmt.Fprintf(w, "group column %s: %d copies changed group\n", termSafe(r.GroupColumn), r.GroupRewritten)
+	}
+	for _, v := range r.UnmatchedGroupValues {
+		fmt.Fprintf(w, "warning: group column %s: value %q names no group of the families; %d copies keep it\n", termSafe(r.GroupColumn), termSafe(v.Value), v.Copies)
 	}
 	if !r.Read.Balanced {
 		fmt.Fprintf(w, "warning: the input's lines do not add up: %+v\n", r.Read)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -60,4 +61,30 @@ func TestAugmentUsageErrors(t *testing.T) {
 	}
 	_, err := os.Stat(out)
 	assert.True(t, os.IsNotExist(err), "no output written on a usage error")
+}
+
+// --group-col end to end: a copy's group value follows its swap; a value
+// naming no group is kept and warned about once.
+func TestAugmentGroupCol(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "train.csv")
+	require.NoError(t, os.WriteFile(in, []byte("text,label,gender\nhe is great,1,Male\nshe left,0,F\nhe ran,1,other\nhis dog ran,1,other\n"), 0o644))
+	out := filepath.Join(dir, "aug.csv")
+	code, _, stderr := lucid(t, "", "augment", "--data", in, "--out", out, "--family", "gender", "--group-col", "gender")
+	require.Equal(t, exitOK, code, stderr)
+	b, err := os.ReadFile(out)
+	require.NoError(t, err)
+	assert.Equal(t, "text,label,gender,provenance\n"+
+		"he is great,1,Male,\nshe is great,1,Female,2|gender|male→female|he→she\n"+
+		"she left,0,F,\nhe left,0,M,3|gender|female→male|she→he\n"+
+		"he ran,1,other,\nshe ran,1,other,4|gender|male→female|he→she\n"+
+		"his dog ran,1,other,\nher dog ran,1,other,5|gender|male→female|his→her\n", string(b))
+	assert.Contains(t, stderr, "group column gender: 2 copies changed group")
+	assert.Regexp(t, `gender\s+4\s+4\s+4\s+4\s+0\s+0`, stderr, "rows, swaps, sampled, copies, duplicates, unswapped")
+	assert.Equal(t, 1, strings.Count(stderr, `value "other" names no group`), stderr)
+	assert.Contains(t, stderr, `warning: group column gender: value "other" names no group of the families; 2 copies keep it`)
+
+	code, _, stderr = lucid(t, "", "augment", "--data", in, "--out", out, "--group-col", "sex")
+	assert.NotEqual(t, exitOK, code)
+	assert.Contains(t, stderr, `"sex"`)
 }

@@ -12,12 +12,16 @@
 // letter case) by one counterpart, so each measured change is due to exactly
 // one (term → replacement) pair, and swapping back restores the text.
 //
-// Swaps stay grammatical and on one axis: a gender swap rewrites the
-// gendered pronouns of its sentence by role ("her" → "him" or "his"),
-// articles follow the new word ("an old film" → "a young film"), and
-// given names swap either across ethnicity-associated groups within one
-// gender (names_ethnicity_female, names_ethnicity_male) or across gender
-// within one group (names_gender_<group>); see Counterfactuals.
+// Swaps stay grammatical and on one axis. A gender swap changes one
+// person: the name (within its ethnicity-associated group, to a name of
+// the other gender: names_gender_<group>) or the gendered word, the title
+// and the pronouns that refer to that person, together; a text that
+// mentions two people, both genders, a name no list swaps, or a "her"
+// whose role (object or possessive) its next word does not tell is not
+// swapped, and CounterfactualsWithSkips says why. Articles follow the new
+// word ("an old film" → "a young film"), and given names also swap across
+// ethnicity-associated groups within one gender (names_ethnicity_female,
+// names_ethnicity_male); see Counterfactuals.
 //
 // Matching is by whole words, case-insensitive; the replacement takes the
 // case pattern of the word it replaces (He → She, HE → SHE). Words are runs

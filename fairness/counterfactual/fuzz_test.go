@@ -11,17 +11,33 @@ import (
 // the text is, and that it changes nothing but the matched term's
 // occurrences and the agreements it reports: outside Spans and Agreements
 // the swapped text is the original byte for byte, each replaced span holds
-// the term, and each agreement rewrites an article, a gendered pronoun or
-// a possessive apostrophe.
+// the term, and each agreement rewrites an article, a gendered pronoun, a
+// possessive apostrophe, or (in a person-level gender swap) another
+// gendered word or title of the same person into a gendered word.
 func FuzzSwap(f *testing.F) {
 	for _, s := range []string{
 		"He said his dog likes him.", "I made her feel angry.", "an old film", "AN OLD MAN",
 		"James' car", "Mr. Smith and his wife.\nShe left.", "The book is his.", "an American film",
 		"Emily hurt herself and her friend.", "the boys' toys", "her in-laws", "\xff he \xfe her",
+		"Mr. James lost his car.", "Ms. Lee lost her car.", "Lady Smith and her dog.", "Alonzo found himself.",
+		"She is a mother of two and her kids adore her.", "The conversation with her was …",
 	} {
 		f.Add(s)
 	}
 	fams := Families()
+	// gendered holds the words a person-level swap may rewrite besides
+	// the term: pronouns, the gender family's words, titles and names.
+	gendered := map[string]bool{}
+	for _, f := range mustSelectF(f, "gender", "names_gender") {
+		for _, g := range f.Groups {
+			for _, term := range g.Terms {
+				gendered[term] = true
+			}
+		}
+	}
+	for k, v := range titleSwap {
+		gendered[k], gendered[v] = true, true
+	}
 	f.Fuzz(func(t *testing.T, text string) {
 		for _, s := range Counterfactuals(text, fams) {
 			if utf8.ValidString(text) && !utf8.ValidString(s.Text) {
@@ -67,6 +83,10 @@ func FuzzSwap(f *testing.F) {
 					if !pronouns[strings.ToLower(nw)] {
 						t.Fatalf("pronoun %q became %q", old, nw)
 					}
+				case gendered[strings.ToLower(old)]:
+					if !gendered[strings.ToLower(nw)] {
+						t.Fatalf("gendered word %q became %q in %q", old, nw, text)
+					}
 				case strings.EqualFold(old, "a") || strings.EqualFold(old, "an"):
 					if !strings.EqualFold(nw, "a") && !strings.EqualFold(nw, "an") {
 						t.Fatalf("article %q became %q", old, nw)
@@ -85,4 +105,12 @@ func FuzzSwap(f *testing.F) {
 			}
 		}
 	})
+}
+
+func mustSelectF(f *testing.F, names ...string) []Family {
+	fs, err := SelectFamilies(Families(), names...)
+	if err != nil {
+		f.Fatal(err)
+	}
+	return fs
 }

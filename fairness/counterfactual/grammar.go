@@ -31,21 +31,50 @@ var pronouns = map[string]bool{
 	"himself": true, "herself": true,
 }
 
-// objectFollowers are words that, right after "her", show it is the object
-// ("told her the truth", "made her feel", "for her and me"), not the
-// possessive determiner ("her film", "her best role"): prepositions,
-// particles and adverbs, conjunctions, determiners and pronouns, and common
-// verbs in their base form after a causative. Verbs that are also common
-// nouns after a possessive ("her smile", "her look", "her work") are left
-// out, so those read as possessive. Anything else after "her" is read as a
-// noun or adjective, so "her" is possessive.
+// The role of "her" (object "him" or possessive "his") is read from the
+// word after it; there is no parser. objectFollowers show the object
+// ("told her the truth", "made her feel", "with her was", "for her and
+// me"): prepositions, particles and adverbs, conjunctions, determiners and
+// pronouns, auxiliaries and modals, and common verbs in their base form
+// after a causative (with the verbs whose endings nounSuffixes would read
+// as a noun: "arrive", "vanish", "capture"). Verbs that are also common nouns after a possessive
+// ("her smile", "her look", "her work") are left out. possessiveFollowers
+// show the possessive ("her film", "her best role"): common nouns and
+// adjectives, with nounSuffixes for the rest. An adverb in -ly reads as an
+// object ("kissed her gently") unless it is an adjective (lyAdjectives:
+// "her lovely voice"). Any other word leaves the role unknown, and the
+// swap is skipped rather than guessed: guessing "his" gave "the
+// conversation with his was".
 var objectFollowers = wordSet(`
-about above across after against along among around as at away back before behind below beside besides between beyond by despite down during except for from in inside into like near of off on onto out outside over past since than through throughout till to toward towards under underneath until up upon with within without
-again too also either neither anyway instead home alone well enough not now then here there today tonight yesterday tomorrow anymore together forever
-and or but nor so yet because if when whenever while although though unless whether where that which who whom whose once
-a an the this these those my your his her its our their some any no every each all both another such what whatever
+about above across after against along among around as at away back before behind below beside besides between beyond by despite down during except for from in inside into like near of off on onto out outside over past since than through throughout till to toward towards under underneath until up upon with within without via per
+again too also either neither anyway instead home alone well enough not now then here there today tonight yesterday tomorrow anymore together forever already still just even ever never always often sometimes soon later almost nearly quite rather very so
+and or but nor so yet because if when whenever while although though unless whether where that which who whom whose once how why what
+a an the this these those my your his her its our their some any no every each all both another such whatever
 i you he she it we they me him us them myself yourself itself ourselves themselves
-feel go do be seem think know leave come see say tell get make take sing die live want try believe understand realize realise speak shine become wonder remember forget stop appear find give keep let hear watch cry laugh`)
+nothing something anything everything everyone someone anyone nobody somebody anybody everybody
+is was were are am be been being has have had having will would can could shall should may might must do does did wo ca
+feel go do be seem think know leave come see say tell get make take sing die live want try believe understand realize realise speak shine become wonder remember forget stop appear find give keep let hear watch cry laugh
+arrive forgive survive strive thrive deceive perceive receive finish vanish publish cherish flourish perish punish relish capture endure ensure secure measure arrest suggest invest protest request insist persist resist assist exist worship enable advance enhance balance`)
+
+var possessiveFollowers = wordSet(`
+own best first last latest next previous new old young little big great good bad worst finest greatest earliest only very usual real true whole entire inner early late former future personal private public natural considerable remarkable
+film films movie movies role roles part parts performance performances character characters voice voices eyes eye face faces life lives work works career debut way ways story stories past future death love loves beauty talent talents charm charms presence screen music song songs name names mind heart head hands hand arms arm feet foot body hair skin mouth lips smile look looks legs back shoulders
+mother father husband wife son sons daughter daughters sister sisters brother brothers family friends friend lover lovers boyfriend girlfriend partner parents parent children child kids kid baby grandmother grandfather aunt uncle mom dad fiance fiancee ex
+house home room bed car dog cat job money dreams dream world fate journey quest attempt attempts efforts effort dignity self soul spirit sense feelings emotions pain grief anger fear fears desire desires sexuality age youth time days years day year place side hour moment moments turn chance choice choices decision decisions behavior behaviour mistakes heroes demons secrets history memories memory relationship relationships marriage wedding affair affairs
+hour director camera script scenes scene lines line dialogue acting singing dancing writing direction vision style material subject subjects audience fans fan cast crew character's art book books novel novels play plays show shows series story's
+pale quiet pure third scenes plight feature complicated crass petite naive childlike sophomore paintings cub tragedies grace creators
+power powers depth strength strengths energy courage wit humor humour raw gift gifts skill skills genius heritage roots background appearance image reputation legacy
+beautiful lovely pretty strong weak sweet charming brilliant fine radiant dazzling wonderful amazing long short high low full unique trademark signature funny quirky sad tragic dark small huge large perfect poor rich`)
+
+// nounSuffixes end nouns and adjectives that possessiveFollowers does not
+// list ("her determination", "her performance", "her sweetness").
+// Endings that verbs also have ("-al": reveal, steal; "-ent": prevent;
+// "-ate": create) are left out, since "let her steal" is an object.
+var nounSuffixes = []string{"tion", "tions", "sion", "ment", "ments", "ness", "ity", "ities", "ance", "ence", "ship", "hood", "ism", "ist", "ists", "ful", "ous", "ive", "able", "ible", "less", "est", "ish", "ure", "ures", "ician", "ics", "ical", "ual", "ial", "onal", "ers", "ors"}
+
+// lyAdjectives end in -ly but are adjectives, so "her" before them is a
+// possessive.
+var lyAdjectives = wordSet(`lovely lonely friendly early only ugly holy silly deadly elderly lively likely costly curly family fly homely jolly kindly lowly manly motherly fatherly sisterly brotherly orderly oily scholarly sickly smelly surly timely ugly wily womanly worldly`)
 
 // standaloneFollowers are words that, after "his", show it stands for a
 // noun phrase ("the choice is his and hers alone", "his too") rather than
@@ -93,7 +122,10 @@ func nextWord(text string, i int) string {
 //
 //   - he ↔ she, himself ↔ herself, him → her, hers → his;
 //   - her → him as an object (before the end, punctuation or an
-//     objectFollowers word), else his (a possessive determiner);
+//     objectFollowers word), his as a possessive (before a
+//     possessiveFollowers word, a word with a nounSuffixes ending, a
+//     hyphenated compound, an adjective in -ly), else "" (unknown: the
+//     caller skips the swap);
 //   - his → hers standing alone (before the end, punctuation or a
 //     standaloneFollowers word), else her.
 func flipPronoun(w, text string, end int) string {
@@ -111,10 +143,7 @@ func flipPronoun(w, text string, end int) string {
 	case "herself":
 		return "himself"
 	case "her":
-		if nw := nextWord(text, end); nw == "" || objectFollowers[nw] {
-			return "him"
-		}
-		return "his"
+		return herRole(nextWord(text, end))
 	case "his":
 		if nw := nextWord(text, end); nw == "" || standaloneFollowers[nw] {
 			return "hers"
@@ -122,6 +151,25 @@ func flipPronoun(w, text string, end int) string {
 		return "her"
 	}
 	return w
+}
+
+// herRole returns what "her" becomes before the word nw (lower case, as
+// nextWord gives it): "him", "his", or "" when the word does not tell.
+func herRole(nw string) string {
+	switch {
+	case nw == "" || objectFollowers[nw]:
+		return "him"
+	case nw == "-" || possessiveFollowers[nw] || lyAdjectives[nw]:
+		return "his"
+	case strings.HasSuffix(nw, "ly") && len(nw) > 4:
+		return "him" // an adverb: "kissed her gently"
+	}
+	for _, suf := range nounSuffixes {
+		if strings.HasSuffix(nw, suf) && len(nw) > len(suf)+2 {
+			return "his"
+		}
+	}
+	return ""
 }
 
 // anPrefixes begin words written with a consonant letter but a vowel

@@ -22,7 +22,7 @@ var gender = Family{
 			uncle uncles nephew nephews
 			grandfather grandfathers grandson grandsons grandpa stepfather stepson
 			dad dads daddy papa king kings prince princes emperor duke
-			mr sir gentleman gentlemen
+			mr sir gentleman gentlemen mr mr lord sir
 			male males masculine masculinity boyish
 			actor actors hero heroes groom grooms waiter
 			businessman businessmen spokesman chairman policeman patriarch godfather`)},
@@ -34,7 +34,7 @@ var gender = Family{
 			aunt aunts niece nieces
 			grandmother grandmothers granddaughter granddaughters grandma stepmother stepdaughter
 			mom moms mommy mama queen queens princess princesses empress duchess
-			mrs madam lady ladies
+			mrs madam lady ladies ms miss lady dame
 			female females feminine femininity girlish
 			actress actresses heroine heroines bride brides waitress
 			businesswoman businesswomen spokeswoman chairwoman policewoman matriarch godmother`)},
@@ -44,7 +44,11 @@ var gender = Family{
 // The pronouns are found as terms but rewritten by role (see
 // Counterfactuals); their alignment above only has to be one-to-one. "her"
 // appears twice on the female side; it is read at its first position, and
-// the second listing gives "him" a counterpart.
+// the second listing gives "him" a counterpart. Likewise "mr" and "sir" are
+// listed again so that "ms", "miss" and "dame" have a counterpart, and
+// "lady" again for "lord". Before a name, titles swap by titleSwap instead
+// (Mr ↔ Mrs, Ms → Mr, Sir ↔ Dame, Lord ↔ Lady), and "miss", "lord" and
+// "dame" count only there (see titleOnly): "I miss her" names nobody.
 
 // nameGroup is one ethnicity-associated group of given names, split by
 // gender. Position i of the male and female lists are swapped with each
@@ -188,3 +192,33 @@ var age = Family{
 
 // fields splits a list written as words separated by white space.
 func fields(s string) []string { return strings.Fields(s) }
+
+// otherNames are given names no family swaps, listed so that a gender swap
+// can see that its text names a person ("Alonzo found himself") and skip
+// it rather than change the pronouns and leave the name. They are the
+// names of the Equity Evaluation Corpus templates (Kiritchenko & Mohammad
+// 2018) that our name lists lack, and common US given names; a name that
+// is also an ordinary word is in otherNamesCapitalised and counts only
+// when written with a capital ("Frank feels", not "a frank talk").
+var otherNames = map[Gender][]string{
+	Male: fields(`alonzo jamel lerone percell theo torrance terrence adam alan harry josh justin roger
+		john william george paul peter steven stephen kevin brian daniel joseph charles christopher anthony
+		tony tom thomas richard edward jason jeff jeffrey scott eric larry gary timothy jose kenneth ronald
+		donald steve patrick dennis jerry walter henry douglas arthur carl gerald keith samuel ralph lawrence
+		nicholas roy benjamin bruce jeremy harold terry sean jonathan aaron ethan noah liam jacob logan
+		mason lucas elijah oliver alexander sebastian hugh ian clint denzel brad leonardo quentin woody
+		mel arnold sylvester kevin hugh ben adam jackie steven`),
+	Female: fields(`nichelle shereen latisha amanda betsy courtney ellen katie kristin melanie nancy stephanie
+		mary patricia linda barbara elizabeth susan jessica karen lisa helen sandra donna ashley kimberly
+		michelle amy angela melissa julia anna emma olivia sophia isabella ava mia charlotte amelia harper
+		evelyn abby deborah debra cynthia kathleen sharon shirley angela brenda pamela nicole christine
+		catherine virginia diane julie joyce victoria kelly christina lauren joan evelyn judith megan
+		cheryl andrea hannah jacqueline martha gloria teresa sara janice marie madison frances kathryn
+		audrey judy theresa beverly denise marilyn danielle diana natalie brittany charlotte alexis kayla
+		meryl julianne nicole kate cate gwyneth halle angelina jodi jennifer susan diane juliette`),
+}
+
+var otherNamesCapitalised = map[Gender][]string{
+	Male:   fields(`frank jack mark bill will guy don ray chase hunter max rich art bob drew gene rob`),
+	Female: fields(`ebony jasmine heather rose grace joy hope faith june april daisy lily ruby amber dawn summer sue pat holly iris ivy olive pearl penny sandy`),
+}

@@ -33,11 +33,17 @@ type index struct {
 	// canon[g][i] is the canonical form of Groups[g].Terms[i], "" for an
 	// empty slot: what a swap into group g writes.
 	canon [][]string
+	// gendered is set for a family whose groups carry genders: there,
+	// titleOnly terms ("miss", "lord", "dame") match only before a name.
+	gendered bool
 }
 
 func buildIndex(f Family) *index {
 	idx := &index{byFirst: make(map[string][]*entry), canon: make([][]string, len(f.Groups))}
 	seen := make(map[string]bool)
+	for _, grp := range f.Groups {
+		idx.gendered = idx.gendered || grp.Gender != ""
+	}
 	for g, grp := range f.Groups {
 		idx.canon[g] = make([]string, len(grp.Terms))
 		for i, t := range grp.Terms {
@@ -119,7 +125,9 @@ type match struct {
 }
 
 // find returns the non-overlapping occurrences of the index's terms in
-// text, left to right, longest term first at each word.
+// text, left to right, longest term first at each word. In a gendered
+// family "miss", "lord" and "dame" count only as titles, before a name
+// (beforeName): "I miss her" mentions no woman.
 func (idx *index) find(text string) []match {
 	toks := words(text)
 	var out []match
@@ -127,7 +135,7 @@ func (idx *index) find(text string) []match {
 		cands := idx.byFirst[strings.ToLower(text[toks[i].Start:toks[i].End])]
 		n := 0
 		for _, e := range cands {
-			if matchAt(text, toks, i, e) {
+			if matchAt(text, toks, i, e) && (!idx.gendered || !titleOnly[e.term] || beforeName(text, toks[i+len(e.words)-1].End)) {
 				out = append(out, match{Span{toks[i].Start, toks[i+len(e.words)-1].End}, e})
 				n = len(e.words)
 				break

@@ -14,7 +14,10 @@ type Mention struct {
 
 // Mentions returns the occurrences of f's terms in text, left to right.
 // Unlike Counterfactuals it reports every term found, whether or not a swap
-// of it would give a new text, so it can count how often each term occurs.
+// of it would give a new text (or a gender swap of the text is skipped), so
+// it can count how often each term occurs. In a family whose groups carry
+// genders, "miss", "lord" and "dame" are found only as titles, before a
+// name ("Miss Jones", not "I miss her").
 func Mentions(text string, f Family) []Mention {
 	idx := f.idx
 	if idx == nil {

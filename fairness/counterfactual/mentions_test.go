@@ -35,3 +35,12 @@ func lowerWords(s string) string {
 	}
 	return e.term
 }
+
+func TestMentionsTitleOnly(t *testing.T) {
+	g := mustSelect(t, "gender")[0]
+	var terms []string
+	for _, m := range Mentions("I miss her, said Miss Jones to Lord Byron of the lord of the rings.", g) {
+		terms = append(terms, m.Term)
+	}
+	require.Equal(t, []string{"her", "miss", "lord"}, terms)
+}

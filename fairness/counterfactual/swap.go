@@ -38,30 +38,58 @@ type Swap struct {
 // each distinct term found (in order of first occurrence) and each other
 // group with a counterpart at the term's position, one Swap. A text with no
 // term of any family has none. Two swaps of a family that give the same
-// text are one swap, credited to the term seen first ("he told her" gives
-// "she told him" once, as he → she).
+// text are one swap, credited to the term seen first.
+//
+// A family whose groups all carry a Gender, two of them different (gender,
+// names_gender_<group>), swaps people, not terms: one swap per other group
+// changes the one person the text is about, with every word that says
+// that person's gender (the name or gendered word, the title, the
+// pronouns), or the family makes no swap of the text. It makes none when
+// the text mentions both genders, more than one person (two names, two
+// gendered nouns, a name and a noun), a name no family swaps ("Alonzo"), a
+// possible unlisted name in cased text (a capitalised word inside a
+// sentence, or opening one and not a common opener), a name in the gender
+// family (the names_gender family of the name swaps it), or a "her" whose
+// role the next word does not tell. CounterfactualsWithSkips says which.
+// Lower-case text hides unlisted names ("taylor blew his budget"): there
+// the pronouns are swapped without them.
 //
 // Every swap keeps the text grammatical where a rule can tell how:
 //
 //   - Articles agree with the new word: "an old film" → "a young film",
 //     "a Mexican" → "an Iranian" (by sound: "a European", "an hour").
-//   - When the swap changes gender (its groups carry different Genders: a
-//     gendered noun, or a name swapped across gender), every gendered
-//     pronoun in each sentence holding an occurrence is swapped by its
-//     role: he ↔ she, him → her, her → him (object) or his (possessive),
-//     his → her (determiner) or hers (standing alone), hers → his,
-//     himself ↔ herself. Pronouns of other sentences are left alone. The
-//     sentence is mirrored, as in counterfactual data augmentation: a
-//     pronoun that refers to someone else flips too.
-//   - Possessives follow the replacement: "James' car" becomes "Maria's
+//   - Across gender, pronouns follow their role: he ↔ she, him → her,
+//     her → him (object: before a preposition, determiner, pronoun,
+//     auxiliary, listed verb, -ly adverb, punctuation or the end) or his
+//     (possessive: before a listed noun or adjective or a noun-like
+//     ending), his → her (determiner) or hers (standing alone), hers →
+//     his, himself ↔ herself. Titles before a name follow the person: Mr ↔
+//     Mrs, Ms and Miss → Mr, Sir ↔ Dame, Lord ↔ Lady.
+//   - Possessives follow the replacement: "James' car" becomes "Emily's
 //     car" (the bare apostrophe after a final "s" gains an "s" when the
 //     replacement does not end in "s"); "Mary's" becomes "James's", which
 //     is also correct.
 //   - Each replaced word keeps its case pattern (He → She, HE → SHE, Old
 //     Man → Young Man), and so does a rewritten article.
+//
+// A caller's family with genders on some groups only swaps terms, and the
+// pronouns of each sentence a cross-gender swap touches (an unclear "her"
+// is read as "his" there).
 func Counterfactuals(text string, fams []Family) []Swap {
+	out, _ := CounterfactualsWithSkips(text, fams)
+	return out
+}
+
+// CounterfactualsWithSkips is Counterfactuals that also says, for each
+// family that found terms in text but made no swap of them, why: a gender
+// swap that cannot change one person coherently is not made (see the rule
+// at the top of person.go and in the package documentation).
+func CounterfactualsWithSkips(text string, fams []Family) ([]Swap, []Skip) {
 	var out []Swap
-	var sents []Span // computed on the first gender-changing swap
+	var skips []Skip
+	var sents []Span       // computed on the first gender-changing swap
+	var gendered []mention // computed for the first person-level family
+	analysed := false
 	for _, f := range fams {
 		idx := f.idx
 		if idx == nil {
@@ -69,6 +97,24 @@ func Counterfactuals(text string, fams []Family) []Swap {
 		}
 		ms := idx.find(text)
 		if len(ms) == 0 {
+			continue
+		}
+		if personLevel(f) {
+			if !analysed {
+				gendered, analysed = genderedMentions(text), true
+			}
+			an := append([]mention(nil), gendered...)
+			swaps, skip := personSwaps(text, f, idx, ms, an)
+			if skip != nil {
+				skips = append(skips, *skip)
+			}
+			seen := make(map[string]bool)
+			for _, s := range swaps {
+				if !seen[s.Text] && s.Text != text {
+					seen[s.Text] = true
+					out = append(out, s)
+				}
+			}
 			continue
 		}
 		// Group occurrences by term, keeping the order of first sight.
@@ -97,7 +143,9 @@ func Counterfactuals(text string, fams []Family) []Swap {
 				for _, sp := range byTerm[e] {
 					r := canon
 					if regender && pronouns[e.term] {
-						r = flipPronoun(e.term, text, sp.End)
+						if r = flipPronoun(e.term, text, sp.End); r == "" {
+							r = "his"
+						}
 					}
 					if _, ok := byRepl[r]; !ok {
 						repls = append(repls, r)
@@ -120,7 +168,7 @@ func Counterfactuals(text string, fams []Family) []Swap {
 			}
 		}
 	}
-	return out
+	return out, skips
 }
 
 func genderChange(f Family, g, h int) bool {
@@ -143,27 +191,8 @@ func build(text string, spans []Span, repl string, regender bool, sents []Span) 
 	isTerm := make(map[int]bool, len(spans))
 	touched := make(map[int]bool)
 	for _, sp := range spans {
-		orig := text[sp.Start:sp.End]
-		pat := patternOf(orig)
-		edits = append(edits, edit{sp, withCase(repl, pat), true})
+		edits = append(edits, edit{sp, withCase(repl, patternOf(text[sp.Start:sp.End])), true})
 		isTerm[sp.Start] = true
-		if art, ok := articleBefore(text, sp.Start); ok {
-			first := repl
-			if ws := words(repl); len(ws) > 0 {
-				first = repl[ws[0].Start:ws[0].End]
-			}
-			old := text[art.Start:art.End]
-			if want := article(first); !strings.EqualFold(want, old) {
-				edits = append(edits, edit{art, articleCase(want, old, pat == upperCase), false})
-			}
-		}
-		if n := bareApostrophe(text, sp.End); n > 0 && endsWithS(orig) && !endsWithS(repl) {
-			s := "s"
-			if pat == upperCase {
-				s = "S"
-			}
-			edits = append(edits, edit{Span{sp.End, sp.End + n}, text[sp.End:sp.End+n] + s, false})
-		}
 		if regender {
 			touched[sentenceIndex(sents, sp.Start)] = true
 		}
@@ -177,11 +206,49 @@ func build(text string, spans []Span, repl string, regender bool, sents []Span) 
 				if !pronouns[lw] || isTerm[w.Start] {
 					continue
 				}
-				edits = append(edits, edit{w, withCase(flipPronoun(lw, text, w.End), patternOf(text[w.Start:w.End])), false})
+				r := flipPronoun(lw, text, w.End)
+				if r == "" {
+					r = "his" // the sentence-level rewrite of families that are not person-level
+				}
+				edits = append(edits, edit{w, withCase(r, patternOf(text[w.Start:w.End])), false})
 			}
 		}
 	}
-	sort.Slice(edits, func(i, j int) bool { return edits[i].span.Start < edits[j].span.Start })
+	return assemble(text, edits)
+}
+
+// assemble writes text with edits applied (each edit's repl already in the
+// case it is written in), adding the agreements of every replaced word
+// that is not a pronoun: its article ("a" or "an") and the "s" after a
+// bare possessive apostrophe.
+func assemble(text string, edits []edit) Swap {
+	n := len(edits)
+	for _, ed := range edits[:n] {
+		orig := text[ed.span.Start:ed.span.End]
+		if pronouns[strings.ToLower(orig)] {
+			continue
+		}
+		pat := patternOf(orig)
+		repl := strings.ToLower(ed.repl)
+		if art, ok := articleBefore(text, ed.span.Start); ok {
+			first := repl
+			if ws := words(repl); len(ws) > 0 {
+				first = repl[ws[0].Start:ws[0].End]
+			}
+			old := text[art.Start:art.End]
+			if want := article(first); !strings.EqualFold(want, old) {
+				edits = append(edits, edit{art, articleCase(want, old, pat == upperCase), false})
+			}
+		}
+		if k := bareApostrophe(text, ed.span.End); k > 0 && endsWithS(orig) && !endsWithS(repl) {
+			s := "s"
+			if pat == upperCase {
+				s = "S"
+			}
+			edits = append(edits, edit{Span{ed.span.End, ed.span.End + k}, text[ed.span.End:ed.span.End+k] + s, false})
+		}
+	}
+	sort.SliceStable(edits, func(i, j int) bool { return edits[i].span.Start < edits[j].span.Start })
 	var b strings.Builder
 	b.Grow(len(text) + 16*len(edits))
 	s := Swap{}
