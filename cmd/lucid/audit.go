@@ -173,23 +173,38 @@ func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	counted := &countingReader{r: file}
 	cfg.Source = counted
 
+	showProgress := af.Progress == "always" || (af.Progress == "auto" && isTerminal(stderr))
+	if showProgress {
+		cfg.Progress = progressPrinter(stderr, counted, st.Size())
+	}
+	if af.ModelFree() {
+		// --checks data alone, or an audit of given outputs, runs no
+		// model: --labels name the classes, else the model folder's
+		// config.json does.
+		labels := af.Labels
+		if len(labels) == 0 {
+			folder, err := mf.folder()
+			if err != nil {
+				return err
+			}
+			labels = folder.Labels
+		}
+		if err := firstErr(af.CheckPositive(labels), af.CheckOutputs(labels)); err != nil {
+			return usageFrom(err)
+		}
+		cfg.Labels = labels
+		rep, err := audit.Run(ctx, nil, nil, cfg)
+		return finishAudit(rep, err, af.Out, af.AppendHistory, af.FailOn, cfg.FitThresholds != "", showProgress, stdout, stderr)
+	}
+	if len(af.Labels) > 0 {
+		return usagef("--labels names the classes of an audit with no model (--score-col, --prediction-col, --checks data); a model's classes are its config.json's")
+	}
 	folder, err := mf.folder()
 	if err != nil {
 		return err
 	}
 	if err := af.CheckPositive(folder.Labels); err != nil {
 		return usageFrom(err)
-	}
-	showProgress := af.Progress == "always" || (af.Progress == "auto" && isTerminal(stderr))
-	if showProgress {
-		cfg.Progress = progressPrinter(stderr, counted, st.Size())
-	}
-	if af.ModelFree() {
-		// --checks data alone reads no model: the folder's config.json
-		// only names the labels.
-		cfg.Labels = folder.Labels
-		rep, err := audit.Run(ctx, nil, nil, cfg)
-		return finishAudit(rep, err, af.Out, af.AppendHistory, af.FailOn, false, showProgress, stdout, stderr)
 	}
 	// Predictions run --batch rows at once, explanations the evaluator's
 	// default batch; either way in each session.
@@ -278,6 +293,16 @@ func findingsExit(rep *audit.Report, failOn string) error {
 	}
 	if n > 0 {
 		return exitFindings{fmt.Sprintf("%d findings at or above --fail-on %s", n, failOn)}
+	}
+	return nil
+}
+
+// firstErr is the first non-nil error.
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }

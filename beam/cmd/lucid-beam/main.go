@@ -119,7 +119,18 @@ func audit1(ctx context.Context, af *auditcli.Flags, shards int, rest []string, 
 	if err != nil {
 		return err
 	}
-	if err := af.CheckPositive(folder.Labels); err != nil {
+	// An audit with no model (--score-col, --prediction-col, --checks
+	// data) takes its class names from --labels when given.
+	labels := folder.Labels
+	if af.ModelFree() {
+		labels = af.AuditLabels(folder.Labels)
+	} else if len(af.Labels) > 0 {
+		return auditcli.Usagef("--labels names the classes of an audit with no model (--score-col, --prediction-col, --checks data); a model's classes are its config.json's")
+	}
+	if err := af.CheckPositive(labels); err != nil {
+		return err
+	}
+	if err := af.CheckOutputs(labels); err != nil {
 		return err
 	}
 	var files []string
@@ -129,7 +140,7 @@ func audit1(ctx context.Context, af *auditcli.Flags, shards int, rest []string, 
 		}
 	}
 	p, s := beam.NewPipelineWithRoot()
-	if err := pipeline.Build(s, pipeline.Options{Flags: *af, Files: files, Labels: folder.Labels,
+	if err := pipeline.Build(s, pipeline.Options{Flags: *af, Files: files, Labels: labels,
 		ModelName: auditcli.ModelName(folder.Dir), Out: af.Out, Shards: shards}); err != nil {
 		return err
 	}
