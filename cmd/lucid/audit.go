@@ -60,6 +60,17 @@ Checks (--checks, default all):
                   method on sampled rows
   stability       rank correlation of explanations across seeds and budgets
 
+Auditing given outputs (no model is loaded): --score-col COL reads each
+row's positive-class probability or score in [0, 1] (alone, above 0.5 is a
+positive prediction, for two classes), --prediction-col COL its predicted
+label (a class name or index); with both, the label decides and the score
+feeds --pair-col frames and thresholds. --labels a,b names the classes
+(default: the --model folder's config.json, only read). Empty, non-numeric,
+out-of-range or unknown cells make the row malformed (counted, quoted, the
+audit goes on). groups, slices, data, --pair-col and thresholds run; the
+checks that score new texts (counterfactual, consistency, faithfulness,
+stability) are skipped with the reason, or refused when named in --checks.
+
 Group thresholds (post-processing mitigation, Hardt, Price and Srebro 2016,
 as fairlearn's ThresholdOptimizer): --fit-thresholds demographic-parity,
 equal-opportunity or equalized-odds fits, on the labelled rows, one decision
@@ -99,6 +110,7 @@ Examples:
   lucid audit --data ../shared/data/sst2/dev.tsv --checks counterfactual,consistency
   lucid audit --data posts.jsonl --fail-on fail     # exit 3 when a check fails
   lucid audit --data train.tsv --checks data --group-col source   # no model
+  lucid audit --data vendor.csv --score-col p_toxic --labels ok,toxic --group-col dialect
   lucid audit --data train.csv --group-col gender --fit-thresholds equalized-odds --out fit/
   lucid audit --data test.csv --group-col gender --thresholds fit/thresholds.json
 
