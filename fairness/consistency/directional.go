@@ -88,7 +88,8 @@ func directionDoubtful(toks []token) bool {
 func evaluative(w string) bool { return positiveAdjectives[w] || negativeAdjectives[w] }
 
 // AddNegation puts "not" after the copula of a text whose sentiment it
-// can parse as one predication, and refuses every other text (reported
+// can parse as one predication, or before a text that is one evaluative
+// noun phrase, and refuses every other text (reported
 // as not applicable, never tested): the generated test is only as good as
 // the sentence it makes. It applies when
 //
@@ -97,6 +98,9 @@ func evaluative(w string) bool { return positiveAdjectives[w] || negativeAdjecti
 //     or degree construction ("but", "though", "if", "when", "only",
 //     "too ... to", ... in contrastWords) and no evaluative adjectives of
 //     both polarities;
+//   - either the text is one evaluative noun phrase, as many of SST-2's
+//     are, and "not" goes before it ("a gorgeous , witty movie ." → "not
+//     a gorgeous , witty movie .", see negateFragment), or
 //   - its first copula ("is", "are", "was", "were", "am", or "'s", "'re",
 //     "'m" after a pronoun, joined or split) has a subject of one to eight
 //     words before it with no punctuation, relative word or subordinating
@@ -133,7 +137,7 @@ func AddNegation(text string, _ *rand.Rand) (string, bool) {
 		}
 	}
 	if c < 0 {
-		return "", false
+		return negateFragment(text, toks)
 	}
 	subject := toks[:c]
 	if strings.HasPrefix(toks[c].lower, "'") || strings.HasPrefix(toks[c].lower, "’") {
@@ -185,6 +189,55 @@ func AddNegation(text string, _ *rand.Rand) (string, bool) {
 		not = " NOT"
 	}
 	return text[:cop.end] + not + text[cop.end:], true
+}
+
+// negateFragment negates a text that is one evaluative noun phrase, as
+// SST-2's fragments are ("a gorgeous , witty , seductive movie ." → "not a
+// gorgeous , witty , seductive movie ."): it opens with "a" or "an" and an
+// evaluative adjective (behind at most two lead words or "-ly" adverbs),
+// and has no copula, linking verb, modal or subject pronoun outside a
+// relative clause, no ";", ":" or "--" (a second part the negation would
+// not reach: "a fine story ..., i found myself struggling" is refused). The caller
+// has checked the text for negations, contrasts and mixed polarity.
+func negateFragment(text string, toks []token) (string, bool) {
+	if len(toks) < 3 || (toks[0].lower != "a" && toks[0].lower != "an") {
+		return "", false
+	}
+	adj := -1
+	for i := 1; i < len(toks) && i <= 3; i++ {
+		if evaluative(toks[i].lower) {
+			adj = i
+			break
+		}
+		if !predicateLead[toks[i].lower] && !strings.HasSuffix(toks[i].lower, "ly") {
+			return "", false
+		}
+	}
+	if adj < 0 || !toks[adj+1].isWord() && toks[adj+1].text != "," {
+		return "", false // "a dull ." is no noun phrase
+	}
+	if comparatives[toks[adj].lower] {
+		return "", false // "a better title might be ..." opens a clause
+	}
+	for i, t := range toks {
+		switch {
+		case t.text == ";" || t.text == ":" || t.text == "--" || fragmentStoppers[t.lower]:
+			return "", false
+		case isCopula(toks, i) || linkingVerbs[t.lower]:
+			if i == 0 || !(toks[i-1].lower == "that" || toks[i-1].lower == "which" || toks[i-1].lower == "who") {
+				return "", false
+			}
+		}
+	}
+	not := "not "
+	first, n := utf8.DecodeRuneInString(text)
+	switch {
+	case strings.ToUpper(toks[adj].text) == toks[adj].text && strings.ToLower(toks[adj].text) != toks[adj].text && utf8.RuneCountInString(toks[adj].text) >= 2:
+		not = "NOT "
+	case unicode.IsUpper(first):
+		return "Not " + string(unicode.ToLower(first)) + text[n:], true
+	}
+	return not + text, true
 }
 
 func conjoins(toks []token, i int) bool { return toks[i].lower == "and" || toks[i].lower == "or" }

@@ -76,10 +76,14 @@ func TestEdits(t *testing.T) {
 		{"negation", "The film's score is dull and pretentious.", "The film's score is not dull and pretentious."},
 		// Refused: where the edit is not a clear reversal of the verdict
 		// (issue 18's cases among them).
-		{"negation", "I'm sure", na},                                         // no evaluative predicate
-		{"negation", "a gorgeous , witty , seductive movie .", na},           // no clause: "a not gorgeous ..." is not idiomatic
-		{"negation", "an awful film", na},                                    // ditto
-		{"negation", "Great fun", na},                                        // ditto
+		{"negation", "I'm sure", na}, // no evaluative predicate
+		{"negation", "a gorgeous , witty , seductive movie .", "not a gorgeous , witty , seductive movie ."}, // one noun phrase
+		{"negation", "An awful film", "Not an awful film"},
+		{"negation", "a dull film is what you get .", na}, // a noun phrase as a subject
+		{"negation", "a dull film ; the cast tries .", na},
+		{"negation", "a better title might be swept under the rug .", na},
+		{"negation", "an interesting story , i found myself struggling .", na},
+		{"negation", "Great fun", na},                                        // no article: not the noun-phrase form
 		{"negation", "The plot thickens", na},                                // no copula to negate
 		{"negation", "it 's fun lite .", na},                                 // a bare noun phrase, not a predicate adjective
 		{"negation", "affleck and jackson are good sparring partners .", na}, // ditto

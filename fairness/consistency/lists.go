@@ -157,6 +157,12 @@ var (
 	// this film is", "lathan and diggs are").
 	subordinators = set("that", "which", "who", "whom", "whose", "where", "when", "because", "as", "since", "until",
 		"whether", "like", "after", "before", "to", "or")
+	// fragmentStoppers are words that make an opening noun phrase part
+	// of a clause (a modal, a subject pronoun): such a text is not one
+	// noun phrase to negate.
+	fragmentStoppers = set("can", "could", "will", "would", "shall", "should", "may", "might", "must",
+		"i", "we", "you", "he", "she", "they", "it")
+	comparatives = set("better", "best", "worse", "worst")
 	// predicateLead are the words that may stand between a copula and
 	// the predicate's adjective.
 	predicateLead = set("a", "an", "the", "so", "very", "really", "quite", "pretty", "truly", "just", "too", "most",

@@ -26,20 +26,24 @@ type Validity struct {
 // repository.
 const validitySample = "fairness/consistency/testdata/validity.tsv (SST-2 dev, labelled by hand)"
 
-// generatorValidity are the counts of testdata/validity.tsv, which
-// TestGeneratorValidity recounts from the file after regenerating every
+// generatorValidity are the counts of testdata/validity.tsv: for each
+// generator, the first edits it makes going through SST-2 dev's 872
+// sentences in a seeded order (rand.NewPCG(7, 7).Perm), 100 in all; for
+// negation and intensifier every edit they make on dev (13 and 21
+// sentences apply). TestGeneratorValidity recounts them from the file
+// after regenerating every
 // edit in it with the current generators: if a generator's output
 // changes, that test fails until the changed edits are labelled again.
 // "lowercase" is missing: SST-2 is lower case, so it never applies there.
 var generatorValidity = map[string][2]int{
-	"typo":                {14, 14},
-	"punctuation":         {10, 10},
-	"titlecase":           {10, 10},
+	"typo":                {10, 10},
+	"punctuation":         {8, 8},
+	"titlecase":           {8, 8},
 	"expand-contractions": {10, 10},
 	"contract":            {10, 10},
 	"names-places":        {10, 10},
 	"whitespace":          {10, 10},
-	"negation":            {5, 5},
+	"negation":            {13, 13},
 	"intensifier":         {20, 21},
 }
 
