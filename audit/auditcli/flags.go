@@ -91,7 +91,7 @@ type Flags struct {
 	AppendHistory   string     `json:"append_history"`
 	ScoreCol        string     `json:"score_col"`
 	PredictionCol   string     `json:"prediction_col"`
-	Labels          []string   `json:"labels"`
+	Labels          []string   `json:"label_names"`
 
 	Model    string `json:"model"`
 	Device   string `json:"device"`
@@ -179,7 +179,7 @@ func Register(fs *flag.FlagSet) *Flags {
 	fs.StringVar(&f.AppendHistory, "append-history", "", "JSONL file to add this run's headline metrics to; report.html plots the trend when it holds two or more runs")
 	fs.StringVar(&f.ScoreCol, "score-col", "", "audit given outputs, no model: the column of the positive class's probability or score, in [0, 1] (above 0.5 predicts it when there is no --prediction-col)")
 	fs.StringVar(&f.PredictionCol, "prediction-col", "", "audit given outputs, no model: the column of the predicted label (a name from the labels, or a class index)")
-	fs.Var((*StringList)(&f.Labels), "labels", "the class names, in class-index order, for an audit with no model (--score-col, --prediction-col, --checks data); default: the --model folder's config.json")
+	fs.Var((*StringList)(&f.Labels), "label-names", "the class names, in class-index order, for an audit with no model (--score-col, --prediction-col, --checks data); default: the --model folder's config.json")
 	return f
 }
 
@@ -230,7 +230,7 @@ func (f *Flags) Validate() error {
 		}
 	}
 	if len(f.Labels) == 1 {
-		return Usagef("--labels %q: name two or more classes, comma-separated, in class-index order", TermSafe(f.Labels[0]))
+		return Usagef("--label-names %q: name two or more classes, comma-separated, in class-index order", TermSafe(f.Labels[0]))
 	}
 	if f.FitThresholds != "" {
 		if _, err := thresholds.ParseConstraint(f.FitThresholds); err != nil {
@@ -263,7 +263,7 @@ func (f *Flags) ModelFree() bool { return audit.ModelFree(f.Checks) || f.Outputs
 func (f *Flags) OutputsGiven() bool { return f.ScoreCol != "" || f.PredictionCol != "" }
 
 // AuditLabels are the class names of an audit that runs no model:
-// --labels when given, else modelLabels (the --model folder's
+// --label-names when given, else modelLabels (the --model folder's
 // config.json).
 func (f *Flags) AuditLabels(modelLabels []string) []string {
 	if len(f.Labels) > 0 {

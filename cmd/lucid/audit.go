@@ -64,7 +64,7 @@ Auditing given outputs (no model is loaded): --score-col COL reads each
 row's positive-class probability or score in [0, 1] (alone, above 0.5 is a
 positive prediction, for two classes), --prediction-col COL its predicted
 label (a class name or index); with both, the label decides and the score
-feeds --pair-col frames and thresholds. --labels a,b names the classes
+feeds --pair-col frames and thresholds. --label-names a,b names the classes
 (default: the --model folder's config.json, only read). Empty, non-numeric,
 out-of-range or unknown cells make the row malformed (counted, quoted, the
 audit goes on). groups, slices, data, --pair-col and thresholds run; the
@@ -110,7 +110,7 @@ Examples:
   lucid audit --data ../shared/data/sst2/dev.tsv --checks counterfactual,consistency
   lucid audit --data posts.jsonl --fail-on fail     # exit 3 when a check fails
   lucid audit --data train.tsv --checks data --group-col source   # no model
-  lucid audit --data vendor.csv --score-col p_toxic --labels ok,toxic --group-col dialect
+  lucid audit --data vendor.csv --score-col p_toxic --label-names ok,toxic --group-col dialect
   lucid audit --data train.csv --group-col gender --fit-thresholds equalized-odds --out fit/
   lucid audit --data test.csv --group-col gender --thresholds fit/thresholds.json
 
@@ -191,7 +191,7 @@ func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	}
 	if af.ModelFree() {
 		// --checks data alone, or an audit of given outputs, runs no
-		// model: --labels name the classes, else the model folder's
+		// model: --label-names name the classes, else the model folder's
 		// config.json does.
 		labels := af.Labels
 		if len(labels) == 0 {
@@ -209,7 +209,7 @@ func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		return finishAudit(rep, err, af.Out, af.AppendHistory, af.FailOn, cfg.FitThresholds != "", showProgress, stdout, stderr)
 	}
 	if len(af.Labels) > 0 {
-		return usagef("--labels names the classes of an audit with no model (--score-col, --prediction-col, --checks data); a model's classes are its config.json's")
+		return usagef("--label-names names the classes of an audit with no model (--score-col, --prediction-col, --checks data); a model's classes are its config.json's")
 	}
 	folder, err := mf.folder()
 	if err != nil {

@@ -148,7 +148,7 @@ func TestAuditOfGivenOutputsMatchesTheModel(t *testing.T) {
 				c = append(c, fit...)
 			}
 			// --model names no folder: none is read, let alone loaded.
-			args := append([]string{"audit", "--data", outputs, "--model", filepath.Join(dir, "no-such-model"), "--labels", strings.Join(labels, ","), "--out", out}, c...)
+			args := append([]string{"audit", "--data", outputs, "--model", filepath.Join(dir, "no-such-model"), "--label-names", strings.Join(labels, ","), "--out", out}, c...)
 			code, stdout, stderr := lucid(t, "", args...)
 			require.Equal(t, exitOK, code, stderr)
 			got := readReport(t, out)
@@ -207,7 +207,7 @@ func TestAuditOfGivenOutputsRefusesAndReports(t *testing.T) {
 	out := filepath.Join(dir, "out")
 	base := []string{"audit", "--data", data, "--group-col", "group", "--out", out, "--progress", "never", "--max-skipped-share", "0.5"}
 
-	code, stdout, stderr := lucid(t, "", append(base, "--labels", "neg,pos", "--score-col", "score", "--prediction-col", "pred")...)
+	code, stdout, stderr := lucid(t, "", append(base, "--label-names", "neg,pos", "--score-col", "score", "--prediction-col", "pred")...)
 	require.Equal(t, exitOK, code, stderr)
 	rep := readReport(t, out)
 	assert.Equal(t, float64(300), rep["rows"])
@@ -231,7 +231,7 @@ func TestAuditOfGivenOutputsRefusesAndReports(t *testing.T) {
 	assert.Equal(t, float64(150), acc["count"])
 
 	// A check that needs the model, asked for by name, is refused.
-	code, _, stderr = lucid(t, "", append(base, "--labels", "neg,pos", "--score-col", "score", "--checks", "groups,counterfactual")...)
+	code, _, stderr = lucid(t, "", append(base, "--label-names", "neg,pos", "--score-col", "score", "--checks", "groups,counterfactual")...)
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, stderr, "--checks counterfactual needs the model")
 	assert.Contains(t, stderr, "identity-term swaps")
@@ -240,18 +240,18 @@ func TestAuditOfGivenOutputsRefusesAndReports(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--labels", "neg,pos", "--score-col", "score", "--prediction-col", "score"}, `--score-col and --prediction-col are both "score"`},
-		{[]string{"--labels", "neg,pos", "--prediction-col", "pred", "--fit-thresholds", "demographic-parity"}, "give --score-col"},
-		{[]string{"--score-col", "score", "--labels", "a,b,c"}, `alone decides between two classes`},
-		{[]string{"--labels", "neg,pos", "--score-col", "score", "--positive", "maybe"}, `--positive "maybe"`},
-		{[]string{"--score-col", "score", "--labels", "only"}, "name two or more classes"},
+		{[]string{"--label-names", "neg,pos", "--score-col", "score", "--prediction-col", "score"}, `--score-col and --prediction-col are both "score"`},
+		{[]string{"--label-names", "neg,pos", "--prediction-col", "pred", "--fit-thresholds", "demographic-parity"}, "give --score-col"},
+		{[]string{"--score-col", "score", "--label-names", "a,b,c"}, `alone decides between two classes`},
+		{[]string{"--label-names", "neg,pos", "--score-col", "score", "--positive", "maybe"}, `--positive "maybe"`},
+		{[]string{"--score-col", "score", "--label-names", "only"}, "name two or more classes"},
 	} {
 		code, _, stderr := lucid(t, "", append(base, c.args...)...)
 		assert.Equal(t, exitUsage, code, c.args)
 		assert.Contains(t, stderr, c.want, c.args)
 	}
-	// --labels with a model is refused: the model's labels are its own.
-	code, _, stderr = lucid(t, "", "audit", "--data", data, "--labels", "neg,pos", "--checks", "groups", "--group-col", "group", "--out", out)
+	// --label-names with a model is refused: the model's labels are its own.
+	code, _, stderr = lucid(t, "", "audit", "--data", data, "--label-names", "neg,pos", "--checks", "groups", "--group-col", "group", "--out", out)
 	assert.Equal(t, exitUsage, code)
-	assert.Contains(t, stderr, "--labels names the classes of an audit with no model")
+	assert.Contains(t, stderr, "--label-names names the classes of an audit with no model")
 }
