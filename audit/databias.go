@@ -30,8 +30,14 @@ func auditLabels(clf Classifier, cfg Config) ([]string, error) {
 	if clf != nil {
 		return clf.Labels(), nil
 	}
+	if cfg.OutputsGiven() {
+		if len(cfg.Labels) < 2 {
+			return nil, errors.New("audit: an audit of given outputs needs Config.Labels, the label names (class i is Labels[i]), at least two")
+		}
+		return cfg.Labels, nil
+	}
 	if !ModelFree(cfg.Checks) {
-		return nil, fmt.Errorf("audit: no model given: only --checks %s runs without one (asked: %s)", CheckData, strings.Join(cfg.Checks, ","))
+		return nil, fmt.Errorf("audit: no model given: only --checks %s runs without one (asked: %s), or an audit of given outputs (--score-col, --prediction-col)", CheckData, strings.Join(cfg.Checks, ","))
 	}
 	if len(cfg.Labels) < 2 {
 		return nil, errors.New("audit: a data-only audit needs Config.Labels, the label names (class i is Labels[i]), at least two")

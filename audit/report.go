@@ -23,6 +23,12 @@ type Report struct {
 	Seed        uint64   `json:"seed"`
 	GeneratedAt string   `json:"generated_at"`
 	Checks      []string `json:"checks"`
+	// SkippedChecks are the checks not run, with why: an audit of given
+	// outputs (ScoreCol, PredictionCol: where the predictions were read)
+	// cannot run the checks that score new texts.
+	SkippedChecks []SkippedCheck `json:"skipped_checks,omitempty"`
+	ScoreCol      string         `json:"score_col,omitempty"`
+	PredictionCol string         `json:"prediction_col,omitempty"`
 
 	// Partial is set when the audit was interrupted: the figures cover the
 	// rows read until then, and PartialReason says what was not run.

@@ -132,6 +132,19 @@ type Config struct {
 	FitThresholds thresholds.Constraint
 	Thresholds    *thresholds.File
 	ThresholdCol  string
+	// ScoreCol and PredictionCol, when set, audit outputs given in the
+	// data instead of a model's: ScoreCol holds the positive class's
+	// probability or score in [0, 1], PredictionCol the predicted label
+	// (a name from Labels or a class index). With both, the label is the
+	// decision and the score feeds the matched frames and thresholds; a
+	// score alone decides two labels (above 0.5: positive); a label
+	// alone scores 1 or 0. A cell that is empty, not a number or out of
+	// range makes its row malformed. Run is then given no classifier and
+	// Labels name the classes; the checks that run the model on new
+	// texts are skipped (Report.SkippedChecks), or an error when asked
+	// for by name.
+	ScoreCol      string
+	PredictionCol string
 }
 
 // Progress is the state of a running audit.
@@ -142,6 +155,16 @@ type Progress struct {
 }
 
 func (c *Config) defaults(labels []string) error {
+	if c.OutputsGiven() {
+		checks, _, err := c.outputChecks()
+		if err != nil {
+			return err
+		}
+		c.Checks = checks
+		if err := c.validateOutputs(labels); err != nil {
+			return err
+		}
+	}
 	if len(c.Checks) == 0 {
 		c.Checks = AllChecks
 	}
@@ -284,7 +307,7 @@ func (a classifierAdapter) Probabilities(ctx context.Context, texts []string) ([
 // still leaves its findings.
 func Run(ctx context.Context, clf Classifier, x *attribution.Explainer, cfg Config) (*Report, error) {
 	start := time.Now()
-	if clf == nil { // a data-only audit; NewState would make a merge-only State
+	if clf == nil { // a data-only audit, or of given outputs; NewState would make a merge-only State
 		if _, err := auditLabels(nil, cfg); err != nil {
 			return nil, err
 		}
@@ -352,7 +375,8 @@ func finish(ctx context.Context, s *State, clf Classifier, x *attribution.Explai
 	}
 	rep := &Report{Model: model, Data: cfg.Name, Labels: s.labels, Positive: s.positive, Seed: cfg.Seed,
 		GeneratedAt: start.UTC().Format(time.RFC3339), Checks: cfg.Checks, Rule: decisionRule(cfg), Timings: timings,
-		Rows: s.rows, Labelled: s.labelled, Skipped: s.skipped, SkippedExamples: s.skippedExamples}
+		Rows: s.rows, Labelled: s.labelled, Skipped: s.skipped, SkippedExamples: s.skippedExamples, SkippedChecks: s.skippedChecks,
+		ScoreCol: cfg.ScoreCol, PredictionCol: cfg.PredictionCol}
 	for _, t := range timings {
 		if t.Phase == "reading" && t.Seconds > 0 {
 			rep.RowsPerSecond = float64(t.Items) / t.Seconds
@@ -373,10 +397,11 @@ func finish(ctx context.Context, s *State, clf Classifier, x *attribution.Explai
 	if s.scan != nil {
 		rep.DataBias = s.scan.Result()
 	}
-	if clf != nil {
+	scored := clf != nil || cfg.OutputsGiven()
+	if scored {
 		rep.Prediction = wilsonRate(s.positives, rep.Rows)
 	}
-	if rep.Labelled > 0 && clf != nil {
+	if rep.Labelled > 0 && scored {
 		acc := wilsonRate(s.correct, rep.Labelled)
 		rep.Accuracy = &acc
 	}

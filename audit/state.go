@@ -42,6 +42,9 @@ type State struct {
 	gcols   []groupColumn
 	frameAt int
 	thrAt   int
+	// scoreAt and predAt place the given outputs' columns (-1: none).
+	scoreAt, predAt int
+	skippedChecks   []SkippedCheck
 
 	// columns are the reader's resolved column names, set by the first
 	// batch; the accumulators are made then, so the report names columns
@@ -75,6 +78,10 @@ func NewState(clf Classifier, cfg Config) (*State, error) {
 			return nil, err
 		}
 	}
+	var skippedChecks []SkippedCheck
+	if cfg.OutputsGiven() {
+		_, skippedChecks, _ = cfg.outputChecks() // an error is defaults'
+	}
 	if err := cfg.defaults(labels); err != nil {
 		return nil, err
 	}
@@ -83,7 +90,8 @@ func NewState(clf Classifier, cfg Config) (*State, error) {
 	if err != nil {
 		return nil, fmt.Errorf("audit: positive label: %w", err)
 	}
-	s := &State{cfg: cfg, clf: clf, labels: labels, posIdx: posIdx, positive: labels[posIdx], frameAt: -1, thrAt: -1}
+	s := &State{cfg: cfg, clf: clf, labels: labels, posIdx: posIdx, positive: labels[posIdx], frameAt: -1, thrAt: -1,
+		scoreAt: -1, predAt: -1, skippedChecks: skippedChecks}
 	for _, c := range cfg.Dataset.GroupCols {
 		s.gcols = append(s.gcols, groupColumn{name: c, parts: []int{s.read.add(c, "group")}})
 	}
@@ -103,6 +111,12 @@ func NewState(clf Classifier, cfg Config) (*State, error) {
 	}
 	if thrCol != "" {
 		s.thrAt = s.read.add(thrCol, "--threshold-col")
+	}
+	if cfg.ScoreCol != "" {
+		s.scoreAt = s.read.add(cfg.ScoreCol, "--score-col")
+	}
+	if cfg.PredictionCol != "" {
+		s.predAt = s.read.add(cfg.PredictionCol, "--prediction-col")
 	}
 	s.consistencySample = NewSample(cfg.ConsistencyRows, cfg.Seed, 1)
 	s.explainSample = NewSample(cfg.ExplainRows, cfg.Seed, 2)
@@ -298,7 +312,7 @@ func (s *State) Add(ctx context.Context, b Batch) error {
 	if len(b.Rows) == 0 {
 		return nil
 	}
-	if s.clf == nil {
+	if s.clf == nil && !s.cfg.OutputsGiven() {
 		if s.modelChecks() {
 			return errNoClassifier
 		}
@@ -313,36 +327,29 @@ func (s *State) Add(ctx context.Context, b Batch) error {
 		}
 		return nil
 	}
-	texts := make([]string, len(b.Rows))
-	for i, r := range b.Rows {
-		texts[i] = r.Text
-	}
-	preds, err := s.clf.Predict(ctx, texts)
+	outs, err := s.outputs(ctx, b)
 	if err != nil {
 		return err
 	}
-	if len(preds) != len(texts) {
-		return fmt.Errorf("audit: the classifier returned %d predictions for %d texts", len(preds), len(texts))
-	}
-	for i, p := range preds {
+	for i, o := range outs {
 		row := b.Rows[i]
-		if p.Err != nil {
-			s.skip(SkippedRow{Source: b.Source, Line: row.Line, Reason: p.Err.Error()})
+		if o.malformed != "" {
+			s.skip(SkippedRow{Source: b.Source, Line: row.Line, Reason: o.malformed})
 			continue
 		}
 		s.rows++
-		yPred := p.LabelIndex == s.posIdx
+		yPred := o.label == s.posIdx
 		if yPred {
 			s.positives++
 		}
 		labelled := row.Label >= 0
 		if labelled {
 			s.labelled++
-			if p.LabelIndex == row.Label {
+			if o.label == row.Label {
 				s.correct++
 			}
 			if s.slicer != nil {
-				s.slicer.Add(row.Text, s.labels[row.Label], p.Label)
+				s.slicer.Add(row.Text, s.labels[row.Label], s.labels[o.label])
 			}
 		}
 		for g, a := range s.accs {
@@ -354,7 +361,7 @@ func (s *State) Add(ctx context.Context, b Batch) error {
 			}
 		}
 		for g, a := range s.pairs {
-			a.Add(row.Groups[s.frameAt], s.gcols[g].value(row.Groups), p.Probabilities[s.posIdx], yPred)
+			a.Add(row.Groups[s.frameAt], s.gcols[g].value(row.Groups), o.score, yPred)
 		}
 		if s.scan != nil {
 			if err := scanRow(s.scan, row.Text, row.Label, row.Groups, s.gcols); err != nil {
@@ -362,7 +369,7 @@ func (s *State) Add(ctx context.Context, b Batch) error {
 			}
 		}
 		if s.thr != nil {
-			if err := s.thr.add(row.Groups, row.Text, p.Probabilities[s.posIdx], yPred, labelled, labelled && row.Label == s.posIdx); err != nil {
+			if err := s.thr.add(row.Groups, row.Text, o.score, yPred, labelled, labelled && row.Label == s.posIdx); err != nil {
 				return err
 			}
 		}
@@ -380,6 +387,44 @@ func (s *State) Add(ctx context.Context, b Batch) error {
 		return s.cf.Flush(ctx)
 	}
 	return nil
+}
+
+// rowOutput is one row's prediction: the model's, or read from the row's
+// columns; malformed says why there is none.
+type rowOutput struct {
+	output
+	malformed string
+}
+
+// outputs are the batch's predictions: read from the given outputs'
+// columns, or made by the classifier.
+func (s *State) outputs(ctx context.Context, b Batch) ([]rowOutput, error) {
+	out := make([]rowOutput, len(b.Rows))
+	if s.cfg.OutputsGiven() {
+		for i, row := range b.Rows {
+			out[i].output, out[i].malformed = s.readOutput(row)
+		}
+		return out, nil
+	}
+	texts := make([]string, len(b.Rows))
+	for i, r := range b.Rows {
+		texts[i] = r.Text
+	}
+	preds, err := s.clf.Predict(ctx, texts)
+	if err != nil {
+		return nil, err
+	}
+	if len(preds) != len(texts) {
+		return nil, fmt.Errorf("audit: the classifier returned %d predictions for %d texts", len(preds), len(texts))
+	}
+	for i, p := range preds {
+		if p.Err != nil {
+			out[i].malformed = p.Err.Error()
+			continue
+		}
+		out[i].output = output{label: p.LabelIndex, score: p.Probabilities[s.posIdx]}
+	}
+	return out, nil
 }
 
 // addReconciliation adds one file's (or another State's) account of lines.

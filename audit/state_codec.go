@@ -68,9 +68,10 @@ func (s *State) fingerprint() uint64 {
 		MissingAsGroup                     bool
 		Fit                                string
 		Judge                              bool
+		ScoreCol, PredictionCol            string
 	}{s.labels, s.positive, c.Checks, s.read.names, c.Intersections, c.PairCol, fams, c.Seed,
 		c.Resamples, c.MinGroupSize, c.MaxGroups, c.ConsistencyRows, c.ExplainRows, c.MaxSkippedExamples,
-		c.Tolerance, c.MissingAsGroup, string(c.FitThresholds), c.Thresholds != nil})
+		c.Tolerance, c.MissingAsGroup, string(c.FitThresholds), c.Thresholds != nil, c.ScoreCol, c.PredictionCol})
 	h := fnv.New64a()
 	h.Write(v)
 	return h.Sum64()

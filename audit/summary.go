@@ -73,6 +73,9 @@ func summarize(r *Report, cfg Config) []Finding {
 			}
 		}
 	}()
+	for _, sk := range r.SkippedChecks {
+		out = append(out, Finding{Check: sk.Check, Status: "info", Message: "Not run: " + sk.Reason + "."})
+	}
 	if r.Accuracy != nil {
 		out = append(out, Finding{Check: "data", Status: "info", Message: fmt.Sprintf("Accuracy %.1f%% (95%% interval %.1f–%.1f%%) on %d labelled rows.",
 			100*r.Accuracy.Value, 100*r.Accuracy.Low, 100*r.Accuracy.High, r.Accuracy.Of)})

@@ -253,3 +253,20 @@ func quoteList(names []string) string {
 	}
 	return b.String()
 }
+
+// LabelIndex maps a label value as the reader maps a label cell: a name
+// from names (case-insensitive, trimmed), else a class index below
+// len(names). The error names the value and the labels. Audits of given
+// outputs read predicted labels with it, so a prediction column accepts
+// exactly what the label column does.
+func LabelIndex(names []string, raw string) (int, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return -1, errors.New("empty label")
+	}
+	i, why := newLabelSet(names).lookup(raw)
+	if why != "" {
+		return -1, errors.New(why)
+	}
+	return i, nil
+}

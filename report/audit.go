@@ -16,6 +16,7 @@ import (
 	"github.com/lucid-nlp/lucid/fairness/consistency"
 	"github.com/lucid-nlp/lucid/fairness/counterfactual"
 	"github.com/lucid-nlp/lucid/fairness/group"
+	fstats "github.com/lucid-nlp/lucid/fairness/stats"
 )
 
 // WriteAudit writes report.html for an audit: one self-contained file.
@@ -597,9 +598,13 @@ type testV struct {
 	Flips, FlipsWithin             Num
 	Invariance                     bool
 	Rate                           MetricV
-	P                              Num
-	Bar                            Bar
-	MeanAbs, Mean                  Num
+	// Validity is the share of the generator's edits that were valid
+	// tests when labelled by hand, beside the failure rate it qualifies.
+	Validity      MetricV
+	ValidityOf    string
+	P             Num
+	Bar           Bar
+	MeanAbs, Mean Num
 	// Delta is the mean signed Δp with its t interval, nil when the
 	// result has none (fewer than two tested texts).
 	Delta        *MetricV
@@ -662,6 +667,12 @@ func buildCons(r *consistency.Result) *consV {
 			undef = "no text this edit applies to"
 		}
 		tv.Rate = intervalV(k+"failure_rate", t.FailureRate, t.FailureCI, undef)
+		if v := t.Validity; v != nil {
+			tv.Validity = intervalV(k+"validity:rate", v.Rate, v.CI, "")
+			tv.ValidityOf = fmt.Sprintf("%d of %d hand-labelled edits", v.Valid, v.Labelled)
+		} else {
+			tv.Validity = intervalV("", math.NaN(), fstats.Interval{}, "not measured")
+		}
 		tv.Class = tv.Verdict.Class
 		bc := "bar-" + tv.Class
 		if t.Tested == 0 {

@@ -112,7 +112,9 @@
 //	consistency:<test>:failures, consistency:<test>:saturated,
 //	consistency:<test>:at_ceiling, consistency:<test>:flips,
 //	consistency:<test>:flips_within_tolerance,
-//	consistency:<test>:delta:mean|low|high, consistency:<test>:p_holm
+//	consistency:<test>:delta:mean|low|high, consistency:<test>:p_holm,
+//	consistency:<test>:validity:rate[:low|:high] (the generator's
+//	hand-measured validity)
 //	(the evidence's p), consistency:<test>:verdict
 //	consistency-run:tolerance, consistency-run:fail_rate_threshold
 //	slice:<name>:count, slice:<name>:accuracy[:low|:high], slice:<name>:gap

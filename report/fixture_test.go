@@ -292,7 +292,8 @@ func fixture() *audit.Report {
 		{Name: "typo", Expect: consistency.Invariant, Tested: 980, NotApplicable: 20, Failures: 29, FailureRate: 0.0296,
 			FailureCI: fstats.Interval{Low: 0.0207, High: 0.0422}, PassRate: 0.9704, MeanAbsDelta: 0.0231, MeanDelta: -0.0044,
 			Flips: 35, FlipsWithinTolerance: 12, RawP: 0.9999, Evidence: &typoE, Verdict: typoV,
-			Delta: &fstats.Paired{N: 980, Mean: -0.0044, Low: -0.0071, High: -0.0017, Positive: 400, Negative: 560, Ties: 20, SignP: 2.6e-07, TP: 0.0014, WilcoxonP: 0.0009},
+			Validity: &consistency.Validity{Valid: 10, Labelled: 10, Rate: 1, CI: fstats.Interval{Low: 0.7225, High: 1}, Sample: "testdata/validity.tsv"},
+			Delta:    &fstats.Paired{N: 980, Mean: -0.0044, Low: -0.0071, High: -0.0017, Positive: 400, Negative: 560, Ties: 20, SignP: 2.6e-07, TP: 0.0014, WilcoxonP: 0.0009},
 			Examples: []consistency.Example{
 				{Original: "A gripping, " + injection + " tale", Edited: "A gripipng, " + injection + " tale", OriginalProbs: []float64{0.47, 0.53},
 					EditedProbs: []float64{0.55, 0.45}, OriginalLabel: "positive", EditedLabel: "negative", Delta: -0.08},

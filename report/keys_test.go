@@ -268,6 +268,10 @@ func lookup(j map[string]any, key string) (any, error) {
 			return obj(tr["failure_ci"])[p[3]], nil
 		case p[2] == "delta":
 			return obj(tr["delta"])[p[3]], nil
+		case p[2] == "validity" && len(p) > 4:
+			return obj(obj(tr["validity"])["ci"])[p[4]], nil
+		case p[2] == "validity":
+			return obj(tr["validity"])[p[3]], nil
 		case p[2] == "p_holm":
 			return obj(tr["evidence"])["p"], nil
 		case p[2] == "verdict":
@@ -419,6 +423,7 @@ var wantKeys = []string{
 	"disparity:gender:disparate_impact", "disparity:gender:disparate_impact:low", "disparity:dialect:equalized_odds_difference",
 	"cf:gender:mean_abs_delta", "cf:gender:flip_rate", "cf:religion:swaps", "cf-explained:0:word:0:delta",
 	"consistency:typo:failure_rate", "consistency:typo:failure_rate:high", "consistency:negation:failures",
+	"consistency:typo:validity:rate", "consistency:typo:validity:rate:low",
 	"consistency:titlecase:not_applicable",
 	"slice:negated:accuracy", "slice:negated:gap", "slice:empty:count",
 	"faithfulness:kernelshap:comprehensiveness", "faithfulness:lime:sufficiency", "faithfulness:occlusion:evaluations_per_text",

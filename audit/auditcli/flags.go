@@ -89,6 +89,9 @@ type Flags struct {
 	Thresholds      string     `json:"thresholds"`
 	ThresholdCol    string     `json:"threshold_col"`
 	AppendHistory   string     `json:"append_history"`
+	ScoreCol        string     `json:"score_col"`
+	PredictionCol   string     `json:"prediction_col"`
+	Labels          []string   `json:"label_names"`
 
 	Model    string `json:"model"`
 	Device   string `json:"device"`
@@ -174,6 +177,9 @@ func Register(fs *flag.FlagSet) *Flags {
 	fs.StringVar(&f.Thresholds, "thresholds", "", "a thresholds.json to judge on --data: disparity and accuracy before and after")
 	fs.StringVar(&f.ThresholdCol, "threshold-col", "", "the group column thresholds are fitted on (default: the first --group-col) or applied to (default: the file's)")
 	fs.StringVar(&f.AppendHistory, "append-history", "", "JSONL file to add this run's headline metrics to; report.html plots the trend when it holds two or more runs")
+	fs.StringVar(&f.ScoreCol, "score-col", "", "audit given outputs, no model: the column of the positive class's probability or score, in [0, 1] (above 0.5 predicts it when there is no --prediction-col)")
+	fs.StringVar(&f.PredictionCol, "prediction-col", "", "audit given outputs, no model: the column of the predicted label (a name from the labels, or a class index)")
+	fs.Var((*StringList)(&f.Labels), "label-names", "the class names, in class-index order, for an audit with no model (--score-col, --prediction-col, --checks data); default: the --model folder's config.json")
 	return f
 }
 
@@ -210,6 +216,22 @@ func (f *Flags) Validate() error {
 			return Usagef("--checks: unknown check %q (want %s)", c, strings.Join(audit.AllChecks, ", "))
 		}
 	}
+	if f.OutputsGiven() {
+		if f.ScoreCol != "" && f.ScoreCol == f.PredictionCol {
+			return Usagef("--score-col and --prediction-col are both %q: one column holds the positive class's score, the other the predicted label", TermSafe(f.ScoreCol))
+		}
+		for _, c := range f.Checks {
+			if why, ok := audit.ModelOnlyCheck(c); ok {
+				return Usagef("--checks %s needs the model, not its outputs: %s (an audit of --score-col/--prediction-col runs %s)", c, why, strings.Join(audit.OutputChecks(), ","))
+			}
+		}
+		if f.ScoreCol == "" && (f.FitThresholds != "" || f.Thresholds != "") {
+			return Usagef("--fit-thresholds and --thresholds act on the positive class's score: give --score-col (--prediction-col %q holds labels only)", TermSafe(f.PredictionCol))
+		}
+	}
+	if len(f.Labels) == 1 {
+		return Usagef("--label-names %q: name two or more classes, comma-separated, in class-index order", TermSafe(f.Labels[0]))
+	}
 	if f.FitThresholds != "" {
 		if _, err := thresholds.ParseConstraint(f.FitThresholds); err != nil {
 			return Usagef("--fit-thresholds %q: want demographic-parity, equal-opportunity or equalized-odds", TermSafe(f.FitThresholds))
@@ -232,8 +254,23 @@ func (f *Flags) fieldBytes() (int64, error) {
 	return n, nil
 }
 
-// ModelFree reports whether the audit runs no model (--checks data alone).
-func (f *Flags) ModelFree() bool { return audit.ModelFree(f.Checks) }
+// ModelFree reports whether the audit runs no model: --checks data alone,
+// or an audit of given outputs (OutputsGiven).
+func (f *Flags) ModelFree() bool { return audit.ModelFree(f.Checks) || f.OutputsGiven() }
+
+// OutputsGiven reports whether the audit reads its predictions from the
+// data (--score-col, --prediction-col).
+func (f *Flags) OutputsGiven() bool { return f.ScoreCol != "" || f.PredictionCol != "" }
+
+// AuditLabels are the class names of an audit that runs no model:
+// --label-names when given, else modelLabels (the --model folder's
+// config.json).
+func (f *Flags) AuditLabels(modelLabels []string) []string {
+	if len(f.Labels) > 0 {
+		return f.Labels
+	}
+	return modelLabels
+}
 
 // Config validates the flags and builds the audit's configuration: it
 // reads the --thresholds and --families files and checks --format against
@@ -289,10 +326,21 @@ func (f *Flags) Config() (audit.Config, error) {
 		}
 	}
 	dopts := dataset.Options{Format: format, TextCol: f.TextCol, LabelCol: f.LabelCol, GroupCols: f.GroupCols, Strict: f.Strict, MaxFieldBytes: int(fieldBytes)}
+	if f.OutputsGiven() {
+		// The same audit as a model's, minus the model's settings: the
+		// outputs come from the columns.
+		return audit.Config{
+			Name: f.Data, Dataset: dopts, Positive: f.Positive, Checks: f.Checks, Families: fams, Seed: f.Seed, BatchSize: f.Batch,
+			Resamples: f.Resamples, MinGroupSize: f.MinGroupSize, PairCol: f.PairCol, Intersections: f.GroupCross, MissingAsGroup: f.MissingGroup == "as-group",
+			Tolerance: f.Tolerance, MaxSkippedShare: f.MaxSkippedShare, MaxGroups: f.MaxGroups,
+			FitThresholds: constraint, Thresholds: thrFile, ThresholdCol: f.ThresholdCol,
+			ScoreCol: f.ScoreCol, PredictionCol: f.PredictionCol, Labels: f.Labels, ModelName: "none (outputs from " + outputsNamed(f) + ")",
+		}, nil
+	}
 	if f.ModelFree() {
 		return audit.Config{Name: f.Data, Dataset: dopts, Positive: f.Positive, Checks: f.Checks, Families: fams, Seed: f.Seed,
 			BatchSize: f.Batch, MinGroupSize: f.MinGroupSize, Intersections: f.GroupCross, Tolerance: f.Tolerance, MaxSkippedShare: f.MaxSkippedShare,
-			MaxGroups: f.MaxGroups, MissingAsGroup: f.MissingGroup == "as-group", ModelName: "none (data only)"}, nil
+			MaxGroups: f.MaxGroups, MissingAsGroup: f.MissingGroup == "as-group", ModelName: "none (data only)", Labels: f.Labels}, nil
 	}
 	return audit.Config{
 		Name:     f.Data,
@@ -305,6 +353,18 @@ func (f *Flags) Config() (audit.Config, error) {
 	}, nil
 }
 
+// outputsNamed names the columns an audit of given outputs reads.
+func outputsNamed(f *Flags) string {
+	var parts []string
+	if f.ScoreCol != "" {
+		parts = append(parts, "--score-col "+f.ScoreCol)
+	}
+	if f.PredictionCol != "" {
+		parts = append(parts, "--prediction-col "+f.PredictionCol)
+	}
+	return strings.Join(parts, ", ")
+}
+
 // CheckPositive checks --positive against the model's labels.
 func (f *Flags) CheckPositive(labels []string) error {
 	if f.Positive == "" {
@@ -312,6 +372,16 @@ func (f *Flags) CheckPositive(labels []string) error {
 	}
 	if _, err := scoring.TargetIndex(labels, f.Positive); err != nil {
 		return Usagef("--positive %q: not one of the model's labels %s", TermSafe(f.Positive), TermSafe(strings.Join(labels, ", ")))
+	}
+	return nil
+}
+
+// CheckOutputs checks an audit of given outputs against the class
+// names: a score alone decides between two classes only.
+func (f *Flags) CheckOutputs(labels []string) error {
+	if f.OutputsGiven() && f.PredictionCol == "" && len(labels) != 2 {
+		return Usagef("--score-col %q alone decides between two classes (above 0.5: the positive one), and there are %d (%s): give the predicted label too, --prediction-col",
+			TermSafe(f.ScoreCol), len(labels), TermSafe(strings.Join(labels, ", ")))
 	}
 	return nil
 }

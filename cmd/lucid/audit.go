@@ -61,6 +61,17 @@ Checks (--checks, default all):
                   method on sampled rows
   stability       rank correlation of explanations across seeds and budgets
 
+Auditing given outputs (no model is loaded): --score-col COL reads each
+row's positive-class probability or score in [0, 1] (alone, above 0.5 is a
+positive prediction, for two classes), --prediction-col COL its predicted
+label (a class name or index); with both, the label decides and the score
+feeds --pair-col frames and thresholds. --label-names a,b names the classes
+(default: the --model folder's config.json, only read). Empty, non-numeric,
+out-of-range or unknown cells make the row malformed (counted, quoted, the
+audit goes on). groups, slices, data, --pair-col and thresholds run; the
+checks that score new texts (counterfactual, consistency, faithfulness,
+stability) are skipped with the reason, or refused when named in --checks.
+
 Group thresholds (post-processing mitigation, Hardt, Price and Srebro 2016,
 as fairlearn's ThresholdOptimizer): --fit-thresholds demographic-parity,
 equal-opportunity or equalized-odds fits, on the labelled rows, one decision
@@ -103,6 +114,7 @@ Examples:
   lucid audit --data ../shared/data/sst2/dev.tsv --checks counterfactual,consistency
   lucid audit --data posts.jsonl --fail-on fail     # exit 3 when a check fails
   lucid audit --data train.tsv --checks data --group-col source   # no model
+  lucid audit --data vendor.csv --score-col p_toxic --label-names ok,toxic --group-col dialect
   lucid audit --data train.csv --group-col gender --fit-thresholds equalized-odds --out fit/
   lucid audit --data test.csv --group-col gender --thresholds fit/thresholds.json
 
@@ -177,23 +189,38 @@ func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	counted := &countingReader{r: file}
 	cfg.Source = counted
 
+	showProgress := af.Progress == "always" || (af.Progress == "auto" && isTerminal(stderr))
+	if showProgress {
+		cfg.Progress = progressPrinter(stderr, counted, st.Size())
+	}
+	if af.ModelFree() {
+		// --checks data alone, or an audit of given outputs, runs no
+		// model: --label-names name the classes, else the model folder's
+		// config.json does.
+		labels := af.Labels
+		if len(labels) == 0 {
+			folder, err := mf.folder()
+			if err != nil {
+				return err
+			}
+			labels = folder.Labels
+		}
+		if err := firstErr(af.CheckPositive(labels), af.CheckOutputs(labels)); err != nil {
+			return usageFrom(err)
+		}
+		cfg.Labels = labels
+		rep, err := audit.Run(ctx, nil, nil, cfg)
+		return finishAudit(rep, err, af.Out, af.AppendHistory, af.FailOn, cfg.FitThresholds != "", showProgress, stdout, stderr)
+	}
+	if len(af.Labels) > 0 {
+		return usagef("--label-names names the classes of an audit with no model (--score-col, --prediction-col, --checks data); a model's classes are its config.json's")
+	}
 	folder, err := mf.folder()
 	if err != nil {
 		return err
 	}
 	if err := af.CheckPositive(folder.Labels); err != nil {
 		return usageFrom(err)
-	}
-	showProgress := af.Progress == "always" || (af.Progress == "auto" && isTerminal(stderr))
-	if showProgress {
-		cfg.Progress = progressPrinter(stderr, counted, st.Size())
-	}
-	if af.ModelFree() {
-		// --checks data alone reads no model: the folder's config.json
-		// only names the labels.
-		cfg.Labels = folder.Labels
-		rep, err := audit.Run(ctx, nil, nil, cfg)
-		return finishAudit(rep, err, af.Out, af.AppendHistory, af.FailOn, false, showProgress, stdout, stderr)
 	}
 	// Predictions run --batch rows at once, explanations the evaluator's
 	// default batch; either way in each session.
@@ -282,6 +309,16 @@ func findingsExit(rep *audit.Report, failOn string) error {
 	}
 	if n > 0 {
 		return exitFindings{fmt.Sprintf("%d findings at or above --fail-on %s", n, failOn)}
+	}
+	return nil
+}
+
+// firstErr is the first non-nil error.
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }

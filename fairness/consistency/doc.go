@@ -24,8 +24,14 @@
 // and a verdict from fairness/stats.Decide.
 //
 // Edits are small, documented heuristics, not a grammar: each says when it
-// does not apply (the text has nothing to edit) rather than force a change,
-// and each is seeded so a run can be repeated exactly. Runner scores
+// does not apply rather than force a change, and each is seeded so a run
+// can be repeated exactly. The directional edits apply only where their
+// rules parse the text (negation: a main-clause copula before an
+// evaluative adjective, or one evaluative noun phrase; intensifiers: a
+// gradable adjective after a copula or an opening article), so that an
+// edit is a valid test; each built-in generator's validity, measured by
+// hand on SST-2 dev (GeneratorValidity), is reported beside its failure
+// rate. Runner scores
 // originals and edits together in full batches; its memory is bounded by
 // one batch plus a few counters, K examples and a bounded sample of Δp per
 // test.

@@ -79,11 +79,12 @@ func Typo(text string, rng *rand.Rand) (string, bool) {
 	return text[:c.w.start] + string(rs) + text[c.w.end:], true
 }
 
-// Punctuation removes the final run of sentence punctuation (. ! ?),
-// with any space before it ("a fine film ." → "a fine film"), or adds a
-// full stop to a text that has none ("a fine film" → "a fine film.").
+// Punctuation removes the final run of sentence punctuation (. !), with
+// any space before it ("a fine film ." → "a fine film"), or adds a full
+// stop to a text that has none ("a fine film" → "a fine film.").
 // Trailing white space is kept. Not applicable to a text that is empty or
-// only punctuation.
+// only punctuation, or that ends in a question mark: without it a
+// question reads as a statement, which is not the same meaning.
 func Punctuation(text string, _ *rand.Rand) (string, bool) {
 	body := strings.TrimRightFunc(text, unicode.IsSpace)
 	tail := text[len(body):]
@@ -94,7 +95,11 @@ func Punctuation(text string, _ *rand.Rand) (string, bool) {
 	if last, _ := utf8.DecodeLastRuneInString(body); !isEnd(last) {
 		return body + "." + tail, true
 	}
-	stripped := strings.TrimRightFunc(strings.TrimRightFunc(body, isEnd), unicode.IsSpace)
+	end := strings.TrimRightFunc(body, isEnd)
+	if strings.Contains(body[len(end):], "?") {
+		return "", false // without its "?" a question reads as a statement
+	}
+	stripped := strings.TrimRightFunc(end, unicode.IsSpace)
 	if stripped == "" {
 		return "", false
 	}
@@ -202,7 +207,12 @@ var (
 	// tokenisedRe spots PTB-tokenised text: a split contraction or a space
 	// before punctuation.
 	tokenisedRe = regexp.MustCompile(`\s(n['’]t|['’](s|re|m|ve|ll|d))\b|\s[.,!?;:]`)
-	beenRe      = regexp.MustCompile(`(?i)^\s+(been|got)\b`)
+	// beenRe finds the past participle after "'s" that makes it "has"
+	// ("it 's become" is "it has become", not "it is become").
+	beenRe = regexp.MustCompile(`(?i)^\s+(been|got|gotten|become|gone|done|come|had|made|taken|given|seen|shown|proven|grown|left|lost|won)\b`)
+	// notNextRe finds a negation right after a form: "it is n't" must not
+	// become "it 's n't".
+	notNextRe = regexp.MustCompile(`(?i)^\s*n['’]t\b`)
 )
 
 func init() {
@@ -252,7 +262,8 @@ func normalise(s string) string {
 // ExpandContractions expands every contraction of its list ("isn't" → "is
 // not", "it 's" → "it is", "can't" → "cannot"), keeping the case of each
 // ("It's" → "It is"). "'s" before "been" or "got" is read as "has", "'d"
-// always as "would". Only
+// always as "would". "'s" before a past participle ("been", "got",
+// "become", "gone", ...) is read as "has". Only
 // pronoun contractions are expanded, never a possessive "'s". Not
 // applicable to a text without any.
 func ExpandContractions(text string, _ *rand.Rand) (string, bool) {
@@ -282,6 +293,9 @@ func Contract(text string, _ *rand.Rand) (string, bool) {
 	return replaceAll(text, contractRe, func(m string, end int) string {
 		key := normalise(m)
 		if !strings.HasSuffix(key, " not") && key != "cannot" {
+			if notNextRe.MatchString(text[end:]) {
+				return "" // keep: "it is n't" has its contraction already
+			}
 			next := nextWordRe.FindStringSubmatch(text[end:])
 			if next == nil || clauseWords[strings.ToLower(next[1])] {
 				return "" // keep: the verb ends its clause

@@ -31,7 +31,8 @@ func TestEdits(t *testing.T) {
 
 		{"punctuation", "a gorgeous , witty , seductive movie .", "a gorgeous , witty , seductive movie"},
 		{"punctuation", "The film isn't bad, it's fun!", "The film isn't bad, it's fun"},
-		{"punctuation", "What?! ", "What "},
+		{"punctuation", "What?! ", na}, // a question stays one
+		{"punctuation", "good old-fashioned slash-and-hack is back !", "good old-fashioned slash-and-hack is back"},
 		{"punctuation", "Great fun", "Great fun."},
 		{"punctuation", " ... ", na},
 		{"punctuation", "", na},
@@ -48,12 +49,14 @@ func TestEdits(t *testing.T) {
 		{"expand-contractions", "I can't, WON'T, They’re", "I cannot, WILL NOT, They are"},
 		{"expand-contractions", "I'm sure it's been done", "I am sure it has been done"},
 		{"expand-contractions", "the film's score", na}, // a possessive is not "is"
+		{"expand-contractions", "though it 's become almost redundant", "though it has become almost redundant"},
 		{"contract", "This is not bad. It is fun.", "This isn't bad. It's fun."},
 		{"contract", "this is not a movie you can not miss .", "this is n't a movie you ca n't miss ."},
 		{"contract", "It is what it is and I am happy.", "It's what it is and I'm happy."},
 		{"contract", "WE ARE NOT amused, I cannot", "WE'RE NOT amused, I can't"},
 		{"contract", "I have a dog", na},
-		{"contract", "that is", na}, // the verb ends the clause
+		{"contract", "that is", na},                                       // the verb ends the clause
+		{"contract", "in hindsight , it is n't even all that dumb .", na}, // never "it 's n't"
 
 		{"names-places", "John flew from London to New York.", "Michael flew from Paris to Los Angeles."},
 		{"names-places", "THOMAS met claire in los  angeles", "JOHN met mary in london"},
@@ -65,22 +68,57 @@ func TestEdits(t *testing.T) {
 
 		{"negation", "the movie is great", "the movie is not great"},
 		{"negation", "it 's a charming and often affecting journey .", "it 's not a charming and often affecting journey ."},
-		{"negation", "I'm sure", "I'm not sure"},
-		{"negation", "a gorgeous , witty , seductive movie .", "a not gorgeous , witty , seductive movie ."},
-		{"negation", "an awful film", "a not awful film"},
-		{"negation", "Great fun", "Not great fun"},
-		{"negation", "STUNNING", "NOT STUNNING"},
 		{"negation", "THE FILM IS GOOD", "THE FILM IS NOT GOOD"},
-		{"negation", "The plot thickens", "It is not true that the plot thickens"},
-		{"negation", "John flew home", "It is not true that John flew home"},
-		{"negation", "plot thickens", "it is not true that plot thickens"},
+		{"negation", "this is not so bad .", na},
+		{"negation", "this is so bad .", "this is not so bad ."},
+		{"negation", "detox is ultimately a pointless endeavor .", "detox is not ultimately a pointless endeavor ."},
+		{"negation", "lathan and diggs are charming .", "lathan and diggs are not charming ."},
+		{"negation", "The film's score is dull and pretentious.", "The film's score is not dull and pretentious."},
+		// Refused: where the edit is not a clear reversal of the verdict
+		// (issue 18's cases among them).
+		{"negation", "I'm sure", na}, // no evaluative predicate
+		{"negation", "a gorgeous , witty , seductive movie .", "not a gorgeous , witty , seductive movie ."}, // one noun phrase
+		{"negation", "An awful film", "Not an awful film"},
+		{"negation", "a dull film is what you get .", na}, // a noun phrase as a subject
+		{"negation", "a dull film ; the cast tries .", na},
+		{"negation", "a better title might be swept under the rug .", na},
+		{"negation", "an interesting story , i found myself struggling .", na},
+		{"negation", "Great fun", na},                                        // no article: not the noun-phrase form
+		{"negation", "The plot thickens", na},                                // no copula to negate
+		{"negation", "it 's fun lite .", na},                                 // a bare noun phrase, not a predicate adjective
+		{"negation", "affleck and jackson are good sparring partners .", na}, // ditto
+		{"negation", "too restrained to be cerebral , too dull and pretentious to be engaging", na},
+		{"negation", "though it 's become almost redundant to say so , kudos go to leigh .", na},
+		{"negation", "the movie is beautiful to behold and engages one in a sense of epic struggle .", na},
+		{"negation", "the characters are interesting and often very creatively constructed .", na},
+		{"negation", "the film that he made is dull .", na},    // the copula is not the main clause's
+		{"negation", "the film is dull , but it is fun .", na}, // a contrast
+		{"negation", "is it good ?", na},                       // a question
+		{"negation", "a coarse and stupid gross-out .", na},
+		{"negation", "in a way , the film feels like a breath of fresh air .", na},
+		{"negation", "they should have called it gutterball .", na},
+		{"negation", "whaley 's determination to immerse you in sheer , unrelenting wretchedness is exhausting .", na},
 		{"negation", "The film isn't bad", na},
 		{"negation", "never again", na},
 		{"negation", "  ", na},
 
-		{"intensifier", "a gorgeous , witty , seductive movie .", "an extremely gorgeous , witty , seductive movie ."},
-		{"intensifier", "The film isn't bad, it's fun!", "The film isn't bad, it's extremely fun!"},
-		{"intensifier", "Great fun", "Extremely great fun"},
+		{"intensifier", "a gorgeous , witty , seductive movie .", "a really gorgeous , witty , seductive movie ."}, // extreme: "really" only
+		{"intensifier", "an awful film", "a really awful film"},
+		{"intensifier", "the film is dull and pretentious .", "the film is extremely dull and pretentious ."},
+		{"intensifier", "it 's a clever film .", "it 's an extremely clever film ."},
+		{"intensifier", "Pacino seems clever.", "Pacino seems extremely clever."},
+		// Refused (issue 18's cases among them).
+		{"intensifier", "The film isn't bad, it's fun!", na}, // a negation: direction doubtful
+		{"intensifier", "Great fun", na},                     // "fun" is not gradable here, "great" opens a fragment
+		{"intensifier", "too restrained to be cerebral , too dull and pretentious to be engaging", na},
+		{"intensifier", "good old-fashioned slash-and-hack is back !", na},
+		{"intensifier", "it 's an offbeat treat that pokes fun at the democratic exercise .", na},
+		{"intensifier", "in a way , the film feels like a breath of fresh air .", na},
+		{"intensifier", "expect the same-old , lame-old slasher nonsense .", na},
+		{"intensifier", "thanks to eisenberg 's sweet nephew , roger dodger is compelling .", "thanks to eisenberg 's sweet nephew , roger dodger is extremely compelling ."}, // not the nephew's "sweet"
+		{"intensifier", "a sometimes tedious film .", na},
+		{"intensifier", "the film tries too hard to be funny .", na},
+		{"intensifier", "a dull film with a clever twist .", na}, // both polarities
 		{"intensifier", "not good , but very fun", na},
 		{"intensifier", "a film", na},
 	}

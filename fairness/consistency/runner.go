@@ -261,12 +261,16 @@ func (r *Runner) Add(ctx context.Context, text string) error {
 }
 
 // rng is the random source of one test on one text.
-func (r *Runner) rng(test, text string) *rand.Rand {
+func (r *Runner) rng(test, text string) *rand.Rand { return editRNG(r.seed, test, text) }
+
+// editRNG is the random source of test's edit of text under seed: the
+// same edit however the texts are ordered or split.
+func editRNG(seed uint64, test, text string) *rand.Rand {
 	h := fnv.New64a()
 	h.Write([]byte(test))
 	h.Write([]byte{0})
 	h.Write([]byte(text))
-	return rand.New(rand.NewPCG(r.seed, h.Sum64()))
+	return rand.New(rand.NewPCG(seed, h.Sum64()))
 }
 
 // Flush scores every queued text, even if that leaves a batch short.
@@ -414,6 +418,9 @@ func (r *Runner) Result(ctx context.Context) (Result, error) {
 			AtCeiling:            a.atCeiling,
 			Delta:                deltaSummary(a.delta),
 		}
+		if v, ok := GeneratorValidity(ts.Name); ok && isBuiltin(ts) {
+			tr.Validity = &v
+		}
 		// BinomialUpper is 1 with nothing tested; such a test is left out
 		// of the Holm family.
 		tr.RawP = stats.BinomialUpper(a.failures, a.tested, r.threshold)
@@ -531,7 +538,11 @@ type TestResult struct {
 	// Wilson interval at the level the run's Holm family gives this test
 	// (stats.HolmFamily; FailureCI is the plain 95% one) and the region
 	// [0, threshold]. With nothing tested RawP is 1 and Evidence nil.
-	RawP     float64         `json:"raw_p"`
+	RawP float64 `json:"raw_p"`
+	// Validity is the share of the test's generated edits that are valid
+	// tests (grammatical, expected direction unambiguous), measured by
+	// hand on SST-2 dev (GeneratorValidity); nil for a test not measured.
+	Validity *Validity       `json:"validity,omitempty"`
 	Evidence *stats.Evidence `json:"evidence,omitempty"`
 	// Verdict is stats.Decide on Evidence: FAIL when the failure rate's
 	// corrected interval lies wholly above the threshold; INFO when

@@ -175,8 +175,8 @@ func TestDirectionalEdits(t *testing.T) {
 	texts := []string{
 		"the movie is great", // p .73, predicted positive; "not" lowers it to .27: pass
 		"the movie is dull",  // p .27, predicted negative; "not" lowers p to .05, 0.22 the wrong way: fail
-		"a great film",       // intensified, p rises .73 → .88: pass
-		"a dull film",        // intensified, but p rises .27 → .5, 0.23 the wrong way: fail
+		"it is a great film", // as the first: negation passes, intensified p rises .73 → .88: pass
+		"it is a dull film",  // as the second: negation fails, intensified p rises .27 → .5, 0.23 the wrong way: fail
 		"no comment",         // already negated, no adjective: neither applies
 	}
 	r := run(t, clf, Config{Tests: only("negation", "intensifier")}, texts...)
@@ -192,7 +192,7 @@ func TestDirectionalEdits(t *testing.T) {
 	// Both failures moved p down by the same logit step from the same
 	// start, so they tie and keep stream order.
 	assert.Equal(t, "the movie is not dull", neg.Examples[0].Edited)
-	assert.Equal(t, "a not dull film", neg.Examples[1].Edited)
+	assert.Equal(t, "it is not a dull film", neg.Examples[1].Edited)
 	assert.InDelta(t, sigmoid(-3)-sigmoid(-1), neg.Examples[0].Delta, tol)
 
 	in := testNamed(t, r, "intensifier")

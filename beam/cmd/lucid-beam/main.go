@@ -115,11 +115,24 @@ func audit1(ctx context.Context, af *auditcli.Flags, shards int, rest []string, 
 	if _, err := af.Config(); err != nil {
 		return err
 	}
-	folder, err := af.ModelFolder()
-	if err != nil {
+	// An audit with no model (--score-col, --prediction-col, --checks
+	// data) takes its class names from --label-names when given, and
+	// then reads no model folder at all.
+	labels, name := af.Labels, ""
+	if !af.ModelFree() || len(labels) == 0 {
+		if !af.ModelFree() && len(labels) > 0 {
+			return auditcli.Usagef("--label-names names the classes of an audit with no model (--score-col, --prediction-col, --checks data); a model's classes are its config.json's")
+		}
+		folder, err := af.ModelFolder()
+		if err != nil {
+			return err
+		}
+		labels, name = folder.Labels, auditcli.ModelName(folder.Dir)
+	}
+	if err := af.CheckPositive(labels); err != nil {
 		return err
 	}
-	if err := af.CheckPositive(folder.Labels); err != nil {
+	if err := af.CheckOutputs(labels); err != nil {
 		return err
 	}
 	var files []string
@@ -129,8 +142,8 @@ func audit1(ctx context.Context, af *auditcli.Flags, shards int, rest []string, 
 		}
 	}
 	p, s := beam.NewPipelineWithRoot()
-	if err := pipeline.Build(s, pipeline.Options{Flags: *af, Files: files, Labels: folder.Labels,
-		ModelName: auditcli.ModelName(folder.Dir), Out: af.Out, Shards: shards}); err != nil {
+	if err := pipeline.Build(s, pipeline.Options{Flags: *af, Files: files, Labels: labels,
+		ModelName: name, Out: af.Out, Shards: shards}); err != nil {
 		return err
 	}
 	if err := beamx.Run(ctx, p); err != nil {

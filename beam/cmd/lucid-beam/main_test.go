@@ -125,3 +125,49 @@ func TestAuditWritesTheReport(t *testing.T) {
 	assert.Equal(t, 3, code, errOut)
 	assert.Contains(t, errOut, "--fail-on fail")
 }
+
+// lucid-beam audits given outputs as lucid does: no model is read
+// (--model names no folder), the scores come from a column, a bad score
+// is a malformed row, and the checks that need the model are listed as
+// skipped; naming one in --checks is a usage error.
+func TestAuditOfGivenOutputs(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("sentence\tlabel\tgroup\tscore\n")
+	for i := range 200 {
+		fmt.Fprintf(&b, "row %d\t%d\tg%d\t%.2f\n", i, i%2, i%2, float64(i%100)/100)
+	}
+	b.WriteString("a bad score\t1\tg0\t1.7\n")
+	data := filepath.Join(dir, "rows.tsv")
+	require.NoError(t, os.WriteFile(data, []byte(b.String()), 0o644))
+	out := filepath.Join(dir, "out")
+	args := []string{"audit", "--data", data, "--group-col", "group", "--score-col", "score", "--label-names", "neg,pos",
+		"--model", filepath.Join(dir, "no-model"), "--resamples", "50", "--out", out}
+	code, stdout, errOut := runBinary(t, args...)
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, stdout, "200 rows scored, 1 skipped")
+	js, err := os.ReadFile(filepath.Join(out, "report.json"))
+	require.NoError(t, err)
+	var rep struct {
+		Model   string `json:"model"`
+		Rows    int    `json:"rows"`
+		Skipped []struct {
+			Check  string `json:"check"`
+			Reason string `json:"reason"`
+		} `json:"skipped_checks"`
+		Examples []struct {
+			Reason string `json:"reason"`
+		} `json:"skipped_examples"`
+	}
+	require.NoError(t, json.Unmarshal(js, &rep))
+	assert.Equal(t, 200, rep.Rows)
+	assert.Contains(t, rep.Model, "--score-col score")
+	require.Len(t, rep.Skipped, 4)
+	assert.Equal(t, "counterfactual", rep.Skipped[0].Check)
+	require.Len(t, rep.Examples, 1)
+	assert.Contains(t, rep.Examples[0].Reason, "1.7 is outside [0, 1]")
+
+	code, _, errOut = runBinary(t, append(args, "--checks", "groups,faithfulness")...)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "--checks faithfulness needs the model")
+}
