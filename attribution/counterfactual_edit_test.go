@@ -28,8 +28,9 @@ func lexiconEditModel(t *testing.T, w map[string]float64) (*Explainer, *lexiconM
 	return NewExplainer(c.Tokenizer, evaluate.New(m, evaluate.Options{Output: evaluate.Logit}), "lexicon"), m
 }
 
-// rerun runs the model on text with the features removed (by masking) and
-// returns its label: the test's own check, outside the search.
+// rerun runs the model on text with the features removed (by masking, one
+// fill token per removed word as the edit search does) and returns its
+// label: the test's own check, outside the search.
 func rerun(t *testing.T, x *Explainer, text string, level perturb.Level, masking perturb.Masking, removed []int) (string, float64) {
 	t.Helper()
 	enc, err := x.Tokenizer.Encode(text)
@@ -41,7 +42,7 @@ func rerun(t *testing.T, x *Explainer, text string, level perturb.Level, masking
 	for _, i := range removed {
 		keep.Clear(i)
 	}
-	row := m.Row(keep)
+	row := m.WordRow(keep)
 	seq := len(row.IDs)
 	logits, err := x.model().Run(context.Background(), engine.Batch{Rows: 1, SeqLen: seq, InputIDs: row.IDs, AttentionMask: row.AttentionMask, TokenTypeIDs: row.TypeIDs})
 	require.NoError(t, err)

@@ -116,6 +116,7 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	steps := fs.Int("steps", attribution.DefaultPathSteps, fmt.Sprintf("ig: quadrature points along the path, 1 to %d", maxPathSteps))
 	quad := fs.String("quadrature", "gauss-legendre", "ig: gauss-legendre or midpoint")
 	features := fs.String("features", "words", "attribute to sentences, phrases, words or tokens")
+	punctuation := fs.Bool("punctuation", true, "punctuation marks on their own are features; --punctuation=false leaves them out (never masked, no attribution)")
 	window := fs.Bool("window", false, "explain a text longer than the model's window in sliding windows (default: its first window only)")
 	stride := fs.Int("window-stride", 0, fmt.Sprintf("--window: tokens between window starts, 0 (half the window) to %d", maxWindowStride))
 	mask := fs.String("mask", "mask", "what an absent feature becomes: mask, pad, delete or unk (ig: mask, pad or unk)")
@@ -134,7 +135,8 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return err
 	}
 	req := attribution.Request{Budget: *budget, Steps: *steps, Target: *target, Seed: *seed, KernelWidth: *width,
-		WhyNot: *whyNot, EditBudget: *editBudget, Tolerance: *tolerance, Window: *window, WindowStride: *stride, Plain: !*refine}
+		WhyNot: *whyNot, EditBudget: *editBudget, Tolerance: *tolerance, Window: *window, WindowStride: *stride, Plain: !*refine,
+		NoPunctuation: !*punctuation}
 	allTargets := strings.EqualFold(*target, "all")
 	var err error
 	if req.Method, err = attribution.ParseMethod(*method); err != nil {
