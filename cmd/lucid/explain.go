@@ -49,11 +49,19 @@ Methods (--method):
 
 --why-not LABEL adds that search to any method, for the edit that makes the
 model say LABEL ("removing 'not' and 'bad' makes the model say POSITIVE").
+The search removes each word as one [MASK] (whatever its word-pieces), or
+cuts it out with --mask delete or pad, exactly as the edited text shows it:
+that text, given to lucid predict, gives the label and probability reported
+(JSON: edit_kind word_mask or delete, round_trip).
 Every explanation ends with a summary in plain words, derived from the
 numbers by fixed rules (README.md, "Summaries").
 
 Features (--features): sentences, phrases, words (default) or tokens, for every
-method. Sentences end at . ! ? (not after mr. dr. etc.) or a line break;
+method. Words are a reader's words, whatever the tokenizer does: "don't",
+"well-made", "director's", "1,000", URLs, @handles and emoji sequences are
+one word each (Unicode word boundaries, tailored; pre-split text such as
+"does n't" keeps its pieces). Punctuation marks are words of their own;
+--punctuation=false leaves them out. Sentences end at . ! ? (not after mr. dr. etc.) or a line break;
 phrases at , ; : dashes and brackets, and before but, yet, although, though,
 because, whereas, while, however, unless.
 
