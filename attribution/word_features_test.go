@@ -63,3 +63,62 @@ func TestNegativeContractionsAreOneFeatureAndANegation(t *testing.T) {
 	t.Logf("%d negative contractions in the raw-text set, each one feature and a negation", n)
 	assert.GreaterOrEqual(t, n, 20)
 }
+
+// The edit search's rows are what its edited texts read back as: for every
+// sentence of the raw-text set and SST-2-style pre-split text, removing
+// any one word, any two neighbouring words or every word, by one mask per
+// word or by cutting, the edited text tokenizes to exactly the row's ids
+// (perturb.Masker.WordRow) with the shipped tokenizer.
+func TestEditedTextsTokenizeToTheSearchedRows(t *testing.T) {
+	c := defaultClassifier(t)
+	f, err := os.Open(filepath.Join("..", "perturb", "testdata", "raw_words.jsonl"))
+	require.NoError(t, err)
+	defer f.Close()
+	texts := []string{"it 's a charming -lrb- and often affecting -rrb- journey .", "does n't work , x(y) z"}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var tc struct{ Text string }
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &tc))
+		texts = append(texts, tc.Text)
+	}
+	require.NoError(t, sc.Err())
+	checked := 0
+	for _, text := range texts {
+		enc, err := c.Tokenizer.Encode(text)
+		require.NoError(t, err)
+		feats := perturb.Features(enc, perturb.Words)
+		n := len(feats)
+		var sets [][]int
+		for i := range n {
+			sets = append(sets, []int{i})
+			if i+1 < n {
+				sets = append(sets, []int{i, i + 1})
+			}
+		}
+		all := make([]int, n)
+		for i := range all {
+			all[i] = i
+		}
+		sets = append(sets, all)
+		for _, m := range []perturb.Masking{perturb.MaskToken, perturb.Delete} {
+			masker, err := perturb.NewMasker(enc, feats, m, c.Tokenizer)
+			require.NoError(t, err)
+			fill := ""
+			if m == perturb.MaskToken {
+				fill = "[MASK]"
+			}
+			for _, removed := range sets {
+				keep := perturb.FullCoalition(n)
+				for _, i := range removed {
+					keep.Clear(i)
+				}
+				edited := editedText(text, feats, removed, fill)
+				reread, err := c.Tokenizer.Encode(edited)
+				require.NoError(t, err)
+				assert.Equal(t, reread.IDs, masker.WordRow(keep).IDs, "%q less %v by %s reads %q", text, wordsOf(feats, removed), m, edited)
+				checked++
+			}
+		}
+	}
+	t.Logf("%d edited texts tokenize to the rows the search ran", checked)
+}
