@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
+	"unicode"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -221,4 +223,65 @@ func sharedFile(t *testing.T, parts ...string) string {
 		}
 		dir = up
 	}
+}
+
+// FuzzSegment checks Segment and the word map on any text: words are in
+// order, non-empty, disjoint and hold no space; the text between them is
+// only spaces; Punct says whether a word is all punctuation; and with the
+// shipped tokenizer every non-special token is in exactly one word feature,
+// with or without punctuation features (then none is punctuation only).
+//
+//	go test -run '^$' -fuzz '^FuzzSegment$' -fuzztime 10s ./perturb
+func FuzzSegment(f *testing.F) {
+	for _, s := range []string{"I don't like it.", "well-made -- on‑the‑nose!!", "see https://x.org/a_(b)).", "@a #b c@d.e",
+		"👩🏾‍💻👍🏻🇯🇵1️⃣😍😍", "does n't -lrb- 's -rrb-", "e.g. U.S. 3.5 1,000", "\u200d\u0301x", "'", "-", "www."} {
+		f.Add(s)
+	}
+	tok, err := tokenize.Load(filepath.Join("..", "models", "sst2-mini-bert", "tokenizer.json"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	tok.SetMaxLength(48)
+	f.Fuzz(func(t *testing.T, text string) {
+		last := 0
+		for _, w := range Segment(text) {
+			if w.Start < last || w.End <= w.Start || w.End > len(text) {
+				t.Fatalf("Segment(%q): word [%d,%d) after %d", text, w.Start, w.End, last)
+			}
+			if g := text[last:w.Start]; strings.TrimSpace(g) != "" {
+				t.Fatalf("Segment(%q): %q between words is not space", text, g)
+			}
+			word := text[w.Start:w.End]
+			if strings.IndexFunc(word, unicode.IsSpace) >= 0 {
+				t.Fatalf("Segment(%q): word %q holds a space", text, word)
+			}
+			if w.Punct != onlyRunes(word, unicode.IsPunct) {
+				t.Fatalf("Segment(%q): word %q Punct %v", text, word, w.Punct)
+			}
+			last = w.End
+		}
+		if g := text[last:]; strings.TrimSpace(g) != "" {
+			t.Fatalf("Segment(%q): tail %q is not space", text, g)
+		}
+		enc, err := tok.Encode(text)
+		if err != nil {
+			return
+		}
+		seen := make([]int, enc.Len())
+		for _, f := range Features(enc, Words) {
+			for _, pos := range f.Tokens {
+				seen[pos]++
+			}
+		}
+		for pos, n := range seen {
+			if want := map[bool]int{true: 0, false: 1}[enc.Special[pos]]; n != want {
+				t.Fatalf("%q: token %d in %d word features", text, pos, n)
+			}
+		}
+		for _, f := range FeaturesWith(enc, Words, FeatureOptions{DropPunctuation: true}) {
+			if onlyRunes(f.Text, unicode.IsPunct) {
+				t.Fatalf("%q: punctuation feature %q kept", text, f.Text)
+			}
+		}
+	})
 }
