@@ -13,7 +13,8 @@ import (
 type Level int
 
 const (
-	// Words groups sub-word tokens by the word they came from (the default).
+	// Words groups tokens into the words a reader names (Segment), by
+	// the tokenizer's offsets (the default; see FeaturesWith).
 	Words Level = iota
 	// Tokens makes every non-special token its own feature.
 	Tokens
