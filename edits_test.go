@@ -151,3 +151,13 @@ func TestEditedTextsReproduceOnSST2Dev(t *testing.T) {
 		len(texts), attribution.DefaultEditBudget, repro, found, rt)
 	assert.Equal(t, found, repro)
 }
+
+func TestWithWhyNotNeedsALabel(t *testing.T) {
+	m := openDefault(t)
+	_, err := m.Explain(context.Background(), "fine", WithWhyNot("", 0))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "why-not needs a label")
+	_, err = m.Explain(context.Background(), "fine", WithMethod(Occlusion), WithWhyNot("MAYBE", 0))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "MAYBE")
+}
