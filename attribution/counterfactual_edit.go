@@ -129,6 +129,9 @@ func (e *Edit) KindWords() string {
 	if e.EditKind == EditDelete {
 		return "removed words cut out"
 	}
+	if e.Fill == "" {
+		return "one mask token per removed word"
+	}
 	return "one " + e.Fill + " per removed word"
 }
 
