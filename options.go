@@ -174,6 +174,31 @@ func WithFeatures(level string) ExplainOption {
 	}
 }
 
+// WithPunctuation says whether punctuation marks on their own are
+// features (true, the default); false leaves them out: never masked, no
+// attribution.
+func WithPunctuation(on bool) ExplainOption {
+	return func(c *explainConfig) error {
+		c.req.NoPunctuation = !on
+		return nil
+	}
+}
+
+// WithWhyNot asks for the smallest edit (removal of words) that makes the
+// model say label, by name or index, besides the attributions: the
+// explanation's Counterfactual, whose EditedText given to Predict gives
+// its Label and Probability. evaluations bounds the edit search (0:
+// attribution.DefaultEditBudget).
+func WithWhyNot(label string, evaluations int) ExplainOption {
+	return func(c *explainConfig) error {
+		if label == "" {
+			return fmt.Errorf("lucid: why-not needs a label, by name or index")
+		}
+		c.req.WhyNot, c.req.EditBudget = label, evaluations
+		return nil
+	}
+}
+
 // WithMask sets what an absent feature becomes: "mask" (the default),
 // "pad", "delete" or "unk"; for ig, the baseline token (mask, pad or unk).
 func WithMask(masking string) ExplainOption {

@@ -32,9 +32,24 @@ const editChunk = 256
 // enough to batch, few enough not to waste rows past the first flip.
 const editGreedyStep = 4
 
+// The kinds of edit (Edit.EditKind): how removed words are written in the
+// edited text, and so what the search ran.
+const (
+	// EditWordMask: each removed word (feature) became one mask or unknown
+	// token, whatever number of word-pieces it had, and shows as that
+	// token's text ("[MASK]") in the edited text.
+	EditWordMask = "word_mask"
+	// EditDelete: the removed words were cut out of the text (--mask
+	// delete, and --mask pad, which has no text form).
+	EditDelete = "delete"
+)
+
 // Edit is a minimal counterfactual edit: the smallest set of features found
-// whose removal (by the request's masking) makes the model give another
-// label. Every edit reported as found has been re-run through the model.
+// whose removal makes the model give another label. The search removes a
+// feature the way its edited text writes it (EditKind), and the label and
+// probability reported are those of the edited text itself, tokenized
+// afresh and run as lucid predict runs it: pasting EditedText into predict
+// reproduces them.
 type Edit struct {
 	// Goal is the label the edit was asked to reach (--why-not); empty when
 	// any label but the predicted one would do.
@@ -51,16 +66,29 @@ type Edit struct {
 	Label         string             `json:"label,omitempty"`
 	Probability   float64            `json:"probability,omitempty"`
 	Probabilities map[string]float64 `json:"probabilities,omitempty"`
-	// EditedText shows the edit: each removed word replaced by the mask,
-	// pad or unknown token's text, or left out (--mask delete).
+	// EditedText is the edit as text: each removed word replaced by one
+	// mask or unknown token's text (EditKind word_mask) or cut out
+	// (delete). Label and Probabilities are the model's on this text.
 	EditedText string `json:"edited_text,omitempty"`
 	Mask       string `json:"mask"`
+	// EditKind is how the search removed words: EditWordMask or
+	// EditDelete.
+	EditKind string `json:"edit_kind"`
+	// RoundTrip is true when EditedText tokenizes to exactly the ids the
+	// search ran for the edit; when false (the text was truncated, or a
+	// tokenizer reads the text differently), the reported label and
+	// probability are still the edited text's own.
+	RoundTrip bool `json:"round_trip"`
+	// Fill is the text each removed word became (EditWordMask): the
+	// mask or unknown token's text, "[MASK]" or "<mask>".
+	Fill string `json:"fill,omitempty"`
 	// Minimal is true when every smaller set of words was tried and none
 	// changes the label; ExhaustiveSize is the largest k such that every
 	// set of at most k words was tried.
 	Minimal        bool `json:"minimal"`
 	ExhaustiveSize int  `json:"exhaustive_size"`
-	// Verified is true when a fresh model run on the edited row gave Label.
+	// Verified is true when a fresh model run on the edited text gave a
+	// label the edit asked for.
 	Verified bool `json:"verified"`
 	// Budget is the rows the search could spend; Evaluations the rows it
 	// ran, counting the unedited text and the verifying re-run.
@@ -94,6 +122,17 @@ func (e *Edit) Sentence() string {
 		s += fmt.Sprintf("; the smallest found within %d evaluations", e.Budget)
 	}
 	return s
+}
+
+// KindWords says in words how the edited text writes the removed words.
+func (e *Edit) KindWords() string {
+	if e.EditKind == EditDelete {
+		return "removed words cut out"
+	}
+	if e.Fill == "" {
+		return "one mask token per removed word"
+	}
+	return "one " + e.Fill + " per removed word"
 }
 
 // CounterfactualEdit searches for the smallest set of req.Text's features
@@ -130,7 +169,7 @@ func (x *Explainer) CounterfactualEdit(ctx context.Context, req Request, guide *
 	if err != nil {
 		return nil, err
 	}
-	feats := perturb.Features(enc, req.Level)
+	feats := req.features(enc)
 	if len(feats) == 0 {
 		return nil, fmt.Errorf("attribution: text %q has no %s to edit", abbreviate(req.Text), req.Level)
 	}
@@ -144,9 +183,12 @@ func (x *Explainer) CounterfactualEdit(ctx context.Context, req Request, guide *
 	labels := x.model().Labels()
 	s := &editSearch{model: x.model(), masker: masker, padID: x.Tokenizer.PadID(), n: len(feats),
 		goal: -1, budget: budget, cache: map[string]*editEval{}}
-	edit := &Edit{Mask: req.Masking.String(), Budget: budget}
+	edit := &Edit{Mask: req.Masking.String(), Budget: budget, EditKind: EditWordMask}
+	if req.Masking == perturb.Delete || req.Masking == perturb.Pad {
+		edit.EditKind = EditDelete
+	}
 
-	full, err := s.runRows(ctx, []perturb.Row{masker.Row(perturb.FullCoalition(s.n))})
+	full, err := s.runRows(ctx, []perturb.Row{masker.WordRow(perturb.FullCoalition(s.n))})
 	if err != nil {
 		return nil, err
 	}
@@ -176,18 +218,32 @@ func (x *Explainer) CounterfactualEdit(ctx context.Context, req Request, guide *
 		edit.Evaluations, edit.Seconds = s.rowsRun, s.runtime.Seconds()
 		return edit, nil
 	}
-	// Verify: a fresh run of the edited row, outside the search's cache.
-	probs, err := s.runRows(ctx, []perturb.Row{masker.Row(best.removed.Complement())})
+	// Verify: the edited text, tokenized afresh and run as predict runs
+	// it, outside the search's cache.
+	removed := members(best.removed)
+	edit.Fill = fillText(x, req.Masking)
+	edited := editedText(req.Text, feats, removed, edit.Fill)
+	reread, err := x.Tokenizer.Encode(edited)
+	if err != nil {
+		return nil, fmt.Errorf("attribution: re-reading the edited text %q: %w", abbreviate(edited), err)
+	}
+	row := perturb.Row{IDs: reread.IDs, AttentionMask: reread.AttentionMask, TypeIDs: reread.TypeIDs}
+	edit.RoundTrip = slices.Equal(row.IDs, masker.WordRow(best.removed.Complement()).IDs)
+	probs, err := s.runRows(ctx, []perturb.Row{row})
 	if err != nil {
 		return nil, err
 	}
 	edit.Evaluations, edit.Seconds = s.rowsRun, s.runtime.Seconds()
 	if !s.flips(probs[0]) {
-		edit.Message = fmt.Sprintf("the edit the search found (%s) did not change the label when re-run: the model is not deterministic on this row", quoteList(wordsOf(feats, members(best.removed))))
+		why := "the model is not deterministic on this text"
+		if !edit.RoundTrip {
+			why = "the edited text does not tokenize to the ids the search ran"
+		}
+		edit.Message = fmt.Sprintf("the edit the search found (%s) did not change the label when its edited text %q was run: %s", quoteList(wordsOf(feats, removed)), abbreviate(edited), why)
 		return edit, nil
 	}
 	edit.Found, edit.Verified = true, true
-	edit.Removed = members(best.removed)
+	edit.Removed = removed
 	edit.Words = wordsOf(feats, edit.Removed)
 	lab := argmax(probs[0])
 	edit.Label, edit.Probability = labels[lab], probs[0][lab]
@@ -196,7 +252,7 @@ func (x *Explainer) CounterfactualEdit(ctx context.Context, req Request, guide *
 		edit.Probabilities[l] = probs[0][i]
 	}
 	edit.Minimal = edit.ExhaustiveSize >= len(edit.Removed)-1
-	edit.EditedText = editedText(req.Text, feats, edit.Removed, fillText(x, req.Masking))
+	edit.EditedText = edited
 	return edit, nil
 }
 
@@ -311,7 +367,7 @@ func (s *editSearch) evaluate(ctx context.Context, sets []perturb.Coalition) ([]
 		chunk := todo[startAt:min(startAt+editChunk, len(todo))]
 		rows := make([]perturb.Row, len(chunk))
 		for j, i := range chunk {
-			rows[j] = s.masker.Row(sets[i].Complement())
+			rows[j] = s.masker.WordRow(sets[i].Complement())
 		}
 		probs, err := s.runRows(ctx, rows)
 		if err != nil {
@@ -638,19 +694,19 @@ func argmax(p []float64) int {
 	return best
 }
 
-// fillText is what a removed word shows as in EditedText.
+// fillText is what a removed word shows as in EditedText: the text of the
+// one token perturb.Masker.WordRow puts in its place, or "" where it cuts
+// the word (Delete, Pad).
 func fillText(x *Explainer, m perturb.Masking) string {
 	var id int64
 	var ok bool
 	switch m {
-	case perturb.Delete:
+	case perturb.Delete, perturb.Pad:
 		return ""
 	case perturb.MaskToken:
 		id, ok = x.Tokenizer.MaskID()
 	case perturb.Unknown:
 		id, ok = x.Tokenizer.UnkID()
-	case perturb.Pad:
-		id, ok = x.Tokenizer.PadID(), true
 	}
 	if !ok {
 		return ""
@@ -658,7 +714,10 @@ func fillText(x *Explainer, m perturb.Masking) string {
 	return x.Tokenizer.TokenString(id)
 }
 
-// editedText replaces the removed features' spans of text by fill.
+// editedText replaces the removed features' spans of text by fill. A cut
+// (fill "") between two characters that are not spaces leaves a space, so
+// that the words on either side are not glued into one ("x(y" less "("
+// reads "x y"), and runs of spaces become one.
 func editedText(text string, feats []perturb.Feature, removed []int, fill string) string {
 	var b strings.Builder
 	last := 0
@@ -669,6 +728,9 @@ func editedText(text string, feats []perturb.Feature, removed []int, fill string
 		}
 		b.WriteString(text[last:f.Start])
 		b.WriteString(fill)
+		if fill == "" && f.Start > 0 && f.End < len(text) {
+			b.WriteString(" ")
+		}
 		last = f.End
 	}
 	b.WriteString(text[last:])

@@ -28,8 +28,9 @@ func lexiconEditModel(t *testing.T, w map[string]float64) (*Explainer, *lexiconM
 	return NewExplainer(c.Tokenizer, evaluate.New(m, evaluate.Options{Output: evaluate.Logit}), "lexicon"), m
 }
 
-// rerun runs the model on text with the features removed (by masking) and
-// returns its label: the test's own check, outside the search.
+// rerun runs the model on text with the features removed (by masking, one
+// fill token per removed word as the edit search does) and returns its
+// label: the test's own check, outside the search.
 func rerun(t *testing.T, x *Explainer, text string, level perturb.Level, masking perturb.Masking, removed []int) (string, float64) {
 	t.Helper()
 	enc, err := x.Tokenizer.Encode(text)
@@ -41,7 +42,7 @@ func rerun(t *testing.T, x *Explainer, text string, level perturb.Level, masking
 	for _, i := range removed {
 		keep.Clear(i)
 	}
-	row := m.Row(keep)
+	row := m.WordRow(keep)
 	seq := len(row.IDs)
 	logits, err := x.model().Run(context.Background(), engine.Batch{Rows: 1, SeqLen: seq, InputIDs: row.IDs, AttentionMask: row.AttentionMask, TokenTypeIDs: row.TypeIDs})
 	require.NoError(t, err)
@@ -157,10 +158,15 @@ func TestSetCountAndCombinations(t *testing.T) {
 // sst2Dev reads the first n sentences of SST-2's dev set, or skips.
 func sst2Dev(t *testing.T, n int) []string {
 	t.Helper()
+	// ../shared beside the repository, or beside a folder above it (a
+	// worktree one level deeper).
 	path := filepath.Join("..", "..", "shared", "data", "sst2", "dev.tsv")
 	f, err := os.Open(path)
+	for up := "../"; err != nil && len(up) <= 3*4; up += "../" {
+		f, err = os.Open(filepath.Join(up, "..", "..", "shared", "data", "sst2", "dev.tsv"))
+	}
 	if err != nil {
-		t.Skipf("SST-2 dev set not available at %s (it lives in ../shared beside the repository): %v", path, err)
+		t.Skipf("SST-2 dev set not available at %s or beside a folder above (it lives in ../shared beside the repository): %v", path, err)
 	}
 	defer f.Close()
 	var out []string

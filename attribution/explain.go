@@ -134,6 +134,21 @@ type Request struct {
 	// WindowStride is the stride in tokens (0: half the window).
 	Window       bool
 	WindowStride int
+	// NoPunctuation leaves words made only of punctuation marks out of the
+	// features (perturb.FeatureOptions.DropPunctuation): they stay in
+	// every row, unmasked, and get no attribution.
+	NoPunctuation bool
+}
+
+// features lists req.Text's features (enc must encode it) at req.Level,
+// with req's feature options: the one place a request's text becomes
+// features, so every method, the edit search and faithfulness agree.
+func (req Request) features(enc *tokenize.Encoding) []perturb.Feature {
+	return perturb.FeaturesWith(enc, req.Level, req.featureOptions())
+}
+
+func (req Request) featureOptions() perturb.FeatureOptions {
+	return perturb.FeatureOptions{DropPunctuation: req.NoPunctuation}
 }
 
 // Explainer explains a classifier's predictions. Safe for concurrent use;
@@ -180,7 +195,7 @@ func (x *Explainer) explain(ctx context.Context, req Request, pre *precomputedPa
 	if req.Window && enc.Truncated {
 		return x.explainWindows(ctx, req, start)
 	}
-	feats := perturb.Features(enc, req.Level)
+	feats := req.features(enc)
 	if len(feats) == 0 {
 		return nil, fmt.Errorf("attribution: text %q has no %s to attribute", abbreviate(req.Text), req.Level)
 	}
@@ -354,7 +369,7 @@ func (x *Explainer) explainGame(ctx context.Context, req Request, enc *tokenize.
 	case MethodPartition:
 		budget = res.sampledBudget(budget, 2, n, "evaluations partition")
 		var h Group
-		if h, err = HierarchyFromSpans(n, perturb.NewOutline(enc).Groups(req.Level, feats)); err == nil {
+		if h, err = HierarchyFromSpans(n, perturb.NewOutlineWith(enc, req.featureOptions()).Groups(req.Level, feats)); err == nil {
 			attr, err = Partition(ctx, game, h, PartitionOptions{Budget: budget})
 		}
 	default:

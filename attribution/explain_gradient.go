@@ -116,10 +116,10 @@ func (x *Explainer) precomputeGradientPaths(ctx context.Context, reqs []Request)
 			continue
 		}
 		enc, err := x.Tokenizer.Encode(req.Text)
-		if err != nil || len(perturb.Features(enc, req.Level)) == 0 {
+		if err != nil || len(req.features(enc)) == 0 {
 			continue
 		}
-		if checkMemory(req, len(perturb.Features(enc, req.Level)), enc.Len(), gm.Hidden()) != nil {
+		if checkMemory(req, len(req.features(enc)), enc.Len(), gm.Hidden()) != nil {
 			continue
 		}
 		baseline, err := x.pathBaseline(req)

@@ -247,7 +247,7 @@ func (x *Explainer) Faithfulness(ctx context.Context, res *Result, req Request, 
 	if err != nil {
 		return nil, err
 	}
-	feats := perturb.Features(enc, req.Level)
+	feats := req.features(enc)
 	if len(feats) != len(res.Features) {
 		return nil, fmt.Errorf("attribution: Faithfulness: the text has %d %s, the result attributes %d", len(feats), req.Level, len(res.Features))
 	}

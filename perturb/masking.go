@@ -131,3 +131,34 @@ func (m *Masker) Row(c Coalition) Row {
 	}
 	return r
 }
+
+// WordRow builds the row in which only the features in c are present, with
+// each absent feature written as a whole word would be: one fill token (the
+// mask or unknown token) in place of all its tokens, or nothing at all for
+// Delete. Rows get shorter when a feature has several tokens. These are
+// the ids a text re-tokenizes to when each absent feature's span is
+// replaced by the fill token's text ("[MASK]"), or cut, so a row built here
+// can be shown as text and reproduced from it. Pad has no such text (a
+// typed "[PAD]" is attended to), so WordRow treats it as Delete.
+func (m *Masker) WordRow(c Coalition) Row {
+	n := m.enc.Len()
+	r := Row{IDs: make([]int64, 0, n), AttentionMask: make([]int64, 0, n), TypeIDs: make([]int64, 0, n)}
+	written := -1 // the absent feature whose fill token was just written
+	for pos := range n {
+		o := m.owner[pos]
+		if o < 0 || c.Has(o) {
+			r.IDs = append(r.IDs, m.enc.IDs[pos])
+			r.AttentionMask = append(r.AttentionMask, m.enc.AttentionMask[pos])
+			r.TypeIDs = append(r.TypeIDs, m.enc.TypeIDs[pos])
+			continue
+		}
+		if m.strategy == Delete || m.strategy == Pad || o == written {
+			continue
+		}
+		written = o
+		r.IDs = append(r.IDs, m.fill)
+		r.AttentionMask = append(r.AttentionMask, 1)
+		r.TypeIDs = append(r.TypeIDs, m.enc.TypeIDs[pos])
+	}
+	return r
+}

@@ -37,12 +37,21 @@ type Outline struct {
 	Phrases   []Span
 	Sentences []Span
 	text      string
+	// punct marks the words made only of punctuation; drop says to leave
+	// them out of the features (FeatureOptions.DropPunctuation).
+	punct []bool
+	drop  bool
 }
 
 // NewOutline finds the words, phrases and sentences of an encoded text.
-func NewOutline(enc *tokenize.Encoding) Outline {
-	words := Features(enc, Words)
-	o := Outline{Words: words, text: enc.Text}
+func NewOutline(enc *tokenize.Encoding) Outline { return NewOutlineWith(enc, FeatureOptions{}) }
+
+// NewOutlineWith is NewOutline with options: punctuation marks always take
+// part in finding phrases and sentences (Words holds them), and
+// DropPunctuation leaves them out of what Features returns.
+func NewOutlineWith(enc *tokenize.Encoding, opt FeatureOptions) Outline {
+	words, punct := wordMap(enc)
+	o := Outline{Words: words, text: enc.Text, punct: punct, drop: opt.DropPunctuation}
 	if len(words) == 0 {
 		return o
 	}
@@ -90,7 +99,9 @@ func NewOutline(enc *tokenize.Encoding) Outline {
 // Features returns the outline's features at level: its sentences, its
 // phrases, or its words (Tokens is not an outline level; it returns the
 // words). A group's text is the source text from its first word's start to
-// its last word's end, and its tokens are its words' tokens.
+// its last word's end, and its tokens are its words' tokens (less those of
+// punctuation marks when the outline drops them; a group of punctuation
+// marks alone is then no feature).
 func (o Outline) Features(level Level) []Feature {
 	var spans []Span
 	switch level {
@@ -99,16 +110,31 @@ func (o Outline) Features(level Level) []Feature {
 	case Phrases:
 		spans = o.Phrases
 	default:
-		return o.Words
+		if !o.drop {
+			return o.Words
+		}
+		var kept []Feature
+		for i, w := range o.Words {
+			if !o.punct[i] {
+				kept = append(kept, w)
+			}
+		}
+		return kept
 	}
-	feats := make([]Feature, len(spans))
-	for k, s := range spans {
+	feats := make([]Feature, 0, len(spans))
+	for _, s := range spans {
 		f := Feature{Start: o.Words[s.Start].Start, End: o.Words[s.End-1].End}
-		for _, w := range o.Words[s.Start:s.End] {
+		for i, w := range o.Words[s.Start:s.End] {
+			if o.drop && o.punct[s.Start+i] {
+				continue
+			}
 			f.Tokens = append(f.Tokens, w.Tokens...)
 		}
+		if len(f.Tokens) == 0 {
+			continue
+		}
 		f.Text = o.text[f.Start:f.End]
-		feats[k] = f
+		feats = append(feats, f)
 	}
 	return feats
 }

@@ -152,6 +152,8 @@ type ExplainParameters struct {
 	Mask     string  `json:"mask,omitempty"`
 	Seed     *uint64 `json:"seed,omitempty"`
 	Steps    int     `json:"steps,omitempty"`
+	// Punctuation false leaves punctuation marks out of the features.
+	Punctuation *bool `json:"punctuation,omitempty"`
 }
 
 // request turns parameters into an attribution request, checking them
@@ -160,6 +162,9 @@ func (m *servedModel) request(p ExplainParameters, lim Limits) (attribution.Requ
 	req := attribution.Request{Budget: p.Budget, Steps: p.Steps, Target: p.Target, Seed: 1, MaxMemoryBytes: lim.MaxMemoryBytes}
 	if p.Seed != nil {
 		req.Seed = *p.Seed
+	}
+	if p.Punctuation != nil {
+		req.NoPunctuation = !*p.Punctuation
 	}
 	var err error
 	if req.Method, err = attribution.ParseMethod(p.Method); err != nil {

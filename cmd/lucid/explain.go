@@ -49,11 +49,19 @@ Methods (--method):
 
 --why-not LABEL adds that search to any method, for the edit that makes the
 model say LABEL ("removing 'not' and 'bad' makes the model say POSITIVE").
+The search removes each word as one [MASK] (whatever its word-pieces), or
+cuts it out with --mask delete or pad, exactly as the edited text shows it:
+that text, given to lucid predict, gives the label and probability reported
+(JSON: edit_kind word_mask or delete, round_trip).
 Every explanation ends with a summary in plain words, derived from the
 numbers by fixed rules (README.md, "Summaries").
 
 Features (--features): sentences, phrases, words (default) or tokens, for every
-method. Sentences end at . ! ? (not after mr. dr. etc.) or a line break;
+method. Words are a reader's words, whatever the tokenizer does: "don't",
+"well-made", "director's", "1,000", URLs, @handles and emoji sequences are
+one word each (Unicode word boundaries, tailored; pre-split text such as
+"does n't" keeps its pieces). Punctuation marks are words of their own;
+--punctuation=false leaves them out. Sentences end at . ! ? (not after mr. dr. etc.) or a line break;
 phrases at , ; : dashes and brackets, and before but, yet, although, though,
 because, whereas, while, however, unless.
 
@@ -116,6 +124,7 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	steps := fs.Int("steps", attribution.DefaultPathSteps, fmt.Sprintf("ig: quadrature points along the path, 1 to %d", maxPathSteps))
 	quad := fs.String("quadrature", "gauss-legendre", "ig: gauss-legendre or midpoint")
 	features := fs.String("features", "words", "attribute to sentences, phrases, words or tokens")
+	punctuation := fs.Bool("punctuation", true, "punctuation marks on their own are features; --punctuation=false leaves them out (never masked, no attribution)")
 	window := fs.Bool("window", false, "explain a text longer than the model's window in sliding windows (default: its first window only)")
 	stride := fs.Int("window-stride", 0, fmt.Sprintf("--window: tokens between window starts, 0 (half the window) to %d", maxWindowStride))
 	mask := fs.String("mask", "mask", "what an absent feature becomes: mask, pad, delete or unk (ig: mask, pad or unk)")
@@ -134,7 +143,8 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return err
 	}
 	req := attribution.Request{Budget: *budget, Steps: *steps, Target: *target, Seed: *seed, KernelWidth: *width,
-		WhyNot: *whyNot, EditBudget: *editBudget, Tolerance: *tolerance, Window: *window, WindowStride: *stride, Plain: !*refine}
+		WhyNot: *whyNot, EditBudget: *editBudget, Tolerance: *tolerance, Window: *window, WindowStride: *stride, Plain: !*refine,
+		NoPunctuation: !*punctuation}
 	allTargets := strings.EqualFold(*target, "all")
 	var err error
 	if req.Method, err = attribution.ParseMethod(*method); err != nil {

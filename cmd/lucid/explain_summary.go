@@ -19,7 +19,7 @@ func renderSummary(w io.Writer, r *attribution.Result) {
 	if e := r.Counterfactual; e != nil {
 		if e.Found {
 			fmt.Fprintf(w, "counterfactual: %s\n", termSafe(e.Sentence()))
-			fmt.Fprintf(w, "  edited: %s → %s (%.3f), %d evaluations of the model\n", termSafe(e.EditedText), termSafe(e.Label), e.Probability, e.Evaluations)
+			fmt.Fprintf(w, "  edited (%s): %s → %s (%.4f, as lucid predict gives), %d evaluations of the model\n", e.KindWords(), termSafe(e.EditedText), termSafe(e.Label), e.Probability, e.Evaluations)
 		} else {
 			fmt.Fprintf(w, "counterfactual: %s (%d evaluation%s)\n", termSafe(e.Sentence()), e.Evaluations, map[bool]string{true: "", false: "s"}[e.Evaluations == 1])
 		}

@@ -118,7 +118,7 @@ func planExplanations(tok *tokenize.Tokenizer, req attribution.Request, texts []
 		if err != nil {
 			continue // Explain reports it
 		}
-		n := len(perturb.Features(enc, req.Level))
+		n := len(perturb.FeaturesWith(enc, req.Level, perturb.FeatureOptions{DropPunctuation: req.NoPunctuation}))
 		need := attribution.EstimateBytes(req, n, enc.Len(), hidden)
 		if need > avail {
 			p.refused[i] = fmt.Errorf("explaining %d %s with --method %s needs an estimated %s, above the %s --max-memory leaves beside the model; lower --budget (or --steps) or raise --max-memory",

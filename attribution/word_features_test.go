@@ -1,0 +1,124 @@
+package attribution
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lucid-nlp/lucid/fairness/consistency"
+	"github.com/lucid-nlp/lucid/perturb"
+)
+
+// negativeContraction is a reader's negative contraction: "don't", "isn’t",
+// "won't", "ain't", "n't" (pre-split SST-2 text).
+var negativeContraction = regexp.MustCompile(`(?i)^\p{L}*n['’]t$`)
+
+// With word features that follow a reader's words, every negative
+// contraction of the raw-text set is one feature, and both places that
+// look for negations (the summary's IsNegation on a feature, the audit's
+// consistency.HasNegation on a text) recognise it; the pieces the old
+// tokenizer-word grouping made ("don", "'", "t") were none of them a
+// negation.
+func TestNegativeContractionsAreOneFeatureAndANegation(t *testing.T) {
+	c := defaultClassifier(t)
+	f, err := os.Open(filepath.Join("..", "perturb", "testdata", "raw_words.jsonl"))
+	require.NoError(t, err)
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	n := 0
+	for sc.Scan() {
+		var tc struct{ Text string }
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &tc))
+		enc, err := c.Tokenizer.Encode(tc.Text)
+		require.NoError(t, err)
+		for _, w := range strings.Fields(tc.Text) {
+			w = strings.TrimRight(w, ".,;:!?\"")
+			if !negativeContraction.MatchString(w) {
+				continue
+			}
+			n++
+			var feat *perturb.Feature
+			for _, ft := range perturb.Features(enc, perturb.Words) {
+				if ft.Text == w {
+					feat = &ft
+				}
+			}
+			if assert.NotNil(t, feat, "%q is one feature of %q", w, tc.Text) {
+				assert.True(t, IsNegation(feat.Text), "IsNegation(%q)", feat.Text)
+			}
+			assert.True(t, consistency.HasNegation(w), "HasNegation(%q)", w)
+		}
+		for _, piece := range []string{"don", "'", "t", "isn", "’"} {
+			assert.False(t, IsNegation(piece), "the piece %q is no negation", piece)
+		}
+	}
+	require.NoError(t, sc.Err())
+	t.Logf("%d negative contractions in the raw-text set, each one feature and a negation", n)
+	assert.GreaterOrEqual(t, n, 20)
+}
+
+// The edit search's rows are what its edited texts read back as: for every
+// sentence of the raw-text set and SST-2-style pre-split text, removing
+// any one word, any two neighbouring words or every word, by one mask per
+// word or by cutting, the edited text tokenizes to exactly the row's ids
+// (perturb.Masker.WordRow) with the shipped tokenizer.
+func TestEditedTextsTokenizeToTheSearchedRows(t *testing.T) {
+	c := defaultClassifier(t)
+	f, err := os.Open(filepath.Join("..", "perturb", "testdata", "raw_words.jsonl"))
+	require.NoError(t, err)
+	defer f.Close()
+	texts := []string{"it 's a charming -lrb- and often affecting -rrb- journey .", "does n't work , x(y) z"}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var tc struct{ Text string }
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &tc))
+		texts = append(texts, tc.Text)
+	}
+	require.NoError(t, sc.Err())
+	checked := 0
+	for _, text := range texts {
+		enc, err := c.Tokenizer.Encode(text)
+		require.NoError(t, err)
+		feats := perturb.Features(enc, perturb.Words)
+		n := len(feats)
+		var sets [][]int
+		for i := range n {
+			sets = append(sets, []int{i})
+			if i+1 < n {
+				sets = append(sets, []int{i, i + 1})
+			}
+		}
+		all := make([]int, n)
+		for i := range all {
+			all[i] = i
+		}
+		sets = append(sets, all)
+		for _, m := range []perturb.Masking{perturb.MaskToken, perturb.Delete} {
+			masker, err := perturb.NewMasker(enc, feats, m, c.Tokenizer)
+			require.NoError(t, err)
+			fill := ""
+			if m == perturb.MaskToken {
+				fill = "[MASK]"
+			}
+			for _, removed := range sets {
+				keep := perturb.FullCoalition(n)
+				for _, i := range removed {
+					keep.Clear(i)
+				}
+				edited := editedText(text, feats, removed, fill)
+				reread, err := c.Tokenizer.Encode(edited)
+				require.NoError(t, err)
+				assert.Equal(t, reread.IDs, masker.WordRow(keep).IDs, "%q less %v by %s reads %q", text, wordsOf(feats, removed), m, edited)
+				checked++
+			}
+		}
+	}
+	t.Logf("%d edited texts tokenize to the rows the search ran", checked)
+}
