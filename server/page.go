@@ -93,15 +93,15 @@ small{color:#4b5563}
 </div>
 </form>
 {{with .Error}}<section id="result" class="card error" role="alert"><h2>No explanation</h2><p id="error">{{.}}</p></section>{{end}}
-{{with .Result}}<section id="result" class="card">
+{{with .Result}}{{$res := .}}<section id="result" class="card">
 <h2>The model's answer</h2>
 <p class="answer" id="answer"><strong>{{.Predicted}}</strong>, with probability {{.PredictedPercent}}</p>
 <div class="probs">{{range .Probs}}<div class="prob"><span class="name">{{.Label}}</span><span class="bar"><span style="{{.Bar}}"></span></span><span data-key="explanation:0:probability:{{.Label}}" title="probability of {{.Label}}">{{.Value}}</span></div>{{end}}</div>
 <h2>What moved it</h2>
 <p class="legend">Words in <span class="tok" style="background:rgba(22,163,74,.45)">green</span> pushed the model towards {{.Target}}, words in <span class="tok" style="background:rgba(220,38,38,.45)">red</span> pushed it away; the stronger the colour, the stronger the push. Hold the pointer on a word to see its number.</p>
 <p class="heat" id="heat">{{range .Words}}{{.Before}}<span class="tok" data-attr="{{.Attr}}" title="{{.Title}}" style="{{.Style}}">{{.Text}}</span>{{end}}{{.After}}</p>
-{{with .Towards}}<p id="towards">Pushed most towards {{$.Target}}: {{.}}.</p>{{end}}
-{{with .Against}}<p id="against">Pushed most against {{$.Target}}: {{.}}.</p>{{end}}
+{{with .Towards}}<p id="towards">Pushed most towards {{$res.Target}}: {{.}}.</p>{{end}}
+{{with .Against}}<p id="against">Pushed most against {{$res.Target}}: {{.}}.</p>{{end}}
 {{with .Summary}}<p id="summary">{{.}}</p>{{end}}
 <details id="details">
 <summary>Technical details</summary>
