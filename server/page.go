@@ -19,7 +19,7 @@ const pageRoute = "/ui/explain"
 // The web page at / is a form that posts to /ui/explain, which answers
 // with the same page, the form filled in as sent and the explanation
 // below it: the prediction, the text with each word coloured, the
-// summary, and the precise numbers folded away under "Technical details"
+// plain-words summary (attribution.Summarize, the CLI's), and the precise numbers folded away under "Technical details"
 // (the JSON API has them all). One page, no frame: nothing to clip, no
 // empty box before the first answer. It has no script at all, so its
 // policy allows none; form posts go to this server only. Its referrer
@@ -29,7 +29,7 @@ const pagePolicy = "default-src 'none'; script-src 'none'; style-src 'unsafe-inl
 
 // methodNames are the methods in plain words, for the page's menu.
 var methodNames = map[attribution.Method]string{
-	attribution.MethodKernelSHAP:     "Shapley values, sampled (recommended)",
+	attribution.MethodKernelSHAP:     "Shapley values, sampled (default)",
 	attribution.MethodExact:          "Shapley values, exact (short texts)",
 	attribution.MethodLIME:           "LIME: a simple model fitted around the text",
 	attribution.MethodPath:           "Integrated gradients",
@@ -53,11 +53,11 @@ main{max-width:960px;margin:0 auto;padding:1rem}
 h1{margin:.25rem 0 .5rem;font-size:1.6rem}
 h2{font-size:1.1rem;margin:0 0 .5rem}
 .card{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:1rem;margin-top:1rem}
-form{display:grid;gap:.6rem}
-textarea{width:100%;font:inherit;padding:.5rem;min-height:4.5rem;resize:vertical}
-select{font:inherit;max-width:100%}
+form{display:grid;grid-template-columns:minmax(0,1fr);gap:.6rem}
+textarea{width:100%;font:inherit;padding:.5rem;min-height:5.5rem;resize:vertical}
+select{font:inherit;max-width:100%;min-width:0}
 .row{display:flex;gap:.75rem 1rem;flex-wrap:wrap;align-items:center}
-.row label{display:flex;gap:.4rem;align-items:center;flex-wrap:wrap;max-width:100%}
+.row label{display:flex;gap:.4rem;align-items:center;flex-wrap:wrap;max-width:100%;min-width:0}
 button{font:inherit;padding:.4rem 1.2rem;border-radius:6px;border:1px solid #2563eb;background:#2563eb;color:#fff;cursor:pointer}
 .answer{font-size:1.25rem;margin:0 0 .5rem}
 .probs{display:grid;gap:.25rem;margin:0 0 .5rem}
@@ -93,15 +93,13 @@ small{color:#4b5563}
 </div>
 </form>
 {{with .Error}}<section id="result" class="card error" role="alert"><h2>No explanation</h2><p id="error">{{.}}</p></section>{{end}}
-{{with .Result}}{{$res := .}}<section id="result" class="card">
+{{with .Result}}<section id="result" class="card">
 <h2>The model's answer</h2>
 <p class="answer" id="answer"><strong>{{.Predicted}}</strong>, with probability {{.PredictedPercent}}</p>
 <div class="probs">{{range .Probs}}<div class="prob"><span class="name">{{.Label}}</span><span class="bar"><span style="{{.Bar}}"></span></span><span data-key="explanation:0:probability:{{.Label}}" title="probability of {{.Label}}">{{.Value}}</span></div>{{end}}</div>
 <h2>What moved it</h2>
-<p class="legend">Words in <span class="tok" style="background:rgba(22,163,74,.45)">green</span> pushed the model towards {{.Target}}, words in <span class="tok" style="background:rgba(220,38,38,.45)">red</span> pushed it away; the stronger the colour, the stronger the push. Hold the pointer on a word to see its number.</p>
+<p class="legend">Words in <span class="tok" style="background:rgba(22,163,74,.45)">green</span> pushed the model towards {{.Target}}, words in <span class="tok" style="background:rgba(220,38,38,.45)">red</span> pushed it away; the stronger the colour, the stronger the push. Each word's number is in the technical details below.</p>
 <p class="heat" id="heat">{{range .Words}}{{.Before}}<span class="tok" data-attr="{{.Attr}}" title="{{.Title}}" style="{{.Style}}">{{.Text}}</span>{{end}}{{.After}}</p>
-{{with .Towards}}<p id="towards">Pushed most towards {{$res.Target}}: {{.}}.</p>{{end}}
-{{with .Against}}<p id="against">Pushed most against {{$res.Target}}: {{.}}.</p>{{end}}
 {{with .Summary}}<p id="summary">{{.}}</p>{{end}}
 <details id="details">
 <summary>Technical details</summary>
@@ -153,7 +151,7 @@ type pageResult struct {
 	Probs                               []pageProb
 	Words                               []pageWord
 	After                               string
-	Towards, Against, Summary           string
+	Summary                             string
 	Method, MethodValue, Output         string
 	Evaluations                         int
 	FX, Base, Sum                       string
@@ -170,10 +168,6 @@ type pageWord struct {
 	Before, Text, Attr, Title, StdErr string
 	Style                             template.CSS
 }
-
-// mentioned is how many words each of "pushed most towards/against"
-// names at most.
-const mentioned = 3
 
 func newPageResult(r *attribution.Result) *pageResult {
 	out := &pageResult{Predicted: r.Predicted, Target: r.Target, Summary: r.Summary, Method: methodLabel(r.Method),
@@ -227,8 +221,6 @@ func newPageResult(r *attribution.Result) *pageResult {
 	if at <= len(r.Text) && at > 0 {
 		out.After = r.Text[at:]
 	}
-	out.Towards = strongest(r, func(a float64) bool { return a > 0 })
-	out.Against = strongest(r, func(a float64) bool { return a < 0 })
 	names := make([]string, 0, len(r.Diagnostics))
 	for k := range r.Diagnostics {
 		names = append(names, k)
@@ -238,25 +230,6 @@ func newPageResult(r *attribution.Result) *pageResult {
 		out.Diagnostics = append(out.Diagnostics, struct{ Name, Value string }{strings.ReplaceAll(k, "_", " "), fmt.Sprintf("%.4g", r.Diagnostics[k])})
 	}
 	return out
-}
-
-// strongest names, largest first, up to mentioned words whose attribution
-// keep accepts, each quoted.
-func strongest(r *attribution.Result, keep func(float64) bool) string {
-	var idx []int
-	for i, f := range r.Features {
-		if keep(f.Attribution) {
-			idx = append(idx, i)
-		}
-	}
-	sort.SliceStable(idx, func(a, b int) bool {
-		return math.Abs(r.Features[idx[a]].Attribution) > math.Abs(r.Features[idx[b]].Attribution)
-	})
-	var names []string
-	for _, i := range idx[:min(len(idx), mentioned)] {
-		names = append(names, "“"+r.Features[i].Text+"”")
-	}
-	return strings.Join(names, ", ")
 }
 
 func methodLabel(m attribution.Method) string {
