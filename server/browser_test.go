@@ -163,11 +163,11 @@ func (d *devtools) layout() layout {
 	return l
 }
 
-// screenshot saves the page, whole, as PNG under $LUCID_SCREENSHOTS (when
+// screenshot saves the page, whole, as PNG under $LUCID_SCREENSHOT_DIR (when
 // set) for a person to look at.
 func (d *devtools) screenshot(name string) {
 	d.t.Helper()
-	dir := os.Getenv("LUCID_SCREENSHOTS")
+	dir := os.Getenv("LUCID_SCREENSHOT_DIR")
 	if dir == "" {
 		return
 	}
