@@ -226,6 +226,10 @@ func TestUnauthenticatedMultipartFloodFlatRSS(t *testing.T) {
 	t.Logf("%d unauthenticated 32 MiB multipart posts (%d answered 401, %d cut off mid-body): RSS %.1f MiB before, peak %.1f MiB, %.1f MiB after",
 		requests, refused.Load(), reset.Load(), float64(before)/(1<<20), float64(peak.Load())/(1<<20), float64(after)/(1<<20))
 	assert.Greater(t, refused.Load(), int64(0), "some posts read their 401")
+	if raceDetector {
+		t.Log("not checking the RSS bound under -race: the race detector's shadow memory grows with every goroutine and allocation")
+		return
+	}
 	assert.Less(t, growth, int64(64<<20), "peak RSS grew by %.1f MiB", float64(growth)/(1<<20))
 }
 
