@@ -469,6 +469,8 @@ func TestMetricsEndpoint(t *testing.T) {
 		`lucid_http_request_duration_seconds_bucket{endpoint="POST /v1/models/{verb}"`,
 		"lucid_requests_in_flight 0",
 		"lucid_batch_queue_rows 0",
+		"lucid_explain_memory_bytes 0",
+		"lucid_open_connections 0",
 		"lucid_model_run_seconds_total",
 	} {
 		assert.Contains(t, text, want)
