@@ -136,12 +136,31 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request, m *servedModel)
 		s.fail(w, r, err)
 		return
 	}
+	release, err := s.reserve(m, ts, areq)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	defer release()
 	results, err := m.explain(r.Context(), ts, areq, out)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, ExplainResponse{Explanations: results})
+}
+
+// reserve takes the explanations' estimated memory from the server-wide
+// budget; release gives it back.
+func (s *Server) reserve(m *servedModel, texts []string, req attribution.Request) (release func(), err error) {
+	est, err := m.estimate(texts, req)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.mem.take(est); err != nil {
+		return nil, err
+	}
+	return func() { s.mem.give(est) }, nil
 }
 
 // abbreviate shortens s to at most n bytes for an error message.

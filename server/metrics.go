@@ -52,7 +52,13 @@ func newMetrics(s *Server) *metrics {
 			}
 			return float64(n)
 		})
-	m.reg.MustRegister(m.requests, m.latency, m.errors, m.batchRows, m.evaluations, m.runErrors, m.runSeconds, inFlight, queued,
+	explainMem := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "lucid_explain_memory_bytes",
+		Help: "Estimated bytes the explanations in flight hold of --explain-memory-budget."},
+		func() float64 { return float64(s.mem.inUse()) })
+	conns := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "lucid_open_connections",
+		Help: "Connections open (at most --max-conns)."},
+		func() float64 { return float64(s.OpenConns()) })
+	m.reg.MustRegister(m.requests, m.latency, m.errors, m.batchRows, m.evaluations, m.runErrors, m.runSeconds, inFlight, queued, explainMem, conns,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -11,13 +11,19 @@
 // perturbations alike, share ONNX Runtime batches through
 // engine/batching. Every request is bounded: body size, text length,
 // instances, budget, memory, a deadline, and a bounded number of requests
-// admitted at once (429 with Retry-After beyond it). Errors are JSON,
-// {"error": "..."}, as both protocols have them.
+// admitted at once (429 with Retry-After beyond it). What a client not
+// allowed in can cost is bounded too (guard.go): the Host header and the
+// token are checked before the body is read, API posts must be
+// application/json and the page's form a same-origin URL-encoded post, a
+// body must arrive within a deadline and at a minimum rate before it takes
+// an admission slot, open connections are capped, and explanations in
+// flight share one memory budget. Errors are JSON, {"error": "..."}, as
+// both protocols have them.
 package server
 
 import (
+	"bytes"
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -26,6 +32,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -53,6 +60,11 @@ type Limits struct {
 	// MaxMemoryBytes is the most memory one explanation may take by
 	// attribution.EstimateBytes (default 256 MiB).
 	MaxMemoryBytes int64
+	// MaxTotalExplainBytes is the most memory all explanations in flight
+	// may take together, by the same estimate summed over their texts
+	// (default 1 GiB); a request that does not fit beside the others gets
+	// 429, one above it alone 400.
+	MaxTotalExplainBytes int64
 }
 
 // Defaults of Limits and Config.
@@ -63,8 +75,12 @@ const (
 	DefaultMaxExplainInstances = 16
 	DefaultMaxBudget           = 8192
 	DefaultMaxMemoryBytes      = 256 << 20
+	DefaultMaxTotalExplain     = 1 << 30
 	DefaultRequestTimeout      = 60 * time.Second
 	DefaultMaxInFlight         = 256
+	DefaultMaxConns            = 1024
+	DefaultBodyTimeout         = 10 * time.Second
+	DefaultMinBodyRate         = 16 << 10
 )
 
 func (l Limits) withDefaults() Limits {
@@ -87,6 +103,9 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxMemoryBytes <= 0 {
 		l.MaxMemoryBytes = DefaultMaxMemoryBytes
 	}
+	if l.MaxTotalExplainBytes <= 0 {
+		l.MaxTotalExplainBytes = max(DefaultMaxTotalExplain, l.MaxMemoryBytes)
+	}
 	return l
 }
 
@@ -94,8 +113,21 @@ func (l Limits) withDefaults() Limits {
 type Config struct {
 	Limits
 	// Token, when set, is the bearer token every request but the health
-	// checks and the page at / must carry (Authorization: Bearer TOKEN).
+	// checks must carry (Authorization: Bearer TOKEN; the page and its
+	// form take it as the password of the browser's login prompt, HTTP
+	// Basic).
 	Token string
+	// AllowedHosts are the names the Host header may carry besides the
+	// listen address's own ("*": any); see hostAllowed.
+	AllowedHosts []string
+	// MaxConns is the most connections open at once in Serve (default
+	// 1024); more wait in the kernel's backlog until one closes.
+	MaxConns int
+	// BodyTimeout and MinBodyRate bound how slowly a body may arrive: all
+	// of it within BodyTimeout plus one second per MinBodyRate bytes
+	// (defaults 10s and 16 KiB/s), else 408; only then is it admitted.
+	BodyTimeout time.Duration
+	MinBodyRate int64
 	// RequestTimeout bounds one request (default 60s).
 	RequestTimeout time.Duration
 	// MaxInFlight is the most predict, infer and explain requests admitted
@@ -137,8 +169,13 @@ type Server struct {
 	models  map[string]*servedModel
 	order   []string
 	admit   chan struct{}
+	mem     *memoryBudget
 	metrics *metrics
 	handler http.Handler
+	// listenIP is Serve's listen address (nil before Serve, or when the
+	// caller serves Handler itself), for the Host check.
+	listenIP atomic.Pointer[net.IP]
+	conns    atomic.Pointer[limitListener]
 }
 
 // New prepares a server for the models.
@@ -159,7 +196,17 @@ func New(cfg Config, specs []ModelSpec) (*Server, error) {
 	if cfg.Log == nil {
 		cfg.Log = log.New(io.Discard, "", 0)
 	}
-	s := &Server{cfg: cfg, models: map[string]*servedModel{}, admit: make(chan struct{}, cfg.MaxInFlight)}
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = DefaultMaxConns
+	}
+	if cfg.BodyTimeout <= 0 {
+		cfg.BodyTimeout = DefaultBodyTimeout
+	}
+	if cfg.MinBodyRate <= 0 {
+		cfg.MinBodyRate = DefaultMinBodyRate
+	}
+	s := &Server{cfg: cfg, models: map[string]*servedModel{}, admit: make(chan struct{}, cfg.MaxInFlight),
+		mem: &memoryBudget{limit: cfg.MaxTotalExplainBytes}}
 	s.metrics = newMetrics(s)
 	for _, sp := range specs {
 		if err := CheckName(sp.Name); err != nil {
@@ -200,8 +247,16 @@ type TLS struct{ CertFile, KeyFile string }
 // Serve serves on ln until ctx ends, then shuts down gracefully: it stops
 // accepting, lets the requests in flight finish for up to shutdownTimeout,
 // and then closes what is left (their contexts end). It returns nil after
-// a graceful shutdown.
+// a graceful shutdown. It keeps at most MaxConns connections open, and
+// the Host header is checked against ln's address.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, tls TLS, shutdownTimeout time.Duration) error {
+	if a, ok := ln.Addr().(*net.TCPAddr); ok {
+		ip := a.IP
+		s.listenIP.Store(&ip)
+	}
+	limited := newLimitListener(ln, s.cfg.MaxConns)
+	s.conns.Store(limited)
+	ln = limited
 	hs := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: s.cfg.RequestTimeout + 10*time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: s.cfg.Log, MaxHeaderBytes: 64 << 10}
@@ -251,43 +306,40 @@ func (s *Server) routes() http.Handler {
 	guarded("POST /v1/models/{verb}", s.admitted(s.v1Verb))
 
 	guarded("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}).ServeHTTP)
-	open("GET /{$}", s.page)
-	guarded("POST /ui/explain", s.admitted(s.pageExplain))
+	guarded("GET /{$}", s.page)
+	guarded("POST "+pageRoute, s.admittedForm(s.pageExplain))
 	mux.Handle("/", s.metrics.wrap("other", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errorf(http.StatusNotFound, "not_found", "no endpoint %s %s; see GET /v1/models, POST /v1/models/{name}:predict, POST /v2/models/{name}/infer", r.Method, r.URL.Path))
 	}))
-	return mux
+	return s.checkHost(mux)
 }
 
-// auth checks the bearer token, when the server has one. The web page's
-// form posts the token as a field instead (a form cannot set headers).
-func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
-	if s.cfg.Token == "" {
-		return h
-	}
+// admitted takes an API post (application/json) through admission;
+// admittedForm the page's form post.
+func (s *Server) admitted(h http.HandlerFunc) http.HandlerFunc { return s.admitAfterBody(checkJSON, h) }
+
+func (s *Server) admittedForm(h http.HandlerFunc) http.HandlerFunc {
+	return s.admitAfterBody(checkForm, h)
+}
+
+// admitAfterBody checks the request's content type (and origin), reads its whole
+// body (readBody: bounded in size and time), and only then bounds the
+// requests that may use the models at once and puts the request's
+// deadline on its context; a request beyond the bound gets 429 with
+// Retry-After at once, so memory never grows with the backlog, and a
+// client that sends its body slowly never holds a slot.
+func (s *Server) admitAfterBody(check func(*http.Request) error, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok && r.URL.Path == "/ui/explain" {
-			got, ok = r.PostFormValue("token"), true
-		}
-		if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(s.cfg.Token)) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="lucid"`)
-			msg := "missing bearer token: send Authorization: Bearer TOKEN"
-			if ok {
-				msg = "wrong bearer token"
-			}
-			s.fail(w, r, errorf(http.StatusUnauthorized, "unauthorized", "%s", msg))
+		if err := check(r); err != nil {
+			s.fail(w, r, err)
 			return
 		}
-		h(w, r)
-	}
-}
-
-// admitted bounds the requests that may use the models at once and puts
-// the request's deadline on its context; a request beyond the bound gets
-// 429 with Retry-After at once, so memory never grows with the backlog.
-func (s *Server) admitted(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+		body, err := s.readBody(w, r)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		select {
 		case s.admit <- struct{}{}:
 		default:
@@ -299,13 +351,24 @@ func (s *Server) admitted(h http.HandlerFunc) http.HandlerFunc {
 		defer func() { <-s.admit }()
 		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
 		defer cancel()
-		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 		h(w, r.WithContext(ctx))
 	}
 }
 
 // InFlight returns the number of requests admitted and not finished.
 func (s *Server) InFlight() int { return len(s.admit) }
+
+// OpenConns returns the connections Serve has open (0 before Serve).
+func (s *Server) OpenConns() int {
+	if l := s.conns.Load(); l != nil {
+		return l.open()
+	}
+	return 0
+}
+
+// ExplainMemoryInUse returns the estimated bytes the explanations in
+// flight hold of MaxTotalExplainBytes.
+func (s *Server) ExplainMemoryInUse() int64 { return s.mem.inUse() }
 
 func (s *Server) model(w http.ResponseWriter, r *http.Request, name string) *servedModel {
 	m, ok := s.models[name]

@@ -69,11 +69,15 @@ func batchingOn() Config {
 	return Config{Batching: true, Batch: batching.Options{MaxBatch: 64, MaxWait: 2 * time.Millisecond}}
 }
 
-// do sends a request and returns the status and the decoded JSON body.
+// do sends a request (a POST as application/json unless header says
+// otherwise) and returns the status and the decoded JSON body.
 func do(t *testing.T, method, url, body string, header ...string) (int, map[string]any, http.Header) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	require.NoError(t, err)
+	if method == "POST" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
@@ -413,6 +417,7 @@ func TestCancelledExplanationStopsSpending(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	body := `{"instances": ["` + longText + `"], "parameters": {"budget": 65536}}`
 	req, _ := http.NewRequestWithContext(ctx, "POST", ts.URL+"/v1/models/"+modelName+":explain", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
 	errc := make(chan error, 1)
 	go func() {
 		resp, err := http.DefaultClient.Do(req)
@@ -464,6 +469,8 @@ func TestMetricsEndpoint(t *testing.T) {
 		`lucid_http_request_duration_seconds_bucket{endpoint="POST /v1/models/{verb}"`,
 		"lucid_requests_in_flight 0",
 		"lucid_batch_queue_rows 0",
+		"lucid_explain_memory_bytes 0",
+		"lucid_open_connections 0",
 		"lucid_model_run_seconds_total",
 	} {
 		assert.Contains(t, text, want)

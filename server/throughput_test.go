@@ -158,6 +158,7 @@ func TestTLSAndToken(t *testing.T) {
 	url := "https://" + ln.Addr().String()
 	req, _ := http.NewRequest("POST", url+"/v1/models/"+modelName+":predict", strings.NewReader(`{"instances": ["fine"]}`))
 	req.Header.Set("Authorization", "Bearer tok")
+	req.Header.Set("Content-Type", "application/json")
 	resp, err := client.Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()

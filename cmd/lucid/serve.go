@@ -41,24 +41,52 @@ Endpoints:
 Rows of concurrent requests share ONNX Runtime batches (dynamic batching,
 --batching on): up to --max-batch rows or --max-wait, whichever comes
 first; a lone request on an idle server whose last batch served one
-request goes at once, so light traffic does not pay --max-wait. With --token-file every endpoint but the health checks and the page
-needs "Authorization: Bearer TOKEN". Errors are JSON {"error": "..."}: 400
-bad input, 401 token, 404 unknown model, 413 body too large, 429 busy
-(with Retry-After), 504 past --request-timeout.
+request goes at once, so light traffic does not pay --max-wait.
+
+What a client must get right, checked in this order before the server
+spends anything on it:
+  Host       the Host header names this server: with a loopback --addr,
+             localhost or a loopback address; with one address, that
+             address; with 0.0.0.0 or [::], any IP address or localhost;
+             other names only with --allowed-hosts (421 otherwise). A web
+             page that a DNS rebinding points at the server is refused.
+  token      with --token-file every endpoint but the health checks needs
+             "Authorization: Bearer TOKEN" (the page: the browser's login
+             prompt, any user name, the token as password), checked before
+             any of the body is read (401).
+  type       API posts need Content-Type: application/json (415), so a web
+             page elsewhere cannot post to them; the page's form is an
+             URL-encoded post from the page itself (multipart: 415; from
+             another site: 403).
+  body       the whole body, at most --max-body (413), within
+             --body-timeout plus 1s per --min-body-rate bytes (408): a
+             client sending its body slowly never holds an admission slot.
+  admission  at most --max-queue requests at once (429 + Retry-After), and
+             explanations in flight share --explain-memory-budget by their
+             memory estimates (429 when it is spent; 400 for a request
+             above it alone).
+At most --max-conns connections are open at once; more wait until one
+closes. Errors are JSON {"error": "..."}: 400 bad input, 401 token, 403
+cross-site form, 404 unknown model, 408 slow body, 413 body too large,
+415 content type, 421 Host, 429 busy (with Retry-After), 504 past
+--request-timeout.
 
 Examples:
   lucid serve
   lucid serve --addr 127.0.0.1:9000 --model sst2=models/sst2-mini-bert --model other=/srv/other
-  curl -s localhost:8080/v1/models/sst2-mini-bert:predict -d '{"instances": ["a gorgeous movie"]}'
+  lucid serve --addr 0.0.0.0:8080 --token-file token --allowed-hosts lucid.example.org
+  curl -s localhost:8080/v1/models/sst2-mini-bert:predict -H 'Content-Type: application/json' -d '{"instances": ["a gorgeous movie"]}'
 
 Limits (checked at start; beyond one is a usage error, exit 2):
 --max-batch 1 to 4096, --max-wait 0 to 1s, --max-queue 1 to 100000,
 --request-timeout 1ms to 1h, --shutdown-timeout 0 to 1h, --max-body 1KiB
 to 1GiB, --max-text 1 to 1000000 bytes, --max-instances 1 to 4096,
 --max-explain-instances 1 to 256, --max-budget 1 to 1048576 (2^20),
---max-explain-memory 1MiB to half the machine's memory, --sessions 1 to
-64, --threads at most 4 per CPU (256 at most), --token-file at most 4096
-bytes.
+--max-explain-memory 1MiB to half the machine's memory,
+--explain-memory-budget --max-explain-memory to half the machine's memory,
+--max-conns 1 to 1000000, --body-timeout 1ms to 1h, --min-body-rate 1 to
+1GiB (bytes per second), --sessions 1 to 64, --threads at most 4 per CPU
+(256 at most), --token-file at most 4096 bytes.
 `
 
 // serve's documented limits.
@@ -72,6 +100,7 @@ const (
 	maxServeInstances    = 4096
 	maxServeExplainInsts = 256
 	maxTokenFileBytes    = 4096
+	maxServeConns        = 1_000_000
 )
 
 // modelSpecs is the repeatable --model name=DIR flag.
@@ -107,6 +136,13 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	maxBudgetFlag := fs.Int("max-budget", server.DefaultMaxBudget, fmt.Sprintf("most evaluations one explanation may ask for, 1 to %d", maxBudget))
 	maxMemory := byteSize(server.DefaultMaxMemoryBytes)
 	fs.Var(&maxMemory, "max-explain-memory", "most memory one explanation may take by its estimate, 1MiB to half the machine's memory")
+	memBudget := byteSize(min(server.DefaultMaxTotalExplain, defaultMaxMemory()))
+	fs.Var(&memBudget, "explain-memory-budget", "most memory all explanations in flight may take together, by their estimates; more get 429 (default 1GiB, at most half the machine's memory)")
+	maxConns := fs.Int("max-conns", server.DefaultMaxConns, fmt.Sprintf("connections open at once; more wait until one closes, 1 to %d", maxServeConns))
+	bodyTimeout := fs.Duration("body-timeout", server.DefaultBodyTimeout, fmt.Sprintf("a request body must arrive within this, plus 1s per --min-body-rate bytes, 1ms to %v", maxServeTimeout))
+	minBodyRate := byteSize(server.DefaultMinBodyRate)
+	fs.Var(&minBodyRate, "min-body-rate", "slowest a request body may arrive, in bytes per second beyond --body-timeout, 1 to 1GiB")
+	allowedHosts := fs.String("allowed-hosts", "", "comma-separated names the Host header may carry besides the listen address ('*': any); needed to reach the server by a DNS name")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -133,6 +169,8 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		durationFlag("max-wait", *maxWait, 0, maxServeWait),
 		durationFlag("request-timeout", *reqTimeout, time.Millisecond, maxServeTimeout),
 		durationFlag("shutdown-timeout", *shutdownTimeout, 0, maxServeTimeout),
+		intFlag("max-conns", *maxConns, 1, maxServeConns),
+		durationFlag("body-timeout", *bodyTimeout, time.Millisecond, maxServeTimeout),
 	); err != nil {
 		return err
 	}
@@ -141,6 +179,16 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	if memLimit := defaultMaxMemory(); int64(maxMemory) < 1<<20 || int64(maxMemory) > memLimit {
 		return usagef("--max-explain-memory %s: want 1MiB to %s (half the machine's memory)", formatBytes(int64(maxMemory)), formatBytes(memLimit))
+	}
+	if memLimit := defaultMaxMemory(); int64(memBudget) < int64(maxMemory) || int64(memBudget) > memLimit {
+		return usagef("--explain-memory-budget %s: want --max-explain-memory (%s) to %s (half the machine's memory)", formatBytes(int64(memBudget)), formatBytes(int64(maxMemory)), formatBytes(memLimit))
+	}
+	if minBodyRate < 1 || minBodyRate > 1<<30 {
+		return usagef("--min-body-rate %s: want 1 B to 1GiB (bytes per second)", formatBytes(int64(minBodyRate)))
+	}
+	hosts, err := parseHosts(*allowedHosts)
+	if err != nil {
+		return err
 	}
 	if *batchingMode != "on" && *batchingMode != "off" {
 		return usagef("--batching %q: want on or off", termSafe(*batchingMode))
@@ -184,8 +232,9 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	logger := log.New(stderr, "lucid serve: ", log.LstdFlags)
 	srv, err := server.New(server.Config{
 		Limits: server.Limits{MaxBodyBytes: int64(maxBody), MaxTextBytes: *maxText, MaxInstances: *maxInstances,
-			MaxExplainInstances: *maxExplain, MaxBudget: *maxBudgetFlag, MaxMemoryBytes: int64(maxMemory)},
+			MaxExplainInstances: *maxExplain, MaxBudget: *maxBudgetFlag, MaxMemoryBytes: int64(maxMemory), MaxTotalExplainBytes: int64(memBudget)},
 		Token: token, RequestTimeout: *reqTimeout, MaxInFlight: *maxQueue,
+		AllowedHosts: hosts, MaxConns: *maxConns, BodyTimeout: *bodyTimeout, MinBodyRate: int64(minBodyRate),
 		Batching: *batchingMode == "on", Sessions: *sessions,
 		Batch: batching.Options{MaxBatch: *maxBatchRows, MaxWait: waitOrNow(*maxWait), Concurrency: *sessions, Mode: mode},
 		Log:   logger,
@@ -212,6 +261,23 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		logger.Printf("warning: listening beyond loopback (%s) without --token-file: anyone who can reach it can use the models", termSafe(*addr))
 	}
 	return srv.Serve(ctx, ln, server.TLS{CertFile: *tlsCert, KeyFile: *tlsKey}, *shutdownTimeout)
+}
+
+// parseHosts reads --allowed-hosts: comma-separated host names (no
+// ports, no schemes), or "*".
+func parseHosts(list string) ([]string, error) {
+	var out []string
+	for _, h := range strings.Split(list, ",") {
+		h = strings.TrimSpace(h)
+		if h == "" {
+			continue
+		}
+		if h != "*" && (strings.ContainsAny(h, ":/ @") || strings.Contains(h, "*")) {
+			return nil, usagef("--allowed-hosts: %q is not a host name: give names without scheme or port (example.org), or * for any", termSafe(h))
+		}
+		out = append(out, h)
+	}
+	return out, nil
 }
 
 // waitOrNow maps --max-wait 0 (run as soon as a runner is free) to the

@@ -42,6 +42,11 @@ func TestServeUsageErrors(t *testing.T) {
 		{[]string{"--model", "bad/name=" + dir}, `model name "bad/name"`},
 		{[]string{"--model", "x=" + dir}, "lacks"},
 		{[]string{"extra"}, "serve takes no arguments"},
+		{[]string{"--max-conns", "0"}, "--max-conns 0"},
+		{[]string{"--body-timeout", "0s"}, "--body-timeout 0s"},
+		{[]string{"--min-body-rate", "0"}, "-min-body-rate: size \"0\": want a positive size"},
+		{[]string{"--explain-memory-budget", "1MiB"}, "--explain-memory-budget 1.0 MiB: want --max-explain-memory (256.0 MiB)"},
+		{[]string{"--allowed-hosts", "http://example.org"}, `--allowed-hosts: "http://example.org" is not a host name`},
 	} {
 		code, _, stderr := lucid(t, "", append([]string{"serve"}, c.args...)...)
 		assert.Equal(t, exitUsage, code, "%v: %s", c.args, stderr)

@@ -541,6 +541,7 @@ func countEvaluations(ctx context.Context, url string, texts []string, params ma
 		if err != nil {
 			return nil, err
 		}
+		req.Header.Set("Content-Type", "application/json")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			return nil, err
