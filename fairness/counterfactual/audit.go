@@ -49,6 +49,14 @@ type Config struct {
 	// depend on their order); 0
 	// means DefaultReservoirSize (10,000).
 	ReservoirSize int
+	// Partners is how many partners in each other group every name of a
+	// name family (IsNameFamily) is paired with: 0 means DefaultPartners
+	// (5), a negative value every name of that group. Where a group has
+	// more names than Partners, PartnerSeed picks which (PartnersOf); the
+	// choice is fixed per name, so every text with the name uses the same
+	// partners.
+	Partners    int
+	PartnerSeed uint64
 }
 
 // Audit measures how a classifier's output moves under identity-term
@@ -81,8 +89,13 @@ type Audit struct {
 
 	texts, withTerms, swaps int
 
-	th        thresholds
-	reservoir int
+	th          thresholds
+	reservoir   int
+	partners    int
+	partnerSeed uint64
+	nameFam     []bool // by position in fams: IsNameFamily
+	// pairFams caches the two-group families of name → partner swaps.
+	pairFams map[partnerKey]Family
 	// fingerprint identifies the labels, target and settings that shape
 	// the result (see fingerprintOf); Merge and UnmarshalBinary refuse
 	// state from an audit set up differently.
@@ -93,12 +106,13 @@ type Audit struct {
 	groupAcc  map[groupKey]*acc
 	signedAcc map[groupKey]*stats.PairedStream
 	pairAcc   map[pairKey]*acc
+	strata    map[strataKey]*stratumAcc
 	worst     exampleHeap
 }
 
 type item struct {
-	text  string
-	swaps []Swap
+	text, frame string
+	swaps       []Swap
 }
 
 type groupKey struct {
@@ -178,6 +192,13 @@ func NewAudit(clf Classifier, cfg Config) (*Audit, error) {
 	case res < 0:
 		return nil, fmt.Errorf("counterfactual: reservoir size %d is negative", res)
 	}
+	partners := cfg.Partners
+	if partners == 0 {
+		partners = DefaultPartners
+	}
+	if partners < 0 {
+		partners = -1
+	}
 	k := cfg.TopK
 	switch {
 	case k == 0:
@@ -186,19 +207,27 @@ func NewAudit(clf Classifier, cfg Config) (*Audit, error) {
 		k = 0
 	}
 	a := &Audit{
-		clf:       clf,
-		labels:    append([]string(nil), labels...),
-		target:    t,
-		fams:      fams,
-		topK:      k,
-		b:         scoring.NewBatcher(clf, size, len(labels)),
-		th:        th,
-		reservoir: res,
-		famPos:    famPos,
-		famAcc:    make([]acc, len(fams)),
-		groupAcc:  make(map[groupKey]*acc),
-		signedAcc: make(map[groupKey]*stats.PairedStream),
-		pairAcc:   make(map[pairKey]*acc),
+		clf:         clf,
+		labels:      append([]string(nil), labels...),
+		target:      t,
+		fams:        fams,
+		topK:        k,
+		b:           scoring.NewBatcher(clf, size, len(labels)),
+		th:          th,
+		reservoir:   res,
+		partners:    partners,
+		partnerSeed: cfg.PartnerSeed,
+		nameFam:     make([]bool, len(fams)),
+		pairFams:    make(map[partnerKey]Family),
+		strata:      make(map[strataKey]*stratumAcc),
+		famPos:      famPos,
+		famAcc:      make([]acc, len(fams)),
+		groupAcc:    make(map[groupKey]*acc),
+		signedAcc:   make(map[groupKey]*stats.PairedStream),
+		pairAcc:     make(map[pairKey]*acc),
+	}
+	for i, f := range fams {
+		a.nameFam[i] = IsNameFamily(f)
 	}
 	a.fingerprint = a.fingerprintOf()
 	return a, nil
@@ -206,15 +235,21 @@ func NewAudit(clf Classifier, cfg Config) (*Audit, error) {
 
 // Add queues a text with its swaps and scores whatever full batches are
 // ready. If scoring fails the texts stay queued, and a later Add, Flush or
-// Result tries them again.
-func (a *Audit) Add(ctx context.Context, text string) error {
+// Result tries them again. Add(ctx, text) is AddFramed(ctx, text, "").
+func (a *Audit) Add(ctx context.Context, text string) error { return a.AddFramed(ctx, text, "") }
+
+// AddFramed is Add for a text of a matched design: frame names its
+// template (or pair id), and the result breaks each direction down by
+// frame too (Result.Strata), so frames pulling in opposite directions are
+// visible. An empty frame is no frame.
+func (a *Audit) AddFramed(ctx context.Context, text, frame string) error {
 	a.texts++
-	swaps := Counterfactuals(text, a.fams)
+	swaps := a.swapsOf(text)
 	if len(swaps) == 0 {
 		return nil
 	}
 	a.withTerms++
-	it := item{text: text, swaps: swaps}
+	it := item{text: text, frame: frame, swaps: swaps}
 	texts := make([]string, 0, 1+len(swaps))
 	texts = append(texts, text)
 	for _, s := range swaps {
@@ -222,6 +257,20 @@ func (a *Audit) Add(ctx context.Context, text string) error {
 	}
 	a.b.Add(texts, func(probs [][]float64) { a.account(it, probs) })
 	return a.b.Run(ctx, false)
+}
+
+// swapsOf is every swap the audit scores for text: Counterfactuals for a
+// family of terms, each name with each of its partners for a name family.
+func (a *Audit) swapsOf(text string) []Swap {
+	var out []Swap
+	for i := range a.fams {
+		if a.nameFam[i] {
+			out = append(out, a.partnerSwaps(text, i)...)
+			continue
+		}
+		out = append(out, Counterfactuals(text, a.fams[i:i+1])...)
+	}
+	return out
 }
 
 // Flush scores every queued text, even if that leaves a batch short.
@@ -238,6 +287,8 @@ func (a *Audit) account(it item, probs [][]float64) {
 	}
 	var dirs []groupKey
 	sums := make(map[groupKey]*dirSum)
+	var strata []strataKey
+	ssums := make(map[strataKey]*stratumText)
 	// A text counts once in each row it has swaps in: the rows it touched
 	// are counted when it is done, so the count needs no text sequence.
 	touched := make(map[*acc]bool)
@@ -255,6 +306,14 @@ func (a *Audit) account(it item, probs [][]float64) {
 			// Keyed by the text, so the Wilcoxon sample is the same set of
 			// texts however the stream was split or ordered.
 			acc.AddKeyed(sums[k].sum/float64(sums[k].n), key)
+		}
+		for _, k := range strata {
+			sa := a.strata[k]
+			if sa == nil {
+				sa = &stratumAcc{}
+				a.strata[k] = sa
+			}
+			sa.addText(ssums[k])
 		}
 	}()
 	for k, s := range it.swaps {
@@ -278,6 +337,13 @@ func (a *Audit) account(it item, probs [][]float64) {
 		}
 		sums[gk].sum += d
 		sums[gk].n++
+		for _, sk := range a.strataOf(gk, s, it.frame) {
+			if ssums[sk] == nil {
+				ssums[sk] = &stratumText{}
+				strata = append(strata, sk)
+			}
+			ssums[sk].add(d, flip)
+		}
 		pk := pairKey{fi, s.Term, s.ToGroup, s.Replacement}
 		if a.pairAcc[pk] == nil {
 			a.pairAcc[pk] = &acc{from: s.FromGroup}
@@ -386,6 +452,9 @@ func (a *Audit) Result(ctx context.Context) (Result, error) {
 	}
 	order(r.Groups)
 	order(r.Pairs)
+	r.Strata = a.strataRows()
+	r.Design = Design{Partners: a.partners, PartnerSeed: a.partnerSeed, NameFamilies: ClusteredMethod, TermFamilies: TextMethod,
+		Strata: "descriptive: by term kind (pronoun, title, term) in families of terms, and by frame when texts carry one; unit = text, Student's t interval over texts"}
 	a.judge(&r) // after ordering: the worst direction's tie-break follows the table
 	held := append([]*heldExample(nil), a.worst...)
 	sort.Slice(held, func(i, j int) bool { return worse(&held[i].Example, &held[j].Example) })
@@ -411,8 +480,15 @@ type Result struct {
 	Families []Stats `json:"families"`
 	// Groups is by (family, from group, to group), Pairs by (family, term →
 	// replacement); both sorted by family, then largest mean |Δp| first.
+	// In a name family a Pairs row is one (name → partner) pairing.
 	Groups []Stats `json:"groups"`
 	Pairs  []Stats `json:"pairs"`
+	// Strata break directions down by term kind and by frame (see
+	// Stratum); descriptive, not judged.
+	Strata []Stratum `json:"strata,omitempty"`
+	// Design states how swaps were made and what the unit of each test
+	// is.
+	Design Design `json:"design"`
 	// Worst are the examples with the largest |Δp|, largest first; ties
 	// are ordered by content: original text, swapped text, family,
 	// groups, term, replacement.
@@ -446,23 +522,46 @@ type Stats struct {
 
 	// Signed is the paired analysis of the signed Δp of a direction
 	// (Groups rows only; nil elsewhere): one difference per text, with
-	// its t interval, sign test, paired t and Wilcoxon tests.
+	// its t interval, sign test, paired t and Wilcoxon tests. It is the
+	// verdict's evidence in a family of terms; in a name family it is
+	// descriptive, and Clustered is the evidence.
 	Signed *Signed `json:"signed,omitempty"`
+	// Clustered is the analysis with the name as the unit (Groups rows of
+	// name families only): its N is the number of names, Texts the
+	// number of texts behind them.
+	Clustered *Clustered `json:"clustered,omitempty"`
 	// SignedCheck judges the mean signed Δp against [−Tolerance,
-	// Tolerance] with the paired t-test's p-value, Holm-corrected across
-	// the family's directions. On a Families row it is the check of the
+	// Tolerance] with the t-test's p-value (over texts in a family of
+	// terms, over name means in a name family: see Design),
+	// Holm-corrected across the family's directions. On a Families row it is the check of the
 	// family's worst direction (most severe verdict, then largest |mean|),
 	// and its Test names that direction. Nil on Pairs rows.
 	SignedCheck *Check `json:"signed_check,omitempty"`
 	// FlipCheck judges FlipRate against [0, FlipTolerance] with its Wilson
 	// interval and the exact one-sided binomial test of "rate ≤
-	// FlipTolerance": Holm-corrected across the family's directions on a
-	// Groups row, pooled over the family (one test) on a Families row.
-	// Nil on Pairs rows.
+	// FlipTolerance" (in a name family: the mean of the names' flip rates
+	// with its t interval and one-sided t-test): Holm-corrected across
+	// the family's directions on a Groups row, pooled over the family
+	// (one test) on a Families row. Nil on Pairs rows.
 	FlipCheck *Check `json:"flip_check,omitempty"`
 	// Verdict is the more severe of SignedCheck's and FlipCheck's, its
 	// reason naming which (Families and Groups rows only).
 	Verdict *stats.Verdict `json:"verdict,omitempty"`
+}
+
+// Design states how an audit made its swaps and tested them, for
+// report.json.
+type Design struct {
+	// Partners is how many partners in each other group every name of a
+	// name family was paired with (−1: every name of the group), chosen
+	// by PartnerSeed.
+	Partners    int    `json:"partners_per_name"`
+	PartnerSeed uint64 `json:"partner_seed"`
+	// NameFamilies and TermFamilies state the unit of replication and the
+	// tests of the two kinds of family; Strata the breakdown's.
+	NameFamilies string `json:"name_families"`
+	TermFamilies string `json:"term_families"`
+	Strata       string `json:"strata"`
 }
 
 // Example is one scored swap, kept for a later explanation.
@@ -525,29 +624,48 @@ func (a *Audit) judge(r *Result) {
 			rows[i].FlipInterval = stats.Wilson(rows[i].Flips, rows[i].Swaps, z)
 		}
 	}
+	units := a.nameUnits()
 	byFam := make(map[string][]int) // family → indexes into r.Groups
 	for i := range r.Groups {
 		g := &r.Groups[i]
-		sg := signedOf(a.signedAcc[groupKey{a.famPos[g.Family], g.FromGroup, g.ToGroup}], th.conf)
+		gk := groupKey{a.famPos[g.Family], g.FromGroup, g.ToGroup}
+		sg := signedOf(a.signedAcc[gk], th.conf)
 		g.Signed = &sg
+		if a.nameFam[gk.fam] {
+			c := clusteredOf(units[gk], g.Texts, g.Swaps, th.conf, th.flipTol)
+			g.Clustered = &c
+		}
 		byFam[g.Family] = append(byFam[g.Family], i)
 	}
 	for fi := range r.Families {
 		f := &r.Families[fi]
+		named := a.nameFam[fi]
 		dirs := byFam[f.Family]
 		tp := make([]float64, len(dirs))
 		fp := make([]float64, len(dirs))
 		for k, i := range dirs {
-			tp[k] = r.Groups[i].Signed.TP
-			fp[k] = stats.BinomialUpper(r.Groups[i].Flips, r.Groups[i].Swaps, th.flipTol)
+			g := &r.Groups[i]
+			if named {
+				tp[k], fp[k] = g.Clustered.TP, g.Clustered.FlipP
+				continue
+			}
+			tp[k] = g.Signed.TP
+			fp[k] = stats.BinomialUpper(g.Flips, g.Swaps, th.flipTol)
 		}
 		tAdj, fAdj := stats.Holm(tp), stats.Holm(fp)
 		var worst *Check
 		var worstDir *Stats
 		for k, i := range dirs {
 			g := &r.Groups[i]
-			sc := th.signedCheck(*g.Signed, tAdj[k], len(dirs))
-			fc := th.flipCheck(g.Flips, g.Swaps, fp[k], fAdj[k], fmt.Sprintf("exact binomial (rate ≤ %g) over %d swaps, Holm over %d directions", th.flipTol, g.Swaps, len(dirs)))
+			var sc, fc Check
+			if named {
+				c := g.Clustered
+				sc = th.signedCheck(c.Paired, tAdj[k], fmt.Sprintf("t over %d name means (%d texts, %d swaps), Holm over %d directions", c.N, g.Texts, g.Swaps, len(dirs)))
+				fc = th.clusteredFlipCheck(*c, fAdj[k], fmt.Sprintf("one-sided t (mean name flip rate ≤ %g) over %d names (%d swaps), Holm over %d directions", th.flipTol, c.N, g.Swaps, len(dirs)))
+			} else {
+				sc = th.signedCheck(g.Signed.Paired, tAdj[k], fmt.Sprintf("paired t over %d texts, Holm over %d directions", g.Signed.N, len(dirs)))
+				fc = th.flipCheck(g.Flips, g.Swaps, fp[k], fAdj[k], fmt.Sprintf("exact binomial (rate ≤ %g) over %d swaps, Holm over %d directions", th.flipTol, g.Swaps, len(dirs)))
+			}
 			g.SignedCheck, g.FlipCheck = &sc, &fc
 			g.Verdict = combine(sc, fc)
 			if worst == nil || worseCheck(sc, *worst) {
@@ -562,11 +680,80 @@ func (a *Audit) judge(r *Result) {
 			c.Test = fmt.Sprintf("worst direction %s → %s: %s", worstDir.FromGroup, worstDir.ToGroup, c.Test)
 			f.SignedCheck = &c
 		}
-		raw := stats.BinomialUpper(f.Flips, f.Swaps, th.flipTol)
-		fc := th.flipCheck(f.Flips, f.Swaps, raw, raw, fmt.Sprintf("exact binomial (rate ≤ %g) over %d swaps of the family", th.flipTol, f.Swaps))
+		var fc Check
+		if named {
+			// One test over the family's names: each name's flip rate
+			// over all its swaps, in every direction.
+			c := clusteredOf(units.pooled(fi), f.Texts, f.Swaps, th.conf, th.flipTol)
+			fc = th.clusteredFlipCheck(c, c.FlipP, fmt.Sprintf("one-sided t (mean name flip rate ≤ %g) over %d names of the family (%d swaps)", th.flipTol, c.N, f.Swaps))
+		} else {
+			raw := stats.BinomialUpper(f.Flips, f.Swaps, th.flipTol)
+			fc = th.flipCheck(f.Flips, f.Swaps, raw, raw, fmt.Sprintf("exact binomial (rate ≤ %g) over %d swaps of the family", th.flipTol, f.Swaps))
+		}
 		f.FlipCheck = &fc
 		f.Verdict = combine(*f.SignedCheck, fc)
 	}
+}
+
+// nameUnitSet holds each name family direction's name means.
+type nameUnitSet map[groupKey][]UnitMean
+
+// nameUnits gathers, for every direction of a name family, each source
+// name's swaps, flips and mean Δp over its (name → partner) rows, sorted
+// by name. The sums are exact, so the means do not depend on the order
+// the rows are visited in.
+func (a *Audit) nameUnits() nameUnitSet {
+	type unitKey struct {
+		dir  groupKey
+		term string
+	}
+	sums := make(map[unitKey]*acc)
+	for k, c := range a.pairAcc {
+		if !a.nameFam[k.fam] {
+			continue
+		}
+		uk := unitKey{groupKey{k.fam, c.from, k.to}, k.term}
+		if sums[uk] == nil {
+			sums[uk] = &acc{}
+		}
+		sums[uk].merge(c)
+	}
+	out := make(nameUnitSet)
+	for uk, c := range sums {
+		if c.n == 0 {
+			continue
+		}
+		out[uk.dir] = append(out[uk.dir], UnitMean{Term: uk.term, Swaps: c.n, Flips: c.flips, Mean: c.sum.Value() / float64(c.n)})
+	}
+	for _, us := range out {
+		slices.SortFunc(us, func(x, y UnitMean) int { return cmp.Compare(x.Term, y.Term) })
+	}
+	return out
+}
+
+// pooled is family fi's names over all their directions: each name's
+// swaps and flips summed (the means are left 0; only flip rates are
+// used), sorted by name.
+func (s nameUnitSet) pooled(fi int) []UnitMean {
+	by := make(map[string]*UnitMean)
+	for k, us := range s {
+		if k.fam != fi {
+			continue
+		}
+		for _, u := range us {
+			if by[u.Term] == nil {
+				by[u.Term] = &UnitMean{Term: u.Term}
+			}
+			by[u.Term].Swaps += u.Swaps
+			by[u.Term].Flips += u.Flips
+		}
+	}
+	out := make([]UnitMean, 0, len(by))
+	for _, u := range by {
+		out = append(out, *u)
+	}
+	slices.SortFunc(out, func(x, y UnitMean) int { return cmp.Compare(x.Term, y.Term) })
+	return out
 }
 
 // worseCheck orders direction checks: the more severe verdict, then the

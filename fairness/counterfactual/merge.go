@@ -19,11 +19,11 @@ import (
 
 // auditSnapshotVersion is written first in every encoded Audit, so a
 // later layout can refuse (or convert) an older one.
-const auditSnapshotVersion = 1
+const auditSnapshotVersion = 2
 
 // fingerprintOf identifies what shapes an audit's result: the labels and
-// target, the families with their terms, TopK, the thresholds and the
-// reservoir size. The batch size is left out: it changes how texts are
+// target, the families with their terms, TopK, the thresholds, the
+// reservoir size and the partners per name with their seed. The batch size is left out: it changes how texts are
 // scored, never the result, so audits batched differently merge.
 func (a *Audit) fingerprintOf() string {
 	type fam struct {
@@ -40,7 +40,9 @@ func (a *Audit) fingerprintOf() string {
 		Families                  []fam
 		TopK, Reservoir           int
 		Tol, FlipTol, Conf, Alpha float64
-	}{a.labels, a.target, fams, a.topK, a.reservoir, a.th.tol, a.th.flipTol, a.th.conf, a.th.alpha})
+		Partners                  int
+		PartnerSeed               uint64
+	}{a.labels, a.target, fams, a.topK, a.reservoir, a.th.tol, a.th.flipTol, a.th.conf, a.th.alpha, a.partners, a.partnerSeed})
 	if err != nil {
 		// Strings, ints and finite floats only: cannot fail.
 		panic(fmt.Sprintf("counterfactual: fingerprint of the audit's settings: %v", err))
@@ -126,6 +128,14 @@ func (a *Audit) Merge(b *Audit) error {
 			return fmt.Errorf("counterfactual: direction %s → %s: %w", k.from, k.to, err)
 		}
 	}
+	for k, cb := range b.strata {
+		ca := a.strata[k]
+		if ca == nil {
+			ca = &stratumAcc{}
+			a.strata[k] = ca
+		}
+		ca.merge(cb)
+	}
 	for _, h := range b.worst {
 		a.offer(cloneExample(&h.Example))
 	}
@@ -169,7 +179,13 @@ type (
 		Families                []accSnapshot // in the configured order
 		Groups                  []groupSnapshot
 		Pairs                   []pairSnapshot
+		Strata                  []strataSnapshot
 		Worst                   []Example // worst first
+	}
+	strataSnapshot struct {
+		Family, From, To, By, Stratum string
+		Texts, Swaps, Flips           int
+		Sum, SumSq                    stats.ExactSum
 	}
 	accSnapshot struct {
 		N, Texts, Flips int
@@ -213,6 +229,14 @@ func (a *Audit) MarshalBinary() ([]byte, error) {
 	}) {
 		c := a.pairAcc[k]
 		snap.Pairs = append(snap.Pairs, pairSnapshot{Family: a.fams[k.fam].Name, From: c.from, To: k.to, Term: k.term, Replacement: k.repl, Acc: c.snapshot()})
+	}
+	for _, k := range slices.SortedFunc(maps.Keys(a.strata), func(x, y strataKey) int {
+		return cmp.Or(cmp.Compare(x.dir.fam, y.dir.fam), cmp.Compare(x.dir.from, y.dir.from), cmp.Compare(x.dir.to, y.dir.to),
+			cmp.Compare(x.by, y.by), cmp.Compare(x.stratum, y.stratum))
+	}) {
+		c := a.strata[k]
+		snap.Strata = append(snap.Strata, strataSnapshot{Family: a.fams[k.dir.fam].Name, From: k.dir.from, To: k.dir.to, By: k.by, Stratum: k.stratum,
+			Texts: c.texts, Swaps: c.swaps, Flips: c.flips, Sum: c.sum, SumSq: c.sumSq})
 	}
 	held := slices.Clone(a.worst)
 	slices.SortFunc(held, func(x, y *heldExample) int { return compareExamples(&x.Example, &y.Example) })
@@ -312,6 +336,23 @@ func (a *Audit) UnmarshalBinary(data []byte) error {
 		c.from = p.From
 		pairAcc[k] = c
 	}
+	strata := make(map[strataKey]*stratumAcc, len(snap.Strata))
+	for _, st := range snap.Strata {
+		fi, err := fam(st.Family)
+		if err != nil {
+			return err
+		}
+		k := strataKey{groupKey{fi, st.From, st.To}, st.By, st.Stratum}
+		if strata[k] != nil {
+			return bad("stratum %s %q of %s → %s in %q twice", st.By, st.Stratum, st.From, st.To, st.Family)
+		}
+		if (st.By != ByKind && st.By != ByFrame) || st.Texts <= 0 || st.Swaps < st.Texts || st.Flips < 0 || st.Flips > st.Swaps ||
+			!finite(st.Sum.Value()) || !finite(st.SumSq.Value()) || st.SumSq.Value() < 0 {
+			return bad("stratum %s %q of %s → %s in %q: %d texts, %d swaps, %d flips, sums %v and %v",
+				st.By, st.Stratum, st.From, st.To, st.Family, st.Texts, st.Swaps, st.Flips, st.Sum.Value(), st.SumSq.Value())
+		}
+		strata[k] = &stratumAcc{texts: st.Texts, swaps: st.Swaps, flips: st.Flips, sum: st.Sum, sumSq: st.SumSq}
+	}
 	if len(snap.Worst) > a.topK {
 		return bad("%d worst examples, more than TopK = %d", len(snap.Worst), a.topK)
 	}
@@ -331,6 +372,6 @@ func (a *Audit) UnmarshalBinary(data []byte) error {
 	}
 	heap.Init(&worst)
 	a.texts, a.withTerms, a.swaps = snap.Texts, snap.WithTerms, snap.Swaps
-	a.famAcc, a.groupAcc, a.signedAcc, a.pairAcc, a.worst = famAcc, groupAcc, signedAcc, pairAcc, worst
+	a.famAcc, a.groupAcc, a.signedAcc, a.pairAcc, a.strata, a.worst = famAcc, groupAcc, signedAcc, pairAcc, strata, worst
 	return nil
 }
