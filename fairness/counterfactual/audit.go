@@ -695,67 +695,6 @@ func (a *Audit) judge(r *Result) {
 	}
 }
 
-// nameUnitSet holds each name family direction's name means.
-type nameUnitSet map[groupKey][]UnitMean
-
-// nameUnits gathers, for every direction of a name family, each source
-// name's swaps, flips and mean Δp over its (name → partner) rows, sorted
-// by name. The sums are exact, so the means do not depend on the order
-// the rows are visited in.
-func (a *Audit) nameUnits() nameUnitSet {
-	type unitKey struct {
-		dir  groupKey
-		term string
-	}
-	sums := make(map[unitKey]*acc)
-	for k, c := range a.pairAcc {
-		if !a.nameFam[k.fam] {
-			continue
-		}
-		uk := unitKey{groupKey{k.fam, c.from, k.to}, k.term}
-		if sums[uk] == nil {
-			sums[uk] = &acc{}
-		}
-		sums[uk].merge(c)
-	}
-	out := make(nameUnitSet)
-	for uk, c := range sums {
-		if c.n == 0 {
-			continue
-		}
-		out[uk.dir] = append(out[uk.dir], UnitMean{Term: uk.term, Swaps: c.n, Flips: c.flips, Mean: c.sum.Value() / float64(c.n)})
-	}
-	for _, us := range out {
-		slices.SortFunc(us, func(x, y UnitMean) int { return cmp.Compare(x.Term, y.Term) })
-	}
-	return out
-}
-
-// pooled is family fi's names over all their directions: each name's
-// swaps and flips summed (the means are left 0; only flip rates are
-// used), sorted by name.
-func (s nameUnitSet) pooled(fi int) []UnitMean {
-	by := make(map[string]*UnitMean)
-	for k, us := range s {
-		if k.fam != fi {
-			continue
-		}
-		for _, u := range us {
-			if by[u.Term] == nil {
-				by[u.Term] = &UnitMean{Term: u.Term}
-			}
-			by[u.Term].Swaps += u.Swaps
-			by[u.Term].Flips += u.Flips
-		}
-	}
-	out := make([]UnitMean, 0, len(by))
-	for _, u := range by {
-		out = append(out, *u)
-	}
-	slices.SortFunc(out, func(x, y UnitMean) int { return cmp.Compare(x.Term, y.Term) })
-	return out
-}
-
 // worseCheck orders direction checks: the more severe verdict, then the
 // larger |estimate| (NaN last).
 func worseCheck(x, y Check) bool {

@@ -219,3 +219,68 @@ func TestPronounPairsAreKeyedByReplacement(t *testing.T) {
 	assert.Equal(t, 1, his.Swaps)
 	assert.Equal(t, mustJSON(t, r), mustJSON(t, runAudit(t, corpusLexicon(), cfg, texts[1], texts[0])))
 }
+
+// TestAuditMergeFramesAndNames: the name-unit and stratum accumulators
+// merge like the rest. Texts come with frames (AddFramed), name families
+// pair each name with several partners, and the one-pass result is checked
+// to hold clustered rows and strata of both breakdowns, so the comparison
+// covers them.
+func TestAuditMergeFramesAndNames(t *testing.T) {
+	type framed struct{ text, frame string }
+	cfg := func(batch int) Config {
+		return Config{BatchSize: batch, TopK: 4, ReservoirSize: 5, Partners: 3, PartnerSeed: 9}
+	}
+	audit := func(c Config, xs []framed) *Audit {
+		a, err := NewAudit(corpusLexicon(), c)
+		require.NoError(t, err)
+		for _, x := range xs {
+			require.NoError(t, a.AddFramed(context.Background(), x.text, x.frame))
+		}
+		require.NoError(t, a.Flush(context.Background()))
+		return a
+	}
+	for trial := range 8 {
+		rng := rand.New(rand.NewPCG(uint64(trial), 21))
+		var xs []framed
+		for _, s := range mergeCorpus(rng, 20+rng.IntN(120)) {
+			xs = append(xs, framed{s, fmt.Sprintf("T%d", rng.IntN(4))})
+		}
+		one := audit(cfg(64), xs)
+		r, err := one.Result(context.Background())
+		require.NoError(t, err)
+		want := mustJSON(t, r)
+		by := map[string]bool{}
+		for _, s := range r.Strata {
+			by[s.By] = true
+		}
+		clustered := false
+		for _, g := range r.Groups {
+			clustered = clustered || g.Clustered != nil
+		}
+		require.True(t, by[ByFrame] && by[ByKind] && clustered, "trial %d: the result has frame and kind strata and name-unit rows", trial)
+
+		k := 1 + rng.IntN(4)
+		parts := make([][]framed, k)
+		for _, x := range xs {
+			p := rng.IntN(k)
+			parts[p] = append(parts[p], x)
+		}
+		var accs []*Audit
+		for _, p := range parts {
+			rng.Shuffle(len(p), func(i, j int) { p[i], p[j] = p[j], p[i] })
+			accs = append(accs, roundTripAudit(t, cfg(1+rng.IntN(30)), audit(cfg(1+rng.IntN(30)), p)))
+		}
+		merged := mergetest.Merge(t, rng, accs, func() *Audit {
+			a, err := NewAudit(corpusLexicon(), cfg(5))
+			require.NoError(t, err)
+			return a
+		})
+		require.Equal(t, want, resultJSON(t, merged), "trial %d: %d texts in %d parts", trial, len(xs), k)
+	}
+	// Partners and their seed are settings: audits that differ in them do
+	// not merge.
+	a := audit(cfg(8), []framed{{"James left", ""}})
+	for _, c := range []Config{{BatchSize: 8, TopK: 4, ReservoirSize: 5, Partners: 4, PartnerSeed: 9}, {BatchSize: 8, TopK: 4, ReservoirSize: 5, Partners: 3, PartnerSeed: 10}} {
+		assert.ErrorContains(t, a.Merge(audit(c, []framed{{"Keisha left", ""}})), "different labels, target, families or settings")
+	}
+}

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"math"
 
-	"gonum.org/v1/gonum/stat/distuv"
-
 	"github.com/lucid-nlp/lucid/fairness/stats"
 )
 
@@ -116,100 +114,4 @@ func (th thresholds) flipCheck(k, n int, raw, adj float64, test string) Check {
 	iv := stats.Wilson(k, n, stats.ZFor(th.conf))
 	e := stats.Evidence{Estimate: est, Low: iv.Low, High: iv.High, P: adj, Lower: 0, Upper: th.flipTol, Alpha: th.alpha}
 	return Check{Evidence: e, PRaw: raw, Test: test, Verdict: stats.Decide(e)}
-}
-
-// Clustered is the analysis of a direction of a name family, with the
-// name as the unit of replication: each source name's mean Δp over all its
-// swaps in the direction (every text it appears in, every partner), and
-// Student's t over those name means (the embedded Paired: N is the number
-// of names; Low and High its t interval with N − 1 degrees of freedom, TP
-// its t-test of "mean 0", SignP and WilcoxonP over the name means). A
-// name's texts and partners are not independent evidence about the model's
-// treatment of a group of names, so they are averaged before the test and
-// one name with a large effect weighs as one name.
-//
-// Flip is the same over each name's flip rate: FlipRate the mean of the
-// name flip rates, FlipLow and FlipHigh its t interval (clipped to [0,
-// 1]), FlipP the one-sided t-test of "mean flip rate ≤ flip tolerance".
-type Clustered struct {
-	Unit string `json:"unit"`
-	stats.Paired
-	// Texts and Swaps are the direction's texts and swaps, for the n
-	// behind the name means.
-	Texts, Swaps                int
-	FlipRate, FlipLow, FlipHigh float64
-	FlipP                       float64
-	// Units are the name means, by name.
-	Units []UnitMean
-}
-
-// UnitMean is one name's part of a Clustered analysis.
-type UnitMean struct {
-	Term  string  `json:"term"`
-	Swaps int     `json:"swaps"`
-	Flips int     `json:"flips"`
-	Mean  float64 `json:"mean"`
-}
-
-// ClusteredMethod states the test of a name family's direction, for
-// report.json and the report.
-const ClusteredMethod = "unit = source name: each name's mean Δp over its texts and partners; mean over names with Student's t interval and t-test (df = names − 1), Holm over the family's directions; flip rate likewise over name flip rates, one-sided t against the flip tolerance"
-
-// TextMethod states the test of a term family's direction.
-const TextMethod = "unit = text: each text's mean Δp over its swaps in the direction; paired t over texts, Holm over the family's directions; flip rate: Wilson interval and exact one-sided binomial test over swaps"
-
-// MarshalJSON writes a Clustered with null for NaN.
-func (c Clustered) MarshalJSON() ([]byte, error) {
-	p := c.Paired
-	return json.Marshal(map[string]any{
-		"unit": c.Unit, "n": p.N, "texts": c.Texts, "swaps": c.Swaps,
-		"mean": jsonNum(p.Mean), "low": jsonNum(p.Low), "high": jsonNum(p.High),
-		"positive": p.Positive, "negative": p.Negative, "ties": p.Ties,
-		"sign_p": jsonNum(p.SignP), "t_p": jsonNum(p.TP), "wilcoxon_p": jsonNum(p.WilcoxonP),
-		"flip_rate": jsonNum(c.FlipRate), "flip_low": jsonNum(c.FlipLow), "flip_high": jsonNum(c.FlipHigh), "flip_p": jsonNum(c.FlipP),
-		"units": c.Units,
-	})
-}
-
-// clusteredOf analyses name means (units, sorted by term) at confidence,
-// with the flip rates tested against flipTol.
-func clusteredOf(units []UnitMean, texts, swaps int, confidence, flipTol float64) Clustered {
-	means := make([]float64, len(units))
-	rates := make([]float64, len(units))
-	for i, u := range units {
-		means[i] = u.Mean
-		rates[i] = float64(u.Flips) / float64(u.Swaps)
-	}
-	c := Clustered{Unit: "name", Paired: stats.PairedSummary(means, confidence), Texts: texts, Swaps: swaps, Units: units}
-	c.FlipRate, c.FlipLow, c.FlipHigh, c.FlipP = upperT(rates, flipTol, confidence)
-	return c
-}
-
-// upperT is the mean of v with its two-sided t interval at confidence
-// (clipped to [0, 1]: v are rates) and the one-sided t-test p-value of
-// "mean ≤ bound". With one value the interval and p are NaN; with values
-// that do not vary, p is 0 when the mean exceeds bound and 1 otherwise.
-func upperT(v []float64, bound, confidence float64) (mean, low, high, p float64) {
-	var sum, sumSq stats.ExactSum
-	for _, x := range v {
-		sum.Add(x)
-		sumSq.Add(x * x)
-	}
-	mean, low, high = tInterval(len(v), sum.Value(), sumSq.Value(), confidence)
-	p = math.NaN()
-	if len(v) >= 2 {
-		n := float64(len(v))
-		sd := math.Sqrt(max(sumSq.Value()-n*mean*mean, 0) / (n - 1))
-		switch {
-		case sd == 0 && mean > bound:
-			p = 0
-		case sd == 0:
-			p = 1
-		default:
-			t := (mean - bound) / (sd / math.Sqrt(n))
-			p = 1 - distuv.StudentsT{Mu: 0, Sigma: 1, Nu: n - 1}.CDF(t)
-		}
-		low, high = max(low, 0), min(high, 1)
-	}
-	return mean, low, high, p
 }
