@@ -1,6 +1,8 @@
 package report
 
 import (
+	"fmt"
+
 	"github.com/lucid-nlp/lucid/fairness/counterfactual"
 	fstats "github.com/lucid-nlp/lucid/fairness/stats"
 )
@@ -30,11 +32,14 @@ type cfFamilyV struct {
 	Verdict          verdictV
 }
 
-// cfDirV is one direction's row.
+// cfDirV is one direction's row. In a name family the figures are over
+// names (Clustered): N counts source names, Unit says so with the texts
+// and partner names behind them; elsewhere N counts texts.
 type cfDirV struct {
 	Family, From, To string
 	Texts, Swaps     Num
 	N                Num
+	Unit             string
 	Mean             MetricV
 	Pos, Neg, Ties   Num
 	SignP, TP        Num
@@ -57,6 +62,20 @@ type cfJudgedV struct {
 	// rate's, Alpha the significance level: from the checks themselves.
 	Tolerance, FlipTolerance, Alpha Num
 	Confidence                      string
+	// Strata are the directions' breakdowns by term kind and frame
+	// (descriptive).
+	Strata []cfStratumV
+	// NameMethod and TextMethod state the unit and test of name families
+	// and of families of terms (Result.Design).
+	NameMethod, TextMethod string
+}
+
+// cfStratumV is one stratum of a direction. Frame names are arbitrary
+// text, so the figures carry no report.json key.
+type cfStratumV struct {
+	Family, From, To, By, Stratum string
+	Texts, Swaps, Flips           Num
+	Mean                          MetricV
 }
 
 // signedMetric is a signed estimate with its interval under key (key:low,
@@ -141,6 +160,20 @@ func buildCFJudged(r *counterfactual.Result) *cfJudgedV {
 				d.WilcoxonN = &n
 			}
 		}
+		if c := g.Clustered; c != nil {
+			ck := k + "clustered:"
+			d.N, d.Pos, d.Neg, d.Ties = count(ck+"n", c.N), count(ck+"positive", c.Positive), count(ck+"negative", c.Negative), count(ck+"ties", c.Ties)
+			d.Unit = fmt.Sprintf("names (%d texts, %d partner names)", g.Texts, c.Partners)
+			d.Mean = signedMetric(ck+"mean", ck+"low", ck+"high", c.Mean, c.Low, c.High, "no names")
+			d.SignP, d.TP, d.WilcoxonP = pNum(ck+"sign_p", c.SignP), pNum(ck+"t_p", c.TP), pNum(ck+"wilcoxon_p", c.WilcoxonP)
+			d.WilcoxonN = nil
+			if finite(c.FlipRate) {
+				d.Flip = MetricV{Val: num(ck+"flip_rate", c.FlipRate), Low: num(ck+"flip_low", c.FlipLow), High: num(ck+"flip_high", c.FlipHigh),
+					NoCI: !finite(c.FlipLow) || !finite(c.FlipHigh)}
+			}
+		} else if g.Signed != nil {
+			d.Unit = "texts"
+		}
 		if c := g.SignedCheck; c != nil {
 			d.Holm = pNum(k+"signed_check:p", c.Evidence.P)
 		}
@@ -153,6 +186,12 @@ func buildCFJudged(r *counterfactual.Result) *cfJudgedV {
 	// package default.
 	v.Confidence = pct(counterfactual.DefaultConfidence)
 	v.Directions = len(all)
+	v.NameMethod, v.TextMethod = r.Design.NameFamilies, r.Design.TermFamilies
+	for _, s := range r.Strata {
+		v.Strata = append(v.Strata, cfStratumV{Family: s.Family, From: s.FromGroup, To: s.ToGroup, By: s.By, Stratum: s.Stratum,
+			Texts: count("", s.Texts), Swaps: count("", s.Swaps), Flips: count("", s.Flips),
+			Mean: signedMetric("", "", "", s.Mean, s.Low, s.High, "no texts")})
+	}
 	v.Judged, v.Settled = splitJudged(all, func(d cfDirV) verdictV { return d.Verdict })
 	return v
 }
