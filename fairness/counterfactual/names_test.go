@@ -178,10 +178,10 @@ func TestConsistentNameEffectFails(t *testing.T) {
 	assert.Equal(t, stats.Fail, r.Families[0].Verdict.Status, r.Families[0].Verdict.Reason)
 }
 
-// simNames draws one simulated audit: names_ethnicity_male, six random
-// names of each group in the ten templates, name weights N(0, 0.2²) on
+// simNames draws one simulated audit: names_ethnicity_male, perGroup
+// random names of each group in the frames, name weights N(0, 0.2²) on
 // the logit, plus plant(w, names) for the effect under study.
-func simNames(t *testing.T, seed uint64, fams []Family, plant func(rng *rand.Rand, w map[string]float64, picked [][]string)) Result {
+func simNames(t *testing.T, seed uint64, fams []Family, perGroup int, frames []string, plant func(rng *rand.Rand, w map[string]float64, picked [][]string)) Result {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(seed, 99))
 	w := map[string]float64{}
@@ -191,7 +191,7 @@ func simNames(t *testing.T, seed uint64, fams []Family, plant func(rng *rand.Ran
 		for _, n := range g.Terms {
 			w[n] = 0.2 * rng.NormFloat64()
 		}
-		perm := rng.Perm(len(g.Terms))[:6]
+		perm := rng.Perm(len(g.Terms))[:perGroup]
 		var p []string
 		for _, i := range perm {
 			p = append(p, g.Terms[i])
@@ -200,48 +200,79 @@ func simNames(t *testing.T, seed uint64, fams []Family, plant func(rng *rand.Ran
 		names = append(names, p...)
 	}
 	plant(rng, w, picked)
-	// Six of the ten templates keep 200 audits quick.
-	return runAudit(t, templateLexicon(w), Config{Families: fams, TopK: -1, PartnerSeed: seed}, nameCorpus(nameTemplates[:6], names)...)
+	return runAudit(t, templateLexicon(w), Config{Families: fams, TopK: -1, PartnerSeed: seed}, nameCorpus(frames, names)...)
 }
 
-// TestNameEffectSimulation runs 200 seeded audits of each kind and reports
-// how often the family FAILs, with a 95% Wilson interval:
+// TestNameEffectSimulation runs 200 seeded audits of each kind, four
+// names of each group (the "four name pairs") in 20 frames,
+// and reports how often the family FAILs, with a 95% Wilson interval:
 //
-//   - one name of a random group carries a +3 logit effect (the planted
-//     name-level effect): FAIL in at most 5% of runs;
+	//   - one name of a random group carries a −6 logit effect (the planted
+//     name-level effect: that name alone all but removes the positive
+//     label): FAIL in at most 5% of runs;
 //   - every name of a random group carries +1.5 (a consistent effect):
 //     FAIL in at least 90% (the power).
 //
-// Run with -v to see the figures.
+// Beside each it counts how often the same data would FAIL counted by
+// text (the paired t over texts of each direction, Holm over the
+// family's directions, judged by the same rule): the evidence name-level
+// counting declines. Run with -v to see the figures.
 func TestNameEffectSimulation(t *testing.T) {
 	if testing.Short() {
 		t.Skip("200 audits of each kind; skipped with -short")
 	}
 	fams := mustSelect(t, "names_ethnicity_male")
+	var frames []string
+	for _, tpl := range nameTemplates {
+		frames = append(frames, tpl, tpl+" Really.")
+	}
 	const runs = 200
-	rate := func(plant func(*rand.Rand, map[string]float64, [][]string)) (int, stats.Interval) {
-		fails := 0
+	rate := func(plant func(*rand.Rand, map[string]float64, [][]string)) (fails, byText int) {
 		for seed := range uint64(runs) {
-			r := simNames(t, seed, fams, plant)
+			r := simNames(t, seed, fams, 4, frames, plant)
 			if r.Families[0].Verdict.Status == stats.Fail {
 				fails++
 			}
+			if textCountingFails(r) {
+				byText++
+			}
 		}
-		return fails, stats.Wilson(fails, runs, stats.Z95)
+		return fails, byText
 	}
-	one, oneIv := rate(func(rng *rand.Rand, w map[string]float64, picked [][]string) {
+	one, oneText := rate(func(rng *rand.Rand, w map[string]float64, picked [][]string) {
 		g := picked[rng.IntN(len(picked))]
-		w[g[rng.IntN(len(g))]] += 3
+		w[g[rng.IntN(len(g))]] -= 6
 	})
-	all, allIv := rate(func(rng *rand.Rand, w map[string]float64, _ [][]string) {
+	all, allText := rate(func(rng *rand.Rand, w map[string]float64, _ [][]string) {
 		for _, n := range fams[0].Groups[rng.IntN(len(fams[0].Groups))].Terms {
 			w[n] += 1.5
 		}
 	})
-	t.Logf("one-name effect (+3 logit on one name): family FAIL in %d/%d runs = %.3f, 95%% Wilson [%.3f, %.3f]", one, runs, float64(one)/runs, oneIv.Low, oneIv.High)
-	t.Logf("consistent effect (+1.5 logit on every name of a group): family FAIL in %d/%d runs = %.3f, 95%% Wilson [%.3f, %.3f]", all, runs, float64(all)/runs, allIv.Low, allIv.High)
+	oneIv, allIv := stats.Wilson(one, runs, stats.Z95), stats.Wilson(all, runs, stats.Z95)
+	t.Logf("one-name effect (−6 logit on one name): family FAIL in %d/%d runs = %.3f, 95%% Wilson [%.3f, %.3f]; counted by text: %d/%d",
+		one, runs, float64(one)/runs, oneIv.Low, oneIv.High, oneText, runs)
+	t.Logf("consistent effect (+1.5 logit on every name of a group): family FAIL in %d/%d runs = %.3f, 95%% Wilson [%.3f, %.3f]; counted by text: %d/%d",
+		all, runs, float64(all)/runs, allIv.Low, allIv.High, allText, runs)
 	assert.LessOrEqual(t, float64(one)/runs, 0.05)
 	assert.GreaterOrEqual(t, float64(all)/runs, 0.90)
+}
+
+// textCountingFails judges r's directions as if each text were
+// independent evidence: per-text paired t, Holm over the directions,
+// stats.Decide against the default tolerance.
+func textCountingFails(r Result) bool {
+	p := make([]float64, len(r.Groups))
+	for i, g := range r.Groups {
+		p[i] = g.Signed.TP
+	}
+	adj := stats.Holm(p)
+	for i, g := range r.Groups {
+		e := stats.Evidence{Estimate: g.Signed.Mean, Low: g.Signed.Low, High: g.Signed.High, P: adj[i], Lower: -DefaultTolerance, Upper: DefaultTolerance}
+		if stats.Decide(e).Status == stats.Fail {
+			return true
+		}
+	}
+	return false
 }
 
 // TestTwoWayIntervalCalibration: with no group effect (every name's weight
@@ -256,7 +287,7 @@ func TestTwoWayIntervalCalibration(t *testing.T) {
 	const runs = 200
 	twoWay, sourceOnly := 0, 0
 	for seed := range uint64(runs) {
-		r := simNames(t, 1000+seed, fams, func(rng *rand.Rand, w map[string]float64, _ [][]string) {
+		r := simNames(t, 1000+seed, fams, 6, nameTemplates[:6], func(rng *rand.Rand, w map[string]float64, _ [][]string) {
 			for k := range w {
 				w[k] *= 3 // name weights N(0, 0.6²): names differ a lot
 			}
