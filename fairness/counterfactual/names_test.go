@@ -207,7 +207,7 @@ func simNames(t *testing.T, seed uint64, fams []Family, perGroup int, frames []s
 // names of each group (the "four name pairs") in 20 frames,
 // and reports how often the family FAILs, with a 95% Wilson interval:
 //
-	//   - one name of a random group carries a −6 logit effect (the planted
+//   - one name of a random group carries a −6 logit effect (the planted
 //     name-level effect: that name alone all but removes the positive
 //     label): FAIL in at most 5% of runs;
 //   - every name of a random group carries +1.5 (a consistent effect):
