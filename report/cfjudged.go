@@ -63,8 +63,11 @@ type cfJudgedV struct {
 	Tolerance, FlipTolerance, Alpha Num
 	Confidence                      string
 	// Strata are the directions' breakdowns by term kind and frame
-	// (descriptive).
-	Strata []cfStratumV
+	// (descriptive): every kind, and of the frames of each direction the
+	// lowest and highest mean (the rest, MoreStrata of them, are in
+	// report.json).
+	Strata     []cfStratumV
+	MoreStrata int
 	// NameMethod and TextMethod state the unit and test of name families
 	// and of families of terms (Result.Design).
 	NameMethod, TextMethod string
@@ -187,11 +190,41 @@ func buildCFJudged(r *counterfactual.Result) *cfJudgedV {
 	v.Confidence = pct(counterfactual.DefaultConfidence)
 	v.Directions = len(all)
 	v.NameMethod, v.TextMethod = r.Design.NameFamilies, r.Design.TermFamilies
-	for _, s := range r.Strata {
+	for _, s := range shownStrata(r.Strata) {
 		v.Strata = append(v.Strata, cfStratumV{Family: s.Family, From: s.FromGroup, To: s.ToGroup, By: s.By, Stratum: s.Stratum,
 			Texts: count("", s.Texts), Swaps: count("", s.Swaps), Flips: count("", s.Flips),
 			Mean: signedMetric("", "", "", s.Mean, s.Low, s.High, "no texts")})
 	}
+	v.MoreStrata = len(r.Strata) - len(v.Strata)
 	v.Judged, v.Settled = splitJudged(all, func(d cfDirV) verdictV { return d.Verdict })
 	return v
+}
+
+// shownStrata are the strata the page shows: every term-kind stratum, and
+// for each direction only its frames of lowest and highest mean (a
+// template file has hundreds of frames; the extremes show whether they
+// pull in opposite directions). The order of r.Strata is kept.
+func shownStrata(all []counterfactual.Stratum) []counterfactual.Stratum {
+	type dir struct{ fam, from, to string }
+	lo, hi := make(map[dir]int), make(map[dir]int)
+	for i, s := range all {
+		if s.By != counterfactual.ByFrame || !finite(s.Mean) {
+			continue
+		}
+		d := dir{s.Family, s.FromGroup, s.ToGroup}
+		if j, ok := lo[d]; !ok || s.Mean < all[j].Mean {
+			lo[d] = i
+		}
+		if j, ok := hi[d]; !ok || s.Mean > all[j].Mean {
+			hi[d] = i
+		}
+	}
+	var out []counterfactual.Stratum
+	for i, s := range all {
+		d := dir{s.Family, s.FromGroup, s.ToGroup}
+		if s.By != counterfactual.ByFrame || lo[d] == i || hi[d] == i {
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -233,3 +233,18 @@ func TestBuildCFJudgedNamesAndStrata(t *testing.T) {
 	assert.Contains(t, strata, "gender/male→female/frame/T0")
 	assert.Contains(t, strata, "names_ethnicity_male/african-american-male→european-american-male/frame/T1")
 }
+
+// Of a direction's frames the page shows the lowest and highest mean;
+// term kinds all.
+func TestShownStrata(t *testing.T) {
+	st := func(by, name string, mean float64) counterfactual.Stratum {
+		return counterfactual.Stratum{Family: "f", FromGroup: "a", ToGroup: "b", By: by, Stratum: name, Mean: mean}
+	}
+	all := []counterfactual.Stratum{st(counterfactual.ByFrame, "T1", 0.1), st(counterfactual.ByFrame, "T2", -0.3), st(counterfactual.ByFrame, "T3", 0.4),
+		st(counterfactual.ByFrame, "T4", 0.2), st(counterfactual.ByKind, "pronoun", 0.1), st(counterfactual.ByKind, "term", -0.1)}
+	var got []string
+	for _, s := range shownStrata(all) {
+		got = append(got, s.Stratum)
+	}
+	assert.Equal(t, []string{"T2", "T3", "pronoun", "term"}, got)
+}
