@@ -532,17 +532,21 @@ type Stats struct {
 	Clustered *Clustered `json:"clustered,omitempty"`
 	// SignedCheck judges the mean signed Δp against [−Tolerance,
 	// Tolerance] with the t-test's p-value (over texts in a family of
-	// terms, over name means in a name family: see Design),
-	// Holm-corrected across the family's directions. On a Families row it is the check of the
-	// family's worst direction (most severe verdict, then largest |mean|),
-	// and its Test names that direction. Nil on Pairs rows.
+	// terms, over names in a name family: see Design). On a Families row
+	// it is the check of the family's worst direction (most severe
+	// verdict, then largest |mean|), and its Test names that direction.
+	// Nil on Pairs rows.
+	//
+	// Every test that can make a family FAIL (each direction's
+	// SignedCheck and FlipCheck, and the family's pooled FlipCheck) is in
+	// one Holm family; each Check's Test names it.
 	SignedCheck *Check `json:"signed_check,omitempty"`
 	// FlipCheck judges FlipRate against [0, FlipTolerance] with its Wilson
 	// interval and the exact one-sided binomial test of "rate ≤
 	// FlipTolerance" (in a name family: the mean of the names' flip rates
-	// with its t interval and one-sided t-test): Holm-corrected across
-	// the family's directions on a Groups row, pooled over the family
-	// (one test) on a Families row. Nil on Pairs rows.
+	// with its two-way t interval and one-sided t-test): per direction on
+	// a Groups row, pooled over the family on a Families row. Nil on
+	// Pairs rows.
 	FlipCheck *Check `json:"flip_check,omitempty"`
 	// Verdict is the more severe of SignedCheck's and FlipCheck's, its
 	// reason naming which (Families and Groups rows only).
@@ -652,7 +656,26 @@ func (a *Audit) judge(r *Result) {
 			tp[k] = g.Signed.TP
 			fp[k] = stats.BinomialUpper(g.Flips, g.Swaps, th.flipTol)
 		}
-		tAdj, fAdj := stats.Holm(tp), stats.Holm(fp)
+		// Every test that can make the family FAIL is one Holm family: each
+		// direction's signed and flip tests and the family's pooled flip
+		// test.
+		var pooled Clustered
+		var famRaw float64
+		if named {
+			pooled = clusteredOf(units.pooled(fi), f.Texts, f.Swaps, th.conf, th.flipTol)
+			famRaw = pooled.FlipP
+		} else {
+			famRaw = stats.BinomialUpper(f.Flips, f.Swaps, th.flipTol)
+		}
+		adj := stats.Holm(append(append(append([]float64(nil), tp...), fp...), famRaw))
+		tAdj, fAdj, famAdj := adj[:len(dirs)], adj[len(dirs):2*len(dirs)], adj[2*len(dirs)]
+		m := 0
+		for _, v := range adj {
+			if !math.IsNaN(v) {
+				m++
+			}
+		}
+		holm := fmt.Sprintf("Holm over the family's %d tests (%d directions × signed and flip, and the pooled flip rate)", m, len(dirs))
 		var worst *Check
 		var worstDir *Stats
 		for k, i := range dirs {
@@ -660,11 +683,11 @@ func (a *Audit) judge(r *Result) {
 			var sc, fc Check
 			if named {
 				c := g.Clustered
-				sc = th.signedCheck(c.Paired, tAdj[k], fmt.Sprintf("t over %d name means (%d texts, %d swaps), Holm over %d directions", c.N, g.Texts, g.Swaps, len(dirs)))
-				fc = th.clusteredFlipCheck(*c, fAdj[k], fmt.Sprintf("one-sided t (mean name flip rate ≤ %g) over %d names (%d swaps), Holm over %d directions", th.flipTol, c.N, g.Swaps, len(dirs)))
+				sc = th.signedCheck(c.Paired, tAdj[k], fmt.Sprintf("two-way t over %d source and %d partner names (%d texts, %d swaps), %s", c.N, c.Partners, g.Texts, g.Swaps, holm))
+				fc = th.clusteredFlipCheck(*c, fAdj[k], fmt.Sprintf("one-sided two-way t (mean name flip rate ≤ %g) over %d source and %d partner names (%d swaps), %s", th.flipTol, c.N, c.Partners, g.Swaps, holm))
 			} else {
-				sc = th.signedCheck(g.Signed.Paired, tAdj[k], fmt.Sprintf("paired t over %d texts, Holm over %d directions", g.Signed.N, len(dirs)))
-				fc = th.flipCheck(g.Flips, g.Swaps, fp[k], fAdj[k], fmt.Sprintf("exact binomial (rate ≤ %g) over %d swaps, Holm over %d directions", th.flipTol, g.Swaps, len(dirs)))
+				sc = th.signedCheck(g.Signed.Paired, tAdj[k], fmt.Sprintf("paired t over %d texts, %s", g.Signed.N, holm))
+				fc = th.flipCheck(g.Flips, g.Swaps, fp[k], fAdj[k], fmt.Sprintf("exact binomial (rate ≤ %g) over %d swaps, %s", th.flipTol, g.Swaps, holm))
 			}
 			g.SignedCheck, g.FlipCheck = &sc, &fc
 			g.Verdict = combine(sc, fc)
@@ -682,13 +705,11 @@ func (a *Audit) judge(r *Result) {
 		}
 		var fc Check
 		if named {
-			// One test over the family's names: each name's flip rate
-			// over all its swaps, in every direction.
-			c := clusteredOf(units.pooled(fi), f.Texts, f.Swaps, th.conf, th.flipTol)
-			fc = th.clusteredFlipCheck(c, c.FlipP, fmt.Sprintf("one-sided t (mean name flip rate ≤ %g) over %d names of the family (%d swaps)", th.flipTol, c.N, f.Swaps))
+			// Over the family's names: each name's flip rate over all its
+			// swaps, in every direction.
+			fc = th.clusteredFlipCheck(pooled, famAdj, fmt.Sprintf("one-sided t (mean name flip rate ≤ %g) over %d names of the family (%d swaps), %s", th.flipTol, pooled.N, f.Swaps, holm))
 		} else {
-			raw := stats.BinomialUpper(f.Flips, f.Swaps, th.flipTol)
-			fc = th.flipCheck(f.Flips, f.Swaps, raw, raw, fmt.Sprintf("exact binomial (rate ≤ %g) over %d swaps of the family", th.flipTol, f.Swaps))
+			fc = th.flipCheck(f.Flips, f.Swaps, famRaw, famAdj, fmt.Sprintf("exact binomial (rate ≤ %g) over %d swaps of the family, %s", th.flipTol, f.Swaps, holm))
 		}
 		f.FlipCheck = &fc
 		f.Verdict = combine(*f.SignedCheck, fc)

@@ -37,8 +37,10 @@
 // subset of Config.Partners of them (PartnersOf).
 //
 // Each direction (family, group A → group B) is judged by stats.Decide
-// against Config.Tolerance, Holm-corrected across the family's
-// directions, on evidence whose unit of replication is stated (Design):
+// against Config.Tolerance, on evidence whose unit of replication is
+// stated (Design), with every test that can fail a family (each
+// direction's signed and flip tests, the family's pooled flip test) in
+// one Holm family:
 //
 //   - in a family of terms, the text: one signed Δp per text (its mean
 //     over the text's swaps in the direction), t interval and paired t

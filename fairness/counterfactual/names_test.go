@@ -144,7 +144,7 @@ func TestPlantedNameEffectIsNotAFamilyFail(t *testing.T) {
 	assert.Less(t, d.Clustered.Low, 0.0, "the interval over names reaches past 0")
 	assert.Greater(t, d.Clustered.Mean, DefaultTolerance, "the estimate is the same size; its evidence is not")
 	assert.NotEqual(t, stats.Fail, d.Verdict.Status, d.Verdict.Reason)
-	assert.Contains(t, d.SignedCheck.Test, "4 name means (120 texts")
+	assert.Contains(t, d.SignedCheck.Test, "two-way t over 4 source and 15 partner names (120 texts")
 	for _, g := range r.Groups {
 		assert.NotEqual(t, stats.Fail, g.Verdict.Status, "%s → %s: %s", g.FromGroup, g.ToGroup, g.Verdict.Reason)
 	}
