@@ -63,8 +63,9 @@ type Config struct {
 // swaps. Feed it texts with Add and read the report with Result. Texts are
 // queued and scored in full batches, each original with its swaps; texts
 // that mention no term are counted and never scored. Memory is bounded by
-// one batch, one accumulator per (family, term, group) pair seen and TopK
-// examples. An Audit is not safe for concurrent use.
+// one batch, one accumulator per (family, term, replacement) pair seen (in
+// a name family, per name and partner), one per (direction, stratum), and
+// TopK examples. An Audit is not safe for concurrent use.
 //
 // An Audit is mergeable (Merge, MarshalBinary, UnmarshalBinary): its
 // counts are integers, its Δp sums exact (stats.ExactSum), each
