@@ -57,6 +57,11 @@ type Config struct {
 	// partners.
 	Partners    int
 	PartnerSeed uint64
+	// MaxFrames bounds the frames (AddFramed) broken down in
+	// Result.Strata; beyond it the breakdown keeps the MaxFrames frames
+	// whose name hashes smallest (a sample that does not depend on order)
+	// and says so. 0 means DefaultMaxFrames (500).
+	MaxFrames int
 }
 
 // Audit measures how a classifier's output moves under identity-term
@@ -108,6 +113,7 @@ type Audit struct {
 	signedAcc map[groupKey]*stats.PairedStream
 	pairAcc   map[pairKey]*acc
 	strata    map[strataKey]*stratumAcc
+	frames    frameSet
 	worst     exampleHeap
 }
 
@@ -193,6 +199,13 @@ func NewAudit(clf Classifier, cfg Config) (*Audit, error) {
 	case res < 0:
 		return nil, fmt.Errorf("counterfactual: reservoir size %d is negative", res)
 	}
+	maxFrames := cfg.MaxFrames
+	switch {
+	case maxFrames == 0:
+		maxFrames = DefaultMaxFrames
+	case maxFrames < 0:
+		return nil, fmt.Errorf("counterfactual: max frames %d is negative", maxFrames)
+	}
 	partners := cfg.Partners
 	if partners == 0 {
 		partners = DefaultPartners
@@ -221,6 +234,7 @@ func NewAudit(clf Classifier, cfg Config) (*Audit, error) {
 		nameFam:     make([]bool, len(fams)),
 		pairFams:    make(map[partnerKey]Family),
 		strata:      make(map[strataKey]*stratumAcc),
+		frames:      newFrameSet(maxFrames),
 		famPos:      famPos,
 		famAcc:      make([]acc, len(fams)),
 		groupAcc:    make(map[groupKey]*acc),
@@ -455,7 +469,8 @@ func (a *Audit) Result(ctx context.Context) (Result, error) {
 	order(r.Pairs)
 	r.Strata = a.strataRows()
 	r.Design = Design{Partners: a.partners, PartnerSeed: a.partnerSeed, NameFamilies: ClusteredMethod, TermFamilies: TextMethod,
-		Strata: "descriptive: by term kind (pronoun, title, term) in families of terms, and by frame when texts carry one; unit = text, Student's t interval over texts"}
+		Strata:    "descriptive: by term kind (pronoun, title, term) in families of terms, and by frame when texts carry one; unit = text, Student's t interval over texts",
+		MaxFrames: a.frames.max, FramesSampled: a.frames.sampled}
 	a.judge(&r) // after ordering: the worst direction's tie-break follows the table
 	held := append([]*heldExample(nil), a.worst...)
 	sort.Slice(held, func(i, j int) bool { return worse(&held[i].Example, &held[j].Example) })
@@ -567,6 +582,11 @@ type Design struct {
 	NameFamilies string `json:"name_families"`
 	TermFamilies string `json:"term_families"`
 	Strata       string `json:"strata"`
+	// MaxFrames is the most frames broken down; FramesSampled says there
+	// were more, and Strata holds the MaxFrames whose name hashes
+	// smallest (FNV-1a 64).
+	MaxFrames     int  `json:"max_frames"`
+	FramesSampled bool `json:"frames_sampled"`
 }
 
 // Example is one scored swap, kept for a later explanation.

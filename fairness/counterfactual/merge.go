@@ -42,7 +42,8 @@ func (a *Audit) fingerprintOf() string {
 		Tol, FlipTol, Conf, Alpha float64
 		Partners                  int
 		PartnerSeed               uint64
-	}{a.labels, a.target, fams, a.topK, a.reservoir, a.th.tol, a.th.flipTol, a.th.conf, a.th.alpha, a.partners, a.partnerSeed})
+		MaxFrames                 int
+	}{a.labels, a.target, fams, a.topK, a.reservoir, a.th.tol, a.th.flipTol, a.th.conf, a.th.alpha, a.partners, a.partnerSeed, a.frames.max})
 	if err != nil {
 		// Strings, ints and finite floats only: cannot fail.
 		panic(fmt.Sprintf("counterfactual: fingerprint of the audit's settings: %v", err))
@@ -136,6 +137,12 @@ func (a *Audit) Merge(b *Audit) error {
 		}
 		ca.merge(cb)
 	}
+	for f, h := range b.frames.hash {
+		a.frames.hash[f] = h
+	}
+	a.frames.topOK = false
+	a.frames.sampled = a.frames.sampled || b.frames.sampled
+	a.trimFrames()
 	for _, h := range b.worst {
 		a.offer(cloneExample(&h.Example))
 	}
@@ -180,6 +187,7 @@ type (
 		Groups                  []groupSnapshot
 		Pairs                   []pairSnapshot
 		Strata                  []strataSnapshot
+		FramesSampled           bool
 		Worst                   []Example // worst first
 	}
 	strataSnapshot struct {
@@ -215,7 +223,8 @@ func (a *Audit) MarshalBinary() ([]byte, error) {
 	if err := a.flushed("encode"); err != nil {
 		return nil, err
 	}
-	snap := auditSnapshot{Version: auditSnapshotVersion, Fingerprint: a.fingerprint, Texts: a.texts, WithTerms: a.withTerms, Swaps: a.swaps}
+	snap := auditSnapshot{Version: auditSnapshotVersion, Fingerprint: a.fingerprint, Texts: a.texts, WithTerms: a.withTerms, Swaps: a.swaps,
+		FramesSampled: a.frames.sampled}
 	for i := range a.famAcc {
 		snap.Families = append(snap.Families, a.famAcc[i].snapshot())
 	}
@@ -353,6 +362,16 @@ func (a *Audit) UnmarshalBinary(data []byte) error {
 		}
 		strata[k] = &stratumAcc{texts: st.Texts, swaps: st.Swaps, flips: st.Flips, sum: st.Sum, sumSq: st.SumSq}
 	}
+	frames := newFrameSet(a.frames.max)
+	frames.sampled = snap.FramesSampled
+	for k := range strata {
+		if k.by == ByFrame {
+			frames.hash[k.stratum] = frameHash(k.stratum)
+		}
+	}
+	if len(frames.hash) > frames.max {
+		return bad("%d frames in the strata, more than MaxFrames = %d", len(frames.hash), frames.max)
+	}
 	if len(snap.Worst) > a.topK {
 		return bad("%d worst examples, more than TopK = %d", len(snap.Worst), a.topK)
 	}
@@ -372,6 +391,6 @@ func (a *Audit) UnmarshalBinary(data []byte) error {
 	}
 	heap.Init(&worst)
 	a.texts, a.withTerms, a.swaps = snap.Texts, snap.WithTerms, snap.Swaps
-	a.famAcc, a.groupAcc, a.signedAcc, a.pairAcc, a.strata, a.worst = famAcc, groupAcc, signedAcc, pairAcc, strata, worst
+	a.famAcc, a.groupAcc, a.signedAcc, a.pairAcc, a.strata, a.frames, a.worst = famAcc, groupAcc, signedAcc, pairAcc, strata, frames, worst
 	return nil
 }

@@ -1,10 +1,12 @@
 package counterfactual
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -227,8 +229,9 @@ func TestPronounPairsAreKeyedByReplacement(t *testing.T) {
 // covers them.
 func TestAuditMergeFramesAndNames(t *testing.T) {
 	type framed struct{ text, frame string }
+	maxFrames := 0
 	cfg := func(batch int) Config {
-		return Config{BatchSize: batch, TopK: 4, ReservoirSize: 5, Partners: 3, PartnerSeed: 9}
+		return Config{BatchSize: batch, TopK: 4, ReservoirSize: 5, Partners: 3, PartnerSeed: 9, MaxFrames: maxFrames}
 	}
 	audit := func(c Config, xs []framed) *Audit {
 		a, err := NewAudit(corpusLexicon(), c)
@@ -239,11 +242,18 @@ func TestAuditMergeFramesAndNames(t *testing.T) {
 		require.NoError(t, a.Flush(context.Background()))
 		return a
 	}
-	for trial := range 8 {
+	for trial := range 12 {
+		// Half the trials keep at most 3 of 8 frames, so frames are
+		// turned away and displaced in the parts and when merging.
+		maxFrames = 0
+		nFrames := 4
+		if trial%2 == 1 {
+			maxFrames, nFrames = 3, 8
+		}
 		rng := rand.New(rand.NewPCG(uint64(trial), 21))
 		var xs []framed
 		for _, s := range mergeCorpus(rng, 20+rng.IntN(120)) {
-			xs = append(xs, framed{s, fmt.Sprintf("T%d", rng.IntN(4))})
+			xs = append(xs, framed{s, fmt.Sprintf("T%d", rng.IntN(nFrames))})
 		}
 		one := audit(cfg(64), xs)
 		r, err := one.Result(context.Background())
@@ -258,6 +268,19 @@ func TestAuditMergeFramesAndNames(t *testing.T) {
 			clustered = clustered || g.Clustered != nil
 		}
 		require.True(t, by[ByFrame] && by[ByKind] && clustered, "trial %d: the result has frame and kind strata and name-unit rows", trial)
+		if maxFrames == 3 {
+			// The three frames whose hash is smallest, whatever the order.
+			kept := map[string]bool{}
+			for _, s := range r.Strata {
+				if s.By == ByFrame {
+					kept[s.Stratum] = true
+				}
+			}
+			all := []string{"T0", "T1", "T2", "T3", "T4", "T5", "T6", "T7"}
+			slices.SortFunc(all, func(x, y string) int { return cmp.Compare(frameHash(x), frameHash(y)) })
+			assert.Equal(t, map[string]bool{all[0]: true, all[1]: true, all[2]: true}, kept, "trial %d", trial)
+			assert.True(t, r.Design.FramesSampled)
+		}
 
 		k := 1 + rng.IntN(4)
 		parts := make([][]framed, k)

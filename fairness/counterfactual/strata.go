@@ -3,6 +3,7 @@ package counterfactual
 import (
 	"cmp"
 	"encoding/json"
+	"hash/fnv"
 	"math"
 	"slices"
 	"strings"
@@ -81,10 +82,103 @@ func (a *Audit) strataOf(gk groupKey, s Swap, frame string) []strataKey {
 	if !a.nameFam[gk.fam] {
 		out = append(out, strataKey{gk, ByKind, kindOf(s.Term)})
 	}
-	if frame != "" {
+	if frame != "" && a.admitFrame(frame) {
 		out = append(out, strataKey{gk, ByFrame, frame})
 	}
 	return out
+}
+
+// DefaultMaxFrames is how many frames the breakdown keeps when
+// Config.MaxFrames is 0.
+const DefaultMaxFrames = 500
+
+// frameSet is the frames the breakdown keeps: at most max, the ones whose
+// hash (then name) is smallest — a bottom-k sample, so the set kept is the
+// same whatever order the frames arrive in and however the stream is
+// split. A frame turned away never returns: k frames ranked before it are
+// kept for good. So every text of a kept frame is counted.
+type frameSet struct {
+	max     int
+	hash    map[string]uint64
+	sampled bool // more than max distinct frames were seen
+	// top is the kept frame ranked last, the next to go; valid while
+	// topOK.
+	top   string
+	topOK bool
+}
+
+func newFrameSet(max int) frameSet { return frameSet{max: max, hash: make(map[string]uint64)} }
+
+func frameHash(f string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(f))
+	return h.Sum64()
+}
+
+// frameBefore ranks frames: smaller hash first, then name.
+func frameBefore(f string, hf uint64, g string, hg uint64) bool {
+	return hf < hg || hf == hg && f < g
+}
+
+// last is the kept frame ranked last.
+func (s *frameSet) last() string {
+	if !s.topOK {
+		first := true
+		for g, h := range s.hash {
+			if first || frameBefore(s.top, s.hash[s.top], g, h) {
+				s.top, first = g, false
+			}
+		}
+		s.topOK = true
+	}
+	return s.top
+}
+
+// admitFrame says whether frame is kept, making room for it (and dropping
+// the strata of the frame it displaces) when it ranks before a kept one.
+func (a *Audit) admitFrame(frame string) bool {
+	fs := &a.frames
+	if _, ok := fs.hash[frame]; ok {
+		return true
+	}
+	h := frameHash(frame)
+	if len(fs.hash) < fs.max {
+		fs.hash[frame] = h
+		fs.topOK = false
+		return true
+	}
+	fs.sampled = true
+	if fs.max == 0 {
+		return false
+	}
+	last := fs.last()
+	if !frameBefore(frame, h, last, fs.hash[last]) {
+		return false
+	}
+	a.dropFrame(last)
+	fs.hash[frame] = h
+	fs.topOK = false
+	return true
+}
+
+// dropFrame forgets a frame and its strata.
+func (a *Audit) dropFrame(frame string) {
+	delete(a.frames.hash, frame)
+	a.frames.topOK = false
+	for k := range a.strata {
+		if k.by == ByFrame && k.stratum == frame {
+			delete(a.strata, k)
+		}
+	}
+}
+
+// trimFrames drops the frames ranked last until at most max are kept
+// (after a merge).
+func (a *Audit) trimFrames() {
+	for len(a.frames.hash) > a.frames.max {
+		a.frames.sampled = true
+		a.dropFrame(a.frames.last())
+	}
 }
 
 // stratumText sums one text's swaps in one stratum.
