@@ -306,10 +306,16 @@ func (a *Audit) account(it item, probs [][]float64) {
 	ssums := make(map[strataKey]*stratumText)
 	// A text counts once in each row it has swaps in: the rows it touched
 	// are counted when it is done, so the count needs no text sequence.
-	touched := make(map[*acc]bool)
+	touched := make(map[*acc]*stratumText)
+	touch := func(c *acc, d float64, flip bool) {
+		if touched[c] == nil {
+			touched[c] = &stratumText{}
+		}
+		touched[c].add(d, flip)
+	}
 	defer func() {
-		for c := range touched {
-			c.texts++
+		for c, t := range touched {
+			c.addText(t)
 		}
 		key := textKey(it.text)
 		for _, k := range dirs {
@@ -339,13 +345,13 @@ func (a *Audit) account(it item, probs [][]float64) {
 		fi := a.famPos[s.Family]
 		a.swaps++
 		a.famAcc[fi].add(d, flip)
-		touched[&a.famAcc[fi]] = true
+		touch(&a.famAcc[fi], d, flip)
 		gk := groupKey{fi, s.FromGroup, s.ToGroup}
 		if a.groupAcc[gk] == nil {
 			a.groupAcc[gk] = &acc{}
 		}
 		a.groupAcc[gk].add(d, flip)
-		touched[a.groupAcc[gk]] = true
+		touch(a.groupAcc[gk], d, flip)
 		if sums[gk] == nil {
 			sums[gk] = &dirSum{}
 			dirs = append(dirs, gk)
@@ -364,7 +370,7 @@ func (a *Audit) account(it item, probs [][]float64) {
 			a.pairAcc[pk] = &acc{from: s.FromGroup}
 		}
 		a.pairAcc[pk].add(d, flip)
-		touched[a.pairAcc[pk]] = true
+		touch(a.pairAcc[pk], d, flip)
 		a.keep(it, s, po, ps, d, lo, ls)
 	}
 }
@@ -608,6 +614,23 @@ type acc struct {
 	sumAbs, sum     stats.ExactSum
 	maxAbs          float64
 	from            string // for term pairs
+	// tflip and tflipSq sum each text's flip rate in the row and its
+	// square: the flip rate with the text as the unit.
+	tflip, tflipSq stats.ExactSum
+}
+
+// addText counts a text that had swaps t in the row.
+func (c *acc) addText(t *stratumText) {
+	c.texts++
+	r := float64(t.flips) / float64(t.n)
+	c.tflip.Add(r)
+	c.tflipSq.Add(r * r)
+}
+
+// textFlips is the row's flip rate with the text as the unit: the mean of
+// its texts' flip rates, with standard error and df for Student's t.
+func (c *acc) textFlips() twoWayEst {
+	return momentsEst(c.texts, c.tflip.Value(), c.tflipSq.Value())
 }
 
 func (c *acc) add(d float64, flip bool) {
@@ -628,6 +651,8 @@ func (c *acc) merge(o *acc) {
 	c.sum.Merge(&o.sum)
 	c.sumAbs.Merge(&o.sumAbs)
 	c.maxAbs = max(c.maxAbs, o.maxAbs)
+	c.tflip.Merge(&o.tflip)
+	c.tflipSq.Merge(&o.tflipSq)
 }
 
 func (c *acc) stats(s Stats) Stats {
@@ -641,6 +666,15 @@ func (c *acc) stats(s Stats) Stats {
 }
 
 // judge fills the interval, paired and verdict fields of r's rows.
+//
+// Each check's evidence is never more confident than counting swaps or
+// texts as independent would be: a name family's signed check takes the
+// wider of the two-way interval over names and the t interval over texts
+// and the larger p; every flip check the wider of its clustered interval
+// (over names, or over texts' flip rates in a family of terms) and the
+// Wilson interval over swaps, and the larger of the one-sided t and exact
+// binomial p. So an interval is never zero-width merely because a few
+// units agree.
 func (a *Audit) judge(r *Result) {
 	th := a.th
 	z := stats.ZFor(th.conf)
@@ -666,29 +700,46 @@ func (a *Audit) judge(r *Result) {
 		f := &r.Families[fi]
 		named := a.nameFam[fi]
 		dirs := byFam[f.Family]
-		tp := make([]float64, len(dirs))
-		fp := make([]float64, len(dirs))
+		signedEv := make([]evidence, len(dirs))
+		flipEv := make([]evidence, len(dirs))
 		for k, i := range dirs {
 			g := &r.Groups[i]
+			gk := groupKey{fi, g.FromGroup, g.ToGroup}
+			s := g.Signed
 			if named {
-				tp[k], fp[k] = g.Clustered.TP, g.Clustered.FlipP
+				c := g.Clustered
+				signedEv[k] = evidence{c.Mean, min(c.Low, s.Low), max(c.High, s.High), max(c.TP, s.TP)}
+				flipEv[k] = th.flipEvidence(c.FlipRate, c.FlipLow, c.FlipHigh, c.FlipP, g.Flips, g.Swaps)
 				continue
 			}
-			tp[k] = g.Signed.TP
-			fp[k] = stats.BinomialUpper(g.Flips, g.Swaps, th.flipTol)
+			signedEv[k] = evidence{s.Mean, s.Low, s.High, s.TP}
+			tf := a.groupAcc[gk].textFlips()
+			lo, hi := tf.interval(th.conf)
+			flipEv[k] = th.flipEvidence(g.FlipRate, lo, hi, tf.pAbove(th.flipTol), g.Flips, g.Swaps)
+		}
+		var famFlip evidence
+		var famUnits string
+		if named {
+			pooled := clusteredOf(units.pooled(fi), f.Texts, f.Swaps, th.conf, th.flipTol)
+			famFlip = th.flipEvidence(pooled.FlipRate, pooled.FlipLow, pooled.FlipHigh, pooled.FlipP, f.Flips, f.Swaps)
+			famUnits = fmt.Sprintf("%d names", pooled.N)
+		} else {
+			tf := a.famAcc[fi].textFlips()
+			lo, hi := tf.interval(th.conf)
+			famFlip = th.flipEvidence(f.FlipRate, lo, hi, tf.pAbove(th.flipTol), f.Flips, f.Swaps)
+			famUnits = fmt.Sprintf("%d texts", f.Texts)
 		}
 		// Every test that can make the family FAIL is one Holm family: each
 		// direction's signed and flip tests and the family's pooled flip
 		// test.
-		var pooled Clustered
-		var famRaw float64
-		if named {
-			pooled = clusteredOf(units.pooled(fi), f.Texts, f.Swaps, th.conf, th.flipTol)
-			famRaw = pooled.FlipP
-		} else {
-			famRaw = stats.BinomialUpper(f.Flips, f.Swaps, th.flipTol)
+		ps := make([]float64, 0, 2*len(dirs)+1)
+		for k := range dirs {
+			ps = append(ps, signedEv[k].p)
 		}
-		adj := stats.Holm(append(append(append([]float64(nil), tp...), fp...), famRaw))
+		for k := range dirs {
+			ps = append(ps, flipEv[k].p)
+		}
+		adj := stats.Holm(append(ps, famFlip.p))
 		tAdj, fAdj, famAdj := adj[:len(dirs)], adj[len(dirs):2*len(dirs)], adj[2*len(dirs)]
 		m := 0
 		for _, v := range adj {
@@ -704,11 +755,11 @@ func (a *Audit) judge(r *Result) {
 			var sc, fc Check
 			if named {
 				c := g.Clustered
-				sc = th.signedCheck(c.Paired, tAdj[k], fmt.Sprintf("two-way t over %d source and %d partner names (%d texts, %d swaps), %s", c.N, c.Partners, g.Texts, g.Swaps, holm))
-				fc = th.clusteredFlipCheck(*c, fAdj[k], fmt.Sprintf("one-sided two-way t (mean name flip rate ≤ %g) over %d source and %d partner names (%d swaps), %s", th.flipTol, c.N, c.Partners, g.Swaps, holm))
+				sc = th.check(signedEv[k], tAdj[k], -th.tol, th.tol, fmt.Sprintf("two-way t over %d source and %d partner names (%d texts, %d swaps; no narrower than the paired t over texts), %s", c.N, c.Partners, g.Texts, g.Swaps, holm))
+				fc = th.check(flipEv[k], fAdj[k], 0, th.flipTol, fmt.Sprintf("one-sided two-way t (mean name flip rate ≤ %g) over %d source and %d partner names, and exact binomial over %d swaps (the larger p), %s", th.flipTol, c.N, c.Partners, g.Swaps, holm))
 			} else {
-				sc = th.signedCheck(g.Signed.Paired, tAdj[k], fmt.Sprintf("paired t over %d texts, %s", g.Signed.N, holm))
-				fc = th.flipCheck(g.Flips, g.Swaps, fp[k], fAdj[k], fmt.Sprintf("exact binomial (rate ≤ %g) over %d swaps, %s", th.flipTol, g.Swaps, holm))
+				sc = th.check(signedEv[k], tAdj[k], -th.tol, th.tol, fmt.Sprintf("paired t over %d texts, %s", g.Signed.N, holm))
+				fc = th.check(flipEv[k], fAdj[k], 0, th.flipTol, fmt.Sprintf("one-sided t (flip rate ≤ %g) over %d texts' flip rates, and exact binomial over %d swaps (the larger p), %s", th.flipTol, g.Texts, g.Swaps, holm))
 			}
 			g.SignedCheck, g.FlipCheck = &sc, &fc
 			g.Verdict = combine(sc, fc)
@@ -724,14 +775,7 @@ func (a *Audit) judge(r *Result) {
 			c.Test = fmt.Sprintf("worst direction %s → %s: %s", worstDir.FromGroup, worstDir.ToGroup, c.Test)
 			f.SignedCheck = &c
 		}
-		var fc Check
-		if named {
-			// Over the family's names: each name's flip rate over all its
-			// swaps, in every direction.
-			fc = th.clusteredFlipCheck(pooled, famAdj, fmt.Sprintf("one-sided t (mean name flip rate ≤ %g) over %d names of the family (%d swaps), %s", th.flipTol, pooled.N, f.Swaps, holm))
-		} else {
-			fc = th.flipCheck(f.Flips, f.Swaps, famRaw, famAdj, fmt.Sprintf("exact binomial (rate ≤ %g) over %d swaps of the family, %s", th.flipTol, f.Swaps, holm))
-		}
+		fc := th.check(famFlip, famAdj, 0, th.flipTol, fmt.Sprintf("one-sided t (flip rate ≤ %g) over %s of the family, and exact binomial over %d swaps (the larger p), %s", th.flipTol, famUnits, f.Swaps, holm))
 		f.FlipCheck = &fc
 		f.Verdict = combine(*f.SignedCheck, fc)
 	}

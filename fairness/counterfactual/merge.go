@@ -199,6 +199,7 @@ type (
 		N, Texts, Flips int
 		SumAbs, Sum     stats.ExactSum
 		MaxAbs          float64
+		TFlip, TFlipSq  stats.ExactSum
 	}
 	groupSnapshot struct {
 		Family, From, To string
@@ -212,7 +213,7 @@ type (
 )
 
 func (c *acc) snapshot() accSnapshot {
-	return accSnapshot{N: c.n, Texts: c.texts, Flips: c.flips, SumAbs: c.sumAbs, Sum: c.sum, MaxAbs: c.maxAbs}
+	return accSnapshot{N: c.n, Texts: c.texts, Flips: c.flips, SumAbs: c.sumAbs, Sum: c.sum, MaxAbs: c.maxAbs, TFlip: c.tflip, TFlipSq: c.tflipSq}
 }
 
 // MarshalBinary encodes the audit's accumulated state: not the classifier
@@ -286,11 +287,12 @@ func (a *Audit) UnmarshalBinary(data []byte) error {
 	}
 	restore := func(s accSnapshot) (*acc, error) {
 		if s.N < 0 || s.Texts < 0 || s.Flips < 0 || s.Flips > s.N || s.Texts > s.N || !finite(s.MaxAbs) || s.MaxAbs < 0 ||
-			!finite(s.Sum.Value()) || !finite(s.SumAbs.Value()) {
+			!finite(s.Sum.Value()) || !finite(s.SumAbs.Value()) ||
+			!(s.TFlip.Value() >= 0 && s.TFlip.Value() <= float64(s.Texts)) || !(s.TFlipSq.Value() >= 0 && s.TFlipSq.Value() <= float64(s.Texts)) {
 			return nil, bad("a row of %d swaps, %d texts, %d flips, Δp sum %v, |Δp| sum %v, largest |Δp| %v",
 				s.N, s.Texts, s.Flips, s.Sum.Value(), s.SumAbs.Value(), s.MaxAbs)
 		}
-		return &acc{n: s.N, texts: s.Texts, flips: s.Flips, sumAbs: s.SumAbs, sum: s.Sum, maxAbs: s.MaxAbs}, nil
+		return &acc{n: s.N, texts: s.Texts, flips: s.Flips, sumAbs: s.SumAbs, sum: s.Sum, maxAbs: s.MaxAbs, tflip: s.TFlip, tflipSq: s.TFlipSq}, nil
 	}
 	fam := func(name string) (int, error) {
 		i, ok := a.famPos[name]

@@ -284,3 +284,19 @@ func (e twoWayEst) pAbove(bound float64) float64 {
 	}
 	return distuv.StudentsT{Mu: 0, Sigma: 1, Nu: e.df}.Survival((e.mean - bound) / e.se)
 }
+
+// momentsEst is the mean of n values from their sum and sum of squares,
+// with its standard error and n − 1 degrees of freedom (NaN where
+// undefined).
+func momentsEst(n int, sum, sumSq float64) twoWayEst {
+	if n == 0 {
+		return twoWayEst{math.NaN(), math.NaN(), math.NaN()}
+	}
+	fn := float64(n)
+	mean := sum / fn
+	if n < 2 {
+		return twoWayEst{mean, math.NaN(), math.NaN()}
+	}
+	v := max((sumSq-fn*mean*mean)/(fn-1), 0)
+	return twoWayEst{mean, math.Sqrt(v / fn), fn - 1}
+}

@@ -311,3 +311,31 @@ func TestTwoWayIntervalCalibration(t *testing.T) {
 	assert.LessOrEqual(t, iv.Low, 0.05, "the two-way test's rejection rate is not shown to exceed 5%")
 	assert.Greater(t, sourceOnly, twoWay, "ignoring the partner names overstates the evidence")
 }
+
+// A flip check is never more confident than counting swaps as
+// independent, nor than counting its units: flips bunched in one text of
+// three are not a shown flip rate (the exact binomial over swaps alone
+// would say they were), and names that agree on zero flips do not give a
+// zero-width interval.
+func TestFlipEvidenceCountsUnits(t *testing.T) {
+	nat := mustSelect(t, "nationality")
+	// Only the first text sits at the boundary: every swap of it flips.
+	clf := templateLexicon(map[string]float64{"american": 0.3, "bland": -0.1})
+	r := runAudit(t, clf, Config{Families: nat}, "an American film, bland.", "an American film, great.", "an American film, wonderful.")
+	f := r.Families[0]
+	require.Equal(t, 84, f.Swaps)
+	require.Equal(t, 28, f.Flips, "the first text's 28 swaps flip, the others' do not")
+	assert.Less(t, stats.BinomialUpper(f.Flips, f.Swaps, DefaultFlipTolerance), 1e-10, "counted by swap, a flip rate far above 5%")
+	assert.Greater(t, f.FlipCheck.PRaw, 0.05, "counted by text (1 of 3 flips), not shown")
+	assert.NotEqual(t, stats.Fail, f.FlipCheck.Verdict.Status, f.FlipCheck.Verdict.Reason)
+	assert.Contains(t, f.FlipCheck.Test, "over 3 texts of the family")
+
+	names := mustSelect(t, "names_ethnicity_male")
+	r = runAudit(t, templateLexicon(nil), Config{Families: names}, "Darnell was great at the party.", "Jamal was great at the party.")
+	d := directionRow(r, "african-american-male", "european-american-male")
+	require.NotNil(t, d)
+	require.Equal(t, 0, d.Flips)
+	assert.Equal(t, 0.0, d.Clustered.FlipHigh, "the two names agree: a zero-width interval over names")
+	assert.InDelta(t, stats.Wilson(0, 10, stats.Z95).High, d.FlipCheck.Evidence.High, 1e-12, "widened to the Wilson interval over 10 swaps")
+	assert.NotEqual(t, stats.Pass, d.FlipCheck.Verdict.Status, "no PASS on 10 swaps")
+}

@@ -87,31 +87,23 @@ type thresholds struct {
 	tol, flipTol, conf, alpha float64
 }
 
-// signedCheck judges a direction's mean signed Δp: estimate and t interval
-// from p (over texts, or over name means), P its t-test's p adjusted by
-// Holm (adj), tolerance [−tol, tol].
-func (th thresholds) signedCheck(p stats.Paired, adj float64, test string) Check {
-	e := stats.Evidence{Estimate: p.Mean, Low: p.Low, High: p.High, P: adj, Lower: -th.tol, Upper: th.tol, Alpha: th.alpha}
-	return Check{Evidence: e, PRaw: p.TP, Test: test, Verdict: stats.Decide(e)}
-}
+// evidence is a check's estimate, interval and raw p.
+type evidence struct{ est, low, high, p float64 }
 
-// clusteredFlipCheck judges a name family direction's mean name flip rate
-// against [0, flipTol] with its t interval and one-sided t-test (p
-// adjusted to adj).
-func (th thresholds) clusteredFlipCheck(c Clustered, adj float64, test string) Check {
-	e := stats.Evidence{Estimate: c.FlipRate, Low: c.FlipLow, High: c.FlipHigh, P: adj, Lower: 0, Upper: th.flipTol, Alpha: th.alpha}
-	return Check{Evidence: e, PRaw: c.FlipP, Test: test, Verdict: stats.Decide(e)}
-}
-
-// flipCheck judges a flip rate of k in n swaps: Wilson interval, exact
-// one-sided binomial test of "rate ≤ flipTol" (p adjusted to adj),
-// tolerance [0, flipTol].
-func (th thresholds) flipCheck(k, n int, raw, adj float64, test string) Check {
-	est := math.NaN()
-	if n > 0 {
-		est = float64(k) / float64(n)
+// flipEvidence is a flip rate's evidence: the clustered interval [low,
+// high] and one-sided p widened to the Wilson interval and exact binomial
+// p of k flips in n swaps. With no swaps there is nothing to judge.
+func (th thresholds) flipEvidence(est, low, high, p float64, k, n int) evidence {
+	if n == 0 {
+		return evidence{math.NaN(), math.NaN(), math.NaN(), math.NaN()}
 	}
-	iv := stats.Wilson(k, n, stats.ZFor(th.conf))
-	e := stats.Evidence{Estimate: est, Low: iv.Low, High: iv.High, P: adj, Lower: 0, Upper: th.flipTol, Alpha: th.alpha}
-	return Check{Evidence: e, PRaw: raw, Test: test, Verdict: stats.Decide(e)}
+	w := stats.Wilson(k, n, stats.ZFor(th.conf))
+	low, high = max(min(low, w.Low), 0), min(max(high, w.High), 1)
+	return evidence{est, low, high, max(p, stats.BinomialUpper(k, n, th.flipTol))}
+}
+
+// check is a verdict on e against [lower, upper] with the corrected p.
+func (th thresholds) check(e evidence, adj, lower, upper float64, test string) Check {
+	ev := stats.Evidence{Estimate: e.est, Low: e.low, High: e.high, P: adj, Lower: lower, Upper: upper, Alpha: th.alpha}
+	return Check{Evidence: ev, PRaw: e.p, Test: test, Verdict: stats.Decide(ev)}
 }
