@@ -563,12 +563,13 @@ type Stats struct {
 	// SignedCheck and FlipCheck, and the family's pooled FlipCheck) is in
 	// one Holm family; each Check's Test names it.
 	SignedCheck *Check `json:"signed_check,omitempty"`
-	// FlipCheck judges FlipRate against [0, FlipTolerance] with its Wilson
-	// interval and the exact one-sided binomial test of "rate ≤
-	// FlipTolerance" (in a name family: the mean of the names' flip rates
-	// with its two-way t interval and one-sided t-test): per direction on
-	// a Groups row, pooled over the family on a Families row. Nil on
-	// Pairs rows.
+	// FlipCheck judges the flip rate against [0, FlipTolerance] by unit:
+	// the one-sided t-test of "rate ≤ FlipTolerance" over the texts' flip
+	// rates (in a name family: the mean of the names' flip rates, two-way
+	// t), its interval widened to FlipInterval and its p to the exact
+	// binomial test over swaps, whichever is larger: per direction on a
+	// Groups row, pooled over the family on a Families row. Nil on Pairs
+	// rows.
 	FlipCheck *Check `json:"flip_check,omitempty"`
 	// Verdict is the more severe of SignedCheck's and FlipCheck's, its
 	// reason naming which (Families and Groups rows only).

@@ -44,14 +44,21 @@
 //
 //   - in a family of terms, the text: one signed Δp per text (its mean
 //     over the text's swaps in the direction), t interval and paired t
-//     over texts, with sign and Wilcoxon tests beside; flip rates get
-//     Wilson intervals and an exact test against Config.FlipTolerance;
+//     over texts, with sign and Wilcoxon tests beside; the flip rate is
+//     tested one-sided against Config.FlipTolerance over the texts' flip
+//     rates;
 //   - in a name family, the name: Δp averaged per source name and per
 //     partner name, the estimate the mean of the source-name means, and a
 //     two-way cluster-robust interval over the two sets of names (Student's
 //     t, Welch–Satterthwaite degrees of freedom); flip rates likewise over
 //     names (Clustered). A name repeated across hundreds of templates is
 //     one name, so one name's effect cannot make a family FAIL.
+//
+// No check is more confident than counting swaps (or texts) as
+// independent would be: a name check's interval is widened to the one
+// over texts, every flip check's to the Wilson interval over swaps, and
+// each takes the larger p, so no interval is zero-width because a few
+// units agree.
 //
 // Each direction is also broken down by term kind (pronoun, title, other
 // term) and, for texts added with AddFramed, by frame (Result.Strata), so

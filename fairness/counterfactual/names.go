@@ -64,10 +64,10 @@ type UnitMean struct {
 
 // ClusteredMethod states the test of a name family's direction, for
 // report.json, the report and the README.
-const ClusteredMethod = "unit = name: Δp averaged per source name (over its texts and partners) and per partner name; estimate = mean of source-name means; two-way cluster-robust SE² = var(source means)/C + var(partner means)/P, Student's t with Welch–Satterthwaite df; flip rate likewise over names, one-sided against the flip tolerance; one Holm family per family (every direction's signed and flip tests and the pooled flip test)"
+const ClusteredMethod = "unit = name: Δp averaged per source name (over its texts and partners) and per partner name; estimate = mean of source-name means; two-way cluster-robust SE² = var(source means)/C + var(partner means)/P, Student's t with Welch–Satterthwaite df, widened to the paired t interval over texts (the larger p); flip rate likewise over names, one-sided against the flip tolerance, widened to the Wilson interval and exact binomial test over swaps; one Holm family per family (every direction's signed and flip tests and the pooled flip test)"
 
 // TextMethod states the test of a family of terms' direction.
-const TextMethod = "unit = text: each text's mean Δp over its swaps in the direction; paired t over texts; flip rate: Wilson interval and exact one-sided binomial test over swaps; one Holm family per family (every direction's signed and flip tests and the pooled flip test)"
+const TextMethod = "unit = text: each text's mean Δp over its swaps in the direction; paired t over texts; flip rate: one-sided t over the texts' flip rates, widened to the Wilson interval and exact binomial test over swaps (the larger p); one Holm family per family (every direction's signed and flip tests and the pooled flip test)"
 
 // MarshalJSON writes a Clustered with null for NaN.
 func (c Clustered) MarshalJSON() ([]byte, error) {
