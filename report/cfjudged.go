@@ -40,6 +40,11 @@ type cfDirV struct {
 	Texts, Swaps     Num
 	N                Num
 	Unit             string
+	// Units are the source names' mean Δp (name families; at most
+	// maxUnitsShown, the rest in report.json), so a gap carried by one
+	// name shows.
+	Units     []cfUnitV
+	MoreUnits int
 	Mean             MetricV
 	Pos, Neg, Ties   Num
 	SignP, TP        Num
@@ -51,6 +56,15 @@ type cfDirV struct {
 	FlipP            Num
 	Verdict          verdictV
 }
+
+// cfUnitV is one source name's mean Δp in a direction.
+type cfUnitV struct {
+	Term string
+	Mean Num
+}
+
+// maxUnitsShown bounds the names listed under a direction.
+const maxUnitsShown = 20
 
 // cfJudgedV is the judged part of the section; nil when the report has no
 // verdicts (written before them).
@@ -170,6 +184,13 @@ func buildCFJudged(r *counterfactual.Result) *cfJudgedV {
 			d.Mean = signedMetric(ck+"mean", ck+"low", ck+"high", c.Mean, c.Low, c.High, "no names")
 			d.SignP, d.TP, d.WilcoxonP = pNum(ck+"sign_p", c.SignP), pNum(ck+"t_p", c.TP), pNum(ck+"wilcoxon_p", c.WilcoxonP)
 			d.WilcoxonN = nil
+			for i, u := range c.Units {
+				if i == maxUnitsShown {
+					d.MoreUnits = len(c.Units) - i
+					break
+				}
+				d.Units = append(d.Units, cfUnitV{Term: u.Term, Mean: signed("", u.Mean)})
+			}
 			if finite(c.FlipRate) {
 				d.Flip = MetricV{Val: num(ck+"flip_rate", c.FlipRate), Low: num(ck+"flip_low", c.FlipLow), High: num(ck+"flip_high", c.FlipHigh),
 					NoCI: !finite(c.FlipLow) || !finite(c.FlipHigh)}

@@ -222,6 +222,9 @@ func TestBuildCFJudgedNamesAndStrata(t *testing.T) {
 		assert.Equal(t, "2", d.N.Text, "two source names: darnell and jamal")
 		assert.Equal(t, "cf-dir:names_ethnicity_male:african-american-male:european-american-male:clustered:n", d.N.Key)
 		assert.Contains(t, d.Unit, "names (3 texts, ")
+		require.Len(t, d.Units, 2)
+		assert.Equal(t, "darnell", d.Units[0].Term, "source names by name")
+		assert.Equal(t, "jamal", d.Units[1].Term)
 	}
 	assert.True(t, found)
 	var strata []string

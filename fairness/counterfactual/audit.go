@@ -693,6 +693,10 @@ func (a *Audit) judge(r *Result) {
 		g.Signed = &sg
 		if a.nameFam[gk.fam] {
 			c := clusteredOf(units[gk], g.Texts, g.Swaps, th.conf, th.flipTol)
+			// Never narrower than counting texts, or swaps for flips.
+			c.Low, c.High, c.TP = min(c.Low, sg.Low), max(c.High, sg.High), max(c.TP, sg.TP)
+			fe := th.flipEvidence(c.FlipRate, c.FlipLow, c.FlipHigh, c.FlipP, g.Flips, g.Swaps)
+			c.FlipLow, c.FlipHigh, c.FlipP = fe.low, fe.high, fe.p
 			g.Clustered = &c
 		}
 		byFam[g.Family] = append(byFam[g.Family], i)
@@ -709,7 +713,7 @@ func (a *Audit) judge(r *Result) {
 			s := g.Signed
 			if named {
 				c := g.Clustered
-				signedEv[k] = evidence{c.Mean, min(c.Low, s.Low), max(c.High, s.High), max(c.TP, s.TP)}
+				signedEv[k] = evidence{c.Mean, c.Low, c.High, c.TP}
 				flipEv[k] = th.flipEvidence(c.FlipRate, c.FlipLow, c.FlipHigh, c.FlipP, g.Flips, g.Swaps)
 				continue
 			}

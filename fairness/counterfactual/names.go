@@ -34,12 +34,14 @@ import (
 // means, with N the number of source names, Mean their mean, and
 // Positive, Negative, Ties, SignP and WilcoxonP over them; its Low, High
 // and TP are the two-way interval and t-test (NaN, null in JSON, with
-// fewer than two source names). SE and DF are the two-way standard error
-// and degrees of freedom.
+// fewer than two source names), widened to the paired t interval and p
+// over texts where those are wider. SE and DF are the two-way standard
+// error and degrees of freedom.
 //
 // FlipRate is the mean of the source names' flip rates, FlipLow and
-// FlipHigh its two-way interval (clipped to [0, 1]), FlipP the one-sided
-// t-test of "flip rate ≤ flip tolerance".
+// FlipHigh its two-way interval (clipped to [0, 1]) and FlipP the
+// one-sided t-test of "flip rate ≤ flip tolerance", widened to the Wilson
+// interval and exact binomial p over swaps where those are wider.
 type Clustered struct {
 	Unit string
 	stats.Paired

@@ -335,7 +335,9 @@ func TestFlipEvidenceCountsUnits(t *testing.T) {
 	d := directionRow(r, "african-american-male", "european-american-male")
 	require.NotNil(t, d)
 	require.Equal(t, 0, d.Flips)
-	assert.Equal(t, 0.0, d.Clustered.FlipHigh, "the two names agree: a zero-width interval over names")
-	assert.InDelta(t, stats.Wilson(0, 10, stats.Z95).High, d.FlipCheck.Evidence.High, 1e-12, "widened to the Wilson interval over 10 swaps")
+	require.Len(t, d.Clustered.Units, 2)
+	assert.Zero(t, d.Clustered.Units[0].Flips+d.Clustered.Units[1].Flips, "the two names agree on no flips")
+	assert.InDelta(t, stats.Wilson(0, 10, stats.Z95).High, d.Clustered.FlipHigh, 1e-12, "not a zero-width interval over names: widened to the Wilson interval over 10 swaps")
+	assert.Equal(t, d.Clustered.FlipHigh, d.FlipCheck.Evidence.High, "report.json's clustered figures are the check's")
 	assert.NotEqual(t, stats.Pass, d.FlipCheck.Verdict.Status, "no PASS on 10 swaps")
 }
