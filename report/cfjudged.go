@@ -43,18 +43,18 @@ type cfDirV struct {
 	// Units are the source names' mean Δp (name families; at most
 	// maxUnitsShown, the rest in report.json), so a gap carried by one
 	// name shows.
-	Units     []cfUnitV
-	MoreUnits int
-	Mean             MetricV
-	Pos, Neg, Ties   Num
-	SignP, TP        Num
-	WilcoxonP        Num
-	WilcoxonN        *Num // set when the Wilcoxon test ran on a sample
-	Holm             Num
-	Flips            Num
-	Flip             MetricV
-	FlipP            Num
-	Verdict          verdictV
+	Units          []cfUnitV
+	MoreUnits      int
+	Mean           MetricV
+	Pos, Neg, Ties Num
+	SignP, TP      Num
+	WilcoxonP      Num
+	WilcoxonN      *Num // set when the Wilcoxon test ran on a sample
+	Holm           Num
+	Flips          Num
+	Flip           MetricV
+	FlipP          Num
+	Verdict        verdictV
 }
 
 // cfUnitV is one source name's mean Δp in a direction.
