@@ -276,9 +276,11 @@ func textCountingFails(r Result) bool {
 }
 
 // TestTwoWayIntervalCalibration: with no group effect (every name's weight
-// drawn alike), a direction's two-way t-test of "mean Δp = 0" rejects at
-// about its nominal 5%, where a t over source names alone, which ignores
-// that the partners are a sample of names too, rejects more often.
+// drawn alike), a direction's name-level test of "mean Δp = 0" (two-way t
+// over source and partner names, no more confident than the paired t
+// over texts) rejects at about its nominal 5%, where a t over source
+// names alone, which ignores that the partners are a sample of names too,
+// rejects more often.
 func TestTwoWayIntervalCalibration(t *testing.T) {
 	if testing.Short() {
 		t.Skip("200 audits; skipped with -short")
@@ -306,7 +308,7 @@ func TestTwoWayIntervalCalibration(t *testing.T) {
 		}
 	}
 	iv := stats.Wilson(twoWay, runs, stats.Z95)
-	t.Logf("no effect: two-way t rejects %d/%d = %.3f, 95%% Wilson [%.3f, %.3f]; t over source names only rejects %d/%d",
+	t.Logf("no effect: the name-level test rejects %d/%d = %.3f, 95%% Wilson [%.3f, %.3f]; t over source names only rejects %d/%d",
 		twoWay, runs, float64(twoWay)/runs, iv.Low, iv.High, sourceOnly, runs)
 	assert.LessOrEqual(t, iv.Low, 0.05, "the two-way test's rejection rate is not shown to exceed 5%")
 	assert.Greater(t, sourceOnly, twoWay, "ignoring the partner names overstates the evidence")
