@@ -87,6 +87,11 @@ type Config struct {
 	// number of counterfactual swaps explained (default 3).
 	Budget     int
 	WorstPairs int
+	// CounterfactualPartners is how many partners in each other group
+	// every name of a name family is paired with (0: the default, 5; −1:
+	// every name of the group); Seed picks them
+	// (counterfactual.Config.Partners).
+	CounterfactualPartners int
 	// MaxSkippedExamples bounds the malformed rows quoted in the report
 	// (default 20); all are counted.
 	MaxSkippedExamples int

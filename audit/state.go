@@ -238,7 +238,8 @@ func (s *State) init(cols dataset.Columns) error {
 		s.thr = thr
 	}
 	if cfg.has(CheckCounterfactual) {
-		cf, err := counterfactual.NewAudit(s.adapter(), counterfactual.Config{Families: cfg.Families, Target: s.positive, BatchSize: cfg.BatchSize, Tolerance: cfg.Tolerance})
+		cf, err := counterfactual.NewAudit(s.adapter(), counterfactual.Config{Families: cfg.Families, Target: s.positive, BatchSize: cfg.BatchSize, Tolerance: cfg.Tolerance,
+			Partners: cfg.CounterfactualPartners, PartnerSeed: cfg.Seed})
 		if err != nil {
 			return err
 		}
@@ -374,7 +375,13 @@ func (s *State) Add(ctx context.Context, b Batch) error {
 			}
 		}
 		if s.cf != nil {
-			if err := s.cf.Add(ctx, row.Text); err != nil {
+			// With --pair-col the frame also breaks each swap direction
+			// down by template (counterfactual Result.Strata).
+			frame := ""
+			if s.frameAt >= 0 {
+				frame = row.Groups[s.frameAt]
+			}
+			if err := s.cf.AddFramed(ctx, row.Text, frame); err != nil {
 				return err
 			}
 		}

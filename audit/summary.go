@@ -313,6 +313,11 @@ func counterfactualFindings(cf *Counterfactual) []Finding {
 			continue
 		}
 		msg := fmt.Sprintf("%s: flip rate %.1f%% %s of %d swaps in %d texts", f.Family, 100*f.FlipRate, interval(100*f.FlipInterval.Low, 100*f.FlipInterval.High, "%.1f"), f.Swaps, f.Texts)
+		if c := f.FlipCheck; c != nil && counterfactual.IsNameFamily(counterfactual.Family{Name: f.Family}) && !math.IsNaN(c.Evidence.Estimate) {
+			// A name family's flip rate is judged over names: quote that
+			// interval, not a Wilson interval over swaps.
+			msg = fmt.Sprintf("%s: mean name flip rate %.1f%% %s, %s, in %d texts", f.Family, 100*c.Evidence.Estimate, interval(100*c.Evidence.Low, 100*c.Evidence.High, "%.1f"), c.Test, f.Texts)
+		}
 		if c := f.SignedCheck; c != nil && !math.IsNaN(c.Evidence.Estimate) {
 			msg += fmt.Sprintf("; %s: mean signed Δp %+.3f %s, Holm p=%s", c.Test, c.Evidence.Estimate, interval(c.Evidence.Low, c.Evidence.High, "%+.3f"), pText(c.Evidence.P))
 		}

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"fmt"
+
 	"github.com/lucid-nlp/lucid/fairness/counterfactual"
 	fstats "github.com/lucid-nlp/lucid/fairness/stats"
 )
@@ -30,22 +32,39 @@ type cfFamilyV struct {
 	Verdict          verdictV
 }
 
-// cfDirV is one direction's row.
+// cfDirV is one direction's row. In a name family the figures are over
+// names (Clustered): N counts source names, Unit says so with the texts
+// and partner names behind them; elsewhere N counts texts.
 type cfDirV struct {
 	Family, From, To string
 	Texts, Swaps     Num
 	N                Num
-	Mean             MetricV
-	Pos, Neg, Ties   Num
-	SignP, TP        Num
-	WilcoxonP        Num
-	WilcoxonN        *Num // set when the Wilcoxon test ran on a sample
-	Holm             Num
-	Flips            Num
-	Flip             MetricV
-	FlipP            Num
-	Verdict          verdictV
+	Unit             string
+	// Units are the source names' mean Δp (name families; at most
+	// maxUnitsShown, the rest in report.json), so a gap carried by one
+	// name shows.
+	Units          []cfUnitV
+	MoreUnits      int
+	Mean           MetricV
+	Pos, Neg, Ties Num
+	SignP, TP      Num
+	WilcoxonP      Num
+	WilcoxonN      *Num // set when the Wilcoxon test ran on a sample
+	Holm           Num
+	Flips          Num
+	Flip           MetricV
+	FlipP          Num
+	Verdict        verdictV
 }
+
+// cfUnitV is one source name's mean Δp in a direction.
+type cfUnitV struct {
+	Term string
+	Mean Num
+}
+
+// maxUnitsShown bounds the names listed under a direction.
+const maxUnitsShown = 20
 
 // cfJudgedV is the judged part of the section; nil when the report has no
 // verdicts (written before them).
@@ -57,6 +76,23 @@ type cfJudgedV struct {
 	// rate's, Alpha the significance level: from the checks themselves.
 	Tolerance, FlipTolerance, Alpha Num
 	Confidence                      string
+	// Strata are the directions' breakdowns by term kind and frame
+	// (descriptive): every kind, and of the frames of each direction the
+	// lowest and highest mean (the rest, MoreStrata of them, are in
+	// report.json).
+	Strata     []cfStratumV
+	MoreStrata int
+	// NameMethod and TextMethod state the unit and test of name families
+	// and of families of terms (Result.Design).
+	NameMethod, TextMethod string
+}
+
+// cfStratumV is one stratum of a direction. Frame names are arbitrary
+// text, so the figures carry no report.json key.
+type cfStratumV struct {
+	Family, From, To, By, Stratum string
+	Texts, Swaps, Flips           Num
+	Mean                          MetricV
 }
 
 // signedMetric is a signed estimate with its interval under key (key:low,
@@ -141,6 +177,27 @@ func buildCFJudged(r *counterfactual.Result) *cfJudgedV {
 				d.WilcoxonN = &n
 			}
 		}
+		if c := g.Clustered; c != nil {
+			ck := k + "clustered:"
+			d.N, d.Pos, d.Neg, d.Ties = count(ck+"n", c.N), count(ck+"positive", c.Positive), count(ck+"negative", c.Negative), count(ck+"ties", c.Ties)
+			d.Unit = fmt.Sprintf("names (%d texts, %d partner names)", g.Texts, c.Partners)
+			d.Mean = signedMetric(ck+"mean", ck+"low", ck+"high", c.Mean, c.Low, c.High, "no names")
+			d.SignP, d.TP, d.WilcoxonP = pNum(ck+"sign_p", c.SignP), pNum(ck+"t_p", c.TP), pNum(ck+"wilcoxon_p", c.WilcoxonP)
+			d.WilcoxonN = nil
+			for i, u := range c.Units {
+				if i == maxUnitsShown {
+					d.MoreUnits = len(c.Units) - i
+					break
+				}
+				d.Units = append(d.Units, cfUnitV{Term: u.Term, Mean: signed("", u.Mean)})
+			}
+			if finite(c.FlipRate) {
+				d.Flip = MetricV{Val: num(ck+"flip_rate", c.FlipRate), Low: num(ck+"flip_low", c.FlipLow), High: num(ck+"flip_high", c.FlipHigh),
+					NoCI: !finite(c.FlipLow) || !finite(c.FlipHigh)}
+			}
+		} else if g.Signed != nil {
+			d.Unit = "texts"
+		}
 		if c := g.SignedCheck; c != nil {
 			d.Holm = pNum(k+"signed_check:p", c.Evidence.P)
 		}
@@ -153,6 +210,42 @@ func buildCFJudged(r *counterfactual.Result) *cfJudgedV {
 	// package default.
 	v.Confidence = pct(counterfactual.DefaultConfidence)
 	v.Directions = len(all)
+	v.NameMethod, v.TextMethod = r.Design.NameFamilies, r.Design.TermFamilies
+	for _, s := range shownStrata(r.Strata) {
+		v.Strata = append(v.Strata, cfStratumV{Family: s.Family, From: s.FromGroup, To: s.ToGroup, By: s.By, Stratum: s.Stratum,
+			Texts: count("", s.Texts), Swaps: count("", s.Swaps), Flips: count("", s.Flips),
+			Mean: signedMetric("", "", "", s.Mean, s.Low, s.High, "no texts")})
+	}
+	v.MoreStrata = len(r.Strata) - len(v.Strata)
 	v.Judged, v.Settled = splitJudged(all, func(d cfDirV) verdictV { return d.Verdict })
 	return v
+}
+
+// shownStrata are the strata the page shows: every term-kind stratum, and
+// for each direction only its frames of lowest and highest mean (a
+// template file has hundreds of frames; the extremes show whether they
+// pull in opposite directions). The order of r.Strata is kept.
+func shownStrata(all []counterfactual.Stratum) []counterfactual.Stratum {
+	type dir struct{ fam, from, to string }
+	lo, hi := make(map[dir]int), make(map[dir]int)
+	for i, s := range all {
+		if s.By != counterfactual.ByFrame || !finite(s.Mean) {
+			continue
+		}
+		d := dir{s.Family, s.FromGroup, s.ToGroup}
+		if j, ok := lo[d]; !ok || s.Mean < all[j].Mean {
+			lo[d] = i
+		}
+		if j, ok := hi[d]; !ok || s.Mean > all[j].Mean {
+			hi[d] = i
+		}
+	}
+	var out []counterfactual.Stratum
+	for i, s := range all {
+		d := dir{s.Family, s.FromGroup, s.ToGroup}
+		if s.By != counterfactual.ByFrame || lo[d] == i || hi[d] == i {
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -1,8 +1,12 @@
 package report
 
 import (
+	"context"
+	"fmt"
+	"math"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -169,4 +173,81 @@ func TestMarkSpans(t *testing.T) {
 	assert.Equal(t, []string{"swap:She", " gave ", "agree:her", " ", "agree:an", " apple"}, got)
 	assert.Equal(t, "swap", swapKind(0, 2, []counterfactual.Span{sp(1, 3)}, []counterfactual.Span{sp(0, 2)}), "a swapped term wins over an agreement")
 	assert.Equal(t, "", swapKind(3, 4, []counterfactual.Span{sp(0, 3)}, nil), "touching is not overlapping")
+}
+
+// wordClassifier is a pure-Go classifier for the counterfactual tests:
+// P(positive) = sigmoid(Σ weights of the text's lower-cased words).
+type wordClassifier map[string]float64
+
+func (wordClassifier) Labels() []string { return []string{"negative", "positive"} }
+
+func (w wordClassifier) Probabilities(_ context.Context, texts []string) ([][]float64, error) {
+	out := make([][]float64, len(texts))
+	for i, t := range texts {
+		z := 0.0
+		for _, f := range strings.FieldsFunc(strings.ToLower(t), func(r rune) bool { return !unicode.IsLetter(r) }) {
+			z += w[f]
+		}
+		p := 1 / (1 + math.Exp(-z))
+		out[i] = []float64{1 - p, p}
+	}
+	return out, nil
+}
+
+// A name family's directions show their figures over names, keyed to the
+// clustered fields of report.json; strata rows come through.
+func TestBuildCFJudgedNamesAndStrata(t *testing.T) {
+	fams, err := counterfactual.SelectFamilies(counterfactual.Families(), "names_ethnicity_male", "gender")
+	require.NoError(t, err)
+	a, err := counterfactual.NewAudit(wordClassifier{"great": 2, "boring": -2, "darnell": -1, "she": 0.5, "woman": -0.5}, counterfactual.Config{Families: fams})
+	require.NoError(t, err)
+	ctx := context.Background()
+	for i, s := range []string{"Darnell was great.", "Jamal was boring.", "James was great.", "Darnell was boring.", "he was great", "the man was boring", "he left", "the man left"} {
+		require.NoError(t, a.AddFramed(ctx, s, fmt.Sprintf("T%d", i%2)))
+	}
+	r, err := a.Result(ctx)
+	require.NoError(t, err)
+	j := buildCFJudged(&r)
+	require.NotNil(t, j)
+	assert.Equal(t, counterfactual.ClusteredMethod, j.NameMethod)
+	assert.Equal(t, counterfactual.TextMethod, j.TextMethod)
+	var rows []cfDirV
+	rows = append(append(rows, j.Judged...), j.Settled...)
+	found := false
+	for _, d := range rows {
+		if d.Family != "names_ethnicity_male" || d.From != "african-american-male" || d.To != "european-american-male" {
+			continue
+		}
+		found = true
+		assert.Equal(t, "2", d.N.Text, "two source names: darnell and jamal")
+		assert.Equal(t, "cf-dir:names_ethnicity_male:african-american-male:european-american-male:clustered:n", d.N.Key)
+		assert.Contains(t, d.Unit, "names (3 texts, ")
+		require.Len(t, d.Units, 2)
+		assert.Equal(t, "darnell", d.Units[0].Term, "source names by name")
+		assert.Equal(t, "jamal", d.Units[1].Term)
+	}
+	assert.True(t, found)
+	var strata []string
+	for _, s := range j.Strata {
+		strata = append(strata, s.Family+"/"+s.From+"→"+s.To+"/"+s.By+"/"+s.Stratum)
+	}
+	assert.Contains(t, strata, "gender/male→female/term kind/pronoun")
+	assert.Contains(t, strata, "gender/male→female/term kind/term")
+	assert.Contains(t, strata, "gender/male→female/frame/T0")
+	assert.Contains(t, strata, "names_ethnicity_male/african-american-male→european-american-male/frame/T1")
+}
+
+// Of a direction's frames the page shows the lowest and highest mean;
+// term kinds all.
+func TestShownStrata(t *testing.T) {
+	st := func(by, name string, mean float64) counterfactual.Stratum {
+		return counterfactual.Stratum{Family: "f", FromGroup: "a", ToGroup: "b", By: by, Stratum: name, Mean: mean}
+	}
+	all := []counterfactual.Stratum{st(counterfactual.ByFrame, "T1", 0.1), st(counterfactual.ByFrame, "T2", -0.3), st(counterfactual.ByFrame, "T3", 0.4),
+		st(counterfactual.ByFrame, "T4", 0.2), st(counterfactual.ByKind, "pronoun", 0.1), st(counterfactual.ByKind, "term", -0.1)}
+	var got []string
+	for _, s := range shownStrata(all) {
+		got = append(got, s.Stratum)
+	}
+	assert.Equal(t, []string{"T2", "T3", "pronoun", "term"}, got)
 }

@@ -268,9 +268,10 @@ func fixture() *audit.Report {
 				direction("names", "european_american_female", "african_american_female", 12000, 900, 0.1402, counterfactual.Signed{Paired: fstats.Paired{N: 12000,
 					Mean: -0.1312, Low: -0.1341, High: -0.1283, Positive: 1500, Negative: 10300, Ties: 200, SignP: 1e-300, TP: 2e-250, WilcoxonP: 3e-280},
 					WilcoxonN: 10000, Sampled: true}),
-				direction("names", "african_american_female", "european_american_female", 11000, 820, 0.1401, counterfactual.Signed{Paired: fstats.Paired{N: 11000,
+				withClustered(direction("names", "african_american_female", "european_american_female", 11000, 820, 0.1401, counterfactual.Signed{Paired: fstats.Paired{N: 11000,
 					Mean: 0.1288, Low: 0.1259, High: 0.1317, Positive: 9800, Negative: 1100, Ties: 100, SignP: 1e-300, TP: 5e-240, WilcoxonP: 7e-270},
-					WilcoxonN: 10000, Sampled: true}),
+					WilcoxonN: 10000, Sampled: true}), counterfactual.Clustered{Unit: "name", Paired: fstats.Paired{N: 20, Mean: 0.1291, Low: -0.0432, High: 0.3014,
+					Positive: 11, Negative: 9, SignP: 0.82, TP: 0.13, WilcoxonP: 0.2}, Partners: 20, SE: 0.083, DF: 31.2, FlipRate: 0.071, FlipLow: 0.012, FlipHigh: 0.13, FlipP: 0.24}),
 				direction("names", "european_american_male", "african_american_male", 1, 0, 0.02, counterfactual.Signed{Paired: fstats.Paired{N: 1,
 					Mean: -0.02, Low: nan, High: nan, Negative: 1, SignP: 1, TP: nan, WilcoxonP: 1}, WilcoxonN: 1}),
 			},
@@ -381,6 +382,13 @@ func spansOf(text string, words ...string) []counterfactual.Span {
 func direction(family, from, to string, swaps, flips int, meanAbs float64, s counterfactual.Signed) counterfactual.Stats {
 	return counterfactual.Stats{Family: family, FromGroup: from, ToGroup: to, Texts: s.N, Swaps: swaps, Flips: flips,
 		FlipRate: float64(flips) / float64(swaps), MeanAbsDelta: meanAbs, MeanDelta: s.Mean, MaxAbsDelta: 2 * meanAbs, Signed: &s}
+}
+
+// withClustered gives a name family's direction its analysis over names.
+func withClustered(s counterfactual.Stats, c counterfactual.Clustered) counterfactual.Stats {
+	c.Texts, c.Swaps = s.Texts, s.Swaps
+	s.Clustered = &c
+	return s
 }
 
 // judgeCounterfactual gives r's families and directions their intervals,

@@ -460,4 +460,8 @@ var wantKeys = []string{
 	"cf-dir:gender:female:male:flips", "cf-dir:gender:female:male:swaps", "cf-dir:gender:female:male:flip_check:p",
 	"cf-dir:gender:male:female:verdict", "cf-dir:names:european_american_female:african_american_female:signed:wilcoxon_n",
 	"cf-dir:names:european_american_male:african_american_male:signed:t_p", "cf-explained:1:word:1:delta",
+	// A name family's direction: figures over names.
+	"cf-dir:names:african_american_female:european_american_female:clustered:n", "cf-dir:names:african_american_female:european_american_female:clustered:mean",
+	"cf-dir:names:african_american_female:european_american_female:clustered:low", "cf-dir:names:african_american_female:european_american_female:clustered:t_p",
+	"cf-dir:names:african_american_female:european_american_female:clustered:flip_rate", "cf-dir:names:african_american_female:european_american_female:clustered:flip_high",
 }

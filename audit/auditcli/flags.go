@@ -41,6 +41,9 @@ const (
 	// MaxGroupValues bounds --max-groups (each kept group is a row of the
 	// report and a bootstrap of its own).
 	MaxGroupValues = 100_000
+	// MaxCFPartners bounds --cf-partners (each partner is one more swap of
+	// every text that mentions a name).
+	MaxCFPartners = 1000
 )
 
 // UsageError marks an error that is the caller's to fix: a bad flag
@@ -76,6 +79,7 @@ type Flags struct {
 	Budget          int        `json:"budget"`
 	Methods         []string   `json:"methods"`
 	PairCol         string     `json:"pair_col"`
+	CFPartners      int        `json:"cf_partners"`
 	GroupCross      [][]string `json:"group_cross"`
 	MissingGroup    string     `json:"missing_group"`
 	Tolerance       float64    `json:"tolerance"`
@@ -164,6 +168,7 @@ func Register(fs *flag.FlagSet) *Flags {
 	fs.IntVar(&f.Budget, "budget", 256, fmt.Sprintf("explanation budget (model evaluations), 1 to %d", MaxBudget))
 	fs.Var((*StringList)(&f.Methods), "methods", "explanation methods compared for faithfulness (default kernelshap,lime,occlusion,ig)")
 	fs.StringVar(&f.PairCol, "pair-col", "", "frame column of a matched design (a template or pair id): groups are also compared within each frame, paired")
+	fs.IntVar(&f.CFPartners, "cf-partners", counterfactual.DefaultPartners, "partners per name and target group in the name families' swaps (seeded by --seed); -1 pairs every name with every name of the group")
 	fs.Var((*crossList)(&f.GroupCross), "group-cross", "audit the intersection of group columns, e.g. gender,age (repeatable); values become \"f | 30-40\"")
 	fs.StringVar(&f.MissingGroup, "missing-group", "exclude", "an empty group value: exclude (its own row, never compared) or as-group (an ordinary group)")
 	fs.Float64Var(&f.Tolerance, "tolerance", 0.1, "practical threshold for differences between groups (rates, paired scores), in (0, 1)")
@@ -193,6 +198,7 @@ func (f *Flags) Validate() error {
 		IntFlag("consistency-rows", f.ConsistencyRows, 0, MaxSampleRows),
 		IntFlag("explain-rows", f.ExplainRows, 0, MaxExplainRows),
 		IntFlag("budget", f.Budget, 1, MaxBudget),
+		IntFlag("cf-partners", f.CFPartners, -1, MaxCFPartners),
 		IntFlag("max-groups", f.MaxGroups, 2, MaxGroupValues),
 		ShareFlag("tolerance", f.Tolerance, false),
 		ShareFlag("max-skipped-share", f.MaxSkippedShare, true),
@@ -347,7 +353,7 @@ func (f *Flags) Config() (audit.Config, error) {
 		Dataset:  dopts,
 		Positive: f.Positive, Checks: f.Checks, Families: fams, Seed: f.Seed, BatchSize: f.Batch,
 		Resamples: f.Resamples, MinGroupSize: f.MinGroupSize, ConsistencyRows: f.ConsistencyRows, ExplainRows: f.ExplainRows,
-		Methods: methods, Budget: f.Budget, PairCol: f.PairCol, Intersections: f.GroupCross, MissingAsGroup: f.MissingGroup == "as-group",
+		Methods: methods, Budget: f.Budget, PairCol: f.PairCol, CounterfactualPartners: f.CFPartners, Intersections: f.GroupCross, MissingAsGroup: f.MissingGroup == "as-group",
 		Tolerance: f.Tolerance, MaxSkippedShare: f.MaxSkippedShare, MaxGroups: f.MaxGroups,
 		FitThresholds: constraint, Thresholds: thrFile, ThresholdCol: f.ThresholdCol,
 	}, nil

@@ -50,7 +50,12 @@ Checks (--checks, default all):
                   matched comparison within each frame)
   counterfactual  swap identity terms (gender, names, religion, nationality,
                   age, or --families FILE) grammatically and measure the signed
-                  change per direction with paired tests; the worst pairs are
+                  change per direction; each name is paired with
+                  --cf-partners names of each other group (-1: all). Unit of
+                  the tests: the text for term families (paired t), the name
+                  for name families (two-way cluster-robust t over source and
+                  partner names), so one name cannot fail a family. Strata
+                  by term kind and (--pair-col) template; the worst pairs are
                   explained word by word in report.html
   consistency     CheckList tests: meaning-preserving edits must not move the
                   prediction by more than --tolerance; negation and

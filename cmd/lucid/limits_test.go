@@ -82,6 +82,8 @@ func TestBadValuesAreUsageErrors(t *testing.T) {
 		{[]string{"audit", "--data", data, "--tolerance", "1.5"}, "--tolerance 1.5"},
 		{[]string{"audit", "--data", data, "--max-skipped-share", "-0.1"}, "--max-skipped-share -0.1"},
 		{[]string{"audit", "--data", data, "--max-groups", "1"}, "--max-groups 1: want at least 2"},
+		{[]string{"audit", "--data", data, "--cf-partners", "-2"}, "--cf-partners -2: want at least -1"},
+		{[]string{"audit", "--data", data, "--cf-partners", "5000"}, "--cf-partners 5000: above the limit of 1000"},
 		{[]string{"audit", "--data", data, "--missing-group", "drop"}, `--missing-group "drop": want exclude or as-group`},
 		{[]string{"audit", "--data", data, "--max-field-size", "1TiB"}, `--max-field-size "1TiB"`},
 		{[]string{"audit", "--data", data, "--group-cross", "gender"}, "name two or more group columns"},

@@ -362,3 +362,60 @@ func TestAuditPairedCrossAndUnlabelled(t *testing.T) {
 	assert.Contains(t, rep.Rule.Text, "Holm")
 	assert.True(t, rep.Reconciliation.Balanced)
 }
+
+// Issue 18: --cf-partners pairs each name with every name of the other
+// groups, and --pair-col breaks the counterfactual directions down by
+// template, from the command line to report.json.
+func TestAuditCounterfactualPartnersAndFrames(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "templates.csv")
+	var b strings.Builder
+	b.WriteString("text,template\n")
+	for fi, f := range []string{"%s loved the film .", "%s found the plot dull ."} {
+		for _, n := range []string{"James", "Darnell", "Jose"} {
+			fmt.Fprintf(&b, "%s,t%d\n", fmt.Sprintf(f, n), fi)
+		}
+	}
+	require.NoError(t, os.WriteFile(data, []byte(b.String()), 0o644))
+	out := filepath.Join(dir, "out")
+	code, _, stderr := lucid(t, "", "audit", "--data", data, "--checks", "counterfactual", "--family", "names_ethnicity_male",
+		"--cf-partners", "-1", "--pair-col", "template", "--out", out, "--progress", "never")
+	require.Equal(t, exitOK, code, stderr)
+	raw, err := os.ReadFile(filepath.Join(out, "report.json"))
+	require.NoError(t, err)
+	var rep struct {
+		CF struct {
+			Swaps  int `json:"swaps"`
+			Design struct {
+				Partners int    `json:"partners_per_name"`
+				Names    string `json:"name_families"`
+			} `json:"design"`
+			Groups []struct {
+				From      string `json:"from_group"`
+				Clustered struct {
+					N        int `json:"n"`
+					Partners int `json:"partners"`
+				} `json:"clustered"`
+			} `json:"groups"`
+			Strata []struct {
+				By, Stratum string
+			} `json:"strata"`
+		} `json:"counterfactual"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &rep))
+	assert.Equal(t, 6*3*20, rep.CF.Swaps, "six texts, each name into three groups of 20 names")
+	assert.Equal(t, -1, rep.CF.Design.Partners)
+	assert.Contains(t, rep.CF.Design.Names, "unit = name")
+	require.Len(t, rep.CF.Groups, 9, "three source groups × three targets")
+	for _, g := range rep.CF.Groups {
+		assert.Equal(t, 1, g.Clustered.N, "one name of %s", g.From)
+		assert.Equal(t, 20, g.Clustered.Partners)
+	}
+	frames := map[string]bool{}
+	for _, s := range rep.CF.Strata {
+		if s.By == "frame" {
+			frames[s.Stratum] = true
+		}
+	}
+	assert.Equal(t, map[string]bool{"t0": true, "t1": true}, frames)
+}

@@ -49,14 +49,28 @@ type Config struct {
 	// depend on their order); 0
 	// means DefaultReservoirSize (10,000).
 	ReservoirSize int
+	// Partners is how many partners in each other group every name of a
+	// name family (IsNameFamily) is paired with: 0 means DefaultPartners
+	// (5), a negative value every name of that group. Where a group has
+	// more names than Partners, PartnerSeed picks which (PartnersOf); the
+	// choice is fixed per name, so every text with the name uses the same
+	// partners.
+	Partners    int
+	PartnerSeed uint64
+	// MaxFrames bounds the frames (AddFramed) broken down in
+	// Result.Strata; beyond it the breakdown keeps the MaxFrames frames
+	// whose name hashes smallest (a sample that does not depend on order)
+	// and says so. 0 means DefaultMaxFrames (500).
+	MaxFrames int
 }
 
 // Audit measures how a classifier's output moves under identity-term
 // swaps. Feed it texts with Add and read the report with Result. Texts are
 // queued and scored in full batches, each original with its swaps; texts
 // that mention no term are counted and never scored. Memory is bounded by
-// one batch, one accumulator per (family, term, group) pair seen and TopK
-// examples. An Audit is not safe for concurrent use.
+// one batch, one accumulator per (family, term, replacement) pair seen (in
+// a name family, per name and partner), one per (direction, stratum), and
+// TopK examples. An Audit is not safe for concurrent use.
 //
 // An Audit is mergeable (Merge, MarshalBinary, UnmarshalBinary): its
 // counts are integers, its Δp sums exact (stats.ExactSum), each
@@ -81,8 +95,13 @@ type Audit struct {
 
 	texts, withTerms, swaps int
 
-	th        thresholds
-	reservoir int
+	th          thresholds
+	reservoir   int
+	partners    int
+	partnerSeed uint64
+	nameFam     []bool // by position in fams: IsNameFamily
+	// pairFams caches the two-group families of name → partner swaps.
+	pairFams map[partnerKey]Family
 	// fingerprint identifies the labels, target and settings that shape
 	// the result (see fingerprintOf); Merge and UnmarshalBinary refuse
 	// state from an audit set up differently.
@@ -93,12 +112,14 @@ type Audit struct {
 	groupAcc  map[groupKey]*acc
 	signedAcc map[groupKey]*stats.PairedStream
 	pairAcc   map[pairKey]*acc
+	strata    map[strataKey]*stratumAcc
+	frames    frameSet
 	worst     exampleHeap
 }
 
 type item struct {
-	text  string
-	swaps []Swap
+	text, frame string
+	swaps       []Swap
 }
 
 type groupKey struct {
@@ -178,6 +199,20 @@ func NewAudit(clf Classifier, cfg Config) (*Audit, error) {
 	case res < 0:
 		return nil, fmt.Errorf("counterfactual: reservoir size %d is negative", res)
 	}
+	maxFrames := cfg.MaxFrames
+	switch {
+	case maxFrames == 0:
+		maxFrames = DefaultMaxFrames
+	case maxFrames < 0:
+		return nil, fmt.Errorf("counterfactual: max frames %d is negative", maxFrames)
+	}
+	partners := cfg.Partners
+	if partners == 0 {
+		partners = DefaultPartners
+	}
+	if partners < 0 {
+		partners = -1
+	}
 	k := cfg.TopK
 	switch {
 	case k == 0:
@@ -186,19 +221,28 @@ func NewAudit(clf Classifier, cfg Config) (*Audit, error) {
 		k = 0
 	}
 	a := &Audit{
-		clf:       clf,
-		labels:    append([]string(nil), labels...),
-		target:    t,
-		fams:      fams,
-		topK:      k,
-		b:         scoring.NewBatcher(clf, size, len(labels)),
-		th:        th,
-		reservoir: res,
-		famPos:    famPos,
-		famAcc:    make([]acc, len(fams)),
-		groupAcc:  make(map[groupKey]*acc),
-		signedAcc: make(map[groupKey]*stats.PairedStream),
-		pairAcc:   make(map[pairKey]*acc),
+		clf:         clf,
+		labels:      append([]string(nil), labels...),
+		target:      t,
+		fams:        fams,
+		topK:        k,
+		b:           scoring.NewBatcher(clf, size, len(labels)),
+		th:          th,
+		reservoir:   res,
+		partners:    partners,
+		partnerSeed: cfg.PartnerSeed,
+		nameFam:     make([]bool, len(fams)),
+		pairFams:    make(map[partnerKey]Family),
+		strata:      make(map[strataKey]*stratumAcc),
+		frames:      newFrameSet(maxFrames),
+		famPos:      famPos,
+		famAcc:      make([]acc, len(fams)),
+		groupAcc:    make(map[groupKey]*acc),
+		signedAcc:   make(map[groupKey]*stats.PairedStream),
+		pairAcc:     make(map[pairKey]*acc),
+	}
+	for i, f := range fams {
+		a.nameFam[i] = IsNameFamily(f)
 	}
 	a.fingerprint = a.fingerprintOf()
 	return a, nil
@@ -206,15 +250,21 @@ func NewAudit(clf Classifier, cfg Config) (*Audit, error) {
 
 // Add queues a text with its swaps and scores whatever full batches are
 // ready. If scoring fails the texts stay queued, and a later Add, Flush or
-// Result tries them again.
-func (a *Audit) Add(ctx context.Context, text string) error {
+// Result tries them again. Add(ctx, text) is AddFramed(ctx, text, "").
+func (a *Audit) Add(ctx context.Context, text string) error { return a.AddFramed(ctx, text, "") }
+
+// AddFramed is Add for a text of a matched design: frame names its
+// template (or pair id), and the result breaks each direction down by
+// frame too (Result.Strata), so frames pulling in opposite directions are
+// visible. An empty frame is no frame.
+func (a *Audit) AddFramed(ctx context.Context, text, frame string) error {
 	a.texts++
-	swaps := Counterfactuals(text, a.fams)
+	swaps := a.swapsOf(text)
 	if len(swaps) == 0 {
 		return nil
 	}
 	a.withTerms++
-	it := item{text: text, swaps: swaps}
+	it := item{text: text, frame: frame, swaps: swaps}
 	texts := make([]string, 0, 1+len(swaps))
 	texts = append(texts, text)
 	for _, s := range swaps {
@@ -222,6 +272,20 @@ func (a *Audit) Add(ctx context.Context, text string) error {
 	}
 	a.b.Add(texts, func(probs [][]float64) { a.account(it, probs) })
 	return a.b.Run(ctx, false)
+}
+
+// swapsOf is every swap the audit scores for text: Counterfactuals for a
+// family of terms, each name with each of its partners for a name family.
+func (a *Audit) swapsOf(text string) []Swap {
+	var out []Swap
+	for i := range a.fams {
+		if a.nameFam[i] {
+			out = append(out, a.partnerSwaps(text, i)...)
+			continue
+		}
+		out = append(out, Counterfactuals(text, a.fams[i:i+1])...)
+	}
+	return out
 }
 
 // Flush scores every queued text, even if that leaves a batch short.
@@ -238,12 +302,20 @@ func (a *Audit) account(it item, probs [][]float64) {
 	}
 	var dirs []groupKey
 	sums := make(map[groupKey]*dirSum)
+	var strata []strataKey
+	ssums := make(map[strataKey]*stratumText)
 	// A text counts once in each row it has swaps in: the rows it touched
 	// are counted when it is done, so the count needs no text sequence.
-	touched := make(map[*acc]bool)
+	touched := make(map[*acc]*stratumText)
+	touch := func(c *acc, d float64, flip bool) {
+		if touched[c] == nil {
+			touched[c] = &stratumText{}
+		}
+		touched[c].add(d, flip)
+	}
 	defer func() {
-		for c := range touched {
-			c.texts++
+		for c, t := range touched {
+			c.addText(t)
 		}
 		key := textKey(it.text)
 		for _, k := range dirs {
@@ -256,6 +328,14 @@ func (a *Audit) account(it item, probs [][]float64) {
 			// texts however the stream was split or ordered.
 			acc.AddKeyed(sums[k].sum/float64(sums[k].n), key)
 		}
+		for _, k := range strata {
+			sa := a.strata[k]
+			if sa == nil {
+				sa = &stratumAcc{}
+				a.strata[k] = sa
+			}
+			sa.addText(ssums[k])
+		}
 	}()
 	for k, s := range it.swaps {
 		ps := probs[1+k]
@@ -265,25 +345,32 @@ func (a *Audit) account(it item, probs [][]float64) {
 		fi := a.famPos[s.Family]
 		a.swaps++
 		a.famAcc[fi].add(d, flip)
-		touched[&a.famAcc[fi]] = true
+		touch(&a.famAcc[fi], d, flip)
 		gk := groupKey{fi, s.FromGroup, s.ToGroup}
 		if a.groupAcc[gk] == nil {
 			a.groupAcc[gk] = &acc{}
 		}
 		a.groupAcc[gk].add(d, flip)
-		touched[a.groupAcc[gk]] = true
+		touch(a.groupAcc[gk], d, flip)
 		if sums[gk] == nil {
 			sums[gk] = &dirSum{}
 			dirs = append(dirs, gk)
 		}
 		sums[gk].sum += d
 		sums[gk].n++
+		for _, sk := range a.strataOf(gk, s, it.frame) {
+			if ssums[sk] == nil {
+				ssums[sk] = &stratumText{}
+				strata = append(strata, sk)
+			}
+			ssums[sk].add(d, flip)
+		}
 		pk := pairKey{fi, s.Term, s.ToGroup, s.Replacement}
 		if a.pairAcc[pk] == nil {
 			a.pairAcc[pk] = &acc{from: s.FromGroup}
 		}
 		a.pairAcc[pk].add(d, flip)
-		touched[a.pairAcc[pk]] = true
+		touch(a.pairAcc[pk], d, flip)
 		a.keep(it, s, po, ps, d, lo, ls)
 	}
 }
@@ -386,6 +473,10 @@ func (a *Audit) Result(ctx context.Context) (Result, error) {
 	}
 	order(r.Groups)
 	order(r.Pairs)
+	r.Strata = a.strataRows()
+	r.Design = Design{Partners: a.partners, PartnerSeed: a.partnerSeed, NameFamilies: ClusteredMethod, TermFamilies: TextMethod,
+		Strata:    "descriptive: by term kind (pronoun, title, term) in families of terms, and by frame when texts carry one; unit = text, Student's t interval over texts",
+		MaxFrames: a.frames.max, FramesSampled: a.frames.sampled}
 	a.judge(&r) // after ordering: the worst direction's tie-break follows the table
 	held := append([]*heldExample(nil), a.worst...)
 	sort.Slice(held, func(i, j int) bool { return worse(&held[i].Example, &held[j].Example) })
@@ -411,8 +502,15 @@ type Result struct {
 	Families []Stats `json:"families"`
 	// Groups is by (family, from group, to group), Pairs by (family, term →
 	// replacement); both sorted by family, then largest mean |Δp| first.
+	// In a name family a Pairs row is one (name → partner) pairing.
 	Groups []Stats `json:"groups"`
 	Pairs  []Stats `json:"pairs"`
+	// Strata break directions down by term kind and by frame (see
+	// Stratum); descriptive, not judged.
+	Strata []Stratum `json:"strata,omitempty"`
+	// Design states how swaps were made and what the unit of each test
+	// is.
+	Design Design `json:"design"`
 	// Worst are the examples with the largest |Δp|, largest first; ties
 	// are ordered by content: original text, swapped text, family,
 	// groups, term, replacement.
@@ -446,23 +544,56 @@ type Stats struct {
 
 	// Signed is the paired analysis of the signed Δp of a direction
 	// (Groups rows only; nil elsewhere): one difference per text, with
-	// its t interval, sign test, paired t and Wilcoxon tests.
+	// its t interval, sign test, paired t and Wilcoxon tests. It is the
+	// verdict's evidence in a family of terms; in a name family it is
+	// descriptive, and Clustered is the evidence.
 	Signed *Signed `json:"signed,omitempty"`
+	// Clustered is the analysis with the name as the unit (Groups rows of
+	// name families only): its N is the number of names, Texts the
+	// number of texts behind them.
+	Clustered *Clustered `json:"clustered,omitempty"`
 	// SignedCheck judges the mean signed Δp against [−Tolerance,
-	// Tolerance] with the paired t-test's p-value, Holm-corrected across
-	// the family's directions. On a Families row it is the check of the
-	// family's worst direction (most severe verdict, then largest |mean|),
-	// and its Test names that direction. Nil on Pairs rows.
-	SignedCheck *Check `json:"signed_check,omitempty"`
-	// FlipCheck judges FlipRate against [0, FlipTolerance] with its Wilson
-	// interval and the exact one-sided binomial test of "rate ≤
-	// FlipTolerance": Holm-corrected across the family's directions on a
-	// Groups row, pooled over the family (one test) on a Families row.
+	// Tolerance] with the t-test's p-value (over texts in a family of
+	// terms, over names in a name family: see Design). On a Families row
+	// it is the check of the family's worst direction (most severe
+	// verdict, then largest |mean|), and its Test names that direction.
 	// Nil on Pairs rows.
+	//
+	// Every test that can make a family FAIL (each direction's
+	// SignedCheck and FlipCheck, and the family's pooled FlipCheck) is in
+	// one Holm family; each Check's Test names it.
+	SignedCheck *Check `json:"signed_check,omitempty"`
+	// FlipCheck judges the flip rate against [0, FlipTolerance] by unit:
+	// the one-sided t-test of "rate ≤ FlipTolerance" over the texts' flip
+	// rates (in a name family: the mean of the names' flip rates, two-way
+	// t), its interval widened to FlipInterval and its p to the exact
+	// binomial test over swaps, whichever is larger: per direction on a
+	// Groups row, pooled over the family on a Families row. Nil on Pairs
+	// rows.
 	FlipCheck *Check `json:"flip_check,omitempty"`
 	// Verdict is the more severe of SignedCheck's and FlipCheck's, its
 	// reason naming which (Families and Groups rows only).
 	Verdict *stats.Verdict `json:"verdict,omitempty"`
+}
+
+// Design states how an audit made its swaps and tested them, for
+// report.json.
+type Design struct {
+	// Partners is how many partners in each other group every name of a
+	// name family was paired with (−1: every name of the group), chosen
+	// by PartnerSeed.
+	Partners    int    `json:"partners_per_name"`
+	PartnerSeed uint64 `json:"partner_seed"`
+	// NameFamilies and TermFamilies state the unit of replication and the
+	// tests of the two kinds of family; Strata the breakdown's.
+	NameFamilies string `json:"name_families"`
+	TermFamilies string `json:"term_families"`
+	Strata       string `json:"strata"`
+	// MaxFrames is the most frames broken down; FramesSampled says there
+	// were more, and Strata holds the MaxFrames whose name hashes
+	// smallest (FNV-1a 64).
+	MaxFrames     int  `json:"max_frames"`
+	FramesSampled bool `json:"frames_sampled"`
 }
 
 // Example is one scored swap, kept for a later explanation.
@@ -484,6 +615,23 @@ type acc struct {
 	sumAbs, sum     stats.ExactSum
 	maxAbs          float64
 	from            string // for term pairs
+	// tflip and tflipSq sum each text's flip rate in the row and its
+	// square: the flip rate with the text as the unit.
+	tflip, tflipSq stats.ExactSum
+}
+
+// addText counts a text that had swaps t in the row.
+func (c *acc) addText(t *stratumText) {
+	c.texts++
+	r := float64(t.flips) / float64(t.n)
+	c.tflip.Add(r)
+	c.tflipSq.Add(r * r)
+}
+
+// textFlips is the row's flip rate with the text as the unit: the mean of
+// its texts' flip rates, with standard error and df for Student's t.
+func (c *acc) textFlips() twoWayEst {
+	return momentsEst(c.texts, c.tflip.Value(), c.tflipSq.Value())
 }
 
 func (c *acc) add(d float64, flip bool) {
@@ -504,6 +652,8 @@ func (c *acc) merge(o *acc) {
 	c.sum.Merge(&o.sum)
 	c.sumAbs.Merge(&o.sumAbs)
 	c.maxAbs = max(c.maxAbs, o.maxAbs)
+	c.tflip.Merge(&o.tflip)
+	c.tflipSq.Merge(&o.tflipSq)
 }
 
 func (c *acc) stats(s Stats) Stats {
@@ -517,6 +667,15 @@ func (c *acc) stats(s Stats) Stats {
 }
 
 // judge fills the interval, paired and verdict fields of r's rows.
+//
+// Each check's evidence is never more confident than counting swaps or
+// texts as independent would be: a name family's signed check takes the
+// wider of the two-way interval over names and the t interval over texts
+// and the larger p; every flip check the wider of its clustered interval
+// (over names, or over texts' flip rates in a family of terms) and the
+// Wilson interval over swaps, and the larger of the one-sided t and exact
+// binomial p. So an interval is never zero-width merely because a few
+// units agree.
 func (a *Audit) judge(r *Result) {
 	th := a.th
 	z := stats.ZFor(th.conf)
@@ -525,29 +684,92 @@ func (a *Audit) judge(r *Result) {
 			rows[i].FlipInterval = stats.Wilson(rows[i].Flips, rows[i].Swaps, z)
 		}
 	}
+	units := a.nameUnits()
 	byFam := make(map[string][]int) // family → indexes into r.Groups
 	for i := range r.Groups {
 		g := &r.Groups[i]
-		sg := signedOf(a.signedAcc[groupKey{a.famPos[g.Family], g.FromGroup, g.ToGroup}], th.conf)
+		gk := groupKey{a.famPos[g.Family], g.FromGroup, g.ToGroup}
+		sg := signedOf(a.signedAcc[gk], th.conf)
 		g.Signed = &sg
+		if a.nameFam[gk.fam] {
+			c := clusteredOf(units[gk], g.Texts, g.Swaps, th.conf, th.flipTol)
+			// Never narrower than counting texts, or swaps for flips.
+			c.Low, c.High, c.TP = min(c.Low, sg.Low), max(c.High, sg.High), max(c.TP, sg.TP)
+			fe := th.flipEvidence(c.FlipRate, c.FlipLow, c.FlipHigh, c.FlipP, g.Flips, g.Swaps, th.conf)
+			c.FlipLow, c.FlipHigh, c.FlipP = fe.low, fe.high, fe.p
+			g.Clustered = &c
+		}
 		byFam[g.Family] = append(byFam[g.Family], i)
 	}
 	for fi := range r.Families {
 		f := &r.Families[fi]
+		named := a.nameFam[fi]
 		dirs := byFam[f.Family]
-		tp := make([]float64, len(dirs))
-		fp := make([]float64, len(dirs))
+		// The judged intervals are drawn at the family's corrected level
+		// (each direction's signed and flip tests and the pooled flip
+		// test); the 95% figures above stay as description.
+		cc := th.familyLevel(2*len(dirs) + 1)
+		signedEv := make([]evidence, len(dirs))
+		flipEv := make([]evidence, len(dirs))
 		for k, i := range dirs {
-			tp[k] = r.Groups[i].Signed.TP
-			fp[k] = stats.BinomialUpper(r.Groups[i].Flips, r.Groups[i].Swaps, th.flipTol)
+			g := &r.Groups[i]
+			gk := groupKey{fi, g.FromGroup, g.ToGroup}
+			sg := signedOf(a.signedAcc[gk], cc)
+			if named {
+				c := clusteredOf(units[gk], g.Texts, g.Swaps, cc, th.flipTol)
+				signedEv[k] = evidence{c.Mean, min(c.Low, sg.Low), max(c.High, sg.High), max(c.TP, sg.TP), cc}
+				flipEv[k] = th.flipEvidence(c.FlipRate, c.FlipLow, c.FlipHigh, c.FlipP, g.Flips, g.Swaps, cc)
+				continue
+			}
+			signedEv[k] = evidence{sg.Mean, sg.Low, sg.High, sg.TP, cc}
+			tf := a.groupAcc[gk].textFlips()
+			lo, hi := tf.interval(cc)
+			flipEv[k] = th.flipEvidence(g.FlipRate, lo, hi, tf.pAbove(th.flipTol), g.Flips, g.Swaps, cc)
 		}
-		tAdj, fAdj := stats.Holm(tp), stats.Holm(fp)
+		var famFlip evidence
+		var famUnits string
+		if named {
+			pooled := clusteredOf(units.pooled(fi), f.Texts, f.Swaps, cc, th.flipTol)
+			famFlip = th.flipEvidence(pooled.FlipRate, pooled.FlipLow, pooled.FlipHigh, pooled.FlipP, f.Flips, f.Swaps, cc)
+			famUnits = fmt.Sprintf("%d names", pooled.N)
+		} else {
+			tf := a.famAcc[fi].textFlips()
+			lo, hi := tf.interval(cc)
+			famFlip = th.flipEvidence(f.FlipRate, lo, hi, tf.pAbove(th.flipTol), f.Flips, f.Swaps, cc)
+			famUnits = fmt.Sprintf("%d texts", f.Texts)
+		}
+		// Every test that can make the family FAIL is one Holm family: each
+		// direction's signed and flip tests and the family's pooled flip
+		// test.
+		ps := make([]float64, 0, 2*len(dirs)+1)
+		for k := range dirs {
+			ps = append(ps, signedEv[k].p)
+		}
+		for k := range dirs {
+			ps = append(ps, flipEv[k].p)
+		}
+		adj := stats.Holm(append(ps, famFlip.p))
+		tAdj, fAdj, famAdj := adj[:len(dirs)], adj[len(dirs):2*len(dirs)], adj[2*len(dirs)]
+		m := 0
+		for _, v := range adj {
+			if !math.IsNaN(v) {
+				m++
+			}
+		}
+		holm := fmt.Sprintf("Holm over the family's %d tests (%d directions × signed and flip, and the pooled flip rate); intervals judged at the Bonferroni level %.4g", m, len(dirs), cc)
 		var worst *Check
 		var worstDir *Stats
 		for k, i := range dirs {
 			g := &r.Groups[i]
-			sc := th.signedCheck(*g.Signed, tAdj[k], len(dirs))
-			fc := th.flipCheck(g.Flips, g.Swaps, fp[k], fAdj[k], fmt.Sprintf("exact binomial (rate ≤ %g) over %d swaps, Holm over %d directions", th.flipTol, g.Swaps, len(dirs)))
+			var sc, fc Check
+			if named {
+				c := g.Clustered
+				sc = th.check(signedEv[k], tAdj[k], -th.tol, th.tol, fmt.Sprintf("two-way t over %d source and %d partner names (%d texts, %d swaps; no narrower than the paired t over texts), %s", c.N, c.Partners, g.Texts, g.Swaps, holm))
+				fc = th.check(flipEv[k], fAdj[k], 0, th.flipTol, fmt.Sprintf("one-sided two-way t (mean name flip rate ≤ %g) over %d source and %d partner names, and exact binomial over %d swaps (the larger p), %s", th.flipTol, c.N, c.Partners, g.Swaps, holm))
+			} else {
+				sc = th.check(signedEv[k], tAdj[k], -th.tol, th.tol, fmt.Sprintf("paired t over %d texts, %s", g.Signed.N, holm))
+				fc = th.check(flipEv[k], fAdj[k], 0, th.flipTol, fmt.Sprintf("one-sided t (flip rate ≤ %g) over %d texts' flip rates, and exact binomial over %d swaps (the larger p), %s", th.flipTol, g.Texts, g.Swaps, holm))
+			}
 			g.SignedCheck, g.FlipCheck = &sc, &fc
 			g.Verdict = combine(sc, fc)
 			if worst == nil || worseCheck(sc, *worst) {
@@ -562,8 +784,7 @@ func (a *Audit) judge(r *Result) {
 			c.Test = fmt.Sprintf("worst direction %s → %s: %s", worstDir.FromGroup, worstDir.ToGroup, c.Test)
 			f.SignedCheck = &c
 		}
-		raw := stats.BinomialUpper(f.Flips, f.Swaps, th.flipTol)
-		fc := th.flipCheck(f.Flips, f.Swaps, raw, raw, fmt.Sprintf("exact binomial (rate ≤ %g) over %d swaps of the family", th.flipTol, f.Swaps))
+		fc := th.check(famFlip, famAdj, 0, th.flipTol, fmt.Sprintf("one-sided t (flip rate ≤ %g) over %s of the family, and exact binomial over %d swaps (the larger p), %s", th.flipTol, famUnits, f.Swaps, holm))
 		f.FlipCheck = &fc
 		f.Verdict = combine(*f.SignedCheck, fc)
 	}

@@ -34,15 +34,44 @@
 // have other senses ("an old film", "french fries", Christian Bale). The
 // audit measures how the model reacts to the words, nothing more.
 //
-// Audit scores texts in batches as they stream in. Each direction (family,
-// group A → group B) gets a paired analysis of the signed Δp with one
-// difference per text (t interval, sign, paired t and Wilcoxon tests),
-// Holm-corrected across the family's directions and judged by stats.Decide
-// against Config.Tolerance; flip rates get Wilson intervals and an exact
-// test against Config.FlipTolerance. Memory is bounded by the number of
-// (term → replacement) pairs and directions seen, a sample of at most
-// Config.ReservoirSize differences per direction, and the K worst
-// examples kept for later explanation.
+// Audit scores texts in batches as they stream in. In a family of terms
+// (gender, religion, …) each term has its one counterpart per group; in a
+// name family (IsNameFamily) the alignment of names means nothing, so each
+// name is paired with every name of each other group, or with a seeded
+// subset of Config.Partners of them (PartnersOf).
+//
+// Each direction (family, group A → group B) is judged by stats.Decide
+// against Config.Tolerance, on evidence whose unit of replication is
+// stated (Design), with every test that can fail a family (each
+// direction's signed and flip tests, the family's pooled flip test) in
+// one Holm family:
+//
+//   - in a family of terms, the text: one signed Δp per text (its mean
+//     over the text's swaps in the direction), t interval and paired t
+//     over texts, with sign and Wilcoxon tests beside; the flip rate is
+//     tested one-sided against Config.FlipTolerance over the texts' flip
+//     rates;
+//   - in a name family, the name: Δp averaged per source name and per
+//     partner name, the estimate the mean of the source-name means, and a
+//     two-way cluster-robust interval over the two sets of names (Student's
+//     t, Welch–Satterthwaite degrees of freedom); flip rates likewise over
+//     names (Clustered). A name repeated across hundreds of templates is
+//     one name, so one name's effect cannot make a family FAIL.
+//
+// No check is more confident than counting swaps (or texts) as
+// independent would be: a name check's interval is widened to the one
+// over texts, every flip check's to the Wilson interval over swaps, and
+// each takes the larger p, so no interval is zero-width because a few
+// units agree.
+//
+// Each direction is also broken down by term kind (pronoun, title, other
+// term) and, for texts added with AddFramed, by frame (Result.Strata), so
+// strata pulling in opposite directions are visible; the breakdown is
+// descriptive. Memory is bounded by the number of (term → replacement)
+// pairs and directions seen (in a name family: names × partners), strata
+// (kinds and frames) per direction, a sample of at most
+// Config.ReservoirSize differences per direction, and the K worst examples
+// kept for later explanation.
 //
 // An Audit is mergeable state: audits of parts of a stream (on other
 // workers, say) combine with Merge, and travel with MarshalBinary and

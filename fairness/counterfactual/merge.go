@@ -19,11 +19,11 @@ import (
 
 // auditSnapshotVersion is written first in every encoded Audit, so a
 // later layout can refuse (or convert) an older one.
-const auditSnapshotVersion = 1
+const auditSnapshotVersion = 2
 
 // fingerprintOf identifies what shapes an audit's result: the labels and
-// target, the families with their terms, TopK, the thresholds and the
-// reservoir size. The batch size is left out: it changes how texts are
+// target, the families with their terms, TopK, the thresholds, the
+// reservoir size and the partners per name with their seed. The batch size is left out: it changes how texts are
 // scored, never the result, so audits batched differently merge.
 func (a *Audit) fingerprintOf() string {
 	type fam struct {
@@ -40,7 +40,10 @@ func (a *Audit) fingerprintOf() string {
 		Families                  []fam
 		TopK, Reservoir           int
 		Tol, FlipTol, Conf, Alpha float64
-	}{a.labels, a.target, fams, a.topK, a.reservoir, a.th.tol, a.th.flipTol, a.th.conf, a.th.alpha})
+		Partners                  int
+		PartnerSeed               uint64
+		MaxFrames                 int
+	}{a.labels, a.target, fams, a.topK, a.reservoir, a.th.tol, a.th.flipTol, a.th.conf, a.th.alpha, a.partners, a.partnerSeed, a.frames.max})
 	if err != nil {
 		// Strings, ints and finite floats only: cannot fail.
 		panic(fmt.Sprintf("counterfactual: fingerprint of the audit's settings: %v", err))
@@ -126,6 +129,20 @@ func (a *Audit) Merge(b *Audit) error {
 			return fmt.Errorf("counterfactual: direction %s → %s: %w", k.from, k.to, err)
 		}
 	}
+	for k, cb := range b.strata {
+		ca := a.strata[k]
+		if ca == nil {
+			ca = &stratumAcc{}
+			a.strata[k] = ca
+		}
+		ca.merge(cb)
+	}
+	for f, h := range b.frames.hash {
+		a.frames.hash[f] = h
+	}
+	a.frames.topOK = false
+	a.frames.sampled = a.frames.sampled || b.frames.sampled
+	a.trimFrames()
 	for _, h := range b.worst {
 		a.offer(cloneExample(&h.Example))
 	}
@@ -169,12 +186,20 @@ type (
 		Families                []accSnapshot // in the configured order
 		Groups                  []groupSnapshot
 		Pairs                   []pairSnapshot
+		Strata                  []strataSnapshot
+		FramesSampled           bool
 		Worst                   []Example // worst first
+	}
+	strataSnapshot struct {
+		Family, From, To, By, Stratum string
+		Texts, Swaps, Flips           int
+		Sum, SumSq                    stats.ExactSum
 	}
 	accSnapshot struct {
 		N, Texts, Flips int
 		SumAbs, Sum     stats.ExactSum
 		MaxAbs          float64
+		TFlip, TFlipSq  stats.ExactSum
 	}
 	groupSnapshot struct {
 		Family, From, To string
@@ -188,7 +213,7 @@ type (
 )
 
 func (c *acc) snapshot() accSnapshot {
-	return accSnapshot{N: c.n, Texts: c.texts, Flips: c.flips, SumAbs: c.sumAbs, Sum: c.sum, MaxAbs: c.maxAbs}
+	return accSnapshot{N: c.n, Texts: c.texts, Flips: c.flips, SumAbs: c.sumAbs, Sum: c.sum, MaxAbs: c.maxAbs, TFlip: c.tflip, TFlipSq: c.tflipSq}
 }
 
 // MarshalBinary encodes the audit's accumulated state: not the classifier
@@ -199,7 +224,8 @@ func (a *Audit) MarshalBinary() ([]byte, error) {
 	if err := a.flushed("encode"); err != nil {
 		return nil, err
 	}
-	snap := auditSnapshot{Version: auditSnapshotVersion, Fingerprint: a.fingerprint, Texts: a.texts, WithTerms: a.withTerms, Swaps: a.swaps}
+	snap := auditSnapshot{Version: auditSnapshotVersion, Fingerprint: a.fingerprint, Texts: a.texts, WithTerms: a.withTerms, Swaps: a.swaps,
+		FramesSampled: a.frames.sampled}
 	for i := range a.famAcc {
 		snap.Families = append(snap.Families, a.famAcc[i].snapshot())
 	}
@@ -213,6 +239,14 @@ func (a *Audit) MarshalBinary() ([]byte, error) {
 	}) {
 		c := a.pairAcc[k]
 		snap.Pairs = append(snap.Pairs, pairSnapshot{Family: a.fams[k.fam].Name, From: c.from, To: k.to, Term: k.term, Replacement: k.repl, Acc: c.snapshot()})
+	}
+	for _, k := range slices.SortedFunc(maps.Keys(a.strata), func(x, y strataKey) int {
+		return cmp.Or(cmp.Compare(x.dir.fam, y.dir.fam), cmp.Compare(x.dir.from, y.dir.from), cmp.Compare(x.dir.to, y.dir.to),
+			cmp.Compare(x.by, y.by), cmp.Compare(x.stratum, y.stratum))
+	}) {
+		c := a.strata[k]
+		snap.Strata = append(snap.Strata, strataSnapshot{Family: a.fams[k.dir.fam].Name, From: k.dir.from, To: k.dir.to, By: k.by, Stratum: k.stratum,
+			Texts: c.texts, Swaps: c.swaps, Flips: c.flips, Sum: c.sum, SumSq: c.sumSq})
 	}
 	held := slices.Clone(a.worst)
 	slices.SortFunc(held, func(x, y *heldExample) int { return compareExamples(&x.Example, &y.Example) })
@@ -253,11 +287,12 @@ func (a *Audit) UnmarshalBinary(data []byte) error {
 	}
 	restore := func(s accSnapshot) (*acc, error) {
 		if s.N < 0 || s.Texts < 0 || s.Flips < 0 || s.Flips > s.N || s.Texts > s.N || !finite(s.MaxAbs) || s.MaxAbs < 0 ||
-			!finite(s.Sum.Value()) || !finite(s.SumAbs.Value()) {
+			!finite(s.Sum.Value()) || !finite(s.SumAbs.Value()) ||
+			!(s.TFlip.Value() >= 0 && s.TFlip.Value() <= float64(s.Texts)) || !(s.TFlipSq.Value() >= 0 && s.TFlipSq.Value() <= float64(s.Texts)) {
 			return nil, bad("a row of %d swaps, %d texts, %d flips, Δp sum %v, |Δp| sum %v, largest |Δp| %v",
 				s.N, s.Texts, s.Flips, s.Sum.Value(), s.SumAbs.Value(), s.MaxAbs)
 		}
-		return &acc{n: s.N, texts: s.Texts, flips: s.Flips, sumAbs: s.SumAbs, sum: s.Sum, maxAbs: s.MaxAbs}, nil
+		return &acc{n: s.N, texts: s.Texts, flips: s.Flips, sumAbs: s.SumAbs, sum: s.Sum, maxAbs: s.MaxAbs, tflip: s.TFlip, tflipSq: s.TFlipSq}, nil
 	}
 	fam := func(name string) (int, error) {
 		i, ok := a.famPos[name]
@@ -312,6 +347,33 @@ func (a *Audit) UnmarshalBinary(data []byte) error {
 		c.from = p.From
 		pairAcc[k] = c
 	}
+	strata := make(map[strataKey]*stratumAcc, len(snap.Strata))
+	for _, st := range snap.Strata {
+		fi, err := fam(st.Family)
+		if err != nil {
+			return err
+		}
+		k := strataKey{groupKey{fi, st.From, st.To}, st.By, st.Stratum}
+		if strata[k] != nil {
+			return bad("stratum %s %q of %s → %s in %q twice", st.By, st.Stratum, st.From, st.To, st.Family)
+		}
+		if (st.By != ByKind && st.By != ByFrame) || st.Texts <= 0 || st.Swaps < st.Texts || st.Flips < 0 || st.Flips > st.Swaps ||
+			!finite(st.Sum.Value()) || !finite(st.SumSq.Value()) || st.SumSq.Value() < 0 {
+			return bad("stratum %s %q of %s → %s in %q: %d texts, %d swaps, %d flips, sums %v and %v",
+				st.By, st.Stratum, st.From, st.To, st.Family, st.Texts, st.Swaps, st.Flips, st.Sum.Value(), st.SumSq.Value())
+		}
+		strata[k] = &stratumAcc{texts: st.Texts, swaps: st.Swaps, flips: st.Flips, sum: st.Sum, sumSq: st.SumSq}
+	}
+	frames := newFrameSet(a.frames.max)
+	frames.sampled = snap.FramesSampled
+	for k := range strata {
+		if k.by == ByFrame {
+			frames.hash[k.stratum] = frameHash(k.stratum)
+		}
+	}
+	if len(frames.hash) > frames.max {
+		return bad("%d frames in the strata, more than MaxFrames = %d", len(frames.hash), frames.max)
+	}
 	if len(snap.Worst) > a.topK {
 		return bad("%d worst examples, more than TopK = %d", len(snap.Worst), a.topK)
 	}
@@ -331,6 +393,6 @@ func (a *Audit) UnmarshalBinary(data []byte) error {
 	}
 	heap.Init(&worst)
 	a.texts, a.withTerms, a.swaps = snap.Texts, snap.WithTerms, snap.Swaps
-	a.famAcc, a.groupAcc, a.signedAcc, a.pairAcc, a.worst = famAcc, groupAcc, signedAcc, pairAcc, worst
+	a.famAcc, a.groupAcc, a.signedAcc, a.pairAcc, a.strata, a.frames, a.worst = famAcc, groupAcc, signedAcc, pairAcc, strata, frames, worst
 	return nil
 }

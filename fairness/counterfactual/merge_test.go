@@ -1,10 +1,12 @@
 package counterfactual
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -218,4 +220,90 @@ func TestPronounPairsAreKeyedByReplacement(t *testing.T) {
 	assert.Equal(t, 1, him.Swaps)
 	assert.Equal(t, 1, his.Swaps)
 	assert.Equal(t, mustJSON(t, r), mustJSON(t, runAudit(t, corpusLexicon(), cfg, texts[1], texts[0])))
+}
+
+// TestAuditMergeFramesAndNames: the name-unit and stratum accumulators
+// merge like the rest. Texts come with frames (AddFramed), name families
+// pair each name with several partners, and the one-pass result is checked
+// to hold clustered rows and strata of both breakdowns, so the comparison
+// covers them.
+func TestAuditMergeFramesAndNames(t *testing.T) {
+	type framed struct{ text, frame string }
+	maxFrames := 0
+	cfg := func(batch int) Config {
+		return Config{BatchSize: batch, TopK: 4, ReservoirSize: 5, Partners: 3, PartnerSeed: 9, MaxFrames: maxFrames}
+	}
+	audit := func(c Config, xs []framed) *Audit {
+		a, err := NewAudit(corpusLexicon(), c)
+		require.NoError(t, err)
+		for _, x := range xs {
+			require.NoError(t, a.AddFramed(context.Background(), x.text, x.frame))
+		}
+		require.NoError(t, a.Flush(context.Background()))
+		return a
+	}
+	for trial := range 12 {
+		// Half the trials keep at most 3 of 8 frames, so frames are
+		// turned away and displaced in the parts and when merging.
+		maxFrames = 0
+		nFrames := 4
+		if trial%2 == 1 {
+			maxFrames, nFrames = 3, 8
+		}
+		rng := rand.New(rand.NewPCG(uint64(trial), 21))
+		var xs []framed
+		for _, s := range mergeCorpus(rng, 20+rng.IntN(120)) {
+			xs = append(xs, framed{s, fmt.Sprintf("T%d", rng.IntN(nFrames))})
+		}
+		one := audit(cfg(64), xs)
+		r, err := one.Result(context.Background())
+		require.NoError(t, err)
+		want := mustJSON(t, r)
+		by := map[string]bool{}
+		for _, s := range r.Strata {
+			by[s.By] = true
+		}
+		clustered := false
+		for _, g := range r.Groups {
+			clustered = clustered || g.Clustered != nil
+		}
+		require.True(t, by[ByFrame] && by[ByKind] && clustered, "trial %d: the result has frame and kind strata and name-unit rows", trial)
+		if maxFrames == 3 {
+			// The three frames whose hash is smallest, whatever the order.
+			kept := map[string]bool{}
+			for _, s := range r.Strata {
+				if s.By == ByFrame {
+					kept[s.Stratum] = true
+				}
+			}
+			all := []string{"T0", "T1", "T2", "T3", "T4", "T5", "T6", "T7"}
+			slices.SortFunc(all, func(x, y string) int { return cmp.Compare(frameHash(x), frameHash(y)) })
+			assert.Equal(t, map[string]bool{all[0]: true, all[1]: true, all[2]: true}, kept, "trial %d", trial)
+			assert.True(t, r.Design.FramesSampled)
+		}
+
+		k := 1 + rng.IntN(4)
+		parts := make([][]framed, k)
+		for _, x := range xs {
+			p := rng.IntN(k)
+			parts[p] = append(parts[p], x)
+		}
+		var accs []*Audit
+		for _, p := range parts {
+			rng.Shuffle(len(p), func(i, j int) { p[i], p[j] = p[j], p[i] })
+			accs = append(accs, roundTripAudit(t, cfg(1+rng.IntN(30)), audit(cfg(1+rng.IntN(30)), p)))
+		}
+		merged := mergetest.Merge(t, rng, accs, func() *Audit {
+			a, err := NewAudit(corpusLexicon(), cfg(5))
+			require.NoError(t, err)
+			return a
+		})
+		require.Equal(t, want, resultJSON(t, merged), "trial %d: %d texts in %d parts", trial, len(xs), k)
+	}
+	// Partners and their seed are settings: audits that differ in them do
+	// not merge.
+	a := audit(cfg(8), []framed{{"James left", ""}})
+	for _, c := range []Config{{BatchSize: 8, TopK: 4, ReservoirSize: 5, Partners: 4, PartnerSeed: 9}, {BatchSize: 8, TopK: 4, ReservoirSize: 5, Partners: 3, PartnerSeed: 10}} {
+		assert.ErrorContains(t, a.Merge(audit(c, []framed{{"Keisha left", ""}})), "different labels, target, families or settings")
+	}
 }

@@ -2,7 +2,6 @@ package counterfactual
 
 import (
 	"encoding/json"
-	"fmt"
 	"math"
 
 	"github.com/lucid-nlp/lucid/fairness/stats"
@@ -88,33 +87,38 @@ type thresholds struct {
 	tol, flipTol, conf, alpha float64
 }
 
-// signedCheck judges a direction's mean signed Δp: estimate and t interval
-// from s, P the paired t-test's p adjusted by Holm (adj), tolerance
-// [−tol, tol].
-//
-// stats.Decide judges the interval, so it is drawn at the Bonferroni
-// level 1 − α/m of the family's m directions: FAIL (the interval wholly
-// outside the band) is then a family-wise test at α, if a conservative
-// one beside Holm's p.
-func (th thresholds) signedCheck(s Signed, adj float64, m int) Check {
-	e := stats.Evidence{Estimate: s.Mean, Low: s.Low, High: s.High, P: adj, Lower: -th.tol, Upper: th.tol, Alpha: th.alpha}
-	if iv := s.IntervalAt(th.conf); iv != nil && m > 0 {
-		e.Confidence = 1 - th.alpha/float64(m)
-		c := iv(stats.ZFor(e.Confidence))
-		e.Low, e.High = c.Low, c.High
+// evidence is a check's estimate, interval (at level conf) and raw p.
+type evidence struct{ est, low, high, p, conf float64 }
+
+// flipEvidence is a flip rate's evidence: the clustered interval [low,
+// high] (at level conf) and one-sided p widened to the Wilson interval at
+// the same level and the exact binomial p of k flips in n swaps. With no
+// swaps there is nothing to judge.
+func (th thresholds) flipEvidence(est, low, high, p float64, k, n int, conf float64) evidence {
+	if n == 0 {
+		return evidence{math.NaN(), math.NaN(), math.NaN(), math.NaN(), conf}
 	}
-	return Check{Evidence: e, PRaw: s.TP, Test: fmt.Sprintf("paired t over %d texts, Holm over %d directions (interval at the Bonferroni level)", s.N, m), Verdict: stats.Decide(e)}
+	w := stats.Wilson(k, n, stats.ZFor(conf))
+	low, high = max(min(low, w.Low), 0), min(max(high, w.High), 1)
+	return evidence{est, low, high, max(p, stats.BinomialUpper(k, n, th.flipTol)), conf}
 }
 
-// flipCheck judges a flip rate of k in n swaps: Wilson interval, exact
-// one-sided binomial test of "rate ≤ flipTol" (p adjusted to adj),
-// tolerance [0, flipTol].
-func (th thresholds) flipCheck(k, n int, raw, adj float64, test string) Check {
-	est := math.NaN()
-	if n > 0 {
-		est = float64(k) / float64(n)
+// check is a verdict on e against [lower, upper] with the corrected p.
+// stats.Decide judges the interval, so e's interval must already be drawn
+// at the family's corrected level (familyLevel).
+func (th thresholds) check(e evidence, adj, lower, upper float64, test string) Check {
+	ev := stats.Evidence{Estimate: e.est, Low: e.low, High: e.high, P: adj, Lower: lower, Upper: upper, Alpha: th.alpha, Confidence: e.conf}
+	return Check{Evidence: ev, PRaw: e.p, Test: test, Verdict: stats.Decide(ev)}
+}
+
+// familyLevel is the confidence at which a family's m tests draw the
+// intervals stats.Decide judges: the Bonferroni level 1 − α/m, so that
+// "some interval wholly outside its band" happens to a family with no
+// material effect at most α of the time (conservative beside Holm's
+// adjusted p, which the report shows).
+func (th thresholds) familyLevel(m int) float64 {
+	if m < 1 {
+		m = 1
 	}
-	iv := stats.Wilson(k, n, stats.ZFor(th.conf))
-	e := stats.Evidence{Estimate: est, Low: iv.Low, High: iv.High, P: adj, Lower: 0, Upper: th.flipTol, Alpha: th.alpha}
-	return Check{Evidence: e, PRaw: raw, Test: test, Verdict: stats.Decide(e)}
+	return 1 - th.alpha/float64(m)
 }

@@ -76,7 +76,7 @@ func TestAuditVerdicts(t *testing.T) {
 
 // Flip rates are judged against FlipTolerance with the exact binomial test.
 func TestAuditFlipVerdict(t *testing.T) {
-	texts := biasCorpus(160) // 80 texts a gender, 10 of them "fine"
+	texts := biasCorpus(480) // 240 texts a gender, 30 of them "fine"
 	// "she" pushes every "fine" text across 0.5 and no other: one text in
 	// eight flips, a small Δp each.
 	clf := &lexicon{w: map[string]float64{"she": 0.2, "fine": -0.1,
