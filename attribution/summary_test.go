@@ -3,6 +3,8 @@ package attribution
 import (
 	"bufio"
 	"context"
+	"encoding/json"
+	"flag"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -100,6 +102,8 @@ func checkSummary(t *testing.T, r *Result, st *summaryStats) {
 			for l, q := range r.Probabilities {
 				assert.LessOrEqual(t, q, p, "%s: %s is the most probable label, not %s", ctx, r.Predicted, l)
 			}
+			assert.Contains(t, c.Text, fmt.Sprintf("(probability %.2f)", p), ctx)
+			p = math.Round(p*100) / 100 // graded as shown
 			want := map[string]bool{"very sure": p >= SureVery, "fairly sure": p >= SureFairly && p < SureVery,
 				"leans": p >= SureLeaning && p < SureFairly, "unsure": p < SureLeaning}
 			assert.True(t, want[c.Level], "%s: %q at p = %v", ctx, c.Level, p)
@@ -409,5 +413,65 @@ func TestSummaryCountsOnSST2AndRawText(t *testing.T) {
 			set.name, st.results, st.againstNamed, st.badShares, st.levels, st.kinds)
 		assert.Zero(t, st.againstNamed, set.name)
 		assert.Zero(t, st.badShares, set.name)
+	}
+}
+
+// updateSummaries rewrites testdata/summary_golden.json:
+// go test ./attribution -run TestSummaryGolden -update-summaries
+var updateSummaries = flag.Bool("update-summaries", false, "rewrite testdata/summary_golden.json")
+
+// goldenSummary is one reviewed summary: the text, the summary read and
+// judged, and the judgement.
+type goldenSummary struct {
+	Text    string `json:"text"`
+	Summary string `json:"summary"`
+	Review  string `json:"review"`
+}
+
+// Twenty real explanations of the shipped model (KernelSHAP at the
+// default budget of 512, seed 1), ten SST-2 dev sentences across the
+// certainty bands and ten raw-text sentences, each summary read and
+// judged (the review field). The test re-explains them and wants the same
+// summaries: a change to the template shows up here, to be read again.
+func TestSummaryGolden(t *testing.T) {
+	if testing.Short() {
+		t.Skip("explains 20 texts with the shipped model")
+	}
+	texts := readLines(t, filepath.Join("testdata", "summary_golden_texts.txt"))
+	require.Len(t, texts, 20)
+	path := filepath.Join("testdata", "summary_golden.json")
+	var want []goldenSummary
+	if b, err := os.ReadFile(path); err == nil {
+		require.NoError(t, json.Unmarshal(b, &want))
+	} else if !*updateSummaries {
+		t.Fatalf("%s: %v (run with -update-summaries to write it)", path, err)
+	}
+	x := realExplainer(t, evaluate.Probability)
+	reqs := make([]Request, len(texts))
+	for i, s := range texts {
+		reqs[i] = Request{Text: s, Method: MethodKernelSHAP}
+	}
+	results, errs := x.ExplainAll(context.Background(), reqs, 4)
+	got := make([]goldenSummary, len(texts))
+	var st summaryStats
+	for i, r := range results {
+		require.NoError(t, errs[i], texts[i])
+		checkSummary(t, r, &st)
+		got[i] = goldenSummary{Text: texts[i], Summary: r.Summary}
+		if i < len(want) && want[i].Text == texts[i] {
+			got[i].Review = want[i].Review
+		}
+	}
+	if *updateSummaries {
+		b, err := json.MarshalIndent(got, "", "  ")
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(path, append(b, '\n'), 0o644))
+		return
+	}
+	require.Len(t, want, len(got))
+	for i := range got {
+		assert.Equal(t, want[i].Text, got[i].Text)
+		assert.Equal(t, want[i].Summary, got[i].Summary, "summary %d changed: read it again and judge it", i+1)
+		assert.NotEmpty(t, want[i].Review, "summary %d has no review", i+1)
 	}
 }
