@@ -17,9 +17,12 @@ import (
 //  2. Only when the explained label T is not the predicted one: "This
 //     explanation is about T (probability 0.06), not the predicted label."
 //  3. Drivers, exactly one of:
-//     - quiet: the words' attributions are all tiny (Σ|φ| below the
-//     negligible change): "The words barely move the model towards or
-//     away from T, so no word is singled out."
+//     - quiet: the words' attributions are all tiny and so is the change
+//     they make together (Σ|φ| and |f(x) − base| below the negligible
+//     change): "The words barely move the model towards or away from T,
+//     so no word is singled out."
+//     - overlap: the values are all tiny but together the words move the
+//     score (occlusion of words that stand in for each other): said so.
 //     - cancel: the words pushing towards T and those pulling against it
 //     nearly cancel (|f(x) − base| < CancelShare·Σ|φ|): named, no shares.
 //     - below: the score of T with the text is below its score with every
@@ -126,9 +129,13 @@ const (
 	// ClaimTarget: the explained label is not the predicted one; Value is
 	// its probability.
 	ClaimTarget ClaimKind = "target"
-	// ClaimQuiet: Σ|φ| (Value) is below the negligible change; no word is
-	// named.
+	// ClaimQuiet: Σ|φ| (Value) and |f(x) − base| are below the negligible
+	// change; no word is named.
 	ClaimQuiet ClaimKind = "quiet"
+	// ClaimOverlap: Σ|φ| (Value) is below the negligible change but
+	// |f(x) − base| is not (methods whose values need not add up): no word
+	// matters alone, the words together do.
+	ClaimOverlap ClaimKind = "overlap"
 	// ClaimCancel: |f(x) − base| < CancelShare·Σ|φ| (Value is the ratio);
 	// Features the largest towards (φ > 0) then against (φ < 0), Shares
 	// their φ; no share is quoted.
@@ -177,6 +184,7 @@ const (
 	// model evaluations it spent (Value).
 	ClaimMethod ClaimKind = "method"
 	// ClaimRough: the numbers are rough (Level says why: "stderr",
+	// "uncalibrated" (KernelSHAP's standard errors at too small a budget),
 	// "unsettled", "fit", "completeness", "interacting", "unresolved");
 	// Value is the figure that made them so.
 	ClaimRough ClaimKind = "rough"
@@ -260,8 +268,23 @@ func Claims(r *Result) []Claim {
 	out = append(out, drivers...)
 	out = append(out, structureClaims(r)...)
 	desc := MethodDescription(r)
-	out = append(out, Claim{Kind: ClaimMethod, Value: float64(r.Evaluations), Level: desc.Exactness,
-		Text: "Method: " + desc.Plain + ".", Technical: "Method: " + desc.Technical + "."})
+	method := Claim{Kind: ClaimMethod, Value: float64(r.Evaluations), Level: desc.Exactness,
+		Text: "Method: " + desc.Plain + ".", Technical: "Method: " + desc.Technical + "."}
+	if hasStdErr(r) {
+		largest, se := 0.0, 0.0
+		for _, f := range r.Features {
+			largest = max(largest, math.Abs(f.Attribution))
+			if f.StdErr != nil {
+				se = max(se, *f.StdErr)
+			}
+		}
+		method.Technical += fmt.Sprintf(" Largest standard error %.4f", se)
+		if largest > 0 {
+			method.Technical += fmt.Sprintf(" (%.0f%% of the largest |φ|)", 100*math.Min(se/largest, 99.99))
+		}
+		method.Technical += "."
+	}
+	out = append(out, method)
 	if c, ok := roughClaim(r, drivers); ok {
 		out = append(out, c)
 	}
@@ -363,6 +386,17 @@ func driverClaims(r *Result) []Claim {
 	}
 	total := s.P + s.N
 	diff := r.FX - r.BaseValue
+	if total < NegligibleChange(r.Output) && math.Abs(diff) >= NegligibleChange(r.Output) {
+		// Single-word values that miss what the words do together
+		// (occlusion, LIME, gradients): the words stand in for each other.
+		way := "towards"
+		if diff < 0 {
+			way = "away from"
+		}
+		return []Claim{{Kind: ClaimOverlap, Value: total,
+			Text:      fmt.Sprintf("No word moves the model much on its own, yet together the words move it %s %s: they stand in for each other.", way, T),
+			Technical: fmt.Sprintf("Σ|φ| = %.4f, yet f(x) − base = %+.4f (%s): the single-feature values miss what the words do together.", total, diff, outputName(r))}}
+	}
 	if total < NegligibleChange(r.Output) {
 		return []Claim{{Kind: ClaimQuiet, Value: total,
 			Text:      fmt.Sprintf("The words barely move the model towards or away from %s, so no word is singled out.", T),
@@ -572,6 +606,10 @@ func roughClaim(r *Result, drivers []Claim) (Claim, bool) {
 			return Claim{Kind: ClaimRough, Level: "stderr", Value: ratio, Text: budget,
 				Technical: fmt.Sprintf("Rough: the largest standard error (%.4f) is %.0f%% of the largest |φ| (above %.0f%%).", se, 100*ratio, 100*RoughSERatio)}, true
 		}
+		if c, ok := d[DiagStdErrCalibrated]; ok && c == 0 {
+			return Claim{Kind: ClaimRough, Level: "uncalibrated", Value: se, Text: budget,
+				Technical: fmt.Sprintf("Rough: the standard errors (largest %.4f) are not calibrated at budget %d: the true error can be larger.", se, r.Settings.Budget)}, true
+		}
 		for _, c := range drivers {
 			for _, i := range c.Features {
 				f := r.Features[i]
@@ -678,7 +716,10 @@ func MethodDescription(r *Result) MethodDescriptionText {
 		}
 	case r.Method == MethodLIME:
 		d.Exactness = "approximation"
-		d.Plain = fmt.Sprintf("LIME, a simple stand-in model fitted to %s", evals)
+		d.Plain = fmt.Sprintf("LIME, a simple stand-in model fitted to the model's answers on %d sampled variations of the text (%s)", r.Settings.Budget, evals)
+		if r.Evaluations < r.Settings.Budget {
+			d.Plain = fmt.Sprintf("LIME, a simple stand-in model fitted to the model's answers on %d sampled variations of the text (%s: a repeated variation is run once)", r.Settings.Budget, evals)
+		}
 		d.Technical = fmt.Sprintf("lime (weighted linear surrogate, %d samples, kernel width %g; %s)", r.Settings.Budget, r.Settings.KernelWidth, evals)
 	case r.Method == MethodPath:
 		d.Exactness = "approximation"
@@ -691,9 +732,7 @@ func MethodDescription(r *Result) MethodDescriptionText {
 			d.Plain = fmt.Sprintf("occlusion, each of the %s left out once (%s)", r.Settings.Features, evals)
 		}
 		d.Technical = fmt.Sprintf("%s (single-feature drops; %s)", r.Method, evals)
-		if r.Method == MethodCounterfactual {
-			d.Plain = "occlusion and an edit search: " + d.Plain
-		}
+
 	case r.Method == MethodGradInput:
 		d.Exactness = "approximation"
 		d.Plain = fmt.Sprintf("gradient × input (%s)", evals)
@@ -706,6 +745,12 @@ func MethodDescription(r *Result) MethodDescriptionText {
 		d.Exactness = "approximation"
 		d.Plain = fmt.Sprintf("%s (%s)", r.Method, evals)
 		d.Technical = d.Plain
+	}
+	if e := r.Counterfactual; e != nil {
+		// The edit search is counted apart (Edit.Evaluations).
+		more := countOf(e.Evaluations, "more model evaluation")
+		d.Plain += fmt.Sprintf(", then a search for the smallest edit (%s)", more)
+		d.Technical += fmt.Sprintf(", then the edit search (%s)", more)
 	}
 	if w := r.Windowing; w != nil && w.Windows > 1 {
 		d.Plain += fmt.Sprintf(", over %d windows", w.Windows)

@@ -111,6 +111,14 @@ func checkSummary(t *testing.T, r *Result, st *summaryStats) {
 		case ClaimQuiet:
 			driverKinds++
 			assert.Less(t, P+N, NegligibleChange(r.Output)+1e-12, ctx)
+			if r.Method != MethodSaliency {
+				assert.Less(t, math.Abs(diff), NegligibleChange(r.Output), "%s: quiet only when the words together barely move the score", ctx)
+			}
+			assert.NotContains(t, c.Text, "%", ctx)
+		case ClaimOverlap:
+			driverKinds++
+			assert.Less(t, P+N, NegligibleChange(r.Output), ctx)
+			assert.GreaterOrEqual(t, math.Abs(diff), NegligibleChange(r.Output), ctx)
 			assert.NotContains(t, c.Text, "%", ctx)
 		case ClaimCancel:
 			driverKinds++
@@ -311,7 +319,7 @@ func TestSummaryInvariantsOnRandomResults(t *testing.T) {
 	assert.Zero(t, st.badShares)
 	t.Logf("claims over %d random results: %v", st.results, st.kinds)
 	// Every driver case was reached, or the property test proves little.
-	for _, k := range []ClaimKind{ClaimQuiet, ClaimCancel, ClaimBelow, ClaimDriver, ClaimAgainst, ClaimNoneAgainst, ClaimSensitive, ClaimEven, ClaimRough, ClaimFlipWord} {
+	for _, k := range []ClaimKind{ClaimQuiet, ClaimOverlap, ClaimCancel, ClaimBelow, ClaimDriver, ClaimAgainst, ClaimNoneAgainst, ClaimSensitive, ClaimEven, ClaimRough, ClaimFlipWord} {
 		assert.Positive(t, st.kinds[k], "random results reached %s", k)
 	}
 }
