@@ -24,7 +24,7 @@ import (
 //     - overlap: the values are all tiny but together the words move the
 //     score (occlusion of words that stand in for each other): said so.
 //     - cancel: the words pushing towards T and those pulling against it
-//     nearly cancel (|f(x) − base| < CancelShare·Σ|φ|): named, no shares.
+//     largely offset each other (|f(x) − base| < CancelShare·Σ|φ|): named, no shares.
 //     - below: the score of T with the text is below its score with every
 //     word hidden (f(x) < base): said in plain words, the words pulling
 //     against T named first, no shares.
@@ -70,7 +70,7 @@ const (
 	// logit or log-odds units).
 	NegligibleProb  = 0.01
 	NegligibleLogit = 0.05
-	// CancelShare: the words "nearly cancel" when |f(x) − base| is below
+	// CancelShare: the words "largely offset each other" when |f(x) − base| is below
 	// this share of Σ|φ|; no shares are quoted then.
 	CancelShare = 0.2
 	// DominantShare: "comes mostly from w" only when w's share of the push
@@ -414,12 +414,12 @@ func driverClaims(r *Result) []Claim {
 		c := Claim{Kind: ClaimCancel, Features: both, Shares: attrs(r, both), Value: math.Abs(diff) / total}
 		switch {
 		case len(s.towards) > 0 && len(s.against) > 0:
-			c.Text = fmt.Sprintf("Words pushing towards %s (mainly '%s') and words pulling against it (mainly '%s') nearly cancel out, so no single word decides it.",
+			c.Text = fmt.Sprintf("Words pushing towards %s (mainly '%s') and words pulling against it (mainly '%s') largely offset each other, so no single word decides it.",
 				T, r.Features[s.towards[0]].Text, r.Features[s.against[0]].Text)
 		default: // one direction only: the method's values need not add up
 			c.Text = fmt.Sprintf("Together the words barely move the model towards or away from %s, though '%s' alone moves it most, so no single word decides it.", T, r.Features[both[0]].Text)
 		}
-		c.Technical = fmt.Sprintf("|f(x) − base| = %.4f is %.0f%% of Σ|φ| = %.4f (below %.0f%%): the attributions nearly cancel; largest each way: %s.",
+		c.Technical = fmt.Sprintf("|f(x) − base| = %.4f is %.0f%% of Σ|φ| = %.4f (below %.0f%%): the attributions largely offset each other; largest each way: %s.",
 			math.Abs(diff), 100*c.Value, total, 100*CancelShare, withValues(r, both, nil))
 		return []Claim{c}
 	}

@@ -336,9 +336,9 @@ func TestSummaryIssueCases(t *testing.T) {
 	var st summaryStats
 	checkSummary(t, r, &st)
 	// |diff| = 0.02 is under 20% of Σ|φ| = 0.62: they cancel.
-	assert.Contains(t, r.Summary, "nearly cancel out")
+	assert.Contains(t, r.Summary, "largely offset each other")
 	assert.NotContains(t, r.Summary, "%")
-	assert.Equal(t, "The model is unsure: NEGATIVE wins narrowly (probability 0.52). Words pushing towards NEGATIVE (mainly 'tired') and words pulling against it (mainly 'touched') nearly cancel out, so no single word decides it. Method: exact Shapley values: every combination of the 3 words was tried (9 model evaluations).", r.Summary)
+	assert.Equal(t, "The model is unsure: NEGATIVE wins narrowly (probability 0.52). Words pushing towards NEGATIVE (mainly 'tired') and words pulling against it (mainly 'touched') largely offset each other, so no single word decides it. Method: exact Shapley values: every combination of the 3 words was tried (9 model evaluations).", r.Summary)
 
 	// Below: the words together lower the score.
 	r.FX, r.BaseValue = 0.52, 0.70

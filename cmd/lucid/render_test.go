@@ -86,7 +86,7 @@ func TestExplainTargetAll(t *testing.T) {
 	require.Equal(t, exitOK, code, stderr)
 	assert.Contains(t, stdout, "every label, from the same")
 	assert.Regexp(t, `feature\s+NEGATIVE\s+POSITIVE`, stdout)
-	assert.Contains(t, stdout, "method: kernelshap, exact (2^2 = 4 coalitions ≤ budget)")
+	assert.Contains(t, stdout, "method: kernelshap, exact Shapley values (all 2^2 = 4 coalitions evaluated;")
 
 	code, _, stderr = lucid(t, "", "explain", "--target", "all", "--method", "ig", "x")
 	assert.Equal(t, exitUsage, code)
