@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // The summary (Summarize) follows one template, sentence by sentence;
@@ -415,9 +416,9 @@ func driverClaims(r *Result) []Claim {
 		switch {
 		case len(s.towards) > 0 && len(s.against) > 0:
 			c.Text = fmt.Sprintf("Words pushing towards %s (mainly '%s') and words pulling against it (mainly '%s') largely offset each other, so no single word decides it.",
-				T, r.Features[s.towards[0]].Text, r.Features[s.against[0]].Text)
+				T, ShortText(r.Features[s.towards[0]].Text), ShortText(r.Features[s.against[0]].Text))
 		default: // one direction only: the method's values need not add up
-			c.Text = fmt.Sprintf("Together the words barely move the model towards or away from %s, though '%s' alone moves it most, so no single word decides it.", T, r.Features[both[0]].Text)
+			c.Text = fmt.Sprintf("Together the words barely move the model towards or away from %s, though '%s' alone moves it most, so no single word decides it.", T, ShortText(r.Features[both[0]].Text))
 		}
 		c.Technical = fmt.Sprintf("|f(x) − base| = %.4f is %.0f%% of Σ|φ| = %.4f (below %.0f%%): the attributions largely offset each other; largest each way: %s.",
 			math.Abs(diff), 100*c.Value, total, 100*CancelShare, withValues(r, both, nil))
@@ -430,10 +431,10 @@ func driverClaims(r *Result) []Claim {
 		c := Claim{Kind: ClaimBelow, Features: order, Shares: attrs(r, order), Value: diff}
 		c.Text = fmt.Sprintf("Taken together, the words make the model less inclined to %s than it is with the words hidden", T)
 		if len(s.against) > 0 {
-			c.Text += fmt.Sprintf(": %s pulls away from it most", "'"+r.Features[s.against[0]].Text+"'")
+			c.Text += fmt.Sprintf(": %s pulls away from it most", "'"+ShortText(r.Features[s.against[0]].Text)+"'")
 		}
 		if len(s.towards) > 0 {
-			c.Text += fmt.Sprintf(", while '%s' pushes towards it most", r.Features[s.towards[0]].Text)
+			c.Text += fmt.Sprintf(", while '%s' pushes towards it most", ShortText(r.Features[s.towards[0]].Text))
 		}
 		c.Text += "."
 		c.Technical = fmt.Sprintf("f(x) = %.4f is below base = %.4f (f(x) − base = %+.4f): no shares; largest each way: %s.",
@@ -447,7 +448,7 @@ func driverClaims(r *Result) []Claim {
 			Technical: fmt.Sprintf("No φ > 0, though f(x) − base = %+.4f.", diff)}
 		if len(s.against) > 0 {
 			c.Features = s.against[:1]
-			c.Text = fmt.Sprintf("No word pushes towards %s on its own; '%s' pulls against it most.", T, r.Features[s.against[0]].Text)
+			c.Text = fmt.Sprintf("No word pushes towards %s on its own; '%s' pulls against it most.", T, ShortText(r.Features[s.against[0]].Text))
 		}
 		return []Claim{c}
 	}
@@ -469,7 +470,7 @@ func driverClaims(r *Result) []Claim {
 		c.Text = fmt.Sprintf("%s push towards %s about equally (%s of the push towards it).", upperFirst(quoted(r, tied)), T, percents(r, tied, s.P))
 	case share(top) > DominantShare:
 		c.Level, c.Features = "mostly", tied
-		c.Text = fmt.Sprintf("The push towards %s comes mostly from '%s' (%.0f%% of it).", T, r.Features[top].Text, 100*share(top))
+		c.Text = fmt.Sprintf("The push towards %s comes mostly from '%s' (%.0f%% of it).", T, ShortText(r.Features[top].Text), 100*share(top))
 	default:
 		c.Level = "shared"
 		for _, i := range s.towards {
@@ -537,7 +538,7 @@ func structureClaims(r *Result) []Claim {
 					dir = "pulls against"
 				}
 				out = append(out, Claim{Kind: ClaimNegation, Features: []int{i}, Value: share,
-					Text:      fmt.Sprintf("The negation '%s' matters: it %s %s.", f.Text, dir, r.Target),
+					Text:      fmt.Sprintf("The negation '%s' matters: it %s %s.", ShortText(f.Text), dir, r.Target),
 					Technical: fmt.Sprintf("Negation '%s': φ = %+.4f, %.0f%% of Σ|φ|.", f.Text, f.Attribution, 100*share)})
 			}
 		}
@@ -785,7 +786,7 @@ func attrs(r *Result, idx []int) []float64 {
 func quoted(r *Result, idx []int) string {
 	parts := make([]string, len(idx))
 	for j, i := range idx {
-		parts[j] = "'" + r.Features[i].Text + "'"
+		parts[j] = "'" + ShortText(r.Features[i].Text) + "'"
 	}
 	return joinAnd(parts)
 }
@@ -803,7 +804,7 @@ func percents(r *Result, idx []int, total float64) string {
 func withPercents(r *Result, idx []int, total float64) string {
 	parts := make([]string, len(idx))
 	for j, i := range idx {
-		parts[j] = fmt.Sprintf("'%s' (%.0f%%)", r.Features[i].Text, 100*r.Features[i].Attribution/total)
+		parts[j] = fmt.Sprintf("'%s' (%.0f%%)", ShortText(r.Features[i].Text), 100*r.Features[i].Attribution/total)
 	}
 	return joinAnd(parts)
 }
@@ -850,4 +851,32 @@ func upperFirst(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// ShortTextRunes is the longest feature text the plain summary quotes
+// whole; a longer one (a sentence, a phrase) is quoted by its first words
+// and "…".
+const ShortTextRunes = 40
+
+// ShortText is s as the plain summary quotes it: whole up to
+// ShortTextRunes code points, else its first words within that and "…".
+func ShortText(s string) string {
+	if utf8.RuneCountInString(s) <= ShortTextRunes {
+		return s
+	}
+	out := ""
+	for _, w := range strings.Fields(s) {
+		next := w
+		if out != "" {
+			next = out + " " + w
+		}
+		if utf8.RuneCountInString(next) > ShortTextRunes-1 {
+			break
+		}
+		out = next
+	}
+	if out == "" { // one long word: cut by code points
+		out = string([]rune(s)[:ShortTextRunes-1])
+	}
+	return out + "…"
 }

@@ -55,7 +55,7 @@ func checkSummary(t *testing.T, r *Result, st *summaryStats) {
 	// The template's own words, without the quoted words and labels.
 	bare := plain
 	for _, f := range r.Features {
-		bare = strings.ReplaceAll(bare, "'"+f.Text+"'", "'…'")
+		bare = strings.ReplaceAll(bare, "'"+ShortText(f.Text)+"'", "'…'")
 	}
 	for l := range r.Probabilities {
 		bare = strings.ReplaceAll(bare, l, "LABEL")
@@ -93,7 +93,7 @@ func checkSummary(t *testing.T, r *Result, st *summaryStats) {
 		for _, i := range c.Features {
 			require.True(t, i >= 0 && i < len(r.Features), ctx)
 			if c.Kind != ClaimEdit && c.Kind != ClaimRough {
-				assert.Contains(t, c.Text, "'"+r.Features[i].Text+"'", "%s: a claim names its words: %s", ctx, c.Text)
+				assert.Contains(t, c.Text, "'"+ShortText(r.Features[i].Text)+"'", "%s: a claim names its words: %s", ctx, c.Text)
 			}
 		}
 		switch c.Kind {
@@ -482,4 +482,14 @@ func TestSummaryGolden(t *testing.T) {
 		assert.Equal(t, want[i].Summary, got[i].Summary, "summary %d changed: read it again and judge it", i+1)
 		assert.NotEmpty(t, want[i].Review, "summary %d has no review", i+1)
 	}
+}
+
+func TestShortText(t *testing.T) {
+	assert.Equal(t, "not bad", ShortText("not bad"))
+	long := "the first hour is dull , slow , badly acted and painfully boring ."
+	s := ShortText(long)
+	assert.Equal(t, "the first hour is dull , slow , badly…", s)
+	assert.LessOrEqual(t, len([]rune(s)), ShortTextRunes)
+	word := strings.Repeat("é", 60)
+	assert.Equal(t, strings.Repeat("é", ShortTextRunes-1)+"…", ShortText(word))
 }
