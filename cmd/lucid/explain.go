@@ -139,7 +139,7 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	color := fs.String("color", "auto", "colour the terminal output: auto, always or never")
 	htmlOut := fs.String("html", "", "also write the explanations as one self-contained HTML page of token heatmaps to FILE")
 	whyNot := fs.String("why-not", "", "also find the smallest set of words whose removal makes the model say LABEL (by name or index)")
-	summary := fs.String("summary", "plain", "the summary's wording: plain (for anyone) or technical (with f(x), the base value, shares of f(x) − base and standard errors); JSON has both")
+	summary := fs.String("summary", "plain", "the summary's wording: plain (for anyone) or technical (with f(x), the base value, each attribution and its share, and standard errors); JSON has both")
 	editBudget := fs.Int("edit-budget", attribution.DefaultEditBudget, fmt.Sprintf("model evaluations the edit search may spend (--why-not, --method counterfactual), 1 to %d", maxBudget))
 	if err := parse(fs, args); err != nil {
 		return err
