@@ -72,4 +72,19 @@
 // (integrated-gradient style, by finite differences, since ONNX Runtime
 // has no gradients), and Explainer ties the methods to a tokenizer and a
 // model for whole texts.
+//
+// # Summaries
+//
+// Summarize turns a Result into plain words by one fixed template (see
+// summary.go): how sure the model is; the main driver, the largest
+// attribution towards the explained label, with shares of the total push
+// in that direction (each 0–100%); when the words largely offset each
+// other or lower the score below its all-hidden value, that in words and
+// no shares; drivers within each other's standard errors named together;
+// what ran and how many model evaluations it spent ("exact" only when
+// every coalition was evaluated); "rough" once, only when it matters.
+// Claims gives the same sentences with the numbers each rests on, and
+// SummarizeTechnical the precise wording. A windowed explanation
+// (Request.Window) says how its windows combined (Windowing) and what
+// lucid predict says for the text.
 package attribution

@@ -286,7 +286,12 @@ func (x *Explainer) explain(ctx context.Context, req Request, pre *precomputedPa
 			return nil, err
 		}
 	}
-	res.Summary = Summarize(res)
+	if req.Window {
+		// The text fits the model's window: one window, predict's reading.
+		res.Windowing = &Windowing{Windows: 1, Rule: WindowRule, PredictLabel: res.Predicted,
+			PredictProbability: res.Probabilities[res.Predicted], PredictTokens: enc.Len(), Agrees: true}
+	}
+	res.Summary, res.SummaryTechnical = Summarize(res), SummarizeTechnical(res)
 	res.WallSeconds = time.Since(start).Seconds()
 	return res, nil
 }

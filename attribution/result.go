@@ -35,8 +35,11 @@ type Result struct {
 	WallShareSeconds float64            `json:"wall_share_seconds,omitempty"`
 	Diagnostics      map[string]float64 `json:"diagnostics,omitempty"`
 	Warnings         []string           `json:"warnings,omitempty"`
-	// Summary says in plain words what the numbers show (Summarize).
-	Summary string `json:"summary"`
+	// Summary says in plain words what the numbers show (Summarize);
+	// SummaryTechnical says the same with the precise figures
+	// (SummarizeTechnical).
+	Summary          string `json:"summary"`
+	SummaryTechnical string `json:"summary_technical"`
 	// Counterfactual is the minimal edit found (--why-not, or the
 	// counterfactual method), nil when none was asked for.
 	Counterfactual *Edit `json:"counterfactual,omitempty"`
@@ -46,6 +49,9 @@ type Result struct {
 	// Windows are the windows of a windowed explanation (Request.Window),
 	// in text order; absent otherwise.
 	Windows []Window `json:"windows,omitempty"`
+	// Windowing, with Request.Window, says how the windows combine and
+	// what the model says on the text as lucid predict reads it.
+	Windowing *Windowing `json:"windowing,omitempty"`
 }
 
 // Settings records how an explanation was computed.

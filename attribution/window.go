@@ -31,6 +31,32 @@ type Window struct {
 	Evaluations int     `json:"evaluations"`
 }
 
+// WindowRule names how a windowed explanation's windows combine: the
+// prediction is the label with the highest mean probability over the
+// windows, and each feature's attribution is the mean over the windows
+// that hold it whole (see explainWindows).
+const WindowRule = "mean_over_windows"
+
+// Windowing says how a windowed explanation (Request.Window) combined its
+// windows, and what the model says on the text as lucid predict reads it
+// (its first window's worth of tokens, truncated), so that the two can be
+// compared: a windowed prediction is a mean, not predict's label.
+type Windowing struct {
+	// Windows is how many windows were explained; 1 when the text fits
+	// the model's window (then the prediction is predict's).
+	Windows int `json:"windows"`
+	// Rule is WindowRule.
+	Rule string `json:"rule"`
+	// PredictLabel and PredictProbability are lucid predict's label and
+	// probability for the text, which reads its first PredictTokens
+	// tokens (special tokens included).
+	PredictLabel       string  `json:"predict_label"`
+	PredictProbability float64 `json:"predict_probability"`
+	PredictTokens      int     `json:"predict_tokens"`
+	// Agrees is whether the combined prediction is predict's label.
+	Agrees bool `json:"agrees"`
+}
+
 // explainWindows explains a text longer than the model's window in
 // windows that slide over it (Request.Window):
 //
@@ -50,6 +76,9 @@ type Window struct {
 //     window holds it whole), each in that window's own game: its share of
 //     f(window) − f(window, features absent). A standard error, when every
 //     view has one, is that of the mean of independent estimates.
+//   - The whole text is also run once as lucid predict reads it (its first
+//     window's worth of tokens), for Result.Windowing, so that a combined
+//     label that differs from predict's is said, not hidden.
 //   - FX, BaseValue and Probabilities are the means over the windows; the
 //     sum of the combined attributions is not FX − BaseValue in general
 //     (words seen by two windows count in both games), and Windows lists
@@ -71,6 +100,7 @@ func (x *Explainer) explainWindows(ctx context.Context, req Request, start time.
 	type span struct{ start, end int } // bytes
 	var spans []span
 	var batches []engine.Batch
+	var whole engine.Batch // the text as predict reads it: truncated
 	for from := 0; ; {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -81,6 +111,9 @@ func (x *Explainer) explainWindows(ctx context.Context, req Request, start time.
 		enc, err := x.Tokenizer.Encode(text[from:])
 		if err != nil {
 			return nil, err
+		}
+		if from == 0 {
+			whole = engine.Batch{Rows: 1, SeqLen: enc.Len(), InputIDs: enc.IDs, AttentionMask: enc.AttentionMask, TokenTypeIDs: enc.TypeIDs}
 		}
 		if !enc.Truncated {
 			spans = append(spans, span{from, len(text)})
@@ -135,6 +168,20 @@ func (x *Explainer) explainWindows(ctx context.Context, req Request, start time.
 			meanProb[i] += p / float64(len(batches))
 		}
 	}
+	t0 := time.Now()
+	wholeLogits, err := x.model().Run(ctx, whole)
+	if err != nil {
+		return nil, err
+	}
+	predictTime += runTime(wholeLogits, t0)
+	predictions++
+	wholeProbs := engine.Softmax(wholeLogits.Row(0))
+	wholeBest := 0
+	for i := range wholeProbs {
+		if wholeProbs[i] > wholeProbs[wholeBest] {
+			wholeBest = i
+		}
+	}
 	best := 0
 	for i := range meanProb {
 		if meanProb[i] > meanProb[best] {
@@ -165,6 +212,8 @@ func (x *Explainer) explainWindows(ctx context.Context, req Request, start time.
 		Target: labels[target], TargetIndex: target, Predicted: labels[best], Probabilities: map[string]float64{}}
 	res.Settings = results[0].Settings
 	res.Settings.WindowStride = stride
+	res.Windowing = &Windowing{Windows: len(spans), Rule: WindowRule, PredictLabel: labels[wholeBest],
+		PredictProbability: wholeProbs[wholeBest], PredictTokens: whole.SeqLen, Agrees: wholeBest == best}
 	for i, l := range labels {
 		res.Probabilities[l] = meanProb[i]
 	}
@@ -249,6 +298,7 @@ func (x *Explainer) explainWindows(ctx context.Context, req Request, start time.
 	}
 	res.Warnings = append(res.Warnings, fmt.Sprintf("the text is longer than the model's window of %d tokens: explained in %d windows at a stride of %d tokens; each feature's attribution is the mean over the windows that hold it whole",
 		x.Tokenizer.MaxLength(), len(spans), stride))
+	res.Summary, res.SummaryTechnical = Summarize(res), SummarizeTechnical(res)
 	res.WallSeconds = time.Since(start).Seconds()
 	return res, nil
 }

@@ -75,7 +75,7 @@ func TestWindowsCoverTheTextAndAverageAdditiveWeights(t *testing.T) {
 			evals += win.Evaluations
 		}
 		assert.InDelta(t, fx, res.FX, 1e-9)
-		assert.Equal(t, evals+len(res.Windows), res.Evaluations, "the windows' evaluations and one prediction each")
+		assert.Equal(t, evals+len(res.Windows)+1, res.Evaluations, "the windows' evaluations, one prediction each, and the whole text as predict reads it")
 		assert.Equal(t, 8, res.Settings.WindowStride)
 		assert.Contains(t, res.Warnings[len(res.Warnings)-1], "windows at a stride of 8 tokens")
 	}
@@ -131,4 +131,53 @@ func featureTexts(r *Result) []string {
 		out = append(out, f.Text)
 	}
 	return out
+}
+
+// --window: the windowed prediction is the mean over the windows
+// (Windowing.Rule), and Windowing carries what lucid predict says for the
+// same text (its first window's tokens, as an explanation without --window
+// reads it), to 1e-9; the summary names both and says when they disagree
+// (here they do: the text opens with bad words and goes on with great
+// ones). A text that fits one window is predict's reading (the shipped
+// model).
+func TestWindowingSaysHowWindowsCombineAndWhatPredictSays(t *testing.T) {
+	x, _ := smallWindowLexicon(t)
+	text := strings.TrimSpace(strings.Repeat("bad ", 14) + strings.Repeat("great film ", 20))
+	ctx := context.Background()
+	plain, err := x.Explain(ctx, Request{Text: text, Method: MethodOcclusion})
+	require.NoError(t, err)
+	res, err := x.Explain(ctx, Request{Text: text, Method: MethodOcclusion, Window: true})
+	require.NoError(t, err)
+	w := res.Windowing
+	require.NotNil(t, w)
+	assert.Greater(t, w.Windows, 1)
+	assert.Equal(t, len(res.Windows), w.Windows)
+	assert.Equal(t, WindowRule, w.Rule)
+	assert.Equal(t, plain.Predicted, w.PredictLabel, "predict's label is the truncated text's")
+	assert.InDelta(t, plain.Probabilities[plain.Predicted], w.PredictProbability, 1e-9)
+	assert.Equal(t, 16, w.PredictTokens)
+	assert.Equal(t, "NEGATIVE", w.PredictLabel, "the first window holds only 'bad'")
+	assert.Equal(t, "POSITIVE", res.Predicted, "most windows hold 'great film'")
+	assert.False(t, w.Agrees)
+	var st summaryStats
+	checkSummary(t, res, &st)
+	assert.Contains(t, res.Summary, fmt.Sprintf("read in %d overlapping windows and their probabilities averaged: POSITIVE", w.Windows))
+	assert.Contains(t, res.Summary, fmt.Sprintf("lucid predict, which reads only the first 16 tokens, says NEGATIVE (%.2f) instead.", w.PredictProbability))
+	assert.Contains(t, res.Summary, fmt.Sprintf("over %d windows", w.Windows), "the method line counts the windows")
+
+	// Where they agree, the summary says so.
+	res, err = x.Explain(ctx, Request{Text: strings.TrimSpace(strings.Repeat("great film ", 20)), Method: MethodOcclusion, Window: true})
+	require.NoError(t, err)
+	assert.True(t, res.Windowing.Agrees)
+	assert.Contains(t, res.Summary, "agrees (POSITIVE")
+	checkSummary(t, res, &st)
+
+	real := realExplainer(t, evaluate.Probability)
+	short, err := real.Explain(ctx, Request{Text: "a warm and funny film", Method: MethodOcclusion, Window: true})
+	require.NoError(t, err)
+	require.NotNil(t, short.Windowing)
+	assert.Equal(t, 1, short.Windowing.Windows)
+	assert.Equal(t, short.Predicted, short.Windowing.PredictLabel)
+	assert.Contains(t, short.Summary, "fits in one window")
+	checkSummary(t, short, &st)
 }

@@ -28,6 +28,11 @@ func TestWriteExplanationsSummaryAndEdit(t *testing.T) {
 	assert.NotContains(t, page, injection)
 	first := page[strings.Index(page, `id="explanation-0"`):strings.Index(page, `id="explanation-1"`)]
 	assert.Contains(t, first, `<p class="summary"><bdi>The model says`)
+	// The plain summary comes first, before the figures, and without them.
+	assert.Less(t, strings.Index(first, `class="summary"`), strings.Index(first, `class="meta"`))
+	for _, j := range []string{"f(x)", "base", "standard error"} {
+		assert.NotContains(t, a.Summary, j)
+	}
 	assert.Contains(t, first, "removing &#39;not&#39; and &#39;bad&#39; makes the model say negative (0.710)")
 	assert.Contains(t, first, "[MASK] &lt;script&gt;")
 	assert.Contains(t, first, "14 model evaluations, re-run to check")

@@ -54,7 +54,12 @@ cuts it out with --mask delete or pad, exactly as the edited text shows it:
 that text, given to lucid predict, gives the label and probability reported
 (JSON: edit_kind word_mask or delete, round_trip).
 Every explanation ends with a summary in plain words, derived from the
-numbers by fixed rules (README.md, "Summaries").
+numbers by one fixed template (README.md, "Summaries"): how sure the model
+is, the word that pushes most towards the label and its share of that push
+(or, when the words nearly cancel or lower the score, that in words), what
+ran and how many model evaluations it spent, and "these numbers are rough"
+only when they are. --summary technical prints the same with f(x), the base
+value and standard errors; JSON has both ("summary", "summary_technical").
 
 Features (--features): sentences, phrases, words (default) or tokens, for every
 method. Words are a reader's words, whatever the tokenizer does: "don't",
@@ -68,9 +73,13 @@ because, whereas, while, however, unless.
 Long texts: a text longer than the model's window (its max length in tokens)
 is explained over its first window, with a warning. --window explains it all
 in windows that slide by --window-stride tokens (default half the window),
-starting at feature boundaries: each feature's attribution is the mean over
-the windows that hold it whole, each window explaining the label with the
-best mean probability over the windows; --budget is per window.
+starting at feature boundaries. How windows combine (JSON "windowing",
+rule "mean_over_windows"): the prediction is the label with the best mean
+probability over the windows, each window explains that label, and each
+feature's attribution is the mean over the windows that hold it whole;
+--budget is per window. That mean can differ from lucid predict, which reads
+only the first window's tokens: the prediction line and the summary give
+both, and say when they disagree.
 
 Absent words become the mask token (--mask mask), padding with attention off
 (pad), nothing at all (delete) or the unknown token (unk). Perturbed rows are
@@ -87,8 +96,9 @@ Examples:
   lucid explain --method partition --features sentences --budget 256 < review.txt
   lucid explain --window --features sentences < long_review.txt
 
-Output: the prediction, the method (KernelSHAP says "exact" when its budget
-covered all 2^words coalitions), the text with each word coloured by its
+Output: the prediction, the method and the model evaluations it spent
+("exact" only when every coalition was evaluated: exact, or KernelSHAP when
+its budget covered all 2^words coalitions), the text with each word coloured by its
 attribution (green pushes towards the target label, red against), the top
 features with bars on a centre axis (right: towards the target, left:
 against, readable without colour), and the text's own cost: its
@@ -138,6 +148,7 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	color := fs.String("color", "auto", "colour the terminal output: auto, always or never")
 	htmlOut := fs.String("html", "", "also write the explanations as one self-contained HTML page of token heatmaps to FILE")
 	whyNot := fs.String("why-not", "", "also find the smallest set of words whose removal makes the model say LABEL (by name or index)")
+	summary := fs.String("summary", "plain", "the summary's wording: plain (for anyone) or technical (with f(x), the base value, each attribution and its share, and standard errors); JSON has both")
 	editBudget := fs.Int("edit-budget", attribution.DefaultEditBudget, fmt.Sprintf("model evaluations the edit search may spend (--why-not, --method counterfactual), 1 to %d", maxBudget))
 	if err := parse(fs, args); err != nil {
 		return err
@@ -177,6 +188,8 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return err
 	}
 	switch {
+	case *summary != "plain" && *summary != "technical":
+		return usagef("--summary %q: want plain or technical", *summary)
 	case *color != "auto" && *color != "always" && *color != "never":
 		return usagef("--color %q: want auto, always or never", *color)
 	case req.Method == attribution.MethodPath && req.Masking == perturb.Delete:
@@ -256,7 +269,7 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 					return err
 				}
 			} else {
-				renderExplanation(w, r, *top, useColor)
+				renderExplanation(w, r, *top, useColor, *summary == "technical")
 			}
 		}
 		return w.Flush()
@@ -302,10 +315,15 @@ func isTerminal(w io.Writer) bool {
 
 // renderExplanation prints a result for a person: prediction, coloured
 // text, ranked features, and the cost.
-func renderExplanation(w io.Writer, r *attribution.Result, top int, color bool) {
+func renderExplanation(w io.Writer, r *attribution.Result, top int, color, technical bool) {
 	// Every string here comes from the input or the model folder: each is
 	// passed through termSafe so it cannot drive the terminal.
-	fmt.Fprintf(w, "prediction: %s (%.3f)", termSafe(r.Predicted), r.Probabilities[r.Predicted])
+	fmt.Fprintf(w, "prediction: %s (%.3f", termSafe(r.Predicted), r.Probabilities[r.Predicted])
+	if wd := r.Windowing; wd != nil && wd.Windows > 1 {
+		// A windowed prediction is a mean: say so, and what predict says.
+		fmt.Fprintf(w, ", mean probability over %d windows; lucid predict, reading the first %d tokens: %s %.3f", wd.Windows, wd.PredictTokens, termSafe(wd.PredictLabel), wd.PredictProbability)
+	}
+	fmt.Fprint(w, ")")
 	if r.Target != r.Predicted {
 		fmt.Fprintf(w, "   explaining: %s (%.3f)", termSafe(r.Target), r.Probabilities[r.Target])
 	}
@@ -335,7 +353,7 @@ func renderExplanation(w io.Writer, r *attribution.Result, top int, color bool) 
 	slices.SortStableFunc(order, func(a, b int) int {
 		return cmp.Compare(math.Abs(r.Features[b].Attribution), math.Abs(r.Features[a].Attribution))
 	})
-	renderSummary(w, r)
+	renderSummary(w, r, technical)
 	fmt.Fprintf(w, "top features (bars: against %s ◀ │ ▶ towards it):\n", termSafe(r.Target))
 	shown := order[:max(0, min(top, len(order)))]
 	textWidth := 0

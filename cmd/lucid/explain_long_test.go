@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -63,4 +64,22 @@ func TestExplainWindowOverALongText(t *testing.T) {
 	assert.Len(t, all["features"].([]any), 40, "every sentence, once")
 	assert.GreaterOrEqual(t, len(all["windows"].([]any)), 2)
 	assert.EqualValues(t, 255, all["settings"].(map[string]any)["window_stride"], "half of 510 content tokens")
+
+	// The windowed prediction is named as a mean, beside what lucid
+	// predict says for the same text (to 1e-6), in JSON, terminal and
+	// summary.
+	code, stdout, stderr = lucid(t, text+"\n", "predict", "--json")
+	require.Equal(t, exitOK, code, stderr)
+	pred := jsonLines(t, stdout)[0]
+	label := pred["label"].(string)
+	p := pred["probabilities"].(map[string]any)[label].(float64)
+	win := all["windowing"].(map[string]any)
+	assert.Equal(t, "mean_over_windows", win["rule"])
+	assert.Equal(t, label, win["predict_label"])
+	assert.InDelta(t, p, win["predict_probability"].(float64), 1e-6)
+	assert.Equal(t, all["predicted"] == label, win["agrees"])
+	assert.Contains(t, all["summary"], "probabilities averaged")
+	code, stdout, stderr = lucid(t, text+"\n", "explain", "--color", "never", "--method", "occlusion", "--features", "sentences", "--window")
+	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stdout, fmt.Sprintf("mean probability over %d windows; lucid predict, reading the first 512 tokens: %s %.3f)", len(all["windows"].([]any)), label, p))
 }

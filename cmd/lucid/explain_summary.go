@@ -12,10 +12,11 @@ import (
 // summaryWidth is the column the terminal summary wraps at.
 const summaryWidth = 80
 
-// renderSummary prints the result's plain-words summary, wrapped, and the
-// counterfactual edit's text when one was searched for. Both come from the
-// input and the model folder, so both pass through termSafe.
-func renderSummary(w io.Writer, r *attribution.Result) {
+// renderSummary prints the result's summary, wrapped (plain, or with the
+// precise figures when technical), and the counterfactual edit's text when
+// one was searched for. Both come from the input and the model folder, so
+// both pass through termSafe.
+func renderSummary(w io.Writer, r *attribution.Result, technical bool) {
 	if e := r.Counterfactual; e != nil {
 		if e.Found {
 			fmt.Fprintf(w, "counterfactual: %s\n", termSafe(e.Sentence()))
@@ -24,13 +25,17 @@ func renderSummary(w io.Writer, r *attribution.Result) {
 			fmt.Fprintf(w, "counterfactual: %s (%d evaluation%s)\n", termSafe(e.Sentence()), e.Evaluations, map[bool]string{true: "", false: "s"}[e.Evaluations == 1])
 		}
 	}
-	if r.Summary == "" {
+	text := r.Summary
+	if technical {
+		text = r.SummaryTechnical
+	}
+	if text == "" {
 		if r.Counterfactual != nil {
 			fmt.Fprintln(w)
 		}
 		return
 	}
-	fmt.Fprintf(w, "%s\n\n", wrapWords("summary: "+termSafe(r.Summary), summaryWidth, "  "))
+	fmt.Fprintf(w, "%s\n\n", wrapWords("summary: "+termSafe(text), summaryWidth, "  "))
 }
 
 // wrapWords breaks s at spaces into lines of at most width code points

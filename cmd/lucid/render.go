@@ -38,14 +38,11 @@ func padRight(s string, w int) string {
 	return b.String() + strings.Repeat(" ", max(0, w-used-1))
 }
 
-// methodLine names the method and, when KernelSHAP's budget covered every
-// coalition, says that the values are exact.
+// methodLine says what ran and how many model evaluations it spent
+// (attribution.MethodDescription, the summary's own method sentence in
+// its precise form): "exact" only when every coalition was evaluated.
 func methodLine(r *attribution.Result) string {
-	if r.Method == attribution.MethodKernelSHAP && r.Diagnostics[attribution.DiagExact] == 1 {
-		n := len(r.Features)
-		return fmt.Sprintf("kernelshap, exact (2^%d = %d coalitions ≤ budget)", n, 1<<n)
-	}
-	return string(r.Method)
+	return attribution.MethodDescription(r).Technical
 }
 
 // costLine is one text's own cost: its evaluations and model time, and,

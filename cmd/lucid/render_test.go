@@ -45,9 +45,16 @@ func TestPadRightUsesDisplayWidth(t *testing.T) {
 func TestMethodAndCostLines(t *testing.T) {
 	r := &attribution.Result{Method: attribution.MethodKernelSHAP, Features: make([]attribution.FeatureAttribution, 4),
 		Diagnostics: map[string]float64{attribution.DiagExact: 1}, Evaluations: 17, RuntimeSeconds: 0.05, WallSeconds: 1.3}
-	assert.Equal(t, "kernelshap, exact (2^4 = 16 coalitions ≤ budget)", methodLine(r))
+	assert.Equal(t, "kernelshap, exact Shapley values (all 2^4 = 16 coalitions evaluated; 17 model evaluations)", methodLine(r))
 	r.Diagnostics[attribution.DiagExact] = 0
-	assert.Equal(t, "kernelshap", methodLine(r))
+	r.Settings.Budget = 16
+	assert.Equal(t, "kernelshap estimate (budget 16 of the 2^4 = 16 coalitions; 17 model evaluations)", methodLine(r))
+	// Partition with every split valued: exact Owen values, not Shapley's.
+	r.Method, r.Evaluations = attribution.MethodPartition, 124
+	r.Features = make([]attribution.FeatureAttribution, 13)
+	r.Diagnostics = map[string]float64{attribution.DiagExact: 1}
+	assert.Equal(t, "partition: exact Owen values of the binarized hierarchy (every split valued; not Shapley values, which would need all 2^13 = 8192 coalitions; 124 model evaluations)", methodLine(r))
+	r.Evaluations = 17
 
 	r.BatchTexts, r.BatchWallSeconds, r.WallShareSeconds = 12, 1.3, 0.061
 	c := costLine(r)
@@ -79,7 +86,7 @@ func TestExplainTargetAll(t *testing.T) {
 	require.Equal(t, exitOK, code, stderr)
 	assert.Contains(t, stdout, "every label, from the same")
 	assert.Regexp(t, `feature\s+NEGATIVE\s+POSITIVE`, stdout)
-	assert.Contains(t, stdout, "method: kernelshap, exact (2^2 = 4 coalitions ≤ budget)")
+	assert.Contains(t, stdout, "method: kernelshap, exact Shapley values (all 2^2 = 4 coalitions evaluated;")
 
 	code, _, stderr = lucid(t, "", "explain", "--target", "all", "--method", "ig", "x")
 	assert.Equal(t, exitUsage, code)
