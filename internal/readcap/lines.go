@@ -47,7 +47,12 @@ type Lines struct {
 	line    int
 	buf     []byte
 	err     error // sticky fatal error
+	ended   bool  // the last line read ended with a newline
 }
+
+// EndedWithNewline reports whether the last line Next returned had a
+// newline after it (false for a last line cut short).
+func (l *Lines) EndedWithNewline() bool { return l.ended }
 
 // NewLines reads lines of at most max bytes from r (wrap r with NewReader
 // for cancellation); name labels it in errors.
@@ -98,6 +103,7 @@ func (l *Lines) Next() ([]byte, int, error) {
 		}
 		l.line++
 		b := l.buf
+		l.ended = err == nil
 		if k := len(b); k > 0 && b[k-1] == '\n' {
 			b = b[:k-1]
 		}
