@@ -8,9 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
+
+	"github.com/lucid-nlp/lucid/internal/readcap"
 )
 
 // MaxLineBytes bounds one TSV or JSONL line, and one CSV record (all its
@@ -27,6 +28,11 @@ const DefaultMaxFieldBytes = 1 << 20
 
 // lineLimit is MaxLineBytes, lowered by a test to reach the limit cheaply.
 var lineLimit = MaxLineBytes
+
+// runawayLimit is how far a line may run without a line end before the
+// file is refused (a fatal error: /dev/zero, a binary file);
+// readcap.MaxRunawayLine, lowered by a test.
+var runawayLimit int64 = readcap.MaxRunawayLine
 
 // jsonlLookahead is how many bad lines Open reads past while looking for the
 // first JSON object, whose keys give the columns, before giving up on the
@@ -258,6 +264,13 @@ type Reader struct {
 // Open opens the file at path and reads its header (or, for JSONL, its first
 // object) to resolve the columns. Close the reader when done.
 func Open(path string, o Options) (*Reader, error) {
+	return OpenContext(context.Background(), path, o)
+}
+
+// OpenContext is Open under ctx: the open and every read give up with
+// ctx's error once ctx is done, even on a FIFO without a writer or a
+// stalled pipe (readcap.Open).
+func OpenContext(ctx context.Context, path string, o Options) (*Reader, error) {
 	if o.Format == Auto {
 		f, err := DetectFormat(path)
 		if err != nil {
@@ -265,7 +278,7 @@ func Open(path string, o Options) (*Reader, error) {
 		}
 		o.Format = f
 	}
-	f, err := os.Open(path)
+	f, err := readcap.Open(ctx, path)
 	if err != nil {
 		return nil, fmt.Errorf("dataset: %w", err)
 	}
@@ -297,7 +310,7 @@ func NewReader(src io.Reader, name string, o Options) (*Reader, error) {
 	}
 	br := bufio.NewReaderSize(src, 64<<10)
 	r := &Reader{name: name, format: o.Format, strict: o.Strict, maxField: o.MaxFieldBytes,
-		lr: &lineReader{br: br, limit: lineLimit}, labels: newLabelSet(o.Labels)}
+		lr: &lineReader{br: br, limit: lineLimit, runaway: runawayLimit}, labels: newLabelSet(o.Labels)}
 	// A byte-order mark is an encoding marker some editors (Excel, Notepad)
 	// write, not part of the first column's name.
 	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\xef\xbb\xbf")) {

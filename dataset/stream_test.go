@@ -3,8 +3,10 @@ package dataset
 import (
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -109,5 +111,36 @@ func TestStreamingMemory(t *testing.T) {
 			assert.Less(t, peak, uint64(limit), "live heap grew by %d bytes", peak)
 			t.Logf("%v: peak live heap growth %.2f MB", f, float64(peak)/(1<<20))
 		})
+	}
+}
+
+// A line that never ends (/dev/zero) stops the reader with a fatal error
+// naming the file and the line, in bounded memory, instead of reading
+// forever.
+func TestRunawayLineIsFatal(t *testing.T) {
+	if _, err := os.Stat("/dev/zero"); err != nil {
+		t.Skip("no /dev/zero")
+	}
+	defer func(old int64) { runawayLimit = old }(runawayLimit)
+	runawayLimit = 4 << 20 // the real 1 GiB costs a second of reading
+	_, err := Open("/dev/zero", Options{Format: TSV})
+	if err == nil || !strings.Contains(err.Error(), "/dev/zero") || !strings.Contains(err.Error(), "line 1 runs past 4 MiB") {
+		t.Fatalf("error %v: want a runaway-line error naming /dev/zero", err)
+	}
+	f, err := os.Open("/dev/zero")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	src := io.MultiReader(strings.NewReader("text\tlabel\nfine\t1\n"), f)
+	r, err := NewReader(src, "zeros.tsv", Options{Format: TSV, Labels: []string{"0", "1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Next(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Next(); err == nil || !strings.Contains(err.Error(), "zeros.tsv: line 3 runs past") {
+		t.Fatalf("error %v: want a fatal runaway error at line 3", err)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"github.com/lucid-nlp/lucid/audit"
 	"github.com/lucid-nlp/lucid/audit/auditcli"
 	"github.com/lucid-nlp/lucid/evaluate"
+	"github.com/lucid-nlp/lucid/internal/readcap"
 	"github.com/lucid-nlp/lucid/report"
 )
 
@@ -161,7 +161,14 @@ func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		return usageFrom(err)
 	}
 
-	file, err := os.Open(af.Data)
+	// --out is checked before any work, so that an unwritable or planted
+	// folder is found now, not after the whole audit.
+	if err := auditcli.PrepareOut(af.Out, af.AppendHistory); err != nil {
+		return err
+	}
+	// readcap.Open: a FIFO without a writer, a stalled pipe or /dev/zero
+	// cannot keep the command from honouring Ctrl-C.
+	file, err := readcap.Open(ctx, af.Data)
 	if err != nil {
 		return fmt.Errorf("opening --data: %w", err)
 	}

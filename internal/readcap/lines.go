@@ -34,6 +34,9 @@ type RunawayLineError struct {
 }
 
 func (e *RunawayLineError) Error() string {
+	if e.Name == "" {
+		return fmt.Sprintf("line %d runs past %s without a line end: not a text file of lines? (reading stopped)", e.Line, FormatBytes(e.Limit))
+	}
 	return fmt.Sprintf("%s line %d runs past %s without a line end: not a text file of lines? (reading stopped)", e.Name, e.Line, FormatBytes(e.Limit))
 }
 
