@@ -211,7 +211,16 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	var forHTML []*attribution.Result // kept only with --html
 	// Texts are explained in chunks: enough for their rows to keep the
 	// evaluator's batches full, few enough to stream.
-	err = readTexts(fs.Args(), stdin, 64, func(texts []string, lines []int) error {
+	// inputError reports one input that could not be explained.
+	inputError := func(line int, err error) error {
+		failed++
+		if *asJSON {
+			return writeJSON(w, inputErrorJSON{Line: line, Error: err.Error()})
+		}
+		fmt.Fprintf(stderr, "input %d: error: %s\n", line, termSafe(err.Error()))
+		return nil
+	}
+	err = readTexts(ctx, fs.Args(), stdin, 64, func(texts []string, lines []int) error {
 		reqs := make([]attribution.Request, len(texts))
 		for i, t := range texts {
 			reqs[i] = req
@@ -228,13 +237,8 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
-				failed++
-				if *asJSON {
-					if err := writeJSON(w, inputErrorJSON{Line: lines[i], Error: errs[i].Error()}); err != nil {
-						return err
-					}
-				} else {
-					fmt.Fprintf(stderr, "input %d: error: %s\n", lines[i], termSafe(errs[i].Error()))
+				if err := inputError(lines[i], errs[i]); err != nil {
+					return err
 				}
 				continue
 			}
@@ -248,6 +252,12 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			} else {
 				renderExplanation(w, r, *top, useColor)
 			}
+		}
+		return w.Flush()
+	}, func(line int, err error) error {
+		total++
+		if err := inputError(line, err); err != nil {
+			return err
 		}
 		return w.Flush()
 	})
