@@ -24,6 +24,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -141,7 +142,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if c.name != name {
 			continue
 		}
-		err := c.run(ctx, args[1:], stdin, stdout, stderr)
+		err := runCaught(c, ctx, args[1:], stdin, stdout, stderr)
 		var ue usageError
 		var fe exitFindings
 		var help helpRequest
@@ -184,4 +185,31 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	fmt.Fprintf(stderr, "\nCommands: %s. Run 'lucid help' for usage.\n", strings.Join(names, ", "))
 	return exitUsage
+}
+
+// panicError is a panic of a command, caught: a runtime failure (exit 1),
+// never mistaken for a usage error (2, which is also the code the Go
+// runtime gives an uncaught panic).
+type panicError struct {
+	value any
+	stack []byte
+}
+
+func (e panicError) Error() string {
+	return fmt.Sprintf("internal error (please report it, with the stack trace above): %v", e.value)
+}
+
+// runCaught runs c, turning a panic on the command's own goroutine into
+// a panicError, with its stack printed to stderr. (A panic on another
+// goroutine, or a fatal runtime error such as running out of memory,
+// cannot be caught in Go: the runtime ends the process with exit 2.)
+func runCaught(c command, ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			pe := panicError{value: r, stack: debug.Stack()}
+			fmt.Fprintf(stderr, "lucid %s: panic: %v\n%s", c.name, r, pe.stack)
+			err = pe
+		}
+	}()
+	return c.run(ctx, args, stdin, stdout, stderr)
 }
