@@ -14,6 +14,7 @@ import (
 
 	"github.com/lucid-nlp/lucid/attribution"
 	"github.com/lucid-nlp/lucid/evaluate"
+	"github.com/lucid-nlp/lucid/internal/atomicfile"
 	"github.com/lucid-nlp/lucid/perturb"
 	"github.com/lucid-nlp/lucid/report"
 )
@@ -197,6 +198,12 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if inference > int64(mf.maxMemory) {
 		return checkInference(shape, *batch, mf.sessions, int64(mf.maxMemory))
 	}
+	if *htmlOut != "" {
+		// Checked now, not after every text is explained.
+		if err := atomicfile.PrepareFile(*htmlOut); err != nil {
+			return fmt.Errorf("--html: %w", err)
+		}
+	}
 	clf, err := mf.load(folder)
 	if err != nil {
 		return err
@@ -279,16 +286,14 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 // explainer also refuses a stride beyond the model's window.
 const maxWindowStride = 1 << 16
 
+// writeExplanationsHTML writes --html atomically (atomicfile): the old
+// page stays whole if the write fails, and a symlink or device at path is
+// refused.
 func writeExplanationsHTML(path string, results []*attribution.Result) error {
-	f, err := os.Create(path)
-	if err != nil {
+	if err := atomicfile.WriteWith(path, 0o644, func(w io.Writer) error { return report.WriteExplanations(w, results) }); err != nil {
 		return fmt.Errorf("--html: %w", err)
 	}
-	if err := report.WriteExplanations(f, results); err != nil {
-		f.Close()
-		return fmt.Errorf("--html: writing %s: %w", path, err)
-	}
-	return f.Close()
+	return nil
 }
 
 func isTerminal(w io.Writer) bool {
