@@ -61,7 +61,7 @@ func (lr *lineReader) next() (content []byte, tooLong bool, err error) {
 		n += int64(len(chunk))
 		if !tooLong {
 			if len(lr.buf)+len(chunk) > lr.limit {
-				tooLong, lr.buf = true, lr.buf[:0]
+				tooLong, lr.buf = true, nil // let the buffer go now, not after the line
 			} else {
 				lr.buf = append(lr.buf, chunk...)
 			}

@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -142,5 +143,46 @@ func TestRunawayLineIsFatal(t *testing.T) {
 	}
 	if _, err := r.Next(); err == nil || !strings.Contains(err.Error(), "zeros.tsv: line 3 runs past") {
 		t.Fatalf("error %v: want a fatal runaway error at line 3", err)
+	}
+}
+
+// An interrupted Batches counts the rows of the batch in flight as
+// Interrupted, not Rows, so Rows is what the caller received and the
+// lines still balance: both when ctx is done between rows and when fn
+// fails because it was.
+func TestBatchesInterruptedReconciles(t *testing.T) {
+	var in strings.Builder
+	in.WriteString("text,label\n")
+	for i := range 10 {
+		fmt.Fprintf(&in, "\"row\n%d\",1\n", i) // two lines per row
+	}
+	for _, failInFn := range []bool{false, true} {
+		r, err := NewReader(strings.NewReader(in.String()), "x.csv", Options{Labels: []string{"0", "1"}})
+		require.NoError(t, err)
+		ctx, cancel := context.WithCancel(context.Background())
+		got := 0
+		err = r.Batches(ctx, 3, func(*RowError) {}, func(rows []Row) error {
+			if got == 3 {
+				cancel()
+				if failInFn {
+					return ctx.Err()
+				}
+			}
+			got += len(rows)
+			return nil
+		})
+		cancel()
+		require.ErrorIs(t, err, context.Canceled)
+		rec := r.Reconcile()
+		assert.Equal(t, got, rec.Rows, "failInFn=%v: Rows is what fn received", failInFn)
+		assert.True(t, rec.Balanced, "%+v", rec)
+		assert.Equal(t, 2*rec.Interrupted, rec.InterruptedLines, "%+v", rec)
+		if failInFn {
+			assert.Equal(t, 3, rec.Rows)
+			assert.Equal(t, 3, rec.Interrupted)
+		} else {
+			assert.Equal(t, 6, rec.Rows)
+			assert.Equal(t, 0, rec.Interrupted, "cancelled after a batch was handed on: none in flight")
+		}
 	}
 }

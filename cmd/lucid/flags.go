@@ -285,6 +285,10 @@ func readTexts(ctx context.Context, args []string, stdin io.Reader, chunk int, f
 			if ferr := flush(); ferr != nil {
 				return ferr
 			}
+			var runaway *readcap.RunawayLineError
+			if errors.As(err, &runaway) {
+				return err // it names the input and the line
+			}
 			return fmt.Errorf("reading standard input after line %d: %w", n, err)
 		}
 		if err := add(string(b), n); err != nil {
