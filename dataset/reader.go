@@ -267,7 +267,7 @@ type Reader struct {
 	rows, skipped, unlabelled, malformed int
 	headerLines, blank                   int // blank: TSV and JSONL; CSV counts its own
 	rowLines, skippedLines               int
-	interrupted, interruptedLines        int // rows taken back by Batches on interruption
+	interrupted, interruptedLines        int   // rows taken back by Batches on interruption
 	done                                 bool  // Next returned io.EOF
 	err                                  error // sticky: io.EOF or the first fatal error
 }
