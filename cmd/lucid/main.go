@@ -10,10 +10,11 @@
 //	lucid serve [flags]               serve models over HTTP
 //
 // Run `lucid help` or `lucid COMMAND --help` for the flags. Exit codes: 0
-// success, 1 a runtime failure (or some inputs failed), 2 a usage error, 3
-// an audit finding at or above --fail-on, 130 interrupted (Ctrl-C or
-// SIGTERM: the first stops the command after the model batch it is
-// running, keeping what was written; a second exits at once).
+// success, 1 a runtime failure (or some inputs failed; a panic caught in a
+// command is one too), 2 a usage error, 3 an audit finding at or above
+// --fail-on, 130 interrupted (Ctrl-C or SIGTERM: the first stops the
+// command after the model batch it is running, keeping what was written; a
+// second exits at once). README.md's "Exit codes" table is the reference.
 package main
 
 import (
@@ -82,6 +83,9 @@ Run 'lucid COMMAND --help' for a command's flags and examples.
 ONNX Runtime comes from scripts/setup_ort.sh (or $LUCID_ORT_LIB).
 Exit codes: 0 ok, 1 runtime failure or some inputs failed, 2 usage error,
 3 audit findings at or above --fail-on, 130 interrupted.
+Inputs are capped (a text on standard input at 1 MiB, a line with no end
+at 1 GiB, tokenizer.json at 256 MiB) and files are written atomically;
+README.md lists the limits.
 Ctrl-C stops a command after the model batch it is running (what was
 written so far is kept); a second Ctrl-C exits at once.
 `)
