@@ -343,3 +343,48 @@ func TestPanicExitsOne(t *testing.T) {
 	assert.Contains(t, stderr.String(), "panic: runtime error: index out of range")
 	assert.Contains(t, err.Error(), "internal error")
 }
+
+// An audit interrupted while a batch is being filled: the rows of that
+// batch are counted as interrupted in the reconciliation, and the
+// report's rows agree with the reconciliation's. The data comes through a
+// FIFO that stalls after 1,000 rows, so the batch in flight is known: 15
+// batches of 64 handed on, 40 rows in flight.
+func TestInterruptedAuditReconciles(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "rows.tsv")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("no FIFOs here: %v", err)
+	}
+	out := filepath.Join(dir, "out")
+	p := startLucid(t, nil, "audit", "--data", fifo, "--checks", "data", "--batch", "64", "--out", out)
+	w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+	require.NoError(t, err)
+	defer w.Close()
+	var b strings.Builder
+	b.WriteString("sentence\tlabel\n")
+	for i := range 1000 {
+		b.WriteString([]string{"he liked the film\t1\n", "she found it dull\t0\n"}[i%2])
+	}
+	_, err = w.WriteString(b.String())
+	require.NoError(t, err)
+	code, latency := p.interrupt(t, time.Second)
+	require.Equal(t, exitInterrupted, code, p.stderr.String())
+	checkLatency(t, "audit on a stalled FIFO", latency)
+	js, err := os.ReadFile(filepath.Join(out, "report.json"))
+	require.NoError(t, err)
+	var rep struct {
+		Partial        bool `json:"partial"`
+		Rows           int  `json:"rows"`
+		Reconciliation struct {
+			Lines, Rows, Interrupted int
+			Balanced                 bool
+		} `json:"reconciliation"`
+	}
+	require.NoError(t, json.Unmarshal(js, &rep))
+	assert.True(t, rep.Partial)
+	assert.Equal(t, 960, rep.Rows)
+	assert.Equal(t, 960, rep.Reconciliation.Rows)
+	assert.Equal(t, 40, rep.Reconciliation.Interrupted)
+	assert.Equal(t, 1001, rep.Reconciliation.Lines)
+	assert.True(t, rep.Reconciliation.Balanced)
+}
