@@ -43,11 +43,6 @@ const (
 	MaxConfigBytes = 16 << 20
 	// MaxFamiliesBytes caps a counterfactual families file (--families).
 	MaxFamiliesBytes = 16 << 20
-	// MaxHistoryBytes caps the audit history file (--append-history): one
-	// line per audit, a few hundred bytes each.
-	MaxHistoryBytes = 256 << 20
-	// MaxHistoryLineBytes caps one line of the history file.
-	MaxHistoryLineBytes = 1 << 20
 	// MaxTextBytes caps one text read from standard input by predict and
 	// explain: the model reads at most a few thousand characters of it, and
 	// tokenizing costs tens of bytes of memory per byte of text.
