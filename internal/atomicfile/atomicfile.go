@@ -35,7 +35,7 @@ import (
 )
 
 // ErrNotRegular is wrapped by the errors for a target that exists and is
-// not a regular file (or, for PrepareDir, not a real folder).
+// not a regular file.
 var ErrNotRegular = errors.New("not a regular file")
 
 // CheckTarget returns nil when path is absent or a regular file, and an
@@ -70,6 +70,8 @@ func describe(m fs.FileMode) string {
 		return "a character device"
 	case m&fs.ModeDevice != 0:
 		return "a device"
+	case m.IsRegular():
+		return "a file"
 	}
 	return "not a regular file"
 }
@@ -89,7 +91,7 @@ func PrepareDir(dir string) error {
 	case err != nil:
 		return err
 	case !st.IsDir():
-		return fmt.Errorf("%s is %s, not a folder: %w", dir, describe(st.Mode()), ErrNotRegular)
+		return fmt.Errorf("%s is %s, not a folder; refusing to write a report there", dir, describe(st.Mode()))
 	}
 	return probe(dir)
 }

@@ -75,11 +75,14 @@ func TestRefusesSymlinkAndDevice(t *testing.T) {
 	// A symlinked folder is not an output folder.
 	dlink := filepath.Join(dir, "dlink")
 	os.Symlink(t.TempDir(), dlink)
-	if err := PrepareDir(dlink); !errors.Is(err, ErrNotRegular) || !strings.Contains(err.Error(), "symbolic link") {
+	if err := PrepareDir(dlink); err == nil || !strings.Contains(err.Error(), "is a symbolic link, not a folder") {
 		t.Fatalf("PrepareDir of a symlink: %v", err)
 	}
-	if err := PrepareDir("/dev/null"); err == nil {
-		t.Fatal("PrepareDir of a device succeeded")
+	if err := PrepareDir("/dev/null"); err == nil || !strings.Contains(err.Error(), "character device") {
+		t.Fatalf("PrepareDir of a device: %v", err)
+	}
+	if err := PrepareDir(victim); err == nil || !strings.Contains(err.Error(), "is a file, not a folder") {
+		t.Fatalf("PrepareDir of a file: %v", err)
 	}
 	if err := PrepareDir(filepath.Join(dir, "a", "b")); err != nil {
 		t.Fatalf("PrepareDir of a new folder: %v", err)
