@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"cmp"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -254,7 +256,15 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			}
 			if *asJSON {
 				if err := writeJSON(w, r); err != nil {
-					return err
+					// NaN or ±Inf from the model: JSON cannot carry it, so
+					// the text fails on its own and the stream goes on.
+					var uv *json.UnsupportedValueError
+					if !errors.As(err, &uv) {
+						return err
+					}
+					if err := inputError(lines[i], fmt.Errorf("the model's output is not finite (%v): no explanation", uv.Str)); err != nil {
+						return err
+					}
 				}
 			} else {
 				renderExplanation(w, r, *top, useColor)
