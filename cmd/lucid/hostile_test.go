@@ -10,14 +10,17 @@ package main
 // -short.
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -89,6 +92,28 @@ func checkLatency(t *testing.T, what string, latency time.Duration) {
 	}
 }
 
+// waitRead waits until process pid has read at least n bytes (rchar in
+// /proc/PID/io), or skips the test where that cannot be read.
+func waitRead(t *testing.T, pid int, n int64) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+		if err != nil {
+			t.Skipf("cannot watch the process's reads: %v", err)
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "rchar: "); ok {
+				if got, _ := strconv.ParseInt(v, 10, 64); got >= n {
+					return
+				}
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("process %d read under %d bytes in 2 minutes", pid, n)
+}
+
 // partialReport reads OUT/report.json and checks that it is marked
 // partial and that its rows agree with its reconciliation.
 func partialReport(t *testing.T, out string) {
@@ -121,7 +146,9 @@ func TestHostileFIFOWithoutWriter(t *testing.T) {
 	}
 	out := filepath.Join(dir, "out")
 	p := startLucid(t, nil, "audit", "--data", fifo, "--checks", "data", "--out", out)
-	code, latency := p.interrupt(t, 300*time.Millisecond)
+	// It blocks on the FIFO for good: a second is only to be past
+	// start-up (its signal handler set) on a loaded machine.
+	code, latency := p.interrupt(t, time.Second)
 	require.Equal(t, exitInterrupted, code, p.stderr.String())
 	checkLatency(t, "audit on a FIFO without a writer", latency)
 	partialReport(t, out)
@@ -148,7 +175,10 @@ func TestHostileDevZeroData(t *testing.T) {
 
 	out := filepath.Join(dir, "b")
 	p = startLucid(t, nil, "audit", "--data", "/dev/zero", "--format", "tsv", "--checks", "data", "--out", out)
-	code, latency := p.interrupt(t, 200*time.Millisecond)
+	// Signal once it is reading (so past start-up, its handler set), long
+	// before the 1 GiB stop.
+	waitRead(t, p.cmd.Process.Pid, 8<<20)
+	code, latency := p.interrupt(t, 0)
 	require.Equal(t, exitInterrupted, code, p.stderr.String())
 	checkLatency(t, "audit on /dev/zero", latency)
 	partialReport(t, out)
@@ -198,17 +228,40 @@ func TestHostileLongStdinLine(t *testing.T) {
 }
 
 // A pipe whose writer stalls used to hold predict until the writer closed;
-// now SIGINT ends it.
+// now SIGINT ends it. With --batch 1 predict classifies every 8 lines, so
+// its first line of output says the model is loaded and the 8 texts done:
+// the signal then finds it waiting on the stalled pipe, not loading.
 func TestHostileStalledStdin(t *testing.T) {
 	r, w, err := os.Pipe()
 	require.NoError(t, err)
 	defer r.Close()
 	defer w.Close()
-	_, err = w.Write([]byte("a fine film\nand then nothing more for a long"))
+	_, err = w.Write([]byte(strings.Repeat("a fine film\n", 8) + "and then nothing more for a long"))
 	require.NoError(t, err)
-	p := startLucid(t, r, "predict")
-	code, latency := p.interrupt(t, 2*time.Second)
-	assert.Equal(t, exitInterrupted, code, p.stderr.String())
+	cmd := exec.Command(os.Args[0], "-test.run=^$", "--", "predict", "--batch", "1")
+	cmd.Env = append(os.Environ(), "LUCID_TEST_AS_MAIN=1")
+	cmd.Stdin = r
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	first := make(chan error, 1)
+	go func() {
+		_, err := bufio.NewReader(out).ReadString('\n')
+		first <- err
+		_, _ = io.Copy(io.Discard, out)
+	}()
+	select {
+	case err := <-first:
+		require.NoError(t, err, stderr.String())
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("no output in 2 minutes: %s", stderr.String())
+	}
+	p := &proc{cmd: cmd}
+	code, latency := p.interrupt(t, 200*time.Millisecond)
+	assert.Equal(t, exitInterrupted, code, stderr.String())
 	checkLatency(t, "predict on a stalled pipe", latency)
 }
 
