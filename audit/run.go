@@ -395,7 +395,12 @@ func finish(ctx context.Context, s *State, clf Classifier, x *attribution.Explai
 	}
 	if rep.Rows == 0 {
 		if interrupted != nil {
-			return nil, interrupted
+			// Interrupted before a row was scored: still a report, partial,
+			// with the lines read so far reconciled, so that every
+			// interrupted run leaves an account of itself.
+			rep.Seconds = time.Since(start).Seconds()
+			rep.Summary = summarize(rep, cfg)
+			return rep, interrupted
 		}
 		return nil, fmt.Errorf("audit: %s has no readable rows (%d skipped)", cfg.Name, rep.Skipped)
 	}

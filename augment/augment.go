@@ -10,7 +10,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -18,6 +17,8 @@ import (
 
 	"github.com/lucid-nlp/lucid/dataset"
 	"github.com/lucid-nlp/lucid/fairness/counterfactual"
+	"github.com/lucid-nlp/lucid/internal/atomicfile"
+	"github.com/lucid-nlp/lucid/internal/readcap"
 )
 
 // DefaultProvenanceCol names the added column when Config.ProvenanceCol
@@ -56,7 +57,22 @@ type Config struct {
 	// Strict are used. Labels are not read (IgnoreLabels is set), so
 	// LabelCol, Labels and GroupCols must be empty (use GroupCol).
 	Read dataset.Options
+	// MaxSkippedShare is the largest share of the input's rows (good and
+	// skipped) that File may skip as bad and still write its output; above
+	// it File writes nothing and returns its Report with an error wrapping
+	// ErrTooManySkipped. 0 means DefaultMaxSkippedShare; 1 allows any.
+	MaxSkippedShare float64
 }
+
+// DefaultMaxSkippedShare is the share of skipped rows above which File
+// fails: 1%, as lucid audit's --max-skipped-share. A file that loses more
+// rows than that to the reader is more likely misread (a wrong --format,
+// a broken export) than merely dirty.
+const DefaultMaxSkippedShare = 0.01
+
+// ErrTooManySkipped is wrapped by File's error when more than
+// MaxSkippedShare of the rows were skipped.
+var ErrTooManySkipped = errors.New("too many rows skipped")
 
 // Report counts what Run wrote. Every input line is accounted for in Read.
 type Report struct {
@@ -179,7 +195,10 @@ func Run(ctx context.Context, open Source, name string, out io.Writer, cfg Confi
 
 // File augments the file at in and writes the result to outPath, through a
 // temporary file in the same folder renamed on success, so a failed run
-// leaves no partial output. in and outPath must be different files.
+// leaves no partial output (atomicfile). in and outPath must be different
+// files, and outPath absent or a regular file. in is read through readcap,
+// so ctx's cancellation is honoured even on a stalled FIFO. More than
+// cfg.MaxSkippedShare of the rows skipped is a failure (see Config).
 func File(ctx context.Context, in, outPath string, cfg Config) (*Report, error) {
 	if cfg.Read.Format == dataset.Auto {
 		f, err := dataset.DetectFormat(in)
@@ -195,26 +214,30 @@ func File(ctx context.Context, in, outPath string, cfg Config) (*Report, error) 
 	if so, err := os.Stat(outPath); err == nil && os.SameFile(si, so) {
 		return nil, fmt.Errorf("augment: the output %s is the input file; write it elsewhere", outPath)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(outPath), ".lucid-augment-*")
+	share := cfg.MaxSkippedShare
+	if share == 0 {
+		share = DefaultMaxSkippedShare
+	}
+	if !(share > 0 && share <= 1) {
+		return nil, fmt.Errorf("augment: maximum skipped share %v: want a share in (0, 1], like 0.01", cfg.MaxSkippedShare)
+	}
+	// atomicfile: a temporary file beside outPath, synced and renamed only
+	// on success; a symlink, device or folder at outPath is refused.
+	tmp, err := atomicfile.Create(outPath, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("augment: %w", err)
 	}
-	defer os.Remove(tmp.Name()) // a no-op once renamed
-	open := func() (io.ReadCloser, error) { return os.Open(in) }
+	defer tmp.Abort() // a no-op once committed
+	open := func() (io.ReadCloser, error) { return readcap.Open(ctx, in) }
 	rep, err := Run(ctx, open, in, tmp, cfg)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
 	if err != nil {
 		return nil, err
 	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return nil, fmt.Errorf("augment: %w", err)
+	if total := rep.Rows + rep.Skipped; rep.Skipped > 0 && float64(rep.Skipped) > share*float64(total) {
+		return rep, fmt.Errorf("augment: %d of %d rows of %s (%.1f%%) were skipped as bad, above the maximum share %g: %w; nothing written to %s",
+			rep.Skipped, total, in, 100*float64(rep.Skipped)/float64(total), share, ErrTooManySkipped, outPath)
 	}
-	if err := os.Rename(tmp.Name(), outPath); err != nil {
+	if err := tmp.Commit(); err != nil {
 		return nil, fmt.Errorf("augment: %w", err)
 	}
 	return rep, nil

@@ -30,8 +30,17 @@
 // deliberately not the *RowError, so a loop that skips RowErrors stops).
 //
 // Nothing is lost without being counted. Reconcile accounts for every
-// physical line read as header, blank, row or skipped row, and says whether
-// those add up to the lines read (Balanced); a report can show both sides.
+// physical line read as header, blank, row, skipped row or interrupted row
+// (read, but in the batch Batches was filling when its context was done,
+// so never handed on), and says whether those add up to the lines read
+// (Balanced); a report can show both sides.
+//
+// Hostile input. OpenContext opens and reads through internal/readcap, so
+// a FIFO without a writer or a stalled pipe gives up when the context is
+// done. A line over MaxLineBytes is skipped unread; a line that runs on
+// for readcap.MaxRunawayLine (1 GiB) without a line end (/dev/zero, a
+// binary file) is a fatal error naming the file and the line, so such an
+// input ends the run in bounded time and memory.
 //
 // CSV is read by this package's own RFC 4180 record reader, not
 // encoding/csv, whose LazyQuotes let one stray quote swallow the rest of a

@@ -79,5 +79,5 @@ func ExampleReader_Reconcile() {
 	// skipped: line 3: malformed CSV: the quoted field opened on line 3 is never closed: the file ends inside it; line 3 is skipped and reading goes on at line 4
 	// line 4: "not bad at all" label 1
 	// line 5: "no label yet" label -1
-	// {Lines:5 HeaderLines:1 BlankLines:0 Rows:3 RowLines:3 Unlabelled:1 Skipped:1 SkippedLines:1 Malformed:1 Complete:true Balanced:true}
+	// {Lines:5 HeaderLines:1 BlankLines:0 Rows:3 RowLines:3 Unlabelled:1 Skipped:1 SkippedLines:1 Malformed:1 Interrupted:0 InterruptedLines:0 Complete:true Balanced:true}
 }

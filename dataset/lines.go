@@ -3,6 +3,8 @@ package dataset
 import (
 	"bufio"
 	"io"
+
+	"github.com/lucid-nlp/lucid/internal/readcap"
 )
 
 // heldLine is a physical line kept so that it can be read again: the
@@ -24,6 +26,9 @@ type lineReader struct {
 	// number of lines consumed: a push-back rewinds it.
 	line  int
 	limit int
+	// runaway is how far one line may run without a line end before the
+	// input is refused as not lines at all (see readcap.MaxRunawayLine).
+	runaway int64
 	// read is the bytes taken from br, line endings included: what the
 	// re-read budget of CSV resyncs is measured against.
 	read int64
@@ -49,17 +54,22 @@ func (lr *lineReader) next() (content []byte, tooLong bool, err error) {
 		lr.buf = nil // let one very long line's buffer go
 	}
 	lr.buf = lr.buf[:0]
+	var n int64
 	for {
 		chunk, err := lr.br.ReadSlice('\n')
 		lr.read += int64(len(chunk))
+		n += int64(len(chunk))
 		if !tooLong {
 			if len(lr.buf)+len(chunk) > lr.limit {
-				tooLong, lr.buf = true, lr.buf[:0]
+				tooLong, lr.buf = true, nil // let the buffer go now, not after the line
 			} else {
 				lr.buf = append(lr.buf, chunk...)
 			}
 		}
 		if err == bufio.ErrBufferFull {
+			if lr.runaway > 0 && n > lr.runaway {
+				return nil, false, &readcap.RunawayLineError{Line: lr.line + 1, Limit: lr.runaway}
+			}
 			continue
 		}
 		if err == io.EOF {

@@ -8,9 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
+
+	"github.com/lucid-nlp/lucid/internal/readcap"
 )
 
 // MaxLineBytes bounds one TSV or JSONL line, and one CSV record (all its
@@ -27,6 +28,11 @@ const DefaultMaxFieldBytes = 1 << 20
 
 // lineLimit is MaxLineBytes, lowered by a test to reach the limit cheaply.
 var lineLimit = MaxLineBytes
+
+// runawayLimit is how far a line may run without a line end before the
+// file is refused (a fatal error: /dev/zero, a binary file);
+// readcap.MaxRunawayLine, lowered by a test.
+var runawayLimit int64 = readcap.MaxRunawayLine
 
 // jsonlLookahead is how many bad lines Open reads past while looking for the
 // first JSON object, whose keys give the columns, before giving up on the
@@ -192,11 +198,19 @@ type Reconciliation struct {
 	// stray or unclosed quote, or a quoted field past the cap), after each
 	// of which reading went on at the next line. They are among Skipped.
 	Malformed int `json:"malformed"`
+	// Interrupted is the rows read but never handed on because the run was
+	// interrupted (the batch in flight when Batches' context was done);
+	// InterruptedLines is the lines they span. They are not among Rows, so
+	// that Rows is what a caller received, and Balanced counts their
+	// lines.
+	Interrupted      int `json:"interrupted,omitempty"`
+	InterruptedLines int `json:"interrupted_lines,omitempty"`
 	// Complete is true once Next has returned io.EOF: the whole file was
 	// read.
 	Complete bool `json:"complete"`
 	// Balanced is true when HeaderLines + BlankLines + RowLines +
-	// SkippedLines == Lines: every line consumed is accounted for.
+	// SkippedLines + InterruptedLines == Lines: every line consumed is
+	// accounted for.
 	Balanced bool `json:"balanced"`
 }
 
@@ -213,8 +227,10 @@ func (c *Reconciliation) Add(o Reconciliation) {
 	c.Skipped += o.Skipped
 	c.SkippedLines += o.SkippedLines
 	c.Malformed += o.Malformed
+	c.Interrupted += o.Interrupted
+	c.InterruptedLines += o.InterruptedLines
 	c.Complete = c.Complete && o.Complete
-	c.Balanced = c.HeaderLines+c.BlankLines+c.RowLines+c.SkippedLines == c.Lines
+	c.Balanced = c.HeaderLines+c.BlankLines+c.RowLines+c.SkippedLines+c.InterruptedLines == c.Lines
 }
 
 // Reader streams the rows of one file. It is not safe for concurrent use.
@@ -251,6 +267,7 @@ type Reader struct {
 	rows, skipped, unlabelled, malformed int
 	headerLines, blank                   int // blank: TSV and JSONL; CSV counts its own
 	rowLines, skippedLines               int
+	interrupted, interruptedLines        int   // rows taken back by Batches on interruption
 	done                                 bool  // Next returned io.EOF
 	err                                  error // sticky: io.EOF or the first fatal error
 }
@@ -258,6 +275,13 @@ type Reader struct {
 // Open opens the file at path and reads its header (or, for JSONL, its first
 // object) to resolve the columns. Close the reader when done.
 func Open(path string, o Options) (*Reader, error) {
+	return OpenContext(context.Background(), path, o)
+}
+
+// OpenContext is Open under ctx: the open and every read give up with
+// ctx's error once ctx is done, even on a FIFO without a writer or a
+// stalled pipe (readcap.Open).
+func OpenContext(ctx context.Context, path string, o Options) (*Reader, error) {
 	if o.Format == Auto {
 		f, err := DetectFormat(path)
 		if err != nil {
@@ -265,7 +289,7 @@ func Open(path string, o Options) (*Reader, error) {
 		}
 		o.Format = f
 	}
-	f, err := os.Open(path)
+	f, err := readcap.Open(ctx, path)
 	if err != nil {
 		return nil, fmt.Errorf("dataset: %w", err)
 	}
@@ -297,7 +321,7 @@ func NewReader(src io.Reader, name string, o Options) (*Reader, error) {
 	}
 	br := bufio.NewReaderSize(src, 64<<10)
 	r := &Reader{name: name, format: o.Format, strict: o.Strict, maxField: o.MaxFieldBytes,
-		lr: &lineReader{br: br, limit: lineLimit}, labels: newLabelSet(o.Labels)}
+		lr: &lineReader{br: br, limit: lineLimit, runaway: runawayLimit}, labels: newLabelSet(o.Labels)}
 	// A byte-order mark is an encoding marker some editors (Excel, Notepad)
 	// write, not part of the first column's name.
 	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\xef\xbb\xbf")) {
@@ -383,16 +407,43 @@ func (r *Reader) Next() (Row, error) {
 // error fn returns, at a fatal read error, or, checked before every row,
 // when ctx is done: then it returns ctx's error without handing on the
 // rows of the unfinished batch, so a caller can tell an interruption from
-// a failure.
+// a failure. The rows of that batch, and of a batch whose fn failed once
+// ctx was done (fn must then have kept none of it), are counted as
+// Interrupted in the reconciliation, not as Rows, so that Rows stays what
+// the caller received.
 func (r *Reader) Batches(ctx context.Context, size int, skip func(*RowError), fn func([]Row) error) error {
 	if size < 1 {
 		return fmt.Errorf("dataset: batch size %d: want at least 1", size)
 	}
 	batch := make([]Row, 0, size)
-	for {
-		if err := ctx.Err(); err != nil {
+	batchLines := 0
+	takeBack := func() {
+		for _, row := range batch {
+			if row.Label < 0 {
+				r.unlabelled--
+			}
+		}
+		r.rows -= len(batch)
+		r.rowLines -= batchLines
+		r.interrupted += len(batch)
+		r.interruptedLines += batchLines
+		batch, batchLines = batch[:0], 0
+	}
+	send := func() error {
+		err := fn(batch)
+		if err != nil && ctx.Err() != nil {
+			takeBack()
 			return err
 		}
+		batch, batchLines = batch[:0], 0
+		return err
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			takeBack()
+			return err
+		}
+		before := r.rowLines
 		row, err := r.Next()
 		if err == io.EOF {
 			break
@@ -403,20 +454,23 @@ func (r *Reader) Batches(ctx context.Context, size int, skip func(*RowError), fn
 			continue
 		}
 		if err != nil {
+			if ctx.Err() != nil {
+				takeBack()
+			}
 			return err
 		}
 		batch = append(batch, row)
+		batchLines += r.rowLines - before
 		if len(batch) == size {
-			if err := fn(batch); err != nil {
+			if err := send(); err != nil {
 				return err
 			}
-			batch = batch[:0]
 		}
 	}
 	if len(batch) == 0 {
 		return nil
 	}
-	return fn(batch)
+	return send()
 }
 
 // Rows is the number of good rows Next has returned so far, labelled or
@@ -444,9 +498,10 @@ func (r *Reader) Reconcile() Reconciliation {
 		Lines: r.lr.line - held, HeaderLines: r.headerLines, BlankLines: blank,
 		Rows: r.rows, RowLines: r.rowLines, Unlabelled: r.unlabelled,
 		Skipped: r.skipped, SkippedLines: r.skippedLines, Malformed: r.malformed,
+		Interrupted: r.interrupted, InterruptedLines: r.interruptedLines,
 		Complete: r.done,
 	}
-	c.Balanced = c.HeaderLines+c.BlankLines+c.RowLines+c.SkippedLines == c.Lines
+	c.Balanced = c.HeaderLines+c.BlankLines+c.RowLines+c.SkippedLines+c.InterruptedLines == c.Lines
 	return c
 }
 

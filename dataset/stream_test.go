@@ -1,10 +1,13 @@
 package dataset
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -109,5 +112,77 @@ func TestStreamingMemory(t *testing.T) {
 			assert.Less(t, peak, uint64(limit), "live heap grew by %d bytes", peak)
 			t.Logf("%v: peak live heap growth %.2f MB", f, float64(peak)/(1<<20))
 		})
+	}
+}
+
+// A line that never ends (/dev/zero) stops the reader with a fatal error
+// naming the file and the line, in bounded memory, instead of reading
+// forever.
+func TestRunawayLineIsFatal(t *testing.T) {
+	if _, err := os.Stat("/dev/zero"); err != nil {
+		t.Skip("no /dev/zero")
+	}
+	defer func(old int64) { runawayLimit = old }(runawayLimit)
+	runawayLimit = 4 << 20 // the real 1 GiB costs a second of reading
+	_, err := Open("/dev/zero", Options{Format: TSV})
+	if err == nil || !strings.Contains(err.Error(), "/dev/zero") || !strings.Contains(err.Error(), "line 1 runs past 4 MiB") {
+		t.Fatalf("error %v: want a runaway-line error naming /dev/zero", err)
+	}
+	f, err := os.Open("/dev/zero")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	src := io.MultiReader(strings.NewReader("text\tlabel\nfine\t1\n"), f)
+	r, err := NewReader(src, "zeros.tsv", Options{Format: TSV, Labels: []string{"0", "1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Next(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Next(); err == nil || !strings.Contains(err.Error(), "zeros.tsv: line 3 runs past") {
+		t.Fatalf("error %v: want a fatal runaway error at line 3", err)
+	}
+}
+
+// An interrupted Batches counts the rows of the batch in flight as
+// Interrupted, not Rows, so Rows is what the caller received and the
+// lines still balance: both when ctx is done between rows and when fn
+// fails because it was.
+func TestBatchesInterruptedReconciles(t *testing.T) {
+	var in strings.Builder
+	in.WriteString("text,label\n")
+	for i := range 10 {
+		fmt.Fprintf(&in, "\"row\n%d\",1\n", i) // two lines per row
+	}
+	for _, failInFn := range []bool{false, true} {
+		r, err := NewReader(strings.NewReader(in.String()), "x.csv", Options{Labels: []string{"0", "1"}})
+		require.NoError(t, err)
+		ctx, cancel := context.WithCancel(context.Background())
+		got := 0
+		err = r.Batches(ctx, 3, func(*RowError) {}, func(rows []Row) error {
+			if got == 3 {
+				cancel()
+				if failInFn {
+					return ctx.Err()
+				}
+			}
+			got += len(rows)
+			return nil
+		})
+		cancel()
+		require.ErrorIs(t, err, context.Canceled)
+		rec := r.Reconcile()
+		assert.Equal(t, got, rec.Rows, "failInFn=%v: Rows is what fn received", failInFn)
+		assert.True(t, rec.Balanced, "%+v", rec)
+		assert.Equal(t, 2*rec.Interrupted, rec.InterruptedLines, "%+v", rec)
+		if failInFn {
+			assert.Equal(t, 3, rec.Rows)
+			assert.Equal(t, 3, rec.Interrupted)
+		} else {
+			assert.Equal(t, 6, rec.Rows)
+			assert.Equal(t, 0, rec.Interrupted, "cancelled after a batch was handed on: none in flight")
+		}
 	}
 }

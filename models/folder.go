@@ -2,10 +2,10 @@ package models
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/lucid-nlp/lucid/internal/readcap"
 )
 
 // Files of the contract.
@@ -124,7 +126,7 @@ func readFolder(dir string, fsys fs.FS, where func(string) string) (*Folder, err
 		if fsys != nil {
 			return fsys.Open(f)
 		}
-		return os.Open(filepath.Join(dir, f))
+		return openRegular(filepath.Join(dir, f))
 	}
 	var missing []string
 	for _, f := range []string{ModelFile, TokenizerFile, ConfigFile} {
@@ -183,21 +185,47 @@ func (f *Folder) Open(file string) (fs.File, error) {
 	return os.Open(filepath.Join(f.Dir, file))
 }
 
-// readFile reads one of the folder's files.
+// readFile reads one of the folder's files, capped as readcap caps its
+// kind (tokenizer.json at readcap.MaxTokenizerBytes, config.json at
+// readcap.MaxConfigBytes).
 func (f *Folder) readFile(file string) ([]byte, error) {
-	if f.FS != nil {
-		return fs.ReadFile(f.FS, file)
+	open := func(name string) (fs.File, error) {
+		if f.FS != nil {
+			return f.FS.Open(name)
+		}
+		return openRegular(filepath.Join(f.Dir, name))
 	}
-	return os.ReadFile(filepath.Join(f.Dir, file))
+	return readAll(open, file)
 }
 
+// openRegular opens a model file that must be a regular file (a symlink
+// to one is fine): a FIFO or device planted in a model folder would block
+// the open or never end, so it is refused, naming it.
+func openRegular(p string) (fs.File, error) {
+	st, err := os.Stat(p)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file (%v); a model file must be one", p, st.Mode().Type())
+	}
+	return readcap.Open(context.Background(), p)
+}
+
+// readAll reads the folder file name through open, refusing one over its
+// kind's cap (a huge file, or /dev/zero planted as config.json) without
+// reading past it.
 func readAll(open func(string) (fs.File, error), name string) ([]byte, error) {
 	f, err := open(name)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return io.ReadAll(f)
+	limit := int64(readcap.MaxConfigBytes)
+	if name == TokenizerFile {
+		limit = readcap.MaxTokenizerBytes
+	}
+	return readcap.ReadAll(f, name, name, limit)
 }
 
 // readable reports why name cannot be opened for reading, if it cannot:

@@ -1,8 +1,8 @@
 package report
 
 import (
-	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +14,8 @@ import (
 
 	"github.com/lucid-nlp/lucid/audit"
 	"github.com/lucid-nlp/lucid/compare"
+	"github.com/lucid-nlp/lucid/internal/atomicfile"
+	"github.com/lucid-nlp/lucid/internal/readcap"
 )
 
 // HistoryRun is one run's headline metrics: one line of a JSONL history
@@ -103,9 +105,17 @@ func withFindings(run HistoryRun, summary []audit.Finding) HistoryRun {
 
 // ReadHistory reads a JSONL history, keeping the latest MaxHistoryRuns
 // runs. A missing file is an empty history; a line that is not a run is
-// an error naming the line.
+// an error naming the line, except a torn last line (no newline after it,
+// and not a run: an append that a crash or a full disk cut short), which
+// is skipped with a warning on standard error, so one failed append does
+// not fail every later audit. The file is read through readcap: one line
+// may be at most MaxHistoryLine bytes, and a file that is not lines at all
+// (/dev/zero) is refused.
 func ReadHistory(path string) ([]HistoryRun, error) {
-	f, err := os.Open(path)
+	if err := atomicfile.CheckTarget(path); err != nil {
+		return nil, fmt.Errorf("history: %w", err)
+	}
+	f, err := readcap.Open(context.Background(), path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -113,33 +123,56 @@ func ReadHistory(path string) ([]HistoryRun, error) {
 		return nil, err
 	}
 	defer f.Close()
-	return readHistory(f, path)
+	runs, torn, err := readHistory(f, path)
+	if torn != "" {
+		fmt.Fprintf(os.Stderr, "lucid: warning: %s\n", torn)
+	}
+	return runs, err
 }
 
-func readHistory(r io.Reader, name string) ([]HistoryRun, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), MaxHistoryLine)
-	var runs []HistoryRun
-	line := 0
-	for sc.Scan() {
-		line++
-		b := bytes.TrimSpace(sc.Bytes())
+// readHistory reads runs from r; torn, when not empty, says that a torn
+// last line was skipped.
+func readHistory(r io.Reader, name string) (runs []HistoryRun, torn string, err error) {
+	lines := readcap.NewLines(r, "history "+name, MaxHistoryLine)
+	var pending error // the last line's parse error, unless a line follows
+	pendingLine := 0
+	for {
+		b, line, err := lines.Next()
+		if err == io.EOF {
+			break
+		}
+		if pending != nil {
+			return nil, "", pending
+		}
+		if err != nil {
+			var tl *readcap.LineTooLongError
+			if errors.As(err, &tl) {
+				return nil, "", fmt.Errorf("%w (a line may be at most %d bytes)", err, MaxHistoryLine)
+			}
+			return nil, "", err
+		}
+		b = bytes.TrimSpace(b)
 		if len(b) == 0 {
 			continue
 		}
 		var run HistoryRun
 		if err := json.Unmarshal(b, &run); err != nil {
-			return nil, fmt.Errorf("history %s line %d: not a run: %w", name, line, err)
+			pending = fmt.Errorf("history %s line %d: not a run: %w", name, line, err)
+			pendingLine = line
+			continue
 		}
 		runs = append(runs, run)
 		if len(runs) > MaxHistoryRuns {
 			runs = slices.Delete(runs, 0, 1)
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("history %s after line %d: %w (a line may be at most %d bytes)", name, line, err, MaxHistoryLine)
+	if pending != nil {
+		if !lines.EndedWithNewline() {
+			return runs, fmt.Sprintf("history %s line %d is torn (cut short by an interrupted append) and was skipped", name, pendingLine), nil
+		}
+		return nil, "", pending
 	}
-	return runs, nil
+	return runs, "", nil
 }
 
 // AppendHistory adds run as one line to the JSONL file at path (created
@@ -149,26 +182,33 @@ func AppendHistory(path string, run HistoryRun) ([]HistoryRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := json.Marshal(run)
-	if err != nil {
+	if err := AppendHistoryLine(path, run); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("opening history: %w", err)
-	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("appending to history %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return nil, err
-	}
-	runs = append(runs, run)
+	return WithRun(runs, run), nil
+}
+
+// WithRun is runs with run added last, keeping the latest MaxHistoryRuns.
+func WithRun(runs []HistoryRun, run HistoryRun) []HistoryRun {
+	runs = append(slices.Clip(runs), run)
 	if len(runs) > MaxHistoryRuns {
 		runs = runs[len(runs)-MaxHistoryRuns:]
 	}
-	return runs, nil
+	return runs
+}
+
+// AppendHistoryLine appends run to the history at path as one complete
+// line: one write of the line and its newline, then fsync
+// (atomicfile.AppendLine). A symlink or device at path is refused.
+func AppendHistoryLine(path string, run HistoryRun) error {
+	b, err := json.Marshal(run)
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.AppendLine(path, b, 0o644); err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	return nil
 }
 
 // trendV is one metric's trend over the runs: a small inline SVG line

@@ -2,15 +2,16 @@ package tokenize
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"runtime"
 	"sort"
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
 
+	"github.com/lucid-nlp/lucid/internal/readcap"
 	"github.com/sugarme/tokenizer"
 	"github.com/sugarme/tokenizer/model/wordpiece"
 	"github.com/sugarme/tokenizer/pretrained"
@@ -59,9 +60,11 @@ type bertPipeline struct {
 // settings in the file are ignored: batches are padded by whoever builds
 // them, with PadID.
 func Load(path string) (*Tokenizer, error) {
-	data, err := os.ReadFile(path)
+	// Capped and cancellable (readcap): a huge file or /dev/zero is refused
+	// at MaxFileBytes rather than read into memory.
+	data, err := readcap.ReadFile(context.Background(), path, "tokenizer.json", MaxFileBytes)
 	if err != nil {
-		return nil, fmt.Errorf("tokenize: %w", err) // an *fs.PathError: it names the path
+		return nil, fmt.Errorf("tokenize: %w", err) // names the path
 	}
 	t, err := parse(data)
 	if err != nil {
@@ -88,6 +91,9 @@ func parse(data []byte) (*Tokenizer, error) {
 	}
 	if componentType(cfg.Model) == "" && !bytes.Contains(cfg.Model, []byte(`"vocab"`)) {
 		return nil, fmt.Errorf("not a tokenizer.json: it has no model with a vocabulary")
+	}
+	if err := checkVocab(cfg); err != nil {
+		return nil, err
 	}
 	tk, err := loadSugarme(data)
 	if err != nil {
@@ -130,6 +136,11 @@ func parse(data []byte) (*Tokenizer, error) {
 		if _, ok := t.ids[s.token]; !ok {
 			t.ids[s.token] = s.id
 		}
+	}
+	// Special tokens of the post-processor may name ids of their own: they
+	// are held to the vocabulary's bound too (checkVocab checked the rest).
+	if err := checkIDs(t.ids, lay, int64(len(vocab)+len(cfg.AddedTokens)+len(lay.prefix)+len(lay.suffix))); err != nil {
+		return nil, err
 	}
 	t.buildTokenTable()
 

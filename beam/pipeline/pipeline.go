@@ -69,6 +69,8 @@ type Options struct {
 	Flags auditcli.Flags
 	// Files are paths or glob patterns (local, or any filesystem
 	// registered with Beam: gs://, s3://, ...). Each must match a file.
+	// A file matched more than once (named twice, through a symlink, or
+	// by overlapping globs) is read once (dedupeFiles).
 	Files []string
 	// Labels are the model's labels (from its config.json), so the stages
 	// that only read or merge need not load the model.
@@ -116,7 +118,7 @@ func Build(s beam.Scope, o Options) error {
 	w := worker{Flags: o.Flags, Labels: o.Labels, ModelName: o.ModelName}
 
 	patterns := beam.CreateList(s, o.Files)
-	matched := fileio.MatchAll(s, patterns, fileio.MatchEmptyDisallow())
+	matched := dedupeFiles(s, fileio.MatchAll(s, patterns, fileio.MatchEmptyDisallow()))
 	files := fileio.ReadMatches(s, matched, fileio.ReadDirectorySkip())
 	batches := beam.ParDo(s, &readFn{Job: w}, files)
 

@@ -16,6 +16,7 @@ import (
 	"github.com/lucid-nlp/lucid/audit"
 	"github.com/lucid-nlp/lucid/audit/auditcli"
 	"github.com/lucid-nlp/lucid/evaluate"
+	"github.com/lucid-nlp/lucid/internal/readcap"
 	"github.com/lucid-nlp/lucid/report"
 )
 
@@ -182,15 +183,24 @@ func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		return usageFrom(err)
 	}
 
-	file, err := os.Open(af.Data)
+	// --out is checked before any work, so that an unwritable or planted
+	// folder is found now, not after the whole audit.
+	if err := auditcli.PrepareOut(af.Out, af.AppendHistory); err != nil {
+		return err
+	}
+	// The file is opened on its first read, through readcap: a FIFO
+	// without a writer, a stalled pipe or /dev/zero cannot keep the
+	// command from honouring Ctrl-C, and an interrupt while it waits is
+	// an interrupted audit with its (empty) partial report.
+	st, err := os.Stat(af.Data)
 	if err != nil {
 		return fmt.Errorf("opening --data: %w", err)
 	}
-	defer file.Close()
-	st, err := file.Stat()
-	if err != nil {
-		return err
+	if st.IsDir() {
+		return fmt.Errorf("opening --data: %s is a folder, not a file", af.Data)
 	}
+	file := &lazyFile{ctx: ctx, path: af.Data}
+	defer file.Close()
 	counted := &countingReader{r: file}
 	cfg.Source = counted
 
@@ -326,6 +336,33 @@ func firstErr(errs ...error) error {
 		}
 	}
 	return nil
+}
+
+// lazyFile opens path through readcap on its first Read.
+type lazyFile struct {
+	ctx  context.Context
+	path string
+	f    *readcap.File
+	err  error
+}
+
+func (l *lazyFile) Read(p []byte) (int, error) {
+	if l.f == nil && l.err == nil {
+		if l.f, l.err = readcap.Open(l.ctx, l.path); l.err != nil {
+			l.err = fmt.Errorf("opening --data: %w", l.err)
+		}
+	}
+	if l.err != nil {
+		return 0, l.err
+	}
+	return l.f.Read(p)
+}
+
+func (l *lazyFile) Close() error {
+	if l.f == nil {
+		return nil
+	}
+	return l.f.Close()
 }
 
 // countingReader counts the bytes read, for the progress estimate.

@@ -3,15 +3,16 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"text/tabwriter"
 
 	"github.com/lucid-nlp/lucid/augment"
 	"github.com/lucid-nlp/lucid/dataset"
 	"github.com/lucid-nlp/lucid/fairness/counterfactual"
+	"github.com/lucid-nlp/lucid/internal/atomicfile"
 )
 
 const augmentHelp = `
@@ -46,7 +47,11 @@ counterfactual check. Labels are copied, never read.
     of any collision under n²/2^65 (3e-6 for ten million rows).
   - IN is read twice, streaming. Rows the reader rejects (wrong field count,
     broken CSV quoting, invalid UTF-8, empty text) are skipped and reported
-    (--strict stops at the first). OUT appears only when the run succeeds.
+    (--strict stops at the first); when more than --max-skipped-share
+    (default 0.01) of the rows are skipped the run fails (exit 1) and writes
+    no OUT. OUT appears only when the run succeeds, written to a temporary
+    file and renamed; a symlink, device or folder at OUT is refused, and
+    OUT's folder is checked before IN is read.
 
 Prints the counts per family to stderr; --report FILE writes them as JSON.
 
@@ -72,6 +77,7 @@ func runAugment(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	reportFile := fs.String("report", "", "also write the counts as JSON to this file")
 	maxField := fs.String("max-field-size", "1MiB", "largest CSV/TSV/JSONL field; a longer one, or a runaway quote, is a bad row")
 	strict := fs.Bool("strict", false, "stop at the first bad row instead of skipping and reporting it")
+	maxSkipped := fs.Float64("max-skipped-share", augment.DefaultMaxSkippedShare, "fail, writing nothing, when more than this share of the rows are bad and skipped, in (0, 1]")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -81,7 +87,7 @@ func runAugment(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	if fs.NArg() > 0 {
 		return usagef("unexpected arguments %q: augment reads --data", fs.Args())
 	}
-	if err := intFlag("per-row", *perRow, 0, augment.MaxPerRow); err != nil {
+	if err := firstError(intFlag("per-row", *perRow, 0, augment.MaxPerRow), shareFlag("max-skipped-share", *maxSkipped, true)); err != nil {
 		return err
 	}
 	fieldBytes, err := parseBytes(*maxField)
@@ -100,6 +106,17 @@ func runAugment(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	if abs(*data) == abs(*out) {
 		return usagef("--out %s is --data: write the augmented file elsewhere", termSafe(*out))
 	}
+	// The outputs are checked before the input is read: a symlink, device
+	// or unwritable folder at --out (or --report) is found now, not after
+	// two passes over the data.
+	if err := atomicfile.PrepareFile(*out); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	if *reportFile != "" {
+		if err := atomicfile.PrepareFile(*reportFile); err != nil {
+			return fmt.Errorf("--report: %w", err)
+		}
+	}
 	fams := counterfactual.Families()
 	if *familiesFile != "" {
 		extra, err := counterfactual.LoadFamilies(*familiesFile)
@@ -115,23 +132,26 @@ func runAugment(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	}
 	cfg := augment.Config{
 		Families: fams, PerRow: *perRow, Seed: *seed, ProvenanceCol: *provCol, GroupCol: *groupCol,
-		Read: dataset.Options{Format: f, TextCol: *textCol, MaxFieldBytes: int(fieldBytes), Strict: *strict},
+		Read:            dataset.Options{Format: f, TextCol: *textCol, MaxFieldBytes: int(fieldBytes), Strict: *strict},
+		MaxSkippedShare: *maxSkipped,
 	}
 	rep, err := augment.File(ctx, *data, *out, cfg)
-	if err != nil {
+	if rep == nil {
 		return err
 	}
+	// Too many rows skipped: the counts are still printed (and written to
+	// --report), so the user sees what went wrong; OUT is not written.
 	printAugment(stderr, *data, *out, rep)
 	if *reportFile != "" {
-		b, err := json.MarshalIndent(rep, "", "  ")
-		if err != nil {
-			return err
+		b, jerr := json.MarshalIndent(rep, "", "  ")
+		if jerr != nil {
+			return errors.Join(err, jerr)
 		}
-		if err := os.WriteFile(*reportFile, append(b, '\n'), 0o644); err != nil {
-			return fmt.Errorf("writing --report: %w", err)
+		if werr := atomicfile.WriteFile(*reportFile, append(b, '\n'), 0o644); werr != nil {
+			return errors.Join(err, fmt.Errorf("writing --report: %w", werr))
 		}
 	}
-	return nil
+	return err
 }
 
 func abs(p string) string {
@@ -170,6 +190,9 @@ func printAugment(w io.Writer, in, out string, r *augment.Report) {
 	}
 	for _, v := range r.UnmatchedGroupValues {
 		fmt.Fprintf(w, "warning: group column %s: value %q names no group of the families; %d copies keep it\n", termSafe(r.GroupColumn), termSafe(v.Value), v.Copies)
+	}
+	if r.Skipped > 0 {
+		fmt.Fprintf(w, "warning: %d of %d rows of %s were bad and skipped: they are not in %s\n", r.Skipped, r.Rows+r.Skipped, termSafe(in), termSafe(out))
 	}
 	if !r.Read.Balanced {
 		fmt.Fprintf(w, "warning: the input's lines do not add up: %+v\n", r.Read)

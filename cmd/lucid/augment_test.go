@@ -19,8 +19,9 @@ func TestAugmentCommand(t *testing.T) {
 	require.NoError(t, os.WriteFile(in, []byte("label\tsentence\n1\the is great\n0\ta dull film\n1\tonly\tthree\tfields\n"), 0o644))
 	out := filepath.Join(dir, "aug.tsv")
 	rep := filepath.Join(dir, "report.json")
-	code, stdout, stderr := lucid(t, "", "augment", "--data", in, "--out", out, "--report", rep)
+	code, stdout, stderr := lucid(t, "", "augment", "--data", in, "--out", out, "--report", rep, "--max-skipped-share", "0.5")
 	require.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stderr, "warning: 1 of 3 rows of")
 	assert.Empty(t, stdout)
 	assert.Contains(t, stderr, "2 rows (1 with identity terms), 1 skipped; 1 copies written")
 	assert.Contains(t, stderr, "skipped line 4: 4 fields, but the header has 2")
@@ -87,4 +88,46 @@ func TestAugmentGroupCol(t *testing.T) {
 	code, _, stderr = lucid(t, "", "augment", "--data", in, "--out", out, "--group-col", "sex")
 	assert.NotEqual(t, exitOK, code)
 	assert.Contains(t, stderr, `"sex"`)
+}
+
+// More bad rows than --max-skipped-share (default 1%) fail the run with
+// exit 1 and no output; the counts are still printed.
+func TestAugmentTooManySkipped(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "train.tsv")
+	require.NoError(t, os.WriteFile(in, []byte("label\tsentence\n1\the is great\n1\ta\tb\n1\tc\td\n1\te\tf\n"), 0o644))
+	out := filepath.Join(dir, "aug.tsv")
+	code, _, stderr := lucid(t, "", "augment", "--data", in, "--out", out)
+	assert.Equal(t, exitFailure, code, stderr)
+	assert.Contains(t, stderr, "3 of 4 rows")
+	assert.Contains(t, stderr, "above the maximum share 0.01")
+	_, err := os.Stat(out)
+	assert.True(t, os.IsNotExist(err), "no output when too many rows were skipped")
+	code, _, stderr = lucid(t, "", "augment", "--data", in, "--out", out, "--max-skipped-share", "1")
+	assert.Equal(t, exitOK, code, stderr)
+	code, _, stderr = lucid(t, "", "augment", "--data", in, "--out", out, "--max-skipped-share", "0")
+	assert.Equal(t, exitUsage, code, stderr)
+}
+
+// --out over a symlink, a device or a folder is refused before the input
+// is read, and what the link points to is untouched.
+func TestAugmentOutRefusesNonRegular(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "train.csv")
+	require.NoError(t, os.WriteFile(in, []byte("text,label\nhe ran,1\n"), 0o644))
+	victim := filepath.Join(dir, "victim")
+	require.NoError(t, os.WriteFile(victim, []byte("keep"), 0o644))
+	link := filepath.Join(dir, "out.csv")
+	require.NoError(t, os.Symlink(victim, link))
+	for _, out := range []string{link, "/dev/null", dir} {
+		code, _, stderr := lucid(t, "", "augment", "--data", in, "--out", out)
+		assert.Equal(t, exitFailure, code, stderr)
+		assert.Contains(t, stderr, "refusing to write over it", out)
+	}
+	b, err := os.ReadFile(victim)
+	require.NoError(t, err)
+	assert.Equal(t, "keep", string(b))
+	st, err := os.Lstat(link)
+	require.NoError(t, err)
+	assert.NotZero(t, st.Mode()&os.ModeSymlink, "the link is still a link")
 }

@@ -6,15 +6,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/lucid-nlp/lucid/attribution"
 	"github.com/lucid-nlp/lucid/audit"
+	"github.com/lucid-nlp/lucid/audit/auditcli"
 	"github.com/lucid-nlp/lucid/compare"
 	"github.com/lucid-nlp/lucid/dataset"
 	"github.com/lucid-nlp/lucid/evaluate"
+	"github.com/lucid-nlp/lucid/internal/readcap"
 	"github.com/lucid-nlp/lucid/models"
 	"github.com/lucid-nlp/lucid/report"
 )
@@ -123,14 +124,17 @@ func runCompare(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	if err != nil {
 		return usageError{err.Error()}
 	}
-	var files []*os.File
+	if err := auditcli.PrepareOut(*out, *history); err != nil {
+		return err
+	}
+	var files []*readcap.File
 	for _, d := range dataList {
 		if f == dataset.Auto {
 			if _, err := dataset.DetectFormat(d); err != nil {
 				return usageError{err.Error()}
 			}
 		}
-		h, err := os.Open(d)
+		h, err := readcap.Open(ctx, d)
 		if err != nil {
 			return fmt.Errorf("opening --data: %w", err)
 		}

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"cmp"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/lucid-nlp/lucid/attribution"
 	"github.com/lucid-nlp/lucid/evaluate"
+	"github.com/lucid-nlp/lucid/internal/atomicfile"
 	"github.com/lucid-nlp/lucid/perturb"
 	"github.com/lucid-nlp/lucid/report"
 )
@@ -220,6 +223,12 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if inference > int64(mf.maxMemory) {
 		return checkInference(shape, *batch, mf.sessions, int64(mf.maxMemory))
 	}
+	if *htmlOut != "" {
+		// Checked now, not after every text is explained.
+		if err := atomicfile.PrepareFile(*htmlOut); err != nil {
+			return fmt.Errorf("--html: %w", err)
+		}
+	}
 	clf, err := mf.load(folder)
 	if err != nil {
 		return err
@@ -234,7 +243,16 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	var forHTML []*attribution.Result // kept only with --html
 	// Texts are explained in chunks: enough for their rows to keep the
 	// evaluator's batches full, few enough to stream.
-	err = readTexts(fs.Args(), stdin, 64, func(texts []string, lines []int) error {
+	// inputError reports one input that could not be explained.
+	inputError := func(line int, err error) error {
+		failed++
+		if *asJSON {
+			return writeJSON(w, inputErrorJSON{Line: line, Error: err.Error()})
+		}
+		fmt.Fprintf(stderr, "input %d: error: %s\n", line, termSafe(err.Error()))
+		return nil
+	}
+	err = readTexts(ctx, fs.Args(), stdin, 64, func(texts []string, lines []int) error {
 		reqs := make([]attribution.Request, len(texts))
 		for i, t := range texts {
 			reqs[i] = req
@@ -251,13 +269,8 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
-				failed++
-				if *asJSON {
-					if err := writeJSON(w, inputErrorJSON{Line: lines[i], Error: errs[i].Error()}); err != nil {
-						return err
-					}
-				} else {
-					fmt.Fprintf(stderr, "input %d: error: %s\n", lines[i], termSafe(errs[i].Error()))
+				if err := inputError(lines[i], errs[i]); err != nil {
+					return err
 				}
 				continue
 			}
@@ -266,11 +279,25 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			}
 			if *asJSON {
 				if err := writeJSON(w, r); err != nil {
-					return err
+					// NaN or ±Inf from the model: JSON cannot carry it, so
+					// the text fails on its own and the stream goes on.
+					var uv *json.UnsupportedValueError
+					if !errors.As(err, &uv) {
+						return err
+					}
+					if err := inputError(lines[i], fmt.Errorf("the model's output is not finite (%v): no explanation", uv.Str)); err != nil {
+						return err
+					}
 				}
 			} else {
 				renderExplanation(w, r, *top, useColor, *summary == "technical")
 			}
+		}
+		return w.Flush()
+	}, func(line int, err error) error {
+		total++
+		if err := inputError(line, err); err != nil {
+			return err
 		}
 		return w.Flush()
 	})
@@ -292,16 +319,14 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 // explainer also refuses a stride beyond the model's window.
 const maxWindowStride = 1 << 16
 
+// writeExplanationsHTML writes --html atomically (atomicfile): the old
+// page stays whole if the write fails, and a symlink or device at path is
+// refused.
 func writeExplanationsHTML(path string, results []*attribution.Result) error {
-	f, err := os.Create(path)
-	if err != nil {
+	if err := atomicfile.WriteWith(path, 0o644, func(w io.Writer) error { return report.WriteExplanations(w, results) }); err != nil {
 		return fmt.Errorf("--html: %w", err)
 	}
-	if err := report.WriteExplanations(f, results); err != nil {
-		f.Close()
-		return fmt.Errorf("--html: writing %s: %w", path, err)
-	}
-	return f.Close()
+	return nil
 }
 
 func isTerminal(w io.Writer) bool {

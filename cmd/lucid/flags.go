@@ -1,7 +1,7 @@
 package main
 
 import (
-	"bufio"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/lucid-nlp/lucid/engine/onnx"
+	"github.com/lucid-nlp/lucid/internal/readcap"
 	"github.com/lucid-nlp/lucid/models"
 )
 
@@ -216,67 +217,83 @@ func permute(fs *flag.FlagSet, args []string) []string {
 	return append(append(flags, "--"), rest...)
 }
 
-// lineReader reads texts one per line, with no limit on line length, so a
-// long document is one text and a million lines are never held at once.
-type lineReader struct {
-	r    *bufio.Reader
-	line int
-}
-
-func newLineReader(r io.Reader) *lineReader { return &lineReader{r: bufio.NewReaderSize(r, 1<<16)} }
-
-// next returns the next line without its line ending, its 1-based number,
-// and io.EOF after the last one.
-func (l *lineReader) next() (string, int, error) {
-	s, err := l.r.ReadString('\n')
-	if err != nil && (err != io.EOF || s == "") {
-		return "", l.line, err
-	}
-	l.line++
-	s = strings.TrimSuffix(s, "\n")
-	s = strings.TrimSuffix(s, "\r")
-	return s, l.line, nil
-}
-
 // readTexts hands texts to fn in chunks of at most chunk, each with its
 // 1-based argument or line number: the arguments when there are any, else
-// standard input line by line, so input of any length streams.
-func readTexts(args []string, stdin io.Reader, chunk int, fn func(texts []string, lines []int) error) error {
+// standard input line by line, so input of any length streams. Standard
+// input is read through readcap: its reads give up when ctx is done (a
+// stalled pipe cannot hold off Ctrl-C), and a line over
+// readcap.MaxTextBytes is skipped unread and handed to bad (after the
+// texts before it, so the output keeps the input's order) rather than
+// tokenized at tens of bytes of memory per byte; a run of input with no
+// line end at all (/dev/zero) stops at readcap.MaxRunawayLine.
+func readTexts(ctx context.Context, args []string, stdin io.Reader, chunk int, fn func(texts []string, lines []int) error, bad func(line int, err error) error) error {
 	texts := make([]string, 0, chunk)
 	lines := make([]int, 0, chunk)
-	add := func(t string, n int) error {
-		texts = append(texts, t)
-		lines = append(lines, n)
-		if len(texts) < chunk {
+	flush := func() error {
+		if len(texts) == 0 {
 			return nil
 		}
 		err := fn(texts, lines)
 		texts, lines = texts[:0], lines[:0]
 		return err
 	}
+	add := func(t string, n int) error {
+		texts = append(texts, t)
+		lines = append(lines, n)
+		if len(texts) < chunk {
+			return nil
+		}
+		return flush()
+	}
 	if len(args) > 0 {
 		for i, t := range args {
+			if len(t) > readcap.MaxTextBytes {
+				if err := flush(); err != nil {
+					return err
+				}
+				if err := bad(i+1, fmt.Errorf("the text is %d bytes, over the cap of %s", len(t), readcap.FormatBytes(readcap.MaxTextBytes))); err != nil {
+					return err
+				}
+				continue
+			}
 			if err := add(t, i+1); err != nil {
 				return err
 			}
 		}
-	} else {
-		lr := newLineReader(stdin)
-		for {
-			t, n, err := lr.next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return fmt.Errorf("reading standard input after line %d: %w", n, err)
-			}
-			if err := add(t, n); err != nil {
+		return flush()
+	}
+	lr := readcap.NewLines(readcap.NewReader(ctx, stdin), "standard input", readcap.MaxTextBytes)
+	for {
+		b, n, err := lr.Next()
+		if err == io.EOF {
+			break
+		}
+		var tl *readcap.LineTooLongError
+		if errors.As(err, &tl) {
+			if err := flush(); err != nil {
 				return err
 			}
+			if err := bad(n, fmt.Errorf("the line is longer than the cap of %s for one text: skipped", readcap.FormatBytes(readcap.MaxTextBytes))); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if ferr := flush(); ferr != nil {
+				return ferr
+			}
+			var runaway *readcap.RunawayLineError
+			if errors.As(err, &runaway) {
+				return err // it names the input and the line
+			}
+			return fmt.Errorf("reading standard input after line %d: %w", n, err)
+		}
+		if err := add(string(b), n); err != nil {
+			return err
 		}
 	}
-	if len(texts) == 0 {
-		return nil
-	}
-	return fn(texts, lines)
+	return flush()
 }

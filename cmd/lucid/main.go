@@ -10,10 +10,11 @@
 //	lucid serve [flags]               serve models over HTTP
 //
 // Run `lucid help` or `lucid COMMAND --help` for the flags. Exit codes: 0
-// success, 1 a runtime failure (or some inputs failed), 2 a usage error, 3
-// an audit finding at or above --fail-on, 130 interrupted (Ctrl-C or
-// SIGTERM: the first stops the command after the model batch it is
-// running, keeping what was written; a second exits at once).
+// success, 1 a runtime failure (or some inputs failed; a panic caught in a
+// command is one too), 2 a usage error, 3 an audit finding at or above
+// --fail-on, 130 interrupted (Ctrl-C or SIGTERM: the first stops the
+// command after the model batch it is running, keeping what was written; a
+// second exits at once). README.md's "Exit codes" table is the reference.
 package main
 
 import (
@@ -24,6 +25,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -81,6 +83,9 @@ Run 'lucid COMMAND --help' for a command's flags and examples.
 ONNX Runtime comes from scripts/setup_ort.sh (or $LUCID_ORT_LIB).
 Exit codes: 0 ok, 1 runtime failure or some inputs failed, 2 usage error,
 3 audit findings at or above --fail-on, 130 interrupted.
+Inputs are capped (a text on standard input at 1 MiB, a line with no end
+at 1 GiB, tokenizer.json at 256 MiB) and files are written atomically;
+README.md lists the limits.
 Ctrl-C stops a command after the model batch it is running (what was
 written so far is kept); a second Ctrl-C exits at once.
 `)
@@ -141,7 +146,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if c.name != name {
 			continue
 		}
-		err := c.run(ctx, args[1:], stdin, stdout, stderr)
+		err := runCaught(c, ctx, args[1:], stdin, stdout, stderr)
 		var ue usageError
 		var fe exitFindings
 		var help helpRequest
@@ -184,4 +189,31 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	fmt.Fprintf(stderr, "\nCommands: %s. Run 'lucid help' for usage.\n", strings.Join(names, ", "))
 	return exitUsage
+}
+
+// panicError is a panic of a command, caught: a runtime failure (exit 1),
+// never mistaken for a usage error (2, which is also the code the Go
+// runtime gives an uncaught panic).
+type panicError struct {
+	value any
+	stack []byte
+}
+
+func (e panicError) Error() string {
+	return fmt.Sprintf("internal error (please report it, with the stack trace above): %v", e.value)
+}
+
+// runCaught runs c, turning a panic on the command's own goroutine into
+// a panicError, with its stack printed to stderr. (A panic on another
+// goroutine, or a fatal runtime error such as running out of memory,
+// cannot be caught in Go: the runtime ends the process with exit 2.)
+func runCaught(c command, ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			pe := panicError{value: r, stack: debug.Stack()}
+			fmt.Fprintf(stderr, "lucid %s: panic: %v\n%s", c.name, r, pe.stack)
+			err = pe
+		}
+	}()
+	return c.run(ctx, args, stdin, stdout, stderr)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 
 	"github.com/lucid-nlp/lucid/models"
@@ -88,7 +89,7 @@ func runPredict(ctx context.Context, args []string, stdin io.Reader, stdout, std
 
 	// Texts are classified in chunks of several batches: enough for the
 	// length-sorting in Predict to cut padding, few enough to stream.
-	err = readTexts(fs.Args(), stdin, 8**batch, func(texts []string, lines []int) error {
+	err = readTexts(ctx, fs.Args(), stdin, 8**batch, func(texts []string, lines []int) error {
 		preds, err := clf.Predict(ctx, texts)
 		if err != nil {
 			return err
@@ -97,6 +98,11 @@ func runPredict(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			if err := p.print(lines[i], pr); err != nil {
 				return err
 			}
+		}
+		return out.Flush()
+	}, func(line int, err error) error {
+		if perr := p.print(line, models.Prediction{Err: err}); perr != nil {
+			return perr
 		}
 		return out.Flush()
 	})
@@ -146,6 +152,9 @@ type inputErrorJSON struct {
 
 func (p *predictPrinter) print(line int, pr models.Prediction) error {
 	p.total++
+	if pr.Err == nil {
+		pr.Err = nonFinite(pr.Logits, pr.Probabilities)
+	}
 	if pr.Err != nil {
 		p.failed++
 		if p.json {
@@ -196,4 +205,21 @@ func whereErrorsAre(asJSON bool) string {
 		return `the errors are in the JSON output, as {"line": N, "error": ...} lines`
 	}
 	return "see the errors above, on standard error"
+}
+
+// nonFinite is the per-text error for a model output that holds NaN or
+// ±Inf: no label can be read from it (and JSON cannot carry it), so the
+// text fails on its own, named by its line, and the rest go on.
+func nonFinite(logits []float32, probs []float64) error {
+	for _, v := range logits {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return fmt.Errorf("the model's output is not finite (logits %v): no prediction", logits)
+		}
+	}
+	for _, v := range probs {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("the model's output is not finite (probabilities %v): no prediction", probs)
+		}
+	}
+	return nil
 }

@@ -86,7 +86,7 @@ func predictWithThresholds(ctx context.Context, clf *models.Classifier, t *thres
 	if err != nil {
 		return usageError{err.Error()}
 	}
-	rd, err := dataset.Open(*t.data, dataset.Options{Format: format, TextCol: *t.textCol, GroupCols: []string{col}, Labels: labels})
+	rd, err := dataset.OpenContext(ctx, *t.data, dataset.Options{Format: format, TextCol: *t.textCol, GroupCols: []string{col}, Labels: labels})
 	if err != nil {
 		if errors.Is(err, dataset.ErrMissingColumn) || errors.Is(err, dataset.ErrUnknownFormat) {
 			return usageError{termSafe(err.Error())}
@@ -115,6 +115,9 @@ func predictWithThresholds(ctx context.Context, clf *models.Classifier, t *thres
 		for i, p := range preds {
 			r := rows[i]
 			total++
+			if p.Err == nil {
+				p.Err = nonFinite(p.Logits, p.Probabilities)
+			}
 			if p.Err != nil {
 				failed++
 				if err := rowError(out, stderr, asJSON, r.Line, p.Err.Error()); err != nil {

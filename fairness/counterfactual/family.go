@@ -2,13 +2,15 @@ package counterfactual
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"unicode"
+
+	"github.com/lucid-nlp/lucid/internal/readcap"
 )
 
 // Family is a set of groups of interchangeable terms aligned by position:
@@ -190,7 +192,7 @@ func SelectFamilies(fams []Family, names ...string) ([]Family, error) {
 // come back sorted by name. Every problem is reported with the file, the
 // family and, where it applies, the group and term.
 func LoadFamilies(path string) ([]Family, error) {
-	data, err := os.ReadFile(path)
+	data, err := readcap.ReadFile(context.Background(), path, "families file", readcap.MaxFamiliesBytes)
 	if err != nil {
 		return nil, fmt.Errorf("counterfactual: reading families: %w", err)
 	}

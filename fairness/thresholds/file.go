@@ -1,12 +1,15 @@
 package thresholds
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
+
+	"github.com/lucid-nlp/lucid/internal/atomicfile"
+	"github.com/lucid-nlp/lucid/internal/readcap"
 )
 
 // Format names the file format; Read refuses any other.
@@ -204,17 +207,10 @@ func (f *File) Write(w io.Writer) error {
 	return err
 }
 
-// Save writes the file to path.
+// Save writes the file to path atomically (atomicfile.WriteWith: a temp
+// file, fsync, rename), refusing a symlink or device at path.
 func (f *File) Save(path string) error {
-	out, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := f.Write(out); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
+	return atomicfile.WriteWith(path, 0o644, f.Write)
 }
 
 // Read reads and validates a thresholds file of at most MaxFileBytes.
@@ -240,7 +236,8 @@ func Read(r io.Reader, name string) (*File, error) {
 
 // Load reads and validates the thresholds file at path.
 func Load(path string) (*File, error) {
-	in, err := os.Open(path)
+	// readcap.Open: a FIFO or device named here cannot hang the open.
+	in, err := readcap.Open(context.Background(), path)
 	if err != nil {
 		return nil, err
 	}
