@@ -173,7 +173,7 @@ func Register(fs *flag.FlagSet) *Flags {
 	fs.StringVar(&f.FitThresholds, "fit-thresholds", "", "fit group thresholds and write OUT/thresholds.json: demographic-parity, equal-opportunity or equalized-odds")
 	fs.StringVar(&f.Thresholds, "thresholds", "", "a thresholds.json to judge on --data: disparity and accuracy before and after")
 	fs.StringVar(&f.ThresholdCol, "threshold-col", "", "the group column thresholds are fitted on (default: the first --group-col) or applied to (default: the file's)")
-	fs.StringVar(&f.AppendHistory, "append-history", "", "JSONL file to add this run's headline metrics to; report.html plots the trend when it holds two or more runs")
+	fs.StringVar(&f.AppendHistory, "append-history", "", "JSONL file to add this run's figures (metrics.csv's rows) and verdicts to; report.html plots the whole-data figures' trend when it holds two or more runs")
 	return f
 }
 
