@@ -48,7 +48,10 @@ func MetricRows(r *Report) []MetricRow {
 	if r.Accuracy != nil {
 		rate("data", "accuracy", "", *r.Accuracy)
 	}
-	rate("data", "positive_prediction_rate", "", r.Prediction)
+	if r.Prediction.Of > 0 {
+		// A data-only audit (no model) predicted nothing: no row.
+		rate("data", "positive_prediction_rate", "", r.Prediction)
+	}
 	for _, g := range r.Groups {
 		if g == nil {
 			continue
