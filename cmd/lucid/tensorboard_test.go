@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/csv"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lucid-nlp/lucid/attribution"
+	"github.com/lucid-nlp/lucid/bench"
 	"github.com/lucid-nlp/lucid/report"
 )
 
@@ -96,4 +99,32 @@ func flatten(recs [][]string) []string {
 		out = append(out, r...)
 	}
 	return out
+}
+
+// bench's figures for --tensorboard: one per method and cost setting,
+// the efficiency range as its interval, undefined figures left out.
+func TestBenchRunFigures(t *testing.T) {
+	r := &benchReport{Model: "m", Source: "built-in sentences", Sentences: 4, Throughput: &bench.Throughput{Best: 1000},
+		Methods: []bench.MethodResult{{Method: attribution.MethodKernelSHAP, Budget: 512, Explanations: 4, EvaluationsPerText: 512,
+			WallSecondsPerText: 0.5, EvaluationsPerSecond: 1024, Efficiency: 0.9, EfficiencyRange: [2]float64{0.8, 1}, ModelShare: math.NaN()}},
+		Estimators: []bench.EstimatorRow{{Method: "lucid", Budget: 64, Mean: 0.01, MeanLow: 0.008, MeanHigh: 0.012, P90: 0.02, Runs: 10, Sentences: 5}}}
+	run := benchRun(r)
+	got := map[string]report.HistoryMetric{}
+	for _, m := range run.Metrics {
+		got[report.TensorBoardTag(m)] = m
+	}
+	assert.Equal(t, 1000.0, got["throughput/best_rows_per_second/value"].Value)
+	eff := got["methods/efficiency/kernelshap budget 512/value"]
+	assert.Equal(t, 0.9, eff.Value)
+	require.NotNil(t, eff.Low)
+	assert.Equal(t, [2]float64{0.8, 1}, [2]float64{*eff.Low, *eff.High})
+	assert.Equal(t, 4, eff.N)
+	assert.NotContains(t, got, "methods/model_share/kernelshap budget 512/value", "NaN: left out")
+	assert.Equal(t, 0.01, got["estimators/mean_abs_error/lucid budget 64/value"].Value)
+	assert.NotContains(t, got, "estimators/coverage/lucid budget 64/value", "no run reported standard errors")
+	assert.Len(t, run.Metrics, 1+4+2)
+	path, step, err := report.WriteTensorBoard(filepath.Join(t.TempDir(), "tb"), run)
+	require.NoError(t, err)
+	assert.Equal(t, int64(0), step)
+	assert.FileExists(t, path)
 }
