@@ -48,8 +48,11 @@ type HistoryMetric struct {
 const (
 	// MaxHistoryRuns is how many of the latest runs a report plots.
 	MaxHistoryRuns = 200
-	// MaxHistoryLine is the longest line of a history file.
-	MaxHistoryLine = 1 << 20
+	// MaxHistoryLine is the longest line of a history file. A run carries
+	// every figure (an audit of a column with 1,000 groups and every
+	// counterfactual direction is a few MB); AppendHistory refuses a
+	// longer one rather than write a file that cannot be read back.
+	MaxHistoryLine = 16 << 20
 )
 
 // historyMetrics is every row with a finite value, as metrics.csv has it.
@@ -109,9 +112,11 @@ func withFindings(run HistoryRun, summary []audit.Finding) HistoryRun {
 	return run
 }
 
-// ReadHistory reads a JSONL history, keeping the latest MaxHistoryRuns
-// runs. A missing file is an empty history; a line that is not a run is
-// an error naming the line.
+// ReadHistory reads a JSONL history for its trend, keeping the latest
+// MaxHistoryRuns runs with their whole-data figures (no group) only: the
+// per-group figures and the verdicts stay in the file (and in
+// TensorBoard), but are not held in memory for 200 runs. A missing file is
+// an empty history; a line that is not a run is an error naming the line.
 func ReadHistory(path string) ([]HistoryRun, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -139,7 +144,7 @@ func readHistory(r io.Reader, name string) ([]HistoryRun, error) {
 		if err := json.Unmarshal(b, &run); err != nil {
 			return nil, fmt.Errorf("history %s line %d: not a run: %w", name, line, err)
 		}
-		runs = append(runs, run)
+		runs = append(runs, trendOnly(run))
 		if len(runs) > MaxHistoryRuns {
 			runs = slices.Delete(runs, 0, 1)
 		}
@@ -150,8 +155,16 @@ func readHistory(r io.Reader, name string) ([]HistoryRun, error) {
 	return runs, nil
 }
 
+// trendOnly is run with its whole-data figures only (ReadHistory).
+func trendOnly(run HistoryRun) HistoryRun {
+	run.Metrics = slices.DeleteFunc(slices.Clone(run.Metrics), func(m HistoryMetric) bool { return m.Group != "" })
+	run.Verdicts = nil
+	return run
+}
+
 // AppendHistory adds run as one line to the JSONL file at path (created
-// if missing) and returns the history with it, latest last.
+// if missing) and returns the history with it, latest last, as
+// ReadHistory reads it.
 func AppendHistory(path string, run HistoryRun) ([]HistoryRun, error) {
 	runs, err := ReadHistory(path)
 	if err != nil {
@@ -160,6 +173,9 @@ func AppendHistory(path string, run HistoryRun) ([]HistoryRun, error) {
 	b, err := json.Marshal(run)
 	if err != nil {
 		return nil, err
+	}
+	if len(b) >= MaxHistoryLine {
+		return nil, fmt.Errorf("history %s: this run's line is %d bytes, over the limit of %d a history line may have", path, len(b), MaxHistoryLine)
 	}
 	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
@@ -172,7 +188,7 @@ func AppendHistory(path string, run HistoryRun) ([]HistoryRun, error) {
 	if err := f.Close(); err != nil {
 		return nil, err
 	}
-	runs = append(runs, run)
+	runs = append(runs, trendOnly(run))
 	if len(runs) > MaxHistoryRuns {
 		runs = runs[len(runs)-MaxHistoryRuns:]
 	}
