@@ -207,12 +207,24 @@ func TestTensorBoardExportEqualsReportJSON(t *testing.T) {
 			checked["checklist"] += expect(t, sc, "consistency/failure_rate/"+c["name"].(string), fig, "value", "low", "high")
 		}
 		db := obj(doc["data_bias"])
-		for _, l := range list(db["families"]) {
+		for _, l := range append(list(db["families"]), list(db["columns"])...) {
 			l := obj(l)
-			for _, u := range list(l["groups"]) {
-				u := obj(u)
-				checked["skew"] += expect(t, sc, "data_bias/positive_share_difference/family "+l["name"].(string)+"="+u["name"].(string), obj(u["difference"]), "value", "low", "high")
+			for _, part := range []struct{ key, infix string }{{"groups", "="}, {"terms", " term="}} {
+				for _, u := range list(l[part.key]) {
+					u := obj(u)
+					grp := l["kind"].(string) + " " + l["name"].(string) + part.infix + u["name"].(string)
+					checked["skew"] += expect(t, sc, "data_bias/positive_share_difference/"+grp, obj(u["difference"]), "value", "low", "high")
+					checked["skew"] += expect(t, sc, "data_bias/positive_share_ratio/"+grp, obj(u["ratio"]), "value", "low", "high")
+					checked["skew"] += expect(t, sc, "data_bias/positive_share/"+grp, obj(u["positive_share"]), "value", "low", "high")
+					if l["kind"] == "column" {
+						checked["column"]++
+					}
+				}
 			}
+		}
+		for _, k := range list(db["most_skewed_terms"]) {
+			k := obj(k)
+			checked["skew"] += expect(t, sc, "data_bias/skewed_pmi_bits/family "+k["family"].(string)+" term="+k["term"].(string)+" → "+k["label"].(string), map[string]any{"value": k["pmi_bits"]}, "value", "", "")
 		}
 		if step == 0 {
 			fit := obj(obj(doc["threshold_fit"])["fit"])
@@ -225,7 +237,7 @@ func TestTensorBoardExportEqualsReportJSON(t *testing.T) {
 			}
 		}
 		t.Logf("step %d: %d scalars, %d texts; figures compared: %v", step, len(sc), len(tx), checked)
-		for _, k := range []string{"accuracy", "pair", "signed", "checklist", "skew"} {
+		for _, k := range []string{"accuracy", "pair", "signed", "checklist", "skew", "column"} {
 			assert.Positive(t, checked[k], "step %d: %s figures compared", step, k)
 		}
 		assert.Positive(t, checked["fit"]+checked["thresholds"], "threshold figures compared")
