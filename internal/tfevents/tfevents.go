@@ -148,8 +148,11 @@ type Writer struct {
 }
 
 // Create starts a new event file in dir (created if missing), named
-// events.out.tfevents.<unix seconds>.<host>.<pid>.<step>, whose events
-// all carry step and the wall time at. It never overwrites a file.
+// events.out.tfevents.<unix seconds>.<host>.<step, 6 digits>.<pid>, whose
+// events all carry step and the wall time at. It never overwrites a file.
+// TensorBoard reads a folder's files in name order and, seeing a step
+// lower than one it has, drops the later data as orphaned: the names sort
+// by time, then by step, so two runs in the same second keep their order.
 func Create(dir string, step int64, at time.Time) (*Writer, error) {
 	if step < 0 {
 		return nil, fmt.Errorf("tfevents: step %d: want at least 0", step)
@@ -163,7 +166,7 @@ func Create(dir string, step int64, at time.Time) (*Writer, error) {
 	}
 	// A host name is a file name component here: no separators.
 	host = strings.NewReplacer("/", "_", "\\", "_").Replace(host)
-	name := fmt.Sprintf("%s%d.%s.%d.%d", Prefix, at.Unix(), host, os.Getpid(), step)
+	name := fmt.Sprintf("%s%d.%s.%06d.%d", Prefix, at.Unix(), host, step, os.Getpid())
 	path := filepath.Join(dir, name)
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {

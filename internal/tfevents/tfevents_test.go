@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -112,4 +113,21 @@ func TestNextStepCountsEventFiles(t *testing.T) {
 	// would collide, and is refused rather than overwritten.
 	_, err = tfevents.Create(dir, 2, time.Unix(1002, 0))
 	require.Error(t, err)
+}
+
+// Names sort as the runs were written: by time, then by step within a
+// second (TensorBoard reads a folder in name order).
+func TestNamesSortByTimeThenStep(t *testing.T) {
+	dir := t.TempDir()
+	var paths []string
+	for _, r := range []struct {
+		step int64
+		at   int64
+	}{{0, 1796600999}, {1, 1796601000}, {9, 1796601000}, {10, 1796601000}} {
+		w, err := tfevents.Create(dir, r.step, time.Unix(r.at, 0))
+		require.NoError(t, err)
+		require.NoError(t, w.Close())
+		paths = append(paths, w.Path())
+	}
+	assert.True(t, slices.IsSorted(paths), "%v", paths)
 }
