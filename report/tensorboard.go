@@ -26,8 +26,8 @@ import (
 // summaries: verdicts/<check> holds that check's findings as markdown;
 // run/info names the command, model, data and time.
 //
-// Step: each run is one step, the number of event files already in the
-// folder (0, 1, 2, …): a folder of runs is a trend over run index, not
+// Step: each run is one step, its index in the folder (0, 1, 2, …;
+// tfevents.NextStep): a folder of runs is a trend over run index, not
 // over time (TensorBoard's "wall" axis shows the time).
 
 // TensorBoardTag is the tag of m's value; its interval ends and n replace
@@ -49,7 +49,8 @@ func tensorBoardBase(m HistoryMetric) string {
 }
 
 // WriteTensorBoard writes run as a new event file in dir (created if
-// missing) at the next step (the number of event files already there),
+// missing) at the next step (tfevents.NextStep: the run's index in the
+// folder),
 // and returns the file's path and the step.
 func WriteTensorBoard(dir string, run HistoryRun) (string, int64, error) {
 	if dir == "" {

@@ -12,7 +12,7 @@ import (
 
 // tensorBoardUsage is --tensorboard's help, the same on audit, compare and
 // bench.
-const tensorBoardUsage = "folder to add a TensorBoard event file to (events.out.tfevents.*): this run's figures as scalars at step = the number of event files already there, verdicts as text; view with tensorboard --logdir, or wandb sync"
+const tensorBoardUsage = "folder to add a TensorBoard event file to (events.out.tfevents.*): this run's figures as scalars at step = the run's index in the folder (0, 1, 2, …), verdicts as text; view with tensorboard --logdir, or wandb sync"
 
 func registerTensorBoard(fs *flag.FlagSet) *string {
 	return fs.String("tensorboard", "", tensorBoardUsage)

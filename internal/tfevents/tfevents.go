@@ -45,6 +45,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -250,9 +251,10 @@ func (w *Writer) Abort() {
 	w.err = errors.New("tfevents: aborted")
 }
 
-// NextStep is the step of the next run written to dir: the number of
-// event files already there (0 for a new or empty folder), so a folder of
-// runs is a trend over runs 0, 1, 2, …
+// NextStep is the step of the next run written to dir: one past the
+// largest step named by a file Create wrote there, and at least the number
+// of event files there (0 for a new or empty folder), so a folder of runs
+// is a trend over runs 0, 1, 2, … that a deleted file does not send back.
 func NextStep(dir string) (int64, error) {
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
@@ -261,11 +263,40 @@ func NextStep(dir string) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("tfevents: reading folder %s: %w", dir, err)
 	}
-	var n int64
+	var count, next int64
 	for _, e := range entries {
-		if !e.IsDir() && strings.Contains(e.Name(), "tfevents") {
-			n++
+		if e.IsDir() || !strings.Contains(e.Name(), "tfevents") {
+			continue
+		}
+		count++
+		if step, ok := ownStep(e.Name()); ok {
+			next = max(next, step+1)
 		}
 	}
-	return n, nil
+	return max(count, next), nil
+}
+
+// ownStep reads the step from a name Create made: Prefix, then
+// <seconds>.<host>.<6+ digit step>.<pid>, the host possibly with dots.
+func ownStep(name string) (int64, bool) {
+	rest, ok := strings.CutPrefix(name, Prefix)
+	if !ok {
+		return 0, false
+	}
+	parts := strings.Split(rest, ".")
+	if len(parts) < 4 {
+		return 0, false
+	}
+	s := parts[len(parts)-2]
+	if len(s) < 6 {
+		return 0, false
+	}
+	step, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || step < 0 {
+		return 0, false
+	}
+	if _, err := strconv.Atoi(parts[len(parts)-1]); err != nil {
+		return 0, false
+	}
+	return step, true
 }

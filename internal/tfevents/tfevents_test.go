@@ -62,7 +62,7 @@ func TestRoundTripScalarsAndText(t *testing.T) {
 
 	n, err := tfevents.NextStep(dir)
 	require.NoError(t, err)
-	assert.Equal(t, int64(1), n, "one event file in the folder")
+	assert.Equal(t, int64(4), n, "one past the step the folder's file names")
 }
 
 // The reader must be able to fail: a flipped byte in the data or in the
@@ -130,4 +130,27 @@ func TestNamesSortByTimeThenStep(t *testing.T) {
 		paths = append(paths, w.Path())
 	}
 	assert.True(t, slices.IsSorted(paths), "%v", paths)
+}
+
+// A deleted run does not send the next step back onto a step the folder
+// still has (TensorBoard would drop the later data as out of order).
+func TestNextStepSurvivesADeletedFile(t *testing.T) {
+	dir := t.TempDir()
+	var paths []string
+	for i := range 3 {
+		w, err := tfevents.Create(dir, int64(i), time.Unix(int64(1796601000+i), 0))
+		require.NoError(t, err)
+		require.NoError(t, w.Close())
+		paths = append(paths, w.Path())
+	}
+	require.NoError(t, os.Remove(paths[0]))
+	n, err := tfevents.NextStep(dir)
+	require.NoError(t, err)
+	assert.Equal(t, int64(3), n)
+	// A file of another writer counts one.
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "events.out.tfevents.1.other.v2"), nil, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "events.out.tfevents.2.other.v2"), nil, 0o644))
+	n, err = tfevents.NextStep(dir)
+	require.NoError(t, err)
+	assert.Equal(t, int64(4), n, "4 event files, own steps up to 2")
 }
