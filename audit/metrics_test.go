@@ -96,3 +96,34 @@ func TestMetricsCSVGuardsFormulas(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"groups", "accuracy", "'=HYPERLINK(1)", "0.5", "-0.1", "1", "3"}, recs[1])
 }
+
+// No spurious rows: on unlabelled data the label-dependent figures
+// (accuracy, TPR, FPR, FNR, precision, their gaps) are undefined and
+// have no row, and checks that did not run add none.
+func TestMetricRowsLeaveOutWhatDidNotRun(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("text,group\n")
+	for i := range 400 {
+		text := "a dull film"
+		if i%3 == 0 {
+			text = "a good film"
+		}
+		b.WriteString(text + ",g" + strconv.Itoa(i%2) + "\n")
+	}
+	rep, err := Run(context.Background(), wordModel{}, nil, Config{Source: strings.NewReader(b.String()), Name: "u.csv",
+		Dataset: dataset.Options{GroupCols: []string{"group"}}, Checks: []string{CheckGroups}, Resamples: 50})
+	require.NoError(t, err)
+	rows := MetricRows(rep)
+	require.NotEmpty(t, rows)
+	metrics := map[string]bool{}
+	for _, r := range rows {
+		assert.Equal(t, r.Value, r.Value, "%+v: NaN value", r) // NaN != NaN
+		assert.Contains(t, []string{"data", CheckGroups}, r.Check, "%+v: a check that did not run", r)
+		metrics[r.Metric] = true
+	}
+	assert.True(t, metrics["positive_rate"])
+	assert.True(t, metrics["positive_rate_difference"])
+	for _, m := range []string{"accuracy", "tpr", "fpr", "fnr", "precision", "tpr_difference", "fpr_difference", "precision_difference"} {
+		assert.False(t, metrics[m], "%s: undefined without labels, yet a row", m)
+	}
+}

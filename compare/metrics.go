@@ -1,9 +1,15 @@
 package compare
 
-import "github.com/lucid-nlp/lucid/audit"
+import (
+	"math"
+	"slices"
+
+	"github.com/lucid-nlp/lucid/audit"
+)
 
 // MetricRows flattens every figure of r with a value, an interval and an
-// n into audit.MetricRow records (metrics.csv), in report order. Groups
+// n into audit.MetricRow records (metrics.csv), in report order; a figure
+// whose value is undefined (NaN) is left out. Groups
 // are named "column=value" for a group, "slice=name" for a slice, and
 // "column=value" with the metric prefixed for a shift test.
 func MetricRows(r *Report) []audit.MetricRow {
@@ -48,5 +54,7 @@ func MetricRows(r *Report) []audit.MetricRow {
 			add("shift", t.Metric+"_difference", grp, t.Difference, t.CI.Low, t.CI.High, t.A.Of+t.B.Of)
 		}
 	}
-	return out
+	// A figure with no value (a rate over no rows) says nothing: left out,
+	// as audit.MetricRows does.
+	return slices.DeleteFunc(out, func(r audit.MetricRow) bool { return math.IsNaN(r.Value) || math.IsInf(r.Value, 0) })
 }

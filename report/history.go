@@ -18,21 +18,28 @@ import (
 	"github.com/lucid-nlp/lucid/internal/readcap"
 )
 
-// HistoryRun is one run's headline metrics: one line of a JSONL history
-// file (--append-history), which the HTML report plots as a trend when
-// it holds more than one run.
+// HistoryRun is one run's figures: one line of a JSONL history file
+// (--append-history), which the HTML report plots as a trend when it
+// holds more than one run. Its metrics are metrics.csv's rows (every
+// figure with a value: headline, fairness, data scan, thresholds) and the
+// count of failing and warning findings; its verdicts the summary's
+// findings. The TensorBoard export (WriteTensorBoard) writes exactly
+// these.
 type HistoryRun struct {
 	GeneratedAt string          `json:"generated_at"`
 	Command     string          `json:"command"`
 	Model       string          `json:"model"`
 	Data        string          `json:"data"`
 	Metrics     []HistoryMetric `json:"metrics"`
+	Verdicts    []audit.Finding `json:"verdicts,omitempty"`
 }
 
-// HistoryMetric is one headline figure with its interval and n. An
+// HistoryMetric is one figure with its interval and n: Name is
+// "check.metric", Group the row's group (empty for the whole data). An
 // undefined bound is written as null.
 type HistoryMetric struct {
 	Name  string   `json:"name"`
+	Group string   `json:"group,omitempty"`
 	Value float64  `json:"value"`
 	Low   *float64 `json:"low"`
 	High  *float64 `json:"high"`
@@ -43,19 +50,21 @@ type HistoryMetric struct {
 const (
 	// MaxHistoryRuns is how many of the latest runs a report plots.
 	MaxHistoryRuns = 200
-	// MaxHistoryLine is the longest line of a history file.
-	MaxHistoryLine = 1 << 20
+	// MaxHistoryLine is the longest line of a history file. A run carries
+	// every figure (an audit of a column with 1,000 groups and every
+	// counterfactual direction is a few MB); AppendHistory refuses a
+	// longer one rather than write a file that cannot be read back.
+	MaxHistoryLine = 16 << 20
 )
 
-// headline is the rows of the whole data (no group): the figures a trend
-// is worth plotting for.
-func headline(rows []audit.MetricRow) []HistoryMetric {
+// historyMetrics is every row with a finite value, as metrics.csv has it.
+func historyMetrics(rows []audit.MetricRow) []HistoryMetric {
 	var out []HistoryMetric
 	for _, r := range rows {
-		if r.Group != "" || math.IsNaN(r.Value) || math.IsInf(r.Value, 0) {
+		if math.IsNaN(r.Value) || math.IsInf(r.Value, 0) {
 			continue
 		}
-		out = append(out, HistoryMetric{Name: r.Check + "." + r.Metric, Value: r.Value, Low: bound(r.Low), High: bound(r.High), N: r.N})
+		out = append(out, HistoryMetric{Name: r.Check + "." + r.Metric, Group: r.Group, Value: r.Value, Low: bound(r.Low), High: bound(r.High), N: r.N})
 	}
 	return out
 }
@@ -67,15 +76,16 @@ func bound(v float64) *float64 {
 	return &v
 }
 
-// AuditRun is an audit's headline metrics: accuracy, positive rate, and
-// the number of failing and warning findings.
+// AuditRun is an audit's figures: audit.MetricRows (metrics.csv), the
+// number of failing and warning findings, and the findings.
 func AuditRun(r *audit.Report) HistoryRun {
-	run := HistoryRun{GeneratedAt: r.GeneratedAt, Command: "audit", Model: r.Model, Data: r.Data, Metrics: headline(audit.MetricRows(r))}
+	run := HistoryRun{GeneratedAt: r.GeneratedAt, Command: "audit", Model: r.Model, Data: r.Data, Metrics: historyMetrics(audit.MetricRows(r))}
 	return withFindings(run, r.Summary)
 }
 
-// CompareRun is a comparison's headline metrics: agreement, flip rate,
-// accuracies, |Δp|, explanation agreement (or the overall shift figures).
+// CompareRun is a comparison's figures: compare.MetricRows (agreement,
+// flip rate, accuracies, Δp, explanation agreement, shift tests), the
+// number of failing and warning findings, and the findings.
 func CompareRun(r *compare.Report) HistoryRun {
 	model, data := r.ModelA, r.DataA
 	if r.ModelB != "" {
@@ -84,7 +94,7 @@ func CompareRun(r *compare.Report) HistoryRun {
 	if r.DataB != "" {
 		data += " vs " + r.DataB
 	}
-	run := HistoryRun{GeneratedAt: r.GeneratedAt, Command: "compare", Model: model, Data: data, Metrics: headline(compare.MetricRows(r))}
+	run := HistoryRun{GeneratedAt: r.GeneratedAt, Command: "compare", Model: model, Data: data, Metrics: historyMetrics(compare.MetricRows(r))}
 	return withFindings(run, r.Summary)
 }
 
@@ -100,17 +110,20 @@ func withFindings(run HistoryRun, summary []audit.Finding) HistoryRun {
 	}
 	n := len(summary)
 	run.Metrics = append(run.Metrics, HistoryMetric{Name: "findings.fail", Value: float64(fails), N: n}, HistoryMetric{Name: "findings.warn", Value: float64(warns), N: n})
+	run.Verdicts = summary
 	return run
 }
 
-// ReadHistory reads a JSONL history, keeping the latest MaxHistoryRuns
-// runs. A missing file is an empty history; a line that is not a run is
-// an error naming the line, except a torn last line (no newline after it,
-// and not a run: an append that a crash or a full disk cut short), which
-// is skipped with a warning on standard error, so one failed append does
-// not fail every later audit. The file is read through readcap: one line
-// may be at most MaxHistoryLine bytes, and a file that is not lines at all
-// (/dev/zero) is refused.
+// ReadHistory reads a JSONL history for its trend, keeping the latest
+// MaxHistoryRuns runs with their whole-data figures (no group) only: the
+// per-group figures and the verdicts stay in the file (and in
+// TensorBoard), but are not held in memory for 200 runs. A missing file is
+// an empty history; a line that is not a run is an error naming the line,
+// except a torn last line (no newline after it, and not a run: an append
+// that a crash or a full disk cut short), which is skipped with a warning
+// on standard error, so one failed append does not fail every later audit.
+// The file is read through readcap: one line may be at most MaxHistoryLine
+// bytes, and a file that is not lines at all (/dev/zero) is refused.
 func ReadHistory(path string) ([]HistoryRun, error) {
 	if err := atomicfile.CheckTarget(path); err != nil {
 		return nil, fmt.Errorf("history: %w", err)
@@ -161,7 +174,7 @@ func readHistory(r io.Reader, name string) (runs []HistoryRun, torn string, err 
 			pendingLine = line
 			continue
 		}
-		runs = append(runs, run)
+		runs = append(runs, trendOnly(run))
 		if len(runs) > MaxHistoryRuns {
 			runs = slices.Delete(runs, 0, 1)
 		}
@@ -175,8 +188,16 @@ func readHistory(r io.Reader, name string) (runs []HistoryRun, torn string, err 
 	return runs, "", nil
 }
 
+// trendOnly is run with its whole-data figures only (ReadHistory).
+func trendOnly(run HistoryRun) HistoryRun {
+	run.Metrics = slices.DeleteFunc(slices.Clone(run.Metrics), func(m HistoryMetric) bool { return m.Group != "" })
+	run.Verdicts = nil
+	return run
+}
+
 // AppendHistory adds run as one line to the JSONL file at path (created
-// if missing) and returns the history with it, latest last.
+// if missing) and returns the history with it, latest last, as
+// ReadHistory reads it.
 func AppendHistory(path string, run HistoryRun) ([]HistoryRun, error) {
 	runs, err := ReadHistory(path)
 	if err != nil {
@@ -190,7 +211,7 @@ func AppendHistory(path string, run HistoryRun) ([]HistoryRun, error) {
 
 // WithRun is runs with run added last, keeping the latest MaxHistoryRuns.
 func WithRun(runs []HistoryRun, run HistoryRun) []HistoryRun {
-	runs = append(slices.Clip(runs), run)
+	runs = append(slices.Clip(runs), trendOnly(run))
 	if len(runs) > MaxHistoryRuns {
 		runs = runs[len(runs)-MaxHistoryRuns:]
 	}
@@ -204,6 +225,9 @@ func AppendHistoryLine(path string, run HistoryRun) error {
 	b, err := json.Marshal(run)
 	if err != nil {
 		return err
+	}
+	if len(b) >= MaxHistoryLine {
+		return fmt.Errorf("history %s: this run's line is %d bytes, over the limit of %d a history line may have", path, len(b), MaxHistoryLine)
 	}
 	if err := atomicfile.AppendLine(path, b, 0o644); err != nil {
 		return fmt.Errorf("history: %w", err)
@@ -233,14 +257,19 @@ const (
 	trendPad, trendTop = 8.0, 8.0
 )
 
-// trends charts every metric of the latest run that at least two runs
-// have; nil with fewer than two runs.
+// trends charts every whole-data metric (no group: the headline figures;
+// the per-group ones are in the history and TensorBoard, too many to
+// chart here) of the latest run that at least two runs have; nil with
+// fewer than two runs.
 func trends(runs []HistoryRun) []trendV {
 	if len(runs) < 2 {
 		return nil
 	}
 	var out []trendV
 	for _, m := range runs[len(runs)-1].Metrics {
+		if m.Group != "" {
+			continue
+		}
 		type pt struct {
 			run    int
 			v      float64
@@ -251,7 +280,7 @@ func trends(runs []HistoryRun) []trendV {
 		lo, hi := math.Inf(1), math.Inf(-1)
 		for i, r := range runs {
 			for _, x := range r.Metrics {
-				if x.Name != m.Name || math.IsNaN(x.Value) {
+				if x.Name != m.Name || x.Group != "" || math.IsNaN(x.Value) {
 					continue
 				}
 				pts = append(pts, pt{i, x.Value, x.Low, x.High, x.N})

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -107,4 +108,37 @@ func TestComparePageShowsTheFigures(t *testing.T) {
 	assert.Contains(t, html, "with a twist")
 	assert.Contains(t, html, `id="by-group-group"`)
 	assert.NotContains(t, html, `id="history"`)
+}
+
+// The file keeps every figure and the verdicts; ReadHistory keeps the
+// whole-data figures the trend plots. A line past MaxHistoryLine is
+// refused, not written.
+func TestHistoryFileKeepsEveryFigure(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "runs.jsonl")
+	run := AuditRun(fixture())
+	grouped := 0
+	for _, m := range run.Metrics {
+		if m.Group != "" {
+			grouped++
+		}
+	}
+	require.Positive(t, grouped, "the fixture has per-group figures")
+	require.NotEmpty(t, run.Verdicts)
+	runs, err := AppendHistory(path, run)
+	require.NoError(t, err)
+	assert.Len(t, runs[0].Metrics, len(run.Metrics)-grouped)
+	assert.Nil(t, runs[0].Verdicts)
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var line HistoryRun
+	require.NoError(t, json.Unmarshal(raw, &line))
+	assert.Equal(t, run, line, "the line is the whole run")
+
+	huge := run
+	huge.Model = strings.Repeat("m", MaxHistoryLine)
+	_, err = AppendHistory(path, huge)
+	require.ErrorContains(t, err, "over the limit")
+	back, err := ReadHistory(path)
+	require.NoError(t, err)
+	assert.Len(t, back, 1, "nothing written")
 }

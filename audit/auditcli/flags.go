@@ -181,7 +181,7 @@ func Register(fs *flag.FlagSet) *Flags {
 	fs.StringVar(&f.FitThresholds, "fit-thresholds", "", "fit group thresholds and write OUT/thresholds.json: demographic-parity, equal-opportunity or equalized-odds")
 	fs.StringVar(&f.Thresholds, "thresholds", "", "a thresholds.json to judge on --data: disparity and accuracy before and after")
 	fs.StringVar(&f.ThresholdCol, "threshold-col", "", "the group column thresholds are fitted on (default: the first --group-col) or applied to (default: the file's)")
-	fs.StringVar(&f.AppendHistory, "append-history", "", "JSONL file to add this run's headline metrics to; report.html plots the trend when it holds two or more runs")
+	fs.StringVar(&f.AppendHistory, "append-history", "", "JSONL file to add this run's figures (metrics.csv's rows) and verdicts to; report.html plots the whole-data figures' trend when it holds two or more runs")
 	fs.StringVar(&f.ScoreCol, "score-col", "", "audit given outputs, no model: the column of the positive class's probability or score, in [0, 1] (above 0.5 predicts it when there is no --prediction-col)")
 	fs.StringVar(&f.PredictionCol, "prediction-col", "", "audit given outputs, no model: the column of the predicted label (a name from the labels, or a class index)")
 	fs.Var((*StringList)(&f.Labels), "label-names", "the class names, in class-index order, for an audit with no model (--score-col, --prediction-col, --checks data); default: the --model folder's config.json")

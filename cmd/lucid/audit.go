@@ -123,6 +123,14 @@ Examples:
   lucid audit --data vendor.csv --score-col p_toxic --label-names ok,toxic --group-col dialect
   lucid audit --data train.csv --group-col gender --fit-thresholds equalized-odds --out fit/
   lucid audit --data test.csv --group-col gender --thresholds fit/thresholds.json
+  lucid audit --data dev.csv --group-col gender --tensorboard runs/audit   # a trend
+
+History: --append-history FILE adds this run's figures (every row of
+metrics.csv: headline, groups, pairs, counterfactual, consistency, data scan,
+thresholds; figures with no value are left out) and the verdicts as one JSON
+line; report.html plots the whole-data figures over runs. --tensorboard DIR
+writes the same figures as a TensorBoard event file, one per run, at step =
+the run's index in DIR (README.md, "TensorBoard and W&B").
 
 Limits (checked before anything runs; a value beyond one is a usage error,
 exit 2): --batch 1 to 4096, --budget 1 to 1048576 (2^20), --resamples 1 to
@@ -165,6 +173,7 @@ func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	var mf modelFlags
 	mf.register(fs)
 	af := auditcli.Register(fs)
+	tensorboard := registerTensorBoard(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -225,7 +234,7 @@ func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		}
 		cfg.Labels = labels
 		rep, err := audit.Run(ctx, nil, nil, cfg)
-		return finishAudit(rep, err, af.Out, af.AppendHistory, af.FailOn, cfg.FitThresholds != "", showProgress, stdout, stderr)
+		return finishAudit(rep, err, af.Out, af.AppendHistory, *tensorboard, af.FailOn, cfg.FitThresholds != "", showProgress, stdout, stderr)
 	}
 	if len(af.Labels) > 0 {
 		return usagef("--label-names names the classes of an audit with no model (--score-col, --prediction-col, --checks data); a model's classes are its config.json's")
@@ -250,13 +259,15 @@ func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	x := af.Explainer(clf)
 	cfg.ModelName = modelName(clf.Folder.Dir)
 	rep, err := audit.Run(ctx, clf, x, cfg)
-	return finishAudit(rep, err, af.Out, af.AppendHistory, af.FailOn, cfg.FitThresholds != "", showProgress, stdout, stderr)
+	return finishAudit(rep, err, af.Out, af.AppendHistory, *tensorboard, af.FailOn, cfg.FitThresholds != "", showProgress, stdout, stderr)
 }
 
 // finishAudit writes the report (a partial one when interrupted), prints
 // the summary, writes thresholds.json when fitting, and turns findings into
-// the exit code.
-func finishAudit(rep *audit.Report, err error, out, history, failOn string, fitting, showProgress bool, stdout, stderr io.Writer) error {
+// the exit code. A partial report is not added to the TensorBoard folder
+// (tensorboard): its figures cover part of the data and would break the
+// trend.
+func finishAudit(rep *audit.Report, err error, out, history, tensorboard, failOn string, fitting, showProgress bool, stdout, stderr io.Writer) error {
 	if showProgress {
 		fmt.Fprintln(stderr)
 	}
@@ -275,6 +286,9 @@ func finishAudit(rep *audit.Report, err error, out, history, failOn string, fitt
 		return err
 	}
 	printSummary(stdout, rep, out)
+	if err := writeTensorBoard(tensorboard, report.AuditRun(rep), stdout); err != nil {
+		return err
+	}
 	if fitting {
 		if rep.ThresholdFit == nil {
 			return fmt.Errorf("--fit-thresholds: no thresholds written: %s", termSafe(rep.ThresholdFitError))

@@ -63,6 +63,7 @@ Examples:
   lucid bench --methods kernelshap,lime --budgets 512 --json
   lucid bench --accuracy --sentences 20
   lucid bench --methods ig,ig-fd --steps 16
+  lucid bench --tensorboard runs/bench     # one step per run: a speed trend
 `
 
 func runBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
@@ -85,6 +86,7 @@ func runBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	minWords := fs.Int("accuracy-min-words", 10, fmt.Sprintf("--accuracy: shortest sentence, in words (1 to %d)", attribution.MaxTableFeatures))
 	maxWords := fs.Int("accuracy-max-words", 16, fmt.Sprintf("--accuracy: longest sentence, in words (at most %d: a table holds 2^words model runs)", attribution.MaxTableFeatures))
 	asJSON := fs.Bool("json", false, "print the report as JSON")
+	tensorboard := registerTensorBoard(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -224,6 +226,11 @@ func runBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		if report.Estimators, err = bench.EstimatorAccuracy(ctx, tables, bench.Estimators, abs, *seeds, progress); err != nil {
 			return err
 		}
+	}
+	// Its line goes to stderr, where bench's progress goes: stdout may be
+	// --json.
+	if err := writeTensorBoard(*tensorboard, benchRun(&report), stderr); err != nil {
+		return err
 	}
 	if *asJSON {
 		return writeJSON(stdout, report)

@@ -40,13 +40,16 @@ Fisher's exact test; each group column's positive-rate gap between groups
 with a parametric bootstrap; all Holm-corrected together.
 
 Writes report.json, report.html and metrics.csv (check, metric, group,
-value, low, high, n) to --out. Verdicts follow the audit's rule
+value, low, high, n) to --out; --append-history adds the same figures and the
+verdicts to a JSONL file, --tensorboard DIR to a TensorBoard event file (one
+per run, step = the run's index in DIR). Verdicts follow the audit's rule
 (lucid audit --help). Files are read row by row: memory stays flat.
 
 Examples:
   lucid compare --model models/v1 --model models/v2 --data dev.tsv --out cmp/
   lucid compare --model models/v2 --data train.tsv --data dev.tsv --group-col gender
   lucid compare --model A --model B --data dev.tsv --append-history runs.jsonl
+  lucid compare --model A --model B --data dev.tsv --tensorboard runs/compare
 
 Limits (a value beyond one is a usage error, exit 2): --batch 1 to 4096,
 --budget 1 to 1048576, --explain-rows 0 to 10000, --top-changed 0 to 10000,
@@ -85,7 +88,8 @@ func runCompare(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	maxGroups := fs.Int("max-groups", compare.DefaultMaxGroups, fmt.Sprintf("distinct values kept per group column (the rest pooled), 2 to %d", maxGroupValues))
 	resamples := fs.Int("resamples", compare.DefaultResamples, fmt.Sprintf("bootstrap resamples of the shift's gap test, 1 to %d", maxResamples))
 	minGroup := fs.Int("min-group-size", 30, fmt.Sprintf("groups smaller than this in either file are left out of the gap test, 0 to %d", maxMinGroupSize))
-	history := fs.String("append-history", "", "JSONL file to add this run's headline metrics to; report.html plots the trend when it holds two or more runs")
+	history := fs.String("append-history", "", "JSONL file to add this run's figures (metrics.csv's rows) and verdicts to; report.html plots the whole-data figures' trend when it holds two or more runs")
+	tensorboard := registerTensorBoard(fs)
 	failOn := fs.String("fail-on", "never", "exit 3 when a finding is at least: fail, warn or never")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -209,6 +213,10 @@ func runCompare(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	fmt.Fprintf(stdout, "\nreport: %s, %s, %s\n", termSafe(filepath.Join(*out, "report.html")), termSafe(filepath.Join(*out, "report.json")), termSafe(filepath.Join(*out, "metrics.csv")))
 	if runErr != nil {
 		return runErr
+	}
+	// Written for complete runs only: a partial one would break the trend.
+	if err := writeTensorBoard(*tensorboard, report.CompareRun(rep), stdout); err != nil {
+		return err
 	}
 	return findingsExit(&audit.Report{Summary: rep.Summary}, *failOn)
 }
