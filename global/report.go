@@ -31,6 +31,12 @@ type Report struct {
 	Labels   []string `json:"labels"`
 	// CaseSensitive: words as written; otherwise case-folded.
 	CaseSensitive bool `json:"case_sensitive"`
+	// Data names the file and Seconds the run's wall time; Skipped counts
+	// its malformed rows (set by the caller: a merge of parts has no one
+	// wall time).
+	Data    string  `json:"data,omitempty"`
+	Seconds float64 `json:"seconds,omitempty"`
+	Skipped int     `json:"skipped,omitempty"`
 	// Partial marks a report of the texts read before an interruption.
 	Partial bool `json:"partial"`
 	// Texts explained, and texts that could not be; Evaluations is the

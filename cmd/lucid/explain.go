@@ -20,6 +20,7 @@ import (
 
 const explainHelp = `
 Usage: lucid explain [flags] [TEXT...] [-- TEXT...]
+       lucid explain --global --data FILE [--out DIR] [flags]
 
 Explains the model's prediction for each TEXT (or each line of standard
 input): how much each word (or token) moved the target label's score.
@@ -106,7 +107,7 @@ them is reported as an error and the others go on.
 `
 
 func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("explain", explainHelp, stderr)
+	fs := newFlagSet("explain", explainHelp+globalHelp, stderr)
 	var mf modelFlags
 	mf.register(fs)
 	method := fs.String("method", "kernelshap", "kernelshap, exact, lime, ig, occlusion, grad-input, saliency, counterfactual or partition")
@@ -130,7 +131,12 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	htmlOut := fs.String("html", "", "also write the explanations as one self-contained HTML page of token heatmaps to FILE")
 	whyNot := fs.String("why-not", "", "also find the smallest set of words whose removal makes the model say LABEL (by name or index)")
 	editBudget := fs.Int("edit-budget", attribution.DefaultEditBudget, fmt.Sprintf("model evaluations the edit search may spend (--why-not, --method counterfactual), 1 to %d", maxBudget))
+	gf := registerGlobalFlags(fs)
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	gf.topBy = *top
+	if err := checkGlobal(fs, gf); err != nil {
 		return err
 	}
 	req := attribution.Request{Budget: *budget, Steps: *steps, Target: *target, Seed: *seed, KernelWidth: *width,
@@ -182,6 +188,12 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	folder, err := mf.folder()
 	if err != nil {
 		return err
+	}
+	if gf.on {
+		if req.Level != perturb.Words {
+			return usagef("--features %s --global: the aggregate is per word type; use --features words", req.Level)
+		}
+		return runExplainGlobal(ctx, gf, &mf, folder, req, out, *batch, stdout, stderr)
 	}
 	if allTargets && !slices.ContainsFunc(folder.Labels, func(l string) bool { return strings.EqualFold(l, "all") }) {
 		// "all" means every label, unless the model has a label so named.

@@ -1,0 +1,340 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/lucid-nlp/lucid/attribution"
+	"github.com/lucid-nlp/lucid/audit/auditcli"
+	"github.com/lucid-nlp/lucid/dataset"
+	"github.com/lucid-nlp/lucid/evaluate"
+	"github.com/lucid-nlp/lucid/global"
+	"github.com/lucid-nlp/lucid/models"
+	"github.com/lucid-nlp/lucid/report"
+)
+
+// defaultGlobalBudget is KernelSHAP's budget per text with --global when
+// --budget is not given: a dataset pass is throughput-bound, and at 64
+// evaluations a 10–20-word sentence's Shapley values are within about
+// 0.01 of exact (README, "Sample efficiency"), which averaging over a
+// word's occurrences shrinks further.
+const defaultGlobalBudget = 64
+
+// globalChunk is how many texts are explained together: enough rows to
+// keep the evaluator's batches full, few enough that an interruption
+// loses little.
+const globalChunk = 64
+
+// globalFlags are explain's flags for --global.
+type globalFlags struct {
+	on                        bool
+	data, format, textCol     string
+	maxFieldSize, out, prog   string
+	caseSensitive, strict     bool
+	maxWords, minCount, topBy int
+}
+
+func registerGlobalFlags(fs *flag.FlagSet) *globalFlags {
+	g := &globalFlags{}
+	fs.BoolVar(&g.on, "global", false, "explain every text of --data and aggregate per word: writes global.json and global.html to --out")
+	fs.StringVar(&g.data, "data", "", "--global: the file of texts: .csv, .tsv or .jsonl (labels, if any, are not used)")
+	fs.StringVar(&g.format, "format", "", "--global: csv, tsv or jsonl (default: from the extension)")
+	fs.StringVar(&g.textCol, "text-col", "", "--global: text column (default: text, sentence or content)")
+	fs.StringVar(&g.maxFieldSize, "max-field-size", "1MiB", "--global: largest CSV/TSV/JSONL field; a longer one costs its row, reported")
+	fs.BoolVar(&g.strict, "strict", false, "--global: stop at the first malformed row instead of reporting it and going on")
+	fs.StringVar(&g.out, "out", "lucid-global", "--global: folder for global.json and global.html")
+	fs.StringVar(&g.prog, "progress", "auto", "--global: progress on stderr: auto (when a terminal), always or never")
+	fs.BoolVar(&g.caseSensitive, "case-sensitive", false, "--global: keep words as written (default: case-folded)")
+	fs.IntVar(&g.maxWords, "max-words", global.DefaultMaxWords, fmt.Sprintf("--global: word types kept, 1 to %d; past it the types with the smallest hash are kept and the others' occurrences counted", global.MaxMaxWords))
+	fs.IntVar(&g.minCount, "min-count", global.DefaultMinCount, fmt.Sprintf("--global: fewest occurrences a word needs to enter a top list, 1 to %d", maxTop))
+	return g
+}
+
+// checkGlobal refuses the explain flags that mean nothing with --global.
+func checkGlobal(fs *flag.FlagSet, g *globalFlags) error {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !g.on {
+		for _, name := range []string{"data", "format", "text-col", "max-field-size", "strict", "out", "progress", "case-sensitive", "max-words", "min-count"} {
+			if set[name] {
+				return usagef("--%s needs --global", name)
+			}
+		}
+		return nil
+	}
+	for _, name := range []string{"target", "why-not", "json", "html", "window", "window-stride", "color", "tolerance"} {
+		if set[name] {
+			return usagef("--%s does not go with --global: every label is aggregated, to OUT/global.json and OUT/global.html", name)
+		}
+	}
+	if g.data == "" {
+		return usagef("--global needs --data FILE")
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected arguments %q: --global reads --data", fs.Args())
+	}
+	if g.prog != "auto" && g.prog != "always" && g.prog != "never" {
+		return usagef("--progress %q: want auto, always or never", g.prog)
+	}
+	if n, err := auditcli.ParseBytes(g.maxFieldSize); err != nil || n < 1 || n > dataset.MaxLineBytes {
+		return usagef("--max-field-size %q: want a size from 1 byte to %d MiB, like 1MiB", termSafe(g.maxFieldSize), dataset.MaxLineBytes>>20)
+	}
+	format, err := dataset.ParseFormat(g.format)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	if format == dataset.Auto {
+		if _, err := dataset.DetectFormat(g.data); err != nil {
+			return usageError{err.Error()}
+		}
+	}
+	if !set["top"] {
+		g.topBy = global.DefaultTop
+	}
+	return firstError(
+		intFlag("max-words", g.maxWords, 1, global.MaxMaxWords),
+		intFlag("min-count", g.minCount, 1, maxTop),
+	)
+}
+
+// perLabel reports whether a method explains one label per run (the
+// gradient methods), so --global explains each label in turn.
+func perLabel(m attribution.Method) bool {
+	return m == attribution.MethodPath || m == attribution.MethodGradInput || m == attribution.MethodSaliency
+}
+
+// runExplainGlobal is lucid explain --global: every text of the file
+// explained towards every label, aggregated per word.
+func runExplainGlobal(ctx context.Context, g *globalFlags, mf *modelFlags, folder *models.Folder, req attribution.Request,
+	out evaluate.Output, batch int, stdout, stderr io.Writer) error {
+	if req.Budget == 0 && (req.Method == attribution.MethodKernelSHAP || req.Method == "") {
+		req.Budget = defaultGlobalBudget
+	}
+	req.AllTargets = !perLabel(req.Method)
+	if req.AllTargets {
+		// Every label from the same coalitions: the odd refinement is one
+		// label's, so the plain estimator runs (as with --target all).
+		req.Plain = true
+	}
+	shape := shapeOf(folder, perLabel(req.Method))
+	inference := shape.inferenceBytes(batch, mf.sessions)
+	if inference > int64(mf.maxMemory) {
+		return checkInference(shape, batch, mf.sessions, int64(mf.maxMemory))
+	}
+	fieldBytes, _ := auditcli.ParseBytes(g.maxFieldSize)
+	format, _ := dataset.ParseFormat(g.format)
+	file, err := os.Open(g.data)
+	if err != nil {
+		return fmt.Errorf("opening --data: %w", err)
+	}
+	defer file.Close()
+	st, err := file.Stat()
+	if err != nil {
+		return err
+	}
+	counted := &countingReader{r: file}
+	rd, err := dataset.NewReader(counted, g.data, dataset.Options{Format: format, TextCol: g.textCol, IgnoreLabels: true,
+		Strict: g.strict, MaxFieldBytes: int(fieldBytes)})
+	if err != nil {
+		return err
+	}
+	defer rd.Close()
+
+	clf, err := mf.load(folder)
+	if err != nil {
+		return err
+	}
+	defer clf.Close()
+	ev := evaluate.New(clf.Model, evaluate.Options{BatchSize: batch, Output: out, PadID: clf.Tokenizer.PadID(), Concurrency: mf.sessions})
+	x := attribution.NewExplainer(clf.Tokenizer, ev, modelName(clf.Folder.Dir))
+	labels := clf.Model.Labels()
+	acc, err := global.New(global.Options{Labels: labels, CaseSensitive: g.caseSensitive, MaxWords: g.maxWords,
+		Model: modelName(clf.Folder.Dir), Method: string(req.Method), Output: out.String(), Features: req.Level.String(), Budget: req.Budget})
+	if err != nil {
+		return err
+	}
+
+	showProgress := g.prog == "always" || (g.prog == "auto" && isTerminal(stderr))
+	start := time.Now()
+	var firstErrs []string // the first few texts' errors, for the terminal
+	failed := 0
+	progress := func() {
+		if !showProgress {
+			return
+		}
+		el := time.Since(start)
+		line := fmt.Sprintf("\rexplaining %7d texts  %6.1f texts/s  %d failed", rd.Rows(), float64(rd.Rows())/max(el.Seconds(), 1e-9), failed)
+		if read := counted.n.Load(); read > 0 && st.Size() > 0 {
+			eta := time.Duration(float64(el) * (float64(st.Size())/float64(read) - 1)).Round(time.Second)
+			line += fmt.Sprintf("  %3.0f%%  ETA %s", 100*float64(read)/float64(st.Size()), eta)
+		}
+		fmt.Fprintf(stderr, "%-90s", line)
+	}
+	skipped := 0
+	err = rd.Batches(ctx, globalChunk, func(re *dataset.RowError) {
+		skipped++
+		if len(firstErrs) < 5 {
+			firstErrs = append(firstErrs, fmt.Sprintf("skipped %s", re.Error()))
+		}
+	}, func(rows []dataset.Row) error {
+		nl := 1
+		if !req.AllTargets {
+			nl = len(labels)
+		}
+		texts := make([]string, len(rows))
+		reqs := make([]attribution.Request, 0, len(rows)*nl)
+		for i, r := range rows {
+			texts[i] = r.Text
+			for l := range nl {
+				q := req
+				q.Text = r.Text
+				if !req.AllTargets {
+					q.Target = labels[l]
+				}
+				reqs = append(reqs, q)
+			}
+		}
+		plan := planExplanations(clf.Tokenizer, req, texts, int64(mf.maxMemory)-inference, folder.Hidden)
+		// plan's refusals are per text; expand them to the text's labels.
+		kept := make([]attribution.Request, 0, len(reqs))
+		for i, q := range reqs {
+			if plan.refused[i/nl] == nil {
+				kept = append(kept, q)
+			}
+		}
+		results, errs := x.ExplainAll(ctx, kept, plan.workers)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		k := 0
+		for i, r := range rows {
+			if e := plan.refused[i]; e != nil {
+				failed++
+				acc.Failed()
+				if len(firstErrs) < 5 {
+					firstErrs = append(firstErrs, fmt.Sprintf("line %d: %s", r.Line, e))
+				}
+				continue
+			}
+			rs, es := results[k:k+nl], errs[k:k+nl]
+			k += nl
+			if e := errors.Join(es...); e != nil {
+				failed++
+				acc.Failed()
+				if len(firstErrs) < 5 {
+					firstErrs = append(firstErrs, fmt.Sprintf("line %d: %s", r.Line, e))
+				}
+				continue
+			}
+			if req.AllTargets {
+				err = acc.Add(rs[0])
+			} else {
+				err = acc.AddLabels(rs)
+			}
+			if err != nil {
+				return fmt.Errorf("line %d: %w", r.Line, err)
+			}
+		}
+		progress()
+		return nil
+	})
+	if showProgress {
+		fmt.Fprintln(stderr)
+	}
+	interrupted := err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled)
+	if err != nil && !interrupted {
+		return err
+	}
+	for _, e := range firstErrs {
+		fmt.Fprintf(stderr, "%s\n", termSafe(e))
+	}
+	rep, rerr := acc.Report(g.topBy, g.minCount, interrupted)
+	if rerr != nil {
+		return rerr
+	}
+	rep.Seconds = time.Since(start).Seconds()
+	rep.Data = g.data
+	rep.Skipped = skipped
+	if werr := writeGlobal(g.out, rep); werr != nil {
+		return errors.Join(err, werr)
+	}
+	printGlobal(stdout, rep, g.out)
+	if err != nil {
+		return err
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d texts could not be explained (the first are listed above); the report aggregates the others", failed, rep.Texts+failed)
+	}
+	return nil
+}
+
+// writeGlobal writes global.json and global.html to dir.
+func writeGlobal(dir string, rep *global.Report) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	var js bytes.Buffer
+	enc := json.NewEncoder(&js)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(rep); err != nil {
+		return fmt.Errorf("global.json: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "global.json"), js.Bytes(), 0o644); err != nil {
+		return err
+	}
+	var page bytes.Buffer
+	if err := report.WriteGlobal(&page, rep); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "global.html"), page.Bytes(), 0o644)
+}
+
+// printGlobal prints the top words per label for a person.
+func printGlobal(w io.Writer, rep *global.Report, dir string) {
+	partial := ""
+	if rep.Partial {
+		partial = " (PARTIAL: interrupted)"
+	}
+	fmt.Fprintf(w, "global explanation of %s on %s%s: %d texts (%d failed, %d rows skipped), %d word occurrences, %d word types, %s budget %d, %.1fs\n",
+		termSafe(rep.Model), termSafe(rep.Data), partial, rep.Texts, rep.Failed, rep.Skipped, rep.Occurrences, rep.WordTypes, termSafe(rep.Method), rep.Budget, rep.Seconds)
+	if rep.DroppedOccurrences > 0 {
+		fmt.Fprintf(w, "cap of %d word types reached: %d occurrences of other types not aggregated\n", rep.MaxWords, rep.DroppedOccurrences)
+	}
+	show := min(rep.TopN, 10)
+	for _, lt := range rep.Top {
+		fmt.Fprintf(w, "\ntowards %s (mean %s attribution [95%% CI], n; words seen at least %d times):\n", termSafe(lt.Label), termSafe(rep.Output), rep.MinCount)
+		for _, tw := range lt.Towards[:min(show, len(lt.Towards))] {
+			fmt.Fprintf(w, "  %+.4f [%+.4f, %+.4f]  n=%-5d %s\n", tw.Stats.Mean, tw.Stats.Low, tw.Stats.High, tw.Count, termSafe(tw.Word))
+		}
+	}
+	fmt.Fprintf(w, "\nreport: %s, %s\n", termSafe(filepath.Join(dir, "global.html")), termSafe(filepath.Join(dir, "global.json")))
+}
+
+// globalHelp is the --global part of explain's help.
+const globalHelp = `
+Global explanations (--global): lucid explain --global --data FILE --out DIR
+explains every text of FILE (CSV, TSV or JSONL; --text-col, --format,
+--max-field-size and --strict as in lucid audit) towards every label and
+aggregates the words (--features words): per word type (case-folded, or as
+written with --case-sensitive), its count, the mean attribution towards each
+label with a 95% Student-t interval over its occurrences, the mean
+|attribution|, and three example texts (those with the smallest content
+hash); then per label the --top words (default 20) pushing towards it and
+against it and the largest by mean |attribution|, among words seen at least
+--min-count times. Writes OUT/global.json and OUT/global.html (bar charts,
+self-contained) and prints the top words. Default: kernelshap at --budget 64
+per text (every label from the same coalitions); ig, grad-input and saliency
+run once per label. Memory is bounded by --max-words word types: past it,
+the types with the smallest hash are kept (each exactly) and the other
+types' occurrences are counted, so parts of a file aggregated apart merge
+into the same numbers. Progress goes to stderr; Ctrl-C writes what is done
+(marked partial, exit 130).
+`
