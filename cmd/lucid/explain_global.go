@@ -153,14 +153,11 @@ func runExplainGlobal(ctx context.Context, g *globalFlags, mf *modelFlags, folde
 		return err
 	}
 	defer clf.Close()
-	ev := evaluate.New(clf.Model, evaluate.Options{BatchSize: batch, Output: out, PadID: clf.Tokenizer.PadID(), Concurrency: mf.sessions})
-	x := attribution.NewExplainer(clf.Tokenizer, ev, modelName(clf.Folder.Dir))
-	labels := clf.Model.Labels()
-	acc, err := global.New(global.Options{Labels: labels, CaseSensitive: g.caseSensitive, MaxWords: g.maxWords,
-		Model: modelName(clf.Folder.Dir), Method: string(req.Method), Output: out.String(), Features: req.Level.String(), Budget: req.Budget})
+	gr, err := newGlobalRun(clf, folder, req, out, batch, mf.sessions, int64(mf.maxMemory)-inference, g)
 	if err != nil {
 		return err
 	}
+	acc := gr.acc
 
 	showProgress := g.prog == "always" || (g.prog == "auto" && isTerminal(stderr))
 	start := time.Now()
@@ -185,63 +182,15 @@ func runExplainGlobal(ctx context.Context, g *globalFlags, mf *modelFlags, folde
 			firstErrs = append(firstErrs, fmt.Sprintf("skipped %s", re.Error()))
 		}
 	}, func(rows []dataset.Row) error {
-		nl := 1
-		if !req.AllTargets {
-			nl = len(labels)
-		}
-		texts := make([]string, len(rows))
-		reqs := make([]attribution.Request, 0, len(rows)*nl)
-		for i, r := range rows {
-			texts[i] = r.Text
-			for l := range nl {
-				q := req
-				q.Text = r.Text
-				if !req.AllTargets {
-					q.Target = labels[l]
-				}
-				reqs = append(reqs, q)
+		errs, err := gr.explain(ctx, rows)
+		for _, e := range errs {
+			failed++
+			if len(firstErrs) < 5 {
+				firstErrs = append(firstErrs, e)
 			}
 		}
-		plan := planExplanations(clf.Tokenizer, req, texts, int64(mf.maxMemory)-inference, folder.Hidden)
-		// plan's refusals are per text; expand them to the text's labels.
-		kept := make([]attribution.Request, 0, len(reqs))
-		for i, q := range reqs {
-			if plan.refused[i/nl] == nil {
-				kept = append(kept, q)
-			}
-		}
-		results, errs := x.ExplainAll(ctx, kept, plan.workers)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		k := 0
-		for i, r := range rows {
-			if e := plan.refused[i]; e != nil {
-				failed++
-				acc.Failed()
-				if len(firstErrs) < 5 {
-					firstErrs = append(firstErrs, fmt.Sprintf("line %d: %s", r.Line, e))
-				}
-				continue
-			}
-			rs, es := results[k:k+nl], errs[k:k+nl]
-			k += nl
-			if e := errors.Join(es...); e != nil {
-				failed++
-				acc.Failed()
-				if len(firstErrs) < 5 {
-					firstErrs = append(firstErrs, fmt.Sprintf("line %d: %s", r.Line, e))
-				}
-				continue
-			}
-			if req.AllTargets {
-				err = acc.Add(rs[0])
-			} else {
-				err = acc.AddLabels(rs)
-			}
-			if err != nil {
-				return fmt.Errorf("line %d: %w", r.Line, err)
-			}
+		if err != nil {
+			return err
 		}
 		progress()
 		return nil
@@ -274,6 +223,91 @@ func runExplainGlobal(ctx context.Context, g *globalFlags, mf *modelFlags, folde
 		return fmt.Errorf("%d of %d texts could not be explained (the first are listed above); the report aggregates the others", failed, rep.Texts+failed)
 	}
 	return nil
+}
+
+// globalRun explains chunks of rows into an Accumulator.
+type globalRun struct {
+	x      *attribution.Explainer
+	clf    *models.Classifier
+	req    attribution.Request
+	labels []string
+	avail  int64 // memory left beside the rows in flight
+	hidden int
+	acc    *global.Accumulator
+}
+
+// newGlobalRun prepares --global's explanations on a loaded model.
+func newGlobalRun(clf *models.Classifier, folder *models.Folder, req attribution.Request, out evaluate.Output, batch, sessions int, avail int64, g *globalFlags) (*globalRun, error) {
+	ev := evaluate.New(clf.Model, evaluate.Options{BatchSize: batch, Output: out, PadID: clf.Tokenizer.PadID(), Concurrency: sessions})
+	name := modelName(clf.Folder.Dir)
+	labels := clf.Model.Labels()
+	acc, err := global.New(global.Options{Labels: labels, CaseSensitive: g.caseSensitive, MaxWords: g.maxWords,
+		Model: name, Method: string(req.Method), Output: out.String(), Features: req.Level.String(), Budget: req.Budget})
+	if err != nil {
+		return nil, err
+	}
+	return &globalRun{x: attribution.NewExplainer(clf.Tokenizer, ev, name), clf: clf, req: req, labels: labels,
+		avail: avail, hidden: folder.Hidden, acc: acc}, nil
+}
+
+// explain explains rows towards every label and adds them to the
+// Accumulator; it returns one message per text that could not be
+// explained (counted as failed), and an error that stops the run (ctx's
+// when interrupted: the chunk is then not added at all).
+func (gr *globalRun) explain(ctx context.Context, rows []dataset.Row) ([]string, error) {
+	nl := 1
+	if !gr.req.AllTargets {
+		nl = len(gr.labels)
+	}
+	texts := make([]string, len(rows))
+	for i, r := range rows {
+		texts[i] = r.Text
+	}
+	plan := planExplanations(gr.clf.Tokenizer, gr.req, texts, gr.avail, gr.hidden)
+	reqs := make([]attribution.Request, 0, len(rows)*nl)
+	for i, r := range rows {
+		if plan.refused[i] != nil {
+			continue
+		}
+		for l := range nl {
+			q := gr.req
+			q.Text = r.Text
+			if !gr.req.AllTargets {
+				q.Target = gr.labels[l]
+			}
+			reqs = append(reqs, q)
+		}
+	}
+	results, errs := gr.x.ExplainAll(ctx, reqs, plan.workers)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var failed []string
+	k := 0
+	for i, r := range rows {
+		if e := plan.refused[i]; e != nil {
+			gr.acc.Failed()
+			failed = append(failed, fmt.Sprintf("line %d: %s", r.Line, e))
+			continue
+		}
+		rs, es := results[k:k+nl], errs[k:k+nl]
+		k += nl
+		if e := errors.Join(es...); e != nil {
+			gr.acc.Failed()
+			failed = append(failed, fmt.Sprintf("line %d: %s", r.Line, e))
+			continue
+		}
+		var err error
+		if gr.req.AllTargets {
+			err = gr.acc.Add(rs[0])
+		} else {
+			err = gr.acc.AddLabels(rs)
+		}
+		if err != nil {
+			return failed, fmt.Errorf("line %d: %w", r.Line, err)
+		}
+	}
+	return failed, nil
 }
 
 // writeGlobal writes global.json and global.html to dir.
