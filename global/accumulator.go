@@ -247,7 +247,9 @@ func (a *Accumulator) Failed() { a.failed++ }
 func (a *Accumulator) add(text string, feats []attribution.FeatureAttribution, attrs [][]float64, evals int) {
 	a.texts++
 	a.evaluations += evals
-	ex := example{Hash: hash64(text), Text: clipExample(text)}
+	// Cloned (once, shared by the text's words): a slice would keep the
+	// whole text alive.
+	ex := example{Hash: hash64(text), Text: strings.Clone(clipExample(text))}
 	for j, f := range feats {
 		word := a.word(f.Text)
 		if word == "" {
@@ -296,6 +298,8 @@ func (a *Accumulator) keep(word string) *wordStats {
 	if a.cut && k.compare(a.bound) > 0 {
 		return nil
 	}
+	// A copy: word may be a slice of the text, which must not stay alive.
+	k.word = strings.Clone(word)
 	w := a.newWord(k)
 	a.insert(w)
 	if w.heapAt < 0 { // inserted and evicted at once
