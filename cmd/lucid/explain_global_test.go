@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -144,4 +145,31 @@ func TestExplainGlobalSplitMergeOnSST2(t *testing.T) {
 	want, err := json.Marshal(one)
 	require.NoError(t, err)
 	require.Equal(t, string(want), string(got))
+}
+
+// TestExplainGlobalInterrupted: Ctrl-C writes the report of the texts
+// explained so far, marked partial, and exits 130.
+func TestExplainGlobalInterrupted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the model")
+	}
+	dir := t.TempDir()
+	data := filepath.Join(dir, "texts.tsv")
+	// Far more texts than any machine explains in the wait below.
+	require.NoError(t, os.WriteFile(data, []byte("text\n"+longInput(5000, 12)), 0o644))
+	out := filepath.Join(dir, "out")
+	r := interruptLucid(t, "", 3*time.Second, "explain", "--global", "--data", data, "--out", out, "--budget", "16", "--progress", "always")
+	require.Equal(t, exitInterrupted, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "PARTIAL: interrupted")
+	b, err := os.ReadFile(filepath.Join(out, "global.json"))
+	require.NoError(t, err)
+	var rep global.Report
+	require.NoError(t, json.Unmarshal(b, &rep))
+	assert.True(t, rep.Partial)
+	assert.Less(t, rep.Texts, 5000)
+	assert.Zero(t, rep.Texts%globalChunk, "whole chunks only: %d texts", rep.Texts)
+	t.Logf("%d texts explained before the interrupt", rep.Texts)
+	page, err := os.ReadFile(filepath.Join(out, "global.html"))
+	require.NoError(t, err)
+	assert.Contains(t, string(page), "Interrupted")
 }
