@@ -373,8 +373,12 @@ func printGlobal(w io.Writer, rep *global.Report, dir string) {
 	if rep.Partial {
 		partial = " (PARTIAL: interrupted)"
 	}
-	fmt.Fprintf(w, "global explanation of %s on %s%s: %d texts (%d failed, %d rows skipped), %d word occurrences, %d word types, %s budget %d, %.1fs\n",
-		termSafe(rep.Model), termSafe(rep.Data), partial, rep.Texts, rep.Failed, rep.Skipped, rep.Occurrences, rep.WordTypes, termSafe(rep.Method), rep.Budget, rep.Seconds)
+	budget := "its default budget"
+	if rep.Budget > 0 {
+		budget = fmt.Sprintf("budget %d", rep.Budget)
+	}
+	fmt.Fprintf(w, "global explanation of %s on %s%s: %d texts (%d failed, %d rows skipped), %d word occurrences, %d word types, %s at %s, %.1fs\n",
+		termSafe(rep.Model), termSafe(rep.Data), partial, rep.Texts, rep.Failed, rep.Skipped, rep.Occurrences, rep.WordTypes, termSafe(rep.Method), budget, rep.Seconds)
 	if rep.DroppedOccurrences > 0 {
 		fmt.Fprintf(w, "cap of %d word types reached: %d occurrences of other types not aggregated\n", rep.MaxWords, rep.DroppedOccurrences)
 	}
@@ -407,4 +411,7 @@ the types with the smallest hash are kept (each exactly) and the other
 types' occurrences are counted, so parts of a file aggregated apart merge
 into the same numbers. Progress goes to stderr; Ctrl-C writes what is done
 (marked partial, exit 130).
+
+  lucid explain --global --data ../shared/data/sst2/dev.tsv --out global/
+  lucid explain --global --data posts.jsonl --text-col body --method occlusion --top 30
 `

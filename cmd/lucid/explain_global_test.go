@@ -173,3 +173,41 @@ func TestExplainGlobalInterrupted(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(page), "Interrupted")
 }
+
+// TestExplainGlobalMethods runs --global end to end with a method that
+// explains every label from one set of coalitions (occlusion) and one
+// that runs once per label (grad-input): with a softmax over two labels,
+// a word's mean attribution towards one is minus that towards the other.
+func TestExplainGlobalMethods(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the model")
+	}
+	dir := t.TempDir()
+	data := filepath.Join(dir, "texts.csv")
+	require.NoError(t, os.WriteFile(data, []byte("id,text\n"+strings.ReplaceAll(",\""+strings.TrimSuffix(longInput(12, 6), "\n"), "\n", "\"\n,\"")+"\"\n"), 0o644))
+	for _, tc := range []struct {
+		method string
+		tol    float64 // occlusion: exact in float64; gradients: float32 graphs
+	}{{"occlusion", 1e-12}, {"grad-input", 1e-4}} {
+		out := filepath.Join(dir, tc.method)
+		code, stdout, stderr := lucid(t, "", "explain", "--global", "--data", data, "--out", out, "--method", tc.method, "--min-count", "2")
+		require.Equal(t, exitOK, code, "%s: %s", tc.method, stderr)
+		assert.Contains(t, stdout, "global explanation of", tc.method)
+		b, err := os.ReadFile(filepath.Join(out, "global.json"))
+		require.NoError(t, err)
+		var rep global.Report
+		require.NoError(t, json.Unmarshal(b, &rep))
+		assert.Equal(t, 12, rep.Texts, tc.method)
+		assert.Equal(t, 72, rep.Occurrences, tc.method)
+		assert.Equal(t, tc.method, rep.Method)
+		require.NotEmpty(t, rep.Words)
+		for _, w := range rep.Words {
+			assert.InDelta(t, -w.Labels[0].Mean, w.Labels[1].Mean, tc.tol, "%s: %q", tc.method, w.Word)
+			assert.InDelta(t, w.Labels[0].MeanAbs, w.Labels[1].MeanAbs, tc.tol, "%s: %q", tc.method, w.Word)
+		}
+		require.NotEmpty(t, rep.Top[1].Importance, tc.method)
+		page, err := os.ReadFile(filepath.Join(out, "global.html"))
+		require.NoError(t, err)
+		assert.Contains(t, string(page), "Importance for POSITIVE")
+	}
+}
