@@ -95,9 +95,7 @@ func buildGlobal(rep *global.Report) globalView {
 		v.Labels = append(v.Labels, lv)
 		for _, list := range [][]global.TopWord{lt.Towards, lt.Against, lt.Importance} {
 			for _, tw := range list {
-				if !seen[tw.Word] {
-					seen[tw.Word] = true
-				}
+				seen[tw.Word] = true
 			}
 		}
 	}
