@@ -84,7 +84,10 @@ type Accumulator struct {
 	bound wordKey
 
 	texts, failed, occurrences, dropped, evaluations int
-	fold                                             cases.Caser
+	// partial: some texts of the input were never added (an
+	// interrupted run); it survives encoding and merging.
+	partial bool
+	fold    cases.Caser
 }
 
 // wordKey orders word types for the cap: by hash, ties by the word.
@@ -242,6 +245,10 @@ func sameFeatures(a, b []attribution.FeatureAttribution) bool {
 // Failed counts a text that could not be explained.
 func (a *Accumulator) Failed() { a.failed++ }
 
+// MarkPartial records that the run feeding a stopped before the end of
+// its input; a Report of a, or of anything a is merged into, is partial.
+func (a *Accumulator) MarkPartial() { a.partial = true }
+
 // add aggregates a text's features; attrs[l][j] is feature j's
 // attribution towards label l.
 func (a *Accumulator) add(text string, feats []attribution.FeatureAttribution, attrs [][]float64, evals int) {
@@ -360,6 +367,7 @@ func (a *Accumulator) Merge(o *Accumulator) error {
 	a.occurrences += o.occurrences
 	a.dropped += o.dropped
 	a.evaluations += o.evaluations
+	a.partial = a.partial || o.partial
 	if o.cut && (!a.cut || o.bound.compare(a.bound) < 0) {
 		a.cut, a.bound = true, o.bound
 	}
@@ -435,7 +443,7 @@ func cut(s string, n int) string {
 // equal accumulators encode to equal bytes.
 type snapshot struct {
 	Opt                                              Options
-	Cut                                              bool
+	Cut, Partial                                     bool
 	BoundHash                                        uint64
 	BoundWord                                        string
 	Texts, Failed, Occurrences, Dropped, Evaluations int
@@ -452,7 +460,7 @@ type wordSnap struct {
 
 // MarshalBinary encodes the Accumulator (options included).
 func (a *Accumulator) MarshalBinary() ([]byte, error) {
-	s := snapshot{Opt: a.opt, Cut: a.cut, BoundHash: a.bound.hash, BoundWord: a.bound.word, Texts: a.texts, Failed: a.failed,
+	s := snapshot{Opt: a.opt, Cut: a.cut, Partial: a.partial, BoundHash: a.bound.hash, BoundWord: a.bound.word, Texts: a.texts, Failed: a.failed,
 		Occurrences: a.occurrences, Dropped: a.dropped, Evaluations: a.evaluations, Words: make([]wordSnap, 0, len(a.words))}
 	for _, w := range a.sorted() {
 		s.Words = append(s.Words, wordSnap{Word: w.key.word, N: w.n, Attr: w.attr, Abs: w.abs, Examples: w.examples})
@@ -478,7 +486,7 @@ func (a *Accumulator) UnmarshalBinary(data []byte) error {
 	if len(s.Words) > d.opt.MaxWords {
 		return fmt.Errorf("global: decoding an Accumulator: %d words above the cap of %d", len(s.Words), d.opt.MaxWords)
 	}
-	d.cut, d.bound = s.Cut, wordKey{hash: s.BoundHash, word: s.BoundWord}
+	d.cut, d.bound, d.partial = s.Cut, wordKey{hash: s.BoundHash, word: s.BoundWord}, s.Partial
 	d.texts, d.failed, d.occurrences, d.dropped, d.evaluations = s.Texts, s.Failed, s.Occurrences, s.Dropped, s.Evaluations
 	kept := 0
 	for _, ws := range s.Words {

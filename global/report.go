@@ -159,7 +159,8 @@ const IntervalRule = "Student t over a word's occurrences: mean ± t(0.975, n−
 
 // Report computes the figures. top is how many words each top list holds
 // (0: DefaultTop); minCount the fewest occurrences a word needs to enter
-// one (0: DefaultMinCount). partial marks an interrupted run.
+// one (0: DefaultMinCount). partial marks an interrupted run (as
+// MarkPartial does).
 func (a *Accumulator) Report(top, minCount int, partial bool) (*Report, error) {
 	if top == 0 {
 		top = DefaultTop
@@ -172,7 +173,7 @@ func (a *Accumulator) Report(top, minCount int, partial bool) (*Report, error) {
 	}
 	o := a.opt
 	rep := &Report{Model: o.Model, Method: o.Method, Output: o.Output, Features: o.Features, Budget: o.Budget,
-		Labels: slices.Clone(o.Labels), CaseSensitive: o.CaseSensitive, Partial: partial,
+		Labels: slices.Clone(o.Labels), CaseSensitive: o.CaseSensitive, Partial: partial || a.partial,
 		Texts: a.texts, Failed: a.failed, Evaluations: a.evaluations, Occurrences: a.occurrences,
 		WordTypes: len(a.words), MaxWords: o.MaxWords, DroppedOccurrences: a.dropped,
 		Confidence: Confidence, Interval: IntervalRule, MinCount: minCount, TopN: top, Words: make([]Word, 0, len(a.words))}

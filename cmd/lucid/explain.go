@@ -185,6 +185,9 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	useColor := *color == "always" || (*color == "auto" && isTerminal(stdout))
 
+	if gf.on && len(gf.merge) > 0 {
+		return runGlobalMerge(gf, stdout)
+	}
 	folder, err := mf.folder()
 	if err != nil {
 		return err

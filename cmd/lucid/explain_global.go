@@ -40,6 +40,8 @@ type globalFlags struct {
 	maxFieldSize, out, prog   string
 	caseSensitive, strict     bool
 	maxWords, minCount, topBy int
+	saveState                 string
+	merge                     stringList
 }
 
 func registerGlobalFlags(fs *flag.FlagSet) *globalFlags {
@@ -54,6 +56,8 @@ func registerGlobalFlags(fs *flag.FlagSet) *globalFlags {
 	fs.StringVar(&g.prog, "progress", "auto", "--global: progress on stderr: auto (when a terminal), always or never")
 	fs.BoolVar(&g.caseSensitive, "case-sensitive", false, "--global: keep words as written (default: case-folded)")
 	fs.IntVar(&g.maxWords, "max-words", global.DefaultMaxWords, fmt.Sprintf("--global: word types kept, 1 to %d; past it the types with the smallest hash are kept and the others' occurrences counted", global.MaxMaxWords))
+	fs.StringVar(&g.saveState, "save-state", "", "--global: also write the aggregate's mergeable state to FILE (for --merge)")
+	fs.Var(&g.merge, "merge", "--global: instead of --data, merge the states that --save-state wrote (comma-separated or repeated) into one report; loads no model")
 	fs.IntVar(&g.minCount, "min-count", global.DefaultMinCount, fmt.Sprintf("--global: fewest occurrences a word needs to enter a top list, 1 to %d", maxTop))
 	return g
 }
@@ -63,7 +67,7 @@ func checkGlobal(fs *flag.FlagSet, g *globalFlags) error {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if !g.on {
-		for _, name := range []string{"data", "format", "text-col", "max-field-size", "strict", "out", "progress", "case-sensitive", "max-words", "min-count"} {
+		for _, name := range []string{"data", "format", "text-col", "max-field-size", "strict", "out", "progress", "case-sensitive", "max-words", "min-count", "save-state", "merge"} {
 			if set[name] {
 				return usagef("--%s needs --global", name)
 			}
@@ -75,8 +79,21 @@ func checkGlobal(fs *flag.FlagSet, g *globalFlags) error {
 			return usagef("--%s does not go with --global: every label is aggregated, to OUT/global.json and OUT/global.html", name)
 		}
 	}
-	if g.data == "" {
-		return usagef("--global needs --data FILE")
+	switch {
+	case len(g.merge) > 0 && g.data != "":
+		return usagef("--merge and --data: give one (--merge combines the states of earlier runs)")
+	case len(g.merge) > 0:
+		for _, name := range []string{"case-sensitive", "max-words", "save-state", "format", "text-col", "strict", "max-field-size", "method", "budget", "features"} {
+			if set[name] {
+				return usagef("--%s does not go with --merge: the states carry how they were made", name)
+			}
+		}
+		if !set["top"] {
+			g.topBy = global.DefaultTop
+		}
+		return intFlag("min-count", g.minCount, 1, maxTop)
+	case g.data == "":
+		return usagef("--global needs --data FILE (or --merge STATES)")
 	}
 	if fs.NArg() > 0 {
 		return usagef("unexpected arguments %q: --global reads --data", fs.Args())
@@ -216,8 +233,16 @@ func runExplainGlobal(ctx context.Context, g *globalFlags, mf *modelFlags, folde
 	rep.Seconds = time.Since(start).Seconds()
 	rep.Data = g.data
 	rep.Skipped = skipped
+	if interrupted {
+		acc.MarkPartial()
+	}
 	if werr := writeGlobal(g.out, rep); werr != nil {
 		return errors.Join(err, werr)
+	}
+	if g.saveState != "" {
+		if werr := saveGlobalState(g.saveState, acc); werr != nil {
+			return errors.Join(err, werr)
+		}
 	}
 	printGlobal(stdout, rep, g.out)
 	if err != nil {
@@ -226,6 +251,51 @@ func runExplainGlobal(ctx context.Context, g *globalFlags, mf *modelFlags, folde
 	if failed > 0 {
 		return fmt.Errorf("%d of %d texts could not be explained (the first are listed above); the report aggregates the others", failed, rep.Texts+failed)
 	}
+	return nil
+}
+
+// saveGlobalState writes acc's binary state to path (--save-state).
+func saveGlobalState(path string, acc *global.Accumulator) error {
+	data, err := acc.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		return fmt.Errorf("--save-state: %w", err)
+	}
+	return nil
+}
+
+// runGlobalMerge is lucid explain --global --merge: the states of earlier
+// runs (parts of one file, or files) merged into one report, in the order
+// given (which does not change the figures).
+func runGlobalMerge(g *globalFlags, stdout io.Writer) error {
+	var acc *global.Accumulator
+	for _, path := range g.merge {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("--merge: %w", err)
+		}
+		part := &global.Accumulator{}
+		if err := part.UnmarshalBinary(data); err != nil {
+			return fmt.Errorf("--merge %s: %w", path, err)
+		}
+		if acc == nil {
+			acc = part
+			continue
+		}
+		if err := acc.Merge(part); err != nil {
+			return fmt.Errorf("--merge %s: %w", path, err)
+		}
+	}
+	rep, err := acc.Report(g.topBy, g.minCount, false)
+	if err != nil {
+		return err
+	}
+	if err := writeGlobal(g.out, rep); err != nil {
+		return err
+	}
+	printGlobal(stdout, rep, g.out)
 	return nil
 }
 
@@ -412,6 +482,13 @@ types' occurrences are counted, so parts of a file aggregated apart merge
 into the same numbers. Progress goes to stderr; Ctrl-C writes what is done
 (marked partial, exit 130).
 
+Parts of a file (or several files) can be explained apart, on as many
+machines: --save-state FILE writes each run's mergeable state, and
+--merge A,B,... (instead of --data; no model is loaded) writes the report of
+all of them, the same numbers as one pass, in any order.
+
   lucid explain --global --data ../shared/data/sst2/dev.tsv --out global/
   lucid explain --global --data posts.jsonl --text-col body --method occlusion --top 30
+  lucid explain --global --data part1.tsv --save-state p1.state --out p1/
+  lucid explain --global --merge p1.state,p2.state --out all/
 `

@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -210,4 +212,63 @@ func TestExplainGlobalMethods(t *testing.T) {
 		require.NoError(t, err)
 		assert.Contains(t, string(page), "Importance for POSITIVE")
 	}
+}
+
+// TestExplainGlobalSaveAndMerge: a file explained in two parts with
+// --save-state, merged with --merge (either order), gives the figures of
+// one pass over the file.
+func TestExplainGlobalSaveAndMerge(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the model")
+	}
+	dir := t.TempDir()
+	lines := strings.Split(strings.TrimSuffix(longInput(40, 7), "\n"), "\n")
+	for i := range lines {
+		lines[i] += fmt.Sprintf(" %d", i%9) // some variety
+	}
+	write := func(name string, rows []string) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, []byte("text\n"+strings.Join(rows, "\n")+"\n"), 0o644))
+		return p
+	}
+	whole, p1, p2 := write("all.tsv", lines), write("p1.tsv", lines[:17]), write("p2.tsv", lines[17:])
+	args := []string{"explain", "--global", "--budget", "16", "--min-count", "2"}
+	run := func(extra ...string) global.Report {
+		t.Helper()
+		code, _, stderr := lucid(t, "", append(slices.Clone(args), extra...)...)
+		require.Equal(t, exitOK, code, stderr)
+		out := extra[slices.Index(extra, "--out")+1]
+		b, err := os.ReadFile(filepath.Join(out, "global.json"))
+		require.NoError(t, err)
+		var rep global.Report
+		require.NoError(t, json.Unmarshal(b, &rep))
+		rep.Data, rep.Seconds, rep.Skipped = "", 0, 0
+		return rep
+	}
+	one := run("--data", whole, "--out", filepath.Join(dir, "one"))
+	run("--data", p1, "--out", filepath.Join(dir, "o1"), "--save-state", filepath.Join(dir, "p1.state"))
+	run("--data", p2, "--out", filepath.Join(dir, "o2"), "--save-state", filepath.Join(dir, "p2.state"))
+	want, err := json.Marshal(one)
+	require.NoError(t, err)
+	for _, order := range []string{"p1.state,p2.state", "p2.state,p1.state"} {
+		states := strings.ReplaceAll(order, "p", filepath.Join(dir, "p"))
+		// --merge loads no model and takes no --budget.
+		code, stdout, stderr := lucid(t, "", "explain", "--global", "--merge", states, "--min-count", "2", "--out", filepath.Join(dir, "m"))
+		require.Equal(t, exitOK, code, stderr)
+		assert.Contains(t, stdout, "40 texts")
+		b, err := os.ReadFile(filepath.Join(dir, "m", "global.json"))
+		require.NoError(t, err)
+		var merged global.Report
+		require.NoError(t, json.Unmarshal(b, &merged))
+		merged.Data, merged.Seconds, merged.Skipped = "", 0, 0
+		got, err := json.Marshal(merged)
+		require.NoError(t, err)
+		assert.Equal(t, string(want), string(got), order)
+	}
+	code, _, stderr := lucid(t, "", "explain", "--global", "--merge", filepath.Join(dir, "p1.state"), "--budget", "8")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "--budget does not go with --merge")
+	code, _, stderr = lucid(t, "", "explain", "--global", "--merge", whole, "--out", filepath.Join(dir, "bad"))
+	assert.Equal(t, exitFailure, code)
+	assert.Contains(t, stderr, "global: decoding an Accumulator")
 }
