@@ -62,7 +62,9 @@ func registerGlobalFlags(fs *flag.FlagSet) *globalFlags {
 	return g
 }
 
-// checkGlobal refuses the explain flags that mean nothing with --global.
+// checkGlobal checks the --global flags, refuses the explain flags that
+// mean nothing with it (and its flags without it), and sets the top
+// lists' length (--top, default global.DefaultTop).
 func checkGlobal(fs *flag.FlagSet, g *globalFlags) error {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -79,6 +81,9 @@ func checkGlobal(fs *flag.FlagSet, g *globalFlags) error {
 			return usagef("--%s does not go with --global: every label is aggregated, to OUT/global.json and OUT/global.html", name)
 		}
 	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected arguments %q: --global reads --data (or --merge)", fs.Args())
+	}
 	switch {
 	case len(g.merge) > 0 && g.data != "":
 		return usagef("--merge and --data: give one (--merge combines the states of earlier runs)")
@@ -94,9 +99,6 @@ func checkGlobal(fs *flag.FlagSet, g *globalFlags) error {
 		return intFlag("min-count", g.minCount, 1, maxTop)
 	case g.data == "":
 		return usagef("--global needs --data FILE (or --merge STATES)")
-	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected arguments %q: --global reads --data", fs.Args())
 	}
 	if g.prog != "auto" && g.prog != "always" && g.prog != "never" {
 		return usagef("--progress %q: want auto, always or never", g.prog)
@@ -196,6 +198,7 @@ func runExplainGlobal(ctx context.Context, g *globalFlags, mf *modelFlags, folde
 		}
 		fmt.Fprintf(stderr, "%-90s", line)
 	}
+	progress() // at once: the first chunk takes a while
 	skipped := 0
 	err = rd.Batches(ctx, globalChunk, func(re *dataset.RowError) {
 		skipped++
