@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/lucid-nlp/lucid/attribution"
@@ -273,6 +274,7 @@ func saveGlobalState(path string, acc *global.Accumulator) error {
 // runs (parts of one file, or files) merged into one report, in the order
 // given (which does not change the figures).
 func runGlobalMerge(g *globalFlags, stdout io.Writer) error {
+	start := time.Now()
 	var acc *global.Accumulator
 	for _, path := range g.merge {
 		data, err := os.ReadFile(path)
@@ -295,6 +297,7 @@ func runGlobalMerge(g *globalFlags, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	rep.Data, rep.Seconds = "merged: "+strings.Join(g.merge, ", "), time.Since(start).Seconds()
 	if err := writeGlobal(g.out, rep); err != nil {
 		return err
 	}
