@@ -318,3 +318,36 @@ func TestIntervalCoverage(t *testing.T) {
 		t.Logf("n=%d: coverage %.3f", n, rate)
 	}
 }
+
+// FuzzUnmarshalBinary: a state from another machine is data: decoding
+// any bytes returns an error or a state that reports and re-encodes
+// without panicking, and decodes again to the same report.
+func FuzzUnmarshalBinary(f *testing.F) {
+	acc, err := New(Options{Labels: labels, MaxWords: 3})
+	require.NoError(f, err)
+	for _, r := range stream(rand.New(rand.NewPCG(5, 6)), 10, 8) {
+		require.NoError(f, acc.Add(r))
+	}
+	data, err := acc.MarshalBinary()
+	require.NoError(f, err)
+	f.Add(data)
+	f.Add(data[:len(data)/2])
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var a Accumulator
+		if a.UnmarshalBinary(b) != nil {
+			return
+		}
+		rep, err := a.Report(0, 0, false)
+		require.NoError(t, err)
+		again, err := a.MarshalBinary()
+		require.NoError(t, err)
+		var c Accumulator
+		require.NoError(t, c.UnmarshalBinary(again))
+		rep2, err := c.Report(0, 0, false)
+		require.NoError(t, err)
+		j1, _ := json.Marshal(rep)
+		j2, _ := json.Marshal(rep2)
+		require.Equal(t, string(j1), string(j2))
+	})
+}
