@@ -1,9 +1,11 @@
 // Package report renders Lucid's results as human-readable, self-contained
-// HTML: WriteAudit for an audit (report.html next to report.json) and
-// WriteExplanations for one or more explanations (lucid explain --html).
-// It also keeps a run's figures over time: AppendHistory (a JSONL line per
-// run, whose whole-data figures report.html plots as trends) and
-// WriteTensorBoard (a TensorBoard event file per run, the same figures).
+// HTML: WriteAudit for an audit (report.html next to report.json),
+// WriteExplanations for one or more explanations (lucid explain --html)
+// and WriteGlobal for a global explanation (global.html next to
+// global.json, lucid explain --global). It also keeps a run's figures over
+// time: AppendHistory (a JSONL line per run, whose whole-data figures
+// report.html plots as trends) and WriteTensorBoard (a TensorBoard event
+// file per run, the same figures).
 //
 // A page is a single file with no network references at all: the CSS is
 // inline, the charts are inline SVG, and a small inline script only adds

@@ -23,6 +23,7 @@ import (
 
 const explainHelp = `
 Usage: lucid explain [flags] [TEXT...] [-- TEXT...]
+       lucid explain --global --data FILE [--out DIR] [flags]
 
 Explains the model's prediction for each TEXT (or each line of standard
 input): how much each word (or token) moved the target label's score.
@@ -127,7 +128,7 @@ them is reported as an error and the others go on.
 `
 
 func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("explain", explainHelp, stderr)
+	fs := newFlagSet("explain", explainHelp+globalHelp, stderr)
 	var mf modelFlags
 	mf.register(fs)
 	method := fs.String("method", "kernelshap", "kernelshap, exact, lime, ig, occlusion, grad-input, saliency, counterfactual or partition")
@@ -153,7 +154,12 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	whyNot := fs.String("why-not", "", "also find the smallest set of words whose removal makes the model say LABEL (by name or index)")
 	summary := fs.String("summary", "plain", "the summary's wording: plain (for anyone) or technical (with f(x), the base value, each attribution and its share, and standard errors); JSON has both")
 	editBudget := fs.Int("edit-budget", attribution.DefaultEditBudget, fmt.Sprintf("model evaluations the edit search may spend (--why-not, --method counterfactual), 1 to %d", maxBudget))
+	gf := registerGlobalFlags(fs)
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	gf.topBy = *top
+	if err := checkGlobal(fs, gf); err != nil {
 		return err
 	}
 	req := attribution.Request{Budget: *budget, Steps: *steps, Target: *target, Seed: *seed, KernelWidth: *width,
@@ -205,9 +211,18 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	useColor := *color == "always" || (*color == "auto" && isTerminal(stdout))
 
+	if gf.on && len(gf.merge) > 0 {
+		return runGlobalMerge(gf, stdout)
+	}
 	folder, err := mf.folder()
 	if err != nil {
 		return err
+	}
+	if gf.on {
+		if req.Level != perturb.Words {
+			return usagef("--features %s --global: the aggregate is per word type; use --features words", req.Level)
+		}
+		return runExplainGlobal(ctx, gf, &mf, folder, req, out, *batch, stdout, stderr)
 	}
 	if allTargets && !slices.ContainsFunc(folder.Labels, func(l string) bool { return strings.EqualFold(l, "all") }) {
 		// "all" means every label, unless the model has a label so named.

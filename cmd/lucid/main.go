@@ -58,7 +58,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"predict", "classify texts with a model (default: the shipped sst2-mini-bert)", runPredict},
-		{"explain", "explain predictions: KernelSHAP, exact Shapley, LIME, IG, gradients, occlusion, partition, counterfactual edits", runExplain},
+		{"explain", "explain predictions: KernelSHAP, exact Shapley, LIME, IG, gradients, occlusion, partition, counterfactual edits; --global: per word over a file", runExplain},
 		{"audit", "audit fairness, data bias, consistency and explanation faithfulness over a file; fit group thresholds", runAudit},
 		{"compare", "compare two models on one file (flips, Δp, explanations) or one model on two files (shift)", runCompare},
 		{"augment", "counterfactual data augmentation: copies of rows with identity terms swapped", runAugment},
