@@ -11,6 +11,7 @@ import (
 	"github.com/lucid-nlp/lucid/fairness/group"
 	"github.com/lucid-nlp/lucid/fairness/paired"
 	"github.com/lucid-nlp/lucid/fairness/stats"
+	"github.com/lucid-nlp/lucid/fairness/suite"
 )
 
 // ruleText is the decision rule in words, as report.json and the HTML
@@ -95,6 +96,9 @@ func summarize(r *Report, cfg Config) []Finding {
 	}
 	if c := r.Consistency; c != nil {
 		out = append(out, consistencyFinding(c))
+	}
+	if r.Suite != nil {
+		out = append(out, suiteFinding(r.Suite))
 	}
 	if len(r.Slices) > 0 {
 		out = append(out, slicesFinding(r.Slices))
@@ -340,4 +344,31 @@ func capitalize(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// suiteFinding states the user-written suite's verdicts that are not
+// PASS, judged as the consistency tests are.
+func suiteFinding(r *suite.Result) Finding {
+	f := Finding{Check: "suite", Status: string(stats.Info)}
+	var judged []string
+	tested := 0
+	for _, t := range r.Tests {
+		if t.Tested == 0 {
+			judged = append(judged, fmt.Sprintf("%s %s: nothing tested (%d saturated)", t.Verdict.Status, t.Name, t.Saturated))
+			continue
+		}
+		tested++
+		f.Status = string(stats.Worse(stats.Status(f.Status), t.Verdict.Status))
+		if t.Verdict.Status == stats.Pass {
+			continue
+		}
+		judged = append(judged, fmt.Sprintf("%s %s %.1f%% [%.1f, %.1f] of %d cases", t.Verdict.Status, t.Name, 100*t.FailureRate, 100*t.FailureCI.Low, 100*t.FailureCI.High, t.Tested))
+	}
+	f.Message = fmt.Sprintf("Suite %q: %d of %d tests judged (fail: a move beyond %.2g, or the wrong label; failure rates tested against %.2g, Holm-corrected): ", r.Suite, tested, len(r.Tests), r.Tolerance, r.FailRateThreshold)
+	if len(judged) == 0 {
+		f.Message += "every test passes."
+	} else {
+		f.Message += strings.Join(judged, "; ") + "."
+	}
+	return f
 }
