@@ -213,6 +213,22 @@ func lookup(j map[string]any, key string) (any, error) {
 		return sub(s, 3, p[2]), nil
 	case "consistency-run":
 		return obj(j["consistency"])[p[1]], nil
+	case "suite-run":
+		return obj(j["suite"])[p[1]], nil
+	case "suite":
+		tr, err := find(obj(j["suite"])["tests"], "name", p[1])
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case p[2] == "failure_rate" && len(p) > 3:
+			return obj(tr["failure_ci"])[p[3]], nil
+		case p[2] == "p_holm":
+			return obj(tr["evidence"])["p"], nil
+		case p[2] == "verdict":
+			return status(tr), nil
+		}
+		return tr[p[2]], nil
 	case "accuracy", "positive_prediction_rate":
 		return sub(j, 1, p[0]), nil
 	case "group", "group-overall":
