@@ -151,6 +151,12 @@ type Config struct {
 	// tolerance and the consistency check's failure-rate rule; its
 	// result is Report.Suite. It needs a model.
 	Suite *suite.Suite
+	// WeightCol names a column of row weights (lucid augment --reweigh
+	// writes one) that the data scan (CheckData) sums by group and label
+	// over the labelled rows: DataBias.Weighted, the weighted
+	// group-by-label table of each group column. It needs the data check
+	// and a group column.
+	WeightCol string
 }
 
 // Progress is the state of a running audit.
@@ -216,6 +222,9 @@ func (c *Config) defaults(labels []string) error {
 	}
 	if c.Families == nil {
 		c.Families = counterfactual.Families()
+	}
+	if c.WeightCol != "" && (!c.has(CheckData) || len(c.Dataset.GroupCols)+len(c.Intersections) == 0) {
+		return fmt.Errorf("audit: the weight column %q weighs the data scan's group-by-label table: run --checks data with a --group-col", c.WeightCol)
 	}
 	c.Dataset.Labels = labels
 	return nil
@@ -405,6 +414,9 @@ func finish(ctx context.Context, s *State, clf Classifier, x *attribution.Explai
 	}
 	if s.scan != nil {
 		rep.DataBias = s.scan.Result()
+		if s.wtab != nil {
+			rep.DataBias.Weighted = s.wtab.Result()
+		}
 	}
 	scored := clf != nil || cfg.OutputsGiven()
 	if scored {

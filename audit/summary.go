@@ -8,6 +8,7 @@ import (
 
 	"github.com/lucid-nlp/lucid/fairness/consistency"
 	"github.com/lucid-nlp/lucid/fairness/counterfactual"
+	"github.com/lucid-nlp/lucid/fairness/databias"
 	"github.com/lucid-nlp/lucid/fairness/group"
 	"github.com/lucid-nlp/lucid/fairness/paired"
 	"github.com/lucid-nlp/lucid/fairness/stats"
@@ -83,6 +84,9 @@ func summarize(r *Report, cfg Config) []Finding {
 	}
 	if r.DataBias != nil {
 		out = append(out, dataBiasFindings(r.DataBias)...)
+		if w := r.DataBias.Weighted; w != nil {
+			out = append(out, weightedFinding(w))
+		}
 	}
 	for _, g := range r.Groups {
 		out = append(out, groupFinding(g))
@@ -371,4 +375,19 @@ func suiteFinding(r *suite.Result) Finding {
 		f.Message += strings.Join(judged, "; ") + "."
 	}
 	return f
+}
+
+// weightedFinding states the weighted group-by-label table: how far
+// P_w(label | group) is from P_w(label) in each column (0 when the
+// weights make group and label independent, as reweighing does).
+func weightedFinding(w *databias.WeightedReport) Finding {
+	var cols []string
+	for _, c := range w.Columns {
+		cols = append(cols, fmt.Sprintf("%s: %d groups, largest |P_w(label | group) − P_w(label)| = %.3g", c.Column, len(c.Groups), c.MaxGap))
+	}
+	msg := fmt.Sprintf("Weighted by %q over %d labelled rows: %s.", w.WeightColumn, w.Rows, strings.Join(cols, "; "))
+	if w.BadWeights > 0 {
+		msg += fmt.Sprintf(" %d labelled rows left out for a bad weight (%s).", w.BadWeights, strings.Join(w.BadWeightLines, "; "))
+	}
+	return Finding{Check: "data_bias", Status: string(stats.Info), Message: msg}
 }
