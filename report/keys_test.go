@@ -213,6 +213,28 @@ func lookup(j map[string]any, key string) (any, error) {
 		return sub(s, 3, p[2]), nil
 	case "consistency-run":
 		return obj(j["consistency"])[p[1]], nil
+	case "databias-weighted":
+		w := obj(obj(j["data_bias"])["weighted"])
+		if len(p) == 2 {
+			return w[p[1]], nil
+		}
+		col, err := find(w["columns"], "column", p[1])
+		if err != nil {
+			return nil, err
+		}
+		if p[2] == "max_gap" {
+			return col["max_gap"], nil
+		}
+		if p[2] == "label_share" {
+			i, _ := strconv.Atoi(p[3])
+			return col["label_share"].([]any)[i], nil
+		}
+		g, err := find(col["groups"], "group", p[2])
+		if err != nil {
+			return nil, err
+		}
+		i, _ := strconv.Atoi(p[4])
+		return g[p[3]].([]any)[i], nil
 	case "suite-run":
 		return obj(j["suite"])[p[1]], nil
 	case "suite":
