@@ -40,7 +40,9 @@ Checks (--checks, default all):
                   --tolerance), smoothed PMI with each label, and the most
                   skewed terms with sample sentences. --checks data alone
                   loads no model (labels are named by --model's config.json,
-                  or given as class indexes)
+                  or given as class indexes); --weight-col COL (lucid augment
+                  --reweigh writes one) adds each --group-col's weighted
+                  group-by-label table, P_w(label | group)
   groups          per group: accuracy, positive rate, TPR, FPR, FNR, precision
                   with Wilson 95% intervals; every pair of groups compared
                   (signed A - B with Newcombe intervals, the four-fifths
@@ -126,6 +128,7 @@ Examples:
   lucid audit --data posts.jsonl --fail-on fail     # exit 3 when a check fails
   lucid audit --data dev.tsv --checks slices --suite examples/sentiment_suite.json
   lucid audit --data train.tsv --checks data --group-col source   # no model
+  lucid audit --data weighted.csv --checks data --group-col gender --weight-col weight
   lucid audit --data vendor.csv --score-col p_toxic --label-names ok,toxic --group-col dialect
   lucid audit --data train.csv --group-col gender --fit-thresholds equalized-odds --out fit/
   lucid audit --data test.csv --group-col gender --thresholds fit/thresholds.json
