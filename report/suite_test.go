@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"math"
+	"os"
 	"strings"
 	"testing"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lucid-nlp/lucid/audit"
+	"github.com/lucid-nlp/lucid/dataset"
 	"github.com/lucid-nlp/lucid/fairness/suite"
 )
 
@@ -65,4 +67,38 @@ func TestWriteAuditSuite(t *testing.T) {
 	assert.Contains(t, page, `<span class="lab">text</span><span><bdi>an ok film</bdi></span>`)
 	assert.Less(t, strings.Index(page, `id="consistency"`), strings.Index(page, `id="suite"`))
 	assert.Less(t, strings.Index(page, `id="suite"`), strings.Index(page, `id="slices"`))
+}
+
+// In headless Chromium, the suite's section and the weighted table render
+// without script errors and every number in the DOM is report.json's.
+func TestBrowserSuiteAndWeighted(t *testing.T) {
+	bin := chromium(t)
+	s, err := suite.Load(strings.NewReader(`{"name":"names","lexicons":{"name":["Anna","Ahmed","John"],"thing":["film","plot","story"]},
+	  "tests":[{"name":"names","type":"inv","label":"positive","vary":["name"],"templates":["{name} said the {thing} was good."]}]}`), "n.json")
+	require.NoError(t, err)
+	res, err := suite.Run(context.Background(), nameBias{}, s, suite.Config{})
+	require.NoError(t, err)
+	var b strings.Builder
+	b.WriteString("text\tlabel\tsource\tw\n")
+	for i := range 120 {
+		src, label, w := "web", i%2, "1"
+		if i%3 == 0 {
+			src, label, w = "books", 1, "0.5"
+		}
+		b.WriteString("text " + string(rune('a'+i%26)) + " " + strings.Repeat("x", i%7) + "\t" + []string{"0", "1"}[label] + "\t" + src + "\t" + w + "\n")
+	}
+	data, err := audit.Run(context.Background(), nil, nil, audit.Config{Source: strings.NewReader(b.String()), Name: "w.tsv",
+		Checks: []string{audit.CheckData}, Labels: []string{"negative", "positive"}, Dataset: dataset.Options{GroupCols: []string{"source"}}, WeightCol: "w"})
+	require.NoError(t, err)
+	r := fixture()
+	r.Suite, r.DataBias = res, data.DataBias
+	page := writePage(t, t.TempDir(), "report.html", func(f *os.File) error { return WriteAudit(f, r) })
+	dom, stderr := browse(t, bin, page, "--dump-dom")
+	errs, console := jsProblems(t, dom, stderr)
+	assert.Empty(t, errs, "#js-errors")
+	assert.Empty(t, console, "console messages")
+	seen := checkDataKeys(t, dom, r, "suite:names:failure_rate", "suite:names:verdict", "suite:names:tested",
+		"databias-weighted:source:max_gap", "databias-weighted:source:books:share:1", "databias-weighted:source:web:weight:0")
+	assert.Equal(t, "fail", seen["suite:names:verdict"])
+	assert.Contains(t, dom, "Ahmed said the film was good.")
 }
