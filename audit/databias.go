@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/lucid-nlp/lucid/dataset"
 	"github.com/lucid-nlp/lucid/fairness/databias"
 	"github.com/lucid-nlp/lucid/fairness/stats"
 )
@@ -63,6 +64,22 @@ func scanRow(s *databias.Scanner, text string, label int, groups []string, gcols
 		vals[i] = g.value(groups)
 	}
 	return s.Add(text, label, vals)
+}
+
+// scanRow adds one row to the data scan and, with a weight column, to
+// its weighted table.
+func (s *State) scanRow(row dataset.Row) error {
+	if err := scanRow(s.scan, row.Text, row.Label, row.Groups, s.gcols); err != nil {
+		return err
+	}
+	if s.wtab == nil {
+		return nil
+	}
+	vals := make([]string, len(s.gcols))
+	for i, g := range s.gcols {
+		vals[i] = g.value(row.Groups)
+	}
+	return s.wtab.Add(row.Label, vals, row.Groups[s.weightAt], row.Line)
 }
 
 // dataBiasFindings state the data scan's verdicts: one line per family or

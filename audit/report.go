@@ -9,6 +9,7 @@ import (
 	"github.com/lucid-nlp/lucid/fairness/group"
 	"github.com/lucid-nlp/lucid/fairness/paired"
 	"github.com/lucid-nlp/lucid/fairness/stats"
+	"github.com/lucid-nlp/lucid/fairness/suite"
 	"github.com/lucid-nlp/lucid/fairness/thresholds"
 )
 
@@ -81,6 +82,10 @@ type Report struct {
 	ThresholdFit      *thresholds.File       `json:"threshold_fit,omitempty"`
 	ThresholdFitError string                 `json:"threshold_fit_error,omitempty"`
 	Thresholds        *thresholds.Evaluation `json:"thresholds,omitempty"`
+
+	// Suite is the user-written test suite's result (--suite), one
+	// verdict per test.
+	Suite *suite.Result `json:"suite,omitempty"`
 }
 
 // Timing is one phase of the audit: reading (and scoring every row), then

@@ -35,6 +35,7 @@ import (
 	"github.com/lucid-nlp/lucid/fairness/counterfactual"
 	"github.com/lucid-nlp/lucid/fairness/paired"
 	"github.com/lucid-nlp/lucid/fairness/stats"
+	"github.com/lucid-nlp/lucid/fairness/suite"
 	"github.com/lucid-nlp/lucid/fairness/thresholds"
 	"github.com/lucid-nlp/lucid/models"
 )
@@ -150,6 +151,17 @@ type Config struct {
 	// for by name.
 	ScoreCol      string
 	PredictionCol string
+	// Suite, when set, is a user-written test suite (fairness/suite) run
+	// through the model after the other checks, with Tolerance as its
+	// tolerance and the consistency check's failure-rate rule; its
+	// result is Report.Suite. It needs a model.
+	Suite *suite.Suite
+	// WeightCol names a column of row weights (lucid augment --reweigh
+	// writes one) that the data scan (CheckData) sums by group and label
+	// over the labelled rows: DataBias.Weighted, the weighted
+	// group-by-label table of each group column. It needs the data check
+	// and a group column.
+	WeightCol string
 }
 
 // Progress is the state of a running audit.
@@ -215,6 +227,9 @@ func (c *Config) defaults(labels []string) error {
 	}
 	if c.Families == nil {
 		c.Families = counterfactual.Families()
+	}
+	if c.WeightCol != "" && (!c.has(CheckData) || len(c.Dataset.GroupCols)+len(c.Intersections) == 0) {
+		return fmt.Errorf("audit: the weight column %q weighs the data scan's group-by-label table: run --checks data with a --group-col", c.WeightCol)
 	}
 	c.Dataset.Labels = labels
 	return nil
@@ -312,6 +327,9 @@ func (a classifierAdapter) Probabilities(ctx context.Context, texts []string) ([
 // still leaves its findings.
 func Run(ctx context.Context, clf Classifier, x *attribution.Explainer, cfg Config) (*Report, error) {
 	start := time.Now()
+	if clf == nil && cfg.Suite != nil {
+		return nil, fmt.Errorf("audit: the test suite %q runs the model on its texts: give a model (not --checks data alone, --score-col or --prediction-col)", cfg.Suite.Name)
+	}
 	if clf == nil { // a data-only audit, or of given outputs; NewState would make a merge-only State
 		if _, err := auditLabels(nil, cfg); err != nil {
 			return nil, err
@@ -406,6 +424,9 @@ func finish(ctx context.Context, s *State, clf Classifier, x *attribution.Explai
 	}
 	if s.scan != nil {
 		rep.DataBias = s.scan.Result()
+		if s.wtab != nil {
+			rep.DataBias.Weighted = s.wtab.Result()
+		}
 	}
 	scored := clf != nil || cfg.OutputsGiven()
 	if scored {
@@ -485,6 +506,20 @@ func finish(ctx context.Context, s *State, clf Classifier, x *attribution.Explai
 		}
 		rep.Consistency = &res
 		clock.stop(len(items))
+	}
+	if cfg.Suite != nil && clf != nil {
+		stage("suite")
+		clock.start("suite")
+		res, err := suite.Run(ctx, adapter, cfg.Suite, suite.Config{Seed: cfg.Seed, BatchSize: cfg.BatchSize, Tolerance: cfg.Tolerance})
+		if err != nil {
+			return nil, fmt.Errorf("audit: %w", err)
+		}
+		rep.Suite = res
+		texts := 0
+		for _, t := range res.Tests {
+			texts += t.Texts
+		}
+		clock.stop(texts)
 	}
 	ex := newExplanations(x)
 	explain := s.explainSample.Items()

@@ -57,6 +57,11 @@ type State struct {
 	cf      *counterfactual.Audit
 	slicer  *consistency.SliceAccuracy
 
+	// wtab is the data scan's weighted table (Config.WeightCol), read
+	// from the reader's column weightAt (-1: none).
+	wtab     *databias.WeightedTable
+	weightAt int
+
 	consistencySample, explainSample *Sample
 
 	rows, labelled, skipped, correct, positives int
@@ -117,6 +122,10 @@ func NewState(clf Classifier, cfg Config) (*State, error) {
 	}
 	if cfg.PredictionCol != "" {
 		s.predAt = s.read.add(cfg.PredictionCol, "--prediction-col")
+	}
+	s.weightAt = -1
+	if cfg.WeightCol != "" {
+		s.weightAt = s.read.add(cfg.WeightCol, "--weight-col")
 	}
 	s.consistencySample = NewSample(cfg.ConsistencyRows, cfg.Seed, 1)
 	s.explainSample = NewSample(cfg.ExplainRows, cfg.Seed, 2)
@@ -228,6 +237,19 @@ func (s *State) init(cols dataset.Columns) error {
 			return err
 		}
 		s.scan = scan
+		if s.weightAt >= 0 {
+			names := make([]string, len(s.gcols))
+			for i, g := range s.gcols {
+				names[i] = g.name
+			}
+			maxGroups := cfg.MaxGroups
+			if maxGroups == 0 {
+				maxGroups = databias.DefaultMaxGroups
+			}
+			if s.wtab, err = databias.NewWeightedTable(c.Groups[s.weightAt], names, s.labels, maxGroups); err != nil {
+				return err
+			}
+		}
 	}
 	if s.thrAt >= 0 {
 		thr, err := newThresholdWork(cfg, s.thrAt, s.positive)
@@ -322,7 +344,7 @@ func (s *State) Add(ctx context.Context, b Batch) error {
 			if row.Label >= 0 {
 				s.labelled++
 			}
-			if err := scanRow(s.scan, row.Text, row.Label, row.Groups, s.gcols); err != nil {
+			if err := s.scanRow(row); err != nil {
 				return err
 			}
 		}
@@ -365,7 +387,7 @@ func (s *State) Add(ctx context.Context, b Batch) error {
 			a.Add(row.Groups[s.frameAt], s.gcols[g].value(row.Groups), o.score, yPred)
 		}
 		if s.scan != nil {
-			if err := scanRow(s.scan, row.Text, row.Label, row.Groups, s.gcols); err != nil {
+			if err := s.scanRow(row); err != nil {
 				return err
 			}
 		}

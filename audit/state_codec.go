@@ -35,6 +35,7 @@ type stateSnapshot struct {
 	Thresholds      []byte
 	Counterfactual  []byte
 	Slices          []byte
+	Weighted        []byte
 	Consistency     sampleSnapshot
 	Explain         sampleSnapshot
 }
@@ -134,6 +135,11 @@ func (s *State) Merge(o *State) error {
 			return err
 		}
 	}
+	if s.wtab != nil {
+		if err := s.wtab.Merge(o.wtab); err != nil {
+			return err
+		}
+	}
 	s.mergeCounts(o)
 	return nil
 }
@@ -192,6 +198,9 @@ func (s *State) MarshalBinary() ([]byte, error) {
 	if s.slicer != nil {
 		snap.Slices = enc(s.slicer)
 	}
+	if s.wtab != nil {
+		snap.Weighted = enc(s.wtab)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -221,7 +230,8 @@ func (s *State) UnmarshalBinary(data []byte) error {
 		}
 		if len(snap.Groups) != len(s.accs) || len(snap.Pairs) != len(s.pairs) ||
 			(snap.Data != nil) != (s.scan != nil) || (snap.Thresholds != nil) != (s.thr != nil) ||
-			(snap.Counterfactual != nil) != (s.cf != nil) || (snap.Slices != nil) != (s.slicer != nil) {
+			(snap.Counterfactual != nil) != (s.cf != nil) || (snap.Slices != nil) != (s.slicer != nil) ||
+			(snap.Weighted != nil) != (s.wtab != nil) {
 			return errors.New("audit: the encoded State's checks do not match this configuration's")
 		}
 		var err error
@@ -251,6 +261,9 @@ func (s *State) UnmarshalBinary(data []byte) error {
 		}
 		if s.slicer != nil {
 			dec(s.slicer, snap.Slices)
+		}
+		if s.wtab != nil {
+			dec(s.wtab, snap.Weighted)
 		}
 		if err != nil {
 			return err

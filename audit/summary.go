@@ -8,9 +8,11 @@ import (
 
 	"github.com/lucid-nlp/lucid/fairness/consistency"
 	"github.com/lucid-nlp/lucid/fairness/counterfactual"
+	"github.com/lucid-nlp/lucid/fairness/databias"
 	"github.com/lucid-nlp/lucid/fairness/group"
 	"github.com/lucid-nlp/lucid/fairness/paired"
 	"github.com/lucid-nlp/lucid/fairness/stats"
+	"github.com/lucid-nlp/lucid/fairness/suite"
 )
 
 // ruleText is the decision rule in words, as report.json and the HTML
@@ -82,6 +84,9 @@ func summarize(r *Report, cfg Config) []Finding {
 	}
 	if r.DataBias != nil {
 		out = append(out, dataBiasFindings(r.DataBias)...)
+		if w := r.DataBias.Weighted; w != nil {
+			out = append(out, weightedFinding(w))
+		}
 	}
 	for _, g := range r.Groups {
 		out = append(out, groupFinding(g))
@@ -95,6 +100,9 @@ func summarize(r *Report, cfg Config) []Finding {
 	}
 	if c := r.Consistency; c != nil {
 		out = append(out, consistencyFinding(c))
+	}
+	if r.Suite != nil {
+		out = append(out, suiteFinding(r.Suite))
 	}
 	if len(r.Slices) > 0 {
 		out = append(out, slicesFinding(r.Slices))
@@ -345,4 +353,46 @@ func capitalize(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// suiteFinding states the user-written suite's verdicts that are not
+// PASS, judged as the consistency tests are.
+func suiteFinding(r *suite.Result) Finding {
+	f := Finding{Check: "suite", Status: string(stats.Info)}
+	var judged []string
+	tested := 0
+	for _, t := range r.Tests {
+		if t.Tested == 0 {
+			judged = append(judged, fmt.Sprintf("%s %s: nothing tested (%d saturated)", t.Verdict.Status, t.Name, t.Saturated))
+			continue
+		}
+		tested++
+		f.Status = string(stats.Worse(stats.Status(f.Status), t.Verdict.Status))
+		if t.Verdict.Status == stats.Pass {
+			continue
+		}
+		judged = append(judged, fmt.Sprintf("%s %s %.1f%% [%.1f, %.1f] of %d cases", t.Verdict.Status, t.Name, 100*t.FailureRate, 100*t.FailureCI.Low, 100*t.FailureCI.High, t.Tested))
+	}
+	f.Message = fmt.Sprintf("Suite %q: %d of %d tests judged (fail: a move beyond %.2g, or the wrong label; failure rates tested against %.2g, Holm-corrected): ", r.Suite, tested, len(r.Tests), r.Tolerance, r.FailRateThreshold)
+	if len(judged) == 0 {
+		f.Message += "every test passes."
+	} else {
+		f.Message += strings.Join(judged, "; ") + "."
+	}
+	return f
+}
+
+// weightedFinding states the weighted group-by-label table: how far
+// P_w(label | group) is from P_w(label) in each column (0 when the
+// weights make group and label independent, as reweighing does).
+func weightedFinding(w *databias.WeightedReport) Finding {
+	var cols []string
+	for _, c := range w.Columns {
+		cols = append(cols, fmt.Sprintf("%s: %d groups, largest |P_w(label | group) − P_w(label)| = %.3g", c.Column, len(c.Groups), c.MaxGap))
+	}
+	msg := fmt.Sprintf("Weighted by %q over %d labelled rows: %s.", w.WeightColumn, w.Rows, strings.Join(cols, "; "))
+	if w.BadWeights > 0 {
+		msg += fmt.Sprintf(" %d labelled rows left out for a bad weight (%s).", w.BadWeights, strings.Join(w.BadWeightLines, "; "))
+	}
+	return Finding{Check: "data_bias", Status: string(stats.Info), Message: msg}
 }

@@ -52,4 +52,10 @@
 // reported (the first MaxBadRowsShown), and the reader's reconciliation of
 // every input line included in the Report. With Config.Read.Strict the
 // first one stops the run instead.
+//
+// Reweighing. Reweigh (lucid augment --reweigh) writes a file through
+// unchanged but for one added column, each labelled row's weight
+// P(g)·P(y)/P(g, y) for its group g and label y (AIF360's Reweighing,
+// Kamiran & Calders 2012), which makes group and label independent in the
+// weighted data; it makes no copies. See reweigh.go.
 package augment

@@ -21,7 +21,10 @@ type rowWriter struct {
 	ending string
 	// provKey is the provenance column's JSON key, encoded (JSONL).
 	provKey []byte
-	buf     bytes.Buffer
+	// number writes the added column's JSONL value as a JSON number (null
+	// when empty) rather than a string: the reweighing weight.
+	number bool
+	buf    bytes.Buffer
 }
 
 func newRowWriter(w *bufio.Writer, format dataset.Format, provCol string) *rowWriter {
@@ -116,7 +119,14 @@ func (rw *rowWriter) write(rec dataset.RawRecord, text *string, prov string, oth
 		rw.buf.WriteByte(',')
 		rw.buf.Write(rw.provKey)
 		rw.buf.WriteByte(':')
-		rw.buf.Write(jsonString(prov))
+		switch {
+		case rw.number && prov == "":
+			rw.buf.WriteString("null")
+		case rw.number:
+			rw.buf.WriteString(prov)
+		default:
+			rw.buf.Write(jsonString(prov))
+		}
 		rw.buf.Write(b[end:])
 	}
 	rw.buf.WriteString(rw.endingOf(rec.Ending))

@@ -65,6 +65,7 @@ type auditView struct {
 	CFNote      string
 	Cons        *consV
 	ConsNote    string
+	Suite       *suiteV
 	Slices      []sliceV
 	SliceMax    string
 	SlicesNote  string
@@ -184,6 +185,9 @@ func buildAudit(r *audit.Report) *auditView {
 		v.Cons = buildCons(r.Consistency)
 	} else {
 		v.ConsNote = v.note(audit.CheckConsistency, "no consistency results.")
+	}
+	if r.Suite != nil {
+		v.Suite = buildSuite(r.Suite)
 	}
 	if r.DataBias != nil {
 		v.DataBias = buildDataBias(r.DataBias)

@@ -21,6 +21,8 @@ type dataBiasV struct {
 	Tolerance     Num
 	Lists         []dbListV
 	Skewed        []dbSkewedV
+	// Weighted is the weighted group-by-label table (--weight-col).
+	Weighted *weightedV
 }
 
 type dbListV struct {
@@ -58,6 +60,9 @@ func buildDataBias(r *databias.Report) *dataBiasV {
 	v := &dataBiasV{R: r, Rows: count("databias:rows", r.Rows), Labeled: count("databias:labelled_rows", r.Labelled),
 		Share:     estimate("databias:positive_share", r.PositiveShare.Value, r.PositiveShare.Low, r.PositiveShare.High),
 		Tolerance: num("databias:tolerance", r.Tolerance)}
+	if r.Weighted != nil {
+		v.Weighted = buildWeighted(r.Weighted)
+	}
 	lists := append(append([]databias.List{}, r.Families...), r.Columns...)
 	for _, l := range lists {
 		k := "databias:" + l.Kind + ":" + l.Name + ":"

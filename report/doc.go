@@ -122,6 +122,13 @@
 //	hand-measured validity)
 //	(the evidence's p), consistency:<test>:verdict
 //	consistency-run:tolerance, consistency-run:fail_rate_threshold
+//	suite:<test>:failure_rate[:low|:high], suite:<test>:cases|texts|tested|
+//	saturated|failures, suite:<test>:p_holm (the evidence's p),
+//	suite:<test>:verdict (the --suite tests)
+//	suite-run:tolerance, suite-run:fail_rate_threshold
+//	databias-weighted:rows|bad_weights (--weight-col's table),
+//	databias-weighted:<column>:max_gap, databias-weighted:<column>:label_share:<i>,
+//	databias-weighted:<column>:<group>:rows|weight|share:<i> (i: label index)
 //	slice:<name>:count, slice:<name>:accuracy[:low|:high], slice:<name>:gap
 //	slice:<name>:vs_rest[:low|:high] (the evidence: accuracy − rest's),
 //	slice:<name>:p_holm, slice:<name>:rest_count, slice:<name>:verdict

@@ -216,6 +216,7 @@ var phaseText = map[string][2]string{
 	audit.CheckGroups:         {"group statistics and tests", ""},
 	audit.CheckCounterfactual: {"counterfactual swaps", ""},
 	audit.CheckConsistency:    {"consistency tests on", "rows"},
+	"suite":                   {"the test suite on", "texts"},
 	audit.CheckFaithfulness:   {"faithfulness on", "texts"},
 	audit.CheckStability:      {"explanation stability on", "texts"},
 }

@@ -213,6 +213,44 @@ func lookup(j map[string]any, key string) (any, error) {
 		return sub(s, 3, p[2]), nil
 	case "consistency-run":
 		return obj(j["consistency"])[p[1]], nil
+	case "databias-weighted":
+		w := obj(obj(j["data_bias"])["weighted"])
+		if len(p) == 2 {
+			return w[p[1]], nil
+		}
+		col, err := find(w["columns"], "column", p[1])
+		if err != nil {
+			return nil, err
+		}
+		if p[2] == "max_gap" {
+			return col["max_gap"], nil
+		}
+		if p[2] == "label_share" {
+			i, _ := strconv.Atoi(p[3])
+			return col["label_share"].([]any)[i], nil
+		}
+		g, err := find(col["groups"], "group", p[2])
+		if err != nil {
+			return nil, err
+		}
+		i, _ := strconv.Atoi(p[4])
+		return g[p[3]].([]any)[i], nil
+	case "suite-run":
+		return obj(j["suite"])[p[1]], nil
+	case "suite":
+		tr, err := find(obj(j["suite"])["tests"], "name", p[1])
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case p[2] == "failure_rate" && len(p) > 3:
+			return obj(tr["failure_ci"])[p[3]], nil
+		case p[2] == "p_holm":
+			return obj(tr["evidence"])["p"], nil
+		case p[2] == "verdict":
+			return status(tr), nil
+		}
+		return tr[p[2]], nil
 	case "accuracy", "positive_prediction_rate":
 		return sub(j, 1, p[0]), nil
 	case "group", "group-overall":

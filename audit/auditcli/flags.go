@@ -10,6 +10,7 @@ package auditcli
 import (
 	"flag"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/lucid-nlp/lucid/fairness/counterfactual"
 	"github.com/lucid-nlp/lucid/fairness/group"
 	"github.com/lucid-nlp/lucid/fairness/scoring"
+	"github.com/lucid-nlp/lucid/fairness/suite"
 	"github.com/lucid-nlp/lucid/fairness/thresholds"
 )
 
@@ -96,6 +98,11 @@ type Flags struct {
 	ScoreCol        string     `json:"score_col"`
 	PredictionCol   string     `json:"prediction_col"`
 	Labels          []string   `json:"label_names"`
+	// Suite is a user-written test suite file (fairness/suite, JSON).
+	Suite string `json:"suite,omitempty"`
+	// WeightCol is a column of row weights the data scan sums by group
+	// and label (audit.Config.WeightCol).
+	WeightCol string `json:"weight_col,omitempty"`
 
 	Model    string `json:"model"`
 	Device   string `json:"device"`
@@ -185,6 +192,8 @@ func Register(fs *flag.FlagSet) *Flags {
 	fs.StringVar(&f.ScoreCol, "score-col", "", "audit given outputs, no model: the column of the positive class's probability or score, in [0, 1] (above 0.5 predicts it when there is no --prediction-col)")
 	fs.StringVar(&f.PredictionCol, "prediction-col", "", "audit given outputs, no model: the column of the predicted label (a name from the labels, or a class index)")
 	fs.Var((*StringList)(&f.Labels), "label-names", "the class names, in class-index order, for an audit with no model (--score-col, --prediction-col, --checks data); default: the --model folder's config.json")
+	fs.StringVar(&f.WeightCol, "weight-col", "", "a column of row weights (lucid augment --reweigh writes one): the data scan adds the weighted group-by-label table of each --group-col, P_w(label | group)")
+	fs.StringVar(&f.Suite, "suite", "", "a JSON test suite of your own (templates with {slot} lexicons; mft, inv and dir tests) run through the model; README \"Your own test suites\"")
 	return f
 }
 
@@ -234,6 +243,15 @@ func (f *Flags) Validate() error {
 		if f.ScoreCol == "" && (f.FitThresholds != "" || f.Thresholds != "") {
 			return Usagef("--fit-thresholds and --thresholds act on the positive class's score: give --score-col (--prediction-col %q holds labels only)", TermSafe(f.PredictionCol))
 		}
+	}
+	if f.WeightCol != "" && len(f.Checks) > 0 && !slices.Contains(f.Checks, audit.CheckData) {
+		return Usagef("--weight-col %q weighs the data scan: add data to --checks", TermSafe(f.WeightCol))
+	}
+	if f.WeightCol != "" && len(f.GroupCols)+len(f.GroupCross) == 0 {
+		return Usagef("--weight-col %q weighs the group-by-label table of a group column: give --group-col", TermSafe(f.WeightCol))
+	}
+	if f.Suite != "" && f.ModelFree() {
+		return Usagef("--suite %q runs the model on its texts: it cannot run with --checks data alone, --score-col or --prediction-col", TermSafe(f.Suite))
 	}
 	if len(f.Labels) == 1 {
 		return Usagef("--label-names %q: name two or more classes, comma-separated, in class-index order", TermSafe(f.Labels[0]))
@@ -341,12 +359,19 @@ func (f *Flags) Config() (audit.Config, error) {
 			Tolerance: f.Tolerance, MaxSkippedShare: f.MaxSkippedShare, MaxGroups: f.MaxGroups,
 			FitThresholds: constraint, Thresholds: thrFile, ThresholdCol: f.ThresholdCol,
 			ScoreCol: f.ScoreCol, PredictionCol: f.PredictionCol, Labels: f.Labels, ModelName: "none (outputs from " + outputsNamed(f) + ")",
+			WeightCol: f.WeightCol,
 		}, nil
 	}
 	if f.ModelFree() {
 		return audit.Config{Name: f.Data, Dataset: dopts, Positive: f.Positive, Checks: f.Checks, Families: fams, Seed: f.Seed,
 			BatchSize: f.Batch, MinGroupSize: f.MinGroupSize, Intersections: f.GroupCross, Tolerance: f.Tolerance, MaxSkippedShare: f.MaxSkippedShare,
-			MaxGroups: f.MaxGroups, MissingAsGroup: f.MissingGroup == "as-group", ModelName: "none (data only)", Labels: f.Labels}, nil
+			MaxGroups: f.MaxGroups, MissingAsGroup: f.MissingGroup == "as-group", ModelName: "none (data only)", Labels: f.Labels, WeightCol: f.WeightCol}, nil
+	}
+	var st *suite.Suite
+	if f.Suite != "" {
+		if st, err = loadSuite(f.Suite); err != nil {
+			return audit.Config{}, err
+		}
 	}
 	return audit.Config{
 		Name:     f.Data,
@@ -356,7 +381,23 @@ func (f *Flags) Config() (audit.Config, error) {
 		Methods: methods, Budget: f.Budget, PairCol: f.PairCol, CounterfactualPartners: f.CFPartners, Intersections: f.GroupCross, MissingAsGroup: f.MissingGroup == "as-group",
 		Tolerance: f.Tolerance, MaxSkippedShare: f.MaxSkippedShare, MaxGroups: f.MaxGroups,
 		FitThresholds: constraint, Thresholds: thrFile, ThresholdCol: f.ThresholdCol,
+		Suite: st, WeightCol: f.WeightCol,
 	}, nil
+}
+
+// loadSuite reads a --suite file; a missing or malformed file is the
+// caller's to fix.
+func loadSuite(path string) (*suite.Suite, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, Usagef("--suite: %s", TermSafe(err.Error()))
+	}
+	defer fh.Close()
+	st, err := suite.Load(fh, path)
+	if err != nil {
+		return nil, Usagef("--suite: %s", TermSafe(err.Error()))
+	}
+	return st, nil
 }
 
 // outputsNamed names the columns an audit of given outputs reads.

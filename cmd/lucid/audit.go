@@ -41,7 +41,9 @@ Checks (--checks, default all):
                   --tolerance), smoothed PMI with each label, and the most
                   skewed terms with sample sentences. --checks data alone
                   loads no model (labels are named by --model's config.json,
-                  or given as class indexes)
+                  or given as class indexes); --weight-col COL (lucid augment
+                  --reweigh writes one) adds each --group-col's weighted
+                  group-by-label table, P_w(label | group)
   groups          per group: accuracy, positive rate, TPR, FPR, FNR, precision
                   with Wilson 95% intervals; every pair of groups compared
                   (signed A - B with Newcombe intervals, the four-fifths
@@ -92,6 +94,17 @@ constraint's pairwise tests, every metric's column verdict (and the tests
 that got worse) and accuracy before and after, with intervals; apply them
 with lucid predict --thresholds.
 
+Your own test suites (--suite FILE, JSON; README "Your own test suites"):
+templates with {slot} placeholders filled from lexicons, and one
+expectation per test, as in CheckList: mft (every expansion gets "label"),
+inv (the expansions that differ only in the "vary" slots must not move
+p(label) by more than --tolerance from the group's first) or dir (they
+must not move p(label) the wrong way, "direction" up or down, by more).
+A test expanding to more than its max_cases (default 500, at most 100000)
+runs a seeded sample of them; a group holds at most 100 expansions. Each
+test's failure rate is judged as the consistency tests' are, the suite's
+tests one Holm family. Needs the model; runs beside any --checks.
+
 Verdicts: one rule for every check. FAIL when materiality is shown: the
 effect's interval, at the level Holm's correction over its family gives it
 (for a group column: all pairs x all metrics), lies wholly outside the
@@ -119,7 +132,9 @@ Examples:
   lucid audit --data people.csv --group-col gender,age --group-cross gender,age
   lucid audit --data ../shared/data/sst2/dev.tsv --checks counterfactual,consistency
   lucid audit --data posts.jsonl --fail-on fail     # exit 3 when a check fails
+  lucid audit --data dev.tsv --checks slices --suite examples/sentiment_suite.json
   lucid audit --data train.tsv --checks data --group-col source   # no model
+  lucid audit --data weighted.csv --checks data --group-col gender --weight-col weight
   lucid audit --data vendor.csv --score-col p_toxic --label-names ok,toxic --group-col dialect
   lucid audit --data train.csv --group-col gender --fit-thresholds equalized-odds --out fit/
   lucid audit --data test.csv --group-col gender --thresholds fit/thresholds.json

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/lucid-nlp/lucid/augment"
@@ -55,10 +57,25 @@ counterfactual check. Labels are copied, never read.
 
 Prints the counts per family to stderr; --report FILE writes them as JSON.
 
+Reweighing (--reweigh; AIF360's Reweighing, Kamiran & Calders 2012): instead
+of copies, writes IN to OUT with one column added (--weight-col, default
+weight): each labelled row's weight w(g, y) = P(g)·P(y) / P(g, y), estimated
+over the labelled rows, g the row's --group-col value (or, with --group-cross
+a,b, its intersection "x | y") and y its label (--label-col, default label;
+required). Under these weights every group has the same label distribution,
+so a trainer that takes sample weights sees group and label independent.
+Unlabelled rows get an empty weight (JSONL: null); labels compare without
+case. A (group, label) cell with no row cannot be balanced: it is named.
+lucid audit --checks data --group-col COL --weight-col weight on OUT shows
+the weighted group-by-label table, P_w(label | group) equal across groups.
+Prints the table to stderr; --report FILE writes it as JSON.
+
 Examples:
   lucid augment --data train.tsv --out train_aug.tsv
   lucid augment --data train.csv --out aug.csv --family gender,religion --per-row 1 --seed 7
   lucid augment --data train.tsv --out aug.tsv --family gender --group-col gender
+  lucid augment --data train.csv --out weighted.csv --reweigh --group-col gender
+  lucid augment --data train.csv --out weighted.csv --reweigh --group-cross gender,age --label-col y
 `
 
 func runAugment(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
@@ -73,13 +90,32 @@ func runAugment(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	perRow := fs.Int("per-row", 0, fmt.Sprintf("copies per row, drawn at random from its swaps; 0 writes every swap, at most %d", augment.MaxPerRow))
 	seed := fs.Uint64("seed", 1, "seed of the --per-row draw")
 	provCol := fs.String("provenance-col", augment.DefaultProvenanceCol, "name of the added provenance column")
-	groupCol := fs.String("group-col", "", "group column whose value a copy changes from the swapped-from to the swapped-to group")
+	groupCol := fs.String("group-col", "", "group column whose value a copy changes from the swapped-from to the swapped-to group; with --reweigh, the group the weights balance")
 	reportFile := fs.String("report", "", "also write the counts as JSON to this file")
 	maxField := fs.String("max-field-size", "1MiB", "largest CSV/TSV/JSONL field; a longer one, or a runaway quote, is a bad row")
 	strict := fs.Bool("strict", false, "stop at the first bad row instead of skipping and reporting it")
 	maxSkipped := fs.Float64("max-skipped-share", augment.DefaultMaxSkippedShare, "fail, writing nothing, when more than this share of the rows are bad and skipped, in (0, 1]")
+	reweighMode := fs.Bool("reweigh", false, "write a weight column (AIF360's Reweighing) instead of copies: needs labels and --group-col or --group-cross")
+	labelCol := fs.String("label-col", "", "with --reweigh: the label column (default label)")
+	groupCross := fs.String("group-cross", "", "with --reweigh: group columns whose intersection is the group, comma-separated, like gender,age")
+	weightCol := fs.String("weight-col", augment.DefaultWeightCol, "with --reweigh: name of the added weight column")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !*reweighMode {
+		for _, n := range []string{"label-col", "group-cross", "weight-col"} {
+			if set[n] {
+				return usagef("--%s is a --reweigh flag: add --reweigh, or leave it out", n)
+			}
+		}
+	} else {
+		for _, n := range []string{"family", "families", "per-row", "provenance-col"} {
+			if set[n] {
+				return usagef("--%s makes counterfactual copies, which --reweigh does not (reweigh the augmented file in a second run)", n)
+			}
+		}
 	}
 	if *data == "" || *out == "" {
 		return usagef("--data IN and --out OUT are required")
@@ -130,6 +166,39 @@ func runAugment(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 			return usageError{err.Error()}
 		}
 	}
+	if *reweighMode {
+		var groups []string
+		if *groupCol != "" {
+			groups = append(groups, *groupCol)
+		}
+		if *groupCross != "" {
+			if *groupCol != "" {
+				return usagef("--group-col and --group-cross: give one group column, or the columns of one intersection")
+			}
+			for _, c := range strings.Split(*groupCross, ",") {
+				if c = strings.TrimSpace(c); c != "" {
+					groups = append(groups, c)
+				}
+			}
+			if len(groups) < 2 {
+				return usagef("--group-cross %q: name two or more group columns, comma-separated, like gender,age", termSafe(*groupCross))
+			}
+		}
+		if len(groups) == 0 {
+			return usagef("--reweigh needs the group column: --group-col COL (or --group-cross a,b)")
+		}
+		rcfg := augment.ReweighConfig{LabelCol: *labelCol, GroupCols: groups, WeightCol: *weightCol,
+			Read: dataset.Options{Format: f, TextCol: *textCol, MaxFieldBytes: int(fieldBytes), Strict: *strict}}
+		rep, err := augment.ReweighFile(ctx, *data, *out, rcfg)
+		if err != nil {
+			if errors.Is(err, dataset.ErrMissingColumn) || strings.Contains(err.Error(), "reweighing needs") {
+				return usageError{termSafe(err.Error())}
+			}
+			return err
+		}
+		printReweigh(stderr, *data, *out, rep)
+		return writeAugmentReport(*reportFile, rep)
+	}
 	cfg := augment.Config{
 		Families: fams, PerRow: *perRow, Seed: *seed, ProvenanceCol: *provCol, GroupCol: *groupCol,
 		Read:            dataset.Options{Format: f, TextCol: *textCol, MaxFieldBytes: int(fieldBytes), Strict: *strict},
@@ -142,16 +211,47 @@ func runAugment(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	// Too many rows skipped: the counts are still printed (and written to
 	// --report), so the user sees what went wrong; OUT is not written.
 	printAugment(stderr, *data, *out, rep)
-	if *reportFile != "" {
-		b, jerr := json.MarshalIndent(rep, "", "  ")
-		if jerr != nil {
-			return errors.Join(err, jerr)
-		}
-		if werr := atomicfile.WriteFile(*reportFile, append(b, '\n'), 0o644); werr != nil {
-			return errors.Join(err, fmt.Errorf("writing --report: %w", werr))
-		}
+	return errors.Join(err, writeAugmentReport(*reportFile, rep))
+}
+
+// writeAugmentReport writes --report FILE, when given, as indented JSON
+// (atomically: a torn report never replaces a whole one).
+func writeAugmentReport(path string, rep any) error {
+	if path == "" {
+		return nil
 	}
-	return err
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("writing --report: %w", err)
+	}
+	return nil
+}
+
+// printReweigh writes --reweigh's summary: counts, then the (group,
+// label) table with each cell's rows, rows expected under independence
+// and weight.
+func printReweigh(w io.Writer, in, out string, r *augment.ReweighReport) {
+	fmt.Fprintf(w, "%s: %d rows (%d labelled, %d unlabelled), %d skipped; %s: weight column %s, w(g, y) = P(g)·P(y) / P(g, y) by %s and %s\n",
+		termSafe(in), r.Rows, r.Labelled, r.Unlabelled, r.Skipped, termSafe(out), termSafe(r.WeightColumn), termSafe(strings.Join(r.GroupColumns, " × ")), termSafe(r.LabelColumn))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "group\tlabel\trows\texpected\tweight\t")
+	for _, c := range r.Cells {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%.4g\t%.6g\t\n", termSafe(c.Group), termSafe(c.Label), c.Rows, c.Expected, c.Weight)
+	}
+	tw.Flush()
+	for _, e := range r.EmptyCells {
+		fmt.Fprintf(w, "warning: no row in cell %s: no weight can make this group's label distribution the others'\n", termSafe(e))
+	}
+	for i, b := range r.BadRows {
+		if i == 10 {
+			fmt.Fprintf(w, "... %d more bad rows (see --report)\n", r.Skipped-10)
+			break
+		}
+		fmt.Fprintf(w, "skipped line %d: %s\n", b.Line, termSafe(b.Reason))
+	}
 }
 
 func abs(p string) string {

@@ -402,7 +402,7 @@ func (r *Runner) Result(ctx context.Context) (Result, error) {
 		Tolerance:         r.tol,
 		FailRateThreshold: r.threshold,
 	}
-	raw := make([]float64, len(r.tests))
+	counts := make([]FailureCount, len(r.tests))
 	for i, ts := range r.tests {
 		a := &r.acc[i]
 		tr := TestResult{
@@ -421,17 +421,13 @@ func (r *Runner) Result(ctx context.Context) (Result, error) {
 		if v, ok := GeneratorValidity(ts.Name); ok && isBuiltin(ts) {
 			tr.Validity = &v
 		}
-		// BinomialUpper is 1 with nothing tested; such a test is left out
-		// of the Holm family.
-		tr.RawP = stats.BinomialUpper(a.failures, a.tested, r.threshold)
-		raw[i] = math.NaN()
 		if a.tested > 0 {
 			n := float64(a.tested)
 			tr.FailureRate = float64(a.failures) / n
 			tr.PassRate = 1 - tr.FailureRate
 			tr.MeanAbsDelta, tr.MeanDelta = a.sumAbs/n, a.delta.Mean()
-			raw[i] = tr.RawP
 		}
+		counts[i] = FailureCount{Failures: a.failures, Tested: a.tested}
 		hs := append([]*held(nil), a.worst...)
 		sort.Slice(hs, func(i, j int) bool { return hs[i].before(hs[j]) })
 		for _, h := range hs {
@@ -439,31 +435,14 @@ func (r *Runner) Result(ctx context.Context) (Result, error) {
 		}
 		res.Tests = append(res.Tests, tr)
 	}
-	adj := stats.Holm(raw)
 	// The run's tests are one family: each failure rate's Wilson interval
 	// is drawn at the level Holm's correction gives it, so that FAIL (the
 	// interval wholly above the threshold) is the corrected test.
-	members := make([]stats.Member, len(res.Tests))
-	for i := range res.Tests {
-		if math.IsNaN(raw[i]) {
-			continue
-		}
-		k, n := res.Tests[i].Failures, res.Tests[i].Tested
-		members[i] = stats.Member{Interval: func(z float64) stats.Interval { return stats.Wilson(k, n, z) }, Lower: 0, Upper: r.threshold}
-	}
-	corrected := stats.HolmFamily(members, stats.DefaultAlpha)
-	for i := range res.Tests {
+	for i, v := range FailureFamily(counts, r.threshold) {
 		tr := &res.Tests[i]
-		if math.IsNaN(raw[i]) {
-			tr.Verdict = stats.Verdict{Status: stats.Info, Reason: "nothing tested"}
-			continue
-		}
-		c := corrected[i]
-		tr.Evidence = &stats.Evidence{
-			Estimate: tr.FailureRate, Low: c.Interval.Low, High: c.Interval.High,
-			P: adj[i], Lower: 0, Upper: r.threshold, Confidence: c.Confidence,
-		}
-		tr.Verdict = stats.Decide(*tr.Evidence)
+		// RawP is 1 with nothing tested; such a test is left out of the
+		// Holm family.
+		tr.RawP, tr.Evidence, tr.Verdict = v.RawP, v.Evidence, v.Verdict
 	}
 	return res, nil
 }

@@ -58,4 +58,15 @@
 // (simulation_test.go): a planted skew (a term's positive share 0.75
 // against 0.45 elsewhere) is found; on data where labels are independent
 // of the terms the scan fails a family at most at the nominal rate.
+//
+// # Weights
+//
+// A WeightedTable sums a column of row weights by group and label over
+// the labelled rows, for each group column: P_w(label | group) and its
+// largest gap from P_w(label). It is how the scan shows what reweighing
+// (lucid augment --reweigh) did: under those weights the gap is 0 up to
+// rounding. Its sums are exact (stats.ExactSum), so it merges like the
+// Scanner. The verdicts above stay on the unweighted counts: Fisher's
+// test and the Wilson intervals are for counts of rows, not sums of
+// weights.
 package databias

@@ -159,6 +159,10 @@ type Report struct {
 	Skewed []Skewed `json:"most_skewed_terms"`
 	// Verdict is the worst of the lists'.
 	Verdict stats.Verdict `json:"verdict"`
+
+	// Weighted is the weighted group-by-label table (a weight column
+	// given: WeightedTable); nil otherwise.
+	Weighted *WeightedReport `json:"weighted,omitempty"`
 }
 
 // SmoothingText states the PMI smoothing, as the report does.
