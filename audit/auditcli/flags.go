@@ -8,9 +8,10 @@
 package auditcli
 
 import (
+	"bytes"
+	"context"
 	"flag"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/lucid-nlp/lucid/fairness/scoring"
 	"github.com/lucid-nlp/lucid/fairness/suite"
 	"github.com/lucid-nlp/lucid/fairness/thresholds"
+	"github.com/lucid-nlp/lucid/internal/readcap"
 )
 
 // The audit flags' documented limits: a value beyond one is a usage
@@ -388,12 +390,11 @@ func (f *Flags) Config() (audit.Config, error) {
 // loadSuite reads a --suite file; a missing or malformed file is the
 // caller's to fix.
 func loadSuite(path string) (*suite.Suite, error) {
-	fh, err := os.Open(path)
+	b, err := readcap.ReadFile(context.Background(), path, "--suite file", readcap.MaxSuiteBytes)
 	if err != nil {
 		return nil, Usagef("--suite: %s", TermSafe(err.Error()))
 	}
-	defer fh.Close()
-	st, err := suite.Load(fh, path)
+	st, err := suite.Load(bytes.NewReader(b), path)
 	if err != nil {
 		return nil, Usagef("--suite: %s", TermSafe(err.Error()))
 	}

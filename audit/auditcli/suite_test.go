@@ -27,7 +27,7 @@ func TestSuiteFlagErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--suite", "nope.json"}, "--suite: open nope.json"},
+		{[]string{"--suite", "nope.json"}, "--suite: stat nope.json: no such file"},
 		{[]string{"--suite", bad}, "expected label"},
 		{[]string{"--suite", bad, "--checks", "data"}, "runs the model on its texts"},
 		{[]string{"--suite", bad, "--score-col", "p"}, "runs the model on its texts"},

@@ -18,6 +18,7 @@ import (
 	"github.com/lucid-nlp/lucid/dataset"
 	"github.com/lucid-nlp/lucid/evaluate"
 	"github.com/lucid-nlp/lucid/global"
+	"github.com/lucid-nlp/lucid/internal/readcap"
 	"github.com/lucid-nlp/lucid/models"
 	"github.com/lucid-nlp/lucid/report"
 )
@@ -151,7 +152,7 @@ func runExplainGlobal(ctx context.Context, g *globalFlags, mf *modelFlags, folde
 	}
 	fieldBytes, _ := auditcli.ParseBytes(g.maxFieldSize)
 	format, _ := dataset.ParseFormat(g.format)
-	file, err := os.Open(g.data)
+	file, err := readcap.Open(ctx, g.data)
 	if err != nil {
 		return fmt.Errorf("opening --data: %w", err)
 	}
@@ -277,7 +278,7 @@ func runGlobalMerge(g *globalFlags, stdout io.Writer) error {
 	start := time.Now()
 	var acc *global.Accumulator
 	for _, path := range g.merge {
-		data, err := os.ReadFile(path)
+		data, err := readcap.ReadFile(context.Background(), path, "--merge state", readcap.MaxStateBytes)
 		if err != nil {
 			return fmt.Errorf("--merge: %w", err)
 		}
@@ -308,6 +309,11 @@ func runGlobalMerge(g *globalFlags, stdout io.Writer) error {
 // countLines counts the lines of a file (0 when it cannot be read), less
 // the header of a CSV or TSV file.
 func countLines(path string, format dataset.Format) int {
+	// Only a regular file can be counted ahead: a FIFO, device or
+	// /dev/zero would be consumed or never end.
+	if st, err := os.Stat(path); err != nil || !st.Mode().IsRegular() {
+		return 0
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return 0

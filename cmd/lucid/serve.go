@@ -7,13 +7,13 @@ import (
 	"io"
 	"log"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/lucid-nlp/lucid/engine/batching"
 	"github.com/lucid-nlp/lucid/engine/onnx"
+	"github.com/lucid-nlp/lucid/internal/readcap"
 	"github.com/lucid-nlp/lucid/models"
 	"github.com/lucid-nlp/lucid/server"
 )
@@ -310,7 +310,9 @@ func readToken(path string) (string, error) {
 	if path == "" {
 		return "", nil
 	}
-	f, err := os.Open(path)
+	// readcap: a FIFO or device named here cannot hang start-up past an
+	// interrupt.
+	f, err := readcap.Open(context.Background(), path)
 	if err != nil {
 		return "", usagef("--token-file: %v", err)
 	}

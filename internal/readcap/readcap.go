@@ -47,6 +47,13 @@ const (
 	// explain: the model reads at most a few thousand characters of it, and
 	// tokenizing costs tens of bytes of memory per byte of text.
 	MaxTextBytes = 1 << 20
+	// MaxSuiteBytes caps a test-suite file (lucid audit --suite): templates
+	// and lexicons, a few KB to a few MB.
+	MaxSuiteBytes = 16 << 20
+	// MaxStateBytes caps a saved accumulator state (lucid explain --global
+	// --save-state / --merge): about 1.4 KB per word type, 140 MB at the
+	// default cap of 100,000 types.
+	MaxStateBytes = 1 << 30
 )
 
 // TooLargeError is a file or stream over its kind's cap.
