@@ -311,7 +311,7 @@ func (s *Server) pageExplain(w http.ResponseWriter, r *http.Request) {
 		fail(errorf(http.StatusNotFound, "unknown_model", "unknown model %q; this server has %s", d.Model, strings.Join(s.order, ", ")))
 		return
 	}
-	if err := s.checkTexts([]string{d.Text}, 1, "text"); err != nil {
+	if err := s.checkTexts([]string{d.Text}, 1, "one text per form", "text"); err != nil {
 		fail(err)
 		return
 	}
