@@ -101,15 +101,14 @@ func (s *Server) v1Verb(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errorf(http.StatusNotFound, "not_found", "POST /v1/models/%s: want /v1/models/{name}:predict or /v1/models/{name}:explain", r.PathValue("verb")))
 		return
 	}
+	setVerb(w, "POST /v1/models/{name}:"+verb, verb)
 	m := s.model(w, r, name)
 	if m == nil {
 		return
 	}
-	if verb == "predict" {
-		setVerb(w, "POST /v1/models/{name}:predict", verbPredict)
+	if verb == verbPredict {
 		s.predict(w, r, m)
 	} else {
-		setVerb(w, "POST /v1/models/{name}:explain", verbExplain)
 		s.explain(w, r, m)
 	}
 }
