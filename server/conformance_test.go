@@ -97,7 +97,7 @@ func TestOIPConformance(t *testing.T) {
 		{name: "infer, unversioned", method: "POST", path: "/v2/models/" + modelName + "/infer", specPath: v1 + "/infer",
 			body: infer(`["a gripping, lovely film"]`), wantStatus: 200},
 		{name: "infer with id, parameters and chosen outputs", method: "POST", path: v1 + "/infer",
-			body: `{"id": "42", "parameters": {"x": 1}, "inputs": [{"name": "text", "shape": [1], "datatype": "BYTES", "data": ["fine"]}], "outputs": [{"name": "label"}, {"name": "logits"}]}`,
+			body:       `{"id": "42", "parameters": {"x": 1}, "inputs": [{"name": "text", "shape": [1], "datatype": "BYTES", "data": ["fine"]}], "outputs": [{"name": "label"}, {"name": "logits"}]}`,
 			wantStatus: 200},
 		{name: "infer, shape [N, 1] and nested data", method: "POST", path: v1 + "/infer",
 			body: `{"inputs": [{"name": "text", "shape": [2, 1], "datatype": "BYTES", "data": [["fine"], ["awful"]]}]}`, wantStatus: 200},

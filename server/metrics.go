@@ -37,7 +37,7 @@ func newMetrics(s *Server) *metrics {
 	m.batchRows = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "lucid_batch_rows",
 		Help: "Rows per ONNX Runtime batch, by model.", Buckets: prometheus.ExponentialBuckets(1, 2, 13)}, []string{"model"})
 	m.batchFill = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "lucid_batch_fill_ratio",
-		Help: "Rows per ONNX Runtime batch divided by the maximum batch (--max-batch), by model.",
+		Help:    "Rows per ONNX Runtime batch divided by the maximum batch (--max-batch), by model.",
 		Buckets: []float64{1.0 / 64, 1.0 / 16, 0.125, 0.25, 0.5, 0.75, 0.99, 1}}, []string{"model"})
 	m.evaluations = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lucid_model_evaluations_total",
 		Help: "Rows (model evaluations) run, by model; rate() gives evaluations per second."}, []string{"model"})
