@@ -31,8 +31,11 @@ type servedModel struct {
 	// explainers by output (prob, logit, logodds): each has its own
 	// evaluator, all over model.
 	explainers map[evaluate.Output]*attribution.Explainer
-	// ready is closed once warmUp is done.
-	ready chan struct{}
+	// ready is closed once warmUp is done; warmedWith and warmErr say
+	// what it ran and how that went (read them after ready).
+	ready      chan struct{}
+	warmedWith attribution.Method
+	warmErr    error
 }
 
 // modelVersion is the one version every served model has.
@@ -90,8 +93,10 @@ func (m *servedModel) warmUp(lg *log.Logger) {
 		req.Budget = 8
 	}
 	ev := evaluate.New(m.clf.Model, evaluate.Options{BatchSize: m.maxBatch, Output: evaluate.Probability, PadID: m.tok.PadID()})
-	if _, err := attribution.NewExplainer(m.tok, ev, m.clf.Folder.Dir).Explain(context.Background(), req); err != nil {
-		lg.Printf("model %s: warming up (%s): %v", m.name, req.Method, err)
+	_, m.warmErr = attribution.NewExplainer(m.tok, ev, m.clf.Folder.Dir).Explain(context.Background(), req)
+	m.warmedWith = req.Method
+	if m.warmErr != nil {
+		lg.Printf("model %s: warming up (%s): %v", m.name, req.Method, m.warmErr)
 	}
 }
 
