@@ -129,7 +129,7 @@ func (s *Server) predict(w http.ResponseWriter, r *http.Request, m *servedModel)
 	}
 	ts, field, err := instancesOf(req.Instances, req.Inputs)
 	if err == nil {
-		err = s.checkTexts(ts, s.cfg.MaxInstances, "--max-instances", field)
+		err = s.checkTexts(ts, s.cfg.MaxInstances, field)
 	}
 	if err != nil {
 		s.fail(w, r, err)
@@ -155,7 +155,7 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request, m *servedModel)
 	}
 	ts, field, err := instancesOf(req.Instances, req.Inputs)
 	if err == nil {
-		err = s.checkTexts(ts, s.cfg.MaxExplainInstances, "--max-explain-instances", field)
+		err = s.checkTextsLimit(ts, s.cfg.MaxExplainInstances, "--max-explain-instances", field)
 	}
 	if err != nil {
 		s.fail(w, r, err)

@@ -242,13 +242,19 @@ func (s *Server) inferTexts(req InferRequest) ([]string, error) {
 	if in.Shape[0] != len(flat) {
 		return nil, badRequest("inputs[0] %q: shape %v says %d texts, data has %d", in.Name, in.Shape, in.Shape[0], len(flat))
 	}
-	return flat, s.checkTexts(flat, s.cfg.MaxInstances, "--max-instances", "inputs[0].data")
+	return flat, s.checkTexts(flat, s.cfg.MaxInstances, "inputs[0].data")
 }
 
-// checkTexts applies the per-request limits on texts; flag names the
-// option that sets maxN. (Invalid UTF-8 in the body is refused before
-// decoding, by decodeJSON; the check here is for the other paths in.)
-func (s *Server) checkTexts(texts []string, maxN int, flag, where string) error {
+// checkTexts applies the per-request limits on texts, maxN being
+// --max-instances.
+func (s *Server) checkTexts(texts []string, maxN int, where string) error {
+	return s.checkTextsLimit(texts, maxN, "--max-instances", where)
+}
+
+// checkTextsLimit is checkTexts with flag naming the option that sets
+// maxN. (Invalid UTF-8 in a JSON body is refused before decoding, by
+// decodeJSON; the check here is for the other ways in.)
+func (s *Server) checkTextsLimit(texts []string, maxN int, flag, where string) error {
 	switch {
 	case len(texts) == 0:
 		return badRequest("%s is empty: want at least one text", where)

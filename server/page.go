@@ -301,7 +301,7 @@ func (s *Server) pageExplain(w http.ResponseWriter, r *http.Request) {
 	}
 	d := pageData{Text: form.Get("text"), Model: form.Get("model"), Method: form.Get("method")}
 	fail := func(err error) {
-		ae := classify(r.Context(), err, s.cfg.RequestTimeout)
+		ae := s.classify(r, err)
 		s.metrics.errors.WithLabelValues(ae.kind).Inc()
 		d.Error = ae.msg
 		s.render(w, r, ae.status, d)
@@ -311,7 +311,7 @@ func (s *Server) pageExplain(w http.ResponseWriter, r *http.Request) {
 		fail(errorf(http.StatusNotFound, "unknown_model", "unknown model %q; this server has %s", d.Model, strings.Join(s.order, ", ")))
 		return
 	}
-	if err := s.checkTexts([]string{d.Text}, 1, "one text per form", "text"); err != nil {
+	if err := s.checkTexts([]string{d.Text}, 1, "text"); err != nil {
 		fail(err)
 		return
 	}

@@ -459,12 +459,18 @@ func (s *Server) model(w http.ResponseWriter, r *http.Request, name string) *ser
 	return m
 }
 
+// classify is classify for r, with one more case: a request cancelled
+// because the shutdown's timeout passed is 503.
+func (s *Server) classify(r *http.Request, err error) *apiError {
+	if !errors.As(err, new(*apiError)) && errors.Is(context.Cause(r.Context()), errCutOff) {
+		return &apiError{http.StatusServiceUnavailable, "unavailable", "the server is shutting down and its --shutdown-timeout passed before this request finished; retry"}
+	}
+	return classify(r.Context(), err, s.cfg.RequestTimeout)
+}
+
 // fail writes err as {"error": "..."} with its status, counting it by kind.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	ae := classify(r.Context(), err, s.cfg.RequestTimeout)
-	if !errors.As(err, new(*apiError)) && errors.Is(context.Cause(r.Context()), errCutOff) {
-		ae = &apiError{http.StatusServiceUnavailable, "unavailable", "the server is shutting down and its --shutdown-timeout passed before this request finished; retry"}
-	}
+	ae := s.classify(r, err)
 	s.metrics.errors.WithLabelValues(ae.kind).Inc()
 	if ae.status == http.StatusTooManyRequests && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", "1")
