@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -105,6 +106,21 @@ func (s *Server) waitReady(r *http.Request, only *servedModel) bool {
 		}
 	}
 	return true
+}
+
+// WaitReady waits until every model has warmed up (what
+// /v2/health/ready waits for), or ctx ends; a benchmark calls it before
+// it starts its clock, so that the warm-up does not share the CPU with
+// its first requests.
+func (s *Server) WaitReady(ctx context.Context) error {
+	for _, name := range s.order {
+		select {
+		case <-s.models[name].ready:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
 }
 
 // serverReady is GET /v2/health/ready: it answers once every model has

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
 	"io"
@@ -160,6 +161,7 @@ func TestReadyAfterWarmUp(t *testing.T) {
 	code, v, _ = do(t, "GET", ts.URL+"/v2/models/"+modelName+"/versions/1/ready", "")
 	assert.Equal(t, 200, code)
 	assert.Equal(t, true, v["ready"])
+	require.NoError(t, s.WaitReady(context.Background()))
 }
 
 // /metrics passes promlint after traffic of every verb, and the request
