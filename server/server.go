@@ -1,11 +1,13 @@
 // Package server serves Lucid's models over HTTP/JSON in the conventions
-// model servers already speak: the Open Inference Protocol v2 (health,
-// model metadata, POST /v2/models/{name}/infer with a BYTES input of
-// texts) and KServe's v1 verbs (GET /v1/models, POST
+// model servers already speak: the Open Inference Protocol v2 REST (health,
+// server and model metadata, POST /v2/models/{name}[/versions/1]/infer
+// with a BYTES input of texts; conformance_test.go checks it against the
+// official OpenAPI document) and KServe's v1 verbs (GET /v1/models, POST
 // /v1/models/{name}:predict and :explain, whose explanations are the
 // attribution.Result JSON of `lucid explain --json`), Prometheus metrics
-// at /metrics and a web page at / that shows a prediction and its word
-// heatmap.
+// at /metrics (by verb) and a web page at / that shows a prediction and
+// its word heatmap. Ready means warm: each model runs one small
+// explanation before the readiness checks say true.
 //
 // Rows from concurrent requests, predictions and explanations'
 // perturbations alike, share ONNX Runtime batches through
@@ -18,7 +20,8 @@
 // body must arrive within a deadline and at a minimum rate before it takes
 // an admission slot, open connections are capped, and explanations in
 // flight share one memory budget. Errors are JSON, {"error": "..."}, as
-// both protocols have them.
+// both protocols have them: a known path asked with another method is 405
+// with Allow, and a request cut off at the shutdown timeout is 503.
 package server
 
 import (
