@@ -93,6 +93,17 @@ func (s *Server) v1Model(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"name": m.name, "ready": true})
 }
 
+// v1Labels labels a POST /v1/models/{name}:predict or :explain with its
+// own endpoint and verb (others keep the route's).
+func v1Labels(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if _, verb, ok := strings.Cut(r.PathValue("verb"), ":"); ok && (verb == verbPredict || verb == verbExplain) {
+			setVerb(w, "POST /v1/models/{name}:"+verb, verb)
+		}
+		h(w, r)
+	}
+}
+
 // v1Verb serves POST /v1/models/{name}:predict and :explain (a route
 // pattern cannot split "name:verb", so the handler does).
 func (s *Server) v1Verb(w http.ResponseWriter, r *http.Request) {
@@ -101,7 +112,6 @@ func (s *Server) v1Verb(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errorf(http.StatusNotFound, "not_found", "POST /v1/models/%s: want /v1/models/{name}:predict or /v1/models/{name}:explain", r.PathValue("verb")))
 		return
 	}
-	setVerb(w, "POST /v1/models/{name}:"+verb, verb)
 	m := s.model(w, r, name)
 	if m == nil {
 		return

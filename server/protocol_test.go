@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -196,4 +198,31 @@ func TestMetricsPromlint(t *testing.T) {
 	} {
 		assert.Contains(t, text, want)
 	}
+}
+
+// lucid_requests_active counts an admitted request under its own verb
+// while it runs, and 0 once it is done.
+func TestActiveRequestsByVerb(t *testing.T) {
+	cfg := batchingOn()
+	cfg.MaxBudget = 1 << 16
+	s, ts := newTest(t, cfg)
+	active := func(verb string) float64 { return testutil.ToFloat64(s.metrics.active.WithLabelValues(verb)) }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		req, _ := http.NewRequestWithContext(ctx, "POST", ts.URL+"/v1/models/"+modelName+":explain",
+			strings.NewReader(`{"instances": ["`+longText+`"], "parameters": {"budget": 65536}}`))
+		req.Header.Set("Content-Type", "application/json")
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	require.Eventually(t, func() bool { return active(verbExplain) == 1 }, 30*time.Second, time.Millisecond)
+	assert.Equal(t, 0.0, active(verbPredict))
+	assert.Equal(t, 0.0, active(verbInfer))
+	assert.Equal(t, 0.0, active(verbOther), "a :explain request is not counted as other")
+	cancel()
+	<-done
+	require.Eventually(t, func() bool { return active(verbExplain) == 0 }, 30*time.Second, time.Millisecond)
 }

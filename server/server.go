@@ -346,8 +346,9 @@ func (s *Server) routes() http.Handler {
 
 	guarded("GET /v1/models", verbOther, s.listModels)
 	guarded("GET /v1/models/{name}", verbOther, s.v1Model)
-	// The verb is set by v1Verb once it has split "name:verb".
-	guarded("POST /v1/models/{verb}", verbOther, s.admitted(s.v1Verb))
+	// A route pattern cannot split "name:verb"; v1Labels does, for the
+	// metrics, before the token check and admission.
+	mux.Handle("POST /v1/models/{verb}", s.metrics.wrap("POST /v1/models/{verb}", verbOther, v1Labels(s.auth(s.admitted(s.v1Verb)))))
 
 	guarded("GET /metrics", verbOther, promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}).ServeHTTP)
 	guarded("GET /{$}", verbOther, s.page)
