@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lucid-nlp/lucid/engine/batching"
 )
@@ -89,10 +90,27 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // decodeJSON reads one JSON value from the body into v, refusing unknown
-// fields (a misspelt parameter would otherwise be ignored silently) and
-// trailing data.
+// fields (a misspelt parameter would otherwise be ignored silently),
+// trailing data, and a body that is not valid UTF-8: encoding/json would
+// replace the bad bytes with U+FFFD and classify a text nobody sent, where
+// `lucid predict` rejects such a text.
 func decodeJSON(r *http.Request, v any) error {
-	dec := json.NewDecoder(r.Body)
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		return err
+	}
+	if !utf8.Valid(raw) {
+		at := 0
+		for at < len(raw) {
+			c, size := utf8.DecodeRune(raw[at:])
+			if c == utf8.RuneError && size <= 1 {
+				break
+			}
+			at += size
+		}
+		return badRequest("request body is not valid UTF-8: byte %d is 0x%02x; texts must be UTF-8", at, raw[at])
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var mbe *http.MaxBytesError

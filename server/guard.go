@@ -92,7 +92,12 @@ func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="lucid"`)
 			}
 			msg := "missing bearer token: send Authorization: Bearer TOKEN"
-			if sent {
+			switch {
+			case sent && got == "" && isPage(r):
+				msg = "no token given: enter the server's token as the password (any user name)"
+			case sent && got == "":
+				msg = "no token given: the Authorization header has an empty token; send Authorization: Bearer TOKEN"
+			case sent:
 				msg = "wrong bearer token"
 			}
 			s.fail(w, r, errorf(http.StatusUnauthorized, "unauthorized", "%s", msg))
@@ -103,12 +108,14 @@ func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
 }
 
 // bearerOrBasic returns the token of an Authorization header: a Bearer
-// token, or a Basic password (any user name).
+// token, or a Basic password (any user name). The scheme's name is
+// case-insensitive (RFC 7235, section 2.1): "bearer" is Bearer.
 func bearerOrBasic(header string) (string, bool) {
-	if tok, ok := strings.CutPrefix(header, "Bearer "); ok {
-		return strings.TrimSpace(tok), true
+	scheme, rest, _ := strings.Cut(strings.TrimLeft(header, " "), " ")
+	if strings.EqualFold(scheme, "Bearer") {
+		return strings.TrimSpace(rest), true
 	}
-	if enc, ok := strings.CutPrefix(header, "Basic "); ok {
+	if enc, ok := rest, strings.EqualFold(scheme, "Basic"); ok {
 		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(enc))
 		if err != nil {
 			return "", true

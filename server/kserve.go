@@ -11,7 +11,9 @@ import (
 // KServe v1 (the "V1 protocol"): GET /v1/models lists the models,
 // GET /v1/models/{name} says whether one is ready, and
 // POST /v1/models/{name}:predict and :explain take {"instances": [...]}
-// and answer {"predictions": [...]} and {"explanations": [...]}.
+// and answer {"predictions": [...]} and {"explanations": [...]};
+// {"inputs": [...]} is taken as the same as {"instances": [...]}, as
+// KServe's v1 documents them (one of the two, not both).
 
 // Instance is one text of a v1 request: a JSON string, or an object
 // {"text": "..."}.
@@ -39,6 +41,19 @@ func (in *Instance) UnmarshalJSON(b []byte) error {
 // PredictRequest is :predict's body.
 type PredictRequest struct {
 	Instances []Instance `json:"instances"`
+	Inputs    []Instance `json:"inputs"`
+}
+
+// instancesOf returns the texts of "instances" or "inputs" and the
+// field's name, refusing a body with both.
+func instancesOf(instances, inputs []Instance) ([]string, string, error) {
+	switch {
+	case instances != nil && inputs != nil:
+		return nil, "", badRequest(`request body has both "instances" and "inputs": send the texts in one of them`)
+	case inputs != nil:
+		return texts(inputs), "inputs", nil
+	}
+	return texts(instances), "instances", nil
 }
 
 // PredictResponse is :predict's answer, one prediction per instance.
@@ -49,6 +64,7 @@ type PredictResponse struct {
 // ExplainRequest is :explain's body.
 type ExplainRequest struct {
 	Instances  []Instance        `json:"instances"`
+	Inputs     []Instance        `json:"inputs"`
 	Parameters ExplainParameters `json:"parameters"`
 }
 
@@ -63,11 +79,29 @@ func (s *Server) listModels(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) v1Model(w http.ResponseWriter, r *http.Request) {
+	// GET /v1/models/{name}:predict matches this route; it is the verb
+	// asked with the wrong method, not an unknown model.
+	if _, verb, ok := strings.Cut(r.PathValue("name"), ":"); ok && (verb == "predict" || verb == "explain") {
+		w.Header().Set("Allow", http.MethodPost)
+		s.fail(w, r, errorf(http.StatusMethodNotAllowed, "method_not_allowed", "%s %s: method not allowed; :%s takes POST", r.Method, r.URL.Path, verb))
+		return
+	}
 	m := s.model(w, r, r.PathValue("name"))
 	if m == nil {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"name": m.name, "ready": true})
+}
+
+// v1Labels labels a POST /v1/models/{name}:predict or :explain with its
+// own endpoint and verb (others keep the route's).
+func v1Labels(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if _, verb, ok := strings.Cut(r.PathValue("verb"), ":"); ok && (verb == verbPredict || verb == verbExplain) {
+			setVerb(w, "POST /v1/models/{name}:"+verb, verb)
+		}
+		h(w, r)
+	}
 }
 
 // v1Verb serves POST /v1/models/{name}:predict and :explain (a route
@@ -82,7 +116,7 @@ func (s *Server) v1Verb(w http.ResponseWriter, r *http.Request) {
 	if m == nil {
 		return
 	}
-	if verb == "predict" {
+	if verb == verbPredict {
 		s.predict(w, r, m)
 	} else {
 		s.explain(w, r, m)
@@ -103,8 +137,11 @@ func (s *Server) predict(w http.ResponseWriter, r *http.Request, m *servedModel)
 		s.fail(w, r, err)
 		return
 	}
-	ts := texts(req.Instances)
-	if err := s.checkTexts(ts, s.cfg.MaxInstances, "instances"); err != nil {
+	ts, field, err := instancesOf(req.Instances, req.Inputs)
+	if err == nil {
+		err = s.checkTexts(ts, s.cfg.MaxInstances, field)
+	}
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -115,7 +152,7 @@ func (s *Server) predict(w http.ResponseWriter, r *http.Request, m *servedModel)
 	}
 	resp := PredictResponse{Predictions: make([]Prediction, len(preds))}
 	for i, p := range preds {
-		resp.Predictions[i] = m.asPrediction(p)
+		resp.Predictions[i] = m.asPrediction(p, ts[i])
 	}
 	writeJSON(w, http.StatusOK, resp)
 }
@@ -126,8 +163,11 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request, m *servedModel)
 		s.fail(w, r, err)
 		return
 	}
-	ts := texts(req.Instances)
-	if err := s.checkTexts(ts, s.cfg.MaxExplainInstances, "instances"); err != nil {
+	ts, field, err := instancesOf(req.Instances, req.Inputs)
+	if err == nil {
+		err = s.checkTextsLimit(ts, s.cfg.MaxExplainInstances, "--max-explain-instances", field)
+	}
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}

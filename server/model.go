@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"sort"
 	"strings"
 	"time"
@@ -30,16 +31,25 @@ type servedModel struct {
 	// explainers by output (prob, logit, logodds): each has its own
 	// evaluator, all over model.
 	explainers map[evaluate.Output]*attribution.Explainer
+	// ready is closed once warmUp is done; warmedWith and warmErr say
+	// what it ran and how that went (read them after ready).
+	ready      chan struct{}
+	warmedWith attribution.Method
+	warmErr    error
 }
+
+// modelVersion is the one version every served model has.
+const modelVersion = "1"
 
 func newServedModel(name string, clf *models.Classifier, cfg Config, mx *metrics) *servedModel {
 	m := &servedModel{name: name, clf: clf, tok: clf.Tokenizer, explainers: map[evaluate.Output]*attribution.Explainer{}}
-	counted := countRuns(clf.Model, mx, name)
-	m.model = counted
 	m.maxBatch = cfg.Batch.MaxBatch
 	if m.maxBatch <= 0 {
 		m.maxBatch = batching.DefaultMaxBatch
 	}
+	m.ready = make(chan struct{})
+	counted := countRuns(clf.Model, mx, name, m.maxBatch)
+	m.model = counted
 	evalConcurrency := cfg.Sessions
 	if cfg.Batching {
 		o := cfg.Batch
@@ -68,15 +78,57 @@ func (m *servedModel) close() {
 
 func (m *servedModel) labels() []string { return m.clf.Folder.Labels }
 
+// warmUp runs one small path-method (ig) explanation straight on the
+// runtime, before the model says it is ready: ONNX Runtime opens and
+// optimises the gradient graph at its first use, which took the first ig
+// request seconds. It bypasses the batcher and the metrics (no request
+// asked for these rows). A model without a gradient graph warms its
+// forward pass only; a failure is logged, and the request that meets it
+// reports it.
+func (m *servedModel) warmUp(lg *log.Logger) {
+	defer close(m.ready)
+	req := attribution.Request{Text: "warm up", Method: attribution.MethodPath, Seed: 1}
+	if !m.clf.Model.HasGradientGraph() {
+		req.Method = attribution.MethodKernelSHAP
+		req.Budget = 8
+	}
+	ev := evaluate.New(m.clf.Model, evaluate.Options{BatchSize: m.maxBatch, Output: evaluate.Probability, PadID: m.tok.PadID()})
+	_, m.warmErr = attribution.NewExplainer(m.tok, ev, m.clf.Folder.Dir).Explain(context.Background(), req)
+	m.warmedWith = req.Method
+	if m.warmErr != nil {
+		lg.Printf("model %s: warming up (%s): %v", m.name, req.Method, m.warmErr)
+	}
+}
+
 // Prediction is one text's prediction in the JSON of :predict: the label,
-// and each label's probability and logit by name.
+// each label's probability by name, and the logits in label order (an
+// array, as `lucid predict --json` and the library give them; Labels is
+// that order, LogitsByLabel the same logits by name).
 type Prediction struct {
 	Label         string             `json:"label"`
 	LabelIndex    int                `json:"label_index"`
 	Probabilities map[string]float64 `json:"probabilities"`
-	Logits        map[string]float32 `json:"logits"`
+	Logits        []float32          `json:"logits"`
+	Labels        []string           `json:"labels"`
+	LogitsByLabel map[string]float32 `json:"logits_by_label"`
 	// Truncated is true when the text was longer than the model reads.
 	Truncated bool `json:"truncated,omitempty"`
+	// Warnings are said of the text as `lucid predict` says them (an
+	// empty text).
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// emptyTextWarning is said of a text with nothing but white space, in
+// the words of `lucid predict`: the model still answers (for its special
+// tokens alone), but that is not a reading of any text.
+const emptyTextWarning = "the text is empty (or only white space): the model classified its special tokens alone"
+
+// textWarnings are the warnings a text earns before it is classified.
+func textWarnings(text string) []string {
+	if strings.TrimSpace(text) == "" {
+		return []string{emptyTextWarning}
+	}
+	return nil
 }
 
 // predicted is a prediction with its rows in label order, for OIP tensors.
@@ -131,12 +183,13 @@ func (m *servedModel) predict(ctx context.Context, texts []string) ([]predicted,
 	return out, nil
 }
 
-func (m *servedModel) asPrediction(p predicted) Prediction {
+func (m *servedModel) asPrediction(p predicted, text string) Prediction {
 	labels := m.labels()
-	out := Prediction{Label: labels[p.best], LabelIndex: p.best, Probabilities: map[string]float64{}, Logits: map[string]float32{}, Truncated: p.truncated}
+	out := Prediction{Label: labels[p.best], LabelIndex: p.best, Probabilities: map[string]float64{}, Logits: p.logits, Labels: labels,
+		LogitsByLabel: map[string]float32{}, Truncated: p.truncated, Warnings: textWarnings(text)}
 	for i, l := range labels {
 		out.Probabilities[l] = p.probs[i]
-		out.Logits[l] = p.logits[i]
+		out.LogitsByLabel[l] = p.logits[i]
 	}
 	return out
 }
@@ -264,8 +317,9 @@ func (m *servedModel) explain(ctx context.Context, texts []string, req attributi
 // metrics and marks runtime failures as model errors (500s).
 type runCounter struct {
 	engine.Model
-	mx   *metrics
-	name string
+	mx       *metrics
+	name     string
+	maxBatch int
 }
 
 type embeddingCounter struct {
@@ -273,8 +327,8 @@ type embeddingCounter struct {
 	em engine.EmbeddingModel
 }
 
-func countRuns(inner engine.Model, mx *metrics, name string) engine.Model {
-	c := &runCounter{Model: inner, mx: mx, name: name}
+func countRuns(inner engine.Model, mx *metrics, name string, maxBatch int) engine.Model {
+	c := &runCounter{Model: inner, mx: mx, name: name, maxBatch: maxBatch}
 	if gm, ok := inner.(engine.GradientModel); ok {
 		return &gradientCounter{embeddingCounter{runCounter: c, em: gm}, gm}
 	}
@@ -295,7 +349,7 @@ func (g *gradientCounter) HasGradientGraph() bool { return g.gm.HasGradientGraph
 func (g *gradientCounter) Gradient(ctx context.Context, b engine.EmbedBatch, targets []int, score engine.Score) (engine.Logits, []float32, error) {
 	start := time.Now()
 	l, grad, err := g.gm.Gradient(ctx, b, targets, score)
-	g.mx.observeRun(g.runCounter.name, b.Rows, ranFor(l, start), err)
+	g.mx.observeRun(g.runCounter.name, b.Rows, g.runCounter.maxBatch, ranFor(l, start), err)
 	if err != nil && ctx.Err() == nil {
 		err = &modelError{err}
 	}
@@ -305,7 +359,7 @@ func (g *gradientCounter) Gradient(ctx context.Context, b engine.EmbedBatch, tar
 func (c *runCounter) Run(ctx context.Context, b engine.Batch) (engine.Logits, error) {
 	start := time.Now()
 	l, err := c.Model.Run(ctx, b)
-	c.mx.observeRun(c.name, b.Rows, ranFor(l, start), err)
+	c.mx.observeRun(c.name, b.Rows, c.maxBatch, ranFor(l, start), err)
 	if err != nil && ctx.Err() == nil {
 		err = &modelError{err}
 	}
@@ -319,7 +373,7 @@ func (e *embeddingCounter) Embed(ctx context.Context, ids []int64) ([]float32, e
 func (e *embeddingCounter) RunEmbeds(ctx context.Context, b engine.EmbedBatch) (engine.Logits, error) {
 	start := time.Now()
 	l, err := e.em.RunEmbeds(ctx, b)
-	e.mx.observeRun(e.runCounter.name, b.Rows, ranFor(l, start), err)
+	e.mx.observeRun(e.runCounter.name, b.Rows, e.runCounter.maxBatch, ranFor(l, start), err)
 	if err != nil && ctx.Err() == nil {
 		err = &modelError{err}
 	}

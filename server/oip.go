@@ -1,8 +1,11 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"time"
 	"unicode/utf8"
 )
 
@@ -12,7 +15,8 @@ import (
 // parameters?, data}], outputs?: [{name, parameters?}]}; a response
 // {model_name, model_version?, id?, parameters?, outputs: [{name, shape,
 // datatype, parameters?, data}]}, data row-major and flat; errors
-// {"error": "..."}.
+// {"error": "..."}. Every model has the one version "1": the model paths
+// answer with and without /versions/1, any other version is 404.
 
 // Output tensor names of infer.
 const (
@@ -71,10 +75,63 @@ type InferOutput struct {
 
 // InferResponse is infer's answer.
 type InferResponse struct {
-	ModelName    string        `json:"model_name"`
-	ModelVersion string        `json:"model_version,omitempty"`
-	ID           string        `json:"id,omitempty"`
-	Outputs      []InferOutput `json:"outputs"`
+	ModelName    string         `json:"model_name"`
+	ModelVersion string         `json:"model_version,omitempty"`
+	ID           string         `json:"id,omitempty"`
+	Parameters   map[string]any `json:"parameters,omitempty"`
+	Outputs      []InferOutput  `json:"outputs"`
+}
+
+// readyWait is the longest a readiness check waits for the models' warm-up
+// before it answers 503 (a probe's own timeout is usually shorter, which
+// reads as not ready too).
+const readyWait = 30 * time.Second
+
+// waitReady waits until the models (all, or m alone) are warm; false
+// when the request ends or readyWait passes first.
+func (s *Server) waitReady(r *http.Request, only *servedModel) bool {
+	timer := time.NewTimer(readyWait)
+	defer timer.Stop()
+	for _, name := range s.order {
+		m := s.models[name]
+		if only != nil && m != only {
+			continue
+		}
+		select {
+		case <-m.ready:
+		case <-r.Context().Done():
+			return false
+		case <-timer.C:
+			return false
+		}
+	}
+	return true
+}
+
+// WaitReady waits until every model has warmed up (what
+// /v2/health/ready waits for), or ctx ends; a benchmark calls it before
+// it starts its clock, so that the warm-up does not share the CPU with
+// its first requests.
+func (s *Server) WaitReady(ctx context.Context) error {
+	for _, name := range s.order {
+		select {
+		case <-s.models[name].ready:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// serverReady is GET /v2/health/ready: it answers once every model has
+// warmed up (see servedModel.warmUp), so ready means no request pays for
+// a first run.
+func (s *Server) serverReady(w http.ResponseWriter, r *http.Request) {
+	if !s.waitReady(r, nil) {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]bool{"ready": false})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"ready": true})
 }
 
 func (s *Server) serverMetadata(w http.ResponseWriter, r *http.Request) {
@@ -87,7 +144,7 @@ func (s *Server) modelMetadata(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	n := len(m.labels())
-	writeJSON(w, http.StatusOK, ModelMetadata{Name: m.name, Versions: []string{"1"}, Platform: "onnxruntime_onnx",
+	writeJSON(w, http.StatusOK, ModelMetadata{Name: m.name, Versions: []string{modelVersion}, Platform: "onnxruntime_onnx",
 		Inputs: []TensorMetadata{{Name: InputText, Datatype: "BYTES", Shape: []int{-1}}},
 		Outputs: []TensorMetadata{{Name: OutputProbabilities, Datatype: "FP32", Shape: []int{-1, n}},
 			{Name: OutputLogits, Datatype: "FP32", Shape: []int{-1, n}}, {Name: OutputLabel, Datatype: "BYTES", Shape: []int{-1}}}})
@@ -96,6 +153,10 @@ func (s *Server) modelMetadata(w http.ResponseWriter, r *http.Request) {
 func (s *Server) modelReady(w http.ResponseWriter, r *http.Request) {
 	m := s.model(w, r, r.PathValue("name"))
 	if m == nil {
+		return
+	}
+	if !s.waitReady(r, m) {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"name": m.name, "ready": false})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"name": m.name, "ready": true})
@@ -134,7 +195,16 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request) {
 	}
 	labels := m.labels()
 	n, k := len(preds), len(labels)
-	resp := InferResponse{ModelName: m.name, ModelVersion: "1", ID: req.ID}
+	resp := InferResponse{ModelName: m.name, ModelVersion: modelVersion, ID: req.ID}
+	var warnings []string
+	for i, t := range texts {
+		for _, w := range textWarnings(t) {
+			warnings = append(warnings, fmt.Sprintf("inputs[0].data[%d]: %s", i, w))
+		}
+	}
+	if warnings != nil {
+		resp.Parameters = map[string]any{"warnings": warnings}
+	}
 	if want[OutputProbabilities] {
 		data := make([]float32, 0, n*k)
 		for _, p := range preds {
@@ -191,13 +261,21 @@ func (s *Server) inferTexts(req InferRequest) ([]string, error) {
 	return flat, s.checkTexts(flat, s.cfg.MaxInstances, "inputs[0].data")
 }
 
-// checkTexts applies the per-request limits on texts.
+// checkTexts applies the per-request limits on texts, maxN being
+// --max-instances.
 func (s *Server) checkTexts(texts []string, maxN int, where string) error {
+	return s.checkTextsLimit(texts, maxN, "--max-instances", where)
+}
+
+// checkTextsLimit is checkTexts with flag naming the option that sets
+// maxN. (Invalid UTF-8 in a JSON body is refused before decoding, by
+// decodeJSON; the check here is for the other ways in.)
+func (s *Server) checkTextsLimit(texts []string, maxN int, flag, where string) error {
 	switch {
 	case len(texts) == 0:
 		return badRequest("%s is empty: want at least one text", where)
 	case len(texts) > maxN:
-		return badRequest("%s has %d texts, above this server's limit of %d per request (--max-instances)", where, len(texts), maxN)
+		return badRequest("%s has %d texts, above this server's limit of %d per request (%s)", where, len(texts), maxN, flag)
 	}
 	for i, t := range texts {
 		if len(t) > s.cfg.MaxTextBytes {

@@ -301,7 +301,7 @@ func (s *Server) pageExplain(w http.ResponseWriter, r *http.Request) {
 	}
 	d := pageData{Text: form.Get("text"), Model: form.Get("model"), Method: form.Get("method")}
 	fail := func(err error) {
-		ae := classify(r.Context(), err, s.cfg.RequestTimeout)
+		ae := s.classify(r, err)
 		s.metrics.errors.WithLabelValues(ae.kind).Inc()
 		d.Error = ae.msg
 		s.render(w, r, ae.status, d)

@@ -1,11 +1,13 @@
 // Package server serves Lucid's models over HTTP/JSON in the conventions
-// model servers already speak: the Open Inference Protocol v2 (health,
-// model metadata, POST /v2/models/{name}/infer with a BYTES input of
-// texts) and KServe's v1 verbs (GET /v1/models, POST
+// model servers already speak: the Open Inference Protocol v2 REST (health,
+// server and model metadata, POST /v2/models/{name}[/versions/1]/infer
+// with a BYTES input of texts; conformance_test.go checks it against the
+// official OpenAPI document) and KServe's v1 verbs (GET /v1/models, POST
 // /v1/models/{name}:predict and :explain, whose explanations are the
 // attribution.Result JSON of `lucid explain --json`), Prometheus metrics
-// at /metrics and a web page at / that shows a prediction and its word
-// heatmap.
+// at /metrics (by verb) and a web page at / that shows a prediction and
+// its word heatmap. Ready means warm: each model runs one small
+// explanation before the readiness checks say true.
 //
 // Rows from concurrent requests, predictions and explanations'
 // perturbations alike, share ONNX Runtime batches through
@@ -18,7 +20,8 @@
 // body must arrive within a deadline and at a minimum rate before it takes
 // an admission slot, open connections are capped, and explanations in
 // flight share one memory budget. Errors are JSON, {"error": "..."}, as
-// both protocols have them.
+// both protocols have them: a known path asked with another method is 405
+// with Allow, and a request cut off at the shutdown timeout is 503.
 package server
 
 import (
@@ -32,6 +35,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -176,7 +180,16 @@ type Server struct {
 	// caller serves Handler itself), for the Host check.
 	listenIP atomic.Pointer[net.IP]
 	conns    atomic.Pointer[limitListener]
+	// cut ends when a shutdown's timeout has passed: the requests still
+	// running are cancelled with errCutOff and answer 503 (see Serve).
+	cut     context.Context
+	cutOff  context.CancelFunc
+	warming sync.WaitGroup
 }
+
+// errCutOff is the cause of a request cancelled by a shutdown whose
+// timeout passed.
+var errCutOff = errors.New("server: cut off at the shutdown timeout")
 
 // New prepares a server for the models.
 func New(cfg Config, specs []ModelSpec) (*Server, error) {
@@ -207,6 +220,7 @@ func New(cfg Config, specs []ModelSpec) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, models: map[string]*servedModel{}, admit: make(chan struct{}, cfg.MaxInFlight),
 		mem: &memoryBudget{limit: cfg.MaxTotalExplainBytes}}
+	s.cut, s.cutOff = context.WithCancel(context.Background())
 	s.metrics = newMetrics(s)
 	for _, sp := range specs {
 		if err := CheckName(sp.Name); err != nil {
@@ -224,12 +238,23 @@ func New(cfg Config, specs []ModelSpec) (*Server, error) {
 		s.models[sp.Name] = newServedModel(sp.Name, sp.Classifier, cfg, s.metrics)
 		s.order = append(s.order, sp.Name)
 	}
+	for _, name := range s.order {
+		m := s.models[name]
+		s.warming.Add(1)
+		go func() {
+			defer s.warming.Done()
+			m.warmUp(cfg.Log)
+		}()
+	}
 	s.handler = s.routes()
 	return s, nil
 }
 
-// Close stops the batchers. Requests still running fail.
+// Close stops the batchers (after the models' warm-up, which uses the
+// classifiers the caller closes next). Requests still running fail.
 func (s *Server) Close() {
+	s.warming.Wait()
+	s.cutOff()
 	for _, m := range s.models {
 		m.close()
 	}
@@ -278,40 +303,86 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, tls TLS, shutdownTi
 	defer cancel()
 	err := hs.Shutdown(sctx)
 	if err != nil {
+		// Cancel what is still running so that each request answers a JSON
+		// 503 rather than seeing its connection closed; the answers are
+		// small, so a short second wait lets them out before the close.
+		s.cutOff()
+		gctx, gcancel := context.WithTimeout(context.Background(), cutGrace)
+		_ = hs.Shutdown(gctx) // its error (the listener closed twice, or the grace passed) changes nothing: Close follows
+		gcancel()
 		hs.Close()
 		return fmt.Errorf("server: requests still running after --shutdown-timeout %v were cut off", shutdownTimeout)
 	}
 	return nil
 }
 
+// cutGrace is how long requests cut off at the shutdown timeout have to
+// write their 503 before their connections are closed.
+const cutGrace = 2 * time.Second
+
 // routes builds the mux, with authentication and metrics around it.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	open := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.metrics.wrap(pattern, h)) }
-	guarded := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.metrics.wrap(pattern, s.auth(h))) }
+	open := func(pattern, verb string, h http.HandlerFunc) { mux.Handle(pattern, s.metrics.wrap(pattern, verb, h)) }
+	guarded := func(pattern, verb string, h http.HandlerFunc) {
+		mux.Handle(pattern, s.metrics.wrap(pattern, verb, s.auth(h)))
+	}
 
-	open("GET /v2/health/live", func(w http.ResponseWriter, r *http.Request) {
+	open("GET /v2/health/live", verbOther, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]bool{"live": true})
 	})
-	open("GET /v2/health/ready", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]bool{"ready": true})
-	})
-	guarded("GET /v2", s.serverMetadata)
-	guarded("GET /v2/models/{name}", s.modelMetadata)
-	guarded("GET /v2/models/{name}/ready", s.modelReady)
-	guarded("POST /v2/models/{name}/infer", s.admitted(s.infer))
+	open("GET /v2/health/ready", verbOther, s.serverReady)
+	// The spec's path is /v2/; /v2 is what clients that join paths send.
+	guarded("GET /v2", verbOther, s.serverMetadata)
+	guarded("GET /v2/{$}", verbOther, s.serverMetadata)
+	// Unversioned and versioned model paths (the spec's YAML has only the
+	// versioned ones; every model here has the one version "1").
+	guarded("GET /v2/models/{name}", verbOther, s.modelMetadata)
+	guarded("GET /v2/models/{name}/versions/{version}", verbOther, s.modelMetadata)
+	guarded("GET /v2/models/{name}/ready", verbOther, s.modelReady)
+	guarded("GET /v2/models/{name}/versions/{version}/ready", verbOther, s.modelReady)
+	guarded("POST /v2/models/{name}/infer", verbInfer, s.admitted(s.infer))
+	guarded("POST /v2/models/{name}/versions/{version}/infer", verbInfer, s.admitted(s.infer))
 
-	guarded("GET /v1/models", s.listModels)
-	guarded("GET /v1/models/{name}", s.v1Model)
-	guarded("POST /v1/models/{verb}", s.admitted(s.v1Verb))
+	guarded("GET /v1/models", verbOther, s.listModels)
+	guarded("GET /v1/models/{name}", verbOther, s.v1Model)
+	// A route pattern cannot split "name:verb"; v1Labels does, for the
+	// metrics, before the token check and admission.
+	mux.Handle("POST /v1/models/{verb}", s.metrics.wrap("POST /v1/models/{verb}", verbOther, v1Labels(s.auth(s.admitted(s.v1Verb)))))
 
-	guarded("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}).ServeHTTP)
-	guarded("GET /{$}", s.page)
-	guarded("POST "+pageRoute, s.admittedForm(s.pageExplain))
-	mux.Handle("/", s.metrics.wrap("other", func(w http.ResponseWriter, r *http.Request) {
+	guarded("GET /metrics", verbOther, promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}).ServeHTTP)
+	guarded("GET /{$}", verbOther, s.page)
+	guarded("POST "+pageRoute, verbExplain, s.admittedForm(s.pageExplain))
+	mux.Handle("/", s.metrics.wrap("other", verbOther, func(w http.ResponseWriter, r *http.Request) {
+		if allow := allowedMethods(mux, r); allow != "" {
+			w.Header().Set("Allow", allow)
+			s.fail(w, r, errorf(http.StatusMethodNotAllowed, "method_not_allowed", "%s %s: method not allowed; this path takes %s", r.Method, r.URL.Path, allow))
+			return
+		}
 		s.fail(w, r, errorf(http.StatusNotFound, "not_found", "no endpoint %s %s; see GET /v1/models, POST /v1/models/{name}:predict, POST /v2/models/{name}/infer", r.Method, r.URL.Path))
 	}))
 	return s.checkHost(mux)
+}
+
+// allowedMethods lists the methods a route other than the catch-all
+// takes for r's path ("" when none does): a known path asked with the
+// wrong method is 405 with Allow, not 404.
+func allowedMethods(mux *http.ServeMux, r *http.Request) string {
+	var allow []string
+	for _, method := range []string{http.MethodGet, http.MethodPost} {
+		if method == r.Method {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.Method = method
+		if _, pattern := mux.Handler(probe); pattern != "" && pattern != "/" {
+			allow = append(allow, method)
+			if method == http.MethodGet {
+				allow = append(allow, http.MethodHead)
+			}
+		}
+	}
+	return strings.Join(allow, ", ")
 }
 
 // admitted takes an API post (application/json) through admission;
@@ -349,8 +420,15 @@ func (s *Server) admitAfterBody(check func(*http.Request) error, h http.HandlerF
 			return
 		}
 		defer func() { <-s.admit }()
-		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+		verb := verbOf(w)
+		s.metrics.active.WithLabelValues(verb).Inc()
+		defer s.metrics.active.WithLabelValues(verb).Dec()
+		tctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
 		defer cancel()
+		ctx, cut := context.WithCancelCause(tctx)
+		defer cut(nil)
+		stop := context.AfterFunc(s.cut, func() { cut(errCutOff) })
+		defer stop()
 		h(w, r.WithContext(ctx))
 	}
 }
@@ -370,18 +448,33 @@ func (s *Server) OpenConns() int {
 // flight hold of MaxTotalExplainBytes.
 func (s *Server) ExplainMemoryInUse() int64 { return s.mem.inUse() }
 
+// model finds the model of r's path ({name}, and {version} when the
+// path has one), or answers 404.
 func (s *Server) model(w http.ResponseWriter, r *http.Request, name string) *servedModel {
 	m, ok := s.models[name]
 	if !ok {
 		s.fail(w, r, errorf(http.StatusNotFound, "unknown_model", "unknown model %q; this server has %s", name, strings.Join(s.order, ", ")))
 		return nil
 	}
+	if v := r.PathValue("version"); v != "" && v != modelVersion {
+		s.fail(w, r, errorf(http.StatusNotFound, "unknown_version", "model %q has no version %q; it has version %s", name, v, modelVersion))
+		return nil
+	}
 	return m
+}
+
+// classify is classify for r, with one more case: a request cancelled
+// because the shutdown's timeout passed is 503.
+func (s *Server) classify(r *http.Request, err error) *apiError {
+	if !errors.As(err, new(*apiError)) && errors.Is(context.Cause(r.Context()), errCutOff) {
+		return &apiError{http.StatusServiceUnavailable, "unavailable", "the server is shutting down and its --shutdown-timeout passed before this request finished; retry"}
+	}
+	return classify(r.Context(), err, s.cfg.RequestTimeout)
 }
 
 // fail writes err as {"error": "..."} with its status, counting it by kind.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	ae := classify(r.Context(), err, s.cfg.RequestTimeout)
+	ae := s.classify(r, err)
 	s.metrics.errors.WithLabelValues(ae.kind).Inc()
 	if ae.status == http.StatusTooManyRequests && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", "1")

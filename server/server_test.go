@@ -158,7 +158,9 @@ func TestPredictInferAndDirectAgree(t *testing.T) {
 		assert.Equal(t, float64(want[i].LabelIndex), pm["label_index"])
 		for j, l := range shipped(t).Labels() {
 			assert.InDelta(t, want[i].Probabilities[j], pm["probabilities"].(map[string]any)[l], 1e-5)
-			assert.InDelta(t, want[i].Logits[j], pm["logits"].(map[string]any)[l], 1e-4)
+			assert.InDelta(t, want[i].Logits[j], pm["logits"].([]any)[j], 1e-4, "logits are an array in label order")
+			assert.Equal(t, l, pm["labels"].([]any)[j])
+			assert.InDelta(t, want[i].Logits[j], pm["logits_by_label"].(map[string]any)[l], 1e-4)
 		}
 	}
 
@@ -461,12 +463,14 @@ func TestMetricsEndpoint(t *testing.T) {
 	raw, _ := io.ReadAll(resp.Body)
 	text := string(raw)
 	for _, want := range []string{
-		`lucid_http_requests_total{code="200",endpoint="POST /v1/models/{verb}"} 1`,
-		`lucid_http_requests_total{code="404",endpoint="POST /v1/models/{verb}"} 1`,
+		`lucid_http_requests_total{code="200",endpoint="POST /v1/models/{name}:predict",verb="predict"} 1`,
+		`lucid_http_requests_total{code="404",endpoint="POST /v1/models/{name}:predict",verb="predict"} 1`,
 		`lucid_errors_total{kind="unknown_model"} 1`,
 		`lucid_model_evaluations_total{model="sst2"} 2`,
 		`lucid_batch_rows_count{model="sst2"} 1`,
-		`lucid_http_request_duration_seconds_bucket{endpoint="POST /v1/models/{verb}"`,
+		`lucid_http_request_duration_seconds_bucket{endpoint="POST /v1/models/{name}:predict",verb="predict"`,
+		`lucid_batch_fill_ratio_count{model="sst2"} 1`,
+		`lucid_requests_active{verb="explain"} 0`,
 		"lucid_requests_in_flight 0",
 		"lucid_batch_queue_rows 0",
 		"lucid_explain_memory_bytes 0",
@@ -518,7 +522,8 @@ func TestShutdownWhileBusy(t *testing.T) {
 	assert.Error(t, err, "no longer listening")
 }
 
-// A shutdown that cannot wait cuts the request off and says so.
+// A shutdown that cannot wait cuts the request off and says so: in the
+// log's error, and to the client as a JSON 503 rather than a bare close.
 func TestShutdownTimeoutCutsOff(t *testing.T) {
 	cfg := batchingOn()
 	cfg.MaxBudget = 1 << 16
@@ -530,19 +535,31 @@ func TestShutdownTimeoutCutsOff(t *testing.T) {
 	ctx, stop := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() { served <- s.Serve(ctx, ln, TLS{}, 50*time.Millisecond) }()
-	done := make(chan error, 1)
+	type answer struct {
+		code int
+		body map[string]any
+		err  error
+	}
+	done := make(chan answer, 1)
 	go func() {
 		resp, err := http.Post("http://"+ln.Addr().String()+"/v1/models/"+modelName+":explain", "application/json",
 			strings.NewReader(`{"instances": ["`+longText+`"], "parameters": {"budget": 65536}}`))
-		if err == nil {
-			resp.Body.Close()
+		if err != nil {
+			done <- answer{err: err}
+			return
 		}
-		done <- err
+		defer resp.Body.Close()
+		var v map[string]any
+		err = json.NewDecoder(resp.Body).Decode(&v)
+		done <- answer{code: resp.StatusCode, body: v, err: err}
 	}()
 	require.Eventually(t, func() bool { return s.InFlight() == 1 && evaluations(s) > 0 }, 30*time.Second, time.Millisecond)
 	stop()
 	assert.ErrorContains(t, <-served, "--shutdown-timeout 50ms")
-	assert.Error(t, <-done, "the client's connection was closed")
+	a := <-done
+	require.NoError(t, a.err, "the client got an answer, not a closed connection")
+	assert.Equal(t, http.StatusServiceUnavailable, a.code)
+	assert.Contains(t, a.body["error"], "--shutdown-timeout passed before this request finished")
 	require.Eventually(t, func() bool { return s.InFlight() == 0 }, 10*time.Second, time.Millisecond, "the cut-off explanation stopped")
 }
 

@@ -23,20 +23,30 @@ Usage: lucid serve [flags]
 
 Serves models over HTTP/JSON until interrupted (Ctrl-C or SIGTERM: the
 server stops accepting, finishes the requests in flight within
---shutdown-timeout, and exits 0).
+--shutdown-timeout, and exits 0; a request still running then is
+cancelled and answered 503 {"error": ...}).
 
 Endpoints:
-  GET  /v2/health/live, /v2/health/ready     Open Inference Protocol v2
-  GET  /v2/models/{name}, /v2/models/{name}/ready
-  POST /v2/models/{name}/infer               a BYTES input of texts; outputs
+  GET  /v2/health/live, /v2/health/ready     Open Inference Protocol v2 (REST);
+                                             ready once the models warmed up
+  GET  /v2, /v2/                             server metadata
+  GET  /v2/models/{name}[/versions/1]        model metadata (version "1";
+  GET  /v2/models/{name}[/versions/1]/ready  another version: 404)
+  POST /v2/models/{name}[/versions/1]/infer  a BYTES input of texts; outputs
                                              probabilities, logits, label
   GET  /v1/models, /v1/models/{name}         KServe v1
-  POST /v1/models/{name}:predict             {"instances": ["text", ...]}
+  POST /v1/models/{name}:predict             {"instances": ["text", ...]} (or
+                                             "inputs"); logits an array in
+                                             label order, "labels" that order
   POST /v1/models/{name}:explain             {"instances": [...], "parameters":
                                              {method, budget, target, output,
                                              features, mask, seed, steps}}
   GET  /metrics                              Prometheus
   GET  /                                     a page: type a text, see the heatmap
+A known path asked with another method is 405 with Allow. An empty text
+is classified with a warning ("warnings"; infer: "parameters"); a body
+that is not UTF-8 is refused (400). The token's scheme may be written in
+any case ("bearer").
 
 Rows of concurrent requests share ONNX Runtime batches (dynamic batching,
 --batching on): up to --max-batch rows or --max-wait, whichever comes
@@ -67,8 +77,9 @@ spends anything on it:
              above it alone).
 At most --max-conns connections are open at once; more wait until one
 closes. Errors are JSON {"error": "..."}: 400 bad input, 401 token, 403
-cross-site form, 404 unknown model, 408 slow body, 413 body too large,
-415 content type, 421 Host, 429 busy (with Retry-After), 504 past
+cross-site form, 404 unknown model or version, 405 wrong method, 408 slow
+body, 413 body too large, 415 content type, 421 Host, 429 busy (with
+Retry-After), 503 cut off at --shutdown-timeout, 504 past
 --request-timeout.
 
 Examples:
