@@ -4,9 +4,16 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/binary"
+	"fmt"
+	"io"
 	"math"
 	"net"
+	"net/http"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -337,4 +344,107 @@ func TestGRPCTLS(t *testing.T) {
 	_, err = plain.ServerLive(ctx, &oippb.ServerLiveRequest{})
 	require.Error(t, err, "a plaintext client of a TLS server")
 	assert.Equal(t, codes.Unavailable, status.Code(err))
+}
+
+// On shutdown (ctx ends: SIGTERM in lucid serve) a ModelInfer in flight
+// finishes with its answer, ServeGRPC returns nil, and new calls are
+// refused.
+func TestGRPCShutdownFinishesInFlight(t *testing.T) {
+	s, _ := newTest(t, batchingOn())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- s.ServeGRPC(ctx, ln, TLS{}, 60*time.Second) }()
+	conn, err := grpc.NewClient(ln.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	defer conn.Close()
+	c := oippb.NewGRPCInferenceServiceClient(conn)
+
+	// 64 long texts: long enough a call to see it admitted and stop the
+	// server under it.
+	texts := make([]string, 64)
+	for i := range texts {
+		texts[i] = strings.Repeat(loadTexts[i%len(loadTexts)]+" ", 6)
+	}
+	type answer struct {
+		resp *oippb.ModelInferResponse
+		err  error
+	}
+	got := make(chan answer, 1)
+	go func() {
+		resp, err := c.ModelInfer(context.Background(), inferReq(texts...))
+		got <- answer{resp, err}
+	}()
+	require.Eventually(t, func() bool { return s.InFlight() == 1 }, 30*time.Second, time.Millisecond, "the call admitted")
+	cancel()
+	a := <-got
+	require.NoError(t, a.err, "the call in flight at shutdown finishes")
+	assert.Equal(t, []int64{64, 2}, a.resp.GetOutputs()[0].GetShape())
+	require.NoError(t, <-done, "a graceful stop")
+	_, err = c.ServerLive(context.Background(), &oippb.ServerLiveRequest{})
+	assert.Equal(t, codes.Unavailable, status.Code(err), "after the stop: %v", err)
+}
+
+// Predict throughput over REST infer and gRPC ModelInfer, one text per
+// request, 8 clients: logged for the report, never asserted (the machine
+// is shared). The two take turns, three rounds of a second each; the
+// medians are logged.
+func TestGRPCThroughputLogged(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 7-second measurement")
+	}
+	s, ts := newTest(t, batchingOn())
+	c := newGRPCTest(t, s, TLS{}, nil)
+	const clients = 8
+	httpc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
+	restCall := func(text string) error {
+		body := `{"inputs": [{"name": "text", "shape": [1], "datatype": "BYTES", "data": [` + strconv.Quote(text) + `]}]}`
+		resp, err := httpc.Post(ts.URL+"/v2/models/"+modelName+"/infer", "application/json", strings.NewReader(body))
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			return fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return nil
+	}
+	grpcCall := func(text string) error {
+		_, err := c.ModelInfer(context.Background(), inferReq(text))
+		return err
+	}
+	rate := func(call func(string) error, d time.Duration) float64 {
+		var wg sync.WaitGroup
+		var n atomic.Int64
+		start := time.Now()
+		stop := start.Add(d)
+		for g := range clients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; time.Now().Before(stop); i++ {
+					if !assert.NoError(t, call(loadTexts[(g+i)%len(loadTexts)])) {
+						return
+					}
+					n.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		return float64(n.Load()) / time.Since(start).Seconds()
+	}
+	rate(restCall, 200*time.Millisecond) // warm up
+	rate(grpcCall, 200*time.Millisecond)
+	var rest, grpcRates []float64
+	for range 3 {
+		rest = append(rest, rate(restCall, time.Second))
+		grpcRates = append(grpcRates, rate(grpcCall, time.Second))
+	}
+	slices.Sort(rest)
+	slices.Sort(grpcRates)
+	t.Logf("infer, 1 text per request, %d clients, batching on: REST median %.0f requests/s (rounds %.0f), gRPC median %.0f requests/s (rounds %.0f)",
+		clients, rest[1], rest, grpcRates[1], grpcRates)
 }
