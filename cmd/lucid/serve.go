@@ -205,6 +205,15 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if err != nil {
 		return err
 	}
+	if *grpcAddr != "" {
+		_, port, err := net.SplitHostPort(*grpcAddr)
+		if err != nil {
+			return usagef("--grpc-addr %q: want HOST:PORT: %v", termSafe(*grpcAddr), err)
+		}
+		if *grpcAddr == *addr && port != "0" { // port 0: the kernel picks two
+			return usagef("--grpc-addr %s is --addr's too: give gRPC a port of its own", termSafe(*grpcAddr))
+		}
+	}
 	if *batchingMode != "on" && *batchingMode != "off" {
 		return usagef("--batching %q: want on or off", termSafe(*batchingMode))
 	}

@@ -28,6 +28,21 @@ import (
 	"github.com/lucid-nlp/lucid/server/oippb"
 )
 
+// --grpc-addr is checked before any model loads.
+func TestServeGRPCUsageErrors(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"--grpc-addr", "8081"}, `--grpc-addr "8081": want HOST:PORT`},
+		{[]string{"--addr", "127.0.0.1:9000", "--grpc-addr", "127.0.0.1:9000"}, "--grpc-addr 127.0.0.1:9000 is --addr's too"},
+	} {
+		code, _, stderr := lucid(t, "", append([]string{"serve"}, c.args...)...)
+		assert.Equal(t, exitUsage, code, "%v: %s", c.args, stderr)
+		assert.Contains(t, stderr, c.msg, "%v", c.args)
+	}
+}
+
 // lucid serve --grpc-addr, run as its own process from an empty
 // directory with no --model and no $LUCID_MODEL (so the model built into
 // the binary), answers a client generated from the protocol's .proto:
