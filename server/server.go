@@ -5,7 +5,9 @@
 // /v1/models/{name}:predict and :explain, whose explanations are the
 // attribution.Result JSON of `lucid explain --json`), Prometheus metrics
 // at /metrics and a web page at / that shows a prediction and its word
-// heatmap.
+// heatmap. ServeGRPC answers the Open Inference Protocol's gRPC service
+// (inference.GRPCInferenceService, grpc.go) over the same models, limits,
+// token and batches.
 //
 // Rows from concurrent requests, predictions and explanations'
 // perturbations alike, share ONNX Runtime batches through
