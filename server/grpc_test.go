@@ -448,3 +448,13 @@ func TestGRPCThroughputLogged(t *testing.T) {
 	t.Logf("infer, 1 text per request, %d clients, batching on: REST median %.0f requests/s (rounds %.0f), gRPC median %.0f requests/s (rounds %.0f)",
 		clients, rest[1], rest, grpcRates[1], grpcRates)
 }
+
+// A call past --request-timeout is DeadlineExceeded, saying so.
+func TestGRPCDeadline(t *testing.T) {
+	cfg := batchingOn()
+	cfg.RequestTimeout = time.Nanosecond
+	s, _ := newTest(t, cfg)
+	c := newGRPCTest(t, s, TLS{}, nil)
+	_, err := c.ModelInfer(context.Background(), inferReq("a gorgeous movie"))
+	requireCode(t, err, codes.DeadlineExceeded, "longer than the server's limit of 1ns (--request-timeout)")
+}
