@@ -89,7 +89,7 @@ const readyWait = 30 * time.Second
 
 // waitReady waits until the models (all, or m alone) are warm; false
 // when the request ends or readyWait passes first.
-func (s *Server) waitReady(r *http.Request, only *servedModel) bool {
+func (s *Server) waitReady(ctx context.Context, only *servedModel) bool {
 	timer := time.NewTimer(readyWait)
 	defer timer.Stop()
 	for _, name := range s.order {
@@ -99,7 +99,7 @@ func (s *Server) waitReady(r *http.Request, only *servedModel) bool {
 		}
 		select {
 		case <-m.ready:
-		case <-r.Context().Done():
+		case <-ctx.Done():
 			return false
 		case <-timer.C:
 			return false
@@ -127,7 +127,7 @@ func (s *Server) WaitReady(ctx context.Context) error {
 // warmed up (see servedModel.warmUp), so ready means no request pays for
 // a first run.
 func (s *Server) serverReady(w http.ResponseWriter, r *http.Request) {
-	if !s.waitReady(r, nil) {
+	if !s.waitReady(r.Context(), nil) {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]bool{"ready": false})
 		return
 	}
@@ -143,11 +143,16 @@ func (s *Server) modelMetadata(w http.ResponseWriter, r *http.Request) {
 	if m == nil {
 		return
 	}
+	writeJSON(w, http.StatusOK, m.metadata())
+}
+
+// metadata is the model's metadata, for REST and gRPC alike.
+func (m *servedModel) metadata() ModelMetadata {
 	n := len(m.labels())
-	writeJSON(w, http.StatusOK, ModelMetadata{Name: m.name, Versions: []string{modelVersion}, Platform: "onnxruntime_onnx",
+	return ModelMetadata{Name: m.name, Versions: []string{modelVersion}, Platform: "onnxruntime_onnx",
 		Inputs: []TensorMetadata{{Name: InputText, Datatype: "BYTES", Shape: []int{-1}}},
 		Outputs: []TensorMetadata{{Name: OutputProbabilities, Datatype: "FP32", Shape: []int{-1, n}},
-			{Name: OutputLogits, Datatype: "FP32", Shape: []int{-1, n}}, {Name: OutputLabel, Datatype: "BYTES", Shape: []int{-1}}}})
+			{Name: OutputLogits, Datatype: "FP32", Shape: []int{-1, n}}, {Name: OutputLabel, Datatype: "BYTES", Shape: []int{-1}}}}
 }
 
 func (s *Server) modelReady(w http.ResponseWriter, r *http.Request) {
@@ -155,7 +160,7 @@ func (s *Server) modelReady(w http.ResponseWriter, r *http.Request) {
 	if m == nil {
 		return
 	}
-	if !s.waitReady(r, m) {
+	if !s.waitReady(r.Context(), m) {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"name": m.name, "ready": false})
 		return
 	}
@@ -177,25 +182,21 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	want := map[string]bool{OutputProbabilities: true, OutputLogits: true, OutputLabel: true}
-	if len(req.Outputs) > 0 {
-		want = map[string]bool{}
-		for _, o := range req.Outputs {
-			if o.Name != OutputProbabilities && o.Name != OutputLogits && o.Name != OutputLabel {
-				s.fail(w, r, badRequest("outputs: unknown output %q; this model has %s, %s and %s", o.Name, OutputProbabilities, OutputLogits, OutputLabel))
-				return
-			}
-			want[o.Name] = true
-		}
+	names := make([]string, len(req.Outputs))
+	for i, o := range req.Outputs {
+		names[i] = o.Name
+	}
+	want, err := wantOutputs(names)
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
 	preds, err := m.predict(r.Context(), texts)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	labels := m.labels()
-	n, k := len(preds), len(labels)
-	resp := InferResponse{ModelName: m.name, ModelVersion: modelVersion, ID: req.ID}
+	resp := InferResponse{ModelName: m.name, ModelVersion: modelVersion, ID: req.ID, Outputs: m.inferOutputs(preds, want)}
 	var warnings []string
 	for i, t := range texts {
 		for _, w := range textWarnings(t) {
@@ -205,6 +206,32 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request) {
 	if warnings != nil {
 		resp.Parameters = map[string]any{"warnings": warnings}
 	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// wantOutputs reads the outputs an infer request names (REST or gRPC):
+// all three when it names none.
+func wantOutputs(names []string) (map[string]bool, error) {
+	if len(names) == 0 {
+		return map[string]bool{OutputProbabilities: true, OutputLogits: true, OutputLabel: true}, nil
+	}
+	want := map[string]bool{}
+	for _, name := range names {
+		if name != OutputProbabilities && name != OutputLogits && name != OutputLabel {
+			return nil, badRequest("outputs: unknown output %q; this model has %s, %s and %s", name, OutputProbabilities, OutputLogits, OutputLabel)
+		}
+		want[name] = true
+	}
+	return want, nil
+}
+
+// inferOutputs builds infer's output tensors, for REST and gRPC alike:
+// probabilities and logits FP32 [n, labels] row-major ([]float32), label
+// BYTES [n] ([]string), those in want, in that order.
+func (m *servedModel) inferOutputs(preds []predicted, want map[string]bool) []InferOutput {
+	labels := m.labels()
+	n, k := len(preds), len(labels)
+	var outs []InferOutput
 	if want[OutputProbabilities] {
 		data := make([]float32, 0, n*k)
 		for _, p := range preds {
@@ -212,23 +239,23 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request) {
 				data = append(data, float32(v))
 			}
 		}
-		resp.Outputs = append(resp.Outputs, InferOutput{Name: OutputProbabilities, Shape: []int{n, k}, Datatype: "FP32", Data: data})
+		outs = append(outs, InferOutput{Name: OutputProbabilities, Shape: []int{n, k}, Datatype: "FP32", Data: data})
 	}
 	if want[OutputLogits] {
 		data := make([]float32, 0, n*k)
 		for _, p := range preds {
 			data = append(data, p.logits...)
 		}
-		resp.Outputs = append(resp.Outputs, InferOutput{Name: OutputLogits, Shape: []int{n, k}, Datatype: "FP32", Data: data})
+		outs = append(outs, InferOutput{Name: OutputLogits, Shape: []int{n, k}, Datatype: "FP32", Data: data})
 	}
 	if want[OutputLabel] {
 		data := make([]string, n)
 		for i, p := range preds {
 			data[i] = labels[p.best]
 		}
-		resp.Outputs = append(resp.Outputs, InferOutput{Name: OutputLabel, Shape: []int{n}, Datatype: "BYTES", Data: data})
+		outs = append(outs, InferOutput{Name: OutputLabel, Shape: []int{n}, Datatype: "BYTES", Data: data})
 	}
-	writeJSON(w, http.StatusOK, resp)
+	return outs
 }
 
 // inferTexts reads the one BYTES input: shape [N] or [N, 1], data a flat

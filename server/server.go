@@ -8,6 +8,9 @@
 // at /metrics (by verb) and a web page at / that shows a prediction and
 // its word heatmap. Ready means warm: each model runs one small
 // explanation before the readiness checks say true.
+// ServeGRPC answers the Open Inference Protocol's gRPC service
+// (inference.GRPCInferenceService, grpc.go) over the same models, limits,
+// token and batches.
 //
 // Rows from concurrent requests, predictions and explanations'
 // perturbations alike, share ONNX Runtime batches through

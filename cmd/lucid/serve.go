@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -48,6 +49,18 @@ is classified with a warning ("warnings"; infer: "parameters"); a body
 that is not UTF-8 is refused (400). The token's scheme may be written in
 any case ("bearer").
 
+With --grpc-addr the same server also answers the Open Inference
+Protocol's gRPC service, inference.GRPCInferenceService (ServerLive,
+ServerReady, ModelReady, ServerMetadata, ModelMetadata, ModelInfer), on
+that address: ModelInfer takes one BYTES input of texts (bytes_contents,
+or raw_input_contents as 4-byte little-endian length-prefixed strings) and
+answers infer's outputs. Same models, batches, limits, --max-queue,
+--max-conns and --tls-cert/--tls-key; the token as metadata
+"authorization: Bearer TOKEN" (all but ServerLive and ServerReady); a
+message at most --max-body. Errors are gRPC codes: InvalidArgument (bad
+input, limits), Unauthenticated, NotFound (unknown model or version),
+ResourceExhausted (busy, message too large), DeadlineExceeded.
+
 Rows of concurrent requests share ONNX Runtime batches (dynamic batching,
 --batching on): up to --max-batch rows or --max-wait, whichever comes
 first; a lone request on an idle server whose last batch served one
@@ -86,6 +99,7 @@ Examples:
   lucid serve
   lucid serve --addr 127.0.0.1:9000 --model sst2=models/sst2-mini-bert --model other=/srv/other
   lucid serve --addr 0.0.0.0:8080 --token-file token --allowed-hosts lucid.example.org
+  lucid serve --grpc-addr 127.0.0.1:8081
   curl -s localhost:8080/v1/models/sst2-mini-bert:predict -H 'Content-Type: application/json' -d '{"instances": ["a gorgeous movie"]}'
 
 Limits (checked at start; beyond one is a usage error, exit 2):
@@ -153,6 +167,7 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	bodyTimeout := fs.Duration("body-timeout", server.DefaultBodyTimeout, fmt.Sprintf("a request body must arrive within this, plus 1s per --min-body-rate bytes, 1ms to %v", maxServeTimeout))
 	minBodyRate := byteSize(server.DefaultMinBodyRate)
 	fs.Var(&minBodyRate, "min-body-rate", "slowest a request body may arrive, in bytes per second beyond --body-timeout, 1 to 1GiB")
+	grpcAddr := fs.String("grpc-addr", "", "HOST:PORT to also serve the Open Inference Protocol's gRPC service on (default: no gRPC)")
 	allowedHosts := fs.String("allowed-hosts", "", "comma-separated names the Host header may carry besides the listen address ('*': any); needed to reach the server by a DNS name")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -200,6 +215,15 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	hosts, err := parseHosts(*allowedHosts)
 	if err != nil {
 		return err
+	}
+	if *grpcAddr != "" {
+		_, port, err := net.SplitHostPort(*grpcAddr)
+		if err != nil {
+			return usagef("--grpc-addr %q: want HOST:PORT: %v", termSafe(*grpcAddr), err)
+		}
+		if *grpcAddr == *addr && port != "0" { // port 0: the kernel picks two
+			return usagef("--grpc-addr %s is --addr's too: give gRPC a port of its own", termSafe(*grpcAddr))
+		}
 	}
 	if *batchingMode != "on" && *batchingMode != "off" {
 		return usagef("--batching %q: want on or off", termSafe(*batchingMode))
@@ -271,7 +295,36 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if host, _, _ := net.SplitHostPort(*addr); !isLoopback(host) && token == "" {
 		logger.Printf("warning: listening beyond loopback (%s) without --token-file: anyone who can reach it can use the models", termSafe(*addr))
 	}
-	return srv.Serve(ctx, ln, server.TLS{CertFile: *tlsCert, KeyFile: *tlsKey}, *shutdownTimeout)
+	tlsFiles := server.TLS{CertFile: *tlsCert, KeyFile: *tlsKey}
+	if *grpcAddr == "" {
+		return srv.Serve(ctx, ln, tlsFiles, *shutdownTimeout)
+	}
+	gln, err := net.Listen("tcp", *grpcAddr)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("--grpc-addr %s: %w", termSafe(*grpcAddr), err)
+	}
+	tlsNote := "plaintext"
+	if *tlsCert != "" {
+		tlsNote = "TLS"
+	}
+	logger.Printf("gRPC (inference.GRPCInferenceService) listening on %s (%s)", gln.Addr(), tlsNote)
+	if host, _, _ := net.SplitHostPort(*grpcAddr); !isLoopback(host) && token == "" {
+		logger.Printf("warning: gRPC listening beyond loopback (%s) without --token-file: anyone who can reach it can use the models", termSafe(*grpcAddr))
+	}
+	// Both stop together: on SIGTERM each finishes its calls in flight;
+	// when one fails, the other shuts down gracefully too.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	grpcErr := make(chan error, 1)
+	go func() {
+		err := srv.ServeGRPC(ctx, gln, tlsFiles, *shutdownTimeout)
+		cancel()
+		grpcErr <- err
+	}()
+	err = srv.Serve(ctx, ln, tlsFiles, *shutdownTimeout)
+	cancel()
+	return errors.Join(err, <-grpcErr)
 }
 
 // parseHosts reads --allowed-hosts: comma-separated host names (no
