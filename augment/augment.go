@@ -200,20 +200,11 @@ func Run(ctx context.Context, open Source, name string, out io.Writer, cfg Confi
 // so ctx's cancellation is honoured even on a stalled FIFO. More than
 // cfg.MaxSkippedShare of the rows skipped is a failure (see Config).
 func File(ctx context.Context, in, outPath string, cfg Config) (*Report, error) {
-	if cfg.Read.Format == dataset.Auto {
-		f, err := dataset.DetectFormat(in)
-		if err != nil {
-			return nil, err
-		}
-		cfg.Read.Format = f
-	}
-	si, err := os.Stat(in)
+	format, err := checkFiles(in, outPath, cfg.Read.Format)
 	if err != nil {
-		return nil, fmt.Errorf("augment: %w", err)
+		return nil, err
 	}
-	if so, err := os.Stat(outPath); err == nil && os.SameFile(si, so) {
-		return nil, fmt.Errorf("augment: the output %s is the input file; write it elsewhere", outPath)
-	}
+	cfg.Read.Format = format
 	share := cfg.MaxSkippedShare
 	if share == 0 {
 		share = DefaultMaxSkippedShare
@@ -241,6 +232,27 @@ func File(ctx context.Context, in, outPath string, cfg Config) (*Report, error) 
 		return nil, fmt.Errorf("augment: %w", err)
 	}
 	return rep, nil
+}
+
+// checkFiles is File's and ReweighFile's check of their files: the
+// input's format (detected from its name when format is Auto), and an
+// output that is not the input itself.
+func checkFiles(in, outPath string, format dataset.Format) (dataset.Format, error) {
+	if format == dataset.Auto {
+		f, err := dataset.DetectFormat(in)
+		if err != nil {
+			return format, err
+		}
+		format = f
+	}
+	si, err := os.Stat(in)
+	if err != nil {
+		return format, fmt.Errorf("augment: %w", err)
+	}
+	if so, err := os.Stat(outPath); err == nil && os.SameFile(si, so) {
+		return format, fmt.Errorf("augment: the output %s is the input file; write it elsewhere", outPath)
+	}
+	return format, nil
 }
 
 // run is a Config checked and filled in.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -318,20 +317,11 @@ func (c *reweigh) write(ctx context.Context, open Source, name string, out io.Wr
 // ReweighFile reweighs the file at in into outPath, through a temporary
 // file renamed on success (as File does).
 func ReweighFile(ctx context.Context, in, outPath string, cfg ReweighConfig) (*ReweighReport, error) {
-	if cfg.Read.Format == dataset.Auto {
-		f, err := dataset.DetectFormat(in)
-		if err != nil {
-			return nil, err
-		}
-		cfg.Read.Format = f
-	}
-	si, err := os.Stat(in)
+	format, err := checkFiles(in, outPath, cfg.Read.Format)
 	if err != nil {
-		return nil, fmt.Errorf("augment: %w", err)
+		return nil, err
 	}
-	if so, err := os.Stat(outPath); err == nil && os.SameFile(si, so) {
-		return nil, fmt.Errorf("augment: the output %s is the input file; write it elsewhere", outPath)
-	}
+	cfg.Read.Format = format
 	// atomicfile: a temporary file beside outPath, synced and renamed only
 	// on success; a symlink, device or folder at outPath is refused. The
 	// input is read through readcap (capped lines, cancellable opens).
