@@ -224,7 +224,9 @@ func checkTarget(target string, labels []string) error {
 // rows share batches). The first error fails the request and cancels the
 // explanations still running, so they stop spending evaluations.
 func (m *servedModel) explain(ctx context.Context, texts []string, req attribution.Request, out evaluate.Output) ([]*attribution.Result, error) {
-	ctx, cancel := context.WithCancel(ctx)
+	// The batcher gives explanation rows a bounded share, so a flood of
+	// them cannot starve predictions (see package batching).
+	ctx, cancel := context.WithCancel(batching.WithClass(ctx, batching.Explain))
 	defer cancel()
 	reqs := make([]attribution.Request, len(texts))
 	for i, t := range texts {
