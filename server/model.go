@@ -53,7 +53,9 @@ func newServedModel(name string, clf *models.Classifier, cfg Config, mx *metrics
 		evalConcurrency = 2 * o.Concurrency
 	}
 	for _, out := range []evaluate.Output{evaluate.Probability, evaluate.Logit, evaluate.LogOdds} {
-		ev := evaluate.New(m.model, evaluate.Options{BatchSize: m.maxBatch, Output: out, PadID: clf.Tokenizer.PadID(), Concurrency: evalConcurrency})
+		// Explanation rows are class Explain: the batcher gives them a
+		// bounded share, so they cannot starve predictions.
+		ev := evaluate.New(batching.Classed(m.model, batching.Explain), evaluate.Options{BatchSize: m.maxBatch, Output: out, PadID: clf.Tokenizer.PadID(), Concurrency: evalConcurrency})
 		// The model name is the folder, as `lucid explain --json` reports it.
 		m.explainers[out] = attribution.NewExplainer(clf.Tokenizer, ev, clf.Folder.Dir)
 	}
@@ -224,9 +226,7 @@ func checkTarget(target string, labels []string) error {
 // rows share batches). The first error fails the request and cancels the
 // explanations still running, so they stop spending evaluations.
 func (m *servedModel) explain(ctx context.Context, texts []string, req attribution.Request, out evaluate.Output) ([]*attribution.Result, error) {
-	// The batcher gives explanation rows a bounded share, so a flood of
-	// them cannot starve predictions (see package batching).
-	ctx, cancel := context.WithCancel(batching.WithClass(ctx, batching.Explain))
+	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	reqs := make([]attribution.Request, len(texts))
 	for i, t := range texts {

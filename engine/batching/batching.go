@@ -274,6 +274,30 @@ func Wrap(inner engine.Model, o Options) (engine.Model, *Model) {
 	return m, m
 }
 
+// Classed returns inner with its Run calls marked as class c (see
+// WithClass), for callers such as an evaluator that run batches under a
+// context of their own. It is an engine.EmbeddingModel (and
+// engine.GradientModel) when inner is one, their calls passed through.
+func Classed(inner engine.Model, c Class) engine.Model {
+	cm := &classModel{Model: inner, class: c}
+	if gm, ok := inner.(engine.GradientModel); ok {
+		return &gradientModel{embeddingModel{Model: cm, em: gm}, gm}
+	}
+	if em, ok := inner.(engine.EmbeddingModel); ok {
+		return &embeddingModel{Model: cm, em: em}
+	}
+	return cm
+}
+
+type classModel struct {
+	engine.Model
+	class Class
+}
+
+func (c *classModel) Run(ctx context.Context, b engine.Batch) (engine.Logits, error) {
+	return c.Model.Run(WithClass(ctx, c.class), b)
+}
+
 // gradientModel passes the gradient graph through unbatched too, so ig
 // keeps its gradient path behind the batcher.
 type gradientModel struct {
@@ -287,7 +311,7 @@ func (g *gradientModel) Gradient(ctx context.Context, b engine.EmbedBatch, targe
 }
 
 type embeddingModel struct {
-	*Model
+	engine.Model
 	em engine.EmbeddingModel
 }
 

@@ -201,3 +201,23 @@ func TestExplanationProgressesUnderPredictionFlood(t *testing.T) {
 	assert.Positive(t, during, "predictions went on while the explanation ran")
 	t.Logf("%d predictions ran while the explanation's 160 rows did", during)
 }
+
+// Classed marks its Run calls, so an evaluator that runs batches under
+// context.Background still queues its rows as explanations.
+func TestClassedMarksRunsAndKeepsInterfaces(t *testing.T) {
+	inner := &markModel{gate: make(chan struct{})}
+	m := New(inner, Options{MaxBatch: 8, MaxWait: -1})
+	defer m.Close()
+	cm := Classed(m, Explain)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); _, err := m.Run(context.Background(), marked(1, 1)); assert.NoError(t, err) }()
+	waitUntil(t, "the first batch to start", func() bool { return inner.entered.Load() == 1 })
+	go func() { defer wg.Done(); _, err := cm.Run(context.Background(), marked(5, 2)); assert.NoError(t, err) }()
+	waitUntil(t, "the classed call to queue", func() bool { return m.QueueDepth(Explain) == 5 })
+	assert.Equal(t, 0, m.QueueDepth(Predict))
+	close(inner.gate)
+	wg.Wait()
+	_, isEmbedding := cm.(engine.EmbeddingModel)
+	assert.False(t, isEmbedding, "a plain model stays plain")
+}
