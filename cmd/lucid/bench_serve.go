@@ -63,18 +63,20 @@ func runBenchServe(ctx context.Context, args []string, stdout, stderr io.Writer)
 	mf.register(fs)
 	data := fs.String("data", "", "TSV file with a header and the text in the last column (default: ../shared/data/sst2/dev.tsv if present)")
 	nTexts := fs.Int("texts", 32, "how many texts to send (in turn), 1 to 100000")
-	requests := fs.Int("requests", 2000, "predict requests per run")
-	explainRequests := fs.Int("explain-requests", 128, "explain requests per run")
+	requests := fs.Int("requests", 500, "predict requests per run")
+	explainRequests := fs.Int("explain-requests", 8, "explain requests per run")
 	concurrency := fs.String("concurrency", "1,8,64", "comma-separated numbers of clients")
 	method := fs.String("method", "kernelshap", "the explanations' method")
 	budget := fs.Int("budget", 256, "the explanations' budget (evaluations)")
 	maxBatchRows := fs.Int("max-batch", 0, "the batcher's largest batch (0: the floor's best batch size)")
 	maxWait := fs.Duration("max-wait", 2*time.Millisecond, "the batcher's longest wait for rows to fill a batch")
 	rounds := fs.Int("rounds", 1, "repeat every run this many times (median and range reported)")
-	overloadRequests := fs.Int("overload-requests", 4000, "predict requests of the 2× overload run (0: skip it)")
+	overloadRequests := fs.Int("overload-requests", 1000, "predict requests of the 2× overload run (0: skip it)")
 	overloadQueue := fs.Int("overload-queue", 64, "requests the overload run's server admits at once (--max-queue)")
-	rssRequests := fs.Int("rss-requests", 20000, "predict requests between the two memory readings (0: skip)")
+	rssRequests := fs.Int("rss-requests", 2000, "predict requests between the two memory readings (0: skip)")
 	rssConcurrency := fs.Int("rss-concurrency", 8, "clients of the memory run")
+	mixedPredict := fs.Int("mixed-predict-clients", 8, "predict clients of the mixed runs")
+	mixedExplain := fs.Int("mixed-explain-clients", 2, "explain clients beside them in the mixed runs (0: skip the mixed runs)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -106,6 +108,8 @@ func runBenchServe(ctx context.Context, args []string, stdout, stderr io.Writer)
 		intFlag("overload-queue", *overloadQueue, 1, maxServeQueue),
 		intFlag("rss-requests", *rssRequests, 0, load.MaxServeRequests),
 		intFlag("rss-concurrency", *rssConcurrency, 1, load.MaxServeConcurrency),
+		intFlag("mixed-predict-clients", *mixedPredict, 1, load.MaxServeConcurrency),
+		intFlag("mixed-explain-clients", *mixedExplain, 0, load.MaxServeConcurrency),
 	}
 	for _, c := range concs {
 		checks = append(checks, intFlag("concurrency", c, 1, load.MaxServeConcurrency))
@@ -149,7 +153,7 @@ func runBenchServe(ctx context.Context, args []string, stdout, stderr io.Writer)
 		PredictRequests: *requests, ExplainRequests: *explainRequests, Concurrency: concs, Method: string(m), Budget: *budget,
 		MaxBatch: *maxBatchRows, MaxWait: waitOrNow(*maxWait), Sessions: mf.sessions, Rounds: *rounds,
 		OverloadRequests: *overloadRequests, OverloadQueue: *overloadQueue, RSSRequests: *rssRequests, RSSConcurrency: *rssConcurrency,
-		Progress: stderr})
+		MixedPredictClients: *mixedPredict, MixedExplainClients: cmpInt(*mixedExplain, -1), Progress: stderr})
 	if err != nil {
 		return err
 	}
@@ -171,8 +175,8 @@ func printBenchServe(w io.Writer, r *benchServeReport) {
 	fmt.Fprintf(w, "model %s on %s (%d CPUs), %d texts from %s; batching: max batch %d, max wait %.1fms; %d session(s); %d round(s); %.0fs in all\n",
 		termSafe(r.Model), r.Device, r.CPUs, r.Texts, termSafe(r.Source), r.MaxBatch, r.MaxWaitMs, r.Sessions, r.Rounds, r.WallSeconds)
 	f := r.Floor
-	fmt.Fprintf(w, "floor (the engine at batch %d, no HTTP, before and after the runs): predict %.0f rows/s (%.0f–%.0f), explain %.0f rows/s (%.0f–%.0f); %.0f evaluations per %s explanation (budget %d)\n\n",
-		f.BestBatch, f.PredictRowsPerSecond, f.PredictRange[0], f.PredictRange[1], f.ExplainRowsPerSecond, f.ExplainRange[0], f.ExplainRange[1],
+	fmt.Fprintf(w, "floor (the engine's best: batch %d, %d runner(s), no HTTP; the higher of the readings before and after the runs): predict %.0f rows/s (%.0f–%.0f), explain %.0f rows/s (%.0f–%.0f); %.0f evaluations per %s explanation (budget %d)\n\n",
+		f.BestBatch, f.BestRunners, f.PredictRowsPerSecond, f.PredictRange[0], f.PredictRange[1], f.ExplainRowsPerSecond, f.ExplainRange[0], f.ExplainRange[1],
 		f.EvaluationsPerExplanation, r.Method, r.Budget)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "verb\tbatching\tclients\trequests\trequests/s\tevals/s\t÷ floor\t(range)\trows/batch\tp50 ms\tp95 ms\tp99 ms\t429\tfailed\t")
@@ -188,6 +192,17 @@ func printBenchServe(w io.Writer, r *benchServeReport) {
 		fmt.Fprintf(w, " %s@%d %.2f× (%.2f–%.2f; at most %.2f× here);", g.Verb, g.Concurrency, g.Ratio, g.Range[0], g.Range[1], g.Ceiling)
 	}
 	fmt.Fprintln(w)
+	if mx := r.Mixed; mx != nil {
+		fmt.Fprintf(w, "\nmixed (batching on): predict at %d clients alone and beside %d explain clients; explanations alone and beside them\n", mx.PredictClients, mx.ExplainClients)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "round\tpredict req/s alone\tmixed\t÷\tp50 ms alone\tmixed\t÷\texplain evals/s alone\tmixed\t÷\t")
+		for i, m := range mx.Rounds {
+			fmt.Fprintf(tw, "%d\t%.1f\t%.1f\t%.2f\t%.1f\t%.1f\t%.2f\t%.0f\t%.0f\t%.2f\t\n", i+1, m.PredictAlone.PerSecond, m.PredictMixed.PerSecond, m.PredictThroughputRatio,
+				m.PredictAlone.P50ms, m.PredictMixed.P50ms, m.PredictP50Ratio, m.ExplainAlone.EvaluationsPerSecond, m.ExplainMixedEvaluationsPerSecond, m.ExplainThroughputRatio)
+		}
+		tw.Flush()
+		fmt.Fprintln(w)
+	}
 	if ov := r.Overload; ov != nil {
 		fmt.Fprintf(w, "overload: %d predict requests offered at %.0f/s (target %.0f/s, twice %.0f/s sustained) to a queue of %d: %d ok, %d 429, %d failed, %d not sent (client limit); p99 of the answered %.1fms\n",
 			ov.Result.Requests, ov.Result.Offered, ov.TargetPerSecond, ov.SustainedPerSecond, ov.MaxQueue, ov.Result.OK, ov.Result.TooMany, ov.Result.Failed, ov.Result.Dropped, ov.Result.P99ms)
@@ -213,6 +228,15 @@ func printBenchServe(w io.Writer, r *benchServeReport) {
 		}
 		tw.Flush()
 	}
+}
+
+// cmpInt is v, or def when v is 0 (a flag's "skip" for a config whose 0
+// means its default).
+func cmpInt(v, def int) int {
+	if v == 0 {
+		return def
+	}
+	return v
 }
 
 func num(v float64) string { return strconv.FormatFloat(v, 'f', 3, 64) }
