@@ -18,26 +18,42 @@ import (
 const benchServeHelp = `
 Usage: lucid bench serve [flags]
 
+With its defaults it runs for about 1 to 2 minutes on a 2-core machine
+(about 40 s when the machine is otherwise idle); each extra --rounds adds
+about half of that.
+
 Starts lucid serve's server in this process on a loopback port
 (127.0.0.1 only) and drives it over HTTP with KServe v1 requests, one text
 each: --requests :predict requests and --explain-requests :explain requests
 (--method, --budget) at each --concurrency, with dynamic batching on and
-off. In the same run it measures the engine's batched floor (rows/s at its
-best batch size on the same texts, no HTTP; before and after the runs) and
-reports, per run: requests/s, evaluations/s (rows the model ran, from the
-server's metrics), throughput ÷ floor, p50/p95/p99 latency, rows per
-runtime batch, 429s and failures; the batching gain (on ÷ off) at each
-concurrency, with its ceiling on this host (the floor ÷ batching off's
-throughput: where unbatched requests already reach the batched rate, no
-batcher can gain more); an overload run, --overload-requests offered at twice the
-rate sustained at the highest concurrency to a server admitting
+off. In the same run it reads the engine's batched floor (no HTTP, before
+and after the runs): the best rows/s over batch sizes from 1 to 64 (and
+--max-batch) and runners (one, and --sessions at once) on the same texts;
+the higher reading is the floor, so a serve run above it means the
+machine's speed drifted. It reports, per run: requests/s, evaluations/s
+(rows the model ran, from the server's metrics), throughput ÷ floor,
+p50/p95/p99 latency, rows per runtime batch, 429s and failures; the
+batching gain (on ÷ off) at each concurrency, with its ceiling on this host
+(the floor ÷ batching off's throughput: where unbatched requests already
+reach the batched rate, no batcher can gain more).
+
+Mixed runs (each round, batching on): --mixed-predict-clients predict
+clients alone, --mixed-explain-clients explain clients alone, then both at
+once: predict requests/s and p50 mixed ÷ alone, and the explanations'
+evaluations/s mixed ÷ alone (the batcher gives explanation rows a bounded
+share, so neither starves the other).
+
+Then an overload run, --overload-requests offered at twice the rate
+sustained at the highest concurrency to a server admitting
 --overload-queue requests at once (429s are intended; anything else is a
 failure); and the process's resident memory (VmRSS: server and load
 generator) before and after --rss-requests predict requests. The figures
 are set against issue 9's targets (throughput ÷ floor at the highest
 concurrency ≥ 0.9 for predict and ≥ 0.85 for explain, predict batching
 gain at concurrency 8 ≥ 3, no failures but 429s under overload, memory
-growth < 5%).
+growth < 5%) and issue 22's (beside the explain clients, predict keeps
+≥ 50% of its throughput alone with p50 ≤ 3× alone; explanations keep
+≥ 25% of theirs).
 
 A shared machine's speed drifts: --rounds N repeats every run, batching
 off and on in turn, and reports the median round with the range.
@@ -47,14 +63,16 @@ when it exists), else built-in sentences. Progress goes to standard error.
 
 Examples:
   lucid bench serve
-  lucid bench serve --rounds 3 --json > serve.json
-  lucid bench serve --requests 200 --explain-requests 16 --concurrency 1,8 --rss-requests 0
+  lucid bench serve --rounds 2 --json > serve.json
+  lucid bench serve --requests 200 --explain-requests 4 --concurrency 1,8 --rss-requests 0
 
 Limits: --texts 1 to 100000, --requests and --explain-requests 1 to
 10000000, --concurrency 1 to 4096 each (at most 16 values), --budget 1 to
 1048576, --max-batch 0 (the floor's best batch size) to 4096, --max-wait 0
 to 1s, --rounds 1 to 100, --overload-requests and --rss-requests 0 (skip)
-to 10000000, --overload-queue 1 to 100000, --rss-concurrency 1 to 4096.
+to 10000000, --overload-queue 1 to 100000, --rss-concurrency and
+--mixed-predict-clients 1 to 4096, --mixed-explain-clients 0 (skip) to
+4096.
 `
 
 func runBenchServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -139,8 +157,8 @@ func runBenchServe(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
-	// The floor tries batches up to 128 rows.
-	if err := checkInference(shapeOf(folder, false), max(*maxBatchRows, 128), mf.sessions, int64(mf.maxMemory)); err != nil {
+	// The floor tries batches up to 64 rows (and --max-batch).
+	if err := checkInference(shapeOf(folder, false), max(*maxBatchRows, 64), mf.sessions, int64(mf.maxMemory)); err != nil {
 		return err
 	}
 	clf, err := mf.load(folder)
