@@ -25,7 +25,13 @@
 // explanation queues hundreds of rows at once (its budget), and a
 // prediction behind them waited for all of them; why not strict priority:
 // closed-loop prediction clients keep a prediction always waiting, and
-// explanations would never run. Explanation rows do not join a batch led
+// explanations would never run. Predictions count as waiting for a
+// PredictGrace (default 5ms) after their last batch ends, though none is
+// queued: closed-loop clients are then between an answer and their next
+// request, and on a CPU the server's own work for them (HTTP, JSON,
+// tokenising) needs the cores that an explanation batch started now would
+// take; so while explanations are over their share, or led the last
+// batch, they wait out the grace. Explanation rows do not join a batch led
 // by predictions (every prediction of it would pay for their rows);
 // predictions join a batch led by explanations when there is room.
 //
@@ -123,6 +129,10 @@ func ClassOf(ctx context.Context) Class {
 // explanation rows get while predictions also wait.
 const DefaultExplainShare = 0.3
 
+// DefaultPredictGrace is how long after a prediction batch predictions
+// still count as waiting; see the package doc.
+const DefaultPredictGrace = 5 * time.Millisecond
+
 // shareDecay is the time constant over which the busy time of each class
 // is remembered: long enough to span many batches, short enough that a
 // class idle for a while does not bank credit for a burst.
@@ -186,6 +196,11 @@ type Options struct {
 	// rows get while predictions also wait (default DefaultExplainShare;
 	// values outside (0, 1) take the default).
 	ExplainShare float64
+	// PredictGrace is how long after a batch with prediction rows
+	// predictions still count as waiting, when explanations are over their
+	// share or led the last batch (default DefaultPredictGrace; negative:
+	// none).
+	PredictGrace time.Duration
 	// PadID fills padded positions (their attention mask is 0).
 	PadID int64
 	// OnBatch, when set, is called after every batch (from the goroutine
@@ -222,8 +237,10 @@ type Model struct {
 	busy      [numClasses]float64
 	busyAt    time.Time
 	lastLead  Class
-	wake      chan struct{} // signalled when a call arrives
-	closed    bool
+	// predictEnd is when the last batch with prediction rows finished.
+	predictEnd time.Time
+	wake       chan struct{} // signalled when a call arrives
+	closed     bool
 
 	// lastCalls is the number of calls the last finished batch served (0
 	// before the first), lastEnd when it finished: the evidence of
@@ -252,6 +269,9 @@ func New(inner engine.Model, o Options) *Model {
 	}
 	if !(o.ExplainShare > 0 && o.ExplainShare < 1) {
 		o.ExplainShare = DefaultExplainShare
+	}
+	if o.PredictGrace == 0 {
+		o.PredictGrace = DefaultPredictGrace
 	}
 	m := &Model{inner: inner, o: o, wake: make(chan struct{}, 1), slots: make(chan struct{}, o.Concurrency), stop: make(chan struct{})}
 	m.wg.Add(1)
@@ -434,14 +454,31 @@ func (m *Model) dispatch() {
 		case <-m.stop:
 			return
 		}
-		// Wait for a first call.
-		for m.QueueRows() == 0 {
+		// Wait for a first call, and while only explanations wait within
+		// the predictions' grace, for the grace to pass (or a call).
+		for {
+			for m.QueueRows() == 0 {
+				select {
+				case <-m.wake:
+				case <-m.stop:
+					<-m.slots
+					return
+				}
+			}
+			d := m.hold()
+			if d <= 0 {
+				break
+			}
+			t := time.NewTimer(d)
 			select {
 			case <-m.wake:
+			case <-t.C:
 			case <-m.stop:
+				t.Stop()
 				<-m.slots
 				return
 			}
+			t.Stop()
 		}
 		// The wait counts from the oldest call's arrival, not from now:
 		// calls that queued while every runner was busy have waited
@@ -524,6 +561,29 @@ func (m *Model) leaderLocked() Class {
 		return Explain
 	}
 	return Predict
+}
+
+// hold is how long explanation rows, the only rows waiting, should wait
+// for predictions still in their grace (see the package doc); 0 if they
+// should go now.
+func (m *Model) hold() time.Duration {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.o.PredictGrace <= 0 || m.classRows[Predict] > 0 || m.classRows[Explain] == 0 || m.predictEnd.IsZero() {
+		return 0
+	}
+	left := m.o.PredictGrace - time.Since(m.predictEnd)
+	if left <= 0 {
+		return 0
+	}
+	if m.lastLead == Explain {
+		return left
+	}
+	m.decayLocked(time.Now())
+	if m.busy[Explain] >= m.o.ExplainShare*(m.busy[Predict]+m.busy[Explain]) {
+		return left
+	}
+	return 0
 }
 
 // decayLocked ages the busy times to now. m.mu is held.
@@ -700,6 +760,9 @@ func (m *Model) run(calls []*call, trigger string, lead Class) {
 	m.decayLocked(m.lastEnd)
 	for _, c := range calls {
 		m.busy[c.class] += info.Elapsed.Seconds() * float64(c.b.Rows) / float64(b.Rows)
+		if c.class == Predict {
+			m.predictEnd = m.lastEnd
+		}
 	}
 	m.mu.Unlock()
 	at := 0
