@@ -15,13 +15,13 @@
 // context (WithClass; Predict by default). Predictions come first, with a
 // bounded share for explanations: a batch is led by one class, whose
 // oldest call always goes, and when both classes wait the explanation
-// rows lead a batch only while their share of the runtime's recent busy
-// time (decaying over about a second) is under ExplainShare (default
-// 30%), and never two batches in a row. So a prediction waits for at
+// rows lead a batch only while the runtime's recent time on them
+// (decaying over about a second) is under ExplainShare (default 30%) of
+// the recent wall time, and never two batches in a row. So a prediction waits for at
 // most the batch running when it arrived and one explanation batch,
 // however many explanation rows are queued, and explanations still get
-// about ExplainShare of the runtime under a flood of predictions (all of
-// it when no prediction waits). Why this and not one FIFO queue: an
+// about ExplainShare of the time under a flood of predictions (all of it
+// when no prediction waits). Why this and not one FIFO queue: an
 // explanation queues hundreds of rows at once (its budget), and a
 // prediction behind them waited for all of them; why not strict priority:
 // closed-loop prediction clients keep a prediction always waiting, and
@@ -125,8 +125,8 @@ func ClassOf(ctx context.Context) Class {
 	return Predict
 }
 
-// DefaultExplainShare is the share of the runtime's busy time that
-// explanation rows get while predictions also wait.
+// DefaultExplainShare is the share of the wall time that the runtime
+// spends on explanation rows while predictions also wait.
 const DefaultExplainShare = 0.3
 
 // DefaultPredictGrace is how long after a prediction batch predictions
@@ -192,8 +192,8 @@ type Options struct {
 	// MaxQueueRows bounds the rows waiting (default DefaultMaxQueueRows).
 	MaxQueueRows int
 	Mode         Mode
-	// ExplainShare is the share of the runtime's busy time explanation
-	// rows get while predictions also wait (default DefaultExplainShare;
+	// ExplainShare is the share of the wall time the runtime spends on
+	// explanation rows while predictions also wait (default DefaultExplainShare;
 	// values outside (0, 1) take the default).
 	ExplainShare float64
 	// PredictGrace is how long after a batch with prediction rows
@@ -235,6 +235,7 @@ type Model struct {
 	// led the last batch taken.
 	classRows [numClasses]int
 	busy      [numClasses]float64
+	window    float64 // the decayed seconds of wall time, as of busyAt
 	busyAt    time.Time
 	lastLead  Class
 	// predictEnd is when the last batch with prediction rows finished.
@@ -556,11 +557,21 @@ func (m *Model) leaderLocked() Class {
 	case m.lastLead == Explain:
 		return Predict
 	}
-	m.decayLocked(time.Now())
-	if m.busy[Explain] < m.o.ExplainShare*(m.busy[Predict]+m.busy[Explain]) {
+	if !m.explainOverShareLocked() {
 		return Explain
 	}
 	return Predict
+}
+
+// explainOverShareLocked reports whether the explanations' recent busy
+// time is at least ExplainShare of the recent wall time (both decaying
+// over shareDecay). Wall time, not the runtime's busy time: on a CPU the
+// server's own work for predictions leaves the runtime idle between their
+// batches, and a share of busy time would then shrink with it. m.mu is
+// held.
+func (m *Model) explainOverShareLocked() bool {
+	m.decayLocked(time.Now())
+	return m.busy[Explain] >= m.o.ExplainShare*m.window
 }
 
 // hold is how long explanation rows, the only rows waiting, should wait
@@ -579,8 +590,7 @@ func (m *Model) hold() time.Duration {
 	if m.lastLead == Explain {
 		return left
 	}
-	m.decayLocked(time.Now())
-	if m.busy[Explain] >= m.o.ExplainShare*(m.busy[Predict]+m.busy[Explain]) {
+	if m.explainOverShareLocked() {
 		return left
 	}
 	return 0
@@ -593,6 +603,7 @@ func (m *Model) decayLocked(now time.Time) {
 		for i := range m.busy {
 			m.busy[i] *= f
 		}
+		m.window = m.window*f + shareDecay.Seconds()*(1-f)
 	}
 	m.busyAt = now
 }

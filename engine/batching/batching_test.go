@@ -21,7 +21,7 @@ import (
 // runs, and can be held at a gate.
 type sumModel struct {
 	rows, batches atomic.Int64
-	entered       atomic.Int64 // Runs begun, counted before the gate
+	entered       atomic.Int64  // Runs begun, counted before the gate
 	gate          chan struct{} // when set, each Run waits for a value
 	fail          error
 	mu            sync.Mutex
