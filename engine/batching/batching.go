@@ -16,7 +16,7 @@
 // bounded share for explanations: a batch is led by one class, whose
 // oldest call always goes, and when both classes wait the explanation
 // rows lead a batch only while the runtime's recent time on them
-// (decaying over about a second) is under ExplainShare (default 30%) of
+// (decaying over about a quarter second) is under ExplainShare (default 40%) of
 // the recent wall time, and never two batches in a row. So a prediction waits for at
 // most the batch running when it arrived and one explanation batch,
 // however many explanation rows are queued, and explanations still get
@@ -127,16 +127,18 @@ func ClassOf(ctx context.Context) Class {
 
 // DefaultExplainShare is the share of the wall time that the runtime
 // spends on explanation rows while predictions also wait.
-const DefaultExplainShare = 0.3
+const DefaultExplainShare = 0.4
 
 // DefaultPredictGrace is how long after a prediction batch predictions
 // still count as waiting; see the package doc.
 const DefaultPredictGrace = 5 * time.Millisecond
 
 // shareDecay is the time constant over which the busy time of each class
-// is remembered: long enough to span many batches, short enough that a
-// class idle for a while does not bank credit for a burst.
-const shareDecay = time.Second
+// is remembered: long enough to span many batches (tens of them at 64
+// rows on a CPU), short enough that time spent while the other class was
+// away (explanations alone before predictions come) is soon forgotten
+// rather than charged against the share for long.
+const shareDecay = 250 * time.Millisecond
 
 // ErrQueueFull is returned by Run when the rows waiting would exceed
 // Options.MaxQueueRows: the caller should retry later (HTTP 429).

@@ -496,7 +496,9 @@ func ServeBench(ctx context.Context, c ServeConfig) (*ServeReport, error) {
 // the predictions' one row each.
 func mixedRound(ctx context.Context, srv *server.Server, url string, predictTexts, explainTexts []string, params map[string]any, c ServeConfig) (MixedRound, error) {
 	var mr MixedRound
-	predict := Options{URL: url + ":predict", Texts: predictTexts, Concurrency: c.MixedPredictClients, Requests: c.PredictRequests, Timeout: time.Hour}
+	// Twice the grid's predictions: the mixed run must span many of the
+	// batcher's share windows (a quarter second each).
+	predict := Options{URL: url + ":predict", Texts: predictTexts, Concurrency: c.MixedPredictClients, Requests: 2 * c.PredictRequests, Timeout: time.Hour}
 	var err error
 	if mr.PredictAlone, err = Run(ctx, predict); err != nil {
 		return mr, err
