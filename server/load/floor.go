@@ -66,7 +66,7 @@ func readFloor(ctx context.Context, m engine.Model, encs []*tokenize.Encoding, s
 			if err != nil {
 				return nil, err
 			}
-			r.AtMedian[fmt.Sprintf("%d×%d", bs, k)] = v
+			r.AtMedian[fmtKey(bs, k)] = v
 			if v > best {
 				best, r.BestBatch, r.BestRunners = v, bs, k
 			}
@@ -81,6 +81,9 @@ func readFloor(ctx context.Context, m engine.Model, encs []*tokenize.Encoding, s
 	}
 	return r, nil
 }
+
+// fmtKey names a batch size and runners in FloorReading.AtMedian.
+func fmtKey(batch, runners int) string { return fmt.Sprintf("%d×%d", batch, runners) }
 
 // floorRate is the sustained rows/s of k runners each running batches of
 // bs copies of e for floorWindow, after a warm-up run each.

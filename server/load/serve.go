@@ -314,7 +314,7 @@ func ServeBench(ctx context.Context, c ServeConfig) (*ServeReport, error) {
 	}
 	rep.MaxWaitMs = max(0, float64(c.MaxWait)/float64(time.Millisecond))
 	progress("floor %.0f rows/s at batch %d, %d runner(s), median length; starting the servers (batching on: max batch %d, max wait %v)",
-		rep.Floor.Before.AtMedian[fmt.Sprintf("%d×%d", rep.Floor.BestBatch, rep.Floor.BestRunners)], rep.Floor.BestBatch, rep.Floor.BestRunners, rep.MaxBatch, c.MaxWait)
+		rep.Floor.Before.AtMedian[fmtKey(rep.Floor.BestBatch, rep.Floor.BestRunners)], rep.Floor.BestBatch, rep.Floor.BestRunners, rep.MaxBatch, c.MaxWait)
 
 	maxConc := slices.Max(c.Concurrency)
 	base := server.Config{RequestTimeout: time.Hour, MaxInFlight: max(server.DefaultMaxInFlight, 2*maxConc), Sessions: c.Sessions,
