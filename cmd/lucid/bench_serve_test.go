@@ -177,8 +177,8 @@ func TestBenchServeJSON(t *testing.T) {
 	assert.Equal(t, 1, rep.Mixed.ExplainClients)
 	require.Len(t, rep.Mixed.Rounds, 1)
 	mr := rep.Mixed.Rounds[0]
-	assert.Equal(t, 12, mr.PredictAlone.OK)
-	assert.Equal(t, 12, mr.PredictMixed.OK, "every prediction beside the explanations answered")
+	assert.Equal(t, 24, mr.PredictAlone.OK, "twice --requests")
+	assert.Equal(t, 24, mr.PredictMixed.OK, "every prediction beside the explanations answered")
 	assert.Equal(t, 3, mr.ExplainAlone.OK)
 	assert.Positive(t, mr.ExplainAlone.EvalsPerSec)
 	assert.GreaterOrEqual(t, mr.ExplainMixed, 0.0)
