@@ -277,7 +277,8 @@ func (c *ServeConfig) defaults() error {
 // ServeBench starts `lucid serve`'s server in this process on a loopback
 // port, with dynamic batching on and (a second server) off, and measures
 // predict and explain requests at each concurrency against the engine's
-// batched floor on the same texts; then an overload at twice the
+// batched floor on the same texts, and each round the mixed runs (see
+// Mixed); then an overload at twice the
 // sustained rate against a bounded queue, and the process's resident
 // memory over RSSRequests predict requests. The runs alternate batching
 // off and on, round after round, so a shared machine's drift falls on
