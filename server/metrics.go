@@ -7,6 +7,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/lucid-nlp/lucid/engine/batching"
 )
 
 // metrics are the server's Prometheus series, in a registry of its own
@@ -59,6 +61,22 @@ func newMetrics(s *Server) *metrics {
 			}
 			return float64(n)
 		})
+	// Rows waiting per scheduling class (engine/batching: predictions
+	// first, explanations a bounded share), one gauge per class.
+	var byClass []prometheus.Collector
+	for _, c := range []batching.Class{batching.Predict, batching.Explain} {
+		byClass = append(byClass, prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "lucid_batch_queue_class_rows",
+			Help: "Rows waiting for a dynamic batch, over all models, by scheduling class.", ConstLabels: prometheus.Labels{"class": c.String()}},
+			func() float64 {
+				n := 0
+				for _, sm := range s.models {
+					if sm.batcher != nil {
+						n += sm.batcher.QueueDepth(c)
+					}
+				}
+				return float64(n)
+			}))
+	}
 	explainMem := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "lucid_explain_memory_bytes",
 		Help: "Estimated bytes the explanations in flight hold of --explain-memory-budget."},
 		func() float64 { return float64(s.mem.inUse()) })
@@ -70,6 +88,7 @@ func newMetrics(s *Server) *metrics {
 	}
 	m.reg.MustRegister(m.requests, m.latency, m.active, m.errors, m.batchRows, m.batchFill, m.evaluations, m.runErrors, m.runSeconds, inFlight, queued, explainMem, conns,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.reg.MustRegister(byClass...)
 	return m
 }
 

@@ -63,7 +63,9 @@ func newServedModel(name string, clf *models.Classifier, cfg Config, mx *metrics
 		evalConcurrency = 2 * o.Concurrency
 	}
 	for _, out := range []evaluate.Output{evaluate.Probability, evaluate.Logit, evaluate.LogOdds} {
-		ev := evaluate.New(m.model, evaluate.Options{BatchSize: m.maxBatch, Output: out, PadID: clf.Tokenizer.PadID(), Concurrency: evalConcurrency})
+		// Explanation rows are class Explain: the batcher gives them a
+		// bounded share, so they cannot starve predictions.
+		ev := evaluate.New(batching.Classed(m.model, batching.Explain), evaluate.Options{BatchSize: m.maxBatch, Output: out, PadID: clf.Tokenizer.PadID(), Concurrency: evalConcurrency})
 		// The model name is the folder, as `lucid explain --json` reports it.
 		m.explainers[out] = attribution.NewExplainer(clf.Tokenizer, ev, clf.Folder.Dir)
 	}

@@ -473,6 +473,7 @@ func TestMetricsEndpoint(t *testing.T) {
 		`lucid_requests_active{verb="explain"} 0`,
 		"lucid_requests_in_flight 0",
 		"lucid_batch_queue_rows 0",
+		`lucid_batch_queue_class_rows{class="predict"} 0`, `lucid_batch_queue_class_rows{class="explain"} 0`,
 		"lucid_explain_memory_bytes 0",
 		"lucid_open_connections 0",
 		"lucid_model_run_seconds_total",

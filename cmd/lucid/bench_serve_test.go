@@ -20,7 +20,7 @@ func TestBenchServeJSON(t *testing.T) {
 	require.NoError(t, os.WriteFile(data, []byte("label\tsentence\n1\ta gorgeous movie\n0\tthe plot made no sense at all\n1\tfine\n"), 0o600))
 	code, stdout, stderr := lucid(t, "", "bench", "serve", "--json", "--data", data, "--texts", "3", "--requests", "12",
 		"--explain-requests", "3", "--budget", "16", "--concurrency", "1,4", "--overload-requests", "30", "--overload-queue", "2",
-		"--rss-requests", "20", "--rss-concurrency", "2")
+		"--rss-requests", "20", "--rss-concurrency", "2", "--mixed-predict-clients", "3", "--mixed-explain-clients", "1")
 	require.Equal(t, exitOK, code, stderr)
 	assert.Contains(t, stderr, "bench serve: round 1/1: explain, batching on, concurrency 4")
 	var rep struct {
@@ -78,6 +78,33 @@ func TestBenchServeJSON(t *testing.T) {
 			After    int64   `json:"rss_after_bytes"`
 			Growth   float64 `json:"growth_percent"`
 		} `json:"memory"`
+		Mixed struct {
+			PredictClients int `json:"predict_clients"`
+			ExplainClients int `json:"explain_clients"`
+			Rounds         []struct {
+				PredictAlone struct {
+					Requests int     `json:"requests"`
+					OK       int     `json:"ok"`
+					PerSec   float64 `json:"requests_per_second"`
+					P50      float64 `json:"p50_ms"`
+				} `json:"predict_alone"`
+				PredictMixed struct {
+					Requests int     `json:"requests"`
+					OK       int     `json:"ok"`
+					PerSec   float64 `json:"requests_per_second"`
+					P50      float64 `json:"p50_ms"`
+				} `json:"predict_mixed"`
+				ExplainAlone struct {
+					Requests    int     `json:"requests"`
+					OK          int     `json:"ok"`
+					EvalsPerSec float64 `json:"evaluations_per_second"`
+				} `json:"explain_alone"`
+				ExplainMixed float64 `json:"explain_mixed_evaluations_per_second"`
+				PredictRatio float64 `json:"predict_throughput_ratio"`
+				P50Ratio     float64 `json:"predict_p50_ratio"`
+				ExplainRatio float64 `json:"explain_throughput_ratio"`
+			} `json:"rounds"`
+		} `json:"mixed"`
 		Targets []struct {
 			Name string `json:"name"`
 			Goal string `json:"goal"`
@@ -146,7 +173,20 @@ func TestBenchServeJSON(t *testing.T) {
 	assert.Positive(t, rep.Memory.Before)
 	assert.Positive(t, rep.Memory.After)
 	assert.InDelta(t, 100*float64(rep.Memory.After-rep.Memory.Before)/float64(rep.Memory.Before), rep.Memory.Growth, 1e-9)
-	require.Len(t, rep.Targets, 4, "no concurrency 8, so no batching-gain target")
+	assert.Equal(t, 3, rep.Mixed.PredictClients)
+	assert.Equal(t, 1, rep.Mixed.ExplainClients)
+	require.Len(t, rep.Mixed.Rounds, 1)
+	mr := rep.Mixed.Rounds[0]
+	assert.Equal(t, 24, mr.PredictAlone.OK, "twice --requests")
+	assert.Equal(t, 24, mr.PredictMixed.OK, "every prediction beside the explanations answered")
+	assert.Equal(t, 3, mr.ExplainAlone.OK)
+	assert.Positive(t, mr.ExplainAlone.EvalsPerSec)
+	assert.GreaterOrEqual(t, mr.ExplainMixed, 0.0)
+	assert.InDelta(t, mr.PredictMixed.PerSec/mr.PredictAlone.PerSec, mr.PredictRatio, 1e-9)
+	assert.InDelta(t, mr.PredictMixed.P50/mr.PredictAlone.P50, mr.P50Ratio, 1e-9)
+	assert.InDelta(t, mr.ExplainMixed/mr.ExplainAlone.EvalsPerSec, mr.ExplainRatio, 1e-9)
+	require.Len(t, rep.Targets, 7, "no concurrency 8, so no batching-gain target; three mixed targets")
+	assert.Contains(t, rep.Targets[3].Name, "beside 1 explain clients")
 	assert.True(t, strings.HasPrefix(rep.Targets[0].Name, "predict throughput ÷ floor at concurrency 4"), rep.Targets[0].Name)
 }
 
@@ -160,6 +200,8 @@ func TestBenchServeUsageErrors(t *testing.T) {
 		{[]string{"--requests", "0"}, "--requests 0: want at least 1"},
 		{[]string{"--max-wait", "2s"}, "--max-wait 2s"},
 		{[]string{"--rounds", "101"}, "--rounds 101"},
+		{[]string{"--mixed-explain-clients", "-1"}, "--mixed-explain-clients -1"},
+		{[]string{"--mixed-predict-clients", "0"}, "--mixed-predict-clients 0"},
 		{[]string{"--method", "nope"}, "nope"},
 		{[]string{"extra"}, "bench serve takes no arguments"},
 	} {

@@ -11,6 +11,30 @@
 // longest (Pad) or only rows of equal length share a batch (Group); see
 // Mode.
 //
+// Fair scheduling. Every call has a class, Predict or Explain, from its
+// context (WithClass; Predict by default). Predictions come first, with a
+// bounded share for explanations: a batch is led by one class, whose
+// oldest call always goes, and when both classes wait the explanation
+// rows lead a batch only while the runtime's recent time on them
+// (decaying over about a quarter second) is under ExplainShare (default 40%) of
+// the recent wall time, and never two batches in a row. So a prediction waits for at
+// most the batch running when it arrived and one explanation batch,
+// however many explanation rows are queued, and explanations still get
+// about ExplainShare of the time under a flood of predictions (all of it
+// when no prediction waits). Why this and not one FIFO queue: an
+// explanation queues hundreds of rows at once (its budget), and a
+// prediction behind them waited for all of them; why not strict priority:
+// closed-loop prediction clients keep a prediction always waiting, and
+// explanations would never run. Predictions count as waiting for a
+// PredictGrace (default 5ms) after their last batch ends, though none is
+// queued: closed-loop clients are then between an answer and their next
+// request, and on a CPU the server's own work for them (HTTP, JSON,
+// tokenising) needs the cores that an explanation batch started now would
+// take; so while explanations are over their share, or led the last
+// batch, they wait out the grace. Explanation rows do not join a batch led
+// by predictions (every prediction of it would pay for their rows);
+// predictions join a batch led by explanations when there is room.
+//
 // A caller whose context ends while its rows wait is answered with the
 // context's error and its rows are dropped before they run; the others are
 // not affected. A batch already running is not interrupted (it serves
@@ -21,6 +45,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -66,6 +91,55 @@ const (
 	DefaultMaxQueueRows = 1 << 16
 )
 
+// Class is the scheduling class of a call; see the package doc.
+type Class int
+
+// The classes.
+const (
+	// Predict is a prediction's rows: they lead batches first.
+	Predict Class = iota
+	// Explain is an explanation's rows: they get a bounded share.
+	Explain
+	numClasses
+)
+
+func (c Class) String() string {
+	if c == Explain {
+		return "explain"
+	}
+	return "predict"
+}
+
+type classKey struct{}
+
+// WithClass returns ctx marking the Run calls made under it as class c.
+func WithClass(ctx context.Context, c Class) context.Context {
+	return context.WithValue(ctx, classKey{}, c)
+}
+
+// ClassOf is the class ctx marks (Predict when none).
+func ClassOf(ctx context.Context) Class {
+	if c, ok := ctx.Value(classKey{}).(Class); ok && c == Explain {
+		return Explain
+	}
+	return Predict
+}
+
+// DefaultExplainShare is the share of the wall time that the runtime
+// spends on explanation rows while predictions also wait.
+const DefaultExplainShare = 0.4
+
+// DefaultPredictGrace is how long after a prediction batch predictions
+// still count as waiting; see the package doc.
+const DefaultPredictGrace = 5 * time.Millisecond
+
+// shareDecay is the time constant over which the busy time of each class
+// is remembered: long enough to span many batches (tens of them at 64
+// rows on a CPU), short enough that time spent while the other class was
+// away (explanations alone before predictions come) is soon forgotten
+// rather than charged against the share for long.
+const shareDecay = 250 * time.Millisecond
+
 // ErrQueueFull is returned by Run when the rows waiting would exceed
 // Options.MaxQueueRows: the caller should retry later (HTTP 429).
 var ErrQueueFull = errors.New("batching: queue full")
@@ -84,6 +158,9 @@ type BatchInfo struct {
 	// Trigger is why the batch went when it did: TriggerFull, TriggerDue,
 	// TriggerAlone or TriggerFree.
 	Trigger string
+	// Class is the class that led the batch (its oldest call went first);
+	// Explain batches may carry prediction rows too.
+	Class Class
 }
 
 // The triggers of a batch.
@@ -117,6 +194,15 @@ type Options struct {
 	// MaxQueueRows bounds the rows waiting (default DefaultMaxQueueRows).
 	MaxQueueRows int
 	Mode         Mode
+	// ExplainShare is the share of the wall time the runtime spends on
+	// explanation rows while predictions also wait (default DefaultExplainShare;
+	// values outside (0, 1) take the default).
+	ExplainShare float64
+	// PredictGrace is how long after a batch with prediction rows
+	// predictions still count as waiting, when explanations are over their
+	// share or led the last batch (default DefaultPredictGrace; negative:
+	// none).
+	PredictGrace time.Duration
 	// PadID fills padded positions (their attention mask is 0).
 	PadID int64
 	// OnBatch, when set, is called after every batch (from the goroutine
@@ -130,6 +216,7 @@ type call struct {
 	b       engine.Batch
 	done    chan result
 	arrived time.Time
+	class   Class
 }
 
 type result struct {
@@ -142,11 +229,21 @@ type Model struct {
 	inner engine.Model
 	o     Options
 
-	mu     sync.Mutex
-	queue  []*call
-	rows   int           // rows in queue
-	wake   chan struct{} // signalled when a call arrives
-	closed bool
+	mu    sync.Mutex
+	queue []*call
+	rows  int // rows in queue
+	// classRows is rows by class; busy the decayed seconds the runtime
+	// spent on each class's rows, as of busyAt; lastLead the class that
+	// led the last batch taken.
+	classRows [numClasses]int
+	busy      [numClasses]float64
+	window    float64 // the decayed seconds of wall time, as of busyAt
+	busyAt    time.Time
+	lastLead  Class
+	// predictEnd is when the last batch with prediction rows finished.
+	predictEnd time.Time
+	wake       chan struct{} // signalled when a call arrives
+	closed     bool
 
 	// lastCalls is the number of calls the last finished batch served (0
 	// before the first), lastEnd when it finished: the evidence of
@@ -173,6 +270,12 @@ func New(inner engine.Model, o Options) *Model {
 	if o.MaxQueueRows <= 0 {
 		o.MaxQueueRows = DefaultMaxQueueRows
 	}
+	if !(o.ExplainShare > 0 && o.ExplainShare < 1) {
+		o.ExplainShare = DefaultExplainShare
+	}
+	if o.PredictGrace == 0 {
+		o.PredictGrace = DefaultPredictGrace
+	}
 	m := &Model{inner: inner, o: o, wake: make(chan struct{}, 1), slots: make(chan struct{}, o.Concurrency), stop: make(chan struct{})}
 	m.wg.Add(1)
 	go m.dispatch()
@@ -194,6 +297,30 @@ func Wrap(inner engine.Model, o Options) (engine.Model, *Model) {
 	return m, m
 }
 
+// Classed returns inner with its Run calls marked as class c (see
+// WithClass), for callers such as an evaluator that run batches under a
+// context of their own. It is an engine.EmbeddingModel (and
+// engine.GradientModel) when inner is one, their calls passed through.
+func Classed(inner engine.Model, c Class) engine.Model {
+	cm := &classModel{Model: inner, class: c}
+	if gm, ok := inner.(engine.GradientModel); ok {
+		return &gradientModel{embeddingModel{Model: cm, em: gm}, gm}
+	}
+	if em, ok := inner.(engine.EmbeddingModel); ok {
+		return &embeddingModel{Model: cm, em: em}
+	}
+	return cm
+}
+
+type classModel struct {
+	engine.Model
+	class Class
+}
+
+func (c *classModel) Run(ctx context.Context, b engine.Batch) (engine.Logits, error) {
+	return c.Model.Run(WithClass(ctx, c.class), b)
+}
+
 // gradientModel passes the gradient graph through unbatched too, so ig
 // keeps its gradient path behind the batcher.
 type gradientModel struct {
@@ -207,7 +334,7 @@ func (g *gradientModel) Gradient(ctx context.Context, b engine.EmbedBatch, targe
 }
 
 type embeddingModel struct {
-	*Model
+	engine.Model
 	em engine.EmbeddingModel
 }
 
@@ -232,6 +359,16 @@ func (m *Model) QueueRows() int {
 	return m.rows
 }
 
+// QueueDepth returns the rows of class c waiting for a batch.
+func (m *Model) QueueDepth(c Class) int {
+	if c < 0 || c >= numClasses {
+		return 0
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.classRows[c]
+}
+
 // Close stops the dispatcher after the batches running finish; calls
 // still waiting get ErrClosed.
 func (m *Model) Close() {
@@ -243,6 +380,7 @@ func (m *Model) Close() {
 	m.closed = true
 	q := m.queue
 	m.queue, m.rows = nil, 0
+	m.classRows = [numClasses]int{}
 	m.mu.Unlock()
 	close(m.stop)
 	for _, c := range q {
@@ -259,7 +397,7 @@ func (m *Model) Run(ctx context.Context, b engine.Batch) (engine.Logits, error) 
 	if err := ctx.Err(); err != nil {
 		return engine.Logits{}, err
 	}
-	c := &call{ctx: ctx, b: b, done: make(chan result, 1), arrived: time.Now()}
+	c := &call{ctx: ctx, b: b, done: make(chan result, 1), arrived: time.Now(), class: ClassOf(ctx)}
 	m.mu.Lock()
 	switch {
 	case m.closed:
@@ -271,6 +409,7 @@ func (m *Model) Run(ctx context.Context, b engine.Batch) (engine.Logits, error) 
 	}
 	m.queue = append(m.queue, c)
 	m.rows += b.Rows
+	m.classRows[c.class] += b.Rows
 	m.mu.Unlock()
 	select {
 	case m.wake <- struct{}{}:
@@ -297,6 +436,7 @@ func (m *Model) remove(c *call) bool {
 		if q == c {
 			m.queue = append(m.queue[:i], m.queue[i+1:]...)
 			m.rows -= c.b.Rows
+			m.classRows[c.class] -= c.b.Rows
 			return true
 		}
 	}
@@ -317,14 +457,31 @@ func (m *Model) dispatch() {
 		case <-m.stop:
 			return
 		}
-		// Wait for a first call.
-		for m.QueueRows() == 0 {
+		// Wait for a first call, and while only explanations wait within
+		// the predictions' grace, for the grace to pass (or a call).
+		for {
+			for m.QueueRows() == 0 {
+				select {
+				case <-m.wake:
+				case <-m.stop:
+					<-m.slots
+					return
+				}
+			}
+			d := m.hold()
+			if d <= 0 {
+				break
+			}
+			t := time.NewTimer(d)
 			select {
 			case <-m.wake:
+			case <-t.C:
 			case <-m.stop:
+				t.Stop()
 				<-m.slots
 				return
 			}
+			t.Stop()
 		}
 		// The wait counts from the oldest call's arrival, not from now:
 		// calls that queued while every runner was busy have waited
@@ -359,7 +516,7 @@ func (m *Model) dispatch() {
 			}
 			timer.Stop()
 		}
-		calls := m.take()
+		calls, lead := m.take()
 		if len(calls) == 0 {
 			<-m.slots
 			continue
@@ -368,7 +525,7 @@ func (m *Model) dispatch() {
 		go func() {
 			defer running.Done()
 			defer func() { <-m.slots }()
-			m.run(calls, trigger)
+			m.run(calls, trigger, lead)
 		}()
 	}
 }
@@ -389,51 +546,138 @@ func (m *Model) alone() bool {
 	return m.lastCalls == 1 || time.Since(m.lastEnd) > m.o.MaxWait
 }
 
-// untilDue is how long until the oldest waiting call has waited MaxWait.
+// leaderLocked is the class that leads the next batch: the one waiting
+// if only one is; else predictions, unless the explanations' share of the
+// recent busy time is under ExplainShare and the last batch was not
+// theirs. m.mu is held.
+func (m *Model) leaderLocked() Class {
+	switch {
+	case m.classRows[Explain] == 0:
+		return Predict
+	case m.classRows[Predict] == 0:
+		return Explain
+	case m.lastLead == Explain:
+		return Predict
+	}
+	if !m.explainOverShareLocked() {
+		return Explain
+	}
+	return Predict
+}
+
+// explainOverShareLocked reports whether the explanations' recent busy
+// time is at least ExplainShare of the recent wall time (both decaying
+// over shareDecay). Wall time, not the runtime's busy time: on a CPU the
+// server's own work for predictions leaves the runtime idle between their
+// batches, and a share of busy time would then shrink with it. m.mu is
+// held.
+func (m *Model) explainOverShareLocked() bool {
+	m.decayLocked(time.Now())
+	return m.busy[Explain] >= m.o.ExplainShare*m.window
+}
+
+// hold is how long explanation rows, the only rows waiting, should wait
+// for predictions still in their grace (see the package doc); 0 if they
+// should go now.
+func (m *Model) hold() time.Duration {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.o.PredictGrace <= 0 || m.classRows[Predict] > 0 || m.classRows[Explain] == 0 || m.predictEnd.IsZero() {
+		return 0
+	}
+	left := m.o.PredictGrace - time.Since(m.predictEnd)
+	if left <= 0 {
+		return 0
+	}
+	if m.lastLead == Explain {
+		return left
+	}
+	if m.explainOverShareLocked() {
+		return left
+	}
+	return 0
+}
+
+// decayLocked ages the busy times to now. m.mu is held.
+func (m *Model) decayLocked(now time.Time) {
+	if !m.busyAt.IsZero() {
+		f := math.Exp(-float64(now.Sub(m.busyAt)) / float64(shareDecay))
+		for i := range m.busy {
+			m.busy[i] *= f
+		}
+		m.window = m.window*f + shareDecay.Seconds()*(1-f)
+	}
+	m.busyAt = now
+}
+
+// firstLocked is the index of the oldest call of class c, or -1. m.mu is
+// held.
+func (m *Model) firstLocked(c Class) int {
+	for i, q := range m.queue {
+		if q.class == c {
+			return i
+		}
+	}
+	return -1
+}
+
+// untilDue is how long until the oldest waiting call of the leading
+// class has waited MaxWait.
 func (m *Model) untilDue() time.Duration {
 	if m.o.MaxWait <= 0 {
 		return 0
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if len(m.queue) == 0 {
+	i := m.firstLocked(m.leaderLocked())
+	if i < 0 {
 		return 0
 	}
-	return time.Until(m.queue[0].arrived.Add(m.o.MaxWait))
+	return time.Until(m.queue[i].arrived.Add(m.o.MaxWait))
 }
 
-// full reports whether the waiting rows fill a batch (in Group mode:
-// whether the first call's length has a full batch waiting).
+// joins reports whether a call of class c may join a batch led by lead:
+// predictions join any batch, explanations only their own.
+func joins(c, lead Class) bool { return c == lead || c == Predict }
+
+// full reports whether the rows that may join the next batch fill it (in
+// Group mode: those of the leading call's length).
 func (m *Model) full() bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.o.Mode == Group && len(m.queue) > 0 {
-		seq, n := m.queue[0].b.SeqLen, 0
-		for _, c := range m.queue {
-			if c.b.SeqLen == seq {
-				n += c.b.Rows
-			}
-		}
-		return n >= m.o.MaxBatch
+	lead := m.leaderLocked()
+	i := m.firstLocked(lead)
+	if i < 0 {
+		return false
 	}
-	return m.rows >= m.o.MaxBatch
+	seq, n := m.queue[i].b.SeqLen, 0
+	for _, c := range m.queue {
+		if joins(c.class, lead) && (m.o.Mode != Group || c.b.SeqLen == seq) {
+			n += c.b.Rows
+		}
+	}
+	return n >= m.o.MaxBatch
 }
 
 // take removes the calls of the next batch from the queue, whole calls
-// only, up to MaxBatch rows (a first call with more rows goes alone);
-// calls whose context has ended are answered and dropped. The oldest call
-// always goes. In Group mode only calls of its length join it. In Pad
-// mode, when more rows wait than a batch holds, the calls nearest the
-// oldest call's length join it first: a batch costs its longest row times
-// its rows, so a batch of like lengths wastes little on padding, and no
-// call waits long, since every call is the oldest in turn.
-func (m *Model) take() []*call {
+// only, up to MaxBatch rows (a first call with more rows goes alone), and
+// returns them with the class that led; calls whose context has ended are
+// answered and dropped. The leading class's oldest call always goes, its
+// other calls join next, then (in a batch led by explanations)
+// predictions. In Group mode only calls of the first call's length join
+// it. In Pad mode, when more rows may join than a batch holds, the calls
+// nearest the first call's length join first (within each class): a
+// batch costs its longest row times its rows, so a batch of like lengths
+// wastes little on padding, and no call waits long, since every call is
+// the oldest of its class in turn.
+func (m *Model) take() ([]*call, Class) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	live := m.queue[:0]
 	for _, c := range m.queue {
 		if c.ctx.Err() != nil {
 			m.rows -= c.b.Rows
+			m.classRows[c.class] -= c.b.Rows
 			c.done <- result{err: c.ctx.Err()}
 			continue
 		}
@@ -442,20 +686,32 @@ func (m *Model) take() []*call {
 	clear(m.queue[len(live):])
 	m.queue = live
 	if len(live) == 0 {
-		return nil
+		return nil, Predict
 	}
-	// candidates in the order they may join the oldest call.
-	candidates := make([]int, 0, len(live))
-	for i := range live {
-		candidates = append(candidates, i)
+	lead := m.leaderLocked()
+	first := m.firstLocked(lead)
+	// candidates in the order they may join the first call.
+	candidates := []int{first}
+	eligible := live[first].b.Rows
+	for i, c := range live {
+		if i != first && joins(c.class, lead) {
+			candidates = append(candidates, i)
+			eligible += c.b.Rows
+		}
 	}
-	if m.o.Mode == Pad && m.rows > m.o.MaxBatch {
-		seq := live[0].b.SeqLen
-		dist := func(i int) int { return abs(live[i].b.SeqLen - seq) }
-		slices.SortStableFunc(candidates[1:], func(a, b int) int { return dist(a) - dist(b) })
+	seq := live[first].b.SeqLen
+	if m.o.Mode == Pad && eligible > m.o.MaxBatch {
+		rank := func(i int) int {
+			r := abs(live[i].b.SeqLen - seq)
+			if live[i].class != lead {
+				r += 1 << 30
+			}
+			return r
+		}
+		slices.SortStableFunc(candidates[1:], func(a, b int) int { return rank(a) - rank(b) })
 	}
 	chosen := make([]bool, len(live))
-	rows, seq := 0, live[0].b.SeqLen
+	rows := 0
 	for _, i := range candidates {
 		c := live[i]
 		switch {
@@ -471,13 +727,15 @@ func (m *Model) take() []*call {
 		if chosen[i] {
 			taken = append(taken, c)
 			m.rows -= c.b.Rows
+			m.classRows[c.class] -= c.b.Rows
 		} else {
 			kept = append(kept, c)
 		}
 	}
 	clear(m.queue[len(kept):])
 	m.queue = kept
-	return taken
+	m.lastLead = lead
+	return taken, lead
 }
 
 func abs(x int) int {
@@ -488,8 +746,8 @@ func abs(x int) int {
 }
 
 // run runs one batch of calls and answers each.
-func (m *Model) run(calls []*call, trigger string) {
-	info := BatchInfo{Calls: len(calls), Trigger: trigger}
+func (m *Model) run(calls []*call, trigger string, lead Class) {
+	info := BatchInfo{Calls: len(calls), Trigger: trigger, Class: lead}
 	var b engine.Batch
 	if len(calls) == 1 {
 		b = calls[0].b
@@ -511,6 +769,14 @@ func (m *Model) run(calls []*call, trigger string) {
 	}
 	m.mu.Lock()
 	m.lastCalls, m.lastEnd = len(calls), time.Now()
+	// Each class is charged the batch's time in proportion to its rows.
+	m.decayLocked(m.lastEnd)
+	for _, c := range calls {
+		m.busy[c.class] += info.Elapsed.Seconds() * float64(c.b.Rows) / float64(b.Rows)
+		if c.class == Predict {
+			m.predictEnd = m.lastEnd
+		}
+	}
 	m.mu.Unlock()
 	at := 0
 	for _, c := range calls {

@@ -21,6 +21,7 @@ import (
 // runs, and can be held at a gate.
 type sumModel struct {
 	rows, batches atomic.Int64
+	entered       atomic.Int64  // Runs begun, counted before the gate
 	gate          chan struct{} // when set, each Run waits for a value
 	fail          error
 	mu            sync.Mutex
@@ -34,6 +35,7 @@ func (m *sumModel) Run(ctx context.Context, b engine.Batch) (engine.Logits, erro
 	if err := b.Validate(); err != nil {
 		return engine.Logits{}, err
 	}
+	m.entered.Add(1)
 	if m.gate != nil {
 		<-m.gate
 	}
@@ -203,7 +205,7 @@ func TestQueueFullAndClosed(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 9))
 	done := make(chan error, 3)
 	go func() { _, err := m.Run(context.Background(), randomBatch(rng, 2, 2)); done <- err }()
-	require.Eventually(t, func() bool { return len(m.slots) == 1 && m.QueueRows() == 0 }, 5*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return inner.entered.Load() == 1 && m.QueueRows() == 0 }, 5*time.Second, time.Millisecond)
 	go func() {
 		_, err := m.Run(context.Background(), randomBatch(rand.New(rand.NewPCG(1, 1)), 2, 2))
 		done <- err
@@ -286,7 +288,9 @@ func TestPadModeGroupsNearbyLengths(t *testing.T) {
 		}()
 	}
 	send(5) // runs at once and holds the runner at the gate
-	require.Eventually(t, func() bool { return m.QueueRows() == 0 }, 5*time.Second, time.Millisecond)
+	// Wait until it has reached the gate: an empty queue alone could be
+	// the moment before it was queued.
+	require.Eventually(t, func() bool { return inner.entered.Load() == 1 && m.QueueRows() == 0 }, 5*time.Second, time.Millisecond)
 	for i, seq := range []int{10, 40, 11, 39, 12, 41} {
 		send(seq)
 		require.Eventually(t, func() bool { return m.QueueRows() == i+1 }, 5*time.Second, time.Millisecond, "arrival order")

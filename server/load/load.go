@@ -9,9 +9,10 @@
 // ServeBench is `lucid bench serve`: it starts the server in this process
 // on a loopback port, with dynamic batching on and off, and sets its
 // throughput against the engine's batched floor measured in the same run,
-// with an overload run and the process's memory over many requests. Its
-// Targets compare the figures with issue 9's goals; nothing here asserts
-// them.
+// with mixed runs (predictions beside explanations: does either starve
+// the other), an overload run and the process's memory over many
+// requests. Its Targets compare the figures with issues 9's and 22's
+// goals; nothing here asserts them.
 package load
 
 import (

@@ -19,7 +19,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/lucid-nlp/lucid/bench"
 	"github.com/lucid-nlp/lucid/engine/batching"
 	"github.com/lucid-nlp/lucid/models"
 	"github.com/lucid-nlp/lucid/server"
@@ -36,7 +35,7 @@ type ServeConfig struct {
 	// Texts are sent one per request, in turn.
 	Texts []string
 	// PredictRequests and ExplainRequests are the requests of one run
-	// (default 2,000 and 128).
+	// (default 500 and 8).
 	PredictRequests, ExplainRequests int
 	// Concurrency lists the closed-loop clients of the runs (default 1, 8, 64).
 	Concurrency []int
@@ -62,6 +61,11 @@ type ServeConfig struct {
 	// are sent between two readings of the process's resident memory;
 	// 0 skips it.
 	RSSRequests, RSSConcurrency int
+	// MixedPredictClients predict clients (default 8) run alone and then
+	// beside MixedExplainClients explain clients (default 2; negative
+	// skips the mixed runs), each round, on the batching server: whether
+	// explanations starve predictions.
+	MixedPredictClients, MixedExplainClients int
 	// Progress, when set, gets one line per step.
 	Progress io.Writer
 }
@@ -83,18 +87,22 @@ type ServeReport struct {
 	Gains       []Gain     `json:"batching_gain"`
 	Overload    *Overload  `json:"overload,omitempty"`
 	Memory      *Memory    `json:"memory,omitempty"`
+	Mixed       *Mixed     `json:"mixed,omitempty"`
 	Targets     []Target   `json:"targets"`
 	WallSeconds float64    `json:"wall_seconds"`
 }
 
 // Floor is the engine's batched floor on the same texts, without HTTP:
-// bench.MeasureThroughput's rate at its best batch size for each text's
-// length, averaged over the texts as they are sent (a harmonic mean, for
-// explanations weighted by each text's evaluations). It is measured
-// before and after the runs; the figures are the mean of the two and
-// FloorRange their spread.
+// the best rows/s over batch sizes (from one row) and runners (one, and
+// the model's sessions at once) on the median-length text, then at that
+// batch and runners for each text's length, averaged over the texts as
+// they are sent (a harmonic mean, for explanations weighted by each
+// text's evaluations). It is read before and after the runs; the figures
+// are the higher reading, the engine's best in this run, and the ranges
+// span the readings.
 type Floor struct {
-	BestBatch int `json:"best_batch"`
+	BestBatch   int `json:"best_batch"`
+	BestRunners int `json:"best_runners"`
 	// PredictRowsPerSecond is the floor of the predict runs; ExplainRowsPerSecond of the explain runs.
 	PredictRowsPerSecond float64    `json:"predict_rows_per_second"`
 	PredictRange         [2]float64 `json:"predict_range"`
@@ -102,9 +110,35 @@ type Floor struct {
 	ExplainRange         [2]float64 `json:"explain_range"`
 	// EvaluationsPerExplanation is the mean evaluations of one
 	// explanation of the texts sent.
-	EvaluationsPerExplanation float64           `json:"evaluations_per_explanation"`
-	Before                    *bench.Throughput `json:"before"`
-	After                     *bench.Throughput `json:"after"`
+	EvaluationsPerExplanation float64       `json:"evaluations_per_explanation"`
+	Before                    *FloorReading `json:"before"`
+	After                     *FloorReading `json:"after"`
+}
+
+// Mixed is whether explanations starve predictions: on the batching
+// server, predict clients alone, explain clients alone, then both at
+// once, each round (issue 22's targets).
+type Mixed struct {
+	PredictClients int          `json:"predict_clients"`
+	ExplainClients int          `json:"explain_clients"`
+	Rounds         []MixedRound `json:"rounds"`
+}
+
+// MixedRound is one round of the mixed runs. The explanations' rate is
+// evaluations/s: rows the model ran for them (in the mixed run, the rows
+// it ran less the predictions' one row each).
+type MixedRound struct {
+	PredictAlone Result `json:"predict_alone"`
+	PredictMixed Result `json:"predict_mixed"`
+	ExplainAlone Round  `json:"explain_alone"`
+	// ExplainMixedEvaluationsPerSecond is over the mixed predict run's
+	// seconds; ExplainMixedRequests the explanations finished in it.
+	ExplainMixedEvaluationsPerSecond float64 `json:"explain_mixed_evaluations_per_second"`
+	ExplainMixedRequests             int     `json:"explain_mixed_requests"`
+	// The ratios mixed ÷ alone.
+	PredictThroughputRatio float64 `json:"predict_throughput_ratio"`
+	PredictP50Ratio        float64 `json:"predict_p50_ratio"`
+	ExplainThroughputRatio float64 `json:"explain_throughput_ratio"`
 }
 
 // ServeRun is one verb at one concurrency, batching on or off, over Rounds.
@@ -201,8 +235,10 @@ func (c *ServeConfig) defaults() error {
 			*v = d
 		}
 	}
-	def(&c.PredictRequests, 2000)
-	def(&c.ExplainRequests, 128)
+	def(&c.PredictRequests, 500)
+	def(&c.ExplainRequests, 8)
+	def(&c.MixedPredictClients, 8)
+	def(&c.MixedExplainClients, 2)
 	def(&c.Budget, 256)
 	def(&c.Sessions, 1)
 	def(&c.Rounds, 1)
@@ -224,7 +260,8 @@ func (c *ServeConfig) defaults() error {
 	}{{"predict requests", c.PredictRequests, MaxServeRequests, 1}, {"explain requests", c.ExplainRequests, MaxServeRequests, 1},
 		{"rounds", c.Rounds, MaxServeRounds, 1}, {"overload requests", c.OverloadRequests, MaxServeRequests, 0},
 		{"overload queue", c.OverloadQueue, 100_000, 1}, {"rss requests", c.RSSRequests, MaxServeRequests, 0},
-		{"rss concurrency", c.RSSConcurrency, MaxServeConcurrency, 1}, {"max batch", c.MaxBatch, 4096, 0}, {"sessions", c.Sessions, 64, 1}} {
+		{"rss concurrency", c.RSSConcurrency, MaxServeConcurrency, 1}, {"max batch", c.MaxBatch, 4096, 0}, {"sessions", c.Sessions, 64, 1},
+		{"mixed predict clients", c.MixedPredictClients, MaxServeConcurrency, 1}, {"mixed explain clients", c.MixedExplainClients, MaxServeConcurrency, -1}} {
 		if f.v < f.lo || f.v > f.lim {
 			return fmt.Errorf("load: %s %d: want %d to %d", f.name, f.v, f.lo, f.lim)
 		}
@@ -240,7 +277,8 @@ func (c *ServeConfig) defaults() error {
 // ServeBench starts `lucid serve`'s server in this process on a loopback
 // port, with dynamic batching on and (a second server) off, and measures
 // predict and explain requests at each concurrency against the engine's
-// batched floor on the same texts; then an overload at twice the
+// batched floor on the same texts, and each round the mixed runs (see
+// Mixed); then an overload at twice the
 // sustained rate against a bounded queue, and the process's resident
 // memory over RSSRequests predict requests. The runs alternate batching
 // off and on, round after round, so a shared machine's drift falls on
@@ -267,17 +305,17 @@ func ServeBench(ctx context.Context, c ServeConfig) (*ServeReport, error) {
 	rep := &ServeReport{Model: c.ModelName, Device: clf.Model.Device().String(), CPUs: runtime.NumCPU(), Texts: len(c.Texts),
 		Method: c.Method, Budget: c.Budget, Sessions: c.Sessions, Rounds: c.Rounds}
 	progress("%d texts; measuring the engine's batched floor (no HTTP)...", len(c.Texts))
-	if rep.Floor.Before, err = bench.MeasureThroughput(ctx, clf.Model, encs, nil); err != nil {
+	if rep.Floor.Before, err = readFloor(ctx, clf.Model, encs, c.Sessions, c.MaxBatch); err != nil {
 		return nil, err
 	}
-	rep.Floor.BestBatch = rep.Floor.Before.BestBatch
+	rep.Floor.BestBatch, rep.Floor.BestRunners = rep.Floor.Before.BestBatch, rep.Floor.Before.BestRunners
 	rep.MaxBatch = c.MaxBatch
 	if rep.MaxBatch == 0 {
 		rep.MaxBatch = rep.Floor.BestBatch
 	}
 	rep.MaxWaitMs = max(0, float64(c.MaxWait)/float64(time.Millisecond))
-	progress("floor %.0f rows/s at batch %d; starting the servers (batching on: max batch %d, max wait %v)",
-		rep.Floor.Before.Best, rep.Floor.BestBatch, rep.MaxBatch, c.MaxWait)
+	progress("floor %.0f rows/s at batch %d, %d runner(s), median length; starting the servers (batching on: max batch %d, max wait %v)",
+		rep.Floor.Before.AtMedian[fmtKey(rep.Floor.BestBatch, rep.Floor.BestRunners)], rep.Floor.BestBatch, rep.Floor.BestRunners, rep.MaxBatch, c.MaxWait)
 
 	maxConc := slices.Max(c.Concurrency)
 	base := server.Config{RequestTimeout: time.Hour, MaxInFlight: max(server.DefaultMaxInFlight, 2*maxConc), Sessions: c.Sessions,
@@ -352,15 +390,29 @@ func ServeBench(ctx context.Context, c ServeConfig) (*ServeReport, error) {
 				}
 			}
 		}
+		if c.MixedExplainClients > 0 {
+			if rep.Mixed == nil {
+				rep.Mixed = &Mixed{PredictClients: c.MixedPredictClients, ExplainClients: c.MixedExplainClients}
+			}
+			mr, err := mixedRound(ctx, srvOn, urlOn, predictTexts, explainTexts, params, c)
+			if err != nil {
+				return nil, err
+			}
+			rep.Mixed.Rounds = append(rep.Mixed.Rounds, mr)
+			progress("round %d/%d: mixed (batching on): predict at %d clients %.1f requests/s, p50 %.1fms alone; %.1f/s, p50 %.1fms beside %d explain clients (%.2f×, p50 %.2f×); explanations %.0f evaluations/s alone, %.0f mixed (%.2f×)",
+				r+1, c.Rounds, c.MixedPredictClients, mr.PredictAlone.PerSecond, mr.PredictAlone.P50ms, mr.PredictMixed.PerSecond, mr.PredictMixed.P50ms,
+				c.MixedExplainClients, mr.PredictThroughputRatio, mr.PredictP50Ratio, mr.ExplainAlone.EvaluationsPerSecond, mr.ExplainMixedEvaluationsPerSecond, mr.ExplainThroughputRatio)
+		}
 	}
 	progress("measuring the floor again")
-	if rep.Floor.After, err = bench.MeasureThroughput(ctx, clf.Model, encs, nil); err != nil {
+	if rep.Floor.After, err = readFloor(ctx, clf.Model, encs, c.Sessions, c.MaxBatch); err != nil {
 		return nil, err
 	}
 	pb, pa := weightedFloor(rep.Floor.Before, lengths[:len(predictTexts)], nil), weightedFloor(rep.Floor.After, lengths[:len(predictTexts)], nil)
 	eb, ea := weightedFloor(rep.Floor.Before, lengths[:len(explainTexts)], evals), weightedFloor(rep.Floor.After, lengths[:len(explainTexts)], evals)
-	rep.Floor.PredictRowsPerSecond, rep.Floor.PredictRange = (pb+pa)/2, [2]float64{min(pb, pa), max(pb, pa)}
-	rep.Floor.ExplainRowsPerSecond, rep.Floor.ExplainRange = (eb+ea)/2, [2]float64{min(eb, ea), max(eb, ea)}
+	// The floor is the engine's best in this run: the higher reading.
+	rep.Floor.PredictRowsPerSecond, rep.Floor.PredictRange = max(pb, pa), [2]float64{min(pb, pa), max(pb, pa)}
+	rep.Floor.ExplainRowsPerSecond, rep.Floor.ExplainRange = max(eb, ea), [2]float64{min(eb, ea), max(eb, ea)}
 
 	byKey := map[key]*ServeRun{}
 	for _, k := range order {
@@ -438,7 +490,113 @@ func ServeBench(ctx context.Context, c ServeConfig) (*ServeReport, error) {
 	return rep, nil
 }
 
-// targets are issue 9's goals, where the runs measured them.
+// mixedRound runs predictions alone, explanations alone, then both at
+// once on the batching server srv: the explain clients start first and
+// run until the predictions are done; the explanations' rate in the
+// mixed run is the rows the model ran in the predictions' window less
+// the predictions' one row each.
+func mixedRound(ctx context.Context, srv *server.Server, url string, predictTexts, explainTexts []string, params map[string]any, c ServeConfig) (MixedRound, error) {
+	var mr MixedRound
+	// Twice the grid's predictions: the mixed run must span many of the
+	// batcher's share windows (a quarter second each).
+	predict := Options{URL: url + ":predict", Texts: predictTexts, Concurrency: c.MixedPredictClients, Requests: 2 * c.PredictRequests, Timeout: time.Hour}
+	var err error
+	if mr.PredictAlone, err = Run(ctx, predict); err != nil {
+		return mr, err
+	}
+	if err := settle(ctx, srv); err != nil {
+		return mr, err
+	}
+	explain := Options{URL: url + ":explain", Texts: explainTexts, Concurrency: c.MixedExplainClients, Requests: max(c.ExplainRequests, c.MixedExplainClients),
+		Parameters: params, Timeout: time.Hour}
+	if mr.ExplainAlone, err = measured(ctx, srv, explain); err != nil {
+		return mr, err
+	}
+	if err := settle(ctx, srv); err != nil {
+		return mr, err
+	}
+
+	// The explanations run until the predictions end; their requests cut
+	// then are not failures of the run.
+	ectx, stop := context.WithCancel(ctx)
+	defer stop()
+	explain.Requests = MaxServeRequests
+	var eres Result
+	edone := make(chan struct{})
+	go func() {
+		defer close(edone)
+		eres, _ = Run(ectx, explain)
+	}()
+	// Wait until the explanations are running (the model has run rows for
+	// them) before the predictions start.
+	rows0, _, err := modelRows(srv.Registry())
+	if err != nil {
+		return mr, err
+	}
+	for {
+		rows, _, err := modelRows(srv.Registry())
+		if err != nil {
+			return mr, err
+		}
+		if rows > rows0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return mr, ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	start, _, err := modelRows(srv.Registry())
+	if err != nil {
+		return mr, err
+	}
+	if mr.PredictMixed, err = Run(ctx, predict); err != nil {
+		return mr, err
+	}
+	end, _, err := modelRows(srv.Registry())
+	if err != nil {
+		return mr, err
+	}
+	stop()
+	<-edone
+	mr.ExplainMixedRequests = eres.OK
+	if err := settle(ctx, srv); err != nil {
+		return mr, err
+	}
+	mr.ExplainMixedEvaluationsPerSecond = (end - start - float64(mr.PredictMixed.OK)) / mr.PredictMixed.Seconds
+	mr.PredictThroughputRatio = mr.PredictMixed.PerSecond / mr.PredictAlone.PerSecond
+	mr.PredictP50Ratio = mr.PredictMixed.P50ms / mr.PredictAlone.P50ms
+	mr.ExplainThroughputRatio = mr.ExplainMixedEvaluationsPerSecond / mr.ExplainAlone.EvaluationsPerSecond
+	return mr, nil
+}
+
+// settle waits until srv's model has run no rows for 50ms: the rows of
+// requests a run cut off have finished, and do not count in the next.
+func settle(ctx context.Context, srv *server.Server) error {
+	last, _, err := modelRows(srv.Registry())
+	if err != nil {
+		return err
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+		rows, _, err := modelRows(srv.Registry())
+		if err != nil {
+			return err
+		}
+		if rows == last {
+			return nil
+		}
+		last = rows
+	}
+}
+
+// targets are issue 9's goals, where the runs measured them, and issue
+// 22's for the mixed runs (on the median round of each ratio).
 func targets(rep *ServeReport, maxConc int) []Target {
 	var out []Target
 	for _, r := range rep.Runs {
@@ -463,6 +621,25 @@ func targets(rep *ServeReport, maxConc int) []Target {
 		out = append(out, Target{Name: fmt.Sprintf("failures other than 429 under 2× overload (of %d requests)", ov.Result.Requests), Value: v,
 			Range: [2]float64{v, v}, Goal: "0", Met: ov.Unintended == 0})
 	}
+	if mx := rep.Mixed; mx != nil && len(mx.Rounds) > 0 {
+		pick := func(f func(MixedRound) float64) (float64, [2]float64) {
+			v := make([]float64, len(mx.Rounds))
+			for i, r := range mx.Rounds {
+				v[i] = f(r)
+			}
+			slices.Sort(v)
+			return v[len(v)/2], [2]float64{v[0], v[len(v)-1]}
+		}
+		v, rg := pick(func(r MixedRound) float64 { return r.PredictThroughputRatio })
+		out = append(out, Target{Name: fmt.Sprintf("predict throughput at %d clients beside %d explain clients ÷ alone", mx.PredictClients, mx.ExplainClients),
+			Value: v, Range: rg, Goal: "≥ 0.50", Met: v >= 0.5})
+		v, rg = pick(func(r MixedRound) float64 { return r.PredictP50Ratio })
+		out = append(out, Target{Name: fmt.Sprintf("predict p50 at %d clients beside %d explain clients ÷ alone", mx.PredictClients, mx.ExplainClients),
+			Value: v, Range: rg, Goal: "≤ 3", Met: v <= 3})
+		v, rg = pick(func(r MixedRound) float64 { return r.ExplainThroughputRatio })
+		out = append(out, Target{Name: fmt.Sprintf("explain evaluations/s at %d clients beside %d predict clients ÷ alone", mx.ExplainClients, mx.PredictClients),
+			Value: v, Range: rg, Goal: "≥ 0.25", Met: v >= 0.25})
+	}
 	if m := rep.Memory; m != nil {
 		out = append(out, Target{Name: fmt.Sprintf("resident memory growth over %d predict requests, %%", m.Requests), Value: m.GrowthPercent,
 			Range: [2]float64{m.GrowthPercent, m.GrowthPercent}, Goal: "< 5", Met: m.GrowthPercent < 5})
@@ -483,6 +660,13 @@ func start(ctx context.Context, cfg server.Config, name string, clf *models.Clas
 		return nil, "", err
 	}
 	go func() { _ = srv.Serve(ctx, ln, server.TLS{}, 10*time.Second) }()
+	// The server warms its models up in the background (ready means
+	// warm); the clock starts after, so the warm-up does not share the
+	// CPU with the first requests.
+	if err := srv.WaitReady(ctx); err != nil {
+		srv.Close()
+		return nil, "", err
+	}
 	return srv, "http://" + ln.Addr().String() + "/v1/models/" + name, nil
 }
 
@@ -571,7 +755,7 @@ func countEvaluations(ctx context.Context, url string, texts []string, params ma
 // size, runs rows of the given lengths, weights[i] rows of lengths[i]
 // (one each when weights is nil): total rows over the total of each
 // length's rows ÷ its rate.
-func weightedFloor(tp *bench.Throughput, lengths []int, weights []float64) float64 {
+func weightedFloor(tp *FloorReading, lengths []int, weights []float64) float64 {
 	var rows, secs float64
 	for i, l := range lengths {
 		w := 1.0
