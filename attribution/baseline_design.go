@@ -29,7 +29,7 @@ func LeverageMass(n, t int) float64 {
 // (n−1)/(t(n−t)) per size: shap's and shapiq's KernelSHAP sampling.
 func KernelMass(n, t int) float64 { return kernelPairWeight(n, t) }
 
-// planStratifiedPairs is the sampling design the baselines share: npairs
+// planStratifiedPairs is the sampling design the baselines (bench/baselines) share: npairs
 // complementary pairs (S, N∖S), without replacement, spread over the size
 // pairs in proportion to mass, water-filled so that a size pair whose share
 // exceeds its population is taken whole and its excess goes to the others
@@ -159,21 +159,46 @@ func exactIfAffordable(ctx context.Context, g Game, n, budget int) (*Attribution
 	return nil, false, nil
 }
 
-// baselineSample is what every sampled baseline starts from: the game's
-// number of features and a paired design whose coalitions, ∅ and N are
-// valued.
-type baselineSample struct {
-	n      int
-	d      *kernelDesign
-	v0, vN float64
-	v      []float64
+// BaselineOptions configures the published estimators Lucid is measured
+// against (package bench/baselines: LeverageSHAP, KAddSHAP, RegressionMSR,
+// OddSHAP).
+type BaselineOptions struct {
+	// Budget is the most coalitions valued, ∅ and N included; at least
+	// 2n+2.
+	Budget int
+	// Seed seeds the sampler.
+	Seed uint64
 }
 
-// sampleBaseline checks the game and the budget; when 2^n fits the budget
-// it returns the exact Shapley values instead (exact != nil). Otherwise it
-// plans complementary pairs with sizes spread by mass (random stream
-// stream of opts.Seed) and values them. maxN > 0 refuses larger games.
-func sampleBaseline(ctx context.Context, g Game, opts BaselineOptions, name string, mass SizeMass, stream uint64, maxN int) (s *baselineSample, exact *Attribution, err error) {
+// BaselineSample is what every sampled baseline in bench/baselines starts
+// from: the game's number of features and a paired design whose
+// coalitions, ∅ and N are valued. It is exported only for those
+// baselines, which are compared against and are not part of Explain; the
+// methods give them the shared regressions and tree proxy without
+// exposing the design itself.
+type BaselineSample struct {
+	// N is the game's number of features.
+	N int
+	// Rows are the design's coalitions (complementary pairs, ∅ and N not
+	// among them) and Weight each row's regression weight, the Shapley
+	// kernel's weight of its size over its inclusion probability, up to a
+	// constant.
+	Rows   []perturb.Coalition
+	Weight []float64
+	// V0 and VN are v(∅) and v(N); V holds v of each row.
+	V0, VN float64
+	V      []float64
+
+	d *kernelDesign
+}
+
+// SampleBaseline checks the game and the budget; when 2^n fits the budget
+// it returns the exact Shapley values instead (exact != nil, with
+// Diagnostics[DiagExact] = 1). Otherwise it plans complementary pairs with
+// sizes spread by mass (random stream stream of opts.Seed) and values
+// them, ∅ and N with them, in one call to g. maxN > 0 refuses larger
+// games. name prefixes the errors.
+func SampleBaseline(ctx context.Context, g Game, opts BaselineOptions, name string, mass SizeMass, stream uint64, maxN int) (s *BaselineSample, exact *Attribution, err error) {
 	n, err := numFeatures(g)
 	if err != nil {
 		return nil, nil, fmt.Errorf("attribution: %s: %w", name, err)
@@ -196,7 +221,68 @@ func sampleBaseline(ctx context.Context, g Game, opts BaselineOptions, name stri
 	if err != nil {
 		return nil, nil, fmt.Errorf("attribution: %s: %w", name, err)
 	}
-	return &baselineSample{n: n, d: d, v0: v0, vN: vN, v: v}, nil, nil
+	return &BaselineSample{N: n, Rows: d.rows, Weight: d.weight, V0: v0, VN: vN, V: v, d: d}, nil, nil
+}
+
+// Evaluations is the number of coalitions valued: the rows, ∅ and N.
+func (s *BaselineSample) Evaluations() int { return 2 + len(s.Rows) }
+
+// ShapleyRegression solves the Shapley kernel's weighted regression on the
+// sample with efficiency imposed exactly (KernelSHAP's regression, without
+// its refinements) and returns the Shapley value estimates.
+func (s *BaselineSample) ShapleyRegression() ([]float64, error) {
+	reg, err := newKernelRegression(s.d)
+	if err != nil {
+		return nil, err
+	}
+	return reg.fit(s.V, s.V0, s.VN).phi, nil
+}
+
+// OddRegression fits the odd part of the sampled pairs on the singletons
+// and the given odd interactions (bitmasks) by the design's weights, with
+// efficiency imposed exactly, and returns the Shapley values (the
+// regression KernelSHAPOptions.OddRefinement uses, without offset or
+// ridge).
+func (s *BaselineSample) OddRegression(support []uint64) ([]float64, error) {
+	return oddRegression(s.d, s.V, s.V0, s.VN, support, nil, 0)
+}
+
+// ProxyOddSupport fits the tree proxy (XGBoost's default settings) to
+// every valued coalition and returns the k odd interactions of order ≥ 3
+// with the largest |Fourier coefficient|.
+func (s *BaselineSample) ProxyOddSupport(k int) []uint64 {
+	return proxyOddSupport(s.d, s.V, s.V0, s.VN, k)
+}
+
+// TreeProxy is a gradient-boosted tree model of a game fitted to a
+// sample's coalitions; its Shapley values are exact from its leaves.
+type TreeProxy struct {
+	n int
+	t *boostedTrees
+	// Z holds the training coalitions' membership row by row (len(Y) rows
+	// of n), Y their values: the sample's rows first, then ∅ and N.
+	Z []bool
+	Y []float64
+}
+
+// FitTreeProxy fits a tree proxy with XGBoost's default settings to every
+// valued coalition of the sample.
+func (s *BaselineSample) FitTreeProxy() *TreeProxy {
+	z, y := proxyTrainingSet(s.d, s.V, s.V0, s.VN)
+	return &TreeProxy{n: s.N, t: fitBoostedTrees(z, s.N, y), Z: z, Y: y}
+}
+
+// Shapley returns the proxy's exact Shapley values.
+func (p *TreeProxy) Shapley() []float64 { return p.t.shapley(p.n) }
+
+// At is the proxy's value on a coalition given by membership (n entries).
+func (p *TreeProxy) At(z []bool) float64 { return p.t.at(z) }
+
+// InclusionProbabilities is each design row's chance of being drawn:
+// pairs drawn in its size pair ÷ pairs the size pair holds. Rows of an
+// enumerated size pair have probability 1.
+func (s *BaselineSample) InclusionProbabilities() []float64 {
+	return inclusionProbabilities(s.d)
 }
 
 // valueDesign values ∅, N and the design's rows in one call.
@@ -210,4 +296,26 @@ func valueDesign(ctx context.Context, g Game, d *kernelDesign) (v0, vN float64, 
 		return 0, 0, nil, err
 	}
 	return vals[0], vals[1], vals[2:], nil
+}
+
+// inclusionProbabilities is each design row's chance of being drawn:
+// pairs drawn in its size pair ÷ pairs the size pair holds. Rows of an
+// enumerated size pair have probability 1.
+func inclusionProbabilities(d *kernelDesign) []float64 {
+	n := d.n
+	counts := map[int]int{}
+	for _, c := range d.rows {
+		t := min(c.Size(), n-c.Size())
+		counts[t]++
+	}
+	out := make([]float64, len(d.rows))
+	for r, c := range d.rows {
+		t := min(c.Size(), n-c.Size())
+		held := 2 * binomial(n, t) // coalitions of sizes t and n−t
+		if 2*t == n {
+			held = binomial(n, t)
+		}
+		out[r] = float64(counts[t]) / held
+	}
+	return out
 }

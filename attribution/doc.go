@@ -68,10 +68,19 @@
 //
 // # Path method and the text explainer
 //
-// IntegratedPath attributes along a straight path in embedding space
-// (integrated-gradient style, by finite differences, since ONNX Runtime
-// has no gradients), and Explainer ties the methods to a tokenizer and a
-// model for whole texts.
+// The path method (ig) attributes along a straight path in embedding space,
+// integrated-gradient style. By default it runs the model's gradient graph
+// (engine.GradientModel, IntegratedGradients): steps + 2 rows per text, and
+// ExplainAll batches several texts' rows together. Models without a
+// gradient graph, or a Request with FiniteDifferences, use IntegratedPath,
+// which takes each token's derivative by central finite differences (2 +
+// 2·tokens·steps rows). GradientAttribution gives one-row gradient × input
+// and saliency. Explainer ties the methods to a tokenizer and a model for
+// whole texts.
+//
+// The published estimators Lucid's KernelSHAP is compared against
+// (LeverageSHAP, kADD-SHAP, Tree MSR, OddSHAP) live in bench/baselines;
+// BaselineSample, SampleBaseline and TreeProxy are exported for them.
 //
 // # Summaries
 //

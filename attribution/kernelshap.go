@@ -141,7 +141,7 @@ func MinKernelSHAPBudget(n int) int {
 // from 0.0066 to 0.0054 (normal CDF with three-way terms, outside q's
 // family); Diagnostics["control_variate"] says whether it was used.
 //
-// With opts.OddRefinement the estimate is refined as OddSHAP does
+// With opts.OddRefinement the estimate is refined as OddSHAP (bench/baselines) does
 // (Fumagalli et al., ICML 2026): the odd part of the (control-variate
 // residual) game, (v(S) − v(N∖S))/2 over the pairs, is refitted on the
 // singletons plus the odd interactions of order ≥ 3 with the largest

@@ -55,8 +55,9 @@ type PathResult struct {
 // IntegratedPath attributes f(x) − f(baseline) to the tokens of enc along
 // the straight line from the baseline's embeddings to the input's.
 //
-// ONNX Runtime gives no gradients, so each token's path derivative is
-// estimated by a central finite difference that moves only that token
+// It needs no gradient graph (Explain uses IntegratedGradients when the
+// model has one, unless Request.FiniteDifferences): each token's path
+// derivative is estimated by a central finite difference that moves only that token
 // along its own segment: ∂f/∂α_i ≈ [f(γ(α)+ε·d_i) − f(γ(α)−ε·d_i)] / 2ε,
 // with d_i = x_i − x'_i. Since the α_i derivatives sum to df(γ(α))/dα,
 // the attributions sum to f(x) − f(baseline) up to the quadrature and

@@ -7,7 +7,7 @@ import (
 )
 
 // boostedTrees is a small gradient-boosted regression-tree model on
-// coalition indicators, the proxy of RegressionMSR and OddSHAP (the papers
+// coalition indicators, the proxy of bench/baselines.RegressionMSR and OddSHAP (the papers
 // use XGBoost and LightGBM; this is the same squared-loss boosting with
 // XGBoost's defaults: 100 trees of depth at most 6, learning rate 0.3, leaf
 // L2 penalty λ = 1, exact greedy splits). Its Shapley values and Fourier

@@ -38,3 +38,8 @@ func shapleyWeights(n int) []float64 {
 func kernelSizeWeight(n, s int) float64 {
 	return float64(n-1) / (float64(s) * float64(n-s))
 }
+
+// ShapleyWeights is shapleyWeights for the published baselines in
+// bench/baselines (RegressionMSR's Monte Carlo correction): w[s] =
+// s!(n−s−1)!/n! for s = 0..n−1.
+func ShapleyWeights(n int) []float64 { return shapleyWeights(n) }

@@ -147,3 +147,11 @@ func (ne *normalEquations) solve() ([]float64, bool) {
 	}
 	return beta, true
 }
+
+// SolveWLS is solveWLS for the published baselines in bench/baselines
+// (KAddSHAP's 2-additive fit): the β minimising Σ_r w_r (y_r − x_r·β)² +
+// Σ_j ridge_j β_j² (ridge may be nil), by the normal equations and a
+// Cholesky factorisation.
+func SolveWLS(x *mat.Dense, y, w, ridge []float64) ([]float64, error) {
+	return solveWLS(x, y, w, ridge)
+}

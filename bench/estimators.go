@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lucid-nlp/lucid/attribution"
+	"github.com/lucid-nlp/lucid/bench/baselines"
 )
 
 // Estimator is one Shapley estimator as the accuracy table runs it.
@@ -21,10 +22,10 @@ type Estimator struct {
 // Estimators are the published baselines and Lucid's default, in the order
 // the table prints them.
 var Estimators = []Estimator{
-	{"leverageshap", baseline(attribution.LeverageSHAP)},
-	{"kaddshap", baseline(attribution.KAddSHAP)},
-	{"regressionmsr", baseline(attribution.RegressionMSR)},
-	{"oddshap", baseline(attribution.OddSHAP)},
+	{"leverageshap", baseline(baselines.LeverageSHAP)},
+	{"kaddshap", baseline(baselines.KAddSHAP)},
+	{"regressionmsr", baseline(baselines.RegressionMSR)},
+	{"oddshap", baseline(baselines.OddSHAP)},
 	{"lucid-plain", func(ctx context.Context, g attribution.Game, budget int, seed uint64) (*attribution.Attribution, error) {
 		return attribution.KernelSHAP(ctx, g, attribution.KernelSHAPOptions{Budget: budget, Seed: seed})
 	}},

@@ -1,16 +1,17 @@
-package attribution
+package baselines
 
 import (
 	"context"
 	"math/rand/v2"
 	"testing"
 
+	"github.com/lucid-nlp/lucid/attribution"
 	"github.com/lucid-nlp/lucid/perturb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-type baselineFunc func(context.Context, Game, BaselineOptions) (*Attribution, error)
+type baselineFunc func(context.Context, attribution.Game, attribution.BaselineOptions) (*attribution.Attribution, error)
 
 var baselines = map[string]baselineFunc{
 	"leverageshap":  LeverageSHAP,
@@ -80,12 +81,12 @@ func TestBaselinesOracleGames(t *testing.T) {
 				tol, budget = 0.05, 2048
 			}
 			for seed := range uint64(3) {
-				a, err := est(ctx, additiveGame(0.1, w), BaselineOptions{Budget: budget, Seed: seed})
+				a, err := est(ctx, additiveGame(0.1, w), attribution.BaselineOptions{Budget: budget, Seed: seed})
 				require.NoError(t, err)
 				assert.InDeltaSlice(t, w, a.Values, tol, "additive game")
 				assert.LessOrEqual(t, a.Evaluations, budget)
 				pw := pairwiseShapley(w, pairs)
-				a, err = est(ctx, pairwiseGame(0.1, w, pairs), BaselineOptions{Budget: budget, Seed: seed})
+				a, err = est(ctx, pairwiseGame(0.1, w, pairs), attribution.BaselineOptions{Budget: budget, Seed: seed})
 				require.NoError(t, err)
 				assert.InDeltaSlice(t, pw, a.Values, tol, "pairwise game")
 			}
@@ -94,16 +95,16 @@ func TestBaselinesOracleGames(t *testing.T) {
 			g, exact := cubicGame(n, 7)
 			var small, large float64
 			for seed := range uint64(5) {
-				a, err := est(ctx, g, BaselineOptions{Budget: 128, Seed: seed})
+				a, err := est(ctx, g, attribution.BaselineOptions{Budget: 128, Seed: seed})
 				require.NoError(t, err)
 				small += meanAbsError(a.Values, exact)
-				a, err = est(ctx, g, BaselineOptions{Budget: 2048, Seed: seed})
+				a, err = est(ctx, g, attribution.BaselineOptions{Budget: 2048, Seed: seed})
 				require.NoError(t, err)
 				large += meanAbsError(a.Values, exact)
 			}
 			assert.Less(t, large, small, "error at 2048 below error at 128")
 			assert.Less(t, large/5, 0.05, "mean |error| at budget 2048 on a cubic game")
-			a, err := est(ctx, g, BaselineOptions{Budget: 1 << n, Seed: 1})
+			a, err := est(ctx, g, attribution.BaselineOptions{Budget: 1 << n, Seed: 1})
 			require.NoError(t, err)
 			assert.InDeltaSlice(t, exact, a.Values, 1e-9)
 		})
@@ -116,10 +117,10 @@ func TestOddSHAPFindsCubicTerms(t *testing.T) {
 	g, exact := cubicGame(12, 11)
 	var odd, lev float64
 	for seed := range uint64(5) {
-		a, err := OddSHAP(context.Background(), g, BaselineOptions{Budget: 1024, Seed: seed})
+		a, err := OddSHAP(context.Background(), g, attribution.BaselineOptions{Budget: 1024, Seed: seed})
 		require.NoError(t, err)
 		odd += meanAbsError(a.Values, exact)
-		b, err := LeverageSHAP(context.Background(), g, BaselineOptions{Budget: 1024, Seed: seed})
+		b, err := LeverageSHAP(context.Background(), g, attribution.BaselineOptions{Budget: 1024, Seed: seed})
 		require.NoError(t, err)
 		lev += meanAbsError(b.Values, exact)
 	}
@@ -129,45 +130,15 @@ func TestOddSHAPFindsCubicTerms(t *testing.T) {
 func TestBaselinesBudget(t *testing.T) {
 	g := additiveGame(0, make([]float64, 10))
 	for name, est := range baselines {
-		_, err := est(context.Background(), g, BaselineOptions{Budget: 21})
+		_, err := est(context.Background(), g, attribution.BaselineOptions{Budget: 21})
 		assert.ErrorContains(t, err, "budget 21 is below the minimum of 22", name)
 		tg := g
 		cg := &countingGame{Game: tg}
-		a, err := est(context.Background(), cg, BaselineOptions{Budget: 100, Seed: 3})
+		a, err := est(context.Background(), cg, attribution.BaselineOptions{Budget: 100, Seed: 3})
 		require.NoError(t, err, name)
 		total, distinct := cg.valued()
 		assert.Equal(t, total, distinct, "%s values each coalition once", name)
 		assert.LessOrEqual(t, distinct, 100, name)
 		assert.Equal(t, distinct, a.Evaluations, name)
 	}
-}
-
-func TestProxyTreesShapleyExact(t *testing.T) {
-	// The tree proxy's closed-form Shapley values match enumeration of the
-	// proxy itself.
-	const n = 8
-	g, _ := cubicGame(n, 5)
-	z := make([]bool, (1<<n)*n)
-	y := make([]float64, 1<<n)
-	vals, _ := g.Values(context.Background(), allCoalitions(n))
-	for m := range 1 << n {
-		for i := range n {
-			z[m*n+i] = m&(1<<i) != 0
-		}
-		y[m] = vals[m]
-	}
-	f := fitBoostedTrees(z[:200*n], n, y[:200])
-	table := make([]float64, 1<<n)
-	for m := range table {
-		table[m] = f.at(z[m*n : (m+1)*n])
-	}
-	assert.InDeltaSlice(t, shapleyFromTable(n, table), f.shapley(n), 1e-9)
-}
-
-func allCoalitions(n int) []perturb.Coalition {
-	cs := make([]perturb.Coalition, 1<<n)
-	for m := range cs {
-		cs[m] = perturb.CoalitionFromMask(n, uint64(m))
-	}
-	return cs
 }

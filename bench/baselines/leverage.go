@@ -1,19 +1,11 @@
-package attribution
+package baselines
 
 import (
 	"context"
 	"fmt"
-)
 
-// BaselineOptions configures the published estimators Lucid is measured
-// against (LeverageSHAP, KAddSHAP, RegressionMSR, OddSHAP).
-type BaselineOptions struct {
-	// Budget is the most coalitions valued, ∅ and N included; at least
-	// 2n+2.
-	Budget int
-	// Seed seeds the sampler.
-	Seed uint64
-}
+	"github.com/lucid-nlp/lucid/attribution"
+)
 
 // LeverageSHAP is the estimator of Musco and Witter, "Provably Accurate
 // Shapley Value Estimation via Leverage Score Sampling" (ICLR 2025).
@@ -32,25 +24,22 @@ type BaselineOptions struct {
 // constraint, which it imposes exactly (their projection, eq. 5) rather
 // than by a large weight on ∅ and N. Here the Bernoulli sample has a fixed
 // size: pairs are water-filled over the sizes in proportion to their
-// leverage (see planStratifiedPairs). It returns ExactShapley's values when
+// leverage (see attribution.SampleBaseline). It returns ExactShapley's values when
 // 2^n fits the budget.
-func LeverageSHAP(ctx context.Context, g Game, opts BaselineOptions) (*Attribution, error) {
-	return pairedRegression(ctx, g, opts, "LeverageSHAP", LeverageMass, 0x6c65766572616765)
+func LeverageSHAP(ctx context.Context, g attribution.Game, opts attribution.BaselineOptions) (*attribution.Attribution, error) {
+	return pairedRegression(ctx, g, opts, "LeverageSHAP", attribution.LeverageMass, 0x6c65766572616765)
 }
 
 // pairedRegression is the constrained Shapley regression on a paired design
 // spread by mass: LeverageSHAP with LeverageMass.
-func pairedRegression(ctx context.Context, g Game, opts BaselineOptions, name string, mass SizeMass, stream uint64) (*Attribution, error) {
-	s, exact, err := sampleBaseline(ctx, g, opts, name, mass, stream, 0)
+func pairedRegression(ctx context.Context, g attribution.Game, opts attribution.BaselineOptions, name string, mass attribution.SizeMass, stream uint64) (*attribution.Attribution, error) {
+	s, exact, err := attribution.SampleBaseline(ctx, g, opts, name, mass, stream, 0)
 	if exact != nil || err != nil {
 		return exact, err
 	}
-	d, v0, vN, v := s.d, s.v0, s.vN, s.v
-	reg, err := newKernelRegression(d)
+	phi, err := s.ShapleyRegression()
 	if err != nil {
 		return nil, fmt.Errorf("attribution: %s: %w", name, err)
 	}
-	phi := reg.fit(v, v0, vN).phi
-	return &Attribution{Values: phi, Base: v0, Full: vN, Evaluations: 2 + len(d.rows),
-		Diagnostics: map[string]float64{DiagEfficiencyGap: efficiencyGap(phi, v0, vN), DiagExact: 0}}, nil
+	return result(s, phi, nil), nil
 }

@@ -1,9 +1,10 @@
-package attribution
+package baselines
 
 import (
 	"context"
 	"fmt"
 
+	"github.com/lucid-nlp/lucid/attribution"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -26,22 +27,22 @@ import (
 // confounds some), a ridge of 1e-10 of the normal matrix's mean diagonal
 // then picks the smallest solution (what a pseudo-inverse does). It returns
 // ExactShapley's values when 2^n fits the budget.
-func KAddSHAP(ctx context.Context, g Game, opts BaselineOptions) (*Attribution, error) {
+func KAddSHAP(ctx context.Context, g attribution.Game, opts attribution.BaselineOptions) (*attribution.Attribution, error) {
 	const name = "KAddSHAP"
-	s, exact, err := sampleBaseline(ctx, g, opts, name, KernelMass, 0x6b61646473686170, 0)
+	s, exact, err := attribution.SampleBaseline(ctx, g, opts, name, attribution.KernelMass, 0x6b61646473686170, 0)
 	if exact != nil || err != nil {
 		return exact, err
 	}
-	n, d, v0, vN, v := s.n, s.d, s.v0, s.vN, s.v
+	n, v0, vN, v := s.N, s.V0, s.VN, s.V
 	p := n + n*(n-1)/2
-	rows := len(d.rows)
+	rows := len(s.Rows)
 	// Efficiency, Σ m = v(N) − v(∅), is imposed exactly by eliminating the
 	// last coefficient: m_last = Δ − Σ_{j<last} m_j.
 	delta := vN - v0
 	x := mat.NewDense(rows, p-1, nil)
 	y := make([]float64, rows)
 	full := make([]float64, p)
-	for r, c := range d.rows {
+	for r, c := range s.Rows {
 		for j := range full {
 			full[j] = 0
 		}
@@ -66,14 +67,14 @@ func KAddSHAP(ctx context.Context, g Game, opts BaselineOptions) (*Attribution, 
 	trace := 0.0
 	for r := range rows {
 		for j := range p - 1 {
-			trace += d.weight[r] * x.At(r, j) * x.At(r, j)
+			trace += s.Weight[r] * x.At(r, j) * x.At(r, j)
 		}
 	}
 	ridge := make([]float64, p-1)
 	for j := range ridge {
 		ridge[j] = 1e-10 * trace / float64(p)
 	}
-	beta, err := solveWLS(x, y, d.weight, ridge)
+	beta, err := attribution.SolveWLS(x, y, s.Weight, ridge)
 	if err != nil {
 		return nil, fmt.Errorf("attribution: %s: %w", name, err)
 	}
@@ -91,6 +92,5 @@ func KAddSHAP(ctx context.Context, g Game, opts BaselineOptions) (*Attribution, 
 			col++
 		}
 	}
-	return &Attribution{Values: phi, Base: v0, Full: vN, Evaluations: 2 + len(d.rows),
-		Diagnostics: map[string]float64{DiagEfficiencyGap: efficiencyGap(phi, v0, vN), DiagExact: 0}}, nil
+	return result(s, phi, nil), nil
 }
