@@ -1,9 +1,13 @@
 // Package audit runs Lucid's offline audit of a text classifier in one
-// streaming pass over a labelled file: group fairness metrics with
-// bootstrap intervals, counterfactual identity-term swaps (the worst ones
-// explained), CheckList-style consistency tests, accuracy by data slice,
-// faithfulness of each explanation method, and the stability of
-// explanations across seeds and budgets. It returns one Report, which the
+// streaming pass over a labelled file: bias in the data itself, group
+// fairness metrics (pairwise differences with Newcombe score intervals
+// tested by Fisher's exact test and Holm-corrected; a bootstrap only for
+// the max − min disparities, which have no closed form), matched
+// comparisons within frames, counterfactual identity-term swaps (the
+// worst ones explained), CheckList-style consistency tests, accuracy by
+// data slice, faithfulness of each explanation method, the stability of
+// explanations across seeds and budgets, per-group thresholds fitted or
+// judged, and a user-written test suite. It returns one Report, which the
 // report package renders as HTML and which is written as report.json.
 //
 // Memory stays flat however long the file: rows are read one at a time and

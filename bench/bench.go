@@ -1,7 +1,9 @@
 // Package bench measures Lucid honestly: the engine's batched throughput on
 // the sentences at hand (to find the best batch size), each explanation
-// method's cost against its floor, and the attribution error of the sampled
-// methods against exact Shapley values.
+// method's cost against its floor, the attribution error of the sampled
+// methods against exact Shapley values (EstimatorAccuracy, over cached
+// exact tables), and the long-text benchmark (RunLong and RunLongRecords:
+// documents with one planted polar sentence; bench/longtext runs it).
 //
 // Efficiency = floor ÷ wall time, where the floor is the measured time the
 // engine takes to run the explanation's evaluations as full batches of the

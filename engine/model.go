@@ -1,6 +1,8 @@
 // Package engine defines the boundary between Lucid's explainers and the
 // network that runs a model: a batch of padded token rows in, one row of
-// logits per input row out.
+// logits per input row out. Two optional extensions serve path and
+// gradient attributions: EmbeddingModel runs from input embeddings, and
+// GradientModel also returns the gradient of a score with respect to them.
 //
 // Explainers, audits and benchmarks depend on the small Model interface here,
 // never on ONNX Runtime, so they can be tested against pure-Go models whose

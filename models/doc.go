@@ -1,6 +1,7 @@
 // Package models holds the model-directory contract: a folder with
 // model.onnx, tokenizer.json and config.json (plus model_embeds.onnx and
-// embeddings.onnx for path attributions). ReadFolder checks a folder against
+// embeddings.onnx for path attributions, and optionally model_grad.onnx,
+// the gradient graph that engine/onnx checks and runs). ReadFolder checks a folder against
 // the contract and reads its labels and maximum length; Load opens it as a
 // Classifier (tokenizer plus ONNX Runtime model) with a plain Predict call.
 //

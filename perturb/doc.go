@@ -1,9 +1,11 @@
 // Package perturb says what a perturbation of an input is. The features of
-// an encoded text are its words (the words a reader names, found by Segment,
-// with the tokens the tokenizer's offsets put in each), its tokens, or the
-// phrases and sentences of its Outline; special tokens are never features. A Coalition is the set of
-// features kept; a masking strategy turns a coalition into a model row built
-// straight from the encoded ids, so a perturbed text is never re-tokenised.
-// For path attributions it also builds the points between a baseline and
-// the input in embedding space.
+// an encoded text are its words (the words a reader names, found by
+// Segment, with the tokens the tokenizer's offsets put in each), its
+// tokens, or the phrases and sentences of its Outline; special tokens are
+// never features, and punctuation marks need not be (FeatureOptions). A
+// Coalition is the set of features kept; a Masker turns a coalition into
+// a model row built straight from the encoded ids by one masking strategy
+// (the mask token, padding, deletion or the unknown token), so a perturbed
+// text is never re-tokenised. The points between a baseline and the input
+// in embedding space, for path attributions, are built in attribution.
 package perturb

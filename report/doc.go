@@ -1,8 +1,9 @@
 // Package report renders Lucid's results as human-readable, self-contained
 // HTML: WriteAudit for an audit (report.html next to report.json),
-// WriteExplanations for one or more explanations (lucid explain --html)
-// and WriteGlobal for a global explanation (global.html next to
-// global.json, lucid explain --global). It also keeps a run's figures over
+// WriteExplanations for one or more explanations (lucid explain --html),
+// WriteGlobal for a global explanation (global.html next to
+// global.json, lucid explain --global) and WriteCompare for a comparison
+// of two models or two files (lucid compare). It also keeps a run's figures over
 // time: AppendHistory (a JSONL line per run, whose whole-data figures
 // report.html plots as trends) and WriteTensorBoard (a TensorBoard event
 // file per run, the same figures).

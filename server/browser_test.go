@@ -25,9 +25,14 @@ import (
 const browserTimeout = 90 * time.Second
 
 // chromium finds Debian's Chromium: fatal in CI (whose set-up installs
-// it), a skip elsewhere.
+// it), a skip elsewhere. LUCID_SKIP_BROWSER=1 skips on request, even in
+// CI: scripts/test --quick sets it, since a headless browser run costs
+// tens of seconds on a busy machine and the inner loop wants Go answers.
 func chromium(t *testing.T) string {
 	t.Helper()
+	if os.Getenv("LUCID_SKIP_BROWSER") == "1" {
+		t.Skip("LUCID_SKIP_BROWSER=1: browser test skipped (scripts/test without --quick runs it)")
+	}
 	for _, name := range []string{"chromium", "/usr/bin/chromium"} {
 		if p, err := exec.LookPath(name); err == nil {
 			return p

@@ -8,13 +8,16 @@
 // at /metrics (by verb) and a web page at / that shows a prediction and
 // its word heatmap. Ready means warm: each model runs one small
 // explanation before the readiness checks say true.
+//
 // ServeGRPC answers the Open Inference Protocol's gRPC service
 // (inference.GRPCInferenceService, grpc.go) over the same models, limits,
 // token and batches.
 //
 // Rows from concurrent requests, predictions and explanations'
 // perturbations alike, share ONNX Runtime batches through
-// engine/batching. Every request is bounded: body size, text length,
+// engine/batching, which runs predictions first and gives explanations a
+// bounded share of the runtime (its fair scheduling; the rows waiting per
+// class are lucid_batch_queue_class_rows in /metrics). Every request is bounded: body size, text length,
 // instances, budget, memory, a deadline, and a bounded number of requests
 // admitted at once (429 with Retry-After beyond it). What a client not
 // allowed in can cost is bounded too (guard.go): the Host header and the

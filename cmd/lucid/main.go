@@ -7,7 +7,12 @@
 //	lucid compare [flags]             compare two models, or two datasets
 //	lucid augment --data IN --out OUT counterfactual data augmentation
 //	lucid bench [flags]               measure speed and accuracy
-//	lucid serve [flags]               serve models over HTTP
+//	lucid bench serve [flags]         load a running server, report latency
+//	lucid serve [flags]               serve models over HTTP (and gRPC)
+//
+// audit and compare can keep a run's figures over time (--append-history,
+// a JSONL file the HTML report plots as trends); audit, compare and bench
+// can write them as a TensorBoard event file per run (--tensorboard).
 //
 // Run `lucid help` or `lucid COMMAND --help` for the flags. Exit codes: 0
 // success, 1 a runtime failure (or some inputs failed; a panic caught in a

@@ -5,6 +5,8 @@
 // $LUCID_ORT_LIB, then the cache folder that scripts/setup_ort.sh fills),
 // opens a model folder's graphs, checks their inputs and outputs against the
 // model-directory contract (read from the graph, never assumed), and runs
-// padded batches through a small pool of sessions. Tensors wrap the caller's
+// padded batches through a small pool of sessions; the embedding graphs and
+// the optional gradient graph (model_grad.onnx, HasGradientGraph) are
+// opened and checked the same way. Tensors wrap the caller's
 // Go slices, so a batch is not copied on its way in or out.
 package onnx

@@ -15,13 +15,16 @@
 //     counted apart (TestResult says exactly how).
 //   - Slice stability: accuracy by slice of the data (short texts, texts
 //     with a negation, with a question, ...), each with a Wilson interval,
-//     compared with the rest of the data by Fisher's exact test.
+//     compared with the rest of the data: the difference with Newcombe's
+//     score interval, Fisher's exact test beside it.
 //   - Explanation stability: SpearmanRank and TopKOverlap compare two
 //     attribution vectors for the same text.
 //
 // Every test's failure rate and every slice's gap carries its n, a 95%
 // interval and a test, Holm-corrected across the run's tests (or slices),
-// and a verdict from fairness/stats.Decide.
+// and a verdict from fairness/stats.Decide on the interval drawn at the
+// level its Holm step gives it (stats.HolmFamily), so FAIL is the
+// corrected test.
 //
 // Edits are small, documented heuristics, not a grammar: each says when it
 // does not apply rather than force a change, and each is seeded so a run

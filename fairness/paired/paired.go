@@ -12,7 +12,10 @@
 // interval, how many frames favour each side, the sign test, the paired
 // t-test and the Wilcoxon signed-rank test; the verdict uses the paired
 // t-test (it tests the mean that is reported, and its interval is the
-// estimate's), Holm-corrected across the pairs of the column.
+// estimate's), Holm-corrected across the pairs of the column: stats.Decide
+// judges each pair's t interval, drawn at the level its Holm step gives
+// it (stats.HolmFamily), against the band ±Options.Tolerance, so FAIL is
+// the corrected test that the mean difference lies outside the band.
 package paired
 
 import (
