@@ -10,7 +10,7 @@
 # beforehand), builds bin/lucid, runs `lucid bench` (explanations against
 # the runtime floor) and then `lucid serve` with dynamic batching on and
 # off, driven by concurrent clients at concurrency 1, 8 and 64 for
-# predict and for explain (kernelshap, budget 256), by server/load/loadgen. Results go to
+# predict and for explain (kernelshap, budget 256), by bench/serveload/loadgen. Results go to
 # $OUT/gpu_bench/ when OUT is set, else ./gpu_bench/, and to standard output.
 set -euo pipefail
 device=${1:-cuda:0}
@@ -28,7 +28,7 @@ export LUCID_ORT_LIB=$lib
 echo "ONNX Runtime: $lib" | tee "$out/summary.txt"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null | tee -a "$out/summary.txt" || true
 go build -o bin/lucid ./cmd/lucid
-go build -o bin/loadgen ./server/load/loadgen
+go build -o bin/loadgen ./bench/serveload/loadgen
 
 echo "== lucid bench on $device (explanations against the floor) ==" | tee -a "$out/summary.txt"
 timeout 300 bin/lucid bench --device "$device" --sentences "$sentences" --methods kernelshap,lime,occlusion,ig --budgets 256 --json \

@@ -43,7 +43,7 @@ import (
 
 	"github.com/lucid-nlp/lucid/attribution"
 	"github.com/lucid-nlp/lucid/audit"
-	"github.com/lucid-nlp/lucid/audit/auditcli"
+	"github.com/lucid-nlp/lucid/cli/auditcli"
 	"github.com/lucid-nlp/lucid/models"
 )
 

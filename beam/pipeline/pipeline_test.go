@@ -20,7 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lucid-nlp/lucid/audit"
-	"github.com/lucid-nlp/lucid/audit/auditcli"
+	"github.com/lucid-nlp/lucid/cli/auditcli"
 	"github.com/lucid-nlp/lucid/dataset"
 	"github.com/lucid-nlp/lucid/models"
 )

@@ -12,7 +12,7 @@ import (
 
 	"github.com/lucid-nlp/lucid/attribution"
 	"github.com/lucid-nlp/lucid/bench"
-	"github.com/lucid-nlp/lucid/server/load"
+	"github.com/lucid-nlp/lucid/bench/serveload"
 )
 
 const benchServeHelp = `
@@ -115,22 +115,22 @@ func runBenchServe(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	checks := []error{
 		mf.validate(),
-		intFlag("texts", *nTexts, 1, load.MaxServeTexts),
-		intFlag("requests", *requests, 1, load.MaxServeRequests),
-		intFlag("explain-requests", *explainRequests, 1, load.MaxServeRequests),
+		intFlag("texts", *nTexts, 1, serveload.MaxServeTexts),
+		intFlag("requests", *requests, 1, serveload.MaxServeRequests),
+		intFlag("explain-requests", *explainRequests, 1, serveload.MaxServeRequests),
 		intFlag("budget", *budget, 1, maxBudget),
 		intFlag("max-batch", *maxBatchRows, 0, maxBatch),
 		durationFlag("max-wait", *maxWait, 0, maxServeWait),
-		intFlag("rounds", *rounds, 1, load.MaxServeRounds),
-		intFlag("overload-requests", *overloadRequests, 0, load.MaxServeRequests),
+		intFlag("rounds", *rounds, 1, serveload.MaxServeRounds),
+		intFlag("overload-requests", *overloadRequests, 0, serveload.MaxServeRequests),
 		intFlag("overload-queue", *overloadQueue, 1, maxServeQueue),
-		intFlag("rss-requests", *rssRequests, 0, load.MaxServeRequests),
-		intFlag("rss-concurrency", *rssConcurrency, 1, load.MaxServeConcurrency),
-		intFlag("mixed-predict-clients", *mixedPredict, 1, load.MaxServeConcurrency),
-		intFlag("mixed-explain-clients", *mixedExplain, 0, load.MaxServeConcurrency),
+		intFlag("rss-requests", *rssRequests, 0, serveload.MaxServeRequests),
+		intFlag("rss-concurrency", *rssConcurrency, 1, serveload.MaxServeConcurrency),
+		intFlag("mixed-predict-clients", *mixedPredict, 1, serveload.MaxServeConcurrency),
+		intFlag("mixed-explain-clients", *mixedExplain, 0, serveload.MaxServeConcurrency),
 	}
 	for _, c := range concs {
-		checks = append(checks, intFlag("concurrency", c, 1, load.MaxServeConcurrency))
+		checks = append(checks, intFlag("concurrency", c, 1, serveload.MaxServeConcurrency))
 	}
 	if err := firstError(checks...); err != nil {
 		return err
@@ -167,7 +167,7 @@ func runBenchServe(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	defer clf.Close()
 	fmt.Fprintf(stderr, "bench serve: %d texts from %s\n", len(texts), termSafe(source))
-	rep, err := load.ServeBench(ctx, load.ServeConfig{Classifier: clf, ModelName: modelName(clf.Folder.Dir), Texts: texts,
+	rep, err := serveload.ServeBench(ctx, serveload.ServeConfig{Classifier: clf, ModelName: modelName(clf.Folder.Dir), Texts: texts,
 		PredictRequests: *requests, ExplainRequests: *explainRequests, Concurrency: concs, Method: string(m), Budget: *budget,
 		MaxBatch: *maxBatchRows, MaxWait: waitOrNow(*maxWait), Sessions: mf.sessions, Rounds: *rounds,
 		OverloadRequests: *overloadRequests, OverloadQueue: *overloadQueue, RSSRequests: *rssRequests, RSSConcurrency: *rssConcurrency,
@@ -185,7 +185,7 @@ func runBenchServe(ctx context.Context, args []string, stdout, stderr io.Writer)
 
 // benchServeReport is the JSON of `lucid bench serve --json`.
 type benchServeReport struct {
-	*load.ServeReport
+	*serveload.ServeReport
 	Source string `json:"source"`
 }
 

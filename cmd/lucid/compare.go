@@ -11,7 +11,7 @@ import (
 
 	"github.com/lucid-nlp/lucid/attribution"
 	"github.com/lucid-nlp/lucid/audit"
-	"github.com/lucid-nlp/lucid/audit/auditcli"
+	"github.com/lucid-nlp/lucid/cli/auditcli"
 	"github.com/lucid-nlp/lucid/compare"
 	"github.com/lucid-nlp/lucid/dataset"
 	"github.com/lucid-nlp/lucid/evaluate"

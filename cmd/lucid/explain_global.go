@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/lucid-nlp/lucid/attribution"
-	"github.com/lucid-nlp/lucid/audit/auditcli"
+	"github.com/lucid-nlp/lucid/cli/auditcli"
 	"github.com/lucid-nlp/lucid/dataset"
 	"github.com/lucid-nlp/lucid/evaluate"
 	"github.com/lucid-nlp/lucid/global"

@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/lucid-nlp/lucid/attribution"
-	"github.com/lucid-nlp/lucid/audit/auditcli"
+	"github.com/lucid-nlp/lucid/cli/auditcli"
 )
 
 // The CLI's documented limits. Every numeric flag is checked against its

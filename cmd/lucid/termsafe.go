@@ -1,6 +1,6 @@
 package main
 
-import "github.com/lucid-nlp/lucid/audit/auditcli"
+import "github.com/lucid-nlp/lucid/cli/auditcli"
 
 // termSafe escapes what could drive a terminal or reorder a line
 // (auditcli.TermSafe).

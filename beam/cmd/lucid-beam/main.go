@@ -36,8 +36,8 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
 
 	"github.com/lucid-nlp/lucid/audit"
-	"github.com/lucid-nlp/lucid/audit/auditcli"
 	"github.com/lucid-nlp/lucid/beam/pipeline"
+	"github.com/lucid-nlp/lucid/cli/auditcli"
 )
 
 const usage = `Usage: lucid-beam audit --data FILES [flags] [beam runner flags]

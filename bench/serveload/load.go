@@ -1,4 +1,4 @@
-// Package load drives a Lucid server (or any KServe v1 server) with a
+// Package serveload drives a Lucid server (or any KServe v1 server) with a
 // bounded number of requests at a fixed concurrency and measures what
 // came back: throughput, latency percentiles, errors and 429s. It is the
 // measuring half of the serve benchmarks (scripts/gpu_bench.sh uses it
@@ -13,7 +13,7 @@
 // the other), an overload run and the process's memory over many
 // requests. Its Targets compare the figures with issues 9's and 22's
 // goals; nothing here asserts them.
-package load
+package serveload
 
 import (
 	"bytes"

@@ -14,7 +14,7 @@ import (
 	"os"
 	"os/signal"
 
-	"github.com/lucid-nlp/lucid/server/load"
+	"github.com/lucid-nlp/lucid/bench/serveload"
 )
 
 var defaultTexts = []string{
@@ -31,7 +31,7 @@ func main() {
 	token := flag.String("token", "", "bearer token")
 	asJSON := flag.Bool("json", false, "print one JSON object")
 	flag.Parse()
-	o := load.Options{URL: *url, Texts: defaultTexts, Concurrency: *conc, Requests: *n, Token: *token}
+	o := serveload.Options{URL: *url, Texts: defaultTexts, Concurrency: *conc, Requests: *n, Token: *token}
 	if *params != "" {
 		if err := json.Unmarshal([]byte(*params), &o.Parameters); err != nil {
 			fmt.Fprintf(os.Stderr, "loadgen: --params %q: %v\n", *params, err)
@@ -40,7 +40,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	res, err := load.Run(ctx, o)
+	res, err := serveload.Run(ctx, o)
 	if *asJSON {
 		_ = json.NewEncoder(os.Stdout).Encode(res)
 	} else {
