@@ -205,12 +205,9 @@ func File(ctx context.Context, in, outPath string, cfg Config) (*Report, error) 
 		return nil, err
 	}
 	cfg.Read.Format = format
-	share := cfg.MaxSkippedShare
-	if share == 0 {
-		share = DefaultMaxSkippedShare
-	}
-	if !(share > 0 && share <= 1) {
-		return nil, fmt.Errorf("augment: maximum skipped share %v: want a share in (0, 1], like 0.01", cfg.MaxSkippedShare)
+	share, err := skippedShare(cfg.MaxSkippedShare)
+	if err != nil {
+		return nil, err
 	}
 	// atomicfile: a temporary file beside outPath, synced and renamed only
 	// on success; a symlink, device or folder at outPath is refused.
@@ -224,9 +221,8 @@ func File(ctx context.Context, in, outPath string, cfg Config) (*Report, error) 
 	if err != nil {
 		return nil, err
 	}
-	if total := rep.Rows + rep.Skipped; rep.Skipped > 0 && float64(rep.Skipped) > share*float64(total) {
-		return rep, fmt.Errorf("augment: %d of %d rows of %s (%.1f%%) were skipped as bad, above the maximum share %g: %w; nothing written to %s",
-			rep.Skipped, total, in, 100*float64(rep.Skipped)/float64(total), share, ErrTooManySkipped, outPath)
+	if err := tooManySkipped(rep.Skipped, rep.Rows, share, in, outPath); err != nil {
+		return rep, err
 	}
 	if err := tmp.Commit(); err != nil {
 		return nil, fmt.Errorf("augment: %w", err)
@@ -253,6 +249,53 @@ func checkFiles(in, outPath string, format dataset.Format) (dataset.Format, erro
 		return format, fmt.Errorf("augment: the output %s is the input file; write it elsewhere", outPath)
 	}
 	return format, nil
+}
+
+// skippedShare is a MaxSkippedShare checked, 0 meaning the default.
+func skippedShare(share float64) (float64, error) {
+	if share == 0 {
+		return DefaultMaxSkippedShare, nil
+	}
+	if !(share > 0 && share <= 1) {
+		return 0, fmt.Errorf("augment: maximum skipped share %v: want a share in (0, 1], like 0.01", share)
+	}
+	return share, nil
+}
+
+// tooManySkipped is the error of a run that skipped more than share of
+// its rows (skipped bad, rows good): nothing is written to outPath.
+func tooManySkipped(skipped, rows int, share float64, in, outPath string) error {
+	total := rows + skipped
+	if skipped == 0 || float64(skipped) <= share*float64(total) {
+		return nil
+	}
+	return fmt.Errorf("augment: %d of %d rows of %s (%.1f%%) were skipped as bad, above the maximum share %g: %w; nothing written to %s",
+		skipped, total, in, 100*float64(skipped)/float64(total), share, ErrTooManySkipped, outPath)
+}
+
+// nextGood returns the next row rd accepts, io.EOF at the end, checking
+// ctx every 256 rows read (n counts them). A row the reader refuses is
+// passed over; with skipped and bad set it is counted there too, the first
+// MaxBadRowsShown quoted (the counting pass of File and ReweighFile; their
+// first passes leave it to the second).
+func nextGood(ctx context.Context, rd *dataset.Reader, n, skipped *int, bad *[]BadRow) (dataset.Row, error) {
+	for {
+		if *n%256 == 0 && ctx.Err() != nil {
+			return dataset.Row{}, ctx.Err()
+		}
+		*n++
+		row, err := rd.Next()
+		var re *dataset.RowError
+		if !errors.As(err, &re) {
+			return row, err
+		}
+		if skipped != nil {
+			*skipped++
+			if len(*bad) < MaxBadRowsShown {
+				*bad = append(*bad, BadRow{Line: re.Line, Reason: re.Reason})
+			}
+		}
+	}
 }
 
 // run is a Config checked and filled in.
@@ -343,17 +386,10 @@ func (c *run) firstPass(ctx context.Context, open Source, name string, seen *has
 	}
 	defer src.Close()
 	dup := 0
-	for n := 0; ; n++ {
-		if n%1024 == 0 && ctx.Err() != nil {
-			return 0, ctx.Err()
-		}
-		row, err := rd.Next()
+	for n := 0; ; {
+		row, err := nextGood(ctx, rd, &n, nil, nil)
 		if err == io.EOF {
 			return dup, nil
-		}
-		var re *dataset.RowError
-		if errors.As(err, &re) {
-			continue // counted in the second pass
 		}
 		if err != nil {
 			return 0, err
@@ -415,21 +451,10 @@ func (c *run) secondPass(ctx context.Context, open Source, name string, out io.W
 			return nil, fmt.Errorf("augment: the group column %q is the text column", groupCol)
 		}
 	}
-	for n := 0; ; n++ {
-		if n%256 == 0 && ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		row, err := rd.Next()
+	for n := 0; ; {
+		row, err := nextGood(ctx, rd, &n, &rep.Skipped, &rep.BadRows)
 		if err == io.EOF {
 			break
-		}
-		var re *dataset.RowError
-		if errors.As(err, &re) {
-			rep.Skipped++
-			if len(rep.BadRows) < MaxBadRowsShown {
-				rep.BadRows = append(rep.BadRows, BadRow{Line: re.Line, Reason: re.Reason})
-			}
-			continue
 		}
 		if err != nil {
 			return nil, err

@@ -38,6 +38,10 @@ type ReweighConfig struct {
 	// Read says how to read the input: Format, TextCol, MaxFieldBytes and
 	// Strict are used; LabelCol, Labels and GroupCols must be empty.
 	Read dataset.Options
+	// MaxSkippedShare is as in Config: above it ReweighFile writes
+	// nothing and returns its report with an error wrapping
+	// ErrTooManySkipped (0 means DefaultMaxSkippedShare).
+	MaxSkippedShare float64
 }
 
 // ReweighReport says what Reweigh counted and wrote.
@@ -213,17 +217,10 @@ func (c *reweigh) count(ctx context.Context, open Source, name string) (map[cell
 	}
 	defer src.Close()
 	counts := map[cellKey]int{}
-	for n := 0; ; n++ {
-		if n%1024 == 0 && ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		row, err := rd.Next()
+	for n := 0; ; {
+		row, err := nextGood(ctx, rd, &n, nil, nil)
 		if err == io.EOF {
 			break
-		}
-		var re *dataset.RowError
-		if errors.As(err, &re) {
-			continue // counted in the second pass
 		}
 		if err != nil {
 			return nil, err
@@ -271,21 +268,10 @@ func (c *reweigh) write(ctx context.Context, open Source, name string, out io.Wr
 	}
 	cols := rd.Columns()
 	rep.Format, rep.LabelColumn, rep.GroupColumns = rd.Format().String(), cols.Groups[0], slices.Clone(cols.Groups[1:])
-	for n := 0; ; n++ {
-		if n%256 == 0 && ctx.Err() != nil {
-			return ctx.Err()
-		}
-		row, err := rd.Next()
+	for n := 0; ; {
+		row, err := nextGood(ctx, rd, &n, &rep.Skipped, &rep.BadRows)
 		if err == io.EOF {
 			break
-		}
-		var re *dataset.RowError
-		if errors.As(err, &re) {
-			rep.Skipped++
-			if len(rep.BadRows) < MaxBadRowsShown {
-				rep.BadRows = append(rep.BadRows, BadRow{Line: re.Line, Reason: re.Reason})
-			}
-			continue
 		}
 		if err != nil {
 			return err
@@ -322,6 +308,10 @@ func ReweighFile(ctx context.Context, in, outPath string, cfg ReweighConfig) (*R
 		return nil, err
 	}
 	cfg.Read.Format = format
+	share, err := skippedShare(cfg.MaxSkippedShare)
+	if err != nil {
+		return nil, err
+	}
 	// atomicfile: a temporary file beside outPath, synced and renamed only
 	// on success; a symlink, device or folder at outPath is refused. The
 	// input is read through readcap (capped lines, cancellable opens).
@@ -333,6 +323,9 @@ func ReweighFile(ctx context.Context, in, outPath string, cfg ReweighConfig) (*R
 	rep, err := Reweigh(ctx, func() (io.ReadCloser, error) { return readcap.Open(ctx, in) }, in, tmp, cfg)
 	if err != nil {
 		return nil, err
+	}
+	if err := tooManySkipped(rep.Skipped, rep.Rows, share, in, outPath); err != nil {
+		return rep, err
 	}
 	if err := tmp.Commit(); err != nil {
 		return nil, fmt.Errorf("augment: %w", err)

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -169,4 +171,27 @@ func TestReweighTotalsOnRandomTables(t *testing.T) {
 		}
 		assert.InDelta(t, float64(n), total, 1e-9)
 	}
+}
+
+// ReweighFile, like File, writes nothing when more than MaxSkippedShare of
+// the rows were bad, and still returns the counts; at a share that allows
+// them it writes the good rows.
+func TestReweighFileTooManySkipped(t *testing.T) {
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "in.csv"), filepath.Join(dir, "out.csv")
+	require.NoError(t, os.WriteFile(in, []byte("text,g,label\na,f,1\nb,m,0\n\"c,f,1\nd,m,0\n"), 0o644))
+	cfg := ReweighConfig{GroupCols: []string{"g"}}
+	rep, err := ReweighFile(context.Background(), in, out, cfg)
+	require.ErrorIs(t, err, ErrTooManySkipped)
+	require.NotNil(t, rep)
+	assert.Positive(t, rep.Skipped)
+	_, statErr := os.Stat(out)
+	assert.True(t, os.IsNotExist(statErr), "nothing written")
+
+	cfg.MaxSkippedShare = 1
+	rep, err = ReweighFile(context.Background(), in, out, cfg)
+	require.NoError(t, err)
+	b, err := os.ReadFile(out)
+	require.NoError(t, err)
+	assert.Equal(t, rep.Rows+1, strings.Count(string(b), "\n"), "the header and every good row")
 }

@@ -188,16 +188,19 @@ func runAugment(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 			return usagef("--reweigh needs the group column: --group-col COL (or --group-cross a,b)")
 		}
 		rcfg := augment.ReweighConfig{LabelCol: *labelCol, GroupCols: groups, WeightCol: *weightCol,
-			Read: dataset.Options{Format: f, TextCol: *textCol, MaxFieldBytes: int(fieldBytes), Strict: *strict}}
+			Read:            dataset.Options{Format: f, TextCol: *textCol, MaxFieldBytes: int(fieldBytes), Strict: *strict},
+			MaxSkippedShare: *maxSkipped}
 		rep, err := augment.ReweighFile(ctx, *data, *out, rcfg)
-		if err != nil {
+		if rep == nil {
 			if errors.Is(err, dataset.ErrMissingColumn) || strings.Contains(err.Error(), "reweighing needs") {
 				return usageError{termSafe(err.Error())}
 			}
 			return err
 		}
+		// Too many rows skipped: the counts are still printed (and written
+		// to --report); OUT is not written.
 		printReweigh(stderr, *data, *out, rep)
-		return writeAugmentReport(*reportFile, rep)
+		return errors.Join(err, writeAugmentReport(*reportFile, rep))
 	}
 	cfg := augment.Config{
 		Families: fams, PerRow: *perRow, Seed: *seed, ProvenanceCol: *provCol, GroupCol: *groupCol,
