@@ -2,6 +2,7 @@ package attribution
 
 import (
 	"context"
+	"github.com/lucid-nlp/lucid/internal/gametest"
 	"math"
 	"testing"
 
@@ -12,8 +13,8 @@ import (
 
 // tableGame is a game over 3 features given by its 8 values, indexed by
 // bitmask (bit i: feature i present).
-func tableGame(v [8]float64) funcGame {
-	return funcGame{n: 3, f: func(s perturb.Coalition) float64 {
+func tableGame(v [8]float64) gametest.Func {
+	return gametest.Func{N: 3, F: func(s perturb.Coalition) float64 {
 		m := 0
 		for i := range 3 {
 			if s.Has(i) {
@@ -40,7 +41,7 @@ func TestExactShapleyAdditive(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			n := len(tc.w)
-			a, err := ExactShapley(context.Background(), additiveGame(tc.c, tc.w), 1<<n)
+			a, err := ExactShapley(context.Background(), gametest.Additive(tc.c, tc.w), 1<<n)
 			require.NoError(t, err)
 			assert.InDeltaSlice(t, tc.w, a.Values, 1e-12)
 			assert.InDelta(t, tc.c, a.Base, 1e-15)
@@ -61,18 +62,18 @@ func TestExactShapleyPairwise(t *testing.T) {
 	cases := []struct {
 		name  string
 		w     []float64
-		pairs []pairTerm
+		pairs []gametest.PairTerm
 	}{
-		{"one pair", []float64{1, 2, 3}, []pairTerm{{0, 1, 4}}},
-		{"chain", []float64{0.5, -0.5, 0.25, 1, -1, 2}, []pairTerm{{0, 1, 1}, {1, 2, -2}, {2, 3, 0.5}, {4, 5, 3}}},
-		{"all pairs", []float64{0, 0, 0, 0}, []pairTerm{{0, 1, 1}, {0, 2, 2}, {0, 3, 3}, {1, 2, 4}, {1, 3, 5}, {2, 3, 6}}},
+		{"one pair", []float64{1, 2, 3}, []gametest.PairTerm{{I: 0, J: 1, U: 4}}},
+		{"chain", []float64{0.5, -0.5, 0.25, 1, -1, 2}, []gametest.PairTerm{{I: 0, J: 1, U: 1}, {I: 1, J: 2, U: -2}, {I: 2, J: 3, U: 0.5}, {I: 4, J: 5, U: 3}}},
+		{"all pairs", []float64{0, 0, 0, 0}, []gametest.PairTerm{{I: 0, J: 1, U: 1}, {I: 0, J: 2, U: 2}, {I: 0, J: 3, U: 3}, {I: 1, J: 2, U: 4}, {I: 1, J: 3, U: 5}, {I: 2, J: 3, U: 6}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			n := len(tc.w)
-			a, err := ExactShapley(context.Background(), pairwiseGame(1, tc.w, tc.pairs), 1<<n)
+			a, err := ExactShapley(context.Background(), gametest.Pairwise(1, tc.w, tc.pairs), 1<<n)
 			require.NoError(t, err)
-			assert.InDeltaSlice(t, pairwiseShapley(tc.w, tc.pairs), a.Values, 1e-12)
+			assert.InDeltaSlice(t, gametest.PairwiseShapley(tc.w, tc.pairs), a.Values, 1e-12)
 		})
 	}
 }
@@ -112,7 +113,7 @@ func TestExactShapleyHandComputed(t *testing.T) {
 func TestExactShapleyEfficiencyGap(t *testing.T) {
 	// Efficiency holds to rounding on a nonlinear game: 1e-14 on scores
 	// in [0, 1] summed over 2^12 coalitions.
-	a, err := ExactShapley(context.Background(), sentimentGame(12, 3), 1<<12)
+	a, err := ExactShapley(context.Background(), gametest.Sentiment(12, 3), 1<<12)
 	require.NoError(t, err)
 	assert.Less(t, a.Diagnostics[DiagEfficiencyGap], 1e-14)
 }
@@ -120,7 +121,7 @@ func TestExactShapleyEfficiencyGap(t *testing.T) {
 func TestExactShapleySmallGames(t *testing.T) {
 	ctx := context.Background()
 	t.Run("n=0", func(t *testing.T) {
-		g := &countingGame{Game: funcGame{n: 0, f: func(perturb.Coalition) float64 { return 0.75 }}}
+		g := &gametest.Counting{Game: gametest.Func{N: 0, F: func(perturb.Coalition) float64 { return 0.75 }}}
 		a, err := ExactShapley(ctx, g, 1)
 		require.NoError(t, err)
 		assert.Empty(t, a.Values)
@@ -130,7 +131,7 @@ func TestExactShapleySmallGames(t *testing.T) {
 		assert.Equal(t, 0.0, a.Diagnostics[DiagEfficiencyGap])
 	})
 	t.Run("n=1", func(t *testing.T) {
-		a, err := ExactShapley(ctx, additiveGame(0.2, []float64{0.5}), 2)
+		a, err := ExactShapley(ctx, gametest.Additive(0.2, []float64{0.5}), 2)
 		require.NoError(t, err)
 		require.Len(t, a.Values, 1)
 		assert.InDelta(t, 0.5, a.Values[0], 1e-15) // v({0}) − v(∅)
@@ -146,10 +147,10 @@ func TestExactShapleyErrors(t *testing.T) {
 		budget int
 		want   []string
 	}{
-		{"budget below 2^n", additiveGame(0, make([]float64, 10)), 1023, []string{"n = 10", "2^10 = 1024", "budget of 1023"}},
-		{"zero budget", additiveGame(0, make([]float64, 2)), 0, []string{"n = 2", "2^2 = 4", "budget of 0"}},
-		{"too many features", funcGame{n: 31}, math.MaxInt, []string{"n = 31", "30"}},
-		{"negative features", funcGame{n: -1}, 10, []string{"-1 features"}},
+		{"budget below 2^n", gametest.Additive(0, make([]float64, 10)), 1023, []string{"n = 10", "2^10 = 1024", "budget of 1023"}},
+		{"zero budget", gametest.Additive(0, make([]float64, 2)), 0, []string{"n = 2", "2^2 = 4", "budget of 0"}},
+		{"too many features", gametest.Func{N: 31}, math.MaxInt, []string{"n = 31", "30"}},
+		{"negative features", gametest.Func{N: -1}, 10, []string{"-1 features"}},
 		{"nil game", nil, 10, []string{"nil game"}},
 	}
 	for _, tc := range cases {
@@ -164,11 +165,11 @@ func TestExactShapleyErrors(t *testing.T) {
 }
 
 func TestExactShapleyOneCallNoDuplicates(t *testing.T) {
-	g := &countingGame{Game: sentimentGame(6, 1)}
+	g := &gametest.Counting{Game: gametest.Sentiment(6, 1)}
 	a, err := ExactShapley(context.Background(), g, 64)
 	require.NoError(t, err)
-	require.Len(t, g.calls, 1)
-	total, distinct := g.valued()
+	require.Len(t, g.Calls, 1)
+	total, distinct := g.Valued()
 	assert.Equal(t, 64, total)
 	assert.Equal(t, 64, distinct)
 	assert.Equal(t, 64, a.Evaluations)

@@ -3,6 +3,7 @@ package attribution
 import (
 	"context"
 	"errors"
+	"github.com/lucid-nlp/lucid/internal/gametest"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -26,7 +27,7 @@ func negated(a []float64) []float64 {
 // every score is a sum of top weights, computed here by hand.
 func TestFaithfulnessAdditiveGameHandComputed(t *testing.T) {
 	w := []float64{0.3, -0.2, 1.0, 0.1, -0.5}
-	g := additiveGame(0.5, w)
+	g := gametest.Additive(0.5, w)
 	got, err := MeasureFaithfulness(context.Background(), g, w, FaithfulnessOptions{})
 	require.NoError(t, err)
 
@@ -70,7 +71,7 @@ func TestFaithfulnessRandomRankingLiesBetween(t *testing.T) {
 	for i := range w {
 		w[i] = rng.NormFloat64()
 	}
-	g := additiveGame(0.1, w)
+	g := gametest.Additive(0.1, w)
 	ctx := context.Background()
 	best, err := MeasureFaithfulness(ctx, g, w, FaithfulnessOptions{})
 	require.NoError(t, err)
@@ -129,11 +130,11 @@ func TestFaithfulnessOneValuesCallOfDistinctCoalitions(t *testing.T) {
 		for i := range w {
 			w[i] = float64((i*7)%tc.n) - 3
 		}
-		g := &countingGame{Game: additiveGame(0, w)}
+		g := &gametest.Counting{Game: gametest.Additive(0, w)}
 		got, err := MeasureFaithfulness(context.Background(), g, w, FaithfulnessOptions{MaxSteps: tc.maxSteps})
 		require.NoError(t, err, tc.n)
-		require.Len(t, g.calls, 1, "one Values call")
-		total, distinct := g.valued()
+		require.Len(t, g.Calls, 1, "one Values call")
+		total, distinct := g.Valued()
 		assert.Equal(t, distinct, total, "no coalition passed twice")
 		assert.Equal(t, distinct, got.Evaluations)
 		assert.Equal(t, tc.want, got.Evaluations, "n=%d", tc.n)
@@ -151,7 +152,7 @@ func TestFaithfulnessOneValuesCallOfDistinctCoalitions(t *testing.T) {
 
 func TestFaithfulnessRankingTiesAndMagnitude(t *testing.T) {
 	w := []float64{1, 2, 4}
-	g := additiveGame(0, w)
+	g := gametest.Additive(0, w)
 	ctx := context.Background()
 	one := []float64{0.5} // k = ⌈0.5·3⌉ = 2
 
@@ -179,7 +180,7 @@ func TestFaithfulnessRankingTiesAndMagnitude(t *testing.T) {
 
 func TestFaithfulnessFractionRounding(t *testing.T) {
 	w := make([]float64, 100)
-	got, err := MeasureFaithfulness(context.Background(), additiveGame(0, w), w,
+	got, err := MeasureFaithfulness(context.Background(), gametest.Additive(0, w), w,
 		FaithfulnessOptions{Fractions: []float64{0.07, 0.071, 0.001, 1}, MaxSteps: 4})
 	require.NoError(t, err)
 	// 0.07·100 is 7.000000000000001 in floating point: still 7 features
@@ -188,7 +189,7 @@ func TestFaithfulnessFractionRounding(t *testing.T) {
 }
 
 func TestFaithfulnessOneFeature(t *testing.T) {
-	g := &countingGame{Game: additiveGame(0.25, []float64{0.5})}
+	g := &gametest.Counting{Game: gametest.Additive(0.25, []float64{0.5})}
 	got, err := MeasureFaithfulness(context.Background(), g, []float64{-1}, FaithfulnessOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, []int{1, 1, 1, 1, 1}, got.TopK)
@@ -200,7 +201,7 @@ func TestFaithfulnessOneFeature(t *testing.T) {
 	assert.InDeltaSlice(t, []float64{0.75, 0.25}, got.DeletionCurve, 1e-12)
 	assert.InDeltaSlice(t, []float64{0.25, 0.75}, got.InsertionCurve, 1e-12)
 	assert.Equal(t, 2, got.Evaluations)
-	require.Len(t, g.calls, 1)
+	require.Len(t, g.Calls, 1)
 }
 
 type failingGame struct{ n int }
@@ -212,10 +213,10 @@ func (g failingGame) Values(context.Context, []perturb.Coalition) ([]float64, er
 
 func TestFaithfulnessErrors(t *testing.T) {
 	ctx := context.Background()
-	g := additiveGame(0, []float64{1, 2, 3})
+	g := gametest.Additive(0, []float64{1, 2, 3})
 	w := []float64{1, 2, 3}
 
-	_, err := MeasureFaithfulness(ctx, additiveGame(0, nil), nil, FaithfulnessOptions{})
+	_, err := MeasureFaithfulness(ctx, gametest.Additive(0, nil), nil, FaithfulnessOptions{})
 	assert.ErrorContains(t, err, "no features to rank", "n = 0 is an error")
 	_, err = MeasureFaithfulness(ctx, nil, nil, FaithfulnessOptions{})
 	assert.ErrorContains(t, err, "nil game")

@@ -3,6 +3,7 @@ package attribution
 import (
 	"context"
 	"errors"
+	"github.com/lucid-nlp/lucid/internal/gametest"
 	"math"
 	"testing"
 
@@ -72,7 +73,7 @@ func TestGameValuesAreChecked(t *testing.T) {
 func TestCancelledContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	g := sentimentGame(5, 1)
+	g := gametest.Sentiment(5, 1)
 	calls := map[string]func() error{
 		"ExactShapley": func() error { _, err := ExactShapley(ctx, g, 32); return err },
 		"KernelSHAP":   func() error { _, err := KernelSHAP(ctx, g, KernelSHAPOptions{Budget: 20}); return err },
@@ -85,14 +86,14 @@ func TestCancelledContext(t *testing.T) {
 }
 
 func TestValueDistinct(t *testing.T) {
-	g := &countingGame{Game: additiveGame(0, []float64{1, 2, 4})}
+	g := &gametest.Counting{Game: gametest.Additive(0, []float64{1, 2, 4})}
 	a := perturb.CoalitionFromMask(3, 0b011)
 	b := perturb.CoalitionFromMask(3, 0b100)
 	vals, distinct, err := valueDistinct(context.Background(), g, []perturb.Coalition{a, b, a.Clone(), a, b})
 	require.NoError(t, err)
 	assert.Equal(t, []float64{3, 4, 3, 3, 4}, vals)
 	assert.Equal(t, 2, distinct)
-	total, d := g.valued()
+	total, d := g.Valued()
 	assert.Equal(t, 2, total)
 	assert.Equal(t, 2, d)
 }

@@ -3,6 +3,7 @@ package attribution
 import (
 	"context"
 	"fmt"
+	"github.com/lucid-nlp/lucid/internal/gametest"
 	"testing"
 )
 
@@ -15,7 +16,7 @@ func BenchmarkKernelSHAP(b *testing.B) {
 		n, budget int
 		odd       bool
 	}{{12, 256, false}, {14, 512, false}, {14, 512, true}, {30, 1024, false}, {100, 5000, false}} {
-		g := sentimentGame(c.n, 1)
+		g := gametest.Sentiment(c.n, 1)
 		b.Run(fmt.Sprintf("n=%d/budget=%d/odd=%v", c.n, c.budget, c.odd), func(b *testing.B) {
 			for b.Loop() {
 				if _, err := KernelSHAP(context.Background(), g, KernelSHAPOptions{Budget: c.budget, Seed: 1, OddRefinement: c.odd}); err != nil {

@@ -3,6 +3,7 @@ package attribution
 import (
 	"context"
 	"fmt"
+	"github.com/lucid-nlp/lucid/internal/gametest"
 	"math"
 	"testing"
 
@@ -19,12 +20,12 @@ type cachedGame struct {
 	v []float64
 }
 
-func newCachedGame(g funcGame) cachedGame {
-	v := make([]float64, 1<<g.n)
+func newCachedGame(g gametest.Func) cachedGame {
+	v := make([]float64, 1<<g.N)
 	for m := range v {
-		v[m] = g.f(perturb.CoalitionFromMask(g.n, uint64(m)))
+		v[m] = g.F(perturb.CoalitionFromMask(g.N, uint64(m)))
 	}
-	return cachedGame{n: g.n, v: v}
+	return cachedGame{n: g.N, v: v}
 }
 
 func (g cachedGame) NumFeatures() int { return g.n }
@@ -64,9 +65,9 @@ func TestKernelSHAPCoverage(t *testing.T) {
 		name string
 		g    cachedGame
 	}{
-		{"sentiment n=10", newCachedGame(sentimentGame(10, 101))},
-		{"sentiment n=12", newCachedGame(sentimentGame(12, 102))},
-		{"probit n=16", newCachedGame(probitGame(16, 103))},
+		{"sentiment n=10", newCachedGame(gametest.Sentiment(10, 101))},
+		{"sentiment n=12", newCachedGame(gametest.Sentiment(12, 102))},
+		{"probit n=16", newCachedGame(gametest.Probit(16, 103))},
 	}
 	calibratedCells := 0
 	for _, gc := range games {
@@ -115,7 +116,7 @@ func TestKernelSHAPStdErrMarkedUncalibrated(t *testing.T) {
 	// cover about 88%: the result says so, and the explainer's threshold
 	// agrees with the flag on both sides of it.
 	ctx := context.Background()
-	g := newCachedGame(sentimentGame(16, 7))
+	g := newCachedGame(gametest.Sentiment(16, 7))
 	a, err := KernelSHAP(ctx, g, KernelSHAPOptions{Budget: 64, Seed: 1})
 	require.NoError(t, err)
 	require.NotNil(t, a.StdErr)

@@ -3,6 +3,7 @@ package attribution
 import (
 	"context"
 	"fmt"
+	"github.com/lucid-nlp/lucid/internal/gametest"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -40,11 +41,11 @@ func TestKernelSHAPAdditiveAnyBudget(t *testing.T) {
 			small[i] = 0.5 / float64(n) * rng.Float64()
 		}
 		games := map[string]struct {
-			g    funcGame
+			g    gametest.Func
 			want []float64
 		}{
-			"large":            {additiveGame(-2, w), w},
-			"probability-like": {additiveGame(0.25, small), small},
+			"large":            {gametest.Additive(-2, w), w},
+			"probability-like": {gametest.Additive(0.25, small), small},
 		}
 		for name, tc := range games {
 			for _, b := range budgetsFor(n) {
@@ -67,9 +68,9 @@ func TestKernelSHAPPairwiseExact(t *testing.T) {
 	// (the interaction terms' even part cancels within each pair), from the
 	// first full size pair (2n+2 coalitions) on: 1e-9.
 	w := []float64{0.3, -0.2, 0.5, 0.1, -0.4, 0.25, 0.05, -0.1, 0.2, 0.15}
-	pairs := []pairTerm{{0, 1, 0.3}, {2, 5, -0.2}, {3, 9, 0.15}, {4, 7, 0.05}, {1, 8, -0.3}}
-	g := pairwiseGame(0.1, w, pairs)
-	want := pairwiseShapley(w, pairs)
+	pairs := []gametest.PairTerm{{I: 0, J: 1, U: 0.3}, {I: 2, J: 5, U: -0.2}, {I: 3, J: 9, U: 0.15}, {I: 4, J: 7, U: 0.05}, {I: 1, J: 8, U: -0.3}}
+	g := gametest.Pairwise(0.1, w, pairs)
+	want := gametest.PairwiseShapley(w, pairs)
 	for _, b := range []int{22, 23, 40, 100, 300, 1000} {
 		a, err := KernelSHAP(context.Background(), g, KernelSHAPOptions{Budget: b, Seed: 3})
 		require.NoError(t, err)
@@ -79,7 +80,7 @@ func TestKernelSHAPPairwiseExact(t *testing.T) {
 
 func TestKernelSHAPExactWhenBudgetCovers(t *testing.T) {
 	ctx := context.Background()
-	g := sentimentGame(10, 4)
+	g := gametest.Sentiment(10, 4)
 	exact, err := ExactShapley(ctx, g, 1024)
 	require.NoError(t, err)
 	for _, b := range []int{1024, 5000} {
@@ -97,7 +98,7 @@ func TestKernelSHAPConverges(t *testing.T) {
 	// allow for sampling noise, and the last well below the first), and the
 	// estimate is exact once the budget covers 2^10.
 	ctx := context.Background()
-	games := map[string]funcGame{"sentiment": sentimentGame(10, 11), "probit": probitGame(10, 12)}
+	games := map[string]gametest.Func{"sentiment": gametest.Sentiment(10, 11), "probit": gametest.Probit(10, 12)}
 	for name, g := range games {
 		t.Run(name, func(t *testing.T) {
 			exact, err := ExactShapley(ctx, g, 1024)
@@ -108,7 +109,7 @@ func TestKernelSHAPConverges(t *testing.T) {
 				for seed := range 6 {
 					a, err := KernelSHAP(ctx, g, KernelSHAPOptions{Budget: b, Seed: uint64(seed)})
 					require.NoError(t, err)
-					mae += meanAbsError(a.Values, exact.Values) / 6
+					mae += gametest.MeanAbsError(a.Values, exact.Values) / 6
 				}
 				if len(errs) > 0 {
 					assert.Less(t, mae, 1.15*errs[len(errs)-1], "budget %d", b)
@@ -126,7 +127,7 @@ func TestKernelSHAPConverges(t *testing.T) {
 
 func TestKernelSHAPDeterministic(t *testing.T) {
 	ctx := context.Background()
-	g := sentimentGame(12, 5)
+	g := gametest.Sentiment(12, 5)
 	for _, cv := range []bool{true, false} {
 		opts := KernelSHAPOptions{Budget: 300, Seed: 42, NoControlVariate: !cv}
 		a, err := KernelSHAP(ctx, g, opts)
@@ -141,7 +142,7 @@ func TestKernelSHAPDeterministic(t *testing.T) {
 	}
 	// Above 16 features the control variate's Shapley values are sampled
 	// too, from the same seed.
-	g = sentimentGame(20, 6)
+	g = gametest.Sentiment(20, 6)
 	opts := KernelSHAPOptions{Budget: 400, Seed: 9}
 	a, err := KernelSHAP(ctx, g, opts)
 	require.NoError(t, err)
@@ -154,17 +155,17 @@ func TestKernelSHAPEfficiency(t *testing.T) {
 	// Σφ = v(N) − v(∅) holds to rounding (1e-9) on every game and budget,
 	// with and without the control variate.
 	ctx := context.Background()
-	games := map[string]funcGame{
-		"sentiment-12": sentimentGame(12, 1),
-		"probit-12":    probitGame(12, 2),
-		"sentiment-20": sentimentGame(20, 3),
-		"pairwise":     pairwiseGame(5, []float64{1, 2, 3, 4, 5, 6}, []pairTerm{{0, 1, 10}}),
-		"max":          maxGame([]float64{0.1, 0.9, 0.4, 0.3, 0.8, 0.05, 0.6, 0.2, 0.7}),
+	games := map[string]gametest.Func{
+		"sentiment-12": gametest.Sentiment(12, 1),
+		"probit-12":    gametest.Probit(12, 2),
+		"sentiment-20": gametest.Sentiment(20, 3),
+		"pairwise":     gametest.Pairwise(5, []float64{1, 2, 3, 4, 5, 6}, []gametest.PairTerm{{I: 0, J: 1, U: 10}}),
+		"max":          gametest.Max([]float64{0.1, 0.9, 0.4, 0.3, 0.8, 0.05, 0.6, 0.2, 0.7}),
 	}
 	for name, g := range games {
-		for _, b := range []int{g.n + 2, 2*g.n + 2, 60, 257} {
+		for _, b := range []int{g.N + 2, 2*g.N + 2, 60, 257} {
 			for _, cv := range []bool{true, false} {
-				if b >= 1<<g.n {
+				if b >= 1<<g.N {
 					continue
 				}
 				a, err := KernelSHAP(ctx, g, KernelSHAPOptions{Budget: b, Seed: 5, NoControlVariate: !cv})
@@ -182,7 +183,7 @@ func TestKernelSHAPEfficiency(t *testing.T) {
 
 func TestKernelSHAPBudgetTooSmall(t *testing.T) {
 	for _, tc := range []struct{ n, budget, min int }{{3, 4, 5}, {10, 11, 12}, {40, 0, 42}, {2, 3, 4}, {1, 1, 2}} {
-		_, err := KernelSHAP(context.Background(), additiveGame(0, make([]float64, tc.n)), KernelSHAPOptions{Budget: tc.budget})
+		_, err := KernelSHAP(context.Background(), gametest.Additive(0, make([]float64, tc.n)), KernelSHAPOptions{Budget: tc.budget})
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), fmt.Sprintf("budget %d is below the minimum of %d coalitions for n = %d features", tc.budget, tc.min, tc.n))
 		assert.Equal(t, tc.min, MinKernelSHAPBudget(tc.n))
@@ -193,17 +194,17 @@ func TestKernelSHAPSmallGames(t *testing.T) {
 	ctx := context.Background()
 	// n = 0: the one coalition is valued; n = 1 and 2: exact at the
 	// minimum budget, which is 2^n.
-	a, err := KernelSHAP(ctx, additiveGame(0.5, nil), KernelSHAPOptions{Budget: 1})
+	a, err := KernelSHAP(ctx, gametest.Additive(0.5, nil), KernelSHAPOptions{Budget: 1})
 	require.NoError(t, err)
 	assert.Empty(t, a.Values)
 	assert.Equal(t, 0.5, a.Base)
 	assert.Equal(t, 1, a.Evaluations)
-	a, err = KernelSHAP(ctx, additiveGame(0.5, []float64{0.25}), KernelSHAPOptions{Budget: 2})
+	a, err = KernelSHAP(ctx, gametest.Additive(0.5, []float64{0.25}), KernelSHAPOptions{Budget: 2})
 	require.NoError(t, err)
 	assert.InDeltaSlice(t, []float64{0.25}, a.Values, 1e-15)
 	assert.Equal(t, 1.0, a.Diagnostics[DiagExact])
 	g := tableGame([8]float64{0, 1, 2, 4, 3, 5, 6, 10})
-	two := funcGame{n: 2, f: g.f}
+	two := gametest.Func{N: 2, F: g.F}
 	a, err = KernelSHAP(ctx, two, KernelSHAPOptions{Budget: 4})
 	require.NoError(t, err)
 	assert.InDeltaSlice(t, []float64{1.5, 2.5}, a.Values, 1e-15) // (1 + 4−2)/2, (2 + 4−1)/2
@@ -213,11 +214,11 @@ func TestKernelSHAPValuesDistinctCoalitionsOnce(t *testing.T) {
 	// One Values call, no coalition twice, Evaluations = what was passed,
 	// at most the budget (one less when the sampled part is odd).
 	for _, tc := range []struct{ n, budget int }{{5, 7}, {5, 12}, {5, 31}, {12, 256}, {12, 257}, {30, 100}, {80, 500}} {
-		g := &countingGame{Game: sentimentGame(tc.n, 2)}
+		g := &gametest.Counting{Game: gametest.Sentiment(tc.n, 2)}
 		a, err := KernelSHAP(context.Background(), g, KernelSHAPOptions{Budget: tc.budget, Seed: 1})
 		require.NoError(t, err)
-		require.Len(t, g.calls, 1)
-		total, distinct := g.valued()
+		require.Len(t, g.Calls, 1)
+		total, distinct := g.Valued()
 		assert.Equal(t, total, distinct, "n %d budget %d", tc.n, tc.budget)
 		assert.Equal(t, distinct, a.Evaluations)
 		assert.LessOrEqual(t, a.Evaluations, tc.budget)
@@ -281,12 +282,12 @@ func TestKernelSHAPSampleEfficiency(t *testing.T) {
 	const n, games, seeds = 12, 4, 4
 	budgets := []int{128, 256, 512, 1024, 2048}
 	for _, family := range []string{"sentiment", "probit"} {
-		var gs []funcGame
+		var gs []gametest.Func
 		var exact [][]float64
 		for k := range games {
-			g := sentimentGame(n, uint64(k+1))
+			g := gametest.Sentiment(n, uint64(k+1))
 			if family == "probit" {
-				g = probitGame(n, uint64(k+1))
+				g = gametest.Probit(n, uint64(k+1))
 			}
 			e, err := ExactShapley(ctx, g, 1<<n)
 			require.NoError(t, err)
@@ -300,7 +301,7 @@ func TestKernelSHAPSampleEfficiency(t *testing.T) {
 					for s := range seeds {
 						a, err := KernelSHAP(ctx, g, KernelSHAPOptions{Budget: b, Seed: uint64(100 + s), NoControlVariate: !cv})
 						require.NoError(t, err)
-						mae += meanAbsError(a.Values, exact[k]) / (games * seeds)
+						mae += gametest.MeanAbsError(a.Values, exact[k]) / (games * seeds)
 					}
 				}
 				line += fmt.Sprintf("  %4d: %.4f", b, mae)
@@ -319,7 +320,7 @@ func TestKernelSHAPStdErr(t *testing.T) {
 	// square error against exact values, at budgets with a few pairs per
 	// sampled size. Enumerated-only designs get no error bars to speak of.
 	ctx := context.Background()
-	g := sentimentGame(12, 2)
+	g := gametest.Sentiment(12, 2)
 	exact, err := ExactShapley(ctx, g, 1<<12)
 	require.NoError(t, err)
 	for _, b := range []int{256, 1024} {
@@ -348,18 +349,18 @@ func TestKernelSHAPControlVariateGuard(t *testing.T) {
 	// Games outside [0, 1] never use the control variate; a probability
 	// game it fits does. A game far from its form (max) stays accurate.
 	ctx := context.Background()
-	g := sentimentGame(12, 4)
+	g := gametest.Sentiment(12, 4)
 	a, err := KernelSHAP(ctx, g, KernelSHAPOptions{Budget: 256, Seed: 1})
 	require.NoError(t, err)
 	assert.Equal(t, 1.0, a.Diagnostics[DiagControlVariate])
-	scaled := funcGame{n: 12, f: func(s perturb.Coalition) float64 { return 10 * g.f(s) }}
+	scaled := gametest.Func{N: 12, F: func(s perturb.Coalition) float64 { return 10 * g.F(s) }}
 	b, err := KernelSHAP(ctx, scaled, KernelSHAPOptions{Budget: 256, Seed: 1})
 	require.NoError(t, err)
 	assert.Equal(t, 0.0, b.Diagnostics[DiagControlVariate])
-	m := maxGame([]float64{0.1, 0.9, 0.4, 0.3, 0.8, 0.05, 0.6, 0.2, 0.7, 0.5, 0.35, 0.15})
+	m := gametest.Max([]float64{0.1, 0.9, 0.4, 0.3, 0.8, 0.05, 0.6, 0.2, 0.7, 0.5, 0.35, 0.15})
 	exact, err := ExactShapley(ctx, m, 1<<12)
 	require.NoError(t, err)
 	c, err := KernelSHAP(ctx, m, KernelSHAPOptions{Budget: 512, Seed: 1})
 	require.NoError(t, err)
-	assert.Less(t, meanAbsError(c.Values, exact.Values), 0.02)
+	assert.Less(t, gametest.MeanAbsError(c.Values, exact.Values), 0.02)
 }

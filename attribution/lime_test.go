@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/lucid-nlp/lucid/internal/gametest"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -74,7 +75,7 @@ func TestLIMERecoversAdditive(t *testing.T) {
 	// eigenvalues are in the hundreds at 2,000 samples, under 1% (measured
 	// well below; 5% relative leaves room for the sample).
 	w := []float64{2, -3, 1.5, 4, -2.5, 3, -1, 2.5}
-	g := additiveGame(1, w)
+	g := gametest.Additive(1, w)
 	a, err := LIME(context.Background(), g, LIMEOptions{Budget: 2000, Seed: 1})
 	require.NoError(t, err)
 	worst := 0.0
@@ -101,7 +102,7 @@ func TestLIMEFeatureSelection(t *testing.T) {
 	// Three dominant features (1, 3, 5) and small ones; 0.02 on feature 7
 	// is the smallest.
 	w := []float64{0.1, 5, -0.2, -4, 0.05, 3, 0.3, 0.02}
-	g := additiveGame(0, w)
+	g := gametest.Additive(0, w)
 	cases := []struct {
 		sel  FeatureSelection
 		num  int
@@ -130,7 +131,7 @@ func TestLIMEFeatureSelection(t *testing.T) {
 }
 
 func TestLIMEDeterministic(t *testing.T) {
-	g := sentimentGame(10, 1)
+	g := gametest.Sentiment(10, 1)
 	opts := LIMEOptions{Budget: 500, Seed: 5}
 	a, err := LIME(context.Background(), g, opts)
 	require.NoError(t, err)
@@ -193,11 +194,11 @@ func TestLIMEKernelWeight(t *testing.T) {
 func TestLIMEValuesDistinctCoalitionsOnce(t *testing.T) {
 	// Three features have 8 coalitions: 500 samples repeat them, each is
 	// valued once, and the regression still has 500 rows.
-	g := &countingGame{Game: additiveGame(0, []float64{1, 2, 3})}
+	g := &gametest.Counting{Game: gametest.Additive(0, []float64{1, 2, 3})}
 	a, err := LIME(context.Background(), g, LIMEOptions{Budget: 500, Seed: 1})
 	require.NoError(t, err)
-	require.Len(t, g.calls, 1)
-	total, distinct := g.valued()
+	require.Len(t, g.Calls, 1)
+	total, distinct := g.Valued()
 	assert.Equal(t, total, distinct)
 	assert.Equal(t, distinct, a.Evaluations)
 	assert.LessOrEqual(t, a.Evaluations, 8)
@@ -210,7 +211,7 @@ func TestLIMEValuesDistinctCoalitionsOnce(t *testing.T) {
 
 func TestLIMESmallGames(t *testing.T) {
 	ctx := context.Background()
-	a, err := LIME(ctx, additiveGame(0.4, nil), LIMEOptions{Budget: 10})
+	a, err := LIME(ctx, gametest.Additive(0.4, nil), LIMEOptions{Budget: 10})
 	require.NoError(t, err)
 	assert.Empty(t, a.Values)
 	assert.Equal(t, 0.4, a.Base)
@@ -221,20 +222,20 @@ func TestLIMESmallGames(t *testing.T) {
 	// 0.5 by S/(S+1), S = 49e^−8/(1+49e^−8) the weighted variance of the
 	// indicator: lime's answer too, and a reason to use Shapley methods on
 	// very short inputs.
-	a, err = LIME(ctx, additiveGame(0.4, []float64{0.5}), LIMEOptions{Budget: 50})
+	a, err = LIME(ctx, gametest.Additive(0.4, []float64{0.5}), LIMEOptions{Budget: 50})
 	require.NoError(t, err)
 	assert.Equal(t, 2, a.Evaluations)
 	sxx := 49 * math.Exp(-8) / (1 + 49*math.Exp(-8))
 	assert.InDelta(t, 0.5*sxx/(sxx+1), a.Values[0], 1e-12)
 	// One sample (the original): nothing to fit but the mean.
-	a, err = LIME(ctx, additiveGame(0.4, []float64{0.5, 0.1}), LIMEOptions{Budget: 1})
+	a, err = LIME(ctx, gametest.Additive(0.4, []float64{0.5, 0.1}), LIMEOptions{Budget: 1})
 	require.NoError(t, err)
 	assert.Equal(t, []float64{0, 0}, a.Values)
 	assert.InDelta(t, 1.0, a.Base, 1e-15)
 }
 
 func TestLIMEErrors(t *testing.T) {
-	g := additiveGame(0, []float64{1, 2})
+	g := gametest.Additive(0, []float64{1, 2})
 	cases := []struct {
 		name string
 		opts LIMEOptions

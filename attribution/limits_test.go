@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/lucid-nlp/lucid/internal/gametest"
 	"math"
 	"path/filepath"
 	"strings"
@@ -179,9 +180,9 @@ func TestRequestValidate(t *testing.T) {
 	assert.ErrorContains(t, err, "MaxPathSteps")
 	assert.Zero(t, m.rows)
 	// The functions refuse them too.
-	_, err = LIME(context.Background(), additiveGame(0, make([]float64, 40)), LIMEOptions{Budget: 1_000_000_000})
+	_, err = LIME(context.Background(), gametest.Additive(0, make([]float64, 40)), LIMEOptions{Budget: 1_000_000_000})
 	assert.ErrorContains(t, err, "MaxBudget")
-	_, err = KernelSHAP(context.Background(), additiveGame(0, make([]float64, 40)), KernelSHAPOptions{Budget: 1_000_000_000})
+	_, err = KernelSHAP(context.Background(), gametest.Additive(0, make([]float64, 40)), KernelSHAPOptions{Budget: 1_000_000_000})
 	assert.ErrorContains(t, err, "MaxBudget")
 }
 

@@ -2,6 +2,7 @@ package attribution
 
 import (
 	"context"
+	"github.com/lucid-nlp/lucid/internal/gametest"
 	"math"
 	"testing"
 
@@ -17,23 +18,23 @@ func TestOcclusion(t *testing.T) {
 	cases := []struct {
 		name  string
 		w     []float64
-		pairs []pairTerm
+		pairs []gametest.PairTerm
 		want  []float64
 		gap   float64
 	}{
 		{"additive", []float64{1, -2, 0.5, 3}, nil, []float64{1, -2, 0.5, 3}, 0},
-		{"pairwise", []float64{1, -2, 0.5, 3}, []pairTerm{{0, 1, 0.4}, {2, 3, -1}}, []float64{1.4, -1.6, -0.5, 2}, 0.6},
+		{"pairwise", []float64{1, -2, 0.5, 3}, []gametest.PairTerm{{I: 0, J: 1, U: 0.4}, {I: 2, J: 3, U: -1}}, []float64{1.4, -1.6, -0.5, 2}, 0.6},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			g := &countingGame{Game: pairwiseGame(0.25, tc.w, tc.pairs)}
+			g := &gametest.Counting{Game: gametest.Pairwise(0.25, tc.w, tc.pairs)}
 			a, err := Occlusion(context.Background(), g)
 			require.NoError(t, err)
 			assert.InDeltaSlice(t, tc.want, a.Values, 1e-12)
 			assert.InDelta(t, 0.25, a.Base, 1e-15)
 			assert.InDelta(t, tc.gap, a.Diagnostics[DiagEfficiencyGap], 1e-12)
-			require.Len(t, g.calls, 1)
-			total, distinct := g.valued()
+			require.Len(t, g.Calls, 1)
+			total, distinct := g.Valued()
 			assert.Equal(t, total, distinct)
 			assert.Equal(t, len(tc.w)+2, a.Evaluations)
 			assert.Nil(t, a.StdErr)
@@ -44,12 +45,12 @@ func TestOcclusion(t *testing.T) {
 func TestOcclusionSmallGames(t *testing.T) {
 	ctx := context.Background()
 	// n = 1: N∖{0} is ∅, valued once.
-	a, err := Occlusion(ctx, additiveGame(0.1, []float64{0.7}))
+	a, err := Occlusion(ctx, gametest.Additive(0.1, []float64{0.7}))
 	require.NoError(t, err)
 	assert.InDeltaSlice(t, []float64{0.7}, a.Values, 1e-15)
 	assert.Equal(t, 2, a.Evaluations)
 	// n = 0: the one coalition.
-	a, err = Occlusion(ctx, additiveGame(0.1, nil))
+	a, err = Occlusion(ctx, gametest.Additive(0.1, nil))
 	require.NoError(t, err)
 	assert.Empty(t, a.Values)
 	assert.Equal(t, 1, a.Evaluations)

@@ -2,6 +2,7 @@ package attribution
 
 import (
 	"context"
+	"github.com/lucid-nlp/lucid/internal/gametest"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -18,15 +19,15 @@ import (
 // variance formula of oddFit.jackknife applied to those refits.
 func TestOddFitJackknifeMatchesRefits(t *testing.T) {
 	const n, budget = 12, 300
-	g := sentimentGame(n, 4)
+	g := gametest.Sentiment(n, 4)
 	rng := rand.New(rand.NewPCG(9, 10))
 	d, err := planKernelDesign(context.Background(), n, budget, rng)
 	require.NoError(t, err)
 	v := make([]float64, len(d.rows))
 	for r, c := range d.rows {
-		v[r] = g.f(c)
+		v[r] = g.F(c)
 	}
-	v0, vN := g.f(perturb.NewCoalition(n)), g.f(perturb.FullCoalition(n))
+	v0, vN := g.F(perturb.NewCoalition(n)), g.F(perturb.FullCoalition(n))
 	support := []uint64{0b111, 0b1110000, 0b10101010000, 0b11111}
 	f, err := newOddFit(d, v, v0, vN, support, nil, 6.0/budget)
 	require.NoError(t, err)

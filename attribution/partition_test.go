@@ -2,6 +2,7 @@ package attribution
 
 import (
 	"context"
+	"github.com/lucid-nlp/lucid/internal/gametest"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -53,7 +54,7 @@ func randomHierarchy(rng *rand.Rand, lo, hi int) Group {
 
 func TestOwenOfAnAdditiveGameIsItsWeights(t *testing.T) {
 	w := []float64{0.5, -1.25, 2, 0.1, -0.3, 0.7}
-	g := additiveGame(0.2, w)
+	g := gametest.Additive(0.2, w)
 	for _, h := range []Group{g3(), g3().Binarized(), GroupOf(Leaf(0), Leaf(1), Leaf(2), Leaf(3), Leaf(4), Leaf(5))} {
 		exact, err := ExactOwen(context.Background(), g, h, 1<<6)
 		require.NoError(t, err)
@@ -70,7 +71,7 @@ func TestOwenSplitsAnInteractionByTheHierarchy(t *testing.T) {
 	// v(S) = 1 when 0, 1 and 2 are all in S. Shapley: 1/3 each. Owen with
 	// {{0,1},{2}}: the two groups share 1 equally, and 0 and 1 share
 	// their group's 1/2: 1/4, 1/4, 1/2.
-	g := funcGame{n: 3, f: func(s perturb.Coalition) float64 {
+	g := gametest.Func{N: 3, F: func(s perturb.Coalition) float64 {
 		if s.Has(0) && s.Has(1) && s.Has(2) {
 			return 1
 		}
@@ -94,11 +95,11 @@ func TestOwenSplitsAnInteractionByTheHierarchy(t *testing.T) {
 	// Pairwise interactions are split equally whatever the hierarchy, so
 	// Owen values equal Shapley values on pairwise games.
 	w := []float64{0.3, -0.2, 0.5, 0, 1, -0.7}
-	pairs := []pairTerm{{0, 1, 0.8}, {2, 4, -1.1}, {1, 5, 0.4}}
-	pg := pairwiseGame(0.1, w, pairs)
+	pairs := []gametest.PairTerm{{I: 0, J: 1, U: 0.8}, {I: 2, J: 4, U: -1.1}, {I: 1, J: 5, U: 0.4}}
+	pg := gametest.Pairwise(0.1, w, pairs)
 	got, err := ExactOwen(context.Background(), pg, g3(), 64)
 	require.NoError(t, err)
-	assert.InDeltaSlice(t, pairwiseShapley(w, pairs), got.Values, 1e-12)
+	assert.InDeltaSlice(t, gametest.PairwiseShapley(w, pairs), got.Values, 1e-12)
 }
 
 // twoLevelOwen is the Owen formula for a hierarchy of groups B_1..B_m of
@@ -158,8 +159,8 @@ func twoLevelOwen(n int, v func(mask int) float64, groups [][]int) []float64 {
 
 func TestExactOwenMatchesTheTwoLevelFormula(t *testing.T) {
 	for seed := range uint64(5) {
-		g := sentimentGame(6, seed)
-		v := func(mask int) float64 { return g.f(perturb.CoalitionFromMask(6, uint64(mask))) }
+		g := gametest.Sentiment(6, seed)
+		v := func(mask int) float64 { return g.F(perturb.CoalitionFromMask(6, uint64(mask))) }
 		groups := [][]int{{0, 1, 2}, {3, 4}, {5}}
 		got, err := ExactOwen(context.Background(), g, g3(), 64)
 		require.NoError(t, err)
@@ -173,15 +174,15 @@ func TestPartitionWithTheBudgetForEverySplitIsExactOwen(t *testing.T) {
 	for trial := range 12 {
 		n := 2 + rng.IntN(7) // 2..8 features
 		h := randomHierarchy(rng, 0, n)
-		g := sentimentGame(n, uint64(trial))
+		g := gametest.Sentiment(n, uint64(trial))
 		want, err := ExactOwen(context.Background(), g, h.Binarized(), 1<<n)
 		require.NoError(t, err)
-		cg := &countingGame{Game: g}
+		cg := &gametest.Counting{Game: g}
 		got, err := Partition(context.Background(), cg, h, PartitionOptions{Budget: MaxBudget})
 		require.NoError(t, err)
 		assert.InDeltaSlice(t, want.Values, got.Values, 1e-12, "trial %d: n %d", trial, n)
 		assert.Equal(t, 1.0, got.Diagnostics[DiagExact])
-		total, distinct := cg.valued()
+		total, distinct := cg.Valued()
 		assert.Equal(t, total, distinct, "no coalition is valued twice")
 		assert.Equal(t, distinct, got.Evaluations)
 		assert.LessOrEqual(t, got.Evaluations, 1<<n)
@@ -201,8 +202,8 @@ func TestPartitionUnderABudget(t *testing.T) {
 	for i := 24; i < 32; i++ {
 		w[i] += 0.4
 	}
-	lin := additiveGame(-0.5, w)
-	g := funcGame{n: n, f: func(s perturb.Coalition) float64 { return 1 / (1 + math.Exp(-lin.f(s))) }}
+	lin := gametest.Additive(-0.5, w)
+	g := gametest.Func{N: n, F: func(s perturb.Coalition) float64 { return 1 / (1 + math.Exp(-lin.F(s))) }}
 	var sentences []perturb.Span
 	for s := 0; s < n; s += 8 {
 		sentences = append(sentences, perturb.Span{Start: s, End: s + 8})
@@ -210,11 +211,11 @@ func TestPartitionUnderABudget(t *testing.T) {
 	h, err := HierarchyFromSpans(n, [][]perturb.Span{sentences})
 	require.NoError(t, err)
 	for _, budget := range []int{2, 16, 64, 256} {
-		cg := &countingGame{Game: g}
+		cg := &gametest.Counting{Game: g}
 		a, err := Partition(context.Background(), cg, h, PartitionOptions{Budget: budget})
 		require.NoError(t, err)
 		assert.LessOrEqual(t, a.Evaluations, budget)
-		total, distinct := cg.valued()
+		total, distinct := cg.Valued()
 		assert.Equal(t, total, distinct)
 		assert.Less(t, a.Diagnostics[DiagEfficiencyGap], 1e-12, "budget %d", budget)
 		b, err := Partition(context.Background(), g, h, PartitionOptions{Budget: budget})
@@ -244,7 +245,7 @@ func mustPartition(t *testing.T, g Game, h Group, budget int) *Attribution {
 }
 
 func TestPartitionAndExactOwenRefuseBadInput(t *testing.T) {
-	g := additiveGame(0, []float64{1, 2, 3})
+	g := gametest.Additive(0, []float64{1, 2, 3})
 	ctx := context.Background()
 	_, err := Partition(ctx, g, GroupOf(Leaf(0), Leaf(1)), PartitionOptions{})
 	assert.ErrorContains(t, err, "lacks feature 2")
@@ -261,7 +262,7 @@ func TestPartitionAndExactOwenRefuseBadInput(t *testing.T) {
 	_, err = Partition(cancelled, g, GroupOf(Leaf(0), Leaf(1), Leaf(2)), PartitionOptions{})
 	assert.ErrorIs(t, err, context.Canceled)
 
-	zero, err := Partition(ctx, additiveGame(0.5, nil), Group{}, PartitionOptions{})
+	zero, err := Partition(ctx, gametest.Additive(0.5, nil), Group{}, PartitionOptions{})
 	require.NoError(t, err)
 	assert.Empty(t, zero.Values)
 	assert.Equal(t, 0.5, zero.Base)
@@ -317,8 +318,8 @@ func TestPartitionResolvesTheTopLevelFirst(t *testing.T) {
 	for trial := range 6 {
 		k := 3 + rng.IntN(8) // 3..10 sentences
 		n, sentences, h := sentenceHierarchy(t, rng, k)
-		g := sentimentGame(n, uint64(100+trial))
-		quotient := funcGame{n: k, f: func(s perturb.Coalition) float64 {
+		g := gametest.Sentiment(n, uint64(100+trial))
+		quotient := gametest.Func{N: k, F: func(s perturb.Coalition) float64 {
 			c := perturb.NewCoalition(n)
 			for j, sp := range sentences {
 				if s.Has(j) {
@@ -327,7 +328,7 @@ func TestPartitionResolvesTheTopLevelFirst(t *testing.T) {
 					}
 				}
 			}
-			return g.f(c)
+			return g.F(c)
 		}}
 		leaves := make([]Group, k)
 		for j := range leaves {
@@ -368,7 +369,7 @@ func TestPartitionTopLevelCost(t *testing.T) {
 		for j := range leaves {
 			leaves[j] = Leaf(j)
 		}
-		a, err := Partition(context.Background(), sentimentGame(k, 1), GroupOf(leaves...), PartitionOptions{Budget: MaxBudget})
+		a, err := Partition(context.Background(), gametest.Sentiment(k, 1), GroupOf(leaves...), PartitionOptions{Budget: MaxBudget})
 		require.NoError(t, err)
 		t.Logf("%d sentences: %d evaluations", k, a.Evaluations)
 		assert.LessOrEqual(t, float64(a.Evaluations), 2+float64(k*k), "%d sentences", k)
@@ -386,7 +387,7 @@ func TestPartitionImputationIsExactOnAdditiveGamesUnderABudget(t *testing.T) {
 	for i := range w {
 		w[i] = rng.NormFloat64()
 	}
-	g := additiveGame(0.3, w)
+	g := gametest.Additive(0.3, w)
 	full, err := Partition(context.Background(), g, h, PartitionOptions{Budget: MaxBudget})
 	require.NoError(t, err)
 	require.Equal(t, 1.0, full.Diagnostics[DiagExact])

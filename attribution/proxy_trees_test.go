@@ -2,6 +2,7 @@ package attribution
 
 import (
 	"context"
+	"github.com/lucid-nlp/lucid/internal/gametest"
 	"math"
 	"math/bits"
 	"math/rand/v2"
@@ -102,53 +103,11 @@ func TestMaskTableDenseAndHashedAgree(t *testing.T) {
 	assert.Len(t, big.keys, 1<<21, "a hashed table is sized by its entries")
 }
 
-// cubicGame is a random polynomial game of order three: v(S) = c + Σ w_i +
-// Σ u_ij + Σ t_ijk over the terms inside S. Its Shapley values split each
-// term equally among its members: w_i + Σ u_ij/2 + Σ t_ijk/3.
-func cubicGame(n int, seed uint64) (funcGame, []float64) {
-	rng := rand.New(rand.NewPCG(seed, 3))
-	type term struct {
-		m []int
-		a float64
-	}
-	var terms []term
-	for i := range n {
-		terms = append(terms, term{[]int{i}, rng.NormFloat64()})
-	}
-	for range n {
-		p := rng.Perm(n)
-		terms = append(terms, term{p[:2], 0.5 * rng.NormFloat64()})
-	}
-	for range n / 2 {
-		p := rng.Perm(n)
-		terms = append(terms, term{p[:3], 0.5 * rng.NormFloat64()})
-	}
-	phi := make([]float64, n)
-	for _, t := range terms {
-		for _, i := range t.m {
-			phi[i] += t.a / float64(len(t.m))
-		}
-	}
-	return funcGame{n: n, f: func(s perturb.Coalition) float64 {
-		v := 0.2
-		for _, t := range terms {
-			in := true
-			for _, i := range t.m {
-				in = in && s.Has(i)
-			}
-			if in {
-				v += t.a
-			}
-		}
-		return v
-	}}, phi
-}
-
 func TestProxyTreesShapleyExact(t *testing.T) {
 	// The tree proxy's closed-form Shapley values match enumeration of the
 	// proxy itself.
 	const n = 8
-	g, _ := cubicGame(n, 5)
+	g, _ := gametest.Cubic(n, 5)
 	z := make([]bool, (1<<n)*n)
 	y := make([]float64, 1<<n)
 	vals, _ := g.Values(context.Background(), allCoalitions(n))
