@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/lucid-nlp/lucid/internal/browsertest"
 	"html"
 	"image/png"
 	"os"
@@ -27,27 +28,6 @@ import (
 
 // browserTimeout bounds one headless browser run.
 const browserTimeout = 60 * time.Second
-
-// chromium finds Debian's Chromium: fatal in CI (whose set-up installs
-// it), a skip elsewhere. LUCID_SKIP_BROWSER=1 skips on request, even in
-// CI: scripts/test --quick sets it, since a headless browser run costs
-// tens of seconds on a busy machine and the inner loop wants Go answers.
-func chromium(t *testing.T) string {
-	t.Helper()
-	if os.Getenv("LUCID_SKIP_BROWSER") == "1" {
-		t.Skip("LUCID_SKIP_BROWSER=1: browser test skipped (scripts/test without --quick runs it)")
-	}
-	for _, name := range []string{"chromium", "/usr/bin/chromium"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("chromium not found: the CI set-up must install it (apt-get install chromium)")
-	}
-	t.Skip("chromium not found; to run the browser test: apt-get install chromium")
-	return ""
-}
 
 // browse runs headless Chromium on file with extra flags, returning its
 // stdout and stderr. The run and every process it starts are killed after
@@ -142,7 +122,7 @@ func writePage(t *testing.T, dir, name string, write func(*os.File) error) strin
 }
 
 func TestBrowserAudit(t *testing.T) {
-	bin := chromium(t)
+	bin := browsertest.Chromium(t)
 	r := fixture()
 	page := writePage(t, t.TempDir(), "report.html", func(f *os.File) error { return WriteAudit(f, r) })
 
@@ -205,7 +185,7 @@ func TestBrowserAudit(t *testing.T) {
 }
 
 func TestBrowserExplanations(t *testing.T) {
-	bin := chromium(t)
+	bin := browsertest.Chromium(t)
 	results := []*attribution.Result{
 		explanation("Ünïcode café "+injection+" was great", 0.83, -0.1, 0.05, -0.02, 0, 0.4),
 		fixture().Counterfactual.Explained[0].Swapped,
@@ -268,7 +248,7 @@ func allowScript(t *testing.T, page, js string) string {
 // script the policy allows. The same script without its hash is blocked
 // by the Content-Security-Policy, and the browser says so.
 func TestBrowserHarnessSeesErrors(t *testing.T) {
-	bin := chromium(t)
+	bin := browsertest.Chromium(t)
 	var b bytes.Buffer
 	require.NoError(t, WriteExplanations(&b, nil))
 	const broken = "undefinedFunction();"
@@ -349,7 +329,7 @@ var probeRE = regexp.MustCompile(`<pre id="probe">([^<]*)</pre>`)
 // text with the raw override would), and the page's scripts run under
 // the hash-based policy with no violation.
 func TestBrowserBidiAndPolicy(t *testing.T) {
-	bin := chromium(t)
+	bin := browsertest.Chromium(t)
 	r := fixture()
 	const name = "x" + rlo
 	r.Groups[0].Groups[1].Group = name

@@ -5,6 +5,7 @@ package report
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/lucid-nlp/lucid/internal/browsertest"
 	"html"
 	"math"
 	"math/rand/v2"
@@ -88,7 +89,7 @@ var (
 )
 
 func TestBrowserGlobal(t *testing.T) {
-	bin := chromium(t)
+	bin := browsertest.Chromium(t)
 	rep := globalFixture(t)
 	page := writePage(t, t.TempDir(), "global.html", func(f *os.File) error { return WriteGlobal(f, rep) })
 	dom, stderr := browse(t, bin, page, "--dump-dom")

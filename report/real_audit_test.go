@@ -4,6 +4,7 @@ package report
 
 import (
 	"context"
+	"github.com/lucid-nlp/lucid/internal/browsertest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -23,7 +24,7 @@ import (
 // A real audit of the shipped model, rendered and opened in Chromium: the
 // page a user gets from lucid audit, not a hand-built one.
 func TestBrowserRealAudit(t *testing.T) {
-	bin := chromium(t)
+	bin := browsertest.Chromium(t)
 	clf, err := models.Load(filepath.Join("..", "models", models.DefaultName))
 	require.NoError(t, err, "the shipped model must load (ONNX Runtime from scripts/setup_ort.sh)")
 	defer clf.Close()

@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"github.com/lucid-nlp/lucid/internal/browsertest"
 	"math"
 	"os"
 	"strings"
@@ -72,7 +73,7 @@ func TestWriteAuditSuite(t *testing.T) {
 // In headless Chromium, the suite's section and the weighted table render
 // without script errors and every number in the DOM is report.json's.
 func TestBrowserSuiteAndWeighted(t *testing.T) {
-	bin := chromium(t)
+	bin := browsertest.Chromium(t)
 	s, err := suite.Load(strings.NewReader(`{"name":"names","lexicons":{"name":["Anna","Ahmed","John"],"thing":["film","plot","story"]},
 	  "tests":[{"name":"names","type":"inv","label":"positive","vary":["name"],"templates":["{name} said the {thing} was good."]}]}`), "n.json")
 	require.NoError(t, err)

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/lucid-nlp/lucid/internal/browsertest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,27 +24,6 @@ import (
 
 // browserTimeout bounds the whole headless browser session.
 const browserTimeout = 90 * time.Second
-
-// chromium finds Debian's Chromium: fatal in CI (whose set-up installs
-// it), a skip elsewhere. LUCID_SKIP_BROWSER=1 skips on request, even in
-// CI: scripts/test --quick sets it, since a headless browser run costs
-// tens of seconds on a busy machine and the inner loop wants Go answers.
-func chromium(t *testing.T) string {
-	t.Helper()
-	if os.Getenv("LUCID_SKIP_BROWSER") == "1" {
-		t.Skip("LUCID_SKIP_BROWSER=1: browser test skipped (scripts/test without --quick runs it)")
-	}
-	for _, name := range []string{"chromium", "/usr/bin/chromium"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("chromium not found: the CI set-up must install it (apt-get install chromium)")
-	}
-	t.Skip("chromium not found; to run the browser test: apt-get install chromium")
-	return ""
-}
 
 // devtools is a Chrome DevTools Protocol client over
 // --remote-debugging-pipe: JSON messages ended by NUL, written to the
@@ -194,7 +174,7 @@ var jargon = []string{"f(x)", "base value", "efficiency", "stderr", "standard er
 // comes back shows the heatmap with the same numbers as the JSON API, in
 // plain words outside its technical details, still nothing clipped.
 func TestWebPageInChromium(t *testing.T) {
-	bin := chromium(t)
+	bin := browsertest.Chromium(t)
 	_, ts := newTest(t, batchingOn())
 	sentence := "a gorgeous, witty, seductive movie"
 	want := explainJSON(t, ts.URL, sentence, map[string]any{"method": "occlusion"})
