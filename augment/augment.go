@@ -200,28 +200,41 @@ func Run(ctx context.Context, open Source, name string, out io.Writer, cfg Confi
 // so ctx's cancellation is honoured even on a stalled FIFO. More than
 // cfg.MaxSkippedShare of the rows skipped is a failure (see Config).
 func File(ctx context.Context, in, outPath string, cfg Config) (*Report, error) {
-	format, err := checkFiles(in, outPath, cfg.Read.Format)
+	return runToFile(ctx, in, outPath, &cfg.Read, cfg.MaxSkippedShare,
+		func(open func() (io.ReadCloser, error), w io.Writer) (*Report, error) {
+			return Run(ctx, open, in, w, cfg)
+		},
+		func(r *Report) (int, int) { return r.Skipped, r.Rows })
+}
+
+// runToFile is File's and ReweighFile's shared road: check the files,
+// write run's output to a temporary file beside outPath (atomicfile: synced
+// and renamed only on success; a symlink, device or folder at outPath is
+// refused), read the input through readcap (capped lines, cancellable
+// opens), and fail when more than maxShare of the rows were skipped.
+// read's Format is resolved in place before run sees it.
+func runToFile[R any](ctx context.Context, in, outPath string, read *dataset.Options, maxShare float64,
+	run func(open func() (io.ReadCloser, error), w io.Writer) (*R, error), counts func(*R) (skipped, rows int)) (*R, error) {
+	format, err := checkFiles(in, outPath, read.Format)
 	if err != nil {
 		return nil, err
 	}
-	cfg.Read.Format = format
-	share, err := skippedShare(cfg.MaxSkippedShare)
+	read.Format = format
+	share, err := skippedShare(maxShare)
 	if err != nil {
 		return nil, err
 	}
-	// atomicfile: a temporary file beside outPath, synced and renamed only
-	// on success; a symlink, device or folder at outPath is refused.
 	tmp, err := atomicfile.Create(outPath, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("augment: %w", err)
 	}
 	defer tmp.Abort() // a no-op once committed
-	open := func() (io.ReadCloser, error) { return readcap.Open(ctx, in) }
-	rep, err := Run(ctx, open, in, tmp, cfg)
+	rep, err := run(func() (io.ReadCloser, error) { return readcap.Open(ctx, in) }, tmp)
 	if err != nil {
 		return nil, err
 	}
-	if err := tooManySkipped(rep.Skipped, rep.Rows, share, in, outPath); err != nil {
+	skipped, rows := counts(rep)
+	if err := tooManySkipped(skipped, rows, share, in, outPath); err != nil {
 		return rep, err
 	}
 	if err := tmp.Commit(); err != nil {

@@ -11,8 +11,6 @@ import (
 	"strings"
 
 	"github.com/lucid-nlp/lucid/dataset"
-	"github.com/lucid-nlp/lucid/internal/atomicfile"
-	"github.com/lucid-nlp/lucid/internal/readcap"
 )
 
 // DefaultWeightCol names the column Reweigh adds when none is given.
@@ -303,32 +301,9 @@ func (c *reweigh) write(ctx context.Context, open Source, name string, out io.Wr
 // ReweighFile reweighs the file at in into outPath, through a temporary
 // file renamed on success (as File does).
 func ReweighFile(ctx context.Context, in, outPath string, cfg ReweighConfig) (*ReweighReport, error) {
-	format, err := checkFiles(in, outPath, cfg.Read.Format)
-	if err != nil {
-		return nil, err
-	}
-	cfg.Read.Format = format
-	share, err := skippedShare(cfg.MaxSkippedShare)
-	if err != nil {
-		return nil, err
-	}
-	// atomicfile: a temporary file beside outPath, synced and renamed only
-	// on success; a symlink, device or folder at outPath is refused. The
-	// input is read through readcap (capped lines, cancellable opens).
-	tmp, err := atomicfile.Create(outPath, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("augment: %w", err)
-	}
-	defer tmp.Abort() // a no-op once committed
-	rep, err := Reweigh(ctx, func() (io.ReadCloser, error) { return readcap.Open(ctx, in) }, in, tmp, cfg)
-	if err != nil {
-		return nil, err
-	}
-	if err := tooManySkipped(rep.Skipped, rep.Rows, share, in, outPath); err != nil {
-		return rep, err
-	}
-	if err := tmp.Commit(); err != nil {
-		return nil, fmt.Errorf("augment: %w", err)
-	}
-	return rep, nil
+	return runToFile(ctx, in, outPath, &cfg.Read, cfg.MaxSkippedShare,
+		func(open func() (io.ReadCloser, error), w io.Writer) (*ReweighReport, error) {
+			return Reweigh(ctx, open, in, w, cfg)
+		},
+		func(r *ReweighReport) (int, int) { return r.Skipped, r.Rows })
 }
