@@ -9,11 +9,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The sugarme path, on a small RoBERTa-shaped tokenizer (byte-level BPE,
+// The byte-level BPE path, on a small RoBERTa-shaped tokenizer (byte-level BPE,
 // <s> ... </s>, <mask> with lstrip).
 func TestEncodeRoBERTa(t *testing.T) {
 	tk := fromJSON(t, robertaTokenizerJSON())
-	require.Nil(t, tk.bert, "byte-level BPE runs through sugarme")
+	require.NotNil(t, tk.bpe, "byte-level BPE runs here, not through sugarme")
 	tests := []struct {
 		name    string
 		text    string

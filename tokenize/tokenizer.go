@@ -36,10 +36,12 @@ type Tokenizer struct {
 	unkID  int64
 	hasUnk bool
 
-	// Exactly one of bert and sugar is set: bert for BERT-style WordPiece
-	// tokenizers (normalized and split here), sugar for everything else
-	// (sugarme's own pipeline, with its output repaired).
+	// Exactly one of bert, bpe and sugar is set: bert for BERT-style
+	// WordPiece tokenizers (normalized and split here), bpe for GPT-2's
+	// byte-level BPE (RoBERTa; pre-tokenized and merged here), sugar for
+	// everything else (sugarme's own pipeline, with its output repaired).
 	bert  *bertPipeline
+	bpe   *byteLevelBPE
 	sugar *sugarPipeline
 
 	scratch sync.Pool // *scratch
@@ -159,6 +161,17 @@ func parse(data []byte) (*Tokenizer, error) {
 			}
 			p.normAdded = &addedMatcher{tokens: nonEmpty(normAdded)}
 		}
+	} else if isByteLevelBPE(cfg) {
+		p, err := newByteLevelBPE(cfg)
+		if err != nil {
+			return nil, err
+		}
+		t.bpe = p
+		// As for sugarme below: added tokens are matched on the raw text,
+		// which is the text the BPE sees (a byte-level file has no
+		// normalizer).
+		raw = append(raw, normAdded...)
+		t.unkID, t.hasUnk = t.findUnk(cfg)
 	} else {
 		// sugarme runs the pipeline on the text between added tokens. Tokens
 		// Hugging Face would match after normalization are matched on the
@@ -400,6 +413,8 @@ type scratch struct {
 	nm      []match
 	nbytes  []byte
 	nbounds []int
+	pre     []preToken // byte-level BPE
+	spans   [][2]int
 }
 
 // maxPooledRunes keeps one huge text from pinning megabytes in the pool.
@@ -449,6 +464,10 @@ func (t *Tokenizer) encodeSpan(text string, from, to int, b *builder, s *scratch
 	}
 	if t.sugar != nil {
 		return t.sugar.encodeSpan(text, from, to, b)
+	}
+	if t.bpe != nil {
+		t.bpe.encodeSpan(text, from, to, b, s)
+		return nil
 	}
 	t.bert.encodeSpan(t, text, from, to, b, s)
 	return nil
