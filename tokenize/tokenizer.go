@@ -27,6 +27,9 @@ type Tokenizer struct {
 	maxLen        atomic.Int64
 	defaultMaxLen int
 	layout        layout
+	// padShifts: the model computes position ids from the input ids, so a
+	// pad id inside a row moves every later token (see PadShiftsPositions).
+	padShifts atomic.Bool
 
 	// raw cuts added tokens out of the original text before normalization.
 	raw *addedMatcher
@@ -112,6 +115,9 @@ func parse(data []byte) (*Tokenizer, error) {
 		t.defaultMaxLen = cfg.Truncation.MaxLength
 	}
 	t.SetMaxLength(0)
+	// RobertaProcessing frames RoBERTa-family texts, whose models count
+	// positions over the ids that are not <pad>.
+	t.padShifts.Store(componentType(cfg.PostProcessor) == "RobertaProcessing")
 
 	// The vocabulary: the model's (as sugarme parsed it) plus added tokens.
 	// Copied, because sugarme's Tokenizer.GetVocab(true) writes the added
@@ -324,6 +330,20 @@ func (t *Tokenizer) SetMaxLength(n int) {
 
 // MaxLength is the longest encoding Encode returns, special tokens included.
 func (t *Tokenizer) MaxLength() int { return int(t.maxLen.Load()) }
+
+// PadShiftsPositions reports whether the model this tokenizer feeds
+// computes position ids from the input ids, as RoBERTa-family models do
+// (position = padding_idx + the count of non-pad ids up to the token). In
+// such a model a pad id in the middle of a row is not "this token is
+// absent" but "delete it": every later token moves back one position. So
+// maskers that turn a token's attention off must not write the pad id
+// there. It is true for tokenizers with a RobertaProcessing post-processor;
+// models.LoadFolder also sets it from config.json's model_type.
+func (t *Tokenizer) PadShiftsPositions() bool { return t.padShifts.Load() }
+
+// SetPadShiftsPositions records whether the model computes positions from
+// the input ids (see PadShiftsPositions).
+func (t *Tokenizer) SetPadShiftsPositions(v bool) { t.padShifts.Store(v) }
 
 // MaskID is the id of the mask token ([MASK] or <mask>); false when the
 // vocabulary has none.
