@@ -198,3 +198,69 @@ func checkSpans(t *testing.T, e *Encoding) {
 		prev = o[0]
 	}
 }
+
+// add_prefix_space (GPT-2-style files, some RoBERTa exports): each span of
+// text between added tokens gets a space before it unless it starts with
+// one; that space covers no text, so offsets stay on the words.
+func TestByteLevelAddPrefixSpace(t *testing.T) {
+	cfg := robertaTokenizerJSON()
+	cfg["pre_tokenizer"].(map[string]any)["add_prefix_space"] = true
+	tk := fromJSON(t, cfg)
+	require.NotNil(t, tk.bpe)
+	e, err := tk.Encode("hello world")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"<s>", "Ġhello", "Ġworld", "</s>"}, e.Tokens)
+	assert.Equal(t, [][2]int{{0, 0}, {0, 5}, {6, 11}, {0, 0}}, e.Offsets)
+	e, err = tk.Encode("hello<mask>hello")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"<s>", "Ġhello", "<mask>", "Ġhello", "</s>"}, e.Tokens)
+	assert.Equal(t, [][2]int{{0, 0}, {0, 5}, {5, 11}, {11, 16}, {0, 0}}, e.Offsets)
+	// A synthetic space that merges with nothing is a token with an empty
+	// span where its text starts.
+	e, err = tk.Encode("!")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"<s>", "Ġ", "!", "</s>"}, e.Tokens)
+	assert.Equal(t, [][2]int{{0, 0}, {0, 0}, {0, 1}, {0, 0}}, e.Offsets)
+
+	// Without trim_offsets (a TemplateProcessing post-processor), spans
+	// keep the spaces a token holds.
+	cfg = robertaTokenizerJSON()
+	cfg["post_processor"] = map[string]any{"type": "TemplateProcessing",
+		"single":         []any{map[string]any{"SpecialToken": map[string]any{"id": "<s>", "type_id": 0}}, map[string]any{"Sequence": map[string]any{"id": "A", "type_id": 0}}},
+		"special_tokens": map[string]any{"<s>": map[string]any{"id": "<s>", "ids": []int{0}, "tokens": []string{"<s>"}}}}
+	tk = fromJSON(t, cfg)
+	e, err = tk.Encode("hello world")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"<s>", "hello", "Ġworld"}, e.Tokens)
+	assert.Equal(t, [][2]int{{0, 0}, {0, 5}, {5, 11}}, e.Offsets)
+}
+
+func TestByteLevelConfigErrors(t *testing.T) {
+	cfg := robertaTokenizerJSON()
+	cfg["model"].(map[string]any)["merges"] = []any{"Ġ w", "nospace"}
+	data, err := json.Marshal(cfg)
+	require.NoError(t, err)
+	_, err = parse(data)
+	assert.ErrorContains(t, err, `model.merges[1]: "nospace" is not two symbols separated by one space`)
+
+	cfg = robertaTokenizerJSON()
+	cfg["model"].(map[string]any)["merges"] = []any{"q z"}
+	data, err = json.Marshal(cfg)
+	require.NoError(t, err)
+	_, err = parse(data)
+	assert.ErrorContains(t, err, `"q" + "z" gives "qz", which is not in the vocabulary`)
+
+	// Dropout is random by design: that BPE stays with sugarme.
+	cfg = robertaTokenizerJSON()
+	cfg["model"].(map[string]any)["dropout"] = 0.1
+	data, err = json.Marshal(cfg)
+	require.NoError(t, err)
+	assert.False(t, isByteLevelBPE(mustConfig(t, data)))
+}
+
+func mustConfig(t *testing.T, data []byte) fileConfig {
+	t.Helper()
+	var cfg fileConfig
+	require.NoError(t, json.Unmarshal(data, &cfg))
+	return cfg
+}

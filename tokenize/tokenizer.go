@@ -100,9 +100,26 @@ func parse(data []byte) (*Tokenizer, error) {
 	if err := checkVocab(cfg); err != nil {
 		return nil, err
 	}
-	tk, err := loadSugarme(data)
-	if err != nil {
-		return nil, err
+	// A byte-level BPE is read and run here; sugarme reads everything else
+	// (and owns the vocabulary there).
+	var bpe *byteLevelBPE
+	var tk *tokenizer.Tokenizer
+	var modelVocab map[string]int64
+	if isByteLevelBPE(cfg) {
+		p, err := newByteLevelBPE(cfg)
+		if err != nil {
+			return nil, err
+		}
+		bpe, modelVocab = p, p.vocab
+	} else {
+		var err error
+		if tk, err = loadSugarme(data); err != nil {
+			return nil, err
+		}
+		modelVocab = make(map[string]int64)
+		for tok, id := range tk.GetModel().GetVocab() {
+			modelVocab[tok] = int64(id)
+		}
 	}
 	lay, err := parseLayout(cfg.PostProcessor)
 	if err != nil {
@@ -119,13 +136,13 @@ func parse(data []byte) (*Tokenizer, error) {
 	// positions over the ids that are not <pad>.
 	t.padShifts.Store(componentType(cfg.PostProcessor) == "RobertaProcessing")
 
-	// The vocabulary: the model's (as sugarme parsed it) plus added tokens.
-	// Copied, because sugarme's Tokenizer.GetVocab(true) writes the added
-	// tokens into the model's own map.
-	vocab := make(map[string]int64)
-	for tok, id := range tk.GetModel().GetVocab() {
-		vocab[tok] = int64(id)
-		t.ids[tok] = int64(id)
+	// The vocabulary: the model's plus added tokens. Copied, because
+	// sugarme's Tokenizer.GetVocab(true) writes the added tokens into the
+	// model's own map.
+	vocab := make(map[string]int64, len(modelVocab))
+	for tok, id := range modelVocab {
+		vocab[tok] = id
+		t.ids[tok] = id
 	}
 	var raw, normAdded []addedToken
 	for _, a := range cfg.AddedTokens {
@@ -152,7 +169,14 @@ func parse(data []byte) (*Tokenizer, error) {
 	}
 	t.buildTokenTable()
 
-	if _, ok := tk.GetModel().(*wordpiece.WordPiece); ok && isBertPipeline(cfg) {
+	if bpe != nil {
+		t.bpe = bpe
+		// As for sugarme below: added tokens are matched on the raw text,
+		// which is the text the BPE sees (a byte-level file has no
+		// normalizer).
+		raw = append(raw, normAdded...)
+		t.unkID, t.hasUnk = t.findUnk(cfg)
+	} else if _, ok := tk.GetModel().(*wordpiece.WordPiece); ok && isBertPipeline(cfg) {
 		p, err := newBertPipeline(cfg, vocab)
 		if err != nil {
 			return nil, err
@@ -167,17 +191,6 @@ func parse(data []byte) (*Tokenizer, error) {
 			}
 			p.normAdded = &addedMatcher{tokens: nonEmpty(normAdded)}
 		}
-	} else if isByteLevelBPE(cfg) {
-		p, err := newByteLevelBPE(cfg)
-		if err != nil {
-			return nil, err
-		}
-		t.bpe = p
-		// As for sugarme below: added tokens are matched on the raw text,
-		// which is the text the BPE sees (a byte-level file has no
-		// normalizer).
-		raw = append(raw, normAdded...)
-		t.unkID, t.hasUnk = t.findUnk(cfg)
 	} else {
 		// sugarme runs the pipeline on the text between added tokens. Tokens
 		// Hugging Face would match after normalization are matched on the
