@@ -51,6 +51,12 @@ type byteLevelBPE struct {
 // long-running server would be a leak).
 const maxCache = 1 << 16
 
+// maxCachedWord is the longest word (in bytes of its byte-level string)
+// the cache keeps, so the cache holds at most maxCache short words and a
+// server fed long runs of letters does not keep them (Hugging Face's BPE
+// cache has the same kind of bound).
+const maxCachedWord = 256
+
 type mergeRule struct {
 	rank int
 	id   int64
@@ -137,6 +143,19 @@ func newByteLevelBPE(cfg fileConfig) (*byteLevelBPE, error) {
 		}
 	}
 	return p, nil
+}
+
+// coversAllBytes reports whether every byte's character is in the
+// vocabulary, as in every byte-level vocabulary Hugging Face trains. A file
+// without them would need the unknown-token rules of Hugging Face's BPE,
+// which this path does not implement; sugarme runs such a file.
+func (p *byteLevelBPE) coversAllBytes() bool {
+	for _, c := range byteChar {
+		if _, ok := p.vocab[c]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // parseMerge reads one merge, "a b" (tokenizers before 0.20) or ["a", "b"].
@@ -308,6 +327,9 @@ func (p *byteLevelBPE) word(w string) []bpeToken {
 		return v.([]bpeToken)
 	}
 	toks := p.merge(w)
+	if len(w) > maxCachedWord {
+		return toks
+	}
 	p.cachedMu.Lock()
 	if p.cached < maxCache {
 		p.cached++
@@ -410,8 +432,8 @@ func (p *byteLevelBPE) merge(w string) []bpeToken {
 		s := syms[i]
 		id, ok := p.vocab[s.tok]
 		if !ok {
-			// Every byte is in a byte-level vocabulary; a file without one
-			// loses the symbol, as Hugging Face's BPE does with no unk_token.
+			// Not reached: every byte is in the vocabulary (coversAllBytes)
+			// and every merge's result too (newByteLevelBPE).
 			continue
 		}
 		out = append(out, bpeToken{id: id, tok: s.tok, a: s.a, b: s.b})

@@ -15,7 +15,7 @@ import (
 
 // sst2Texts is the distinct sentences of SST-2's train.tsv (label, then
 // sentence), or a skip when ../shared is absent.
-func sst2Texts(t *testing.T) []string {
+func sst2Texts(t testing.TB) []string {
 	t.Helper()
 	path := filepath.Join("..", "..", "shared", "data", "sst2", "train.tsv")
 	data, err := os.ReadFile(path)

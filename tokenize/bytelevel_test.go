@@ -264,3 +264,15 @@ func mustConfig(t *testing.T, data []byte) fileConfig {
 	require.NoError(t, json.Unmarshal(data, &cfg))
 	return cfg
 }
+
+// A "byte-level" file whose vocabulary lacks some bytes is not run here
+// (it would need Hugging Face's unknown-token rules): sugarme runs it.
+func TestByteLevelWithoutAllBytesGoesToSugarme(t *testing.T) {
+	cfg := robertaTokenizerJSON()
+	vocab := cfg["model"].(map[string]any)["vocab"].(map[string]int)
+	delete(vocab, "Ā") // byte 0x00
+	cfg["model"].(map[string]any)["vocab"] = vocab
+	tk := fromJSON(t, cfg)
+	assert.Nil(t, tk.bpe)
+	assert.NotNil(t, tk.sugar)
+}

@@ -62,6 +62,8 @@ func TestEncodeRoBERTa(t *testing.T) {
 	assert.Equal(t, int64(3), unk)
 	assert.Equal(t, 271, tk.VocabSize())
 	assert.Equal(t, "Ġworld", tk.TokenString(264))
+	assert.True(t, tk.PadShiftsPositions(), "RobertaProcessing: a RoBERTa-family model")
+	assert.False(t, bertTokenizer(t).PadShiftsPositions())
 }
 
 func TestEncodeRoBERTaTruncation(t *testing.T) {

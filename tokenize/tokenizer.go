@@ -110,8 +110,11 @@ func parse(data []byte) (*Tokenizer, error) {
 		if err != nil {
 			return nil, err
 		}
-		bpe, modelVocab = p, p.vocab
-	} else {
+		if p.coversAllBytes() {
+			bpe, modelVocab = p, p.vocab
+		}
+	}
+	if bpe == nil {
 		var err error
 		if tk, err = loadSugarme(data); err != nil {
 			return nil, err
