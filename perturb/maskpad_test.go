@@ -90,7 +90,10 @@ func TestMaskPadKeepsPositionsOnRoBERTa(t *testing.T) {
 	for _, pos := range absent {
 		naive.IDs[pos] = tok.PadID()
 	}
-	assert.Less(t, maxDiff(logitsOf(t, c, naive), ld), 1e-5, "a pad id inside a RoBERTa row means delete")
+	ln := logitsOf(t, c, naive)
+	assert.Less(t, maxDiff(ln, ld), 1e-5, "a pad id inside a RoBERTa row means delete")
+	t.Logf("max |Δlogit|: pad vs hidden ids swapped %.2g, pad vs delete %.3f, pad id written vs delete %.2g",
+		maxDiff(lp, ls), maxDiff(lp, ld), maxDiff(ln, ld))
 }
 
 // On BERT (absolute positions from the row index) --mask pad writes the pad
@@ -114,4 +117,5 @@ func TestMaskPadOnBERT(t *testing.T) {
 	lp, ls, ld := logitsOf(t, c, pad), logitsOf(t, c, swapped), logitsOf(t, c, del)
 	assert.Less(t, maxDiff(lp, ls), 1e-5, "attention off hides the absent tokens: %v vs %v", lp, ls)
 	assert.Greater(t, maxDiff(lp, ld), 1e-4, "pad and delete are different rows for BERT: %v vs %v", lp, ld)
+	t.Logf("max |Δlogit|: pad vs hidden ids swapped %.2g, pad vs delete %.3f", maxDiff(lp, ls), maxDiff(lp, ld))
 }
