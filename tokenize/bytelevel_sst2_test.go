@@ -94,7 +94,7 @@ func TestRoBERTaSST2AgainstReference(t *testing.T) {
 		}
 		if !slices.Equal(olds[i].IDs, e.IDs) {
 			changed++
-			if changed <= 8 {
+			if changed <= 40 { // all of them on SST-2 (30)
 				t.Logf("changed from sugarme's: %q: %v -> %v", texts[i], olds[i].Tokens[1:olds[i].Len()-1], e.Tokens[1:e.Len()-1])
 			}
 		}
