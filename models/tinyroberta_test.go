@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"math"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/lucid-nlp/lucid/tokenize"
 )
 
 // testdata/tiny-roberta is a RoBERTa-shaped folder written by
@@ -55,4 +58,39 @@ func TestTinyRoBERTaMatchesReference(t *testing.T) {
 		p1 := 1 / (1 + math.Exp(float64(l[0]-l[1])))
 		assert.InDelta(t, p1, preds[i].Probabilities[1], 1e-6)
 	}
+}
+
+// A RoBERTa-family folder whose tokenizer.json frames texts with
+// TemplateProcessing (as some exports, XLM-R's among them, do) is known
+// by config.json's model_type: its positions still count non-pad ids.
+func TestPadShiftsPositionsFromModelType(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{ModelFile, ConfigFile} {
+		data, err := os.ReadFile(filepath.Join("testdata", "tiny-roberta", f))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, f), data, 0o644))
+	}
+	data, err := os.ReadFile(filepath.Join("testdata", "tiny-roberta", TokenizerFile))
+	require.NoError(t, err)
+	var cfg map[string]any
+	require.NoError(t, json.Unmarshal(data, &cfg))
+	cfg["post_processor"] = map[string]any{"type": "TemplateProcessing",
+		"single": []any{
+			map[string]any{"SpecialToken": map[string]any{"id": "<s>", "type_id": 0}},
+			map[string]any{"Sequence": map[string]any{"id": "A", "type_id": 0}},
+			map[string]any{"SpecialToken": map[string]any{"id": "</s>", "type_id": 0}}},
+		"special_tokens": map[string]any{
+			"<s>":  map[string]any{"id": "<s>", "ids": []int{0}, "tokens": []string{"<s>"}},
+			"</s>": map[string]any{"id": "</s>", "ids": []int{2}, "tokens": []string{"</s>"}}}}
+	data, err = json.Marshal(cfg)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, TokenizerFile), data, 0o644))
+
+	tok, err := tokenize.Load(filepath.Join(dir, TokenizerFile))
+	require.NoError(t, err)
+	assert.False(t, tok.PadShiftsPositions(), "the tokenizer alone does not say")
+	c, err := Load(dir)
+	require.NoError(t, err)
+	defer c.Close()
+	assert.True(t, c.Tokenizer.PadShiftsPositions(), "model_type roberta says")
 }
