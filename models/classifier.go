@@ -75,6 +75,11 @@ func LoadFolder(f *Folder, opts ...onnx.Option) (*Classifier, error) {
 		return nil, err
 	}
 	tok.SetMaxLength(f.MaxLength)
+	if f.positionOffset() > 0 {
+		// RoBERTa-family positions count non-pad ids (perturb's --mask pad
+		// reads this).
+		tok.SetPadShiftsPositions(true)
+	}
 	return &Classifier{Folder: f, Tokenizer: tok, Model: m, BatchSize: DefaultBatchSize}, nil
 }
 

@@ -14,8 +14,12 @@ const (
 	// token ([MASK], <mask>): the default where there is one, since it is the
 	// model's own notion of "a token is here but unknown".
 	MaskToken Masking = iota
-	// Pad replaces them with the pad token and turns attention off, so the
-	// model does not see them at all while positions stay put.
+	// Pad turns the feature's tokens' attention off, so the model does not
+	// see them at all while positions stay put. The tokens get the pad id,
+	// except in models that compute positions from the ids
+	// (tokenize.Tokenizer.PadShiftsPositions: RoBERTa and its family), where
+	// a pad id would move every later token back and so mean Delete: there
+	// they keep their own ids, which attention off hides just the same.
 	Pad
 	// Delete removes them: rows get shorter, as if the words were not written.
 	Delete
@@ -55,6 +59,7 @@ type Masker struct {
 	features []Feature
 	strategy Masking
 	fill     int64 // the id absent tokens get (mask, pad or unk)
+	keepIDs  bool  // Pad on a model whose positions count non-pad ids
 	owner    []int // owner[pos] = feature index of token pos, -1 if none
 }
 
@@ -85,6 +90,7 @@ func NewMasker(enc *tokenize.Encoding, features []Feature, strategy Masking, tok
 		m.fill = id
 	case Pad, Delete:
 		m.fill = tok.PadID()
+		m.keepIDs = strategy == Pad && tok.PadShiftsPositions()
 	default:
 		return nil, fmt.Errorf("perturb: unknown masking strategy %d", strategy)
 	}
@@ -123,7 +129,9 @@ func (m *Masker) Row(c Coalition) Row {
 	copy(r.AttentionMask, m.enc.AttentionMask)
 	for pos := range n {
 		if o := m.owner[pos]; o >= 0 && !c.Has(o) {
-			r.IDs[pos] = m.fill
+			if !m.keepIDs {
+				r.IDs[pos] = m.fill
+			}
 			if m.strategy == Pad {
 				r.AttentionMask[pos] = 0
 			}

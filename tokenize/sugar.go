@@ -9,7 +9,7 @@ import (
 )
 
 // sugarPipeline runs sugarme's own normalizer, pre-tokenizer and model for
-// tokenizers other than BERT's WordPiece (RoBERTa's byte-level BPE, Unigram,
+// tokenizers other than BERT's WordPiece and byte-level BPE (Unigram,
 // ...). Lucid still does the framing: it cuts added tokens out first, asks
 // sugarme for the text between them without special tokens, and adds the
 // post-processor's tokens itself, so word ids, special flags and truncation

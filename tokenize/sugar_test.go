@@ -9,11 +9,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The sugarme path, on a small RoBERTa-shaped tokenizer (byte-level BPE,
+// The byte-level BPE path, on a small RoBERTa-shaped tokenizer (byte-level BPE,
 // <s> ... </s>, <mask> with lstrip).
 func TestEncodeRoBERTa(t *testing.T) {
 	tk := fromJSON(t, robertaTokenizerJSON())
-	require.Nil(t, tk.bert, "byte-level BPE runs through sugarme")
+	require.NotNil(t, tk.bpe, "byte-level BPE runs here, not through sugarme")
 	tests := []struct {
 		name    string
 		text    string
@@ -62,6 +62,8 @@ func TestEncodeRoBERTa(t *testing.T) {
 	assert.Equal(t, int64(3), unk)
 	assert.Equal(t, 271, tk.VocabSize())
 	assert.Equal(t, "Ġworld", tk.TokenString(264))
+	assert.True(t, tk.PadShiftsPositions(), "RobertaProcessing: a RoBERTa-family model")
+	assert.False(t, bertTokenizer(t).PadShiftsPositions())
 }
 
 func TestEncodeRoBERTaTruncation(t *testing.T) {

@@ -27,6 +27,9 @@ type Tokenizer struct {
 	maxLen        atomic.Int64
 	defaultMaxLen int
 	layout        layout
+	// padShifts: the model computes position ids from the input ids, so a
+	// pad id inside a row moves every later token (see PadShiftsPositions).
+	padShifts atomic.Bool
 
 	// raw cuts added tokens out of the original text before normalization.
 	raw *addedMatcher
@@ -36,10 +39,12 @@ type Tokenizer struct {
 	unkID  int64
 	hasUnk bool
 
-	// Exactly one of bert and sugar is set: bert for BERT-style WordPiece
-	// tokenizers (normalized and split here), sugar for everything else
-	// (sugarme's own pipeline, with its output repaired).
+	// Exactly one of bert, bpe and sugar is set: bert for BERT-style
+	// WordPiece tokenizers (normalized and split here), bpe for GPT-2's
+	// byte-level BPE (RoBERTa; pre-tokenized and merged here), sugar for
+	// everything else (sugarme's own pipeline, with its output repaired).
 	bert  *bertPipeline
+	bpe   *byteLevelBPE
 	sugar *sugarPipeline
 
 	scratch sync.Pool // *scratch
@@ -95,9 +100,29 @@ func parse(data []byte) (*Tokenizer, error) {
 	if err := checkVocab(cfg); err != nil {
 		return nil, err
 	}
-	tk, err := loadSugarme(data)
-	if err != nil {
-		return nil, err
+	// A byte-level BPE is read and run here; sugarme reads everything else
+	// (and owns the vocabulary there).
+	var bpe *byteLevelBPE
+	var tk *tokenizer.Tokenizer
+	var modelVocab map[string]int64
+	if isByteLevelBPE(cfg) {
+		p, err := newByteLevelBPE(cfg)
+		if err != nil {
+			return nil, err
+		}
+		if p.coversAllBytes() {
+			bpe, modelVocab = p, p.vocab
+		}
+	}
+	if bpe == nil {
+		var err error
+		if tk, err = loadSugarme(data); err != nil {
+			return nil, err
+		}
+		modelVocab = make(map[string]int64)
+		for tok, id := range tk.GetModel().GetVocab() {
+			modelVocab[tok] = int64(id)
+		}
 	}
 	lay, err := parseLayout(cfg.PostProcessor)
 	if err != nil {
@@ -110,14 +135,17 @@ func parse(data []byte) (*Tokenizer, error) {
 		t.defaultMaxLen = cfg.Truncation.MaxLength
 	}
 	t.SetMaxLength(0)
+	// RobertaProcessing frames RoBERTa-family texts, whose models count
+	// positions over the ids that are not <pad>.
+	t.padShifts.Store(componentType(cfg.PostProcessor) == "RobertaProcessing")
 
-	// The vocabulary: the model's (as sugarme parsed it) plus added tokens.
-	// Copied, because sugarme's Tokenizer.GetVocab(true) writes the added
-	// tokens into the model's own map.
-	vocab := make(map[string]int64)
-	for tok, id := range tk.GetModel().GetVocab() {
-		vocab[tok] = int64(id)
-		t.ids[tok] = int64(id)
+	// The vocabulary: the model's plus added tokens. Copied, because
+	// sugarme's Tokenizer.GetVocab(true) writes the added tokens into the
+	// model's own map.
+	vocab := make(map[string]int64, len(modelVocab))
+	for tok, id := range modelVocab {
+		vocab[tok] = id
+		t.ids[tok] = id
 	}
 	var raw, normAdded []addedToken
 	for _, a := range cfg.AddedTokens {
@@ -144,7 +172,14 @@ func parse(data []byte) (*Tokenizer, error) {
 	}
 	t.buildTokenTable()
 
-	if _, ok := tk.GetModel().(*wordpiece.WordPiece); ok && isBertPipeline(cfg) {
+	if bpe != nil {
+		t.bpe = bpe
+		// As for sugarme below: added tokens are matched on the raw text,
+		// which is the text the BPE sees (a byte-level file has no
+		// normalizer).
+		raw = append(raw, normAdded...)
+		t.unkID, t.hasUnk = t.findUnk(cfg)
+	} else if _, ok := tk.GetModel().(*wordpiece.WordPiece); ok && isBertPipeline(cfg) {
 		p, err := newBertPipeline(cfg, vocab)
 		if err != nil {
 			return nil, err
@@ -312,6 +347,20 @@ func (t *Tokenizer) SetMaxLength(n int) {
 // MaxLength is the longest encoding Encode returns, special tokens included.
 func (t *Tokenizer) MaxLength() int { return int(t.maxLen.Load()) }
 
+// PadShiftsPositions reports whether the model this tokenizer feeds
+// computes position ids from the input ids, as RoBERTa-family models do
+// (position = padding_idx + the count of non-pad ids up to the token). In
+// such a model a pad id in the middle of a row is not "this token is
+// absent" but "delete it": every later token moves back one position. So
+// maskers that turn a token's attention off must not write the pad id
+// there. It is true for tokenizers with a RobertaProcessing post-processor;
+// models.LoadFolder also sets it from config.json's model_type.
+func (t *Tokenizer) PadShiftsPositions() bool { return t.padShifts.Load() }
+
+// SetPadShiftsPositions records whether the model computes positions from
+// the input ids (see PadShiftsPositions).
+func (t *Tokenizer) SetPadShiftsPositions(v bool) { t.padShifts.Store(v) }
+
 // MaskID is the id of the mask token ([MASK] or <mask>); false when the
 // vocabulary has none.
 func (t *Tokenizer) MaskID() (int64, bool) { return t.lookup("[MASK]", "<mask>") }
@@ -400,6 +449,8 @@ type scratch struct {
 	nm      []match
 	nbytes  []byte
 	nbounds []int
+	pre     []preToken // byte-level BPE
+	spans   [][2]int
 }
 
 // maxPooledRunes keeps one huge text from pinning megabytes in the pool.
@@ -449,6 +500,10 @@ func (t *Tokenizer) encodeSpan(text string, from, to int, b *builder, s *scratch
 	}
 	if t.sugar != nil {
 		return t.sugar.encodeSpan(text, from, to, b)
+	}
+	if t.bpe != nil {
+		t.bpe.encodeSpan(text, from, to, b, s)
+		return nil
 	}
 	t.bert.encodeSpan(t, text, from, to, b, s)
 	return nil

@@ -86,8 +86,11 @@ only the first window's tokens: the prediction line and the summary give
 both, and say when they disagree.
 
 Absent words become the mask token (--mask mask), padding with attention off
-(pad), nothing at all (delete) or the unknown token (unk). Perturbed rows are
-built from the token ids: a perturbed text is never re-tokenised.
+(pad), nothing at all (delete) or the unknown token (unk). pad keeps every
+token's position; on RoBERTa-family models, which count positions over the
+ids that are not <pad>, the absent tokens keep their ids under attention
+off (a pad id there would shift the rest: that is delete). Perturbed rows
+are built from the token ids: a perturbed text is never re-tokenised.
 
 Examples:
   lucid explain "a gorgeous, witty, seductive movie"

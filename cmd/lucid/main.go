@@ -9,6 +9,7 @@
 //	lucid bench [flags]               measure speed and accuracy
 //	lucid bench serve [flags]         load a running server, report latency
 //	lucid serve [flags]               serve models over HTTP (and gRPC)
+//	lucid tokenize [flags] [TEXT...]  show ids, tokens, offsets, word map
 //
 // audit and compare can keep a run's figures over time (--append-history,
 // a JSONL file the HTML report plots as trends); audit, compare and bench
@@ -69,6 +70,7 @@ func commands() []command {
 		{"augment", "counterfactual data augmentation: copies of rows with identity terms swapped", runAugment},
 		{"bench", "measure throughput, explanation cost against the floor, and accuracy", runBench},
 		{"serve", "serve models over HTTP: Open Inference Protocol v2, KServe v1 predict/explain, metrics, a web page", runServe},
+		{"tokenize", "show a tokenizer's ids, tokens, offsets and word map for texts, to check an export", runTokenize},
 	}
 }
 
