@@ -29,6 +29,15 @@ type Report struct {
 	// cannot run the checks that score new texts.
 	SkippedChecks []SkippedCheck `json:"skipped_checks,omitempty"`
 	ScoreCol      string         `json:"score_col,omitempty"`
+	// Head is the kind of classifier audited: single-label, multi-label
+	// or regression (engine.Head).
+	Head string `json:"head,omitempty"`
+	// Family, on a multi-label report, is the one Holm family of the
+	// label-by-group verdict (labels × group columns × pairs × metrics).
+	Family *stats.Family `json:"family,omitempty"`
+	// MultiLabel holds a multi-label audit: every label's own report and
+	// the label-by-group table.
+	MultiLabel *MultiLabel `json:"multi_label,omitempty"`
 	PredictionCol string         `json:"prediction_col,omitempty"`
 
 	// Partial is set when the audit was interrupted: the figures cover the
@@ -69,6 +78,9 @@ type Report struct {
 	// and group in the data itself, no model involved.
 	DataBias       *databias.Report         `json:"data_bias,omitempty"`
 	Groups         []*group.Report          `json:"groups,omitempty"`
+	// GroupMeans compare the groups of each column by the mean score of a
+	// regression head (Welch intervals, one Holm family per column).
+	GroupMeans []*group.MeanReport `json:"group_means,omitempty"`
 	Paired         []*paired.Report         `json:"paired,omitempty"`
 	Counterfactual *Counterfactual          `json:"counterfactual,omitempty"`
 	Consistency    *consistency.Result      `json:"consistency,omitempty"`

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/lucid-nlp/lucid/dataset"
+	"github.com/lucid-nlp/lucid/engine"
 	"github.com/lucid-nlp/lucid/fairness/consistency"
 	"github.com/lucid-nlp/lucid/fairness/counterfactual"
 	"github.com/lucid-nlp/lucid/fairness/databias"
@@ -51,6 +52,9 @@ type State struct {
 	// as the file spells them.
 	columns *dataset.Columns
 	accs    []*group.Accumulator
+	// means compare group means of a regression head's score (accs
+	// stay empty then: there are no decisions to rate).
+	means []*group.MeanAccumulator
 	pairs   []*paired.Accumulator
 	scan    *databias.Scanner
 	thr     *thresholdWork
@@ -65,6 +69,8 @@ type State struct {
 	consistencySample, explainSample *Sample
 
 	rows, labelled, skipped, correct, positives int
+	// goldPos counts the labelled rows whose label is the positive one.
+	goldPos int
 	skippedExamples                             []SkippedRow
 	reconciliation                              *dataset.Reconciliation
 	files                                       int
@@ -75,16 +81,30 @@ type State struct {
 // encodes (then cfg.Labels must name the classifier's labels). cfg.Source
 // is not used: rows come through Add.
 func NewState(clf Classifier, cfg Config) (*State, error) {
+	head, err := settleHead(clf, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if head == engine.MultiLabel {
+		return nil, errors.New("audit: a multi-label classifier is audited one label at a time by Run (RunMultiLabel's rules), not through one State")
+	}
+	cfg.Head = head
 	labels := cfg.Labels
 	if clf != nil {
 		labels = clf.Labels()
+	} else if head == engine.Regression {
+		labels = regressionLabels(labels)
 	} else if len(labels) < 2 {
 		if _, err := auditLabels(nil, cfg); err != nil {
 			return nil, err
 		}
 	}
 	var skippedChecks []SkippedCheck
-	if cfg.OutputsGiven() {
+	if head == engine.Regression {
+		if skippedChecks, err = cfg.regressionDefaults(); err != nil {
+			return nil, err
+		}
+	} else if cfg.OutputsGiven() {
 		_, skippedChecks, _ = cfg.outputChecks() // an error is defaults'
 	}
 	if err := cfg.defaults(labels); err != nil {
@@ -215,7 +235,13 @@ func (s *State) init(cols dataset.Columns) error {
 		missing = nil
 	}
 	for _, gc := range s.gcols {
-		if cfg.has(CheckGroups) {
+		if cfg.has(CheckGroups) && cfg.Head == engine.Regression {
+			m, err := group.NewMeanAccumulator(group.MeanOptions{Column: gc.name, Tolerance: cfg.ScoreTolerance, MinGroupSize: cfg.MinGroupSize, MaxGroups: cfg.MaxGroups})
+			if err != nil {
+				return err
+			}
+			s.means = append(s.means, m)
+		} else if cfg.has(CheckGroups) {
 			a, err := group.NewAccumulator(group.Options{Column: gc.name, Positive: s.positive, Resamples: cfg.Resamples, MinGroupSize: cfg.MinGroupSize,
 				ParityTolerance: cfg.Tolerance, MissingAsGroup: cfg.MissingAsGroup, MaxGroups: cfg.MaxGroups})
 			if err != nil {
@@ -361,6 +387,10 @@ func (s *State) Add(ctx context.Context, b Batch) error {
 			continue
 		}
 		s.rows++
+		if s.cfg.Head == engine.Regression {
+			s.addScore(row, o.score)
+			continue
+		}
 		yPred := o.label == s.posIdx
 		if yPred {
 			s.positives++
@@ -368,6 +398,9 @@ func (s *State) Add(ctx context.Context, b Batch) error {
 		labelled := row.Label >= 0
 		if labelled {
 			s.labelled++
+			if row.Label == s.posIdx {
+				s.goldPos++
+			}
 			if o.label == row.Label {
 				s.correct++
 			}
@@ -464,4 +497,16 @@ func (s *State) addReconciliation(r dataset.Reconciliation) {
 		return
 	}
 	s.reconciliation.Add(r)
+}
+
+// addScore accumulates one row of a regression audit: its score in each
+// group column's means and, with a frame column, the frame's paired
+// comparison (whose decision argument is unused by the score tests).
+func (s *State) addScore(row dataset.Row, score float64) {
+	for g, m := range s.means {
+		m.Add(score, s.gcols[g].value(row.Groups))
+	}
+	for g, a := range s.pairs {
+		a.Add(row.Groups[s.frameAt], s.gcols[g].value(row.Groups), score, false)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/lucid-nlp/lucid/fairness/stats"
+	"github.com/lucid-nlp/lucid/internal/gobsnap"
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
@@ -146,21 +147,25 @@ type meanSnapshot struct {
 	Other, Missing stats.Moments
 }
 
-// Snapshot and Restore let a caller's encoder carry the accumulator.
-func (a *MeanAccumulator) Snapshot() any {
+// MarshalBinary encodes the accumulator exactly (its sums are exact),
+// for a State that is encoded and merged elsewhere.
+func (a *MeanAccumulator) MarshalBinary() ([]byte, error) {
 	s := meanSnapshot{Opts: a.opts, Other: a.other, Missing: a.missing}
 	for _, g := range slices.Sorted(maps.Keys(a.groups)) {
 		s.Names = append(s.Names, g)
 		s.Groups = append(s.Groups, *a.groups[g])
 	}
-	return s
+	return gobsnap.Encode("group", "a mean accumulator", s)
 }
 
-// Restore replaces a with what Snapshot returned.
-func (a *MeanAccumulator) Restore(v any) error {
-	s, ok := v.(meanSnapshot)
-	if !ok || len(s.Names) != len(s.Groups) {
-		return fmt.Errorf("group: not a mean accumulator snapshot: %T", v)
+// UnmarshalBinary replaces a with what MarshalBinary wrote.
+func (a *MeanAccumulator) UnmarshalBinary(data []byte) error {
+	var s meanSnapshot
+	if err := gobsnap.Decode("group", "a mean accumulator", data, &s); err != nil {
+		return err
+	}
+	if len(s.Names) != len(s.Groups) {
+		return fmt.Errorf("group: a mean accumulator's encoding names %d groups for %d summaries", len(s.Names), len(s.Groups))
 	}
 	a.opts, a.other, a.missing = s.Opts, s.Other, s.Missing
 	a.groups = map[string]*stats.Moments{}

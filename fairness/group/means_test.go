@@ -144,9 +144,12 @@ func TestMeanMergeEqualsWhole(t *testing.T) {
 		assert.InDelta(t, 1, g.SD, 0.15, g.Group)
 	}
 
-	// A snapshot restores to the same accumulator.
+	// An encoding decodes to the same accumulator.
+	enc, err := whole.MarshalBinary()
+	require.NoError(t, err)
 	var c MeanAccumulator
-	require.NoError(t, c.Restore(whole.Snapshot()))
+	require.NoError(t, c.UnmarshalBinary(enc))
+	assert.Error(t, c.UnmarshalBinary(enc[:len(enc)/2]))
 	d, err := json.Marshal(c.Result())
 	require.NoError(t, err)
 	assert.JSONEq(t, string(a), string(d))
