@@ -29,6 +29,8 @@ type Report struct {
 	// cannot run the checks that score new texts.
 	SkippedChecks []SkippedCheck `json:"skipped_checks,omitempty"`
 	ScoreCol      string         `json:"score_col,omitempty"`
+	PredictionCol string         `json:"prediction_col,omitempty"`
+
 	// Head is the kind of classifier audited: single-label, multi-label
 	// or regression (engine.Head).
 	Head string `json:"head,omitempty"`
@@ -38,7 +40,6 @@ type Report struct {
 	// MultiLabel holds a multi-label audit: every label's own report and
 	// the label-by-group table.
 	MultiLabel *MultiLabel `json:"multi_label,omitempty"`
-	PredictionCol string         `json:"prediction_col,omitempty"`
 
 	// Partial is set when the audit was interrupted: the figures cover the
 	// rows read until then, and PartialReason says what was not run.
@@ -78,15 +79,16 @@ type Report struct {
 	// and group in the data itself, no model involved.
 	DataBias       *databias.Report         `json:"data_bias,omitempty"`
 	Groups         []*group.Report          `json:"groups,omitempty"`
-	// GroupMeans compare the groups of each column by the mean score of a
-	// regression head (Welch intervals, one Holm family per column).
-	GroupMeans []*group.MeanReport `json:"group_means,omitempty"`
 	Paired         []*paired.Report         `json:"paired,omitempty"`
 	Counterfactual *Counterfactual          `json:"counterfactual,omitempty"`
 	Consistency    *consistency.Result      `json:"consistency,omitempty"`
 	Slices         []consistency.SliceStats `json:"slices,omitempty"`
 	Faithfulness   []MethodFaithfulness     `json:"faithfulness,omitempty"`
 	Stability      []Stability              `json:"explanation_stability,omitempty"`
+
+	// GroupMeans compare the groups of each column by the mean score of a
+	// regression head (Welch intervals, one Holm family per column).
+	GroupMeans []*group.MeanReport `json:"group_means,omitempty"`
 
 	// ThresholdFit is the group thresholds fitted (--fit-thresholds; the
 	// content of thresholds.json), or ThresholdFitError why none were;

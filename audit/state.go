@@ -52,14 +52,15 @@ type State struct {
 	// as the file spells them.
 	columns *dataset.Columns
 	accs    []*group.Accumulator
-	// means compare group means of a regression head's score (accs
-	// stay empty then: there are no decisions to rate).
-	means []*group.MeanAccumulator
 	pairs   []*paired.Accumulator
 	scan    *databias.Scanner
 	thr     *thresholdWork
 	cf      *counterfactual.Audit
 	slicer  *consistency.SliceAccuracy
+
+	// means compare group means of a regression head's score (accs
+	// stay empty then: there are no decisions to rate).
+	means []*group.MeanAccumulator
 
 	// wtab is the data scan's weighted table (Config.WeightCol), read
 	// from the reader's column weightAt (-1: none).
@@ -69,11 +70,12 @@ type State struct {
 	consistencySample, explainSample *Sample
 
 	rows, labelled, skipped, correct, positives int
-	// goldPos counts the labelled rows whose label is the positive one.
-	goldPos int
 	skippedExamples                             []SkippedRow
 	reconciliation                              *dataset.Reconciliation
 	files                                       int
+
+	// goldPos counts the labelled rows whose label is the positive one.
+	goldPos int
 }
 
 // NewState starts an empty State. clf scores the rows Add is given; it
