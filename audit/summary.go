@@ -264,6 +264,11 @@ func groupFinding(g *group.Report) Finding {
 		tests += len(p.Tests)
 	}
 	f.Message = fmt.Sprintf("By %s (%d rows, %d groups compared in %d pairs, %d tests in one Holm family):", g.Column, g.Rows, len(g.PairGroups), len(g.Pairs), tests)
+	if g.Family.Size > tests {
+		// One label of a multi-label audit: its tests are corrected with
+		// every other label's (group.CorrectAcrossLabels).
+		f.Message = fmt.Sprintf("By %s (%d rows, %d groups compared in %d pairs, %d tests, corrected in the labels' joint Holm family of %d):", g.Column, g.Rows, len(g.PairGroups), len(g.Pairs), tests, g.Family.Size)
+	}
 	if worst != nil {
 		// Differences are A − B; the disparate impact ratio is B / A.
 		what := fmt.Sprintf("%s − %s", worstPair.A, worstPair.B)

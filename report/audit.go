@@ -78,6 +78,11 @@ type auditView struct {
 	Labels   template.HTML
 	DataBias *dataBiasV
 	DataNote string
+
+	// Multi is a multi-label audit's label-by-group section; Means a
+	// regression head's group means (heads.go).
+	Multi *multiV
+	Means []meansV
 }
 
 type findingV struct {
@@ -162,7 +167,11 @@ func buildAudit(r *audit.Report) *auditView {
 			v.Groups = append(v.Groups, buildGroup(g))
 		}
 	}
-	if len(v.Groups) == 0 {
+	v.Multi = buildMulti(r)
+	for _, m := range r.GroupMeans {
+		v.Means = append(v.Means, buildMeans(m))
+	}
+	if len(v.Groups) == 0 && v.Multi == nil && len(v.Means) == 0 {
 		v.GroupsNote = v.note(audit.CheckGroups, "no group column was given (name one or more columns holding a group per row).")
 	}
 	for _, p := range r.Paired {
