@@ -271,11 +271,20 @@ func dataNames(r *audit.Report) []string {
 // hasData reports whether the report holds results for a check.
 func (v *auditView) hasData(check string) bool {
 	r := v.R
+	if r.MultiLabel != nil {
+		// A multi-label audit's results are its labels' reports.
+		for _, la := range r.MultiLabel.Labels {
+			if (&auditView{R: la.Report}).hasData(check) {
+				return true
+			}
+		}
+		return false
+	}
 	switch check {
 	case audit.CheckData:
 		return r.DataBias != nil
 	case audit.CheckGroups:
-		return len(r.Groups) > 0
+		return len(r.Groups) > 0 || len(r.GroupMeans) > 0
 	case audit.CheckCounterfactual:
 		return r.Counterfactual != nil
 	case audit.CheckConsistency:
