@@ -342,6 +342,10 @@ type classifierAdapter struct{ clf Classifier }
 
 func (a classifierAdapter) Labels() []string { return a.clf.Labels() }
 
+// Head passes the classifier's head on to the fairness packages
+// (scoring.HeadOf).
+func (a classifierAdapter) Head() engine.Head { return HeadOf(a.clf) }
+
 func (a classifierAdapter) Probabilities(ctx context.Context, texts []string) ([][]float64, error) {
 	preds, err := a.clf.Predict(ctx, texts)
 	if err != nil {
