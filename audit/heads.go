@@ -3,8 +3,6 @@ package audit
 import (
 	"fmt"
 	"math"
-	"slices"
-	"strings"
 
 	"github.com/lucid-nlp/lucid/engine"
 	"github.com/lucid-nlp/lucid/fairness/group"
@@ -101,6 +99,3 @@ func regressionLabels(labels []string) []string {
 
 // headName is the head as report.json writes it.
 func headName(h engine.Head) string { return h.String() }
-
-// checkNames joins checks for messages.
-func checkNames(cs []string) string { return strings.Join(slices.Clone(cs), ", ") }
