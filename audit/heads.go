@@ -3,6 +3,7 @@ package audit
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/lucid-nlp/lucid/engine"
 	"github.com/lucid-nlp/lucid/fairness/group"
@@ -37,12 +38,12 @@ func settleHead(clf Classifier, cfg Config) (engine.Head, error) {
 }
 
 // regressionSkipped are the checks a regression audit does not run, with
-// why. What it runs: group means (groups) and, with --pair-col, paired
-// score differences within frames.
+// why. What it runs: group means (groups), with --pair-col paired score
+// differences within frames, and with a model the counterfactual swaps'
+// score changes (regcf.go).
 var regressionSkipped = map[string]string{
 	CheckData:           "it measures how the labels skew by group and identity term, and a regression audit reads no class labels",
 	CheckSlices:         "it compares accuracy, which a regression score does not have",
-	CheckCounterfactual: "its rules judge flips of the decision and differences of probabilities in (0, 1); a regression score has neither (compare matched texts with --pair-col: paired score differences, judged in score units)",
 	CheckConsistency:    "its rules judge changes of the decision and differences of probabilities in (0, 1); a regression score has neither (compare matched texts with --pair-col)",
 	CheckFaithfulness:   "the audit's faithfulness measures are defined on a class probability (use lucid explain, which attributes the raw score)",
 	CheckStability:      "the audit's stability check explains a class probability (use lucid explain, which attributes the raw score)",
@@ -50,7 +51,7 @@ var regressionSkipped = map[string]string{
 
 // regressionDefaults settles a regression audit's checks and tolerance;
 // skipped lists what it does not run.
-func (c *Config) regressionDefaults() (skipped []SkippedCheck, err error) {
+func (c *Config) regressionDefaults(hasModel bool) (skipped []SkippedCheck, err error) {
 	if c.FitThresholds != "" || c.Thresholds != nil {
 		return nil, fmt.Errorf("audit: group thresholds act on decisions, and a regression head has none: drop --fit-thresholds and --thresholds")
 	}
@@ -65,11 +66,19 @@ func (c *Config) regressionDefaults() (skipped []SkippedCheck, err error) {
 	}
 	for _, ch := range c.Checks {
 		if why, ok := regressionSkipped[ch]; ok {
-			return nil, fmt.Errorf("audit: check %s does not apply to a regression head: %s; a regression audit runs %s", ch, why, CheckGroups)
+			return nil, fmt.Errorf("audit: check %s does not apply to a regression head: %s; a regression audit runs %s and %s", ch, why, CheckGroups, CheckCounterfactual)
 		}
+	}
+	if !hasModel && slices.Contains(c.Checks, CheckCounterfactual) {
+		return nil, fmt.Errorf("audit: check %s needs the model, not its outputs: %s", CheckCounterfactual, modelOnlyChecks[CheckCounterfactual])
 	}
 	if len(c.Checks) == 0 {
 		c.Checks = []string{CheckGroups}
+		if hasModel {
+			c.Checks = append(c.Checks, CheckCounterfactual)
+		} else {
+			skipped = append(skipped, SkippedCheck{Check: CheckCounterfactual, Reason: fmt.Sprintf("needs the model (%s), and this audit reads the outputs from %s", modelOnlyChecks[CheckCounterfactual], c.outputsSource())})
+		}
 		for _, ch := range AllChecks {
 			if why, ok := regressionSkipped[ch]; ok {
 				skipped = append(skipped, SkippedCheck{Check: ch, Reason: "not for a regression head: " + why})

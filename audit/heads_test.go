@@ -293,8 +293,10 @@ func TestMultiLabelInputErrors(t *testing.T) {
 }
 
 // rateModel is a pure-Go regression head: the score is 3, plus 1 for
-// "great", minus 1 for "awful", plus shift for "dialectword".
-type rateModel struct{ shift float64 }
+// "great", minus 1 for "awful", plus shift for "dialectword", plus she
+// for "she" and sheGreat more when the text is also "great" (so the
+// effect of a he → she swap varies from text to text).
+type rateModel struct{ shift, she, sheGreat float64 }
 
 func (rateModel) Labels() []string  { return []string{"score"} }
 func (rateModel) Head() engine.Head { return engine.Regression }
@@ -310,7 +312,12 @@ func (m rateModel) Predict(_ context.Context, texts []string) ([]models.Predicti
 				s--
 			case "dialectword":
 				s += m.shift
+			case "she":
+				s += m.she
 			}
+		}
+		if strings.Contains(" "+t+" ", " she ") && strings.Contains(t, "great") {
+			s += m.sheGreat
 		}
 		out[i] = models.Prediction{Text: t, Logits: []float32{float32(s)}, Probabilities: []float64{s}}
 	}
@@ -357,9 +364,12 @@ func TestRegressionAuditComparesMeans(t *testing.T) {
 	require.Len(t, rep.Paired, 1)
 	assert.Equal(t, 0.1, rep.Paired[0].Tolerance)
 	skipped := fmt.Sprint(rep.SkippedChecks)
-	for _, ch := range []string{CheckCounterfactual, CheckConsistency, CheckSlices, CheckData} {
+	for _, ch := range []string{CheckConsistency, CheckSlices, CheckData, CheckFaithfulness} {
 		assert.Contains(t, skipped, ch)
 	}
+	assert.NotContains(t, skipped, CheckCounterfactual)
+	require.NotNil(t, rep.RegressionCounterfactual)
+	assert.Equal(t, 0, rep.RegressionCounterfactual.Texts, "no identity term in these texts")
 	assert.Nil(t, rep.Accuracy)
 
 	// No gap: not flagged; with a tolerance of 1 score unit a gap of 0.5
@@ -400,7 +410,7 @@ func TestRegressionGivenOutputsAndErrors(t *testing.T) {
 		edit func(*Config)
 		want string
 	}{
-		{func(c *Config) { c.Checks = []string{CheckCounterfactual} }, "check counterfactual does not apply to a regression head"},
+		{func(c *Config) { c.Checks = []string{CheckConsistency} }, "check consistency does not apply to a regression head"},
 		{func(c *Config) { c.ScoreTolerance = -2 }, "score tolerance -2"},
 		{func(c *Config) { c.Dataset.LabelCol = "label" }, `reads no label (--label-col "label"`},
 		{func(c *Config) { c.FitThresholds = "demographic-parity" }, "group thresholds act on decisions"},
@@ -413,4 +423,102 @@ func TestRegressionGivenOutputsAndErrors(t *testing.T) {
 	// A model that is multi-label cannot be audited as regression.
 	_, err = Run(context.Background(), &toxModel{}, nil, Config{Source: strings.NewReader("text\nx\n"), Name: "x.csv", Head: engine.Regression})
 	assert.ErrorContains(t, err, "the model is multi-label but the audit was asked to treat it as regression")
+}
+
+func TestRegressionCounterfactualScoreChanges(t *testing.T) {
+	// "he" and "she" texts; the model adds she (and sheGreat more on
+	// "great" texts) to the score of texts saying "she", so swapping he →
+	// she moves a score by she or she + sheGreat.
+	var b strings.Builder
+	b.WriteString("text\n")
+	for i := range 200 {
+		w := []string{"great", "awful", "fine"}[i%3]
+		fmt.Fprintf(&b, "he said the film was %s %d\n", w, i)
+		fmt.Fprintf(&b, "she said the play was %s %d\n", w, i)
+	}
+	run := func(m rateModel) *RegressionCounterfactual {
+		rep, err := Run(context.Background(), m, nil, Config{Source: strings.NewReader(b.String()), Name: "he.csv",
+			Checks: []string{CheckCounterfactual}, ScoreTolerance: 0.1})
+		require.NoError(t, err)
+		require.NotNil(t, rep.RegressionCounterfactual)
+		return rep.RegressionCounterfactual
+	}
+	gender := func(rc *RegressionCounterfactual, from string) RegressionCFDirection {
+		for _, d := range rc.Directions {
+			if d.Family == "gender" && d.From == from {
+				return d
+			}
+		}
+		t.Fatalf("no gender direction from %s: %+v", from, rc.Directions)
+		return RegressionCFDirection{}
+	}
+	// Planted: +0.5, +0.7 on a third of the texts: material against ±0.1.
+	rc := run(rateModel{she: 0.5, sheGreat: 0.2})
+	assert.Equal(t, 400, rc.Texts)
+	up := gender(rc, "male")
+	assert.InDelta(t, 0.5+0.2*67.0/200, up.Change.Mean, 1e-9) // 67 of the 200 "he" texts are great
+	assert.Equal(t, stats.Fail, up.Verdict.Status, up.Verdict.Reason)
+	assert.Equal(t, stats.Fail, gender(rc, "female").Verdict.Status)
+	assert.Equal(t, stats.Fail, rc.Verdict.Status)
+	assert.Contains(t, rc.Note, "term families only")
+	assert.Equal(t, len(rc.Family.Members), rc.Family.Size)
+
+	// Small: +0.01, +0.03: shown immaterial (PASS).
+	small := run(rateModel{she: 0.01, sheGreat: 0.02})
+	assert.Equal(t, stats.Pass, gender(small, "male").Verdict.Status, gender(small, "male").Verdict.Reason)
+
+	// None: every change is exactly 0, a zero-width interval: never
+	// evidence either way (WARN, not PASS).
+	none := run(rateModel{})
+	assert.Equal(t, stats.Warn, gender(none, "male").Verdict.Status)
+}
+
+func TestRegressionStateMergesAndEncodes(t *testing.T) {
+	// A regression audit split in two, one half encoded and decoded, then
+	// merged, gives Run's group means and counterfactual to the bit.
+	data := rateData(200, 9)
+	lines := strings.Split(strings.TrimSuffix(data, "\n"), "\n")
+	header, rows := lines[0], lines[1:]
+	for i := range rows {
+		if i%3 == 0 {
+			rows[i] = strings.Replace(rows[i], "the film", "she said the film", 1)
+		}
+	}
+	m := rateModel{shift: 0.3, she: 0.2, sheGreat: 0.1}
+	cfg := func(src string) Config {
+		return Config{Source: strings.NewReader(src), Name: "rate.csv", Dataset: dataset.Options{GroupCols: []string{"group"}}, PairCol: "template", Seed: 3}
+	}
+	whole, err := Run(context.Background(), m, nil, cfg(header+"\n"+strings.Join(rows, "\n")+"\n"))
+	require.NoError(t, err)
+
+	half := func(part []string) *State {
+		c := cfg("")
+		st, err := NewState(m, c)
+		require.NoError(t, err)
+		require.NoError(t, ReadBatches(context.Background(), strings.NewReader(header+"\n"+strings.Join(part, "\n")+"\n"), "rate.csv", st.ReaderOptions(), 64,
+			func(b Batch) error { return st.Add(context.Background(), b) }))
+		return st
+	}
+	a, b := half(rows[:250]), half(rows[250:])
+	enc, err := b.MarshalBinary()
+	require.NoError(t, err)
+	b2, err := NewState(m, cfg(""))
+	require.NoError(t, err)
+	require.NoError(t, b2.UnmarshalBinary(enc))
+	require.NoError(t, a.Merge(b2))
+	merged, err := Finish(context.Background(), a, m, nil)
+	require.NoError(t, err)
+	for _, pick := range []func(*Report) any{
+		func(r *Report) any { return r.GroupMeans },
+		func(r *Report) any { return r.RegressionCounterfactual },
+		func(r *Report) any { return r.Paired },
+	} {
+		x, err := json.Marshal(pick(whole))
+		require.NoError(t, err)
+		y, err := json.Marshal(pick(merged))
+		require.NoError(t, err)
+		assert.JSONEq(t, string(x), string(y))
+	}
+	require.NotNil(t, whole.RegressionCounterfactual)
+	assert.Greater(t, whole.RegressionCounterfactual.Texts, 100)
 }

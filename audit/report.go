@@ -89,6 +89,9 @@ type Report struct {
 	// GroupMeans compare the groups of each column by the mean score of a
 	// regression head (Welch intervals, one Holm family per column).
 	GroupMeans []*group.MeanReport `json:"group_means,omitempty"`
+	// RegressionCounterfactual is a regression head's counterfactual
+	// check: the score change of identity-term swaps, per direction.
+	RegressionCounterfactual *RegressionCounterfactual `json:"regression_counterfactual,omitempty"`
 
 	// ThresholdFit is the group thresholds fitted (--fit-thresholds; the
 	// content of thresholds.json), or ThresholdFitError why none were;

@@ -503,6 +503,9 @@ func finish(ctx context.Context, s *State, clf Classifier, x *attribution.Explai
 	for _, m := range s.means {
 		rep.GroupMeans = append(rep.GroupMeans, m.Result())
 	}
+	if s.rcf != nil {
+		rep.RegressionCounterfactual = s.rcf.result()
+	}
 	for _, a := range s.pairs {
 		rep.Paired = append(rep.Paired, a.Result())
 	}

@@ -61,6 +61,8 @@ type State struct {
 	// means compare group means of a regression head's score (accs
 	// stay empty then: there are no decisions to rate).
 	means []*group.MeanAccumulator
+	// rcf is a regression head's counterfactual check (regcf.go).
+	rcf *regCounterfactual
 
 	// wtab is the data scan's weighted table (Config.WeightCol), read
 	// from the reader's column weightAt (-1: none).
@@ -103,7 +105,7 @@ func NewState(clf Classifier, cfg Config) (*State, error) {
 	}
 	var skippedChecks []SkippedCheck
 	if head == engine.Regression {
-		if skippedChecks, err = cfg.regressionDefaults(); err != nil {
+		if skippedChecks, err = cfg.regressionDefaults(clf != nil); err != nil {
 			return nil, err
 		}
 	} else if cfg.OutputsGiven() {
@@ -287,7 +289,9 @@ func (s *State) init(cols dataset.Columns) error {
 		thr.column = c.Groups[s.thrAt]
 		s.thr = thr
 	}
-	if cfg.has(CheckCounterfactual) {
+	if cfg.has(CheckCounterfactual) && cfg.Head == engine.Regression {
+		s.rcf = newRegCounterfactual(cfg.Families, cfg.ScoreTolerance, cfg.Seed)
+	} else if cfg.has(CheckCounterfactual) {
 		cf, err := counterfactual.NewAudit(s.adapter(), counterfactual.Config{Families: cfg.Families, Target: s.positive, BatchSize: cfg.BatchSize, Tolerance: cfg.Tolerance,
 			Partners: cfg.CounterfactualPartners, PartnerSeed: cfg.Seed})
 		if err != nil {
@@ -349,7 +353,7 @@ func keepFirstSkipped(rows []SkippedRow, max int) []SkippedRow {
 // them with its malformed rows and reconciliation. When scoring fails the
 // State may hold part of the batch: discard it (a caller that retries
 // starts from a fresh State, so no row is counted twice).
-func (s *State) Add(ctx context.Context, b Batch) error {
+func (s *State) Add(ctx context.Context, b Batch) (err error) {
 	if err := s.init(b.Columns); err != nil {
 		return err
 	}
@@ -382,6 +386,15 @@ func (s *State) Add(ctx context.Context, b Batch) error {
 	if err != nil {
 		return err
 	}
+	var regTexts []string
+	var regScores []float64
+	if s.rcf != nil {
+		defer func() {
+			if err == nil {
+				err = s.rcf.add(ctx, s.clf, regTexts, regScores)
+			}
+		}()
+	}
 	for i, o := range outs {
 		row := b.Rows[i]
 		if o.malformed != "" {
@@ -391,6 +404,8 @@ func (s *State) Add(ctx context.Context, b Batch) error {
 		s.rows++
 		if s.cfg.Head == engine.Regression {
 			s.addScore(row, o.score)
+			regTexts = append(regTexts, row.Text)
+			regScores = append(regScores, o.score)
 			continue
 		}
 		yPred := o.label == s.posIdx

@@ -33,6 +33,7 @@ type stateSnapshot struct {
 	Reconciliation  *dataset.Reconciliation
 	Groups, Pairs   [][]byte
 	Means           [][]byte
+	RegCF           []byte
 	Data            []byte
 	Thresholds      []byte
 	Counterfactual  []byte
@@ -118,6 +119,11 @@ func (s *State) Merge(o *State) error {
 			return err
 		}
 	}
+	if s.rcf != nil {
+		if err := s.rcf.merge(o.rcf); err != nil {
+			return err
+		}
+	}
 	if s.scan != nil {
 		if err := s.scan.Merge(o.scan); err != nil {
 			return err
@@ -195,6 +201,9 @@ func (s *State) MarshalBinary() ([]byte, error) {
 	for _, m := range s.means {
 		snap.Means = append(snap.Means, enc(m))
 	}
+	if s.rcf != nil {
+		snap.RegCF = enc(s.rcf)
+	}
 	if s.scan != nil {
 		snap.Data = enc(s.scan)
 	}
@@ -261,6 +270,12 @@ func (s *State) UnmarshalBinary(data []byte) error {
 		}
 		for i, m := range s.means {
 			dec(m, snap.Means[i])
+		}
+		if (snap.RegCF != nil) != (s.rcf != nil) {
+			return errors.New("audit: the encoded State's checks do not match this configuration's")
+		}
+		if s.rcf != nil {
+			dec(s.rcf, snap.RegCF)
 		}
 		if s.scan != nil {
 			dec(s.scan, snap.Data)

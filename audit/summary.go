@@ -94,6 +94,10 @@ func summarize(r *Report, cfg Config) []Finding {
 	for _, m := range r.GroupMeans {
 		out = append(out, groupMeansFinding(m))
 	}
+	if rc := r.RegressionCounterfactual; rc != nil {
+		msg := fmt.Sprintf("Identity-term swaps of %d texts (%d swaps), mean score change per direction against ±%.3g score units: %s.", rc.Texts, rc.Swaps, rc.Tolerance, rc.Verdict.Reason)
+		out = append(out, Finding{Check: "counterfactual", Status: string(rc.Verdict.Status), Message: msg})
+	}
 	for _, p := range r.Paired {
 		out = append(out, pairedFinding(p))
 	}

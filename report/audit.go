@@ -83,6 +83,7 @@ type auditView struct {
 	// regression head's group means (heads.go).
 	Multi *multiV
 	Means []meansV
+	RegCF *regCFV
 }
 
 type findingV struct {
@@ -168,6 +169,7 @@ func buildAudit(r *audit.Report) *auditView {
 		}
 	}
 	v.Multi = buildMulti(r)
+	v.RegCF = buildRegCF(r.RegressionCounterfactual)
 	for _, m := range r.GroupMeans {
 		v.Means = append(v.Means, buildMeans(m))
 	}

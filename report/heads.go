@@ -19,6 +19,7 @@ import (
 //	lv:<label>:<column>:verdict
 //	gm:<column>:<group>:mean[:low|:high] | n
 //	gmp:<column>:<a>:<b>:difference[:low|:high] | p_holm | verdict
+//	rcf:<family>:<from>:<to>:mean[:low|:high] | n | verdict
 
 type multiV struct {
 	GoldFrom string
@@ -201,6 +202,42 @@ func buildMeans(m *group.MeanReport) meansV {
 		v.Pairs = append(v.Pairs, meanPairV{A: p.A, B: p.B, Level: level,
 			Difference: metricV(k+":difference", group.Metric{Value: p.Difference, Low: p.Low, High: p.High}),
 			PHolm:      num(k+":p_holm", p.Evidence.P), PMaterial: num("", p.PMaterialHolm), Verdict: verdict(k+":verdict", p.Verdict)})
+	}
+	return v
+}
+
+type regCFV struct {
+	Tolerance Num
+	Note      string
+	Verdict   verdictV
+	Rows      []regCFRowV
+}
+
+type regCFRowV struct {
+	Family, From, To string
+	N                Num
+	Mean             MetricV
+	Level            string
+	P                Num
+	Verdict          verdictV
+}
+
+// buildRegCF shows a regression head's counterfactual directions; the
+// interval shown is the one the verdict judged (its Holm level).
+func buildRegCF(rc *audit.RegressionCounterfactual) *regCFV {
+	if rc == nil {
+		return nil
+	}
+	v := &regCFV{Tolerance: num("", rc.Tolerance), Note: rc.Note, Verdict: verdict("", rc.Verdict)}
+	for _, d := range rc.Directions {
+		k := strings.Join([]string{"rcf", d.Family, d.From, d.To}, ":")
+		level := "—"
+		if d.Confidence > 0 {
+			level = fmt.Sprintf("%.4g%%", 100*d.Confidence)
+		}
+		v.Rows = append(v.Rows, regCFRowV{Family: d.Family, From: d.From, To: d.To, N: count(k+":n", d.Change.N), Level: level,
+			Mean: metricV(k+":mean", group.Metric{Value: d.Evidence.Estimate, Low: d.Evidence.Low, High: d.Evidence.High}),
+			P:    num("", d.Evidence.P), Verdict: verdict(k+":verdict", d.Verdict)})
 	}
 	return v
 }

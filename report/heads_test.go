@@ -92,6 +92,23 @@ func lookupHeads(j map[string]any, p []string) (any, error) {
 			}
 		}
 		return nil, fmt.Errorf("no mean pair %q", p[2:4])
+	case "rcf":
+		// The interval shown is the verdict's: evidence.low, .high.
+		for _, e := range obj(j["regression_counterfactual"])["directions"].([]any) {
+			if d := obj(e); d["family"] == p[1] && d["from"] == p[2] && d["to"] == p[3] {
+				switch p[4] {
+				case "verdict":
+					return status(d), nil
+				case "n":
+					return obj(d["score_change"])["n"], nil
+				}
+				if len(p) == 6 {
+					return obj(d["evidence"])[p[5]], nil
+				}
+				return obj(d["evidence"])["estimate"], nil
+			}
+		}
+		return nil, fmt.Errorf("no counterfactual direction %q", p[1:4])
 	}
 	return nil, fmt.Errorf("unknown key %q", p)
 }
@@ -134,6 +151,9 @@ func (meanModel) Predict(_ context.Context, texts []string) ([]models.Prediction
 		if strings.Contains(t, "zorblax") {
 			s += 0.6
 		}
+		if strings.HasPrefix(t, "she ") {
+			s += 0.3 + 0.01*float64(len(t)%7)
+		}
 		out[i] = models.Prediction{Text: t, Probabilities: []float64{s}}
 	}
 	return out, nil
@@ -146,6 +166,9 @@ func headsData() string {
 	for i := range 300 {
 		for _, g := range []string{"a", "b"} {
 			text, labels := fmt.Sprintf("post %d", i), ""
+			if i%4 == 0 {
+				text = fmt.Sprintf("he wrote post %d", i)
+			}
 			if rng.Float64() < 0.3 {
 				text, labels = fmt.Sprintf("rude post %d good", i), "toxic|insult"
 			}
@@ -181,6 +204,7 @@ func TestBrowserMultiLabelAndRegressionTables(t *testing.T) {
 		{"regression", reg, []string{
 			"gm:group:a:mean", "gm:group:b:mean:low", "gm:group:b:n",
 			"gmp:group:b:a:difference", "gmp:group:b:a:difference:low", "gmp:group:b:a:difference:high", "gmp:group:b:a:p_holm", "gmp:group:b:a:verdict",
+			"rcf:gender:male:female:mean", "rcf:gender:male:female:mean:low", "rcf:gender:male:female:mean:high", "rcf:gender:male:female:n", "rcf:gender:male:female:verdict",
 		}},
 	} {
 		page := writePage(t, t.TempDir(), c.name+".html", func(f *os.File) error { return WriteAudit(f, c.r) })
@@ -204,4 +228,6 @@ func TestBrowserMultiLabelAndRegressionTables(t *testing.T) {
 	assert.Equal(t, fstats.Fail, ml.MultiLabel.Verdicts[0].Verdict.Status, ml.MultiLabel.Verdicts[0].Verdict.Reason)
 	assert.NotEqual(t, fstats.Fail, ml.MultiLabel.Verdicts[1].Verdict.Status, ml.MultiLabel.Verdicts[1].Verdict.Reason)
 	assert.Equal(t, fstats.Fail, reg.GroupMeans[0].Verdict.Status, reg.GroupMeans[0].Verdict.Reason)
+	require.NotNil(t, reg.RegressionCounterfactual)
+	assert.Equal(t, fstats.Fail, reg.RegressionCounterfactual.Verdict.Status, reg.RegressionCounterfactual.Verdict.Reason)
 }
