@@ -42,11 +42,11 @@ func settleHead(clf Classifier, cfg Config) (engine.Head, error) {
 // differences within frames, and with a model the counterfactual swaps'
 // score changes (regcf.go).
 var regressionSkipped = map[string]string{
-	CheckData:           "it measures how the labels skew by group and identity term, and a regression audit reads no class labels",
-	CheckSlices:         "it compares accuracy, which a regression score does not have",
-	CheckConsistency:    "its rules judge changes of the decision and differences of probabilities in (0, 1); a regression score has neither (compare matched texts with --pair-col)",
-	CheckFaithfulness:   "the audit's faithfulness measures are defined on a class probability (use lucid explain, which attributes the raw score)",
-	CheckStability:      "the audit's stability check explains a class probability (use lucid explain, which attributes the raw score)",
+	CheckData:         "it measures how the labels skew by group and identity term, and a regression audit reads no class labels",
+	CheckSlices:       "it compares accuracy, which a regression score does not have",
+	CheckConsistency:  "its rules judge changes of the decision and differences of probabilities in (0, 1); a regression score has neither (compare matched texts with --pair-col)",
+	CheckFaithfulness: "the audit's faithfulness measures are defined on a class probability (use lucid explain, which attributes the raw score)",
+	CheckStability:    "the audit's stability check explains a class probability (use lucid explain, which attributes the raw score)",
 }
 
 // regressionDefaults settles a regression audit's checks and tolerance;
