@@ -99,8 +99,10 @@ Regression heads (problem_type regression, one score): groups are compared
 by their mean score (difference of means with Welch's interval and t-test,
 all pairs of a column one Holm family, the same rule) against
 --score-tolerance (default 0.1, in score units: set it for your score's
-scale); --pair-col frames compare paired score differences against it too.
-The checks defined on decisions or probabilities (data, counterfactual,
+scale); --pair-col frames compare paired score differences against it too,
+and counterfactual swaps of identity terms are judged by each direction's
+mean score change (paired t, one Holm family over the directions; term
+families only). The checks defined on decisions or probabilities (data,
 consistency, slices, faithfulness, stability) and group thresholds are
 skipped with the reason in skipped_checks. Given outputs: --regression
 --score-col COL (any finite score).
