@@ -16,6 +16,13 @@
 // that need to re-run the model many times per row (consistency tests,
 // explanations).
 //
+// A multi-label classifier (a sigmoid per label) is audited one label at
+// a time over the same single pass, every label's group tests one Holm
+// family (multilabel.go; Report.MultiLabel); a
+// regression head's groups are compared by their mean score, and its
+// counterfactual swaps by the mean score change (heads.go, regcf.go;
+// Report.GroupMeans, Report.RegressionCounterfactual).
+//
 // That state is a State, and it merges: States built from parts of the
 // data, on one machine or many (the Beam pipeline in beam/), merge into
 // the State of the whole, and Finish gives the same report. Run is one
@@ -166,7 +173,7 @@ type Config struct {
 	// problem_type): engine.SingleLabel (the default), MultiLabel or
 	// Regression. A classifier that says its head (HeadOf) is audited as
 	// that. A multi-label audit runs the checks once per label
-	// (RunMultiLabel's rules, Report.MultiLabel); a regression audit
+	// (multilabel.go, Report.MultiLabel); a regression audit
 	// compares group means of the score (Report.GroupMeans) and, with
 	// PairCol, paired score differences within frames, and skips the
 	// checks defined on decisions (Report.SkippedChecks says why).

@@ -90,7 +90,7 @@ func NewState(clf Classifier, cfg Config) (*State, error) {
 		return nil, err
 	}
 	if head == engine.MultiLabel {
-		return nil, errors.New("audit: a multi-label classifier is audited one label at a time by Run (RunMultiLabel's rules), not through one State")
+		return nil, errors.New("audit: a multi-label classifier is audited one label at a time by Run, a State per label over one reading of the file, not through one State")
 	}
 	cfg.Head = head
 	labels := cfg.Labels
