@@ -159,7 +159,7 @@ func (s *State) readOutput(row dataset.Row) (output, string) {
 		o.score = v
 		if s.predAt < 0 {
 			o.label = 1 - s.posIdx // two labels: validateOutputs
-			if s.cfg.decisionThreshold > 0 {
+			if s.cfg.decisionSet {
 				// One label of a multi-label audit: predicted at or
 				// above its threshold, as lucid predict decides.
 				if v >= s.cfg.decisionThreshold {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -185,7 +186,7 @@ func multiConfig(cfg *Config, labels []string) ([]float64, error) {
 			return nil, fmt.Errorf("audit: label column %q is not named after one of the labels %s (a 0/1 column per label, named as the label)", c, strings.Join(labels, ", "))
 		}
 	}
-	if cfg.Threshold == 0 {
+	if cfg.Threshold == 0 && !cfg.ThresholdSet {
 		cfg.Threshold = DefaultThreshold
 	}
 	thr := make([]float64, len(labels))
@@ -200,8 +201,8 @@ func multiConfig(cfg *Config, labels []string) ([]float64, error) {
 		thr[k] = v
 	}
 	for i, v := range thr {
-		if !(v > 0 && v < 1) {
-			return nil, fmt.Errorf("audit: threshold %v for label %q: want a probability strictly between 0 and 1, like 0.5", v, labels[i])
+		if math.IsNaN(v) || v < 0 || v > 1 {
+			return nil, fmt.Errorf("audit: threshold %v for label %q: want a probability from 0 to 1, like 0.5", v, labels[i])
 		}
 	}
 	if cfg.LabelSep == "" {
@@ -373,7 +374,7 @@ func runMultiLabel(ctx context.Context, clf Classifier, cfg Config, start time.T
 			views[i] = view
 		} else {
 			c.ScoreCol = cfg.ScoreCols[i]
-			c.decisionThreshold = thr[i]
+			c.decisionThreshold, c.decisionSet = thr[i], true
 		}
 		st, err := NewState(view, c)
 		if err != nil {

@@ -196,9 +196,12 @@ type Config struct {
 	// Threshold decides each label of a multi-label audit: predicted
 	// when its probability is at least the threshold (default 0.5);
 	// LabelThresholds overrides it per label (as lucid predict
-	// --thresholds-file reads them).
+	// --label-thresholds reads them).
 	Threshold       float64
 	LabelThresholds map[string]float64
+	// ThresholdSet makes a Threshold of 0 mean 0 (every label predicted),
+	// not the default.
+	ThresholdSet bool
 	// ScoreCols audit a multi-label classifier's given outputs: one
 	// column per label (aligned with Labels) holding that label's
 	// probability in [0, 1].
@@ -206,6 +209,7 @@ type Config struct {
 	// decisionThreshold, set for one label of a multi-label audit of
 	// given outputs, decides it: score ≥ threshold is the label.
 	decisionThreshold float64
+	decisionSet       bool
 	// WeightCol names a column of row weights (lucid augment --reweigh
 	// writes one) that the data scan (CheckData) sums by group and label
 	// over the labelled rows: DataBias.Weighted, the weighted

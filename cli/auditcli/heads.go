@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/lucid-nlp/lucid/audit"
@@ -22,8 +23,8 @@ func registerHeads(fs *flag.FlagSet, f *Flags) {
 	fs.StringVar(&f.LabelListCol, "label-list-col", "", "multi-label models: the column listing each row's labels, \"toxic|insult\" (split on --label-sep) or a JSON list [\"toxic\",\"insult\"]; an empty cell lists none (default: --label-col read as such a list)")
 	fs.StringVar(&f.LabelSep, "label-sep", audit.DefaultLabelSep, "multi-label models: the separator of --label-list-col's labels")
 	fs.Var((*StringList)(&f.LabelCols), "label-cols", "multi-label models: one 0/1 column per label, named as the label (comma-separated), instead of --label-list-col; an empty cell leaves the label unlabelled")
-	fs.Float64Var(&f.Threshold, "threshold", audit.DefaultThreshold, "multi-label models: a label is predicted when its probability is at least this, in (0, 1)")
-	fs.StringVar(&f.LabelThresholds, "label-thresholds", "", "multi-label models: a JSON file of per-label thresholds, {\"toxic\": 0.7, \"insult\": 0.6}; labels it leaves out use --threshold")
+	fs.Float64Var(&f.Threshold, "threshold", audit.DefaultThreshold, "multi-label models: a label is predicted when its probability is at least this, 0 to 1")
+	fs.StringVar(&f.LabelThresholds, "label-thresholds", "", "multi-label models: per-label thresholds, as lucid predict reads them: a JSON object {\"toxic\": 0.7} or TSV lines label<TAB>t; labels it leaves out use --threshold")
 	fs.Var((*StringList)(&f.ScoreCols), "score-cols", "audit a multi-label model's given outputs, no model: one probability column per label, in --label-names order (default names: --label-cols, else the columns themselves)")
 	fs.BoolVar(&f.Regression, "regression", false, "audit a regression head's given outputs, no model: --score-col holds the raw score (a model's head comes from its config.json's problem_type)")
 	fs.Float64Var(&f.ScoreTolerance, "score-tolerance", group.DefaultMeanTolerance, "regression heads: the practical threshold for differences of mean scores between groups and paired score differences, in score units (0.1 fits a 0-1 score; set it for your scale)")
@@ -32,8 +33,8 @@ func registerHeads(fs *flag.FlagSet, f *Flags) {
 // validateHeads checks the multi-label and regression flags.
 func (f *Flags) validateHeads() error {
 	switch {
-	case !(f.Threshold > 0 && f.Threshold < 1):
-		return Usagef("--threshold %v: want a probability strictly between 0 and 1, like 0.5", f.Threshold)
+	case math.IsNaN(f.Threshold) || f.Threshold < 0 || f.Threshold > 1:
+		return Usagef("--threshold %v: want a probability from 0 to 1, like 0.5", f.Threshold)
 	case !(f.ScoreTolerance > 0) || math.IsInf(f.ScoreTolerance, 0):
 		return Usagef("--score-tolerance %v: want a positive difference in score units, like %v", f.ScoreTolerance, group.DefaultMeanTolerance)
 	case f.LabelSep == "":
@@ -57,7 +58,7 @@ func (f *Flags) validateHeads() error {
 // headConfig sets the audit's multi-label and regression fields.
 func (f *Flags) headConfig(cfg *audit.Config) error {
 	cfg.LabelListCol, cfg.LabelSep, cfg.LabelCols = f.LabelListCol, f.LabelSep, f.LabelCols
-	cfg.Threshold, cfg.ScoreCols, cfg.ScoreTolerance = f.Threshold, f.ScoreCols, f.ScoreTolerance
+	cfg.Threshold, cfg.ThresholdSet, cfg.ScoreCols, cfg.ScoreTolerance = f.Threshold, true, f.ScoreCols, f.ScoreTolerance
 	switch {
 	case f.Regression:
 		cfg.Head = engine.Regression
@@ -66,20 +67,57 @@ func (f *Flags) headConfig(cfg *audit.Config) error {
 		cfg.Head = engine.MultiLabel
 	}
 	if f.LabelThresholds != "" {
-		b, err := readcap.ReadFile(context.Background(), f.LabelThresholds, "--label-thresholds file", maxLabelThresholdsBytes)
+		m, err := readLabelThresholds(f.LabelThresholds)
 		if err != nil {
-			return Usagef("--label-thresholds: %s", TermSafe(err.Error()))
-		}
-		var m map[string]float64
-		if err := json.Unmarshal(b, &m); err != nil {
-			return Usagef("--label-thresholds %s: want a JSON object of label names and thresholds, {\"toxic\": 0.7}: %s", TermSafe(f.LabelThresholds), TermSafe(err.Error()))
-		}
-		for l, v := range m {
-			if !(v > 0 && v < 1) {
-				return Usagef("--label-thresholds %s: threshold %v for %q: want a probability strictly between 0 and 1", TermSafe(f.LabelThresholds), v, TermSafe(l))
-			}
+			return err
 		}
 		cfg.LabelThresholds = m
 	}
 	return nil
+}
+
+// readLabelThresholds reads per-label thresholds as lucid predict
+// --label-thresholds does: a JSON object {"label": t} or TSV lines
+// label<TAB>t (blank lines and lines starting with # skipped), each t in
+// [0, 1]; a label given twice is an error. Whether each names a label is
+// the audit's to check (it knows the labels).
+func readLabelThresholds(path string) (map[string]float64, error) {
+	raw, err := readcap.ReadFile(context.Background(), path, "--label-thresholds file", maxLabelThresholdsBytes)
+	if err != nil {
+		return nil, Usagef("--label-thresholds: %s", TermSafe(err.Error()))
+	}
+	m := map[string]float64{}
+	if strings.HasPrefix(strings.TrimSpace(string(raw)), "{") {
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return nil, Usagef("--label-thresholds %s: want a JSON object of label names and thresholds, {\"toxic\": 0.7}: %s", TermSafe(path), TermSafe(err.Error()))
+		}
+	} else {
+		for n, line := range strings.Split(string(raw), "\n") {
+			line = strings.TrimRight(line, "\r")
+			if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			l, v, ok := strings.Cut(line, "\t")
+			if !ok {
+				return nil, Usagef("--label-thresholds %s line %d: %q: want label<TAB>threshold (or a JSON object)", TermSafe(path), n+1, TermSafe(line))
+			}
+			t, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				return nil, Usagef("--label-thresholds %s line %d: threshold %q is not a number", TermSafe(path), n+1, TermSafe(v))
+			}
+			l = strings.TrimSpace(l)
+			for k := range m {
+				if strings.EqualFold(k, l) {
+					return nil, Usagef("--label-thresholds %s line %d: label %q is given twice", TermSafe(path), n+1, TermSafe(l))
+				}
+			}
+			m[l] = t
+		}
+	}
+	for l, v := range m {
+		if math.IsNaN(v) || v < 0 || v > 1 {
+			return nil, Usagef("--label-thresholds %s: threshold %v for %q: want a probability in [0, 1]", TermSafe(path), v, TermSafe(l))
+		}
+	}
+	return m, nil
 }
