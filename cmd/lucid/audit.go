@@ -83,8 +83,9 @@ stability) are skipped with the reason, or refused when named in --checks.
 Multi-label models (config.json problem_type multi_label_classification: a
 sigmoid per label, as toxicity and moderation models): every check runs once
 per label, label L being "p(L) >= its threshold" (--threshold, default 0.5;
---label-thresholds FILE, per label, as lucid predict reads it: a JSON object {"toxic": 0.7} or TSV lines label<TAB>t), over one
-pass of the file (each text is scored once for all labels). Gold labels come
+--label-thresholds FILE per label, read as lucid predict reads it: a JSON
+object {"toxic": 0.7} or TSV lines label<TAB>t), over one pass of the file
+(each text is scored once for all labels). Gold labels come
 from --label-list-col COL ("toxic|insult", split on --label-sep, default |,
 or a JSON list; an empty cell lists none; default: --label-col read so) or
 --label-cols a,b,c (one 0/1 column per label, named as the label). The
