@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/lucid-nlp/lucid/dataset"
+	"github.com/lucid-nlp/lucid/engine"
 )
 
 // An audit of given outputs (Config.ScoreCol, Config.PredictionCol) reads
@@ -94,7 +95,7 @@ func (c *Config) validateOutputs(labels []string) error {
 	if c.ScoreCol != "" && c.ScoreCol == c.PredictionCol {
 		return fmt.Errorf("audit: --score-col and --prediction-col are both %q: a column holds either the positive-class score or the predicted label", c.ScoreCol)
 	}
-	if c.PredictionCol == "" && len(labels) != 2 {
+	if c.PredictionCol == "" && len(labels) != 2 && c.Head != engine.Regression {
 		return fmt.Errorf("audit: --score-col %q alone decides between two labels (score above 0.5: the positive one); with %d labels (%s) give the predicted label too, --prediction-col",
 			c.ScoreCol, len(labels), strings.Join(labels, ", "))
 	}
@@ -149,14 +150,26 @@ func (s *State) readOutput(row dataset.Row) (output, string) {
 		switch {
 		case err != nil:
 			return o, fmt.Sprintf("--score-col %q: %q is not a number", s.cfg.ScoreCol, abbreviate(raw))
+		case s.cfg.Head == engine.Regression && (math.IsNaN(v) || math.IsInf(v, 0)):
+			return o, fmt.Sprintf("--score-col %q: %s is not a finite score", s.cfg.ScoreCol, raw)
+		case s.cfg.Head == engine.Regression:
 		case math.IsNaN(v) || v < 0 || v > 1:
 			return o, fmt.Sprintf("--score-col %q: %s is outside [0, 1] (want the positive class's probability or a score scaled to [0, 1])", s.cfg.ScoreCol, raw)
 		}
 		o.score = v
 		if s.predAt < 0 {
 			o.label = 1 - s.posIdx // two labels: validateOutputs
-			if v > scoreDecision {
+			if s.cfg.decisionSet {
+				// One label of a multi-label audit: predicted at or
+				// above its threshold, as lucid predict decides.
+				if v >= s.cfg.decisionThreshold {
+					o.label = s.posIdx
+				}
+			} else if v > scoreDecision {
 				o.label = s.posIdx
+			}
+			if s.cfg.Head == engine.Regression {
+				o.label = 0
 			}
 		}
 	}

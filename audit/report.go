@@ -31,6 +31,16 @@ type Report struct {
 	ScoreCol      string         `json:"score_col,omitempty"`
 	PredictionCol string         `json:"prediction_col,omitempty"`
 
+	// Head is the kind of classifier audited: single-label, multi-label
+	// or regression (engine.Head).
+	Head string `json:"head,omitempty"`
+	// Family, on a multi-label report, is the one Holm family of the
+	// label-by-group verdict (labels × group columns × pairs × metrics).
+	Family *stats.Family `json:"family,omitempty"`
+	// MultiLabel holds a multi-label audit: every label's own report and
+	// the label-by-group table.
+	MultiLabel *MultiLabel `json:"multi_label,omitempty"`
+
 	// Partial is set when the audit was interrupted: the figures cover the
 	// rows read until then, and PartialReason says what was not run.
 	Partial       bool   `json:"partial"`
@@ -75,6 +85,13 @@ type Report struct {
 	Slices         []consistency.SliceStats `json:"slices,omitempty"`
 	Faithfulness   []MethodFaithfulness     `json:"faithfulness,omitempty"`
 	Stability      []Stability              `json:"explanation_stability,omitempty"`
+
+	// GroupMeans compare the groups of each column by the mean score of a
+	// regression head (Welch intervals, one Holm family per column).
+	GroupMeans []*group.MeanReport `json:"group_means,omitempty"`
+	// RegressionCounterfactual is a regression head's counterfactual
+	// check: the score change of identity-term swaps, per direction.
+	RegressionCounterfactual *RegressionCounterfactual `json:"regression_counterfactual,omitempty"`
 
 	// ThresholdFit is the group thresholds fitted (--fit-thresholds; the
 	// content of thresholds.json), or ThresholdFitError why none were;

@@ -16,6 +16,13 @@
 // that need to re-run the model many times per row (consistency tests,
 // explanations).
 //
+// A multi-label classifier (a sigmoid per label) is audited one label at
+// a time over the same single pass, every label's group tests one Holm
+// family (multilabel.go; Report.MultiLabel); a
+// regression head's groups are compared by their mean score, and its
+// counterfactual swaps by the mean score change (heads.go, regcf.go;
+// Report.GroupMeans, Report.RegressionCounterfactual).
+//
 // That state is a State, and it merges: States built from parts of the
 // data, on one machine or many (the Beam pipeline in beam/), merge into
 // the State of the whole, and Finish gives the same report. Run is one
@@ -35,6 +42,7 @@ import (
 
 	"github.com/lucid-nlp/lucid/attribution"
 	"github.com/lucid-nlp/lucid/dataset"
+	"github.com/lucid-nlp/lucid/engine"
 	"github.com/lucid-nlp/lucid/fairness/consistency"
 	"github.com/lucid-nlp/lucid/fairness/counterfactual"
 	"github.com/lucid-nlp/lucid/fairness/paired"
@@ -160,6 +168,48 @@ type Config struct {
 	// tolerance and the consistency check's failure-rate rule; its
 	// result is Report.Suite. It needs a model.
 	Suite *suite.Suite
+	// Head is the kind of classifier audited when the classifier does not
+	// say (an audit of given outputs, or a model whose config.json lacks
+	// problem_type): engine.SingleLabel (the default), MultiLabel or
+	// Regression. A classifier that says its head (HeadOf) is audited as
+	// that. A multi-label audit runs the checks once per label
+	// (multilabel.go, Report.MultiLabel); a regression audit
+	// compares group means of the score (Report.GroupMeans) and, with
+	// PairCol, paired score differences within frames, and skips the
+	// checks defined on decisions (Report.SkippedChecks says why).
+	Head engine.Head
+	// ScoreTolerance is a regression audit's tolerance in the score's
+	// units, for differences of group means and paired score differences
+	// (default group.DefaultMeanTolerance, 0.1).
+	ScoreTolerance float64
+	// Multi-label gold labels come from LabelListCol, one cell listing
+	// the row's labels ("toxic|insult" split on LabelSep, default "|", or
+	// a JSON list ["toxic", "insult"]; an empty cell or [] is a row with
+	// no label), or from LabelCols, one 0/1 column per label named as the
+	// label (true/false, yes/no also read; an empty cell leaves that
+	// label unlabelled for the row). Without either, Dataset.LabelCol is
+	// read as a list column, and with no label column at all the audit
+	// is unlabelled.
+	LabelListCol string
+	LabelSep     string
+	LabelCols    []string
+	// Threshold decides each label of a multi-label audit: predicted
+	// when its probability is at least the threshold (default 0.5);
+	// LabelThresholds overrides it per label (as lucid predict
+	// --label-thresholds reads them).
+	Threshold       float64
+	LabelThresholds map[string]float64
+	// ThresholdSet makes a Threshold of 0 mean 0 (every label predicted),
+	// not the default.
+	ThresholdSet bool
+	// ScoreCols audit a multi-label classifier's given outputs: one
+	// column per label (aligned with Labels) holding that label's
+	// probability in [0, 1].
+	ScoreCols []string
+	// decisionThreshold, set for one label of a multi-label audit of
+	// given outputs, decides it: score ≥ threshold is the label.
+	decisionThreshold float64
+	decisionSet       bool
 	// WeightCol names a column of row weights (lucid augment --reweigh
 	// writes one) that the data scan (CheckData) sums by group and label
 	// over the labelled rows: DataBias.Weighted, the weighted
@@ -218,7 +268,7 @@ func (c *Config) defaults(labels []string) error {
 	if c.MaxSkippedShare == 0 {
 		c.MaxSkippedShare = DefaultMaxSkippedShare
 	}
-	if !(c.Tolerance > 0 && c.Tolerance < 1) {
+	if c.Head != engine.Regression && !(c.Tolerance > 0 && c.Tolerance < 1) {
 		return fmt.Errorf("audit: tolerance %v: want a difference between 0 and 1, like 0.1", c.Tolerance)
 	}
 	if !(c.MaxSkippedShare > 0 && c.MaxSkippedShare <= 1) {
@@ -303,6 +353,10 @@ type classifierAdapter struct{ clf Classifier }
 
 func (a classifierAdapter) Labels() []string { return a.clf.Labels() }
 
+// Head passes the classifier's head on to the fairness packages
+// (scoring.HeadOf).
+func (a classifierAdapter) Head() engine.Head { return HeadOf(a.clf) }
+
 func (a classifierAdapter) Probabilities(ctx context.Context, texts []string) ([][]float64, error) {
 	preds, err := a.clf.Predict(ctx, texts)
 	if err != nil {
@@ -331,10 +385,17 @@ func (a classifierAdapter) Probabilities(ctx context.Context, texts []string) ([
 // still leaves its findings.
 func Run(ctx context.Context, clf Classifier, x *attribution.Explainer, cfg Config) (*Report, error) {
 	start := time.Now()
+	head, err := settleHead(clf, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if head == engine.MultiLabel || len(cfg.ScoreCols) > 0 {
+		return runMultiLabel(ctx, clf, cfg, start)
+	}
 	if clf == nil && cfg.Suite != nil {
 		return nil, fmt.Errorf("audit: the test suite %q runs the model on its texts: give a model (not --checks data alone, --score-col or --prediction-col)", cfg.Suite.Name)
 	}
-	if clf == nil { // a data-only audit, or of given outputs; NewState would make a merge-only State
+	if clf == nil && head != engine.Regression { // a data-only audit, or of given outputs; NewState would make a merge-only State
 		if _, err := auditLabels(nil, cfg); err != nil {
 			return nil, err
 		}
@@ -403,7 +464,7 @@ func finish(ctx context.Context, s *State, clf Classifier, x *attribution.Explai
 	rep := &Report{Model: model, Data: cfg.Name, Labels: s.labels, Positive: s.positive, Seed: cfg.Seed,
 		GeneratedAt: start.UTC().Format(time.RFC3339), Checks: cfg.Checks, Rule: decisionRule(cfg), Timings: timings,
 		Rows: s.rows, Labelled: s.labelled, Skipped: s.skipped, SkippedExamples: s.skippedExamples, SkippedChecks: s.skippedChecks,
-		ScoreCol: cfg.ScoreCol, PredictionCol: cfg.PredictionCol}
+		ScoreCol: cfg.ScoreCol, PredictionCol: cfg.PredictionCol, Head: headName(cfg.Head)}
 	for _, t := range timings {
 		if t.Phase == "reading" && t.Seconds > 0 {
 			rep.RowsPerSecond = float64(t.Items) / t.Seconds
@@ -433,7 +494,7 @@ func finish(ctx context.Context, s *State, clf Classifier, x *attribution.Explai
 		}
 	}
 	scored := clf != nil || cfg.OutputsGiven()
-	if scored {
+	if scored && cfg.Head != engine.Regression {
 		rep.Prediction = wilsonRate(s.positives, rep.Rows)
 	}
 	if rep.Labelled > 0 && scored {
@@ -449,6 +510,12 @@ func finish(ctx context.Context, s *State, clf Classifier, x *attribution.Explai
 			return nil, fmt.Errorf("audit: group metrics for %s: %w", s.gcols[i].name, err)
 		}
 		rep.Groups = append(rep.Groups, gr)
+	}
+	for _, m := range s.means {
+		rep.GroupMeans = append(rep.GroupMeans, m.Result())
+	}
+	if s.rcf != nil {
+		rep.RegressionCounterfactual = s.rcf.result()
 	}
 	for _, a := range s.pairs {
 		rep.Paired = append(rep.Paired, a.Result())

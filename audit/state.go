@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/lucid-nlp/lucid/dataset"
+	"github.com/lucid-nlp/lucid/engine"
 	"github.com/lucid-nlp/lucid/fairness/consistency"
 	"github.com/lucid-nlp/lucid/fairness/counterfactual"
 	"github.com/lucid-nlp/lucid/fairness/databias"
@@ -57,6 +58,12 @@ type State struct {
 	cf      *counterfactual.Audit
 	slicer  *consistency.SliceAccuracy
 
+	// means compare group means of a regression head's score (accs
+	// stay empty then: there are no decisions to rate).
+	means []*group.MeanAccumulator
+	// rcf is a regression head's counterfactual check (regcf.go).
+	rcf *regCounterfactual
+
 	// wtab is the data scan's weighted table (Config.WeightCol), read
 	// from the reader's column weightAt (-1: none).
 	wtab     *databias.WeightedTable
@@ -68,6 +75,9 @@ type State struct {
 	skippedExamples                             []SkippedRow
 	reconciliation                              *dataset.Reconciliation
 	files                                       int
+
+	// goldPos counts the labelled rows whose label is the positive one.
+	goldPos int
 }
 
 // NewState starts an empty State. clf scores the rows Add is given; it
@@ -75,16 +85,30 @@ type State struct {
 // encodes (then cfg.Labels must name the classifier's labels). cfg.Source
 // is not used: rows come through Add.
 func NewState(clf Classifier, cfg Config) (*State, error) {
+	head, err := settleHead(clf, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if head == engine.MultiLabel {
+		return nil, errors.New("audit: a multi-label classifier is audited one label at a time by Run, a State per label over one reading of the file, not through one State")
+	}
+	cfg.Head = head
 	labels := cfg.Labels
 	if clf != nil {
 		labels = clf.Labels()
+	} else if head == engine.Regression {
+		labels = regressionLabels(labels)
 	} else if len(labels) < 2 {
 		if _, err := auditLabels(nil, cfg); err != nil {
 			return nil, err
 		}
 	}
 	var skippedChecks []SkippedCheck
-	if cfg.OutputsGiven() {
+	if head == engine.Regression {
+		if skippedChecks, err = cfg.regressionDefaults(clf != nil); err != nil {
+			return nil, err
+		}
+	} else if cfg.OutputsGiven() {
 		_, skippedChecks, _ = cfg.outputChecks() // an error is defaults'
 	}
 	if err := cfg.defaults(labels); err != nil {
@@ -215,7 +239,13 @@ func (s *State) init(cols dataset.Columns) error {
 		missing = nil
 	}
 	for _, gc := range s.gcols {
-		if cfg.has(CheckGroups) {
+		if cfg.has(CheckGroups) && cfg.Head == engine.Regression {
+			m, err := group.NewMeanAccumulator(group.MeanOptions{Column: gc.name, Tolerance: cfg.ScoreTolerance, MinGroupSize: cfg.MinGroupSize, MaxGroups: cfg.MaxGroups})
+			if err != nil {
+				return err
+			}
+			s.means = append(s.means, m)
+		} else if cfg.has(CheckGroups) {
 			a, err := group.NewAccumulator(group.Options{Column: gc.name, Positive: s.positive, Resamples: cfg.Resamples, MinGroupSize: cfg.MinGroupSize,
 				ParityTolerance: cfg.Tolerance, MissingAsGroup: cfg.MissingAsGroup, MaxGroups: cfg.MaxGroups})
 			if err != nil {
@@ -259,7 +289,9 @@ func (s *State) init(cols dataset.Columns) error {
 		thr.column = c.Groups[s.thrAt]
 		s.thr = thr
 	}
-	if cfg.has(CheckCounterfactual) {
+	if cfg.has(CheckCounterfactual) && cfg.Head == engine.Regression {
+		s.rcf = newRegCounterfactual(cfg.Families, cfg.ScoreTolerance, cfg.Seed)
+	} else if cfg.has(CheckCounterfactual) {
 		cf, err := counterfactual.NewAudit(s.adapter(), counterfactual.Config{Families: cfg.Families, Target: s.positive, BatchSize: cfg.BatchSize, Tolerance: cfg.Tolerance,
 			Partners: cfg.CounterfactualPartners, PartnerSeed: cfg.Seed})
 		if err != nil {
@@ -321,7 +353,7 @@ func keepFirstSkipped(rows []SkippedRow, max int) []SkippedRow {
 // them with its malformed rows and reconciliation. When scoring fails the
 // State may hold part of the batch: discard it (a caller that retries
 // starts from a fresh State, so no row is counted twice).
-func (s *State) Add(ctx context.Context, b Batch) error {
+func (s *State) Add(ctx context.Context, b Batch) (err error) {
 	if err := s.init(b.Columns); err != nil {
 		return err
 	}
@@ -354,6 +386,15 @@ func (s *State) Add(ctx context.Context, b Batch) error {
 	if err != nil {
 		return err
 	}
+	var regTexts []string
+	var regScores []float64
+	if s.rcf != nil {
+		defer func() {
+			if err == nil {
+				err = s.rcf.add(ctx, s.clf, regTexts, regScores)
+			}
+		}()
+	}
 	for i, o := range outs {
 		row := b.Rows[i]
 		if o.malformed != "" {
@@ -361,6 +402,12 @@ func (s *State) Add(ctx context.Context, b Batch) error {
 			continue
 		}
 		s.rows++
+		if s.cfg.Head == engine.Regression {
+			s.addScore(row, o.score)
+			regTexts = append(regTexts, row.Text)
+			regScores = append(regScores, o.score)
+			continue
+		}
 		yPred := o.label == s.posIdx
 		if yPred {
 			s.positives++
@@ -368,6 +415,9 @@ func (s *State) Add(ctx context.Context, b Batch) error {
 		labelled := row.Label >= 0
 		if labelled {
 			s.labelled++
+			if row.Label == s.posIdx {
+				s.goldPos++
+			}
 			if o.label == row.Label {
 				s.correct++
 			}
@@ -464,4 +514,16 @@ func (s *State) addReconciliation(r dataset.Reconciliation) {
 		return
 	}
 	s.reconciliation.Add(r)
+}
+
+// addScore accumulates one row of a regression audit: its score in each
+// group column's means and, with a frame column, the frame's paired
+// comparison (whose decision argument is unused by the score tests).
+func (s *State) addScore(row dataset.Row, score float64) {
+	for g, m := range s.means {
+		m.Add(score, s.gcols[g].value(row.Groups))
+	}
+	for g, a := range s.pairs {
+		a.Add(row.Groups[s.frameAt], s.gcols[g].value(row.Groups), score, false)
+	}
 }

@@ -27,10 +27,13 @@ type stateSnapshot struct {
 	Skipped         int
 	Correct         int
 	Positives       int
+	GoldPositives   int
 	Files           int
 	SkippedExamples []SkippedRow
 	Reconciliation  *dataset.Reconciliation
 	Groups, Pairs   [][]byte
+	Means           [][]byte
+	RegCF           []byte
 	Data            []byte
 	Thresholds      []byte
 	Counterfactual  []byte
@@ -70,9 +73,11 @@ func (s *State) fingerprint() uint64 {
 		Fit                                string
 		Judge                              bool
 		ScoreCol, PredictionCol            string
+		Head                               string
+		DecisionThreshold                  float64
 	}{s.labels, s.positive, c.Checks, s.read.names, c.Intersections, c.PairCol, fams, c.Seed,
 		c.Resamples, c.MinGroupSize, c.MaxGroups, c.ConsistencyRows, c.ExplainRows, c.MaxSkippedExamples,
-		c.Tolerance, c.MissingAsGroup, string(c.FitThresholds), c.Thresholds != nil, c.ScoreCol, c.PredictionCol})
+		c.Tolerance, c.MissingAsGroup, string(c.FitThresholds), c.Thresholds != nil, c.ScoreCol, c.PredictionCol, c.Head.String(), c.decisionThreshold})
 	h := fnv.New64a()
 	h.Write(v)
 	return h.Sum64()
@@ -106,6 +111,16 @@ func (s *State) Merge(o *State) error {
 	}
 	for i := range s.pairs {
 		if err := s.pairs[i].Merge(o.pairs[i]); err != nil {
+			return err
+		}
+	}
+	for i := range s.means {
+		if err := s.means[i].Merge(o.means[i]); err != nil {
+			return err
+		}
+	}
+	if s.rcf != nil {
+		if err := s.rcf.merge(o.rcf); err != nil {
 			return err
 		}
 	}
@@ -149,6 +164,7 @@ func (s *State) mergeCounts(o *State) {
 	s.labelled += o.labelled
 	s.correct += o.correct
 	s.positives += o.positives
+	s.goldPos += o.goldPos
 	s.skipped += o.skipped
 	s.files += o.files
 	s.skippedExamples = keepFirstSkipped(append(s.skippedExamples, o.skippedExamples...), s.cfg.MaxSkippedExamples)
@@ -163,7 +179,7 @@ func (s *State) mergeCounts(o *State) {
 // decode into a State made by NewState with the same configuration).
 func (s *State) MarshalBinary() ([]byte, error) {
 	snap := stateSnapshot{Version: stateVersion, Fingerprint: s.fingerprint(), Columns: s.columns,
-		Rows: s.rows, Labelled: s.labelled, Skipped: s.skipped, Correct: s.correct, Positives: s.positives, Files: s.files,
+		Rows: s.rows, Labelled: s.labelled, Skipped: s.skipped, Correct: s.correct, Positives: s.positives, GoldPositives: s.goldPos, Files: s.files,
 		SkippedExamples: s.skippedExamples, Reconciliation: s.reconciliation,
 		Consistency: sampleSnapshot{s.consistencySample.Seen, s.consistencySample.items},
 		Explain:     sampleSnapshot{s.explainSample.Seen, s.explainSample.items}}
@@ -181,6 +197,12 @@ func (s *State) MarshalBinary() ([]byte, error) {
 	}
 	for _, a := range s.pairs {
 		snap.Pairs = append(snap.Pairs, enc(a))
+	}
+	for _, m := range s.means {
+		snap.Means = append(snap.Means, enc(m))
+	}
+	if s.rcf != nil {
+		snap.RegCF = enc(s.rcf)
 	}
 	if s.scan != nil {
 		snap.Data = enc(s.scan)
@@ -228,7 +250,7 @@ func (s *State) UnmarshalBinary(data []byte) error {
 		if err := s.init(*snap.Columns); err != nil {
 			return err
 		}
-		if len(snap.Groups) != len(s.accs) || len(snap.Pairs) != len(s.pairs) ||
+		if len(snap.Groups) != len(s.accs) || len(snap.Pairs) != len(s.pairs) || len(snap.Means) != len(s.means) ||
 			(snap.Data != nil) != (s.scan != nil) || (snap.Thresholds != nil) != (s.thr != nil) ||
 			(snap.Counterfactual != nil) != (s.cf != nil) || (snap.Slices != nil) != (s.slicer != nil) ||
 			(snap.Weighted != nil) != (s.wtab != nil) {
@@ -245,6 +267,15 @@ func (s *State) UnmarshalBinary(data []byte) error {
 		}
 		for i, a := range s.pairs {
 			dec(a, snap.Pairs[i])
+		}
+		for i, m := range s.means {
+			dec(m, snap.Means[i])
+		}
+		if (snap.RegCF != nil) != (s.rcf != nil) {
+			return errors.New("audit: the encoded State's checks do not match this configuration's")
+		}
+		if s.rcf != nil {
+			dec(s.rcf, snap.RegCF)
 		}
 		if s.scan != nil {
 			dec(s.scan, snap.Data)
@@ -270,6 +301,7 @@ func (s *State) UnmarshalBinary(data []byte) error {
 		}
 	}
 	s.rows, s.labelled, s.skipped, s.correct, s.positives, s.files = snap.Rows, snap.Labelled, snap.Skipped, snap.Correct, snap.Positives, snap.Files
+	s.goldPos = snap.GoldPositives
 	s.skippedExamples, s.reconciliation = snap.SkippedExamples, snap.Reconciliation
 	s.consistencySample.Seen, s.consistencySample.items = snap.Consistency.Seen, snap.Consistency.Items
 	s.explainSample.Seen, s.explainSample.items = snap.Explain.Seen, snap.Explain.Items

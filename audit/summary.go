@@ -91,6 +91,13 @@ func summarize(r *Report, cfg Config) []Finding {
 	for _, g := range r.Groups {
 		out = append(out, groupFinding(g))
 	}
+	for _, m := range r.GroupMeans {
+		out = append(out, groupMeansFinding(m))
+	}
+	if rc := r.RegressionCounterfactual; rc != nil {
+		msg := fmt.Sprintf("Identity-term swaps of %d texts (%d swaps), mean score change per direction against ±%.3g score units: %s.", rc.Texts, rc.Swaps, rc.Tolerance, rc.Verdict.Reason)
+		out = append(out, Finding{Check: "counterfactual", Status: string(rc.Verdict.Status), Message: msg})
+	}
 	for _, p := range r.Paired {
 		out = append(out, pairedFinding(p))
 	}
@@ -261,6 +268,11 @@ func groupFinding(g *group.Report) Finding {
 		tests += len(p.Tests)
 	}
 	f.Message = fmt.Sprintf("By %s (%d rows, %d groups compared in %d pairs, %d tests in one Holm family):", g.Column, g.Rows, len(g.PairGroups), len(g.Pairs), tests)
+	if g.Family.Size > tests {
+		// One label of a multi-label audit: its tests are corrected with
+		// every other label's (group.CorrectAcrossLabels).
+		f.Message = fmt.Sprintf("By %s (%d rows, %d groups compared in %d pairs, %d tests, corrected in the labels' joint Holm family of %d):", g.Column, g.Rows, len(g.PairGroups), len(g.Pairs), tests, g.Family.Size)
+	}
 	if worst != nil {
 		// Differences are A − B; the disparate impact ratio is B / A.
 		what := fmt.Sprintf("%s − %s", worstPair.A, worstPair.B)
@@ -395,4 +407,25 @@ func weightedFinding(w *databias.WeightedReport) Finding {
 		msg += fmt.Sprintf(" %d labelled rows left out for a bad weight (%s).", w.BadWeights, strings.Join(w.BadWeightLines, "; "))
 	}
 	return Finding{Check: "data_bias", Status: string(stats.Info), Message: msg}
+}
+
+// groupMeansFinding states a regression column's verdict and its largest
+// difference of mean scores.
+func groupMeansFinding(m *group.MeanReport) Finding {
+	f := Finding{Check: "groups", Status: string(m.Verdict.Status)}
+	if len(m.Pairs) == 0 {
+		f.Status = "info"
+		f.Message = fmt.Sprintf("By %s: no two groups could be compared by mean score (%d groups, %d needed with at least %d rows).", m.Column, len(m.Groups), 2, m.MinGroupSize)
+		return f
+	}
+	worst := &m.Pairs[0]
+	for i := range m.Pairs {
+		p := &m.Pairs[i]
+		if p.Verdict.Status.Severity() > worst.Verdict.Status.Severity() ||
+			(p.Verdict.Status == worst.Verdict.Status && math.Abs(p.Difference) > math.Abs(worst.Difference)) {
+			worst = p
+		}
+	}
+	f.Message = fmt.Sprintf("By %s, mean score: %s − %s = %.3g (%s). %s.", m.Column, worst.A, worst.B, worst.Difference, worst.Verdict.Reason, m.Verdict.Reason)
+	return f
 }

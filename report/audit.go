@@ -78,6 +78,12 @@ type auditView struct {
 	Labels   template.HTML
 	DataBias *dataBiasV
 	DataNote string
+
+	// Multi is a multi-label audit's label-by-group section; Means a
+	// regression head's group means (heads.go).
+	Multi *multiV
+	Means []meansV
+	RegCF *regCFV
 }
 
 type findingV struct {
@@ -162,7 +168,12 @@ func buildAudit(r *audit.Report) *auditView {
 			v.Groups = append(v.Groups, buildGroup(g))
 		}
 	}
-	if len(v.Groups) == 0 {
+	v.Multi = buildMulti(r)
+	v.RegCF = buildRegCF(r.RegressionCounterfactual)
+	for _, m := range r.GroupMeans {
+		v.Means = append(v.Means, buildMeans(m))
+	}
+	if len(v.Groups) == 0 && v.Multi == nil && len(v.Means) == 0 {
 		v.GroupsNote = v.note(audit.CheckGroups, "no group column was given (name one or more columns holding a group per row).")
 	}
 	for _, p := range r.Paired {
@@ -262,11 +273,20 @@ func dataNames(r *audit.Report) []string {
 // hasData reports whether the report holds results for a check.
 func (v *auditView) hasData(check string) bool {
 	r := v.R
+	if r.MultiLabel != nil {
+		// A multi-label audit's results are its labels' reports.
+		for _, la := range r.MultiLabel.Labels {
+			if (&auditView{R: la.Report}).hasData(check) {
+				return true
+			}
+		}
+		return false
+	}
 	switch check {
 	case audit.CheckData:
 		return r.DataBias != nil
 	case audit.CheckGroups:
-		return len(r.Groups) > 0
+		return len(r.Groups) > 0 || len(r.GroupMeans) > 0
 	case audit.CheckCounterfactual:
 		return r.Counterfactual != nil
 	case audit.CheckConsistency:

@@ -71,6 +71,8 @@ func lookup(j map[string]any, key string) (any, error) {
 	switch p[0] {
 	case "rows", "labelled_rows", "unlabelled_rows", "skipped_rows", "seconds", "rows_per_second":
 		return j[p[0]], nil
+	case "ml", "lg", "lv", "gm", "gmp", "rcf":
+		return lookupHeads(j, p)
 	case "decision_rule":
 		rule := obj(j["decision_rule"])
 		if p[1] == "thresholds" {

@@ -106,6 +106,16 @@ type Flags struct {
 	// and label (audit.Config.WeightCol).
 	WeightCol string `json:"weight_col,omitempty"`
 
+	// Multi-label and regression heads (heads.go).
+	LabelListCol    string   `json:"label_list_col,omitempty"`
+	LabelSep        string   `json:"label_sep,omitempty"`
+	LabelCols       []string `json:"label_cols,omitempty"`
+	Threshold       float64  `json:"threshold,omitempty"`
+	LabelThresholds string   `json:"label_thresholds,omitempty"`
+	ScoreCols       []string `json:"score_cols,omitempty"`
+	Regression      bool     `json:"regression,omitempty"`
+	ScoreTolerance  float64  `json:"score_tolerance,omitempty"`
+
 	Model    string `json:"model"`
 	Device   string `json:"device"`
 	Threads  int    `json:"threads"`
@@ -195,6 +205,7 @@ func Register(fs *flag.FlagSet) *Flags {
 	fs.StringVar(&f.PredictionCol, "prediction-col", "", "audit given outputs, no model: the column of the predicted label (a name from the labels, or a class index)")
 	fs.Var((*StringList)(&f.Labels), "label-names", "the class names, in class-index order, for an audit with no model (--score-col, --prediction-col, --checks data); default: the --model folder's config.json")
 	fs.StringVar(&f.WeightCol, "weight-col", "", "a column of row weights (lucid augment --reweigh writes one): the data scan adds the weighted group-by-label table of each --group-col, P_w(label | group)")
+	registerHeads(fs, f)
 	fs.StringVar(&f.Suite, "suite", "", "a JSON test suite of your own (templates with {slot} lexicons; mft, inv and dir tests) run through the model; README \"Your own test suites\"")
 	return f
 }
@@ -246,6 +257,9 @@ func (f *Flags) Validate() error {
 			return Usagef("--fit-thresholds and --thresholds act on the positive class's score: give --score-col (--prediction-col %q holds labels only)", TermSafe(f.PredictionCol))
 		}
 	}
+	if err := f.validateHeads(); err != nil {
+		return err
+	}
 	if f.WeightCol != "" && len(f.Checks) > 0 && !slices.Contains(f.Checks, audit.CheckData) {
 		return Usagef("--weight-col %q weighs the data scan: add data to --checks", TermSafe(f.WeightCol))
 	}
@@ -286,7 +300,9 @@ func (f *Flags) ModelFree() bool { return audit.ModelFree(f.Checks) || f.Outputs
 
 // OutputsGiven reports whether the audit reads its predictions from the
 // data (--score-col, --prediction-col).
-func (f *Flags) OutputsGiven() bool { return f.ScoreCol != "" || f.PredictionCol != "" }
+func (f *Flags) OutputsGiven() bool {
+	return f.ScoreCol != "" || f.PredictionCol != "" || len(f.ScoreCols) > 0
+}
 
 // AuditLabels are the class names of an audit that runs no model:
 // --label-names when given, else modelLabels (the --model folder's
@@ -304,6 +320,14 @@ func (f *Flags) AuditLabels(modelLabels []string) []string {
 // caller's to set (a data-only audit, ModelFree, gets ModelName "none
 // (data only)" and none of the model's settings).
 func (f *Flags) Config() (audit.Config, error) {
+	cfg, err := f.baseConfig()
+	if err != nil {
+		return cfg, err
+	}
+	return cfg, f.headConfig(&cfg)
+}
+
+func (f *Flags) baseConfig() (audit.Config, error) {
 	if err := f.Validate(); err != nil {
 		return audit.Config{}, err
 	}
@@ -407,6 +431,9 @@ func outputsNamed(f *Flags) string {
 	if f.ScoreCol != "" {
 		parts = append(parts, "--score-col "+f.ScoreCol)
 	}
+	if len(f.ScoreCols) > 0 {
+		parts = append(parts, "--score-cols "+strings.Join(f.ScoreCols, ","))
+	}
 	if f.PredictionCol != "" {
 		parts = append(parts, "--prediction-col "+f.PredictionCol)
 	}
@@ -427,7 +454,7 @@ func (f *Flags) CheckPositive(labels []string) error {
 // CheckOutputs checks an audit of given outputs against the class
 // names: a score alone decides between two classes only.
 func (f *Flags) CheckOutputs(labels []string) error {
-	if f.OutputsGiven() && f.PredictionCol == "" && len(labels) != 2 {
+	if f.OutputsGiven() && f.PredictionCol == "" && len(labels) != 2 && len(f.ScoreCols) == 0 && !f.Regression {
 		return Usagef("--score-col %q alone decides between two classes (above 0.5: the positive one), and there are %d (%s): give the predicted label too, --prediction-col",
 			TermSafe(f.ScoreCol), len(labels), TermSafe(strings.Join(labels, ", ")))
 	}

@@ -132,3 +132,28 @@ func TestWriteReport(t *testing.T) {
 	require.NoError(t, json.Unmarshal(js, &back))
 	assert.Equal(t, 3, back.Rows)
 }
+
+func TestLabelThresholdsFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, []byte(body), 0o644))
+		return p
+	}
+	m, err := readLabelThresholds(write("a.json", `{"toxic": 0.7, "insult": 0}`))
+	require.NoError(t, err)
+	assert.Equal(t, map[string]float64{"toxic": 0.7, "insult": 0}, m)
+	m, err = readLabelThresholds(write("a.tsv", "# per label\ntoxic\t0.3\n\ninsult\t1\n"))
+	require.NoError(t, err)
+	assert.Equal(t, map[string]float64{"toxic": 0.3, "insult": 1}, m)
+	for body, want := range map[string]string{
+		"toxic 0.3\n":              `want label<TAB>threshold`,
+		"toxic\tx\n":               `threshold "x" is not a number`,
+		"toxic\t0.3\nTOXIC\t0.4\n": `label "TOXIC" is given twice`,
+		`{"toxic": 1.5}`:           `threshold 1.5 for "toxic"`,
+		`{"toxic": }`:              "want a JSON object",
+	} {
+		_, err := readLabelThresholds(write("bad", body))
+		assert.ErrorContains(t, err, want, body)
+	}
+}

@@ -80,6 +80,34 @@ audit goes on). groups, slices, data, --pair-col and thresholds run; the
 checks that score new texts (counterfactual, consistency, faithfulness,
 stability) are skipped with the reason, or refused when named in --checks.
 
+Multi-label models (config.json problem_type multi_label_classification: a
+sigmoid per label, as toxicity and moderation models): every check runs once
+per label, label L being "p(L) >= its threshold" (--threshold, default 0.5;
+--label-thresholds FILE per label, read as lucid predict reads it: a JSON
+object {"toxic": 0.7} or TSV lines label<TAB>t), over one pass of the file
+(each text is scored once for all labels). Gold labels come
+from --label-list-col COL ("toxic|insult", split on --label-sep, default |,
+or a JSON list; an empty cell lists none; default: --label-col read so) or
+--label-cols a,b,c (one 0/1 column per label, named as the label). The
+label-by-group table and every label's group tests are ONE Holm family
+(labels x group columns x pairs x metrics), stated as report.json's family;
+the other checks keep their families per label. Given outputs: --score-cols
+p_a,p_b,p_c, one probability column per label (--label-names a,b,c, default
+the --label-cols names, else the columns' own). faithfulness and stability
+are not run per label (lucid explain --target LABEL explains one).
+
+Regression heads (problem_type regression, one score): groups are compared
+by their mean score (difference of means with Welch's interval and t-test,
+all pairs of a column one Holm family, the same rule) against
+--score-tolerance (default 0.1, in score units: set it for your score's
+scale); --pair-col frames compare paired score differences against it too,
+and counterfactual swaps of identity terms are judged by each direction's
+mean score change (paired t, one Holm family over the directions; term
+families only). The checks defined on decisions or probabilities (data,
+consistency, slices, faithfulness, stability) and group thresholds are
+skipped with the reason in skipped_checks. Given outputs: --regression
+--score-col COL (any finite score).
+
 Group thresholds (post-processing mitigation, Hardt, Price and Srebro 2016,
 as fairlearn's ThresholdOptimizer): --fit-thresholds demographic-parity,
 equal-opportunity or equalized-odds fits, on the labelled rows, one decision
@@ -136,6 +164,9 @@ Examples:
   lucid audit --data train.tsv --checks data --group-col source   # no model
   lucid audit --data weighted.csv --checks data --group-col gender --weight-col weight
   lucid audit --data vendor.csv --score-col p_toxic --label-names ok,toxic --group-col dialect
+  lucid audit --model toxic-model --data comments.csv --label-list-col labels --group-col identity
+  lucid audit --data scored.csv --score-cols p_toxic,p_insult --label-cols toxic,insult --group-col identity
+  lucid audit --data ratings.csv --regression --score-col score --score-tolerance 0.25 --group-col dialect
   lucid audit --data train.csv --group-col gender --fit-thresholds equalized-odds --out fit/
   lucid audit --data test.csv --group-col gender --thresholds fit/thresholds.json
   lucid audit --data dev.csv --group-col gender --tensorboard runs/audit   # a trend
@@ -237,7 +268,9 @@ func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		// model: --label-names name the classes, else the model folder's
 		// config.json does.
 		labels := af.Labels
-		if len(labels) == 0 {
+		// Per-label score columns and regression scores name their own
+		// labels (audit.Config.Labels: --label-cols, the columns, "score").
+		if len(labels) == 0 && len(af.ScoreCols) == 0 && !af.Regression {
 			folder, err := mf.folder()
 			if err != nil {
 				return err

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/lucid-nlp/lucid/engine"
 )
 
 // Classifier gives class probabilities for texts (one row per text,
@@ -155,4 +157,21 @@ func Argmax(p []float64) int {
 		}
 	}
 	return best
+}
+
+// HeadClassifier is a Classifier that says its head: a multi-label
+// classifier's Probabilities are one sigmoid per label (each in [0, 1],
+// not summing to 1), a regression head's one raw score. A Classifier
+// without the method is single-label (softmax).
+type HeadClassifier interface {
+	Classifier
+	Head() engine.Head
+}
+
+// HeadOf is c's head: c.Head() where c says, engine.SingleLabel otherwise.
+func HeadOf(c Classifier) engine.Head {
+	if h, ok := c.(HeadClassifier); ok {
+		return h.Head()
+	}
+	return engine.SingleLabel
 }

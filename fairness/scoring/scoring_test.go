@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/lucid-nlp/lucid/engine"
 )
 
 // lengthClassifier scores a text by its length; it records call sizes and
@@ -83,4 +85,30 @@ func TestTargetIndex(t *testing.T) {
 	assert.ErrorContains(t, err, `target label "c"`)
 	_, err = TargetIndex(nil, "")
 	assert.Error(t, err)
+}
+
+type headed struct{ h engine.Head }
+
+func (headed) Labels() []string { return []string{"a", "b"} }
+func (headed) Probabilities(context.Context, []string) ([][]float64, error) {
+	return [][]float64{{0.9, 0.8}}, nil
+}
+func (h headed) Head() engine.Head { return h.h }
+
+type plain struct{}
+
+func (plain) Labels() []string { return []string{"a", "b"} }
+func (plain) Probabilities(context.Context, []string) ([][]float64, error) {
+	return [][]float64{{0.4, 0.6}}, nil
+}
+
+func TestHeadOf(t *testing.T) {
+	if got := HeadOf(plain{}); got != engine.SingleLabel {
+		t.Errorf("a classifier that does not say: %v, want single-label", got)
+	}
+	for _, h := range []engine.Head{engine.SingleLabel, engine.MultiLabel, engine.Regression} {
+		if got := HeadOf(headed{h}); got != h {
+			t.Errorf("HeadOf = %v, want %v", got, h)
+		}
+	}
 }
