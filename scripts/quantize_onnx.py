@@ -186,20 +186,20 @@ def quantize_file(src, dst, per_channel=False, reduce_range=False, gemm=False):
     return q
 
 
-def card(src, per_channel, reduce_range, gemm, stats):
+def card(src, per_channel, reduce_range, gemm, stats, ort=False):
+    tool = "onnxruntime.quantization.quantize_dynamic" if ort else "scripts/quantize_onnx.py"
     lines = [
         "# int8 dynamically quantized copy",
         "",
-        f"Written by `scripts/quantize_onnx.py` from `{os.path.abspath(src)}`.",
+        f"Written by `{tool}` from `{os.path.abspath(src)}`.",
         "",
         "Quantized (DynamicQuantizeLinear + MatMulInteger, int8 symmetric weights, "
         + ("per output column" if per_channel else "per tensor")
         + (", 7-bit range" if reduce_range else "") + "):",
     ]
     for name, q in stats:
-        lines.append(f"- {name}: {q.quantized_nodes} MatMul{'/Gemm' if gemm else ''} nodes, "
-                     f"{len(q.skipped)} left float (activation × activation MatMuls"
-                     f"{'' if gemm else ', Gemm'})")
+        lines.append(f"- {name}: {q.quantized_nodes} MatMul{'/Gemm' if gemm else ''} nodes quantized, "
+                     f"{len(q.skipped)} MatMul{'/Gemm' if gemm else ''} left float (those of two activations)")
     lines += [
         "",
         "Float, unchanged: the embedding tables (embeddings.onnx and the Gathers inside the",
@@ -215,7 +215,36 @@ def card(src, per_channel, reduce_range, gemm, stats):
     return "\n".join(lines)
 
 
-def quantize_folder(src, dst, per_channel=False, reduce_range=False, gemm=False):
+class ORTStats:
+    """What onnxruntime.quantization.quantize_dynamic did to one graph."""
+
+    def __init__(self, path):
+        ops = [n.op_type for n in onnx.load(path).graph.node]
+        self.quantized_nodes = ops.count("MatMulInteger")
+        self.skipped = [("MatMul", "", "left float")] * ops.count("MatMul")
+
+
+def ort_quantize_file(src, dst, per_channel=False, reduce_range=False, gemm=False):
+    """quantize_file through ONNX Runtime's own tool (where it is installed)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    ops = ["MatMul", "Gemm"] if gemm else ["MatMul"]
+    quantize_dynamic(src, dst, weight_type=QuantType.QInt8, per_channel=per_channel,
+                     reduce_range=reduce_range, op_types_to_quantize=ops)
+    return ORTStats(dst)
+
+
+def have_ort_quantizer():
+    try:
+        import onnxruntime.quantization  # noqa: F401
+        return True
+    except ImportError:
+        return False
+
+
+def quantize_folder(src, dst, per_channel=False, reduce_range=False, gemm=False, ort=False):
+    """Writes dst, a quantized copy of the Lucid model folder src; with ort,
+    through onnxruntime.quantization.quantize_dynamic instead of Quantizer."""
+    quantize = ort_quantize_file if ort else quantize_file
     if not os.path.isfile(os.path.join(src, "model.onnx")):
         raise ValueError(f"{src}: no model.onnx (want a Lucid model folder)")
     if os.path.abspath(src) == os.path.abspath(dst):
@@ -229,9 +258,9 @@ def quantize_folder(src, dst, per_channel=False, reduce_range=False, gemm=False)
     for f in QUANTIZED:
         p = os.path.join(src, f)
         if os.path.isfile(p):
-            stats.append((f, quantize_file(p, os.path.join(dst, f), per_channel, reduce_range, gemm)))
+            stats.append((f, quantize(p, os.path.join(dst, f), per_channel, reduce_range, gemm)))
     with open(os.path.join(dst, "README.md"), "w") as fh:
-        fh.write(card(src, per_channel, reduce_range, gemm, stats))
+        fh.write(card(src, per_channel, reduce_range, gemm, stats, ort))
     return stats
 
 
