@@ -354,4 +354,3 @@ func argmax(p []float64) int {
 	}
 	return best
 }
-
