@@ -74,14 +74,6 @@ func runBenchQuant(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if *quantized == "" {
 		return usagef("lucid bench quant needs --quantized DIR, the quantized model folder (write one with /usr/bin/python3 scripts/quantize_onnx.py SRC DIR)")
 	}
-	path := *data
-	if path == "" {
-		p := filepath.Join("..", "shared", "data", "sst2", "dev.tsv")
-		if !fileExists(p) {
-			return usagef("lucid bench quant needs --data FILE (labelled TSV): %s is absent", p)
-		}
-		path = p
-	}
 	if err := firstError(
 		mf.validate(),
 		intFlag("rows", *rows, 0, maxSentences),
@@ -91,6 +83,14 @@ func runBenchQuant(ctx context.Context, args []string, stdout, stderr io.Writer)
 		intFlag("rounds", *rounds, 1, 100),
 	); err != nil {
 		return err
+	}
+	path := *data
+	if path == "" {
+		p := filepath.Join("..", "shared", "data", "sst2", "dev.tsv")
+		if !fileExists(p) {
+			return usagef("lucid bench quant needs --data FILE (labelled TSV): %s is absent", p)
+		}
+		path = p
 	}
 	n := *rows
 	if n == 0 {
