@@ -15,9 +15,9 @@ becomes, as in onnxruntime.quantization.quantize_dynamic's QOperator format:
 One DynamicQuantizeLinear serves every MatMul that reads the same
 activation (the query, key and value projections share one), as ORT's does.
 Weights are int8, symmetric (zero point 0), scale max|W| / 127 per tensor
-(or per output column with --per-channel; --reduce-range uses 7 bits,
-max|W| / 63, which avoids the int16 saturation of u8s8 products on x86
-CPUs without VNNI). MatMuls of two activations (attention scores) stay
+(or per output column with --per-channel; --reduce-range uses ORT's
+reduced range [-64, 64], scale max|W| / 64, which avoids the int16
+saturation of u8s8 products on x86 CPUs without VNNI). MatMuls of two activations (attention scores) stay
 float, and so do the embedding tables (Gather) and LayerNorms, as ORT's
 default keeps them. Gemm (pooler, classifier head) stays float as in ORT's
 dynamic mode unless --gemm, which quantizes Gemm(alpha=1, beta=1,
@@ -58,7 +58,7 @@ QUANTIZED = ("model.onnx", "model_embeds.onnx")
 
 def weight_scale(w, per_channel, reduce_range):
     """Symmetric int8 scale of a [K, N] weight: per tensor, or per column N."""
-    qmax = 63.0 if reduce_range else 127.0
+    qmax = 64.0 if reduce_range else 127.0  # ORT's ranges: [-64, 64] reduced, [-127, 127] symmetric
     absmax = np.abs(w).max(axis=0) if per_channel else np.abs(w).max()
     absmax = np.asarray(absmax, dtype=np.float64)
     # An all-zero weight (or column) gets scale 1: every value quantizes to 0.
