@@ -51,7 +51,7 @@ type QuantSide struct {
 	// model_embeds.onnx's (no word-embedding table in it; 0 when absent).
 	GraphBytes      int64 `json:"model_onnx_bytes"`
 	EmbedGraphBytes int64 `json:"model_embeds_onnx_bytes,omitempty"`
-	// GraphOps counts the graph's quantized operators (MatMulInteger,
+	// QuantizedOps counts model.onnx's quantization operators (MatMulInteger,
 	// DynamicQuantizeLinear, QLinear*, QuantizeLinear) by op type.
 	QuantizedOps map[string]int `json:"quantized_ops,omitempty"`
 }
