@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -153,7 +154,7 @@ func printBenchQuant(w io.Writer, r *benchQuantReport) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "\tfloat\tint8\t")
 	fmt.Fprintf(tw, "accuracy\t%.4f (%d/%d)\t%.4f (%d/%d)\t\n", r.Float.Accuracy, r.Float.Correct, r.Float.Rows, r.Quantized.Accuracy, r.Quantized.Correct, r.Quantized.Rows)
-	fmt.Fprintf(tw, "rows/s (best of %d)\t%.0f\t%.0f\t\n", len(r.Float.RoundRowsPerSecond), r.Float.RowsPerSecond, r.Quantized.RowsPerSecond)
+	fmt.Fprintf(tw, "rows/s (best of %d)\t%s\t%s\t\n", len(r.Float.RoundRowsPerSecond), rate(r.Float.RowsPerSecond), rate(r.Quantized.RowsPerSecond))
 	fmt.Fprintf(tw, "model.onnx\t%s\t%s\t\n", mib(r.Float.GraphBytes), mib(r.Quantized.GraphBytes))
 	if r.Float.EmbedGraphBytes > 0 || r.Quantized.EmbedGraphBytes > 0 {
 		fmt.Fprintf(tw, "model_embeds.onnx (no word table)\t%s\t%s\t\n", mib(r.Float.EmbedGraphBytes), mib(r.Quantized.EmbedGraphBytes))
@@ -165,6 +166,15 @@ func printBenchQuant(w io.Writer, r *benchQuantReport) {
 		termSafe(r.Target), r.MeanAbsProbDiff, r.MaxAbsProbDiff, r.PredictedChanged, r.Float.Rows, r.Quantized.RowsPerSecond/r.Float.RowsPerSecond)
 	fmt.Fprintf(w, "KernelSHAP (budget %d, seed %d, %d sentences, %d words): mean |φ_int8 − φ_float| %.5f (max %.5f) against mean |φ_float| %.5f; same top word in %.0f%% of sentences\n",
 		r.Budget, r.Seed, r.ExplainSentences, r.Words, r.MeanAbsAttrDiff, r.MaxAbsAttrDiff, r.MeanAbsAttribution, 100*r.TopWordAgreement)
+}
+
+// rate prints rows/s with three significant figures below 100 (a base-size
+// model on a loaded CPU runs a few rows a second), whole numbers above.
+func rate(v float64) string {
+	if v < 100 {
+		return strconv.FormatFloat(v, 'g', 3, 64)
+	}
+	return fmt.Sprintf("%.0f", v)
 }
 
 func mib(b int64) string {
