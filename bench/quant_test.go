@@ -243,3 +243,23 @@ func TestQuantizedGraphEqualsExactInt8(t *testing.T) {
 		})
 	}
 }
+
+// export_models.py quantize writes the same folder through the python3-onnx
+// quantizer, and --quantizer ort says what is missing when ONNX Runtime's
+// Python package is absent.
+func TestExportModelsQuantize(t *testing.T) {
+	quanttest.Require(t)
+	dst := filepath.Join(t.TempDir(), "q")
+	out, err := exec.Command(quanttest.Python, "../scripts/export_models.py", "quantize", shipped, "--quantize", dst, "--quantizer", "onnx").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Contains(t, string(out), "24 MatMul nodes quantized by scripts/quantize_onnx.py")
+	assert.Equal(t, 24, readOps(t, filepath.Join(dst, "model.onnx"))["MatMulInteger"])
+	assert.FileExists(t, filepath.Join(dst, "tokenizer.json"))
+	assert.FileExists(t, filepath.Join(dst, "config.json"))
+	if exec.Command(quanttest.Python, "-c", "import onnxruntime.quantization").Run() == nil {
+		return // ONNX Runtime's quantizer is installed: --quantizer ort would run
+	}
+	out, err = exec.Command(quanttest.Python, "../scripts/export_models.py", "quantize", shipped, "--quantize", filepath.Join(t.TempDir(), "o"), "--quantizer", "ort").CombinedOutput()
+	require.Error(t, err)
+	assert.Contains(t, string(out), "--quantizer ort: the onnxruntime Python package is not installed")
+}
