@@ -909,6 +909,7 @@ def quantize_flags(sp, required):
 
 def quantize_job(args, src):
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    sys.dont_write_bytecode = True  # no scripts/__pycache__ in the working tree
     import quantize_onnx
     ort = args.quantizer == "ort" or (args.quantizer == "auto" and quantize_onnx.have_ort_quantizer())
     if args.quantizer == "ort" and not quantize_onnx.have_ort_quantizer():

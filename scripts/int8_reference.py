@@ -25,6 +25,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True  # no scripts/__pycache__ in the working tree
 import export_models as em  # noqa: E402
 import quantize_onnx as qo  # noqa: E402
 
