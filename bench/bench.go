@@ -2,8 +2,10 @@
 // the sentences at hand (to find the best batch size), each explanation
 // method's cost against its floor, the attribution error of the sampled
 // methods against exact Shapley values (EstimatorAccuracy, over cached
-// exact tables), and the long-text benchmark (RunLong and RunLongRecords:
-// documents with one planted polar sentence; bench/longtext runs it).
+// exact tables), the long-text benchmark (RunLong and RunLongRecords:
+// documents with one planted polar sentence; bench/longtext runs it), and
+// a float model against its int8 quantized copy (CompareQuantized: accuracy,
+// probabilities, KernelSHAP attributions and rows/s side by side).
 //
 // Efficiency = floor ÷ wall time, where the floor is the measured time the
 // engine takes to run the explanation's evaluations as full batches of the

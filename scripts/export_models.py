@@ -19,6 +19,14 @@ Two jobs:
                       apt-get install python3-torch python3-onnx libopenblas0-pthread
                       /usr/bin/python3 scripts/export_models.py train-default
 
+  quantize [DIR] --quantize OUT
+                  writes OUT, an int8 dynamically quantized copy of DIR
+                  (default: the shipped model) with ONNX Runtime's
+                  quantize_dynamic where the onnxruntime package is installed,
+                  else scripts/quantize_onnx.py (python3-onnx only). train-default
+                  and hf take --quantize OUT too, for a quantized copy of what
+                  they write.
+
   hf MODEL OUT    exports any Hugging Face sequence classifier (BERT,
                   DistilBERT, RoBERTa, ...) to the same contract. Needs the
                   `transformers` package and a machine that reaches the hub
@@ -871,13 +879,50 @@ def main():
     h = sub.add_parser("hf", help="export a Hugging Face sequence classifier")
     h.add_argument("model", help="hub id or local folder")
     h.add_argument("out", help="output model folder")
+    q = sub.add_parser("quantize", help="write an int8 dynamically quantized copy of a model folder")
+    q.add_argument("dir", nargs="?", default=DEFAULT_OUT, help="model folder (default: the shipped model)")
+    for sp in (t, h, q):
+        quantize_flags(sp, required=sp is q)
     args = p.parse_args()
     if args.job == "train-default":
         train_default(args)
     elif args.job == "grad":
         grad_job(args)
-    else:
+    elif args.job == "hf":
         export_hf(args)
+    if args.job in ("train-default", "hf", "quantize") and args.quantize:
+        quantize_job(args, args.dir if args.job == "quantize" else args.out)
+
+
+# ------------------------------------------------------------- quantization --
+
+def quantize_flags(sp, required):
+    sp.add_argument("--quantize", metavar="OUT", required=required,
+                    help="also write an int8 dynamically quantized copy of the folder to OUT "
+                         "(DynamicQuantizeLinear + MatMulInteger; model_grad.onnx is not copied)")
+    sp.add_argument("--quantizer", choices=("auto", "ort", "onnx"), default="auto",
+                    help="ort: onnxruntime.quantization.quantize_dynamic; onnx: scripts/quantize_onnx.py "
+                         "(python3-onnx only); auto (default): ort where the onnxruntime package is installed")
+    sp.add_argument("--per-channel", action="store_true", help="one weight scale per output column")
+    sp.add_argument("--reduce-range", action="store_true", help="7-bit weights (avoids u8s8 saturation on x86 without VNNI)")
+
+
+def quantize_job(args, src):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    sys.dont_write_bytecode = True  # no scripts/__pycache__ in the working tree
+    import quantize_onnx
+    ort = args.quantizer == "ort" or (args.quantizer == "auto" and quantize_onnx.have_ort_quantizer())
+    if args.quantizer == "ort" and not quantize_onnx.have_ort_quantizer():
+        sys.exit("export_models.py: --quantizer ort: the onnxruntime Python package is not installed "
+                 "(pip install onnxruntime), or use --quantizer onnx")
+    try:
+        stats = quantize_onnx.quantize_folder(src, args.quantize, args.per_channel, args.reduce_range, ort=ort)
+    except (ValueError, OSError) as e:
+        sys.exit(f"export_models.py quantize: {e}")
+    tool = "onnxruntime.quantization.quantize_dynamic" if ort else "scripts/quantize_onnx.py"
+    for name, st in stats:
+        print(f"{name}: {st.quantized_nodes} MatMul nodes quantized by {tool}", flush=True)
+    print(f"wrote {args.quantize} (int8, dynamic; model_grad.onnx not copied)", flush=True)
 
 
 if __name__ == "__main__":

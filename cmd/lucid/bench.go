@@ -55,7 +55,8 @@ Sentences: the first --sentences rows of --data (default
 ../shared/data/sst2/dev.tsv when it exists), else built-in sentences.
 
 "lucid bench serve" measures lucid serve under load instead (see
-lucid bench serve --help).
+lucid bench serve --help); "lucid bench quant" sets a float model and its
+int8 quantized copy side by side (see lucid bench quant --help).
 
 Examples:
   lucid bench
@@ -69,6 +70,9 @@ Examples:
 func runBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	if isServeSubcommand(args) {
 		return runBenchServe(ctx, args[1:], stdout, stderr)
+	}
+	if isQuantSubcommand(args) {
+		return runBenchQuant(ctx, args[1:], stdout, stderr)
 	}
 	fs := newFlagSet("bench", benchHelp, stderr)
 	var mf modelFlags
