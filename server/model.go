@@ -78,7 +78,7 @@ func (m *servedModel) close() {
 	}
 }
 
-func (m *servedModel) labels() []string { return m.clf.Folder.Labels }
+func (m *servedModel) labels() []string { return m.clf.Labels() }
 
 // warmUp runs one small path-method (ig) explanation straight on the
 // runtime, before the model says it is ready: ONNX Runtime opens and

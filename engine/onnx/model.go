@@ -115,6 +115,12 @@ func open(src source, opts []Option) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !cfg.headSet && len(labels) == 1 {
+		cfg.head = engine.Regression
+	}
+	if cfg.head == engine.SingleLabel && len(labels) == 1 {
+		return nil, fmt.Errorf("onnx: %s has one output (%s) and a single-label (softmax) head, whose one probability is always 1: a one-output model is a regression head (or a multi-label head with one sigmoid label); say which with problem_type in config.json or --head", path, labels[0])
+	}
 	g, err := openGraph(gf, cfg, names, []string{logitsOutput}, in, out)
 	if err != nil {
 		return nil, err
@@ -213,11 +219,16 @@ func resolveLabels(given []string, n int, path string) ([]string, error) {
 		}
 		return labels, nil
 	}
-	return nil, fmt.Errorf("onnx: %s has a dynamic number of logits and no labels were given (config.json id2label)", path)
+	return nil, fmt.Errorf("onnx: %s has a dynamic number of logits and no labels were given: give config.json an id2label or num_labels", path)
 }
 
 // Labels returns the label names, index i naming logit i.
 func (m *Model) Labels() []string { return slices.Clone(m.labels) }
+
+// Head says how the logits become probabilities (WithHead; single-label
+// by default). It makes Model an engine.HeadModel, so evaluators and
+// explainers handed the model score each kind of head right.
+func (m *Model) Head() engine.Head { return m.cfg.head }
 
 // Device returns where the model runs.
 func (m *Model) Device() Device { return m.cfg.device }
