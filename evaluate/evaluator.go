@@ -26,11 +26,14 @@ import (
 type Output int
 
 const (
-	// Probability is the target's softmax probability (the default).
+	// Probability is the target's probability by the model's head (the
+	// default): its softmax probability, its own sigmoid for a multi-label
+	// model, and for a regression head the raw score (it has none).
 	Probability Output = iota
 	// Logit is the target's raw logit.
 	Logit
-	// LogOdds is log(p / (1 - p)) for the target, computed from logits.
+	// LogOdds is log(p / (1 - p)) for the target, computed from logits:
+	// a sigmoid label's logit itself, and a regression head's raw score.
 	LogOdds
 )
 
@@ -49,7 +52,8 @@ func ParseOutput(s string) (Output, error) {
 
 func (o Output) String() string { return [...]string{"prob", "logit", "logodds"}[o] }
 
-// Score converts one row of logits into the target's score.
+// Score converts one row of a single-label (softmax) model's logits into
+// the target's score; ScoreHead does it for any head.
 func (o Output) Score(logits []float32, target int) float64 {
 	switch o {
 	case Logit:
@@ -59,6 +63,32 @@ func (o Output) Score(logits []float32, target int) float64 {
 		return float64(logits[target]) - logSumExpExcept(logits, target)
 	}
 	return engine.SoftmaxAt(logits, target)
+}
+
+// ScoreHead converts one row of logits into the target's score by the
+// model's head: for a multi-label model the target's own sigmoid (its
+// log-odds are its logit), for a regression head the raw score whatever
+// the output.
+func (o Output) ScoreHead(h engine.Head, logits []float32, target int) float64 {
+	switch {
+	case h == engine.SingleLabel:
+		return o.Score(logits, target)
+	case o == Logit:
+		return float64(logits[target])
+	case o == LogOdds:
+		return h.LogOddsAt(logits, target)
+	}
+	return h.ProbabilityAt(logits, target)
+}
+
+// Name is how reports name the number attributed: "probability",
+// "logit", "log-odds", or "score" for a regression head (which has only
+// its raw output).
+func (o Output) Name(h engine.Head) string {
+	if h == engine.Regression {
+		return "score"
+	}
+	return [...]string{"probability", "logit", "log-odds"}[o]
 }
 
 func logSumExpExcept(logits []float32, skip int) float64 {
@@ -100,6 +130,7 @@ const DefaultBatchSize = 64
 // Evaluator scores rows with a model. Safe for concurrent use.
 type Evaluator struct {
 	model     engine.Model
+	head      engine.Head // how model's logits become scores (engine.HeadOf)
 	batchSize int
 	output    Output
 	padID     int64
@@ -130,12 +161,15 @@ func New(model engine.Model, o Options) *Evaluator {
 	if o.Concurrency <= 0 {
 		o.Concurrency = 1
 	}
-	return &Evaluator{model: model, batchSize: o.BatchSize, output: o.Output, padID: o.PadID,
+	return &Evaluator{model: model, head: engine.HeadOf(model), batchSize: o.BatchSize, output: o.Output, padID: o.PadID,
 		slots: make(chan struct{}, o.Concurrency), pending: map[int][]*item{}, changed: make(chan struct{})}
 }
 
 // Output returns what the scores are.
 func (e *Evaluator) Output() Output { return e.output }
+
+// Head returns the model's head, which Output's scores follow.
+func (e *Evaluator) Head() engine.Head { return e.head }
 
 // Model returns the model the evaluator runs.
 func (e *Evaluator) Model() engine.Model { return e.model }
@@ -343,10 +377,10 @@ func (e *Evaluator) run(batch []*item) {
 				r.err = fmt.Errorf("evaluate: running a batch of %d rows of length %d: %w", len(batch), seq, err)
 			}
 		} else if r.width == 1 {
-			r.out[it.slot] = e.output.Score(logits.Row(i), r.target)
+			r.out[it.slot] = e.output.ScoreHead(e.head, logits.Row(i), r.target)
 		} else {
 			for t := range r.width {
-				r.out[it.slot*r.width+t] = e.output.Score(logits.Row(i), t)
+				r.out[it.slot*r.width+t] = e.output.ScoreHead(e.head, logits.Row(i), t)
 			}
 		}
 		r.stats.Evaluations++
