@@ -151,6 +151,10 @@ type Options struct {
 	Output      Output // what a row's score is
 	Concurrency int    // model runs at once (default 1; more for a session pool)
 	PadID       int64  // id for padding positions (rows of equal length need none)
+	// Head, when set, is the model's head where the model given to New
+	// hides it (a batcher or counter wrapped around it); nil means
+	// engine.HeadOf(model).
+	Head *engine.Head
 }
 
 // New returns an Evaluator over model.
@@ -161,7 +165,11 @@ func New(model engine.Model, o Options) *Evaluator {
 	if o.Concurrency <= 0 {
 		o.Concurrency = 1
 	}
-	return &Evaluator{model: model, head: engine.HeadOf(model), batchSize: o.BatchSize, output: o.Output, padID: o.PadID,
+	head := engine.HeadOf(model)
+	if o.Head != nil {
+		head = *o.Head
+	}
+	return &Evaluator{model: model, head: head, batchSize: o.BatchSize, output: o.Output, padID: o.PadID,
 		slots: make(chan struct{}, o.Concurrency), pending: map[int][]*item{}, changed: make(chan struct{})}
 }
 

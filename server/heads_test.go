@@ -1,0 +1,51 @@
+package server
+
+import (
+	"encoding/json"
+	"math"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lucid-nlp/lucid/models"
+)
+
+// A multi-label model served: each label's own sigmoid (checked against
+// the test graph's known logits), the labels at or above 0.5, and
+// explanations of a label's sigmoid that satisfy efficiency, through the
+// batcher (which must not hide the head from the evaluators).
+func TestServeMultiLabel(t *testing.T) {
+	clf, err := models.Load("../engine/onnx/testdata/multi_label")
+	require.NoError(t, err, "the test graph must load (ONNX Runtime from scripts/setup_ort.sh)")
+	t.Cleanup(func() { clf.Close() })
+	s, err := New(batchingOn(), []ModelSpec{{Name: modelName, Classifier: clf}})
+	require.NoError(t, err)
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(func() { ts.Close(); s.Close() })
+
+	sig := func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+	// [CLS] (-1, -1, -1.5) + you (.25, .5, .125) + idiot (2, 1.5, 0)
+	want := map[string]float64{"toxic": sig(1.25), "insult": sig(1), "threat": sig(-1.375)}
+	body, _ := json.Marshal(map[string]any{"instances": []any{"you are an idiot"}})
+	code, v, _ := do(t, "POST", ts.URL+"/v1/models/"+modelName+":predict", string(body))
+	require.Equal(t, 200, code, "%v", v)
+	p := v["predictions"].([]any)[0].(map[string]any)
+	assert.Equal(t, "multi-label", p["head"])
+	for l, w := range want {
+		assert.InDelta(t, w, p["probabilities"].(map[string]any)[l], 1e-6, l)
+	}
+	assert.Equal(t, []any{"toxic", "insult"}, p["labels_above_threshold"], "most probable first; threat is below 0.5")
+	assert.Equal(t, 0.5, p["threshold"])
+	assert.Equal(t, "toxic", p["label"])
+
+	r := explainJSON(t, ts.URL, "you are an idiot", map[string]any{"method": "exact", "target": "insult"})
+	assert.Equal(t, "multi-label", r.Head)
+	assert.InDelta(t, sig(1), r.FX, 1e-6, "the label's own sigmoid, not a softmax across labels")
+	var sum float64
+	for _, f := range r.Features {
+		sum += f.Attribution
+	}
+	assert.InDelta(t, r.FX-r.BaseValue, sum, 1e-6, "efficiency")
+}
