@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/lucid-nlp/lucid/attribution"
+	"github.com/lucid-nlp/lucid/engine"
 	"github.com/lucid-nlp/lucid/evaluate"
 	"github.com/lucid-nlp/lucid/internal/atomicfile"
 	"github.com/lucid-nlp/lucid/perturb"
@@ -224,14 +225,25 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		}
 		return runExplainGlobal(ctx, gf, &mf, folder, req, out, *batch, stdout, stderr)
 	}
-	if allTargets && !slices.ContainsFunc(folder.Labels, func(l string) bool { return strings.EqualFold(l, "all") }) {
-		// "all" means every label, unless the model has a label so named.
-		req.Target, req.AllTargets = "", true
-	} else if err := checkTarget(*target, folder.Labels); err != nil {
-		return err
+	// Labels are checked before the model loads when config.json names
+	// them; without id2label or num_labels the graph's output size does,
+	// and they are checked once it is open.
+	checkTargets := func(labels []string) error {
+		if allTargets && !slices.ContainsFunc(labels, func(l string) bool { return strings.EqualFold(l, "all") }) {
+			// "all" means every label, unless the model has a label so named.
+			req.Target, req.AllTargets = "", true
+		} else if err := checkTarget(*target, labels); err != nil {
+			return err
+		}
+		if err := checkTarget(*whyNot, labels); err != nil {
+			return usagef("--why-not: %s", strings.TrimPrefix(err.Error(), "--target "))
+		}
+		return nil
 	}
-	if err := checkTarget(*whyNot, folder.Labels); err != nil {
-		return usagef("--why-not: %s", strings.TrimPrefix(err.Error(), "--target "))
+	if folder.Labels != nil {
+		if err := checkTargets(folder.Labels); err != nil {
+			return err
+		}
 	}
 	shape := shapeOf(folder, req.Method == attribution.MethodPath || req.Method == attribution.MethodGradInput || req.Method == attribution.MethodSaliency)
 	inference := shape.inferenceBytes(*batch, mf.sessions)
@@ -244,11 +256,20 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			return fmt.Errorf("--html: %w", err)
 		}
 	}
+	mf.notes = stderr
 	clf, err := mf.load(folder)
 	if err != nil {
 		return err
 	}
 	defer clf.Close()
+	if folder.Labels == nil {
+		if err := checkTargets(clf.Labels()); err != nil {
+			return err
+		}
+	}
+	if clf.Head() == engine.MultiLabel && out == evaluate.Probability && (req.Method == attribution.MethodPath || req.Method == attribution.MethodGradInput || req.Method == attribution.MethodSaliency) {
+		return usagef("--method %s on a multi-label model: the gradient graphs differentiate a softmax probability, not a label's own sigmoid; add --output logit (the label's log-odds), or use kernelshap, exact, lime or occlusion", req.Method)
+	}
 	ev := evaluate.New(clf.Model, evaluate.Options{BatchSize: *batch, Output: out, PadID: clf.Tokenizer.PadID(), Concurrency: mf.sessions})
 	x := attribution.NewExplainer(clf.Tokenizer, ev, modelName(clf.Folder.Dir))
 
@@ -358,13 +379,24 @@ func isTerminal(w io.Writer) bool {
 func renderExplanation(w io.Writer, r *attribution.Result, top int, color, technical bool) {
 	// Every string here comes from the input or the model folder: each is
 	// passed through termSafe so it cannot drive the terminal.
-	fmt.Fprintf(w, "prediction: %s (%.3f", termSafe(r.Predicted), r.Probabilities[r.Predicted])
+	switch r.Head {
+	case "regression":
+		// One output, a score: no label, no probability.
+		fmt.Fprintf(w, "score: %.4f", r.Probabilities[r.Predicted])
+	case "multi-label":
+		// Every label has its own sigmoid: list them all, highest first.
+		fmt.Fprintf(w, "labels (each its own probability): %s   explaining: %s", multiLabelLine(r), termSafe(r.Target))
+	default:
+		fmt.Fprintf(w, "prediction: %s (%.3f", termSafe(r.Predicted), r.Probabilities[r.Predicted])
+	}
 	if wd := r.Windowing; wd != nil && wd.Windows > 1 {
 		// A windowed prediction is a mean: say so, and what predict says.
 		fmt.Fprintf(w, ", mean probability over %d windows; lucid predict, reading the first %d tokens: %s %.3f", wd.Windows, wd.PredictTokens, termSafe(wd.PredictLabel), wd.PredictProbability)
 	}
-	fmt.Fprint(w, ")")
-	if r.Target != r.Predicted {
+	if r.Head == "" || r.Head == "single-label" {
+		fmt.Fprint(w, ")")
+	}
+	if r.Target != r.Predicted && (r.Head == "" || r.Head == "single-label") {
 		fmt.Fprintf(w, "   explaining: %s (%.3f)", termSafe(r.Target), r.Probabilities[r.Target])
 	}
 	fmt.Fprintf(w, "\nmethod: %s   %s: f(x) = %.4f, base = %.4f\n", methodLine(r), r.Output, r.FX, r.BaseValue)
@@ -394,7 +426,11 @@ func renderExplanation(w io.Writer, r *attribution.Result, top int, color, techn
 		return cmp.Compare(math.Abs(r.Features[b].Attribution), math.Abs(r.Features[a].Attribution))
 	})
 	renderSummary(w, r, technical)
-	fmt.Fprintf(w, "top features (bars: against %s ◀ │ ▶ towards it):\n", termSafe(r.Target))
+	if r.Head == "regression" {
+		fmt.Fprintln(w, "top features (bars: lower score ◀ │ ▶ higher score):")
+	} else {
+		fmt.Fprintf(w, "top features (bars: against %s ◀ │ ▶ towards it):\n", termSafe(r.Target))
+	}
 	shown := order[:max(0, min(top, len(order)))]
 	textWidth := 0
 	for _, i := range shown {
@@ -419,6 +455,23 @@ func renderExplanation(w io.Writer, r *attribution.Result, top int, color, techn
 		}
 	}
 	fmt.Fprintf(w, "cost: %s%s\n\n", costLine(r), diag)
+}
+
+// multiLabelLine is "toxic 0.777, insult 0.731, threat 0.202": a
+// multi-label model's labels, most probable first.
+func multiLabelLine(r *attribution.Result) string {
+	labels := make([]string, 0, len(r.Probabilities))
+	for l := range r.Probabilities {
+		labels = append(labels, l)
+	}
+	slices.SortFunc(labels, func(a, b string) int {
+		return cmp.Or(cmp.Compare(r.Probabilities[b], r.Probabilities[a]), strings.Compare(a, b))
+	})
+	parts := make([]string, len(labels))
+	for i, l := range labels {
+		parts[i] = fmt.Sprintf("%s %.3f", termSafe(l), r.Probabilities[l])
+	}
+	return strings.Join(parts, ", ")
 }
 
 // paint colours s green (positive) or red (negative), stronger for larger
