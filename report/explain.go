@@ -32,13 +32,13 @@ type explView struct {
 }
 
 type explItem struct {
-	Index               int
-	Nil                 bool
-	R                   *attribution.Result
-	Title               string
-	Probs               []probV
+	Index int
+	Nil   bool
+	R     *attribution.Result
+	Title string
+	Probs []probV
 	// ProbsTitle heads Probs: a regression head's one number is a score.
-	ProbsTitle string
+	ProbsTitle          string
 	FX, Base, Diff, Sum Num
 	SumOff              bool
 	Heat                Heat

@@ -84,7 +84,9 @@ func runPredict(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return usagef("--threshold %v: want a probability from 0 to 1", *threshold)
 	}
 	thresholdSet := false
-	fs.Visit(func(f *flag.Flag) { thresholdSet = thresholdSet || f.Name == "threshold" || f.Name == "label-thresholds" })
+	fs.Visit(func(f *flag.Flag) {
+		thresholdSet = thresholdSet || f.Name == "threshold" || f.Name == "label-thresholds"
+	})
 	mf.notes = stderr
 	folder, err := mf.folder()
 	if err != nil {
@@ -182,8 +184,8 @@ type predictionJSON struct {
 	Above      *[]string          `json:"labels_above_threshold,omitempty"`
 	Thresholds map[string]float64 `json:"thresholds,omitempty"`
 	Logits     []float32          `json:"logits"`
-	Truncated     bool               `json:"truncated,omitempty"`
-	Warnings      []string           `json:"warnings,omitempty"`
+	Truncated  bool               `json:"truncated,omitempty"`
+	Warnings   []string           `json:"warnings,omitempty"`
 }
 
 // emptyTextWarning is said of a text with nothing but white space: the
