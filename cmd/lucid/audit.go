@@ -202,6 +202,7 @@ func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		return err
 	}
 	af.Model, af.Device, af.Threads, af.Sessions, af.OrtLib = mf.dir, mf.device, mf.threads, mf.sessions, mf.library
+	af.Head = mf.head
 	cfg, err := af.Config()
 	if err != nil {
 		return usageFrom(err)
