@@ -111,6 +111,10 @@ evaluations, its time in the model and, when several texts were explained
 together (their rows share batches), its share of their wall time.
 With --target all, every label is attributed from the same evaluations:
 a table with one column per label (JSON: "labels"); not with --method ig.
+A multi-label model (config.json's problem_type, or --head multi-label)
+explains each label's own sigmoid probability (its logit with --output
+logit); a regression head explains its raw score ("score", never a
+probability).
 With --json, one result per line (schema: README.md, "Explanation JSON").
 With --html FILE, also one HTML page with every explanation as a heatmap.
 In terminal output, control characters and bidirectional overrides in a
