@@ -26,6 +26,9 @@ regression/    the same with one output (score = sum_s mask * R[input_ids]);
                its config.json has num_labels 1 and neither problem_type nor
                id2label, as transformers writes a regression head with
                default labels (LABEL_0; one output means regression).
+dynamic_labels/ multi_label/'s graph alone, its logits declared [batch, labels]
+               with a dynamic label count, as some exports write them: the
+               count is read by running one row.
 """
 import json
 import os
@@ -167,9 +170,8 @@ def wordpiece_tokenizer():
     }
 
 
-def head_folder(folder, weights, config):
-    """A model folder whose logits are sum_s mask[b, s] * weights[input_ids[b, s]]."""
-    width = weights.shape[1]
+def head_graph(folder, weights, width):
+    """model.onnx with logits[b, k] = sum_s mask[b, s] * weights[input_ids[b, s], k]."""
     mask = helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "sequence"])
     out = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", width])
     nodes = [
@@ -182,6 +184,11 @@ def head_folder(folder, weights, config):
     inits = [numpy_helper.from_array(weights, "W"), numpy_helper.from_array(np.array([2], dtype=np.int64), "axis2"),
              numpy_helper.from_array(np.array([1], dtype=np.int64), "axis1")]
     save(helper.make_graph(nodes, folder, [ids_input(), mask], [out], inits), folder)
+
+
+def head_folder(folder, weights, config):
+    """A model folder: head_graph, a WordPiece tokenizer.json and config.json."""
+    head_graph(folder, weights, weights.shape[1])
     with open(os.path.join(OUT, folder, "tokenizer.json"), "w") as f:
         json.dump(wordpiece_tokenizer(), f, indent=1)
         f.write("\n")
@@ -234,6 +241,7 @@ def main():
         "problem_type": "multi_label_classification",
         "id2label": {str(i): l for i, l in enumerate(ML_LABELS)},
         "label2id": {l: i for i, l in enumerate(ML_LABELS)}})
+    head_graph("dynamic_labels", weight_table(ML_ROWS, len(ML_LABELS)), "labels")
     head_folder("regression", weight_table({w: [v] for w, v in R_ROWS.items()}, 1), {"num_labels": 1})
     print("wrote", OUT)
 
