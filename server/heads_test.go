@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"net/http/httptest"
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lucid-nlp/lucid/attribution"
 	"github.com/lucid-nlp/lucid/models"
 )
 
@@ -48,4 +50,18 @@ func TestServeMultiLabel(t *testing.T) {
 		sum += f.Attribution
 	}
 	assert.InDelta(t, r.FX-r.BaseValue, sum, 1e-6, "efficiency")
+}
+
+// The server's page shows a regression head's score as a score, never as
+// a percentage probability.
+func TestPageRegressionScore(t *testing.T) {
+	r := &attribution.Result{Text: "great", Head: "regression", Output: "score", Predicted: "LABEL_0", Target: "LABEL_0",
+		Probabilities: map[string]float64{"LABEL_0": 2.875}, FX: 2.875, BaseValue: 0.125,
+		Features: []attribution.FeatureAttribution{{Text: "great", ByteStart: 0, ByteEnd: 5, Attribution: 2.75}}}
+	var buf bytes.Buffer
+	require.NoError(t, pageTemplate.Execute(&buf, pageData{Result: newPageResult(r)}))
+	page := buf.String()
+	assert.Contains(t, page, "Score <strong>2.8750</strong> (a regression head: its raw output, not a probability)")
+	assert.NotContains(t, page, "with probability")
+	assert.NotContains(t, page, "287.5%")
 }
