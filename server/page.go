@@ -150,17 +150,17 @@ type pageResult struct {
 	Predicted, PredictedPercent, Target string
 	// Score is a regression head's output ("" otherwise); MultiLabel marks
 	// probabilities that are each label's own sigmoid.
-	Score      string
-	MultiLabel bool
-	Probs                               []pageProb
-	Words                               []pageWord
-	After                               string
-	Summary                             string
-	Method, MethodValue, Output         string
-	Evaluations                         int
-	FX, Base, Sum                       string
-	Diagnostics                         []struct{ Name, Value string }
-	Warnings                            []string
+	Score                       string
+	MultiLabel                  bool
+	Probs                       []pageProb
+	Words                       []pageWord
+	After                       string
+	Summary                     string
+	Method, MethodValue, Output string
+	Evaluations                 int
+	FX, Base, Sum               string
+	Diagnostics                 []struct{ Name, Value string }
+	Warnings                    []string
 }
 
 type pageProb struct {
