@@ -95,6 +95,15 @@ func (c *Classifier) Labels() []string { return c.labels }
 // an engine.HeadModel.
 func (c *Classifier) Head() engine.Head { return c.Model.Head() }
 
+// Run runs a batch through the network (c.Model.Run). With Labels and Head
+// it makes Classifier an engine.HeadModel, so an evaluator or explainer
+// handed the classifier itself scores by its head.
+func (c *Classifier) Run(ctx context.Context, b engine.Batch) (engine.Logits, error) {
+	return c.Model.Run(ctx, b)
+}
+
+var _ engine.HeadModel = (*Classifier)(nil)
+
 // Prediction is the model's answer for one text.
 type Prediction struct {
 	Text string

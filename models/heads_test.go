@@ -52,6 +52,7 @@ func TestMultiLabelProbabilitiesAreSigmoids(t *testing.T) {
 	c := loadDir(t, multiLabelDir, nil)
 	assert.Equal(t, engine.MultiLabel, c.Head())
 	assert.Equal(t, engine.MultiLabel, engine.HeadOf(c.Model), "evaluators handed the bare model must see its head")
+	assert.Equal(t, engine.MultiLabel, engine.HeadOf(c))
 	assert.Equal(t, []string{"toxic", "insult", "threat"}, c.Labels())
 	assert.Empty(t, c.HeadNote(), "config.json says the head and the labels")
 	cases := map[string][]string{
