@@ -65,3 +65,23 @@ func TestPageRegressionScore(t *testing.T) {
 	assert.NotContains(t, page, "with probability")
 	assert.NotContains(t, page, "287.5%")
 }
+
+// A regression head served: its score, and no probabilities.
+func TestServeRegression(t *testing.T) {
+	clf, err := models.Load("../engine/onnx/testdata/regression")
+	require.NoError(t, err)
+	t.Cleanup(func() { clf.Close() })
+	s, err := New(Config{}, []ModelSpec{{Name: modelName, Classifier: clf}})
+	require.NoError(t, err)
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(func() { ts.Close(); s.Close() })
+	code, v, _ := do(t, "POST", ts.URL+"/v1/models/"+modelName+":predict", `{"instances": ["a great movie"]}`)
+	require.Equal(t, 200, code, "%v", v)
+	p := v["predictions"].([]any)[0].(map[string]any)
+	assert.Equal(t, "regression", p["head"])
+	assert.InDelta(t, 1.625, p["score"], 1e-6, "[CLS] 0.125 + great 1.5")
+	assert.NotContains(t, p, "probabilities")
+	r := explainJSON(t, ts.URL, "a great movie", map[string]any{"method": "exact"})
+	assert.Equal(t, "score", r.Output)
+	assert.InDelta(t, 1.5, r.Features[1].Attribution, 1e-6, "great's Shapley value is its row")
+}

@@ -121,8 +121,11 @@ type Prediction struct {
 	// least Threshold (0.5, as lucid predict's default), most probable first.
 	Above     []string `json:"labels_above_threshold,omitempty"`
 	Threshold float64  `json:"threshold,omitempty"`
-	// Probabilities are each label's probability by the head.
-	Probabilities map[string]float64 `json:"probabilities"`
+	// Probabilities are each label's probability by the head; absent for
+	// a regression head (Score), whose output is no probability. (Open
+	// Inference Protocol's infer keeps its declared "probabilities"
+	// tensor, which for a regression head holds the score.)
+	Probabilities map[string]float64 `json:"probabilities,omitempty"`
 	Logits        []float32          `json:"logits"`
 	Labels        []string           `json:"labels"`
 	LogitsByLabel map[string]float32 `json:"logits_by_label"`
@@ -211,7 +214,7 @@ func (m *servedModel) asPrediction(p predicted, text string) Prediction {
 	switch head {
 	case engine.Regression:
 		score := p.probs[0]
-		out.Score = &score
+		out.Score, out.Probabilities = &score, nil
 	case engine.MultiLabel:
 		out.Threshold = MultiLabelThreshold
 		out.Above = []string{}
