@@ -271,6 +271,9 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			return err
 		}
 	}
+	if clf.Head() == engine.Regression && (req.Method == attribution.MethodCounterfactual || *whyNot != "") {
+		return usagef("--method counterfactual and --why-not search for an edit that changes the label; a regression head has one output, a score, and no label to change")
+	}
 	if clf.Head() == engine.MultiLabel && out == evaluate.Probability && (req.Method == attribution.MethodPath || req.Method == attribution.MethodGradInput || req.Method == attribution.MethodSaliency) {
 		return usagef("--method %s on a multi-label model: the gradient graphs differentiate a softmax probability, not a label's own sigmoid; add --output logit (the label's log-odds), or use kernelshap, exact, lime or occlusion", req.Method)
 	}
