@@ -182,7 +182,7 @@ func TestExplainHeads(t *testing.T) {
 	code, _, stderr = lucid(t, "", "explain", "--model", regressionModel, "--why-not", "LABEL_0", "i love this")
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, stderr, "a regression head has one output, a score, and no label to change")
-		html := filepath.Join(t.TempDir(), "r.html")
+	html := filepath.Join(t.TempDir(), "r.html")
 	code, _, stderr = lucid(t, "", "explain", "--model", regressionModel, "--html", html, "i love this great movie")
 	require.Equal(t, exitOK, code, stderr)
 	page, err := os.ReadFile(html)
