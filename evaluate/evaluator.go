@@ -1,7 +1,9 @@
 // Package evaluate is the one road from explainers to the model: it takes
 // the rows an explainer wants scored, drops duplicates, groups rows of equal
 // length, fills batches up to a size, runs them through an engine.Model and
-// returns the target label's score as a probability, logit or log-odds.
+// returns the target label's score as a probability, logit or log-odds, by
+// the model's head (engine.HeadOf): a softmax, a label's own sigmoid, or a
+// regression head's raw score.
 //
 // Several explanations may call one Evaluator at once (explaining many texts
 // concurrently); their rows share batches, so batches stay full even when
