@@ -698,8 +698,12 @@ func windowClaim(r *Result, w *Windowing) Claim {
 		c.Technical = fmt.Sprintf("One window: the prediction is lucid predict's (%s %.4f).", w.PredictLabel, w.PredictProbability)
 		return c
 	}
-	c.Text = fmt.Sprintf("The text is longer than the model reads at once, so it was read in %d overlapping windows and their probabilities averaged: %s (%.2f).",
-		w.Windows, r.Predicted, r.Probabilities[r.Predicted])
+	what := "probabilities"
+	if r.Head == "regression" {
+		what = "scores"
+	}
+	c.Text = fmt.Sprintf("The text is longer than the model reads at once, so it was read in %d overlapping windows and their %s averaged: %s (%.2f).",
+		w.Windows, what, r.Predicted, r.Probabilities[r.Predicted])
 	if w.PredictLabel == r.Predicted {
 		c.Text += fmt.Sprintf(" lucid predict, which reads only the first %d tokens, agrees (%s, %.2f).", w.PredictTokens, w.PredictLabel, w.PredictProbability)
 	} else {

@@ -396,11 +396,22 @@ func renderExplanation(w io.Writer, r *attribution.Result, top int, color, techn
 	default:
 		fmt.Fprintf(w, "prediction: %s (%.3f", termSafe(r.Predicted), r.Probabilities[r.Predicted])
 	}
+	singleLabel := r.Head == "" || r.Head == "single-label"
 	if wd := r.Windowing; wd != nil && wd.Windows > 1 {
 		// A windowed prediction is a mean: say so, and what predict says.
-		fmt.Fprintf(w, ", mean probability over %d windows; lucid predict, reading the first %d tokens: %s %.3f", wd.Windows, wd.PredictTokens, termSafe(wd.PredictLabel), wd.PredictProbability)
+		what, open := "probability", ", "
+		if r.Head == "regression" {
+			what = "score"
+		}
+		if !singleLabel {
+			open = " ("
+		}
+		fmt.Fprintf(w, "%smean %s over %d windows; lucid predict, reading the first %d tokens: %s %.3f", open, what, wd.Windows, wd.PredictTokens, termSafe(wd.PredictLabel), wd.PredictProbability)
+		if !singleLabel {
+			fmt.Fprint(w, ")")
+		}
 	}
-	if r.Head == "" || r.Head == "single-label" {
+	if singleLabel {
 		fmt.Fprint(w, ")")
 	}
 	if r.Target != r.Predicted && (r.Head == "" || r.Head == "single-label") {
