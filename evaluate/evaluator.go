@@ -83,16 +83,6 @@ func (o Output) ScoreHead(h engine.Head, logits []float32, target int) float64 {
 	return h.ProbabilityAt(logits, target)
 }
 
-// Name is how reports name the number attributed: "probability",
-// "logit", "log-odds", or "score" for a regression head (which has only
-// its raw output).
-func (o Output) Name(h engine.Head) string {
-	if h == engine.Regression {
-		return "score"
-	}
-	return [...]string{"probability", "logit", "log-odds"}[o]
-}
-
 func logSumExpExcept(logits []float32, skip int) float64 {
 	mx := math.Inf(-1)
 	for i, l := range logits {

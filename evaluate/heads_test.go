@@ -53,7 +53,4 @@ func TestScoreByHead(t *testing.T) {
 		require.NoError(t, err)
 		assert.InDelta(t, tc.want(1.0), all[1][tc.target], 1e-6, name+" (all labels)")
 	}
-	assert.Equal(t, "score", Probability.Name(engine.Regression))
-	assert.Equal(t, "probability", Probability.Name(engine.MultiLabel))
-	assert.Equal(t, "log-odds", LogOdds.Name(engine.SingleLabel))
 }
