@@ -67,7 +67,8 @@ func ExampleModel_Predict() {
 	for _, p := range preds {
 		fmt.Printf("%s %.2f %s\n", p.Label, p.Probabilities[p.Label], p.Text)
 	}
-	// The JSON is a line of `lucid predict --json`.
+	// The JSON is a line of `lucid predict --json`: text, head, label,
+	// probabilities and logits.
 	b, _ := json.Marshal(preds[0])
 	var line map[string]any
 	_ = json.Unmarshal(b, &line)
@@ -75,7 +76,7 @@ func ExampleModel_Predict() {
 	// Output:
 	// POSITIVE 0.95 a gorgeous , witty , seductive movie .
 	// NEGATIVE 0.94 a dull , lifeless film .
-	// 4 POSITIVE
+	// 5 POSITIVE
 }
 
 func ExampleModel_Explain() {

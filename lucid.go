@@ -27,6 +27,7 @@ import (
 	"sync"
 
 	"github.com/lucid-nlp/lucid/attribution"
+	"github.com/lucid-nlp/lucid/engine"
 	"github.com/lucid-nlp/lucid/engine/onnx"
 	"github.com/lucid-nlp/lucid/evaluate"
 	"github.com/lucid-nlp/lucid/models"
@@ -58,10 +59,17 @@ type Model struct {
 // Prediction is the model's answer for one text, in the shape of one line
 // of `lucid predict --json`.
 type Prediction struct {
-	Text  string `json:"text"`
-	Label string `json:"label"`
-	// Probabilities maps every label to its softmax probability.
-	Probabilities map[string]float64 `json:"probabilities"`
+	Text string `json:"text"`
+	// Head is single-label, multi-label or regression (Model.Head).
+	Head string `json:"head"`
+	// Label is the most probable label; a regression head has none.
+	Label string `json:"label,omitempty"`
+	// Score is a regression head's one output.
+	Score *float64 `json:"score,omitempty"`
+	// Probabilities maps every label to its probability: the softmax for
+	// a single-label model, each label's own sigmoid for a multi-label
+	// one (they need not sum to 1); nil for a regression head.
+	Probabilities map[string]float64 `json:"probabilities,omitempty"`
 	// Logits are the model's raw outputs, in the order of Labels().
 	Logits []float32 `json:"logits"`
 	// Truncated is true when the text was longer than the model reads and
@@ -109,7 +117,12 @@ func open(opts []Option, load func([]onnx.Option) (*models.Classifier, error)) (
 	if err != nil {
 		return nil, err
 	}
-	clf, err := load([]onnx.Option{onnx.WithDevice(dev), onnx.WithThreads(c.threads), onnx.WithSessions(c.sessions), onnx.WithLibrary(c.library)})
+	oo := []onnx.Option{onnx.WithDevice(dev), onnx.WithThreads(c.threads), onnx.WithSessions(c.sessions), onnx.WithLibrary(c.library)}
+	if c.head != "" {
+		h, _ := engine.ParseHead(c.head) // checked by validate
+		oo = append(oo, onnx.WithHead(h))
+	}
+	clf, err := load(oo)
 	if err != nil {
 		return nil, err
 	}
@@ -117,6 +130,10 @@ func open(opts []Option, load func([]onnx.Option) (*models.Classifier, error)) (
 	return &Model{clf: clf, name: clf.Folder.Dir, batchSize: c.batchSize, sessions: c.sessions, maxMemory: c.maxMemory,
 		explainers: map[evaluate.Output]*attribution.Explainer{}}, nil
 }
+
+// Head returns how the model's logits become outputs: "single-label",
+// "multi-label" or "regression".
+func (m *Model) Head() string { return m.clf.Head().String() }
 
 // Labels returns the label names, index i naming logit i.
 func (m *Model) Labels() []string { return slices.Clone(m.clf.Labels()) }
@@ -187,11 +204,15 @@ func prediction(p models.Prediction, labels []string) Prediction {
 	if p.Err != nil {
 		return Prediction{Text: p.Text, Err: p.Err}
 	}
+	if p.Head == engine.Regression {
+		score := p.Probabilities[0]
+		return Prediction{Text: p.Text, Head: p.Head.String(), Score: &score, Logits: p.Logits, Truncated: p.Truncated}
+	}
 	probs := make(map[string]float64, len(labels))
 	for i, l := range labels {
 		probs[l] = p.Probabilities[i]
 	}
-	return Prediction{Text: p.Text, Label: p.Label, Probabilities: probs, Logits: p.Logits, Truncated: p.Truncated}
+	return Prediction{Text: p.Text, Head: p.Head.String(), Label: p.Label, Probabilities: probs, Logits: p.Logits, Truncated: p.Truncated}
 }
 
 // explainer returns the shared explainer for an output.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -145,7 +146,8 @@ func TestPredictionJSON(t *testing.T) {
 	require.NoError(t, err)
 	var got map[string]any
 	require.NoError(t, json.Unmarshal(b, &got))
-	assert.ElementsMatch(t, []string{"text", "label", "probabilities", "logits"}, keys(got))
+	assert.ElementsMatch(t, []string{"text", "head", "label", "probabilities", "logits"}, keys(got))
+	assert.Equal(t, "single-label", got["head"])
 	assert.Equal(t, "fine", got["text"])
 	probs := got["probabilities"].(map[string]any)
 	assert.InDelta(t, 1.0, probs["NEGATIVE"].(float64)+probs["POSITIVE"].(float64), 1e-9)
@@ -181,6 +183,7 @@ func TestBadOptions(t *testing.T) {
 		{WithBatchSize(0), "batch size 0"},
 		{WithBatchSize(MaxBatchSize + 1), "batch size 4097"},
 		{WithMaxMemory(-5), "max memory -5"},
+		{WithHead("ranking"), `head "ranking"`},
 	} {
 		_, err := OpenDefault(tc.opt)
 		assert.ErrorContains(t, err, tc.want)
@@ -365,4 +368,30 @@ func withoutEnv(env []string, name string) []string {
 		}
 	}
 	return out
+}
+
+// WithHead overrides config.json: the regression test graph (one output)
+// read as a one-label multi-label model gives the sigmoid of its score.
+func TestWithHead(t *testing.T) {
+	const dir = "engine/onnx/testdata/regression"
+	m, err := Open(dir)
+	require.NoError(t, err)
+	defer m.Close()
+	assert.Equal(t, "regression", m.Head())
+	preds, err := m.Predict(context.Background(), []string{"love"}) // [CLS] 0.125 + love 1.25
+	require.NoError(t, err)
+	require.NotNil(t, preds[0].Score)
+	assert.InDelta(t, 1.375, *preds[0].Score, 1e-6)
+	assert.Nil(t, preds[0].Probabilities, "a score is not a probability")
+
+	ml, err := Open(dir, WithHead("multi-label"))
+	require.NoError(t, err)
+	defer ml.Close()
+	assert.Equal(t, "multi-label", ml.Head())
+	preds, err = ml.Predict(context.Background(), []string{"love"})
+	require.NoError(t, err)
+	assert.InDelta(t, 1/(1+math.Exp(-1.375)), preds[0].Probabilities["LABEL_0"], 1e-6)
+	ex, err := ml.Explain(context.Background(), "love", WithMethod(ExactShapley))
+	require.NoError(t, err)
+	assert.InDelta(t, 1/(1+math.Exp(-1.375))-1/(1+math.Exp(-0.125)), ex.Features[0].Attribution, 1e-6, "one word: its Shapley value is f(x) − f(∅)")
 }

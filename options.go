@@ -5,6 +5,7 @@ import (
 	"runtime"
 
 	"github.com/lucid-nlp/lucid/attribution"
+	"github.com/lucid-nlp/lucid/engine"
 	"github.com/lucid-nlp/lucid/engine/onnx"
 	"github.com/lucid-nlp/lucid/evaluate"
 	"github.com/lucid-nlp/lucid/perturb"
@@ -43,6 +44,7 @@ type config struct {
 	library   string
 	maxMemory int64
 	batchSize int
+	head      string
 }
 
 // Option configures Open and OpenDefault.
@@ -72,12 +74,24 @@ func WithORTLibrary(path string) Option { return func(c *config) { c.library = p
 // the explainers' own limits (attribution.MaxBudget, MaxPathSteps).
 func WithMaxMemory(bytes int64) Option { return func(c *config) { c.maxMemory = bytes } }
 
+// WithHead says how the model's logits become outputs, overriding
+// config.json's problem_type: "single-label" (a softmax across labels),
+// "multi-label" (a sigmoid per label) or "regression" (one raw score).
+// Without it: config.json's problem_type, else transformers' rule (one
+// output is regression, more are single-label).
+func WithHead(head string) Option { return func(c *config) { c.head = head } }
+
 // WithBatchSize sets the rows per ONNX Runtime batch, 1 to MaxBatchSize
 // (default DefaultBatchSize), for predictions and explanations alike.
 func WithBatchSize(n int) Option { return func(c *config) { c.batchSize = n } }
 
 func (c config) validate() (onnx.Device, error) {
 	dev, err := onnx.ParseDevice(c.device)
+	if c.head != "" {
+		if _, herr := engine.ParseHead(c.head); herr != nil {
+			return dev, fmt.Errorf("lucid: %w", herr)
+		}
+	}
 	switch {
 	case err != nil:
 		return dev, fmt.Errorf("lucid: %w", err)

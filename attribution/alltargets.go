@@ -101,7 +101,7 @@ func (x *Explainer) explainAllLabels(ctx context.Context, req Request, enc *toke
 func (x *Explainer) labelScores(logits []float32) []float64 {
 	out := make([]float64, len(logits))
 	for t := range logits {
-		out[t] = x.Eval.Output().Score(logits, t)
+		out[t] = x.Eval.Output().ScoreHead(x.head(), logits, t)
 	}
 	return out
 }

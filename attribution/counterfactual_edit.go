@@ -152,7 +152,9 @@ func (e *Edit) KindWords() string {
 // guide, when given, must explain req.Text at req.Level.
 //
 // An edit that cannot be found within the budget is not an error: the
-// Edit says Found false and why.
+// Edit says Found false and why. On a multi-label model the label is the
+// one of highest sigmoid probability; a regression head, with no label to
+// change, is refused.
 func (x *Explainer) CounterfactualEdit(ctx context.Context, req Request, guide *Result, goal string, budget int) (*Edit, error) {
 	switch {
 	case budget == 0:
@@ -164,6 +166,10 @@ func (x *Explainer) CounterfactualEdit(ctx context.Context, req Request, guide *
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if x.head() == engine.Regression {
+		// One output: there is no other label for an edit to reach.
+		return nil, fmt.Errorf("attribution: counterfactual edit on a regression head: its one output is a score with no label to change; explain the score instead (kernelshap, exact, lime, occlusion)")
 	}
 	enc, err := x.Tokenizer.Encode(req.Text)
 	if err != nil {
@@ -427,7 +433,7 @@ func (s *editSearch) runRows(ctx context.Context, rows []perturb.Row) ([][]float
 			s.runtime += runTime(logits, t0)
 			s.rowsRun += len(part)
 			for j, i := range part {
-				out[i] = engine.Softmax(logits.Row(j))
+				out[i] = engine.HeadOf(s.model).Probabilities(logits.Row(j))
 			}
 		}
 	}

@@ -167,6 +167,42 @@ func NewExplainer(tok *tokenize.Tokenizer, eval *evaluate.Evaluator, modelName s
 
 func (x *Explainer) model() engine.Model { return x.Eval.Model() }
 
+// head is how the model's logits become probabilities; the evaluator's
+// scores follow it.
+func (x *Explainer) head() engine.Head { return x.Eval.Head() }
+
+// gradOutput is the output the gradient and path methods differentiate.
+// Their graphs know the softmax's probability, logit and log-odds only,
+// so a regression head's score and a sigmoid label's log-odds, both the
+// logit itself, are asked for as the logit. A sigmoid label's
+// probability is refused up front (checkGradOutput).
+func (x *Explainer) gradOutput() evaluate.Output {
+	o := x.Eval.Output()
+	if h := x.head(); h == engine.Regression || (h == engine.MultiLabel && o == evaluate.LogOdds) {
+		return evaluate.Logit
+	}
+	return o
+}
+
+// checkGradOutput refuses the gradient and path methods where their
+// graphs would differentiate the wrong function: a multi-label model's
+// sigmoid probability (they know the softmax's).
+func (x *Explainer) checkGradOutput(m Method) error {
+	if (m == MethodPath || m == MethodGradInput || m == MethodSaliency) && x.head() == engine.MultiLabel && x.Eval.Output() == evaluate.Probability {
+		return fmt.Errorf("attribution: method %s on a multi-label model: the gradient graphs differentiate a softmax probability, not a label's own sigmoid; use output logit (a sigmoid label's log-odds), or kernelshap, exact, lime or occlusion for its probability", m)
+	}
+	return nil
+}
+
+// outputName is what Result.Output says: the evaluator's output, or
+// "score" for a regression head, whose one number is its raw output.
+func (x *Explainer) outputName() string {
+	if x.head() == engine.Regression {
+		return "score"
+	}
+	return x.Eval.Output().String()
+}
+
 // Explain computes one explanation.
 func (x *Explainer) Explain(ctx context.Context, req Request) (*Result, error) {
 	return x.explain(ctx, req, nil)
@@ -188,6 +224,9 @@ func (x *Explainer) explain(ctx context.Context, req Request, pre *precomputedPa
 	if req.AllTargets && (req.Method == MethodPath || req.Method == MethodGradInput || req.Method == MethodSaliency) {
 		return nil, errAllTargetsPath
 	}
+	if err := x.checkGradOutput(req.Method); err != nil {
+		return nil, err
+	}
 	enc, err := x.Tokenizer.Encode(req.Text)
 	if err != nil {
 		return nil, err
@@ -207,7 +246,7 @@ func (x *Explainer) explain(ctx context.Context, req Request, pre *precomputedPa
 		return nil, err
 	}
 	labels := x.model().Labels()
-	res := &Result{Text: req.Text, Model: x.ModelName, Method: req.Method, Output: x.Eval.Output().String(),
+	res := &Result{Text: req.Text, Model: x.ModelName, Method: req.Method, Output: x.outputName(), Head: x.head().String(),
 		Settings: Settings{Features: req.Level.String(), Mask: req.Masking.String(), Seed: req.Seed}}
 	if enc.Truncated {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("the text has %d tokens and the model reads %d: only the first %d tokens are explained (Window, --window, explains it all in sliding windows)",
@@ -222,7 +261,7 @@ func (x *Explainer) explain(ctx context.Context, req Request, pre *precomputedPa
 		return nil, err
 	}
 	predictTime := runTime(logits, t0)
-	probs := engine.Softmax(logits.Row(0))
+	probs := x.head().Probabilities(logits.Row(0))
 	res.Probabilities = make(map[string]float64, len(labels))
 	best := 0
 	for i, l := range labels {
@@ -309,7 +348,7 @@ func (x *Explainer) explainGame(ctx context.Context, req Request, enc *tokenize.
 		game.labels = shared
 		shared[perturb.FullCoalition(len(feats)).Key()] = x.labelScores(fullLogits)
 	} else {
-		game.cache[perturb.FullCoalition(len(feats)).Key()] = x.Eval.Output().Score(fullLogits, target)
+		game.cache[perturb.FullCoalition(len(feats)).Key()] = x.Eval.Output().ScoreHead(x.head(), fullLogits, target)
 	}
 	n := len(feats)
 	budget := req.Budget
@@ -433,7 +472,7 @@ func (x *Explainer) explainPath(ctx context.Context, req Request, enc *tokenize.
 	if gm, ok := em.(engine.GradientModel); ok && gm.HasGradientGraph() && !req.FiniteDifferences {
 		return x.explainGradientPath(ctx, gm, req, enc, feats, target, baseline, steps, budget, res, pre)
 	}
-	p, err := IntegratedPath(ctx, em, enc, PathOptions{Steps: steps, Budget: budget, Rule: req.Rule, BaselineID: baseline, Target: target, Output: x.Eval.Output()})
+	p, err := IntegratedPath(ctx, em, enc, PathOptions{Steps: steps, Budget: budget, Rule: req.Rule, BaselineID: baseline, Target: target, Output: x.gradOutput()})
 	if err != nil {
 		return nil, evaluate.Stats{}, err
 	}

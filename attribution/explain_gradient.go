@@ -21,7 +21,7 @@ func (x *Explainer) explainGradientPath(ctx context.Context, m engine.GradientMo
 		p = pre.result
 	} else {
 		ps, err := IntegratedGradients(ctx, m, []*tokenize.Encoding{enc}, []int{target},
-			PathOptions{Steps: steps, Budget: budget, Rule: req.Rule, BaselineID: baseline, Output: x.Eval.Output()})
+			PathOptions{Steps: steps, Budget: budget, Rule: req.Rule, BaselineID: baseline, Output: x.gradOutput()})
 		if err != nil {
 			return nil, evaluate.Stats{}, err
 		}
@@ -48,7 +48,7 @@ func (x *Explainer) explainGradient(ctx context.Context, req Request, enc *token
 	if req.Method == MethodSaliency {
 		kind = Saliency
 	}
-	g, err := GradientAttribution(ctx, gm, enc, target, x.Eval.Output(), kind)
+	g, err := GradientAttribution(ctx, gm, enc, target, x.gradOutput(), kind)
 	if err != nil {
 		return nil, evaluate.Stats{}, err
 	}
@@ -168,7 +168,7 @@ func (x *Explainer) precomputeGradientPaths(ctx context.Context, reqs []Request)
 			encs = append(encs, p.enc)
 		}
 		res, err := IntegratedGradients(ctx, gm, encs, targets,
-			PathOptions{Steps: k.steps, Budget: k.budget, Rule: k.rule, BaselineID: k.baseline, Output: x.Eval.Output()})
+			PathOptions{Steps: k.steps, Budget: k.budget, Rule: k.rule, BaselineID: k.baseline, Output: x.gradOutput()})
 		if err != nil {
 			continue
 		}

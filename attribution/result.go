@@ -8,8 +8,13 @@ type Result struct {
 	Method Method `json:"method"`
 	// Settings are the method's settings as used (defaults filled in).
 	Settings Settings `json:"settings"`
-	// Output is what the attributions are in: prob, logit or logodds.
-	Output        string             `json:"output"`
+	// Output is what the attributions are in: prob, logit or logodds, or
+	// score for a regression head (its raw output; it has no probability).
+	Output string `json:"output"`
+	// Head is how the model's logits become probabilities: single-label
+	// (softmax), multi-label (a sigmoid per label: Probabilities need not
+	// sum to 1) or regression (Probabilities holds the raw score).
+	Head          string             `json:"head,omitempty"`
 	Target        string             `json:"target"`
 	TargetIndex   int                `json:"target_index"`
 	Predicted     string             `json:"predicted"`

@@ -14,7 +14,12 @@ import (
 //
 //  1. Verdict: "The model says L and is very sure (probability 0.94)."
 //     (fairly sure, leans to, unsure), from the predicted label's
-//     probability graded by SureVery, SureFairly and SureLeaning.
+//     probability graded by SureVery, SureFairly and SureLeaning. A
+//     multi-label model's verdict gives the explained label's own sigmoid
+//     probability, without a grade ("each label is scored on its own");
+//     a regression head's gives its score ("The model's score is 0.875."),
+//     never a probability or a grade, and its drivers push towards "a
+//     higher score".
 //  2. Only when the explained label T is not the predicted one: "This
 //     explanation is about T (probability 0.06), not the predicted label."
 //  3. Drivers, exactly one of:
@@ -242,6 +247,28 @@ func Claims(r *Result) []Claim {
 		return nil
 	}
 	var out []Claim
+	switch r.Head {
+	case "regression":
+		// One output, a score: no probability, no certainty, no other label.
+		v := r.Probabilities[r.Predicted]
+		out = append(out, Claim{Kind: ClaimPrediction, Value: v, Level: "score",
+			Text:      fmt.Sprintf("The model's score is %.3f.", v),
+			Technical: fmt.Sprintf("Regression head: score = %.4f (its raw output; no probability).", v)})
+		return append(out, afterVerdict(r)...)
+	case "multi-label":
+		// Each label has its own sigmoid: the explained label's probability
+		// says nothing of the others', so no "wins" and no certainty.
+		q := r.Probabilities[r.Target]
+		c := Claim{Kind: ClaimPrediction, Value: q, Level: "label",
+			Text:      fmt.Sprintf("The model gives %s probability %.2f; each label is scored on its own, so several may apply.", r.Target, q),
+			Technical: fmt.Sprintf("Multi-label: p(%s) = %.4f, its own sigmoid.", r.Target, q)}
+		if r.Target != r.Predicted {
+			c.Text += fmt.Sprintf(" Its most probable label is %s (%.2f).", r.Predicted, r.Probabilities[r.Predicted])
+			c.Technical += fmt.Sprintf(" Highest: p(%s) = %.4f.", r.Predicted, r.Probabilities[r.Predicted])
+		}
+		out = append(out, c)
+		return append(out, afterVerdict(r)...)
+	}
 	p := r.Probabilities[r.Predicted]
 	// Graded as shown (two decimals), so that "0.93" never reads "fairly".
 	level := Certainty(math.Round(p*100) / 100)
@@ -262,6 +289,12 @@ func Claims(r *Result) []Claim {
 			Text:      fmt.Sprintf("This explanation is about %s (probability %.2f), not the predicted label.", r.Target, q),
 			Technical: fmt.Sprintf("Explaining %s, p = %.4f.", r.Target, q)})
 	}
+	return append(out, afterVerdict(r)...)
+}
+
+// afterVerdict is every claim after the verdict and target sentences.
+func afterVerdict(r *Result) []Claim {
+	var out []Claim
 	if w := r.Windowing; w != nil {
 		out = append(out, windowClaim(r, w))
 	}
@@ -372,6 +405,10 @@ func ties(a, b float64, seA, seB *float64) bool {
 // the target, and how much of the push each gives.
 func driverClaims(r *Result) []Claim {
 	T := r.Target
+	if r.Head == "regression" {
+		// "towards LABEL_0" says nothing: the push is up the score.
+		T = "a higher score"
+	}
 	s := splitPushes(r)
 	if r.Method == MethodSaliency {
 		// A gradient norm has no direction: only "most sensitive to".
@@ -577,7 +614,8 @@ func structureClaims(r *Result) []Claim {
 // flips, when the occlusion numbers tell: f(x) − φ_i is then the score with
 // word i removed.
 func flipLine(r *Result) (float64, bool) {
-	if (r.Method != MethodOcclusion && r.Method != MethodCounterfactual) || len(r.Probabilities) != 2 || r.Target != r.Predicted || r.Windowing != nil {
+	if (r.Method != MethodOcclusion && r.Method != MethodCounterfactual) || len(r.Probabilities) != 2 || r.Target != r.Predicted || r.Windowing != nil ||
+		(r.Head != "" && r.Head != "single-label") { // sigmoids and scores have no line between two labels
 		return 0, false
 	}
 	switch r.Output {
@@ -660,8 +698,12 @@ func windowClaim(r *Result, w *Windowing) Claim {
 		c.Technical = fmt.Sprintf("One window: the prediction is lucid predict's (%s %.4f).", w.PredictLabel, w.PredictProbability)
 		return c
 	}
-	c.Text = fmt.Sprintf("The text is longer than the model reads at once, so it was read in %d overlapping windows and their probabilities averaged: %s (%.2f).",
-		w.Windows, r.Predicted, r.Probabilities[r.Predicted])
+	what := "probabilities"
+	if r.Head == "regression" {
+		what = "scores"
+	}
+	c.Text = fmt.Sprintf("The text is longer than the model reads at once, so it was read in %d overlapping windows and their %s averaged: %s (%.2f).",
+		w.Windows, what, r.Predicted, r.Probabilities[r.Predicted])
 	if w.PredictLabel == r.Predicted {
 		c.Text += fmt.Sprintf(" lucid predict, which reads only the first %d tokens, agrees (%s, %.2f).", w.PredictTokens, w.PredictLabel, w.PredictProbability)
 	} else {

@@ -115,7 +115,7 @@ func (x *Explainer) CoalitionTable(ctx context.Context, text, target string, max
 	if err != nil {
 		return nil, "", err
 	}
-	probs := engine.Softmax(logits.Row(0))
+	probs := x.head().Probabilities(logits.Row(0))
 	best := 0
 	for i := range probs {
 		if probs[i] > probs[best] {

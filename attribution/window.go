@@ -164,7 +164,7 @@ func (x *Explainer) explainWindows(ctx context.Context, req Request, start time.
 		}
 		predictTime += runTime(logits, t0)
 		predictions++
-		for i, p := range engine.Softmax(logits.Row(0)) {
+		for i, p := range x.head().Probabilities(logits.Row(0)) {
 			meanProb[i] += p / float64(len(batches))
 		}
 	}
@@ -175,7 +175,7 @@ func (x *Explainer) explainWindows(ctx context.Context, req Request, start time.
 	}
 	predictTime += runTime(wholeLogits, t0)
 	predictions++
-	wholeProbs := engine.Softmax(wholeLogits.Row(0))
+	wholeProbs := x.head().Probabilities(wholeLogits.Row(0))
 	wholeBest := 0
 	for i := range wholeProbs {
 		if wholeProbs[i] > wholeProbs[wholeBest] {
@@ -208,7 +208,7 @@ func (x *Explainer) explainWindows(ctx context.Context, req Request, start time.
 		}
 	}
 
-	res := &Result{Text: text, Model: x.ModelName, Method: req.Method, Output: x.Eval.Output().String(),
+	res := &Result{Text: text, Model: x.ModelName, Method: req.Method, Output: x.outputName(), Head: x.head().String(),
 		Target: labels[target], TargetIndex: target, Predicted: labels[best], Probabilities: map[string]float64{}}
 	res.Settings = results[0].Settings
 	res.Settings.WindowStride = stride

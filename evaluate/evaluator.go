@@ -1,7 +1,9 @@
 // Package evaluate is the one road from explainers to the model: it takes
 // the rows an explainer wants scored, drops duplicates, groups rows of equal
 // length, fills batches up to a size, runs them through an engine.Model and
-// returns the target label's score as a probability, logit or log-odds.
+// returns the target label's score as a probability, logit or log-odds, by
+// the model's head (engine.HeadOf): a softmax, a label's own sigmoid, or a
+// regression head's raw score.
 //
 // Several explanations may call one Evaluator at once (explaining many texts
 // concurrently); their rows share batches, so batches stay full even when
@@ -26,11 +28,14 @@ import (
 type Output int
 
 const (
-	// Probability is the target's softmax probability (the default).
+	// Probability is the target's probability by the model's head (the
+	// default): its softmax probability, its own sigmoid for a multi-label
+	// model, and for a regression head the raw score (it has none).
 	Probability Output = iota
 	// Logit is the target's raw logit.
 	Logit
-	// LogOdds is log(p / (1 - p)) for the target, computed from logits.
+	// LogOdds is log(p / (1 - p)) for the target, computed from logits:
+	// a sigmoid label's logit itself, and a regression head's raw score.
 	LogOdds
 )
 
@@ -49,7 +54,8 @@ func ParseOutput(s string) (Output, error) {
 
 func (o Output) String() string { return [...]string{"prob", "logit", "logodds"}[o] }
 
-// Score converts one row of logits into the target's score.
+// Score converts one row of a single-label (softmax) model's logits into
+// the target's score; ScoreHead does it for any head.
 func (o Output) Score(logits []float32, target int) float64 {
 	switch o {
 	case Logit:
@@ -59,6 +65,22 @@ func (o Output) Score(logits []float32, target int) float64 {
 		return float64(logits[target]) - logSumExpExcept(logits, target)
 	}
 	return engine.SoftmaxAt(logits, target)
+}
+
+// ScoreHead converts one row of logits into the target's score by the
+// model's head: for a multi-label model the target's own sigmoid (its
+// log-odds are its logit), for a regression head the raw score whatever
+// the output.
+func (o Output) ScoreHead(h engine.Head, logits []float32, target int) float64 {
+	switch {
+	case h == engine.SingleLabel:
+		return o.Score(logits, target)
+	case o == Logit:
+		return float64(logits[target])
+	case o == LogOdds:
+		return h.LogOddsAt(logits, target)
+	}
+	return h.ProbabilityAt(logits, target)
 }
 
 func logSumExpExcept(logits []float32, skip int) float64 {
@@ -100,6 +122,7 @@ const DefaultBatchSize = 64
 // Evaluator scores rows with a model. Safe for concurrent use.
 type Evaluator struct {
 	model     engine.Model
+	head      engine.Head // how model's logits become scores (engine.HeadOf)
 	batchSize int
 	output    Output
 	padID     int64
@@ -120,6 +143,10 @@ type Options struct {
 	Output      Output // what a row's score is
 	Concurrency int    // model runs at once (default 1; more for a session pool)
 	PadID       int64  // id for padding positions (rows of equal length need none)
+	// Head, when set, is the model's head where the model given to New
+	// hides it (a batcher or counter wrapped around it); nil means
+	// engine.HeadOf(model).
+	Head *engine.Head
 }
 
 // New returns an Evaluator over model.
@@ -130,12 +157,19 @@ func New(model engine.Model, o Options) *Evaluator {
 	if o.Concurrency <= 0 {
 		o.Concurrency = 1
 	}
-	return &Evaluator{model: model, batchSize: o.BatchSize, output: o.Output, padID: o.PadID,
+	head := engine.HeadOf(model)
+	if o.Head != nil {
+		head = *o.Head
+	}
+	return &Evaluator{model: model, head: head, batchSize: o.BatchSize, output: o.Output, padID: o.PadID,
 		slots: make(chan struct{}, o.Concurrency), pending: map[int][]*item{}, changed: make(chan struct{})}
 }
 
 // Output returns what the scores are.
 func (e *Evaluator) Output() Output { return e.output }
+
+// Head returns the model's head, which Output's scores follow.
+func (e *Evaluator) Head() engine.Head { return e.head }
 
 // Model returns the model the evaluator runs.
 func (e *Evaluator) Model() engine.Model { return e.model }
@@ -343,10 +377,10 @@ func (e *Evaluator) run(batch []*item) {
 				r.err = fmt.Errorf("evaluate: running a batch of %d rows of length %d: %w", len(batch), seq, err)
 			}
 		} else if r.width == 1 {
-			r.out[it.slot] = e.output.Score(logits.Row(i), r.target)
+			r.out[it.slot] = e.output.ScoreHead(e.head, logits.Row(i), r.target)
 		} else {
 			for t := range r.width {
-				r.out[it.slot*r.width+t] = e.output.Score(logits.Row(i), t)
+				r.out[it.slot*r.width+t] = e.output.ScoreHead(e.head, logits.Row(i), t)
 			}
 		}
 		r.stats.Evaluations++

@@ -18,6 +18,7 @@ type Classifier struct {
 	Model     *onnx.Model
 	// BatchSize is the most rows Predict sends to the runtime at once.
 	BatchSize int
+	labels    []string
 }
 
 // DefaultBatchSize is Predict's batch size when none is set.
@@ -60,7 +61,11 @@ func LoadFolder(f *Folder, opts ...onnx.Option) (*Classifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts = append([]onnx.Option{onnx.WithLabels(f.Labels)}, opts...)
+	lead := []onnx.Option{onnx.WithLabels(f.Labels)}
+	if f.HeadSet {
+		lead = append(lead, onnx.WithHead(f.Head))
+	}
+	opts = append(lead, opts...)
 	var m *onnx.Model
 	if f.FS != nil {
 		m, err = onnx.OpenFS(f.FS, f.Dir, opts...)
@@ -80,20 +85,41 @@ func LoadFolder(f *Folder, opts ...onnx.Option) (*Classifier, error) {
 		// reads this).
 		tok.SetPadShiftsPositions(true)
 	}
-	return &Classifier{Folder: f, Tokenizer: tok, Model: m, BatchSize: DefaultBatchSize}, nil
+	return &Classifier{Folder: f, Tokenizer: tok, Model: m, BatchSize: DefaultBatchSize, labels: m.Labels()}, nil
 }
 
 // Close releases the runtime sessions.
 func (c *Classifier) Close() error { return c.Model.Close() }
 
-// Labels returns the label names.
-func (c *Classifier) Labels() []string { return c.Folder.Labels }
+// Labels returns the label names: config.json's id2label, else LABEL_i
+// for each of the graph's outputs.
+func (c *Classifier) Labels() []string { return c.labels }
+
+// Head says how the model's logits become probabilities (config.json's
+// problem_type, an override, or transformers' rule). It makes Classifier
+// an engine.HeadModel.
+func (c *Classifier) Head() engine.Head { return c.Model.Head() }
+
+// Run runs a batch through the network (c.Model.Run). With Labels and Head
+// it makes Classifier an engine.HeadModel, so an evaluator or explainer
+// handed the classifier itself scores by its head.
+func (c *Classifier) Run(ctx context.Context, b engine.Batch) (engine.Logits, error) {
+	return c.Model.Run(ctx, b)
+}
+
+var _ engine.HeadModel = (*Classifier)(nil)
 
 // Prediction is the model's answer for one text.
 type Prediction struct {
-	Text          string
-	Label         string
-	LabelIndex    int
+	Text string
+	// Label and LabelIndex are the most probable label (single-label), the
+	// label of the highest sigmoid probability (multi-label: Above says
+	// which labels pass a threshold), or the one output (regression).
+	Label      string
+	LabelIndex int
+	// Head is how Probabilities were computed from Logits: softmax,
+	// sigmoid per label, or (regression) the raw score itself.
+	Head          engine.Head
 	Probabilities []float64
 	Logits        []float32
 	// Truncated is true when the text was longer than the model takes and
@@ -144,14 +170,15 @@ func (c *Classifier) Predict(ctx context.Context, texts []string) ([]Prediction,
 }
 
 func (c *Classifier) prediction(e *tokenize.Encoding, logits []float32) Prediction {
-	probs := engine.Softmax(logits)
+	head := c.Head()
+	probs := head.Probabilities(logits)
 	best := 0
 	for i, p := range probs {
 		if p > probs[best] {
 			best = i
 		}
 	}
-	return Prediction{Text: e.Text, Label: c.Folder.Labels[best], LabelIndex: best, Probabilities: probs,
+	return Prediction{Text: e.Text, Label: c.labels[best], LabelIndex: best, Head: head, Probabilities: probs,
 		Logits: append([]float32(nil), logits...), Truncated: e.Truncated}
 }
 

@@ -120,10 +120,12 @@ func TestReadFolderErrors(t *testing.T) {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, f), []byte("x"), 0o644))
 	}
 	for cfg, want := range map[string]string{
-		`{`:                                  "not valid JSON",
-		`{}`:                                 "no id2label",
-		`{"id2label": {"0": "a", "2": "b"}}`: "1 is missing",
-		`{"id2label": {"x": "a"}}`:           `key "x" is not a label index`,
+		`{`:                  "not valid JSON",
+		`{"num_labels": -1}`: "num_labels -1: want 1 to",
+		`{"num_labels": 3, "id2label": {"0": "a"}}`: "num_labels is 3 but id2label names 1 labels",
+		`{"problem_type": "ranking"}`:               `head "ranking": want single-label, multi-label or regression`,
+		`{"id2label": {"0": "a", "2": "b"}}`:        "1 is missing",
+		`{"id2label": {"x": "a"}}`:                  `key "x" is not a label index`,
 	} {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, ConfigFile), []byte(cfg), 0o644))
 		_, err = ReadFolder(dir)

@@ -2,8 +2,11 @@
 // model.onnx, tokenizer.json and config.json (plus model_embeds.onnx and
 // embeddings.onnx for path attributions, and optionally model_grad.onnx,
 // the gradient graph that engine/onnx checks and runs). ReadFolder checks a folder against
-// the contract and reads its labels and maximum length; Load opens it as a
-// Classifier (tokenizer plus ONNX Runtime model) with a plain Predict call.
+// the contract and reads its labels (id2label, else LABEL_i), its head
+// (problem_type: single-label softmax, multi-label sigmoids, or a
+// regression score) and maximum length; Load opens it as a Classifier
+// (tokenizer plus ONNX Runtime model) with a plain Predict call whose
+// probabilities follow the head.
 //
 // The small default model that ships with Lucid lives in
 // models/sst2-mini-bert/ (see its README.md) and is embedded in every

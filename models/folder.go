@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/lucid-nlp/lucid/engine"
 	"github.com/lucid-nlp/lucid/internal/readcap"
 )
 
@@ -37,8 +38,20 @@ type Folder struct {
 	Dir string
 	// FS holds the folder's files when it is not a folder on disk (the
 	// default model embedded in the binary); nil for a folder on disk.
-	FS     fs.FS
+	FS fs.FS
+	// Labels are config.json's id2label names; without id2label they are
+	// LABEL_0..LABEL_{n-1} from num_labels (DefaultLabels is then true),
+	// or nil when neither says and the graph's output size decides.
 	Labels []string
+	// DefaultLabels is true when config.json has no id2label (transformers
+	// omits it for LABEL_0, LABEL_1, ...) and the names are LABEL_i.
+	DefaultLabels bool
+	// Head says how logits become probabilities: config.json's
+	// problem_type, or SetHead's override. HeadSet is false when neither
+	// said; the model then follows transformers' rule (one output is a
+	// regression head, more are single-label).
+	Head    engine.Head
+	HeadSet bool
 	// MaxLength is the longest token sequence the model takes
 	// (max_position_embeddings, 512 when config.json does not say).
 	MaxLength int
@@ -83,9 +96,39 @@ func (f *Folder) checkPositions(rows int) error {
 	return nil
 }
 
+// SetHead overrides the head config.json says (a --head flag, a library
+// option), before LoadFolder.
+func (f *Folder) SetHead(h engine.Head) {
+	f.Head, f.HeadSet = h, true
+}
+
+// HeadNote says how the folder's head and labels were chosen where
+// config.json left them to defaults, for a one-line note on standard
+// error ("" when config.json said both).
+func (c *Classifier) HeadNote() string {
+	var notes []string
+	f := c.Folder
+	if f.DefaultLabels {
+		notes = append(notes, fmt.Sprintf("%s has no id2label: labels are %s", f.path(ConfigFile), labelRange(c.labels)))
+	}
+	if !f.HeadSet && c.Head() == engine.Regression {
+		notes = append(notes, "one output and no problem_type: a regression head (transformers' rule; --head overrides)")
+	}
+	return strings.Join(notes, "; ")
+}
+
+func labelRange(labels []string) string {
+	if len(labels) <= 3 {
+		return strings.Join(labels, ", ")
+	}
+	return labels[0] + ".." + labels[len(labels)-1]
+}
+
 // config is the part of a Hugging Face config.json that Lucid reads.
 type config struct {
 	ID2Label              map[string]string `json:"id2label"`
+	ProblemType           string            `json:"problem_type"`
+	NumLabels             int               `json:"num_labels"`
 	MaxPositionEmbeddings int               `json:"max_position_embeddings"`
 	ModelType             string            `json:"model_type"`
 	HiddenSize            int               `json:"hidden_size"`
@@ -155,6 +198,26 @@ func readFolder(dir string, fsys fs.FS, where func(string) string) (*Folder, err
 	if err != nil {
 		return nil, fmt.Errorf("models: %s: %w", where(ConfigFile), err)
 	}
+	defaultLabels := labels == nil
+	switch {
+	case c.NumLabels < 0 || c.NumLabels > maxLabels:
+		return nil, fmt.Errorf("models: %s: num_labels %d: want 1 to %d", where(ConfigFile), c.NumLabels, maxLabels)
+	case c.NumLabels > 0 && labels != nil && c.NumLabels != len(labels):
+		return nil, fmt.Errorf("models: %s: num_labels is %d but id2label names %d labels", where(ConfigFile), c.NumLabels, len(labels))
+	case c.NumLabels > 0 && labels == nil:
+		// transformers omits id2label when the names are its defaults.
+		labels = make([]string, c.NumLabels)
+		for i := range labels {
+			labels[i] = fmt.Sprintf("LABEL_%d", i)
+		}
+	}
+	var head engine.Head
+	headSet := c.ProblemType != ""
+	if headSet {
+		if head, err = engine.ParseHead(c.ProblemType); err != nil {
+			return nil, fmt.Errorf("models: %s: problem_type: %w", where(ConfigFile), err)
+		}
+	}
 	maxLen := c.MaxPositionEmbeddings
 	if maxLen <= 0 {
 		maxLen = 512
@@ -163,7 +226,8 @@ func readFolder(dir string, fsys fs.FS, where func(string) string) (*Folder, err
 	if c.ModelType == "roberta" || c.ModelType == "xlm-roberta" || c.ModelType == "camembert" {
 		maxLen -= 2
 	}
-	return &Folder{Dir: dir, FS: fsys, Labels: labels, MaxLength: maxLen, ModelType: c.ModelType,
+	return &Folder{Dir: dir, FS: fsys, Labels: labels, DefaultLabels: defaultLabels, Head: head, HeadSet: headSet,
+		MaxLength: maxLen, ModelType: c.ModelType,
 		PositionEmbeddings: c.MaxPositionEmbeddings,
 		Hidden:             cmp.Or(c.HiddenSize, c.Dim), Heads: cmp.Or(c.NumAttentionHeads, c.NHeads), Intermediate: cmp.Or(c.IntermediateSize, c.HiddenDim)}, nil
 }
@@ -239,10 +303,15 @@ func readable(open func(string) (fs.File, error), name string) error {
 	return f.Close()
 }
 
-// labelList turns id2label {"0": "NEGATIVE", ...} into a dense slice.
+// maxLabels bounds num_labels: a config asking for more is a mistake, and
+// the LABEL_i names would be allocated before the graph could say so.
+const maxLabels = 1 << 16
+
+// labelList turns id2label {"0": "NEGATIVE", ...} into a dense slice, nil
+// when config.json has none (the names are then LABEL_i).
 func labelList(id2label map[string]string) ([]string, error) {
 	if len(id2label) == 0 {
-		return nil, errors.New("no id2label: the model contract needs the label names")
+		return nil, nil
 	}
 	ids := make([]int, 0, len(id2label))
 	for k := range id2label {

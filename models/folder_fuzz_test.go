@@ -43,7 +43,8 @@ func TestFolderConfigCap(t *testing.T) {
 }
 
 // FuzzConfig reads config.json variants: a folder or an error, never a
-// panic, and labels that are a usable list.
+// panic, and labels that are a usable list, or none only where config.json
+// names none (the graph's output size then gives LABEL_i).
 func FuzzConfig(f *testing.F) {
 	seed, err := os.ReadFile(filepath.Join(DefaultName, ConfigFile))
 	if err != nil {
@@ -60,8 +61,13 @@ func FuzzConfig(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if len(folder.Labels) == 0 {
+		if len(folder.Labels) == 0 && !folder.DefaultLabels {
 			t.Fatalf("a folder with no labels from %q", data)
+		}
+		for i, l := range folder.Labels {
+			if strings.TrimSpace(l) == "" {
+				t.Fatalf("label %d is empty from %q", i, data)
+			}
 		}
 	})
 }

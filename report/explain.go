@@ -32,11 +32,13 @@ type explView struct {
 }
 
 type explItem struct {
-	Index               int
-	Nil                 bool
-	R                   *attribution.Result
-	Title               string
-	Probs               []probV
+	Index int
+	Nil   bool
+	R     *attribution.Result
+	Title string
+	Probs []probV
+	// ProbsTitle heads Probs: a regression head's one number is a score.
+	ProbsTitle          string
 	FX, Base, Diff, Sum Num
 	SumOff              bool
 	Heat                Heat
@@ -99,10 +101,18 @@ func buildExplanations(results []*attribution.Result) *explView {
 		for _, l := range labels {
 			p := r.Probabilities[l]
 			w := 0.0
-			if finite(p) {
+			if finite(p) && r.Head != "regression" { // a score is no share of a bar
 				w = round1(math.Max(0, math.Min(1, p)) * 120)
 			}
 			it.Probs = append(it.Probs, probV{Label: l, P: num(k+"probability:"+l, p), W: w, Target: l == r.Target, Picked: l == r.Predicted})
+		}
+		switch r.Head {
+		case "regression":
+			it.ProbsTitle = "Score (regression head: its raw output, not a probability)"
+		case "multi-label":
+			it.ProbsTitle = "Probabilities (multi-label: each label's own sigmoid; they need not sum to 1)"
+		default:
+			it.ProbsTitle = "Probabilities"
 		}
 		it.FX, it.Base = num(k+"f_x", r.FX), num(k+"base_value", r.BaseValue)
 		sum := 0.0
@@ -113,6 +123,9 @@ func buildExplanations(results []*attribution.Result) *explView {
 		it.SumOff = math.Abs(sum-(r.FX-r.BaseValue)) > 1e-3*math.Max(1, math.Abs(r.FX-r.BaseValue))
 		m := maxAbs(r)
 		it.Legend = Legend{Target: targetName(r.Target), Max: fmtFloat(m, digitsRate)}
+		if r.Head == "regression" {
+			it.Legend.Target = "a higher score"
+		}
 		it.Heat = heatmap(r, m)
 
 		order := make([]int, len(r.Features))

@@ -178,6 +178,9 @@ func heatmap(r *attribution.Result, max float64) Heat { return markedHeatmap(r, 
 func markedHeatmap(r *attribution.Result, max float64, swapped, agreed []counterfactual.Span) Heat {
 	spans, unplaced := placeFeatures(r.Text, r.Features)
 	target := targetName(r.Target)
+	if r.Head == "regression" {
+		target = "a higher score" // a regression head's one output is its score
+	}
 	segs := segments(r.Text, spans, func(s span) Seg {
 		f := r.Features[s.idx]
 		v := f.Attribution

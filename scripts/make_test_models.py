@@ -17,7 +17,20 @@ no_input_ids/  takes "tokens" instead of input_ids.
 extra_input/   also takes "position_ids", which the contract does not know.
 no_logits/     names its output "scores".
 int32_ids/     takes int32 input_ids.
+multi_label/   a whole model folder (model.onnx, tokenizer.json, config.json
+               with problem_type multi_label_classification and id2label
+               toxic, insult, threat): logits[b, k] = sum_s mask[b, s] *
+               ML[input_ids[b, s], k], one sigmoid per label. The tokenizer
+               is a WordPiece over the 20-token vocabulary VOCAB_WORDS.
+regression/    the same with one output (score = sum_s mask * R[input_ids]);
+               its config.json has num_labels 1 and neither problem_type nor
+               id2label, as transformers writes a regression head with
+               default labels (LABEL_0; one output means regression).
+dynamic_labels/ multi_label/'s graph alone, its logits declared [batch, labels]
+               with a dynamic label count, as some exports write them: the
+               count is read by running one row.
 """
+import json
 import os
 
 import numpy as np
@@ -111,6 +124,82 @@ def grad_graph(embeds_in, mask, types, logits):
                              consts() + extra)
 
 
+# The WordPiece vocabulary of multi_label/ and regression/: ids are indexes.
+VOCAB_WORDS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "you", "are", "an", "idiot", "i", "love", "this",
+               "hate", "kill", "stupid", "great", "movie", "good", "bad", "the"]
+ML_LABELS = ["toxic", "insult", "threat"]
+# Per-token logit contributions, multiples of 1/8 (exact in float32): [CLS]
+# carries the bias, the other special tokens and plain words add nothing.
+ML_ROWS = {"[CLS]": [-1, -1, -1.5], "you": [0.25, 0.5, 0.125], "idiot": [2, 1.5, 0], "stupid": [1.5, 1, 0],
+           "hate": [1, 0, 0.5], "kill": [1.5, 0, 2.5], "love": [-1, -0.5, -0.5], "great": [-0.5, -0.25, 0],
+           "good": [-0.5, -0.25, 0], "bad": [0.25, 0, 0]}
+R_ROWS = {"[CLS]": 0.125, "love": 1.25, "great": 1.5, "good": 1, "bad": -1, "hate": -1.5, "stupid": -0.75,
+          "idiot": -0.5, "kill": -1.25}
+
+
+def weight_table(rows, width):
+    t = np.zeros((len(VOCAB_WORDS), width), dtype=np.float32)
+    for word, v in rows.items():
+        t[VOCAB_WORDS.index(word)] = v
+    return t
+
+
+def wordpiece_tokenizer():
+    """A bert-base-uncased-style tokenizer.json over VOCAB_WORDS."""
+    special = [w for w in VOCAB_WORDS if w.startswith("[")]
+    ids = {w: i for i, w in enumerate(VOCAB_WORDS)}
+    return {
+        "version": "1.0", "truncation": None, "padding": None,
+        "added_tokens": [{"id": ids[w], "content": w, "single_word": False, "lstrip": False, "rstrip": False,
+                          "normalized": False, "special": True} for w in special],
+        "normalizer": {"type": "BertNormalizer", "clean_text": True, "handle_chinese_chars": True,
+                       "strip_accents": None, "lowercase": True},
+        "pre_tokenizer": {"type": "BertPreTokenizer"},
+        "post_processor": {
+            "type": "TemplateProcessing",
+            "single": [{"SpecialToken": {"id": "[CLS]", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+                       {"SpecialToken": {"id": "[SEP]", "type_id": 0}}],
+            "pair": [{"SpecialToken": {"id": "[CLS]", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+                     {"SpecialToken": {"id": "[SEP]", "type_id": 0}}, {"Sequence": {"id": "B", "type_id": 1}},
+                     {"SpecialToken": {"id": "[SEP]", "type_id": 1}}],
+            "special_tokens": {w: {"id": w, "ids": [ids[w]], "tokens": [w]} for w in ["[CLS]", "[SEP]"]},
+        },
+        "decoder": {"type": "WordPiece", "prefix": "##", "cleanup": True},
+        "model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##",
+                  "max_input_chars_per_word": 100, "vocab": ids},
+    }
+
+
+def head_graph(folder, weights, width):
+    """model.onnx with logits[b, k] = sum_s mask[b, s] * weights[input_ids[b, s], k]."""
+    mask = helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "sequence"])
+    out = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", width])
+    nodes = [
+        helper.make_node("Gather", ["W", "input_ids"], ["embeds"], axis=0),
+        helper.make_node("Cast", ["attention_mask"], ["mask_f"], to=TensorProto.FLOAT),
+        helper.make_node("Unsqueeze", ["mask_f", "axis2"], ["mask3"]),
+        helper.make_node("Mul", ["embeds", "mask3"], ["masked"]),
+        helper.make_node("ReduceSum", ["masked", "axis1"], ["logits"], keepdims=0),
+    ]
+    inits = [numpy_helper.from_array(weights, "W"), numpy_helper.from_array(np.array([2], dtype=np.int64), "axis2"),
+             numpy_helper.from_array(np.array([1], dtype=np.int64), "axis1")]
+    save(helper.make_graph(nodes, folder, [ids_input(), mask], [out], inits), folder)
+
+
+def head_folder(folder, weights, config):
+    """A model folder: head_graph, a WordPiece tokenizer.json and config.json."""
+    head_graph(folder, weights, weights.shape[1])
+    with open(os.path.join(OUT, folder, "tokenizer.json"), "w") as f:
+        json.dump(wordpiece_tokenizer(), f, indent=1)
+        f.write("\n")
+    base = {"architectures": ["BertForSequenceClassification"], "model_type": "bert", "vocab_size": len(VOCAB_WORDS),
+            "max_position_embeddings": 64, "pad_token_id": 0}
+    base.update(config)
+    with open(os.path.join(OUT, folder, "config.json"), "w") as f:
+        json.dump(base, f, indent=2)
+        f.write("\n")
+
+
 def main():
     mask = helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "sequence"])
     types = helper.make_tensor_value_info("token_type_ids", TensorProto.INT64, ["batch", "sequence"])
@@ -148,6 +237,12 @@ def main():
     g = helper.make_node("Gather", ["W", "input_ids"], ["embeds"], axis=0)
     save(helper.make_graph([g] + classifier_nodes("embeds"), "int32_ids",
                            [ids_input(elem=TensorProto.INT32), mask, types], [logits], [table] + consts()), "int32_ids")
+    head_folder("multi_label", weight_table(ML_ROWS, len(ML_LABELS)), {
+        "problem_type": "multi_label_classification",
+        "id2label": {str(i): l for i, l in enumerate(ML_LABELS)},
+        "label2id": {l: i for i, l in enumerate(ML_LABELS)}})
+    head_graph("dynamic_labels", weight_table(ML_ROWS, len(ML_LABELS)), "labels")
+    head_folder("regression", weight_table({w: [v] for w, v in R_ROWS.items()}, 1), {"num_labels": 1})
     print("wrote", OUT)
 
 

@@ -62,10 +62,12 @@ func newServedModel(name string, clf *models.Classifier, cfg Config, mx *metrics
 		// rows to merge while the runtime is busy.
 		evalConcurrency = 2 * o.Concurrency
 	}
+	// The batcher and the counter hide the model's head: say it.
+	head := clf.Head()
 	for _, out := range []evaluate.Output{evaluate.Probability, evaluate.Logit, evaluate.LogOdds} {
 		// Explanation rows are class Explain: the batcher gives them a
 		// bounded share, so they cannot starve predictions.
-		ev := evaluate.New(batching.Classed(m.model, batching.Explain), evaluate.Options{BatchSize: m.maxBatch, Output: out, PadID: clf.Tokenizer.PadID(), Concurrency: evalConcurrency})
+		ev := evaluate.New(batching.Classed(m.model, batching.Explain), evaluate.Options{BatchSize: m.maxBatch, Output: out, PadID: clf.Tokenizer.PadID(), Concurrency: evalConcurrency, Head: &head})
 		// The model name is the folder, as `lucid explain --json` reports it.
 		m.explainers[out] = attribution.NewExplainer(clf.Tokenizer, ev, clf.Folder.Dir)
 	}
@@ -78,7 +80,7 @@ func (m *servedModel) close() {
 	}
 }
 
-func (m *servedModel) labels() []string { return m.clf.Folder.Labels }
+func (m *servedModel) labels() []string { return m.clf.Labels() }
 
 // warmUp runs one small path-method (ig) explanation straight on the
 // runtime, before the model says it is ready: ONNX Runtime opens and
@@ -107,9 +109,23 @@ func (m *servedModel) warmUp(lg *log.Logger) {
 // array, as `lucid predict --json` and the library give them; Labels is
 // that order, LogitsByLabel the same logits by name).
 type Prediction struct {
-	Label         string             `json:"label"`
-	LabelIndex    int                `json:"label_index"`
-	Probabilities map[string]float64 `json:"probabilities"`
+	Label      string `json:"label"`
+	LabelIndex int    `json:"label_index"`
+	// Head is single-label (softmax), multi-label (a sigmoid per label:
+	// the probabilities need not sum to 1) or regression (one score, in
+	// Score and as the one entry of Probabilities).
+	Head string `json:"head"`
+	// Score is a regression head's output.
+	Score *float64 `json:"score,omitempty"`
+	// Above are a multi-label model's labels whose probability is at
+	// least Threshold (0.5, as lucid predict's default), most probable first.
+	Above     []string `json:"labels_above_threshold,omitempty"`
+	Threshold float64  `json:"threshold,omitempty"`
+	// Probabilities are each label's probability by the head; absent for
+	// a regression head (Score), whose output is no probability. (Open
+	// Inference Protocol's infer keeps its declared "probabilities"
+	// tensor, which for a regression head holds the score.)
+	Probabilities map[string]float64 `json:"probabilities,omitempty"`
 	Logits        []float32          `json:"logits"`
 	Labels        []string           `json:"labels"`
 	LogitsByLabel map[string]float32 `json:"logits_by_label"`
@@ -172,7 +188,7 @@ func (m *servedModel) predict(ctx context.Context, texts []string) ([]predicted,
 		}
 		for i, j := range idx {
 			row := logits.Row(i)
-			p := engine.Softmax(row)
+			p := m.clf.Head().Probabilities(row)
 			best := 0
 			for k := range p {
 				if p[k] > p[best] {
@@ -193,7 +209,37 @@ func (m *servedModel) asPrediction(p predicted, text string) Prediction {
 		out.Probabilities[l] = p.probs[i]
 		out.LogitsByLabel[l] = p.logits[i]
 	}
+	head := m.clf.Head()
+	out.Head = head.String()
+	switch head {
+	case engine.Regression:
+		score := p.probs[0]
+		out.Score, out.Probabilities = &score, nil
+	case engine.MultiLabel:
+		out.Threshold = MultiLabelThreshold
+		out.Above = []string{}
+		for _, i := range byProbability(p.probs) {
+			if p.probs[i] >= MultiLabelThreshold {
+				out.Above = append(out.Above, labels[i])
+			}
+		}
+	}
 	return out
+}
+
+// MultiLabelThreshold is the probability at or above which a multi-label
+// model's label is reported in labels_above_threshold.
+const MultiLabelThreshold = 0.5
+
+// byProbability is the label indexes, most probable first (ties in label
+// order).
+func byProbability(p []float64) []int {
+	idx := make([]int, len(p))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return p[idx[a]] > p[idx[b]] })
+	return idx
 }
 
 // ExplainParameters are the "parameters" of an :explain request; absent

@@ -95,7 +95,7 @@ small{color:#4b5563}
 {{with .Error}}<section id="result" class="card error" role="alert"><h2>No explanation</h2><p id="error">{{.}}</p></section>{{end}}
 {{with .Result}}<section id="result" class="card">
 <h2>The model's answer</h2>
-<p class="answer" id="answer"><strong>{{.Predicted}}</strong>, with probability {{.PredictedPercent}}</p>
+<p class="answer" id="answer">{{if .Score}}Score <strong>{{.Score}}</strong> (a regression head: its raw output, not a probability){{else}}<strong>{{.Predicted}}</strong>, with probability {{.PredictedPercent}}{{if .MultiLabel}} (each label has its own probability){{end}}{{end}}</p>
 <div class="probs">{{range .Probs}}<div class="prob"><span class="name">{{.Label}}</span><span class="bar"><span style="{{.Bar}}"></span></span><span data-key="explanation:0:probability:{{.Label}}" title="probability of {{.Label}}">{{.Value}}</span></div>{{end}}</div>
 <h2>What moved it</h2>
 <p class="legend">Words in <span class="tok" style="background:rgba(22,163,74,.45)">green</span> pushed the model towards {{.Target}}, words in <span class="tok" style="background:rgba(220,38,38,.45)">red</span> pushed it away; the stronger the colour, the stronger the push. Each word's number is in the technical details below.</p>
@@ -148,15 +148,19 @@ type methodOption struct {
 // pageResult is one explanation as the page shows it.
 type pageResult struct {
 	Predicted, PredictedPercent, Target string
-	Probs                               []pageProb
-	Words                               []pageWord
-	After                               string
-	Summary                             string
-	Method, MethodValue, Output         string
-	Evaluations                         int
-	FX, Base, Sum                       string
-	Diagnostics                         []struct{ Name, Value string }
-	Warnings                            []string
+	// Score is a regression head's output ("" otherwise); MultiLabel marks
+	// probabilities that are each label's own sigmoid.
+	Score                       string
+	MultiLabel                  bool
+	Probs                       []pageProb
+	Words                       []pageWord
+	After                       string
+	Summary                     string
+	Method, MethodValue, Output string
+	Evaluations                 int
+	FX, Base, Sum               string
+	Diagnostics                 []struct{ Name, Value string }
+	Warnings                    []string
 }
 
 type pageProb struct {
@@ -174,6 +178,13 @@ func newPageResult(r *attribution.Result) *pageResult {
 		MethodValue: string(r.Method), Evaluations: r.Evaluations, Output: outputWords(r.Output), Warnings: r.Warnings,
 		PredictedPercent: fmt.Sprintf("%.1f%%", 100*r.Probabilities[r.Predicted]),
 		FX:               fmt.Sprintf("%.4f", r.FX), Base: fmt.Sprintf("%.4f", r.BaseValue)}
+	switch r.Head {
+	case "regression":
+		out.Score = fmt.Sprintf("%.4f", r.Probabilities[r.Predicted])
+		return out.withFeatures(r)
+	case "multi-label":
+		out.MultiLabel = true
+	}
 	labels := make([]string, 0, len(r.Probabilities))
 	for l := range r.Probabilities {
 		labels = append(labels, l)
@@ -183,6 +194,11 @@ func newPageResult(r *attribution.Result) *pageResult {
 		p := r.Probabilities[l]
 		out.Probs = append(out.Probs, pageProb{Label: l, Value: fmt.Sprintf("%.4f", p), Bar: template.CSS(fmt.Sprintf("width:%.1f%%", 100*p))})
 	}
+	return out.withFeatures(r)
+}
+
+// withFeatures fills in the words, their attributions and diagnostics.
+func (out *pageResult) withFeatures(r *attribution.Result) *pageResult {
 	largest, sum := 0.0, 0.0
 	for _, f := range r.Features {
 		if !math.IsNaN(f.Attribution) {

@@ -121,6 +121,9 @@ type Flags struct {
 	Threads  int    `json:"threads"`
 	Sessions int    `json:"sessions"`
 	OrtLib   string `json:"ort_lib"`
+	// Head overrides config.json's problem_type (single-label,
+	// multi-label or regression); "" keeps it.
+	Head string `json:"head,omitempty"`
 }
 
 // StringList is a repeatable or comma-separated flag.

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/lucid-nlp/lucid/attribution"
+	"github.com/lucid-nlp/lucid/engine"
 	"github.com/lucid-nlp/lucid/engine/onnx"
 	"github.com/lucid-nlp/lucid/evaluate"
 	"github.com/lucid-nlp/lucid/models"
@@ -24,6 +25,7 @@ func (f *Flags) RegisterModel(fs *flag.FlagSet) {
 	fs.StringVar(&f.Device, "device", "cpu", "where to run: cpu, cuda or cuda:N (needs ONNX Runtime's GPU build)")
 	fs.IntVar(&f.Threads, "threads", 0, "ONNX Runtime intra-op threads per session (default: all CPUs)")
 	fs.IntVar(&f.Sessions, "sessions", 1, "ONNX Runtime sessions per worker, i.e. batches run at once, 1 to 64")
+	fs.StringVar(&f.Head, "head", "", "how logits become outputs: single-label, multi-label or regression (default: config.json's problem_type, else transformers' rule)")
 	fs.StringVar(&f.OrtLib, "ort-lib", "", "ONNX Runtime shared library (default: $LUCID_ORT_LIB, then the scripts/setup_ort.sh cache)")
 }
 
@@ -42,10 +44,22 @@ func (f *Flags) ValidateModel(maxThreads int) error {
 // ModelFolder reads the model folder the flags name, without loading it:
 // --model, else $LUCID_MODEL, else the copy built into the binary.
 func (f *Flags) ModelFolder() (*models.Folder, error) {
+	var mf *models.Folder
+	var err error
 	if f.Model == "" {
-		return models.Default()
+		mf, err = models.Default()
+	} else {
+		mf, err = models.ReadFolder(f.Model)
 	}
-	return models.ReadFolder(f.Model)
+	if err != nil || f.Head == "" {
+		return mf, err
+	}
+	h, err := engine.ParseHead(f.Head)
+	if err != nil {
+		return nil, UsageError{"--head: " + err.Error()}
+	}
+	mf.SetHead(h)
+	return mf, nil
 }
 
 // OpenModel loads the model folder mf (from ModelFolder) with the flags'

@@ -233,6 +233,7 @@ func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		return err
 	}
 	af.Model, af.Device, af.Threads, af.Sessions, af.OrtLib = mf.dir, mf.device, mf.threads, mf.sessions, mf.library
+	af.Head = mf.head
 	cfg, err := af.Config()
 	if err != nil {
 		return usageFrom(err)
@@ -291,7 +292,9 @@ func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if err != nil {
 		return err
 	}
-	if err := af.CheckPositive(folder.Labels); err != nil {
+	// Without id2label or num_labels the graph names the labels (LABEL_i):
+	// --positive is checked once it is open.
+	if err := af.CheckPositive(folder.Labels); folder.Labels != nil && err != nil {
 		return usageFrom(err)
 	}
 	// Predictions run --batch rows at once, explanations the evaluator's
@@ -299,11 +302,15 @@ func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if err := checkInference(shapeOf(folder, slices.Contains(cfg.Methods, attribution.MethodPath) || len(cfg.Methods) == 0), max(af.Batch, evaluate.DefaultBatchSize), mf.sessions, int64(mf.maxMemory)); err != nil {
 		return err
 	}
+	mf.notes = stderr
 	clf, err := mf.load(folder)
 	if err != nil {
 		return err
 	}
 	defer clf.Close()
+	if err := af.CheckPositive(clf.Labels()); folder.Labels == nil && err != nil {
+		return usageFrom(err)
+	}
 	x := af.Explainer(clf)
 	cfg.ModelName = modelName(clf.Folder.Dir)
 	rep, err := audit.Run(ctx, clf, x, cfg)

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/lucid-nlp/lucid/attribution"
+	"github.com/lucid-nlp/lucid/engine"
 	"github.com/lucid-nlp/lucid/evaluate"
 	"github.com/lucid-nlp/lucid/internal/atomicfile"
 	"github.com/lucid-nlp/lucid/perturb"
@@ -113,6 +114,10 @@ evaluations, its time in the model and, when several texts were explained
 together (their rows share batches), its share of their wall time.
 With --target all, every label is attributed from the same evaluations:
 a table with one column per label (JSON: "labels"); not with --method ig.
+A multi-label model (config.json's problem_type, or --head multi-label)
+explains each label's own sigmoid probability (its logit with --output
+logit); a regression head explains its raw score ("score", never a
+probability).
 With --json, one result per line (schema: README.md, "Explanation JSON").
 With --html FILE, also one HTML page with every explanation as a heatmap.
 In terminal output, control characters and bidirectional overrides in a
@@ -227,14 +232,25 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		}
 		return runExplainGlobal(ctx, gf, &mf, folder, req, out, *batch, stdout, stderr)
 	}
-	if allTargets && !slices.ContainsFunc(folder.Labels, func(l string) bool { return strings.EqualFold(l, "all") }) {
-		// "all" means every label, unless the model has a label so named.
-		req.Target, req.AllTargets = "", true
-	} else if err := checkTarget(*target, folder.Labels); err != nil {
-		return err
+	// Labels are checked before the model loads when config.json names
+	// them; without id2label or num_labels the graph's output size does,
+	// and they are checked once it is open.
+	checkTargets := func(labels []string) error {
+		if allTargets && !slices.ContainsFunc(labels, func(l string) bool { return strings.EqualFold(l, "all") }) {
+			// "all" means every label, unless the model has a label so named.
+			req.Target, req.AllTargets = "", true
+		} else if err := checkTarget(*target, labels); err != nil {
+			return err
+		}
+		if err := checkTarget(*whyNot, labels); err != nil {
+			return usagef("--why-not: %s", strings.TrimPrefix(err.Error(), "--target "))
+		}
+		return nil
 	}
-	if err := checkTarget(*whyNot, folder.Labels); err != nil {
-		return usagef("--why-not: %s", strings.TrimPrefix(err.Error(), "--target "))
+	if folder.Labels != nil {
+		if err := checkTargets(folder.Labels); err != nil {
+			return err
+		}
 	}
 	shape := shapeOf(folder, req.Method == attribution.MethodPath || req.Method == attribution.MethodGradInput || req.Method == attribution.MethodSaliency)
 	inference := shape.inferenceBytes(*batch, mf.sessions)
@@ -247,11 +263,23 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			return fmt.Errorf("--html: %w", err)
 		}
 	}
+	mf.notes = stderr
 	clf, err := mf.load(folder)
 	if err != nil {
 		return err
 	}
 	defer clf.Close()
+	if folder.Labels == nil {
+		if err := checkTargets(clf.Labels()); err != nil {
+			return err
+		}
+	}
+	if clf.Head() == engine.Regression && (req.Method == attribution.MethodCounterfactual || *whyNot != "") {
+		return usagef("--method counterfactual and --why-not search for an edit that changes the label; a regression head has one output, a score, and no label to change")
+	}
+	if clf.Head() == engine.MultiLabel && out == evaluate.Probability && (req.Method == attribution.MethodPath || req.Method == attribution.MethodGradInput || req.Method == attribution.MethodSaliency) {
+		return usagef("--method %s on a multi-label model: the gradient graphs differentiate a softmax probability, not a label's own sigmoid; add --output logit (the label's log-odds), or use kernelshap, exact, lime or occlusion", req.Method)
+	}
 	ev := evaluate.New(clf.Model, evaluate.Options{BatchSize: *batch, Output: out, PadID: clf.Tokenizer.PadID(), Concurrency: mf.sessions})
 	x := attribution.NewExplainer(clf.Tokenizer, ev, modelName(clf.Folder.Dir))
 
@@ -361,13 +389,35 @@ func isTerminal(w io.Writer) bool {
 func renderExplanation(w io.Writer, r *attribution.Result, top int, color, technical bool) {
 	// Every string here comes from the input or the model folder: each is
 	// passed through termSafe so it cannot drive the terminal.
-	fmt.Fprintf(w, "prediction: %s (%.3f", termSafe(r.Predicted), r.Probabilities[r.Predicted])
+	switch r.Head {
+	case "regression":
+		// One output, a score: no label, no probability.
+		fmt.Fprintf(w, "score: %.4f", r.Probabilities[r.Predicted])
+	case "multi-label":
+		// Every label has its own sigmoid: list them all, highest first.
+		fmt.Fprintf(w, "labels (each its own probability): %s   explaining: %s", multiLabelLine(r), termSafe(r.Target))
+	default:
+		fmt.Fprintf(w, "prediction: %s (%.3f", termSafe(r.Predicted), r.Probabilities[r.Predicted])
+	}
+	singleLabel := r.Head == "" || r.Head == "single-label"
 	if wd := r.Windowing; wd != nil && wd.Windows > 1 {
 		// A windowed prediction is a mean: say so, and what predict says.
-		fmt.Fprintf(w, ", mean probability over %d windows; lucid predict, reading the first %d tokens: %s %.3f", wd.Windows, wd.PredictTokens, termSafe(wd.PredictLabel), wd.PredictProbability)
+		what, open := "probability", ", "
+		if r.Head == "regression" {
+			what = "score"
+		}
+		if !singleLabel {
+			open = " ("
+		}
+		fmt.Fprintf(w, "%smean %s over %d windows; lucid predict, reading the first %d tokens: %s %.3f", open, what, wd.Windows, wd.PredictTokens, termSafe(wd.PredictLabel), wd.PredictProbability)
+		if !singleLabel {
+			fmt.Fprint(w, ")")
+		}
 	}
-	fmt.Fprint(w, ")")
-	if r.Target != r.Predicted {
+	if singleLabel {
+		fmt.Fprint(w, ")")
+	}
+	if r.Target != r.Predicted && (r.Head == "" || r.Head == "single-label") {
 		fmt.Fprintf(w, "   explaining: %s (%.3f)", termSafe(r.Target), r.Probabilities[r.Target])
 	}
 	fmt.Fprintf(w, "\nmethod: %s   %s: f(x) = %.4f, base = %.4f\n", methodLine(r), r.Output, r.FX, r.BaseValue)
@@ -397,7 +447,11 @@ func renderExplanation(w io.Writer, r *attribution.Result, top int, color, techn
 		return cmp.Compare(math.Abs(r.Features[b].Attribution), math.Abs(r.Features[a].Attribution))
 	})
 	renderSummary(w, r, technical)
-	fmt.Fprintf(w, "top features (bars: against %s ◀ │ ▶ towards it):\n", termSafe(r.Target))
+	if r.Head == "regression" {
+		fmt.Fprintln(w, "top features (bars: lower score ◀ │ ▶ higher score):")
+	} else {
+		fmt.Fprintf(w, "top features (bars: against %s ◀ │ ▶ towards it):\n", termSafe(r.Target))
+	}
 	shown := order[:max(0, min(top, len(order)))]
 	textWidth := 0
 	for _, i := range shown {
@@ -422,6 +476,23 @@ func renderExplanation(w io.Writer, r *attribution.Result, top int, color, techn
 		}
 	}
 	fmt.Fprintf(w, "cost: %s%s\n\n", costLine(r), diag)
+}
+
+// multiLabelLine is "toxic 0.777, insult 0.731, threat 0.202": a
+// multi-label model's labels, most probable first.
+func multiLabelLine(r *attribution.Result) string {
+	labels := make([]string, 0, len(r.Probabilities))
+	for l := range r.Probabilities {
+		labels = append(labels, l)
+	}
+	slices.SortFunc(labels, func(a, b string) int {
+		return cmp.Or(cmp.Compare(r.Probabilities[b], r.Probabilities[a]), strings.Compare(a, b))
+	})
+	parts := make([]string, len(labels))
+	for i, l := range labels {
+		parts[i] = fmt.Sprintf("%s %.3f", termSafe(l), r.Probabilities[l])
+	}
+	return strings.Join(parts, ", ")
 }
 
 // paint colours s green (positive) or red (negative), stronger for larger

@@ -16,6 +16,7 @@ import (
 	"github.com/lucid-nlp/lucid/attribution"
 	"github.com/lucid-nlp/lucid/cli/auditcli"
 	"github.com/lucid-nlp/lucid/dataset"
+	"github.com/lucid-nlp/lucid/engine"
 	"github.com/lucid-nlp/lucid/evaluate"
 	"github.com/lucid-nlp/lucid/global"
 	"github.com/lucid-nlp/lucid/internal/readcap"
@@ -359,8 +360,12 @@ func newGlobalRun(clf *models.Classifier, folder *models.Folder, req attribution
 	ev := evaluate.New(clf.Model, evaluate.Options{BatchSize: batch, Output: out, PadID: clf.Tokenizer.PadID(), Concurrency: sessions})
 	name := modelName(clf.Folder.Dir)
 	labels := clf.Model.Labels()
+	outName := out.String()
+	if clf.Head() == engine.Regression {
+		outName = "score" // a regression head's attributions are of its raw score
+	}
 	acc, err := global.New(global.Options{Labels: labels, CaseSensitive: g.caseSensitive, MaxWords: g.maxWords,
-		Model: name, Method: string(req.Method), Output: out.String(), Features: req.Level.String(), Budget: req.Budget})
+		Model: name, Method: string(req.Method), Output: outName, Features: req.Level.String(), Budget: req.Budget})
 	if err != nil {
 		return nil, err
 	}

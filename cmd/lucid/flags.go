@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/lucid-nlp/lucid/engine"
 	"github.com/lucid-nlp/lucid/engine/onnx"
 	"github.com/lucid-nlp/lucid/internal/readcap"
 	"github.com/lucid-nlp/lucid/models"
@@ -22,6 +23,11 @@ type modelFlags struct {
 	sessions  int
 	library   string
 	maxMemory byteSize
+	// head overrides config.json's problem_type ("" keeps it).
+	head string
+	// notes, when set, gets the one-line note on how the model's labels
+	// or head were defaulted (LABEL_i, transformers' one-output rule).
+	notes io.Writer
 }
 
 func (m *modelFlags) register(fs *flag.FlagSet) {
@@ -29,6 +35,7 @@ func (m *modelFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&m.device, "device", "cpu", "where to run: cpu, cuda or cuda:N (needs scripts/setup_ort.sh --gpu)")
 	fs.IntVar(&m.threads, "threads", 0, fmt.Sprintf("ONNX Runtime intra-op threads per session, at most %d (4 per CPU, never above %d; default: all CPUs)", maxThreads(), maxThreadsCeiling))
 	fs.IntVar(&m.sessions, "sessions", 1, fmt.Sprintf("ONNX Runtime sessions, i.e. batches run at once, 1 to %d (more help on GPUs and many-core hosts)", maxSessions))
+	fs.StringVar(&m.head, "head", "", "how logits become outputs: single-label (softmax), multi-label (a sigmoid per label) or regression (one raw score); default: config.json's problem_type, else regression for a one-output model and single-label otherwise (transformers' rule)")
 	fs.StringVar(&m.library, "ort-lib", "", "ONNX Runtime shared library (default: $LUCID_ORT_LIB, then the scripts/setup_ort.sh cache)")
 	m.maxMemory = byteSize(defaultMaxMemory())
 	fs.Var(&m.maxMemory, "max-memory", "refuse work whose estimated memory (rows in flight, model copies, an explanation's coalitions) is above this, e.g. 512MiB or 2GiB (default: half the machine's memory)")
@@ -39,6 +46,11 @@ func (m *modelFlags) validate() error {
 	if _, err := onnx.ParseDevice(m.device); err != nil {
 		return usageError{err.Error()}
 	}
+	if m.head != "" {
+		if _, err := engine.ParseHead(m.head); err != nil {
+			return usagef("--head %q: want single-label, multi-label or regression", termSafe(m.head))
+		}
+	}
 	return firstError(
 		intFlag("threads", m.threads, 0, maxThreads()),
 		intFlag("sessions", m.sessions, 1, maxSessions),
@@ -48,11 +60,23 @@ func (m *modelFlags) validate() error {
 // folder reads the model folder the flags name, without loading it, so
 // memory estimates can be checked before anything is allocated.
 func (m *modelFlags) folder() (*models.Folder, error) {
+	var f *models.Folder
+	var err error
 	if m.dir == "" {
 		// $LUCID_MODEL, else the embedded copy: no working directory needed.
-		return models.Default()
+		f, err = models.Default()
+	} else {
+		f, err = models.ReadFolder(m.dir)
 	}
-	return models.ReadFolder(m.dir)
+	if err != nil || m.head == "" {
+		return f, err
+	}
+	h, err := engine.ParseHead(m.head)
+	if err != nil {
+		return nil, usagef("--head %q: want single-label, multi-label or regression", termSafe(m.head))
+	}
+	f.SetHead(h)
+	return f, nil
 }
 
 // load opens the model folder f, after validate.
@@ -61,7 +85,13 @@ func (m *modelFlags) load(f *models.Folder) (*models.Classifier, error) {
 	if err != nil {
 		return nil, usageError{err.Error()}
 	}
-	return models.LoadFolder(f, onnx.WithDevice(dev), onnx.WithThreads(m.threads), onnx.WithSessions(m.sessions), onnx.WithLibrary(m.library))
+	clf, err := models.LoadFolder(f, onnx.WithDevice(dev), onnx.WithThreads(m.threads), onnx.WithSessions(m.sessions), onnx.WithLibrary(m.library))
+	if err == nil && m.notes != nil {
+		if note := clf.HeadNote(); note != "" {
+			fmt.Fprintf(m.notes, "note: %s\n", termSafe(note))
+		}
+	}
+	return clf, err
 }
 
 // newFlagSet makes a flag set whose --help is the given text followed by

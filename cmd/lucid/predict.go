@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"math"
 	"strings"
 
+	"github.com/lucid-nlp/lucid/engine"
 	"github.com/lucid-nlp/lucid/models"
 )
 
@@ -30,12 +32,25 @@ label, the group, and whether the decision was a draw (reproducible: keyed by
 the file's seed, the group and the text). Groups without a rule keep the
 model's decision, marked.
 
+Multi-label models (config.json's problem_type multi_label_classification,
+or --head multi-label: one sigmoid per label, as toxicity models have) give
+every label its own probability; a label is reported when its probability
+is at least --threshold (default 0.5), or its own threshold from
+--label-thresholds FILE (a JSON object {"toxic": 0.3, ...} or TSV lines
+label<TAB>threshold; labels it leaves out keep --threshold). Regression
+heads (one output: num_labels 1, problem_type regression) give their score.
+
 Output: one line per input, "LABEL  probability  text", the text marked
 [truncated] when it was longer than the model reads and [empty] when it is
 empty or only white space (with a warning on standard error); or with
 --json one object per line:
   {"text": ..., "label": ..., "probabilities": {"NEGATIVE": ..., ...}, "logits": [...]}
-plus "truncated": true when the text was longer than the model reads and
+plus "head": single-label, multi-label or regression. A multi-label line
+is "ABOVE  label=p label=p ...  text" (ABOVE: the labels at or above their
+threshold, comma-separated, "-" for none) and its JSON adds
+"labels_above_threshold": [...] and "thresholds": {...}; a regression line
+is "score  value  text" and its JSON has "score" instead of "label" and
+"probabilities". JSON adds "truncated": true when the text was longer than the model reads and
 "warnings": [...] for an empty text. A line
 that cannot be read (invalid UTF-8) gets {"line": N, "error": ...} (without
 --json the error goes to standard error) and the command exits 1 after the
@@ -55,6 +70,8 @@ func runPredict(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	mf.register(fs)
 	batch := fs.Int("batch", models.DefaultBatchSize, fmt.Sprintf("rows per ONNX Runtime batch, 1 to %d", maxBatch))
 	asJSON := fs.Bool("json", false, "print one JSON object per input line")
+	threshold := fs.Float64("threshold", 0.5, "multi-label models: report the labels whose probability is at least this, 0 to 1")
+	labelThr := fs.String("label-thresholds", "", `multi-label models: per-label thresholds, a JSON object {"label": t} or TSV lines label<TAB>t (others keep --threshold)`)
 	var thr thresholdPredictFlags
 	thr.register(fs)
 	if err := parse(fs, args); err != nil {
@@ -63,6 +80,14 @@ func runPredict(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if err := firstError(mf.validate(), intFlag("batch", *batch, 1, maxBatch), thr.check(fs.Args())); err != nil {
 		return err
 	}
+	if math.IsNaN(*threshold) || *threshold < 0 || *threshold > 1 {
+		return usagef("--threshold %v: want a probability from 0 to 1", *threshold)
+	}
+	thresholdSet := false
+	fs.Visit(func(f *flag.Flag) {
+		thresholdSet = thresholdSet || f.Name == "threshold" || f.Name == "label-thresholds"
+	})
+	mf.notes = stderr
 	folder, err := mf.folder()
 	if err != nil {
 		return err
@@ -79,13 +104,33 @@ func runPredict(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	defer clf.Close()
 	clf.BatchSize = *batch
+	head := clf.Head()
+	if thresholdSet && head != engine.MultiLabel {
+		return usagef("--threshold and --label-thresholds are for multi-label models; the model %s has a %s head", termSafe(modelName(clf.Folder.Dir)), head)
+	}
+	if *thr.file != "" && head != engine.SingleLabel {
+		return usagef("--thresholds (group thresholds from lucid audit --fit-thresholds) are for single-label models; the model %s has a %s head", termSafe(modelName(clf.Folder.Dir)), head)
+	}
+	var perLabel labelThresholds
+	if head == engine.MultiLabel {
+		if *labelThr != "" {
+			if perLabel, err = readLabelThresholds(ctx, *labelThr, clf.Labels(), *threshold); err != nil {
+				return usageError{err.Error()}
+			}
+		} else {
+			perLabel = make(labelThresholds, len(clf.Labels()))
+			for i := range perLabel {
+				perLabel[i] = *threshold
+			}
+		}
+	}
 	if *thr.file != "" {
 		return predictWithThresholds(ctx, clf, &thr, *batch, *asJSON, stdout, stderr)
 	}
 
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
-	p := predictPrinter{w: out, errw: stderr, json: *asJSON, labels: clf.Labels()}
+	p := predictPrinter{w: out, errw: stderr, json: *asJSON, labels: clf.Labels(), head: head, thresholds: perLabel}
 
 	// Texts are classified in chunks of several batches: enough for the
 	// length-sorting in Predict to cut padding, few enough to stream.
@@ -120,16 +165,27 @@ type predictPrinter struct {
 	errw          io.Writer // per-input errors in text mode
 	json          bool
 	labels        []string
+	head          engine.Head
+	thresholds    labelThresholds // multi-label only
 	failed, total int
 }
 
 type predictionJSON struct {
-	Text          string             `json:"text"`
-	Label         string             `json:"label"`
-	Probabilities map[string]float64 `json:"probabilities"`
-	Logits        []float32          `json:"logits"`
-	Truncated     bool               `json:"truncated,omitempty"`
-	Warnings      []string           `json:"warnings,omitempty"`
+	Text string `json:"text"`
+	Head string `json:"head"`
+	// Label is the most probable label; a regression head has none.
+	Label string `json:"label,omitempty"`
+	// Score is a regression head's output, in place of probabilities.
+	Score *float64 `json:"score,omitempty"`
+	// Probabilities are by the head: a softmax, or each label's sigmoid.
+	Probabilities map[string]float64 `json:"probabilities,omitempty"`
+	// Above and Thresholds: a multi-label model's labels at or above
+	// their thresholds (most probable first), and the thresholds.
+	Above      *[]string          `json:"labels_above_threshold,omitempty"`
+	Thresholds map[string]float64 `json:"thresholds,omitempty"`
+	Logits     []float32          `json:"logits"`
+	Truncated  bool               `json:"truncated,omitempty"`
+	Warnings   []string           `json:"warnings,omitempty"`
 }
 
 // emptyTextWarning is said of a text with nothing but white space: the
@@ -165,11 +221,26 @@ func (p *predictPrinter) print(line int, pr models.Prediction) error {
 	}
 	warnings := textWarnings(pr.Text)
 	if p.json {
-		probs := make(map[string]float64, len(p.labels))
-		for i, l := range p.labels {
-			probs[l] = pr.Probabilities[i]
+		j := predictionJSON{Text: pr.Text, Head: p.head.String(), Logits: pr.Logits, Truncated: pr.Truncated, Warnings: warnings}
+		if p.head == engine.Regression {
+			score := pr.Probabilities[0]
+			j.Score = &score
+		} else {
+			j.Label = pr.Label
+			j.Probabilities = make(map[string]float64, len(p.labels))
+			for i, l := range p.labels {
+				j.Probabilities[l] = pr.Probabilities[i]
+			}
 		}
-		return writeJSON(p.w, predictionJSON{Text: pr.Text, Label: pr.Label, Probabilities: probs, Logits: pr.Logits, Truncated: pr.Truncated, Warnings: warnings})
+		if p.head == engine.MultiLabel {
+			above := p.thresholds.above(p.labels, pr.Probabilities)
+			j.Above = &above
+			j.Thresholds = make(map[string]float64, len(p.labels))
+			for i, l := range p.labels {
+				j.Thresholds[l] = p.thresholds[i]
+			}
+		}
+		return writeJSON(p.w, j)
 	}
 	// The marks come before the text, where they are seen even when the
 	// text runs on for a screen.
@@ -184,7 +255,23 @@ func (p *predictPrinter) print(line int, pr models.Prediction) error {
 		mark = "[truncated] "
 	}
 	// Texts and labels are data: escaped so they cannot drive the terminal.
-	_, err := fmt.Fprintf(p.w, "%-10s %.4f  %s%s\n", termSafe(pr.Label), pr.Probabilities[pr.LabelIndex], mark, termSafe(pr.Text))
+	var err error
+	switch p.head {
+	case engine.Regression:
+		_, err = fmt.Fprintf(p.w, "%-10s %.4f  %s%s\n", "score", pr.Probabilities[0], mark, termSafe(pr.Text))
+	case engine.MultiLabel:
+		above := strings.Join(p.thresholds.above(p.labels, pr.Probabilities), ",")
+		if above == "" {
+			above = "-"
+		}
+		parts := make([]string, len(p.labels))
+		for i, l := range p.labels {
+			parts[i] = fmt.Sprintf("%s=%.4f", l, pr.Probabilities[i])
+		}
+		_, err = fmt.Fprintf(p.w, "%-10s %s  %s%s\n", termSafe(above), termSafe(strings.Join(parts, " ")), mark, termSafe(pr.Text))
+	default:
+		_, err = fmt.Fprintf(p.w, "%-10s %.4f  %s%s\n", termSafe(pr.Label), pr.Probabilities[pr.LabelIndex], mark, termSafe(pr.Text))
+	}
 	return err
 }
 

@@ -3,13 +3,20 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/lucid-nlp/lucid/dataset"
 	"github.com/lucid-nlp/lucid/fairness/scoring"
 	"github.com/lucid-nlp/lucid/fairness/thresholds"
+	"github.com/lucid-nlp/lucid/internal/readcap"
 	"github.com/lucid-nlp/lucid/models"
 )
 
@@ -226,4 +233,88 @@ func rowError(out *bufio.Writer, stderr io.Writer, asJSON bool, line int, msg st
 	}
 	_, err := fmt.Fprintf(stderr, "line %d: error: %s\n", line, termSafe(msg))
 	return err
+}
+
+// labelThresholds are a multi-label model's decision thresholds: a label
+// is reported above threshold when its probability is at least its own.
+type labelThresholds []float64
+
+// readLabelThresholds reads per-label thresholds for labels from path:
+// a JSON object {"label": t, ...} or TSV lines "label<TAB>t" (blank lines
+// and lines starting with # skipped). Labels the file does not name keep
+// def. An unknown or repeated label, or a t outside [0, 1], is an error
+// naming it.
+func readLabelThresholds(ctx context.Context, path string, labels []string, def float64) (labelThresholds, error) {
+	raw, err := readcap.ReadFile(ctx, path, "label thresholds", readcap.MaxConfigBytes)
+	if err != nil {
+		return nil, fmt.Errorf("--label-thresholds: %w", err)
+	}
+	type entry struct {
+		label string
+		t     float64
+		where string
+	}
+	var entries []entry
+	if trimmed := strings.TrimSpace(string(raw)); strings.HasPrefix(trimmed, "{") {
+		var m map[string]float64
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return nil, fmt.Errorf("--label-thresholds %s: not a JSON object of label to threshold: %w", path, err)
+		}
+		for l, t := range m {
+			entries = append(entries, entry{l, t, fmt.Sprintf("%q", l)})
+		}
+		sort.Slice(entries, func(a, b int) bool { return entries[a].label < entries[b].label })
+	} else {
+		for n, line := range strings.Split(string(raw), "\n") {
+			line = strings.TrimRight(line, "\r")
+			if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			l, v, ok := strings.Cut(line, "\t")
+			if !ok {
+				return nil, fmt.Errorf("--label-thresholds %s line %d: %q: want label<TAB>threshold (or a JSON object)", path, n+1, termSafe(line))
+			}
+			t, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				return nil, fmt.Errorf("--label-thresholds %s line %d: threshold %q is not a number", path, n+1, termSafe(v))
+			}
+			entries = append(entries, entry{strings.TrimSpace(l), t, fmt.Sprintf("line %d", n+1)})
+		}
+	}
+	out := make(labelThresholds, len(labels))
+	for i := range out {
+		out[i] = def
+	}
+	seen := map[int]string{}
+	for _, e := range entries {
+		i := slices.IndexFunc(labels, func(l string) bool { return strings.EqualFold(l, e.label) })
+		switch {
+		case i < 0:
+			return nil, fmt.Errorf("--label-thresholds %s (%s): unknown label %q; the model's labels are %s", path, e.where, termSafe(e.label), termSafe(strings.Join(labels, ", ")))
+		case seen[i] != "":
+			return nil, fmt.Errorf("--label-thresholds %s: label %q is given twice (%s and %s)", path, termSafe(e.label), seen[i], e.where)
+		case math.IsNaN(e.t) || e.t < 0 || e.t > 1:
+			return nil, fmt.Errorf("--label-thresholds %s (%s): threshold %v for %q: want a probability in [0, 1]", path, e.where, e.t, termSafe(e.label))
+		}
+		seen[i] = e.where
+		out[i] = e.t
+	}
+	return out, nil
+}
+
+// above returns the labels whose probability is at least their threshold,
+// most probable first (ties in label order); never nil, so JSON says [].
+func (t labelThresholds) above(labels []string, probs []float64) []string {
+	idx := make([]int, 0, len(labels))
+	for i := range labels {
+		if probs[i] >= t[i] {
+			idx = append(idx, i)
+		}
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return probs[idx[a]] > probs[idx[b]] })
+	out := make([]string, len(idx))
+	for j, i := range idx {
+		out[j] = labels[i]
+	}
+	return out
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lucid-nlp/lucid/engine"
 	"github.com/lucid-nlp/lucid/engine/batching"
 	"github.com/lucid-nlp/lucid/engine/onnx"
 	"github.com/lucid-nlp/lucid/internal/readcap"
@@ -44,6 +45,9 @@ Endpoints:
                                              features, mask, seed, steps}}
   GET  /metrics                              Prometheus
   GET  /                                     a page: type a text, see the heatmap
+Predictions say "head": a multi-label model (config.json's problem_type, or
+--head) gives each label's own sigmoid and "labels_above_threshold" (0.5);
+a regression head gives "score". Explanations follow the head likewise.
 A known path asked with another method is 405 with Allow. An empty text
 is classified with a warning ("warnings"; infer: "parameters"); a body
 that is not UTF-8 is refused (400). The token's scheme may be written in
@@ -143,6 +147,7 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	threads := fs.Int("threads", 0, fmt.Sprintf("ONNX Runtime intra-op threads per session, at most %d (default: all CPUs)", maxThreads()))
 	sessions := fs.Int("sessions", 1, fmt.Sprintf("ONNX Runtime sessions per model, i.e. batches run at once, 1 to %d", maxSessions))
 	library := fs.String("ort-lib", "", "ONNX Runtime shared library (default: $LUCID_ORT_LIB, then the scripts/setup_ort.sh cache)")
+	headFlag := fs.String("head", "", "how every served model's logits become outputs: single-label, multi-label or regression (default: each config.json's problem_type, else transformers' rule)")
 	batchingMode := fs.String("batching", "on", "dynamic batching across requests: on or off")
 	batchMode := fs.String("batch-mode", "pad", "rows of different lengths in one batch: pad (to the longest) or group (equal lengths only)")
 	maxBatchRows := fs.Int("max-batch", batching.DefaultMaxBatch, fmt.Sprintf("rows per ONNX Runtime batch, 1 to %d", maxBatch))
@@ -244,6 +249,14 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if err != nil {
 		return err
 	}
+	var head *engine.Head
+	if *headFlag != "" {
+		h, err := engine.ParseHead(*headFlag)
+		if err != nil {
+			return usagef("--head %q: want single-label, multi-label or regression", termSafe(*headFlag))
+		}
+		head = &h
+	}
 
 	var served []server.ModelSpec
 	defer func() {
@@ -253,14 +266,21 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}()
 	for _, nm := range named {
 		opts := []onnx.Option{onnx.WithDevice(dev), onnx.WithThreads(*threads), onnx.WithSessions(*sessions), onnx.WithLibrary(*library)}
-		var clf *models.Classifier
-		if nm.folder != nil {
-			clf, err = models.LoadFolder(nm.folder, opts...)
-		} else {
-			clf, err = models.Load(nm.dir, opts...)
+		folder := nm.folder
+		if folder == nil {
+			if folder, err = models.ReadFolder(nm.dir); err != nil {
+				return fmt.Errorf("model %s: %w", nm.name, err)
+			}
 		}
+		if head != nil {
+			folder.SetHead(*head)
+		}
+		clf, err := models.LoadFolder(folder, opts...)
 		if err != nil {
 			return fmt.Errorf("model %s: %w", nm.name, err)
+		}
+		if note := clf.HeadNote(); note != "" {
+			fmt.Fprintf(stderr, "note: model %s: %s\n", termSafe(nm.name), termSafe(note))
 		}
 		served = append(served, server.ModelSpec{Name: nm.name, Classifier: clf})
 	}

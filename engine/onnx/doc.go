@@ -8,5 +8,9 @@
 // padded batches through a small pool of sessions; the embedding graphs and
 // the optional gradient graph (model_grad.onnx, HasGradientGraph) are
 // opened and checked the same way. Tensors wrap the caller's
-// Go slices, so a batch is not copied on its way in or out.
+// Go slices, so a batch is not copied on its way in or out. A Model says
+// its head (engine.HeadModel: WithHead, else one output is a regression
+// head and more a single-label one) and its labels (WithLabels, else
+// LABEL_i for each logit, counted by running one row when the graph
+// leaves the count dynamic).
 package onnx

@@ -111,13 +111,28 @@ func open(src source, opts []Option) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	labels, err := resolveLabels(cfg.labels, nLabels, path)
-	if err != nil {
-		return nil, err
-	}
 	g, err := openGraph(gf, cfg, names, []string{logitsOutput}, in, out)
 	if err != nil {
 		return nil, err
+	}
+	if nLabels == 0 && len(cfg.labels) == 0 {
+		// A dynamic label count and no names: one row says how many.
+		if nLabels, err = probeLabels(g, names); err != nil {
+			g.close()
+			return nil, fmt.Errorf("onnx: %s declares a dynamic number of logits and no labels were given (config.json id2label or num_labels); running one row to count them failed: %w", path, err)
+		}
+	}
+	labels, err := resolveLabels(cfg.labels, nLabels, path)
+	if err != nil {
+		g.close()
+		return nil, err
+	}
+	if !cfg.headSet && len(labels) == 1 {
+		cfg.head = engine.Regression
+	}
+	if cfg.head == engine.SingleLabel && len(labels) == 1 {
+		g.close()
+		return nil, fmt.Errorf("onnx: %s has one output (%s) and a single-label (softmax) head, whose one probability is always 1: a one-output model is a regression head (or a multi-label head with one sigmoid label); say which with problem_type in config.json or --head", path, labels[0])
 	}
 	return &Model{dir: src.dir, src: src, cfg: cfg, labels: labels, main: g, mainInputs: names, positions: gf.positions()}, nil
 }
@@ -200,6 +215,42 @@ func checkLogits(path string, out map[string]ort.InputOutputInfo) (int, error) {
 	return 0, nil
 }
 
+// probeLabels runs g on one row of one token (id 0, attended) with the
+// output left to ONNX Runtime to allocate, and returns the logits' width.
+func probeLabels(g *graph, names []string) (int, error) {
+	shape := ort.NewShape(1, 1)
+	inputs := make([]ort.Value, 0, len(names))
+	defer func() {
+		for _, v := range inputs {
+			_ = v.Destroy()
+		}
+	}()
+	for _, n := range names {
+		val := int64(0)
+		if n == attentionMask {
+			val = 1
+		}
+		t, err := ort.NewTensor(shape, []int64{val})
+		if err != nil {
+			return 0, err
+		}
+		inputs = append(inputs, t)
+	}
+	outputs := []ort.Value{nil}
+	if _, err := g.run(context.Background(), inputs, outputs); err != nil {
+		return 0, err
+	}
+	if outputs[0] == nil {
+		return 0, fmt.Errorf("no %s output came back", logitsOutput)
+	}
+	defer outputs[0].Destroy()
+	dims := outputs[0].GetShape()
+	if len(dims) != 2 || dims[0] != 1 || dims[1] < 1 {
+		return 0, fmt.Errorf("%s came back with shape %v, want [1, labels]", logitsOutput, dims)
+	}
+	return int(dims[1]), nil
+}
+
 func resolveLabels(given []string, n int, path string) ([]string, error) {
 	switch {
 	case len(given) > 0 && n > 0 && len(given) != n:
@@ -213,11 +264,16 @@ func resolveLabels(given []string, n int, path string) ([]string, error) {
 		}
 		return labels, nil
 	}
-	return nil, fmt.Errorf("onnx: %s has a dynamic number of logits and no labels were given (config.json id2label)", path)
+	return nil, fmt.Errorf("onnx: %s has a dynamic number of logits and no labels were given: give config.json an id2label or num_labels", path)
 }
 
 // Labels returns the label names, index i naming logit i.
 func (m *Model) Labels() []string { return slices.Clone(m.labels) }
+
+// Head says how the logits become probabilities (WithHead; single-label
+// by default). It makes Model an engine.HeadModel, so evaluators and
+// explainers handed the model score each kind of head right.
+func (m *Model) Head() engine.Head { return m.cfg.head }
 
 // Device returns where the model runs.
 func (m *Model) Device() Device { return m.cfg.device }

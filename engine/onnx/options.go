@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+
+	"github.com/lucid-nlp/lucid/engine"
 )
 
 // Device says where a model runs: the CPU, or a CUDA GPU by index.
@@ -44,6 +46,8 @@ type config struct {
 	threads  int
 	sessions int
 	labels   []string
+	head     engine.Head
+	headSet  bool
 }
 
 func defaults() config {
@@ -80,6 +84,14 @@ func WithSessions(n int) Option {
 		}
 	}
 }
+
+// WithHead says how the model's logits become probabilities (from
+// config.json's problem_type, or a --head flag). Without it transformers'
+// rule holds: a model with one output is a regression head, one with more
+// a single-label (softmax) classifier. A single-label head needs at least
+// two outputs (the softmax of one logit is always 1), so WithHead
+// (SingleLabel) on a one-output graph is refused at Open.
+func WithHead(h engine.Head) Option { return func(c *config) { c.head, c.headSet = h, true } }
 
 // WithLabels names the model's outputs (from config.json's id2label). Without
 // it labels are LABEL_0, LABEL_1, ...
