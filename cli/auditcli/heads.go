@@ -2,10 +2,9 @@ package auditcli
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
+	"github.com/lucid-nlp/lucid/models"
 	"math"
-	"strconv"
 	"strings"
 
 	"github.com/lucid-nlp/lucid/audit"
@@ -86,38 +85,13 @@ func readLabelThresholds(path string) (map[string]float64, error) {
 	if err != nil {
 		return nil, Usagef("--label-thresholds: %s", TermSafe(err.Error()))
 	}
-	m := map[string]float64{}
-	if strings.HasPrefix(strings.TrimSpace(string(raw)), "{") {
-		if err := json.Unmarshal(raw, &m); err != nil {
-			return nil, Usagef("--label-thresholds %s: want a JSON object of label names and thresholds, {\"toxic\": 0.7}: %s", TermSafe(path), TermSafe(err.Error()))
-		}
-	} else {
-		for n, line := range strings.Split(string(raw), "\n") {
-			line = strings.TrimRight(line, "\r")
-			if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
-				continue
-			}
-			l, v, ok := strings.Cut(line, "\t")
-			if !ok {
-				return nil, Usagef("--label-thresholds %s line %d: %q: want label<TAB>threshold (or a JSON object)", TermSafe(path), n+1, TermSafe(line))
-			}
-			t, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			if err != nil {
-				return nil, Usagef("--label-thresholds %s line %d: threshold %q is not a number", TermSafe(path), n+1, TermSafe(v))
-			}
-			l = strings.TrimSpace(l)
-			for k := range m {
-				if strings.EqualFold(k, l) {
-					return nil, Usagef("--label-thresholds %s line %d: label %q is given twice", TermSafe(path), n+1, TermSafe(l))
-				}
-			}
-			m[l] = t
-		}
+	entries, err := models.ParseLabelThresholds(raw, "--label-thresholds "+path)
+	if err != nil {
+		return nil, Usagef("%s", TermSafe(err.Error()))
 	}
-	for l, v := range m {
-		if math.IsNaN(v) || v < 0 || v > 1 {
-			return nil, Usagef("--label-thresholds %s: threshold %v for %q: want a probability in [0, 1]", TermSafe(path), v, TermSafe(l))
-		}
+	m := make(map[string]float64, len(entries))
+	for _, e := range entries {
+		m[e.Label] = e.T
 	}
 	return m, nil
 }

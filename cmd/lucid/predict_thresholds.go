@@ -3,14 +3,11 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/lucid-nlp/lucid/dataset"
@@ -249,55 +246,20 @@ func readLabelThresholds(ctx context.Context, path string, labels []string, def 
 	if err != nil {
 		return nil, fmt.Errorf("--label-thresholds: %w", err)
 	}
-	type entry struct {
-		label string
-		t     float64
-		where string
-	}
-	var entries []entry
-	if trimmed := strings.TrimSpace(string(raw)); strings.HasPrefix(trimmed, "{") {
-		var m map[string]float64
-		if err := json.Unmarshal(raw, &m); err != nil {
-			return nil, fmt.Errorf("--label-thresholds %s: not a JSON object of label to threshold: %w", path, err)
-		}
-		for l, t := range m {
-			entries = append(entries, entry{l, t, fmt.Sprintf("%q", l)})
-		}
-		sort.Slice(entries, func(a, b int) bool { return entries[a].label < entries[b].label })
-	} else {
-		for n, line := range strings.Split(string(raw), "\n") {
-			line = strings.TrimRight(line, "\r")
-			if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
-				continue
-			}
-			l, v, ok := strings.Cut(line, "\t")
-			if !ok {
-				return nil, fmt.Errorf("--label-thresholds %s line %d: %q: want label<TAB>threshold (or a JSON object)", path, n+1, termSafe(line))
-			}
-			t, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			if err != nil {
-				return nil, fmt.Errorf("--label-thresholds %s line %d: threshold %q is not a number", path, n+1, termSafe(v))
-			}
-			entries = append(entries, entry{strings.TrimSpace(l), t, fmt.Sprintf("line %d", n+1)})
-		}
+	entries, err := models.ParseLabelThresholds(raw, "--label-thresholds "+path)
+	if err != nil {
+		return nil, errors.New(termSafe(err.Error()))
 	}
 	out := make(labelThresholds, len(labels))
 	for i := range out {
 		out[i] = def
 	}
-	seen := map[int]string{}
 	for _, e := range entries {
-		i := slices.IndexFunc(labels, func(l string) bool { return strings.EqualFold(l, e.label) })
-		switch {
-		case i < 0:
-			return nil, fmt.Errorf("--label-thresholds %s (%s): unknown label %q; the model's labels are %s", path, e.where, termSafe(e.label), termSafe(strings.Join(labels, ", ")))
-		case seen[i] != "":
-			return nil, fmt.Errorf("--label-thresholds %s: label %q is given twice (%s and %s)", path, termSafe(e.label), seen[i], e.where)
-		case math.IsNaN(e.t) || e.t < 0 || e.t > 1:
-			return nil, fmt.Errorf("--label-thresholds %s (%s): threshold %v for %q: want a probability in [0, 1]", path, e.where, e.t, termSafe(e.label))
+		i := slices.IndexFunc(labels, func(l string) bool { return strings.EqualFold(l, e.Label) })
+		if i < 0 {
+			return nil, fmt.Errorf("--label-thresholds %s (%s): unknown label %q; the model's labels are %s", path, e.Where, termSafe(e.Label), termSafe(strings.Join(labels, ", ")))
 		}
-		seen[i] = e.where
-		out[i] = e.t
+		out[i] = e.T
 	}
 	return out, nil
 }
