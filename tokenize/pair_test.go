@@ -1,0 +1,312 @@
+package tokenize
+
+import (
+	"encoding/json"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// robertaTokenizer is the real roberta-base tokenizer.json, kept outside the
+// repository in ../shared (see the issue that brought it).
+const robertaTokenizer = "../../shared/data/tokenizers/roberta-base/tokenizer.json"
+
+var pairCases = [][2]string{
+	{"A man is eating food.", "Someone eats."},
+	{"How old is the Eiffel tower?", "The Eiffel Tower was built in 1889 for the World's Fair in Paris."},
+	{"", "only the second text"},
+	{"only the first text", ""},
+	{"Café naïve — déjà vu!", "It's   spaced\tout,\nreally"},
+}
+
+// templatePiece is one item of a post-processor's pair template, as the
+// test reads it from tokenizer.json by itself.
+type templatePiece struct {
+	seq     string // "A" or "B", or "" for a special token
+	ids     []int64
+	typeID  int64
+	special string
+}
+
+// referencePair builds the pair encoding the way Hugging Face's
+// post-processor defines it: each text encoded alone (Encode, special tokens
+// stripped), then laid out by the template pieces read from the file.
+func referencePair(t *testing.T, tk *Tokenizer, pieces []templatePiece, a, b string) (ids, types []int64, toks []string, offs [][2]int, segs []int) {
+	t.Helper()
+	content := func(s string) *Encoding {
+		e, err := tk.Encode(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	ea, eb := content(a), content(b)
+	seg := 0
+	for _, p := range pieces {
+		switch p.seq {
+		case "A", "B":
+			e := ea
+			if p.seq == "B" {
+				e, seg = eb, 1
+			}
+			for i := range e.IDs {
+				if e.Special[i] {
+					continue
+				}
+				ids, types, toks, offs, segs = append(ids, e.IDs[i]), append(types, p.typeID), append(toks, e.Tokens[i]), append(offs, e.Offsets[i]), append(segs, seg)
+			}
+		default:
+			for _, id := range p.ids {
+				ids, types, toks, offs, segs = append(ids, id), append(types, p.typeID), append(toks, p.special), append(offs, [2]int{}), append(segs, seg)
+			}
+		}
+	}
+	return
+}
+
+func checkPairs(t *testing.T, tk *Tokenizer, pieces []templatePiece) {
+	t.Helper()
+	for _, c := range pairCases {
+		got, err := tk.EncodePair(c[0], c[1])
+		if err != nil {
+			t.Fatalf("EncodePair(%q, %q): %v", c[0], c[1], err)
+		}
+		ids, types, toks, offs, segs := referencePair(t, tk, pieces, c[0], c[1])
+		if !reflect.DeepEqual(got.IDs, ids) || !reflect.DeepEqual(got.TypeIDs, types) || !reflect.DeepEqual(got.Tokens, toks) ||
+			!reflect.DeepEqual(got.Offsets, offs) || !reflect.DeepEqual(got.Pair.Segments, segs) {
+			t.Errorf("EncodePair(%q, %q):\n got ids %v types %v tokens %q offsets %v segments %v\nwant ids %v types %v tokens %q offsets %v segments %v",
+				c[0], c[1], got.IDs, got.TypeIDs, got.Tokens, got.Offsets, got.Pair.Segments, ids, types, toks, offs, segs)
+			continue
+		}
+		if got.Truncated || got.Pair.Removed != [2]int{} || got.FullLength != len(ids) {
+			t.Errorf("EncodePair(%q, %q): truncated %v removed %v full length %d, want none and %d", c[0], c[1], got.Truncated, got.Pair.Removed, got.FullLength, len(ids))
+		}
+		// Every content token's offsets index its own segment's text, and
+		// word ids count on across the pair without gaps.
+		next := 0
+		for pos := range got.IDs {
+			if got.Special[pos] != (got.WordIDs[pos] < 0) {
+				t.Errorf("%q: token %d special %v but word id %d", c, pos, got.Special[pos], got.WordIDs[pos])
+			}
+			if got.Special[pos] {
+				continue
+			}
+			o := got.Offsets[pos]
+			if text := got.SegmentText(got.Segment(pos)); o[1] > len(text) || o[0] > o[1] {
+				t.Errorf("%q: token %d %q has offsets %v outside its text %q", c, pos, got.Tokens[pos], o, text)
+			}
+			if w := got.WordIDs[pos]; w != next && w != next-1 {
+				t.Errorf("%q: word ids jump to %d at token %d (next was %d)", c, w, pos, next)
+			} else if w == next {
+				next++
+			}
+		}
+	}
+}
+
+// TestEncodePairBERT checks pair encoding against the shipped model's own
+// TemplateProcessing pair template: [CLS] A [SEP] B [SEP], types 0…0 1…1.
+func TestEncodePairBERT(t *testing.T) {
+	data, err := os.ReadFile(modelTokenizer)
+	if err != nil {
+		t.Skipf("the default model's tokenizer is not at %s: %v", modelTokenizer, err)
+	}
+	var file struct {
+		PostProcessor struct {
+			Type string `json:"type"`
+			Pair []struct {
+				SpecialToken *struct {
+					ID     string `json:"id"`
+					TypeID int64  `json:"type_id"`
+				} `json:"SpecialToken"`
+				Sequence *struct {
+					ID     string `json:"id"`
+					TypeID int64  `json:"type_id"`
+				} `json:"Sequence"`
+			} `json:"pair"`
+			SpecialTokens map[string]struct {
+				IDs []int64 `json:"ids"`
+			} `json:"special_tokens"`
+		} `json:"post_processor"`
+	}
+	if err := json.Unmarshal(data, &file); err != nil {
+		t.Fatal(err)
+	}
+	if file.PostProcessor.Type != "TemplateProcessing" {
+		t.Fatalf("the shipped tokenizer's post-processor is %q; this test reads TemplateProcessing", file.PostProcessor.Type)
+	}
+	var pieces []templatePiece
+	for _, p := range file.PostProcessor.Pair {
+		if p.Sequence != nil {
+			pieces = append(pieces, templatePiece{seq: p.Sequence.ID, typeID: p.Sequence.TypeID})
+			continue
+		}
+		pieces = append(pieces, templatePiece{ids: file.PostProcessor.SpecialTokens[p.SpecialToken.ID].IDs, typeID: p.SpecialToken.TypeID, special: p.SpecialToken.ID})
+	}
+	tk, err := Load(modelTokenizer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPairs(t, tk, pieces)
+
+	// The shape Hugging Face documents for BERT, spelled out once.
+	e, err := tk.EncodePair("A man eats.", "Someone eats.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "[CLS] a man eats . [SEP] someone eats . [SEP]"
+	if got := strings.Join(e.Tokens, " "); got != want {
+		t.Errorf("tokens %q, want %q", got, want)
+	}
+	if want := []int64{0, 0, 0, 0, 0, 0, 1, 1, 1, 1}; !reflect.DeepEqual(e.TypeIDs, want) {
+		t.Errorf("type ids %v, want %v", e.TypeIDs, want)
+	}
+}
+
+// TestEncodePairRoBERTa checks the real roberta-base tokenizer's
+// RobertaProcessing: <s> A </s> </s> B </s>, type ids all 0 (Hugging
+// Face's RobertaProcessing writes 0 for the second text too).
+func TestEncodePairRoBERTa(t *testing.T) {
+	data, err := os.ReadFile(robertaTokenizer)
+	if err != nil {
+		t.Skipf("the roberta-base tokenizer is not at %s (it lives in ../shared, outside the repository): %v", robertaTokenizer, err)
+	}
+	var file struct {
+		PostProcessor struct {
+			Type string             `json:"type"`
+			Cls  [2]json.RawMessage `json:"cls"`
+			Sep  [2]json.RawMessage `json:"sep"`
+		} `json:"post_processor"`
+	}
+	if err := json.Unmarshal(data, &file); err != nil {
+		t.Fatal(err)
+	}
+	if file.PostProcessor.Type != "RobertaProcessing" {
+		t.Fatalf("roberta-base's post-processor is %q; this test reads RobertaProcessing", file.PostProcessor.Type)
+	}
+	var cls, sep string
+	var clsID, sepID int64
+	for _, x := range []error{json.Unmarshal(file.PostProcessor.Cls[0], &cls), json.Unmarshal(file.PostProcessor.Cls[1], &clsID),
+		json.Unmarshal(file.PostProcessor.Sep[0], &sep), json.Unmarshal(file.PostProcessor.Sep[1], &sepID)} {
+		if x != nil {
+			t.Fatal(x)
+		}
+	}
+	pieces := []templatePiece{
+		{ids: []int64{clsID}, special: cls}, {seq: "A"}, {ids: []int64{sepID}, special: sep}, {ids: []int64{sepID}, special: sep},
+		{seq: "B"}, {ids: []int64{sepID}, special: sep},
+	}
+	tk, err := Parse("roberta-base", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPairs(t, tk, pieces)
+}
+
+// TestLongestFirst checks the truncation rule on Hugging Face's three
+// cases (tokenizers' utils/truncation.rs): no cut, only the longer cut to
+// what the shorter leaves, both cut to half with the longer keeping the odd
+// token.
+func TestLongestFirst(t *testing.T) {
+	for _, c := range []struct{ na, nb, room, a, b int }{
+		{3, 4, 10, 3, 4},  // fits
+		{3, 20, 10, 3, 7}, // only the second is cut
+		{20, 3, 10, 7, 3}, // only the first is cut
+		{8, 9, 10, 5, 5},  // both: halves
+		{8, 9, 11, 5, 6},  // both, odd room: the longer keeps the odd token
+		{9, 8, 11, 6, 5},
+		{9, 9, 11, 5, 6}, // a tie: the second keeps it, as Hugging Face does
+		{0, 30, 10, 0, 10},
+		{30, 30, 2, 1, 1},
+	} {
+		a, b := longestFirst(c.na, c.nb, c.room)
+		if a != c.a || b != c.b {
+			t.Errorf("longestFirst(%d, %d, room %d) = %d, %d; want %d, %d", c.na, c.nb, c.room, a, b, c.a, c.b)
+		}
+	}
+}
+
+func TestEncodePairTruncation(t *testing.T) {
+	tk := freshBERT(t)
+	tk.SetMaxLength(13) // 10 tokens of room between [CLS], [SEP] and [SEP]
+	a := "one two three four five six seven eight"      // 8 tokens
+	b := "alpha beta gamma delta epsilon zeta eta theta" // 8 or more
+	full, err := bertTokenizer(t).EncodePair(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nb := 0
+	for pos := range full.IDs {
+		if !full.Special[pos] && full.Segment(pos) == 1 {
+			nb++
+		}
+	}
+	e, err := tk.EncodePair(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantA, wantB := longestFirst(8, nb, 10)
+	if !e.Truncated || e.Pair.Removed != [2]int{8 - wantA, nb - wantB} || e.Len() != 13 || e.FullLength != full.Len() {
+		t.Fatalf("truncated %v removed %v len %d full %d; want true, [%d %d], 13, %d", e.Truncated, e.Pair.Removed, e.Len(), e.FullLength, 8-wantA, nb-wantB, full.Len())
+	}
+	// The kept tokens are the heads of the untruncated ones, and the
+	// template's tokens are all there.
+	if got := strings.Join(e.Tokens, " "); got != strings.Join(append(append(append(append([]string{}, full.Tokens[:1+wantA]...), "[SEP]"), full.Tokens[10:10+wantB]...), "[SEP]"), " ") {
+		t.Errorf("truncated pair %q does not keep the heads of %q", got, strings.Join(full.Tokens, " "))
+	}
+
+	tk.SetMaxLength(4) // [CLS] [SEP] [SEP] and one token: no room for two texts
+	if _, err := tk.EncodePair("a", "b"); err == nil || !strings.Contains(err.Error(), "maximum length 4") {
+		t.Errorf("max length 4: err %v, want a refusal naming it", err)
+	}
+}
+
+func TestSegmentView(t *testing.T) {
+	e, err := bertTokenizer(t).EncodePair("good film", "bad plot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s, text := range []string{"good film", "bad plot"} {
+		v := e.SegmentView(s)
+		if v.Text != text || v.Pair != nil || v.Len() != e.Len() {
+			t.Fatalf("view %d: text %q pair %v len %d", s, v.Text, v.Pair, v.Len())
+		}
+		var words []string
+		for pos := range v.IDs {
+			if !v.Special[pos] {
+				o := v.Offsets[pos]
+				words = append(words, v.Text[o[0]:o[1]])
+			}
+		}
+		if got := strings.Join(words, " "); got != text {
+			t.Errorf("view %d reads %q, want %q", s, got, text)
+		}
+	}
+	if !e.Special[0] || e.SegmentView(0).Special[0] != true {
+		t.Error("[CLS] must stay special in a view")
+	}
+}
+
+func TestEncodePairNoTemplate(t *testing.T) {
+	data, err := os.ReadFile(modelTokenizer)
+	if err != nil {
+		t.Skipf("the default model's tokenizer is not at %s: %v", modelTokenizer, err)
+	}
+	var file map[string]any
+	if err := json.Unmarshal(data, &file); err != nil {
+		t.Fatal(err)
+	}
+	delete(file["post_processor"].(map[string]any), "pair")
+	data, _ = json.Marshal(file)
+	tk, err := Parse("no pair template", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tk.Encode("one text still works"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tk.EncodePair("a", "b"); err == nil || !strings.Contains(err.Error(), "no pair template") {
+		t.Errorf("err %v, want a refusal saying there is no pair template", err)
+	}
+}
