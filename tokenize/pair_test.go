@@ -229,8 +229,8 @@ func TestLongestFirst(t *testing.T) {
 
 func TestEncodePairTruncation(t *testing.T) {
 	tk := freshBERT(t)
-	tk.SetMaxLength(13) // 10 tokens of room between [CLS], [SEP] and [SEP]
-	a := "one two three four five six seven eight"      // 8 tokens
+	tk.SetMaxLength(13)                                  // 10 tokens of room between [CLS], [SEP] and [SEP]
+	a := "one two three four five six seven eight"       // 8 tokens
 	b := "alpha beta gamma delta epsilon zeta eta theta" // 8 or more
 	full, err := bertTokenizer(t).EncodePair(a, b)
 	if err != nil {
