@@ -47,6 +47,9 @@ type explItem struct {
 	Diags               []diagV
 	Settings            template.HTML
 	Wall, Runtime       string
+	// HeatPair is the second text's heatmap of a sentence pair (Heat is
+	// then the first text's), nil for one text.
+	HeatPair *Heat
 	// Cost is the text's own cost: evaluations, model time and its share
 	// of the wall time of the texts explained together with it.
 	Cost string
@@ -113,7 +116,7 @@ func buildExplanations(results []*attribution.Result) *explView {
 		it.SumOff = math.Abs(sum-(r.FX-r.BaseValue)) > 1e-3*math.Max(1, math.Abs(r.FX-r.BaseValue))
 		m := maxAbs(r)
 		it.Legend = Legend{Target: targetName(r.Target), Max: fmtFloat(m, digitsRate)}
-		it.Heat = heatmap(r, m)
+		it.Heat, it.HeatPair = pairHeatmaps(r, m)
 
 		order := make([]int, len(r.Features))
 		for j := range order {

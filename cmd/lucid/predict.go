@@ -9,11 +9,13 @@ import (
 	"math"
 	"strings"
 
+	"github.com/lucid-nlp/lucid/attribution"
 	"github.com/lucid-nlp/lucid/models"
 )
 
 const predictHelp = `
 Usage: lucid predict [flags] [TEXT...] [-- TEXT...]
+       lucid predict --pair [flags] < pairs.tsv
 
 Classifies each TEXT, or each line of standard input when no TEXT is given
 (streamed: input of any length runs in constant memory).
@@ -22,6 +24,7 @@ Examples:
   lucid predict "a gorgeous, witty, seductive movie"
   lucid predict --json < texts.txt > predictions.jsonl
   lucid predict --thresholds fit/thresholds.json --group-col gender --data people.csv --json
+  printf 'A man eats.\tSomeone eats.\n' | lucid predict --model nli-model --pair --json
 
 With --thresholds FILE (from lucid audit --fit-thresholds), predict reads
 the rows of --data (CSV, TSV or JSONL, streamed) and applies the group's rule
@@ -36,7 +39,9 @@ empty or only white space (with a warning on standard error); or with
 --json one object per line:
   {"text": ..., "label": ..., "probabilities": {"NEGATIVE": ..., ...}, "logits": [...]}
 plus "truncated": true when the text was longer than the model reads and
-"warnings": [...] for an empty text. A line
+"warnings": [...] for an empty text; with --pair also "text_pair" and,
+when the pair was cut, "pair_truncation" (terminal output shows the two
+texts with ⇥ between them). A line
 that cannot be read (invalid UTF-8) gets {"line": N, "error": ...} (without
 --json the error goes to standard error) and the command exits 1 after the
 rest is done. In terminal output, control characters and bidirectional
@@ -50,11 +55,12 @@ exit 2): --batch 1 to 4096, --sessions 1 to 64, --threads at most 4 per CPU
 `
 
 func runPredict(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("predict", predictHelp, stderr)
+	fs := newFlagSet("predict", predictHelp+pairHelp, stderr)
 	var mf modelFlags
 	mf.register(fs)
 	batch := fs.Int("batch", models.DefaultBatchSize, fmt.Sprintf("rows per ONNX Runtime batch, 1 to %d", maxBatch))
 	asJSON := fs.Bool("json", false, "print one JSON object per input line")
+	pair := fs.Bool("pair", false, "each input is a sentence pair, \"text<TAB>text_pair\", encoded with the tokenizer's pair template (longest-first truncation)")
 	var thr thresholdPredictFlags
 	thr.register(fs)
 	if err := parse(fs, args); err != nil {
@@ -80,17 +86,26 @@ func runPredict(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	defer clf.Close()
 	clf.BatchSize = *batch
 	if *thr.file != "" {
+		if *pair {
+			return usagef("--pair does not go with --thresholds: threshold rules are fitted on single texts")
+		}
 		return predictWithThresholds(ctx, clf, &thr, *batch, *asJSON, stdout, stderr)
 	}
 
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
-	p := predictPrinter{w: out, errw: stderr, json: *asJSON, labels: clf.Labels()}
+	p := predictPrinter{w: out, errw: stderr, json: *asJSON, labels: clf.Labels(), pair: *pair}
 
 	// Texts are classified in chunks of several batches: enough for the
 	// length-sorting in Predict to cut padding, few enough to stream.
 	err = readTexts(ctx, fs.Args(), stdin, 8**batch, func(texts []string, lines []int) error {
-		preds, err := clf.Predict(ctx, texts)
+		var preds []models.Prediction
+		var err error
+		if *pair {
+			preds, err = predictPairLines(ctx, clf, texts)
+		} else {
+			preds, err = clf.Predict(ctx, texts)
+		}
 		if err != nil {
 			return err
 		}
@@ -121,6 +136,7 @@ type predictPrinter struct {
 	json          bool
 	labels        []string
 	failed, total int
+	pair          bool // inputs are sentence pairs (--pair)
 }
 
 type predictionJSON struct {
@@ -130,6 +146,9 @@ type predictionJSON struct {
 	Logits        []float32          `json:"logits"`
 	Truncated     bool               `json:"truncated,omitempty"`
 	Warnings      []string           `json:"warnings,omitempty"`
+	// With --pair: the second text, and what longest-first truncation cut.
+	TextPair       *string                     `json:"text_pair,omitempty"`
+	PairTruncation *attribution.PairTruncation `json:"pair_truncation,omitempty"`
 }
 
 // emptyTextWarning is said of a text with nothing but white space: the
@@ -164,12 +183,19 @@ func (p *predictPrinter) print(line int, pr models.Prediction) error {
 		return err
 	}
 	warnings := textWarnings(pr.Text)
+	if p.pair {
+		warnings = textWarnings(pr.Text + pr.TextPair)
+	}
 	if p.json {
 		probs := make(map[string]float64, len(p.labels))
 		for i, l := range p.labels {
 			probs[l] = pr.Probabilities[i]
 		}
-		return writeJSON(p.w, predictionJSON{Text: pr.Text, Label: pr.Label, Probabilities: probs, Logits: pr.Logits, Truncated: pr.Truncated, Warnings: warnings})
+		pj := predictionJSON{Text: pr.Text, Label: pr.Label, Probabilities: probs, Logits: pr.Logits, Truncated: pr.Truncated, Warnings: warnings}
+		if p.pair {
+			pj.TextPair, pj.PairTruncation = &pr.TextPair, pairTruncationJSON(pr)
+		}
+		return writeJSON(p.w, pj)
 	}
 	// The marks come before the text, where they are seen even when the
 	// text runs on for a screen.
@@ -184,7 +210,11 @@ func (p *predictPrinter) print(line int, pr models.Prediction) error {
 		mark = "[truncated] "
 	}
 	// Texts and labels are data: escaped so they cannot drive the terminal.
-	_, err := fmt.Fprintf(p.w, "%-10s %.4f  %s%s\n", termSafe(pr.Label), pr.Probabilities[pr.LabelIndex], mark, termSafe(pr.Text))
+	text := termSafe(pr.Text)
+	if p.pair {
+		text += pairSeparator + termSafe(pr.TextPair)
+	}
+	_, err := fmt.Fprintf(p.w, "%-10s %.4f  %s%s\n", termSafe(pr.Label), pr.Probabilities[pr.LabelIndex], mark, text)
 	return err
 }
 

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bytes"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// pairModel is the sentence-pair test model whose logits are known
+// exactly (models/testdata/pair-additive/README.md): logit k =
+// Σ W[id, k] + 0.5·k·Σ token type, W[i, k] = (i+1)(k−1)/8.
+var pairModel = filepath.Join("..", "..", "models", "testdata", "pair-additive")
+
+// processLucid runs this test binary as lucid in a process of its own
+// (TestMain), as a user's shell runs the command.
+func processLucid(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], append([]string{"-test.run=^$", "--"}, args...)...)
+	cmd.Env = append(os.Environ(), "LUCID_TEST_AS_MAIN=1")
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else {
+		require.NoError(t, err)
+	}
+	return code, out.String(), errOut.String()
+}
+
+// TestPredictPairEndToEnd: "text<TAB>text_pair" lines through the process;
+// the logits are the graph's formula on [CLS] A [SEP] B [SEP] with type
+// ids 1 on B and its [SEP] (1e-5); a line without a tab fails alone.
+func TestPredictPairEndToEnd(t *testing.T) {
+	in := "A man is eating food.\tSomeone eats.\nno tab\nsomeone eats\ta man\n"
+	code, stdout, stderr := processLucid(t, in, "predict", "--model", pairModel, "--pair", "--json")
+	assert.Equal(t, exitFailure, code, stderr)
+	lines := jsonLines(t, stdout)
+	require.Len(t, lines, 3)
+	// [CLS]=2 a=5 man=6 is=7 eating=8 food=11 .=13 [SEP]=3 | someone=9 eats=10 .=13 [SEP]=3
+	ids := []float64{2, 5, 6, 7, 8, 11, 13, 3, 9, 10, 13, 3}
+	types := []float64{0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1}
+	logits := lines[0]["logits"].([]any)
+	for k := range 3 {
+		want := 0.0
+		for s := range ids {
+			want += (ids[s]+1)*float64(k-1)/8 + 0.5*types[s]*float64(k)
+		}
+		assert.InDelta(t, want, logits[k].(float64), 1e-5, "logit %d", k)
+	}
+	assert.Equal(t, "A man is eating food.", lines[0]["text"])
+	assert.Equal(t, "Someone eats.", lines[0]["text_pair"])
+	assert.Equal(t, "entailment", lines[0]["label"])
+	assert.Nil(t, lines[0]["pair_truncation"])
+	assert.EqualValues(t, 2, lines[1]["line"])
+	assert.Contains(t, lines[1]["error"], "no tab between the two texts")
+	assert.Equal(t, "a man", lines[2]["text_pair"])
+
+	code, stdout, _ = processLucid(t, "A man is eating food.\tSomeone eats.\n", "predict", "--model", pairModel, "--pair")
+	assert.Equal(t, exitOK, code)
+	assert.Contains(t, stdout, "A man is eating food."+pairSeparator+"Someone eats.")
+
+	// The same two texts as one text: no segment ids, other logits.
+	code, stdout, _ = lucid(t, "", "predict", "--model", pairModel, "--json", "A man is eating food. Someone eats.")
+	require.Equal(t, exitOK, code)
+	one := jsonLines(t, stdout)[0]["logits"].([]any)
+	assert.InDelta(t, 4.5, logits[2].(float64)-one[2].(float64), 1e-5, "4 tokens of type 1 (0.5·2 each) and the middle [SEP] (W[3,2] = 0.5)")
+
+	code, _, stderr = lucid(t, "", "predict", "--model", pairModel, "--pair", "--thresholds", "x.json", "--group-col", "g", "--data", "d.csv")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "--pair does not go with --thresholds")
+}
+
+// TestExplainPairEndToEnd: exact Shapley values of a pair through the
+// process: every feature carries its segment, efficiency holds, and a
+// second-text word deleted takes its type id with it (+0.5·2 on logit 2).
+func TestExplainPairEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	page := filepath.Join(dir, "pair.html")
+	in := "A man is eating.\tSomeone eats food.\n"
+	code, stdout, stderr := processLucid(t, in, "explain", "--model", pairModel, "--pair", "--method", "exact", "--output", "logit",
+		"--target", "entailment", "--mask", "delete", "--json", "--html", page)
+	require.Equal(t, exitOK, code, stderr)
+	res := jsonLines(t, stdout)[0]
+	assert.Equal(t, "Someone eats food.", res["text_pair"])
+	feats := res["features"].([]any)
+	require.Len(t, feats, 9)
+	ids := map[string]float64{"A": 5, "man": 6, "is": 7, "eating": 8, "Someone": 9, "eats": 10, "food": 11, ".": 13}
+	sum := 0.0
+	for i, f := range feats {
+		m := f.(map[string]any)
+		seg := 0.0
+		if i >= 5 {
+			seg = 1
+		}
+		assert.Equal(t, seg, m["segment"], "feature %d %v", i, m["text"])
+		want := (ids[m["text"].(string)]+1)/8 + 0.5*2*seg
+		assert.InDelta(t, want, m["attribution"].(float64), 1e-5, "%v (segment %v)", m["text"], seg)
+		sum += m["attribution"].(float64)
+	}
+	assert.InDelta(t, res["f_x"].(float64)-res["base_value"].(float64), sum, 1e-5, "efficiency")
+	assert.Equal(t, 0.0, math.Abs(res["diagnostics"].(map[string]any)["efficiency_gap"].(float64)))
+
+	html, err := os.ReadFile(page)
+	require.NoError(t, err)
+	assert.Contains(t, string(html), "Second text (text_pair):")
+
+	code, stdout, _ = lucid(t, in, "explain", "--model", pairModel, "--pair", "--method", "occlusion", "--color", "never")
+	require.Equal(t, exitOK, code)
+	assert.Contains(t, stdout, "  text: A man is eating.\n  pair: Someone eats food.\n")
+	assert.Contains(t, stdout, "food (pair)")
+
+	for _, args := range [][]string{
+		{"--pair", "--window"},
+		{"--pair", "--why-not", "neutral"},
+		{"--pair", "--method", "counterfactual"},
+	} {
+		code, _, stderr := lucid(t, in, append([]string{"explain", "--model", pairModel}, args...)...)
+		assert.Equal(t, exitUsage, code, "%v", args)
+		assert.Contains(t, stderr, "--pair", "%v", args)
+	}
+}
