@@ -38,6 +38,7 @@ import (
 	"github.com/lucid-nlp/lucid/fairness/consistency"
 	"github.com/lucid-nlp/lucid/fairness/counterfactual"
 	"github.com/lucid-nlp/lucid/fairness/paired"
+	"github.com/lucid-nlp/lucid/fairness/pairtext"
 	"github.com/lucid-nlp/lucid/fairness/stats"
 	"github.com/lucid-nlp/lucid/fairness/suite"
 	"github.com/lucid-nlp/lucid/fairness/thresholds"
@@ -104,6 +105,18 @@ type Config struct {
 	// a counterfactual pair id): groups are then also compared within each
 	// frame (fairness/paired). Empty means no matched analysis.
 	PairCol string
+	// TextPairCol names the second text of sentence pairs (NLI, paraphrase,
+	// question and passage): every row is then scored as a pair, with the
+	// tokenizer's pair template (the classifier must be a PairClassifier).
+	// The checks carry a pair as one string, "text ␞ text_pair" (package
+	// fairness/pairtext), which is how the report shows it. PairSide says
+	// which text counterfactual swaps and consistency edits change (default
+	// both); Symmetric adds the order-swap invariance test (A, B against B,
+	// A) for symmetric tasks. Faithfulness and stability are skipped for
+	// pairs, and the worst swaps are not explained.
+	TextPairCol string
+	PairSide    pairtext.Side
+	Symmetric   bool
 	// Intersections are crosses of group columns ("gender" × "age"), each
 	// audited as one more group column whose values are "x | y".
 	Intersections [][]string
@@ -484,7 +497,7 @@ func finish(ctx context.Context, s *State, clf Classifier, x *attribution.Explai
 			return nil, err
 		}
 		rep.Counterfactual = &Counterfactual{Result: res}
-		if x != nil {
+		if x != nil && cfg.TextPairCol == "" { // pairs are not explained here (pairSkipReason)
 			if err := explainWorst(ctx, x, rep.Counterfactual, s.positive, cfg); err != nil {
 				return nil, err
 			}
@@ -494,7 +507,8 @@ func finish(ctx context.Context, s *State, clf Classifier, x *attribution.Explai
 	if cfg.has(CheckConsistency) {
 		stage("consistency")
 		clock.start(CheckConsistency)
-		runner, err := consistency.NewRunner(adapter, consistency.Config{Target: s.positive, Seed: cfg.Seed, BatchSize: cfg.BatchSize, Tolerance: cfg.Tolerance})
+		runner, err := consistency.NewRunner(adapter, consistency.Config{Target: s.positive, Seed: cfg.Seed, BatchSize: cfg.BatchSize, Tolerance: cfg.Tolerance,
+			Pairs: cfg.TextPairCol != "", PairSide: cfg.PairSide, Symmetric: cfg.Symmetric})
 		if err != nil {
 			return nil, err
 		}

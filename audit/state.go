@@ -42,6 +42,8 @@ type State struct {
 	gcols   []groupColumn
 	frameAt int
 	thrAt   int
+	// textPairAt places the second text of sentence pairs (-1: none; pair.go).
+	textPairAt int
 	// scoreAt and predAt place the given outputs' columns (-1: none).
 	scoreAt, predAt int
 	skippedChecks   []SkippedCheck
@@ -129,6 +131,9 @@ func NewState(clf Classifier, cfg Config) (*State, error) {
 	}
 	s.consistencySample = NewSample(cfg.ConsistencyRows, cfg.Seed, 1)
 	s.explainSample = NewSample(cfg.ExplainRows, cfg.Seed, 2)
+	if err := s.setupPairs(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -261,7 +266,7 @@ func (s *State) init(cols dataset.Columns) error {
 	}
 	if cfg.has(CheckCounterfactual) {
 		cf, err := counterfactual.NewAudit(s.adapter(), counterfactual.Config{Families: cfg.Families, Target: s.positive, BatchSize: cfg.BatchSize, Tolerance: cfg.Tolerance,
-			Partners: cfg.CounterfactualPartners, PartnerSeed: cfg.Seed})
+			Partners: cfg.CounterfactualPartners, PartnerSeed: cfg.Seed, Pairs: cfg.TextPairCol != "", PairSide: cfg.PairSide})
 		if err != nil {
 			return err
 		}
@@ -332,6 +337,7 @@ func (s *State) Add(ctx context.Context, b Batch) error {
 		s.files++
 		s.addReconciliation(*b.Reconciliation)
 	}
+	b = s.joinPairs(b)
 	if len(b.Rows) == 0 {
 		return nil
 	}

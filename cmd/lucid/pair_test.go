@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"math"
 	"os"
 	"os/exec"
@@ -127,5 +128,88 @@ func TestExplainPairEndToEnd(t *testing.T) {
 		code, _, stderr := lucid(t, in, append([]string{"explain", "--model", pairModel}, args...)...)
 		assert.Equal(t, exitUsage, code, "%v", args)
 		assert.Contains(t, stderr, "--pair", "%v", args)
+	}
+}
+
+// TestAuditTextPairCol: an audit of a small NLI file scores every row as
+// a pair, swaps identity terms only in the --pair-side text, and with
+// --symmetric runs the order-swap test beside the other consistency tests.
+func TestAuditTextPairCol(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "nli.tsv")
+	tsv := "premise\thypothesis\tlabel\tg\n" +
+		"a man is eating food .\tsomeone eats .\tentailment\tx\n" +
+		"a man is not eating .\tsomeone eats food .\tcontradiction\ty\n" +
+		"someone eats .\ta man is eating food .\tentailment\tx\n" +
+		"someone eats\tsomeone is eating\tentailment\ty\n"
+	require.NoError(t, os.WriteFile(data, []byte(tsv), 0o644))
+	withTerms := map[string]float64{}
+	for _, side := range []string{"first", "second", "both"} {
+		out := filepath.Join(dir, side)
+		code, _, stderr := lucid(t, "", "audit", "--model", pairModel, "--data", data, "--text-col", "premise", "--text-pair-col", "hypothesis",
+			"--pair-side", side, "--symmetric", "--group-col", "g", "--checks", "groups,counterfactual,consistency,faithfulness",
+			"--resamples", "50", "--progress", "never", "--out", out)
+		require.Equal(t, exitOK, code, stderr)
+		raw, err := os.ReadFile(filepath.Join(out, "report.json"))
+		require.NoError(t, err)
+		var rep struct {
+			Rows           int `json:"rows"`
+			Counterfactual struct {
+				WithTerms float64 `json:"texts_with_terms"`
+				Worst     []struct {
+					Original string `json:"original"`
+					Swap     struct {
+						Text string `json:"text"`
+					} `json:"swap"`
+				} `json:"worst"`
+			} `json:"counterfactual"`
+			Consistency struct {
+				Tests []struct {
+					Name   string `json:"name"`
+					Tested int    `json:"tested"`
+				} `json:"tests"`
+			} `json:"consistency"`
+			SkippedChecks []struct {
+				Check  string `json:"check"`
+				Reason string `json:"reason"`
+			} `json:"skipped_checks"`
+		}
+		require.NoError(t, json.Unmarshal(raw, &rep))
+		assert.Equal(t, 4, rep.Rows, side)
+		withTerms[side] = rep.Counterfactual.WithTerms
+		for _, w := range rep.Counterfactual.Worst {
+			a, b, _ := strings.Cut(w.Original, " ␞ ")
+			sa, sb, _ := strings.Cut(w.Swap.Text, " ␞ ")
+			switch side {
+			case "first":
+				assert.Equal(t, b, sb, "%s: the second text is untouched", side)
+				assert.NotEqual(t, a, sa)
+			case "second":
+				assert.Equal(t, a, sa, "%s: the first text is untouched", side)
+				assert.NotEqual(t, b, sb)
+			}
+		}
+		var swapTested int
+		for _, ts := range rep.Consistency.Tests {
+			if ts.Name == "order-swap" {
+				swapTested = ts.Tested
+			}
+		}
+		assert.Equal(t, 4, swapTested, "%s: every pair's order swapped", side)
+		require.Len(t, rep.SkippedChecks, 1, side)
+		assert.Equal(t, "faithfulness", rep.SkippedChecks[0].Check)
+		assert.Contains(t, rep.SkippedChecks[0].Reason, "sentence pairs")
+	}
+	// "man" is in the premise of two rows and the hypothesis of one.
+	assert.Equal(t, map[string]float64{"first": 2, "second": 1, "both": 3}, withTerms)
+
+	for _, args := range [][]string{
+		{"--symmetric"},
+		{"--pair-side", "second"},
+		{"--text-pair-col", "hypothesis", "--pair-side", "left"},
+		{"--text-pair-col", "g", "--pair-col", "g"},
+	} {
+		code, _, stderr := lucid(t, "", append([]string{"audit", "--model", pairModel, "--data", data, "--text-col", "premise", "--progress", "never", "--out", filepath.Join(dir, "bad")}, args...)...)
+		assert.Equal(t, exitUsage, code, "%v: %s", args, stderr)
 	}
 }
