@@ -4,6 +4,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/lucid-nlp/lucid/attribution"
+	"github.com/lucid-nlp/lucid/server/oippb"
 	"github.com/lucid-nlp/lucid/tokenize"
 )
 
@@ -102,4 +103,54 @@ func pairText(pairs []*string, i int) string {
 		return *p
 	}
 	return ""
+}
+
+// grpcInputs is inferInputs for the gRPC protocol: one BYTES input
+// (grpcTexts), or two with the second texts named text_pair (in contents,
+// or in raw_input_contents in the inputs' order).
+func (s *Server) grpcInputs(req *oippb.ModelInferRequest) ([]string, []*string, error) {
+	ins := req.GetInputs()
+	if len(ins) != 2 {
+		texts, err := s.grpcTexts(req)
+		return texts, nil, err
+	}
+	p := -1
+	for i, in := range ins {
+		if in.GetName() == InputTextPair {
+			if p >= 0 {
+				return nil, nil, badRequest("inputs: both inputs are named %q; name the first texts %q and the second %q", InputTextPair, InputText, InputTextPair)
+			}
+			p = i
+		}
+	}
+	if p < 0 {
+		return nil, nil, badRequest("inputs: want exactly one input (BYTES, the texts), or two for sentence pairs, the second texts named %q; got two, neither named %q", InputTextPair, InputTextPair)
+	}
+	raw := req.GetRawInputContents()
+	if len(raw) != 0 && len(raw) != 2 {
+		return nil, nil, badRequest("raw_input_contents: want one entry per input (2), got %d", len(raw))
+	}
+	one := func(i int) ([]string, error) {
+		sub := &oippb.ModelInferRequest{Inputs: ins[i : i+1]}
+		if len(raw) == 2 {
+			sub.RawInputContents = raw[i : i+1]
+		}
+		return s.grpcTexts(sub)
+	}
+	texts, err := one(1 - p)
+	if err != nil {
+		return nil, nil, err
+	}
+	seconds, err := one(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(seconds) != len(texts) {
+		return nil, nil, badRequest("inputs: %q has %d texts and %q %d: a sentence pair needs one second text per text", ins[1-p].GetName(), len(texts), InputTextPair, len(seconds))
+	}
+	pairs := make([]*string, len(texts))
+	for i := range seconds {
+		pairs[i] = &seconds[i]
+	}
+	return texts, pairs, nil
 }

@@ -1,7 +1,10 @@
 package server
 
 import (
+	"context"
+	"encoding/binary"
 	"encoding/json"
+	"math"
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
@@ -10,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lucid-nlp/lucid/models"
+	"github.com/lucid-nlp/lucid/server/oippb"
 )
 
 // pairServer serves the pair-additive test model (models/testdata/
@@ -17,13 +21,20 @@ import (
 // (i+1)(k−1)/8) as "nli".
 func pairServer(t *testing.T) string {
 	t.Helper()
+	url, _ := pairServers(t)
+	return url
+}
+
+// pairServers is pairServer's URL and its Server, for the gRPC service.
+func pairServers(t *testing.T) (string, *Server) {
+	t.Helper()
 	clf, err := models.Load(filepath.Join("..", "models", "testdata", "pair-additive"))
 	require.NoError(t, err)
 	s, err := New(batchingOn(), []ModelSpec{{Name: "nli", Classifier: clf}})
 	require.NoError(t, err)
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(func() { ts.Close(); s.Close(); clf.Close() })
-	return ts.URL
+	return ts.URL, s
 }
 
 // pairLogits is the graph's formula for "someone eats" / "a man":
@@ -116,4 +127,44 @@ func TestPairsOIPv2(t *testing.T) {
 		code, v, _ := do(t, "POST", url+"/v2/models/nli/infer", bad)
 		assert.Equal(t, 400, code, "%s: %v", bad, v)
 	}
+}
+
+// TestPairsGRPC: the gRPC OIP service takes the second texts as a second
+// BYTES input named text_pair, in contents or in raw_input_contents.
+func TestPairsGRPC(t *testing.T) {
+	_, s := pairServers(t)
+	c := newGRPCTest(t, s, TLS{}, nil)
+	want := pairLogits()
+	second := bytesInput("a man")
+	second.Name = "text_pair"
+	req := &oippb.ModelInferRequest{ModelName: "nli", Inputs: []*oippb.ModelInferRequest_InferInputTensor{bytesInput("someone eats"), second},
+		Outputs: []*oippb.ModelInferRequest_InferRequestedOutputTensor{{Name: "logits"}}}
+	resp, err := c.ModelInfer(context.Background(), req)
+	require.NoError(t, err)
+	got := resp.GetOutputs()[0].GetContents().GetFp32Contents()
+	require.Len(t, got, 3)
+	for k := range want {
+		assert.InDelta(t, want[k], float64(got[k]), 1e-5, "logit %d", k)
+	}
+
+	// The same in raw_input_contents, one entry per input.
+	raw := func(s string) []byte { return append([]byte{byte(len(s)), 0, 0, 0}, s...) }
+	rawReq := &oippb.ModelInferRequest{ModelName: "nli", RawInputContents: [][]byte{raw("a man"), raw("someone eats")},
+		Inputs: []*oippb.ModelInferRequest_InferInputTensor{
+			{Name: "text_pair", Datatype: "BYTES", Shape: []int64{1}}, {Name: "text", Datatype: "BYTES", Shape: []int64{1}}},
+		Outputs: []*oippb.ModelInferRequest_InferRequestedOutputTensor{{Name: "logits"}}}
+	rawResp, err := c.ModelInfer(context.Background(), rawReq)
+	require.NoError(t, err)
+	rg := rawResp.GetRawOutputContents()
+	require.Len(t, rg, 1)
+	for k := range want {
+		v := math.Float32frombits(binary.LittleEndian.Uint32(rg[0][4*k:]))
+		assert.InDelta(t, want[k], float64(v), 1e-5, "raw logit %d", k)
+	}
+
+	other := bytesInput("a man")
+	other.Name = "other"
+	_, err = c.ModelInfer(context.Background(), &oippb.ModelInferRequest{ModelName: "nli", Inputs: []*oippb.ModelInferRequest_InferInputTensor{bytesInput("x"), other}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "text_pair")
 }
