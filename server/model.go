@@ -147,17 +147,13 @@ type predicted struct {
 	pair      *tokenize.Pair // a sentence pair's second text and cut, nil for one text
 }
 
-// predict classifies texts: tokenised, sorted by length so a request's
+// predictPairs classifies texts: tokenised, sorted by length so a request's
 // own rows need little padding, and run in chunks of at most the maximum
 // batch through the model chain (so they share batches with other
 // requests' rows).
-func (m *servedModel) predict(ctx context.Context, texts []string) ([]predicted, error) {
-	return m.predictPairs(ctx, texts, nil)
-}
-
-// predictPairs is predict for instances of which some are sentence pairs:
+//
 // pairs[i], when pairs is not nil and pairs[i] is set, is text i's second
-// text (encodeInput).
+// text: that instance is a sentence pair (encodeInput).
 func (m *servedModel) predictPairs(ctx context.Context, texts []string, pairs []*string) ([]predicted, error) {
 	encs := make([]*tokenize.Encoding, len(texts))
 	for i, t := range texts {
