@@ -64,3 +64,12 @@ func (req Request) featureText(segment int) string {
 	}
 	return req.Text
 }
+
+// encodeResult encodes the input res explains: its text, or its sentence
+// pair (Result.TextPair).
+func encodeResult(tok *tokenize.Tokenizer, res *Result) (*tokenize.Encoding, error) {
+	if res.TextPair != nil {
+		return tok.EncodePair(res.Text, *res.TextPair)
+	}
+	return tok.Encode(res.Text)
+}

@@ -69,10 +69,19 @@ func TestExplainPairExact(t *testing.T) {
 		assert.Nil(t, res.PairTruncation)
 	}
 
+	// Faithfulness re-reads the pair from the result (its text_pair):
+	// the same features, so it runs on the pair's own rows.
+	req.Masking = perturb.MaskToken
+	exact, err := x.Explain(context.Background(), req)
+	require.NoError(t, err)
+	f, err := x.Faithfulness(context.Background(), exact, req, FaithfulnessOptions{})
+	require.NoError(t, err)
+	require.NotNil(t, f)
+
 	// The path method on the gradient graph: the model is linear in the
 	// embeddings, so integrated gradients from the [MASK] embedding give
 	// the mask token's exact values, type ids untouched (1e-5).
-	req.Method, req.Masking = MethodPath, perturb.MaskToken
+	req.Method = MethodPath
 	res, err := x.Explain(context.Background(), req)
 	require.NoError(t, err)
 	require.Len(t, res.Features, len(wantText))
