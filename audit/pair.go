@@ -3,8 +3,8 @@ package audit
 import (
 	"context"
 	"fmt"
-	"slices"
 
+	"github.com/lucid-nlp/lucid/attribution"
 	"github.com/lucid-nlp/lucid/dataset"
 	"github.com/lucid-nlp/lucid/fairness/pairtext"
 	"github.com/lucid-nlp/lucid/models"
@@ -52,12 +52,29 @@ func (p pairClassifier) Predict(ctx context.Context, texts []string) ([]models.P
 	return out, nil
 }
 
-// pairSkipReason is why a pair audit skips the checks that explain.
-const pairSkipReason = "sentence pairs (--text-pair-col): the audit does not explain pairs yet; lucid explain --pair does"
+// pairRequest is r as the explainer takes it: in a pair audit, the
+// joined pair in r.Text becomes a sentence-pair request. Requests are
+// memoised by their joined text (keyOf), which names the pair whole.
+func (e *explanations) pairRequest(r attribution.Request) attribution.Request {
+	if !e.pairs {
+		return r
+	}
+	if a, b, ok := pairtext.Split(r.Text); ok {
+		r.Text, r.TextPair, r.Pair = a, b, true
+	}
+	return r
+}
+
+func (e *explanations) pairRequests(rs []attribution.Request) []attribution.Request {
+	out := make([]attribution.Request, len(rs))
+	for i, r := range rs {
+		out[i] = e.pairRequest(r)
+	}
+	return out
+}
 
 // setupPairs makes s a sentence-pair audit when cfg.TextPairCol is set:
-// the column is read beside the text, the classifier scores pairs, and
-// the checks that explain rows are skipped, with the reason.
+// the column is read beside the text and the classifier scores pairs.
 func (s *State) setupPairs() error {
 	s.textPairAt = -1
 	if s.cfg.TextPairCol == "" {
@@ -73,12 +90,6 @@ func (s *State) setupPairs() error {
 			return fmt.Errorf("audit: --text-pair-col %q: the classifier does not read sentence pairs (it has no PredictPairs)", s.cfg.TextPairCol)
 		}
 		s.clf = pairClassifier{pc}
-	}
-	for _, c := range []string{CheckFaithfulness, CheckStability} {
-		if s.cfg.has(c) {
-			s.cfg.Checks = slices.DeleteFunc(slices.Clone(s.cfg.Checks), func(x string) bool { return x == c })
-			s.skippedChecks = append(s.skippedChecks, SkippedCheck{Check: c, Reason: pairSkipReason})
-		}
 	}
 	return nil
 }

@@ -112,8 +112,8 @@ type Config struct {
 	// fairness/pairtext), which is how the report shows it. PairSide says
 	// which text counterfactual swaps and consistency edits change (default
 	// both); Symmetric adds the order-swap invariance test (A, B against B,
-	// A) for symmetric tasks. Faithfulness and stability are skipped for
-	// pairs, and the worst swaps are not explained.
+	// A) for symmetric tasks. Faithfulness and stability explain each
+	// sampled pair as a pair; the worst swaps are not explained.
 	TextPairCol string
 	PairSide    pairtext.Side
 	Symmetric   bool
@@ -497,7 +497,10 @@ func finish(ctx context.Context, s *State, clf Classifier, x *attribution.Explai
 			return nil, err
 		}
 		rep.Counterfactual = &Counterfactual{Result: res}
-		if x != nil && cfg.TextPairCol == "" { // pairs are not explained here (pairSkipReason)
+		// The worst swaps of pairs are not explained: the report marks
+		// their swapped words by spans of the joined pair, which a pair's
+		// explanation, feature offsets per text, does not share.
+		if x != nil && cfg.TextPairCol == "" {
 			if err := explainWorst(ctx, x, rep.Counterfactual, s.positive, cfg); err != nil {
 				return nil, err
 			}
@@ -540,6 +543,7 @@ func finish(ctx context.Context, s *State, clf Classifier, x *attribution.Explai
 		clock.stop(texts)
 	}
 	ex := newExplanations(x)
+	ex.pairs = cfg.TextPairCol != ""
 	explain := s.explainSample.Items()
 	var err error
 	if cfg.has(CheckFaithfulness) {
@@ -601,6 +605,9 @@ func explainWorst(ctx context.Context, x *attribution.Explainer, cf *Counterfact
 type explanations struct {
 	x    *attribution.Explainer
 	memo map[explanationKey]explained
+	// pairs: the texts are sentence pairs joined by pairtext.Join, each
+	// explained as a pair (pairRequest).
+	pairs bool
 }
 
 type explanationKey struct {
@@ -637,7 +644,7 @@ func (e *explanations) all(ctx context.Context, reqs []attribution.Request) ([]*
 		}
 	}
 	if len(todo) > 0 {
-		res, errs := e.x.ExplainAll(ctx, todo, 0)
+		res, errs := e.x.ExplainAll(ctx, e.pairRequests(todo), 0)
 		for i, r := range todo {
 			if ctx.Err() != nil && errs[i] != nil {
 				continue // not memoised: a cancelled run says nothing
@@ -682,7 +689,7 @@ func faithfulness(ctx context.Context, ex *explanations, texts []string, methods
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				f, err := ex.x.Faithfulness(ctx, r, reqs[i], attribution.FaithfulnessOptions{})
+				f, err := ex.x.Faithfulness(ctx, r, ex.pairRequest(reqs[i]), attribution.FaithfulnessOptions{})
 				if err == nil {
 					scores[i] = f
 				}

@@ -130,9 +130,9 @@ consistency edits change the first text, the second or both (--pair-side,
 default both); --symmetric adds the order-swap invariance test (text,
 text_pair) against (text_pair, text), judged like the other consistency
 tests. The report shows a pair as "text ␞ text_pair". faithfulness and
-stability are skipped for pairs, and the worst swaps are not explained
-(lucid explain --pair explains pairs). --pair-col is something else: a
-matched design's frame id.
+stability explain the sampled pairs as pairs; the worst swaps are not
+explained (lucid explain --pair explains any pair). --pair-col is
+something else: a matched design's frame id.
 
 Ctrl-C stops the audit after the current batch and writes a partial report
 (marked partial) of the rows read so far; a second Ctrl-C exits at once.

@@ -147,7 +147,7 @@ func TestAuditTextPairCol(t *testing.T) {
 	for _, side := range []string{"first", "second", "both"} {
 		out := filepath.Join(dir, side)
 		code, _, stderr := lucid(t, "", "audit", "--model", pairModel, "--data", data, "--text-col", "premise", "--text-pair-col", "hypothesis",
-			"--pair-side", side, "--symmetric", "--group-col", "g", "--checks", "groups,counterfactual,consistency,faithfulness",
+			"--pair-side", side, "--symmetric", "--group-col", "g", "--checks", "groups,counterfactual,consistency,faithfulness,stability", "--explain-rows", "2", "--budget", "16", "--methods", "occlusion,kernelshap",
 			"--resamples", "50", "--progress", "never", "--out", out)
 		require.Equal(t, exitOK, code, stderr)
 		raw, err := os.ReadFile(filepath.Join(out, "report.json"))
@@ -169,6 +169,14 @@ func TestAuditTextPairCol(t *testing.T) {
 					Tested int    `json:"tested"`
 				} `json:"tests"`
 			} `json:"consistency"`
+			Faithfulness []struct {
+				Method string `json:"method"`
+				Texts  int    `json:"texts"`
+				Failed int    `json:"failed"`
+			} `json:"faithfulness"`
+			Stability []struct {
+				Texts int `json:"texts"`
+			} `json:"explanation_stability"`
 			SkippedChecks []struct {
 				Check  string `json:"check"`
 				Reason string `json:"reason"`
@@ -196,9 +204,14 @@ func TestAuditTextPairCol(t *testing.T) {
 			}
 		}
 		assert.Equal(t, 4, swapTested, "%s: every pair's order swapped", side)
-		require.Len(t, rep.SkippedChecks, 1, side)
-		assert.Equal(t, "faithfulness", rep.SkippedChecks[0].Check)
-		assert.Contains(t, rep.SkippedChecks[0].Reason, "sentence pairs")
+		assert.Empty(t, rep.SkippedChecks, side)
+		require.NotEmpty(t, rep.Faithfulness, side)
+		require.NotEmpty(t, rep.Stability, side)
+		assert.Positive(t, rep.Stability[0].Texts, "%s: stability compared explanations of pairs", side)
+		for _, m := range rep.Faithfulness {
+			assert.Zero(t, m.Failed, "%s: %s explained every sampled pair", side, m.Method)
+			assert.Positive(t, m.Texts, "%s: %s", side, m.Method)
+		}
 	}
 	// "man" is in the premise of two rows and the hypothesis of one.
 	assert.Equal(t, map[string]float64{"first": 2, "second": 1, "both": 3}, withTerms)
