@@ -76,6 +76,15 @@ func TestPredictPairEndToEnd(t *testing.T) {
 	one := jsonLines(t, stdout)[0]["logits"].([]any)
 	assert.InDelta(t, 4.5, logits[2].(float64)-one[2].(float64), 1e-5, "4 tokens of type 1 (0.5·2 each) and the middle [SEP] (W[3,2] = 0.5)")
 
+	// 60 + 10 tokens and 3 special ones in the model's 64: longest-first
+	// cuts the first text to the 51 the second leaves (room 61).
+	long := strings.Repeat("a man eats ", 20) + "\t" + strings.TrimSpace(strings.Repeat("food ", 10)) + "\n"
+	code, stdout, _ = lucid(t, long, "predict", "--model", pairModel, "--pair", "--json")
+	require.Equal(t, exitOK, code)
+	cut := jsonLines(t, stdout)[0]
+	assert.Equal(t, true, cut["truncated"])
+	assert.Equal(t, map[string]any{"rule": "longest-first", "removed_first": 9.0, "removed_second": 0.0}, cut["pair_truncation"])
+
 	code, _, stderr = lucid(t, "", "predict", "--model", pairModel, "--pair", "--thresholds", "x.json", "--group-col", "g", "--data", "d.csv")
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, stderr, "--pair does not go with --thresholds")
