@@ -1,9 +1,6 @@
 package report
 
 import (
-	"os"
-	"regexp"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -56,29 +53,3 @@ func TestPairHeatmaps(t *testing.T) {
 	assert.Equal(t, "[good][film]", ot)
 }
 
-// TestBrowserPairExplanation renders a pair's explanation page in
-// headless Chromium: both texts shown apart, each feature once, no
-// script errors.
-func TestBrowserPairExplanation(t *testing.T) {
-	bin := chromium(t)
-	page := writePage(t, t.TempDir(), "pair.html", func(f *os.File) error {
-		return WriteExplanations(f, []*attribution.Result{pairExplanation()})
-	})
-	dom, stderr := browse(t, bin, page, "--dump-dom")
-	errs, console := jsProblems(t, dom, stderr)
-	assert.Empty(t, errs, "#js-errors")
-	assert.Empty(t, console, "console messages")
-	first := strings.Index(dom, "First text:")
-	second := strings.Index(dom, "Second text (text_pair):")
-	require.True(t, first >= 0 && second > first, "the page labels the two texts, first then second")
-	tok := regexp.MustCompile(`<span class="tok [^"]*"[^>]*>([^<]*)</span>`)
-	var heat []string
-	for _, m := range tok.FindAllStringSubmatch(dom[first:], -1) {
-		heat = append(heat, m[1])
-	}
-	require.GreaterOrEqual(t, len(heat), 4)
-	assert.Equal(t, []string{"good", "film", "bad", "plot"}, heat[:4], "the first text's words, then the second's, each in its own heatmap")
-	between := dom[first:second]
-	assert.Contains(t, between, ">good<")
-	assert.NotContains(t, between, ">bad<", "no word of the second text in the first heatmap")
-}
