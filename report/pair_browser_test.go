@@ -69,8 +69,8 @@ func TestBrowserRealPairAudit(t *testing.T) {
 		Source: strings.NewReader(tsv), Name: "nli.tsv",
 		Dataset:     dataset.Options{Format: dataset.TSV, TextCol: "premise", GroupCols: []string{"g"}},
 		TextPairCol: "hypothesis", PairSide: pairtext.Second, Symmetric: true,
-		Checks:      []string{audit.CheckGroups, audit.CheckCounterfactual, audit.CheckConsistency, audit.CheckFaithfulness},
-		Seed:        1, Resamples: 50, ExplainRows: 2, Budget: 16, MinGroupSize: 1,
+		Checks: []string{audit.CheckGroups, audit.CheckCounterfactual, audit.CheckConsistency, audit.CheckFaithfulness},
+		Seed:   1, Resamples: 50, ExplainRows: 2, Budget: 16, MinGroupSize: 1,
 		Methods: []attribution.Method{attribution.MethodOcclusion},
 	})
 	require.NoError(t, err)

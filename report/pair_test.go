@@ -52,4 +52,3 @@ func TestPairHeatmaps(t *testing.T) {
 	_, ot := text(one)
 	assert.Equal(t, "[good][film]", ot)
 }
-
