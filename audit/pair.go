@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/lucid-nlp/lucid/attribution"
 	"github.com/lucid-nlp/lucid/dataset"
@@ -56,13 +57,44 @@ func (p pairClassifier) Predict(ctx context.Context, texts []string) ([]models.P
 // joined pair in r.Text becomes a sentence-pair request. Requests are
 // memoised by their joined text (keyOf), which names the pair whole.
 func (e *explanations) pairRequest(r attribution.Request) attribution.Request {
-	if !e.pairs {
+	return pairRequest(r, e.pairs)
+}
+
+// pairRequest makes r, whose Text is a joined pair, a sentence-pair
+// request when pairs is set.
+func pairRequest(r attribution.Request, pairs bool) attribution.Request {
+	if !pairs {
 		return r
 	}
 	if a, b, ok := pairtext.Split(r.Text); ok {
 		r.Text, r.TextPair, r.Pair = a, b, true
 	}
 	return r
+}
+
+// joinedResult is a pair's explanation as one text, the joined pair
+// ("text ␞ text_pair"): the second text's features' offsets shifted by
+// where it starts, so they index the string the audit and its report
+// carry the pair as. Segments are dropped: the offsets say the text.
+func joinedResult(r *attribution.Result) *attribution.Result {
+	if r == nil || r.TextPair == nil {
+		return r
+	}
+	j := *r
+	j.Text = r.Text + pairtext.Sep + *r.TextPair
+	j.TextPair = nil
+	bytes := pairtext.SecondStart(r.Text)
+	chars := utf8.RuneCountInString(r.Text + pairtext.Sep)
+	j.Features = make([]attribution.FeatureAttribution, len(r.Features))
+	for i, f := range r.Features {
+		if f.Segment != nil && *f.Segment == 1 {
+			f.ByteStart, f.ByteEnd = f.ByteStart+bytes, f.ByteEnd+bytes
+			f.Start, f.End = f.Start+chars, f.End+chars
+		}
+		f.Segment = nil
+		j.Features[i] = f
+	}
+	return &j
 }
 
 func (e *explanations) pairRequests(rs []attribution.Request) []attribution.Request {

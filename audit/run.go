@@ -112,8 +112,9 @@ type Config struct {
 	// fairness/pairtext), which is how the report shows it. PairSide says
 	// which text counterfactual swaps and consistency edits change (default
 	// both); Symmetric adds the order-swap invariance test (A, B against B,
-	// A) for symmetric tasks. Faithfulness and stability explain each
-	// sampled pair as a pair; the worst swaps are not explained.
+	// A) for symmetric tasks. Explanations (faithfulness, stability, the
+	// worst swaps) explain each pair as a pair; the worst swaps' are
+	// reported on the joined pair (joinedResult).
 	TextPairCol string
 	PairSide    pairtext.Side
 	Symmetric   bool
@@ -497,10 +498,7 @@ func finish(ctx context.Context, s *State, clf Classifier, x *attribution.Explai
 			return nil, err
 		}
 		rep.Counterfactual = &Counterfactual{Result: res}
-		// The worst swaps of pairs are not explained: the report marks
-		// their swapped words by spans of the joined pair, which a pair's
-		// explanation, feature offsets per text, does not share.
-		if x != nil && cfg.TextPairCol == "" {
+		if x != nil {
 			if err := explainWorst(ctx, x, rep.Counterfactual, s.positive, cfg); err != nil {
 				return nil, err
 			}
@@ -583,9 +581,15 @@ func explainWorst(ctx context.Context, x *attribution.Explainer, cf *Counterfact
 		req := attribution.Request{Method: attribution.MethodKernelSHAP, Budget: cfg.Budget, Target: positive, Seed: cfg.Seed}
 		a, b := req, req
 		a.Text, b.Text = ex.Original, ex.Swap.Text
-		res, errs := x.ExplainAll(ctx, []attribution.Request{a, b}, 2)
+		pairs := cfg.TextPairCol != ""
+		res, errs := x.ExplainAll(ctx, []attribution.Request{pairRequest(a, pairs), pairRequest(b, pairs)}, 2)
 		if err := errors.Join(errs...); err != nil {
 			return fmt.Errorf("audit: explaining a counterfactual pair: %w", err)
+		}
+		if pairs {
+			// The swap's spans are the joined pair's: so are the
+			// explanations' offsets, for the report to line them up.
+			res[0], res[1] = joinedResult(res[0]), joinedResult(res[1])
 		}
 		es := ExplainedSwap{Example: ex, Original: res[0], Swapped: res[1]}
 		if len(res[0].Features) == len(res[1].Features) {

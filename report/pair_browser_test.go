@@ -71,7 +71,7 @@ func TestBrowserRealPairAudit(t *testing.T) {
 		TextPairCol: "hypothesis", PairSide: pairtext.Second, Symmetric: true,
 		Checks: []string{audit.CheckGroups, audit.CheckCounterfactual, audit.CheckConsistency, audit.CheckFaithfulness},
 		Seed:   1, Resamples: 50, ExplainRows: 2, Budget: 16, MinGroupSize: 1,
-		Methods: []attribution.Method{attribution.MethodOcclusion},
+		Methods: []attribution.Method{attribution.MethodOcclusion}, WorstPairs: 2,
 	})
 	require.NoError(t, err)
 	require.NotNil(t, r.Consistency)
@@ -93,4 +93,25 @@ func TestBrowserRealPairAudit(t *testing.T) {
 		assert.Equal(t, a, sa, "--pair-side second leaves the first text alone")
 	}
 	assert.Contains(t, dom, "someone is eating . ␞ a ", "the pair is shown joined by ␞")
+
+	// The worst swaps are explained as pairs and drawn on the joined pair:
+	// every feature placed, the swapped word marked in the second text.
+	require.NotEmpty(t, r.Counterfactual.Explained)
+	for _, e := range r.Counterfactual.Explained {
+		for _, res := range []*attribution.Result{e.Original, e.Swapped} {
+			for _, f := range res.Features {
+				assert.Equal(t, f.Text, res.Text[f.ByteStart:f.ByteEnd], "a feature's offsets index the joined pair %q", res.Text)
+			}
+		}
+		h := markedHeatmap(e.Swapped, 1, e.Example.Swap.NewSpans, e.Example.Swap.NewAgreements)
+		assert.Zero(t, h.Unplaced)
+		marked := 0
+		for _, s := range h.Segs {
+			if s.Mark == "swap" {
+				marked++
+				assert.Greater(t, strings.Index(e.Example.Swap.Text, s.Text), strings.Index(e.Example.Swap.Text, "␞"), "the swapped word %q is in the second text", s.Text)
+			}
+		}
+		assert.Positive(t, marked, "the swapped word is marked in the heatmap")
+	}
 }

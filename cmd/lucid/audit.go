@@ -129,10 +129,9 @@ pair template (longest-first truncation). Counterfactual swaps and
 consistency edits change the first text, the second or both (--pair-side,
 default both); --symmetric adds the order-swap invariance test (text,
 text_pair) against (text_pair, text), judged like the other consistency
-tests. The report shows a pair as "text ␞ text_pair". faithfulness and
-stability explain the sampled pairs as pairs; the worst swaps are not
-explained (lucid explain --pair explains any pair). --pair-col is
-something else: a matched design's frame id.
+tests. The report shows a pair as "text ␞ text_pair". Explanations
+(faithfulness, stability, the worst swaps) explain each pair as a pair.
+--pair-col is something else: a matched design's frame id.
 
 Ctrl-C stops the audit after the current batch and writes a partial report
 (marked partial) of the rows read so far; a second Ctrl-C exits at once.
