@@ -214,6 +214,14 @@ func (t *Tokenizer) EncodePair(text, pair string) (*Encoding, error) {
 }
 
 func (t *Tokenizer) encodePair(text, pair string) (*Encoding, error) {
+	// The input first: a bad text is the caller's to fix whatever the
+	// settings.
+	if err := checkUTF8(text); err != nil {
+		return nil, fmt.Errorf("first text: %w", err)
+	}
+	if err := checkUTF8(pair); err != nil {
+		return nil, fmt.Errorf("second text: %w", err)
+	}
 	l := t.pair
 	if l.typeB < 0 {
 		return nil, fmt.Errorf("this tokenizer's post-processor has no pair template, so it cannot encode a sentence pair")

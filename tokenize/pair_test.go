@@ -2,10 +2,12 @@ package tokenize
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // robertaTokenizer is the real roberta-base tokenizer.json, kept outside the
@@ -310,3 +312,85 @@ func TestEncodePairNoTemplate(t *testing.T) {
 		t.Errorf("err %v, want a refusal saying there is no pair template", err)
 	}
 }
+
+// FuzzEncodePair checks what a pair Encoding promises, for any two texts
+// and maximum length, on WordPiece (BERT) and byte-level BPE (RoBERTa):
+// no panic; invalid UTF-8 in either text refused; at most MaxLength
+// tokens; segments 0 then 1, never back; each content token's offsets on
+// rune boundaries inside its own text and in order; special tokens
+// flagged with word id −1; Removed and FullLength adding up (what was
+// kept plus what was cut is the whole pair) and Truncated exactly when
+// something was cut.
+//
+//	go test -run '^$' -fuzz '^FuzzEncodePair$' -fuzztime 10s ./tokenize
+func FuzzEncodePair(f *testing.F) {
+	for _, p := range [][2]string{{"", ""}, {"a man eats", "someone eats"}, {"Café naïve", "東京 🔥"},
+		{"hello world  <mask> hello", "wow!!!..."}, {"bad \xff", "ok"}, {"one two three four five six", "x"}} {
+		f.Add(p[0], p[1], uint8(0))
+		f.Add(p[0], p[1], uint8(7))
+	}
+	bert := freshBERT(f)
+	roberta := fromJSON(f, robertaTokenizerJSON())
+	bertDefault, robertaDefault := bert.MaxLength(), roberta.MaxLength()
+	f.Fuzz(func(t *testing.T, a, b string, maxLen uint8) {
+		for _, tc := range []struct {
+			name string
+			tk   *Tokenizer
+			def  int
+		}{{"bert", bert, bertDefault}, {"roberta", roberta, robertaDefault}} {
+			tc.tk.SetMaxLength(int(maxLen))
+			if maxLen == 0 {
+				tc.tk.SetMaxLength(tc.def)
+			}
+			e, err := tc.tk.EncodePair(a, b)
+			if !utf8.ValidString(a) || !utf8.ValidString(b) {
+				if !errors.Is(err, ErrInvalidUTF8) {
+					t.Fatalf("%s: invalid UTF-8 in %q / %q: want ErrInvalidUTF8, got %v", tc.name, a, b, err)
+				}
+				continue
+			}
+			if err != nil {
+				if tc.tk.MaxLength()-tc.tk.pair.specials() < 2 && strings.Contains(err.Error(), "no room") {
+					continue
+				}
+				if tc.name == "bert" {
+					t.Fatalf("bert: valid pair %q / %q failed: %v", a, b, err)
+				}
+				continue
+			}
+			n := e.Len()
+			if n > tc.tk.MaxLength() {
+				t.Fatalf("%s: %d tokens, more than MaxLength %d", tc.name, n, tc.tk.MaxLength())
+			}
+			for _, l := range []int{len(e.TypeIDs), len(e.AttentionMask), len(e.Tokens), len(e.Offsets), len(e.WordIDs), len(e.Special), len(e.Pair.Segments)} {
+				if l != n {
+					t.Fatalf("%s: a per-token slice has %d entries, not %d", tc.name, l, n)
+				}
+			}
+			last := [2]int{-1, -1} // previous content token's end, per segment
+			for pos := range n {
+				seg := e.Pair.Segments[pos]
+				if pos > 0 && seg < e.Pair.Segments[pos-1] {
+					t.Fatalf("%s: segment goes back from 1 to 0 at token %d", tc.name, pos)
+				}
+				if e.Special[pos] {
+					if e.WordIDs[pos] != -1 {
+						t.Fatalf("%s: special token %d has word id %d", tc.name, pos, e.WordIDs[pos])
+					}
+					continue
+				}
+				text, o := e.SegmentText(seg), e.Offsets[pos]
+				if o[0] < 0 || o[0] > o[1] || o[1] > len(text) || !utf8Boundary(text, o[0]) || !utf8Boundary(text, o[1]) || o[0] < last[seg] {
+					t.Fatalf("%s: token %d %q has offsets %v in its text %q (segment %d)", tc.name, pos, e.Tokens[pos], o, text, seg)
+				}
+				last[seg] = o[0]
+			}
+			cut := e.Pair.Removed[0] + e.Pair.Removed[1]
+			if e.FullLength != n+cut || e.Truncated != (cut > 0) {
+				t.Fatalf("%s: FullLength %d, %d tokens kept, %v removed, truncated %v", tc.name, e.FullLength, n, e.Pair.Removed, e.Truncated)
+			}
+		}
+	})
+}
+
+func utf8Boundary(s string, i int) bool { return i == len(s) || (i < len(s) && utf8.RuneStart(s[i])) }
