@@ -93,7 +93,7 @@ func buildExplanations(results []*attribution.Result) *explView {
 			continue
 		}
 		k := fmt.Sprintf("explanation:%d:", i)
-		it.Title = truncate(strings.Join(strings.Fields(r.Text), " "), 80)
+		it.Title = truncate(strings.Join(strings.Fields(pairTitle(r)), " "), 80)
 		labels := make([]string, 0, len(r.Probabilities))
 		for l := range r.Probabilities {
 			labels = append(labels, l)
@@ -131,7 +131,7 @@ func buildExplanations(results []*attribution.Result) *explView {
 		}
 		for _, j := range order {
 			f := r.Features[j]
-			fv := featV{Text: f.Text, Attr: signed(fmt.Sprintf("%sfeature:%d:attribution", k, j), f.Attribution),
+			fv := featV{Text: featureName(f), Attr: signed(fmt.Sprintf("%sfeature:%d:attribution", k, j), f.Attribution),
 				Class: heatClass(f.Attribution), Style: heatStyle(f.Attribution, m)}
 			if f.StdErr != nil {
 				fv.StdErr, it.HasStdErr = fmtFloat(*f.StdErr, digitsRate), true

@@ -25,3 +25,21 @@ func pairHeatmaps(r *attribution.Result, max float64) (Heat, *Heat) {
 	}
 	return heats[0], &heats[1]
 }
+
+// featureName is a feature as the top-features table names it: of a
+// sentence pair, with the text it is in.
+func featureName(f attribution.FeatureAttribution) string {
+	if f.Segment == nil {
+		return f.Text
+	}
+	return f.Text + [...]string{" (text)", " (text_pair)"}[*f.Segment]
+}
+
+// pairTitle is what an explanation's heading shows: its text, or its
+// pair joined by ␞.
+func pairTitle(r *attribution.Result) string {
+	if r.TextPair == nil {
+		return r.Text
+	}
+	return r.Text + " ␞ " + *r.TextPair
+}

@@ -52,3 +52,13 @@ func TestPairHeatmaps(t *testing.T) {
 	_, ot := text(one)
 	assert.Equal(t, "[good][film]", ot)
 }
+
+func TestPairNames(t *testing.T) {
+	r := pairExplanation()
+	assert.Equal(t, "good film ␞ bad plot", pairTitle(r))
+	assert.Equal(t, "good (text)", featureName(r.Features[0]))
+	assert.Equal(t, "plot (text_pair)", featureName(r.Features[3]))
+	one := explanation("good film", 0.7, 0.3, 0.1)
+	assert.Equal(t, "good film", pairTitle(one))
+	assert.Equal(t, "good", featureName(one.Features[0]))
+}
