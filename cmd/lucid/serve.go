@@ -44,6 +44,12 @@ Endpoints:
                                              features, mask, seed, steps}}
   GET  /metrics                              Prometheus
   GET  /                                     a page: type a text, see the heatmap
+Sentence pairs (NLI, rerankers): a v1 instance ["text", "text_pair"] or
+{"text": ..., "text_pair": ...}; in infer (REST and gRPC) a second BYTES
+input named text_pair, one second text per text. Pairs are encoded with
+the tokenizer's pair template, cut longest-first; predictions echo
+"text_pair" (and "pair_truncation" when cut), explanations mark each
+feature's "segment".
 A known path asked with another method is 405 with Allow. An empty text
 is classified with a warning ("warnings"; infer: "parameters"); a body
 that is not UTF-8 is refused (400). The token's scheme may be written in
