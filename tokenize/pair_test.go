@@ -67,9 +67,9 @@ func referencePair(t *testing.T, tk *Tokenizer, pieces []templatePiece, a, b str
 	return
 }
 
-func checkPairs(t *testing.T, tk *Tokenizer, pieces []templatePiece) {
+func checkPairs(t *testing.T, tk *Tokenizer, pieces []templatePiece, cases [][2]string) {
 	t.Helper()
-	for _, c := range pairCases {
+	for _, c := range cases {
 		got, err := tk.EncodePair(c[0], c[1])
 		if err != nil {
 			t.Fatalf("EncodePair(%q, %q): %v", c[0], c[1], err)
@@ -110,6 +110,27 @@ func checkPairs(t *testing.T, tk *Tokenizer, pieces []templatePiece) {
 // TestEncodePairBERT checks pair encoding against the shipped model's own
 // TemplateProcessing pair template: [CLS] A [SEP] B [SEP], types 0…0 1…1.
 func TestEncodePairBERT(t *testing.T) {
+	tk, pieces := bertPairTemplate(t)
+	checkPairs(t, tk, pieces, pairCases)
+
+	// The shape Hugging Face documents for BERT, spelled out once.
+	e, err := tk.EncodePair("A man eats.", "Someone eats.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "[CLS] a man eats . [SEP] someone eats . [SEP]"
+	if got := strings.Join(e.Tokens, " "); got != want {
+		t.Errorf("tokens %q, want %q", got, want)
+	}
+	if want := []int64{0, 0, 0, 0, 0, 0, 1, 1, 1, 1}; !reflect.DeepEqual(e.TypeIDs, want) {
+		t.Errorf("type ids %v, want %v", e.TypeIDs, want)
+	}
+}
+
+// bertPairTemplate is the shipped model's tokenizer and its pair template
+// as the test reads it from the file.
+func bertPairTemplate(t *testing.T) (*Tokenizer, []templatePiece) {
+	t.Helper()
 	data, err := os.ReadFile(modelTokenizer)
 	if err != nil {
 		t.Skipf("the default model's tokenizer is not at %s: %v", modelTokenizer, err)
@@ -150,26 +171,21 @@ func TestEncodePairBERT(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkPairs(t, tk, pieces)
-
-	// The shape Hugging Face documents for BERT, spelled out once.
-	e, err := tk.EncodePair("A man eats.", "Someone eats.")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := "[CLS] a man eats . [SEP] someone eats . [SEP]"
-	if got := strings.Join(e.Tokens, " "); got != want {
-		t.Errorf("tokens %q, want %q", got, want)
-	}
-	if want := []int64{0, 0, 0, 0, 0, 0, 1, 1, 1, 1}; !reflect.DeepEqual(e.TypeIDs, want) {
-		t.Errorf("type ids %v, want %v", e.TypeIDs, want)
-	}
+	return tk, pieces
 }
 
 // TestEncodePairRoBERTa checks the real roberta-base tokenizer's
 // RobertaProcessing: <s> A </s> </s> B </s>, type ids all 0 (Hugging
 // Face's RobertaProcessing writes 0 for the second text too).
 func TestEncodePairRoBERTa(t *testing.T) {
+	tk, pieces := robertaPairTemplate(t)
+	checkPairs(t, tk, pieces, pairCases)
+}
+
+// robertaPairTemplate is the real roberta-base tokenizer and its pair
+// template, built from the file's RobertaProcessing cls and sep.
+func robertaPairTemplate(t *testing.T) (*Tokenizer, []templatePiece) {
+	t.Helper()
 	data, err := os.ReadFile(robertaTokenizer)
 	if err != nil {
 		t.Skipf("the roberta-base tokenizer is not at %s (it lives in ../shared, outside the repository): %v", robertaTokenizer, err)
@@ -203,8 +219,42 @@ func TestEncodePairRoBERTa(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkPairs(t, tk, pieces)
+	return tk, pieces
 }
+
+// TestEncodePairSST2 checks every pair of SST-2 dev sentences (sentence i
+// with sentence i + 436) against the template construction, on BERT and
+// on the real roberta-base tokenizer. The data lives in ../shared.
+func TestEncodePairSST2(t *testing.T) {
+	data, err := os.ReadFile(sst2Dev)
+	if err != nil {
+		t.Skipf("SST-2 dev is not at %s (it lives in ../shared, outside the repository): %v", sst2Dev, err)
+	}
+	var texts []string
+	for i, line := range strings.Split(strings.TrimRight(string(data), "\n"), "\n") {
+		if _, text, ok := strings.Cut(line, "\t"); ok && i > 0 {
+			texts = append(texts, text)
+		}
+	}
+	half := len(texts) / 2
+	var cases [][2]string
+	for i := range half {
+		cases = append(cases, [2]string{texts[i], texts[half+i]})
+	}
+	if len(cases) < 400 {
+		t.Fatalf("read %d pairs from %s; want the 436 of SST-2 dev", len(cases), sst2Dev)
+	}
+	tk, pieces := bertPairTemplate(t)
+	checkPairs(t, tk, pieces, cases)
+	if _, err := os.Stat(robertaTokenizer); err != nil {
+		t.Skipf("the roberta-base tokenizer is not at %s: BERT checked, RoBERTa skipped", robertaTokenizer)
+	}
+	rtk, rpieces := robertaPairTemplate(t)
+	checkPairs(t, rtk, rpieces, cases)
+	t.Logf("%d SST-2 dev pairs: BERT and roberta-base pair encodings equal the template construction", len(cases))
+}
+
+const sst2Dev = "../../shared/data/sst2/dev.tsv"
 
 // TestLongestFirst checks the truncation rule on Hugging Face's three
 // cases (tokenizers' utils/truncation.rs): no cut, only the longer cut to
