@@ -444,3 +444,61 @@ func FuzzEncodePair(f *testing.F) {
 }
 
 func utf8Boundary(s string, i int) bool { return i == len(s) || (i < len(s) && utf8.RuneStart(s[i])) }
+
+// TestEncodePairPostProcessors: BertProcessing and a Sequence holding the
+// template give the TemplateProcessing encoding; no post-processor
+// concatenates the texts, the second with type id 1, as Hugging Face does.
+func TestEncodePairPostProcessors(t *testing.T) {
+	data, err := os.ReadFile(modelTokenizer)
+	if err != nil {
+		t.Skipf("the default model's tokenizer is not at %s: %v", modelTokenizer, err)
+	}
+	with := func(pp any) *Tokenizer {
+		var file map[string]any
+		if err := json.Unmarshal(data, &file); err != nil {
+			t.Fatal(err)
+		}
+		if pp != nil {
+			pp = pp.(func(any) any)(file["post_processor"])
+		}
+		file["post_processor"] = pp
+		b, _ := json.Marshal(file)
+		tk, err := Parse("variant", b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tk
+	}
+	base := with(func(orig any) any { return orig })
+	want, err := base.EncodePair("A man eats.", "Someone eats.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, tk := range map[string]*Tokenizer{
+		"BertProcessing": with(func(any) any {
+			return map[string]any{"type": "BertProcessing", "sep": []any{"[SEP]", 102}, "cls": []any{"[CLS]", 101}}
+		}),
+		"Sequence": with(func(orig any) any {
+			return map[string]any{"type": "Sequence", "processors": []any{
+				map[string]any{"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true}, orig}}
+		}),
+	} {
+		got, err := tk.EncodePair("A man eats.", "Someone eats.")
+		if err != nil {
+			t.Fatal(name, err)
+		}
+		if !reflect.DeepEqual(got.IDs, want.IDs) || !reflect.DeepEqual(got.TypeIDs, want.TypeIDs) || !reflect.DeepEqual(got.Pair.Segments, want.Pair.Segments) {
+			t.Errorf("%s: ids %v types %v segments %v; want %v %v %v", name, got.IDs, got.TypeIDs, got.Pair.Segments, want.IDs, want.TypeIDs, want.Pair.Segments)
+		}
+	}
+	none, err := with(nil).EncodePair("A man eats.", "Someone eats.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(none.Tokens, " "); got != "a man eats . someone eats ." {
+		t.Errorf("no post-processor: tokens %q", got)
+	}
+	if w := []int64{0, 0, 0, 0, 1, 1, 1}; !reflect.DeepEqual(none.TypeIDs, w) {
+		t.Errorf("no post-processor: type ids %v, want %v", none.TypeIDs, w)
+	}
+}
