@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/lucid-nlp/lucid/attribution"
+	"github.com/lucid-nlp/lucid/dataset"
 	"github.com/lucid-nlp/lucid/models"
 	"github.com/lucid-nlp/lucid/tokenize"
 )
@@ -134,4 +137,90 @@ func pairRequests(reqs []attribution.Request) ([]string, map[int]error) {
 		texts[i] = a + " " + b
 	}
 	return texts, errs
+}
+
+// predictPairFile classifies the sentence pairs of a file: --data read
+// row by row (CSV, TSV or JSONL), the first text from --text-col, the
+// second from --text-pair-col, in chunks of chunk rows. Each row prints
+// as a --pair line does, numbered by its line in the file; a malformed
+// row is an error for that row.
+func predictPairFile(ctx context.Context, clf *models.Classifier, p *predictPrinter, out *bufio.Writer, data, format, textCol, pairCol string, chunk int) error {
+	fm, err := dataset.ParseFormat(format)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	rd, err := dataset.OpenContext(ctx, data, dataset.Options{Format: fm, TextCol: textCol, GroupCols: []string{pairCol},
+		GroupRoles: []string{"--text-pair-col"}, IgnoreLabels: true})
+	if err != nil {
+		if errors.Is(err, dataset.ErrMissingColumn) || errors.Is(err, dataset.ErrUnknownFormat) {
+			return usageError{termSafe(err.Error())}
+		}
+		return err
+	}
+	defer rd.Close()
+	var rows []dataset.Row
+	flush := func() error {
+		if len(rows) == 0 {
+			return nil
+		}
+		pairs := make([][2]string, len(rows))
+		for i, r := range rows {
+			pairs[i] = [2]string{r.Text, r.Groups[0]}
+		}
+		preds, err := clf.PredictPairs(ctx, pairs)
+		if err != nil {
+			return err
+		}
+		for i, pr := range preds {
+			if err := p.print(rows[i].Line, pr); err != nil {
+				return err
+			}
+		}
+		rows = rows[:0]
+		return out.Flush()
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		r, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		var re *dataset.RowError
+		if errors.As(err, &re) {
+			if err := flush(); err != nil {
+				return err
+			}
+			if err := p.print(re.Line, models.Prediction{Err: errors.New(re.Reason)}); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		rows = append(rows, r)
+		if len(rows) == chunk {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
+}
+
+// checkPairFile checks predict's flags for a file of pairs: --data is
+// needed, and thresholds (fitted on single texts) and texts given as
+// arguments do not go with it.
+func checkPairFile(thresholds, data, groupCol string, args []string) error {
+	switch {
+	case thresholds != "" || groupCol != "":
+		return usagef("--text-pair-col does not go with --thresholds or --group-col: threshold rules are fitted on single texts")
+	case data == "":
+		return usagef("--text-pair-col needs --data FILE: a CSV, TSV or JSONL file with the two text columns")
+	case len(args) > 0:
+		return usagef("unexpected texts %q: with --text-pair-col, predict reads --data", args)
+	}
+	return nil
 }

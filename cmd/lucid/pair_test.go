@@ -85,6 +85,26 @@ func TestPredictPairEndToEnd(t *testing.T) {
 	assert.Equal(t, true, cut["truncated"])
 	assert.Equal(t, map[string]any{"rule": "longest-first", "removed_first": 9.0, "removed_second": 0.0}, cut["pair_truncation"])
 
+	// The same pairs from a file's two columns; a malformed row fails alone.
+	dir := t.TempDir()
+	data := filepath.Join(dir, "nli.tsv")
+	require.NoError(t, os.WriteFile(data, []byte("premise\thypothesis\nA man is eating food.\tSomeone eats.\nbroken\nsomeone eats\ta man\n"), 0o644))
+	code, stdout, _ = processLucid(t, "", "predict", "--model", pairModel, "--data", data, "--text-col", "premise", "--text-pair-col", "hypothesis", "--json")
+	assert.Equal(t, exitFailure, code)
+	rows := jsonLines(t, stdout)
+	require.Len(t, rows, 3)
+	assert.Equal(t, lines[0]["logits"], rows[0]["logits"], "a file's pair scores as the same --pair line")
+	assert.EqualValues(t, 3, rows[1]["line"], "the malformed row is named by its line in the file")
+	assert.Equal(t, lines[2]["logits"], rows[2]["logits"])
+	for _, args := range [][]string{
+		{"--text-pair-col", "hypothesis"},
+		{"--text-pair-col", "hypothesis", "--data", data, "x"},
+		{"--text-pair-col", "hypothesis", "--data", data, "--thresholds", "t.json"},
+	} {
+		code, _, stderr := lucid(t, "", append([]string{"predict", "--model", pairModel}, args...)...)
+		assert.Equal(t, exitUsage, code, "%v: %s", args, stderr)
+	}
+
 	code, _, stderr = lucid(t, "", "predict", "--model", pairModel, "--pair", "--thresholds", "x.json", "--group-col", "g", "--data", "d.csv")
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, stderr, "--pair does not go with --thresholds")

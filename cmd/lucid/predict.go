@@ -25,6 +25,11 @@ Examples:
   lucid predict --json < texts.txt > predictions.jsonl
   lucid predict --thresholds fit/thresholds.json --group-col gender --data people.csv --json
   printf 'A man eats.\tSomeone eats.\n' | lucid predict --model nli-model --pair --json
+  lucid predict --model nli-model --data nli.tsv --text-col premise --text-pair-col hypothesis
+
+With --text-pair-col COL, predict reads the sentence pairs of --data (CSV,
+TSV or JSONL, streamed): the first text from --text-col, the second from
+COL; each row prints as a --pair line does, errors naming the file's line.
 
 With --thresholds FILE (from lucid audit --fit-thresholds), predict reads
 the rows of --data (CSV, TSV or JSONL, streamed) and applies the group's rule
@@ -61,12 +66,18 @@ func runPredict(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	batch := fs.Int("batch", models.DefaultBatchSize, fmt.Sprintf("rows per ONNX Runtime batch, 1 to %d", maxBatch))
 	asJSON := fs.Bool("json", false, "print one JSON object per input line")
 	pair := fs.Bool("pair", false, "each input is a sentence pair, \"text<TAB>text_pair\", encoded with the tokenizer's pair template (longest-first truncation)")
+	textPairCol := fs.String("text-pair-col", "", "with --data: classify sentence pairs, the second text from this column (the first from --text-col)")
 	var thr thresholdPredictFlags
 	thr.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := firstError(mf.validate(), intFlag("batch", *batch, 1, maxBatch), thr.check(fs.Args())); err != nil {
+	pairCheck := thr.check(fs.Args())
+	if *textPairCol != "" {
+		pairCheck = checkPairFile(*thr.file, *thr.data, *thr.groupCol, fs.Args())
+		*pair = true
+	}
+	if err := firstError(mf.validate(), intFlag("batch", *batch, 1, maxBatch), pairCheck); err != nil {
 		return err
 	}
 	folder, err := mf.folder()
@@ -95,6 +106,16 @@ func runPredict(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
 	p := predictPrinter{w: out, errw: stderr, json: *asJSON, labels: clf.Labels(), pair: *pair}
+
+	if *textPairCol != "" {
+		if err := predictPairFile(ctx, clf, &p, out, *thr.data, *thr.format, *thr.textCol, *textPairCol, 8**batch); err != nil {
+			return err
+		}
+		if p.failed > 0 {
+			return fmt.Errorf("%d of %d rows could not be classified (%s)", p.failed, p.total, whereErrorsAre(*asJSON))
+		}
+		return nil
+	}
 
 	// Texts are classified in chunks of several batches: enough for the
 	// length-sorting in Predict to cut padding, few enough to stream.
