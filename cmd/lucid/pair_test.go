@@ -242,6 +242,30 @@ func TestAuditTextPairCol(t *testing.T) {
 			assert.Positive(t, m.Texts, "%s: %s", side, m.Method)
 		}
 	}
+	// A text holding ␞, the symbol that carries a pair through the audit,
+	// cannot be carried: its row is skipped as malformed, by its line.
+	sep := filepath.Join(dir, "sep.tsv")
+	require.NoError(t, os.WriteFile(sep, []byte("premise\thypothesis\tlabel\na man eats\tsomeone eats\tentailment\na ␞ man\tsomeone\tentailment\n"), 0o644))
+	code, _, stderr := lucid(t, "", "audit", "--model", pairModel, "--data", sep, "--text-col", "premise", "--text-pair-col", "hypothesis",
+		"--checks", "counterfactual", "--max-skipped-share", "0.9", "--progress", "never", "--out", filepath.Join(dir, "sep"))
+	require.Equal(t, exitOK, code, stderr)
+	raw, err := os.ReadFile(filepath.Join(dir, "sep", "report.json"))
+	require.NoError(t, err)
+	var sepRep struct {
+		Rows    int `json:"rows"`
+		Skipped int `json:"skipped_rows"`
+		Ex      []struct {
+			Line   int    `json:"line"`
+			Reason string `json:"reason"`
+		} `json:"skipped_examples"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &sepRep))
+	assert.Equal(t, 1, sepRep.Rows)
+	assert.Equal(t, 1, sepRep.Skipped)
+	require.Len(t, sepRep.Ex, 1)
+	assert.Equal(t, 3, sepRep.Ex[0].Line)
+	assert.Contains(t, sepRep.Ex[0].Reason, "U+241E")
+
 	// "man" is in the premise of two rows and the hypothesis of one.
 	assert.Equal(t, map[string]float64{"first": 2, "second": 1, "both": 3}, withTerms)
 
