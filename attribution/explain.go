@@ -138,6 +138,14 @@ type Request struct {
 	// features (perturb.FeatureOptions.DropPunctuation): they stay in
 	// every row, unmasked, and get no attribution.
 	NoPunctuation bool
+
+	// Pair makes the input a sentence pair: Text and TextPair, encoded with
+	// the tokenizer's pair template (tokenize.EncodePair; longest-first
+	// truncation). Features are found in each text and marked with their
+	// segment; the template's tokens are never masked. Windows and the edit
+	// search do not take pairs.
+	Pair     bool
+	TextPair string
 }
 
 // features lists req.Text's features (enc must encode it) at req.Level,
@@ -221,13 +229,16 @@ func (x *Explainer) explain(ctx context.Context, req Request, pre *precomputedPa
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if err := req.checkPair(); err != nil {
+		return nil, err
+	}
 	if req.AllTargets && (req.Method == MethodPath || req.Method == MethodGradInput || req.Method == MethodSaliency) {
 		return nil, errAllTargetsPath
 	}
 	if err := x.checkGradOutput(req.Method); err != nil {
 		return nil, err
 	}
-	enc, err := x.Tokenizer.Encode(req.Text)
+	enc, err := req.encode(x.Tokenizer)
 	if err != nil {
 		return nil, err
 	}
@@ -248,7 +259,8 @@ func (x *Explainer) explain(ctx context.Context, req Request, pre *precomputedPa
 	labels := x.model().Labels()
 	res := &Result{Text: req.Text, Model: x.ModelName, Method: req.Method, Output: x.outputName(), Head: x.head().String(),
 		Settings: Settings{Features: req.Level.String(), Mask: req.Masking.String(), Seed: req.Seed}}
-	if enc.Truncated {
+	pairResult(res, enc, x.Tokenizer.MaxLength())
+	if enc.Truncated && enc.Pair == nil {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("the text has %d tokens and the model reads %d: only the first %d tokens are explained (Window, --window, explains it all in sliding windows)",
 			enc.FullLength, x.Tokenizer.MaxLength(), x.Tokenizer.MaxLength()))
 	}
@@ -306,7 +318,10 @@ func (x *Explainer) explain(ctx context.Context, req Request, pre *precomputedPa
 	res.Features = make([]FeatureAttribution, len(feats))
 	for i, f := range feats {
 		fa := FeatureAttribution{Text: f.Text, ByteStart: f.Start, ByteEnd: f.End,
-			Start: utf8.RuneCountInString(req.Text[:f.Start]), Attribution: attr.Values[i]}
+			Start: utf8.RuneCountInString(req.featureText(f.Segment)[:f.Start]), Attribution: attr.Values[i]}
+		if req.Pair {
+			fa.Segment = &feats[i].Segment
+		}
 		fa.End = fa.Start + utf8.RuneCountInString(f.Text)
 		for _, pos := range f.Tokens {
 			fa.Tokens = append(fa.Tokens, enc.Tokens[pos])

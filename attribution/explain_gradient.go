@@ -115,8 +115,8 @@ func (x *Explainer) precomputeGradientPaths(ctx context.Context, reqs []Request)
 		if req.Method != MethodPath || req.FiniteDifferences || req.AllTargets || req.Validate() != nil {
 			continue
 		}
-		enc, err := x.Tokenizer.Encode(req.Text)
-		if err != nil || len(req.features(enc)) == 0 {
+		enc, err := req.encode(x.Tokenizer)
+		if err != nil || req.checkPair() != nil || len(req.features(enc)) == 0 {
 			continue
 		}
 		if checkMemory(req, len(req.features(enc)), enc.Len(), gm.Hidden()) != nil {

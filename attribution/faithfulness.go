@@ -243,7 +243,7 @@ func (x *Explainer) Faithfulness(ctx context.Context, res *Result, req Request, 
 	if res.TargetIndex < 0 || res.TargetIndex >= len(labels) {
 		return nil, fmt.Errorf("attribution: Faithfulness: target index %d is not one of the model's %d labels", res.TargetIndex, len(labels))
 	}
-	enc, err := x.Tokenizer.Encode(res.Text)
+	enc, err := encodeResult(x.Tokenizer, res)
 	if err != nil {
 		return nil, err
 	}

@@ -57,6 +57,11 @@ type Result struct {
 	// Windowing, with Request.Window, says how the windows combine and
 	// what the model says on the text as lucid predict reads it.
 	Windowing *Windowing `json:"windowing,omitempty"`
+	// TextPair is the second text of a sentence pair (Request.Pair), nil
+	// for one text; PairTruncation says what longest-first truncation cut
+	// from each text, nil when nothing was cut.
+	TextPair       *string         `json:"text_pair,omitempty"`
+	PairTruncation *PairTruncation `json:"pair_truncation,omitempty"`
 }
 
 // Settings records how an explanation was computed.
@@ -88,4 +93,8 @@ type FeatureAttribution struct {
 	Tokens      []string `json:"tokens"`
 	Attribution float64  `json:"attribution"`
 	StdErr      *float64 `json:"stderr,omitempty"`
+	// Segment is the text of a sentence pair the feature is in: 0 for the
+	// first (Result.Text), 1 for the second (Result.TextPair), whose
+	// characters Start and End then count. Nil for one text.
+	Segment *int `json:"segment,omitempty"`
 }

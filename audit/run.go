@@ -46,6 +46,7 @@ import (
 	"github.com/lucid-nlp/lucid/fairness/consistency"
 	"github.com/lucid-nlp/lucid/fairness/counterfactual"
 	"github.com/lucid-nlp/lucid/fairness/paired"
+	"github.com/lucid-nlp/lucid/fairness/pairtext"
 	"github.com/lucid-nlp/lucid/fairness/stats"
 	"github.com/lucid-nlp/lucid/fairness/suite"
 	"github.com/lucid-nlp/lucid/fairness/thresholds"
@@ -112,6 +113,19 @@ type Config struct {
 	// a counterfactual pair id): groups are then also compared within each
 	// frame (fairness/paired). Empty means no matched analysis.
 	PairCol string
+	// TextPairCol names the second text of sentence pairs (NLI, paraphrase,
+	// question and passage): every row is then scored as a pair, with the
+	// tokenizer's pair template (the classifier must be a PairClassifier).
+	// The checks carry a pair as one string, "text ␞ text_pair" (package
+	// fairness/pairtext), which is how the report shows it. PairSide says
+	// which text counterfactual swaps and consistency edits change (default
+	// both); Symmetric adds the order-swap invariance test (A, B against B,
+	// A) for symmetric tasks. Explanations (faithfulness, stability, the
+	// worst swaps) explain each pair as a pair; the worst swaps' are
+	// reported on the joined pair (joinedResult).
+	TextPairCol string
+	PairSide    pairtext.Side
+	Symmetric   bool
 	// Intersections are crosses of group columns ("gender" × "age"), each
 	// audited as one more group column whose values are "x | y".
 	Intersections [][]string
@@ -561,7 +575,8 @@ func finish(ctx context.Context, s *State, clf Classifier, x *attribution.Explai
 	if cfg.has(CheckConsistency) {
 		stage("consistency")
 		clock.start(CheckConsistency)
-		runner, err := consistency.NewRunner(adapter, consistency.Config{Target: s.positive, Seed: cfg.Seed, BatchSize: cfg.BatchSize, Tolerance: cfg.Tolerance})
+		runner, err := consistency.NewRunner(adapter, consistency.Config{Target: s.positive, Seed: cfg.Seed, BatchSize: cfg.BatchSize, Tolerance: cfg.Tolerance,
+			Pairs: cfg.TextPairCol != "", PairSide: cfg.PairSide, Symmetric: cfg.Symmetric})
 		if err != nil {
 			return nil, err
 		}
@@ -593,6 +608,7 @@ func finish(ctx context.Context, s *State, clf Classifier, x *attribution.Explai
 		clock.stop(texts)
 	}
 	ex := newExplanations(x)
+	ex.pairs = cfg.TextPairCol != ""
 	explain := s.explainSample.Items()
 	var err error
 	if cfg.has(CheckFaithfulness) {
@@ -632,9 +648,15 @@ func explainWorst(ctx context.Context, x *attribution.Explainer, cf *Counterfact
 		req := attribution.Request{Method: attribution.MethodKernelSHAP, Budget: cfg.Budget, Target: positive, Seed: cfg.Seed}
 		a, b := req, req
 		a.Text, b.Text = ex.Original, ex.Swap.Text
-		res, errs := x.ExplainAll(ctx, []attribution.Request{a, b}, 2)
+		pairs := cfg.TextPairCol != ""
+		res, errs := x.ExplainAll(ctx, []attribution.Request{pairRequest(a, pairs), pairRequest(b, pairs)}, 2)
 		if err := errors.Join(errs...); err != nil {
 			return fmt.Errorf("audit: explaining a counterfactual pair: %w", err)
+		}
+		if pairs {
+			// The swap's spans are the joined pair's: so are the
+			// explanations' offsets, for the report to line them up.
+			res[0], res[1] = joinedResult(res[0]), joinedResult(res[1])
 		}
 		es := ExplainedSwap{Example: ex, Original: res[0], Swapped: res[1]}
 		if len(res[0].Features) == len(res[1].Features) {
@@ -654,6 +676,9 @@ func explainWorst(ctx context.Context, x *attribution.Explainer, cf *Counterfact
 type explanations struct {
 	x    *attribution.Explainer
 	memo map[explanationKey]explained
+	// pairs: the texts are sentence pairs joined by pairtext.Join, each
+	// explained as a pair (pairRequest).
+	pairs bool
 }
 
 type explanationKey struct {
@@ -690,7 +715,7 @@ func (e *explanations) all(ctx context.Context, reqs []attribution.Request) ([]*
 		}
 	}
 	if len(todo) > 0 {
-		res, errs := e.x.ExplainAll(ctx, todo, 0)
+		res, errs := e.x.ExplainAll(ctx, e.pairRequests(todo), 0)
 		for i, r := range todo {
 			if ctx.Err() != nil && errs[i] != nil {
 				continue // not memoised: a cancelled run says nothing
@@ -735,7 +760,7 @@ func faithfulness(ctx context.Context, ex *explanations, texts []string, methods
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				f, err := ex.x.Faithfulness(ctx, r, reqs[i], attribution.FaithfulnessOptions{})
+				f, err := ex.x.Faithfulness(ctx, r, ex.pairRequest(reqs[i]), attribution.FaithfulnessOptions{})
 				if err == nil {
 					scores[i] = f
 				}

@@ -43,6 +43,8 @@ type State struct {
 	gcols   []groupColumn
 	frameAt int
 	thrAt   int
+	// textPairAt places the second text of sentence pairs (-1: none; pair.go).
+	textPairAt int
 	// scoreAt and predAt place the given outputs' columns (-1: none).
 	scoreAt, predAt int
 	skippedChecks   []SkippedCheck
@@ -153,6 +155,9 @@ func NewState(clf Classifier, cfg Config) (*State, error) {
 	}
 	s.consistencySample = NewSample(cfg.ConsistencyRows, cfg.Seed, 1)
 	s.explainSample = NewSample(cfg.ExplainRows, cfg.Seed, 2)
+	if err := s.setupPairs(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -293,7 +298,7 @@ func (s *State) init(cols dataset.Columns) error {
 		s.rcf = newRegCounterfactual(cfg.Families, cfg.ScoreTolerance, cfg.Seed)
 	} else if cfg.has(CheckCounterfactual) {
 		cf, err := counterfactual.NewAudit(s.adapter(), counterfactual.Config{Families: cfg.Families, Target: s.positive, BatchSize: cfg.BatchSize, Tolerance: cfg.Tolerance,
-			Partners: cfg.CounterfactualPartners, PartnerSeed: cfg.Seed})
+			Partners: cfg.CounterfactualPartners, PartnerSeed: cfg.Seed, Pairs: cfg.TextPairCol != "", PairSide: cfg.PairSide})
 		if err != nil {
 			return err
 		}
@@ -364,6 +369,7 @@ func (s *State) Add(ctx context.Context, b Batch) (err error) {
 		s.files++
 		s.addReconciliation(*b.Reconciliation)
 	}
+	b = s.joinPairs(b)
 	if len(b.Rows) == 0 {
 		return nil
 	}

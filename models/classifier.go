@@ -128,6 +128,12 @@ type Prediction struct {
 	// Err is set when this text could not be read (invalid UTF-8); the
 	// other fields are then empty. One bad text does not fail the others.
 	Err error
+
+	// TextPair is the second text of a sentence pair (PredictPairs), and
+	// Removed the tokens longest-first truncation cut from the end of the
+	// first and the second text.
+	TextPair string
+	Removed  [2]int
 }
 
 // Predict classifies texts. Rows of similar length are batched together so

@@ -6,6 +6,8 @@
 // Coalition is the set of features kept; a Masker turns a coalition into
 // a model row built straight from the encoded ids by one masking strategy
 // (the mask token, padding, deletion or the unknown token), so a perturbed
-// text is never re-tokenised. The points between a baseline and the input
+// text is never re-tokenised. Of a sentence pair, each feature is in one of
+// the two texts (Feature.Segment) and the template's tokens are never
+// masked. The points between a baseline and the input
 // in embedding space, for path attributions, are built in attribution.
 package perturb

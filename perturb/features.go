@@ -58,6 +58,10 @@ type Feature struct {
 	Start  int
 	End    int
 	Tokens []int
+	// Segment is the text of a sentence pair the feature is in: 0, or 1
+	// for the second text (whose bytes Start and End then index). A
+	// feature never spans both texts.
+	Segment int
 }
 
 // FeatureOptions tailor which parts of a text are features.
@@ -76,6 +80,12 @@ func Features(enc *tokenize.Encoding, level Level) []Feature {
 
 // FeaturesWith is Features with options.
 //
+// Of a sentence pair (tokenize.EncodePair), the first text's features come
+// first, then the second's, each found in its own text and marked with its
+// Segment; the template's tokens between and around the texts ([SEP],
+// </s></s>) are special and never features, so every perturbation keeps
+// the pair's frame.
+//
 // Words are the word map of the text: the words of Segment (a reader's
 // words, whatever the tokenizer does) matched to the tokens by the
 // tokenizer's offsets. A word's feature holds every token whose source
@@ -86,6 +96,9 @@ func Features(enc *tokenize.Encoding, level Level) []Feature {
 // previous one). Words without a token (cut off by truncation, or dropped
 // by the tokenizer) are not features.
 func FeaturesWith(enc *tokenize.Encoding, level Level, opt FeatureOptions) []Feature {
+	if enc.Pair != nil {
+		return pairFeatures(enc, level, opt)
+	}
 	switch level {
 	case Phrases, Sentences:
 		return NewOutlineWith(enc, opt).Features(level)

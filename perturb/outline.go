@@ -37,6 +37,7 @@ type Outline struct {
 	Phrases   []Span
 	Sentences []Span
 	text      string
+	pairText  string // the second text of a pair, which its words index
 	// punct marks the words made only of punctuation; drop says to leave
 	// them out of the features (FeatureOptions.DropPunctuation).
 	punct []bool
@@ -50,6 +51,9 @@ func NewOutline(enc *tokenize.Encoding) Outline { return NewOutlineWith(enc, Fea
 // part in finding phrases and sentences (Words holds them), and
 // DropPunctuation leaves them out of what Features returns.
 func NewOutlineWith(enc *tokenize.Encoding, opt FeatureOptions) Outline {
+	if enc.Pair != nil {
+		return pairOutline(enc, opt)
+	}
 	words, punct := wordMap(enc)
 	o := Outline{Words: words, text: enc.Text, punct: punct, drop: opt.DropPunctuation}
 	if len(words) == 0 {
@@ -123,7 +127,7 @@ func (o Outline) Features(level Level) []Feature {
 	}
 	feats := make([]Feature, 0, len(spans))
 	for _, s := range spans {
-		f := Feature{Start: o.Words[s.Start].Start, End: o.Words[s.End-1].End}
+		f := Feature{Start: o.Words[s.Start].Start, End: o.Words[s.End-1].End, Segment: o.Words[s.Start].Segment}
 		for i, w := range o.Words[s.Start:s.End] {
 			if o.drop && o.punct[s.Start+i] {
 				continue
@@ -133,7 +137,7 @@ func (o Outline) Features(level Level) []Feature {
 		if len(f.Tokens) == 0 {
 			continue
 		}
-		f.Text = o.text[f.Start:f.End]
+		f.Text = o.segmentText(f.Segment)[f.Start:f.End]
 		feats = append(feats, f)
 	}
 	return feats

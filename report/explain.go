@@ -49,6 +49,9 @@ type explItem struct {
 	Diags               []diagV
 	Settings            template.HTML
 	Wall, Runtime       string
+	// HeatPair is the second text's heatmap of a sentence pair (Heat is
+	// then the first text's), nil for one text.
+	HeatPair *Heat
 	// Cost is the text's own cost: evaluations, model time and its share
 	// of the wall time of the texts explained together with it.
 	Cost string
@@ -92,7 +95,7 @@ func buildExplanations(results []*attribution.Result) *explView {
 			continue
 		}
 		k := fmt.Sprintf("explanation:%d:", i)
-		it.Title = truncate(strings.Join(strings.Fields(r.Text), " "), 80)
+		it.Title = truncate(strings.Join(strings.Fields(pairTitle(r)), " "), 80)
 		labels := make([]string, 0, len(r.Probabilities))
 		for l := range r.Probabilities {
 			labels = append(labels, l)
@@ -126,7 +129,7 @@ func buildExplanations(results []*attribution.Result) *explView {
 		if r.Head == "regression" {
 			it.Legend.Target = "a higher score"
 		}
-		it.Heat = heatmap(r, m)
+		it.Heat, it.HeatPair = pairHeatmaps(r, m)
 
 		order := make([]int, len(r.Features))
 		for j := range order {
@@ -141,7 +144,7 @@ func buildExplanations(results []*attribution.Result) *explView {
 		}
 		for _, j := range order {
 			f := r.Features[j]
-			fv := featV{Text: f.Text, Attr: signed(fmt.Sprintf("%sfeature:%d:attribution", k, j), f.Attribution),
+			fv := featV{Text: featureName(f), Attr: signed(fmt.Sprintf("%sfeature:%d:attribution", k, j), f.Attribution),
 				Class: heatClass(f.Attribution), Style: heatStyle(f.Attribution, m)}
 			if f.StdErr != nil {
 				fv.StdErr, it.HasStdErr = fmtFloat(*f.StdErr, digitsRate), true

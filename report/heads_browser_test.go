@@ -1,6 +1,7 @@
 package report
 
 import (
+	"github.com/lucid-nlp/lucid/internal/browsertest"
 	"os"
 	"strings"
 	"testing"
@@ -15,7 +16,7 @@ import (
 // headless Chromium: no script errors, a score headed as a score (no
 // probability bar), multi-label probabilities headed as each label's own.
 func TestBrowserExplanationHeads(t *testing.T) {
-	bin := chromium(t)
+	bin := browsertest.Chromium(t)
 	reg := explanation("a great movie", 1.625, 0, 1.5, 0)
 	reg.Head, reg.Output, reg.Target, reg.Predicted, reg.TargetIndex = "regression", "score", "LABEL_0", "LABEL_0", 0
 	reg.Probabilities = map[string]float64{"LABEL_0": 1.625}

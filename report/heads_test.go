@@ -5,6 +5,7 @@ package report
 import (
 	"context"
 	"fmt"
+	"github.com/lucid-nlp/lucid/internal/browsertest"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -182,7 +183,7 @@ func headsData() string {
 }
 
 func TestBrowserMultiLabelAndRegressionTables(t *testing.T) {
-	bin := chromium(t)
+	bin := browsertest.Chromium(t)
 	ml, err := audit.Run(context.Background(), sigmoidModel{}, nil, audit.Config{Source: strings.NewReader(headsData()), Name: "posts.csv",
 		Dataset: dataset.Options{GroupCols: []string{"group"}}, LabelListCol: "labels", Checks: []string{audit.CheckGroups}})
 	require.NoError(t, err)

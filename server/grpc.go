@@ -253,7 +253,7 @@ func (g *grpcService) ModelInfer(ctx context.Context, req *oippb.ModelInferReque
 	if err != nil {
 		return nil, err
 	}
-	texts, err := s.grpcTexts(req)
+	texts, pairs, err := s.grpcInputs(req)
 	if err != nil {
 		return nil, s.grpcError(ctx, err)
 	}
@@ -276,7 +276,7 @@ func (g *grpcService) ModelInfer(ctx context.Context, req *oippb.ModelInferReque
 	defer func() { <-s.admit }()
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
 	defer cancel()
-	preds, err := m.predict(ctx, texts)
+	preds, err := m.predictPairs(ctx, texts, pairs)
 	if err != nil {
 		return nil, s.grpcError(ctx, err)
 	}

@@ -265,9 +265,15 @@ func (b *memoryBudget) inUse() int64 {
 // attribution.EstimateBytes, summed: the estimate `--max-explain-memory`
 // checks for one explanation.
 func (m *servedModel) estimate(texts []string, req attribution.Request) (int64, error) {
+	return m.estimatePairs(texts, nil, req)
+}
+
+// estimatePairs is estimate for instances of which some are sentence pairs
+// (pairs as for predictPairs).
+func (m *servedModel) estimatePairs(texts []string, pairs []*string, req attribution.Request) (int64, error) {
 	var total int64
 	for i, t := range texts {
-		enc, err := m.tok.Encode(t)
+		enc, err := m.encodeInput(t, pairAt(pairs, i))
 		if err != nil {
 			return 0, badRequest("instance %d: %v", i, err)
 		}

@@ -15,27 +15,50 @@ import (
 // {"inputs": [...]} is taken as the same as {"instances": [...]}, as
 // KServe's v1 documents them (one of the two, not both).
 
-// Instance is one text of a v1 request: a JSON string, or an object
-// {"text": "..."}.
-type Instance string
+// Instance is one input of a v1 request: a text (a JSON string, or
+// {"text": "..."}) or a sentence pair (["text", "text_pair"], or
+// {"text": "...", "text_pair": "..."}), encoded with the tokenizer's pair
+// template. TextPair is nil for one text.
+type Instance struct {
+	Text     string
+	TextPair *string
+}
 
-// UnmarshalJSON reads a string or {"text": string}.
+// UnmarshalJSON reads a string, [string, string], or {"text": string}
+// with an optional "text_pair": string.
 func (in *Instance) UnmarshalJSON(b []byte) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err == nil {
-		*in = Instance(s)
+		*in = Instance{Text: s}
+		return nil
+	}
+	var pair []string
+	if err := json.Unmarshal(b, &pair); err == nil {
+		if len(pair) != 2 {
+			return badRequest(`a sentence-pair instance is ["text", "text_pair"]: two strings, not %d`, len(pair))
+		}
+		*in = Instance{Text: pair[0], TextPair: &pair[1]}
 		return nil
 	}
 	var o struct {
-		Text *string `json:"text"`
+		Text     *string `json:"text"`
+		TextPair *string `json:"text_pair"`
 	}
 	dec := json.NewDecoder(strings.NewReader(string(b)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&o); err != nil || o.Text == nil {
-		return badRequest(`an instance is a text: a JSON string or {"text": "..."}, not %s`, abbreviate(string(b), 60))
+		return badRequest(`an instance is a text: a JSON string or {"text": "..."}, or a sentence pair: ["text", "text_pair"] or {"text": "...", "text_pair": "..."}; not %s`, abbreviate(string(b), 60))
 	}
-	*in = Instance(*o.Text)
+	*in = Instance{Text: *o.Text, TextPair: o.TextPair}
 	return nil
+}
+
+// MarshalJSON writes a text as a string and a pair as [text, text_pair].
+func (in Instance) MarshalJSON() ([]byte, error) {
+	if in.TextPair != nil {
+		return json.Marshal([2]string{in.Text, *in.TextPair})
+	}
+	return json.Marshal(in.Text)
 }
 
 // PredictRequest is :predict's body.
@@ -46,14 +69,16 @@ type PredictRequest struct {
 
 // instancesOf returns the texts of "instances" or "inputs" and the
 // field's name, refusing a body with both.
-func instancesOf(instances, inputs []Instance) ([]string, string, error) {
+func instancesOf(instances, inputs []Instance) ([]string, []*string, string, error) {
 	switch {
 	case instances != nil && inputs != nil:
-		return nil, "", badRequest(`request body has both "instances" and "inputs": send the texts in one of them`)
+		return nil, nil, "", badRequest(`request body has both "instances" and "inputs": send the texts in one of them`)
 	case inputs != nil:
-		return texts(inputs), "inputs", nil
+		ts, ps := texts(inputs)
+		return ts, ps, "inputs", nil
 	}
-	return texts(instances), "instances", nil
+	ts, ps := texts(instances)
+	return ts, ps, "instances", nil
 }
 
 // PredictResponse is :predict's answer, one prediction per instance.
@@ -123,12 +148,21 @@ func (s *Server) v1Verb(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func texts(in []Instance) []string {
+// texts are the instances' texts and, when any is a sentence pair, their
+// second texts (nil for the instances that are one text).
+func texts(in []Instance) ([]string, []*string) {
 	out := make([]string, len(in))
+	var pairs []*string
 	for i, t := range in {
-		out[i] = string(t)
+		out[i] = t.Text
+		if t.TextPair != nil {
+			if pairs == nil {
+				pairs = make([]*string, len(in))
+			}
+			pairs[i] = t.TextPair
+		}
 	}
-	return out
+	return out, pairs
 }
 
 func (s *Server) predict(w http.ResponseWriter, r *http.Request, m *servedModel) {
@@ -137,15 +171,18 @@ func (s *Server) predict(w http.ResponseWriter, r *http.Request, m *servedModel)
 		s.fail(w, r, err)
 		return
 	}
-	ts, field, err := instancesOf(req.Instances, req.Inputs)
+	ts, pairs, field, err := instancesOf(req.Instances, req.Inputs)
 	if err == nil {
 		err = s.checkTexts(ts, s.cfg.MaxInstances, field)
+	}
+	if err == nil {
+		err = s.checkPairs(pairs, field)
 	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	preds, err := m.predict(r.Context(), ts)
+	preds, err := m.predictPairs(r.Context(), ts, pairs)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -163,9 +200,12 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request, m *servedModel)
 		s.fail(w, r, err)
 		return
 	}
-	ts, field, err := instancesOf(req.Instances, req.Inputs)
+	ts, pairs, field, err := instancesOf(req.Instances, req.Inputs)
 	if err == nil {
 		err = s.checkTextsLimit(ts, s.cfg.MaxExplainInstances, "--max-explain-instances", field)
+	}
+	if err == nil {
+		err = s.checkPairs(pairs, field)
 	}
 	if err != nil {
 		s.fail(w, r, err)
@@ -176,13 +216,13 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request, m *servedModel)
 		s.fail(w, r, err)
 		return
 	}
-	release, err := s.reserve(m, ts, areq)
+	release, err := s.reservePairs(m, ts, pairs, areq)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	defer release()
-	results, err := m.explain(r.Context(), ts, areq, out)
+	results, err := m.explainPairs(r.Context(), ts, pairs, areq, out)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -193,7 +233,13 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request, m *servedModel)
 // reserve takes the explanations' estimated memory from the server-wide
 // budget; release gives it back.
 func (s *Server) reserve(m *servedModel, texts []string, req attribution.Request) (release func(), err error) {
-	est, err := m.estimate(texts, req)
+	return s.reservePairs(m, texts, nil, req)
+}
+
+// reservePairs is reserve for instances of which some are sentence pairs
+// (pairs as for predictPairs).
+func (s *Server) reservePairs(m *servedModel, texts []string, pairs []*string, req attribution.Request) (release func(), err error) {
+	est, err := m.estimatePairs(texts, pairs, req)
 	if err != nil {
 		return nil, err
 	}

@@ -134,6 +134,11 @@ type Prediction struct {
 	// Warnings are said of the text as `lucid predict` says them (an
 	// empty text).
 	Warnings []string `json:"warnings,omitempty"`
+	// TextPair echoes a sentence pair's second text, and PairTruncation
+	// says what longest-first truncation cut from each text (as `lucid
+	// predict --pair --json`); both absent for one text.
+	TextPair       *string                     `json:"text_pair,omitempty"`
+	PairTruncation *attribution.PairTruncation `json:"pair_truncation,omitempty"`
 }
 
 // emptyTextWarning is said of a text with nothing but white space, in
@@ -155,16 +160,20 @@ type predicted struct {
 	logits    []float32
 	best      int
 	truncated bool
+	pair      *tokenize.Pair // a sentence pair's second text and cut, nil for one text
 }
 
-// predict classifies texts: tokenised, sorted by length so a request's
+// predictPairs classifies texts: tokenised, sorted by length so a request's
 // own rows need little padding, and run in chunks of at most the maximum
 // batch through the model chain (so they share batches with other
 // requests' rows).
-func (m *servedModel) predict(ctx context.Context, texts []string) ([]predicted, error) {
+//
+// pairs[i], when pairs is not nil and pairs[i] is set, is text i's second
+// text: that instance is a sentence pair (encodeInput).
+func (m *servedModel) predictPairs(ctx context.Context, texts []string, pairs []*string) ([]predicted, error) {
 	encs := make([]*tokenize.Encoding, len(texts))
 	for i, t := range texts {
-		e, err := m.tok.Encode(t)
+		e, err := m.encodeInput(t, pairAt(pairs, i))
 		if err != nil {
 			return nil, badRequest("instance %d: %v", i, err)
 		}
@@ -196,6 +205,7 @@ func (m *servedModel) predict(ctx context.Context, texts []string) ([]predicted,
 				}
 			}
 			out[j] = predicted{probs: p, logits: append([]float32(nil), row...), best: best, truncated: encs[j].Truncated}
+			out[j].pair = encs[j].Pair
 		}
 	}
 	return out, nil
@@ -224,6 +234,7 @@ func (m *servedModel) asPrediction(p predicted, text string) Prediction {
 			}
 		}
 	}
+	withPair(&out, p, text)
 	return out
 }
 
@@ -325,12 +336,21 @@ func checkTarget(target string, labels []string) error {
 // rows share batches). The first error fails the request and cancels the
 // explanations still running, so they stop spending evaluations.
 func (m *servedModel) explain(ctx context.Context, texts []string, req attribution.Request, out evaluate.Output) ([]*attribution.Result, error) {
+	return m.explainPairs(ctx, texts, nil, req, out)
+}
+
+// explainPairs is explain for instances of which some are sentence pairs
+// (pairs as for predictPairs).
+func (m *servedModel) explainPairs(ctx context.Context, texts []string, pairs []*string, req attribution.Request, out evaluate.Output) ([]*attribution.Result, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	reqs := make([]attribution.Request, len(texts))
 	for i, t := range texts {
 		reqs[i] = req
 		reqs[i].Text = t
+		if p := pairAt(pairs, i); p != nil {
+			reqs[i].Pair, reqs[i].TextPair = true, *p
+		}
 	}
 	x := m.explainers[out]
 	results := make([]*attribution.Result, len(texts))

@@ -177,7 +177,7 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	texts, err := s.inferTexts(req)
+	texts, pairs, err := s.inferInputs(req)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -191,7 +191,7 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	preds, err := m.predict(r.Context(), texts)
+	preds, err := m.predictPairs(r.Context(), texts, pairs)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -199,7 +199,7 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request) {
 	resp := InferResponse{ModelName: m.name, ModelVersion: modelVersion, ID: req.ID, Outputs: m.inferOutputs(preds, want)}
 	var warnings []string
 	for i, t := range texts {
-		for _, w := range textWarnings(t) {
+		for _, w := range textWarnings(t + pairText(pairs, i)) {
 			warnings = append(warnings, fmt.Sprintf("inputs[0].data[%d]: %s", i, w))
 		}
 	}

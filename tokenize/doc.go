@@ -8,7 +8,11 @@
 // span in the original text (Text[start:end], accents and all), the index of
 // the word it belongs to, and which tokens the tokenizer added ([CLS], [SEP],
 // <s>, </s>). Texts longer than MaxLength keep their head and the closing
-// special token, and say they were cut.
+// special token, and say they were cut. EncodePair encodes a sentence pair
+// with the post-processor's pair template ([CLS] A [SEP] B [SEP], type ids
+// 0 then 1; RoBERTa's <s> A </s></s> B </s>), cut longest-first as Hugging
+// Face's fast tokenizers cut pairs, each token marked with its text
+// (Encoding.Pair).
 //
 // # Which code runs which tokenizer
 //

@@ -24,6 +24,10 @@ type Encoding struct {
 	// (special tokens included) before that cut.
 	Truncated  bool
 	FullLength int
+	// Pair is set for a sentence pair (EncodePair): the second text, each
+	// token's segment, and what truncation cut from each text. It is nil
+	// for one text.
+	Pair *Pair
 }
 
 // Len is the number of tokens, special tokens included.

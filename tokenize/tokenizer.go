@@ -30,6 +30,7 @@ type Tokenizer struct {
 	// padShifts: the model computes position ids from the input ids, so a
 	// pad id inside a row moves every later token (see PadShiftsPositions).
 	padShifts atomic.Bool
+	pair      pairLayout // the template for sentence pairs (pair.go)
 
 	// raw cuts added tokens out of the original text before normalization.
 	raw *addedMatcher
@@ -129,7 +130,11 @@ func parse(data []byte) (*Tokenizer, error) {
 		return nil, err
 	}
 
-	t := &Tokenizer{layout: lay, ids: make(map[string]int64), defaultMaxLen: DefaultMaxLength}
+	pl, err := parsePairLayout(cfg.PostProcessor)
+	if err != nil {
+		return nil, err
+	}
+	t := &Tokenizer{layout: lay, pair: pl, ids: make(map[string]int64), defaultMaxLen: DefaultMaxLength}
 	if cfg.Truncation != nil && cfg.Truncation.MaxLength > 0 {
 		// A file saved with truncation on: Hugging Face cuts there too.
 		t.defaultMaxLen = cfg.Truncation.MaxLength
@@ -160,14 +165,17 @@ func parse(data []byte) (*Tokenizer, error) {
 			raw = append(raw, at)
 		}
 	}
-	for _, s := range append(append([]specialToken(nil), lay.prefix...), lay.suffix...) {
+	for _, s := range append(append(append(append(append([]specialToken(nil), lay.prefix...), lay.suffix...), pl.pre...), pl.mid...), pl.post...) {
 		if _, ok := t.ids[s.token]; !ok {
 			t.ids[s.token] = s.id
 		}
 	}
 	// Special tokens of the post-processor may name ids of their own: they
 	// are held to the vocabulary's bound too (checkVocab checked the rest).
-	if err := checkIDs(t.ids, lay, int64(len(vocab)+len(cfg.AddedTokens)+len(lay.prefix)+len(lay.suffix))); err != nil {
+	if err := checkIDs(t.ids, lay, int64(len(vocab)+len(cfg.AddedTokens)+len(lay.prefix)+len(lay.suffix)+pl.specials())); err != nil {
+		return nil, err
+	}
+	if err := pl.checkIDs(int64(len(vocab) + len(cfg.AddedTokens) + len(lay.prefix) + len(lay.suffix) + pl.specials())); err != nil {
 		return nil, err
 	}
 	t.buildTokenTable()
@@ -470,10 +478,16 @@ func (t *Tokenizer) putScratch(s *scratch) {
 }
 
 func (t *Tokenizer) encode(text string) (*Encoding, error) {
+	return t.encodeWith(text, t.layout, t.MaxLength())
+}
+
+// encodeWith encodes text framed by l, keeping at most maxLen tokens
+// (EncodePair encodes each text with no frame, then frames the pair).
+func (t *Tokenizer) encodeWith(text string, l layout, maxLen int) (*Encoding, error) {
 	if err := checkUTF8(text); err != nil {
 		return nil, err
 	}
-	b := newBuilder(text, t.layout, t.MaxLength())
+	b := newBuilder(text, l, maxLen)
 	s := t.getScratch()
 	defer t.putScratch(s)
 

@@ -105,6 +105,11 @@ type Flags struct {
 	// WeightCol is a column of row weights the data scan sums by group
 	// and label (audit.Config.WeightCol).
 	WeightCol string `json:"weight_col,omitempty"`
+	// TextPairCol, PairSide and Symmetric audit sentence pairs
+	// (audit.Config.TextPairCol).
+	TextPairCol string `json:"text_pair_col,omitempty"`
+	PairSide    string `json:"pair_side,omitempty"`
+	Symmetric   bool   `json:"symmetric,omitempty"`
 
 	// Multi-label and regression heads (heads.go).
 	LabelListCol    string   `json:"label_list_col,omitempty"`
@@ -190,6 +195,9 @@ func Register(fs *flag.FlagSet) *Flags {
 	fs.IntVar(&f.Budget, "budget", 256, fmt.Sprintf("explanation budget (model evaluations), 1 to %d", MaxBudget))
 	fs.Var((*StringList)(&f.Methods), "methods", "explanation methods compared for faithfulness (default kernelshap,lime,occlusion,ig)")
 	fs.StringVar(&f.PairCol, "pair-col", "", "frame column of a matched design (a template or pair id): groups are also compared within each frame, paired")
+	fs.StringVar(&f.TextPairCol, "text-pair-col", "", "second text column of sentence pairs (NLI, paraphrase, question and passage): rows are scored as pairs with the tokenizer's pair template, longest-first truncation")
+	fs.StringVar(&f.PairSide, "pair-side", "both", "with --text-pair-col: which text counterfactual swaps and consistency edits change: first, second or both")
+	fs.BoolVar(&f.Symmetric, "symmetric", false, "with --text-pair-col: add the order-swap invariance test (text, text_pair) against (text_pair, text), for symmetric tasks")
 	fs.IntVar(&f.CFPartners, "cf-partners", counterfactual.DefaultPartners, "partners per name and target group in the name families' swaps (seeded by --seed); -1 pairs every name with every name of the group")
 	fs.Var((*crossList)(&f.GroupCross), "group-cross", "audit the intersection of group columns, e.g. gender,age (repeatable); values become \"f | 30-40\"")
 	fs.StringVar(&f.MissingGroup, "missing-group", "exclude", "an empty group value: exclude (its own row, never compared) or as-group (an ordinary group)")
@@ -228,6 +236,9 @@ func (f *Flags) Validate() error {
 		ShareFlag("tolerance", f.Tolerance, false),
 		ShareFlag("max-skipped-share", f.MaxSkippedShare, true),
 	); err != nil {
+		return err
+	}
+	if err := f.validatePairs(); err != nil {
 		return err
 	}
 	if f.MissingGroup != "exclude" && f.MissingGroup != "as-group" {
@@ -411,6 +422,7 @@ func (f *Flags) baseConfig() (audit.Config, error) {
 		Tolerance: f.Tolerance, MaxSkippedShare: f.MaxSkippedShare, MaxGroups: f.MaxGroups,
 		FitThresholds: constraint, Thresholds: thrFile, ThresholdCol: f.ThresholdCol,
 		Suite: st, WeightCol: f.WeightCol,
+		TextPairCol: f.TextPairCol, PairSide: pairSide(f.PairSide), Symmetric: f.Symmetric,
 	}, nil
 }
 

@@ -151,12 +151,23 @@ line of the file: rows read, skipped, blank, header. Empty group values are
 "(missing)": reported, never compared unless --missing-group as-group. Above
 --max-groups distinct values the smallest are pooled as "other (N groups)".
 
+Sentence pairs (NLI, paraphrase, question and passage): --text-pair-col COL
+names the second text; every row is scored as a pair with the tokenizer's
+pair template (longest-first truncation). Counterfactual swaps and
+consistency edits change the first text, the second or both (--pair-side,
+default both); --symmetric adds the order-swap invariance test (text,
+text_pair) against (text_pair, text), judged like the other consistency
+tests. The report shows a pair as "text ␞ text_pair". Explanations
+(faithfulness, stability, the worst swaps) explain each pair as a pair.
+--pair-col is something else: a matched design's frame id.
+
 Ctrl-C stops the audit after the current batch and writes a partial report
 (marked partial) of the rows read so far; a second Ctrl-C exits at once.
 
 Examples:
   lucid audit --data reviews.csv --group-col gender --out audit/
   lucid audit --data templates.csv --group-col group --pair-col template
+  lucid audit --data nli.tsv --text-col premise --text-pair-col hypothesis --pair-side second --group-col group
   lucid audit --data people.csv --group-col gender,age --group-cross gender,age
   lucid audit --data ../shared/data/sst2/dev.tsv --checks counterfactual,consistency
   lucid audit --data posts.jsonl --fail-on fail     # exit 3 when a check fails

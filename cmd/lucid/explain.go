@@ -24,6 +24,7 @@ import (
 
 const explainHelp = `
 Usage: lucid explain [flags] [TEXT...] [-- TEXT...]
+       lucid explain --pair [flags] < pairs.tsv
        lucid explain --global --data FILE [--out DIR] [flags]
 
 Explains the model's prediction for each TEXT (or each line of standard
@@ -103,6 +104,13 @@ Examples:
   lucid explain --json < sentences.txt > explanations.jsonl
   lucid explain --method partition --features sentences --budget 256 < review.txt
   lucid explain --window --features sentences < long_review.txt
+  printf 'A man eats.\tSomeone eats.\n' | lucid explain --model nli-model --pair
+
+With --pair, the features of both texts are attributed together (the
+template's [CLS] and [SEP]s are never masked), each marked with its text:
+JSON "segment": 0 or 1 on every feature and "text_pair"; the terminal and
+the --html heatmap show the two texts apart. Not with --window, --why-not,
+--method counterfactual or --global.
 
 Output: the prediction, the method and the model evaluations it spent
 ("exact" only when every coalition was evaluated: exact, or KernelSHAP when
@@ -136,7 +144,7 @@ them is reported as an error and the others go on.
 `
 
 func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("explain", explainHelp+globalHelp, stderr)
+	fs := newFlagSet("explain", explainHelp+pairHelp+globalHelp, stderr)
 	var mf modelFlags
 	mf.register(fs)
 	method := fs.String("method", "kernelshap", "kernelshap, exact, lime, ig, occlusion, grad-input, saliency, counterfactual or partition")
@@ -162,6 +170,7 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	whyNot := fs.String("why-not", "", "also find the smallest set of words whose removal makes the model say LABEL (by name or index)")
 	summary := fs.String("summary", "plain", "the summary's wording: plain (for anyone) or technical (with f(x), the base value, each attribution and its share, and standard errors); JSON has both")
 	editBudget := fs.Int("edit-budget", attribution.DefaultEditBudget, fmt.Sprintf("model evaluations the edit search may spend (--why-not, --method counterfactual), 1 to %d", maxBudget))
+	pair := fs.Bool("pair", false, "each input is a sentence pair, \"text<TAB>text_pair\", encoded with the tokenizer's pair template (longest-first truncation)")
 	gf := registerGlobalFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -216,6 +225,16 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	if *stride > 0 && !*window {
 		return usagef("--window-stride %d needs --window", *stride)
+	}
+	if *pair {
+		switch {
+		case *window:
+			return usagef("--pair --window: a pair is read as the pair template and longest-first truncation give it, not in windows")
+		case *whyNot != "" || req.Method == attribution.MethodCounterfactual:
+			return usagef("--pair: the edit search (--why-not, --method counterfactual) reads one text")
+		case gf.on:
+			return usagef("--pair --global: the global aggregate reads one text per row")
+		}
 	}
 	useColor := *color == "always" || (*color == "auto" && isTerminal(stdout))
 
@@ -300,13 +319,20 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	err = readTexts(ctx, fs.Args(), stdin, 64, func(texts []string, lines []int) error {
 		reqs := make([]attribution.Request, len(texts))
+		var splitErrs map[int]error
 		for i, t := range texts {
 			reqs[i] = req
 			reqs[i].Text = t
 		}
+		if *pair {
+			texts, splitErrs = pairRequests(reqs)
+		}
 		// Each explanation's coalitions must fit beside the rows in
 		// flight; as many run at once as fit (at most 8).
 		plan := planExplanations(clf.Tokenizer, req, texts, int64(mf.maxMemory)-inference, folder.Hidden)
+		for i, err := range splitErrs {
+			plan.refused[i] = err
+		}
 		results, errs := x.ExplainAll(ctx, plan.requests(reqs), plan.workers)
 		results, errs = plan.merge(results, errs)
 		for i, r := range results {
@@ -428,16 +454,21 @@ func renderExplanation(w io.Writer, r *attribution.Result, top int, color, techn
 	for _, f := range r.Features {
 		maxAbs = max(maxAbs, math.Abs(f.Attribution))
 	}
-	// The text with every feature coloured, the gaps between them as they are.
-	var b strings.Builder
-	last := 0
-	for _, f := range r.Features {
-		b.WriteString(termSafe(r.Text[last:f.ByteStart]))
-		b.WriteString(paint(termSafe(r.Text[f.ByteStart:f.ByteEnd]), f.Attribution, maxAbs, color))
-		last = f.ByteEnd
+	// The text with every feature coloured, the gaps between them as they
+	// are; a pair's two texts apart.
+	if r.TextPair != nil {
+		renderPairTexts(w, r, maxAbs, color)
+	} else {
+		var b strings.Builder
+		last := 0
+		for _, f := range r.Features {
+			b.WriteString(termSafe(r.Text[last:f.ByteStart]))
+			b.WriteString(paint(termSafe(r.Text[f.ByteStart:f.ByteEnd]), f.Attribution, maxAbs, color))
+			last = f.ByteEnd
+		}
+		b.WriteString(termSafe(r.Text[last:]))
+		fmt.Fprintf(w, "\n  %s\n\n", b.String())
 	}
-	b.WriteString(termSafe(r.Text[last:]))
-	fmt.Fprintf(w, "\n  %s\n\n", b.String())
 
 	order := make([]int, len(r.Features))
 	for i := range order {
@@ -455,7 +486,7 @@ func renderExplanation(w io.Writer, r *attribution.Result, top int, color, techn
 	shown := order[:max(0, min(top, len(order)))]
 	textWidth := 0
 	for _, i := range shown {
-		textWidth = max(textWidth, displayWidth(termSafe(r.Features[i].Text)))
+		textWidth = max(textWidth, displayWidth(featureLabel(r.Features[i])))
 	}
 	textWidth = min(textWidth, 24)
 	for _, i := range shown {
@@ -464,7 +495,7 @@ func renderExplanation(w io.Writer, r *attribution.Result, top int, color, techn
 		if f.StdErr != nil {
 			se = fmt.Sprintf(" ± %.4f", *f.StdErr)
 		}
-		fmt.Fprintf(w, "  %+.4f%s  %s %s\n", f.Attribution, se, padRight(termSafe(f.Text), textWidth), bar(f.Attribution, maxAbs, color))
+		fmt.Fprintf(w, "  %+.4f%s  %s %s\n", f.Attribution, se, padRight(featureLabel(f), textWidth), bar(f.Attribution, maxAbs, color))
 	}
 	if len(r.Labels) > 0 {
 		renderLabels(w, r, order, top)

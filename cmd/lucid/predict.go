@@ -10,12 +10,14 @@ import (
 	"math"
 	"strings"
 
+	"github.com/lucid-nlp/lucid/attribution"
 	"github.com/lucid-nlp/lucid/engine"
 	"github.com/lucid-nlp/lucid/models"
 )
 
 const predictHelp = `
 Usage: lucid predict [flags] [TEXT...] [-- TEXT...]
+       lucid predict --pair [flags] < pairs.tsv
 
 Classifies each TEXT, or each line of standard input when no TEXT is given
 (streamed: input of any length runs in constant memory).
@@ -24,6 +26,12 @@ Examples:
   lucid predict "a gorgeous, witty, seductive movie"
   lucid predict --json < texts.txt > predictions.jsonl
   lucid predict --thresholds fit/thresholds.json --group-col gender --data people.csv --json
+  printf 'A man eats.\tSomeone eats.\n' | lucid predict --model nli-model --pair --json
+  lucid predict --model nli-model --data nli.tsv --text-col premise --text-pair-col hypothesis
+
+With --text-pair-col COL, predict reads the sentence pairs of --data (CSV,
+TSV or JSONL, streamed): the first text from --text-col, the second from
+COL; each row prints as a --pair line does, errors naming the file's line.
 
 With --thresholds FILE (from lucid audit --fit-thresholds), predict reads
 the rows of --data (CSV, TSV or JSONL, streamed) and applies the group's rule
@@ -50,8 +58,10 @@ is "ABOVE  label=p label=p ...  text" (ABOVE: the labels at or above their
 threshold, comma-separated, "-" for none) and its JSON adds
 "labels_above_threshold": [...] and "thresholds": {...}; a regression line
 is "score  value  text" and its JSON has "score" instead of "label" and
-"probabilities". JSON adds "truncated": true when the text was longer than the model reads and
-"warnings": [...] for an empty text. A line
+"probabilities". JSON adds "truncated": true when the text was longer than
+the model reads and "warnings": [...] for an empty text; with --pair also
+"text_pair" and, when the pair was cut, "pair_truncation" (terminal output
+shows the two texts with ⇥ between them). A line
 that cannot be read (invalid UTF-8) gets {"line": N, "error": ...} (without
 --json the error goes to standard error) and the command exits 1 after the
 rest is done. In terminal output, control characters and bidirectional
@@ -65,19 +75,26 @@ exit 2): --batch 1 to 4096, --sessions 1 to 64, --threads at most 4 per CPU
 `
 
 func runPredict(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("predict", predictHelp, stderr)
+	fs := newFlagSet("predict", predictHelp+pairHelp, stderr)
 	var mf modelFlags
 	mf.register(fs)
 	batch := fs.Int("batch", models.DefaultBatchSize, fmt.Sprintf("rows per ONNX Runtime batch, 1 to %d", maxBatch))
 	asJSON := fs.Bool("json", false, "print one JSON object per input line")
 	threshold := fs.Float64("threshold", 0.5, "multi-label models: report the labels whose probability is at least this, 0 to 1")
 	labelThr := fs.String("label-thresholds", "", `multi-label models: per-label thresholds, a JSON object {"label": t} or TSV lines label<TAB>t (others keep --threshold)`)
+	pair := fs.Bool("pair", false, "each input is a sentence pair, \"text<TAB>text_pair\", encoded with the tokenizer's pair template (longest-first truncation)")
+	textPairCol := fs.String("text-pair-col", "", "with --data: classify sentence pairs, the second text from this column (the first from --text-col)")
 	var thr thresholdPredictFlags
 	thr.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := firstError(mf.validate(), intFlag("batch", *batch, 1, maxBatch), thr.check(fs.Args())); err != nil {
+	pairCheck := thr.check(fs.Args())
+	if *textPairCol != "" {
+		pairCheck = checkPairFile(*thr.file, *thr.data, *thr.groupCol, fs.Args())
+		*pair = true
+	}
+	if err := firstError(mf.validate(), intFlag("batch", *batch, 1, maxBatch), pairCheck); err != nil {
 		return err
 	}
 	if math.IsNaN(*threshold) || *threshold < 0 || *threshold > 1 {
@@ -125,17 +142,36 @@ func runPredict(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		}
 	}
 	if *thr.file != "" {
+		if *pair {
+			return usagef("--pair does not go with --thresholds: threshold rules are fitted on single texts")
+		}
 		return predictWithThresholds(ctx, clf, &thr, *batch, *asJSON, stdout, stderr)
 	}
 
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
-	p := predictPrinter{w: out, errw: stderr, json: *asJSON, labels: clf.Labels(), head: head, thresholds: perLabel}
+	p := predictPrinter{w: out, errw: stderr, json: *asJSON, labels: clf.Labels(), head: head, thresholds: perLabel, pair: *pair}
+
+	if *textPairCol != "" {
+		if err := predictPairFile(ctx, clf, &p, out, *thr.data, *thr.format, *thr.textCol, *textPairCol, 8**batch); err != nil {
+			return err
+		}
+		if p.failed > 0 {
+			return fmt.Errorf("%d of %d rows could not be classified (%s)", p.failed, p.total, whereErrorsAre(*asJSON))
+		}
+		return nil
+	}
 
 	// Texts are classified in chunks of several batches: enough for the
 	// length-sorting in Predict to cut padding, few enough to stream.
 	err = readTexts(ctx, fs.Args(), stdin, 8**batch, func(texts []string, lines []int) error {
-		preds, err := clf.Predict(ctx, texts)
+		var preds []models.Prediction
+		var err error
+		if *pair {
+			preds, err = predictPairLines(ctx, clf, texts)
+		} else {
+			preds, err = clf.Predict(ctx, texts)
+		}
 		if err != nil {
 			return err
 		}
@@ -168,6 +204,7 @@ type predictPrinter struct {
 	head          engine.Head
 	thresholds    labelThresholds // multi-label only
 	failed, total int
+	pair          bool // inputs are sentence pairs (--pair)
 }
 
 type predictionJSON struct {
@@ -186,6 +223,9 @@ type predictionJSON struct {
 	Logits     []float32          `json:"logits"`
 	Truncated  bool               `json:"truncated,omitempty"`
 	Warnings   []string           `json:"warnings,omitempty"`
+	// With --pair: the second text, and what longest-first truncation cut.
+	TextPair       *string                     `json:"text_pair,omitempty"`
+	PairTruncation *attribution.PairTruncation `json:"pair_truncation,omitempty"`
 }
 
 // emptyTextWarning is said of a text with nothing but white space: the
@@ -220,6 +260,9 @@ func (p *predictPrinter) print(line int, pr models.Prediction) error {
 		return err
 	}
 	warnings := textWarnings(pr.Text)
+	if p.pair {
+		warnings = textWarnings(pr.Text + pr.TextPair)
+	}
 	if p.json {
 		j := predictionJSON{Text: pr.Text, Head: p.head.String(), Logits: pr.Logits, Truncated: pr.Truncated, Warnings: warnings}
 		if p.head == engine.Regression {
@@ -240,6 +283,9 @@ func (p *predictPrinter) print(line int, pr models.Prediction) error {
 				j.Thresholds[l] = p.thresholds[i]
 			}
 		}
+		if p.pair {
+			j.TextPair, j.PairTruncation = &pr.TextPair, pairTruncationJSON(pr)
+		}
 		return writeJSON(p.w, j)
 	}
 	// The marks come before the text, where they are seen even when the
@@ -255,10 +301,14 @@ func (p *predictPrinter) print(line int, pr models.Prediction) error {
 		mark = "[truncated] "
 	}
 	// Texts and labels are data: escaped so they cannot drive the terminal.
+	text := termSafe(pr.Text)
+	if p.pair {
+		text += pairSeparator + termSafe(pr.TextPair)
+	}
 	var err error
 	switch p.head {
 	case engine.Regression:
-		_, err = fmt.Fprintf(p.w, "%-10s %.4f  %s%s\n", "score", pr.Probabilities[0], mark, termSafe(pr.Text))
+		_, err = fmt.Fprintf(p.w, "%-10s %.4f  %s%s\n", "score", pr.Probabilities[0], mark, text)
 	case engine.MultiLabel:
 		above := strings.Join(p.thresholds.above(p.labels, pr.Probabilities), ",")
 		if above == "" {
@@ -268,9 +318,9 @@ func (p *predictPrinter) print(line int, pr models.Prediction) error {
 		for i, l := range p.labels {
 			parts[i] = fmt.Sprintf("%s=%.4f", l, pr.Probabilities[i])
 		}
-		_, err = fmt.Fprintf(p.w, "%-10s %s  %s%s\n", termSafe(above), termSafe(strings.Join(parts, " ")), mark, termSafe(pr.Text))
+		_, err = fmt.Fprintf(p.w, "%-10s %s  %s%s\n", termSafe(above), termSafe(strings.Join(parts, " ")), mark, text)
 	default:
-		_, err = fmt.Fprintf(p.w, "%-10s %.4f  %s%s\n", termSafe(pr.Label), pr.Probabilities[pr.LabelIndex], mark, termSafe(pr.Text))
+		_, err = fmt.Fprintf(p.w, "%-10s %.4f  %s%s\n", termSafe(pr.Label), pr.Probabilities[pr.LabelIndex], mark, text)
 	}
 	return err
 }

@@ -28,7 +28,7 @@ func (t *thresholdPredictFlags) register(fs interface {
 }) {
 	t.file = fs.String("thresholds", "", "apply group thresholds from this thresholds.json (needs --data; see lucid audit --fit-thresholds)")
 	t.groupCol = fs.String("group-col", "", "with --thresholds: the group column of --data (default: the column the thresholds were fitted on)")
-	t.data = fs.String("data", "", "with --thresholds: a .csv, .tsv or .jsonl file of texts and groups, read row by row")
+	t.data = fs.String("data", "", "with --thresholds (or --text-pair-col): a .csv, .tsv or .jsonl file of texts and groups (or pairs), read row by row")
 	t.format = fs.String("format", "", "with --data: csv, tsv or jsonl (default: from the extension)")
 	t.textCol = fs.String("text-col", "", "with --data: the text column (default: text, sentence or content)")
 }

@@ -48,6 +48,12 @@ Endpoints:
 Predictions say "head": a multi-label model (config.json's problem_type, or
 --head) gives each label's own sigmoid and "labels_above_threshold" (0.5);
 a regression head gives "score". Explanations follow the head likewise.
+Sentence pairs (NLI, rerankers): a v1 instance ["text", "text_pair"] or
+{"text": ..., "text_pair": ...}; in infer (REST and gRPC) a second BYTES
+input named text_pair, one second text per text. Pairs are encoded with
+the tokenizer's pair template, cut longest-first; predictions echo
+"text_pair" (and "pair_truncation" when cut), explanations mark each
+feature's "segment".
 A known path asked with another method is 405 with Allow. An empty text
 is classified with a warning ("warnings"; infer: "parameters"); a body
 that is not UTF-8 is refused (400). The token's scheme may be written in

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"sort"
 
+	"github.com/lucid-nlp/lucid/fairness/pairtext"
 	"github.com/lucid-nlp/lucid/fairness/scoring"
 	"github.com/lucid-nlp/lucid/fairness/stats"
 )
@@ -112,6 +113,12 @@ type Config struct {
 	// FailRateThreshold is the highest failure rate that passes, in
 	// (0, 1); 0 means DefaultFailRateThreshold.
 	FailRateThreshold float64
+	// Pairs says the texts are sentence pairs joined by pairtext.Join:
+	// each test's edit then applies to PairSide's texts, and Symmetric
+	// adds the order-swap test (PairTests).
+	Pairs     bool
+	PairSide  pairtext.Side
+	Symmetric bool
 }
 
 // Runner runs behavioural tests over a stream of texts: Add each text,
@@ -160,6 +167,9 @@ func NewRunner(clf Classifier, cfg Config) (*Runner, error) {
 	tests := cfg.Tests
 	if tests == nil {
 		tests = DefaultTests()
+	}
+	if cfg.Pairs {
+		tests = PairTests(tests, cfg.PairSide, cfg.Symmetric)
 	}
 	if len(tests) == 0 {
 		return nil, fmt.Errorf("consistency: no tests to run")

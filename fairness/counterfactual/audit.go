@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/lucid-nlp/lucid/fairness/pairtext"
 	"github.com/lucid-nlp/lucid/fairness/scoring"
 	"github.com/lucid-nlp/lucid/fairness/stats"
 )
@@ -62,6 +63,11 @@ type Config struct {
 	// whose name hashes smallest (a sample that does not depend on order)
 	// and says so. 0 means DefaultMaxFrames (500).
 	MaxFrames int
+	// Pairs says the texts are sentence pairs joined by pairtext.Join;
+	// PairSide says which text a swap changes: the first, the second, or
+	// both (a term swapped wherever it is in the pair).
+	Pairs    bool
+	PairSide pairtext.Side
 }
 
 // Audit measures how a classifier's output moves under identity-term
@@ -115,6 +121,9 @@ type Audit struct {
 	strata    map[strataKey]*stratumAcc
 	frames    frameSet
 	worst     exampleHeap
+	// pairs and pairSide are Config's (pair.go).
+	pairs    bool
+	pairSide pairtext.Side
 }
 
 type item struct {
@@ -244,7 +253,12 @@ func NewAudit(clf Classifier, cfg Config) (*Audit, error) {
 	for i, f := range fams {
 		a.nameFam[i] = IsNameFamily(f)
 	}
+	a.pairs, a.pairSide = cfg.Pairs, cfg.PairSide
 	a.fingerprint = a.fingerprintOf()
+	if a.pairs {
+		// Swaps of one side and of both are different audits: no merge.
+		a.fingerprint += "|pairs:" + a.pairSide.String()
+	}
 	return a, nil
 }
 
@@ -277,6 +291,9 @@ func (a *Audit) AddFramed(ctx context.Context, text, frame string) error {
 // swapsOf is every swap the audit scores for text: Counterfactuals for a
 // family of terms, each name with each of its partners for a name family.
 func (a *Audit) swapsOf(text string) []Swap {
+	if out, ok := a.pairSwaps(text); ok {
+		return out
+	}
 	var out []Swap
 	for i := range a.fams {
 		if a.nameFam[i] {
