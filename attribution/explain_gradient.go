@@ -24,7 +24,7 @@ func derivativesPath(m engine.Model, req Request) (gm engine.GradientModel, path
 	gm, ok := m.(engine.GradientModel)
 	switch {
 	case req.FiniteDifferences:
-		return nil, DerivativesFiniteDifferences, "asked for (FiniteDifferences, --finite-differences)"
+		return nil, DerivativesFiniteDifferences, "asked for (FiniteDifferences; lucid bench --methods ig-fd)"
 	case !ok:
 		return nil, DerivativesFiniteDifferences, fmt.Sprintf("the model (%T) has no gradient graph", m)
 	case !gm.HasGradientGraph():
