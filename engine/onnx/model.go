@@ -311,8 +311,16 @@ func (m *Model) openEmbeddings() error {
 
 func (m *Model) loadEmbeddings() error {
 	if !m.HasEmbeddingGraphs() {
-		return fmt.Errorf("onnx: model folder %s lacks %s and %s, which path attributions need (scripts/export_models.py writes them)",
-			m.dir, EmbedModelFile, LookupFile)
+		var missing []string
+		for _, f := range []string{EmbedModelFile, LookupFile} {
+			if !m.src.has(f) {
+				missing = append(missing, f)
+			}
+		}
+		// An optimum-style export has model.onnx only: say which files are
+		// missing and the command that writes them.
+		return fmt.Errorf("onnx: model folder %s lacks %s, which path attributions need; for a BERT, MiniLM, DistilBERT or RoBERTa export, `/usr/bin/python3 scripts/export_models.py grad %s` writes them (and %s) from model.onnx",
+			m.dir, strings.Join(missing, " and "), m.dir, GradFile)
 	}
 	eFile, err := m.src.graph(EmbedModelFile)
 	if err != nil {
