@@ -109,3 +109,20 @@ func TestFolderWithoutGradientGraph(t *testing.T) {
 	_, _, err = m.Gradient(context.Background(), b, []int{0}, engine.ScoreLogit)
 	assert.ErrorContains(t, err, "has no model_grad.onnx")
 }
+
+// The gradient graph's sessions take DefaultGradientThreads unless
+// WithThreads chose threads for every graph.
+func TestGradientThreadsDefault(t *testing.T) {
+	m, err := Open(benchModel)
+	require.NoError(t, err)
+	defer m.Close()
+	assert.Equal(t, DefaultGradientThreads, m.GradientThreads())
+	m2, err := Open(benchModel, WithThreads(2))
+	require.NoError(t, err)
+	defer m2.Close()
+	assert.Equal(t, 2, m2.GradientThreads(), "an explicit --threads applies to the gradient graph too")
+	m3, err := Open(benchModel, WithThreads(0))
+	require.NoError(t, err)
+	defer m3.Close()
+	assert.Equal(t, DefaultGradientThreads, m3.GradientThreads(), "0 keeps the defaults")
+}
