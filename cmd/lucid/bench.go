@@ -166,7 +166,12 @@ func runBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	}
 	gradMethods := slices.Contains(ms, attribution.MethodGradInput) || slices.Contains(ms, attribution.MethodSaliency)
 	if slices.Contains(ms, attribution.MethodPath) || gradMethods {
-		clf.Model.Hidden() // open the embedding graphs now, not inside the first timed explanation
+		// Open the embedding graphs now, not inside the first timed explanation.
+		if clf.Model.HasEmbeddingGraphs() {
+			if err := clf.Model.OpenEmbeddings(); err != nil {
+				return err
+			}
+		}
 		if clf.Model.HasGradientGraph() && (gradMethods || slices.ContainsFunc(fdPath, func(fd bool) bool { return !fd })) {
 			// The gradient graph too, and its floor: ig on gradients is
 			// measured against the gradient graph's own throughput.

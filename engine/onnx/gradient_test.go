@@ -126,3 +126,26 @@ func TestGradientThreadsDefault(t *testing.T) {
 	defer m3.Close()
 	assert.Equal(t, DefaultGradientThreads, m3.GradientThreads(), "0 keeps the defaults")
 }
+
+// The gradient methods need the lookup graph and model_grad.onnx only:
+// opening the gradient graph and running it leave model_embeds.onnx's
+// sessions unopened (a one-shot ig no longer pays for them); the first
+// RunEmbeds opens them.
+func TestGradientPathLeavesModelEmbedsClosed(t *testing.T) {
+	m, err := Open(benchModel, WithLabels([]string{"NEGATIVE", "POSITIVE"}))
+	require.NoError(t, err)
+	defer m.Close()
+	require.NoError(t, m.OpenGradient())
+	ctx := context.Background()
+	ids := []int64{101, 1037, 2204, 3185, 102}
+	x, err := m.Embed(ctx, ids)
+	require.NoError(t, err)
+	b := engine.EmbedBatch{Rows: 1, SeqLen: len(ids), Hidden: m.Hidden(), Embeds: x, AttentionMask: []int64{1, 1, 1, 1, 1}}
+	logits, _, err := m.Gradient(ctx, b, []int{1}, engine.ScoreLogit)
+	require.NoError(t, err)
+	assert.Nil(t, m.embeds, "model_embeds.onnx not opened by the gradient path")
+	viaEmbeds, err := m.RunEmbeds(ctx, b)
+	require.NoError(t, err)
+	assert.NotNil(t, m.embeds)
+	assert.InDeltaSlice(t, logits.Data, viaEmbeds.Data, 1e-5)
+}
