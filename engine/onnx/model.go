@@ -55,9 +55,9 @@ type Model struct {
 	embedsOnce sync.Once
 	embedsErr  error
 	embedsOpen func() (*graph, error)
-	lookup      *graph
-	lookupOut   string
-	hidden      int
+	lookup     *graph
+	lookupOut  string
+	hidden     int
 
 	gradOnce   sync.Once
 	gradErr    error
