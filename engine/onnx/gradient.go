@@ -11,9 +11,10 @@ import (
 
 // DefaultGradientThreads is the gradient graph's intra-op threads per
 // session unless WithThreads sets them for every graph. Measured on the
-// shipped model on a 2-CPU machine: a second thread gained nothing on an
-// idle machine and lost most of the throughput on a loaded one (196 rows/s
-// at 2 threads against 1,170–1,350 at 1), so one thread is the default.
+// shipped model on a 2-CPU machine, a second thread never paid: issue 21
+// saw 196 rows/s at 2 threads against 1,170–1,350 at 1 under load, and at
+// a load average of 17–22, alternating 10 rounds, 1 thread gave 275, 180
+// and 145 rows/s at batch 1, 17 and 64 against 153, 154 and 120 at 2.
 const DefaultGradientThreads = 1
 
 // GradientThreads is the intra-op threads the gradient graph's sessions
