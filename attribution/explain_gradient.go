@@ -28,7 +28,7 @@ func derivativesPath(m engine.Model, req Request) (gm engine.GradientModel, path
 	case !ok:
 		return nil, DerivativesFiniteDifferences, fmt.Sprintf("the model (%T) has no gradient graph", m)
 	case !gm.HasGradientGraph():
-		return nil, DerivativesFiniteDifferences, "the model folder has no model_grad.onnx (scripts/export_models.py grad DIR writes it)"
+		return nil, DerivativesFiniteDifferences, "the model folder has no model_grad.onnx, which scripts/export_models.py grad DIR writes"
 	}
 	return gm, DerivativesGradientGraph, ""
 }
