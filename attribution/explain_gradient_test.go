@@ -115,15 +115,17 @@ func TestRequestFiniteDifferences(t *testing.T) {
 }
 
 // The memory estimates of the gradient methods: grad-input and saliency
-// hold two rows whatever the budget; ig's estimate covers the gradient
+// hold one row (two with Linearization) whatever the budget; ig's estimate covers the gradient
 // batch as well as the finite differences' rows; both grow with tokens ×
 // hidden.
 func TestEstimateBytesGradientMethods(t *testing.T) {
 	small := EstimateBytes(Request{Method: MethodGradInput}, 10, 12, 128)
 	assert.Equal(t, small, EstimateBytes(Request{Method: MethodGradInput, Budget: MaxBudget}, 10, 12, 128), "the budget does not matter")
 	assert.Equal(t, small, EstimateBytes(Request{Method: MethodSaliency}, 10, 12, 128))
-	// 2 × live: 2·T·(4H+16) + 4·T·4H + 16T at T = 12, H = 128.
-	assert.Equal(t, int64(2*(2*12*(128*4+16)+4*12*128*4+12*16)), small)
+	// 2 × live: T·(4H+16) + 3·T·4H + 16T at T = 12, H = 128; with
+	// Linearization 2·T·(4H+16) + 4·T·4H + 16T.
+	assert.Equal(t, int64(2*(12*(128*4+16)+3*12*128*4+12*16)), small)
+	assert.Equal(t, int64(2*(2*12*(128*4+16)+4*12*128*4+12*16)), EstimateBytes(Request{Method: MethodGradInput, Linearization: true}, 10, 12, 128))
 	assert.Greater(t, EstimateBytes(Request{Method: MethodGradInput}, 10, 512, 768), 40*small)
 	ig := EstimateBytes(Request{Method: MethodPath}, 10, 12, 128)
 	assert.Greater(t, ig, small)
