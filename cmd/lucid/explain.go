@@ -254,10 +254,16 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return err
 	}
 	defer clf.Close()
-	if gradientMethod(req.Method) && clf.Model.HasGradientGraph() {
+	switch {
+	case gradientMethod(req.Method) && clf.Model.HasGradientGraph():
 		// Open the gradient graph with the model, as bench and serve do,
 		// not inside the first explanation, whose wall time it tripled.
 		if err := clf.Model.OpenGradient(); err != nil {
+			return err
+		}
+	case req.Method == attribution.MethodPath && clf.Model.HasEmbeddingGraphs():
+		// Finite differences run on model_embeds.onnx: open it now too.
+		if err := clf.Model.OpenEmbeddings(); err != nil {
 			return err
 		}
 	}
