@@ -70,13 +70,15 @@
 //
 // The path method (ig) attributes along a straight path in embedding space,
 // integrated-gradient style. By default it runs the model's gradient graph
-// (engine.GradientModel, IntegratedGradients): steps + 2 rows per text, and
-// ExplainAll batches several texts' rows together. Models without a
-// gradient graph, or a Request with FiniteDifferences, use IntegratedPath,
-// which takes each token's derivative by central finite differences (2 +
-// 2·tokens·steps rows). GradientAttribution gives one-row gradient × input
-// and saliency. Explainer ties the methods to a tokenizer and a model for
-// whole texts.
+// (engine.GradientModel, IntegratedGradients): steps + 1 gradient rows per
+// text (the quadrature points and the baseline; f(x) is the prediction
+// run's), and ExplainAll batches several texts' rows together. Models
+// without a gradient graph, or a Request with FiniteDifferences, use
+// IntegratedPath, which takes each token's derivative by central finite
+// differences (2 + 2·tokens·steps rows); Result.Settings.Derivatives says
+// which ran and why. GradientAttributions gives gradient × input and
+// saliency from one gradient row per text, batched across texts.
+// Explainer ties the methods to a tokenizer and a model for whole texts.
 //
 // The published estimators Lucid's KernelSHAP is compared against
 // (LeverageSHAP, kADD-SHAP, Tree MSR, OddSHAP) live in bench/baselines;

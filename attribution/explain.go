@@ -89,6 +89,13 @@ type Request struct {
 	// model has a gradient graph (steps + 2 rows): for benchmarks and for
 	// checking one path against the other.
 	FiniteDifferences bool
+	// Linearization makes grad-input and saliency also run the text at
+	// zero word embeddings (one more gradient row), so that gradient ×
+	// input's sum can be set against f(x) − f(0) (the
+	// linearization_error diagnostic) and the base value is a model run;
+	// without it the base value is f(x) − Σ attributions
+	// (Settings.BaseImplied).
+	Linearization bool
 	// Level makes features words (default), tokens, phrases or sentences
 	// (perturb.Outline). For MethodPartition it is the level reported: the
 	// hierarchy's leaves, with the coarser outline levels above them.
@@ -216,9 +223,10 @@ func (x *Explainer) Explain(ctx context.Context, req Request) (*Result, error) {
 	return x.explain(ctx, req, nil)
 }
 
-// explain is Explain with, for ig on a gradient graph, the text's path
-// already computed by ExplainAll in shared batches (nil: compute it here).
-func (x *Explainer) explain(ctx context.Context, req Request, pre *precomputedPath) (*Result, error) {
+// explain is Explain with, for the gradient methods, the text's
+// prediction and gradient rows already computed by ExplainAll in shared
+// batches (nil: compute them here).
+func (x *Explainer) explain(ctx context.Context, req Request, pre *precomputed) (*Result, error) {
 	start := time.Now()
 	if req.Method == "" {
 		req.Method = MethodKernelSHAP
@@ -265,14 +273,21 @@ func (x *Explainer) explain(ctx context.Context, req Request, pre *precomputedPa
 			enc.FullLength, x.Tokenizer.MaxLength(), x.Tokenizer.MaxLength()))
 	}
 
-	// The full input once, for the prediction; its score seeds the game.
-	full := engine.Batch{Rows: 1, SeqLen: enc.Len(), InputIDs: enc.IDs, AttentionMask: enc.AttentionMask, TokenTypeIDs: enc.TypeIDs}
-	t0 := time.Now()
-	logits, err := x.model().Run(ctx, full)
-	if err != nil {
-		return nil, err
+	// The full input once, for the prediction; its score seeds the game
+	// (and is ig's f(x)). ExplainAll may have run it with other texts'.
+	var logits engine.Logits
+	var predictTime time.Duration
+	if pre != nil && pre.logits != nil {
+		logits = engine.Logits{Rows: 1, Labels: len(pre.logits), Data: pre.logits}
+		predictTime = pre.predictTime
+	} else {
+		full := engine.Batch{Rows: 1, SeqLen: enc.Len(), InputIDs: enc.IDs, AttentionMask: enc.AttentionMask, TokenTypeIDs: enc.TypeIDs}
+		t0 := time.Now()
+		if logits, err = x.model().Run(ctx, full); err != nil {
+			return nil, err
+		}
+		predictTime = runTime(logits, t0)
 	}
-	predictTime := runTime(logits, t0)
 	probs := x.head().Probabilities(logits.Row(0))
 	res.Probabilities = make(map[string]float64, len(labels))
 	best := 0
@@ -293,9 +308,9 @@ func (x *Explainer) explain(ctx context.Context, req Request, pre *precomputedPa
 	var stats evaluate.Stats
 	switch req.Method {
 	case MethodPath:
-		attr, stats, err = x.explainPath(ctx, req, enc, feats, target, res, pre)
+		attr, stats, err = x.explainPath(ctx, req, enc, feats, target, x.gradOutput().Score(logits.Row(0), target), res, pre)
 	case MethodGradInput, MethodSaliency:
-		attr, stats, err = x.explainGradient(ctx, req, enc, feats, target, res)
+		attr, stats, err = x.explainGradient(ctx, req, enc, feats, target, res, pre)
 	default:
 		var shared map[string][]float64
 		if req.AllTargets {
@@ -464,9 +479,12 @@ func (res *Result) sampledBudget(budget, minimum, n int, what string) int {
 }
 
 // explainPath runs the integrated-gradient-style path method and sums its
-// token attributions into features.
+// token attributions into features; full is f(x) from the prediction run.
+// Settings.Derivatives says whether the gradient graph or finite
+// differences took the derivatives, and Settings.DerivativesReason why
+// finite differences did.
 func (x *Explainer) explainPath(ctx context.Context, req Request, enc *tokenize.Encoding, feats []perturb.Feature,
-	target int, res *Result, pre *precomputedPath) (*Attribution, evaluate.Stats, error) {
+	target int, full float64, res *Result, pre *precomputed) (*Attribution, evaluate.Stats, error) {
 	em, ok := x.model().(engine.EmbeddingModel)
 	if !ok {
 		return nil, evaluate.Stats{}, fmt.Errorf("attribution: the path method needs a model that runs from embeddings; this one (%T) does not", x.model())
@@ -484,8 +502,10 @@ func (x *Explainer) explainPath(ctx context.Context, req Request, enc *tokenize.
 		budget = DefaultPathBudget
 	}
 	res.Settings.Quadrature = req.Rule.String()
-	if gm, ok := em.(engine.GradientModel); ok && gm.HasGradientGraph() && !req.FiniteDifferences {
-		return x.explainGradientPath(ctx, gm, req, enc, feats, target, baseline, steps, budget, res, pre)
+	gm, path, why := derivativesPath(x.model(), req)
+	res.Settings.Derivatives, res.Settings.DerivativesReason = path, why
+	if gm != nil {
+		return x.explainGradientPath(ctx, gm, req, enc, feats, target, full, baseline, steps, budget, res, pre)
 	}
 	p, err := IntegratedPath(ctx, em, enc, PathOptions{Steps: steps, Budget: budget, Rule: req.Rule, BaselineID: baseline, Target: target, Output: x.gradOutput()})
 	if err != nil {
@@ -539,9 +559,9 @@ func pathAttribution(p *PathResult, feats []perturb.Feature, res *Result) *Attri
 }
 
 // ExplainAll explains many texts concurrently (workers at once, default 8)
-// so their rows share the evaluator's batches; ig on a model with a
-// gradient graph runs all its texts' gradient rows together first, in
-// shared gradient batches. results[i] and errs[i]
+// so their rows share the evaluator's batches; ig, grad-input and saliency
+// on a model with a gradient graph run all their texts' prediction and
+// gradient rows together first, in shared batches. results[i] and errs[i]
 // answer reqs[i].
 func (x *Explainer) ExplainAll(ctx context.Context, reqs []Request, workers int) ([]*Result, []error) {
 	if workers <= 0 {
@@ -549,10 +569,10 @@ func (x *Explainer) ExplainAll(ctx context.Context, reqs []Request, workers int)
 	}
 	start := time.Now()
 	results, errs := make([]*Result, len(reqs)), make([]error, len(reqs))
-	// ig on a gradient graph does not go through the evaluator, whose
-	// batches are what concurrent explanations share: its rows of all
-	// texts are run together first.
-	pre := x.precomputeGradientPaths(ctx, reqs)
+	// The gradient methods do not go through the evaluator, whose batches
+	// are what concurrent explanations share: their prediction and
+	// gradient rows of all texts are run together first.
+	pre := x.precomputeGradients(ctx, reqs)
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range min(workers, len(reqs)) {

@@ -13,11 +13,21 @@ import (
 	"github.com/lucid-nlp/lucid/evaluate"
 )
 
-// gradientCalls counts a gradient model's Gradient calls and rows.
+// gradientCalls counts a gradient model's Gradient calls and rows, and
+// its forward runs and their rows.
 type gradientCalls struct {
 	engine.GradientModel
-	mu          sync.Mutex
-	calls, rows int
+	mu                sync.Mutex
+	calls, rows       int
+	runs, forwardRows int
+}
+
+func (g *gradientCalls) Run(ctx context.Context, b engine.Batch) (engine.Logits, error) {
+	g.mu.Lock()
+	g.runs++
+	g.forwardRows += b.Rows
+	g.mu.Unlock()
+	return g.GradientModel.Run(ctx, b)
 }
 
 func (g *gradientCalls) Gradient(ctx context.Context, b engine.EmbedBatch, targets []int, score engine.Score) (engine.Logits, []float32, error) {
@@ -29,10 +39,11 @@ func (g *gradientCalls) Gradient(ctx context.Context, b engine.EmbedBatch, targe
 }
 
 // ExplainAll runs ig's gradient rows of all its texts in shared batches:
-// 6 texts × 18 rows in 2 gradient runs of at most 64 rows, not 6 runs of
-// 18, with the same attributions as one Explain per text (padding and
-// batch composition change float32 rounding only: 1e-5 of the largest
-// attribution).
+// 6 texts × 17 rows (16 steps and the baseline; f(x) is the prediction's)
+// in 2 gradient runs of at most 64 rows, not 6 runs of 17, and the 6
+// predictions in one forward run, with the same attributions as one
+// Explain per text (padding and batch composition change float32 rounding
+// only: 1e-5 of the largest attribution).
 func TestExplainAllBatchesGradientPathsAcrossTexts(t *testing.T) {
 	m, tok := gradientModel(t)
 	counted := &gradientCalls{GradientModel: m}
@@ -45,14 +56,19 @@ func TestExplainAllBatchesGradientPathsAcrossTexts(t *testing.T) {
 		reqs[i] = Request{Text: s, Method: MethodPath, Steps: 16}
 	}
 	results, errs := x.ExplainAll(context.Background(), reqs, 0)
-	assert.Equal(t, 2, counted.calls, "108 rows in batches of 64")
-	assert.Equal(t, len(texts)*18, counted.rows)
+	assert.Equal(t, 2, counted.calls, "102 rows in batches of 64")
+	assert.Equal(t, len(texts)*17, counted.rows)
+	assert.Equal(t, 1, counted.runs, "the 6 predictions in one forward run")
+	assert.Equal(t, len(texts), counted.forwardRows)
 	for i, s := range texts {
 		require.NoError(t, errs[i])
 		alone, err := x.Explain(context.Background(), reqs[i])
 		require.NoError(t, err)
 		assert.Equal(t, alone.Target, results[i].Target)
-		assert.Equal(t, 19, results[i].Evaluations, "steps + 2 gradient rows and the prediction")
+		assert.Equal(t, 18, results[i].Evaluations, "16 steps, the baseline row and the prediction")
+		assert.Equal(t, alone.Evaluations, results[i].Evaluations)
+		assert.Equal(t, DerivativesGradientGraph, results[i].Settings.Derivatives)
+		assert.InDelta(t, alone.FX, results[i].FX, 1e-6)
 		largest := 0.0
 		for _, f := range alone.Features {
 			largest = max(largest, math.Abs(f.Attribution))
@@ -88,25 +104,80 @@ func TestRequestFiniteDifferences(t *testing.T) {
 	g, err := x.Explain(context.Background(), Request{Text: text, Method: MethodPath, Steps: 8})
 	require.NoError(t, err)
 	assert.Equal(t, 1, counted.calls)
-	assert.Equal(t, 8+2+1, g.Evaluations)
+	assert.Equal(t, 8+1+1, g.Evaluations, "8 steps, the baseline row and the prediction")
+	assert.Equal(t, DerivativesFiniteDifferences, fd.Settings.Derivatives)
+	assert.Contains(t, fd.Settings.DerivativesReason, "asked for")
+	assert.Equal(t, DerivativesGradientGraph, g.Settings.Derivatives)
+	assert.Empty(t, g.Settings.DerivativesReason)
 	for j, f := range fd.Features {
 		assert.InDelta(t, f.Attribution, g.Features[j].Attribution, 1e-3, "word %q", f.Text)
 	}
 }
 
 // The memory estimates of the gradient methods: grad-input and saliency
-// hold two rows whatever the budget; ig's estimate covers the gradient
+// hold one row (two with Linearization) whatever the budget; ig's estimate covers the gradient
 // batch as well as the finite differences' rows; both grow with tokens ×
 // hidden.
 func TestEstimateBytesGradientMethods(t *testing.T) {
 	small := EstimateBytes(Request{Method: MethodGradInput}, 10, 12, 128)
 	assert.Equal(t, small, EstimateBytes(Request{Method: MethodGradInput, Budget: MaxBudget}, 10, 12, 128), "the budget does not matter")
 	assert.Equal(t, small, EstimateBytes(Request{Method: MethodSaliency}, 10, 12, 128))
-	// 2 × live: 2·T·(4H+16) + 4·T·4H + 16T at T = 12, H = 128.
-	assert.Equal(t, int64(2*(2*12*(128*4+16)+4*12*128*4+12*16)), small)
+	// 2 × live: T·(4H+16) + 3·T·4H + 16T at T = 12, H = 128; with
+	// Linearization 2·T·(4H+16) + 4·T·4H + 16T.
+	assert.Equal(t, int64(2*(12*(128*4+16)+3*12*128*4+12*16)), small)
+	assert.Equal(t, int64(2*(2*12*(128*4+16)+4*12*128*4+12*16)), EstimateBytes(Request{Method: MethodGradInput, Linearization: true}, 10, 12, 128))
 	assert.Greater(t, EstimateBytes(Request{Method: MethodGradInput}, 10, 512, 768), 40*small)
 	ig := EstimateBytes(Request{Method: MethodPath}, 10, 12, 128)
 	assert.Greater(t, ig, small)
 	// The gradient batch: DefaultBatchSize rows of T × H float32.
 	assert.GreaterOrEqual(t, ig, int64(2*evaluate.DefaultBatchSize*12*128*4))
+}
+
+// ExplainAll runs grad-input's and saliency's texts together: one forward
+// run for the predictions and one gradient run of one row per text, with
+// the attributions of one Explain per text; 2 evaluations per text (the
+// prediction and the gradient row), 3 with Linearization.
+func TestExplainAllBatchesGradientAttributions(t *testing.T) {
+	m, tok := gradientModel(t)
+	texts := []string{"a gorgeous , witty , seductive movie .", "the movie is a disaster from start to finish .",
+		"it 's not a bad film , just a forgettable one .", "The acting was superb but the plot made no sense.",
+		"one long string of cliches .", "I loved every minute of it!"}
+	for _, method := range []Method{MethodGradInput, MethodSaliency} {
+		for _, lin := range []bool{false, true} {
+			counted := &gradientCalls{GradientModel: m}
+			x := NewExplainer(tok, evaluate.New(counted, evaluate.Options{PadID: tok.PadID(), Output: evaluate.Logit}), "default")
+			reqs := make([]Request, len(texts))
+			for i, s := range texts {
+				reqs[i] = Request{Text: s, Method: method, Linearization: lin}
+			}
+			perText := 1
+			if lin {
+				perText = 2
+			}
+			results, errs := x.ExplainAll(context.Background(), reqs, 0)
+			assert.Equal(t, 1, counted.calls, "%s: one gradient run for all texts", method)
+			assert.Equal(t, perText*len(texts), counted.rows, "%s linearization %v", method, lin)
+			assert.Equal(t, 1, counted.runs, "%s: the predictions in one forward run", method)
+			for i, s := range texts {
+				require.NoError(t, errs[i])
+				alone, err := x.Explain(context.Background(), reqs[i])
+				require.NoError(t, err)
+				r := results[i]
+				assert.Equal(t, 1+perText, r.Evaluations)
+				assert.Equal(t, alone.Evaluations, r.Evaluations)
+				assert.Equal(t, alone.Target, r.Target)
+				assert.Equal(t, !lin, r.Settings.BaseImplied)
+				_, hasLin := r.Diagnostics["linearization_error"]
+				assert.Equal(t, lin && method == MethodGradInput, hasLin)
+				var sum float64
+				for j, f := range alone.Features {
+					assert.InDelta(t, f.Attribution, r.Features[j].Attribution, 1e-5*math.Max(1, math.Abs(f.Attribution)), "%s %q word %q", method, s, f.Text)
+					sum += r.Features[j].Attribution
+				}
+				if !lin {
+					assert.InDelta(t, r.FX-sum, r.BaseValue, 1e-9, "the implied base is f(x) − Σ")
+				}
+			}
+		}
+	}
 }

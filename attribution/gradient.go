@@ -50,7 +50,9 @@ type pathText struct {
 // with (α_k, w_k) the quadrature rule's nodes and weights on [0, 1] and x'
 // the baseline (o.BaselineID's embedding at every non-special token).
 // Each text takes o.Steps gradient rows plus two endpoint rows, f(x) and
-// f(x'), for the completeness (convergence) delta; rows of all texts and
+// f(x'), for the completeness (convergence) delta, or one endpoint row
+// (f(x')) when o.FullScores gives f(x) from a forward run the caller made
+// anyway (the explainer's prediction run); rows of all texts and
 // steps are batched together, o.BatchSize per run, texts in order of
 // length and each batch padded to its longest text (padding is masked, so
 // it does not change the result).
@@ -70,12 +72,19 @@ func IntegratedGradients(ctx context.Context, m engine.GradientModel, encs []*to
 	if o.BatchSize <= 0 {
 		o.BatchSize = evaluate.DefaultBatchSize
 	}
+	if o.FullScores != nil && len(o.FullScores) != len(encs) {
+		return nil, fmt.Errorf("attribution: %d texts and %d known f(x) scores: want one per text or none", len(encs), len(o.FullScores))
+	}
+	ends := 2 // f(x) and f(x')
+	if o.FullScores != nil {
+		ends = 1 // f(x) is known
+	}
 	steps := o.Steps
-	if o.Budget > 0 && steps+2 > o.Budget {
-		steps = o.Budget - 2
+	if o.Budget > 0 && steps+ends > o.Budget {
+		steps = o.Budget - ends
 		if steps < MinPathSteps {
-			return nil, fmt.Errorf("attribution: integrated gradients need %d rows per text at the fewest (%d steps and the two end points), more than the budget of %d",
-				MinPathSteps+2, MinPathSteps, o.Budget)
+			return nil, fmt.Errorf("attribution: integrated gradients need %d rows per text at the fewest (%d steps and %d end points), more than the budget of %d",
+				MinPathSteps+ends, MinPathSteps, ends, o.Budget)
 		}
 	}
 	texts, err := pathTexts(ctx, m, encs, targets, o.BaselineID)
@@ -94,14 +103,20 @@ func IntegratedGradients(ctx context.Context, m engine.GradientModel, encs []*to
 	slices.SortStableFunc(order, func(a, b int) int { return texts[a].enc.Len() - texts[b].enc.Len() })
 	var rows []gradRow
 	for _, t := range order {
-		rows = append(rows, gradRow{text: t, alpha: 1, endpoint: 1}, gradRow{text: t, alpha: 0, endpoint: 2})
+		if o.FullScores == nil {
+			rows = append(rows, gradRow{text: t, alpha: 1, endpoint: 1})
+		}
+		rows = append(rows, gradRow{text: t, alpha: 0, endpoint: 2})
 		for k, a := range alphas {
 			rows = append(rows, gradRow{text: t, alpha: float32(a), weight: weights[k]})
 		}
 	}
 	results := make([]*PathResult, len(texts))
 	for i, pt := range texts {
-		results[i] = &PathResult{Tokens: make([]float64, pt.enc.Len()), Steps: steps, Evaluations: steps + 2}
+		results[i] = &PathResult{Tokens: make([]float64, pt.enc.Len()), Steps: steps, Evaluations: steps + ends}
+		if o.FullScores != nil {
+			results[i].Full = o.FullScores[i]
+		}
 	}
 	var runtime time.Duration
 	err = runGradientRows(ctx, m, texts, rows, scoreOf(o.Output), o.BatchSize, func(r gradRow, logits []float32, grad []float32) {
@@ -228,57 +243,116 @@ const (
 // GradientResult is a one-row gradient attribution per token.
 type GradientResult struct {
 	Tokens []float64 // one per token of the encoding; 0 for special tokens
-	Full   float64   // f(x)
+	Full   float64   // f(x), from the gradient row
 	// Zero is f at zero word embeddings (position and token-type
 	// embeddings still added), the baseline gradient × input linearises
-	// toward; run in the same batch as x.
+	// toward; run, in the same batch as x, only when Linearized.
 	Zero        float64
+	Linearized  bool
 	Evaluations int
 	Runtime     time.Duration
 }
 
+// GradientOptions configure GradientAttributions.
+type GradientOptions struct {
+	Kind   GradientKind
+	Output evaluate.Output
+	// Linearize also runs each text at zero word embeddings (one more
+	// row per text) so that f(x) − f(0) can be set against gradient ×
+	// input's sum, a diagnostic of how far from linear the model is on
+	// the way; the attributions do not use it.
+	Linearize bool
+	// BatchSize is the most gradient rows per run (default 64).
+	BatchSize int
+}
+
 // GradientAttribution computes gradient × input or saliency for one text:
 // one gradient row at the input, plus the zero-embedding row in the same
-// run so that f(x) − f(0) can be compared with gradient × input's sum.
+// run so that f(x) − f(0) can be compared with gradient × input's sum
+// (GradientAttributions with Linearize).
 func GradientAttribution(ctx context.Context, m engine.GradientModel, enc *tokenize.Encoding, target int, output evaluate.Output, kind GradientKind) (*GradientResult, error) {
-	if kind != GradientTimesInput && kind != Saliency {
-		return nil, fmt.Errorf("attribution: gradient attribution kind %d: want GradientTimesInput or Saliency", kind)
-	}
-	texts, err := pathTexts(ctx, m, []*tokenize.Encoding{enc}, []int{target}, 0)
+	res, err := GradientAttributions(ctx, m, []*tokenize.Encoding{enc}, []int{target},
+		GradientOptions{Kind: kind, Output: output, Linearize: true})
 	if err != nil {
 		return nil, err
 	}
-	texts[0].x0 = make([]float32, len(texts[0].x)) // zero word embeddings
+	return res[0], nil
+}
+
+// GradientAttributions computes gradient × input or saliency for several
+// texts at once: one gradient row per text (two with o.Linearize), the
+// rows of all texts batched together, o.BatchSize per run, texts in order
+// of length and each batch padded to its longest text (padding is
+// masked). targets[i] is text i's label. Each result's Runtime is its
+// share, by rows, of the runs' model time.
+func GradientAttributions(ctx context.Context, m engine.GradientModel, encs []*tokenize.Encoding, targets []int, o GradientOptions) ([]*GradientResult, error) {
+	if o.Kind != GradientTimesInput && o.Kind != Saliency {
+		return nil, fmt.Errorf("attribution: gradient attribution kind %d: want GradientTimesInput or Saliency", o.Kind)
+	}
+	if len(encs) != len(targets) {
+		return nil, fmt.Errorf("attribution: %d texts and %d targets: want one target per text", len(encs), len(targets))
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = evaluate.DefaultBatchSize
+	}
+	texts, err := pathTexts(ctx, m, encs, targets, 0)
+	if err != nil {
+		return nil, err
+	}
+	perText := 1
+	if o.Linearize {
+		perText = 2
+	}
+	order := make([]int, len(texts))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return texts[a].enc.Len() - texts[b].enc.Len() })
+	var rows []gradRow
+	results := make([]*GradientResult, len(texts))
+	for i := range texts {
+		texts[i].x0 = make([]float32, len(texts[i].x)) // zero word embeddings
+		results[i] = &GradientResult{Tokens: make([]float64, texts[i].enc.Len()), Linearized: o.Linearize, Evaluations: perText}
+	}
+	for _, t := range order {
+		rows = append(rows, gradRow{text: t, alpha: 1, endpoint: 1})
+		if o.Linearize {
+			rows = append(rows, gradRow{text: t, alpha: 0, endpoint: 2})
+		}
+	}
 	H := m.Hidden()
-	res := &GradientResult{Tokens: make([]float64, enc.Len()), Evaluations: 2}
-	rows := []gradRow{{alpha: 1, endpoint: 1}, {alpha: 0, endpoint: 2}}
-	err = runGradientRows(ctx, m, texts, rows, scoreOf(output), 2, func(r gradRow, logits, grad []float32) {
+	var runtime time.Duration
+	err = runGradientRows(ctx, m, texts, rows, scoreOf(o.Output), o.BatchSize, func(r gradRow, logits, grad []float32) {
+		pt, res := texts[r.text], results[r.text]
 		if r.endpoint == 2 {
-			res.Zero = output.Score(logits, target)
+			res.Zero = o.Output.Score(logits, pt.target)
 			return
 		}
-		res.Full = output.Score(logits, target)
+		res.Full = o.Output.Score(logits, pt.target)
 		for i := range res.Tokens {
-			if enc.Special[i] {
+			if pt.enc.Special[i] {
 				continue
 			}
 			var v float64
 			for h := range H {
 				g := float64(grad[i*H+h])
-				if kind == Saliency {
+				if o.Kind == Saliency {
 					v += g * g
 				} else {
-					v += g * float64(texts[0].x[i*H+h])
+					v += g * float64(pt.x[i*H+h])
 				}
 			}
-			if kind == Saliency {
+			if o.Kind == Saliency {
 				v = math.Sqrt(v)
 			}
 			res.Tokens[i] = v
 		}
-	}, &res.Runtime)
+	}, &runtime)
 	if err != nil {
 		return nil, err
 	}
-	return res, nil
+	for _, res := range results {
+		res.Runtime = runtime * time.Duration(res.Evaluations) / time.Duration(max(len(rows), 1))
+	}
+	return results, nil
 }

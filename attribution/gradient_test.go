@@ -149,7 +149,8 @@ func TestGradInputAndSaliency(t *testing.T) {
 	require.NoError(t, err)
 	sal, err := x.Explain(context.Background(), Request{Text: text, Method: MethodSaliency})
 	require.NoError(t, err)
-	assert.Equal(t, 3, gi.Evaluations, "prediction, input row, zero-embedding row")
+	assert.Equal(t, 2, gi.Evaluations, "the prediction and one gradient row")
+	assert.Equal(t, 2, sal.Evaluations, "the prediction and one gradient row")
 	require.Len(t, sal.Features, len(gi.Features))
 
 	// Recompute both from the raw gradient.
@@ -173,7 +174,15 @@ func TestGradInputAndSaliency(t *testing.T) {
 		assert.InDelta(t, math.Sqrt(norm), sal.Features[i].Attribution, 1e-6, "saliency of %q", f.Text)
 		assert.Greater(t, sal.Features[i].Attribution, 0.0)
 	}
-	assert.Contains(t, gi.Diagnostics, "linearization_error")
+	assert.NotContains(t, gi.Diagnostics, "linearization_error", "opt-in")
+	lin, err := x.Explain(context.Background(), Request{Text: text, Method: MethodGradInput, Linearization: true})
+	require.NoError(t, err)
+	assert.Equal(t, 3, lin.Evaluations, "prediction, input row, zero-embedding row")
+	assert.Contains(t, lin.Diagnostics, "linearization_error")
+	assert.False(t, lin.Settings.BaseImplied)
+	for i := range gi.Features {
+		assert.Equal(t, gi.Features[i].Attribution, lin.Features[i].Attribution, "the zero row does not change %q", gi.Features[i].Text)
+	}
 	assert.Equal(t, 1.0, func() float64 {
 		r, err := x.Explain(context.Background(), Request{Text: text, Method: MethodPath})
 		require.NoError(t, err)
@@ -201,6 +210,8 @@ func TestGradientMethodsNeedTheGraph(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotContains(t, r.Diagnostics, "gradient_graph")
 	assert.Equal(t, 1+2+2*3*DefaultPathSteps, r.Evaluations)
+	assert.Equal(t, DerivativesFiniteDifferences, r.Settings.Derivatives, "ig says which path it took")
+	assert.Contains(t, r.Settings.DerivativesReason, "no model_grad.onnx")
 }
 
 func TestIntegratedGradientsRejectsBadInput(t *testing.T) {

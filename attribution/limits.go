@@ -197,11 +197,16 @@ func liveBytes(req Request, features, tokens, hidden int) int64 {
 		if hidden <= 0 {
 			hidden = DefaultEstimateHidden
 		}
-		// Two rows (the input and the zero-embedding row): their
-		// embeddings, mask and types, the input's and the baseline's
-		// looked-up embeddings, and the gradient output for both rows.
+		// One row (two with Linearization: the input and the
+		// zero-embedding row): their embeddings, mask and types, the
+		// input's and the baseline's looked-up embeddings, and the
+		// gradient output for each row.
 		H := int64(hidden)
-		return 2*T*(H*4+16) + 2*T*H*4 + 2*T*H*4 + T*16
+		rows := int64(1)
+		if req.Linearization {
+			rows = 2
+		}
+		return rows*T*(H*4+16) + 2*T*H*4 + rows*T*H*4 + T*16
 	default: // KernelSHAP
 		if budget == 0 {
 			budget = DefaultBudget

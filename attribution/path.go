@@ -31,6 +31,10 @@ type PathOptions struct {
 	Output     evaluate.Output
 	// BatchSize is the rows per embeddings run (default 64).
 	BatchSize int
+	// FullScores, when set, is f(x) for each text of IntegratedGradients,
+	// from a forward run the caller already made (the prediction): the
+	// f(x) end-point row is then not run again. IntegratedPath ignores it.
+	FullScores []float64
 	// Epsilon is the finite-difference half-step in path units (default
 	// 0.005): small enough that the central difference's O(ε²) error is
 	// negligible, large enough that float32 rounding in the model is not.

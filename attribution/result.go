@@ -79,6 +79,16 @@ type Settings struct {
 	Refine bool `json:"refine,omitempty"`
 	// WindowStride is the stride, in tokens, of a windowed explanation.
 	WindowStride int `json:"window_stride,omitempty"`
+	// Derivatives says how the gradient methods took their derivatives:
+	// DerivativesGradientGraph (model_grad.onnx) or, for ig only,
+	// DerivativesFiniteDifferences, with DerivativesReason saying why
+	// (no gradient graph, or asked for).
+	Derivatives       string `json:"derivatives,omitempty"`
+	DerivativesReason string `json:"derivatives_reason,omitempty"`
+	// BaseImplied is set when the base value is not a model run but f(x)
+	// − Σ attributions: grad-input and saliency without
+	// Request.Linearization, which run no baseline row.
+	BaseImplied bool `json:"base_implied,omitempty"`
 }
 
 // FeatureAttribution is one feature's share of f(x) − base value.

@@ -768,6 +768,15 @@ func MethodDescription(r *Result) MethodDescriptionText {
 		d.Exactness = "approximation"
 		d.Plain = fmt.Sprintf("integrated gradients along %d steps (%s)", r.Settings.Steps, evals)
 		d.Technical = fmt.Sprintf("ig (%d %s quadrature points; %s)", r.Settings.Steps, r.Settings.Quadrature, evals)
+		switch r.Settings.Derivatives {
+		case DerivativesGradientGraph:
+			d.Plain = fmt.Sprintf("integrated gradients along %d steps, gradients from the model's gradient graph (%s)", r.Settings.Steps, evals)
+			d.Technical = fmt.Sprintf("ig (%d %s quadrature points, gradients from model_grad.onnx; %s)", r.Settings.Steps, r.Settings.Quadrature, evals)
+		case DerivativesFiniteDifferences:
+			d.Plain = fmt.Sprintf("integrated gradients along %d steps, gradients estimated by finite differences because %s (%s)",
+				r.Settings.Steps, r.Settings.DerivativesReason, evals)
+			d.Technical = fmt.Sprintf("ig (%d %s quadrature points, finite differences: %s; %s)", r.Settings.Steps, r.Settings.Quadrature, r.Settings.DerivativesReason, evals)
+		}
 	case r.Method == MethodOcclusion || r.Method == MethodCounterfactual:
 		d.Exactness = "approximation"
 		d.Plain = fmt.Sprintf("occlusion, each word left out once (%s)", evals)
@@ -780,6 +789,9 @@ func MethodDescription(r *Result) MethodDescriptionText {
 		d.Exactness = "approximation"
 		d.Plain = fmt.Sprintf("gradient × input (%s)", evals)
 		d.Technical = fmt.Sprintf("grad-input (one gradient row; %s)", evals)
+		if r.Settings.BaseImplied {
+			d.Technical = fmt.Sprintf("grad-input (one gradient row; base implied: f(x) − Σ; %s)", evals)
+		}
 	case r.Method == MethodSaliency:
 		d.Exactness = "approximation"
 		d.Plain = fmt.Sprintf("saliency, the size of the gradient (%s)", evals)

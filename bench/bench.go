@@ -276,16 +276,19 @@ func RunMethod(ctx context.Context, x *attribution.Explainer, m engine.Model, en
 	mr := MethodResult{Method: req.Method, Budget: req.Budget, Steps: req.Steps}
 	// ig on a gradient graph runs gradient rows, so its floor is the
 	// gradient graph's throughput; on finite differences, forward rows.
+	// grad-input and saliency run gradient rows too (and a prediction
+	// row, which the floor replays as a gradient row, as it does ig's).
 	gm, hasGrad := m.(engine.GradientModel)
-	gradient := req.Method == attribution.MethodPath && hasGrad && gm.HasGradientGraph() && !req.FiniteDifferences
+	gradient := hasGrad && gm.HasGradientGraph() && ((req.Method == attribution.MethodPath && !req.FiniteDifferences) ||
+		req.Method == attribution.MethodGradInput || req.Method == attribution.MethodSaliency)
 	if req.Method == attribution.MethodPath {
 		mr.Derivatives = "finite differences"
 		if gradient {
 			mr.Derivatives = "gradient"
-			if tp.Gradient == nil {
-				return mr, fmt.Errorf("bench: ig on the gradient graph needs the gradient graph's throughput (MeasureGradientThroughput) for its floor")
-			}
 		}
+	}
+	if gradient && tp.Gradient == nil {
+		return mr, fmt.Errorf("bench: %s on the gradient graph needs the gradient graph's throughput (MeasureGradientThroughput) for its floor", req.Method)
 	}
 	var ratios []float64
 	var wallSum, floorSum, evalSum, runtimeSum, compl float64
@@ -321,7 +324,19 @@ func RunMethod(ctx context.Context, x *attribution.Explainer, m engine.Model, en
 		var floor float64
 		var err error
 		if gradient {
-			floor, err = replayGradient(ctx, gm, encs, evals, tp.Gradient.BestBatch)
+			// Each text's prediction is a forward row; the rest are
+			// gradient rows.
+			pred, grads := make([]int, len(evals)), make([]int, len(evals))
+			for i, e := range evals {
+				if e > 0 {
+					pred[i], grads[i] = 1, e-1
+				}
+			}
+			var g float64
+			if floor, err = replay(ctx, m, encs, pred, tp.BestBatch); err == nil {
+				g, err = replayGradient(ctx, gm, encs, grads, tp.Gradient.BestBatch)
+				floor += g
+			}
 		} else {
 			floor, err = replay(ctx, m, encs, evals, tp.BestBatch)
 		}

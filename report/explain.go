@@ -191,6 +191,14 @@ func buildExplanations(results []*attribution.Result) *explView {
 		if s.Quadrature != "" {
 			parts = append(parts, htmlf("quadrature %s", s.Quadrature))
 		}
+		if s.Derivatives == attribution.DerivativesFiniteDifferences {
+			parts = append(parts, htmlf("derivatives: finite differences (%s)", s.DerivativesReason))
+		} else if s.Derivatives != "" {
+			parts = append(parts, htmlf("derivatives: %s (model_grad.onnx)", s.Derivatives))
+		}
+		if s.BaseImplied {
+			parts = append(parts, "base implied (f(x) − Σ; no baseline row)")
+		}
 		if s.Features != "" {
 			parts = append(parts, htmlf("features %s", s.Features))
 		}

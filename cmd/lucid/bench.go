@@ -33,9 +33,11 @@ machine's speed drifts. "in model" is the share of the wall time the model
 was running, measured in the same window and so free of that drift.
 
 Methods: any of lucid explain's, plus ig-fd. ig uses the model's gradient
-graph (model_grad.onnx: steps + 2 rows per text, forward and backward) when
-the folder has one, and its floor is then the gradient graph's own best
-batched throughput, measured like the forward graph's; ig-fd forces central
+graph (model_grad.onnx: steps + 1 rows per text, forward and backward) when
+the folder has one, and its floor is then each text's prediction row at the
+forward graph's best throughput plus its gradient rows at the gradient
+graph's own best batched throughput, measured like the forward graph's
+(grad-input and saliency likewise: one gradient row per text); ig-fd forces central
 finite differences (2 + 2·tokens·steps forward rows) with the forward
 graph's floor. A closing line sets ig's time per explanation beside its
 forward-only floor (its rows at the forward graph's throughput).
@@ -166,9 +168,15 @@ func runBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if *batch == 0 {
 		*batch = tp.BestBatch
 	}
-	if slices.Contains(ms, attribution.MethodPath) {
-		clf.Model.Hidden() // open the embedding graphs now, not inside the first timed explanation
-		if clf.Model.HasGradientGraph() && slices.ContainsFunc(fdPath, func(fd bool) bool { return !fd }) {
+	gradMethods := slices.Contains(ms, attribution.MethodGradInput) || slices.Contains(ms, attribution.MethodSaliency)
+	if slices.Contains(ms, attribution.MethodPath) || gradMethods {
+		// Open the embedding graphs now, not inside the first timed explanation.
+		if clf.Model.HasEmbeddingGraphs() {
+			if err := clf.Model.OpenEmbeddings(); err != nil {
+				return err
+			}
+		}
+		if clf.Model.HasGradientGraph() && (gradMethods || slices.ContainsFunc(fdPath, func(fd bool) bool { return !fd })) {
 			// The gradient graph too, and its floor: ig on gradients is
 			// measured against the gradient graph's own throughput.
 			if err := clf.Model.OpenGradient(); err != nil {
@@ -187,7 +195,8 @@ func runBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		CPUs: runtime.NumCPU(), Sentences: len(sentences), Source: source, Throughput: tp, Batch: *batch}
 	for mi, m := range ms {
 		runs := bs
-		if m == attribution.MethodOcclusion || m == attribution.MethodPath || m == attribution.MethodExact {
+		if m == attribution.MethodOcclusion || m == attribution.MethodPath || m == attribution.MethodExact ||
+			m == attribution.MethodGradInput || m == attribution.MethodSaliency {
 			runs = []int{0} // these set their own cost
 		}
 		for _, b := range runs {

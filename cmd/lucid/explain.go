@@ -38,11 +38,15 @@ Methods (--method):
   ig          integrated-gradient-style path attributions along the straight
               line from a baseline (--mask token embeddings) to the input, with
               --steps quadrature points; needs model_embeds.onnx, embeddings.onnx;
-              with model_grad.onnx it takes exact gradients (steps+2 rows),
-              without it central finite differences (2+2*tokens*steps rows)
+              with model_grad.onnx it takes exact gradients (steps+1 gradient
+              rows: the points and the baseline), without it central finite
+              differences (2+2*tokens*steps rows); the output says which ran
+              and why (JSON: settings.derivatives, derivatives_reason)
   occlusion   leave one feature out (words+1 evaluations): the cheap baseline
   grad-input  gradient x input on the word embeddings, summed over the
-              embedding dimension (one gradient row); needs model_grad.onnx
+              embedding dimension (one gradient row; --linearization adds the
+              zero-embedding row for the linearization_error diagnostic);
+              needs model_grad.onnx
   saliency    the gradient's L2 norm per token (one gradient row; a word's
               pieces combine as a norm); needs model_grad.onnx
   counterfactual
@@ -169,6 +173,7 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	htmlOut := fs.String("html", "", "also write the explanations as one self-contained HTML page of token heatmaps to FILE")
 	whyNot := fs.String("why-not", "", "also find the smallest set of words whose removal makes the model say LABEL (by name or index)")
 	summary := fs.String("summary", "plain", "the summary's wording: plain (for anyone) or technical (with f(x), the base value, each attribution and its share, and standard errors); JSON has both")
+	linearization := fs.Bool("linearization", false, "grad-input, saliency: also run the text at zero word embeddings (one more gradient row) for the base value and grad-input's linearization_error diagnostic (default: base implied as f(x) − Σ)")
 	editBudget := fs.Int("edit-budget", attribution.DefaultEditBudget, fmt.Sprintf("model evaluations the edit search may spend (--why-not, --method counterfactual), 1 to %d", maxBudget))
 	pair := fs.Bool("pair", false, "each input is a sentence pair, \"text<TAB>text_pair\", encoded with the tokenizer's pair template (longest-first truncation)")
 	gf := registerGlobalFlags(fs)
@@ -181,7 +186,7 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	req := attribution.Request{Budget: *budget, Steps: *steps, Target: *target, Seed: *seed, KernelWidth: *width,
 		WhyNot: *whyNot, EditBudget: *editBudget, Tolerance: *tolerance, Window: *window, WindowStride: *stride, Plain: !*refine,
-		NoPunctuation: !*punctuation}
+		NoPunctuation: !*punctuation, Linearization: *linearization}
 	allTargets := strings.EqualFold(*target, "all")
 	var err error
 	if req.Method, err = attribution.ParseMethod(*method); err != nil {
@@ -271,7 +276,7 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			return err
 		}
 	}
-	shape := shapeOf(folder, req.Method == attribution.MethodPath || req.Method == attribution.MethodGradInput || req.Method == attribution.MethodSaliency)
+	shape := shapeOf(folder, gradientMethod(req.Method))
 	inference := shape.inferenceBytes(*batch, mf.sessions)
 	if inference > int64(mf.maxMemory) {
 		return checkInference(shape, *batch, mf.sessions, int64(mf.maxMemory))
@@ -298,6 +303,19 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	if clf.Head() == engine.MultiLabel && out == evaluate.Probability && (req.Method == attribution.MethodPath || req.Method == attribution.MethodGradInput || req.Method == attribution.MethodSaliency) {
 		return usagef("--method %s on a multi-label model: the gradient graphs differentiate a softmax probability, not a label's own sigmoid; add --output logit (the label's log-odds), or use kernelshap, exact, lime or occlusion", req.Method)
+	}
+	switch {
+	case gradientMethod(req.Method) && clf.Model.HasGradientGraph():
+		// Open the gradient graph with the model, as bench and serve do,
+		// not inside the first explanation, whose wall time it tripled.
+		if err := clf.Model.OpenGradient(); err != nil {
+			return err
+		}
+	case req.Method == attribution.MethodPath && clf.Model.HasEmbeddingGraphs():
+		// Finite differences run on model_embeds.onnx: open it now too.
+		if err := clf.Model.OpenEmbeddings(); err != nil {
+			return err
+		}
 	}
 	ev := evaluate.New(clf.Model, evaluate.Options{BatchSize: *batch, Output: out, PadID: clf.Tokenizer.PadID(), Concurrency: mf.sessions})
 	x := attribution.NewExplainer(clf.Tokenizer, ev, modelName(clf.Folder.Dir))
@@ -598,4 +616,10 @@ func toleranceFlag(t float64) error {
 		return usagef("--tolerance %v: want 0 (off) or a standard error above 0 and at most 1", t)
 	}
 	return nil
+}
+
+// gradientMethod reports whether m runs on the embedding graphs (ig) or
+// the gradient graph (grad-input, saliency).
+func gradientMethod(m attribution.Method) bool {
+	return m == attribution.MethodPath || m == attribution.MethodGradInput || m == attribution.MethodSaliency
 }

@@ -33,7 +33,7 @@ type modelFlags struct {
 func (m *modelFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&m.dir, "model", "", "model folder (model.onnx, tokenizer.json, config.json); default: $LUCID_MODEL, else the copy of models/"+models.DefaultName+" built into this binary")
 	fs.StringVar(&m.device, "device", "cpu", "where to run: cpu, cuda or cuda:N (needs scripts/setup_ort.sh --gpu)")
-	fs.IntVar(&m.threads, "threads", 0, fmt.Sprintf("ONNX Runtime intra-op threads per session, at most %d (4 per CPU, never above %d; default: all CPUs)", maxThreads(), maxThreadsCeiling))
+	fs.IntVar(&m.threads, "threads", 0, fmt.Sprintf("ONNX Runtime intra-op threads per session, at most %d (4 per CPU, never above %d; default: all CPUs, and 1 for the gradient graph, which a second thread does not speed up)", maxThreads(), maxThreadsCeiling))
 	fs.IntVar(&m.sessions, "sessions", 1, fmt.Sprintf("ONNX Runtime sessions, i.e. batches run at once, 1 to %d (more help on GPUs and many-core hosts)", maxSessions))
 	fs.StringVar(&m.head, "head", "", "how logits become outputs: single-label (softmax), multi-label (a sigmoid per label) or regression (one raw score); default: config.json's problem_type, else regression for a one-output model and single-label otherwise (transformers' rule)")
 	fs.StringVar(&m.library, "ort-lib", "", "ONNX Runtime shared library (default: $LUCID_ORT_LIB, then the scripts/setup_ort.sh cache)")

@@ -9,6 +9,23 @@ import (
 	"github.com/lucid-nlp/lucid/engine"
 )
 
+// DefaultGradientThreads is the gradient graph's intra-op threads per
+// session unless WithThreads sets them for every graph. Measured on the
+// shipped model on a 2-CPU machine, a second thread never paid: issue 21
+// saw 196 rows/s at 2 threads against 1,170–1,350 at 1 under load, and at
+// a load average of 17–22, alternating 10 rounds, 1 thread gave 275, 180
+// and 145 rows/s at batch 1, 17 and 64 against 153, 154 and 120 at 2.
+const DefaultGradientThreads = 1
+
+// GradientThreads is the intra-op threads the gradient graph's sessions
+// use (or will use when opened).
+func (m *Model) GradientThreads() int {
+	if m.cfg.threadsSet {
+		return m.cfg.threads
+	}
+	return DefaultGradientThreads
+}
+
 // HasGradientGraph reports whether the folder has model_grad.onnx, the
 // optional graph that returns gradients with respect to the input
 // embeddings (and the embedding graphs it needs beside it).
@@ -80,7 +97,11 @@ func (m *Model) loadGradient() error {
 		return fmt.Errorf("onnx: %s output %q is %s, want float32 [batch, seq, %d]", path, gradOutput, g.String(), m.hidden)
 	}
 	names = append(names, targetInput, scoreInput)
-	if m.grad, err = openGraph(gf, m.cfg, names, []string{logitsOutput, gradOutput}, in, out); err != nil {
+	cfg := m.cfg
+	if !cfg.threadsSet {
+		cfg.threads = DefaultGradientThreads
+	}
+	if m.grad, err = openGraph(gf, cfg, names, []string{logitsOutput, gradOutput}, in, out); err != nil {
 		return err
 	}
 	m.gradInputs = names

@@ -109,3 +109,43 @@ func TestFolderWithoutGradientGraph(t *testing.T) {
 	_, _, err = m.Gradient(context.Background(), b, []int{0}, engine.ScoreLogit)
 	assert.ErrorContains(t, err, "has no model_grad.onnx")
 }
+
+// The gradient graph's sessions take DefaultGradientThreads unless
+// WithThreads chose threads for every graph.
+func TestGradientThreadsDefault(t *testing.T) {
+	m, err := Open(benchModel)
+	require.NoError(t, err)
+	defer m.Close()
+	assert.Equal(t, DefaultGradientThreads, m.GradientThreads())
+	m2, err := Open(benchModel, WithThreads(2))
+	require.NoError(t, err)
+	defer m2.Close()
+	assert.Equal(t, 2, m2.GradientThreads(), "an explicit --threads applies to the gradient graph too")
+	m3, err := Open(benchModel, WithThreads(0))
+	require.NoError(t, err)
+	defer m3.Close()
+	assert.Equal(t, DefaultGradientThreads, m3.GradientThreads(), "0 keeps the defaults")
+}
+
+// The gradient methods need the lookup graph and model_grad.onnx only:
+// opening the gradient graph and running it leave model_embeds.onnx's
+// sessions unopened (a one-shot ig no longer pays for them); the first
+// RunEmbeds opens them.
+func TestGradientPathLeavesModelEmbedsClosed(t *testing.T) {
+	m, err := Open(benchModel, WithLabels([]string{"NEGATIVE", "POSITIVE"}))
+	require.NoError(t, err)
+	defer m.Close()
+	require.NoError(t, m.OpenGradient())
+	ctx := context.Background()
+	ids := []int64{101, 1037, 2204, 3185, 102}
+	x, err := m.Embed(ctx, ids)
+	require.NoError(t, err)
+	b := engine.EmbedBatch{Rows: 1, SeqLen: len(ids), Hidden: m.Hidden(), Embeds: x, AttentionMask: []int64{1, 1, 1, 1, 1}}
+	logits, _, err := m.Gradient(ctx, b, []int{1}, engine.ScoreLogit)
+	require.NoError(t, err)
+	assert.Nil(t, m.embeds, "model_embeds.onnx not opened by the gradient path")
+	viaEmbeds, err := m.RunEmbeds(ctx, b)
+	require.NoError(t, err)
+	assert.NotNil(t, m.embeds)
+	assert.InDeltaSlice(t, logits.Data, viaEmbeds.Data, 1e-5)
+}

@@ -50,9 +50,14 @@ type Model struct {
 	embedErr    error
 	embeds      *graph
 	embedInputs []string
-	lookup      *graph
-	lookupOut   string
-	hidden      int
+	// model_embeds.onnx's sessions open at the first RunEmbeds: the
+	// gradient methods need only the lookup graph and model_grad.onnx.
+	embedsOnce sync.Once
+	embedsErr  error
+	embedsOpen func() (*graph, error)
+	lookup     *graph
+	lookupOut  string
+	hidden     int
 
 	gradOnce   sync.Once
 	gradErr    error
@@ -367,8 +372,16 @@ func (m *Model) openEmbeddings() error {
 
 func (m *Model) loadEmbeddings() error {
 	if !m.HasEmbeddingGraphs() {
-		return fmt.Errorf("onnx: model folder %s lacks %s and %s, which path attributions need (scripts/export_models.py writes them)",
-			m.dir, EmbedModelFile, LookupFile)
+		var missing []string
+		for _, f := range []string{EmbedModelFile, LookupFile} {
+			if !m.src.has(f) {
+				missing = append(missing, f)
+			}
+		}
+		// An optimum-style export has model.onnx only: say which files are
+		// missing and the command that writes them.
+		return fmt.Errorf("onnx: model folder %s lacks %s, which path attributions need; for a BERT, MiniLM, DistilBERT or RoBERTa export, `/usr/bin/python3 scripts/export_models.py grad %s` writes them (and %s) from model.onnx",
+			m.dir, strings.Join(missing, " and "), m.dir, GradFile)
 	}
 	eFile, err := m.src.graph(EmbedModelFile)
 	if err != nil {
@@ -417,15 +430,28 @@ func (m *Model) loadEmbeddings() error {
 	if outInfo.DataType != ort.TensorElementDataTypeFloat || len(outInfo.Dimensions) != 3 || hidden <= 0 {
 		return fmt.Errorf("onnx: %s output %s is %s, want float32 [batch, seq, hidden] with a fixed hidden size", lPath, outName, outInfo.String())
 	}
-	if m.embeds, err = openGraph(eFile, m.cfg, names, []string{logitsOutput}, in, out); err != nil {
-		return err
-	}
+	m.embedsOpen = func() (*graph, error) { return openGraph(eFile, m.cfg, names, []string{logitsOutput}, in, out) }
 	if m.lookup, err = openGraph(lFile, m.cfg, []string{inputIDs}, []string{outName}, lin, lout); err != nil {
 		return err
 	}
 	m.embedInputs, m.lookupOut, m.hidden = names, outName, int(hidden)
 	return nil
 }
+
+// openEmbedsGraph opens model_embeds.onnx's sessions, once, after
+// openEmbeddings has checked both embedding graphs and opened the lookup.
+func (m *Model) openEmbedsGraph() error {
+	if err := m.openEmbeddings(); err != nil {
+		return err
+	}
+	m.embedsOnce.Do(func() { m.embeds, m.embedsErr = m.embedsOpen() })
+	return m.embedsErr
+}
+
+// OpenEmbeddings opens both embedding graphs now (model_embeds.onnx is
+// otherwise opened at the first RunEmbeds), so that a benchmark's first
+// timed finite-difference explanation does not pay for it.
+func (m *Model) OpenEmbeddings() error { return m.openEmbedsGraph() }
 
 // Hidden returns the embedding width, or 0 when the folder has no embedding
 // graphs.
@@ -464,7 +490,7 @@ func (m *Model) Embed(ctx context.Context, ids []int64) ([]float32, error) {
 
 // RunEmbeds runs the network from input embeddings.
 func (m *Model) RunEmbeds(ctx context.Context, b engine.EmbedBatch) (engine.Logits, error) {
-	if err := m.openEmbeddings(); err != nil {
+	if err := m.openEmbedsGraph(); err != nil {
 		return engine.Logits{}, err
 	}
 	n := b.Rows * b.SeqLen

@@ -155,6 +155,17 @@ func TestFolderWithoutEmbeddingGraphs(t *testing.T) {
 	assert.Equal(t, 0, m.Hidden())
 	_, err = m.Embed(context.Background(), []int64{1})
 	assert.ErrorContains(t, err, "lacks model_embeds.onnx and embeddings.onnx")
+	assert.ErrorContains(t, err, "/usr/bin/python3 scripts/export_models.py grad "+dir+"` writes them (and model_grad.onnx)", "the command that writes them")
+
+	// One of the two missing: only it is named.
+	dir = t.TempDir()
+	copyFile(t, "testdata/additive/model.onnx", filepath.Join(dir, "model.onnx"))
+	copyFile(t, "testdata/additive/model.onnx", filepath.Join(dir, "model_embeds.onnx"))
+	m2, err := Open(dir)
+	require.NoError(t, err)
+	defer m2.Close()
+	_, err = m2.Embed(context.Background(), []int64{1})
+	assert.ErrorContains(t, err, "lacks embeddings.onnx, which")
 }
 
 func TestOpenRejectsModelsOutsideTheContract(t *testing.T) {

@@ -48,6 +48,10 @@ type config struct {
 	labels   []string
 	head     engine.Head
 	headSet  bool
+
+	// threadsSet says WithThreads chose threads: the gradient graph then
+	// uses them too, else its own default (DefaultGradientThreads).
+	threadsSet bool
 }
 
 func defaults() config {
@@ -65,11 +69,12 @@ func WithLibrary(path string) Option { return func(c *config) { c.library = path
 func WithDevice(d Device) Option { return func(c *config) { c.device = d } }
 
 // WithThreads sets ONNX Runtime's intra-op threads per session (default: the
-// number of CPUs). Values below 1 keep the default.
+// number of CPUs; the gradient graph's, DefaultGradientThreads). Values
+// below 1 keep the defaults.
 func WithThreads(n int) Option {
 	return func(c *config) {
 		if n > 0 {
-			c.threads = n
+			c.threads, c.threadsSet = n, true
 		}
 	}
 }
