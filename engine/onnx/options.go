@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"fmt"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -44,10 +45,29 @@ type config struct {
 	threads  int
 	sessions int
 	labels   []string
+	// graphCache is the optimized-graph cache folder ("" the default,
+	// "off" none); warn receives what the cache could not do.
+	graphCache string
+	warn       func(string)
 }
 
 func defaults() config {
-	return config{threads: runtime.NumCPU(), sessions: 1}
+	return config{threads: runtime.NumCPU(), sessions: 1, warn: func(msg string) { fmt.Fprintln(os.Stderr, "warning: "+msg) }}
+}
+
+// WithGraphCache sets the folder optimized graphs are cached in (default:
+// $LUCID_GRAPH_CACHE, else the cache folder's graphs/); "off" opens every
+// graph from its file, optimizing it each time.
+func WithGraphCache(dir string) Option { return func(c *config) { c.graphCache = dir } }
+
+// WithWarnings sends what Open could not do but worked around (an
+// unwritable graph cache, say) to warn instead of standard error.
+func WithWarnings(warn func(string)) Option {
+	return func(c *config) {
+		if warn != nil {
+			c.warn = warn
+		}
+	}
 }
 
 // Option configures Open.
