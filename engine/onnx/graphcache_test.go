@@ -142,6 +142,11 @@ func TestGraphCacheUnwritableFolderFallsBackWithAWarning(t *testing.T) {
 
 func TestGraphCacheOff(t *testing.T) {
 	dir, cache := copyModel(t, "additive"), t.TempDir()
+	t.Setenv(GraphCacheEnv, "")
+	m0, err := Open(dir)
+	require.NoError(t, err)
+	defer m0.Close()
+	assert.True(t, strings.HasPrefix(m0.GraphSource(), "model file "), "off by default: %s", m0.GraphSource())
 	t.Setenv(GraphCacheEnv, "off")
 	m, err := Open(dir)
 	require.NoError(t, err)

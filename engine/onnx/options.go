@@ -55,9 +55,9 @@ func defaults() config {
 	return config{threads: runtime.NumCPU(), sessions: 1, warn: func(msg string) { fmt.Fprintln(os.Stderr, "warning: "+msg) }}
 }
 
-// WithGraphCache sets the folder optimized graphs are cached in (default:
-// $LUCID_GRAPH_CACHE, else the cache folder's graphs/); "off" opens every
-// graph from its file, optimizing it each time.
+// WithGraphCache sets the folder ONNX Runtime's optimized graphs are cached
+// in (default: $LUCID_GRAPH_CACHE, else none); "off" opens every graph from
+// its file, optimizing it each time.
 func WithGraphCache(dir string) Option { return func(c *config) { c.graphCache = dir } }
 
 // WithWarnings sends what Open could not do but worked around (an
