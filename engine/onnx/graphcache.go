@@ -97,8 +97,7 @@ func graphCacheKey(path string, cfg config) (string, error) {
 // Extended, not All: ONNX Runtime documents that a graph saved after the
 // All level's layout rewrites (NCHWc) is tied to the machine's instruction
 // set, while Extended's fusions (attention, GELU, layer norm, the ones a
-// transformer gains from) are portable. Measured on BERT-base-shaped
-// graphs, README "Threads and start-up", the two run within noise.
+// transformer gains from) are portable.
 const cachedLevel ort.GraphOptimizationLevel = ort.GraphOptimizationLevelEnableExtended
 
 // cachePlan says how one session is opened: from the model file (writing
