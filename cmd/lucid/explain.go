@@ -123,8 +123,9 @@ exit 2): --budget 0 to 1048576 (2^20), --edit-budget 1 to 1048576,
 --sessions 1 to 64, --window-stride 0 to 65536 (and at most the model's
 window), --threads at most 4 per CPU (256 at most). The
 estimated memory of the rows in flight must fit in --max-memory (default:
-half the machine's memory); a text whose explanation would not fit beside
-them is reported as an error and the others go on.
+half the machine's memory): a --batch that does not fit runs as the largest
+batch that does, said on standard error; a text whose explanation would not
+fit beside them is reported as an error and the others go on.
 `
 
 func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -234,10 +235,15 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return usagef("--why-not: %s", strings.TrimPrefix(err.Error(), "--target "))
 	}
 	shape := shapeOf(folder, req.Method == attribution.MethodPath || req.Method == attribution.MethodGradInput || req.Method == attribution.MethodSaliency)
-	inference := shape.inferenceBytes(*batch, mf.sessions)
-	if inference > int64(mf.maxMemory) {
-		return checkInference(shape, *batch, mf.sessions, int64(mf.maxMemory))
+	fitted, note, err := fitBatch(shape, *batch, mf.sessions, int64(mf.maxMemory))
+	if err != nil {
+		return err
 	}
+	if note != "" {
+		fmt.Fprintln(stderr, "explain: "+note)
+		*batch = fitted
+	}
+	inference := shape.inferenceBytes(*batch, mf.sessions)
 	if *htmlOut != "" {
 		// Checked now, not after every text is explained.
 		if err := atomicfile.PrepareFile(*htmlOut); err != nil {
