@@ -123,6 +123,11 @@ func newSession(gf graphFile, cfg config, plan cachePlan, inputNames, outputName
 	if err := so.SetInterOpNumThreads(1); err != nil {
 		return nil, fmt.Errorf("onnx: setting inter-op threads: %w", err)
 	}
+	if !cfg.spin {
+		if err := so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0"); err != nil {
+			return nil, fmt.Errorf("onnx: turning intra-op spinning off: %w", err)
+		}
+	}
 	if cfg.device.CUDA {
 		if err := appendCUDA(so, cfg.device); err != nil {
 			return nil, err
