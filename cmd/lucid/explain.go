@@ -135,7 +135,7 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	method := fs.String("method", "kernelshap", "kernelshap, exact, lime, ig, occlusion, grad-input, saliency, counterfactual or partition")
 	refine := fs.Bool("refine", true, "kernelshap: refine the estimate with an odd-component regression (about half the error at the same budget, a few ms more CPU); --refine=false runs the plain estimator, as --tolerance and --target all do")
 	tolerance := fs.Float64("tolerance", 0, "kernelshap: sample in doubling rounds until every standard error is below this (0 < T ≤ 1), --budget capping each round (default cap 2^20)")
-	budget := fs.Int("budget", 0, fmt.Sprintf("model evaluations per explanation, 0 (default %d; exact: 2^words up to 2^%d; ig: rows, default %d, steps lowered to fit) to %d", attribution.DefaultBudget, attribution.DefaultExactFeatures, attribution.DefaultPathBudget, maxBudget))
+	budget := fs.Int("budget", 0, fmt.Sprintf("model evaluations per explanation, 0 (default %d, kernelshap on up to %d features %d; exact: 2^words up to 2^%d; ig: rows, default %d, steps lowered to fit) to %d", attribution.DefaultBudget, attribution.ShortTextFeatures, attribution.DefaultShortBudget, attribution.DefaultExactFeatures, attribution.DefaultPathBudget, maxBudget))
 	steps := fs.Int("steps", attribution.DefaultPathSteps, fmt.Sprintf("ig: quadrature points along the path, 1 to %d", maxPathSteps))
 	quad := fs.String("quadrature", "gauss-legendre", "ig: gauss-legendre or midpoint")
 	features := fs.String("features", "words", "attribute to sentences, phrases, words or tokens")
