@@ -7,6 +7,9 @@
 // model-directory contract (read from the graph, never assumed), and runs
 // padded batches through a small pool of sessions; the embedding graphs and
 // the optional gradient graph (model_grad.onnx, HasGradientGraph) are
-// opened and checked the same way. Tensors wrap the caller's
+// opened and checked the same way. ONNX Runtime's optimized graph can be
+// cached on disk (WithGraphCache, $LUCID_GRAPH_CACHE; off by default, see
+// GraphCacheEnv for the measurement), and its intra-op threads sleep
+// rather than spin between operators (WithSpinning). Tensors wrap the caller's
 // Go slices, so a batch is not copied on its way in or out.
 package onnx
