@@ -246,7 +246,8 @@ func (m *Model) request(text string, opts []ExplainOption) (attribution.Request,
 // Explain explains the model's prediction for text: how much each word (or
 // token) moved the target label's score. Options choose the method and its
 // settings; with none it is KernelSHAP with attribution.DefaultBudget
-// evaluations and DefaultSeed, as `lucid explain` does.
+// evaluations (DefaultShortBudget on texts of at most ShortTextFeatures
+// features) and DefaultSeed, as `lucid explain` does.
 func (m *Model) Explain(ctx context.Context, text string, opts ...ExplainOption) (*Explanation, error) {
 	req, out, err := m.request(text, opts)
 	if err != nil {

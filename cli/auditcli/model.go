@@ -91,6 +91,7 @@ func ModelName(dir string) string {
 // worst-pair explanations use: clf's model run by an evaluator with
 // --sessions runs at once.
 func (f *Flags) Explainer(clf *models.Classifier) *attribution.Explainer {
-	ev := evaluate.New(clf.Model, evaluate.Options{PadID: clf.Tokenizer.PadID(), Concurrency: f.Sessions})
+	// Never larger batches than --batch (after fitting --max-memory).
+	ev := evaluate.New(clf.Model, evaluate.Options{BatchSize: min(max(f.Batch, 1), evaluate.DefaultBatchSize), PadID: clf.Tokenizer.PadID(), Concurrency: f.Sessions})
 	return attribution.NewExplainer(clf.Tokenizer, ev, clf.Folder.Dir)
 }

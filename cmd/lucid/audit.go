@@ -15,7 +15,6 @@ import (
 	"github.com/lucid-nlp/lucid/attribution"
 	"github.com/lucid-nlp/lucid/audit"
 	"github.com/lucid-nlp/lucid/cli/auditcli"
-	"github.com/lucid-nlp/lucid/evaluate"
 	"github.com/lucid-nlp/lucid/internal/readcap"
 	"github.com/lucid-nlp/lucid/report"
 )
@@ -195,7 +194,8 @@ exit 2): --batch 1 to 4096, --budget 1 to 1048576 (2^20), --resamples 1 to
 --explain-rows 0 to 10000, --max-groups 2 to 100000, --max-field-size up to
 64MiB, --sessions 1 to 64, --threads at most 4 per CPU (256 at most); the
 estimated memory of the rows in flight must fit in --max-memory (default:
-half the machine's memory). In the summary printed to the terminal, control
+half the machine's memory): a --batch that does not fit runs as the largest
+batch that does, said on standard error. In the summary printed to the terminal, control
 characters and bidirectional overrides from the data are shown escaped
 (\x1b, \u202e).
 
@@ -308,12 +308,18 @@ func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if err := af.CheckPositive(folder.Labels); folder.Labels != nil && err != nil {
 		return usageFrom(err)
 	}
-	// Predictions run --batch rows at once, explanations the evaluator's
-	// default batch; either way in each session.
-	if err := checkInference(shapeOf(folder, slices.Contains(cfg.Methods, attribution.MethodPath) || len(cfg.Methods) == 0), max(af.Batch, evaluate.DefaultBatchSize), mf.sessions, int64(mf.maxMemory)); err != nil {
+	// Predictions run --batch rows at once, explanations the smaller of it
+	// and the evaluator's default batch; either way in each session. A
+	// --batch that does not fit --max-memory becomes the largest that does.
+	fitted, note, err := fitBatch(shapeOf(folder, slices.Contains(cfg.Methods, attribution.MethodPath) || len(cfg.Methods) == 0), af.Batch, mf.sessions, int64(mf.maxMemory))
+	if err != nil {
 		return err
 	}
 	mf.notes = stderr
+	if note != "" {
+		fmt.Fprintln(stderr, "audit: "+note)
+		af.Batch, cfg.BatchSize = fitted, fitted
+	}
 	clf, err := mf.load(folder)
 	if err != nil {
 		return err

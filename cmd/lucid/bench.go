@@ -56,6 +56,14 @@ percentile of |error|, a 95% interval over sentences, the coverage of the
 Sentences: the first --sentences rows of --data (default
 ../shared/data/sst2/dev.tsv when it exists), else built-in sentences.
 
+With --padding it measures length bucketing instead and exits: rows/s of
+scoring the sentences once at each of --padding-batches (default 1, 2, 4, 8,
+16, 32, 64), in batches of arrival order each padded to its longest
+sentence, against batches of the sentences sorted by length (similar
+lengths, little padding); with the tokens each way ran and the largest
+logit difference between the two (padding is masked, so float32 rounding
+only). Use --sentences 256 or so: a few sentences leave little to sort.
+
 "lucid bench serve" measures lucid serve under load instead (see
 lucid bench serve --help); "lucid bench quant" sets a float model and its
 int8 quantized copy side by side (see lucid bench quant --help).
@@ -67,6 +75,7 @@ Examples:
   lucid bench --accuracy --sentences 20
   lucid bench --methods ig,ig-fd --steps 16
   lucid bench --tensorboard runs/bench     # one step per run: a speed trend
+  lucid bench --padding --sentences 256 --model DIR
 `
 
 func runBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
@@ -91,6 +100,8 @@ func runBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	accSentences := fs.Int("accuracy-sentences", 24, "--accuracy: sentences of 10 to 16 words, each a cached table of 2^words model evaluations (at most 1000)")
 	minWords := fs.Int("accuracy-min-words", 10, fmt.Sprintf("--accuracy: shortest sentence, in words (1 to %d)", attribution.MaxTableFeatures))
 	maxWords := fs.Int("accuracy-max-words", 16, fmt.Sprintf("--accuracy: longest sentence, in words (at most %d: a table holds 2^words model runs)", attribution.MaxTableFeatures))
+	padding := fs.Bool("padding", false, "measure length bucketing (arrival order vs sorted by length, each batch padded to its longest) and exit")
+	padBatches := fs.String("padding-batches", "1,2,4,8,16,32,64", "--padding: batch sizes")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	tensorboard := registerTensorBoard(fs)
 	if err := parse(fs, args); err != nil {
@@ -107,6 +118,15 @@ func runBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	abs, err := parseInts("--accuracy-budgets", *accBudgets)
 	if err != nil {
 		return err
+	}
+	pbs, err := parseInts("--padding-batches", *padBatches)
+	if err != nil {
+		return err
+	}
+	for _, b := range pbs {
+		if err := intFlag("padding-batches", b, 1, maxBatch); err != nil {
+			return err
+		}
 	}
 	if *n < 1 || *batch < 0 || *steps < 1 || *seeds < 1 {
 		return usagef("--sentences, --steps and --seeds must be at least 1, --batch at least 0")
@@ -159,6 +179,20 @@ func runBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	encs, err := clf.Tokenizer.EncodeBatch(sentences)
 	if err != nil {
 		return err
+	}
+	if *padding {
+		fmt.Fprintf(stderr, "bench: %d sentences from %s; measuring length bucketing...\n", len(sentences), source)
+		rows, err := bench.MeasurePadding(ctx, clf.Model, encs, clf.Tokenizer.PadID(), pbs)
+		if err != nil {
+			return err
+		}
+		rep := paddingReport{Model: modelName(clf.Folder.Dir), Device: clf.Model.Device().String(), Runtime: onnx.RuntimeVersion(),
+			CPUs: runtime.NumCPU(), Threads: mf.threads, Sentences: len(sentences), Source: source, Rows: rows}
+		if *asJSON {
+			return writeJSON(stdout, rep)
+		}
+		printPadding(stdout, &rep)
+		return nil
 	}
 	fmt.Fprintf(stderr, "bench: %d sentences from %s; measuring throughput...\n", len(sentences), source)
 	tp, err := bench.MeasureThroughput(ctx, clf.Model, encs, nil)
@@ -250,6 +284,29 @@ func runBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	}
 	printBench(stdout, &report)
 	return nil
+}
+
+type paddingReport struct {
+	Model     string             `json:"model"`
+	Device    string             `json:"device"`
+	Runtime   string             `json:"onnxruntime_version"`
+	CPUs      int                `json:"cpus"`
+	Threads   int                `json:"threads"` // --threads; 0: the default
+	Sentences int                `json:"sentences"`
+	Source    string             `json:"source"`
+	Rows      []bench.PaddingRow `json:"padding"`
+}
+
+func printPadding(w io.Writer, r *paddingReport) {
+	fmt.Fprintf(w, "model %s on %s (ONNX Runtime %s, %d CPUs), %d sentences from %s, each scored once per batch size\n\n",
+		r.Model, r.Device, r.Runtime, r.CPUs, r.Sentences, r.Source)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "batch\tarrival rows/s\tbucketed rows/s\tspeed-up\tarrival tokens\tbucketed tokens\ttext tokens\tmax |Δlogit|\t")
+	for _, p := range r.Rows {
+		fmt.Fprintf(tw, "%d\t%.1f\t%.1f\t%.2f×\t%d\t%d\t%d\t%.1e\t\n", p.Batch, p.ArrivalRowsPerSecond, p.BucketedRowsPerSecond,
+			p.BucketedRowsPerSecond/p.ArrivalRowsPerSecond, p.ArrivalTokens, p.BucketedTokens, p.TextTokens, p.MaxLogitDifference)
+	}
+	tw.Flush()
 }
 
 type benchReport struct {

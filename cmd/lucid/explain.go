@@ -143,8 +143,9 @@ exit 2): --budget 0 to 1048576 (2^20), --edit-budget 1 to 1048576,
 --sessions 1 to 64, --window-stride 0 to 65536 (and at most the model's
 window), --threads at most 4 per CPU (256 at most). The
 estimated memory of the rows in flight must fit in --max-memory (default:
-half the machine's memory); a text whose explanation would not fit beside
-them is reported as an error and the others go on.
+half the machine's memory): a --batch that does not fit runs as the largest
+batch that does, said on standard error; a text whose explanation would not
+fit beside them is reported as an error and the others go on.
 `
 
 func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -154,7 +155,7 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	method := fs.String("method", "kernelshap", "kernelshap, exact, lime, ig, occlusion, grad-input, saliency, counterfactual or partition")
 	refine := fs.Bool("refine", true, "kernelshap: refine the estimate with an odd-component regression (about half the error at the same budget, a few ms more CPU); --refine=false runs the plain estimator, as --tolerance and --target all do")
 	tolerance := fs.Float64("tolerance", 0, "kernelshap: sample in doubling rounds until every standard error is below this (0 < T ≤ 1), --budget capping each round (default cap 2^20)")
-	budget := fs.Int("budget", 0, fmt.Sprintf("model evaluations per explanation, 0 (default %d; exact: 2^words up to 2^%d; ig: rows, default %d, steps lowered to fit) to %d", attribution.DefaultBudget, attribution.DefaultExactFeatures, attribution.DefaultPathBudget, maxBudget))
+	budget := fs.Int("budget", 0, fmt.Sprintf("model evaluations per explanation, 0 (default %d, kernelshap on up to %d features %d; exact: 2^words up to 2^%d; ig: rows, default %d, steps lowered to fit) to %d", attribution.DefaultBudget, attribution.ShortTextFeatures, attribution.DefaultShortBudget, attribution.DefaultExactFeatures, attribution.DefaultPathBudget, maxBudget))
 	steps := fs.Int("steps", attribution.DefaultPathSteps, fmt.Sprintf("ig: quadrature points along the path, 1 to %d", maxPathSteps))
 	quad := fs.String("quadrature", "gauss-legendre", "ig: gauss-legendre or midpoint")
 	features := fs.String("features", "words", "attribute to sentences, phrases, words or tokens")
@@ -277,10 +278,15 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		}
 	}
 	shape := shapeOf(folder, gradientMethod(req.Method))
-	inference := shape.inferenceBytes(*batch, mf.sessions)
-	if inference > int64(mf.maxMemory) {
-		return checkInference(shape, *batch, mf.sessions, int64(mf.maxMemory))
+	fitted, note, err := fitBatch(shape, *batch, mf.sessions, int64(mf.maxMemory))
+	if err != nil {
+		return err
 	}
+	if note != "" {
+		fmt.Fprintln(stderr, "explain: "+note)
+		*batch = fitted
+	}
+	inference := shape.inferenceBytes(*batch, mf.sessions)
 	if *htmlOut != "" {
 		// Checked now, not after every text is explained.
 		if err := atomicfile.PrepareFile(*htmlOut); err != nil {

@@ -147,10 +147,14 @@ func runExplainGlobal(ctx context.Context, g *globalFlags, mf *modelFlags, folde
 		req.Plain = true
 	}
 	shape := shapeOf(folder, perLabel(req.Method))
-	inference := shape.inferenceBytes(batch, mf.sessions)
-	if inference > int64(mf.maxMemory) {
-		return checkInference(shape, batch, mf.sessions, int64(mf.maxMemory))
+	batch, note, err := fitBatch(shape, batch, mf.sessions, int64(mf.maxMemory))
+	if err != nil {
+		return err
 	}
+	if note != "" {
+		fmt.Fprintln(stderr, "explain: "+note)
+	}
+	inference := shape.inferenceBytes(batch, mf.sessions)
 	fieldBytes, _ := auditcli.ParseBytes(g.maxFieldSize)
 	format, _ := dataset.ParseFormat(g.format)
 	file, err := readcap.Open(ctx, g.data)

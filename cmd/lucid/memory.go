@@ -14,7 +14,8 @@ import (
 // explanation's coalitions (--budget × features). They are deliberately
 // generous upper estimates, checked against --max-memory before anything is
 // allocated, so a flag that cannot fit is refused up front instead of
-// crashing the process part-way.
+// crashing the process part-way. The batch size is the exception: audit
+// and explain run smaller batches that fit (fitBatch) rather than refuse.
 
 // Sizes assumed when config.json does not give them: BERT-base's.
 const (
@@ -95,6 +96,32 @@ func checkInference(s netShape, batch, sessions int, limit int64) error {
 		return memoryError(fmt.Sprintf("running --batch %d rows of up to %d tokens in each of --sessions %d", batch, s.maxLen, sessions), need, limit)
 	}
 	return nil
+}
+
+// fitBatch returns the largest batch, at most want, whose rows in flight
+// fit limit (the estimate grows with the batch, so the first that fits
+// from the top is the largest), and a note for stderr when that is below
+// want. Only when one row per session does not fit is the work refused,
+// with the numbers: a smaller batch costs speed, never results.
+func fitBatch(s netShape, want, sessions int, limit int64) (int, string, error) {
+	if s.inferenceBytes(want, sessions) <= limit {
+		return want, "", nil
+	}
+	if need := s.inferenceBytes(1, sessions); need > limit {
+		return 0, "", memoryError(fmt.Sprintf("running even one row of up to %d tokens (--batch %d does not fit either) in each of --sessions %d", s.maxLen, want, sessions), need, limit)
+	}
+	lo, hi := 1, want // inferenceBytes(lo) fits, inferenceBytes(hi) does not
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		if s.inferenceBytes(mid, sessions) <= limit {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	note := fmt.Sprintf("--batch %d needs an estimated %s for rows of up to %d tokens, above --max-memory %s; running batches of %d rows (an estimated %s) instead",
+		want, formatBytes(s.inferenceBytes(want, sessions)), s.maxLen, formatBytes(limit), lo, formatBytes(s.inferenceBytes(lo, sessions)))
+	return lo, note, nil
 }
 
 // explainPlan is a chunk of explanations checked against the memory left

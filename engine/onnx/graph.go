@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -18,6 +19,7 @@ type graph struct {
 	outputs map[string]ort.InputOutputInfo
 	pool    chan *session
 	all     []*session
+	from    string // where the first session was opened from (cachePlan.String)
 }
 
 type session struct {
@@ -32,7 +34,22 @@ func describeGraph(gf graphFile) (map[string]ort.InputOutputInfo, map[string]ort
 	if gf.data != nil {
 		ins, outs, err = ort.GetInputOutputInfoWithONNXData(gf.data)
 	} else {
-		ins, outs, err = ort.GetInputOutputInfo(gf.path)
+		// The names and shapes are the file's own: a session that skips
+		// the optimizers reads them without the cost of a full open
+		// (seconds for a base-size model), which the real session pays
+		// once, or not at all with the graph cache.
+		var so *ort.SessionOptions
+		if so, err = ort.NewSessionOptions(); err != nil {
+			return nil, nil, fmt.Errorf("onnx: session options: %w", err)
+		}
+		defer so.Destroy()
+		if err = so.SetGraphOptimizationLevel(ort.GraphOptimizationLevelDisableAll); err == nil {
+			err = so.SetIntraOpNumThreads(1)
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("onnx: session options: %w", err)
+		}
+		ins, outs, err = ort.GetInputOutputInfoWithOptions(gf.path, so)
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("onnx: %s is not a model ONNX Runtime can read: %w", gf.path, err)
@@ -53,11 +70,35 @@ func describeGraph(gf graphFile) (map[string]ort.InputOutputInfo, map[string]ort
 func openGraph(gf graphFile, cfg config, inputNames, outputNames []string,
 	in, out map[string]ort.InputOutputInfo) (*graph, error) {
 	g := &graph{path: gf.path, inputs: in, outputs: out, pool: make(chan *session, cfg.sessions)}
-	for range cfg.sessions {
-		s, err := newSession(gf, cfg, inputNames, outputNames)
+	for i := range cfg.sessions {
+		// Planned per session: the first one writes the cache entry that
+		// the others then read.
+		plan, warning := planCache(gf, cfg)
+		if warning != "" {
+			cfg.warn(warning)
+		}
+		s, err := newSession(gf, cfg, plan, inputNames, outputNames)
+		if err != nil && plan.hit {
+			// A damaged cache entry must not stop the model from
+			// opening: drop it and optimize from the model file again.
+			cfg.warn(fmt.Sprintf("onnx: the cached optimized graph %s does not open (%v); removing it and opening %s", plan.load, err, gf.path))
+			os.Remove(plan.load)
+			plan, warning = planCache(gf, cfg)
+			if warning != "" {
+				cfg.warn(warning)
+			}
+			s, err = newSession(gf, cfg, plan, inputNames, outputNames)
+		}
 		if err != nil {
+			plan.abandon()
 			g.close()
 			return nil, err
+		}
+		if warning := plan.commit(); warning != "" {
+			cfg.warn(warning)
+		}
+		if i == 0 {
+			g.from = plan.String()
 		}
 		g.all = append(g.all, s)
 		g.pool <- s
@@ -65,7 +106,7 @@ func openGraph(gf graphFile, cfg config, inputNames, outputNames []string,
 	return g, nil
 }
 
-func newSession(gf graphFile, cfg config, inputNames, outputNames []string) (*session, error) {
+func newSession(gf graphFile, cfg config, plan cachePlan, inputNames, outputNames []string) (*session, error) {
 	so, err := ort.NewSessionOptions()
 	if err != nil {
 		return nil, fmt.Errorf("onnx: session options: %w", err)
@@ -82,13 +123,23 @@ func newSession(gf graphFile, cfg config, inputNames, outputNames []string) (*se
 	if err := so.SetInterOpNumThreads(1); err != nil {
 		return nil, fmt.Errorf("onnx: setting inter-op threads: %w", err)
 	}
+	if !cfg.spin {
+		if err := so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0"); err != nil {
+			return nil, fmt.Errorf("onnx: turning intra-op spinning off: %w", err)
+		}
+	}
 	if cfg.device.CUDA {
 		if err := appendCUDA(so, cfg.device); err != nil {
 			return nil, err
 		}
 	}
+	if err := plan.setCacheOptions(so); err != nil {
+		return nil, err
+	}
 	var s *ort.DynamicAdvancedSession
-	if gf.data != nil {
+	if plan.hit {
+		s, err = ort.NewDynamicAdvancedSession(plan.load, inputNames, outputNames, so)
+	} else if gf.data != nil {
 		// ONNX Runtime parses the bytes into its own copy: gf.data is not
 		// referenced once the session exists.
 		s, err = ort.NewDynamicAdvancedSessionWithONNXData(gf.data, inputNames, outputNames, so)

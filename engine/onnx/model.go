@@ -272,6 +272,11 @@ func resolveLabels(given []string, n int, path string) ([]string, error) {
 	return nil, fmt.Errorf("onnx: %s has a dynamic number of logits and no labels were given: give config.json an id2label or num_labels", path)
 }
 
+// GraphSource says where model.onnx's session was opened from: the model
+// file, the model file with its optimized graph saved to the cache, or the
+// cached optimized graph (see WithGraphCache).
+func (m *Model) GraphSource() string { return m.main.from }
+
 // Labels returns the label names, index i naming logit i.
 func (m *Model) Labels() []string { return slices.Clone(m.labels) }
 

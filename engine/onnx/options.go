@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"fmt"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -52,10 +53,43 @@ type config struct {
 	// threadsSet says WithThreads chose threads: the gradient graph then
 	// uses them too, else its own default (DefaultGradientThreads).
 	threadsSet bool
+
+	// graphCache is the optimized-graph cache folder ("" the default,
+	// "off" none); warn receives what the cache could not do.
+	graphCache string
+	warn       func(string)
+	// spin lets ONNX Runtime's intra-op threads busy-wait for work
+	// between operators; see WithSpinning.
+	spin bool
 }
 
 func defaults() config {
-	return config{threads: runtime.NumCPU(), sessions: 1}
+	return config{threads: runtime.NumCPU(), sessions: 1, spin: false, warn: func(msg string) { fmt.Fprintln(os.Stderr, "warning: "+msg) }}
+}
+
+// WithGraphCache sets the folder ONNX Runtime's optimized graphs are cached
+// in (default: $LUCID_GRAPH_CACHE, else none); "off" opens every graph from
+// its file, optimizing it each time.
+func WithGraphCache(dir string) Option { return func(c *config) { c.graphCache = dir } }
+
+// WithSpinning sets whether ONNX Runtime's intra-op threads busy-wait
+// between operators (ONNX Runtime's own default) or sleep (Lucid's
+// default). Measured with the shipped model on this project's 2-CPU
+// machine under a load of about 17 (README, "Threads"): 2 spinning
+// threads ran 57-82 rows/s at 2.0-2.3 ms of CPU per row, 2 sleeping
+// threads 109-135 rows/s at 1.0-1.1 ms, 1 thread 63-128 rows/s: on a
+// shared machine a spinning thread burns the CPU another process (or
+// the other thread) needed.
+func WithSpinning(on bool) Option { return func(c *config) { c.spin = on } }
+
+// WithWarnings sends what Open could not do but worked around (an
+// unwritable graph cache, say) to warn instead of standard error.
+func WithWarnings(warn func(string)) Option {
+	return func(c *config) {
+		if warn != nil {
+			c.warn = warn
+		}
+	}
 }
 
 // Option configures Open.
