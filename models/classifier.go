@@ -3,7 +3,6 @@ package models
 import (
 	"context"
 	"fmt"
-	"sort"
 
 	"github.com/lucid-nlp/lucid/engine"
 	"github.com/lucid-nlp/lucid/engine/onnx"
@@ -153,24 +152,8 @@ func (c *Classifier) Predict(ctx context.Context, texts []string) ([]Prediction,
 		encs[i] = e
 		order = append(order, i)
 	}
-	sort.SliceStable(order, func(a, b int) bool { return encs[order[a]].Len() < encs[order[b]].Len() })
-	bs := c.BatchSize
-	if bs <= 0 {
-		bs = DefaultBatchSize
-	}
-	for start := 0; start < len(order); start += bs {
-		idx := order[start:min(start+bs, len(order))]
-		group := make([]*tokenize.Encoding, len(idx))
-		for i, j := range idx {
-			group[i] = encs[j]
-		}
-		logits, err := c.Model.Run(ctx, BatchOf(group, c.Tokenizer.PadID()))
-		if err != nil {
-			return nil, err
-		}
-		for i, j := range idx {
-			out[j] = c.prediction(encs[j], logits.Row(i))
-		}
+	if err := c.predictEncoded(ctx, encs, order, out); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
