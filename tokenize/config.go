@@ -139,23 +139,35 @@ func pairToken(p [2]json.RawMessage, name string) (specialToken, error) {
 	return t, nil
 }
 
+// templateProcessing is the part of a TemplateProcessing post-processor
+// that Lucid reads: the single and pair templates (special tokens and the
+// sequences A and B, each with its type id) and the special tokens' ids.
+type templateProcessing struct {
+	Single        []templatePiece         `json:"single"`
+	Pair          []templatePiece         `json:"pair"`
+	SpecialTokens map[string]templateSpec `json:"special_tokens"`
+}
+
+// templatePiece is one entry of a template: a special token or a sequence.
+type templatePiece struct {
+	SpecialToken *templateRef `json:"SpecialToken"`
+	Sequence     *templateRef `json:"Sequence"`
+}
+
+// templateRef names a special token (or the sequence A or B) and its type id.
+type templateRef struct {
+	ID     string `json:"id"`
+	TypeID int64  `json:"type_id"`
+}
+
+// templateSpec is a special token's ids and tokens.
+type templateSpec struct {
+	IDs    []int64  `json:"ids"`
+	Tokens []string `json:"tokens"`
+}
+
 func parseTemplate(raw json.RawMessage) (layout, error) {
-	var p struct {
-		Single []struct {
-			SpecialToken *struct {
-				ID     string `json:"id"`
-				TypeID int64  `json:"type_id"`
-			} `json:"SpecialToken"`
-			Sequence *struct {
-				ID     string `json:"id"`
-				TypeID int64  `json:"type_id"`
-			} `json:"Sequence"`
-		} `json:"single"`
-		SpecialTokens map[string]struct {
-			IDs    []int64  `json:"ids"`
-			Tokens []string `json:"tokens"`
-		} `json:"special_tokens"`
-	}
+	var p templateProcessing
 	if err := json.Unmarshal(raw, &p); err != nil {
 		return layout{}, fmt.Errorf("post_processor (TemplateProcessing): %w", err)
 	}

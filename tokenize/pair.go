@@ -127,22 +127,7 @@ func parsePairLayout(raw json.RawMessage) (pairLayout, error) {
 }
 
 func parsePairTemplate(raw json.RawMessage) (pairLayout, error) {
-	var p struct {
-		Pair []struct {
-			SpecialToken *struct {
-				ID     string `json:"id"`
-				TypeID int64  `json:"type_id"`
-			} `json:"SpecialToken"`
-			Sequence *struct {
-				ID     string `json:"id"`
-				TypeID int64  `json:"type_id"`
-			} `json:"Sequence"`
-		} `json:"pair"`
-		SpecialTokens map[string]struct {
-			IDs    []int64  `json:"ids"`
-			Tokens []string `json:"tokens"`
-		} `json:"special_tokens"`
-	}
+	var p templateProcessing
 	if err := json.Unmarshal(raw, &p); err != nil {
 		return pairLayout{}, fmt.Errorf("post_processor (TemplateProcessing): %w", err)
 	}

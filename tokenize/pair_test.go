@@ -22,9 +22,9 @@ var pairCases = [][2]string{
 	{"Café naïve — déjà vu!", "It's   spaced\tout,\nreally"},
 }
 
-// templatePiece is one item of a post-processor's pair template, as the
+// refPiece is one item of a post-processor's pair template, as the
 // test reads it from tokenizer.json by itself.
-type templatePiece struct {
+type refPiece struct {
 	seq     string // "A" or "B", or "" for a special token
 	ids     []int64
 	typeID  int64
@@ -34,7 +34,7 @@ type templatePiece struct {
 // referencePair builds the pair encoding the way Hugging Face's
 // post-processor defines it: each text encoded alone (Encode, special tokens
 // stripped), then laid out by the template pieces read from the file.
-func referencePair(t *testing.T, tk *Tokenizer, pieces []templatePiece, a, b string) (ids, types []int64, toks []string, offs [][2]int, segs []int) {
+func referencePair(t *testing.T, tk *Tokenizer, pieces []refPiece, a, b string) (ids, types []int64, toks []string, offs [][2]int, segs []int) {
 	t.Helper()
 	content := func(s string) *Encoding {
 		e, err := tk.Encode(s)
@@ -67,7 +67,7 @@ func referencePair(t *testing.T, tk *Tokenizer, pieces []templatePiece, a, b str
 	return
 }
 
-func checkPairs(t *testing.T, tk *Tokenizer, pieces []templatePiece, cases [][2]string) {
+func checkPairs(t *testing.T, tk *Tokenizer, pieces []refPiece, cases [][2]string) {
 	t.Helper()
 	for _, c := range cases {
 		got, err := tk.EncodePair(c[0], c[1])
@@ -129,7 +129,7 @@ func TestEncodePairBERT(t *testing.T) {
 
 // bertPairTemplate is the shipped model's tokenizer and its pair template
 // as the test reads it from the file.
-func bertPairTemplate(t *testing.T) (*Tokenizer, []templatePiece) {
+func bertPairTemplate(t *testing.T) (*Tokenizer, []refPiece) {
 	t.Helper()
 	data, err := os.ReadFile(modelTokenizer)
 	if err != nil {
@@ -159,13 +159,13 @@ func bertPairTemplate(t *testing.T) (*Tokenizer, []templatePiece) {
 	if file.PostProcessor.Type != "TemplateProcessing" {
 		t.Fatalf("the shipped tokenizer's post-processor is %q; this test reads TemplateProcessing", file.PostProcessor.Type)
 	}
-	var pieces []templatePiece
+	var pieces []refPiece
 	for _, p := range file.PostProcessor.Pair {
 		if p.Sequence != nil {
-			pieces = append(pieces, templatePiece{seq: p.Sequence.ID, typeID: p.Sequence.TypeID})
+			pieces = append(pieces, refPiece{seq: p.Sequence.ID, typeID: p.Sequence.TypeID})
 			continue
 		}
-		pieces = append(pieces, templatePiece{ids: file.PostProcessor.SpecialTokens[p.SpecialToken.ID].IDs, typeID: p.SpecialToken.TypeID, special: p.SpecialToken.ID})
+		pieces = append(pieces, refPiece{ids: file.PostProcessor.SpecialTokens[p.SpecialToken.ID].IDs, typeID: p.SpecialToken.TypeID, special: p.SpecialToken.ID})
 	}
 	tk, err := Load(modelTokenizer)
 	if err != nil {
@@ -184,7 +184,7 @@ func TestEncodePairRoBERTa(t *testing.T) {
 
 // robertaPairTemplate is the real roberta-base tokenizer and its pair
 // template, built from the file's RobertaProcessing cls and sep.
-func robertaPairTemplate(t *testing.T) (*Tokenizer, []templatePiece) {
+func robertaPairTemplate(t *testing.T) (*Tokenizer, []refPiece) {
 	t.Helper()
 	data, err := os.ReadFile(robertaTokenizer)
 	if err != nil {
@@ -211,7 +211,7 @@ func robertaPairTemplate(t *testing.T) (*Tokenizer, []templatePiece) {
 			t.Fatal(x)
 		}
 	}
-	pieces := []templatePiece{
+	pieces := []refPiece{
 		{ids: []int64{clsID}, special: cls}, {seq: "A"}, {ids: []int64{sepID}, special: sep}, {ids: []int64{sepID}, special: sep},
 		{seq: "B"}, {ids: []int64{sepID}, special: sep},
 	}
