@@ -106,25 +106,8 @@ func (o Options) withDefaults() (Options, error) {
 	if !(o.ParityTolerance > 0 && o.ParityTolerance < 1) {
 		return o, fmt.Errorf("group: parity tolerance %v: want a difference between 0 and 1, like 0.1", o.ParityTolerance)
 	}
-	if o.Alpha == 0 {
-		o.Alpha = stats.DefaultAlpha
-	}
-	if !(o.Alpha > 0 && o.Alpha < 1) {
-		return o, fmt.Errorf("group: significance level %v: want a level between 0 and 1, like 0.05", o.Alpha)
-	}
-	if o.MaxPairGroups == 0 {
-		o.MaxPairGroups = DefaultMaxPairGroups
-	}
-	if o.MaxPairGroups < 2 {
-		return o, fmt.Errorf("group: maximum pairwise groups %d: want 2 or more (the default is %d)", o.MaxPairGroups, DefaultMaxPairGroups)
-	}
-	if o.MaxGroups == 0 {
-		o.MaxGroups = DefaultMaxGroups
-	}
-	if o.MaxGroups < 1 {
-		return o, fmt.Errorf("group: maximum groups %d: want 1 or more (the default is %d)", o.MaxGroups, DefaultMaxGroups)
-	}
-	return o, nil
+	err := defaultTestLimits(&o.Alpha, &o.MaxPairGroups, &o.MaxGroups)
+	return o, err
 }
 
 // isMissing reports whether a group value is empty or only whitespace.
@@ -366,4 +349,28 @@ func (c *cells) count(k rate) (int, int) {
 		return c[tp], c[tp] + c[fp]
 	}
 	panic(fmt.Sprintf("group: unknown rate %d", k))
+}
+
+// defaultTestLimits fills the significance level and the group caps that
+// the rate and the mean audits share with their defaults, and checks them.
+func defaultTestLimits(alpha *float64, maxPairGroups, maxGroups *int) error {
+	if *alpha == 0 {
+		*alpha = stats.DefaultAlpha
+	}
+	if !(*alpha > 0 && *alpha < 1) {
+		return fmt.Errorf("group: significance level %v: want a level between 0 and 1, like 0.05", *alpha)
+	}
+	if *maxPairGroups == 0 {
+		*maxPairGroups = DefaultMaxPairGroups
+	}
+	if *maxPairGroups < 2 {
+		return fmt.Errorf("group: maximum pairwise groups %d: want 2 or more (the default is %d)", *maxPairGroups, DefaultMaxPairGroups)
+	}
+	if *maxGroups == 0 {
+		*maxGroups = DefaultMaxGroups
+	}
+	if *maxGroups < 1 {
+		return fmt.Errorf("group: maximum groups %d: want 1 or more (the default is %d)", *maxGroups, DefaultMaxGroups)
+	}
+	return nil
 }

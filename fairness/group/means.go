@@ -57,25 +57,8 @@ func (o MeanOptions) withDefaults() (MeanOptions, error) {
 	if o.MinGroupSize < 2 {
 		return o, fmt.Errorf("group: minimum group size %d: a mean's variance needs 2 or more rows (the default is %d)", o.MinGroupSize, DefaultMinGroupSize)
 	}
-	if o.Alpha == 0 {
-		o.Alpha = stats.DefaultAlpha
-	}
-	if !(o.Alpha > 0 && o.Alpha < 1) {
-		return o, fmt.Errorf("group: significance level %v: want a level between 0 and 1, like 0.05", o.Alpha)
-	}
-	if o.MaxPairGroups == 0 {
-		o.MaxPairGroups = DefaultMaxPairGroups
-	}
-	if o.MaxPairGroups < 2 {
-		return o, fmt.Errorf("group: maximum pairwise groups %d: want 2 or more (the default is %d)", o.MaxPairGroups, DefaultMaxPairGroups)
-	}
-	if o.MaxGroups == 0 {
-		o.MaxGroups = DefaultMaxGroups
-	}
-	if o.MaxGroups < 1 {
-		return o, fmt.Errorf("group: maximum groups %d: want 1 or more (the default is %d)", o.MaxGroups, DefaultMaxGroups)
-	}
-	return o, nil
+	err := defaultTestLimits(&o.Alpha, &o.MaxPairGroups, &o.MaxGroups)
+	return o, err
 }
 
 // MeanAccumulator keeps, per group, the count and the exact sums of a
