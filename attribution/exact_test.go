@@ -2,7 +2,7 @@ package attribution
 
 import (
 	"context"
-	"github.com/lucid-nlp/lucid/internal/gametest"
+	"github.com/lucid-nlp/lucid/attribution/gametest"
 	"math"
 	"testing"
 

@@ -3,7 +3,7 @@ package attribution
 import (
 	"context"
 	"errors"
-	"github.com/lucid-nlp/lucid/internal/gametest"
+	"github.com/lucid-nlp/lucid/attribution/gametest"
 	"math"
 	"math/rand/v2"
 	"testing"

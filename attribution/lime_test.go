@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/lucid-nlp/lucid/internal/gametest"
+	"github.com/lucid-nlp/lucid/attribution/gametest"
 	"math"
 	"math/rand/v2"
 	"os"

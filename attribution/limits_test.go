@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/lucid-nlp/lucid/internal/gametest"
+	"github.com/lucid-nlp/lucid/attribution/gametest"
 	"math"
 	"path/filepath"
 	"strings"

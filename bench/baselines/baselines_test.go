@@ -2,7 +2,7 @@ package baselines
 
 import (
 	"context"
-	"github.com/lucid-nlp/lucid/internal/gametest"
+	"github.com/lucid-nlp/lucid/attribution/gametest"
 	"math/rand/v2"
 	"testing"
 
