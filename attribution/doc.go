@@ -79,6 +79,10 @@
 // which ran and why. GradientAttributions gives gradient × input and
 // saliency from one gradient row per text, batched across texts.
 // Explainer ties the methods to a tokenizer and a model for whole texts.
+// It scores by the model's head (engine.HeadOf): a softmax label's
+// probability, a multi-label model's own sigmoid per label, or a regression
+// head's raw score (output "score"); and it explains a sentence pair
+// (Request.Pair) over both texts' features, each marked with its segment.
 //
 // The published estimators Lucid's KernelSHAP is compared against
 // (LeverageSHAP, kADD-SHAP, Tree MSR, OddSHAP) live in bench/baselines;

@@ -3,6 +3,9 @@
 // logits per input row out. Two optional extensions serve path and
 // gradient attributions: EmbeddingModel runs from input embeddings, and
 // GradientModel also returns the gradient of a score with respect to them.
+// A model may also say its head (HeadModel, Head: softmax across labels,
+// a sigmoid per label, or one regression score); HeadOf treats a model
+// that does not as a single-label classifier.
 //
 // Explainers, audits and benchmarks depend on the small Model interface here,
 // never on ONNX Runtime, so they can be tested against pure-Go models whose
