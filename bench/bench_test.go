@@ -44,6 +44,30 @@ func TestReplayPacksRowsByLength(t *testing.T) {
 	assert.Equal(t, [][2]int{{4, 5}, {4, 5}, {1, 5}, {4, 7}, {2, 7}}, m.batches)
 }
 
+// The other packing the floor tries: every sentence's rows sorted by
+// length and cut into full batches, each padded to its longest row. With
+// one row a sentence (grad-input, saliency) it runs one full batch where
+// packing by length runs one short batch per length.
+func TestReplayPaddedFillsBatchesAcrossLengths(t *testing.T) {
+	m := &batchModel{}
+	encs := []*tokenize.Encoding{enc(9), enc(5), enc(7), enc(5), enc(6)}
+	_, err := replayPadded(context.Background(), m, encs, []int{1, 1, 1, 1, 1}, 4)
+	require.NoError(t, err)
+	// Sorted 5, 5, 6, 7 | 9: the first batch is padded to 7.
+	assert.Equal(t, [][2]int{{4, 7}, {1, 9}}, m.batches)
+
+	m = &batchModel{}
+	_, err = replay(context.Background(), m, encs, []int{1, 1, 1, 1, 1}, 4)
+	require.NoError(t, err)
+	assert.Len(t, m.batches, 4, "by length: one short batch for each of 4 lengths")
+
+	// Zero rows of a sentence run nothing of it.
+	m = &batchModel{}
+	_, err = replayPadded(context.Background(), m, encs, []int{0, 2, 0, 0, 0}, 4)
+	require.NoError(t, err)
+	assert.Equal(t, [][2]int{{2, 5}}, m.batches)
+}
+
 // The headline throughput is the best measured one.
 func TestThroughputHeadlineIsTheBestMeasured(t *testing.T) {
 	if testing.Short() {
