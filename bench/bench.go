@@ -46,32 +46,60 @@ var BuiltinSentences = []string{
 }
 
 // ReadSentences reads the first n texts of a TSV file with a header whose
-// last column is the text (SST-2's dev.tsv: label<TAB>content).
+// last column is the text (SST-2's dev.tsv: label<TAB>content); rows with
+// an empty text are passed over.
 func ReadSentences(path string, n int) ([]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
 	var out []string
-	for line := 0; sc.Scan() && len(out) < n; line++ {
-		if line == 0 {
-			continue
+	err := scanTSV(path, func(_ []string) error { return nil }, func(_ int, cols []string) (bool, error) {
+		if len(out) >= n {
+			return false, nil
 		}
-		cols := strings.Split(strings.TrimRight(sc.Text(), "\r"), "\t")
 		if t := cols[len(cols)-1]; t != "" {
 			out = append(out, t)
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("bench: reading %s: %w", path, err)
+		return len(out) < n, nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("bench: %s has no sentences", path)
 	}
 	return out, nil
+}
+
+// scanTSV is the one reader of the benchmarks' TSV files (SST-2's
+// label<TAB>content): it hands header the first line's columns, then row
+// each further line's columns with its line number until row says stop.
+// Lines may be 16 MiB long.
+func scanTSV(path string, header func(cols []string) error, row func(line int, cols []string) (more bool, err error)) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	split := func() []string { return strings.Split(strings.TrimRight(sc.Text(), "\r"), "\t") }
+	if !sc.Scan() {
+		if err := sc.Err(); err != nil {
+			return fmt.Errorf("bench: reading %s: %w", path, err)
+		}
+		return fmt.Errorf("bench: %s is empty", path)
+	}
+	if err := header(split()); err != nil {
+		return err
+	}
+	for line := 2; sc.Scan(); line++ {
+		more, err := row(line, split())
+		if err != nil || !more {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("bench: reading %s: %w", path, err)
+	}
+	return nil
 }
 
 // Throughput is the engine's measured speed.

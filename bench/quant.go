@@ -1,11 +1,9 @@
 package bench
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"math"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -101,43 +99,36 @@ type Labelled struct {
 // "label" column (an integer label index) and the text in the last column
 // (SST-2's dev.tsv: label<TAB>content).
 func ReadLabelled(path string, n int) ([]Labelled, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	if !sc.Scan() {
-		if err := sc.Err(); err != nil {
-			return nil, fmt.Errorf("bench: reading %s: %w", path, err)
-		}
-		return nil, fmt.Errorf("bench: %s is empty", path)
-	}
-	header := strings.Split(strings.TrimRight(sc.Text(), "\r"), "\t")
+	var header []string
 	col := -1
-	for i, h := range header {
-		if strings.EqualFold(strings.TrimSpace(h), "label") {
-			col = i
-		}
-	}
-	if col < 0 || col == len(header)-1 {
-		return nil, fmt.Errorf("bench: %s: want a header with a \"label\" column before the text column, got %q", path, header)
-	}
 	var out []Labelled
-	for line := 2; len(out) < n && sc.Scan(); line++ {
-		cols := strings.Split(strings.TrimRight(sc.Text(), "\r"), "\t")
+	err := scanTSV(path, func(cols []string) error {
+		header = cols
+		for i, h := range header {
+			if strings.EqualFold(strings.TrimSpace(h), "label") {
+				col = i
+			}
+		}
+		if col < 0 || col == len(header)-1 {
+			return fmt.Errorf("bench: %s: want a header with a \"label\" column before the text column, got %q", path, header)
+		}
+		return nil
+	}, func(line int, cols []string) (bool, error) {
+		if len(out) >= n {
+			return false, nil
+		}
 		if len(cols) != len(header) {
-			return nil, fmt.Errorf("bench: %s line %d: %d columns, the header has %d", path, line, len(cols), len(header))
+			return false, fmt.Errorf("bench: %s line %d: %d columns, the header has %d", path, line, len(cols), len(header))
 		}
 		label, err := strconv.Atoi(strings.TrimSpace(cols[col]))
 		if err != nil || label < 0 {
-			return nil, fmt.Errorf("bench: %s line %d: label %q is not a label index (0, 1, ...)", path, line, cols[col])
+			return false, fmt.Errorf("bench: %s line %d: label %q is not a label index (0, 1, ...)", path, line, cols[col])
 		}
 		out = append(out, Labelled{Text: cols[len(cols)-1], Label: label})
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("bench: reading %s: %w", path, err)
+		return len(out) < n, nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("bench: %s has no rows", path)
