@@ -158,11 +158,7 @@ func predictPairFile(ctx context.Context, clf *models.Classifier, p *predictPrin
 		return err
 	}
 	defer rd.Close()
-	var rows []dataset.Row
-	flush := func() error {
-		if len(rows) == 0 {
-			return nil
-		}
+	return readRowChunks(ctx, rd, chunk, func(rows []dataset.Row) error {
 		pairs := make([][2]string, len(rows))
 		for i, r := range rows {
 			pairs[i] = [2]string{r.Text, r.Groups[0]}
@@ -176,8 +172,25 @@ func predictPairFile(ctx context.Context, clf *models.Classifier, p *predictPrin
 				return err
 			}
 		}
-		rows = rows[:0]
 		return out.Flush()
+	}, func(re *dataset.RowError) error {
+		return p.print(re.Line, models.Prediction{Err: errors.New(re.Reason)})
+	})
+}
+
+// readRowChunks reads rd to its end and hands its rows to flush in chunks
+// of chunk rows (the rest at the end), and each malformed row to bad once
+// the rows before it are flushed, so output keeps the file's order. It
+// checks ctx between rows; memory is one chunk.
+func readRowChunks(ctx context.Context, rd *dataset.Reader, chunk int, flush func([]dataset.Row) error, bad func(*dataset.RowError) error) error {
+	rows := make([]dataset.Row, 0, chunk)
+	emit := func() error {
+		if len(rows) == 0 {
+			return nil
+		}
+		err := flush(rows)
+		rows = rows[:0]
+		return err
 	}
 	for {
 		if err := ctx.Err(); err != nil {
@@ -185,14 +198,14 @@ func predictPairFile(ctx context.Context, clf *models.Classifier, p *predictPrin
 		}
 		r, err := rd.Next()
 		if err == io.EOF {
-			break
+			return emit()
 		}
 		var re *dataset.RowError
 		if errors.As(err, &re) {
-			if err := flush(); err != nil {
+			if err := emit(); err != nil {
 				return err
 			}
-			if err := p.print(re.Line, models.Prediction{Err: errors.New(re.Reason)}); err != nil {
+			if err := bad(re); err != nil {
 				return err
 			}
 			continue
@@ -202,12 +215,11 @@ func predictPairFile(ctx context.Context, clf *models.Classifier, p *predictPrin
 		}
 		rows = append(rows, r)
 		if len(rows) == chunk {
-			if err := flush(); err != nil {
+			if err := emit(); err != nil {
 				return err
 			}
 		}
 	}
-	return flush()
 }
 
 // checkPairFile checks predict's flags for a file of pairs: --data is

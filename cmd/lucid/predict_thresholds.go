@@ -102,12 +102,8 @@ func predictWithThresholds(ctx context.Context, clf *models.Classifier, t *thres
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
 	var failed, total, changed, unfitted int
-	rows := make([]dataset.Row, 0, 8*batch)
 	texts := make([]string, 0, 8*batch)
-	flush := func() error {
-		if len(rows) == 0 {
-			return nil
-		}
+	flush := func(rows []dataset.Row) error {
 		texts = texts[:0]
 		for _, r := range rows {
 			texts = append(texts, r.Text)
@@ -164,37 +160,14 @@ func predictWithThresholds(ctx context.Context, clf *models.Classifier, t *thres
 				return err
 			}
 		}
-		rows = rows[:0]
 		return out.Flush()
 	}
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		r, err := rd.Next()
-		if err == io.EOF {
-			break
-		}
-		var re *dataset.RowError
-		if errors.As(err, &re) {
-			total++
-			failed++
-			if err := rowError(out, stderr, asJSON, re.Line, re.Reason); err != nil {
-				return err
-			}
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		rows = append(rows, r)
-		if len(rows) == cap(rows) {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-	}
-	if err := flush(); err != nil {
+	err = readRowChunks(ctx, rd, 8*batch, flush, func(re *dataset.RowError) error {
+		total++
+		failed++
+		return rowError(out, stderr, asJSON, re.Line, re.Reason)
+	})
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "thresholds (%s on %q): %d rows, %d changed decision, %d in groups without a rule kept the model's\n",
