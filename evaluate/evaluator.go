@@ -16,7 +16,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"math"
 	"sync"
 	"time"
 
@@ -57,46 +56,21 @@ func (o Output) String() string { return [...]string{"prob", "logit", "logodds"}
 // Score converts one row of a single-label (softmax) model's logits into
 // the target's score; ScoreHead does it for any head.
 func (o Output) Score(logits []float32, target int) float64 {
+	return o.ScoreHead(engine.SingleLabel, logits, target)
+}
+
+// ScoreHead converts one row of logits into the target's score by the
+// model's head (engine.Head's ProbabilityAt and LogOddsAt): for a
+// multi-label model the target's own sigmoid (its log-odds are its logit),
+// for a regression head the raw score whatever the output.
+func (o Output) ScoreHead(h engine.Head, logits []float32, target int) float64 {
 	switch o {
 	case Logit:
 		return float64(logits[target])
 	case LogOdds:
-		// log p_t - log(1 - p_t) = logit_t - logsumexp(other logits)
-		return float64(logits[target]) - logSumExpExcept(logits, target)
-	}
-	return engine.SoftmaxAt(logits, target)
-}
-
-// ScoreHead converts one row of logits into the target's score by the
-// model's head: for a multi-label model the target's own sigmoid (its
-// log-odds are its logit), for a regression head the raw score whatever
-// the output.
-func (o Output) ScoreHead(h engine.Head, logits []float32, target int) float64 {
-	switch {
-	case h == engine.SingleLabel:
-		return o.Score(logits, target)
-	case o == Logit:
-		return float64(logits[target])
-	case o == LogOdds:
 		return h.LogOddsAt(logits, target)
 	}
 	return h.ProbabilityAt(logits, target)
-}
-
-func logSumExpExcept(logits []float32, skip int) float64 {
-	mx := math.Inf(-1)
-	for i, l := range logits {
-		if i != skip {
-			mx = math.Max(mx, float64(l))
-		}
-	}
-	var sum float64
-	for i, l := range logits {
-		if i != skip {
-			sum += math.Exp(float64(l) - mx)
-		}
-	}
-	return mx + math.Log(sum)
 }
 
 // Stats counts the model work done for one or more Score calls.
