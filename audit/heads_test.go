@@ -522,3 +522,21 @@ func TestRegressionStateMergesAndEncodes(t *testing.T) {
 	require.NotNil(t, whole.RegressionCounterfactual)
 	assert.Greater(t, whole.RegressionCounterfactual.Texts, 100)
 }
+
+// The probability cache empties itself when full; a batch that holds a
+// text scored before and new texts that overflow it still gets every
+// text's probabilities (it once failed with "internal: text not scored").
+func TestProbCacheEmptiesWithoutLosingABatch(t *testing.T) {
+	m := &toxModel{}
+	c := &probCache{clf: m, labels: toxLabels, max: 2, m: map[string]cached{}}
+	ctx := context.Background()
+	_, err := c.get(ctx, []string{"you idiot", "a muslim"})
+	require.NoError(t, err)
+	got, err := c.get(ctx, []string{"you idiot", "kill", "kill", "fine"})
+	require.NoError(t, err)
+	require.Len(t, got, 4)
+	for i, text := range []string{"you idiot", "kill", "kill", "fine"} {
+		assert.InDeltaSlice(t, engine.MultiLabel.Probabilities(toxLogits(text)), got[i].p, 1e-12, text)
+	}
+	assert.Equal(t, 4, m.scored, "the cached text is not scored again; the repeated new one once")
+}

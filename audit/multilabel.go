@@ -214,7 +214,8 @@ func multiConfig(cfg *Config, labels []string) ([]float64, error) {
 // probCache scores each text once through the multi-label classifier and
 // hands every label's projection the same probabilities: the rows while
 // reading, and the counterfactual and consistency edits, which every
-// label scores. It is bounded: when full it is emptied (texts then get
+// label scores. It is bounded in entries and in bytes (texts are up to the
+// reader's field cap long): when full it is emptied (texts then get
 // scored again; nothing is wrong, only slower).
 type probCache struct {
 	clf    Classifier
@@ -222,6 +223,7 @@ type probCache struct {
 	max    int
 	mu     sync.Mutex
 	m      map[string]cached
+	bytes  int // the texts' and probabilities' bytes held in m
 }
 
 type cached struct {
@@ -229,53 +231,63 @@ type cached struct {
 	err error
 }
 
-const probCacheSize = 1 << 17
+const (
+	probCacheSize  = 1 << 17
+	probCacheBytes = 256 << 20
+)
 
 func (c *probCache) get(ctx context.Context, texts []string) ([]cached, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	out := make([]cached, len(texts))
 	var missing []string
-	seen := map[string]bool{}
-	for _, t := range texts {
-		if _, ok := c.m[t]; !ok && !seen[t] {
+	where := map[string][]int{} // a missing text's places in texts
+	for i, t := range texts {
+		if e, ok := c.m[t]; ok {
+			out[i] = e
+			continue
+		}
+		if _, ok := where[t]; !ok {
 			missing = append(missing, t)
-			seen[t] = true
 		}
+		where[t] = append(where[t], i)
 	}
-	if len(missing) > 0 {
-		preds, err := c.clf.Predict(ctx, missing)
-		if err != nil {
-			return nil, err
-		}
-		if len(preds) != len(missing) {
-			return nil, fmt.Errorf("audit: the classifier returned %d predictions for %d texts", len(preds), len(missing))
-		}
-		if len(c.m)+len(missing) > c.max {
-			clear(c.m)
-		}
-		for i, p := range preds {
-			e := cached{p: p.Probabilities, err: p.Err}
-			if e.err == nil {
-				if len(e.p) != len(c.labels) {
-					return nil, fmt.Errorf("audit: the classifier returned %d probabilities for %q, want one per label (%d)", len(e.p), abbreviate(missing[i]), len(c.labels))
-				}
-				for k, v := range e.p {
-					if !(v >= 0 && v <= 1) {
-						return nil, fmt.Errorf("audit: the classifier gave label %q the probability %v for %q: a multi-label head gives each label a sigmoid probability in [0, 1]", c.labels[k], v, abbreviate(missing[i]))
-					}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	preds, err := c.clf.Predict(ctx, missing)
+	if err != nil {
+		return nil, err
+	}
+	if len(preds) != len(missing) {
+		return nil, fmt.Errorf("audit: the classifier returned %d predictions for %d texts", len(preds), len(missing))
+	}
+	added := 0
+	for i, p := range preds {
+		if p.Err == nil {
+			if len(p.Probabilities) != len(c.labels) {
+				return nil, fmt.Errorf("audit: the classifier returned %d probabilities for %q, want one per label (%d)", len(p.Probabilities), abbreviate(missing[i]), len(c.labels))
+			}
+			for k, v := range p.Probabilities {
+				if !(v >= 0 && v <= 1) {
+					return nil, fmt.Errorf("audit: the classifier gave label %q the probability %v for %q: a multi-label head gives each label a sigmoid probability in [0, 1]", c.labels[k], v, abbreviate(missing[i]))
 				}
 			}
-			c.m[missing[i]] = e
+		}
+		added += len(missing[i]) + 8*len(p.Probabilities)
+	}
+	if len(c.m)+len(missing) > c.max || c.bytes+added > probCacheBytes {
+		clear(c.m)
+		c.bytes = 0
+	}
+	for i, p := range preds {
+		e := cached{p: p.Probabilities, err: p.Err}
+		c.m[missing[i]] = e
+		for _, j := range where[missing[i]] {
+			out[j] = e
 		}
 	}
-	out := make([]cached, len(texts))
-	for i, t := range texts {
-		e, ok := c.m[t]
-		if !ok { // emptied while filling: score it alone
-			return nil, fmt.Errorf("audit: internal: text %q not scored", abbreviate(t))
-		}
-		out[i] = e
-	}
+	c.bytes += added
 	return out, nil
 }
 
