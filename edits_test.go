@@ -7,13 +7,13 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/lucid-nlp/lucid/attribution"
+	"github.com/lucid-nlp/lucid/models/modeltest"
 )
 
 // rawTexts are the sentences of the raw-text word set
@@ -32,35 +32,6 @@ func rawTexts(t *testing.T) []string {
 	}
 	require.NoError(t, sc.Err())
 	return out
-}
-
-// sst2DevTexts reads up to n sentences of SST-2 dev from the shared folder
-// beside the repository (or beside a folder above it), or skips.
-func sst2DevTexts(t *testing.T, n int) []string {
-	t.Helper()
-	dir, err := filepath.Abs(".")
-	require.NoError(t, err)
-	for {
-		path := filepath.Join(dir, "shared", "data", "sst2", "dev.tsv")
-		if f, err := os.Open(path); err == nil {
-			defer f.Close()
-			var out []string
-			sc := bufio.NewScanner(f)
-			sc.Scan() // header
-			for sc.Scan() && len(out) < n {
-				parts := strings.SplitN(sc.Text(), "\t", 2)
-				require.Len(t, parts, 2)
-				out = append(out, parts[1])
-			}
-			require.NoError(t, sc.Err())
-			return out
-		}
-		up := filepath.Dir(dir)
-		if up == dir {
-			t.Skip("SST-2 dev not found at shared/data/sst2/dev.tsv beside the repository or a folder above it")
-		}
-		dir = up
-	}
 }
 
 // checkEditsReproduce explains texts with the edit search (why-not the
@@ -144,7 +115,7 @@ func TestEditedTextsReproduceOnSST2Dev(t *testing.T) {
 	if os.Getenv("LUCID_SST2_EDITS") == "all" {
 		n = math.MaxInt
 	}
-	texts := sst2DevTexts(t, n)
+	texts := modeltest.SST2Dev(t, n)
 	m := openDefault(t)
 	found, repro, rt := checkEditsReproduce(t, m, texts, attribution.DefaultEditBudget, "mask")
 	t.Logf("SST-2 dev, %d sentences, --why-not the other label, --mask mask, edit budget %d: %d of %d found edits reproduce through predict (label and probability to 1e-6); %d round-trip to the searched ids",

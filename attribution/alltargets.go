@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/lucid-nlp/lucid/attribution/game"
 	"github.com/lucid-nlp/lucid/evaluate"
 	"github.com/lucid-nlp/lucid/perturb"
 	"github.com/lucid-nlp/lucid/tokenize"
@@ -76,7 +77,7 @@ var errAllTargetsPath = fmt.Errorf("attribution: --target all explains every lab
 // alone). The labels are reported in the model's order, the target's
 // included.
 func (x *Explainer) explainAllLabels(ctx context.Context, req Request, enc *tokenize.Encoding, feats []perturb.Feature,
-	target int, fullLogits []float32, main *Attribution, shared map[string][]float64, res *Result) (evaluate.Stats, error) {
+	target int, fullLogits []float32, main *game.Attribution, shared map[string][]float64, res *Result) (evaluate.Stats, error) {
 	var stats evaluate.Stats
 	labels := x.model().Labels()
 	res.Labels = make([]LabelAttribution, len(labels))

@@ -1,19 +1,17 @@
 package attribution
 
 import (
-	"bufio"
 	"context"
-	"os"
-	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lucid-nlp/lucid/attribution/edit"
 	"github.com/lucid-nlp/lucid/engine"
 	"github.com/lucid-nlp/lucid/evaluate"
+	"github.com/lucid-nlp/lucid/models/modeltest"
 	"github.com/lucid-nlp/lucid/perturb"
 )
 
@@ -47,7 +45,7 @@ func rerun(t *testing.T, x *Explainer, text string, level perturb.Level, masking
 	logits, err := x.model().Run(context.Background(), engine.Batch{Rows: 1, SeqLen: seq, InputIDs: row.IDs, AttentionMask: row.AttentionMask, TokenTypeIDs: row.TypeIDs})
 	require.NoError(t, err)
 	p := engine.Softmax(logits.Row(0))
-	a := argmax(p)
+	a := slices.Index(p, slices.Max(p)) // the first largest, as the search reads it
 	return x.model().Labels()[a], p[a]
 }
 
@@ -73,7 +71,7 @@ func TestCounterfactualEditFindsTheSmallestSetDespiteAMisleadingGuide(t *testing
 	assert.True(t, e.Minimal, "every single word was tried")
 	assert.True(t, e.Verified)
 	assert.Equal(t, "[MASK] [MASK] fine film awful", e.EditedText)
-	assert.LessOrEqual(t, e.Evaluations, DefaultEditBudget+2)
+	assert.LessOrEqual(t, e.Evaluations, edit.DefaultBudget+2)
 	label, _ := rerun(t, x, text, perturb.Words, perturb.MaskToken, e.Removed)
 	assert.Equal(t, "NEGATIVE", label)
 	assert.Contains(t, e.Sentence(), "removing 'good' and 'great' makes the model say NEGATIVE")
@@ -140,47 +138,6 @@ func TestCounterfactualEditStopsOnCancel(t *testing.T) {
 	assert.Zero(t, m.rows)
 }
 
-func TestSetCountAndCombinations(t *testing.T) {
-	assert.Equal(t, int64(10), setCount(5, 2))
-	assert.Equal(t, int64(1), setCount(5, 0))
-	assert.Equal(t, int64(0), setCount(3, 4))
-	cs := allOfSize(5, 3)
-	require.Len(t, cs, 10)
-	seen := map[string]bool{}
-	for _, c := range cs {
-		assert.Equal(t, 3, c.Size())
-		seen[c.Key()] = true
-	}
-	assert.Len(t, seen, 10, "all distinct")
-	assert.Equal(t, "'a', 'b' and 'c'", quoteList([]string{"a", "b", "c"}))
-}
-
-// sst2Dev reads the first n sentences of SST-2's dev set, or skips.
-func sst2Dev(t *testing.T, n int) []string {
-	t.Helper()
-	// ../shared beside the repository, or beside a folder above it (a
-	// worktree one level deeper).
-	path := filepath.Join("..", "..", "shared", "data", "sst2", "dev.tsv")
-	f, err := os.Open(path)
-	for up := "../"; err != nil && len(up) <= 3*4; up += "../" {
-		f, err = os.Open(filepath.Join(up, "..", "..", "shared", "data", "sst2", "dev.tsv"))
-	}
-	if err != nil {
-		t.Skipf("SST-2 dev set not available at %s or beside a folder above (it lives in ../shared beside the repository): %v", path, err)
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	sc.Scan() // header
-	for sc.Scan() && len(out) < n {
-		parts := strings.SplitN(sc.Text(), "\t", 2)
-		require.Len(t, parts, 2)
-		out = append(out, parts[1])
-	}
-	require.NoError(t, sc.Err())
-	return out
-}
-
 // On 200 SST-2 dev sentences, the counterfactual method: how often an
 // edit is found within the default budget, its median size, and every
 // reported edit flips the model when the test re-runs it.
@@ -188,7 +145,7 @@ func TestCounterfactualEditsOnSST2(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the model on 200 sentences")
 	}
-	texts := sst2Dev(t, 200)
+	texts := modeltest.SST2Dev(t, 200)
 	x := realExplainer(t, evaluate.Probability)
 	reqs := make([]Request, len(texts))
 	for i, s := range texts {

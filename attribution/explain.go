@@ -10,8 +10,14 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/lucid-nlp/lucid/attribution/game"
+	"github.com/lucid-nlp/lucid/attribution/lime"
+	"github.com/lucid-nlp/lucid/attribution/occlusion"
+	"github.com/lucid-nlp/lucid/attribution/path"
+	"github.com/lucid-nlp/lucid/attribution/shapley"
 	"github.com/lucid-nlp/lucid/engine"
 	"github.com/lucid-nlp/lucid/evaluate"
+	"github.com/lucid-nlp/lucid/internal/shorten"
 	"github.com/lucid-nlp/lucid/perturb"
 	"github.com/lucid-nlp/lucid/tokenize"
 )
@@ -77,8 +83,6 @@ const (
 	// DefaultExactFeatures bounds exact Shapley when no budget is given:
 	// 2^12 = 4,096 rows.
 	DefaultExactFeatures = 12
-	// maxEnumeration is the most coalitions exact Shapley will ever value.
-	maxEnumeration = 1 << 20
 )
 
 // Request is one explanation to compute. The zero value of every field but
@@ -97,7 +101,7 @@ type Request struct {
 	// Steps and Rule set the path method's quadrature; Steps is at most
 	// MaxPathSteps, 0 meaning DefaultPathSteps.
 	Steps int
-	Rule  Quadrature
+	Rule  path.Quadrature
 	// FiniteDifferences makes the path method take its derivatives by
 	// central finite differences (2 + 2·tokens·steps rows) even when the
 	// model has a gradient graph (steps + 2 rows): for benchmarks and for
@@ -269,7 +273,7 @@ func (x *Explainer) explain(ctx context.Context, req Request, pre *precomputed) 
 	}
 	feats := req.features(enc)
 	if len(feats) == 0 {
-		return nil, fmt.Errorf("attribution: text %q has no %s to attribute", abbreviate(req.Text), req.Level)
+		return nil, fmt.Errorf("attribution: text %q has no %s to attribute", shorten.Bytes(req.Text, 40), req.Level)
 	}
 	hidden := 0
 	if em, ok := x.model().(engine.EmbeddingModel); ok && (req.Method == MethodPath || req.Method == MethodGradInput || req.Method == MethodSaliency) {
@@ -300,7 +304,7 @@ func (x *Explainer) explain(ctx context.Context, req Request, pre *precomputed) 
 		if logits, err = x.model().Run(ctx, full); err != nil {
 			return nil, err
 		}
-		predictTime = runTime(logits, t0)
+		predictTime = logits.RunTime(t0)
 	}
 	probs := x.head().Probabilities(logits.Row(0))
 	res.Probabilities = make(map[string]float64, len(labels))
@@ -318,7 +322,7 @@ func (x *Explainer) explain(ctx context.Context, req Request, pre *precomputed) 
 	}
 	res.Target, res.TargetIndex = labels[target], target
 
-	var attr *Attribution
+	var attr *game.Attribution
 	var stats evaluate.Stats
 	switch req.Method {
 	case MethodPath:
@@ -381,22 +385,22 @@ func (x *Explainer) explain(ctx context.Context, req Request, pre *precomputed) 
 
 // explainGame runs the coalition methods (KernelSHAP, exact, LIME, occlusion).
 func (x *Explainer) explainGame(ctx context.Context, req Request, enc *tokenize.Encoding, feats []perturb.Feature,
-	target int, fullLogits []float32, res *Result, shared map[string][]float64) (*Attribution, evaluate.Stats, error) {
+	target int, fullLogits []float32, res *Result, shared map[string][]float64) (*game.Attribution, evaluate.Stats, error) {
 	masker, err := perturb.NewMasker(enc, feats, req.Masking, x.Tokenizer)
 	if err != nil {
 		return nil, evaluate.Stats{}, err
 	}
-	game := newTextGame(masker, x.Eval, target)
+	tg := newTextGame(masker, x.Eval, target)
 	if shared != nil {
 		// Every label's game reads and fills one table.
-		game.labels = shared
+		tg.labels = shared
 		shared[perturb.FullCoalition(len(feats)).Key()] = x.labelScores(fullLogits)
 	} else {
-		game.cache[perturb.FullCoalition(len(feats)).Key()] = x.Eval.Output().ScoreHead(x.head(), fullLogits, target)
+		tg.cache[perturb.FullCoalition(len(feats)).Key()] = x.Eval.Output().ScoreHead(x.head(), fullLogits, target)
 	}
 	n := len(feats)
 	budget := req.Budget
-	var attr *Attribution
+	var attr *game.Attribution
 	switch req.Method {
 	case MethodExact:
 		need := 0
@@ -406,37 +410,37 @@ func (x *Explainer) explainGame(ctx context.Context, req Request, enc *tokenize.
 		if budget == 0 {
 			budget = 1 << DefaultExactFeatures
 		}
-		if n >= 63 || need > budget || need > maxEnumeration {
-			return nil, game.stats, exactRefusal(n, req.Level, req.Budget)
+		if n >= 63 || need > budget || need > shapley.MaxEnumeration {
+			return nil, tg.stats, exactRefusal(n, req.Level, req.Budget)
 		}
 		res.Settings.Budget = need
-		attr, err = ExactShapley(ctx, game, need)
+		attr, err = shapley.ExactShapley(ctx, tg, need)
 	case MethodKernelSHAP:
 		if req.Tolerance > 0 {
 			if budget == 0 {
 				budget = MaxBudget
 			}
 			res.Settings.Budget = budget
-			attr, err = KernelSHAPToTolerance(ctx, game, req.Tolerance, budget, req.Seed)
-			if err == nil && attr.Diagnostics[DiagToleranceMet] == 0 {
-				res.Warnings = append(res.Warnings, fmt.Sprintf("tolerance %g not met within the budget cap %d: the largest standard error is %.3g", req.Tolerance, budget, attr.Diagnostics[DiagMaxStdErr]))
+			attr, err = shapley.KernelSHAPToTolerance(ctx, tg, req.Tolerance, budget, req.Seed)
+			if err == nil && attr.Diagnostics[shapley.DiagToleranceMet] == 0 {
+				res.Warnings = append(res.Warnings, fmt.Sprintf("tolerance %g not met within the budget cap %d: the largest standard error is %.3g", req.Tolerance, budget, attr.Diagnostics[shapley.DiagMaxStdErr]))
 			}
 			break
 		}
 		if budget == 0 && n <= ShortTextFeatures {
 			budget = DefaultShortBudget
 		}
-		budget = res.sampledBudget(budget, MinKernelSHAPBudget(n), n, "evaluations KernelSHAP")
-		attr, err = KernelSHAP(ctx, game, KernelSHAPOptions{Budget: budget, Seed: req.Seed, OddRefinement: !req.Plain})
-		res.Settings.Refine = !req.Plain && attr != nil && attr.Diagnostics[DiagExact] != 1
-		if err == nil && attr.Diagnostics[DiagExact] == 1 {
+		budget = res.sampledBudget(budget, shapley.MinKernelSHAPBudget(n), n, "evaluations KernelSHAP")
+		attr, err = shapley.KernelSHAP(ctx, tg, shapley.KernelSHAPOptions{Budget: budget, Seed: req.Seed, OddRefinement: !req.Plain})
+		res.Settings.Refine = !req.Plain && attr != nil && attr.Diagnostics[shapley.DiagExact] != 1
+		if err == nil && attr.Diagnostics[shapley.DiagExact] == 1 {
 			// 2^n fit the budget: the settings say what ran, not the cap.
 			res.Settings.Budget = attr.Evaluations
 		}
-		if err == nil && attr.StdErr != nil && attr.Diagnostics[DiagStdErrCalibrated] == 0 {
+		if err == nil && attr.StdErr != nil && attr.Diagnostics[shapley.DiagStdErrCalibrated] == 0 {
 			msg := fmt.Sprintf("standard errors at budget %d on %d features are not calibrated (fewer than %.1f sampled pairs per feature; their 95%% intervals cover less than 95%%)",
-				budget, n, CalibratedPairsPerFeature)
-			if b := CalibratedKernelSHAPBudget(n); b > 0 {
+				budget, n, shapley.CalibratedPairsPerFeature)
+			if b := shapley.CalibratedKernelSHAPBudget(n); b > 0 {
 				msg += fmt.Sprintf(": use --budget %d or more for calibrated ones", b)
 			}
 			res.Warnings = append(res.Warnings, msg)
@@ -452,33 +456,33 @@ func (x *Explainer) explainGame(ctx context.Context, req Request, enc *tokenize.
 		res.Settings.KernelWidth = width
 		// The base value f(∅) is reported for LIME too; fetch it with
 		// LIME's samples rather than in a one-row run afterwards.
-		game.prefetch = append(game.prefetch, perturb.NewCoalition(n))
-		attr, err = LIME(ctx, game, LIMEOptions{Budget: budget, Seed: req.Seed, KernelWidth: width, FeatureSelection: "none", NumFeatures: n})
+		tg.prefetch = append(tg.prefetch, perturb.NewCoalition(n))
+		attr, err = lime.LIME(ctx, tg, lime.Options{Budget: budget, Seed: req.Seed, KernelWidth: width, FeatureSelection: "none", NumFeatures: n})
 	case MethodOcclusion, MethodCounterfactual:
 		res.Settings.Budget = n + 1
-		attr, err = Occlusion(ctx, game)
+		attr, err = occlusion.Occlusion(ctx, tg)
 	case MethodPartition:
 		budget = res.sampledBudget(budget, 2, n, "evaluations partition")
-		var h Group
-		if h, err = HierarchyFromSpans(n, perturb.NewOutlineWith(enc, req.featureOptions()).Groups(req.Level, feats)); err == nil {
-			attr, err = Partition(ctx, game, h, PartitionOptions{Budget: budget})
+		var h shapley.Group
+		if h, err = shapley.HierarchyFromSpans(n, perturb.NewOutlineWith(enc, req.featureOptions()).Groups(req.Level, feats)); err == nil {
+			attr, err = shapley.Partition(ctx, tg, h, shapley.PartitionOptions{Budget: budget})
 		}
 	default:
-		return nil, game.stats, fmt.Errorf("attribution: unknown method %q", req.Method)
+		return nil, tg.stats, fmt.Errorf("attribution: unknown method %q", req.Method)
 	}
 	if err != nil {
-		return nil, game.stats, err
+		return nil, tg.stats, err
 	}
 	if req.Method == MethodLIME {
 		// LIME's Base is its surrogate's intercept; report f(∅) as the
 		// base value like every other method, from the cache when sampled.
-		base, err := game.value(ctx, perturb.NewCoalition(n))
+		base, err := tg.value(ctx, perturb.NewCoalition(n))
 		if err != nil {
-			return nil, game.stats, err
+			return nil, tg.stats, err
 		}
 		attr.Base = base
 	}
-	return attr, game.stats, nil
+	return attr, tg.stats, nil
 }
 
 // sampledBudget fills in the default budget, raises one below minimum with
@@ -501,7 +505,7 @@ func (res *Result) sampledBudget(budget, minimum, n int, what string) int {
 // differences took the derivatives, and Settings.DerivativesReason why
 // finite differences did.
 func (x *Explainer) explainPath(ctx context.Context, req Request, enc *tokenize.Encoding, feats []perturb.Feature,
-	target int, full float64, res *Result, pre *precomputed) (*Attribution, evaluate.Stats, error) {
+	target int, full float64, res *Result, pre *precomputed) (*game.Attribution, evaluate.Stats, error) {
 	em, ok := x.model().(engine.EmbeddingModel)
 	if !ok {
 		return nil, evaluate.Stats{}, fmt.Errorf("attribution: the path method needs a model that runs from embeddings; this one (%T) does not", x.model())
@@ -519,12 +523,12 @@ func (x *Explainer) explainPath(ctx context.Context, req Request, enc *tokenize.
 		budget = DefaultPathBudget
 	}
 	res.Settings.Quadrature = req.Rule.String()
-	gm, path, why := derivativesPath(x.model(), req)
-	res.Settings.Derivatives, res.Settings.DerivativesReason = path, why
+	gm, derivatives, why := derivativesPath(x.model(), req)
+	res.Settings.Derivatives, res.Settings.DerivativesReason = derivatives, why
 	if gm != nil {
 		return x.explainGradientPath(ctx, gm, req, enc, feats, target, full, baseline, steps, budget, res, pre)
 	}
-	p, err := IntegratedPath(ctx, em, enc, PathOptions{Steps: steps, Budget: budget, Rule: req.Rule, BaselineID: baseline, Target: target, Output: x.gradOutput()})
+	p, err := path.IntegratedPath(ctx, em, enc, path.Options{Steps: steps, Budget: budget, Rule: req.Rule, BaselineID: baseline, Target: target, Output: x.gradOutput()})
 	if err != nil {
 		return nil, evaluate.Stats{}, err
 	}
@@ -558,10 +562,10 @@ func (x *Explainer) pathBaseline(req Request) (int64, error) {
 
 // pathAttribution sums a path result's token attributions into features
 // and reports the completeness (convergence) delta.
-func pathAttribution(p *PathResult, feats []perturb.Feature, res *Result) *Attribution {
+func pathAttribution(p *path.Result, feats []perturb.Feature, res *Result) *game.Attribution {
 	res.Settings.Steps = p.Steps
 	res.Settings.Budget = p.Evaluations
-	attr := &Attribution{Values: make([]float64, len(feats)), Base: p.Baseline, Full: p.Full, Evaluations: p.Evaluations}
+	attr := &game.Attribution{Values: make([]float64, len(feats)), Base: p.Baseline, Full: p.Full, Evaluations: p.Evaluations}
 	for i, f := range feats {
 		for _, pos := range f.Tokens {
 			attr.Values[i] += p.Tokens[pos]
@@ -625,15 +629,4 @@ func resolveTarget(t string, labels []string, predicted int) (int, error) {
 	}
 	return 0, fmt.Errorf("attribution: unknown target label %q; the model's labels are %s (or their indexes 0..%d)",
 		t, strings.Join(labels, ", "), len(labels)-1)
-}
-
-func abbreviate(s string) string {
-	if len(s) <= 40 {
-		return s
-	}
-	cut := 40
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
 }

@@ -6,6 +6,8 @@ import (
 	"math"
 	"time"
 
+	"github.com/lucid-nlp/lucid/attribution/game"
+	"github.com/lucid-nlp/lucid/attribution/path"
 	"github.com/lucid-nlp/lucid/engine"
 	"github.com/lucid-nlp/lucid/evaluate"
 	"github.com/lucid-nlp/lucid/perturb"
@@ -38,14 +40,14 @@ func derivativesPath(m engine.Model, req Request) (gm engine.GradientModel, path
 // prediction run's score) instead of the finite differences' 2 +
 // 2·tokens·steps.
 func (x *Explainer) explainGradientPath(ctx context.Context, m engine.GradientModel, req Request, enc *tokenize.Encoding,
-	feats []perturb.Feature, target int, full float64, baseline int64, steps, budget int, res *Result, pre *precomputed) (*Attribution, evaluate.Stats, error) {
-	var p *PathResult
+	feats []perturb.Feature, target int, full float64, baseline int64, steps, budget int, res *Result, pre *precomputed) (*game.Attribution, evaluate.Stats, error) {
+	var p *path.Result
 	if pre != nil && pre.path != nil && pre.target == target && pre.baseline == baseline {
 		// ExplainAll ran this text's rows in batches shared with others.
 		p = pre.path
 	} else {
-		ps, err := IntegratedGradients(ctx, m, []*tokenize.Encoding{enc}, []int{target},
-			PathOptions{Steps: steps, Budget: budget, Rule: req.Rule, BaselineID: baseline, Output: x.gradOutput(), FullScores: []float64{full}})
+		ps, err := path.IntegratedGradients(ctx, m, []*tokenize.Encoding{enc}, []int{target},
+			path.Options{Steps: steps, Budget: budget, Rule: req.Rule, BaselineID: baseline, Output: x.gradOutput(), FullScores: []float64{full}})
 		if err != nil {
 			return nil, evaluate.Stats{}, err
 		}
@@ -61,29 +63,29 @@ func (x *Explainer) explainGradientPath(ctx context.Context, m engine.GradientMo
 }
 
 // gradientKind is the GradientKind a grad-input or saliency request asks for.
-func gradientKind(m Method) GradientKind {
+func gradientKind(m Method) path.GradientKind {
 	if m == MethodSaliency {
-		return Saliency
+		return path.Saliency
 	}
-	return GradientTimesInput
+	return path.GradientTimesInput
 }
 
 // explainGradient runs grad-input or saliency: one gradient row at the
 // input (and, with req.Linearization, the zero-embedding row beside it in
 // the same run).
 func (x *Explainer) explainGradient(ctx context.Context, req Request, enc *tokenize.Encoding, feats []perturb.Feature,
-	target int, res *Result, pre *precomputed) (*Attribution, evaluate.Stats, error) {
+	target int, res *Result, pre *precomputed) (*game.Attribution, evaluate.Stats, error) {
 	gm, ok := x.model().(engine.GradientModel)
 	if !ok || !gm.HasGradientGraph() {
 		return nil, evaluate.Stats{}, fmt.Errorf("attribution: --method %s needs the model folder's gradient graph (model_grad.onnx, written by scripts/export_models.py grad DIR); this model has none: use --method ig, which falls back to finite differences", req.Method)
 	}
 	kind := gradientKind(req.Method)
-	var g *GradientResult
+	var g *path.GradientResult
 	if pre != nil && pre.grad != nil && pre.target == target {
 		g = pre.grad
 	} else {
-		gs, err := GradientAttributions(ctx, gm, []*tokenize.Encoding{enc}, []int{target},
-			GradientOptions{Kind: kind, Output: x.gradOutput(), Linearize: req.Linearization})
+		gs, err := path.GradientAttributions(ctx, gm, []*tokenize.Encoding{enc}, []int{target},
+			path.GradientOptions{Kind: kind, Output: x.gradOutput(), Linearize: req.Linearization})
 		if err != nil {
 			return nil, evaluate.Stats{}, err
 		}
@@ -91,11 +93,11 @@ func (x *Explainer) explainGradient(ctx context.Context, req Request, enc *token
 	}
 	res.Settings.Budget = g.Evaluations
 	res.Settings.Derivatives = DerivativesGradientGraph
-	attr := &Attribution{Values: make([]float64, len(feats)), Full: g.Full, Evaluations: g.Evaluations}
+	attr := &game.Attribution{Values: make([]float64, len(feats)), Full: g.Full, Evaluations: g.Evaluations}
 	var sum float64
 	for i, f := range feats {
 		for _, pos := range f.Tokens {
-			if kind == Saliency {
+			if kind == path.Saliency {
 				// Norms of a word's pieces combine as a norm, not a sum.
 				attr.Values[i] = math.Hypot(attr.Values[i], g.Tokens[pos])
 			} else {
@@ -107,7 +109,7 @@ func (x *Explainer) explainGradient(ctx context.Context, req Request, enc *token
 	attr.Diagnostics = map[string]float64{}
 	if g.Linearized {
 		attr.Base = g.Zero
-		if kind == GradientTimesInput {
+		if kind == path.GradientTimesInput {
 			// How far the first-order (linear) reading is from f(x) − f(0).
 			attr.Diagnostics["linearization_error"] = math.Abs(sum - (g.Full - g.Zero))
 		}
@@ -128,8 +130,8 @@ type precomputed struct {
 	predictTime time.Duration
 	target      int
 	baseline    int64
-	path        *PathResult
-	grad        *GradientResult
+	path        *path.Result
+	grad        *path.GradientResult
 }
 
 // gradientKey is what must agree for texts to share one
@@ -137,7 +139,7 @@ type precomputed struct {
 type gradientKey struct {
 	method        Method
 	steps, budget int
-	rule          Quadrature
+	rule          path.Quadrature
 	baseline      int64
 	linearize     bool
 }
@@ -217,7 +219,7 @@ func (x *Explainer) precomputeGradients(ctx context.Context, reqs []Request) map
 		var rows [][]float32
 		var rowTimes []time.Duration
 		for j, p := range g {
-			t, err := resolveTarget(p.target, labels, argmax32(logits[j]))
+			t, err := resolveTarget(p.target, labels, engine.Argmax(logits[j]))
 			if err != nil {
 				continue
 			}
@@ -232,8 +234,8 @@ func (x *Explainer) precomputeGradients(ctx context.Context, reqs []Request) map
 			encs = append(encs, p.enc)
 		}
 		if k.method == MethodPath {
-			res, err := IntegratedGradients(ctx, gm, encs, targets,
-				PathOptions{Steps: k.steps, Budget: k.budget, Rule: k.rule, BaselineID: k.baseline, Output: output, FullScores: fulls})
+			res, err := path.IntegratedGradients(ctx, gm, encs, targets,
+				path.Options{Steps: k.steps, Budget: k.budget, Rule: k.rule, BaselineID: k.baseline, Output: output, FullScores: fulls})
 			if err != nil {
 				continue
 			}
@@ -242,8 +244,8 @@ func (x *Explainer) precomputeGradients(ctx context.Context, reqs []Request) map
 			}
 			continue
 		}
-		res, err := GradientAttributions(ctx, gm, encs, targets,
-			GradientOptions{Kind: gradientKind(k.method), Output: output, Linearize: k.linearize})
+		res, err := path.GradientAttributions(ctx, gm, encs, targets,
+			path.GradientOptions{Kind: gradientKind(k.method), Output: output, Linearize: k.linearize})
 		if err != nil {
 			continue
 		}
@@ -252,17 +254,6 @@ func (x *Explainer) precomputeGradients(ctx context.Context, reqs []Request) map
 		}
 	}
 	return out
-}
-
-// argmax32 is the index of row's largest value (the first of equals).
-func argmax32(row []float32) int {
-	best := 0
-	for l, v := range row {
-		if v > row[best] {
-			best = l
-		}
-	}
-	return best
 }
 
 // predictRows is each text's logits row, from forward runs of up to
@@ -292,7 +283,7 @@ func predictRows(ctx context.Context, m engine.Model, encs []*tokenize.Encoding,
 		if err != nil {
 			return nil, nil, err
 		}
-		share := runTime(logits, t0) / time.Duration(len(chunk))
+		share := logits.RunTime(t0) / time.Duration(len(chunk))
 		for r := range chunk {
 			out[start+r] = append([]float32(nil), logits.Row(r)...)
 			times[start+r] = share

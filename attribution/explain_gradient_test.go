@@ -3,14 +3,21 @@ package attribution
 import (
 	"context"
 	"math"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lucid-nlp/lucid/attribution/path"
 	"github.com/lucid-nlp/lucid/engine"
+	"github.com/lucid-nlp/lucid/engine/onnx"
 	"github.com/lucid-nlp/lucid/evaluate"
+	"github.com/lucid-nlp/lucid/models"
+	"github.com/lucid-nlp/lucid/models/modeltest"
+	"github.com/lucid-nlp/lucid/tokenize"
 )
 
 // gradientCalls counts a gradient model's Gradient calls and rows, and
@@ -45,7 +52,7 @@ func (g *gradientCalls) Gradient(ctx context.Context, b engine.EmbedBatch, targe
 // Explain per text (padding and batch composition change float32 rounding
 // only: 1e-5 of the largest attribution).
 func TestExplainAllBatchesGradientPathsAcrossTexts(t *testing.T) {
-	m, tok := gradientModel(t)
+	m, tok := shippedGradients(t)
 	counted := &gradientCalls{GradientModel: m}
 	x := NewExplainer(tok, evaluate.New(counted, evaluate.Options{PadID: tok.PadID()}), "default")
 	texts := []string{"a gorgeous , witty , seductive movie .", "the movie is a disaster from start to finish .",
@@ -84,7 +91,7 @@ func TestExplainAllBatchesGradientPathsAcrossTexts(t *testing.T) {
 // the gradient graph: 2 + 2·tokens·steps rows, no gradient call, and the
 // same attributions within the finite differences' error.
 func TestRequestFiniteDifferences(t *testing.T) {
-	m, tok := gradientModel(t)
+	m, tok := shippedGradients(t)
 	counted := &gradientCalls{GradientModel: m}
 	x := NewExplainer(tok, evaluate.New(counted, evaluate.Options{PadID: tok.PadID()}), "default")
 	text := "a gorgeous , witty , seductive movie ."
@@ -138,7 +145,7 @@ func TestEstimateBytesGradientMethods(t *testing.T) {
 // the attributions of one Explain per text; 2 evaluations per text (the
 // prediction and the gradient row), 3 with Linearization.
 func TestExplainAllBatchesGradientAttributions(t *testing.T) {
-	m, tok := gradientModel(t)
+	m, tok := shippedGradients(t)
 	texts := []string{"a gorgeous , witty , seductive movie .", "the movie is a disaster from start to finish .",
 		"it 's not a bad film , just a forgettable one .", "The acting was superb but the plot made no sense.",
 		"one long string of cliches .", "I loved every minute of it!"}
@@ -180,4 +187,83 @@ func TestExplainAllBatchesGradientAttributions(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestGradInputAndSaliency(t *testing.T) {
+	m, tok := shippedGradients(t)
+	x := realExplainer(t, evaluate.Logit)
+	text := "a gorgeous , witty , seductive movie ."
+	gi, err := x.Explain(context.Background(), Request{Text: text, Method: MethodGradInput})
+	require.NoError(t, err)
+	sal, err := x.Explain(context.Background(), Request{Text: text, Method: MethodSaliency})
+	require.NoError(t, err)
+	assert.Equal(t, 2, gi.Evaluations, "the prediction and one gradient row")
+	assert.Equal(t, 2, sal.Evaluations, "the prediction and one gradient row")
+	require.Len(t, sal.Features, len(gi.Features))
+
+	// Recompute both from the raw gradient.
+	enc, err := tok.Encode(text)
+	require.NoError(t, err)
+	emb, err := m.Embed(context.Background(), enc.IDs)
+	require.NoError(t, err)
+	H, T := m.Hidden(), enc.Len()
+	_, g, err := m.Gradient(context.Background(), engine.EmbedBatch{Rows: 1, SeqLen: T, Hidden: H, Embeds: emb, AttentionMask: enc.AttentionMask, TokenTypeIDs: enc.TypeIDs},
+		[]int{gi.TargetIndex}, engine.ScoreLogit)
+	require.NoError(t, err)
+	for i, f := range gi.Features {
+		require.Len(t, f.Tokens, 1, "every word of this text is one token")
+		pos := i + 1 // after [CLS]
+		var dot, norm float64
+		for h := range H {
+			dot += float64(g[pos*H+h]) * float64(emb[pos*H+h])
+			norm += float64(g[pos*H+h]) * float64(g[pos*H+h])
+		}
+		assert.InDelta(t, dot, f.Attribution, 1e-6, "grad-input of %q", f.Text)
+		assert.InDelta(t, math.Sqrt(norm), sal.Features[i].Attribution, 1e-6, "saliency of %q", f.Text)
+		assert.Greater(t, sal.Features[i].Attribution, 0.0)
+	}
+	assert.NotContains(t, gi.Diagnostics, "linearization_error", "opt-in")
+	lin, err := x.Explain(context.Background(), Request{Text: text, Method: MethodGradInput, Linearization: true})
+	require.NoError(t, err)
+	assert.Equal(t, 3, lin.Evaluations, "prediction, input row, zero-embedding row")
+	assert.Contains(t, lin.Diagnostics, "linearization_error")
+	assert.False(t, lin.Settings.BaseImplied)
+	for i := range gi.Features {
+		assert.Equal(t, gi.Features[i].Attribution, lin.Features[i].Attribution, "the zero row does not change %q", gi.Features[i].Text)
+	}
+	assert.Equal(t, 1.0, func() float64 {
+		r, err := x.Explain(context.Background(), Request{Text: text, Method: MethodPath})
+		require.NoError(t, err)
+		return r.Diagnostics["gradient_graph"]
+	}(), "ig uses the gradient graph when the folder has one")
+}
+
+func TestGradientMethodsNeedTheGraph(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"model.onnx", "model_embeds.onnx", "embeddings.onnx", "tokenizer.json", "config.json"} {
+		b, err := os.ReadFile(filepath.Join(defaultModel, f))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, f), b, 0o644))
+	}
+	c, err := models.Load(dir, onnx.WithThreads(1))
+	require.NoError(t, err)
+	defer c.Close()
+	x := NewExplainer(c.Tokenizer, evaluate.New(c.Model, evaluate.Options{}), dir)
+	for _, method := range []Method{MethodGradInput, MethodSaliency} {
+		_, err = x.Explain(context.Background(), Request{Text: "a fine film", Method: method})
+		assert.ErrorContains(t, err, "needs the model folder's gradient graph (model_grad.onnx")
+	}
+	// ig falls back to finite differences.
+	r, err := x.Explain(context.Background(), Request{Text: "a fine film", Method: MethodPath})
+	require.NoError(t, err)
+	assert.NotContains(t, r.Diagnostics, "gradient_graph")
+	assert.Equal(t, 1+2+2*3*path.DefaultSteps, r.Evaluations)
+	assert.Equal(t, DerivativesFiniteDifferences, r.Settings.Derivatives, "ig says which path it took")
+	assert.Contains(t, r.Settings.DerivativesReason, "no model_grad.onnx")
+}
+
+// shippedGradients is the shipped model with its gradient graph, or skips.
+func shippedGradients(t testing.TB) (engine.GradientModel, *tokenize.Tokenizer) {
+	c := modeltest.ShippedWithGradients(t)
+	return c.Model, c.Tokenizer
 }

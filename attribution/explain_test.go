@@ -6,34 +6,28 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lucid-nlp/lucid/attribution/path"
 	"github.com/lucid-nlp/lucid/engine"
 	"github.com/lucid-nlp/lucid/engine/onnx"
 	"github.com/lucid-nlp/lucid/evaluate"
 	"github.com/lucid-nlp/lucid/models"
+	"github.com/lucid-nlp/lucid/models/modeltest"
 	"github.com/lucid-nlp/lucid/perturb"
 	"github.com/lucid-nlp/lucid/tokenize"
 )
 
 var defaultModel = filepath.Join("..", "models", models.DefaultName)
 
-var (
-	sharedOnce sync.Once
-	sharedClf  *models.Classifier
-	sharedErr  error
-)
-
-// defaultClassifier opens the shipped model once for the package's tests.
+// defaultClassifier is the shipped model, opened once for the package's
+// tests.
 func defaultClassifier(t testing.TB) *models.Classifier {
 	t.Helper()
-	sharedOnce.Do(func() { sharedClf, sharedErr = models.Load(defaultModel) })
-	require.NoError(t, sharedErr, "the shipped model must load (ONNX Runtime from scripts/setup_ort.sh)")
-	return sharedClf
+	return modeltest.Shipped(t)
 }
 
 func realExplainer(t testing.TB, out evaluate.Output) *Explainer {
@@ -176,9 +170,9 @@ func TestPathCompletenessOnDefaultModel(t *testing.T) {
 		// the default (Gauss–Legendre, 16 steps), and the midpoint rule,
 		// which needs more steps for the same error
 		for _, q := range []struct {
-			rule  Quadrature
+			rule  path.Quadrature
 			steps int
-		}{{GaussLegendre, 0}, {RiemannMidpoint, 32}} {
+		}{{path.GaussLegendre, 0}, {path.RiemannMidpoint, 32}} {
 			rule := q.rule
 			res, err := x.Explain(context.Background(), Request{Text: text, Method: MethodPath, Rule: rule, Steps: q.steps})
 			require.NoError(t, err)

@@ -4,6 +4,10 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/lucid-nlp/lucid/attribution/edit"
+	"github.com/lucid-nlp/lucid/attribution/lime"
+	"github.com/lucid-nlp/lucid/attribution/path"
+	"github.com/lucid-nlp/lucid/attribution/shapley"
 	"github.com/lucid-nlp/lucid/evaluate"
 )
 
@@ -17,22 +21,15 @@ const (
 	// Shapley stops at 2^20 coalitions (20 features), and a budget of a
 	// billion would otherwise be allocated up front.
 	MaxBudget = 1 << 20
-	// MaxPathSteps is the most quadrature points the path method takes.
-	// Gauss–Legendre with 1,024 nodes is exact for polynomials of degree
-	// 2,047; nodes cost O(steps²) to compute (milliseconds here).
-	MaxPathSteps = 1024
-	// MinPathSteps is the fewest steps the path method lowers itself to
-	// when its rows do not fit the budget (see Request.Budget); with fewer
-	// the quadrature is too coarse to be worth its rows. Even 4 can be
-	// coarse: on a 510-token text the shipped model's completeness error
-	// was 12% of f(x) − f(baseline) at 4 steps, which the result's
-	// diagnostics report beside the warning that steps were lowered.
-	MinPathSteps = 4
-	// DefaultPathBudget is the path method's row budget when a request
-	// gives none: 2 + 2·tokens·steps rows fit it for 127 tokens at the
-	// default 16 steps, and a 510-token text gets 4 steps (4,082 rows)
-	// instead of 16,322.
-	DefaultPathBudget = 4096
+	// DefaultPathSteps, MaxPathSteps, MinPathSteps and DefaultPathBudget
+	// are the path method's defaults and limits (see package path).
+	DefaultPathSteps = path.DefaultSteps
+	// DefaultEditBudget is the counterfactual edit search's default budget
+	// (see package edit).
+	DefaultEditBudget = edit.DefaultBudget
+	MaxPathSteps      = path.MaxSteps
+	MinPathSteps      = path.MinSteps
+	DefaultPathBudget = path.DefaultBudget
 	// DefaultEstimateHidden is the embedding width EstimateBytes assumes for
 	// the path method when it is not told (BERT-base's 768).
 	DefaultEstimateHidden = 768
@@ -51,7 +48,7 @@ func (r Request) Validate() error {
 	case r.Steps > MaxPathSteps:
 		return fmt.Errorf("attribution: steps %d is more than the maximum of %d quadrature points (MaxPathSteps)", r.Steps, MaxPathSteps)
 	case r.KernelWidth < 0 || math.IsNaN(r.KernelWidth) || math.IsInf(r.KernelWidth, 0):
-		return fmt.Errorf("attribution: kernel width %v: want 0 (the default %d) or a positive finite number", r.KernelWidth, DefaultKernelWidth)
+		return fmt.Errorf("attribution: kernel width %v: want 0 (the default %d) or a positive finite number", r.KernelWidth, lime.DefaultKernelWidth)
 	case r.EditBudget < 0:
 		return fmt.Errorf("attribution: edit budget %d: want 0 (the default %d) or a positive number of evaluations", r.EditBudget, DefaultEditBudget)
 	case r.EditBudget > MaxBudget:
@@ -71,43 +68,6 @@ func (r Request) Validate() error {
 	return nil
 }
 
-// pathPlan is the path method's quadrature as a budget allows it.
-type pathPlan struct {
-	steps, rows int
-	lowered     bool // steps were lowered to fit the budget
-}
-
-// pathRows is the rows the path method runs: f(x), f(baseline), and two
-// shifted points per moving token per step.
-func pathRows(tokens, steps int) int { return 2 + 2*tokens*steps }
-
-// planPath chooses the path method's steps for active moving tokens: the
-// requested steps (default DefaultPathSteps) when their rows fit the
-// budget (0 meaning no limit), else the most that fit, but never fewer than
-// MinPathSteps: then it refuses, naming the rows needed and the budget.
-func planPath(active, steps, budget int) (pathPlan, error) {
-	if steps <= 0 {
-		steps = DefaultPathSteps
-	}
-	if steps > MaxPathSteps {
-		return pathPlan{}, fmt.Errorf("attribution: path method: %d steps is more than the maximum of %d (MaxPathSteps)", steps, MaxPathSteps)
-	}
-	rows := pathRows(active, steps)
-	if budget <= 0 || rows <= budget {
-		return pathPlan{steps: steps, rows: rows}, nil
-	}
-	fit := 0
-	if active > 0 {
-		fit = (budget - 2) / (2 * active)
-	}
-	if fit < MinPathSteps {
-		need := pathRows(active, min(steps, MinPathSteps))
-		return pathPlan{}, fmt.Errorf("attribution: path method: %d tokens need %d rows at %d steps, and at least %d rows at the minimum of %d steps; the budget is %d rows: raise the budget or use fewer tokens (--features words attributes words, but the path still moves every token)",
-			active, rows, steps, need, MinPathSteps, budget)
-	}
-	return pathPlan{steps: fit, rows: pathRows(active, fit), lowered: true}, nil
-}
-
 // EstimateBytes estimates the memory, in bytes, that explaining a text with
 // features features and tokens tokens (special tokens included) under req
 // takes at its peak, counting what this package and the evaluator allocate
@@ -125,15 +85,9 @@ func EstimateBytes(req Request, features, tokens, hidden int) int64 {
 	// (GOGC=100) before it collects, and the peak a process shows is that.
 	live := liveBytes(req, features, tokens, hidden)
 	if req.Method == MethodCounterfactual || req.WhyNot != "" {
-		// The edit search holds every set it valued (a coalition, its key
-		// and its evaluation) and a chunk of rows, after the attribution's
-		// own memory is garbage.
-		budget := int64(req.EditBudget)
-		if budget == 0 {
-			budget = DefaultEditBudget
-		}
-		words := (int64(max(features, 0)) + 63) / 64
-		live = max(live, budget*(3*(48+8*words)+64)+int64(editChunk)*int64(max(tokens, 1))*8*6)
+		// The edit search runs after the attribution's own memory is
+		// garbage.
+		live = max(live, edit.LiveBytes(req.EditBudget, features, tokens))
 	}
 	return 2 * live
 }
@@ -183,7 +137,7 @@ func liveBytes(req Request, features, tokens, hidden int) int64 {
 		if steps <= 0 {
 			steps = DefaultPathSteps
 		}
-		rows := min(int64(pathRows(int(min(T, 1<<20)), int(min(steps, MaxPathSteps)))), budget)
+		rows := min(int64(path.Rows(int(min(T, 1<<20)), int(min(steps, MaxPathSteps)))), budget)
 		H := int64(hidden)
 		// The input, baseline and direction embeddings; one batch of
 		// interpolated embeddings with its mask and types; a score per row.
@@ -220,7 +174,7 @@ func liveBytes(req Request, features, tokens, hidden int) int64 {
 		// surrogate's design, values and residuals.
 		perRow := coalition + cached + 32 + 8*(n+2*(n-1)+(n+1)) + 32
 		surrogate := int64(0)
-		if n <= exactSurrogateFeatures {
+		if n <= shapley.ExactSurrogateFeatures {
 			surrogate = (int64(1) << n) * 16
 		}
 		return budget*perRow + surrogate + rowChunk

@@ -4,12 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/lucid-nlp/lucid/attribution/gametest"
 	"math"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/lucid-nlp/lucid/attribution/gametest"
+	"github.com/lucid-nlp/lucid/attribution/lime"
+	"github.com/lucid-nlp/lucid/attribution/path"
+	"github.com/lucid-nlp/lucid/attribution/shapley"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -180,9 +184,9 @@ func TestRequestValidate(t *testing.T) {
 	assert.ErrorContains(t, err, "MaxPathSteps")
 	assert.Zero(t, m.rows)
 	// The functions refuse them too.
-	_, err = LIME(context.Background(), gametest.Additive(0, make([]float64, 40)), LIMEOptions{Budget: 1_000_000_000})
+	_, err = lime.LIME(context.Background(), gametest.Additive(0, make([]float64, 40)), lime.Options{Budget: 1_000_000_000})
 	assert.ErrorContains(t, err, "MaxBudget")
-	_, err = KernelSHAP(context.Background(), gametest.Additive(0, make([]float64, 40)), KernelSHAPOptions{Budget: 1_000_000_000})
+	_, err = shapley.KernelSHAP(context.Background(), gametest.Additive(0, make([]float64, 40)), shapley.KernelSHAPOptions{Budget: 1_000_000_000})
 	assert.ErrorContains(t, err, "MaxBudget")
 }
 
@@ -224,7 +228,7 @@ func TestPathRespectsBudget(t *testing.T) {
 	res, err := x.Explain(ctx, Request{Text: words(40), Method: MethodPath})
 	require.NoError(t, err)
 	assert.Equal(t, 16, res.Settings.Steps)
-	assert.Equal(t, pathRows(40, 16), res.Settings.Budget)
+	assert.Equal(t, path.Rows(40, 16), res.Settings.Budget)
 	assert.Empty(t, res.Warnings)
 
 	// A budget of 600 rows: 7 steps (562 rows), with a warning.
@@ -232,8 +236,8 @@ func TestPathRespectsBudget(t *testing.T) {
 	res, err = x.Explain(ctx, Request{Text: words(40), Method: MethodPath, Budget: 600})
 	require.NoError(t, err)
 	assert.Equal(t, 7, res.Settings.Steps)
-	assert.Equal(t, pathRows(40, 7), res.Settings.Budget)
-	assert.Equal(t, pathRows(40, 7)+1, m.rows, "the path's rows and the prediction")
+	assert.Equal(t, path.Rows(40, 7), res.Settings.Budget)
+	assert.Equal(t, path.Rows(40, 7)+1, m.rows, "the path's rows and the prediction")
 	require.Len(t, res.Warnings, 1)
 	assert.Contains(t, res.Warnings[0], "lowered to 7 steps")
 	assert.Contains(t, res.Warnings[0], "1282 rows")
@@ -252,33 +256,6 @@ func TestPathRespectsBudget(t *testing.T) {
 	assert.LessOrEqual(t, m.rows, DefaultPathBudget+1)
 }
 
-func TestGaussLegendreAtMaxSteps(t *testing.T) {
-	// At MaxPathSteps the nodes are strictly increasing inside (0, 1),
-	// symmetric, the weights positive and summing to 1, and smooth
-	// integrands come out to rounding: ∫_0^1 e^x = e − 1 and
-	// ∫_0^1 cos(40x) = sin(40)/40, within 1e-12.
-	a, w := GaussLegendre.Nodes(MaxPathSteps)
-	require.Len(t, a, MaxPathSteps)
-	sum, ex, cs := 0.0, 0.0, 0.0
-	for i := range a {
-		assert.True(t, a[i] > 0 && a[i] < 1)
-		if i > 0 {
-			assert.Greater(t, a[i], a[i-1])
-		}
-		assert.InDelta(t, 1, a[i]+a[len(a)-1-i], 1e-15)
-		assert.Greater(t, w[i], 0.0)
-		sum += w[i]
-		ex += w[i] * math.Exp(a[i])
-		cs += w[i] * math.Cos(40*a[i])
-	}
-	assert.InDelta(t, 1, sum, 1e-12)
-	assert.InDelta(t, math.E-1, ex, 1e-12)
-	assert.InDelta(t, math.Sin(40)/40, cs, 1e-12)
-	a, w = GaussLegendre.Nodes(0)
-	assert.Empty(t, a)
-	assert.Empty(t, w)
-}
-
 func TestSettingsBudgetIsWhatRan(t *testing.T) {
 	// KernelSHAP on 10 words with a budget of 2^20 is exact: 1,024
 	// coalitions ran, and the settings say 1,024, not 1,048,576.
@@ -288,7 +265,7 @@ func TestSettingsBudgetIsWhatRan(t *testing.T) {
 	res, err := x.Explain(context.Background(), Request{Text: words(10), Method: MethodKernelSHAP, Budget: MaxBudget})
 	require.NoError(t, err)
 	assert.Equal(t, 1024, res.Settings.Budget)
-	assert.Equal(t, 1.0, res.Diagnostics[DiagExact])
+	assert.Equal(t, 1.0, res.Diagnostics[shapley.DiagExact])
 }
 
 func TestExplainWarnsOfUncalibratedStdErr(t *testing.T) {
@@ -300,12 +277,12 @@ func TestExplainWarnsOfUncalibratedStdErr(t *testing.T) {
 	res, err := x.Explain(context.Background(), Request{Text: words(16), Method: MethodKernelSHAP, Budget: 64})
 	require.NoError(t, err)
 	require.NotNil(t, res.Features[0].StdErr)
-	assert.Equal(t, 0.0, res.Diagnostics[DiagStdErrCalibrated])
+	assert.Equal(t, 0.0, res.Diagnostics[shapley.DiagStdErrCalibrated])
 	require.Len(t, res.Warnings, 1)
 	assert.Contains(t, res.Warnings[0], "not calibrated")
 	assert.Contains(t, res.Warnings[0], "use --budget 114 or more")
 	res, err = x.Explain(context.Background(), Request{Text: words(16), Method: MethodKernelSHAP, Budget: 114})
 	require.NoError(t, err)
-	assert.Equal(t, 1.0, res.Diagnostics[DiagStdErrCalibrated])
+	assert.Equal(t, 1.0, res.Diagnostics[shapley.DiagStdErrCalibrated])
 	assert.Empty(t, res.Warnings)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lucid-nlp/lucid/attribution/faithfulness"
 	"github.com/lucid-nlp/lucid/evaluate"
 	"github.com/lucid-nlp/lucid/models"
 	"github.com/lucid-nlp/lucid/perturb"
@@ -74,7 +75,7 @@ func TestExplainPairExact(t *testing.T) {
 	req.Masking = perturb.MaskToken
 	exact, err := x.Explain(context.Background(), req)
 	require.NoError(t, err)
-	f, err := x.Faithfulness(context.Background(), exact, req, FaithfulnessOptions{})
+	f, err := x.Faithfulness(context.Background(), exact, req, faithfulness.Options{})
 	require.NoError(t, err)
 	require.NotNil(t, f)
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/lucid-nlp/lucid/attribution/shapley"
 	"github.com/lucid-nlp/lucid/perturb"
 )
 
@@ -26,8 +27,8 @@ func exactRefusal(n int, level perturb.Level, budget int) error {
 	}
 	b.WriteString(" evaluations, ")
 	var fixes []string
-	if n >= 63 || 1<<n > maxEnumeration {
-		fmt.Fprintf(&b, "more than exact enumeration's limit of 2^20 = %d", maxEnumeration)
+	if n >= 63 || 1<<n > shapley.MaxEnumeration {
+		fmt.Fprintf(&b, "more than exact enumeration's limit of 2^20 = %d", shapley.MaxEnumeration)
 	} else {
 		fmt.Fprintf(&b, "more than %s", budgetText)
 		fixes = append(fixes, fmt.Sprintf("--budget %d", 1<<n))

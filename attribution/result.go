@@ -1,5 +1,7 @@
 package attribution
 
+import "github.com/lucid-nlp/lucid/attribution/edit"
+
 // Result is an explanation, the same for every method; its JSON form is
 // documented in README.md ("Explanation JSON").
 type Result struct {
@@ -47,7 +49,7 @@ type Result struct {
 	SummaryTechnical string `json:"summary_technical"`
 	// Counterfactual is the minimal edit found (--why-not, or the
 	// counterfactual method), nil when none was asked for.
-	Counterfactual *Edit `json:"counterfactual,omitempty"`
+	Counterfactual *edit.Edit `json:"counterfactual,omitempty"`
 	// Labels, with Request.AllTargets, attributes every label (the
 	// target's included) from the same evaluations.
 	Labels []LabelAttribution `json:"labels,omitempty"`

@@ -7,6 +7,9 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/lucid-nlp/lucid/attribution/game"
+	"github.com/lucid-nlp/lucid/attribution/shapley"
 )
 
 // The summary (Summarize) follows one template, sentence by sentence;
@@ -645,7 +648,7 @@ func roughClaim(r *Result, drivers []Claim) (Claim, bool) {
 			return Claim{Kind: ClaimRough, Level: "stderr", Value: ratio, Text: budget,
 				Technical: fmt.Sprintf("Rough: the largest standard error (%.4f) is %.0f%% of the largest |φ| (above %.0f%%).", se, 100*ratio, 100*RoughSERatio)}, true
 		}
-		if c, ok := d[DiagStdErrCalibrated]; ok && c == 0 {
+		if c, ok := d[shapley.DiagStdErrCalibrated]; ok && c == 0 {
 			return Claim{Kind: ClaimRough, Level: "uncalibrated", Value: se, Text: budget,
 				Technical: fmt.Sprintf("Rough: the standard errors (largest %.4f) are not calibrated at budget %d: the true error can be larger.", se, r.Settings.Budget)}, true
 		}
@@ -674,13 +677,13 @@ func roughClaim(r *Result, drivers []Claim) (Claim, bool) {
 		}
 	case MethodOcclusion, MethodCounterfactual:
 		diff := math.Abs(r.FX - r.BaseValue)
-		if gap, ok := d[DiagEfficiencyGap]; ok && diff > 0 && gap/diff > OcclusionGapShare {
+		if gap, ok := d[game.DiagEfficiencyGap]; ok && diff > 0 && gap/diff > OcclusionGapShare {
 			return Claim{Kind: ClaimRough, Level: "interacting", Value: gap / diff,
 				Text:      "The words work together, so leaving out one at a time gives only a rough picture.",
 				Technical: fmt.Sprintf("Occlusion's single-word drops miss f(x) − base by %.0f%% (efficiency gap %.4f): the words interact.", 100*gap/diff, gap)}, true
 		}
 	case MethodPartition:
-		if u, ok := d[DiagUnresolved]; ok && u > PartitionRoughShare {
+		if u, ok := d[shapley.DiagUnresolved]; ok && u > PartitionRoughShare {
 			return Claim{Kind: ClaimRough, Level: "unresolved", Value: u, Text: budget,
 				Technical: fmt.Sprintf("Rough: %.0f%% of the credit reached the words through imputed splits (above %.0f%%).", 100*u, 100*PartitionRoughShare)}, true
 		}
@@ -737,7 +740,7 @@ func MethodDescription(r *Result) MethodDescriptionText {
 	}
 	var d MethodDescriptionText
 	switch {
-	case r.Method == MethodExact || (r.Method == MethodKernelSHAP && r.Diagnostics[DiagExact] == 1):
+	case r.Method == MethodExact || (r.Method == MethodKernelSHAP && r.Diagnostics[shapley.DiagExact] == 1):
 		d.Exactness = "exact"
 		d.Plain = fmt.Sprintf("exact Shapley values: every combination of the %s was tried (%s)", countOf(n, "word"), evals)
 		d.Technical = fmt.Sprintf("%s, exact Shapley values (all %s coalitions evaluated; %s)", r.Method, coalitions(), evals)
@@ -751,11 +754,11 @@ func MethodDescription(r *Result) MethodDescriptionText {
 	case r.Method == MethodPartition:
 		d.Exactness = "estimate"
 		d.Plain = fmt.Sprintf("partition, which credits the text's sentences and phrases first and then the words inside them, from %s", evals)
-		if r.Diagnostics[DiagExact] == 1 {
+		if r.Diagnostics[shapley.DiagExact] == 1 {
 			d.Exactness = "exact_owen"
 			d.Technical = fmt.Sprintf("partition: exact Owen values of the binarized hierarchy (every split valued; not Shapley values, which would need all %s coalitions; %s)", coalitions(), evals)
 		} else {
-			d.Technical = fmt.Sprintf("partition: Owen values of the binarized hierarchy, estimated (%.0f%% of the credit through imputed splits; %s)", 100*r.Diagnostics[DiagUnresolved], evals)
+			d.Technical = fmt.Sprintf("partition: Owen values of the binarized hierarchy, estimated (%.0f%% of the credit through imputed splits; %s)", 100*r.Diagnostics[shapley.DiagUnresolved], evals)
 		}
 	case r.Method == MethodLIME:
 		d.Exactness = "approximation"

@@ -19,7 +19,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lucid-nlp/lucid/attribution/game"
+	"github.com/lucid-nlp/lucid/attribution/shapley"
 	"github.com/lucid-nlp/lucid/evaluate"
+	"github.com/lucid-nlp/lucid/models/modeltest"
 )
 
 // jargon is what the plain summary never says.
@@ -202,7 +205,7 @@ func checkSummary(t *testing.T, r *Result, st *summaryStats) {
 			assert.Contains(t, c.Text, strconv.Itoa(r.Evaluations)+" model evaluation", "%s: the method line says what it spent", ctx)
 			if c.Level == "exact" {
 				n := len(r.Features)
-				assert.True(t, r.Method == MethodExact || (r.Method == MethodKernelSHAP && r.Diagnostics[DiagExact] == 1), ctx)
+				assert.True(t, r.Method == MethodExact || (r.Method == MethodKernelSHAP && r.Diagnostics[shapley.DiagExact] == 1), ctx)
 				assert.LessOrEqual(t, 1<<n, r.Evaluations, "%s: exact only when all 2^%d coalitions were evaluated", ctx, n)
 			} else {
 				assert.NotContains(t, strings.ToLower(c.Text), "exact", "%s: %s", ctx, c.Text)
@@ -276,13 +279,13 @@ func randomResult(rng *rand.Rand) *Result {
 	case MethodKernelSHAP:
 		r.Evaluations = 512
 		if !sampled && n <= 9 {
-			r.Diagnostics[DiagExact] = 1
+			r.Diagnostics[shapley.DiagExact] = 1
 			r.Evaluations = 1<<n + 1
 		}
 	case MethodPartition:
 		r.Evaluations = 2 + rng.IntN(200)
-		r.Diagnostics[DiagExact] = float64(rng.IntN(2))
-		r.Diagnostics[DiagUnresolved] = rng.Float64() * 0.5
+		r.Diagnostics[shapley.DiagExact] = float64(rng.IntN(2))
+		r.Diagnostics[shapley.DiagUnresolved] = rng.Float64() * 0.5
 	case MethodLIME:
 		r.Evaluations = 512
 		r.Diagnostics["score"] = rng.Float64()
@@ -291,7 +294,7 @@ func randomResult(rng *rand.Rand) *Result {
 		r.Diagnostics["completeness_error_relative"] = rng.Float64() * 0.4
 	case MethodOcclusion, MethodCounterfactual:
 		r.Evaluations = n + 2
-		r.Diagnostics[DiagEfficiencyGap] = math.Abs(rng.NormFloat64() * scale)
+		r.Diagnostics[game.DiagEfficiencyGap] = math.Abs(rng.NormFloat64() * scale)
 	default:
 		r.Evaluations = 2
 	}
@@ -330,7 +333,7 @@ func TestSummaryInvariantsOnRandomResults(t *testing.T) {
 func TestSummaryIssueCases(t *testing.T) {
 	r := &Result{Text: "touched but tired", Method: MethodKernelSHAP, Output: "prob", Target: "NEGATIVE", Predicted: "NEGATIVE",
 		Probabilities: map[string]float64{"NEGATIVE": 0.52, "POSITIVE": 0.48}, FX: 0.52, BaseValue: 0.54, Evaluations: 9,
-		Diagnostics: map[string]float64{DiagExact: 1},
+		Diagnostics: map[string]float64{shapley.DiagExact: 1},
 		Features:    []FeatureAttribution{{Text: "touched", Attribution: -0.32}, {Text: "but", Attribution: 0.01}, {Text: "tired", Attribution: 0.29}}}
 	r.Summary, r.SummaryTechnical = Summarize(r), SummarizeTechnical(r)
 	var st summaryStats
@@ -357,7 +360,7 @@ func TestSummaryIssueCases(t *testing.T) {
 	assert.Contains(t, r.Summary, "Method: KernelSHAP, an estimate of Shapley values from 513 model evaluations.")
 
 	// Partition with every split valued is not "exact Shapley values".
-	r.Method, r.Evaluations, r.Diagnostics = MethodPartition, 124, map[string]float64{DiagExact: 1, DiagUnresolved: 0}
+	r.Method, r.Evaluations, r.Diagnostics = MethodPartition, 124, map[string]float64{shapley.DiagExact: 1, shapley.DiagUnresolved: 0}
 	r.Features = append(r.Features, make([]FeatureAttribution, 10)...)
 	for i := 3; i < 13; i++ {
 		r.Features[i] = FeatureAttribution{Text: fmt.Sprintf("w%d", i), Attribution: 0.0001}
@@ -399,7 +402,7 @@ func TestSummaryCountsOnSST2AndRawText(t *testing.T) {
 	if testing.Short() {
 		n = 200
 	}
-	dev := sst2Dev(t, n)
+	dev := modeltest.SST2Dev(t, n)
 	raw := readLines(t, filepath.Join("testdata", "summary_raw.txt"))
 	require.GreaterOrEqual(t, len(raw), 60)
 	x := realExplainer(t, evaluate.Probability)

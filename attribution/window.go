@@ -162,7 +162,7 @@ func (x *Explainer) explainWindows(ctx context.Context, req Request, start time.
 		if err != nil {
 			return nil, err
 		}
-		predictTime += runTime(logits, t0)
+		predictTime += logits.RunTime(t0)
 		predictions++
 		for i, p := range x.head().Probabilities(logits.Row(0)) {
 			meanProb[i] += p / float64(len(batches))
@@ -173,7 +173,7 @@ func (x *Explainer) explainWindows(ctx context.Context, req Request, start time.
 	if err != nil {
 		return nil, err
 	}
-	predictTime += runTime(wholeLogits, t0)
+	predictTime += wholeLogits.RunTime(t0)
 	predictions++
 	wholeProbs := x.head().Probabilities(wholeLogits.Row(0))
 	wholeBest := 0

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lucid-nlp/lucid/attribution/shapley"
 	"github.com/lucid-nlp/lucid/evaluate"
 	"github.com/lucid-nlp/lucid/models"
 	"github.com/lucid-nlp/lucid/perturb"
@@ -111,7 +112,7 @@ func TestPartitionExplainsAtAnyLevel(t *testing.T) {
 		res, err := x.Explain(context.Background(), Request{Text: text, Method: MethodPartition, Level: level, Target: "POSITIVE"})
 		require.NoError(t, err, level)
 		assert.Equal(t, level.String(), res.Settings.Features)
-		assert.Equal(t, 1.0, res.Diagnostics[DiagExact], "%s: small enough to split every group", level)
+		assert.Equal(t, 1.0, res.Diagnostics[shapley.DiagExact], "%s: small enough to split every group", level)
 		for _, f := range res.Features {
 			want := 0.0
 			for _, word := range strings.Fields(f.Text) {

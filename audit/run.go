@@ -41,6 +41,7 @@ import (
 	"time"
 
 	"github.com/lucid-nlp/lucid/attribution"
+	"github.com/lucid-nlp/lucid/attribution/faithfulness"
 	"github.com/lucid-nlp/lucid/dataset"
 	"github.com/lucid-nlp/lucid/engine"
 	"github.com/lucid-nlp/lucid/fairness/consistency"
@@ -614,7 +615,7 @@ func finish(ctx context.Context, s *State, clf Classifier, x *attribution.Explai
 	if cfg.has(CheckFaithfulness) {
 		stage("faithfulness")
 		clock.start(CheckFaithfulness)
-		if rep.Faithfulness, err = faithfulness(ctx, ex, explain, methodsFor(cfg, clf), cfg); err != nil {
+		if rep.Faithfulness, err = measureFaithfulness(ctx, ex, explain, methodsFor(cfg, clf), cfg); err != nil {
 			return nil, err
 		}
 		clock.stop(len(explain))
@@ -735,10 +736,10 @@ func (e *explanations) all(ctx context.Context, reqs []attribution.Request) ([]*
 	return out, errs
 }
 
-// faithfulness explains every sampled text with each method and scores the
+// measureFaithfulness explains every sampled text with each method and scores the
 // explanations' rankings. The texts' faithfulness curves run concurrently
 // so their rows share the evaluator's batches.
-func faithfulness(ctx context.Context, ex *explanations, texts []string, methods []attribution.Method, cfg Config) ([]MethodFaithfulness, error) {
+func measureFaithfulness(ctx context.Context, ex *explanations, texts []string, methods []attribution.Method, cfg Config) ([]MethodFaithfulness, error) {
 	var out []MethodFaithfulness
 	for _, m := range methods {
 		mf := MethodFaithfulness{Method: m}
@@ -751,7 +752,7 @@ func faithfulness(ctx context.Context, ex *explanations, texts []string, methods
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		scores := make([]*attribution.Faithfulness, len(results))
+		scores := make([]*faithfulness.Result, len(results))
 		var wg sync.WaitGroup
 		for i, r := range results {
 			if errs[i] != nil {
@@ -760,7 +761,7 @@ func faithfulness(ctx context.Context, ex *explanations, texts []string, methods
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				f, err := ex.x.Faithfulness(ctx, r, ex.pairRequest(reqs[i]), attribution.FaithfulnessOptions{})
+				f, err := ex.x.Faithfulness(ctx, r, ex.pairRequest(reqs[i]), faithfulness.Options{})
 				if err == nil {
 					scores[i] = f
 				}

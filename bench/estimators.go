@@ -9,14 +9,15 @@ import (
 	"sync"
 	"time"
 
-	"github.com/lucid-nlp/lucid/attribution"
+	"github.com/lucid-nlp/lucid/attribution/game"
+	"github.com/lucid-nlp/lucid/attribution/shapley"
 	"github.com/lucid-nlp/lucid/bench/baselines"
 )
 
 // Estimator is one Shapley estimator as the accuracy table runs it.
 type Estimator struct {
 	Name string
-	Run  func(ctx context.Context, g attribution.Game, budget int, seed uint64) (*attribution.Attribution, error)
+	Run  func(ctx context.Context, g game.Game, budget int, seed uint64) (*game.Attribution, error)
 }
 
 // Estimators are the published baselines and Lucid's default, in the order
@@ -26,17 +27,17 @@ var Estimators = []Estimator{
 	{"kaddshap", baseline(baselines.KAddSHAP)},
 	{"regressionmsr", baseline(baselines.RegressionMSR)},
 	{"oddshap", baseline(baselines.OddSHAP)},
-	{"lucid-plain", func(ctx context.Context, g attribution.Game, budget int, seed uint64) (*attribution.Attribution, error) {
-		return attribution.KernelSHAP(ctx, g, attribution.KernelSHAPOptions{Budget: budget, Seed: seed})
+	{"lucid-plain", func(ctx context.Context, g game.Game, budget int, seed uint64) (*game.Attribution, error) {
+		return shapley.KernelSHAP(ctx, g, shapley.KernelSHAPOptions{Budget: budget, Seed: seed})
 	}},
-	{"lucid", func(ctx context.Context, g attribution.Game, budget int, seed uint64) (*attribution.Attribution, error) {
-		return attribution.KernelSHAP(ctx, g, attribution.KernelSHAPOptions{Budget: budget, Seed: seed, OddRefinement: true})
+	{"lucid", func(ctx context.Context, g game.Game, budget int, seed uint64) (*game.Attribution, error) {
+		return shapley.KernelSHAP(ctx, g, shapley.KernelSHAPOptions{Budget: budget, Seed: seed, OddRefinement: true})
 	}},
 }
 
-func baseline(f func(context.Context, attribution.Game, attribution.BaselineOptions) (*attribution.Attribution, error)) func(context.Context, attribution.Game, int, uint64) (*attribution.Attribution, error) {
-	return func(ctx context.Context, g attribution.Game, budget int, seed uint64) (*attribution.Attribution, error) {
-		return f(ctx, g, attribution.BaselineOptions{Budget: budget, Seed: seed})
+func baseline(f func(context.Context, game.Game, shapley.BaselineOptions) (*game.Attribution, error)) func(context.Context, game.Game, int, uint64) (*game.Attribution, error) {
+	return func(ctx context.Context, g game.Game, budget int, seed uint64) (*game.Attribution, error) {
+		return f(ctx, g, shapley.BaselineOptions{Budget: budget, Seed: seed})
 	}
 }
 

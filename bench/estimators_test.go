@@ -11,6 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lucid-nlp/lucid/attribution"
+	"github.com/lucid-nlp/lucid/attribution/game"
+	"github.com/lucid-nlp/lucid/attribution/shapley"
 	"github.com/lucid-nlp/lucid/evaluate"
 	"github.com/lucid-nlp/lucid/models"
 )
@@ -111,12 +113,12 @@ func TestEstimatorAccuracyCoverage(t *testing.T) {
 			}
 		}
 	}
-	tb, err := attribution.NewTable(n, values)
+	tb, err := shapley.NewTable(n, values)
 	require.NoError(t, err)
 	tables := []CachedTable{{Text: "additive", Words: n, Table: tb, Exact: tb.Shapley()}}
 	shifted := func(se0 float64, withSE bool) Estimator {
-		return Estimator{Name: "shifted", Run: func(ctx context.Context, g attribution.Game, budget int, seed uint64) (*attribution.Attribution, error) {
-			a := &attribution.Attribution{Values: []float64{1.1, 2, 3, 4}}
+		return Estimator{Name: "shifted", Run: func(ctx context.Context, g game.Game, budget int, seed uint64) (*game.Attribution, error) {
+			a := &game.Attribution{Values: []float64{1.1, 2, 3, 4}}
 			if withSE {
 				a.StdErr = []float64{se0, 0.04, 0.04, 0.04}
 			}

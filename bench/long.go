@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/lucid-nlp/lucid/attribution"
+	"github.com/lucid-nlp/lucid/attribution/faithfulness"
+	"github.com/lucid-nlp/lucid/attribution/shapley"
 	"github.com/lucid-nlp/lucid/fairness/stats"
 	"github.com/lucid-nlp/lucid/perturb"
 )
@@ -291,14 +293,14 @@ func RunLongRecords(ctx context.Context, x *attribution.Explainer, docs []LongDo
 				rec.SentenceValues = sums
 				rec.Rank = rankOf(sums, planted)
 				rec.Evaluations = res.Evaluations
-				rec.Exact = res.Diagnostics[attribution.DiagExact] == 1
+				rec.Exact = res.Diagnostics[shapley.DiagExact] == 1
 				sentRes := *res
 				sentRes.Settings.Features = perturb.Sentences.String()
 				sentRes.Features = make([]attribution.FeatureAttribution, len(sents))
 				for i, s := range sents {
 					sentRes.Features[i] = attribution.FeatureAttribution{Text: s.Text, ByteStart: s.Start, ByteEnd: s.End, Attribution: sums[i]}
 				}
-				faith, err := x.Faithfulness(ctx, &sentRes, attribution.Request{Level: perturb.Sentences}, attribution.FaithfulnessOptions{MaxSteps: 4})
+				faith, err := x.Faithfulness(ctx, &sentRes, attribution.Request{Level: perturb.Sentences}, faithfulness.Options{MaxSteps: 4})
 				if err != nil {
 					return nil, fmt.Errorf("bench: document %d %s: faithfulness: %w", di, m, err)
 				}

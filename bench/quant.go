@@ -201,7 +201,7 @@ func CompareQuantized(ctx context.Context, float, quant *models.Classifier, rows
 	fHead, qHead := engine.HeadOf(float.Model), engine.HeadOf(quant.Model)
 	for i, r := range rows {
 		fp, qp := fHead.Probabilities(fLogits[i]), qHead.Probabilities(qLogits[i])
-		fPred, qPred := argmax(fp), argmax(qp)
+		fPred, qPred := engine.Argmax(fp), engine.Argmax(qp)
 		if fPred == r.Label {
 			rep.Float.Correct++
 		}
@@ -260,7 +260,7 @@ func CompareQuantized(ctx context.Context, float, quant *models.Classifier, rows
 		// One text at a time: batches shared across texts would make the
 		// quantized scores depend on which texts were explained together.
 		req := attribution.Request{Text: texts[i], Method: attribution.MethodKernelSHAP, Budget: opts.Budget, Seed: opts.Seed,
-			Target: fl[argmax(fHead.Probabilities(fLogits[i]))]}
+			Target: fl[engine.Argmax(fHead.Probabilities(fLogits[i]))]}
 		fr, err := fx.Explain(ctx, req)
 		if err != nil {
 			return nil, fmt.Errorf("bench: explaining row %d with the float model: %w", i+1, err)
@@ -334,14 +334,4 @@ func runAll(ctx context.Context, m engine.Model, encs []*tokenize.Encoding, padI
 		}
 	}
 	return out, nil
-}
-
-func argmax(p []float64) int {
-	best := 0
-	for i, v := range p {
-		if v > p[best] {
-			best = i
-		}
-	}
-	return best
 }

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 
 	"github.com/lucid-nlp/lucid/attribution"
+	"github.com/lucid-nlp/lucid/attribution/shapley"
 	"github.com/lucid-nlp/lucid/models"
 	"github.com/lucid-nlp/lucid/perturb"
 	"github.com/lucid-nlp/lucid/tokenize"
@@ -52,7 +53,7 @@ func ModelHash(folder *models.Folder) (string, error) {
 type CachedTable struct {
 	Text  string
 	Words int
-	Table *attribution.Table
+	Table *shapley.Table
 	// Exact is the table's exact Shapley values.
 	Exact []float64
 }
@@ -74,13 +75,13 @@ func WordCount(tok *tokenize.Tokenizer, text string) (int, error) {
 }
 
 // LoadTables returns the coalition tables of the first count sentences of
-// minWords to maxWords words (at most attribution.MaxTableFeatures),
+// minWords to maxWords words (at most shapley.MaxTableFeatures),
 // reading each from the cache in dir and building (2^n model evaluations)
 // and caching the ones that are missing. progress, when not nil, gets a
 // line per table built.
 func LoadTables(ctx context.Context, x *attribution.Explainer, dir, modelHash string, sentences []string, minWords, maxWords, count int, progress io.Writer) ([]CachedTable, error) {
-	if minWords < 1 || maxWords > attribution.MaxTableFeatures || minWords > maxWords {
-		return nil, fmt.Errorf("bench: tables take 1 to %d words, asked for %d to %d", attribution.MaxTableFeatures, minWords, maxWords)
+	if minWords < 1 || maxWords > shapley.MaxTableFeatures || minWords > maxWords {
+		return nil, fmt.Errorf("bench: tables take 1 to %d words, asked for %d to %d", shapley.MaxTableFeatures, minWords, maxWords)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("bench: table cache: %w", err)
@@ -119,7 +120,7 @@ func LoadTables(ctx context.Context, x *attribution.Explainer, dir, modelHash st
 	return out, nil
 }
 
-func readTable(path string) (*attribution.Table, error) {
+func readTable(path string) (*shapley.Table, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -131,7 +132,7 @@ func readTable(path string) (*attribution.Table, error) {
 		return nil, fmt.Errorf("%s is not a Lucid table", path)
 	}
 	n := int(binary.LittleEndian.Uint32(head[len(tableMagic):]))
-	if n < 1 || n > attribution.MaxTableFeatures {
+	if n < 1 || n > shapley.MaxTableFeatures {
 		return nil, fmt.Errorf("%s: %d features", path, n)
 	}
 	buf := make([]byte, 8<<n)
@@ -142,12 +143,12 @@ func readTable(path string) (*attribution.Table, error) {
 	for k := range vals {
 		vals[k] = math.Float64frombits(binary.LittleEndian.Uint64(buf[8*k:]))
 	}
-	return attribution.NewTable(n, vals)
+	return shapley.NewTable(n, vals)
 }
 
 // writeTable writes atomically (a temporary file renamed), so an interrupted
 // build never leaves a short table behind.
-func writeTable(path string, t *attribution.Table) error {
+func writeTable(path string, t *shapley.Table) error {
 	tmp := path + ".tmp"
 	buf := make([]byte, len(tableMagic)+4+8*len(t.Values))
 	copy(buf, tableMagic)

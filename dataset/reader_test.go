@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lucid-nlp/lucid/models/modeltest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -447,10 +448,7 @@ func TestOpen(t *testing.T) {
 // TestSST2Dev reads the real SST-2 dev split: 872 rows under a
 // label/content header, 428 negative and 444 positive.
 func TestSST2Dev(t *testing.T) {
-	path := filepath.Join(moduleRoot(t), "..", "shared", "data", "sst2", "dev.tsv")
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("SST-2 dev split not available at %s (%v); it lives next to the project, not in it", path, err)
-	}
+	path := modeltest.SharedFile(t, "data/sst2/dev.tsv")
 	r, err := Open(path, Options{Labels: posNeg})
 	require.NoError(t, err)
 	defer r.Close()
@@ -466,22 +464,6 @@ func TestSST2Dev(t *testing.T) {
 	assert.Equal(t, "one long string of cliches .", rows[0].Text)
 	assert.Equal(t, 2, rows[0].Line)
 	assert.Equal(t, 873, rows[871].Line)
-}
-
-// moduleRoot walks up from the package folder to the folder with go.mod.
-func moduleRoot(t *testing.T) string {
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatalf("no go.mod above the test's folder")
-		}
-		dir = parent
-	}
 }
 
 func TestBatches(t *testing.T) {

@@ -68,6 +68,15 @@ type Logits struct {
 	Elapsed time.Duration
 }
 
+// RunTime is how long the run that returned l took: as the model reports
+// it (without waiting for a free session), else as timed from start.
+func (l Logits) RunTime(start time.Time) time.Duration {
+	if l.Elapsed > 0 {
+		return l.Elapsed
+	}
+	return time.Since(start)
+}
+
 // Row returns row r's logits (a view, not a copy).
 func (l Logits) Row(r int) []float32 { return l.Data[r*l.Labels : (r+1)*l.Labels] }
 

@@ -31,3 +31,15 @@ func shiftAndSum(logits []float32) (mx, sum float64) {
 	}
 	return mx, sum
 }
+
+// Argmax is the index of p's largest value, the first of equals: the label
+// a row of probabilities or logits predicts.
+func Argmax[T float32 | float64](p []T) int {
+	best := 0
+	for i, v := range p {
+		if v > p[best] {
+			best = i
+		}
+	}
+	return best
+}

@@ -8,13 +8,13 @@ import (
 	"hash/fnv"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"golang.org/x/text/cases"
 
 	"github.com/lucid-nlp/lucid/attribution"
 	"github.com/lucid-nlp/lucid/fairness/stats"
 	"github.com/lucid-nlp/lucid/internal/gobsnap"
+	"github.com/lucid-nlp/lucid/internal/shorten"
 )
 
 const (
@@ -186,20 +186,20 @@ func (a *Accumulator) Add(r *attribution.Result) error {
 	if len(r.Labels) == 0 {
 		if len(a.opt.Labels) != 1 {
 			return fmt.Errorf("global: explanation of %q attributes only label %q of %d: explain every label (Request.AllTargets) or use AddLabels",
-				clip(r.Text), r.Target, len(a.opt.Labels))
+				shorten.Bytes(r.Text, 60), r.Target, len(a.opt.Labels))
 		}
 		return a.AddLabels([]*attribution.Result{r})
 	}
 	if len(r.Labels) != len(a.opt.Labels) {
-		return fmt.Errorf("global: explanation of %q attributes %d labels, the model has %d", clip(r.Text), len(r.Labels), len(a.opt.Labels))
+		return fmt.Errorf("global: explanation of %q attributes %d labels, the model has %d", shorten.Bytes(r.Text, 60), len(r.Labels), len(a.opt.Labels))
 	}
 	attrs := make([][]float64, len(a.opt.Labels))
 	for i, la := range r.Labels {
 		if la.Index != i || la.Label != a.opt.Labels[i] {
-			return fmt.Errorf("global: explanation of %q: label %d is %q (index %d), want %q", clip(r.Text), i, la.Label, la.Index, a.opt.Labels[i])
+			return fmt.Errorf("global: explanation of %q: label %d is %q (index %d), want %q", shorten.Bytes(r.Text, 60), i, la.Label, la.Index, a.opt.Labels[i])
 		}
 		if len(la.Attributions) != len(r.Features) {
-			return fmt.Errorf("global: explanation of %q: label %q has %d attributions for %d features", clip(r.Text), la.Label, len(la.Attributions), len(r.Features))
+			return fmt.Errorf("global: explanation of %q: label %q has %d attributions for %d features", shorten.Bytes(r.Text, 60), la.Label, len(la.Attributions), len(r.Features))
 		}
 		attrs[i] = la.Attributions
 	}
@@ -224,7 +224,7 @@ func (a *Accumulator) AddLabels(rs []*attribution.Result) error {
 			return fmt.Errorf("global: AddLabels: result %d explains label %q (index %d), want %q", i, r.Target, r.TargetIndex, a.opt.Labels[i])
 		}
 		if r.Text != rs[0].Text || !sameFeatures(r.Features, rs[0].Features) {
-			return fmt.Errorf("global: AddLabels: result %d is of another text or other features than result 0 (%q)", i, clip(rs[0].Text))
+			return fmt.Errorf("global: AddLabels: result %d is of another text or other features than result 0 (%q)", i, shorten.Bytes(rs[0].Text, 60))
 		}
 		attrs[i] = make([]float64, len(r.Features))
 		for j, f := range r.Features {
@@ -414,29 +414,12 @@ func (a *Accumulator) Merge(o *Accumulator) error {
 	return nil
 }
 
-// clip shortens a text for an error message.
-func clip(s string) string {
-	if len(s) <= 60 {
-		return s
-	}
-	return cut(s, 60) + "…"
-}
-
 // clipExample shortens an example text to ExampleBytes.
 func clipExample(s string) string {
 	if len(s) <= ExampleBytes {
 		return s
 	}
-	return cut(s, ExampleBytes-len("…")) + "…"
-}
-
-// cut returns the longest prefix of s of at most n bytes that ends at a
-// character boundary.
-func cut(s string, n int) string {
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
+	return shorten.Prefix(s, ExampleBytes-len("…")) + "…"
 }
 
 // snapshot is the gob form of an Accumulator: words sorted by key, so

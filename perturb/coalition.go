@@ -99,3 +99,31 @@ func (c Coalition) String() string {
 	}
 	return string(b)
 }
+
+// CoalitionsOfSize lists every coalition of size t over n features, members in
+// lexicographic order.
+func CoalitionsOfSize(n, t int) []Coalition {
+	var out []Coalition
+	idx := make([]int, t)
+	for i := range idx {
+		idx[i] = i
+	}
+	for {
+		c := NewCoalition(n)
+		for _, i := range idx {
+			c.Set(i)
+		}
+		out = append(out, c)
+		k := t - 1
+		for k >= 0 && idx[k] == n-t+k {
+			k--
+		}
+		if k < 0 {
+			return out
+		}
+		idx[k]++
+		for j := k + 1; j < t; j++ {
+			idx[j] = idx[j-1] + 1
+		}
+	}
+}

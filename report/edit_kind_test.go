@@ -8,17 +8,18 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lucid-nlp/lucid/attribution"
+	"github.com/lucid-nlp/lucid/attribution/edit"
 )
 
 // The page says how the edited text writes the removed words, the way
 // lucid explain's terminal line does.
 func TestEditedTextSaysItsKind(t *testing.T) {
 	for _, c := range []struct {
-		edit attribution.Edit
+		edit edit.Edit
 		want string
 	}{
-		{attribution.Edit{EditKind: attribution.EditWordMask, Fill: "[MASK]", EditedText: "[MASK] good"}, "Edited text (one [MASK] per removed word; lucid predict gives the same)"},
-		{attribution.Edit{EditKind: attribution.EditDelete, EditedText: "good"}, "Edited text (removed words cut out; lucid predict gives the same)"},
+		{edit.Edit{EditKind: edit.WordMask, Fill: "[MASK]", EditedText: "[MASK] good"}, "Edited text (one [MASK] per removed word; lucid predict gives the same)"},
+		{edit.Edit{EditKind: edit.Delete, EditedText: "good"}, "Edited text (removed words cut out; lucid predict gives the same)"},
 	} {
 		a := explanation("not good", 0.9, 0.3, 0.4)
 		e := c.edit

@@ -9,18 +9,19 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lucid-nlp/lucid/attribution"
+	"github.com/lucid-nlp/lucid/attribution/edit"
 )
 
 // The summary and the counterfactual edit are on the page, escaped, in
 // the explanation's section.
 func TestWriteExplanationsSummaryAndEdit(t *testing.T) {
 	a := explanation("not "+injection+" bad", 0.9, 0.3, -0.02, 0.4)
-	a.Counterfactual = &attribution.Edit{Found: true, Removed: []int{0, 2}, Words: []string{"not", "bad"}, Label: "negative",
+	a.Counterfactual = &edit.Edit{Found: true, Removed: []int{0, 2}, Words: []string{"not", "bad"}, Label: "negative",
 		Probability: 0.71, EditedText: "[MASK] " + injection + " [MASK]", Mask: "mask", Minimal: true, ExhaustiveSize: 1, Verified: true, Evaluations: 14, Budget: 512}
 	a.Summary = attribution.Summarize(a)
 	require.NotEmpty(t, a.Summary)
 	b := explanation("fine", 0.6, 0.1)
-	b.Counterfactual = &attribution.Edit{Message: "within 8 evaluations, no removal of words made the model say negative", Evaluations: 9, Budget: 8}
+	b.Counterfactual = &edit.Edit{Message: "within 8 evaluations, no removal of words made the model say negative", Evaluations: 9, Budget: 8}
 	var buf bytes.Buffer
 	require.NoError(t, WriteExplanations(&buf, []*attribution.Result{a, b}))
 	page := buf.String()

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/lucid-nlp/lucid/attribution"
+	"github.com/lucid-nlp/lucid/internal/shorten"
 	"github.com/lucid-nlp/lucid/perturb"
 )
 
@@ -66,7 +67,7 @@ func (s *Server) checkHost(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.hostAllowed(r.Host) {
 			s.fail(w, r, errorf(http.StatusMisdirectedRequest, "bad_host",
-				"Host %q does not name this server: add it with --allowed-hosts (a DNS rebinding sends the attacker's name)", abbreviate(r.Host, 100)))
+				"Host %q does not name this server: add it with --allowed-hosts (a DNS rebinding sends the attacker's name)", shorten.Bytes(r.Host, 100)))
 			return
 		}
 		h.ServeHTTP(w, r)
@@ -137,7 +138,7 @@ func checkJSON(r *http.Request) error {
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil || mt != "application/json" {
 		return errorf(http.StatusUnsupportedMediaType, "bad_content_type",
-			"Content-Type %q: want application/json (curl: -H 'Content-Type: application/json')", abbreviate(ct, 100))
+			"Content-Type %q: want application/json (curl: -H 'Content-Type: application/json')", shorten.Bytes(ct, 100))
 	}
 	return nil
 }
@@ -151,18 +152,18 @@ func checkForm(r *http.Request) error {
 	ct := r.Header.Get("Content-Type")
 	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/x-www-form-urlencoded" {
 		return errorf(http.StatusUnsupportedMediaType, "bad_content_type",
-			"Content-Type %q: the page's form posts application/x-www-form-urlencoded (multipart is not accepted)", abbreviate(ct, 100))
+			"Content-Type %q: the page's form posts application/x-www-form-urlencoded (multipart is not accepted)", shorten.Bytes(ct, 100))
 	}
 	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
 		if site != "same-origin" {
-			return errorf(http.StatusForbidden, "cross_site", "form post from another site (Sec-Fetch-Site: %s) refused: use the page this server serves", abbreviate(site, 40))
+			return errorf(http.StatusForbidden, "cross_site", "form post from another site (Sec-Fetch-Site: %s) refused: use the page this server serves", shorten.Bytes(site, 40))
 		}
 		return nil
 	}
 	if origin := r.Header.Get("Origin"); origin != "" {
 		u, err := url.Parse(origin)
 		if err != nil || !strings.EqualFold(u.Host, r.Host) {
-			return errorf(http.StatusForbidden, "cross_site", "form post from origin %q refused: use the page this server serves", abbreviate(origin, 100))
+			return errorf(http.StatusForbidden, "cross_site", "form post from origin %q refused: use the page this server serves", shorten.Bytes(origin, 100))
 		}
 	}
 	return nil

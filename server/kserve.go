@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/lucid-nlp/lucid/attribution"
+	"github.com/lucid-nlp/lucid/internal/shorten"
 )
 
 // KServe v1 (the "V1 protocol"): GET /v1/models lists the models,
@@ -47,7 +48,7 @@ func (in *Instance) UnmarshalJSON(b []byte) error {
 	dec := json.NewDecoder(strings.NewReader(string(b)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&o); err != nil || o.Text == nil {
-		return badRequest(`an instance is a text: a JSON string or {"text": "..."}, or a sentence pair: ["text", "text_pair"] or {"text": "...", "text_pair": "..."}; not %s`, abbreviate(string(b), 60))
+		return badRequest(`an instance is a text: a JSON string or {"text": "..."}, or a sentence pair: ["text", "text_pair"] or {"text": "...", "text_pair": "..."}; not %s`, shorten.Bytes(string(b), 60))
 	}
 	*in = Instance{Text: *o.Text, TextPair: o.TextPair}
 	return nil
@@ -248,16 +249,3 @@ func (s *Server) reservePairs(m *servedModel, texts []string, pairs []*string, r
 	}
 	return func() { s.mem.give(est) }, nil
 }
-
-// abbreviate shortens s to at most n bytes for an error message.
-func abbreviate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
-}
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }

@@ -1,7 +1,7 @@
 // Package gametest holds pure-Go cooperative games whose Shapley values are
 // known in closed form (additive, pairwise, cubic) or are hard for
 // surrogates (sentiment-like sigmoid, probit, max), and a Counting wrapper
-// that records what an estimator asked for. Attribution's tests and the
+// that records what an estimator asked for. The estimators' tests and the
 // published baselines in bench/baselines measure against the same games.
 package gametest
 
@@ -12,15 +12,9 @@ import (
 	"math/rand/v2"
 	"sync"
 
+	"github.com/lucid-nlp/lucid/attribution/game"
 	"github.com/lucid-nlp/lucid/perturb"
 )
-
-// Game is attribution.Game's method set, restated so this package sits
-// below attribution.
-type Game interface {
-	NumFeatures() int
-	Values(ctx context.Context, coalitions []perturb.Coalition) ([]float64, error)
-}
 
 // Func is a pure-Go game given by a function of the coalition.
 type Func struct {
@@ -119,7 +113,7 @@ func Sentiment(n int, seed uint64) Func {
 
 // Counting records every Values call on a game.
 type Counting struct {
-	Game
+	game.Game
 	mu    sync.Mutex
 	Calls [][]perturb.Coalition
 }

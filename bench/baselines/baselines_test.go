@@ -2,16 +2,18 @@ package baselines
 
 import (
 	"context"
-	"github.com/lucid-nlp/lucid/attribution/gametest"
 	"math/rand/v2"
 	"testing"
 
-	"github.com/lucid-nlp/lucid/attribution"
+	"github.com/lucid-nlp/lucid/attribution/game"
+	"github.com/lucid-nlp/lucid/attribution/gametest"
+	"github.com/lucid-nlp/lucid/attribution/shapley"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-type baselineFunc func(context.Context, attribution.Game, attribution.BaselineOptions) (*attribution.Attribution, error)
+type baselineFunc func(context.Context, game.Game, shapley.BaselineOptions) (*game.Attribution, error)
 
 var baselines = map[string]baselineFunc{
 	"leverageshap":  LeverageSHAP,
@@ -39,12 +41,12 @@ func TestBaselinesOracleGames(t *testing.T) {
 				tol, budget = 0.05, 2048
 			}
 			for seed := range uint64(3) {
-				a, err := est(ctx, gametest.Additive(0.1, w), attribution.BaselineOptions{Budget: budget, Seed: seed})
+				a, err := est(ctx, gametest.Additive(0.1, w), shapley.BaselineOptions{Budget: budget, Seed: seed})
 				require.NoError(t, err)
 				assert.InDeltaSlice(t, w, a.Values, tol, "additive game")
 				assert.LessOrEqual(t, a.Evaluations, budget)
 				pw := gametest.PairwiseShapley(w, pairs)
-				a, err = est(ctx, gametest.Pairwise(0.1, w, pairs), attribution.BaselineOptions{Budget: budget, Seed: seed})
+				a, err = est(ctx, gametest.Pairwise(0.1, w, pairs), shapley.BaselineOptions{Budget: budget, Seed: seed})
 				require.NoError(t, err)
 				assert.InDeltaSlice(t, pw, a.Values, tol, "pairwise game")
 			}
@@ -53,16 +55,16 @@ func TestBaselinesOracleGames(t *testing.T) {
 			g, exact := gametest.Cubic(n, 7)
 			var small, large float64
 			for seed := range uint64(5) {
-				a, err := est(ctx, g, attribution.BaselineOptions{Budget: 128, Seed: seed})
+				a, err := est(ctx, g, shapley.BaselineOptions{Budget: 128, Seed: seed})
 				require.NoError(t, err)
 				small += gametest.MeanAbsError(a.Values, exact)
-				a, err = est(ctx, g, attribution.BaselineOptions{Budget: 2048, Seed: seed})
+				a, err = est(ctx, g, shapley.BaselineOptions{Budget: 2048, Seed: seed})
 				require.NoError(t, err)
 				large += gametest.MeanAbsError(a.Values, exact)
 			}
 			assert.Less(t, large, small, "error at 2048 below error at 128")
 			assert.Less(t, large/5, 0.05, "mean |error| at budget 2048 on a cubic game")
-			a, err := est(ctx, g, attribution.BaselineOptions{Budget: 1 << n, Seed: 1})
+			a, err := est(ctx, g, shapley.BaselineOptions{Budget: 1 << n, Seed: 1})
 			require.NoError(t, err)
 			assert.InDeltaSlice(t, exact, a.Values, 1e-9)
 		})
@@ -75,10 +77,10 @@ func TestOddSHAPFindsCubicTerms(t *testing.T) {
 	g, exact := gametest.Cubic(12, 11)
 	var odd, lev float64
 	for seed := range uint64(5) {
-		a, err := OddSHAP(context.Background(), g, attribution.BaselineOptions{Budget: 1024, Seed: seed})
+		a, err := OddSHAP(context.Background(), g, shapley.BaselineOptions{Budget: 1024, Seed: seed})
 		require.NoError(t, err)
 		odd += gametest.MeanAbsError(a.Values, exact)
-		b, err := LeverageSHAP(context.Background(), g, attribution.BaselineOptions{Budget: 1024, Seed: seed})
+		b, err := LeverageSHAP(context.Background(), g, shapley.BaselineOptions{Budget: 1024, Seed: seed})
 		require.NoError(t, err)
 		lev += gametest.MeanAbsError(b.Values, exact)
 	}
@@ -88,11 +90,11 @@ func TestOddSHAPFindsCubicTerms(t *testing.T) {
 func TestBaselinesBudget(t *testing.T) {
 	g := gametest.Additive(0, make([]float64, 10))
 	for name, est := range baselines {
-		_, err := est(context.Background(), g, attribution.BaselineOptions{Budget: 21})
+		_, err := est(context.Background(), g, shapley.BaselineOptions{Budget: 21})
 		assert.ErrorContains(t, err, "budget 21 is below the minimum of 22", name)
 		tg := g
 		cg := &gametest.Counting{Game: tg}
-		a, err := est(context.Background(), cg, attribution.BaselineOptions{Budget: 100, Seed: 3})
+		a, err := est(context.Background(), cg, shapley.BaselineOptions{Budget: 100, Seed: 3})
 		require.NoError(t, err, name)
 		total, distinct := cg.Valued()
 		assert.Equal(t, total, distinct, "%s values each coalition once", name)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/lucid-nlp/lucid/attribution"
+	"github.com/lucid-nlp/lucid/attribution/game"
+	"github.com/lucid-nlp/lucid/attribution/shapley"
+	"github.com/lucid-nlp/lucid/attribution/wls"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -27,9 +29,9 @@ import (
 // confounds some), a ridge of 1e-10 of the normal matrix's mean diagonal
 // then picks the smallest solution (what a pseudo-inverse does). It returns
 // ExactShapley's values when 2^n fits the budget.
-func KAddSHAP(ctx context.Context, g attribution.Game, opts attribution.BaselineOptions) (*attribution.Attribution, error) {
+func KAddSHAP(ctx context.Context, g game.Game, opts shapley.BaselineOptions) (*game.Attribution, error) {
 	const name = "KAddSHAP"
-	s, exact, err := attribution.SampleBaseline(ctx, g, opts, name, attribution.KernelMass, 0x6b61646473686170, 0)
+	s, exact, err := shapley.SampleBaseline(ctx, g, opts, name, shapley.KernelMass, 0x6b61646473686170, 0)
 	if exact != nil || err != nil {
 		return exact, err
 	}
@@ -74,7 +76,7 @@ func KAddSHAP(ctx context.Context, g attribution.Game, opts attribution.Baseline
 	for j := range ridge {
 		ridge[j] = 1e-10 * trace / float64(p)
 	}
-	beta, err := attribution.SolveWLS(x, y, s.Weight, ridge)
+	beta, err := wls.Solve(x, y, s.Weight, ridge)
 	if err != nil {
 		return nil, fmt.Errorf("attribution: %s: %w", name, err)
 	}

@@ -4,7 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/lucid-nlp/lucid/attribution"
+	"github.com/lucid-nlp/lucid/attribution/game"
+	"github.com/lucid-nlp/lucid/attribution/shapley"
 )
 
 // LeverageSHAP is the estimator of Musco and Witter, "Provably Accurate
@@ -24,16 +25,16 @@ import (
 // constraint, which it imposes exactly (their projection, eq. 5) rather
 // than by a large weight on ∅ and N. Here the Bernoulli sample has a fixed
 // size: pairs are water-filled over the sizes in proportion to their
-// leverage (see attribution.SampleBaseline). It returns ExactShapley's values when
+// leverage (see shapley.SampleBaseline). It returns ExactShapley's values when
 // 2^n fits the budget.
-func LeverageSHAP(ctx context.Context, g attribution.Game, opts attribution.BaselineOptions) (*attribution.Attribution, error) {
-	return pairedRegression(ctx, g, opts, "LeverageSHAP", attribution.LeverageMass, 0x6c65766572616765)
+func LeverageSHAP(ctx context.Context, g game.Game, opts shapley.BaselineOptions) (*game.Attribution, error) {
+	return pairedRegression(ctx, g, opts, "LeverageSHAP", shapley.LeverageMass, 0x6c65766572616765)
 }
 
 // pairedRegression is the constrained Shapley regression on a paired design
 // spread by mass: LeverageSHAP with LeverageMass.
-func pairedRegression(ctx context.Context, g attribution.Game, opts attribution.BaselineOptions, name string, mass attribution.SizeMass, stream uint64) (*attribution.Attribution, error) {
-	s, exact, err := attribution.SampleBaseline(ctx, g, opts, name, mass, stream, 0)
+func pairedRegression(ctx context.Context, g game.Game, opts shapley.BaselineOptions, name string, mass shapley.SizeMass, stream uint64) (*game.Attribution, error) {
+	s, exact, err := shapley.SampleBaseline(ctx, g, opts, name, mass, stream, 0)
 	if exact != nil || err != nil {
 		return exact, err
 	}

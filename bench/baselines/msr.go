@@ -3,7 +3,8 @@ package baselines
 import (
 	"context"
 
-	"github.com/lucid-nlp/lucid/attribution"
+	"github.com/lucid-nlp/lucid/attribution/game"
+	"github.com/lucid-nlp/lucid/attribution/shapley"
 )
 
 // RegressionMSR is Tree MSR, the regression-adjusted maximum-sample-reuse
@@ -19,15 +20,15 @@ import (
 // the Horvitz–Thompson sum over inclusion probabilities π(S), since the
 // sample here is drawn without replacement). Every sample is reused for
 // every feature (maximum sample reuse). The proxy is a gradient-boosted
-// tree model (the paper's XGBoost; here attribution.TreeProxy, with
+// tree model (the paper's XGBoost; here shapley.TreeProxy, with
 // XGBoost's default settings) whose Shapley values are exact. Coalitions are the
 // same paired, size-uniform (leverage) design as LeverageSHAP's, with ∅ and
 // N valued (π = 1). It returns ExactShapley's values when 2^n fits the
 // budget. Unlike the regression estimators it is not efficient; the
 // efficiency gap says by how much.
-func RegressionMSR(ctx context.Context, g attribution.Game, opts attribution.BaselineOptions) (*attribution.Attribution, error) {
+func RegressionMSR(ctx context.Context, g game.Game, opts shapley.BaselineOptions) (*game.Attribution, error) {
 	const name = "RegressionMSR"
-	s, exact, err := attribution.SampleBaseline(ctx, g, opts, name, attribution.LeverageMass, 0x6d73727472656573, 0)
+	s, exact, err := shapley.SampleBaseline(ctx, g, opts, name, shapley.LeverageMass, 0x6d73727472656573, 0)
 	if exact != nil || err != nil {
 		return exact, err
 	}
@@ -36,7 +37,7 @@ func RegressionMSR(ctx context.Context, g attribution.Game, opts attribution.Bas
 	z, y := f.Z, f.Y
 	rows := len(y)
 	phi := f.Shapley()
-	p := attribution.ShapleyWeights(n)
+	p := shapley.ShapleyWeights(n)
 	// Inclusion probability of a row: its stratum's sampled share; the
 	// design's weights are kernelSize(t)/(2m) per row, so π follows from
 	// the population and the count drawn.

@@ -4,7 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/lucid-nlp/lucid/attribution"
+	"github.com/lucid-nlp/lucid/attribution/game"
+	"github.com/lucid-nlp/lucid/attribution/shapley"
 )
 
 // OddInteractionFactor is OddSHAP's budget per regression term: the odd
@@ -29,18 +30,18 @@ const OddInteractionFactor = 10
 // squares (rows weighted by w(S)/π(S)) subject to Σ_T v̂(T) = (v(N) −
 // v(∅))/2 (v_odd at N; efficiency), and reads φ off the coefficients.
 //
-// Choices where the paper leaves room: the proxy is attribution.TreeProxy (squared
+// Choices where the paper leaves room: the proxy is shapley.TreeProxy (squared
 // loss, XGBoost's defaults; the paper uses LightGBM of depth 10), whose
 // Fourier coefficients are exact from its leaves; the support has
 // Budget/OddInteractionFactor terms; pairs are spread over sizes by their
-// leverage (attribution.LeverageMass), without replacement; below 10(n+1) coalitions,
+// leverage (shapley.LeverageMass), without replacement; below 10(n+1) coalitions,
 // where the paper falls back to the proxy's TreeSHAP values, this keeps the
 // singleton-only odd regression (which is LeverageSHAP's estimate), a
 // stronger fallback. It returns ExactShapley's values when 2^n fits the
 // budget.
-func OddSHAP(ctx context.Context, g attribution.Game, opts attribution.BaselineOptions) (*attribution.Attribution, error) {
+func OddSHAP(ctx context.Context, g game.Game, opts shapley.BaselineOptions) (*game.Attribution, error) {
 	const name = "OddSHAP"
-	s, exact, err := attribution.SampleBaseline(ctx, g, opts, name, attribution.LeverageMass, 0x6f64647368617021, 64)
+	s, exact, err := shapley.SampleBaseline(ctx, g, opts, name, shapley.LeverageMass, 0x6f64647368617021, 64)
 	if exact != nil || err != nil {
 		return exact, err
 	}
@@ -54,5 +55,5 @@ func OddSHAP(ctx context.Context, g attribution.Game, opts attribution.BaselineO
 	if err != nil {
 		return nil, fmt.Errorf("attribution: %s: %w", name, err)
 	}
-	return result(s, phi, map[string]float64{attribution.DiagOddInteractions: float64(len(support))}), nil
+	return result(s, phi, map[string]float64{shapley.DiagOddInteractions: float64(len(support))}), nil
 }

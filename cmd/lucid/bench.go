@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/lucid-nlp/lucid/attribution"
+	"github.com/lucid-nlp/lucid/attribution/shapley"
 	"github.com/lucid-nlp/lucid/bench"
 	"github.com/lucid-nlp/lucid/engine/onnx"
 	"github.com/lucid-nlp/lucid/evaluate"
@@ -98,8 +99,8 @@ func runBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	accBudgets := fs.String("accuracy-budgets", "64,128,256,512,1024", "budgets for --accuracy")
 	seeds := fs.Int("seeds", 10, "seeds per budget for --accuracy")
 	accSentences := fs.Int("accuracy-sentences", 24, "--accuracy: sentences of 10 to 16 words, each a cached table of 2^words model evaluations (at most 1000)")
-	minWords := fs.Int("accuracy-min-words", 10, fmt.Sprintf("--accuracy: shortest sentence, in words (1 to %d)", attribution.MaxTableFeatures))
-	maxWords := fs.Int("accuracy-max-words", 16, fmt.Sprintf("--accuracy: longest sentence, in words (at most %d: a table holds 2^words model runs)", attribution.MaxTableFeatures))
+	minWords := fs.Int("accuracy-min-words", 10, fmt.Sprintf("--accuracy: shortest sentence, in words (1 to %d)", shapley.MaxTableFeatures))
+	maxWords := fs.Int("accuracy-max-words", 16, fmt.Sprintf("--accuracy: longest sentence, in words (at most %d: a table holds 2^words model runs)", shapley.MaxTableFeatures))
 	padding := fs.Bool("padding", false, "measure length bucketing (arrival order vs sorted by length, each batch padded to its longest) and exit")
 	padBatches := fs.String("padding-batches", "1,2,4,8,16,32,64", "--padding: batch sizes")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
@@ -131,8 +132,8 @@ func runBench(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if *n < 1 || *batch < 0 || *steps < 1 || *seeds < 1 {
 		return usagef("--sentences, --steps and --seeds must be at least 1, --batch at least 0")
 	}
-	if *minWords < 1 || *maxWords > attribution.MaxTableFeatures || *minWords > *maxWords {
-		return usagef("--accuracy-min-words %d, --accuracy-max-words %d: want 1 ≤ min ≤ max ≤ %d", *minWords, *maxWords, attribution.MaxTableFeatures)
+	if *minWords < 1 || *maxWords > shapley.MaxTableFeatures || *minWords > *maxWords {
+		return usagef("--accuracy-min-words %d, --accuracy-max-words %d: want 1 ≤ min ≤ max ≤ %d", *minWords, *maxWords, shapley.MaxTableFeatures)
 	}
 
 	source := "built-in sentences"

@@ -15,6 +15,8 @@ import (
 	"strings"
 
 	"github.com/lucid-nlp/lucid/attribution"
+	"github.com/lucid-nlp/lucid/attribution/lime"
+	"github.com/lucid-nlp/lucid/attribution/path"
 	"github.com/lucid-nlp/lucid/engine"
 	"github.com/lucid-nlp/lucid/evaluate"
 	"github.com/lucid-nlp/lucid/internal/atomicfile"
@@ -166,7 +168,7 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	target := fs.String("target", "", "label to explain, by name or index (default: the predicted label), or all: every label from the same evaluations (not with --method ig)")
 	output := fs.String("output", "prob", "what is attributed: prob, logit or logodds")
 	seed := fs.Uint64("seed", 1, "random seed for sampled methods (same seed, same result)")
-	width := fs.Float64("kernel-width", attribution.DefaultKernelWidth, fmt.Sprintf("lime: kernel width, above 0 and at most %g", maxKernelWidth))
+	width := fs.Float64("kernel-width", lime.DefaultKernelWidth, fmt.Sprintf("lime: kernel width, above 0 and at most %g", maxKernelWidth))
 	batch := fs.Int("batch", evaluate.DefaultBatchSize, fmt.Sprintf("rows per ONNX Runtime batch, 1 to %d", maxBatch))
 	asJSON := fs.Bool("json", false, "print one JSON result per line")
 	top := fs.Int("top", 8, fmt.Sprintf("how many top features to list (terminal output), 0 to %d", maxTop))
@@ -193,7 +195,7 @@ func runExplain(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if req.Method, err = attribution.ParseMethod(*method); err != nil {
 		return usageError{err.Error()}
 	}
-	if req.Rule, err = attribution.ParseQuadrature(*quad); err != nil {
+	if req.Rule, err = path.ParseQuadrature(*quad); err != nil {
 		return usageError{err.Error()}
 	}
 	if req.Level, err = perturb.ParseLevel(*features); err != nil {

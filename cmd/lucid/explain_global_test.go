@@ -17,10 +17,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lucid-nlp/lucid/attribution"
+	"github.com/lucid-nlp/lucid/attribution/lime"
 	"github.com/lucid-nlp/lucid/dataset"
 	"github.com/lucid-nlp/lucid/evaluate"
 	"github.com/lucid-nlp/lucid/global"
 	"github.com/lucid-nlp/lucid/internal/mergetest"
+	"github.com/lucid-nlp/lucid/models/modeltest"
 	"github.com/lucid-nlp/lucid/perturb"
 )
 
@@ -51,21 +53,6 @@ func TestExplainGlobalFlags(t *testing.T) {
 	assert.Contains(t, stdout, "lucid explain --global --data FILE")
 }
 
-// sharedDir is ../shared beside the repository (LUCID_SHARED overrides it,
-// for a checkout elsewhere), or a skip.
-func sharedSST2Dev(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("LUCID_SHARED")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared")
-	}
-	path := filepath.Join(dir, "data", "sst2", "dev.tsv")
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("SST-2 dev set not available at %s (it lives in ../shared beside the repository; LUCID_SHARED names another place): %v", path, err)
-	}
-	return path
-}
-
 // sliceTSV writes the header and the first n rows of a TSV file.
 func sliceTSV(t *testing.T, path string, n int) string {
 	t.Helper()
@@ -91,7 +78,7 @@ func TestExplainGlobalSplitMergeOnSST2(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the model on 30 texts")
 	}
-	slice := sliceTSV(t, sharedSST2Dev(t), 30)
+	slice := sliceTSV(t, modeltest.SharedFile(t, "data/sst2/dev.tsv"), 30)
 	out := t.TempDir()
 	code, stdout, stderr := lucid(t, "", "explain", "--global", "--data", slice, "--out", out, "--budget", "32", "--min-count", "2", "--top", "10")
 	require.Equal(t, exitOK, code, stderr)
@@ -116,7 +103,7 @@ func TestExplainGlobalSplitMergeOnSST2(t *testing.T) {
 	defer clf.Close()
 	req := attribution.Request{Method: attribution.MethodKernelSHAP, Budget: 32, Seed: 1, Level: perturb.Words,
 		Masking: perturb.MaskToken, AllTargets: true, Plain: true, EditBudget: attribution.DefaultEditBudget, Steps: attribution.DefaultPathSteps,
-		KernelWidth: attribution.DefaultKernelWidth}
+		KernelWidth: lime.DefaultKernelWidth}
 	g := &globalFlags{maxWords: global.DefaultMaxWords}
 	rd, err := dataset.Open(slice, dataset.Options{IgnoreLabels: true})
 	require.NoError(t, err)

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lucid-nlp/lucid/attribution"
+	"github.com/lucid-nlp/lucid/attribution/shapley"
 )
 
 // Without colour a bar against the target differs from one towards it:
@@ -44,15 +45,15 @@ func TestPadRightUsesDisplayWidth(t *testing.T) {
 
 func TestMethodAndCostLines(t *testing.T) {
 	r := &attribution.Result{Method: attribution.MethodKernelSHAP, Features: make([]attribution.FeatureAttribution, 4),
-		Diagnostics: map[string]float64{attribution.DiagExact: 1}, Evaluations: 17, RuntimeSeconds: 0.05, WallSeconds: 1.3}
+		Diagnostics: map[string]float64{shapley.DiagExact: 1}, Evaluations: 17, RuntimeSeconds: 0.05, WallSeconds: 1.3}
 	assert.Equal(t, "kernelshap, exact Shapley values (all 2^4 = 16 coalitions evaluated; 17 model evaluations)", methodLine(r))
-	r.Diagnostics[attribution.DiagExact] = 0
+	r.Diagnostics[shapley.DiagExact] = 0
 	r.Settings.Budget = 16
 	assert.Equal(t, "kernelshap estimate (budget 16 of the 2^4 = 16 coalitions; 17 model evaluations)", methodLine(r))
 	// Partition with every split valued: exact Owen values, not Shapley's.
 	r.Method, r.Evaluations = attribution.MethodPartition, 124
 	r.Features = make([]attribution.FeatureAttribution, 13)
-	r.Diagnostics = map[string]float64{attribution.DiagExact: 1}
+	r.Diagnostics = map[string]float64{shapley.DiagExact: 1}
 	assert.Equal(t, "partition: exact Owen values of the binarized hierarchy (every split valued; not Shapley values, which would need all 2^13 = 8192 coalitions; 124 model evaluations)", methodLine(r))
 	r.Evaluations = 17
 

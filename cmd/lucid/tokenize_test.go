@@ -2,10 +2,10 @@ package main
 
 import (
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/lucid-nlp/lucid/models/modeltest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -24,14 +24,7 @@ func tokensOf(t *testing.T, obj map[string]any) []string {
 // The RoBERTa cases as Hugging Face tokenizes them, through the
 // command, on the real roberta-base tokenizer.json.
 func TestTokenizeRealRoBERTa(t *testing.T) {
-	dir := os.Getenv("LUCID_SHARED")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared")
-	}
-	path := filepath.Join(dir, "data", "tokenizers", "roberta-base", "tokenizer.json")
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("roberta-base's tokenizer.json is not at %s (it lives in ../shared beside the repository; LUCID_SHARED names another place): %v", path, err)
-	}
+	path := modeltest.SharedFile(t, "data/tokenizers/roberta-base/tokenizer.json")
 	cases := []struct {
 		text string
 		want []string

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"sort"
 
+	"github.com/lucid-nlp/lucid/engine"
 	"github.com/lucid-nlp/lucid/fairness/pairtext"
 	"github.com/lucid-nlp/lucid/fairness/scoring"
 	"github.com/lucid-nlp/lucid/fairness/stats"
@@ -346,10 +347,10 @@ func judge(po, pe, sign, tol float64) (o outcome, badness float64) {
 
 func (r *Runner) account(p pending, probs [][]float64) {
 	po := probs[0]
-	lo := scoring.Argmax(po)
+	lo := engine.Argmax(po)
 	for k, ti := range p.tests {
 		pe := probs[1+k]
-		le := scoring.Argmax(pe)
+		le := engine.Argmax(pe)
 		d := pe[r.target] - po[r.target]
 		sign := r.expectedSign(r.tests[ti].Expect, lo == r.target)
 		o, badness := judge(po[r.target], pe[r.target], sign, r.tol)

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/lucid-nlp/lucid/engine"
 	"github.com/lucid-nlp/lucid/fairness/pairtext"
 	"github.com/lucid-nlp/lucid/fairness/scoring"
 	"github.com/lucid-nlp/lucid/fairness/stats"
@@ -310,7 +311,7 @@ func (a *Audit) Flush(ctx context.Context) error { return a.b.Run(ctx, true) }
 
 func (a *Audit) account(it item, probs [][]float64) {
 	po := probs[0]
-	lo := scoring.Argmax(po)
+	lo := engine.Argmax(po)
 	// One paired difference per (text, direction): the mean Δp of the
 	// text's swaps in that direction.
 	type dirSum struct {
@@ -357,7 +358,7 @@ func (a *Audit) account(it item, probs [][]float64) {
 	for k, s := range it.swaps {
 		ps := probs[1+k]
 		d := ps[a.target] - po[a.target]
-		ls := scoring.Argmax(ps)
+		ls := engine.Argmax(ps)
 		flip := ls != lo
 		fi := a.famPos[s.Family]
 		a.swaps++

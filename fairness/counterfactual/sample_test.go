@@ -3,11 +3,11 @@ package counterfactual
 import (
 	"bufio"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/lucid-nlp/lucid/models/modeltest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -61,17 +61,7 @@ func TestSST2Sample(t *testing.T) {
 // skips when the data set is not beside the repository.
 func TestSST2GenderSwaps(t *testing.T) {
 	quoted := regexp.MustCompile(`\([^)]*\)|"[^"]*"`)
-	var path string
-	for _, up := range []string{"../../..", "../../../.."} { // main checkout, or a worktree under wt/
-		p := filepath.Join(up, "shared", "data", "sst2", "dev.tsv")
-		if _, err := os.Stat(p); err == nil {
-			path = p
-			break
-		}
-	}
-	if path == "" {
-		t.Skip("SST-2 dev split not found at ../shared/data/sst2/dev.tsv beside the repository; it lives next to the project, not in it")
-	}
+	path := modeltest.SharedFile(t, "data/sst2/dev.tsv")
 	f, err := os.Open(path)
 	require.NoError(t, err)
 	defer f.Close()

@@ -148,17 +148,6 @@ func (b *Batcher) drop(n int) {
 	b.probs = b.probs[:m]
 }
 
-// Argmax returns the index of the largest value, the first on ties.
-func Argmax(p []float64) int {
-	best := 0
-	for i, v := range p {
-		if v > p[best] {
-			best = i
-		}
-	}
-	return best
-}
-
 // HeadClassifier is a Classifier that says its head: a multi-label
 // classifier's Probabilities are one sigmoid per label (each in [0, 1],
 // not summing to 1), a regression head's one raw score. A Classifier

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/lucid-nlp/lucid/engine"
 	"github.com/lucid-nlp/lucid/fairness/consistency"
 	"github.com/lucid-nlp/lucid/fairness/scoring"
 	"github.com/lucid-nlp/lucid/fairness/stats"
@@ -251,9 +252,9 @@ func runTest(ctx context.Context, clf scoring.Classifier, t *Test, p *plan, targ
 // when the reference cannot fail (which depends on the reference alone).
 func judgeCase(kind string, texts []string, probs [][]float64, target int, sign, tol float64, labels []string) (Example, consistency.Outcome) {
 	ref := probs[0]
-	ex := Example{Text: texts[0], Probs: slices.Clone(ref), Label: labels[scoring.Argmax(ref)]}
+	ex := Example{Text: texts[0], Probs: slices.Clone(ref), Label: labels[engine.Argmax(ref)]}
 	if kind == MFT {
-		top := scoring.Argmax(ref)
+		top := engine.Argmax(ref)
 		if top == target {
 			return ex, consistency.OutcomePass
 		}
@@ -275,7 +276,7 @@ func judgeCase(kind string, texts []string, probs [][]float64, target int, sign,
 	}
 	if outcome == consistency.OutcomeFail {
 		e := probs[worstK]
-		ex.Edited, ex.EditedProbs, ex.EditedLabel = texts[worstK], slices.Clone(e), labels[scoring.Argmax(e)]
+		ex.Edited, ex.EditedProbs, ex.EditedLabel = texts[worstK], slices.Clone(e), labels[engine.Argmax(e)]
 		ex.Delta, ex.badness = e[target]-ref[target], worstBad
 	}
 	return ex, outcome
