@@ -9,6 +9,7 @@ import (
 	"github.com/lucid-nlp/lucid/attribution/path"
 	"github.com/lucid-nlp/lucid/attribution/shapley"
 	"github.com/lucid-nlp/lucid/evaluate"
+	"github.com/lucid-nlp/lucid/internal/bytesize"
 )
 
 // Limits on what one Request may ask for. Each is checked by
@@ -188,19 +189,7 @@ func checkMemory(req Request, features, tokens, hidden int) error {
 	}
 	if est := EstimateBytes(req, features, tokens, hidden); est > req.MaxMemoryBytes {
 		return fmt.Errorf("attribution: %s on %d features (%d tokens) with budget %d would need about %s, more than the memory limit of %s; lower the budget",
-			req.Method, features, tokens, req.Budget, formatBytes(est), formatBytes(req.MaxMemoryBytes))
+			req.Method, features, tokens, req.Budget, bytesize.Format(est), bytesize.Format(req.MaxMemoryBytes))
 	}
 	return nil
-}
-
-func formatBytes(b int64) string {
-	switch {
-	case b >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(b)/(1<<30))
-	case b >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20))
-	case b >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(b)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", b)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/lucid-nlp/lucid/attribution/lime"
 	"github.com/lucid-nlp/lucid/attribution/path"
 	"github.com/lucid-nlp/lucid/attribution/shapley"
+	"github.com/lucid-nlp/lucid/internal/bytesize"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -199,7 +200,7 @@ func TestMemoryLimitRefusesBeforeAllocating(t *testing.T) {
 	assert.Greater(t, est, int64(256<<20), "2^20 coalitions of 40 words take more than 256 MiB")
 	_, err := x.Explain(context.Background(), req)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), formatBytes(est))
+	assert.Contains(t, err.Error(), bytesize.Format(est))
 	assert.Contains(t, err.Error(), "memory limit of 256.0 MiB")
 	assert.Zero(t, m.rows, "refused before the first model run")
 

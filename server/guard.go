@@ -5,7 +5,6 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/lucid-nlp/lucid/attribution"
+	"github.com/lucid-nlp/lucid/internal/bytesize"
 	"github.com/lucid-nlp/lucid/internal/shorten"
 	"github.com/lucid-nlp/lucid/perturb"
 )
@@ -238,12 +238,12 @@ func (b *memoryBudget) take(n int64) error {
 	defer b.mu.Unlock()
 	if n > b.limit {
 		return badRequest("the explanations of this request need about %s by their estimates, above this server's budget of %s for all explanations in flight (--explain-memory-budget): send fewer texts, shorter texts or a lower budget",
-			formatBytes(n), formatBytes(b.limit))
+			bytesize.Format(n), bytesize.Format(b.limit))
 	}
 	if b.used+n > b.limit {
 		return errorf(http.StatusTooManyRequests, "memory_full",
 			"the server is busy: explanations in flight hold %s of its %s memory budget (--explain-memory-budget) and this request needs about %s; retry after 1s",
-			formatBytes(b.used), formatBytes(b.limit), formatBytes(n))
+			bytesize.Format(b.used), bytesize.Format(b.limit), bytesize.Format(n))
 	}
 	b.used += n
 	return nil
@@ -281,18 +281,6 @@ func (m *servedModel) estimatePairs(texts []string, pairs []*string, req attribu
 		total += attribution.EstimateBytes(req, len(perturb.Features(enc, req.Level)), enc.Len(), m.clf.Folder.Hidden)
 	}
 	return total, nil
-}
-
-func formatBytes(b int64) string {
-	switch {
-	case b >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(b)/(1<<30))
-	case b >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20))
-	case b >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(b)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", b)
 }
 
 // limitListener accepts at most n connections at once: Accept waits for

@@ -23,6 +23,7 @@ import (
 	"github.com/lucid-nlp/lucid/fairness/scoring"
 	"github.com/lucid-nlp/lucid/fairness/suite"
 	"github.com/lucid-nlp/lucid/fairness/thresholds"
+	"github.com/lucid-nlp/lucid/internal/bytesize"
 	"github.com/lucid-nlp/lucid/internal/readcap"
 )
 
@@ -301,7 +302,7 @@ func (f *Flags) Validate() error {
 }
 
 func (f *Flags) fieldBytes() (int64, error) {
-	n, err := ParseBytes(f.MaxFieldSize)
+	n, err := bytesize.Parse(f.MaxFieldSize)
 	if err != nil || n < 1 || n > dataset.MaxLineBytes {
 		return 0, Usagef("--max-field-size %q: want a size from 1 byte to %d MiB, like 1MiB", TermSafe(f.MaxFieldSize), dataset.MaxLineBytes>>20)
 	}

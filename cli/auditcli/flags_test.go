@@ -102,16 +102,7 @@ func TestBadFlags(t *testing.T) {
 	assert.Equal(t, "--sessions 65: above the limit of 64", ue.Msg)
 }
 
-func TestParseBytesAndTermSafe(t *testing.T) {
-	for in, want := range map[string]int64{"1MiB": 1 << 20, "2KB": 2000, "1.5K": 1536, "100": 100} {
-		n, err := ParseBytes(in)
-		require.NoError(t, err, in)
-		assert.Equal(t, want, n, in)
-	}
-	for _, bad := range []string{"", "-1", "1XB", "abc"} {
-		_, err := ParseBytes(bad)
-		assert.ErrorContains(t, err, "want a positive size", bad)
-	}
+func TestTermSafe(t *testing.T) {
 	assert.Equal(t, `a\x1b[2Jb\u202e\xff`, TermSafe("a\x1b[2Jb\u202e\xff"))
 	assert.Equal(t, "tab\tand é", TermSafe("tab\tand é"))
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/lucid-nlp/lucid/dataset"
 	"github.com/lucid-nlp/lucid/fairness/counterfactual"
 	"github.com/lucid-nlp/lucid/internal/atomicfile"
+	"github.com/lucid-nlp/lucid/internal/bytesize"
 )
 
 const augmentHelp = `
@@ -126,7 +127,7 @@ func runAugment(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	if err := firstError(intFlag("per-row", *perRow, 0, augment.MaxPerRow), shareFlag("max-skipped-share", *maxSkipped, true)); err != nil {
 		return err
 	}
-	fieldBytes, err := parseBytes(*maxField)
+	fieldBytes, err := bytesize.Parse(*maxField)
 	if err != nil || fieldBytes < 1 || fieldBytes > dataset.MaxLineBytes {
 		return usagef("--max-field-size %q: want a size from 1 byte to %d MiB, like 1MiB", termSafe(*maxField), dataset.MaxLineBytes>>20)
 	}

@@ -14,11 +14,11 @@ import (
 	"time"
 
 	"github.com/lucid-nlp/lucid/attribution"
-	"github.com/lucid-nlp/lucid/cli/auditcli"
 	"github.com/lucid-nlp/lucid/dataset"
 	"github.com/lucid-nlp/lucid/engine"
 	"github.com/lucid-nlp/lucid/evaluate"
 	"github.com/lucid-nlp/lucid/global"
+	"github.com/lucid-nlp/lucid/internal/bytesize"
 	"github.com/lucid-nlp/lucid/internal/readcap"
 	"github.com/lucid-nlp/lucid/models"
 	"github.com/lucid-nlp/lucid/report"
@@ -106,7 +106,7 @@ func checkGlobal(fs *flag.FlagSet, g *globalFlags) error {
 	if g.prog != "auto" && g.prog != "always" && g.prog != "never" {
 		return usagef("--progress %q: want auto, always or never", g.prog)
 	}
-	if n, err := auditcli.ParseBytes(g.maxFieldSize); err != nil || n < 1 || n > dataset.MaxLineBytes {
+	if n, err := bytesize.Parse(g.maxFieldSize); err != nil || n < 1 || n > dataset.MaxLineBytes {
 		return usagef("--max-field-size %q: want a size from 1 byte to %d MiB, like 1MiB", termSafe(g.maxFieldSize), dataset.MaxLineBytes>>20)
 	}
 	format, err := dataset.ParseFormat(g.format)
@@ -155,7 +155,7 @@ func runExplainGlobal(ctx context.Context, g *globalFlags, mf *modelFlags, folde
 		fmt.Fprintln(stderr, "explain: "+note)
 	}
 	inference := shape.inferenceBytes(batch, mf.sessions)
-	fieldBytes, _ := auditcli.ParseBytes(g.maxFieldSize)
+	fieldBytes, _ := bytesize.Parse(g.maxFieldSize)
 	format, _ := dataset.ParseFormat(g.format)
 	file, err := readcap.Open(ctx, g.data)
 	if err != nil {

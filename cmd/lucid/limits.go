@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"fmt"
 	"os"
 	"runtime"
 	"strconv"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/lucid-nlp/lucid/attribution"
 	"github.com/lucid-nlp/lucid/cli/auditcli"
+	"github.com/lucid-nlp/lucid/internal/bytesize"
 )
 
 // The CLI's documented limits. Every numeric flag is checked against its
@@ -79,32 +79,15 @@ func firstError(errs ...error) error {
 // K, M, G, T alone mean the binary units.
 type byteSize int64
 
-func (b *byteSize) String() string { return formatBytes(int64(*b)) }
+func (b *byteSize) String() string { return bytesize.Format(int64(*b)) }
 
 func (b *byteSize) Set(s string) error {
-	n, err := parseBytes(s)
+	n, err := bytesize.Parse(s)
 	if err != nil {
 		return err
 	}
 	*b = byteSize(n)
 	return nil
-}
-
-// parseBytes reads "2GiB", "512MiB", "1.5G", "1000000" (auditcli.ParseBytes).
-func parseBytes(s string) (int64, error) { return auditcli.ParseBytes(s) }
-
-// formatBytes writes n in the largest binary unit that keeps it ≥ 1.
-func formatBytes(n int64) string {
-	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
-	v, u := float64(n), 0
-	for v >= 1024 && u < len(units)-1 {
-		v /= 1024
-		u++
-	}
-	if u == 0 {
-		return fmt.Sprintf("%d B", n)
-	}
-	return fmt.Sprintf("%.1f %s", v, units[u])
 }
 
 // defaultMaxMemory is half the machine's memory (MemTotal in
@@ -137,5 +120,5 @@ func memTotal() int64 {
 
 // memoryError is the usage error for an estimate above --max-memory.
 func memoryError(what string, need, limit int64) error {
-	return usagef("%s needs an estimated %s, above --max-memory %s; lower it or raise --max-memory", what, formatBytes(need), formatBytes(limit))
+	return usagef("%s needs an estimated %s, above --max-memory %s; lower it or raise --max-memory", what, bytesize.Format(need), bytesize.Format(limit))
 }

@@ -112,21 +112,7 @@ func TestIntFlag(t *testing.T) {
 	assert.GreaterOrEqual(t, maxThreads(), 4)
 }
 
-func TestParseBytes(t *testing.T) {
-	for in, want := range map[string]int64{
-		"512MiB": 512 << 20, "2GiB": 2 << 30, "2G": 2 << 30, "1.5GiB": 3 << 29, "1000": 1000,
-		"4 GB": 4e9, "64kib": 64 << 10, "1TiB": 1 << 40, "100B": 100,
-	} {
-		got, err := parseBytes(in)
-		require.NoError(t, err, in)
-		assert.Equal(t, want, got, in)
-	}
-	for _, in := range []string{"", "lots", "-1GiB", "0", "2XB", "GiB", "1e400", "Inf"} {
-		_, err := parseBytes(in)
-		assert.Error(t, err, in)
-	}
-	assert.Equal(t, "2.0 GiB", formatBytes(2<<30))
-	assert.Equal(t, "100 B", formatBytes(100))
+func TestDefaultMaxMemory(t *testing.T) {
 	assert.Greater(t, defaultMaxMemory(), int64(0))
 }
 

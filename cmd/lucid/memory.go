@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/lucid-nlp/lucid/attribution"
+	"github.com/lucid-nlp/lucid/internal/bytesize"
 	"github.com/lucid-nlp/lucid/models"
 	"github.com/lucid-nlp/lucid/perturb"
 	"github.com/lucid-nlp/lucid/tokenize"
@@ -120,7 +121,7 @@ func fitBatch(s netShape, want, sessions int, limit int64) (int, string, error) 
 		}
 	}
 	note := fmt.Sprintf("--batch %d needs an estimated %s for rows of up to %d tokens, above --max-memory %s; running batches of %d rows (an estimated %s) instead",
-		want, formatBytes(s.inferenceBytes(want, sessions)), s.maxLen, formatBytes(limit), lo, formatBytes(s.inferenceBytes(lo, sessions)))
+		want, bytesize.Format(s.inferenceBytes(want, sessions)), s.maxLen, bytesize.Format(limit), lo, bytesize.Format(s.inferenceBytes(lo, sessions)))
 	return lo, note, nil
 }
 
@@ -149,7 +150,7 @@ func planExplanations(tok *tokenize.Tokenizer, req attribution.Request, texts []
 		need := attribution.EstimateBytes(req, n, enc.Len(), hidden)
 		if need > avail {
 			p.refused[i] = fmt.Errorf("explaining %d %s with --method %s needs an estimated %s, above the %s --max-memory leaves beside the model; lower --budget (or --steps) or raise --max-memory",
-				n, req.Level, req.Method, formatBytes(need), formatBytes(max(avail, 0)))
+				n, req.Level, req.Method, bytesize.Format(need), bytesize.Format(max(avail, 0)))
 			continue
 		}
 		most = max(most, need)

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/lucid-nlp/lucid/internal/bytesize"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -41,8 +42,8 @@ func TestFitBatchRefusesWhenOneRowDoesNotFit(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "even one row of up to 512 tokens")
 	assert.Contains(t, err.Error(), "--batch 64")
-	assert.Contains(t, err.Error(), formatBytes(baseShape.inferenceBytes(1, 2)), "the estimate is named")
-	assert.Contains(t, err.Error(), "--max-memory "+formatBytes(limit))
+	assert.Contains(t, err.Error(), bytesize.Format(baseShape.inferenceBytes(1, 2)), "the estimate is named")
+	assert.Contains(t, err.Error(), "--max-memory "+bytesize.Format(limit))
 	got, _, err := fitBatch(baseShape, 64, 2, limit+1)
 	require.NoError(t, err)
 	assert.Equal(t, 1, got)

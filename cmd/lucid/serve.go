@@ -15,6 +15,7 @@ import (
 	"github.com/lucid-nlp/lucid/engine"
 	"github.com/lucid-nlp/lucid/engine/batching"
 	"github.com/lucid-nlp/lucid/engine/onnx"
+	"github.com/lucid-nlp/lucid/internal/bytesize"
 	"github.com/lucid-nlp/lucid/internal/readcap"
 	"github.com/lucid-nlp/lucid/models"
 	"github.com/lucid-nlp/lucid/server"
@@ -212,16 +213,16 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return err
 	}
 	if maxBody < minServeBody || maxBody > maxServeBody {
-		return usagef("--max-body %s: want 1KiB to 1GiB", formatBytes(int64(maxBody)))
+		return usagef("--max-body %s: want 1KiB to 1GiB", bytesize.Format(int64(maxBody)))
 	}
 	if memLimit := defaultMaxMemory(); int64(maxMemory) < 1<<20 || int64(maxMemory) > memLimit {
-		return usagef("--max-explain-memory %s: want 1MiB to %s (half the machine's memory)", formatBytes(int64(maxMemory)), formatBytes(memLimit))
+		return usagef("--max-explain-memory %s: want 1MiB to %s (half the machine's memory)", bytesize.Format(int64(maxMemory)), bytesize.Format(memLimit))
 	}
 	if memLimit := defaultMaxMemory(); int64(memBudget) < int64(maxMemory) || int64(memBudget) > memLimit {
-		return usagef("--explain-memory-budget %s: want --max-explain-memory (%s) to %s (half the machine's memory)", formatBytes(int64(memBudget)), formatBytes(int64(maxMemory)), formatBytes(memLimit))
+		return usagef("--explain-memory-budget %s: want --max-explain-memory (%s) to %s (half the machine's memory)", bytesize.Format(int64(memBudget)), bytesize.Format(int64(maxMemory)), bytesize.Format(memLimit))
 	}
 	if minBodyRate < 1 || minBodyRate > 1<<30 {
-		return usagef("--min-body-rate %s: want 1 B to 1GiB (bytes per second)", formatBytes(int64(minBodyRate)))
+		return usagef("--min-body-rate %s: want 1 B to 1GiB (bytes per second)", bytesize.Format(int64(minBodyRate)))
 	}
 	hosts, err := parseHosts(*allowedHosts)
 	if err != nil {
