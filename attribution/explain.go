@@ -66,7 +66,8 @@ func ParseMethod(s string) (Method, error) {
 
 // Default budgets (model evaluations) when a request gives none.
 const (
-	DefaultBudget = 512
+	// DefaultBudget is a sampled method's budget (game.DefaultBudget).
+	DefaultBudget = game.DefaultBudget
 	// DefaultShortBudget is KernelSHAP's default for texts of at most
 	// ShortTextFeatures features, where it is accurate enough: on the
 	// shipped model, against exact Shapley values (all 2^n coalitions),

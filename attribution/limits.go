@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/lucid-nlp/lucid/attribution/edit"
+	"github.com/lucid-nlp/lucid/attribution/game"
 	"github.com/lucid-nlp/lucid/attribution/lime"
 	"github.com/lucid-nlp/lucid/attribution/path"
 	"github.com/lucid-nlp/lucid/attribution/shapley"
@@ -16,12 +17,9 @@ import (
 // Request.Validate before anything is allocated, so a CLI or server can
 // check its flags against the same constants at parse time.
 const (
-	// MaxBudget is the most model evaluations (coalitions, LIME samples,
-	// path rows) one explanation may spend: 2^20. KernelSHAP's error at
-	// 2^20 evaluations is far below any model's float32 rounding, exact
-	// Shapley stops at 2^20 coalitions (20 features), and a budget of a
-	// billion would otherwise be allocated up front.
-	MaxBudget = 1 << 20
+	// MaxBudget is the most model evaluations one explanation may spend
+	// (game.MaxBudget, which says why).
+	MaxBudget = game.MaxBudget
 	// DefaultPathSteps, MaxPathSteps, MinPathSteps and DefaultPathBudget
 	// are the path method's defaults and limits (see package path).
 	DefaultPathSteps = path.DefaultSteps
