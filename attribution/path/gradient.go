@@ -63,14 +63,9 @@ func IntegratedGradients(ctx context.Context, m engine.GradientModel, encs []*to
 	if len(encs) != len(targets) {
 		return nil, fmt.Errorf("attribution: %d texts and %d targets: want one target per text", len(encs), len(targets))
 	}
-	if o.Steps <= 0 {
-		o.Steps = DefaultSteps
-	}
-	if o.Steps > MaxSteps {
-		return nil, fmt.Errorf("attribution: integrated gradients: %d steps is more than the maximum of %d (MaxSteps)", o.Steps, MaxSteps)
-	}
-	if o.BatchSize <= 0 {
-		o.BatchSize = evaluate.DefaultBatchSize
+	o, err := o.withDefaults("integrated gradients")
+	if err != nil {
+		return nil, err
 	}
 	if o.FullScores != nil && len(o.FullScores) != len(encs) {
 		return nil, fmt.Errorf("attribution: %d texts and %d known f(x) scores: want one per text or none", len(encs), len(o.FullScores))
@@ -142,9 +137,8 @@ func IntegratedGradients(ctx context.Context, m engine.GradientModel, encs []*to
 	if err != nil {
 		return nil, err
 	}
-	// The runtime is shared out by rows: every text paid for its own.
 	for _, res := range results {
-		res.Runtime = runtime * time.Duration(res.Evaluations) / time.Duration(max(len(rows), 1))
+		res.Runtime = rowShare(runtime, res.Evaluations, len(rows))
 	}
 	return results, nil
 }
@@ -352,7 +346,13 @@ func GradientAttributions(ctx context.Context, m engine.GradientModel, encs []*t
 		return nil, err
 	}
 	for _, res := range results {
-		res.Runtime = runtime * time.Duration(res.Evaluations) / time.Duration(max(len(rows), 1))
+		res.Runtime = rowShare(runtime, res.Evaluations, len(rows))
 	}
 	return results, nil
+}
+
+// rowShare is the part of runtime, the model time of rows run for several
+// texts, that a text of evaluations rows paid for.
+func rowShare(runtime time.Duration, evaluations, rows int) time.Duration {
+	return runtime * time.Duration(evaluations) / time.Duration(max(rows, 1))
 }

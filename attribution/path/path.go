@@ -57,6 +57,21 @@ type Options struct {
 	Epsilon float64
 }
 
+// withDefaults fills o's zero Steps and BatchSize with the defaults and
+// refuses more steps than MaxSteps, naming method.
+func (o Options) withDefaults(method string) (Options, error) {
+	if o.Steps <= 0 {
+		o.Steps = DefaultSteps
+	}
+	if o.Steps > MaxSteps {
+		return o, fmt.Errorf("attribution: %s: %d steps is more than the maximum of %d (MaxSteps)", method, o.Steps, MaxSteps)
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = evaluate.DefaultBatchSize
+	}
+	return o, nil
+}
+
 // DefaultSteps is the number of quadrature points when none is given.
 const DefaultSteps = 16
 
@@ -106,14 +121,9 @@ type Result struct {
 // Options.Budget for how that is bounded. A cancelled ctx stops it
 // between batches of rows.
 func IntegratedPath(ctx context.Context, m engine.EmbeddingModel, enc *tokenize.Encoding, o Options) (*Result, error) {
-	if o.Steps <= 0 {
-		o.Steps = DefaultSteps
-	}
-	if o.Steps > MaxSteps {
-		return nil, fmt.Errorf("attribution: path method: %d steps is more than the maximum of %d (MaxSteps)", o.Steps, MaxSteps)
-	}
-	if o.BatchSize <= 0 {
-		o.BatchSize = evaluate.DefaultBatchSize
+	o, err := o.withDefaults("path method")
+	if err != nil {
+		return nil, err
 	}
 	if o.Epsilon <= 0 {
 		o.Epsilon = 0.005
