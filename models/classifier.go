@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/lucid-nlp/lucid/engine"
 	"github.com/lucid-nlp/lucid/engine/onnx"
@@ -189,4 +190,18 @@ func BatchOf(encs []*tokenize.Encoding, padID int64) engine.Batch {
 		copy(b.TokenTypeIDs[r*seq:], e.TypeIDs)
 	}
 	return b
+}
+
+// EmptyTextWarning is said of a text with nothing but white space, by
+// lucid predict and the server alike: the model still answers (for its
+// special tokens alone), so the answer is given, but it is not a reading
+// of any text.
+const EmptyTextWarning = "the text is empty (or only white space): the model classified its special tokens alone"
+
+// TextWarnings are the warnings a text earns before it is classified.
+func TextWarnings(text string) []string {
+	if strings.TrimSpace(text) == "" {
+		return []string{EmptyTextWarning}
+	}
+	return nil
 }

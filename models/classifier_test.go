@@ -296,3 +296,9 @@ func TestMaxPositionsCheckedAgainstTheGraph(t *testing.T) {
 	require.NoError(t, err, "a text longer than the table is truncated to it")
 	assert.True(t, preds[0].Truncated)
 }
+
+func TestTextWarnings(t *testing.T) {
+	assert.Equal(t, []string{EmptyTextWarning}, TextWarnings(" \t\n"))
+	assert.Equal(t, []string{EmptyTextWarning}, TextWarnings(""))
+	assert.Nil(t, TextWarnings("a fine film"))
+}

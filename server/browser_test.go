@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"github.com/lucid-nlp/lucid/internal/browsertest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lucid-nlp/lucid/internal/browsertest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

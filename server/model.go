@@ -141,19 +141,6 @@ type Prediction struct {
 	PairTruncation *attribution.PairTruncation `json:"pair_truncation,omitempty"`
 }
 
-// emptyTextWarning is said of a text with nothing but white space, in
-// the words of `lucid predict`: the model still answers (for its special
-// tokens alone), but that is not a reading of any text.
-const emptyTextWarning = "the text is empty (or only white space): the model classified its special tokens alone"
-
-// textWarnings are the warnings a text earns before it is classified.
-func textWarnings(text string) []string {
-	if strings.TrimSpace(text) == "" {
-		return []string{emptyTextWarning}
-	}
-	return nil
-}
-
 // predicted is a prediction with its rows in label order, for OIP tensors.
 type predicted struct {
 	probs     []float64
@@ -214,7 +201,7 @@ func (m *servedModel) predictPairs(ctx context.Context, texts []string, pairs []
 func (m *servedModel) asPrediction(p predicted, text string) Prediction {
 	labels := m.labels()
 	out := Prediction{Label: labels[p.best], LabelIndex: p.best, Probabilities: map[string]float64{}, Logits: p.logits, Labels: labels,
-		LogitsByLabel: map[string]float32{}, Truncated: p.truncated, Warnings: textWarnings(text)}
+		LogitsByLabel: map[string]float32{}, Truncated: p.truncated, Warnings: models.TextWarnings(text)}
 	for i, l := range labels {
 		out.Probabilities[l] = p.probs[i]
 		out.LogitsByLabel[l] = p.logits[i]

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"time"
 	"unicode/utf8"
+
+	"github.com/lucid-nlp/lucid/models"
 )
 
 // Open Inference Protocol v2 (REST). Shapes follow the protocol's
@@ -199,7 +201,7 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request) {
 	resp := InferResponse{ModelName: m.name, ModelVersion: modelVersion, ID: req.ID, Outputs: m.inferOutputs(preds, want)}
 	var warnings []string
 	for i, t := range texts {
-		for _, w := range textWarnings(t + pairText(pairs, i)) {
+		for _, w := range models.TextWarnings(t + pairText(pairs, i)) {
 			warnings = append(warnings, fmt.Sprintf("inputs[0].data[%d]: %s", i, w))
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/lucid-nlp/lucid/attribution"
+	"github.com/lucid-nlp/lucid/models"
 	"github.com/lucid-nlp/lucid/server/oippb"
 	"github.com/lucid-nlp/lucid/tokenize"
 )
@@ -51,7 +52,7 @@ func withPair(out *Prediction, p predicted, text string) {
 		return
 	}
 	out.TextPair = &p.pair.Text
-	out.Warnings = textWarnings(text + p.pair.Text)
+	out.Warnings = models.TextWarnings(text + p.pair.Text)
 	if p.truncated {
 		out.PairTruncation = &attribution.PairTruncation{Rule: tokenize.PairTruncation, RemovedFirst: p.pair.Removed[0], RemovedSecond: p.pair.Removed[1]}
 	}

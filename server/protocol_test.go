@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lucid-nlp/lucid/attribution"
+	"github.com/lucid-nlp/lucid/models"
 )
 
 // KServe v1 documents "instances" and "inputs" as the same field: both
@@ -130,12 +131,12 @@ func TestEmptyTextWarnsInvalidUTF8Refused(t *testing.T) {
 	require.Equal(t, 200, code, "%v", v)
 	preds := v["predictions"].([]any)
 	assert.Nil(t, preds[0].(map[string]any)["warnings"])
-	assert.Equal(t, []any{emptyTextWarning}, preds[1].(map[string]any)["warnings"])
+	assert.Equal(t, []any{models.EmptyTextWarning}, preds[1].(map[string]any)["warnings"])
 
 	code, v, _ = do(t, "POST", ts.URL+"/v2/models/"+modelName+"/infer",
 		`{"inputs": [{"name": "text", "shape": [2], "datatype": "BYTES", "data": ["fine", ""]}]}`)
 	require.Equal(t, 200, code, "%v", v)
-	assert.Equal(t, []any{"inputs[0].data[1]: " + emptyTextWarning}, v["parameters"].(map[string]any)["warnings"])
+	assert.Equal(t, []any{"inputs[0].data[1]: " + models.EmptyTextWarning}, v["parameters"].(map[string]any)["warnings"])
 
 	for _, path := range []string{"/v1/models/" + modelName + ":predict", "/v1/models/" + modelName + ":explain"} {
 		code, v, _ = do(t, "POST", ts.URL+path, "{\"instances\": [\"caf\xe9\"]}")

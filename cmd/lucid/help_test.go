@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lucid-nlp/lucid/models"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -87,7 +88,7 @@ func TestPredictMarksEmptyAndTruncated(t *testing.T) {
 	rows := jsonLines(t, stdout)
 	require.Len(t, rows, 2)
 	assert.Nil(t, rows[0]["warnings"])
-	assert.Equal(t, []any{emptyTextWarning}, rows[1]["warnings"])
+	assert.Equal(t, []any{models.EmptyTextWarning}, rows[1]["warnings"])
 
 	code, stdout, stderr = lucid(t, "bad \xff bytes\n", "predict", "--json")
 	assert.Equal(t, exitFailure, code)

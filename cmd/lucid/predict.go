@@ -228,19 +228,6 @@ type predictionJSON struct {
 	PairTruncation *attribution.PairTruncation `json:"pair_truncation,omitempty"`
 }
 
-// emptyTextWarning is said of a text with nothing but white space: the
-// model still answers (for the special tokens alone), so the answer is
-// given, but it is not a reading of any text.
-const emptyTextWarning = "the text is empty (or only white space): the model classified its special tokens alone"
-
-// textWarnings are the warnings a text earns before it is classified.
-func textWarnings(text string) []string {
-	if strings.TrimSpace(text) == "" {
-		return []string{emptyTextWarning}
-	}
-	return nil
-}
-
 type inputErrorJSON struct {
 	Line  int    `json:"line"`
 	Error string `json:"error"`
@@ -259,9 +246,9 @@ func (p *predictPrinter) print(line int, pr models.Prediction) error {
 		_, err := fmt.Fprintf(p.errw, "input %d: error: %s\n", line, termSafe(pr.Err.Error()))
 		return err
 	}
-	warnings := textWarnings(pr.Text)
+	warnings := models.TextWarnings(pr.Text)
 	if p.pair {
-		warnings = textWarnings(pr.Text + pr.TextPair)
+		warnings = models.TextWarnings(pr.Text + pr.TextPair)
 	}
 	if p.json {
 		j := predictionJSON{Text: pr.Text, Head: p.head.String(), Logits: pr.Logits, Truncated: pr.Truncated, Warnings: warnings}
