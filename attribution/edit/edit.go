@@ -240,8 +240,8 @@ func Search(ctx context.Context, p Problem) (*Edit, error) {
 		return nil, err
 	}
 	labels := p.Model.Labels()
-	if p.Goal >= len(labels) {
-		return nil, fmt.Errorf("attribution: edit goal %d is not one of the model's %d labels", p.Goal, len(labels))
+	if p.Goal < -1 || p.Goal >= len(labels) {
+		return nil, fmt.Errorf("attribution: edit goal %d is not one of the model's %d labels (or -1 for any other label)", p.Goal, len(labels))
 	}
 	s := &editSearch{model: p.Model, head: p.Head, masker: masker, padID: p.Tokenizer.PadID(), n: len(feats),
 		goal: -1, budget: budget, cache: map[string]*editEval{}}

@@ -2,11 +2,15 @@ package edit
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/lucid-nlp/lucid/attribution/game"
+	"github.com/lucid-nlp/lucid/engine"
 	"github.com/lucid-nlp/lucid/models/modeltest"
 	"github.com/lucid-nlp/lucid/perturb"
 	"github.com/stretchr/testify/assert"
@@ -85,4 +89,40 @@ func TestEditedTextsTokenizeToTheSearchedRows(t *testing.T) {
 		}
 	}
 	t.Logf("%d edited texts tokenize to the rows the search ran", checked)
+}
+
+// Search checks its Problem before it runs a row: a goal that is no label,
+// a guide of another length, a budget out of range.
+func TestSearchRefusesABadProblem(t *testing.T) {
+	c := modeltest.Shipped(t)
+	text := "a gorgeous , witty , seductive movie ."
+	enc, err := c.Tokenizer.Encode(text)
+	require.NoError(t, err)
+	feats := perturb.Features(enc, perturb.Words)
+	p := Problem{Model: c.Model, Head: engine.HeadOf(c.Model), Tokenizer: c.Tokenizer, Text: text, Encoding: enc,
+		Features: feats, Level: perturb.Words, Masking: perturb.MaskToken, Goal: -1}
+	ctx := context.Background()
+
+	bad := p
+	bad.Goal = 2
+	_, err = Search(ctx, bad)
+	assert.ErrorContains(t, err, "edit goal 2 is not one of the model's 2 labels")
+	bad = p
+	bad.Guide = &Guide{Target: 1, Attributions: []float64{1, 2}}
+	_, err = Search(ctx, bad)
+	assert.ErrorContains(t, err, fmt.Sprintf("the guiding explanation has 2 features and the text %d words", len(feats)))
+	bad = p
+	bad.Budget = game.MaxBudget + 1
+	_, err = Search(ctx, bad)
+	assert.ErrorContains(t, err, "more than the maximum")
+
+	// The same problem, sound, finds an edit of this clearly positive text.
+	e, err := Search(ctx, p)
+	require.NoError(t, err)
+	assert.Equal(t, "POSITIVE", e.From)
+	assert.LessOrEqual(t, e.Evaluations, DefaultBudget+2, "the budget and the unedited and verifying runs")
+	if e.Found {
+		assert.True(t, e.Verified)
+		assert.NotEqual(t, e.From, e.Label)
+	}
 }
