@@ -302,3 +302,15 @@ func TestTextWarnings(t *testing.T) {
 	assert.Equal(t, []string{EmptyTextWarning}, TextWarnings(""))
 	assert.Nil(t, TextWarnings("a fine film"))
 }
+
+func TestLabelsAboveTheirThresholds(t *testing.T) {
+	labels := []string{"toxic", "insult", "threat"}
+	probs := []float64{0.7773, 0.7311, 0.2018}
+	assert.Equal(t, []string{"toxic", "insult"}, LabelsAbove(labels, probs, []float64{0.5, 0.5, 0.5}))
+	assert.Equal(t, []string{"toxic", "threat"}, LabelsAbove(labels, probs, []float64{0.5, 0.9, 0.2}), "each its own threshold")
+	assert.Equal(t, []string{"insult", "toxic"}, LabelsAbove(labels, []float64{0.6, 0.8, 0}, []float64{0.5, 0.5, 0.5}), "most probable first")
+	assert.Equal(t, []string{"toxic", "insult"}, LabelsAbove(labels, []float64{0.6, 0.6, 0}, []float64{0.5, 0.5, 0.5}), "ties in label order")
+	got := LabelsAbove(labels, probs, []float64{1, 1, 1})
+	assert.NotNil(t, got)
+	assert.Empty(t, got)
+}

@@ -66,3 +66,26 @@ func ParseLabelThresholds(raw []byte, name string) ([]LabelThreshold, error) {
 	}
 	return entries, nil
 }
+
+// DefaultLabelThreshold is the probability at or above which a
+// multi-label model's label is reported when no threshold is given (lucid
+// predict's --threshold, and the server's labels_above_threshold).
+const DefaultLabelThreshold = 0.5
+
+// LabelsAbove returns the labels whose probability is at least their
+// threshold (thresholds[i] for labels[i]), most probable first, ties in
+// label order; never nil, so JSON says [].
+func LabelsAbove(labels []string, probs, thresholds []float64) []string {
+	idx := make([]int, 0, len(labels))
+	for i := range labels {
+		if probs[i] >= thresholds[i] {
+			idx = append(idx, i)
+		}
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return probs[idx[a]] > probs[idx[b]] })
+	out := make([]string, len(idx))
+	for j, i := range idx {
+		out[j] = labels[i]
+	}
+	return out
+}

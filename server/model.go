@@ -213,31 +213,15 @@ func (m *servedModel) asPrediction(p predicted, text string) Prediction {
 		score := p.probs[0]
 		out.Score, out.Probabilities = &score, nil
 	case engine.MultiLabel:
-		out.Threshold = MultiLabelThreshold
-		out.Above = []string{}
-		for _, i := range byProbability(p.probs) {
-			if p.probs[i] >= MultiLabelThreshold {
-				out.Above = append(out.Above, labels[i])
-			}
+		out.Threshold = models.DefaultLabelThreshold
+		thresholds := make([]float64, len(labels))
+		for i := range thresholds {
+			thresholds[i] = models.DefaultLabelThreshold
 		}
+		out.Above = models.LabelsAbove(labels, p.probs, thresholds)
 	}
 	withPair(&out, p, text)
 	return out
-}
-
-// MultiLabelThreshold is the probability at or above which a multi-label
-// model's label is reported in labels_above_threshold.
-const MultiLabelThreshold = 0.5
-
-// byProbability is the label indexes, most probable first (ties in label
-// order).
-func byProbability(p []float64) []int {
-	idx := make([]int, len(p))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return p[idx[a]] > p[idx[b]] })
-	return idx
 }
 
 // ExplainParameters are the "parameters" of an :explain request; absent

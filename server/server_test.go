@@ -48,6 +48,12 @@ func shipped(t testing.TB) *models.Classifier {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	// The fuzz targets' server lives for the whole binary: close it (its
+	// warm-up may still be running on the classifier) before the
+	// classifier it serves.
+	if fuzzSrv != nil {
+		fuzzSrv.Close()
+	}
 	if clf != nil {
 		clf.Close()
 	}

@@ -80,7 +80,7 @@ func runPredict(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	mf.register(fs)
 	batch := fs.Int("batch", models.DefaultBatchSize, fmt.Sprintf("rows per ONNX Runtime batch, 1 to %d", maxBatch))
 	asJSON := fs.Bool("json", false, "print one JSON object per input line")
-	threshold := fs.Float64("threshold", 0.5, "multi-label models: report the labels whose probability is at least this, 0 to 1")
+	threshold := fs.Float64("threshold", models.DefaultLabelThreshold, "multi-label models: report the labels whose probability is at least this, 0 to 1")
 	labelThr := fs.String("label-thresholds", "", `multi-label models: per-label thresholds, a JSON object {"label": t} or TSV lines label<TAB>t (others keep --threshold)`)
 	pair := fs.Bool("pair", false, "each input is a sentence pair, \"text<TAB>text_pair\", encoded with the tokenizer's pair template (longest-first truncation)")
 	textPairCol := fs.String("text-pair-col", "", "with --data: classify sentence pairs, the second text from this column (the first from --text-col)")
@@ -263,7 +263,7 @@ func (p *predictPrinter) print(line int, pr models.Prediction) error {
 			}
 		}
 		if p.head == engine.MultiLabel {
-			above := p.thresholds.above(p.labels, pr.Probabilities)
+			above := models.LabelsAbove(p.labels, pr.Probabilities, p.thresholds)
 			j.Above = &above
 			j.Thresholds = make(map[string]float64, len(p.labels))
 			for i, l := range p.labels {
@@ -297,7 +297,7 @@ func (p *predictPrinter) print(line int, pr models.Prediction) error {
 	case engine.Regression:
 		_, err = fmt.Fprintf(p.w, "%-10s %.4f  %s%s\n", "score", pr.Probabilities[0], mark, text)
 	case engine.MultiLabel:
-		above := strings.Join(p.thresholds.above(p.labels, pr.Probabilities), ",")
+		above := strings.Join(models.LabelsAbove(p.labels, pr.Probabilities, p.thresholds), ",")
 		if above == "" {
 			above = "-"
 		}

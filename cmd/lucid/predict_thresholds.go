@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/lucid-nlp/lucid/dataset"
@@ -235,21 +234,4 @@ func readLabelThresholds(ctx context.Context, path string, labels []string, def 
 		out[i] = e.T
 	}
 	return out, nil
-}
-
-// above returns the labels whose probability is at least their threshold,
-// most probable first (ties in label order); never nil, so JSON says [].
-func (t labelThresholds) above(labels []string, probs []float64) []string {
-	idx := make([]int, 0, len(labels))
-	for i := range labels {
-		if probs[i] >= t[i] {
-			idx = append(idx, i)
-		}
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return probs[idx[a]] > probs[idx[b]] })
-	out := make([]string, len(idx))
-	for j, i := range idx {
-		out[j] = labels[i]
-	}
-	return out
 }
