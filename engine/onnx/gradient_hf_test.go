@@ -145,42 +145,12 @@ func TestHFGradientGraphs(t *testing.T) {
 						if arch == "distilbert" {
 							t1 = 0.002
 						}
-						steps := []float64{t1, -t1, t1 / 2, -t1 / 2}
-						fb := engine.EmbedBatch{Rows: 4 * T, SeqLen: T, Hidden: H, Embeds: make([]float32, 4*T*T*H)}
-						norms := make([]float64, T)
-						for i := range T {
-							for h := range H {
-								norms[i] += float64(grad[i*H+h]) * float64(grad[i*H+h])
-							}
-							norms[i] = math.Sqrt(norms[i])
-							for k, st := range steps {
-								row := fb.Embeds[(4*i+k)*T*H : (4*i+k+1)*T*H]
-								copy(row, x)
-								if norms[i] > 0 {
-									for h := range H {
-										row[i*H+h] += float32(st * float64(grad[i*H+h]) / norms[i])
-									}
-								}
-								fb.AttentionMask = append(fb.AttentionMask, mask...)
-								fb.TokenTypeIDs = append(fb.TokenTypeIDs, make([]int64, T)...)
-							}
-						}
-						fl, err := m.RunEmbeds(ctx, fb)
-						require.NoError(t, err)
-						at := func(z []float32) float64 {
+						norms, fd, largest := directionalDerivatives(t, m, x, grad, mask, t1, func(z []float32) float64 {
 							if score == engine.ScoreLogit {
 								return float64(z[l])
 							}
 							return engine.SoftmaxAt(z, l)
-						}
-						fd := make([]float64, T)
-						largest := 0.0
-						for i := range T {
-							f := func(k int) float64 { return at(fl.Row(4*i + k)) }
-							fd[i] = (4*(f(2)-f(3))/t1 - (f(0)-f(1))/(2*t1)) / 3
-							largest = math.Max(largest, math.Abs(fd[i]))
-						}
-						require.Positive(t, largest)
+						})
 						for i := range T {
 							rel := math.Abs(norms[i]-fd[i]) / largest
 							worst = math.Max(worst, rel)

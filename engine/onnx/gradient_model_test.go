@@ -60,41 +60,10 @@ func TestShippedGradientGraphMatchesFiniteDifferences(t *testing.T) {
 			for k, v := range s.Logits {
 				assert.InDelta(t, v, logits.Row(0)[k], 1e-4, "logits of %q", s.Text)
 			}
-			// Four rows per token: x ± t·u_i and x ± (t/2)·u_i, token i only,
-			// u_i its gradient's unit direction; Richardson extrapolation of
-			// the two central differences cancels their O(t²) error, so t can
-			// be large enough that float32 rounding in the network is small.
+			// The derivative along each token's gradient, by finite
+			// differences (directionalDerivatives).
 			const t1 = 0.02
-			steps := []float64{t1, -t1, t1 / 2, -t1 / 2}
-			fb := engine.EmbedBatch{Rows: 4 * T, SeqLen: T, Hidden: H, Embeds: make([]float32, 4*T*T*H), AttentionMask: make([]int64, 0, 4*T*T)}
-			norms := make([]float64, T)
-			for i := range T {
-				for h := range H {
-					norms[i] += float64(grad[i*H+h]) * float64(grad[i*H+h])
-				}
-				norms[i] = math.Sqrt(norms[i])
-				for k, st := range steps {
-					row := fb.Embeds[(4*i+k)*T*H : (4*i+k+1)*T*H]
-					copy(row, x)
-					if norms[i] > 0 {
-						for h := range H {
-							row[i*H+h] += float32(st * float64(grad[i*H+h]) / norms[i])
-						}
-					}
-					fb.AttentionMask = append(fb.AttentionMask, mask...)
-				}
-			}
-			fl, err := m.RunEmbeds(ctx, fb)
-			require.NoError(t, err)
-			fd := make([]float64, T)
-			largest := 0.0
-			for i := range T {
-				f := func(k int) float64 { return scoreOf(fl.Row(4*i+k), score) }
-				dBig := (f(0) - f(1)) / (2 * t1)
-				dSmall := (f(2) - f(3)) / t1
-				fd[i] = (4*dSmall - dBig) / 3
-				largest = math.Max(largest, math.Abs(fd[i]))
-			}
+			norms, fd, largest := directionalDerivatives(t, m, x, grad, mask, t1, func(row []float32) float64 { return scoreOf(row, score) })
 			for i := range T {
 				rel := math.Abs(norms[i]-fd[i]) / largest
 				worst = math.Max(worst, rel)
@@ -111,4 +80,47 @@ func scoreOf(z []float32, score engine.Score) float64 {
 		return float64(z[1])
 	}
 	return engine.SoftmaxAt(z, 1)
+}
+
+// directionalDerivatives checks a gradient against the network itself:
+// for each of x's T tokens (T×H embeddings), the norm of its gradient row
+// and the derivative of at(logits) along that row's unit direction u_i,
+// from four rows through RunEmbeds: x ± t1·u_i and x ± (t1/2)·u_i, token i
+// only. Richardson extrapolation of the two central differences cancels
+// their O(t²) error, so t1 can be large enough that float32 rounding in the
+// network is small. largest is the largest |derivative|.
+func directionalDerivatives(t *testing.T, m engine.EmbeddingModel, x, grad []float32, mask []int64, t1 float64, at func(row []float32) float64) (norms, fd []float64, largest float64) {
+	t.Helper()
+	T := len(mask)
+	H := len(x) / T
+	steps := []float64{t1, -t1, t1 / 2, -t1 / 2}
+	fb := engine.EmbedBatch{Rows: 4 * T, SeqLen: T, Hidden: H, Embeds: make([]float32, 4*T*T*H)}
+	norms = make([]float64, T)
+	for i := range T {
+		for h := range H {
+			norms[i] += float64(grad[i*H+h]) * float64(grad[i*H+h])
+		}
+		norms[i] = math.Sqrt(norms[i])
+		for k, st := range steps {
+			row := fb.Embeds[(4*i+k)*T*H : (4*i+k+1)*T*H]
+			copy(row, x)
+			if norms[i] > 0 {
+				for h := range H {
+					row[i*H+h] += float32(st * float64(grad[i*H+h]) / norms[i])
+				}
+			}
+			fb.AttentionMask = append(fb.AttentionMask, mask...)
+			fb.TokenTypeIDs = append(fb.TokenTypeIDs, make([]int64, T)...)
+		}
+	}
+	fl, err := m.RunEmbeds(context.Background(), fb)
+	require.NoError(t, err)
+	fd = make([]float64, T)
+	for i := range T {
+		f := func(k int) float64 { return at(fl.Row(4*i + k)) }
+		fd[i] = (4*(f(2)-f(3))/t1 - (f(0)-f(1))/(2*t1)) / 3
+		largest = math.Max(largest, math.Abs(fd[i]))
+	}
+	require.Positive(t, largest)
+	return norms, fd, largest
 }
