@@ -40,6 +40,7 @@ func TestServeMultiLabel(t *testing.T) {
 	}
 	assert.Equal(t, []any{"toxic", "insult"}, p["labels_above_threshold"], "most probable first; threat is below 0.5")
 	assert.Equal(t, 0.5, p["threshold"])
+	assert.Equal(t, map[string]any{"toxic": 0.5, "insult": 0.5, "threat": 0.5}, p["thresholds"])
 	assert.Equal(t, "toxic", p["label"])
 
 	r := explainJSON(t, ts.URL, "you are an idiot", map[string]any{"method": "exact", "target": "insult"})
@@ -50,6 +51,41 @@ func TestServeMultiLabel(t *testing.T) {
 		sum += f.Attribution
 	}
 	assert.InDelta(t, r.FX-r.BaseValue, sum, 1e-6, "efficiency")
+}
+
+// Per-label thresholds (lucid serve --label-thresholds): each label is
+// judged by its own, and the thresholds are reported by label; a model of
+// another head, or thresholds of the wrong count or range, is refused.
+func TestServeMultiLabelThresholds(t *testing.T) {
+	clf, err := models.Load("../engine/onnx/testdata/multi_label")
+	require.NoError(t, err, "the test graph must load (ONNX Runtime from scripts/setup_ort.sh)")
+	t.Cleanup(func() { clf.Close() })
+	// toxic σ(1.25) = 0.777 ≥ 0.8? no; insult σ(1) = 0.731 ≥ 0.7; threat σ(−1.375) = 0.202 ≥ 0.2.
+	s, err := New(Config{}, []ModelSpec{{Name: modelName, Classifier: clf, Thresholds: []float64{0.8, 0.7, 0.2}}})
+	require.NoError(t, err)
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(func() { ts.Close(); s.Close() })
+	body, _ := json.Marshal(map[string]any{"instances": []any{"you are an idiot"}})
+	code, v, _ := do(t, "POST", ts.URL+"/v1/models/"+modelName+":predict", string(body))
+	require.Equal(t, 200, code, "%v", v)
+	p := v["predictions"].([]any)[0].(map[string]any)
+	assert.Equal(t, []any{"insult", "threat"}, p["labels_above_threshold"], "each label by its own threshold, most probable first")
+	assert.Equal(t, map[string]any{"toxic": 0.8, "insult": 0.7, "threat": 0.2}, p["thresholds"])
+	assert.NotContains(t, p, "threshold", "no one threshold is shared")
+
+	for _, bad := range []struct {
+		thr  []float64
+		want string
+	}{
+		{[]float64{0.5, 0.5}, "2 label thresholds for its 3 labels"},
+		{[]float64{0.5, 1.5, 0.5}, `threshold 1.5 of label "insult": want a probability from 0 to 1`},
+		{[]float64{0.5, math.NaN(), 0.5}, "threshold NaN"},
+	} {
+		_, err := New(Config{}, []ModelSpec{{Name: modelName, Classifier: clf, Thresholds: bad.thr}})
+		assert.ErrorContains(t, err, bad.want)
+	}
+	_, err = New(Config{}, []ModelSpec{{Name: modelName, Classifier: shipped(t), Thresholds: []float64{0.5, 0.5}}})
+	assert.ErrorContains(t, err, "label thresholds are for multi-label models; it has a single-label head")
 }
 
 // The server's page shows a regression head's score as a score, never as

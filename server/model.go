@@ -36,6 +36,9 @@ type servedModel struct {
 	ready      chan struct{}
 	warmedWith attribution.Method
 	warmErr    error
+	// thresholds are a multi-label model's per-label thresholds (nil for
+	// other heads).
+	thresholds []float64
 }
 
 // modelVersion is the one version every served model has.
@@ -118,9 +121,12 @@ type Prediction struct {
 	// Score is a regression head's output.
 	Score *float64 `json:"score,omitempty"`
 	// Above are a multi-label model's labels whose probability is at
-	// least Threshold (0.5, as lucid predict's default), most probable first.
-	Above     []string `json:"labels_above_threshold,omitempty"`
-	Threshold float64  `json:"threshold,omitempty"`
+	// least their threshold, most probable first; Thresholds are the
+	// thresholds by label (lucid serve --threshold, default 0.5, and
+	// --label-thresholds), and Threshold the one they share, when they do.
+	Above      []string           `json:"labels_above_threshold,omitempty"`
+	Threshold  float64            `json:"threshold,omitempty"`
+	Thresholds map[string]float64 `json:"thresholds,omitempty"`
 	// Probabilities are each label's probability by the head; absent for
 	// a regression head (Score), whose output is no probability. (Open
 	// Inference Protocol's infer keeps its declared "probabilities"
@@ -213,12 +219,16 @@ func (m *servedModel) asPrediction(p predicted, text string) Prediction {
 		score := p.probs[0]
 		out.Score, out.Probabilities = &score, nil
 	case engine.MultiLabel:
-		out.Threshold = models.DefaultLabelThreshold
-		thresholds := make([]float64, len(labels))
-		for i := range thresholds {
-			thresholds[i] = models.DefaultLabelThreshold
+		out.Above = models.LabelsAbove(labels, p.probs, m.thresholds)
+		out.Thresholds = make(map[string]float64, len(labels))
+		shared := true
+		for i, l := range labels {
+			out.Thresholds[l] = m.thresholds[i]
+			shared = shared && m.thresholds[i] == m.thresholds[0]
 		}
-		out.Above = models.LabelsAbove(labels, p.probs, thresholds)
+		if shared {
+			out.Threshold = m.thresholds[0]
+		}
 	}
 	withPair(&out, p, text)
 	return out

@@ -37,9 +37,11 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"math"
 	"net"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -49,6 +51,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/lucid-nlp/lucid/attribution"
+	"github.com/lucid-nlp/lucid/engine"
 	"github.com/lucid-nlp/lucid/engine/batching"
 	"github.com/lucid-nlp/lucid/models"
 )
@@ -160,6 +163,10 @@ type Config struct {
 type ModelSpec struct {
 	Name       string
 	Classifier *models.Classifier
+	// Thresholds are a multi-label model's per-label thresholds, in label
+	// order, for labels_above_threshold; nil means
+	// models.DefaultLabelThreshold for every label. Other heads take none.
+	Thresholds []float64
 }
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
@@ -241,7 +248,13 @@ func New(cfg Config, specs []ModelSpec) (*Server, error) {
 			s.Close()
 			return nil, fmt.Errorf("server: model %q has no classifier", sp.Name)
 		}
+		thresholds, err := labelThresholds(sp)
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
 		s.models[sp.Name] = newServedModel(sp.Name, sp.Classifier, cfg, s.metrics)
+		s.models[sp.Name].thresholds = thresholds
 		s.order = append(s.order, sp.Name)
 	}
 	for _, name := range s.order {
@@ -254,6 +267,35 @@ func New(cfg Config, specs []ModelSpec) (*Server, error) {
 	}
 	s.handler = s.routes()
 	return s, nil
+}
+
+// labelThresholds checks sp's thresholds against its model: one per label,
+// each a probability, and only for a multi-label head. A multi-label model
+// given none gets models.DefaultLabelThreshold for every label.
+func labelThresholds(sp ModelSpec) ([]float64, error) {
+	labels := sp.Classifier.Labels()
+	if head := sp.Classifier.Head(); head != engine.MultiLabel {
+		if sp.Thresholds != nil {
+			return nil, fmt.Errorf("server: model %q: label thresholds are for multi-label models; it has a %s head", sp.Name, head)
+		}
+		return nil, nil
+	}
+	if sp.Thresholds == nil {
+		out := make([]float64, len(labels))
+		for i := range out {
+			out[i] = models.DefaultLabelThreshold
+		}
+		return out, nil
+	}
+	if len(sp.Thresholds) != len(labels) {
+		return nil, fmt.Errorf("server: model %q: %d label thresholds for its %d labels", sp.Name, len(sp.Thresholds), len(labels))
+	}
+	for i, t := range sp.Thresholds {
+		if math.IsNaN(t) || t < 0 || t > 1 {
+			return nil, fmt.Errorf("server: model %q: threshold %v of label %q: want a probability from 0 to 1", sp.Name, t, labels[i])
+		}
+	}
+	return slices.Clone(sp.Thresholds), nil
 }
 
 // Close stops the batchers (after the models' warm-up, which uses the

@@ -4,11 +4,14 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log"
+	"math"
 	"net"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -47,8 +50,11 @@ Endpoints:
   GET  /metrics                              Prometheus
   GET  /                                     a page: type a text, see the heatmap
 Predictions say "head": a multi-label model (config.json's problem_type, or
---head) gives each label's own sigmoid and "labels_above_threshold" (0.5);
-a regression head gives "score". Explanations follow the head likewise.
+--head) gives each label's own sigmoid, "labels_above_threshold" (those at
+or above --threshold, default 0.5, or their own from --label-thresholds
+[NAME=]FILE, as lucid predict reads it; NAME is the served model it is for,
+needed when several are served) and "thresholds" by label; a regression
+head gives "score". Explanations follow the head likewise.
 Sentence pairs (NLI, rerankers): a v1 instance ["text", "text_pair"] or
 {"text": ..., "text_pair": ...}; in infer (REST and gRPC) a second BYTES
 input named text_pair, one second text per text. Pairs are encoded with
@@ -154,6 +160,9 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	threads := fs.Int("threads", 0, fmt.Sprintf("ONNX Runtime intra-op threads per session, at most %d (default: all CPUs)", maxThreads()))
 	sessions := fs.Int("sessions", 1, fmt.Sprintf("ONNX Runtime sessions per model, i.e. batches run at once, 1 to %d", maxSessions))
 	library := fs.String("ort-lib", "", "ONNX Runtime shared library (default: $LUCID_ORT_LIB, then the scripts/setup_ort.sh cache)")
+	threshold := fs.Float64("threshold", models.DefaultLabelThreshold, "multi-label models: report the labels whose probability is at least this, 0 to 1")
+	var labelThr modelSpecs
+	fs.Var(&labelThr, "label-thresholds", `multi-label models: per-label thresholds, [NAME=]FILE (repeatable; NAME names the served model, needed when several are served): a JSON object {"label": t} or TSV lines label<TAB>t (others keep --threshold)`)
 	headFlag := fs.String("head", "", "how every served model's logits become outputs: single-label, multi-label or regression (default: each config.json's problem_type, else transformers' rule)")
 	batchingMode := fs.String("batching", "on", "dynamic batching across requests: on or off")
 	batchMode := fs.String("batch-mode", "pad", "rows of different lengths in one batch: pad (to the longest) or group (equal lengths only)")
@@ -187,6 +196,11 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if fs.NArg() > 0 {
 		return usagef("serve takes no arguments, got %q", termSafe(fs.Arg(0)))
 	}
+	if math.IsNaN(*threshold) || *threshold < 0 || *threshold > 1 {
+		return usagef("--threshold %v: want a probability from 0 to 1", *threshold)
+	}
+	thresholdSet := len(labelThr) > 0
+	fs.Visit(func(f *flag.Flag) { thresholdSet = thresholdSet || f.Name == "threshold" })
 	dev, err := onnx.ParseDevice(*device)
 	if err != nil {
 		return usageError{err.Error()}
@@ -290,6 +304,9 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 			fmt.Fprintf(stderr, "note: model %s: %s\n", termSafe(nm.name), termSafe(note))
 		}
 		served = append(served, server.ModelSpec{Name: nm.name, Classifier: clf})
+	}
+	if err := serveThresholds(ctx, served, labelThr, *threshold, thresholdSet); err != nil {
+		return err
 	}
 	logger := log.New(stderr, "lucid serve: ", log.LstdFlags)
 	srv, err := server.New(server.Config{
@@ -472,4 +489,53 @@ func parseModelSpecs(specs []string) ([]namedModel, error) {
 		out = append(out, namedModel{name: name, dir: dir})
 	}
 	return out, nil
+}
+
+// serveThresholds gives each served multi-label model its thresholds:
+// --threshold for every label, then its --label-thresholds file's. A file
+// is for the model its NAME= names, or for the one model served; a
+// threshold flag with no multi-label model to judge is a usage error, as
+// in lucid predict.
+func serveThresholds(ctx context.Context, served []server.ModelSpec, files []string, def float64, set bool) error {
+	byName := map[string]string{}
+	for _, f := range files {
+		name, path, ok := strings.Cut(f, "=")
+		if !ok || !slices.ContainsFunc(served, func(m server.ModelSpec) bool { return m.Name == name }) {
+			if len(served) > 1 {
+				return usagef("--label-thresholds %q: several models are served; write NAME=FILE with NAME one of them", termSafe(f))
+			}
+			name, path = served[0].Name, f
+		}
+		if _, dup := byName[name]; dup {
+			return usagef("--label-thresholds: model %s is given thresholds twice", termSafe(name))
+		}
+		byName[name] = path
+	}
+	multi := false
+	for i := range served {
+		m := &served[i]
+		if head := m.Classifier.Head(); head != engine.MultiLabel {
+			if _, ok := byName[m.Name]; ok {
+				return usagef("--label-thresholds are for multi-label models; the model %s has a %s head", termSafe(m.Name), head)
+			}
+			continue
+		}
+		multi = true
+		if path, ok := byName[m.Name]; ok {
+			thr, err := readLabelThresholds(ctx, path, m.Classifier.Labels(), def)
+			if err != nil {
+				return usageError{fmt.Sprintf("model %s: %v", termSafe(m.Name), err)}
+			}
+			m.Thresholds = thr
+			continue
+		}
+		m.Thresholds = make([]float64, len(m.Classifier.Labels()))
+		for j := range m.Thresholds {
+			m.Thresholds[j] = def
+		}
+	}
+	if set && !multi {
+		return usagef("--threshold and --label-thresholds are for multi-label models; no served model has a multi-label head")
+	}
+	return nil
 }
