@@ -12,8 +12,10 @@ import (
 	"github.com/lucid-nlp/lucid/dataset"
 )
 
-// stateVersion is bumped whenever the encoding changes.
-const stateVersion = 1
+// stateVersion is bumped whenever the encoding changes, the fingerprint
+// included (2: the sentence-pair settings, the regression tolerance and
+// the weight column joined it).
+const stateVersion = 2
 
 // stateSnapshot is a State's encoding: its counts, and each accumulator's
 // own encoding.
@@ -75,9 +77,15 @@ func (s *State) fingerprint() uint64 {
 		ScoreCol, PredictionCol            string
 		Head                               string
 		DecisionThreshold                  float64
+		// Sentence pairs: what is scored, and what swaps and edits change.
+		TextPairCol, PairSide string
+		Symmetric             bool
+		ScoreTolerance        float64
+		WeightCol             string
 	}{s.labels, s.positive, c.Checks, s.read.names, c.Intersections, c.PairCol, fams, c.Seed,
 		c.Resamples, c.MinGroupSize, c.MaxGroups, c.ConsistencyRows, c.ExplainRows, c.MaxSkippedExamples,
-		c.Tolerance, c.MissingAsGroup, string(c.FitThresholds), c.Thresholds != nil, c.ScoreCol, c.PredictionCol, c.Head.String(), c.decisionThreshold})
+		c.Tolerance, c.MissingAsGroup, string(c.FitThresholds), c.Thresholds != nil, c.ScoreCol, c.PredictionCol, c.Head.String(), c.decisionThreshold,
+		c.TextPairCol, c.PairSide.String(), c.Symmetric, c.ScoreTolerance, c.WeightCol})
 	h := fnv.New64a()
 	h.Write(v)
 	return h.Sum64()

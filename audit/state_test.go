@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lucid-nlp/lucid/fairness/pairtext"
 	"github.com/lucid-nlp/lucid/internal/mergetest"
 )
 
@@ -124,6 +125,29 @@ func TestStateMergeAndDecodeRefuseAnotherConfiguration(t *testing.T) {
 	b, err := NewState(clf, mergeConfig(2)) // another seed: other samples and bootstrap
 	require.NoError(t, err)
 	assert.ErrorContains(t, b.Merge(a), "different configurations")
+	// Settings that shape what is scored or judged are in the
+	// fingerprint too: a pair column, the pair side and order test, the
+	// regression tolerance, the weight column. (Merge-only States: the
+	// word model reads no pairs.)
+	for name, change := range map[string]func(*Config){
+		"text pair column": func(c *Config) { c.TextPairCol = "second" },
+		"pair side":        func(c *Config) { c.PairSide = pairtext.First },
+		"symmetric":        func(c *Config) { c.Symmetric = true },
+		"score tolerance":  func(c *Config) { c.ScoreTolerance = 0.2 },
+		"weight column":    func(c *Config) { c.WeightCol = "w" },
+	} {
+		base := mergeConfig(1)
+		if name == "pair side" || name == "symmetric" {
+			base.TextPairCol = "second"
+		}
+		changed := base
+		change(&changed)
+		x, err := NewState(nil, base)
+		require.NoError(t, err, name)
+		y, err := NewState(nil, changed)
+		require.NoError(t, err, name)
+		assert.ErrorContains(t, y.Merge(x), "different configurations", name)
+	}
 
 	data, err := a.MarshalBinary()
 	require.NoError(t, err)
