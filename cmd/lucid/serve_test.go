@@ -66,22 +66,8 @@ func freeAddr(t *testing.T) string {
 // lucid serve answers the verbs; its explanations are `lucid explain
 // --json`'s for the same settings and seed; an interrupt ends it with 0.
 func TestServeMatchesExplainJSON(t *testing.T) {
-	addr := freeAddr(t)
-	ctx, stop := context.WithCancel(context.Background())
-	var stderr bytes.Buffer
-	exited := make(chan int, 1)
-	go func() {
-		exited <- run(ctx, []string{"serve", "--addr", addr, "--model", "sst2=" + filepath.Join("..", "..", "models", "sst2-mini-bert")}, strings.NewReader(""), io.Discard, &stderr)
-	}()
-	url := "http://" + addr
-	require.Eventually(t, func() bool {
-		resp, err := http.Get(url + "/v2/health/ready")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == 200
-	}, 60*time.Second, 20*time.Millisecond)
+	srv := startServe(t, "--model", "sst2="+filepath.Join("..", "..", "models", "sst2-mini-bert"))
+	url := srv.url
 
 	text := "the plot made no sense, but the cast is wonderful"
 	resp, err := http.Post(url+"/v1/models/sst2:explain", "application/json",
@@ -108,15 +94,53 @@ func TestServeMatchesExplainJSON(t *testing.T) {
 	}
 	assertSameJSON(t, want, got, "")
 
-	stop()
+	code, stderr := srv.stop()
+	assert.Equal(t, exitOK, code, stderr)
+	assert.Contains(t, stderr, "listening on "+url)
+	assert.Contains(t, stderr, "shutting down")
+}
+
+// servedLucid is a lucid serve running in the test's process.
+type servedLucid struct {
+	url    string
+	cancel context.CancelFunc
+	exited chan int
+	stderr *bytes.Buffer
+}
+
+// startServe runs lucid serve with args on a free loopback port and waits
+// until it says it is ready; the test stops it (if it has not) at its end.
+func startServe(t *testing.T, args ...string) *servedLucid {
+	t.Helper()
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &servedLucid{url: "http://" + addr, cancel: cancel, exited: make(chan int, 1), stderr: &bytes.Buffer{}}
+	go func() {
+		s.exited <- run(ctx, append([]string{"serve", "--addr", addr}, args...), strings.NewReader(""), io.Discard, s.stderr)
+	}()
+	t.Cleanup(func() { s.stop() })
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(s.url + "/v2/health/ready")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	}, 60*time.Second, 20*time.Millisecond, "lucid serve %v never became ready", args)
+	return s
+}
+
+// stop interrupts the server and returns its exit code and standard error
+// (-1 when it did not stop within 30 s).
+func (s *servedLucid) stop() (int, string) {
+	s.cancel()
 	select {
-	case code := <-exited:
-		assert.Equal(t, exitOK, code, stderr.String())
+	case code := <-s.exited:
+		s.exited <- code // a second stop reads it again
+		return code, s.stderr.String()
 	case <-time.After(30 * time.Second):
-		t.Fatal("lucid serve did not stop after the interrupt")
+		return -1, s.stderr.String()
 	}
-	assert.Contains(t, stderr.String(), "listening on http://"+addr)
-	assert.Contains(t, stderr.String(), "shutting down")
 }
 
 func quote(s string) string {

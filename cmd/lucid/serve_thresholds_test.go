@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -9,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -24,31 +22,8 @@ func TestServeLabelThresholds(t *testing.T) {
 	require.NoError(t, os.WriteFile(file, []byte(`{"toxic": 0.8}`), 0o600))
 	shippedDir := filepath.Join("..", "..", "models", "sst2-mini-bert")
 
-	addr := freeAddr(t)
-	ctx, stop := context.WithCancel(context.Background())
-	var stderr strings.Builder
-	exited := make(chan int, 1)
-	go func() {
-		exited <- run(ctx, []string{"serve", "--addr", addr, "--model", "ml=" + multiLabelModel, "--model", "sst2=" + shippedDir,
-			"--threshold", "0.2", "--label-thresholds", "ml=" + file}, strings.NewReader(""), io.Discard, &stderr)
-	}()
-	defer func() {
-		stop()
-		select {
-		case <-exited:
-		case <-time.After(30 * time.Second):
-			t.Error("lucid serve did not stop")
-		}
-	}()
-	url := "http://" + addr
-	require.Eventually(t, func() bool {
-		resp, err := http.Get(url + "/v2/health/ready")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == 200
-	}, 60*time.Second, 20*time.Millisecond, "%s", &stderr)
+	url := startServe(t, "--model", "ml="+multiLabelModel, "--model", "sst2="+shippedDir,
+		"--threshold", "0.2", "--label-thresholds", "ml="+file).url
 
 	resp, err := http.Post(url+"/v1/models/ml:predict", "application/json", strings.NewReader(`{"instances": ["you are an idiot"]}`))
 	require.NoError(t, err)
