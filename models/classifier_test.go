@@ -39,11 +39,20 @@ type reference struct {
 // Go's tokens and logits for every sentence PyTorch scored at export time.
 func TestReferenceLogitsMatchPyTorch(t *testing.T) {
 	c := loadDefault(t)
-	raw, err := os.ReadFile(filepath.Join(defaultDir, "reference.json"))
+	ref := matchReference(t, c, filepath.Join(defaultDir, "reference.json"))
+	require.GreaterOrEqual(t, len(ref), 12)
+}
+
+// matchReference checks c against a folder's reference.json: every
+// sentence's token ids exactly, and its logits within 1e-4 (a float32
+// graph against the reference's forward pass). It returns the predictions.
+func matchReference(t *testing.T, c *Classifier, path string) []Prediction {
+	t.Helper()
+	raw, err := os.ReadFile(path)
 	require.NoError(t, err)
 	var ref reference
 	require.NoError(t, json.Unmarshal(raw, &ref))
-	require.GreaterOrEqual(t, len(ref.Sentences), 12)
+	require.NotEmpty(t, ref.Sentences, path)
 	texts := make([]string, len(ref.Sentences))
 	for i, s := range ref.Sentences {
 		texts[i] = s.Text
@@ -59,6 +68,7 @@ func TestReferenceLogitsMatchPyTorch(t *testing.T) {
 			assert.InDelta(t, want, preds[i].Logits[k], 1e-4, "logit %d of %q", k, s.Text)
 		}
 	}
+	return preds
 }
 
 // Batched prediction (padding, length sorting) equals one text at a time.

@@ -1,7 +1,6 @@
 package models
 
 import (
-	"context"
 	"encoding/json"
 	"math"
 	"os"
@@ -27,36 +26,12 @@ func TestTinyRoBERTaMatchesReference(t *testing.T) {
 	assert.Equal(t, 64, c.Tokenizer.MaxLength())
 	assert.True(t, c.Tokenizer.PadShiftsPositions())
 	assert.Equal(t, []string{"input_ids", "attention_mask"}, c.Model.Inputs(), "no token_type_ids, as optimum exports RoBERTa")
-	data, err := os.ReadFile("testdata/tiny-roberta/reference.json")
-	require.NoError(t, err)
-	var ref struct {
-		Sentences []struct {
-			Text     string    `json:"text"`
-			InputIDs []int64   `json:"input_ids"`
-			Logits   []float64 `json:"logits"`
-		} `json:"sentences"`
-	}
-	require.NoError(t, json.Unmarshal(data, &ref))
-	require.NotEmpty(t, ref.Sentences)
-	texts := make([]string, len(ref.Sentences))
-	for i, s := range ref.Sentences {
-		texts[i] = s.Text
-	}
-	preds, err := c.Predict(context.Background(), texts)
-	require.NoError(t, err)
-	for i, s := range ref.Sentences {
-		enc, err := c.Tokenizer.Encode(s.Text)
-		require.NoError(t, err)
-		assert.Equal(t, s.InputIDs, enc.IDs, "ids of %q", s.Text)
-		require.NoError(t, preds[i].Err)
-		// float32 graph against a float64 forward pass: 1e-4.
-		for k, want := range s.Logits {
-			assert.InDelta(t, want, float64(preds[i].Logits[k]), 1e-4, "logit %d of %q", k, s.Text)
-		}
+	// Ids by OpenAI's BPE loop; logits of a float64 numpy forward pass.
+	for _, p := range matchReference(t, c, "testdata/tiny-roberta/reference.json") {
 		// Softmax of the graph's own logits, computed here.
-		l := preds[i].Logits
+		l := p.Logits
 		p1 := 1 / (1 + math.Exp(float64(l[0]-l[1])))
-		assert.InDelta(t, p1, preds[i].Probabilities[1], 1e-6)
+		assert.InDelta(t, p1, p.Probabilities[1], 1e-6)
 	}
 }
 

@@ -158,7 +158,7 @@ class WordPiece:
         return ids
 
 
-def tokenizer_json(wp, max_len):
+def tokenizer_json(wp):
     """Hugging Face fast-tokenizer JSON for bert-base-uncased."""
     special = [("[PAD]", wp.pad), ("[UNK]", wp.unk), ("[CLS]", wp.cls), ("[SEP]", wp.sep), ("[MASK]", wp.mask)]
     return {
@@ -1257,7 +1257,7 @@ def train_default(args):
     out = args.out
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "tokenizer.json"), "w", encoding="utf-8") as f:
-        json.dump(tokenizer_json(wp, 512), f, ensure_ascii=False)
+        json.dump(tokenizer_json(wp), f, ensure_ascii=False)
     with open(os.path.join(out, "config.json"), "w", encoding="utf-8") as f:
         json.dump(cfg, f, indent=2)
     export_onnx(torch, model, cfg, out)

@@ -32,10 +32,15 @@ dynamic_labels/ multi_label/'s graph alone, its logits declared [batch, labels]
 """
 import json
 import os
+import sys
+from types import SimpleNamespace
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from export_models import tokenizer_json  # noqa: E402 (stdlib-only at import)
 
 OUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "engine", "onnx", "testdata")
 VOCAB, LABELS = 16, 3
@@ -145,29 +150,12 @@ def weight_table(rows, width):
 
 
 def wordpiece_tokenizer():
-    """A bert-base-uncased-style tokenizer.json over VOCAB_WORDS."""
-    special = [w for w in VOCAB_WORDS if w.startswith("[")]
+    """A bert-base-uncased-style tokenizer.json over VOCAB_WORDS: the one
+    export_models.py writes for the shipped model, over this vocabulary."""
     ids = {w: i for i, w in enumerate(VOCAB_WORDS)}
-    return {
-        "version": "1.0", "truncation": None, "padding": None,
-        "added_tokens": [{"id": ids[w], "content": w, "single_word": False, "lstrip": False, "rstrip": False,
-                          "normalized": False, "special": True} for w in special],
-        "normalizer": {"type": "BertNormalizer", "clean_text": True, "handle_chinese_chars": True,
-                       "strip_accents": None, "lowercase": True},
-        "pre_tokenizer": {"type": "BertPreTokenizer"},
-        "post_processor": {
-            "type": "TemplateProcessing",
-            "single": [{"SpecialToken": {"id": "[CLS]", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
-                       {"SpecialToken": {"id": "[SEP]", "type_id": 0}}],
-            "pair": [{"SpecialToken": {"id": "[CLS]", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
-                     {"SpecialToken": {"id": "[SEP]", "type_id": 0}}, {"Sequence": {"id": "B", "type_id": 1}},
-                     {"SpecialToken": {"id": "[SEP]", "type_id": 1}}],
-            "special_tokens": {w: {"id": w, "ids": [ids[w]], "tokens": [w]} for w in ["[CLS]", "[SEP]"]},
-        },
-        "decoder": {"type": "WordPiece", "prefix": "##", "cleanup": True},
-        "model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##",
-                  "max_input_chars_per_word": 100, "vocab": ids},
-    }
+    wp = SimpleNamespace(pad=ids["[PAD]"], unk=ids["[UNK]"], cls=ids["[CLS]"], sep=ids["[SEP]"], mask=ids["[MASK]"],
+                         vocab_list=VOCAB_WORDS)
+    return tokenizer_json(wp)
 
 
 def head_graph(folder, weights, width):
