@@ -3,8 +3,6 @@ package attribution
 import (
 	"context"
 	"math"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 
@@ -239,12 +237,7 @@ func TestGradInputAndSaliency(t *testing.T) {
 }
 
 func TestGradientMethodsNeedTheGraph(t *testing.T) {
-	dir := t.TempDir()
-	for _, f := range []string{"model.onnx", "model_embeds.onnx", "embeddings.onnx", "tokenizer.json", "config.json"} {
-		b, err := os.ReadFile(filepath.Join(defaultModel, f))
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(filepath.Join(dir, f), b, 0o644))
-	}
+	dir := modeltest.ShippedSubset(t, "model.onnx", "model_embeds.onnx", "embeddings.onnx", "tokenizer.json", "config.json")
 	c, err := models.Load(dir, onnx.WithThreads(1))
 	require.NoError(t, err)
 	defer c.Close()

@@ -3,7 +3,6 @@ package attribution
 import (
 	"context"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -260,12 +259,7 @@ func TestExplainEdgeCases(t *testing.T) {
 }
 
 func TestPathWithoutEmbeddingGraphs(t *testing.T) {
-	dir := t.TempDir()
-	for _, f := range []string{"model.onnx", "tokenizer.json", "config.json"} {
-		b, err := os.ReadFile(filepath.Join(defaultModel, f))
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(filepath.Join(dir, f), b, 0o644))
-	}
+	dir := modeltest.ShippedSubset(t, "model.onnx", "tokenizer.json", "config.json")
 	c, err := models.Load(dir, onnx.WithThreads(1))
 	require.NoError(t, err)
 	defer c.Close()

@@ -241,14 +241,9 @@ func (t *Tokenizer) encodePair(text, pair string) (*Encoding, error) {
 	e.WordIDs = make([]int, 0, n)
 	e.Special = make([]bool, 0, n)
 	e.Pair.Segments = make([]int, 0, n)
+	eb := &builder{enc: e}
 	push := func(id int64, tok string, typeID int64, off [2]int, word int, special bool, seg int) {
-		e.IDs = append(e.IDs, id)
-		e.TypeIDs = append(e.TypeIDs, typeID)
-		e.AttentionMask = append(e.AttentionMask, 1)
-		e.Tokens = append(e.Tokens, tok)
-		e.Offsets = append(e.Offsets, off)
-		e.WordIDs = append(e.WordIDs, word)
-		e.Special = append(e.Special, special)
+		eb.push(id, tok, typeID, off, word, special)
 		e.Pair.Segments = append(e.Pair.Segments, seg)
 	}
 	specials := func(ss []specialToken, seg int) {

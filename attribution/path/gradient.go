@@ -157,18 +157,7 @@ func pathTexts(ctx context.Context, m engine.EmbeddingModel, encs []*tokenize.En
 		if enc == nil || enc.Len() == 0 {
 			return nil, fmt.Errorf("attribution: text %d has no tokens", i)
 		}
-		baseIDs := make([]int64, enc.Len())
-		for j, id := range enc.IDs {
-			baseIDs[j] = id
-			if !enc.Special[j] {
-				baseIDs[j] = baselineID
-			}
-		}
-		x, err := m.Embed(ctx, enc.IDs)
-		if err != nil {
-			return nil, err
-		}
-		x0, err := m.Embed(ctx, baseIDs)
+		x, x0, err := embedEnds(ctx, m, enc, baselineID)
 		if err != nil {
 			return nil, err
 		}

@@ -57,6 +57,25 @@ type Options struct {
 	Epsilon float64
 }
 
+// embedEnds looks up the path's two ends for enc: the text's embeddings x
+// and the baseline's x0, where every non-special token is baselineID.
+func embedEnds(ctx context.Context, m engine.EmbeddingModel, enc *tokenize.Encoding, baselineID int64) (x, x0 []float32, err error) {
+	baseIDs := make([]int64, enc.Len())
+	for i, id := range enc.IDs {
+		baseIDs[i] = id
+		if !enc.Special[i] {
+			baseIDs[i] = baselineID
+		}
+	}
+	if x, err = m.Embed(ctx, enc.IDs); err != nil {
+		return nil, nil, err
+	}
+	if x0, err = m.Embed(ctx, baseIDs); err != nil {
+		return nil, nil, err
+	}
+	return x, x0, nil
+}
+
 // withDefaults fills o's zero Steps and BatchSize with the defaults and
 // refuses more steps than MaxSteps, naming method.
 func (o Options) withDefaults(method string) (Options, error) {
@@ -132,18 +151,7 @@ func IntegratedPath(ctx context.Context, m engine.EmbeddingModel, enc *tokenize.
 		return nil, fmt.Errorf("attribution: target label index %d, the model has %d labels", o.Target, n)
 	}
 	T := enc.Len()
-	baseIDs := make([]int64, T)
-	for i, id := range enc.IDs {
-		baseIDs[i] = id
-		if !enc.Special[i] {
-			baseIDs[i] = o.BaselineID
-		}
-	}
-	x, err := m.Embed(ctx, enc.IDs)
-	if err != nil {
-		return nil, err
-	}
-	x0, err := m.Embed(ctx, baseIDs)
+	x, x0, err := embedEnds(ctx, m, enc, o.BaselineID)
 	if err != nil {
 		return nil, err
 	}

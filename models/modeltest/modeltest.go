@@ -128,3 +128,21 @@ func ShippedWithGradients(t testing.TB) *models.Classifier {
 	}
 	return c
 }
+
+// ShippedSubset is a fresh folder holding copies of only the named files
+// of the shipped model's folder: a folder that lacks the others, to test
+// what a model without them is refused or falls back to.
+func ShippedSubset(t testing.TB, files ...string) string {
+	t.Helper()
+	from, dir := ShippedModelDir(t), t.TempDir()
+	for _, f := range files {
+		b, err := os.ReadFile(filepath.Join(from, f))
+		if err != nil {
+			t.Fatalf("modeltest: %v", err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatalf("modeltest: %v", err)
+		}
+	}
+	return dir
+}
